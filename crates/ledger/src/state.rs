@@ -1,0 +1,707 @@
+use crate::error::{InvariantViolation, LedgerError};
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use types::{AccountId, Amount, Height};
+
+/// One account's balances. `held` and `unbonding` are totals of the account's open holds and unbonding
+/// chunks; `nonce` is the next transaction sequence number the account may use.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+pub struct Account {
+    pub free: Amount,
+    pub held: Amount,
+    pub bonded: Amount,
+    pub unbonding: Amount,
+    pub nonce: u64,
+    /// In unbonding order (oldest first); each becomes free at `matures_at`.
+    pub unbonding_chunks: Vec<UnbondingChunk>,
+}
+
+impl Account {
+    /// free + held + bonded + unbonding, or `None` on overflow.
+    pub fn total(&self) -> Option<Amount> {
+        Amount::checked_sum([self.free, self.held, self.bonded, self.unbonding])
+    }
+}
+
+/// Stake on its way from bonded to free.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+pub struct UnbondingChunk {
+    pub amount: Amount,
+    /// Height of the block in which the unbond happened (slashing looks at it).
+    pub unbonded_at: Height,
+    pub matures_at: Height,
+}
+
+/// Identifier of a hold, assigned sequentially from 1.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
+#[serde(transparent)]
+pub struct HoldId(pub u64);
+
+impl fmt::Display for HoldId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// What a hold's money is locked for. Later protocol modules (requests, tasks, jobs) add their owners.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum HoldOwner {
+    /// A two-phase payment its payer created directly with a transaction.
+    Payment(AccountId),
+}
+
+/// Why money is held, so locked money always says why.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldReason {
+    /// A payment reserved by its payer, to be posted to payees, voided, or expired.
+    Escrow,
+}
+
+/// Money set aside from `payer`'s balance. Posting pays it out; voiding or expiry returns it to `payer`.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Hold {
+    pub id: HoldId,
+    pub payer: AccountId,
+    pub owner: HoldOwner,
+    pub reason: HoldReason,
+    /// What is still held (a partial post lowers it).
+    pub amount: Amount,
+    pub created_at: Height,
+    pub expires_at: Option<Height>,
+}
+
+/// Where slashed stake goes.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SlashDestination {
+    /// Credited to this account's free balance (e.g. the treasury, or a wronged party).
+    Account(AccountId),
+    /// Destroyed; counted in the running `burned` total.
+    Burn,
+}
+
+/// How much a slash took, and from where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SlashOutcome {
+    pub from_bonded: Amount,
+    pub from_unbonding: Amount,
+}
+
+impl SlashOutcome {
+    pub fn total(&self) -> Amount {
+        self.from_bonded
+            .checked_add(self.from_unbonding)
+            .expect("both parts come from one account's total")
+    }
+}
+
+/// A piece of ledger state, as recorded in a block's write set. Ordered so write sets sort canonically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
+pub enum StateKey {
+    Supply,
+    Account(AccountId),
+    Hold(HoldId),
+}
+
+/// A deliberate bug, for the test that proves the conservation check catches one.
+#[cfg(feature = "fault-injection")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// `transfer` credits the recipient without debiting the sender.
+    CreditWithoutDebit,
+}
+
+/// All balances, holds and supply totals.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    // A HashMap for O(1) lookups: its iteration order never reaches an output (sums are commutative,
+    // snapshots and write sets are sorted before use).
+    accounts: HashMap<AccountId, Account>,
+    holds: BTreeMap<HoldId, Hold>,
+    next_hold: u64,
+    genesis_supply: Amount,
+    minted: Amount,
+    burned: Amount,
+    write_set: Vec<StateKey>,
+    #[cfg(feature = "fault-injection")]
+    fault: Option<Fault>,
+}
+
+fn insufficient(account: AccountId, needed: Amount, available: Amount) -> LedgerError {
+    LedgerError::InsufficientFunds {
+        account,
+        needed,
+        available,
+    }
+}
+
+impl Ledger {
+    pub fn new() -> Ledger {
+        Ledger {
+            next_hold: 1,
+            ..Ledger::default()
+        }
+    }
+
+    // ----- genesis -------------------------------------------------------------------------------
+
+    /// Give `id` genesis balances. Only for building the genesis state: it raises the genesis supply.
+    pub fn add_genesis_account(
+        &mut self,
+        id: AccountId,
+        free: Amount,
+        bonded: Amount,
+    ) -> Result<(), LedgerError> {
+        let add = free
+            .checked_add(bonded)
+            .ok_or(LedgerError::AmountOverflow)?;
+        let supply = self
+            .genesis_supply
+            .checked_add(add)
+            .ok_or(LedgerError::AmountOverflow)?;
+        let acct = self.accounts.get(&id).cloned().unwrap_or_default();
+        let new_free = acct
+            .free
+            .checked_add(free)
+            .ok_or(LedgerError::AmountOverflow)?;
+        let new_bonded = acct
+            .bonded
+            .checked_add(bonded)
+            .ok_or(LedgerError::AmountOverflow)?;
+        // After this point the command must succeed.
+        let a = self.account_mut(id);
+        a.free = new_free;
+        a.bonded = new_bonded;
+        self.genesis_supply = supply;
+        self.write_set.push(StateKey::Supply);
+        Ok(())
+    }
+
+    // ----- reads ---------------------------------------------------------------------------------
+
+    pub fn account(&self, id: &AccountId) -> Option<&Account> {
+        self.accounts.get(id)
+    }
+    pub fn free(&self, id: &AccountId) -> Amount {
+        self.accounts.get(id).map_or(Amount::ZERO, |a| a.free)
+    }
+    pub fn nonce(&self, id: &AccountId) -> u64 {
+        self.accounts.get(id).map_or(0, |a| a.nonce)
+    }
+    pub fn hold(&self, id: HoldId) -> Option<&Hold> {
+        self.holds.get(&id)
+    }
+    pub fn holds(&self) -> impl Iterator<Item = &Hold> {
+        self.holds.values()
+    }
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+    /// All accounts in ascending id order.
+    pub fn accounts_sorted(&self) -> Vec<(AccountId, &Account)> {
+        let mut v: Vec<_> = self.accounts.iter().map(|(k, a)| (*k, a)).collect();
+        v.sort_unstable_by_key(|(k, _)| *k);
+        v
+    }
+    pub fn genesis_supply(&self) -> Amount {
+        self.genesis_supply
+    }
+    pub fn minted(&self) -> Amount {
+        self.minted
+    }
+    pub fn burned(&self) -> Amount {
+        self.burned
+    }
+    /// genesis + minted − burned.
+    pub fn total_supply(&self) -> Amount {
+        self.genesis_supply
+            .checked_add(self.minted)
+            .and_then(|s| s.checked_sub(self.burned))
+            .expect("supply totals are kept consistent by mint and burn")
+    }
+
+    // ----- nonces --------------------------------------------------------------------------------
+
+    /// Advance `id`'s nonce by one (the engine does this for every accepted transaction).
+    pub fn bump_nonce(&mut self, id: AccountId) {
+        let a = self.account_mut(id);
+        a.nonce = a.nonce.checked_add(1).expect("nonce overflowed u64");
+        self.write_set.push(StateKey::Account(id));
+    }
+
+    // ----- transfers -----------------------------------------------------------------------------
+
+    /// Move `amount` of free balance from `from` to `to`.
+    pub fn transfer(
+        &mut self,
+        from: AccountId,
+        to: AccountId,
+        amount: Amount,
+    ) -> Result<(), LedgerError> {
+        let available = self.free(&from);
+        if available < amount {
+            return Err(insufficient(from, amount, available));
+        }
+        if from != to {
+            self.free(&to)
+                .checked_add(amount)
+                .ok_or(LedgerError::AmountOverflow)?;
+        }
+        // After this point the command must succeed.
+        #[cfg(feature = "fault-injection")]
+        let skip_debit = self.fault == Some(Fault::CreditWithoutDebit);
+        #[cfg(not(feature = "fault-injection"))]
+        let skip_debit = false;
+        if !skip_debit {
+            self.account_mut(from).free.0 -= amount.0;
+        }
+        let dest = self.account_mut(to);
+        dest.free = dest
+            .free
+            .checked_add(amount)
+            .expect("overflow checked above");
+        self.write_set.push(StateKey::Account(from));
+        self.write_set.push(StateKey::Account(to));
+        Ok(())
+    }
+
+    // ----- holds ---------------------------------------------------------------------------------
+
+    /// Move `amount` from `payer`'s free balance into a new hold.
+    pub fn hold_create(
+        &mut self,
+        payer: AccountId,
+        amount: Amount,
+        owner: HoldOwner,
+        reason: HoldReason,
+        now: Height,
+        expires_at: Option<Height>,
+    ) -> Result<HoldId, LedgerError> {
+        if amount.is_zero() {
+            return Err(LedgerError::ZeroAmount);
+        }
+        if expires_at.is_some_and(|e| e <= now) {
+            return Err(LedgerError::ExpiryInPast);
+        }
+        let available = self.free(&payer);
+        if available < amount {
+            return Err(insufficient(payer, amount, available));
+        }
+        // After this point the command must succeed.
+        let id = HoldId(self.next_hold);
+        self.next_hold += 1;
+        let a = self.account_mut(payer);
+        a.free.0 -= amount.0;
+        a.held = a.held.checked_add(amount).expect("held <= total supply");
+        self.holds.insert(
+            id,
+            Hold {
+                id,
+                payer,
+                owner,
+                reason,
+                amount,
+                created_at: now,
+                expires_at,
+            },
+        );
+        self.write_set
+            .extend([StateKey::Account(payer), StateKey::Hold(id)]);
+        Ok(id)
+    }
+
+    /// Pay `payouts` out of hold `id`. What is left stays held; a hold emptied by a post is closed.
+    pub fn hold_post(
+        &mut self,
+        id: HoldId,
+        payouts: &[(AccountId, Amount)],
+    ) -> Result<(), LedgerError> {
+        let hold = self.holds.get(&id).ok_or(LedgerError::UnknownHold(id))?;
+        if payouts.is_empty() {
+            return Err(LedgerError::NoPayouts);
+        }
+        if payouts.iter().any(|(_, a)| a.is_zero()) {
+            return Err(LedgerError::ZeroAmount);
+        }
+        let requested = Amount::checked_sum(payouts.iter().map(|(_, a)| *a))
+            .ok_or(LedgerError::AmountOverflow)?;
+        if requested > hold.amount {
+            return Err(LedgerError::HoldOverdrawn {
+                hold: id,
+                remaining: hold.amount,
+                requested,
+            });
+        }
+        // Recipients' free balances are each below total supply minus the held amount, so crediting
+        // at most `requested` (which is part of the supply) cannot overflow.
+        let payer = hold.payer;
+        // After this point the command must succeed.
+        let remaining = Amount(hold.amount.0 - requested.0);
+        let p = self.account_mut(payer);
+        p.held.0 -= requested.0;
+        for (to, amount) in payouts {
+            let a = self.account_mut(*to);
+            a.free = a
+                .free
+                .checked_add(*amount)
+                .expect("credit bounded by total supply");
+            self.write_set.push(StateKey::Account(*to));
+        }
+        if remaining.is_zero() {
+            self.holds.remove(&id);
+        } else if let Some(h) = self.holds.get_mut(&id) {
+            h.amount = remaining;
+        }
+        self.write_set
+            .extend([StateKey::Account(payer), StateKey::Hold(id)]);
+        Ok(())
+    }
+
+    /// Close hold `id`, returning what it still holds to its payer. Returns the amount returned.
+    pub fn hold_void(&mut self, id: HoldId) -> Result<Amount, LedgerError> {
+        let hold = self.holds.remove(&id).ok_or(LedgerError::UnknownHold(id))?;
+        // After this point the command must succeed.
+        let a = self.account_mut(hold.payer);
+        a.held.0 -= hold.amount.0;
+        a.free = a
+            .free
+            .checked_add(hold.amount)
+            .expect("free + held <= total supply");
+        self.write_set
+            .extend([StateKey::Account(hold.payer), StateKey::Hold(id)]);
+        Ok(hold.amount)
+    }
+
+    /// Void hold `id` because its expiry height `now` has come.
+    pub fn hold_expire(&mut self, id: HoldId, now: Height) -> Result<Amount, LedgerError> {
+        let hold = self.holds.get(&id).ok_or(LedgerError::UnknownHold(id))?;
+        if !hold.expires_at.is_some_and(|e| e <= now) {
+            return Err(LedgerError::HoldNotExpired(id));
+        }
+        self.hold_void(id)
+    }
+
+    // ----- bonding -------------------------------------------------------------------------------
+
+    /// Move `amount` from free to bonded stake.
+    pub fn bond(&mut self, id: AccountId, amount: Amount) -> Result<(), LedgerError> {
+        if amount.is_zero() {
+            return Err(LedgerError::ZeroAmount);
+        }
+        let available = self.free(&id);
+        if available < amount {
+            return Err(insufficient(id, amount, available));
+        }
+        // After this point the command must succeed.
+        let a = self.account_mut(id);
+        a.free.0 -= amount.0;
+        a.bonded = a
+            .bonded
+            .checked_add(amount)
+            .expect("bonded <= total supply");
+        self.write_set.push(StateKey::Account(id));
+        Ok(())
+    }
+
+    /// Start unbonding `amount`: it leaves bonded stake now and becomes free at `matures_at`.
+    pub fn unbond(
+        &mut self,
+        id: AccountId,
+        amount: Amount,
+        now: Height,
+        matures_at: Height,
+        max_chunks: usize,
+    ) -> Result<(), LedgerError> {
+        if amount.is_zero() {
+            return Err(LedgerError::ZeroAmount);
+        }
+        let acct = self.accounts.get(&id);
+        let bonded = acct.map_or(Amount::ZERO, |a| a.bonded);
+        if bonded < amount {
+            return Err(LedgerError::InsufficientBonded {
+                account: id,
+                needed: amount,
+                available: bonded,
+            });
+        }
+        if acct.is_some_and(|a| a.unbonding_chunks.len() >= max_chunks) {
+            return Err(LedgerError::TooManyUnbondingChunks(id));
+        }
+        // After this point the command must succeed.
+        let a = self.account_mut(id);
+        a.bonded.0 -= amount.0;
+        a.unbonding = a
+            .unbonding
+            .checked_add(amount)
+            .expect("unbonding <= total supply");
+        a.unbonding_chunks.push(UnbondingChunk {
+            amount,
+            unbonded_at: now,
+            matures_at,
+        });
+        self.write_set.push(StateKey::Account(id));
+        Ok(())
+    }
+
+    /// Make every chunk of `id` that matured by `now` free. Returns the amount released.
+    pub fn mature_unbonding(&mut self, id: AccountId, now: Height) -> Amount {
+        let Some(a) = self.accounts.get_mut(&id) else {
+            return Amount::ZERO;
+        };
+        let mut released = Amount::ZERO;
+        a.unbonding_chunks.retain(|c| {
+            if c.matures_at <= now {
+                released.0 += c.amount.0; // bounded by `unbonding`
+                false
+            } else {
+                true
+            }
+        });
+        if released.is_zero() {
+            return released;
+        }
+        a.unbonding.0 -= released.0;
+        a.free = a
+            .free
+            .checked_add(released)
+            .expect("free + unbonding <= total supply");
+        self.write_set.push(StateKey::Account(id));
+        released
+    }
+
+    /// Slash up to `amount` of `id`'s stake for an offence at `offence_height`: bonded stake first, then
+    /// unbonding chunks that were still bonded at the offence (unbonded at or after it), newest first.
+    /// Takes what there is if the stake is short; returns what was taken.
+    pub fn slash(
+        &mut self,
+        id: AccountId,
+        amount: Amount,
+        offence_height: Height,
+        dest: SlashDestination,
+    ) -> SlashOutcome {
+        let Some(a) = self.accounts.get_mut(&id) else {
+            return SlashOutcome::default();
+        };
+        let from_bonded = Amount(a.bonded.0.min(amount.0));
+        a.bonded.0 -= from_bonded.0;
+        let mut want = amount.0 - from_bonded.0;
+        let mut from_unbonding = 0u128;
+        for c in a.unbonding_chunks.iter_mut().rev() {
+            if want == 0 {
+                break;
+            }
+            if c.unbonded_at >= offence_height {
+                let take = c.amount.0.min(want);
+                c.amount.0 -= take;
+                want -= take;
+                from_unbonding += take;
+            }
+        }
+        a.unbonding_chunks.retain(|c| !c.amount.is_zero());
+        a.unbonding.0 -= from_unbonding;
+        let outcome = SlashOutcome {
+            from_bonded,
+            from_unbonding: Amount(from_unbonding),
+        };
+        let total = outcome.total();
+        self.write_set.push(StateKey::Account(id));
+        match dest {
+            SlashDestination::Account(to) => {
+                let d = self.account_mut(to);
+                d.free = d
+                    .free
+                    .checked_add(total)
+                    .expect("credit bounded by total supply");
+                self.write_set.push(StateKey::Account(to));
+            }
+            SlashDestination::Burn => {
+                self.burned = self
+                    .burned
+                    .checked_add(total)
+                    .expect("burned <= genesis + minted");
+                self.write_set.push(StateKey::Supply);
+            }
+        }
+        outcome
+    }
+
+    // ----- mint and burn -------------------------------------------------------------------------
+
+    /// Create `amount` new tokens in `to`'s free balance (epoch emission).
+    pub fn mint(&mut self, to: AccountId, amount: Amount) -> Result<(), LedgerError> {
+        let minted = self
+            .minted
+            .checked_add(amount)
+            .ok_or(LedgerError::AmountOverflow)?;
+        self.total_supply()
+            .checked_add(amount)
+            .ok_or(LedgerError::AmountOverflow)?;
+        // After this point the command must succeed.
+        self.minted = minted;
+        let a = self.account_mut(to);
+        a.free = a
+            .free
+            .checked_add(amount)
+            .expect("free <= total supply, checked above");
+        self.write_set
+            .extend([StateKey::Supply, StateKey::Account(to)]);
+        Ok(())
+    }
+
+    /// Destroy `amount` of `from`'s free balance.
+    pub fn burn(&mut self, from: AccountId, amount: Amount) -> Result<(), LedgerError> {
+        let available = self.free(&from);
+        if available < amount {
+            return Err(insufficient(from, amount, available));
+        }
+        // After this point the command must succeed.
+        self.account_mut(from).free.0 -= amount.0;
+        self.burned = self
+            .burned
+            .checked_add(amount)
+            .expect("burned <= genesis + minted");
+        self.write_set
+            .extend([StateKey::Supply, StateKey::Account(from)]);
+        Ok(())
+    }
+
+    // ----- write set and invariants --------------------------------------------------------------
+
+    /// The state touched since the last call, sorted and de-duplicated; clears the record.
+    pub fn take_write_set(&mut self) -> Vec<StateKey> {
+        let mut ws = std::mem::take(&mut self.write_set);
+        ws.sort_unstable();
+        ws.dedup();
+        ws
+    }
+
+    /// Feed the canonical encoding of `key`'s current value (or its absence) into `out`.
+    pub fn encode_entry(&self, key: &StateKey, out: &mut impl std::io::Write) {
+        let mut w = |bytes: &[u8]| out.write_all(bytes).expect("hash writers do not fail");
+        w(&types::encode(key));
+        match key {
+            StateKey::Supply => w(&types::encode(&(
+                self.genesis_supply,
+                self.minted,
+                self.burned,
+            ))),
+            StateKey::Account(id) => w(&types::encode(&self.accounts.get(id))),
+            StateKey::Hold(id) => w(&types::encode(&self.holds.get(id))),
+        }
+    }
+
+    /// Check every ledger invariant. O(accounts + holds); run after every block in tests and debug builds.
+    pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
+        let mut held_by: HashMap<AccountId, Amount> = HashMap::new();
+        for h in self.holds.values() {
+            if h.amount.is_zero() {
+                return Err(InvariantViolation::EmptyHold(h.id));
+            }
+            let e = held_by.entry(h.payer).or_default();
+            *e = e
+                .checked_add(h.amount)
+                .ok_or(InvariantViolation::Overflow)?;
+        }
+        let mut sum: u128 = 0;
+        for (id, a) in &self.accounts {
+            let holds = held_by.remove(id).unwrap_or_default();
+            if holds != a.held {
+                return Err(InvariantViolation::HeldMismatch {
+                    account: *id,
+                    recorded: a.held,
+                    holds,
+                });
+            }
+            let chunks = Amount::checked_sum(a.unbonding_chunks.iter().map(|c| c.amount))
+                .ok_or(InvariantViolation::Overflow)?;
+            if chunks != a.unbonding {
+                return Err(InvariantViolation::UnbondingMismatch {
+                    account: *id,
+                    recorded: a.unbonding,
+                    chunks,
+                });
+            }
+            sum = sum
+                .checked_add(a.total().ok_or(InvariantViolation::Overflow)?.0)
+                .ok_or(InvariantViolation::Overflow)?;
+        }
+        if let Some((account, holds)) = held_by.into_iter().next() {
+            return Err(InvariantViolation::HeldMismatch {
+                account,
+                recorded: Amount::ZERO,
+                holds,
+            });
+        }
+        let supply = self
+            .genesis_supply
+            .0
+            .checked_add(self.minted.0)
+            .and_then(|s| s.checked_sub(self.burned.0));
+        if supply != Some(sum) {
+            return Err(InvariantViolation::Conservation {
+                accounts: sum,
+                supply: supply.unwrap_or(0),
+                genesis: self.genesis_supply.0,
+                minted: self.minted.0,
+                burned: self.burned.0,
+            });
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_fault(&mut self, fault: Option<Fault>) {
+        self.fault = fault;
+    }
+
+    fn account_mut(&mut self, id: AccountId) -> &mut Account {
+        self.accounts.entry(id).or_default()
+    }
+}
