@@ -1,1 +1,30 @@
-//! placeholder
+//! The protocol state machine: `Engine::apply_block(block)` turns signed transactions into ledger
+//! changes, receipts, events and a new state root.
+//!
+//! Invariants:
+//! - pure and deterministic: no IO, no clock, no threads, no floating point; time is block height, and
+//!   the same blocks always give the same state roots;
+//! - a rejected transaction changes nothing (no fee, no nonce, no write) and gets a stable code;
+//! - the state root costs O(changes) per block: it chains the previous root with the block's sorted
+//!   write set;
+//! - deadlines (unbond maturity, hold expiry) are processed by the end-of-block step in
+//!   (height, id) order; the epoch hook runs every `epoch_length` blocks;
+//! - the node, replay/recovery and the simulator all run this engine: there is no second copy of a rule.
+
+mod block;
+mod engine;
+mod event;
+mod genesis;
+mod params;
+mod rejection;
+mod sig;
+mod tx;
+
+pub use block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
+pub use engine::{Deadline, Engine, TREASURY_NAME};
+pub use event::Event;
+pub use genesis::{Genesis, GenesisAccount, GenesisError};
+pub use params::Params;
+pub use rejection::Rejection;
+pub use sig::{verify_one, verify_signatures, SignatureCheck};
+pub use tx::{Call, SignedTx, TxBody};

@@ -1,0 +1,92 @@
+use crate::{Event, Rejection, SignedTx};
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+use types::{Hash, Height};
+
+/// A block: the transactions applied at `height` on top of `parent_hash`, and the state root after them.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Block {
+    pub height: Height,
+    pub parent_hash: Hash,
+    pub txs: Vec<SignedTx>,
+    pub state_root: Hash,
+}
+
+const BLOCK_DOMAIN: &[u8] = b"stakework/block/v1";
+
+impl Block {
+    /// blake3 over the header and all transactions in canonical encoding, streamed without copies.
+    pub fn hash(&self) -> Hash {
+        let mut h = blake3::Hasher::new();
+        h.update(BLOCK_DOMAIN);
+        borsh::to_writer(&mut h, self).expect("hashing cannot fail");
+        Hash(*h.finalize().as_bytes())
+    }
+}
+
+/// The result of one transaction: applied, or rejected with a stable code (and no effect).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub result: Result<(), Rejection>,
+}
+
+impl Receipt {
+    pub fn code(&self) -> &'static str {
+        match &self.result {
+            Ok(()) => "ok",
+            Err(r) => r.code(),
+        }
+    }
+}
+
+/// An event and where it came from: transaction `tx` of the block, or the end-of-block step (`None`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub tx: Option<u32>,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// What applying a block produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockOutcome {
+    pub height: Height,
+    pub block_hash: Hash,
+    pub state_root: Hash,
+    /// One receipt per transaction, in block order.
+    pub receipts: Vec<Receipt>,
+    pub events: Vec<EventRecord>,
+}
+
+/// Why a whole block was refused. Structural errors leave the engine untouched; a state-root mismatch is
+/// found only after execution, and the engine must then be discarded (the block log is corrupt or the
+/// rules differ).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    #[error("block height {got} does not follow {current}")]
+    WrongHeight { current: Height, got: Height },
+    #[error("block parent {got} is not the last block {expected}")]
+    WrongParent { expected: Hash, got: Hash },
+    #[error("block carries {got} transactions, the limit is {max}")]
+    TooManyTxs { max: u32, got: usize },
+    #[error("signature check covers {got} transactions, the block has {expected}")]
+    SignatureCheckMismatch { expected: usize, got: usize },
+    #[error("state root after block {height} is {computed}, the block says {claimed}")]
+    StateRootMismatch {
+        height: Height,
+        computed: Hash,
+        claimed: Hash,
+    },
+}
+
+impl BlockError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            BlockError::WrongHeight { .. } => "wrong_height",
+            BlockError::WrongParent { .. } => "wrong_parent",
+            BlockError::TooManyTxs { .. } => "too_many_txs",
+            BlockError::SignatureCheckMismatch { .. } => "signature_check_mismatch",
+            BlockError::StateRootMismatch { .. } => "state_root_mismatch",
+        }
+    }
+}

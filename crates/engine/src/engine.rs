@@ -1,0 +1,507 @@
+use crate::block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
+use crate::sig::{verify_signatures, SignatureCheck};
+use crate::tx::{Call, SignedTx};
+use crate::{Event, Genesis, GenesisError, Params, Rejection};
+use borsh::{BorshDeserialize, BorshSerialize};
+use ledger::{HoldId, HoldOwner, HoldReason, Ledger, LedgerError};
+use std::collections::BTreeSet;
+use types::{AccountId, Amount, Hash, Height};
+
+/// Name of the system account that receives fees (see `AccountId::system`).
+pub const TREASURY_NAME: &str = "treasury";
+
+const STATE_DOMAIN: &[u8] = b"stakework/state/v1";
+
+/// Something due at a height. The end-of-block step processes due deadlines in (height, deadline) order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
+pub enum Deadline {
+    /// Unbonding chunks of this account mature.
+    UnbondMaturity(AccountId),
+    /// This hold expires (voids back to its payer).
+    HoldExpiry(HoldId),
+}
+
+/// The whole protocol state and the rules that change it.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    params: Params,
+    treasury: AccountId,
+    ledger: Ledger,
+    height: Height,
+    last_block_hash: Hash,
+    state_root: Hash,
+    deadlines: BTreeSet<(Height, Deadline)>,
+}
+
+impl Engine {
+    /// Build the state at height 0 from a genesis document (validated again here).
+    pub fn from_genesis(genesis: &Genesis) -> Result<Engine, GenesisError> {
+        genesis.validate()?;
+        let mut ledger = Ledger::new();
+        for (i, a) in genesis.accounts.iter().enumerate() {
+            ledger
+                .add_genesis_account(a.id, a.free, a.bonded)
+                .map_err(|e| GenesisError::Invalid {
+                    field: format!("accounts[{i}]"),
+                    message: e.to_string(),
+                })?;
+        }
+        let params = genesis.params.clone();
+        let mut engine = Engine {
+            treasury: AccountId::system(TREASURY_NAME),
+            params,
+            ledger,
+            height: Height::GENESIS,
+            last_block_hash: Hash::ZERO,
+            state_root: Hash::ZERO,
+            deadlines: BTreeSet::new(),
+        };
+        engine.state_root = engine.compute_root(Height::GENESIS, true);
+        let genesis_block = Block {
+            height: Height::GENESIS,
+            parent_hash: Hash::ZERO,
+            txs: Vec::new(),
+            state_root: engine.state_root,
+        };
+        engine.last_block_hash = genesis_block.hash();
+        Ok(engine)
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+    pub fn height(&self) -> Height {
+        self.height
+    }
+    pub fn state_root(&self) -> Hash {
+        self.state_root
+    }
+    pub fn last_block_hash(&self) -> Hash {
+        self.last_block_hash
+    }
+    pub fn treasury(&self) -> AccountId {
+        self.treasury
+    }
+    /// Pending deadlines in the order they will be processed.
+    pub fn deadlines(&self) -> impl Iterator<Item = &(Height, Deadline)> {
+        self.deadlines.iter()
+    }
+    /// Every ledger invariant; the engine also asserts this after each block in debug builds.
+    pub fn check_invariants(&self) -> Result<(), ledger::InvariantViolation> {
+        self.ledger.check_invariants()
+    }
+
+    /// Seal the next block from `txs` (the sequencer's path): execute, then record the resulting root.
+    pub fn produce_block(
+        &mut self,
+        txs: Vec<SignedTx>,
+        sigs: &SignatureCheck,
+    ) -> Result<(Block, BlockOutcome), BlockError> {
+        let height = self.height.next();
+        self.check_shape(height, self.last_block_hash, txs.len(), sigs)?;
+        let (receipts, events) = self.execute(height, &txs, sigs);
+        let block = Block {
+            height,
+            parent_hash: self.last_block_hash,
+            txs,
+            state_root: self.state_root,
+        };
+        let block_hash = block.hash();
+        self.last_block_hash = block_hash;
+        let outcome = BlockOutcome {
+            height,
+            block_hash,
+            state_root: self.state_root,
+            receipts,
+            events,
+        };
+        Ok((block, outcome))
+    }
+
+    /// Apply a block someone else produced (replay, recovery): check its signatures, execute it and
+    /// require the state root it claims.
+    pub fn apply_block(&mut self, block: &Block) -> Result<BlockOutcome, BlockError> {
+        let sigs = verify_signatures(&block.txs, &self.params.chain_id);
+        self.apply_block_preverified(block, &sigs)
+    }
+
+    /// As [`Engine::apply_block`], with signatures already checked by [`verify_signatures`].
+    pub fn apply_block_preverified(
+        &mut self,
+        block: &Block,
+        sigs: &SignatureCheck,
+    ) -> Result<BlockOutcome, BlockError> {
+        self.check_shape(block.height, block.parent_hash, block.txs.len(), sigs)?;
+        let (receipts, events) = self.execute(block.height, &block.txs, sigs);
+        if self.state_root != block.state_root {
+            return Err(BlockError::StateRootMismatch {
+                height: block.height,
+                computed: self.state_root,
+                claimed: block.state_root,
+            });
+        }
+        let block_hash = block.hash();
+        self.last_block_hash = block_hash;
+        Ok(BlockOutcome {
+            height: block.height,
+            block_hash,
+            state_root: self.state_root,
+            receipts,
+            events,
+        })
+    }
+
+    fn check_shape(
+        &self,
+        height: Height,
+        parent: Hash,
+        n: usize,
+        sigs: &SignatureCheck,
+    ) -> Result<(), BlockError> {
+        if height != self.height.next() {
+            return Err(BlockError::WrongHeight {
+                current: self.height,
+                got: height,
+            });
+        }
+        if parent != self.last_block_hash {
+            return Err(BlockError::WrongParent {
+                expected: self.last_block_hash,
+                got: parent,
+            });
+        }
+        if n > self.params.max_block_txs as usize {
+            return Err(BlockError::TooManyTxs {
+                max: self.params.max_block_txs,
+                got: n,
+            });
+        }
+        if sigs.len() != n {
+            return Err(BlockError::SignatureCheckMismatch {
+                expected: n,
+                got: sigs.len(),
+            });
+        }
+        Ok(())
+    }
+
+    fn execute(
+        &mut self,
+        height: Height,
+        txs: &[SignedTx],
+        sigs: &SignatureCheck,
+    ) -> (Vec<Receipt>, Vec<EventRecord>) {
+        self.height = height;
+        let mut receipts = Vec::with_capacity(txs.len());
+        let mut events = Vec::with_capacity(txs.len());
+        for (i, tx) in txs.iter().enumerate() {
+            let result = if sigs.is_valid(i) {
+                self.apply_tx(tx, i as u32, &mut events)
+            } else {
+                Err(Rejection::BadSignature)
+            };
+            receipts.push(Receipt { result });
+        }
+        self.end_block(height, &mut events);
+        self.state_root = self.compute_root(height, false);
+        #[cfg(debug_assertions)]
+        if let Err(v) = self.ledger.check_invariants() {
+            panic!("ledger invariant broken after block {height}: {v}");
+        }
+        (receipts, events)
+    }
+
+    /// One transaction: read-only checks, then the call (all-or-nothing), then fee and nonce.
+    fn apply_tx(
+        &mut self,
+        tx: &SignedTx,
+        index: u32,
+        events: &mut Vec<EventRecord>,
+    ) -> Result<(), Rejection> {
+        let b = &tx.body;
+        if b.fee < self.params.min_fee {
+            return Err(Rejection::FeeTooLow {
+                min: self.params.min_fee,
+                got: b.fee,
+            });
+        }
+        let expected = self.ledger.nonce(&b.signer);
+        if b.nonce != expected {
+            return Err(Rejection::BadNonce {
+                expected,
+                got: b.nonce,
+            });
+        }
+        let needed = b
+            .fee
+            .checked_add(free_needed(&b.call))
+            .ok_or(LedgerError::AmountOverflow)?;
+        let available = self.ledger.free(&b.signer);
+        if available < needed {
+            return Err(LedgerError::InsufficientFunds {
+                account: b.signer,
+                needed,
+                available,
+            }
+            .into());
+        }
+        self.apply_call(b.signer, &b.call, index, events)?;
+        // After this point the command must succeed: the call moved at most `needed - fee` out of free.
+        if !b.fee.is_zero() {
+            self.ledger
+                .transfer(b.signer, self.treasury, b.fee)
+                .expect("free >= fee was checked before the call");
+        }
+        self.ledger.bump_nonce(b.signer);
+        Ok(())
+    }
+
+    fn apply_call(
+        &mut self,
+        signer: AccountId,
+        call: &Call,
+        index: u32,
+        events: &mut Vec<EventRecord>,
+    ) -> Result<(), Rejection> {
+        let tx = Some(index);
+        let event = match call {
+            Call::Transfer { to, amount } => {
+                if amount.is_zero() {
+                    return Err(LedgerError::ZeroAmount.into());
+                }
+                self.ledger.transfer(signer, *to, *amount)?;
+                Event::TransferPosted {
+                    from: signer,
+                    to: *to,
+                    amount: *amount,
+                }
+            }
+            Call::Bond { amount } => {
+                self.ledger.bond(signer, *amount)?;
+                Event::Bonded {
+                    account: signer,
+                    amount: *amount,
+                }
+            }
+            Call::Unbond { amount } => {
+                let matures_at = self
+                    .height
+                    .checked_add(self.params.unbonding_period)
+                    .ok_or(LedgerError::AmountOverflow)?;
+                self.ledger.unbond(
+                    signer,
+                    *amount,
+                    self.height,
+                    matures_at,
+                    self.params.max_unbonding_chunks as usize,
+                )?;
+                self.deadlines
+                    .insert((matures_at, Deadline::UnbondMaturity(signer)));
+                Event::UnbondStarted {
+                    account: signer,
+                    amount: *amount,
+                    matures_at,
+                }
+            }
+            Call::HoldCreate { amount, expires_at } => {
+                let owner = HoldOwner::Payment(signer);
+                let hold = self.ledger.hold_create(
+                    signer,
+                    *amount,
+                    owner,
+                    HoldReason::Escrow,
+                    self.height,
+                    *expires_at,
+                )?;
+                if let Some(at) = expires_at {
+                    self.deadlines.insert((*at, Deadline::HoldExpiry(hold)));
+                }
+                Event::HoldCreated {
+                    hold,
+                    payer: signer,
+                    amount: *amount,
+                    expires_at: *expires_at,
+                }
+            }
+            Call::HoldPost { hold, payouts } => {
+                if payouts.len() > self.params.max_payouts as usize {
+                    return Err(Rejection::TooManyPayouts {
+                        max: self.params.max_payouts,
+                        got: payouts.len(),
+                    });
+                }
+                let expires_at = self.own_hold(signer, *hold)?;
+                self.ledger.hold_post(*hold, payouts)?;
+                let remaining = self.ledger.hold(*hold).map_or(Amount::ZERO, |h| h.amount);
+                if remaining.is_zero() {
+                    self.forget_expiry(*hold, expires_at);
+                }
+                Event::HoldPosted {
+                    hold: *hold,
+                    payouts: payouts.clone(),
+                    remaining,
+                }
+            }
+            Call::HoldVoid { hold } => {
+                let expires_at = self.own_hold(signer, *hold)?;
+                let amount = self.ledger.hold_void(*hold)?;
+                self.forget_expiry(*hold, expires_at);
+                Event::HoldVoided {
+                    hold: *hold,
+                    payer: signer,
+                    amount,
+                }
+            }
+        };
+        events.push(EventRecord { tx, event });
+        Ok(())
+    }
+
+    /// The hold's expiry, if `signer` is its payer; otherwise the rejection.
+    fn own_hold(&self, signer: AccountId, id: HoldId) -> Result<Option<Height>, Rejection> {
+        let hold = self.ledger.hold(id).ok_or(LedgerError::UnknownHold(id))?;
+        if hold.payer != signer {
+            return Err(Rejection::NotAuthorized);
+        }
+        Ok(hold.expires_at)
+    }
+
+    fn forget_expiry(&mut self, id: HoldId, expires_at: Option<Height>) {
+        if let Some(at) = expires_at {
+            self.deadlines.remove(&(at, Deadline::HoldExpiry(id)));
+        }
+    }
+
+    /// The end-of-block step: due deadlines in (height, id) order, then the epoch hook.
+    fn end_block(&mut self, height: Height, events: &mut Vec<EventRecord>) {
+        while let Some(&(at, deadline)) = self.deadlines.first() {
+            if at > height {
+                break;
+            }
+            self.deadlines.pop_first();
+            match deadline {
+                Deadline::UnbondMaturity(account) => {
+                    let amount = self.ledger.mature_unbonding(account, height);
+                    if !amount.is_zero() {
+                        events.push(EventRecord {
+                            tx: None,
+                            event: Event::UnbondMatured { account, amount },
+                        });
+                    }
+                }
+                Deadline::HoldExpiry(hold) => {
+                    let payer = self
+                        .ledger
+                        .hold(hold)
+                        .expect("an expiry deadline is removed when its hold closes")
+                        .payer;
+                    let amount = self
+                        .ledger
+                        .hold_expire(hold, height)
+                        .expect("the hold's expiry height has come");
+                    events.push(EventRecord {
+                        tx: None,
+                        event: Event::HoldExpired {
+                            hold,
+                            payer,
+                            amount,
+                        },
+                    });
+                }
+            }
+        }
+        if height.0 % self.params.epoch_length == 0 {
+            self.on_epoch_end(height.0 / self.params.epoch_length, height, events);
+        }
+    }
+
+    /// The epoch hook. Emission, points, rewards and governance (later modules) settle here.
+    fn on_epoch_end(&mut self, epoch: u64, height: Height, events: &mut Vec<EventRecord>) {
+        events.push(EventRecord {
+            tx: None,
+            event: Event::EpochEnded { epoch, height },
+        });
+    }
+
+    /// Chain the previous root with this block's sorted write set: O(changes), not O(state).
+    fn compute_root(&mut self, height: Height, genesis: bool) -> Hash {
+        let write_set = self.ledger.take_write_set();
+        let mut h = blake3::Hasher::new();
+        h.update(STATE_DOMAIN);
+        h.update(&self.state_root.0);
+        h.update(&height.0.to_le_bytes());
+        if genesis {
+            borsh::to_writer(&mut h, &self.params).expect("hashing cannot fail");
+        }
+        for key in &write_set {
+            self.ledger.encode_entry(key, &mut h);
+        }
+        Hash(*h.finalize().as_bytes())
+    }
+}
+
+/// How much free balance a call itself consumes (on top of the fee).
+fn free_needed(call: &Call) -> Amount {
+    match call {
+        Call::Transfer { amount, .. } | Call::Bond { amount } | Call::HoldCreate { amount, .. } => {
+            *amount
+        }
+        Call::Unbond { .. } | Call::HoldPost { .. } | Call::HoldVoid { .. } => Amount::ZERO,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{GenesisAccount, TxBody};
+    use ed25519_dalek::SigningKey;
+
+    /// A transfer that credits without debiting (a planted bug) must be caught by the conservation
+    /// check that runs after every block (in debug builds, which is how tests run).
+    #[cfg(debug_assertions)]
+    #[test]
+    fn conservation_check_catches_a_transfer_that_credits_without_debiting() {
+        let key = SigningKey::from_bytes(&[1; 32]);
+        let alice = AccountId(key.verifying_key().to_bytes());
+        let genesis = Genesis {
+            params: Params::default(),
+            accounts: vec![GenesisAccount {
+                id: alice,
+                name: None,
+                free: Amount(1_000_000),
+                bonded: Amount::ZERO,
+            }],
+        };
+        let mut engine = Engine::from_genesis(&genesis).expect("genesis");
+        let tx = TxBody {
+            signer: alice,
+            nonce: 0,
+            fee: Amount(1_000),
+            call: Call::Transfer {
+                to: AccountId([2; 32]),
+                amount: Amount(5),
+            },
+        }
+        .sign(&key, &genesis.params.chain_id);
+        engine
+            .ledger
+            .inject_fault(Some(ledger::Fault::CreditWithoutDebit));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            engine.produce_block(vec![tx], &SignatureCheck::trusted_all_valid(1))
+        }));
+        let panic = result.expect_err("the debug invariant check must stop the block");
+        let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(
+            msg.contains("conservation broken"),
+            "unexpected panic: {msg}"
+        );
+        let violation = engine.check_invariants().expect_err("the state is corrupt");
+        assert!(
+            matches!(violation, ledger::InvariantViolation::Conservation { .. }),
+            "{violation}"
+        );
+    }
+}

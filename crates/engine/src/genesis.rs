@@ -1,0 +1,102 @@
+use crate::Params;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use types::{AccountId, Amount};
+
+/// The genesis file: parameters and initial balances, in one TOML document.
+///
+/// ```toml
+/// [params]
+/// chain_id = "stakework-local"
+/// epoch_length = 100
+///
+/// [[accounts]]
+/// id = "5f0c…"          # 64 hex digits: an ed25519 public key
+/// name = "alice"        # optional label, for people
+/// free = "1000 SWK"     # or base units: "1000000000000" / 1000000000000
+/// bonded = "100 SWK"
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    #[serde(default)]
+    pub params: Params,
+    #[serde(default)]
+    pub accounts: Vec<GenesisAccount>,
+}
+
+/// One account's starting balances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAccount {
+    pub id: AccountId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub free: Amount,
+    #[serde(default)]
+    pub bonded: Amount,
+}
+
+/// Why a genesis file was refused. Nothing was started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GenesisError {
+    /// The text is not valid TOML, has an unknown key, or a value of the wrong shape.
+    #[error("genesis file is malformed: {0}")]
+    Malformed(String),
+    /// A value is well-formed but breaks a rule; `field` names it.
+    #[error("genesis field `{field}` is invalid: {message}")]
+    Invalid { field: String, message: String },
+}
+
+impl GenesisError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            GenesisError::Malformed(_) => "genesis_malformed",
+            GenesisError::Invalid { .. } => "genesis_invalid",
+        }
+    }
+}
+
+impl Genesis {
+    /// Parse and validate a genesis TOML document.
+    pub fn from_toml(text: &str) -> Result<Genesis, GenesisError> {
+        let g: Genesis =
+            toml::from_str(text).map_err(|e| GenesisError::Malformed(e.to_string()))?;
+        g.validate()?;
+        Ok(g)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("genesis always serializes to TOML")
+    }
+
+    /// Check parameters, duplicate accounts and that the total supply fits in 128 bits.
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        self.params
+            .validate()
+            .map_err(|(field, message)| GenesisError::Invalid {
+                field: field.to_string(),
+                message,
+            })?;
+        let mut seen = BTreeSet::new();
+        let mut supply = Amount::ZERO;
+        for (i, a) in self.accounts.iter().enumerate() {
+            let field = |f: &str| format!("accounts[{i}].{f}");
+            if !seen.insert(a.id) {
+                return Err(GenesisError::Invalid {
+                    field: field("id"),
+                    message: format!("account {} is listed twice", a.id),
+                });
+            }
+            supply = supply
+                .checked_add(a.free)
+                .and_then(|s| s.checked_add(a.bonded))
+                .ok_or_else(|| GenesisError::Invalid {
+                    field: field("free"),
+                    message: "total supply overflows 128 bits".to_string(),
+                })?;
+        }
+        Ok(())
+    }
+}

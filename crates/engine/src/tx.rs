@@ -1,0 +1,86 @@
+use borsh::{BorshDeserialize, BorshSerialize};
+use ed25519_dalek::{Signer, SigningKey};
+use ledger::HoldId;
+use serde::{Deserialize, Serialize};
+use types::{AccountId, Amount, Hash, Height, Signature};
+
+/// What a transaction asks the engine to do.
+///
+/// The borsh encoding tags variants by position: new calls (registry, market, tasks, jobs, routers,
+/// governance) are appended at the end so existing signed transactions keep their meaning.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Call {
+    /// Move free balance to another account.
+    Transfer { to: AccountId, amount: Amount },
+    /// Bond free balance as stake.
+    Bond { amount: Amount },
+    /// Start unbonding stake; it becomes free after `unbonding_period` blocks.
+    Unbond { amount: Amount },
+    /// Reserve free balance in a hold (a two-phase payment), optionally expiring at a height.
+    HoldCreate {
+        amount: Amount,
+        expires_at: Option<Height>,
+    },
+    /// Pay out (part of) a hold the signer created.
+    HoldPost {
+        hold: HoldId,
+        payouts: Vec<(AccountId, Amount)>,
+    },
+    /// Return what a hold the signer created still holds.
+    HoldVoid { hold: HoldId },
+}
+
+/// The signed part of a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TxBody {
+    pub signer: AccountId,
+    pub nonce: u64,
+    pub fee: Amount,
+    pub call: Call,
+}
+
+/// A transaction: body plus the signer's ed25519 signature over the chain's signing message.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedTx {
+    pub body: TxBody,
+    pub signature: Signature,
+}
+
+const TX_DOMAIN: &[u8] = b"stakework/tx/v1";
+
+/// The chain tag mixed into every signed message: blake3 of the chain id.
+pub fn chain_tag(chain_id: &str) -> Hash {
+    types::hash_bytes(chain_id.as_bytes())
+}
+
+impl TxBody {
+    /// The exact bytes that are signed: domain ‖ chain tag ‖ borsh(body).
+    pub fn signing_message(&self, chain: &Hash) -> Vec<u8> {
+        let mut m = Vec::with_capacity(160);
+        m.extend_from_slice(TX_DOMAIN);
+        m.extend_from_slice(&chain.0);
+        borsh::to_writer(&mut m, self).expect("writing to a Vec cannot fail");
+        m
+    }
+
+    /// Sign this body with `key` for the chain `chain_id`.
+    pub fn sign(self, key: &SigningKey, chain_id: &str) -> SignedTx {
+        let sig = key.sign(&self.signing_message(&chain_tag(chain_id)));
+        SignedTx {
+            body: self,
+            signature: Signature(sig.to_bytes()),
+        }
+    }
+}
+
+impl SignedTx {
+    /// The transaction's id: blake3 of its canonical encoding.
+    pub fn hash(&self) -> Hash {
+        let mut h = blake3::Hasher::new();
+        borsh::to_writer(&mut h, self).expect("hashing cannot fail");
+        Hash(*h.finalize().as_bytes())
+    }
+}

@@ -1,0 +1,55 @@
+//! Bad genesis files get a clear error naming the field; good ones load.
+
+use engine::{Engine, Genesis};
+
+fn err(text: &str) -> String {
+    Genesis::from_toml(text)
+        .expect_err("must be refused")
+        .to_string()
+}
+
+#[test]
+fn a_good_genesis_loads_with_swk_and_base_unit_amounts() {
+    let g = Genesis::from_toml(
+        r#"
+        [params]
+        chain_id = "testnet"
+        epoch_length = 10
+
+        [[accounts]]
+        id = "0101010101010101010101010101010101010101010101010101010101010101"
+        name = "alice"
+        free = "1.5 SWK"
+        bonded = 7
+        "#,
+    )
+    .expect("valid");
+    let e = Engine::from_genesis(&g).expect("engine");
+    let a = e.ledger().account(&g.accounts[0].id).expect("account");
+    assert_eq!((a.free.0, a.bonded.0), (1_500_000_000, 7));
+    assert_eq!(e.params().epoch_length, 10);
+    assert_eq!(e.params().min_fee, engine::Params::default().min_fee);
+    let again = Genesis::from_toml(&g.to_toml()).expect("round trip");
+    assert_eq!(
+        Engine::from_genesis(&again).expect("engine").state_root(),
+        e.state_root()
+    );
+}
+
+#[test]
+fn bad_genesis_files_name_what_is_wrong() {
+    let id = "0101010101010101010101010101010101010101010101010101010101010101";
+    assert!(err("[params]\nepoch_lenght = 5").contains("unknown field `epoch_lenght`"));
+    assert!(err("[params]\nepoch_length = 0").contains("params.epoch_length"));
+    assert!(err("[params]\nepoch_length = -3").contains("epoch_length"));
+    assert!(err("[params\n").contains("malformed"));
+    assert!(err(&format!("[[accounts]]\nid = \"{id}\"\nfree = \"-5\"")).contains("free"));
+    assert!(err("[[accounts]]\nid = \"xyz\"").contains("64 hex digits"));
+    let dup = format!("[[accounts]]\nid = \"{id}\"\n[[accounts]]\nid = \"{id}\"");
+    assert!(err(&dup).contains("accounts[1].id"));
+    let max = u128::MAX;
+    let overflow = format!("[[accounts]]\nid = \"{id}\"\nfree = \"{max}\"\nbonded = \"1\"");
+    assert!(err(&overflow).contains("overflows"));
+    let too_big = format!("[[accounts]]\nid = \"{id}\"\nfree = \"{max}0\"");
+    assert!(err(&too_big).contains("does not fit in 128 bits"));
+}

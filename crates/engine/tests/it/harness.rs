@@ -1,0 +1,219 @@
+//! `Net`: a tiny network of named accounts driven block by block, with a readable log for snapshots.
+
+use ed25519_dalek::SigningKey;
+use engine::{
+    Call, Engine, Event, Genesis, GenesisAccount, Params, SignatureCheck, SignedTx, TxBody,
+};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use types::{AccountId, Amount};
+
+pub fn key(name: &str) -> SigningKey {
+    SigningKey::from_bytes(blake3::hash(format!("test-key/{name}").as_bytes()).as_bytes())
+}
+
+pub fn id(name: &str) -> AccountId {
+    AccountId(key(name).verifying_key().to_bytes())
+}
+
+pub struct Net {
+    pub engine: Engine,
+    names: BTreeMap<AccountId, String>,
+    pending_nonce: BTreeMap<AccountId, u64>,
+    pub log: String,
+}
+
+/// Parameters that keep snapshots short: fee 1, short periods.
+pub fn small_params() -> Params {
+    Params {
+        min_fee: Amount(1),
+        epoch_length: 1_000,
+        unbonding_period: 3,
+        ..Params::default()
+    }
+}
+
+impl Net {
+    pub fn new(accounts: &[(&str, u128, u128)], params: Params) -> Net {
+        let genesis = Genesis {
+            params,
+            accounts: accounts
+                .iter()
+                .map(|(n, free, bonded)| GenesisAccount {
+                    id: id(n),
+                    name: Some(n.to_string()),
+                    free: Amount(*free),
+                    bonded: Amount(*bonded),
+                })
+                .collect(),
+        };
+        let engine = Engine::from_genesis(&genesis).expect("valid genesis");
+        let mut names: BTreeMap<AccountId, String> = accounts
+            .iter()
+            .map(|(n, _, _)| (id(n), n.to_string()))
+            .collect();
+        names.insert(engine.treasury(), "treasury".to_string());
+        for extra in ["bob", "carol", "dave"] {
+            names.entry(id(extra)).or_insert_with(|| extra.to_string());
+        }
+        Net {
+            engine,
+            names,
+            pending_nonce: BTreeMap::new(),
+            log: String::new(),
+        }
+    }
+
+    pub fn name(&self, a: &AccountId) -> String {
+        self.names.get(a).cloned().unwrap_or_else(|| a.short())
+    }
+
+    /// A transaction from `who` with its next nonce and fee 1.
+    pub fn tx(&mut self, who: &str, call: Call) -> SignedTx {
+        self.tx_with(who, 1, call)
+    }
+
+    pub fn tx_with(&mut self, who: &str, fee: u128, call: Call) -> SignedTx {
+        let signer = id(who);
+        let next = self
+            .pending_nonce
+            .entry(signer)
+            .or_insert_with(|| self.engine.ledger().nonce(&signer));
+        let nonce = *next;
+        *next += 1;
+        TxBody {
+            signer,
+            nonce,
+            fee: Amount(fee),
+            call,
+        }
+        .sign(&key(who), &self.engine.params().chain_id)
+    }
+
+    /// Seal a block of `txs` (signatures checked for real) and log what happened.
+    pub fn block(&mut self, txs: Vec<SignedTx>) {
+        let sigs = engine::verify_signatures(&txs, &self.engine.params().chain_id);
+        self.block_with(txs, sigs);
+    }
+
+    pub fn block_with(&mut self, txs: Vec<SignedTx>, sigs: SignatureCheck) {
+        let described: Vec<String> = txs.iter().map(|t| self.describe(t)).collect();
+        let (_, out) = self
+            .engine
+            .produce_block(txs, &sigs)
+            .expect("well-formed block");
+        self.pending_nonce.clear();
+        let _ = writeln!(self.log, "block {}:", out.height);
+        for (d, r) in described.iter().zip(&out.receipts) {
+            let _ = writeln!(self.log, "  {d} -> {}", r.code());
+        }
+        for e in &out.events {
+            let _ = writeln!(self.log, "  * {}", self.event(&e.event));
+        }
+        self.engine
+            .check_invariants()
+            .expect("invariants after every block");
+    }
+
+    pub fn empty_blocks(&mut self, n: usize) {
+        for _ in 0..n {
+            self.block(Vec::new());
+        }
+    }
+
+    pub fn balances(&mut self) {
+        let _ = writeln!(self.log, "balances (free held bonded unbonding):");
+        for (a, acct) in self
+            .engine
+            .ledger()
+            .accounts_sorted()
+            .into_iter()
+            .map(|(a, x)| (self.name(&a), x.clone()))
+            .collect::<BTreeMap<_, _>>()
+        {
+            let _ = writeln!(
+                self.log,
+                "  {a}: {} {} {} {}",
+                acct.free, acct.held, acct.bonded, acct.unbonding
+            );
+        }
+    }
+
+    fn describe(&self, t: &SignedTx) -> String {
+        let who = self.name(&t.body.signer);
+        let what = match &t.body.call {
+            Call::Transfer { to, amount } => format!("transfer {amount} to {}", self.name(to)),
+            Call::Bond { amount } => format!("bond {amount}"),
+            Call::Unbond { amount } => format!("unbond {amount}"),
+            Call::HoldCreate { amount, expires_at } => match expires_at {
+                Some(h) => format!("hold {amount} until {h}"),
+                None => format!("hold {amount}"),
+            },
+            Call::HoldPost { hold, payouts } => {
+                let p: Vec<String> = payouts
+                    .iter()
+                    .map(|(a, v)| format!("{v} to {}", self.name(a)))
+                    .collect();
+                format!("post {hold}: {}", p.join(", "))
+            }
+            Call::HoldVoid { hold } => format!("void {hold}"),
+        };
+        format!("{who}#{} {what}", t.body.nonce)
+    }
+
+    fn event(&self, e: &Event) -> String {
+        match e {
+            Event::TransferPosted { from, to, amount } => format!(
+                "TransferPosted {} -> {} {amount}",
+                self.name(from),
+                self.name(to)
+            ),
+            Event::Bonded { account, amount } => format!("Bonded {} {amount}", self.name(account)),
+            Event::UnbondStarted {
+                account,
+                amount,
+                matures_at,
+            } => {
+                format!(
+                    "UnbondStarted {} {amount} matures at {matures_at}",
+                    self.name(account)
+                )
+            }
+            Event::UnbondMatured { account, amount } => {
+                format!("UnbondMatured {} {amount}", self.name(account))
+            }
+            Event::HoldCreated {
+                hold,
+                payer,
+                amount,
+                expires_at,
+            } => {
+                format!(
+                    "HoldCreated {hold} by {} {amount} expires {expires_at:?}",
+                    self.name(payer)
+                )
+            }
+            Event::HoldPosted {
+                hold,
+                payouts,
+                remaining,
+            } => {
+                format!(
+                    "HoldPosted {hold} {} payouts, {remaining} left",
+                    payouts.len()
+                )
+            }
+            Event::HoldVoided {
+                hold,
+                payer,
+                amount,
+            } => format!("HoldVoided {hold} {amount} back to {}", self.name(payer)),
+            Event::HoldExpired {
+                hold,
+                payer,
+                amount,
+            } => format!("HoldExpired {hold} {amount} back to {}", self.name(payer)),
+            Event::EpochEnded { epoch, height } => format!("EpochEnded {epoch} at {height}"),
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Engine integration tests: readable scenarios, a property test against a naive model, genesis checks.
+
+mod genesis;
+mod harness;
+mod model;
+mod scenarios;
