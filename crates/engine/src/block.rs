@@ -15,12 +15,13 @@ pub struct Block {
 const BLOCK_DOMAIN: &[u8] = b"stakework/block/v1";
 
 impl Block {
-    /// blake3 over the header and all transactions in canonical encoding, streamed without copies.
+    /// blake3 over the header and all transactions in canonical encoding. The block is encoded into one
+    /// buffer first: a single large `update` is several times faster than many field-sized ones.
     pub fn hash(&self) -> Hash {
-        let mut h = blake3::Hasher::new();
-        h.update(BLOCK_DOMAIN);
-        borsh::to_writer(&mut h, self).expect("hashing cannot fail");
-        Hash(*h.finalize().as_bytes())
+        let mut buf = Vec::with_capacity(BLOCK_DOMAIN.len() + 64 + self.txs.len() * 192);
+        buf.extend_from_slice(BLOCK_DOMAIN);
+        borsh::to_writer(&mut buf, self).expect("writing to a Vec cannot fail");
+        types::hash_bytes(&buf)
     }
 }
 
@@ -72,11 +73,7 @@ pub enum BlockError {
     #[error("signature check covers {got} transactions, the block has {expected}")]
     SignatureCheckMismatch { expected: usize, got: usize },
     #[error("state root after block {height} is {computed}, the block says {claimed}")]
-    StateRootMismatch {
-        height: Height,
-        computed: Hash,
-        claimed: Hash,
-    },
+    StateRootMismatch { height: Height, computed: Hash, claimed: Hash },
 }
 
 impl BlockError {

@@ -41,10 +41,7 @@ impl Engine {
         for (i, a) in genesis.accounts.iter().enumerate() {
             ledger
                 .add_genesis_account(a.id, a.free, a.bonded)
-                .map_err(|e| GenesisError::Invalid {
-                    field: format!("accounts[{i}]"),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| GenesisError::Invalid { field: format!("accounts[{i}]"), message: e.to_string() })?;
         }
         let params = genesis.params.clone();
         let mut engine = Engine {
@@ -57,12 +54,8 @@ impl Engine {
             deadlines: BTreeSet::new(),
         };
         engine.state_root = engine.compute_root(Height::GENESIS, true);
-        let genesis_block = Block {
-            height: Height::GENESIS,
-            parent_hash: Hash::ZERO,
-            txs: Vec::new(),
-            state_root: engine.state_root,
-        };
+        let genesis_block =
+            Block { height: Height::GENESIS, parent_hash: Hash::ZERO, txs: Vec::new(), state_root: engine.state_root };
         engine.last_block_hash = genesis_block.hash();
         Ok(engine)
     }
@@ -103,21 +96,10 @@ impl Engine {
         let height = self.height.next();
         self.check_shape(height, self.last_block_hash, txs.len(), sigs)?;
         let (receipts, events) = self.execute(height, &txs, sigs);
-        let block = Block {
-            height,
-            parent_hash: self.last_block_hash,
-            txs,
-            state_root: self.state_root,
-        };
+        let block = Block { height, parent_hash: self.last_block_hash, txs, state_root: self.state_root };
         let block_hash = block.hash();
         self.last_block_hash = block_hash;
-        let outcome = BlockOutcome {
-            height,
-            block_hash,
-            state_root: self.state_root,
-            receipts,
-            events,
-        };
+        let outcome = BlockOutcome { height, block_hash, state_root: self.state_root, receipts, events };
         Ok((block, outcome))
     }
 
@@ -145,64 +127,32 @@ impl Engine {
         }
         let block_hash = block.hash();
         self.last_block_hash = block_hash;
-        Ok(BlockOutcome {
-            height: block.height,
-            block_hash,
-            state_root: self.state_root,
-            receipts,
-            events,
-        })
+        Ok(BlockOutcome { height: block.height, block_hash, state_root: self.state_root, receipts, events })
     }
 
-    fn check_shape(
-        &self,
-        height: Height,
-        parent: Hash,
-        n: usize,
-        sigs: &SignatureCheck,
-    ) -> Result<(), BlockError> {
+    fn check_shape(&self, height: Height, parent: Hash, n: usize, sigs: &SignatureCheck) -> Result<(), BlockError> {
         if height != self.height.next() {
-            return Err(BlockError::WrongHeight {
-                current: self.height,
-                got: height,
-            });
+            return Err(BlockError::WrongHeight { current: self.height, got: height });
         }
         if parent != self.last_block_hash {
-            return Err(BlockError::WrongParent {
-                expected: self.last_block_hash,
-                got: parent,
-            });
+            return Err(BlockError::WrongParent { expected: self.last_block_hash, got: parent });
         }
         if n > self.params.max_block_txs as usize {
-            return Err(BlockError::TooManyTxs {
-                max: self.params.max_block_txs,
-                got: n,
-            });
+            return Err(BlockError::TooManyTxs { max: self.params.max_block_txs, got: n });
         }
         if sigs.len() != n {
-            return Err(BlockError::SignatureCheckMismatch {
-                expected: n,
-                got: sigs.len(),
-            });
+            return Err(BlockError::SignatureCheckMismatch { expected: n, got: sigs.len() });
         }
         Ok(())
     }
 
-    fn execute(
-        &mut self,
-        height: Height,
-        txs: &[SignedTx],
-        sigs: &SignatureCheck,
-    ) -> (Vec<Receipt>, Vec<EventRecord>) {
+    fn execute(&mut self, height: Height, txs: &[SignedTx], sigs: &SignatureCheck) -> (Vec<Receipt>, Vec<EventRecord>) {
         self.height = height;
         let mut receipts = Vec::with_capacity(txs.len());
         let mut events = Vec::with_capacity(txs.len());
         for (i, tx) in txs.iter().enumerate() {
-            let result = if sigs.is_valid(i) {
-                self.apply_tx(tx, i as u32, &mut events)
-            } else {
-                Err(Rejection::BadSignature)
-            };
+            let result =
+                if sigs.is_valid(i) { self.apply_tx(tx, i as u32, &mut events) } else { Err(Rejection::BadSignature) };
             receipts.push(Receipt { result });
         }
         self.end_block(height, &mut events);
@@ -215,45 +165,24 @@ impl Engine {
     }
 
     /// One transaction: read-only checks, then the call (all-or-nothing), then fee and nonce.
-    fn apply_tx(
-        &mut self,
-        tx: &SignedTx,
-        index: u32,
-        events: &mut Vec<EventRecord>,
-    ) -> Result<(), Rejection> {
+    fn apply_tx(&mut self, tx: &SignedTx, index: u32, events: &mut Vec<EventRecord>) -> Result<(), Rejection> {
         let b = &tx.body;
         if b.fee < self.params.min_fee {
-            return Err(Rejection::FeeTooLow {
-                min: self.params.min_fee,
-                got: b.fee,
-            });
+            return Err(Rejection::FeeTooLow { min: self.params.min_fee, got: b.fee });
         }
         let expected = self.ledger.nonce(&b.signer);
         if b.nonce != expected {
-            return Err(Rejection::BadNonce {
-                expected,
-                got: b.nonce,
-            });
+            return Err(Rejection::BadNonce { expected, got: b.nonce });
         }
-        let needed = b
-            .fee
-            .checked_add(free_needed(&b.call))
-            .ok_or(LedgerError::AmountOverflow)?;
+        let needed = b.fee.checked_add(free_needed(&b.call)).ok_or(LedgerError::AmountOverflow)?;
         let available = self.ledger.free(&b.signer);
         if available < needed {
-            return Err(LedgerError::InsufficientFunds {
-                account: b.signer,
-                needed,
-                available,
-            }
-            .into());
+            return Err(LedgerError::InsufficientFunds { account: b.signer, needed, available }.into());
         }
         self.apply_call(b.signer, &b.call, index, events)?;
         // After this point the command must succeed: the call moved at most `needed - fee` out of free.
         if !b.fee.is_zero() {
-            self.ledger
-                .transfer(b.signer, self.treasury, b.fee)
-                .expect("free >= fee was checked before the call");
+            self.ledger.transfer(b.signer, self.treasury, b.fee).expect("free >= fee was checked before the call");
         }
         self.ledger.bump_nonce(b.signer);
         Ok(())
@@ -273,24 +202,15 @@ impl Engine {
                     return Err(LedgerError::ZeroAmount.into());
                 }
                 self.ledger.transfer(signer, *to, *amount)?;
-                Event::TransferPosted {
-                    from: signer,
-                    to: *to,
-                    amount: *amount,
-                }
+                Event::TransferPosted { from: signer, to: *to, amount: *amount }
             }
             Call::Bond { amount } => {
                 self.ledger.bond(signer, *amount)?;
-                Event::Bonded {
-                    account: signer,
-                    amount: *amount,
-                }
+                Event::Bonded { account: signer, amount: *amount }
             }
             Call::Unbond { amount } => {
-                let matures_at = self
-                    .height
-                    .checked_add(self.params.unbonding_period)
-                    .ok_or(LedgerError::AmountOverflow)?;
+                let matures_at =
+                    self.height.checked_add(self.params.unbonding_period).ok_or(LedgerError::AmountOverflow)?;
                 self.ledger.unbond(
                     signer,
                     *amount,
@@ -298,40 +218,21 @@ impl Engine {
                     matures_at,
                     self.params.max_unbonding_chunks as usize,
                 )?;
-                self.deadlines
-                    .insert((matures_at, Deadline::UnbondMaturity(signer)));
-                Event::UnbondStarted {
-                    account: signer,
-                    amount: *amount,
-                    matures_at,
-                }
+                self.deadlines.insert((matures_at, Deadline::UnbondMaturity(signer)));
+                Event::UnbondStarted { account: signer, amount: *amount, matures_at }
             }
             Call::HoldCreate { amount, expires_at } => {
                 let owner = HoldOwner::Payment(signer);
-                let hold = self.ledger.hold_create(
-                    signer,
-                    *amount,
-                    owner,
-                    HoldReason::Escrow,
-                    self.height,
-                    *expires_at,
-                )?;
+                let hold =
+                    self.ledger.hold_create(signer, *amount, owner, HoldReason::Escrow, self.height, *expires_at)?;
                 if let Some(at) = expires_at {
                     self.deadlines.insert((*at, Deadline::HoldExpiry(hold)));
                 }
-                Event::HoldCreated {
-                    hold,
-                    payer: signer,
-                    amount: *amount,
-                    expires_at: *expires_at,
-                }
+                Event::HoldCreated { hold, payer: signer, amount: *amount, expires_at: *expires_at }
             }
             Call::HoldPost { hold, payouts } => {
                 if payouts.len() > self.params.max_payouts as usize {
-                    return Err(Rejection::TooManyPayouts {
-                        max: self.params.max_payouts,
-                        got: payouts.len(),
-                    });
+                    return Err(Rejection::TooManyPayouts { max: self.params.max_payouts, got: payouts.len() });
                 }
                 let expires_at = self.own_hold(signer, *hold)?;
                 self.ledger.hold_post(*hold, payouts)?;
@@ -339,21 +240,13 @@ impl Engine {
                 if remaining.is_zero() {
                     self.forget_expiry(*hold, expires_at);
                 }
-                Event::HoldPosted {
-                    hold: *hold,
-                    payouts: payouts.clone(),
-                    remaining,
-                }
+                Event::HoldPosted { hold: *hold, payouts: payouts.clone(), remaining }
             }
             Call::HoldVoid { hold } => {
                 let expires_at = self.own_hold(signer, *hold)?;
                 let amount = self.ledger.hold_void(*hold)?;
                 self.forget_expiry(*hold, expires_at);
-                Event::HoldVoided {
-                    hold: *hold,
-                    payer: signer,
-                    amount,
-                }
+                Event::HoldVoided { hold: *hold, payer: signer, amount }
             }
         };
         events.push(EventRecord { tx, event });
@@ -386,30 +279,14 @@ impl Engine {
                 Deadline::UnbondMaturity(account) => {
                     let amount = self.ledger.mature_unbonding(account, height);
                     if !amount.is_zero() {
-                        events.push(EventRecord {
-                            tx: None,
-                            event: Event::UnbondMatured { account, amount },
-                        });
+                        events.push(EventRecord { tx: None, event: Event::UnbondMatured { account, amount } });
                     }
                 }
                 Deadline::HoldExpiry(hold) => {
-                    let payer = self
-                        .ledger
-                        .hold(hold)
-                        .expect("an expiry deadline is removed when its hold closes")
-                        .payer;
-                    let amount = self
-                        .ledger
-                        .hold_expire(hold, height)
-                        .expect("the hold's expiry height has come");
-                    events.push(EventRecord {
-                        tx: None,
-                        event: Event::HoldExpired {
-                            hold,
-                            payer,
-                            amount,
-                        },
-                    });
+                    let payer =
+                        self.ledger.hold(hold).expect("an expiry deadline is removed when its hold closes").payer;
+                    let amount = self.ledger.hold_expire(hold, height).expect("the hold's expiry height has come");
+                    events.push(EventRecord { tx: None, event: Event::HoldExpired { hold, payer, amount } });
                 }
             }
         }
@@ -420,35 +297,30 @@ impl Engine {
 
     /// The epoch hook. Emission, points, rewards and governance (later modules) settle here.
     fn on_epoch_end(&mut self, epoch: u64, height: Height, events: &mut Vec<EventRecord>) {
-        events.push(EventRecord {
-            tx: None,
-            event: Event::EpochEnded { epoch, height },
-        });
+        events.push(EventRecord { tx: None, event: Event::EpochEnded { epoch, height } });
     }
 
     /// Chain the previous root with this block's sorted write set: O(changes), not O(state).
     fn compute_root(&mut self, height: Height, genesis: bool) -> Hash {
         let write_set = self.ledger.take_write_set();
-        let mut h = blake3::Hasher::new();
-        h.update(STATE_DOMAIN);
-        h.update(&self.state_root.0);
-        h.update(&height.0.to_le_bytes());
+        let mut buf = Vec::with_capacity(128 + write_set.len() * 128);
+        buf.extend_from_slice(STATE_DOMAIN);
+        buf.extend_from_slice(&self.state_root.0);
+        buf.extend_from_slice(&height.0.to_le_bytes());
         if genesis {
-            borsh::to_writer(&mut h, &self.params).expect("hashing cannot fail");
+            borsh::to_writer(&mut buf, &self.params).expect("writing to a Vec cannot fail");
         }
         for key in &write_set {
-            self.ledger.encode_entry(key, &mut h);
+            self.ledger.encode_entry(key, &mut buf);
         }
-        Hash(*h.finalize().as_bytes())
+        types::hash_bytes(&buf)
     }
 }
 
 /// How much free balance a call itself consumes (on top of the fee).
 fn free_needed(call: &Call) -> Amount {
     match call {
-        Call::Transfer { amount, .. } | Call::Bond { amount } | Call::HoldCreate { amount, .. } => {
-            *amount
-        }
+        Call::Transfer { amount, .. } | Call::Bond { amount } | Call::HoldCreate { amount, .. } => *amount,
         Call::Unbond { .. } | Call::HoldPost { .. } | Call::HoldVoid { .. } => Amount::ZERO,
     }
 }
@@ -468,40 +340,24 @@ mod tests {
         let alice = AccountId(key.verifying_key().to_bytes());
         let genesis = Genesis {
             params: Params::default(),
-            accounts: vec![GenesisAccount {
-                id: alice,
-                name: None,
-                free: Amount(1_000_000),
-                bonded: Amount::ZERO,
-            }],
+            accounts: vec![GenesisAccount { id: alice, name: None, free: Amount(1_000_000), bonded: Amount::ZERO }],
         };
         let mut engine = Engine::from_genesis(&genesis).expect("genesis");
         let tx = TxBody {
             signer: alice,
             nonce: 0,
             fee: Amount(1_000),
-            call: Call::Transfer {
-                to: AccountId([2; 32]),
-                amount: Amount(5),
-            },
+            call: Call::Transfer { to: AccountId([2; 32]), amount: Amount(5) },
         }
         .sign(&key, &genesis.params.chain_id);
-        engine
-            .ledger
-            .inject_fault(Some(ledger::Fault::CreditWithoutDebit));
+        engine.ledger.inject_fault(Some(ledger::Fault::CreditWithoutDebit));
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             engine.produce_block(vec![tx], &SignatureCheck::trusted_all_valid(1))
         }));
         let panic = result.expect_err("the debug invariant check must stop the block");
         let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
-        assert!(
-            msg.contains("conservation broken"),
-            "unexpected panic: {msg}"
-        );
+        assert!(msg.contains("conservation broken"), "unexpected panic: {msg}");
         let violation = engine.check_invariants().expect_err("the state is corrupt");
-        assert!(
-            matches!(violation, ledger::InvariantViolation::Conservation { .. }),
-            "{violation}"
-        );
+        assert!(matches!(violation, ledger::InvariantViolation::Conservation { .. }), "{violation}");
     }
 }

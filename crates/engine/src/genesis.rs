@@ -61,8 +61,7 @@ impl GenesisError {
 impl Genesis {
     /// Parse and validate a genesis TOML document.
     pub fn from_toml(text: &str) -> Result<Genesis, GenesisError> {
-        let g: Genesis =
-            toml::from_str(text).map_err(|e| GenesisError::Malformed(e.to_string()))?;
+        let g: Genesis = toml::from_str(text).map_err(|e| GenesisError::Malformed(e.to_string()))?;
         g.validate()?;
         Ok(g)
     }
@@ -75,10 +74,7 @@ impl Genesis {
     pub fn validate(&self) -> Result<(), GenesisError> {
         self.params
             .validate()
-            .map_err(|(field, message)| GenesisError::Invalid {
-                field: field.to_string(),
-                message,
-            })?;
+            .map_err(|(field, message)| GenesisError::Invalid { field: field.to_string(), message })?;
         let mut seen = BTreeSet::new();
         let mut supply = Amount::ZERO;
         for (i, a) in self.accounts.iter().enumerate() {
@@ -89,13 +85,9 @@ impl Genesis {
                     message: format!("account {} is listed twice", a.id),
                 });
             }
-            supply = supply
-                .checked_add(a.free)
-                .and_then(|s| s.checked_add(a.bonded))
-                .ok_or_else(|| GenesisError::Invalid {
-                    field: field("free"),
-                    message: "total supply overflows 128 bits".to_string(),
-                })?;
+            supply = supply.checked_add(a.free).and_then(|s| s.checked_add(a.bonded)).ok_or_else(|| {
+                GenesisError::Invalid { field: field("free"), message: "total supply overflows 128 bits".to_string() }
+            })?;
         }
         Ok(())
     }

@@ -3,16 +3,7 @@ use types::Amount;
 
 /// Every protocol parameter. Loaded from the genesis TOML `[params]` table; unknown keys are errors.
 /// Later protocol modules add their parameters here, each with a default and a validation rule.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    borsh::BorshSerialize,
-    borsh::BorshDeserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, borsh::BorshSerialize, borsh::BorshDeserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Params {
     /// Name of the network; part of every signed message, so a transaction cannot be replayed on another chain.
@@ -56,10 +47,7 @@ impl Params {
             return bad("params.chain_id", "must be 1 to 64 characters");
         }
         if self.protocol_version != 1 {
-            return bad(
-                "params.protocol_version",
-                "this build implements protocol version 1 only",
-            );
+            return bad("params.protocol_version", "this build implements protocol version 1 only");
         }
         if self.epoch_length == 0 {
             return bad("params.epoch_length", "must be at least 1 block");

@@ -41,8 +41,7 @@ fn verify_strict(tx: &SignedTx, chain: &Hash) -> bool {
         return false;
     };
     let sig = Signature::from_bytes(&tx.signature.0);
-    vk.verify_strict(&tx.body.signing_message(chain), &sig)
-        .is_ok()
+    vk.verify_strict(&tx.body.signing_message(chain), &sig).is_ok()
 }
 
 /// Check every signature of `txs`, batching when it can.
@@ -57,10 +56,7 @@ pub fn verify_signatures(txs: &[SignedTx], chain_id: &str) -> SignatureCheck {
     }
     let messages: Vec<Vec<u8>> = txs.iter().map(|t| t.body.signing_message(&chain)).collect();
     let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-    let sigs: Vec<Signature> = txs
-        .iter()
-        .map(|t| Signature::from_bytes(&t.signature.0))
-        .collect();
+    let sigs: Vec<Signature> = txs.iter().map(|t| Signature::from_bytes(&t.signature.0)).collect();
     if ed25519_dalek::verify_batch(&refs, &sigs, &keys).is_ok() {
         SignatureCheck(vec![true; txs.len()])
     } else {

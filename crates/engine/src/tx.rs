@@ -18,15 +18,9 @@ pub enum Call {
     /// Start unbonding stake; it becomes free after `unbonding_period` blocks.
     Unbond { amount: Amount },
     /// Reserve free balance in a hold (a two-phase payment), optionally expiring at a height.
-    HoldCreate {
-        amount: Amount,
-        expires_at: Option<Height>,
-    },
+    HoldCreate { amount: Amount, expires_at: Option<Height> },
     /// Pay out (part of) a hold the signer created.
-    HoldPost {
-        hold: HoldId,
-        payouts: Vec<(AccountId, Amount)>,
-    },
+    HoldPost { hold: HoldId, payouts: Vec<(AccountId, Amount)> },
     /// Return what a hold the signer created still holds.
     HoldVoid { hold: HoldId },
 }
@@ -69,10 +63,7 @@ impl TxBody {
     /// Sign this body with `key` for the chain `chain_id`.
     pub fn sign(self, key: &SigningKey, chain_id: &str) -> SignedTx {
         let sig = key.sign(&self.signing_message(&chain_tag(chain_id)));
-        SignedTx {
-            body: self,
-            signature: Signature(sig.to_bytes()),
-        }
+        SignedTx { body: self, signature: Signature(sig.to_bytes()) }
     }
 }
 

@@ -18,19 +18,14 @@ pub enum DistributeError {
 }
 
 /// Split `pot` by `weights`. Returns one part per input, in ascending account-id order, summing to `pot`.
-pub fn distribute(
-    pot: Amount,
-    weights: &[(AccountId, u128)],
-) -> Result<Vec<(AccountId, Amount)>, DistributeError> {
+pub fn distribute(pot: Amount, weights: &[(AccountId, u128)]) -> Result<Vec<(AccountId, Amount)>, DistributeError> {
     let mut sorted: Vec<(AccountId, u128)> = weights.to_vec();
     sorted.sort_unstable_by_key(|(id, _)| *id);
     if let Some(w) = sorted.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(DistributeError::DuplicateAccount(w[0].0));
     }
-    let total = sorted
-        .iter()
-        .try_fold(0u128, |acc, (_, w)| acc.checked_add(*w))
-        .ok_or(DistributeError::WeightOverflow)?;
+    let total =
+        sorted.iter().try_fold(0u128, |acc, (_, w)| acc.checked_add(*w)).ok_or(DistributeError::WeightOverflow)?;
     if total == 0 {
         return Err(DistributeError::ZeroTotalWeight);
     }
@@ -44,10 +39,7 @@ pub fn distribute(
         remainders.push((r, i));
     }
     let leftover = pot.0 - assigned;
-    debug_assert!(
-        leftover < sorted.len() as u128,
-        "largest remainder leftover must be < n"
-    );
+    debug_assert!(leftover < sorted.len() as u128, "largest remainder leftover must be < n");
     // Largest remainder first; equal remainders go to the smaller account id (smaller index).
     remainders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     for &(_, i) in remainders.iter().take(leftover as usize) {
@@ -68,14 +60,7 @@ mod tests {
     #[test]
     fn thirds_give_the_leftover_unit_to_the_smallest_id() {
         let parts = distribute(Amount(100), &[(id(3), 1), (id(1), 1), (id(2), 1)]).expect("split");
-        assert_eq!(
-            parts,
-            vec![
-                (id(1), Amount(34)),
-                (id(2), Amount(33)),
-                (id(3), Amount(33))
-            ]
-        );
+        assert_eq!(parts, vec![(id(1), Amount(34)), (id(2), Amount(33)), (id(3), Amount(33))]);
     }
 
     #[test]
@@ -87,22 +72,10 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(
-            distribute(Amount(5), &[(id(1), 0)]),
-            Err(DistributeError::ZeroTotalWeight)
-        );
-        assert_eq!(
-            distribute(Amount(5), &[]),
-            Err(DistributeError::ZeroTotalWeight)
-        );
-        assert_eq!(
-            distribute(Amount(5), &[(id(1), u128::MAX), (id(2), 1)]),
-            Err(DistributeError::WeightOverflow)
-        );
-        assert_eq!(
-            distribute(Amount(5), &[(id(1), 1), (id(1), 2)]),
-            Err(DistributeError::DuplicateAccount(id(1)))
-        );
+        assert_eq!(distribute(Amount(5), &[(id(1), 0)]), Err(DistributeError::ZeroTotalWeight));
+        assert_eq!(distribute(Amount(5), &[]), Err(DistributeError::ZeroTotalWeight));
+        assert_eq!(distribute(Amount(5), &[(id(1), u128::MAX), (id(2), 1)]), Err(DistributeError::WeightOverflow));
+        assert_eq!(distribute(Amount(5), &[(id(1), 1), (id(1), 2)]), Err(DistributeError::DuplicateAccount(id(1))));
     }
 
     proptest! {

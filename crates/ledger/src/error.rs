@@ -6,18 +6,10 @@ use types::{AccountId, Amount};
 pub enum LedgerError {
     /// The account's free balance is smaller than the amount the operation needs.
     #[error("account {account} has {available} free, needs {needed}")]
-    InsufficientFunds {
-        account: AccountId,
-        needed: Amount,
-        available: Amount,
-    },
+    InsufficientFunds { account: AccountId, needed: Amount, available: Amount },
     /// The account's bonded stake is smaller than the amount to unbond.
     #[error("account {account} has {available} bonded, needs {needed}")]
-    InsufficientBonded {
-        account: AccountId,
-        needed: Amount,
-        available: Amount,
-    },
+    InsufficientBonded { account: AccountId, needed: Amount, available: Amount },
     /// A sum or product of amounts does not fit in 128 bits.
     #[error("amount overflow")]
     AmountOverflow,
@@ -29,11 +21,7 @@ pub enum LedgerError {
     UnknownHold(HoldId),
     /// The payouts of a post add up to more than the hold still contains.
     #[error("hold {hold} has {remaining} left, payouts need {requested}")]
-    HoldOverdrawn {
-        hold: HoldId,
-        remaining: Amount,
-        requested: Amount,
-    },
+    HoldOverdrawn { hold: HoldId, remaining: Amount, requested: Amount },
     /// A post with no payouts.
     #[error("a post needs at least one payout")]
     NoPayouts,
@@ -70,25 +58,11 @@ impl LedgerError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvariantViolation {
     #[error("conservation broken: accounts sum to {accounts}, total supply is {supply} (genesis {genesis} + minted {minted} - burned {burned})")]
-    Conservation {
-        accounts: u128,
-        supply: u128,
-        genesis: u128,
-        minted: u128,
-        burned: u128,
-    },
+    Conservation { accounts: u128, supply: u128, genesis: u128, minted: u128, burned: u128 },
     #[error("account {account}: held {recorded} but its open holds sum to {holds}")]
-    HeldMismatch {
-        account: AccountId,
-        recorded: Amount,
-        holds: Amount,
-    },
+    HeldMismatch { account: AccountId, recorded: Amount, holds: Amount },
     #[error("account {account}: unbonding {recorded} but its chunks sum to {chunks}")]
-    UnbondingMismatch {
-        account: AccountId,
-        recorded: Amount,
-        chunks: Amount,
-    },
+    UnbondingMismatch { account: AccountId, recorded: Amount, chunks: Amount },
     #[error("hold {0} is open with a zero amount")]
     EmptyHold(HoldId),
     #[error("a running total overflowed 128 bits")]

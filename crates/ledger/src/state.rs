@@ -7,9 +7,7 @@ use types::{AccountId, Amount, Height};
 
 /// One account's balances. `held` and `unbonding` are totals of the account's open holds and unbonding
 /// chunks; `nonce` is the next transaction sequence number the account may use.
-#[derive(
-    Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Account {
     pub free: Amount,
     pub held: Amount,
@@ -28,9 +26,7 @@ impl Account {
 }
 
 /// Stake on its way from bonded to free.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct UnbondingChunk {
     pub amount: Amount,
     /// Height of the block in which the unbond happened (slashing looks at it).
@@ -40,18 +36,7 @@ pub struct UnbondingChunk {
 
 /// Identifier of a hold, assigned sequentially from 1.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    BorshSerialize,
-    BorshDeserialize,
-    Serialize,
-    Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
 )]
 #[serde(transparent)]
 pub struct HoldId(pub u64);
@@ -64,17 +49,7 @@ impl fmt::Display for HoldId {
 
 /// What a hold's money is locked for. Later protocol modules (requests, tasks, jobs) add their owners.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    BorshSerialize,
-    BorshDeserialize,
-    Serialize,
-    Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
 )]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum HoldOwner {
@@ -84,17 +59,7 @@ pub enum HoldOwner {
 
 /// Why money is held, so locked money always says why.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    BorshSerialize,
-    BorshDeserialize,
-    Serialize,
-    Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum HoldReason {
@@ -116,9 +81,7 @@ pub struct Hold {
 }
 
 /// Where slashed stake goes.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SlashDestination {
     /// Credited to this account's free balance (e.g. the treasury, or a wronged party).
@@ -136,9 +99,7 @@ pub struct SlashOutcome {
 
 impl SlashOutcome {
     pub fn total(&self) -> Amount {
-        self.from_bonded
-            .checked_add(self.from_unbonding)
-            .expect("both parts come from one account's total")
+        self.from_bonded.checked_add(self.from_unbonding).expect("both parts come from one account's total")
     }
 }
 
@@ -163,58 +124,45 @@ pub enum Fault {
 pub struct Ledger {
     // A HashMap for O(1) lookups: its iteration order never reaches an output (sums are commutative,
     // snapshots and write sets are sorted before use).
-    accounts: HashMap<AccountId, Account>,
+    accounts: HashMap<AccountId, Slot, ahash::RandomState>,
     holds: BTreeMap<HoldId, Hold>,
     next_hold: u64,
     genesis_supply: Amount,
     minted: Amount,
     burned: Amount,
     write_set: Vec<StateKey>,
+    /// Generation of the current write set; an account slot stamped with it is already recorded.
+    write_gen: u64,
     #[cfg(feature = "fault-injection")]
     fault: Option<Fault>,
 }
 
+/// An account and the write-set generation that last touched it, so each account enters a block's
+/// write set once however often the block changes it.
+#[derive(Debug, Clone, Default)]
+struct Slot {
+    account: Account,
+    touched: u64,
+}
+
 fn insufficient(account: AccountId, needed: Amount, available: Amount) -> LedgerError {
-    LedgerError::InsufficientFunds {
-        account,
-        needed,
-        available,
-    }
+    LedgerError::InsufficientFunds { account, needed, available }
 }
 
 impl Ledger {
     pub fn new() -> Ledger {
-        Ledger {
-            next_hold: 1,
-            ..Ledger::default()
-        }
+        Ledger { next_hold: 1, write_gen: 1, ..Ledger::default() }
     }
 
     // ----- genesis -------------------------------------------------------------------------------
 
     /// Give `id` genesis balances. Only for building the genesis state: it raises the genesis supply.
-    pub fn add_genesis_account(
-        &mut self,
-        id: AccountId,
-        free: Amount,
-        bonded: Amount,
-    ) -> Result<(), LedgerError> {
-        let add = free
-            .checked_add(bonded)
-            .ok_or(LedgerError::AmountOverflow)?;
-        let supply = self
-            .genesis_supply
-            .checked_add(add)
-            .ok_or(LedgerError::AmountOverflow)?;
-        let acct = self.accounts.get(&id).cloned().unwrap_or_default();
-        let new_free = acct
-            .free
-            .checked_add(free)
-            .ok_or(LedgerError::AmountOverflow)?;
-        let new_bonded = acct
-            .bonded
-            .checked_add(bonded)
-            .ok_or(LedgerError::AmountOverflow)?;
+    pub fn add_genesis_account(&mut self, id: AccountId, free: Amount, bonded: Amount) -> Result<(), LedgerError> {
+        let add = free.checked_add(bonded).ok_or(LedgerError::AmountOverflow)?;
+        let supply = self.genesis_supply.checked_add(add).ok_or(LedgerError::AmountOverflow)?;
+        let acct = self.account(&id).cloned().unwrap_or_default();
+        let new_free = acct.free.checked_add(free).ok_or(LedgerError::AmountOverflow)?;
+        let new_bonded = acct.bonded.checked_add(bonded).ok_or(LedgerError::AmountOverflow)?;
         // After this point the command must succeed.
         let a = self.account_mut(id);
         a.free = new_free;
@@ -227,13 +175,13 @@ impl Ledger {
     // ----- reads ---------------------------------------------------------------------------------
 
     pub fn account(&self, id: &AccountId) -> Option<&Account> {
-        self.accounts.get(id)
+        self.accounts.get(id).map(|s| &s.account)
     }
     pub fn free(&self, id: &AccountId) -> Amount {
-        self.accounts.get(id).map_or(Amount::ZERO, |a| a.free)
+        self.accounts.get(id).map_or(Amount::ZERO, |s| s.account.free)
     }
     pub fn nonce(&self, id: &AccountId) -> u64 {
-        self.accounts.get(id).map_or(0, |a| a.nonce)
+        self.accounts.get(id).map_or(0, |s| s.account.nonce)
     }
     pub fn hold(&self, id: HoldId) -> Option<&Hold> {
         self.holds.get(&id)
@@ -246,7 +194,7 @@ impl Ledger {
     }
     /// All accounts in ascending id order.
     pub fn accounts_sorted(&self) -> Vec<(AccountId, &Account)> {
-        let mut v: Vec<_> = self.accounts.iter().map(|(k, a)| (*k, a)).collect();
+        let mut v: Vec<_> = self.accounts.iter().map(|(k, s)| (*k, &s.account)).collect();
         v.sort_unstable_by_key(|(k, _)| *k);
         v
     }
@@ -273,26 +221,18 @@ impl Ledger {
     pub fn bump_nonce(&mut self, id: AccountId) {
         let a = self.account_mut(id);
         a.nonce = a.nonce.checked_add(1).expect("nonce overflowed u64");
-        self.write_set.push(StateKey::Account(id));
     }
 
     // ----- transfers -----------------------------------------------------------------------------
 
     /// Move `amount` of free balance from `from` to `to`.
-    pub fn transfer(
-        &mut self,
-        from: AccountId,
-        to: AccountId,
-        amount: Amount,
-    ) -> Result<(), LedgerError> {
+    pub fn transfer(&mut self, from: AccountId, to: AccountId, amount: Amount) -> Result<(), LedgerError> {
         let available = self.free(&from);
         if available < amount {
             return Err(insufficient(from, amount, available));
         }
         if from != to {
-            self.free(&to)
-                .checked_add(amount)
-                .ok_or(LedgerError::AmountOverflow)?;
+            self.free(&to).checked_add(amount).ok_or(LedgerError::AmountOverflow)?;
         }
         // After this point the command must succeed.
         #[cfg(feature = "fault-injection")]
@@ -303,12 +243,7 @@ impl Ledger {
             self.account_mut(from).free.0 -= amount.0;
         }
         let dest = self.account_mut(to);
-        dest.free = dest
-            .free
-            .checked_add(amount)
-            .expect("overflow checked above");
-        self.write_set.push(StateKey::Account(from));
-        self.write_set.push(StateKey::Account(to));
+        dest.free = dest.free.checked_add(amount).expect("overflow checked above");
         Ok(())
     }
 
@@ -340,29 +275,13 @@ impl Ledger {
         let a = self.account_mut(payer);
         a.free.0 -= amount.0;
         a.held = a.held.checked_add(amount).expect("held <= total supply");
-        self.holds.insert(
-            id,
-            Hold {
-                id,
-                payer,
-                owner,
-                reason,
-                amount,
-                created_at: now,
-                expires_at,
-            },
-        );
-        self.write_set
-            .extend([StateKey::Account(payer), StateKey::Hold(id)]);
+        self.holds.insert(id, Hold { id, payer, owner, reason, amount, created_at: now, expires_at });
+        self.write_set.push(StateKey::Hold(id));
         Ok(id)
     }
 
     /// Pay `payouts` out of hold `id`. What is left stays held; a hold emptied by a post is closed.
-    pub fn hold_post(
-        &mut self,
-        id: HoldId,
-        payouts: &[(AccountId, Amount)],
-    ) -> Result<(), LedgerError> {
+    pub fn hold_post(&mut self, id: HoldId, payouts: &[(AccountId, Amount)]) -> Result<(), LedgerError> {
         let hold = self.holds.get(&id).ok_or(LedgerError::UnknownHold(id))?;
         if payouts.is_empty() {
             return Err(LedgerError::NoPayouts);
@@ -370,14 +289,9 @@ impl Ledger {
         if payouts.iter().any(|(_, a)| a.is_zero()) {
             return Err(LedgerError::ZeroAmount);
         }
-        let requested = Amount::checked_sum(payouts.iter().map(|(_, a)| *a))
-            .ok_or(LedgerError::AmountOverflow)?;
+        let requested = Amount::checked_sum(payouts.iter().map(|(_, a)| *a)).ok_or(LedgerError::AmountOverflow)?;
         if requested > hold.amount {
-            return Err(LedgerError::HoldOverdrawn {
-                hold: id,
-                remaining: hold.amount,
-                requested,
-            });
+            return Err(LedgerError::HoldOverdrawn { hold: id, remaining: hold.amount, requested });
         }
         // Recipients' free balances are each below total supply minus the held amount, so crediting
         // at most `requested` (which is part of the supply) cannot overflow.
@@ -388,19 +302,14 @@ impl Ledger {
         p.held.0 -= requested.0;
         for (to, amount) in payouts {
             let a = self.account_mut(*to);
-            a.free = a
-                .free
-                .checked_add(*amount)
-                .expect("credit bounded by total supply");
-            self.write_set.push(StateKey::Account(*to));
+            a.free = a.free.checked_add(*amount).expect("credit bounded by total supply");
         }
         if remaining.is_zero() {
             self.holds.remove(&id);
         } else if let Some(h) = self.holds.get_mut(&id) {
             h.amount = remaining;
         }
-        self.write_set
-            .extend([StateKey::Account(payer), StateKey::Hold(id)]);
+        self.write_set.push(StateKey::Hold(id));
         Ok(())
     }
 
@@ -410,12 +319,8 @@ impl Ledger {
         // After this point the command must succeed.
         let a = self.account_mut(hold.payer);
         a.held.0 -= hold.amount.0;
-        a.free = a
-            .free
-            .checked_add(hold.amount)
-            .expect("free + held <= total supply");
-        self.write_set
-            .extend([StateKey::Account(hold.payer), StateKey::Hold(id)]);
+        a.free = a.free.checked_add(hold.amount).expect("free + held <= total supply");
+        self.write_set.push(StateKey::Hold(id));
         Ok(hold.amount)
     }
 
@@ -442,11 +347,7 @@ impl Ledger {
         // After this point the command must succeed.
         let a = self.account_mut(id);
         a.free.0 -= amount.0;
-        a.bonded = a
-            .bonded
-            .checked_add(amount)
-            .expect("bonded <= total supply");
-        self.write_set.push(StateKey::Account(id));
+        a.bonded = a.bonded.checked_add(amount).expect("bonded <= total supply");
         Ok(())
     }
 
@@ -462,14 +363,10 @@ impl Ledger {
         if amount.is_zero() {
             return Err(LedgerError::ZeroAmount);
         }
-        let acct = self.accounts.get(&id);
+        let acct = self.account(&id);
         let bonded = acct.map_or(Amount::ZERO, |a| a.bonded);
         if bonded < amount {
-            return Err(LedgerError::InsufficientBonded {
-                account: id,
-                needed: amount,
-                available: bonded,
-            });
+            return Err(LedgerError::InsufficientBonded { account: id, needed: amount, available: bonded });
         }
         if acct.is_some_and(|a| a.unbonding_chunks.len() >= max_chunks) {
             return Err(LedgerError::TooManyUnbondingChunks(id));
@@ -477,24 +374,18 @@ impl Ledger {
         // After this point the command must succeed.
         let a = self.account_mut(id);
         a.bonded.0 -= amount.0;
-        a.unbonding = a
-            .unbonding
-            .checked_add(amount)
-            .expect("unbonding <= total supply");
-        a.unbonding_chunks.push(UnbondingChunk {
-            amount,
-            unbonded_at: now,
-            matures_at,
-        });
-        self.write_set.push(StateKey::Account(id));
+        a.unbonding = a.unbonding.checked_add(amount).expect("unbonding <= total supply");
+        a.unbonding_chunks.push(UnbondingChunk { amount, unbonded_at: now, matures_at });
         Ok(())
     }
 
     /// Make every chunk of `id` that matured by `now` free. Returns the amount released.
     pub fn mature_unbonding(&mut self, id: AccountId, now: Height) -> Amount {
-        let Some(a) = self.accounts.get_mut(&id) else {
+        let due = |a: &Account| a.unbonding_chunks.iter().any(|c| c.matures_at <= now);
+        if !self.account(&id).is_some_and(due) {
             return Amount::ZERO;
-        };
+        }
+        let a = self.account_mut(id);
         let mut released = Amount::ZERO;
         a.unbonding_chunks.retain(|c| {
             if c.matures_at <= now {
@@ -504,15 +395,8 @@ impl Ledger {
                 true
             }
         });
-        if released.is_zero() {
-            return released;
-        }
         a.unbonding.0 -= released.0;
-        a.free = a
-            .free
-            .checked_add(released)
-            .expect("free + unbonding <= total supply");
-        self.write_set.push(StateKey::Account(id));
+        a.free = a.free.checked_add(released).expect("free + unbonding <= total supply");
         released
     }
 
@@ -526,9 +410,10 @@ impl Ledger {
         offence_height: Height,
         dest: SlashDestination,
     ) -> SlashOutcome {
-        let Some(a) = self.accounts.get_mut(&id) else {
+        if self.account(&id).is_none() {
             return SlashOutcome::default();
-        };
+        }
+        let a = self.account_mut(id);
         let from_bonded = Amount(a.bonded.0.min(amount.0));
         a.bonded.0 -= from_bonded.0;
         let mut want = amount.0 - from_bonded.0;
@@ -546,26 +431,15 @@ impl Ledger {
         }
         a.unbonding_chunks.retain(|c| !c.amount.is_zero());
         a.unbonding.0 -= from_unbonding;
-        let outcome = SlashOutcome {
-            from_bonded,
-            from_unbonding: Amount(from_unbonding),
-        };
+        let outcome = SlashOutcome { from_bonded, from_unbonding: Amount(from_unbonding) };
         let total = outcome.total();
-        self.write_set.push(StateKey::Account(id));
         match dest {
             SlashDestination::Account(to) => {
                 let d = self.account_mut(to);
-                d.free = d
-                    .free
-                    .checked_add(total)
-                    .expect("credit bounded by total supply");
-                self.write_set.push(StateKey::Account(to));
+                d.free = d.free.checked_add(total).expect("credit bounded by total supply");
             }
             SlashDestination::Burn => {
-                self.burned = self
-                    .burned
-                    .checked_add(total)
-                    .expect("burned <= genesis + minted");
+                self.burned = self.burned.checked_add(total).expect("burned <= genesis + minted");
                 self.write_set.push(StateKey::Supply);
             }
         }
@@ -576,22 +450,13 @@ impl Ledger {
 
     /// Create `amount` new tokens in `to`'s free balance (epoch emission).
     pub fn mint(&mut self, to: AccountId, amount: Amount) -> Result<(), LedgerError> {
-        let minted = self
-            .minted
-            .checked_add(amount)
-            .ok_or(LedgerError::AmountOverflow)?;
-        self.total_supply()
-            .checked_add(amount)
-            .ok_or(LedgerError::AmountOverflow)?;
+        let minted = self.minted.checked_add(amount).ok_or(LedgerError::AmountOverflow)?;
+        self.total_supply().checked_add(amount).ok_or(LedgerError::AmountOverflow)?;
         // After this point the command must succeed.
         self.minted = minted;
         let a = self.account_mut(to);
-        a.free = a
-            .free
-            .checked_add(amount)
-            .expect("free <= total supply, checked above");
-        self.write_set
-            .extend([StateKey::Supply, StateKey::Account(to)]);
+        a.free = a.free.checked_add(amount).expect("free <= total supply, checked above");
+        self.write_set.push(StateKey::Supply);
         Ok(())
     }
 
@@ -603,12 +468,8 @@ impl Ledger {
         }
         // After this point the command must succeed.
         self.account_mut(from).free.0 -= amount.0;
-        self.burned = self
-            .burned
-            .checked_add(amount)
-            .expect("burned <= genesis + minted");
-        self.write_set
-            .extend([StateKey::Supply, StateKey::Account(from)]);
+        self.burned = self.burned.checked_add(amount).expect("burned <= genesis + minted");
+        self.write_set.push(StateKey::Supply);
         Ok(())
     }
 
@@ -616,6 +477,7 @@ impl Ledger {
 
     /// The state touched since the last call, sorted and de-duplicated; clears the record.
     pub fn take_write_set(&mut self) -> Vec<StateKey> {
+        self.write_gen += 1;
         let mut ws = std::mem::take(&mut self.write_set);
         ws.sort_unstable();
         ws.dedup();
@@ -624,17 +486,14 @@ impl Ledger {
 
     /// Feed the canonical encoding of `key`'s current value (or its absence) into `out`.
     pub fn encode_entry(&self, key: &StateKey, out: &mut impl std::io::Write) {
-        let mut w = |bytes: &[u8]| out.write_all(bytes).expect("hash writers do not fail");
-        w(&types::encode(key));
+        let ok = "state writers (Vec, hasher) do not fail";
+        borsh::to_writer(&mut *out, key).expect(ok);
         match key {
-            StateKey::Supply => w(&types::encode(&(
-                self.genesis_supply,
-                self.minted,
-                self.burned,
-            ))),
-            StateKey::Account(id) => w(&types::encode(&self.accounts.get(id))),
-            StateKey::Hold(id) => w(&types::encode(&self.holds.get(id))),
+            StateKey::Supply => borsh::to_writer(out, &(self.genesis_supply, self.minted, self.burned)),
+            StateKey::Account(id) => borsh::to_writer(out, &self.account(id)),
+            StateKey::Hold(id) => borsh::to_writer(out, &self.holds.get(id)),
         }
+        .expect(ok);
     }
 
     /// Check every ledger invariant. O(accounts + holds); run after every block in tests and debug builds.
@@ -645,45 +504,27 @@ impl Ledger {
                 return Err(InvariantViolation::EmptyHold(h.id));
             }
             let e = held_by.entry(h.payer).or_default();
-            *e = e
-                .checked_add(h.amount)
-                .ok_or(InvariantViolation::Overflow)?;
+            *e = e.checked_add(h.amount).ok_or(InvariantViolation::Overflow)?;
         }
         let mut sum: u128 = 0;
-        for (id, a) in &self.accounts {
+        for (id, a) in self.accounts.iter().map(|(id, s)| (id, &s.account)) {
             let holds = held_by.remove(id).unwrap_or_default();
             if holds != a.held {
-                return Err(InvariantViolation::HeldMismatch {
-                    account: *id,
-                    recorded: a.held,
-                    holds,
-                });
+                return Err(InvariantViolation::HeldMismatch { account: *id, recorded: a.held, holds });
             }
-            let chunks = Amount::checked_sum(a.unbonding_chunks.iter().map(|c| c.amount))
-                .ok_or(InvariantViolation::Overflow)?;
+            let chunks =
+                Amount::checked_sum(a.unbonding_chunks.iter().map(|c| c.amount)).ok_or(InvariantViolation::Overflow)?;
             if chunks != a.unbonding {
-                return Err(InvariantViolation::UnbondingMismatch {
-                    account: *id,
-                    recorded: a.unbonding,
-                    chunks,
-                });
+                return Err(InvariantViolation::UnbondingMismatch { account: *id, recorded: a.unbonding, chunks });
             }
             sum = sum
                 .checked_add(a.total().ok_or(InvariantViolation::Overflow)?.0)
                 .ok_or(InvariantViolation::Overflow)?;
         }
         if let Some((account, holds)) = held_by.into_iter().next() {
-            return Err(InvariantViolation::HeldMismatch {
-                account,
-                recorded: Amount::ZERO,
-                holds,
-            });
+            return Err(InvariantViolation::HeldMismatch { account, recorded: Amount::ZERO, holds });
         }
-        let supply = self
-            .genesis_supply
-            .0
-            .checked_add(self.minted.0)
-            .and_then(|s| s.checked_sub(self.burned.0));
+        let supply = self.genesis_supply.0.checked_add(self.minted.0).and_then(|s| s.checked_sub(self.burned.0));
         if supply != Some(sum) {
             return Err(InvariantViolation::Conservation {
                 accounts: sum,
@@ -701,7 +542,14 @@ impl Ledger {
         self.fault = fault;
     }
 
+    /// The account `id` (created empty if new), recorded in the write set the first time per block.
+    /// The account `id` (created empty if new), recorded in the write set the first time per block.
     fn account_mut(&mut self, id: AccountId) -> &mut Account {
-        self.accounts.entry(id).or_default()
+        let slot = self.accounts.entry(id).or_default();
+        if slot.touched != self.write_gen {
+            slot.touched = self.write_gen;
+            self.write_set.push(StateKey::Account(id));
+        }
+        &mut slot.account
     }
 }

@@ -7,9 +7,7 @@ use std::str::FromStr;
 ///
 /// System accounts (treasury, reward pools) are named, not keyed: their id is blake3 of a fixed label, for
 /// which nobody knows a private key, and the engine never accepts a transaction signed by one.
-#[derive(
-    Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct AccountId(pub [u8; 32]);
 
 /// Why a text is not a 32-byte hex id.
@@ -91,13 +89,7 @@ mod tests {
         assert_eq!(id.to_hex().parse::<AccountId>(), Ok(id));
         assert_eq!(format!("0x{}", id.to_hex()).parse::<AccountId>(), Ok(id));
         assert_eq!("abc".parse::<AccountId>(), Err(ParseIdError::Length(3)));
-        assert!(matches!(
-            "zz".repeat(32).parse::<AccountId>(),
-            Err(ParseIdError::NotHex(_))
-        ));
-        assert_ne!(
-            AccountId::system("treasury"),
-            AccountId::system("points-pool")
-        );
+        assert!(matches!("zz".repeat(32).parse::<AccountId>(), Err(ParseIdError::NotHex(_))));
+        assert_ne!(AccountId::system("treasury"), AccountId::system("points-pool"));
     }
 }

@@ -7,19 +7,7 @@ use std::str::FromStr;
 pub const BASE_UNITS_PER_SWK: u128 = 1_000_000_000;
 
 /// An amount of tokens in base units (1 SWK = 10^9 base units). Only checked arithmetic is offered.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    BorshSerialize,
-    BorshDeserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct Amount(pub u128);
 
 impl Amount {
@@ -50,9 +38,7 @@ impl Amount {
     }
     /// Sum of many amounts, `None` on overflow.
     pub fn checked_sum<I: IntoIterator<Item = Amount>>(items: I) -> Option<Amount> {
-        items
-            .into_iter()
-            .try_fold(Amount::ZERO, Amount::checked_add)
+        items.into_iter().try_fold(Amount::ZERO, Amount::checked_add)
     }
     /// Human form: `1.5 SWK`, trailing zeros trimmed.
     pub fn to_swk_string(self) -> String {
@@ -114,16 +100,9 @@ impl FromStr for Amount {
             return Err(ParseAmountError::TooPrecise(s.to_string()));
         }
         let whole: u128 = whole.parse().map_err(|_| overflow())?;
-        let frac_units: u128 = if frac.is_empty() {
-            0
-        } else {
-            format!("{frac:0<9}").parse().map_err(|_| invalid())?
-        };
-        whole
-            .checked_mul(BASE_UNITS_PER_SWK)
-            .and_then(|v| v.checked_add(frac_units))
-            .map(Amount)
-            .ok_or_else(overflow)
+        let frac_units: u128 =
+            if frac.is_empty() { 0 } else { format!("{frac:0<9}").parse().map_err(|_| invalid())? };
+        whole.checked_mul(BASE_UNITS_PER_SWK).and_then(|v| v.checked_add(frac_units)).map(Amount).ok_or_else(overflow)
     }
 }
 
@@ -140,9 +119,7 @@ impl<'de> Deserialize<'de> for Amount {
         impl serde::de::Visitor<'_> for V {
             type Value = Amount;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(
-                    "an amount: base units as a string or integer, or a string like \"1.5 SWK\"",
-                )
+                f.write_str("an amount: base units as a string or integer, or a string like \"1.5 SWK\"")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Amount, E> {
                 v.parse().map_err(E::custom)
@@ -154,9 +131,7 @@ impl<'de> Deserialize<'de> for Amount {
                 Ok(Amount(v))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Amount, E> {
-                u128::try_from(v)
-                    .map(Amount)
-                    .map_err(|_| E::custom(format!("amount {v} is negative")))
+                u128::try_from(v).map(Amount).map_err(|_| E::custom(format!("amount {v} is negative")))
             }
         }
         d.deserialize_any(V)
@@ -173,27 +148,12 @@ mod tests {
         assert_eq!("1.5 SWK".parse::<Amount>(), Ok(Amount(1_500_000_000)));
         assert_eq!("2swk".parse::<Amount>(), Ok(Amount(2_000_000_000)));
         assert_eq!("0.000000001 SWK".parse::<Amount>(), Ok(Amount(1)));
-        assert!(matches!(
-            "0.0000000001 SWK".parse::<Amount>(),
-            Err(ParseAmountError::TooPrecise(_))
-        ));
-        assert!(matches!(
-            "-5".parse::<Amount>(),
-            Err(ParseAmountError::Invalid(_))
-        ));
-        assert!(matches!(
-            "1e9".parse::<Amount>(),
-            Err(ParseAmountError::Invalid(_))
-        ));
+        assert!(matches!("0.0000000001 SWK".parse::<Amount>(), Err(ParseAmountError::TooPrecise(_))));
+        assert!(matches!("-5".parse::<Amount>(), Err(ParseAmountError::Invalid(_))));
+        assert!(matches!("1e9".parse::<Amount>(), Err(ParseAmountError::Invalid(_))));
         let too_big = format!("{}0", u128::MAX);
-        assert!(matches!(
-            too_big.parse::<Amount>(),
-            Err(ParseAmountError::Overflow(_))
-        ));
-        assert!(matches!(
-            format!("{} SWK", u128::MAX).parse::<Amount>(),
-            Err(ParseAmountError::Overflow(_))
-        ));
+        assert!(matches!(too_big.parse::<Amount>(), Err(ParseAmountError::Overflow(_))));
+        assert!(matches!(format!("{} SWK", u128::MAX).parse::<Amount>(), Err(ParseAmountError::Overflow(_))));
     }
 
     #[test]
@@ -202,10 +162,7 @@ mod tests {
         let j = serde_json::to_string(&a).expect("serialize");
         assert_eq!(j, format!("\"{}\"", u128::MAX));
         assert_eq!(serde_json::from_str::<Amount>(&j).expect("parse"), a);
-        assert_eq!(
-            serde_json::from_str::<Amount>("42").expect("int"),
-            Amount(42)
-        );
+        assert_eq!(serde_json::from_str::<Amount>("42").expect("int"), Amount(42));
         assert!(serde_json::from_str::<Amount>("-1").is_err());
     }
 

@@ -4,9 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A 32-byte blake3 digest.
-#[derive(
-    Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct Hash(pub [u8; 32]);
 
 /// blake3 of `bytes`.

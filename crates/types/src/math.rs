@@ -22,14 +22,8 @@ mod tests {
 
     #[test]
     fn wide_products_are_exact() {
-        assert_eq!(
-            mul_div_floor(u128::MAX, u128::MAX, u128::MAX),
-            Some((u128::MAX, 0))
-        );
-        assert_eq!(
-            mul_div_floor(u128::MAX, 3, 4),
-            Some((u128::MAX / 4 * 3 + 2, 1))
-        );
+        assert_eq!(mul_div_floor(u128::MAX, u128::MAX, u128::MAX), Some((u128::MAX, 0)));
+        assert_eq!(mul_div_floor(u128::MAX, 3, 4), Some((u128::MAX / 4 * 3 + 2, 1)));
         assert_eq!(mul_div_floor(u128::MAX, 2, 1), None);
         assert_eq!(mul_div_floor(1, 1, 0), None);
         assert_eq!(mul_div_floor(7, 5, 3), Some((11, 2)));

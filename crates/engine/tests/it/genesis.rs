@@ -3,9 +3,7 @@
 use engine::{Engine, Genesis};
 
 fn err(text: &str) -> String {
-    Genesis::from_toml(text)
-        .expect_err("must be refused")
-        .to_string()
+    Genesis::from_toml(text).expect_err("must be refused").to_string()
 }
 
 #[test]
@@ -30,10 +28,7 @@ fn a_good_genesis_loads_with_swk_and_base_unit_amounts() {
     assert_eq!(e.params().epoch_length, 10);
     assert_eq!(e.params().min_fee, engine::Params::default().min_fee);
     let again = Genesis::from_toml(&g.to_toml()).expect("round trip");
-    assert_eq!(
-        Engine::from_genesis(&again).expect("engine").state_root(),
-        e.state_root()
-    );
+    assert_eq!(Engine::from_genesis(&again).expect("engine").state_root(), e.state_root());
 }
 
 #[test]

@@ -1,9 +1,7 @@
 //! `Net`: a tiny network of named accounts driven block by block, with a readable log for snapshots.
 
 use ed25519_dalek::SigningKey;
-use engine::{
-    Call, Engine, Event, Genesis, GenesisAccount, Params, SignatureCheck, SignedTx, TxBody,
-};
+use engine::{Call, Engine, Event, Genesis, GenesisAccount, Params, SignatureCheck, SignedTx, TxBody};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use types::{AccountId, Amount};
@@ -25,12 +23,7 @@ pub struct Net {
 
 /// Parameters that keep snapshots short: fee 1, short periods.
 pub fn small_params() -> Params {
-    Params {
-        min_fee: Amount(1),
-        epoch_length: 1_000,
-        unbonding_period: 3,
-        ..Params::default()
-    }
+    Params { min_fee: Amount(1), epoch_length: 1_000, unbonding_period: 3, ..Params::default() }
 }
 
 impl Net {
@@ -48,20 +41,12 @@ impl Net {
                 .collect(),
         };
         let engine = Engine::from_genesis(&genesis).expect("valid genesis");
-        let mut names: BTreeMap<AccountId, String> = accounts
-            .iter()
-            .map(|(n, _, _)| (id(n), n.to_string()))
-            .collect();
+        let mut names: BTreeMap<AccountId, String> = accounts.iter().map(|(n, _, _)| (id(n), n.to_string())).collect();
         names.insert(engine.treasury(), "treasury".to_string());
         for extra in ["bob", "carol", "dave"] {
             names.entry(id(extra)).or_insert_with(|| extra.to_string());
         }
-        Net {
-            engine,
-            names,
-            pending_nonce: BTreeMap::new(),
-            log: String::new(),
-        }
+        Net { engine, names, pending_nonce: BTreeMap::new(), log: String::new() }
     }
 
     pub fn name(&self, a: &AccountId) -> String {
@@ -75,19 +60,10 @@ impl Net {
 
     pub fn tx_with(&mut self, who: &str, fee: u128, call: Call) -> SignedTx {
         let signer = id(who);
-        let next = self
-            .pending_nonce
-            .entry(signer)
-            .or_insert_with(|| self.engine.ledger().nonce(&signer));
+        let next = self.pending_nonce.entry(signer).or_insert_with(|| self.engine.ledger().nonce(&signer));
         let nonce = *next;
         *next += 1;
-        TxBody {
-            signer,
-            nonce,
-            fee: Amount(fee),
-            call,
-        }
-        .sign(&key(who), &self.engine.params().chain_id)
+        TxBody { signer, nonce, fee: Amount(fee), call }.sign(&key(who), &self.engine.params().chain_id)
     }
 
     /// Seal a block of `txs` (signatures checked for real) and log what happened.
@@ -98,10 +74,7 @@ impl Net {
 
     pub fn block_with(&mut self, txs: Vec<SignedTx>, sigs: SignatureCheck) {
         let described: Vec<String> = txs.iter().map(|t| self.describe(t)).collect();
-        let (_, out) = self
-            .engine
-            .produce_block(txs, &sigs)
-            .expect("well-formed block");
+        let (_, out) = self.engine.produce_block(txs, &sigs).expect("well-formed block");
         self.pending_nonce.clear();
         let _ = writeln!(self.log, "block {}:", out.height);
         for (d, r) in described.iter().zip(&out.receipts) {
@@ -110,9 +83,7 @@ impl Net {
         for e in &out.events {
             let _ = writeln!(self.log, "  * {}", self.event(&e.event));
         }
-        self.engine
-            .check_invariants()
-            .expect("invariants after every block");
+        self.engine.check_invariants().expect("invariants after every block");
     }
 
     pub fn empty_blocks(&mut self, n: usize) {
@@ -131,11 +102,7 @@ impl Net {
             .map(|(a, x)| (self.name(&a), x.clone()))
             .collect::<BTreeMap<_, _>>()
         {
-            let _ = writeln!(
-                self.log,
-                "  {a}: {} {} {} {}",
-                acct.free, acct.held, acct.bonded, acct.unbonding
-            );
+            let _ = writeln!(self.log, "  {a}: {} {} {} {}", acct.free, acct.held, acct.bonded, acct.unbonding);
         }
     }
 
@@ -150,10 +117,7 @@ impl Net {
                 None => format!("hold {amount}"),
             },
             Call::HoldPost { hold, payouts } => {
-                let p: Vec<String> = payouts
-                    .iter()
-                    .map(|(a, v)| format!("{v} to {}", self.name(a)))
-                    .collect();
+                let p: Vec<String> = payouts.iter().map(|(a, v)| format!("{v} to {}", self.name(a))).collect();
                 format!("post {hold}: {}", p.join(", "))
             }
             Call::HoldVoid { hold } => format!("void {hold}"),
@@ -163,56 +127,28 @@ impl Net {
 
     fn event(&self, e: &Event) -> String {
         match e {
-            Event::TransferPosted { from, to, amount } => format!(
-                "TransferPosted {} -> {} {amount}",
-                self.name(from),
-                self.name(to)
-            ),
+            Event::TransferPosted { from, to, amount } => {
+                format!("TransferPosted {} -> {} {amount}", self.name(from), self.name(to))
+            }
             Event::Bonded { account, amount } => format!("Bonded {} {amount}", self.name(account)),
-            Event::UnbondStarted {
-                account,
-                amount,
-                matures_at,
-            } => {
-                format!(
-                    "UnbondStarted {} {amount} matures at {matures_at}",
-                    self.name(account)
-                )
+            Event::UnbondStarted { account, amount, matures_at } => {
+                format!("UnbondStarted {} {amount} matures at {matures_at}", self.name(account))
             }
             Event::UnbondMatured { account, amount } => {
                 format!("UnbondMatured {} {amount}", self.name(account))
             }
-            Event::HoldCreated {
-                hold,
-                payer,
-                amount,
-                expires_at,
-            } => {
-                format!(
-                    "HoldCreated {hold} by {} {amount} expires {expires_at:?}",
-                    self.name(payer)
-                )
+            Event::HoldCreated { hold, payer, amount, expires_at } => {
+                format!("HoldCreated {hold} by {} {amount} expires {expires_at:?}", self.name(payer))
             }
-            Event::HoldPosted {
-                hold,
-                payouts,
-                remaining,
-            } => {
-                format!(
-                    "HoldPosted {hold} {} payouts, {remaining} left",
-                    payouts.len()
-                )
+            Event::HoldPosted { hold, payouts, remaining } => {
+                format!("HoldPosted {hold} {} payouts, {remaining} left", payouts.len())
             }
-            Event::HoldVoided {
-                hold,
-                payer,
-                amount,
-            } => format!("HoldVoided {hold} {amount} back to {}", self.name(payer)),
-            Event::HoldExpired {
-                hold,
-                payer,
-                amount,
-            } => format!("HoldExpired {hold} {amount} back to {}", self.name(payer)),
+            Event::HoldVoided { hold, payer, amount } => {
+                format!("HoldVoided {hold} {amount} back to {}", self.name(payer))
+            }
+            Event::HoldExpired { hold, payer, amount } => {
+                format!("HoldExpired {hold} {amount} back to {}", self.name(payer))
+            }
             Event::EpochEnded { epoch, height } => format!("EpochEnded {epoch} at {height}"),
         }
     }

@@ -21,11 +21,7 @@ const PERIOD: u64 = 2;
 
 fn keys() -> &'static Vec<SigningKey> {
     static K: OnceLock<Vec<SigningKey>> = OnceLock::new();
-    K.get_or_init(|| {
-        (0..USERS)
-            .map(|i| SigningKey::from_bytes(&[i as u8 + 1; 32]))
-            .collect()
-    })
+    K.get_or_init(|| (0..USERS).map(|i| SigningKey::from_bytes(&[i as u8 + 1; 32])).collect())
 }
 fn user(i: usize) -> AccountId {
     AccountId(keys()[i].verifying_key().to_bytes())
@@ -66,23 +62,12 @@ struct Model {
 
 #[derive(Debug, Clone)]
 enum CallSpec {
-    Transfer {
-        to: usize,
-        amount: u128,
-    },
+    Transfer { to: usize, amount: u128 },
     Bond(u128),
     Unbond(u128),
-    HoldCreate {
-        amount: u128,
-        expires_in: Option<u64>,
-    },
-    HoldPost {
-        pick: usize,
-        payouts: Vec<(usize, u128)>,
-    },
-    HoldVoid {
-        pick: usize,
-    },
+    HoldCreate { amount: u128, expires_in: Option<u64> },
+    HoldPost { pick: usize, payouts: Vec<(usize, u128)> },
+    HoldVoid { pick: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -117,30 +102,14 @@ fn tx_spec() -> impl Strategy<Value = TxSpec> {
         call_spec(),
         proptest::bool::weighted(0.05),
     )
-        .prop_map(|(signer, nonce_mode, fee, call, forge)| TxSpec {
-            signer,
-            nonce_mode,
-            fee,
-            call,
-            forge,
-        })
+        .prop_map(|(signer, nonce_mode, fee, call, forge)| TxSpec { signer, nonce_mode, fee, call, forge })
 }
 
 impl Model {
     fn new(genesis: &[(u128, u128)]) -> Model {
-        let mut m = Model {
-            next_hold: 1,
-            ..Model::default()
-        };
+        let mut m = Model { next_hold: 1, ..Model::default() };
         for (i, (free, bonded)) in genesis.iter().enumerate() {
-            m.accts.insert(
-                user(i),
-                MAcct {
-                    free: *free,
-                    bonded: *bonded,
-                    ..MAcct::default()
-                },
-            );
+            m.accts.insert(user(i), MAcct { free: *free, bonded: *bonded, ..MAcct::default() });
         }
         m
     }
@@ -174,9 +143,7 @@ impl Model {
             return "bad_nonce";
         }
         let need = match &b.call {
-            Call::Transfer { amount, .. }
-            | Call::Bond { amount }
-            | Call::HoldCreate { amount, .. } => amount.0,
+            Call::Transfer { amount, .. } | Call::Bond { amount } | Call::HoldCreate { amount, .. } => amount.0,
             _ => 0,
         };
         let Some(need) = b.fee.0.checked_add(need) else {
@@ -236,14 +203,8 @@ impl Model {
                 let a = self.acct(s);
                 a.free -= amount.0;
                 a.held += amount.0;
-                self.holds.insert(
-                    self.next_hold,
-                    MHold {
-                        payer: s,
-                        amount: amount.0,
-                        expires_at: expires_at.map(|h| h.0),
-                    },
-                );
+                self.holds
+                    .insert(self.next_hold, MHold { payer: s, amount: amount.0, expires_at: expires_at.map(|h| h.0) });
                 self.next_hold += 1;
             }
             Call::HoldPost { hold, payouts } => {
@@ -262,10 +223,7 @@ impl Model {
                 if payouts.iter().any(|(_, a)| a.0 == 0) {
                     return "zero_amount";
                 }
-                let Some(sum) = payouts
-                    .iter()
-                    .try_fold(0u128, |acc, (_, a)| acc.checked_add(a.0))
-                else {
+                let Some(sum) = payouts.iter().try_fold(0u128, |acc, (_, a)| acc.checked_add(a.0)) else {
                     return "amount_overflow";
                 };
                 if sum > h.amount {
@@ -304,12 +262,8 @@ impl Model {
             a.chunks.retain(|c| c.1 > h);
             a.free += matured;
         }
-        let due: Vec<u64> = self
-            .holds
-            .iter()
-            .filter(|(_, x)| x.expires_at.is_some_and(|e| e <= h))
-            .map(|(k, _)| *k)
-            .collect();
+        let due: Vec<u64> =
+            self.holds.iter().filter(|(_, x)| x.expires_at.is_some_and(|e| e <= h)).map(|(k, _)| *k).collect();
         for k in due {
             let x = self.holds.remove(&k).expect("listed above");
             let a = self.acct(x.payer);
@@ -328,34 +282,19 @@ fn build_tx(model: &Model, spec: &TxSpec) -> SignedTx {
         _ => current,
     };
     let call = match &spec.call {
-        CallSpec::Transfer { to, amount } => Call::Transfer {
-            to: recipient(*to),
-            amount: Amount(*amount),
-        },
+        CallSpec::Transfer { to, amount } => Call::Transfer { to: recipient(*to), amount: Amount(*amount) },
         CallSpec::Bond(a) => Call::Bond { amount: Amount(*a) },
         CallSpec::Unbond(a) => Call::Unbond { amount: Amount(*a) },
-        CallSpec::HoldCreate { amount, expires_in } => Call::HoldCreate {
-            amount: Amount(*amount),
-            expires_at: expires_in.map(|d| Height(model.height + d)),
-        },
+        CallSpec::HoldCreate { amount, expires_in } => {
+            Call::HoldCreate { amount: Amount(*amount), expires_at: expires_in.map(|d| Height(model.height + d)) }
+        }
         CallSpec::HoldPost { pick, payouts } => Call::HoldPost {
             hold: HoldId(model.pick_hold(*pick)),
-            payouts: payouts
-                .iter()
-                .map(|(to, a)| (recipient(*to), Amount(*a)))
-                .collect(),
+            payouts: payouts.iter().map(|(to, a)| (recipient(*to), Amount(*a))).collect(),
         },
-        CallSpec::HoldVoid { pick } => Call::HoldVoid {
-            hold: HoldId(model.pick_hold(*pick)),
-        },
+        CallSpec::HoldVoid { pick } => Call::HoldVoid { hold: HoldId(model.pick_hold(*pick)) },
     };
-    let mut tx = TxBody {
-        signer,
-        nonce,
-        fee: Amount(spec.fee),
-        call,
-    }
-    .sign(&keys()[spec.signer], "model");
+    let mut tx = TxBody { signer, nonce, fee: Amount(spec.fee), call }.sign(&keys()[spec.signer], "model");
     if spec.forge {
         tx.signature = Signature([9; 64]);
     }
@@ -374,21 +313,13 @@ fn params() -> Params {
     }
 }
 
-fn run_case(
-    genesis_balances: Vec<(u128, u128)>,
-    blocks: Vec<Vec<TxSpec>>,
-) -> Result<(), TestCaseError> {
+fn run_case(genesis_balances: Vec<(u128, u128)>, blocks: Vec<Vec<TxSpec>>) -> Result<(), TestCaseError> {
     let genesis = Genesis {
         params: params(),
         accounts: genesis_balances
             .iter()
             .enumerate()
-            .map(|(i, (f, b))| GenesisAccount {
-                id: user(i),
-                name: None,
-                free: Amount(*f),
-                bonded: Amount(*b),
-            })
+            .map(|(i, (f, b))| GenesisAccount { id: user(i), name: None, free: Amount(*f), bonded: Amount(*b) })
             .collect(),
     };
     let mut engine = Engine::from_genesis(&genesis).expect("genesis");
@@ -406,22 +337,15 @@ fn run_case(
         }
         model.end_block();
 
-        let accepted: Vec<SignedTx> = txs
-            .iter()
-            .zip(&expected)
-            .filter(|(_, c)| **c == "ok")
-            .map(|(t, _)| t.clone())
-            .collect();
+        let mut idle = engine.clone();
+        let accepted: Vec<SignedTx> =
+            txs.iter().zip(&expected).filter(|(_, c)| **c == "ok").map(|(t, _)| t.clone()).collect();
         let mut without_rejected = engine.clone();
         let sigs = engine::verify_signatures(&txs, "model");
         let (block, out) = engine.produce_block(txs, &sigs).expect("block");
         let codes: Vec<&str> = out.receipts.iter().map(|r| r.code()).collect();
         prop_assert_eq!(&codes, &expected);
-        prop_assert!(
-            engine.check_invariants().is_ok(),
-            "{:?}",
-            engine.check_invariants()
-        );
+        prop_assert!(engine.check_invariants().is_ok(), "{:?}", engine.check_invariants());
         for (a, m) in &model.accts {
             let e = engine.ledger().account(a).cloned().unwrap_or_default();
             let unbonding: u128 = m.chunks.iter().map(|c| c.0).sum();
@@ -433,33 +357,25 @@ fn run_case(
             );
         }
         let sigs = engine::verify_signatures(&accepted, "model");
-        let (_, out2) = without_rejected
-            .produce_block(accepted, &sigs)
-            .expect("block");
-        prop_assert_eq!(
-            out2.state_root,
-            out.state_root,
-            "rejected transactions must not change the state root"
-        );
+        let (_, out2) = without_rejected.produce_block(accepted, &sigs).expect("block");
+        prop_assert_eq!(out2.state_root, out.state_root, "rejected transactions must not change the state root");
+        let (_, idle_out) =
+            idle.produce_block(Vec::new(), &engine::SignatureCheck::trusted_all_valid(0)).expect("block");
+        if expected.contains(&"ok") {
+            prop_assert_ne!(idle_out.state_root, out.state_root, "accepted transactions must change the state root");
+        }
         produced.push(block);
     }
     let mut replica = start;
     for b in &produced {
-        prop_assert!(
-            replica.apply_block(b).is_ok(),
-            "replay must reproduce the root of block {}",
-            b.height
-        );
+        prop_assert!(replica.apply_block(b).is_ok(), "replay must reproduce the root of block {}", b.height);
     }
     prop_assert_eq!(replica.state_root(), engine.state_root());
     Ok(())
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000)
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000)
 }
 
 proptest! {
