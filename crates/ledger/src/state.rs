@@ -327,7 +327,7 @@ impl Ledger {
     /// Void hold `id` because its expiry height `now` has come.
     pub fn hold_expire(&mut self, id: HoldId, now: Height) -> Result<Amount, LedgerError> {
         let hold = self.holds.get(&id).ok_or(LedgerError::UnknownHold(id))?;
-        if !hold.expires_at.is_some_and(|e| e <= now) {
+        if hold.expires_at.is_none_or(|e| e > now) {
             return Err(LedgerError::HoldNotExpired(id));
         }
         self.hold_void(id)
