@@ -188,22 +188,26 @@ fn ledger(args: &LedgerArgs) -> anyhow::Result<()> {
         batch_vs_single: single_s / batch_s,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         let r = &report;
-        println!(
+        outln!(
             "ledger benchmark: {} accounts, blocks of {} transfers, {} transfers, one core",
-            r.accounts, r.block_txs, r.transfers
+            r.accounts,
+            r.block_txs,
+            r.transfers
         );
-        println!("  engine apply (fees, nonces, events, state root): {:>12.0} transfers/s  ({:.0} ns each)  target ≥ 1,000,000: {}", r.apply_transfers_per_s, r.apply_ns_per_transfer, if r.meets_target { "met" } else { "NOT met" });
-        println!(
+        outln!("  engine apply (fees, nonces, events, state root): {:>12.0} transfers/s  ({:.0} ns each)  target ≥ 1,000,000: {}", r.apply_transfers_per_s, r.apply_ns_per_transfer, if r.meets_target { "met" } else { "NOT met" });
+        outln!(
             "  baseline: bare HashMap (ahash) debit+credit:     {:>12.0} transfers/s  (engine = {:.2}× baseline)",
-            r.baseline_hashmap_transfers_per_s, r.apply_vs_baseline
+            r.baseline_hashmap_transfers_per_s,
+            r.apply_vs_baseline
         );
-        println!("  ed25519 verify_strict, one by one:               {:>12.0} signatures/s", r.verify_single_per_s);
-        println!(
+        outln!("  ed25519 verify_strict, one by one:               {:>12.0} signatures/s", r.verify_single_per_s);
+        outln!(
             "  ed25519 batch verification:                      {:>12.0} signatures/s  (batch = {:.2}× single)",
-            r.verify_batch_per_s, r.batch_vs_single
+            r.verify_batch_per_s,
+            r.batch_vs_single
         );
     }
     Ok(())

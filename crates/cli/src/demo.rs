@@ -249,7 +249,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         replay_matches: replica.state_root() == d.engine.state_root(),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_text(&report);
     }
@@ -260,32 +260,28 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
 }
 
 fn print_text(r: &Report) {
-    println!("stakework demo — chain {} (engine only; one process, in memory)\n", r.chain_id);
+    outln!("stakework demo — chain {} (engine only; one process, in memory)\n", r.chain_id);
     for b in &r.blocks {
-        println!("block {}  hash {}…  state root {}…", b.height, &b.hash[..16], &b.state_root[..16]);
+        outln!("block {}  hash {}…  state root {}…", b.height, &b.hash[..16], &b.state_root[..16]);
         for t in &b.txs {
-            println!("  tx  {:<58} -> {}", t.what, t.result);
+            outln!("  tx  {:<58} -> {}", t.what, t.result);
         }
         for e in &b.events {
-            println!("  ev  {e}");
+            outln!("  ev  {e}");
         }
     }
-    println!("\nbalances (SWK)");
-    println!("  {:<10} {:>14} {:>10} {:>10} {:>10}", "account", "free", "held", "bonded", "unbonding");
+    outln!("\nbalances (SWK)");
+    outln!("  {:<10} {:>14} {:>10} {:>10} {:>10}", "account", "free", "held", "bonded", "unbonding");
     let f = |a: &Amount| a.to_swk_string().trim_end_matches(" SWK").to_string();
     for b in &r.balances {
-        println!("  {:<10} {:>14} {:>10} {:>10} {:>10}", b.name, f(&b.free), f(&b.held), f(&b.bonded), f(&b.unbonding));
+        outln!("  {:<10} {:>14} {:>10} {:>10} {:>10}", b.name, f(&b.free), f(&b.held), f(&b.bonded), f(&b.unbonding));
     }
-    println!(
+    outln!(
         "\nconservation: accounts sum to {} = total supply {} -> {}",
         r.accounts_sum.to_swk_string(),
         r.total_supply.to_swk_string(),
         if r.conservation_ok { "OK" } else { "BROKEN" }
     );
-    println!("state root:   {}", r.state_root);
-    println!(
-        "replay:       {} -> {}",
-        r.replay_state_root,
-        if r.replay_matches { "same root, OK" } else { "MISMATCH" }
-    );
+    outln!("state root:   {}", r.state_root);
+    outln!("replay:       {} -> {}", r.replay_state_root, if r.replay_matches { "same root, OK" } else { "MISMATCH" });
 }

@@ -32,12 +32,12 @@ pub fn run(cmd: &GenesisCommand) -> anyhow::Result<()> {
                     "state_root": engine.state_root(),
                     "params": genesis.params,
                 });
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                outln!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                println!("genesis ok: chain {}", genesis.params.chain_id);
-                println!("  accounts:     {}", genesis.accounts.len());
-                println!("  total supply: {} ({} base units)", supply.to_swk_string(), supply);
-                println!("  state root:   {}", engine.state_root());
+                outln!("genesis ok: chain {}", genesis.params.chain_id);
+                outln!("  accounts:     {}", genesis.accounts.len());
+                outln!("  total supply: {} ({} base units)", supply.to_swk_string(), supply);
+                outln!("  state root:   {}", engine.state_root());
             }
             Ok(())
         }
@@ -51,7 +51,7 @@ pub fn run(cmd: &GenesisCommand) -> anyhow::Result<()> {
                     bonded: Amount::swk(100).expect("small constant"),
                 }],
             };
-            print!("{}", genesis.to_toml());
+            outln!("{}", genesis.to_toml().trim_end());
             Ok(())
         }
     }

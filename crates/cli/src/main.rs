@@ -1,5 +1,11 @@
 //! The `stakework` binary. Thin: it parses flags, calls the library crates and prints results.
 
+/// `println!` for command output: a closed pipe (`stakework demo | head`) ends the program quietly
+/// instead of panicking, and any other write error is reported.
+macro_rules! outln {
+    ($($t:tt)*) => { $crate::write_stdout(format_args!($($t)*)) };
+}
+
 mod bench;
 mod demo;
 mod genesis_cmd;
@@ -29,6 +35,18 @@ enum Command {
     /// Check or print genesis files (parameters and initial balances, one TOML document).
     #[command(subcommand)]
     Genesis(genesis_cmd::GenesisCommand),
+}
+
+pub(crate) fn write_stdout(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
 }
 
 fn main() {
