@@ -106,6 +106,9 @@ impl Engine {
     /// Apply a block someone else produced (replay, recovery): check its signatures, execute it and
     /// require the state root it claims.
     pub fn apply_block(&mut self, block: &Block) -> Result<BlockOutcome, BlockError> {
+        // Refuse an oversized block before spending CPU on its signatures.
+        let unchecked = SignatureCheck::trusted_all_valid(block.txs.len());
+        self.check_shape(block.height, block.parent_hash, block.txs.len(), &unchecked)?;
         let sigs = verify_signatures(&block.txs, &self.params.chain_id);
         self.apply_block_preverified(block, &sigs)
     }

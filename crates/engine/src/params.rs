@@ -39,21 +39,24 @@ impl Default for Params {
     }
 }
 
+/// Longest period a parameter may name (2^32 blocks): keeps `height + period` far from overflow.
+const MAX_PERIOD_BLOCKS: u64 = 1 << 32;
+
 impl Params {
     /// Check every rule a parameter must obey; the error names the field.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         let bad = |field, msg: &str| Err((field, msg.to_string()));
         if self.chain_id.is_empty() || self.chain_id.len() > 64 {
-            return bad("params.chain_id", "must be 1 to 64 characters");
+            return bad("params.chain_id", "must be 1 to 64 bytes of UTF-8");
         }
         if self.protocol_version != 1 {
             return bad("params.protocol_version", "this build implements protocol version 1 only");
         }
-        if self.epoch_length == 0 {
-            return bad("params.epoch_length", "must be at least 1 block");
+        if self.epoch_length == 0 || self.epoch_length > MAX_PERIOD_BLOCKS {
+            return bad("params.epoch_length", "must be between 1 and 4294967296 blocks");
         }
-        if self.unbonding_period == 0 {
-            return bad("params.unbonding_period", "must be at least 1 block");
+        if self.unbonding_period == 0 || self.unbonding_period > MAX_PERIOD_BLOCKS {
+            return bad("params.unbonding_period", "must be between 1 and 4294967296 blocks");
         }
         if self.max_block_txs == 0 {
             return bad("params.max_block_txs", "must be at least 1");

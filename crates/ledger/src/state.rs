@@ -120,7 +120,7 @@ pub enum Fault {
 }
 
 /// All balances, holds and supply totals.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Ledger {
     // A HashMap for O(1) lookups: its iteration order never reaches an output (sums are commutative,
     // snapshots and write sets are sorted before use).
@@ -145,13 +145,31 @@ struct Slot {
     touched: u64,
 }
 
+impl Default for Ledger {
+    fn default() -> Self {
+        Ledger::new()
+    }
+}
+
 fn insufficient(account: AccountId, needed: Amount, available: Amount) -> LedgerError {
     LedgerError::InsufficientFunds { account, needed, available }
 }
 
 impl Ledger {
     pub fn new() -> Ledger {
-        Ledger { next_hold: 1, write_gen: 1, ..Ledger::default() }
+        Ledger {
+            accounts: HashMap::default(),
+            holds: BTreeMap::new(),
+            next_hold: 1,
+            genesis_supply: Amount::ZERO,
+            minted: Amount::ZERO,
+            burned: Amount::ZERO,
+            write_set: Vec::new(),
+            // Slots start stamped 0, so generation 1 records every account on its first touch.
+            write_gen: 1,
+            #[cfg(feature = "fault-injection")]
+            fault: None,
+        }
     }
 
     // ----- genesis -------------------------------------------------------------------------------

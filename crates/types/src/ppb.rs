@@ -4,21 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A ratio in parts per billion, `0 ..= 1_000_000_000`. Every operation names its rounding direction.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    BorshSerialize,
-    BorshDeserialize,
-    Serialize,
-    Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, Serialize, Deserialize)]
 #[serde(try_from = "u32", into = "u32")]
 pub struct Ppb(u32);
 
@@ -64,6 +50,14 @@ impl Ppb {
     }
 }
 
+impl BorshDeserialize for Ppb {
+    /// Decoding checks the range too: a ratio above one never enters the program.
+    fn deserialize_reader<R: std::io::Read>(reader: &mut R) -> std::io::Result<Self> {
+        let raw = u32::deserialize_reader(reader)?;
+        Ppb::new(raw).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "ratio above 1"))
+    }
+}
+
 impl TryFrom<u32> for Ppb {
     type Error = String;
     fn try_from(v: u32) -> Result<Self, Self::Error> {
@@ -102,6 +96,8 @@ mod tests {
         assert_eq!(Ppb::from_ratio_floor(0, 0), None);
         assert_eq!(third.complement().raw(), 666_666_667);
         assert_eq!(Ppb::new(750_000_000).expect("valid").to_string(), "75.00%");
+        assert!(borsh::from_slice::<Ppb>(&1_000_000_001u32.to_le_bytes()).is_err());
+        assert_eq!(borsh::from_slice::<Ppb>(&5u32.to_le_bytes()).ok(), Ppb::new(5));
     }
 
     proptest! {

@@ -36,6 +36,7 @@ fn bad_genesis_files_name_what_is_wrong() {
     let id = "0101010101010101010101010101010101010101010101010101010101010101";
     assert!(err("[params]\nepoch_lenght = 5").contains("unknown field `epoch_lenght`"));
     assert!(err("[params]\nepoch_length = 0").contains("params.epoch_length"));
+    assert!(err("[params]\nunbonding_period = 9223372036854775807").contains("params.unbonding_period"));
     assert!(err("[params]\nepoch_length = -3").contains("epoch_length"));
     assert!(err("[params\n").contains("malformed"));
     assert!(err(&format!("[[accounts]]\nid = \"{id}\"\nfree = \"-5\"")).contains("free"));
@@ -47,4 +48,17 @@ fn bad_genesis_files_name_what_is_wrong() {
     assert!(err(&overflow).contains("overflows"));
     let too_big = format!("[[accounts]]\nid = \"{id}\"\nfree = \"{max}0\"");
     assert!(err(&too_big).contains("does not fit in 128 bits"));
+}
+
+/// Regression: genesis balances were once left out of the genesis write set, so two networks with
+/// different starting balances had the same genesis root.
+#[test]
+fn genesis_root_commits_to_every_balance() {
+    let id = "0101010101010101010101010101010101010101010101010101010101010101";
+    let root = |free: u32| {
+        let g = Genesis::from_toml(&format!("[[accounts]]\nid = \"{id}\"\nfree = {free}")).expect("valid");
+        Engine::from_genesis(&g).expect("engine").state_root()
+    };
+    assert_ne!(root(1), root(2));
+    assert_eq!(root(1), root(1));
 }
