@@ -21,6 +21,32 @@ pub enum Deadline {
     HoldExpiry(HoldId),
 }
 
+/// The engine's state in canonical form: what a snapshot stores.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+struct EngineSnapshot {
+    params: Params,
+    height: Height,
+    last_block_hash: Hash,
+    state_root: Hash,
+    deadlines: Vec<(Height, Deadline)>,
+    ledger: ledger::LedgerSnapshot,
+}
+
+const SNAPSHOT_MAGIC: &[u8; 8] = b"SWKSNAP1";
+
+/// Why a snapshot could not be restored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("not a stakework snapshot (bad magic or checksum)")]
+    Corrupt,
+    #[error("snapshot does not decode: {0}")]
+    Decode(String),
+    #[error("snapshot breaks a ledger invariant: {0}")]
+    Invariant(#[from] ledger::InvariantViolation),
+    #[error("snapshot deadlines do not match its holds and unbonding chunks")]
+    Deadlines,
+}
+
 /// The whole protocol state and the rules that change it.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -85,6 +111,60 @@ impl Engine {
     /// Every ledger invariant; the engine also asserts this after each block in debug builds.
     pub fn check_invariants(&self) -> Result<(), ledger::InvariantViolation> {
         self.ledger.check_invariants()
+    }
+
+    /// The whole state as bytes: magic ‖ blake3 checksum ‖ borsh(state). Restored by [`Engine::restore`].
+    pub fn snapshot(&self) -> Vec<u8> {
+        let snap = EngineSnapshot {
+            params: self.params.clone(),
+            height: self.height,
+            last_block_hash: self.last_block_hash,
+            state_root: self.state_root,
+            deadlines: self.deadlines.iter().copied().collect(),
+            ledger: self.ledger.snapshot(),
+        };
+        let body = types::encode(&snap);
+        let mut out = Vec::with_capacity(body.len() + 40);
+        out.extend_from_slice(SNAPSHOT_MAGIC);
+        out.extend_from_slice(&types::hash_bytes(&body).0);
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// Rebuild an engine from [`Engine::snapshot`] bytes, checking the checksum, every ledger invariant and
+    /// that the deadline queue is exactly the one the holds and unbonding chunks imply.
+    pub fn restore(bytes: &[u8]) -> Result<Engine, SnapshotError> {
+        if bytes.len() < 40 || &bytes[..8] != SNAPSHOT_MAGIC || types::hash_bytes(&bytes[40..]).0[..] != bytes[8..40] {
+            return Err(SnapshotError::Corrupt);
+        }
+        let snap: EngineSnapshot = borsh::from_slice(&bytes[40..]).map_err(|e| SnapshotError::Decode(e.to_string()))?;
+        let deadlines: BTreeSet<(Height, Deadline)> = snap.deadlines.into_iter().collect();
+        let mut implied = BTreeSet::new();
+        for h in &snap.ledger.holds {
+            if let Some(at) = h.expires_at {
+                implied.insert((at, Deadline::HoldExpiry(h.id)));
+            }
+        }
+        for (id, a) in &snap.ledger.accounts {
+            for c in &a.unbonding_chunks {
+                implied.insert((c.matures_at, Deadline::UnbondMaturity(*id)));
+            }
+        }
+        // Maturity entries may outlive a slashed chunk (they then release nothing), so the queue must
+        // contain every implied deadline and only unbond entries besides.
+        let extra_ok = deadlines.difference(&implied).all(|(_, d)| matches!(d, Deadline::UnbondMaturity(_)));
+        if !implied.is_subset(&deadlines) || !extra_ok {
+            return Err(SnapshotError::Deadlines);
+        }
+        Ok(Engine {
+            treasury: AccountId::system(TREASURY_NAME),
+            params: snap.params,
+            ledger: Ledger::from_snapshot(snap.ledger)?,
+            height: snap.height,
+            last_block_hash: snap.last_block_hash,
+            state_root: snap.state_root,
+            deadlines,
+        })
     }
 
     /// Seal the next block from `txs` (the sequencer's path): execute, then record the resulting root.

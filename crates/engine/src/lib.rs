@@ -21,7 +21,7 @@ mod sig;
 mod tx;
 
 pub use block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
-pub use engine::{Deadline, Engine, TREASURY_NAME};
+pub use engine::{Deadline, Engine, SnapshotError, TREASURY_NAME};
 pub use event::Event;
 pub use genesis::{Genesis, GenesisAccount, GenesisError};
 pub use params::Params;

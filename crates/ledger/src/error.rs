@@ -65,6 +65,8 @@ pub enum InvariantViolation {
     UnbondingMismatch { account: AccountId, recorded: Amount, chunks: Amount },
     #[error("hold {0} is open with a zero amount")]
     EmptyHold(HoldId),
+    #[error("hold {0} has an id at or above the next hold id")]
+    HoldIdAhead(HoldId),
     #[error("a running total overflowed 128 bits")]
     Overflow,
 }

@@ -18,7 +18,8 @@ mod state;
 pub use distribute::{distribute, DistributeError};
 pub use error::{InvariantViolation, LedgerError};
 pub use state::{
-    Account, Hold, HoldId, HoldOwner, HoldReason, Ledger, SlashDestination, SlashOutcome, StateKey, UnbondingChunk,
+    Account, Hold, HoldId, HoldOwner, HoldReason, Ledger, LedgerSnapshot, SlashDestination, SlashOutcome, StateKey,
+    UnbondingChunk,
 };
 
 #[cfg(feature = "fault-injection")]

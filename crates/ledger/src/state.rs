@@ -145,6 +145,17 @@ struct Slot {
     touched: u64,
 }
 
+/// Everything a ledger holds, in canonical order, for snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct LedgerSnapshot {
+    pub accounts: Vec<(AccountId, Account)>,
+    pub holds: Vec<Hold>,
+    pub next_hold: u64,
+    pub genesis_supply: Amount,
+    pub minted: Amount,
+    pub burned: Amount,
+}
+
 impl Default for Ledger {
     fn default() -> Self {
         Ledger::new()
@@ -553,6 +564,38 @@ impl Ledger {
             });
         }
         Ok(())
+    }
+
+    /// The whole ledger in canonical order (accounts and holds sorted by id).
+    pub fn snapshot(&self) -> LedgerSnapshot {
+        LedgerSnapshot {
+            accounts: self.accounts_sorted().into_iter().map(|(id, a)| (id, a.clone())).collect(),
+            holds: self.holds.values().cloned().collect(),
+            next_hold: self.next_hold,
+            genesis_supply: self.genesis_supply,
+            minted: self.minted,
+            burned: self.burned,
+        }
+    }
+
+    /// Rebuild a ledger from a snapshot, refusing one that breaks an invariant.
+    pub fn from_snapshot(snap: LedgerSnapshot) -> Result<Ledger, InvariantViolation> {
+        let mut l = Ledger::new();
+        l.next_hold = snap.next_hold;
+        l.genesis_supply = snap.genesis_supply;
+        l.minted = snap.minted;
+        l.burned = snap.burned;
+        for (id, account) in snap.accounts {
+            l.accounts.insert(id, Slot { account, touched: 0 });
+        }
+        for h in snap.holds {
+            if h.id.0 >= l.next_hold {
+                return Err(InvariantViolation::HoldIdAhead(h.id));
+            }
+            l.holds.insert(h.id, h);
+        }
+        l.check_invariants()?;
+        Ok(l)
     }
 
     #[cfg(feature = "fault-injection")]

@@ -365,6 +365,9 @@ fn run_case(genesis_balances: Vec<(u128, u128)>, blocks: Vec<Vec<TxSpec>>) -> Re
             prop_assert_ne!(idle_out.state_root, out.state_root, "accepted transactions must change the state root");
         }
         produced.push(block);
+        let restored = Engine::restore(&engine.snapshot()).expect("a snapshot restores");
+        prop_assert_eq!(restored.snapshot(), engine.snapshot(), "snapshot round trip");
+        engine = restored; // continue on the restored engine: recovery must be indistinguishable from live
     }
     let mut replica = start;
     for b in &produced {

@@ -1,0 +1,286 @@
+//! Durable block log and state snapshots in one redb file, and recovery from them.
+//!
+//! Invariants:
+//! - a block is on disk (redb commits with fsync) before `append` returns, so nothing the node
+//!   acknowledges after `append` can be lost;
+//! - every stored block and snapshot carries a blake3 checksum; a value that fails it is reported as
+//!   corrupt with its height, never used;
+//! - recovery = newest snapshot that restores and whose root equals its block's root, then replay of every
+//!   later block through the real engine, checking each block's state root; any failure stops recovery
+//!   with the height and the reason.
+
+use borsh::BorshDeserialize;
+use engine::{Block, Engine, Genesis};
+use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
+use std::path::{Path, PathBuf};
+use types::{Hash, Height};
+
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const OUTCOMES: TableDefinition<u64, &[u8]> = TableDefinition::new("outcomes");
+const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("snapshots");
+const BLOCK_BY_HASH: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_by_hash");
+const TX_BY_HASH: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_by_hash");
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+/// Why the store refused or failed. `code()` is stable.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error at {path}: {message}")]
+    Db { path: PathBuf, message: String },
+    #[error("database file {path} is damaged (shorter than its header says, or unreadable); restore it from a copy or start a new data directory")]
+    Damaged { path: PathBuf },
+    #[error("block {height} is corrupt: {reason}")]
+    CorruptBlock { height: u64, reason: String },
+    #[error("the log ends at height {last} but block {height} was appended")]
+    NotNext { last: u64, height: u64 },
+    #[error("this data directory belongs to another genesis (stored genesis differs from the one given)")]
+    GenesisMismatch,
+    #[error("the data directory has no genesis; start the node with --genesis FILE once")]
+    NoGenesis,
+    #[error("stored genesis is invalid: {0}")]
+    BadGenesis(String),
+    #[error("recovery failed at block {height}: {reason}")]
+    Replay { height: u64, reason: String },
+}
+
+impl StoreError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Db { .. } => "store_io",
+            StoreError::Damaged { .. } => "store_damaged",
+            StoreError::CorruptBlock { .. } => "store_corrupt_block",
+            StoreError::NotNext { .. } => "store_not_next",
+            StoreError::GenesisMismatch => "store_genesis_mismatch",
+            StoreError::NoGenesis => "store_no_genesis",
+            StoreError::BadGenesis(_) => "store_bad_genesis",
+            StoreError::Replay { .. } => "store_replay_failed",
+        }
+    }
+}
+
+/// The block log of one node.
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+/// What recovery did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// Height of the snapshot recovery started from (0 = genesis).
+    pub snapshot_height: u64,
+    /// Snapshots skipped because they were corrupt or disagreed with the log, with the reason.
+    pub skipped_snapshots: Vec<(u64, String)>,
+    /// Blocks replayed after the snapshot.
+    pub replayed: u64,
+}
+
+fn seal(bytes: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(bytes.len() + 32);
+    v.extend_from_slice(&types::hash_bytes(bytes).0);
+    v.extend_from_slice(bytes);
+    v
+}
+
+fn unseal(stored: &[u8]) -> Option<&[u8]> {
+    if stored.len() < 32 || types::hash_bytes(&stored[32..]).0[..] != stored[..32] {
+        return None;
+    }
+    Some(&stored[32..])
+}
+
+impl Store {
+    /// Open (or create) `dir/stakework.redb`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let path = dir.join("stakework.redb");
+        let db_err = |e: &dyn std::fmt::Display| StoreError::Db { path: path.clone(), message: e.to_string() };
+        std::fs::create_dir_all(dir).map_err(|e| db_err(&e))?;
+        // redb asserts (panics) on some damaged files, e.g. one cut shorter than its header says; turn
+        // that into a reported error instead of a crash.
+        let opened = std::panic::catch_unwind(|| Database::create(&path));
+        let db = match opened {
+            Ok(r) => r.map_err(|e| db_err(&e))?,
+            Err(_) => return Err(StoreError::Damaged { path: path.clone() }),
+        };
+        let store = Store { db, path };
+        let w = store.db.begin_write().map_err(|e| store.err(e))?;
+        for t in [BLOCKS, OUTCOMES, SNAPSHOTS] {
+            w.open_table(t).map_err(|e| store.err(e))?;
+        }
+        w.open_table(BLOCK_BY_HASH).map_err(|e| store.err(e))?;
+        w.open_table(TX_BY_HASH).map_err(|e| store.err(e))?;
+        w.open_table(META).map_err(|e| store.err(e))?;
+        w.commit().map_err(|e| store.err(e))?;
+        Ok(store)
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Db { path: self.path.clone(), message: e.to_string() }
+    }
+
+    /// Record the genesis text on first start; afterwards require the same text (or none).
+    pub fn bind_genesis(&self, given: Option<&str>) -> Result<Genesis, StoreError> {
+        let stored = self.meta("genesis")?.map(|b| String::from_utf8_lossy(&b).into_owned());
+        let text = match (stored, given) {
+            (Some(s), Some(g)) if s != g => return Err(StoreError::GenesisMismatch),
+            (Some(s), _) => s,
+            (None, Some(g)) => {
+                Genesis::from_toml(g).map_err(|e| StoreError::BadGenesis(e.to_string()))?;
+                let w = self.db.begin_write().map_err(|e| self.err(e))?;
+                w.open_table(META)
+                    .map_err(|e| self.err(e))?
+                    .insert("genesis", g.as_bytes())
+                    .map_err(|e| self.err(e))?;
+                w.commit().map_err(|e| self.err(e))?;
+                g.to_string()
+            }
+            (None, None) => return Err(StoreError::NoGenesis),
+        };
+        Genesis::from_toml(&text).map_err(|e| StoreError::BadGenesis(e.to_string()))
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let r = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = r.open_table(META).map_err(|e| self.err(e))?;
+        Ok(t.get(key).map_err(|e| self.err(e))?.map(|v| v.value().to_vec()))
+    }
+
+    /// Height of the last stored block (0 when only genesis exists).
+    pub fn last_height(&self) -> Result<u64, StoreError> {
+        let r = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = r.open_table(BLOCKS).map_err(|e| self.err(e))?;
+        let last = t.last().map_err(|e| self.err(e))?.map_or(0, |(k, _)| k.value());
+        Ok(last)
+    }
+
+    /// Durably append `block` (fsync before returning) with the node's encoded outcome for it and,
+    /// optionally, a snapshot of the state after it. `tx_hashes` index the block's transactions.
+    pub fn append(
+        &self,
+        block: &Block,
+        tx_hashes: &[Hash],
+        outcome: &[u8],
+        snapshot: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let height = block.height.0;
+        let last = self.last_height()?;
+        if height != last + 1 {
+            return Err(StoreError::NotNext { last, height });
+        }
+        let w = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut blocks = w.open_table(BLOCKS).map_err(|e| self.err(e))?;
+            blocks.insert(height, seal(&types::encode(block)).as_slice()).map_err(|e| self.err(e))?;
+            let mut outs = w.open_table(OUTCOMES).map_err(|e| self.err(e))?;
+            outs.insert(height, seal(outcome).as_slice()).map_err(|e| self.err(e))?;
+            let mut by_hash = w.open_table(BLOCK_BY_HASH).map_err(|e| self.err(e))?;
+            by_hash.insert(&block.hash().0, height).map_err(|e| self.err(e))?;
+            let mut txs = w.open_table(TX_BY_HASH).map_err(|e| self.err(e))?;
+            for (i, h) in tx_hashes.iter().enumerate() {
+                // A transaction rejected in one block may be included again later; the newest wins.
+                txs.insert(&h.0, (height, i as u32)).map_err(|e| self.err(e))?;
+            }
+            if let Some(snap) = snapshot {
+                let mut snaps = w.open_table(SNAPSHOTS).map_err(|e| self.err(e))?;
+                snaps.insert(height, seal(snap).as_slice()).map_err(|e| self.err(e))?;
+            }
+        }
+        w.commit().map_err(|e| self.err(e))
+    }
+
+    /// The block at `height`, checksum verified.
+    pub fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
+        let r = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = r.open_table(BLOCKS).map_err(|e| self.err(e))?;
+        let Some(v) = t.get(height).map_err(|e| self.err(e))? else { return Ok(None) };
+        decode_block(height, v.value()).map(Some)
+    }
+
+    /// The node's outcome bytes for the block at `height`, checksum verified.
+    pub fn outcome(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let r = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = r.open_table(OUTCOMES).map_err(|e| self.err(e))?;
+        let Some(v) = t.get(height).map_err(|e| self.err(e))? else { return Ok(None) };
+        let corrupt = || StoreError::CorruptBlock { height, reason: "outcome checksum mismatch".into() };
+        unseal(v.value()).map(<[u8]>::to_vec).map(Some).ok_or_else(corrupt)
+    }
+
+    pub fn height_of_block(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
+        let r = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = r.open_table(BLOCK_BY_HASH).map_err(|e| self.err(e))?;
+        Ok(t.get(&hash.0).map_err(|e| self.err(e))?.map(|v| v.value()))
+    }
+
+    /// Where the transaction with this hash was last included: (height, index in block).
+    pub fn tx_location(&self, hash: &Hash) -> Result<Option<(u64, u32)>, StoreError> {
+        let r = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = r.open_table(TX_BY_HASH).map_err(|e| self.err(e))?;
+        Ok(t.get(&hash.0).map_err(|e| self.err(e))?.map(|v| v.value()))
+    }
+
+    pub fn snapshot_count(&self) -> Result<u64, StoreError> {
+        let r = self.db.begin_read().map_err(|e| self.err(e))?;
+        r.open_table(SNAPSHOTS).map_err(|e| self.err(e))?.len().map_err(|e| self.err(e))
+    }
+
+    /// Rebuild the engine: newest usable snapshot, then replay with root checks. See the crate docs.
+    pub fn recover(&self, genesis: &Genesis) -> Result<(Engine, Recovery), StoreError> {
+        let r = self.db.begin_read().map_err(|e| self.err(e))?;
+        let snaps = r.open_table(SNAPSHOTS).map_err(|e| self.err(e))?;
+        let blocks = r.open_table(BLOCKS).map_err(|e| self.err(e))?;
+        let mut skipped = Vec::new();
+        let mut start: Option<Engine> = None;
+        for entry in snaps.iter().map_err(|e| self.err(e))?.rev() {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            let height = k.value();
+            match self.usable_snapshot(&blocks, height, v.value()) {
+                Ok(engine) => {
+                    start = Some(engine);
+                    break;
+                }
+                Err(reason) => skipped.push((height, reason)),
+            }
+        }
+        let mut engine = match start {
+            Some(e) => e,
+            None => Engine::from_genesis(genesis).map_err(|e| StoreError::BadGenesis(e.to_string()))?,
+        };
+        let snapshot_height = engine.height().0;
+        let mut replayed = 0;
+        for entry in blocks.range(snapshot_height + 1..).map_err(|e| self.err(e))? {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            let height = k.value();
+            let block = decode_block(height, v.value())?;
+            engine.apply_block(&block).map_err(|e| StoreError::Replay { height, reason: e.to_string() })?;
+            replayed += 1;
+        }
+        Ok((engine, Recovery { snapshot_height, skipped_snapshots: skipped, replayed }))
+    }
+
+    fn usable_snapshot(
+        &self,
+        blocks: &redb::ReadOnlyTable<u64, &[u8]>,
+        height: u64,
+        stored: &[u8],
+    ) -> Result<Engine, String> {
+        let bytes = unseal(stored).ok_or("checksum mismatch")?;
+        let engine = Engine::restore(bytes).map_err(|e| e.to_string())?;
+        let block = blocks.get(height).map_err(|e| e.to_string())?.ok_or("no block at the snapshot's height")?;
+        let block = decode_block(height, block.value()).map_err(|e| e.to_string())?;
+        if engine.height() != Height(height) || engine.state_root() != block.state_root {
+            return Err("snapshot disagrees with the block log".into());
+        }
+        Ok(engine)
+    }
+}
+
+fn decode_block(height: u64, stored: &[u8]) -> Result<Block, StoreError> {
+    let corrupt = |reason: &str| StoreError::CorruptBlock { height, reason: reason.to_string() };
+    let bytes = unseal(stored).ok_or_else(|| corrupt("checksum mismatch"))?;
+    let block = Block::try_from_slice(bytes).map_err(|e| corrupt(&format!("does not decode: {e}")))?;
+    if block.height.0 != height {
+        return Err(corrupt("stored under the wrong height"));
+    }
+    Ok(block)
+}
