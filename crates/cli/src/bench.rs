@@ -33,9 +33,6 @@ pub struct LedgerArgs {
     /// Signatures to verify for the single-vs-batch comparison.
     #[arg(long, default_value_t = 20_000)]
     pub signatures: usize,
-    /// Print the figures as JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,9 +51,9 @@ struct LedgerReport {
     batch_vs_single: f64,
 }
 
-pub fn run(cmd: &BenchCommand) -> anyhow::Result<()> {
+pub fn run(cmd: &BenchCommand, json: bool) -> anyhow::Result<()> {
     match cmd {
-        BenchCommand::Ledger(args) => ledger(args),
+        BenchCommand::Ledger(args) => ledger(args, json),
     }
 }
 
@@ -78,7 +75,7 @@ fn next_rand(state: &mut u64) -> u64 {
     state.wrapping_mul(0x2545_F491_4F6C_DD1D)
 }
 
-fn ledger(args: &LedgerArgs) -> anyhow::Result<()> {
+fn ledger(args: &LedgerArgs, json: bool) -> anyhow::Result<()> {
     ensure!(
         args.accounts >= 2 && args.block_txs >= 1 && args.blocks >= 1,
         "need at least 2 accounts, 1 tx per block and 1 block"
@@ -187,7 +184,7 @@ fn ledger(args: &LedgerArgs) -> anyhow::Result<()> {
         verify_batch_per_s: sample.len() as f64 / batch_s,
         batch_vs_single: single_s / batch_s,
     };
-    if args.json {
+    if json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         let r = &report;

@@ -14,11 +14,7 @@ use std::collections::BTreeMap;
 use types::{AccountId, Amount, Height};
 
 #[derive(Debug, Args)]
-pub struct DemoArgs {
-    /// Print the report as JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
-}
+pub struct DemoArgs {}
 
 #[derive(Debug, Serialize)]
 struct Report {
@@ -178,7 +174,7 @@ fn genesis(keys: &BTreeMap<&'static str, SigningKey>) -> Genesis {
     }
 }
 
-pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
+pub fn run(_args: &DemoArgs, json: bool) -> anyhow::Result<()> {
     let keys: BTreeMap<&'static str, SigningKey> =
         ["alice", "bob", "carol", "dave"].into_iter().map(|n| (n, derived_key(&format!("demo/{n}")))).collect();
     let genesis = genesis(&keys);
@@ -248,7 +244,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         replay_state_root: replica.state_root().to_hex(),
         replay_matches: replica.state_root() == d.engine.state_root(),
     };
-    if args.json {
+    if json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_text(&report);

@@ -9,22 +9,19 @@ pub enum GenesisCommand {
     Check {
         /// Path to the genesis TOML file.
         file: std::path::PathBuf,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
     },
     /// Print an example genesis file with every parameter at its default.
     Example,
 }
 
-pub fn run(cmd: &GenesisCommand) -> anyhow::Result<()> {
+pub fn run(cmd: &GenesisCommand, json: bool) -> anyhow::Result<()> {
     match cmd {
-        GenesisCommand::Check { file, json } => {
+        GenesisCommand::Check { file } => {
             let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
             let genesis = Genesis::from_toml(&text).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
             let engine = Engine::from_genesis(&genesis).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
             let supply = engine.ledger().total_supply();
-            if *json {
+            if json {
                 let v = serde_json::json!({
                     "chain_id": genesis.params.chain_id,
                     "accounts": genesis.accounts.len(),

@@ -7,9 +7,13 @@ macro_rules! outln {
 }
 
 mod bench;
+mod client;
 mod demo;
 mod genesis_cmd;
 mod keys;
+mod node_cmd;
+mod query;
+mod tx;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +24,15 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "stakework", version, propagate_version = true)]
 struct Cli {
+    /// Node API address for tx and query commands (default: $STAKEWORK_NODE, else http://127.0.0.1:7650).
+    #[arg(long, global = true, value_name = "URL")]
+    node: Option<String>,
+    /// Directory of key files (default: $STAKEWORK_HOME/keys, else ~/.stakework/keys).
+    #[arg(long, global = true, value_name = "DIR")]
+    keys_dir: Option<std::path::PathBuf>,
+    /// Print results as JSON (queries, keys, tx).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -35,6 +48,19 @@ enum Command {
     /// Check or print genesis files (parameters and initial balances, one TOML document).
     #[command(subcommand)]
     Genesis(genesis_cmd::GenesisCommand),
+    /// Run a node: mempool, sequencer, durable block log and the HTTP API.
+    Node(node_cmd::NodeArgs),
+    /// Replay a data directory's whole block log from genesis and print the state root.
+    Replay(node_cmd::ReplayArgs),
+    /// Create, list and show signing keys (files of mode 0600).
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Sign a transaction locally and submit it to the node.
+    #[command(subcommand)]
+    Tx(tx::TxCommand),
+    /// Read accounts, blocks, receipts, parameters and events from the node.
+    #[command(subcommand)]
+    Query(query::QueryCommand),
 }
 
 pub(crate) fn write_stdout(args: std::fmt::Arguments) {
@@ -49,12 +75,26 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments) {
     }
 }
 
+fn client(flag: Option<&str>) -> client::Client {
+    let env = std::env::var("STAKEWORK_NODE").ok();
+    client::Client::new(flag.or(env.as_deref()).unwrap_or(client::DEFAULT_NODE))
+}
+
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo(args) => demo::run(&args),
-        Command::Bench(cmd) => bench::run(&cmd),
-        Command::Genesis(cmd) => genesis_cmd::run(&cmd),
+        Command::Demo(args) => demo::run(&args, cli.json),
+        Command::Bench(cmd) => bench::run(&cmd, cli.json),
+        Command::Genesis(cmd) => genesis_cmd::run(&cmd, cli.json),
+        Command::Node(args) => node_cmd::run(&args),
+        Command::Replay(args) => node_cmd::replay(&args),
+        Command::Keys(cmd) => keys::run(&cmd, &keys::keys_dir(cli.keys_dir.as_deref()), cli.json),
+        Command::Tx(cmd) => {
+            tx::run(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
+        }
+        Command::Query(cmd) => {
+            query::run(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
+        }
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -226,12 +226,21 @@ impl Store {
 
     /// Rebuild the engine: newest usable snapshot, then replay with root checks. See the crate docs.
     pub fn recover(&self, genesis: &Genesis) -> Result<(Engine, Recovery), StoreError> {
+        self.recover_with(genesis, true)
+    }
+
+    /// Replay every block from genesis, ignoring snapshots: the audit that the log alone gives the state.
+    pub fn replay_from_genesis(&self, genesis: &Genesis) -> Result<(Engine, Recovery), StoreError> {
+        self.recover_with(genesis, false)
+    }
+
+    fn recover_with(&self, genesis: &Genesis, use_snapshots: bool) -> Result<(Engine, Recovery), StoreError> {
         let r = self.db.begin_read().map_err(|e| self.err(e))?;
         let snaps = r.open_table(SNAPSHOTS).map_err(|e| self.err(e))?;
         let blocks = r.open_table(BLOCKS).map_err(|e| self.err(e))?;
         let mut skipped = Vec::new();
         let mut start: Option<Engine> = None;
-        for entry in snaps.iter().map_err(|e| self.err(e))?.rev() {
+        for entry in snaps.iter().map_err(|e| self.err(e))?.rev().take_while(|_| use_snapshots) {
             let (k, v) = entry.map_err(|e| self.err(e))?;
             let height = k.value();
             match self.usable_snapshot(&blocks, height, v.value()) {

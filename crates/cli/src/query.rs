@@ -1,0 +1,111 @@
+//! `stakework query …`: read the node's state.
+
+use crate::client::Client;
+use crate::keys::resolve_account;
+use clap::Subcommand;
+use serde_json::Value;
+use std::path::Path;
+
+#[derive(Debug, Subcommand)]
+pub enum QueryCommand {
+    /// An account's balances and nonce (a 64-hex-digit id or one of your key names).
+    Account { account: String },
+    /// A block by height or hash.
+    Block { id: String },
+    /// A transaction's receipt by hash.
+    Tx { hash: String },
+    /// The protocol parameters in force.
+    Params,
+    /// Events of durable blocks from a height.
+    Events {
+        #[arg(long, default_value_t = 1)]
+        since: u64,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
+}
+
+pub fn run(cmd: &QueryCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
+    match cmd {
+        QueryCommand::Account { account } => {
+            let id = resolve_account(keys, account)?;
+            let a: node::AccountView = client.get(&format!("/v1/accounts/{id}"))?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&a)?);
+            } else {
+                outln!("account {} at height {}", a.id, a.height);
+                outln!("  free       {}", a.free.to_swk_string());
+                outln!("  held       {}", a.held.to_swk_string());
+                outln!("  bonded     {}", a.bonded.to_swk_string());
+                outln!("  unbonding  {}", a.unbonding.to_swk_string());
+                outln!("  nonce      {}", a.nonce);
+                for c in &a.unbonding_chunks {
+                    outln!("  unbonding chunk {} free at height {}", c.amount.to_swk_string(), c.matures_at);
+                }
+                for h in &a.holds {
+                    outln!("  hold {} {} ({:?})", h.id, h.amount.to_swk_string(), h.reason);
+                }
+            }
+        }
+        QueryCommand::Block { id } => {
+            let b: node::BlockView = client.get(&format!("/v1/blocks/{id}"))?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&b)?);
+            } else {
+                outln!("block {}  hash {}", b.height, b.hash);
+                outln!("  parent     {}", b.parent_hash);
+                outln!("  state root {}", b.state_root);
+                for t in &b.txs {
+                    outln!("  tx {} from {} nonce {} -> {}", t.hash, t.tx.body.signer.short(), t.tx.body.nonce, t.code);
+                }
+                for e in &b.events {
+                    outln!("  event {}", serde_json::to_string(&e.event)?);
+                }
+            }
+        }
+        QueryCommand::Tx { hash } => {
+            let r: node::TxReceiptView = client.get(&format!("/v1/txs/{hash}"))?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                outln!("tx {} {}", r.hash, r.status);
+                if let (Some(h), Some(i), Some(c)) = (r.height, r.index, &r.code) {
+                    outln!("  block {h} index {i} result {c}");
+                }
+                if let Some(m) = &r.message {
+                    outln!("  {m}");
+                }
+                for e in &r.events {
+                    outln!("  event {}", serde_json::to_string(&e.event)?);
+                }
+            }
+        }
+        QueryCommand::Params => {
+            let v: Value = client.get("/v1/params")?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                outln!("height {}", v["height"]);
+                if let Some(p) = v["params"].as_object() {
+                    for (k, val) in p {
+                        outln!("  {k:<22} {}", val.as_str().map_or_else(|| val.to_string(), str::to_string));
+                    }
+                }
+            }
+        }
+        QueryCommand::Events { since, limit } => {
+            let v: Value = client.get(&format!("/v1/events?since={since}&limit={limit}"))?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for b in v["blocks"].as_array().into_iter().flatten() {
+                    for e in b["events"].as_array().into_iter().flatten() {
+                        outln!("block {:>6}  {}", b["height"], e);
+                    }
+                }
+                outln!("next: --since {}", v["next"]);
+            }
+        }
+    }
+    Ok(())
+}

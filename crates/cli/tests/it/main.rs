@@ -1,0 +1,1 @@
+//! placeholder until e2e tests land

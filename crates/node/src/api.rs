@@ -1,0 +1,577 @@
+//! HTTP/JSON API. The router and `/openapi.json` are both built from [`ROUTES`], so they cannot drift.
+
+use crate::mempool::Refusal;
+use crate::wire::{AccountView, ApiError, BlockTxView, BlockView, StoredOutcome, SubmitResult, TxReceiptView};
+use crate::Shared;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use engine::SignedTx;
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+use types::{AccountId, Hash};
+
+type App = Arc<Shared>;
+
+/// How far ahead of an account's nonce a transaction may be and still wait in the mempool.
+const NONCE_AHEAD_MAX: u64 = 1_024;
+/// Most blocks one events query or stream backlog reads.
+const EVENT_BLOCKS_MAX: u64 = 1_000;
+
+/// One route: what the spec says about it and how the router mounts it.
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// (name, where, description)
+    pub params: &'static [(&'static str, &'static str, &'static str)],
+    /// (status, meaning)
+    pub responses: &'static [(u16, &'static str)],
+    mount: fn(&'static str, Router<App>) -> Router<App>,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+const ERR: (u16, &str) = (400, "the request is malformed; body {code, message}");
+
+pub static ROUTES: &[Route] = &[
+    Route {
+        method: "post",
+        path: "/v1/txs",
+        summary: "Submit one signed transaction (a JSON object) or a batch (a JSON array). With ?wait=commit, answer once each is in a durable block, with receipts.",
+        params: &[("wait", "query", "`commit` to wait for inclusion"), ("timeout_ms", "query", "longest wait (default and maximum: the node's wait limit)")],
+        responses: &[(200, "committed (wait=commit) or batch results"), (202, "accepted into the mempool"), ERR, (401, "bad_signature"), (409, "nonce_in_use"), (413, "body_too_large"), (415, "unsupported_media_type"), (422, "invalid_tx, fee_too_low, bad_nonce, nonce_too_far"), (503, "mempool_full")],
+        mount: |p, r| r.route(p, post(submit)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/accounts/{id}",
+        summary: "An account's balances, nonce, unbonding chunks and the open holds it pays.",
+        params: &[("id", "path", "64 hex digits")],
+        responses: &[(200, "the account (all zero if it never received anything)"), ERR],
+        mount: |p, r| r.route(p, get(account)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/blocks/{id}",
+        summary: "A durable block by height or hash, with each transaction's receipt code and the block's events.",
+        params: &[("id", "path", "a height, or a block hash (64 hex digits)")],
+        responses: &[(200, "the block"), ERR, (404, "not_found")],
+        mount: |p, r| r.route(p, get(block)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/txs/{hash}",
+        summary: "A transaction's receipt: committed (height, index, code, events) or pending.",
+        params: &[("hash", "path", "64 hex digits")],
+        responses: &[(200, "the receipt"), ERR, (404, "not_found")],
+        mount: |p, r| r.route(p, get(tx_receipt)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/params",
+        summary: "The protocol parameters in force, the chain id and the current height.",
+        params: &[],
+        responses: &[(200, "parameters")],
+        mount: |p, r| r.route(p, get(params)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/events",
+        summary: "Events of durable blocks from height `since` (at most 1000 blocks per call).",
+        params: &[("since", "query", "first height (default 1)"), ("limit", "query", "most blocks to read (default and maximum 1000)")],
+        responses: &[(200, "{next, blocks: [{height, events}]}"), ERR],
+        mount: |p, r| r.route(p, get(events)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/events/stream",
+        summary: "Server-Sent Events: one `block` event per durable block with its events, from `since` (backlog of at most 1000 blocks) and then live.",
+        params: &[("since", "query", "first height of the backlog (default: live only)")],
+        responses: &[(200, "text/event-stream")],
+        mount: |p, r| r.route(p, get(event_stream)),
+    },
+    Route {
+        method: "get",
+        path: "/health",
+        summary: "Liveness and the head of the chain.",
+        params: &[],
+        responses: &[(200, "{status, height, state_root, last_block_hash, mempool}")],
+        mount: |p, r| r.route(p, get(health)),
+    },
+    Route {
+        method: "get",
+        path: "/metrics",
+        summary: "Prometheus metrics.",
+        params: &[],
+        responses: &[(200, "text/plain; version=0.0.4")],
+        mount: |p, r| r.route(p, get(metrics)),
+    },
+    Route {
+        method: "get",
+        path: "/openapi.json",
+        summary: "This API's OpenAPI 3.1 description, generated from the route table.",
+        params: &[],
+        responses: &[(200, "OpenAPI document")],
+        mount: |p, r| r.route(p, get(openapi)),
+    },
+];
+
+/// The route table, for documentation and tests.
+pub fn routes_spec() -> &'static [Route] {
+    ROUTES
+}
+
+pub fn router(shared: App) -> Router {
+    let mut r: Router<App> = Router::new();
+    for route in ROUTES {
+        r = (route.mount)(route.path, r);
+    }
+    r.fallback(|| async { fail(StatusCode::NOT_FOUND, "not_found", "no such route; see /openapi.json") })
+        .method_not_allowed_fallback(|| async {
+            fail(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
+        })
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), count))
+        .with_state(shared)
+}
+
+async fn count(State(s): State<App>, req: Request, next: axum::middleware::Next) -> Response {
+    let resp = next.run(req).await;
+    s.metrics.http_requests.fetch_add(1, Relaxed);
+    if resp.status().is_client_error() {
+        s.metrics.http_client_errors.fetch_add(1, Relaxed);
+    }
+    resp
+}
+
+fn fail(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (status, Json(ApiError { code: code.into(), message: message.into() })).into_response()
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    // Storage trouble is the node's, not the caller's: 503, and the reason.
+    fail(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", e.to_string())
+}
+
+// ----- submit ------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitQuery {
+    wait: Option<String>,
+    timeout_ms: Option<u64>,
+}
+
+async fn submit(
+    State(s): State<App>,
+    query: Result<Query<SubmitQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Ok(Query(q)) = query else {
+        return fail(StatusCode::BAD_REQUEST, "bad_query", "query parameters are `wait=commit` and `timeout_ms`");
+    };
+    let wait = match q.wait.as_deref() {
+        None => false,
+        Some("commit") => true,
+        Some(other) => {
+            return fail(StatusCode::BAD_REQUEST, "bad_query", format!("wait={other:?}: the only value is `commit`"))
+        }
+    };
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if !json_type {
+        return fail(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send Content-Type: application/json",
+        );
+    }
+    let bytes = match axum::body::to_bytes(body, s.cfg.body_limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return fail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("bodies are limited to {} bytes", s.cfg.body_limit),
+            )
+        }
+    };
+    let value: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, "malformed_json", e.to_string()),
+    };
+    let batch = value.is_array();
+    let txs: Vec<SignedTx> =
+        match if batch { serde_json::from_value(value) } else { serde_json::from_value(value).map(|t| vec![t]) } {
+            Ok(t) => t,
+            Err(e) => return fail(StatusCode::UNPROCESSABLE_ENTITY, "invalid_tx", e.to_string()),
+        };
+    if txs.is_empty() {
+        return fail(StatusCode::UNPROCESSABLE_ENTITY, "invalid_tx", "the batch is empty");
+    }
+    // Subscribe before admitting, so a block sealed in between cannot be missed.
+    let mut commits = s.commits.subscribe();
+    let mut results: Vec<SubmitResult> = txs.into_iter().map(|tx| admit(&s, tx)).collect();
+    if results.iter().any(|r| r.status == "accepted") {
+        s.wake.notify_one();
+    }
+    if wait {
+        let limit = q.timeout_ms.unwrap_or(s.cfg.wait_ms_max).min(s.cfg.wait_ms_max);
+        wait_for_commit(&s, &mut commits, &mut results, Duration::from_millis(limit)).await;
+    }
+    if !batch {
+        let r = results.pop().expect("one transaction was submitted");
+        if r.status == "refused" {
+            let code = r.code.clone().unwrap_or_default();
+            return fail(refusal_status(&code), &code, r.message.unwrap_or_default());
+        }
+        let status = if r.status == "committed" { StatusCode::OK } else { StatusCode::ACCEPTED };
+        return (status, Json(r)).into_response();
+    }
+    (StatusCode::OK, Json(json!({ "results": results }))).into_response()
+}
+
+fn refusal_status(code: &str) -> StatusCode {
+    match code {
+        "bad_signature" => StatusCode::UNAUTHORIZED,
+        "nonce_in_use" => StatusCode::CONFLICT,
+        "mempool_full" => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// The door: signature, fee, nonce range, then the mempool's own de-duplication.
+fn admit(s: &Shared, tx: SignedTx) -> SubmitResult {
+    let hash = tx.hash();
+    let refuse = |code: &str, message: String| {
+        s.metrics.txs_refused.fetch_add(1, Relaxed);
+        SubmitResult { hash, status: "refused".into(), code: Some(code.into()), message: Some(message), receipt: None }
+    };
+    let (chain_id, min_fee, nonce) = {
+        let e = s.engine.read().expect("engine lock poisoned");
+        (e.params().chain_id.clone(), e.params().min_fee, e.ledger().nonce(&tx.body.signer))
+    };
+    if !engine::verify_one(&tx, &chain_id) {
+        return refuse(
+            "bad_signature",
+            format!("the signature does not verify for signer {} on chain {chain_id}", tx.body.signer),
+        );
+    }
+    if tx.body.fee < min_fee {
+        return refuse("fee_too_low", format!("fee {} is below the minimum {min_fee}", tx.body.fee));
+    }
+    if tx.body.nonce < nonce {
+        return refuse("bad_nonce", format!("nonce {} is already used; the next nonce is {nonce}", tx.body.nonce));
+    }
+    if tx.body.nonce > nonce + NONCE_AHEAD_MAX {
+        return refuse(
+            "nonce_too_far",
+            format!("nonce {} is more than {NONCE_AHEAD_MAX} ahead of {nonce}", tx.body.nonce),
+        );
+    }
+    let admitted = s.mempool.lock().expect("mempool lock poisoned").admit(hash, tx);
+    match admitted {
+        Ok(true) => {
+            s.metrics.txs_admitted.fetch_add(1, Relaxed);
+            SubmitResult { hash, status: "accepted".into(), code: None, message: None, receipt: None }
+        }
+        Ok(false) => SubmitResult { hash, status: "duplicate".into(), code: None, message: None, receipt: None },
+        Err(Refusal::NonceInUse) => {
+            refuse("nonce_in_use", "another transaction with this signer and nonce is waiting".into())
+        }
+        Err(Refusal::Full) => refuse("mempool_full", "the mempool is full; retry later".into()),
+    }
+}
+
+async fn wait_for_commit(
+    s: &Shared,
+    commits: &mut tokio::sync::broadcast::Receiver<Arc<StoredOutcome>>,
+    results: &mut [SubmitResult],
+    limit: Duration,
+) {
+    let mut waiting: BTreeSet<Hash> =
+        results.iter().filter(|r| r.status == "accepted" || r.status == "duplicate").map(|r| r.hash).collect();
+    let deadline = tokio::time::Instant::now() + limit;
+    while !waiting.is_empty() {
+        match tokio::time::timeout_at(deadline, commits.recv()).await {
+            Err(_) => break,
+            Ok(Ok(outcome)) => {
+                for t in &outcome.txs {
+                    if waiting.remove(&t.hash) {
+                        if let Some(r) = results.iter_mut().find(|r| r.hash == t.hash) {
+                            r.status = "committed".into();
+                            r.receipt = outcome.receipt(t.index);
+                        }
+                    }
+                }
+            }
+            // Fell behind the broadcast: look the rest up in the store.
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
+                let still: Vec<Hash> = waiting.iter().copied().collect();
+                for r in results.iter_mut().filter(|r| still.contains(&r.hash)) {
+                    if let Ok(Some(receipt)) = committed_receipt(s, &r.hash) {
+                        waiting.remove(&r.hash);
+                        r.status = "committed".into();
+                        r.receipt = Some(receipt);
+                    }
+                }
+            }
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => break,
+        }
+    }
+    for r in results.iter_mut().filter(|r| waiting.contains(&r.hash)) {
+        r.status = "pending".into();
+    }
+}
+
+fn committed_receipt(s: &Shared, hash: &Hash) -> Result<Option<TxReceiptView>, store::StoreError> {
+    let Some((height, index)) = s.store.tx_location(hash)? else { return Ok(None) };
+    let Some(bytes) = s.store.outcome(height)? else { return Ok(None) };
+    let outcome: StoredOutcome = serde_json::from_slice(&bytes)
+        .map_err(|e| store::StoreError::CorruptBlock { height, reason: format!("outcome does not decode: {e}") })?;
+    Ok(outcome.receipt(index))
+}
+
+// ----- queries -----------------------------------------------------------------------------------
+
+async fn account(State(s): State<App>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<AccountId>() else {
+        return fail(StatusCode::BAD_REQUEST, "bad_account_id", "an account id is 64 hex digits");
+    };
+    let e = s.engine.read().expect("engine lock poisoned");
+    let a = e.ledger().account(&id).cloned().unwrap_or_default();
+    let holds = e.ledger().holds().filter(|h| h.payer == id).cloned().collect();
+    Json(AccountView {
+        id,
+        free: a.free,
+        held: a.held,
+        bonded: a.bonded,
+        unbonding: a.unbonding,
+        nonce: a.nonce,
+        unbonding_chunks: a.unbonding_chunks,
+        holds,
+        height: e.height().0,
+    })
+    .into_response()
+}
+
+async fn block(State(s): State<App>, Path(id): Path<String>) -> Response {
+    let height = if id.bytes().all(|b| b.is_ascii_digit()) && !id.is_empty() {
+        match id.parse::<u64>() {
+            Ok(h) => h,
+            Err(_) => return fail(StatusCode::BAD_REQUEST, "bad_block_id", "height does not fit in 64 bits"),
+        }
+    } else {
+        let Ok(hash) = id.parse::<Hash>() else {
+            return fail(StatusCode::BAD_REQUEST, "bad_block_id", "a block id is a height or 64 hex digits");
+        };
+        match s.store.height_of_block(&hash) {
+            Ok(Some(h)) => h,
+            Ok(None) => return fail(StatusCode::NOT_FOUND, "not_found", format!("no block with hash {hash}")),
+            Err(e) => return internal(e),
+        }
+    };
+    let (b, o) = match (s.store.block(height), s.store.outcome(height)) {
+        (Ok(Some(b)), Ok(Some(o))) => (b, o),
+        (Ok(None), _) | (_, Ok(None)) => {
+            return fail(StatusCode::NOT_FOUND, "not_found", format!("no block at height {height}"))
+        }
+        (Err(e), _) | (_, Err(e)) => return internal(e),
+    };
+    let outcome: StoredOutcome = match serde_json::from_slice(&o) {
+        Ok(v) => v,
+        Err(e) => return internal(e),
+    };
+    let txs = b
+        .txs
+        .iter()
+        .zip(&outcome.txs)
+        .map(|(tx, c)| BlockTxView { hash: c.hash, code: c.code.clone(), tx: tx.clone() })
+        .collect();
+    Json(BlockView {
+        height,
+        hash: b.hash(),
+        parent_hash: b.parent_hash,
+        state_root: b.state_root,
+        txs,
+        events: outcome.events,
+    })
+    .into_response()
+}
+
+async fn tx_receipt(State(s): State<App>, Path(hash): Path<String>) -> Response {
+    let Ok(hash) = hash.parse::<Hash>() else {
+        return fail(StatusCode::BAD_REQUEST, "bad_tx_hash", "a transaction hash is 64 hex digits");
+    };
+    match committed_receipt(&s, &hash) {
+        Ok(Some(r)) => Json(r).into_response(),
+        Ok(None) if s.mempool.lock().expect("mempool lock poisoned").contains(&hash) => Json(TxReceiptView {
+            hash,
+            status: "pending".into(),
+            height: None,
+            index: None,
+            code: None,
+            message: None,
+            events: Vec::new(),
+        })
+        .into_response(),
+        Ok(None) => fail(StatusCode::NOT_FOUND, "not_found", format!("no transaction {hash}")),
+        Err(e) => internal(e),
+    }
+}
+
+async fn params(State(s): State<App>) -> Response {
+    let e = s.engine.read().expect("engine lock poisoned");
+    Json(json!({ "params": e.params(), "height": e.height(), "treasury": e.treasury() })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    since: Option<u64>,
+    limit: Option<u64>,
+}
+
+fn read_events(s: &Shared, since: u64, limit: u64) -> Result<(u64, Vec<serde_json::Value>), store::StoreError> {
+    let last = s.store.last_height()?;
+    let since = since.max(1);
+    let end = last.min(since.saturating_add(limit.clamp(1, EVENT_BLOCKS_MAX)) - 1);
+    let mut blocks = Vec::new();
+    for h in since..=end {
+        let Some(bytes) = s.store.outcome(h)? else { break };
+        let o: StoredOutcome = serde_json::from_slice(&bytes)
+            .map_err(|e| store::StoreError::CorruptBlock { height: h, reason: e.to_string() })?;
+        if !o.events.is_empty() {
+            blocks.push(json!({ "height": h, "events": o.events }));
+        }
+    }
+    Ok((end.max(since - 1) + 1, blocks))
+}
+
+async fn events(State(s): State<App>, query: Result<Query<EventsQuery>, QueryRejection>) -> Response {
+    let Ok(Query(q)) = query else {
+        return fail(StatusCode::BAD_REQUEST, "bad_query", "query parameters are `since` and `limit` (numbers)");
+    };
+    match read_events(&s, q.since.unwrap_or(1), q.limit.unwrap_or(EVENT_BLOCKS_MAX)) {
+        Ok((next, blocks)) => Json(json!({ "next": next, "blocks": blocks })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StreamQuery {
+    since: Option<u64>,
+}
+
+async fn event_stream(State(s): State<App>, query: Result<Query<StreamQuery>, QueryRejection>) -> Response {
+    let Ok(Query(q)) = query else {
+        return fail(StatusCode::BAD_REQUEST, "bad_query", "the query parameter is `since` (a number)");
+    };
+    let rx = s.commits.subscribe();
+    let mut backlog: Vec<Arc<StoredOutcome>> = Vec::new();
+    if let Some(since) = q.since {
+        let last = match s.store.last_height() {
+            Ok(h) => h,
+            Err(e) => return internal(e),
+        };
+        for h in since.max(1)..=last.min(since.saturating_add(EVENT_BLOCKS_MAX)) {
+            match s.store.outcome(h) {
+                Ok(Some(b)) => match serde_json::from_slice::<StoredOutcome>(&b) {
+                    Ok(o) => backlog.push(Arc::new(o)),
+                    Err(e) => return internal(e),
+                },
+                Ok(None) => break,
+                Err(e) => return internal(e),
+            }
+        }
+    }
+    let last_sent = backlog.last().map_or(0, |o| o.height);
+    backlog.reverse();
+    let stream = futures_util::stream::unfold((backlog, rx, last_sent), |(mut backlog, mut rx, mut last)| async move {
+        let outcome = if let Some(o) = backlog.pop() {
+            o
+        } else {
+            loop {
+                match rx.recv().await {
+                    Ok(o) if o.height > last => break o,
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        };
+        last = outcome.height;
+        let data = serde_json::to_string(&*outcome).unwrap_or_default();
+        let ev = SseEvent::default().event("block").id(outcome.height.to_string()).data(data);
+        Some((Ok::<_, std::convert::Infallible>(ev), (backlog, rx, last)))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+async fn health(State(s): State<App>) -> Response {
+    let (height, root, hash) = {
+        let e = s.engine.read().expect("engine lock poisoned");
+        (e.height(), e.state_root(), e.last_block_hash())
+    };
+    let mempool = s.mempool.lock().expect("mempool lock poisoned").len();
+    Json(json!({ "status": "ok", "height": height, "state_root": root, "last_block_hash": hash, "mempool": mempool }))
+        .into_response()
+}
+
+async fn metrics(State(s): State<App>) -> Response {
+    let height = s.engine.read().expect("engine lock poisoned").height().0;
+    let mempool = s.mempool.lock().expect("mempool lock poisoned").len();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(height, mempool)).into_response()
+}
+
+async fn openapi() -> Response {
+    Json(openapi_doc()).into_response()
+}
+
+/// The OpenAPI document, built from [`ROUTES`].
+pub fn openapi_doc() -> serde_json::Value {
+    let mut paths = serde_json::Map::new();
+    for r in ROUTES {
+        let params: Vec<_> = r
+            .params
+            .iter()
+            .map(|(name, loc, desc)| json!({"name": name, "in": loc, "required": *loc == "path", "description": desc, "schema": {"type": "string"}}))
+            .collect();
+        let responses: serde_json::Map<_, _> = r
+            .responses
+            .iter()
+            .map(|(code, desc)| {
+                let schema = if *code >= 400 { json!({"$ref": "#/components/schemas/Error"}) } else { json!({}) };
+                (code.to_string(), json!({"description": desc, "content": {"application/json": {"schema": schema}}}))
+            })
+            .collect();
+        let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
+        entry[r.method] = json!({"summary": r.summary, "parameters": params, "responses": responses});
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "stakework node API", "version": env!("CARGO_PKG_VERSION")},
+        "paths": paths,
+        "components": {"schemas": {"Error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
+        }}}
+    })
+}

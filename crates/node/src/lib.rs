@@ -1,0 +1,148 @@
+//! The stakework node: mempool, sequencer, durable block log and the HTTP/JSON API.
+//!
+//! One sequencer thread is the only writer. It seals a block every `block_ms` (or sooner when the mempool
+//! holds a full block), appends it to the store with fsync while still holding the engine's write lock,
+//! and only then announces the commit. So a client never sees, and is never told about, a block that is
+//! not on disk, and an acknowledged transaction (`?wait=commit`) survives any crash.
+//!
+//! Errors are JSON `{code, message}` with stable codes; the caller's mistakes are 4xx, an overloaded
+//! node is 503, and nothing is 500.
+
+mod api;
+mod mempool;
+mod metrics;
+mod sequencer;
+mod wire;
+
+pub use api::routes_spec;
+pub use wire::{AccountView, ApiError, BlockView, CommittedTx, StoredOutcome, SubmitResult, TxReceiptView};
+
+use engine::Engine;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
+use store::Store;
+
+/// Validated node settings.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Genesis TOML text; required the first time a data directory is used, then must match.
+    pub genesis_toml: Option<String>,
+    pub block_ms: u64,
+    /// Most transactions waiting in the mempool; beyond this submissions get 503 `mempool_full`.
+    pub mempool_max: usize,
+    /// Store a snapshot every this many blocks.
+    pub snapshot_every: u64,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Longest a `?wait=commit` request waits, in milliseconds.
+    pub wait_ms_max: u64,
+}
+
+impl NodeConfig {
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> NodeConfig {
+        NodeConfig {
+            data_dir,
+            listen,
+            genesis_toml: None,
+            block_ms: 500,
+            mempool_max: 100_000,
+            snapshot_every: 1_000,
+            body_limit: 8 * 1024 * 1024,
+            wait_ms_max: 30_000,
+        }
+    }
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("cannot listen on {addr}: {message}")]
+    Listen { addr: SocketAddr, message: String },
+    #[error("invalid setting {field}: {message}")]
+    Config { field: &'static str, message: String },
+}
+
+pub(crate) struct Shared {
+    pub engine: RwLock<Engine>,
+    pub store: Store,
+    pub mempool: Mutex<mempool::Mempool>,
+    pub wake: std::sync::Condvar,
+    pub commits: tokio::sync::broadcast::Sender<Arc<StoredOutcome>>,
+    pub metrics: metrics::Metrics,
+    pub cfg: NodeConfig,
+    pub stopping: AtomicBool,
+}
+
+/// A running node: its address and the means to stop it.
+#[derive(Debug)]
+pub struct RunningNode {
+    pub addr: SocketAddr,
+    pub recovered_height: u64,
+}
+
+/// Open the data directory, recover, bind, and serve until SIGINT/SIGTERM. `on_ready` is called once the
+/// socket is bound (with the real address, useful with port 0).
+pub async fn run(cfg: NodeConfig, on_ready: impl FnOnce(&RunningNode)) -> Result<(), StartError> {
+    if cfg.block_ms == 0 || cfg.block_ms > 60_000 {
+        return Err(StartError::Config { field: "--block-ms", message: "must be between 1 and 60000".into() });
+    }
+    if cfg.snapshot_every == 0 {
+        return Err(StartError::Config { field: "--snapshot-every", message: "must be at least 1".into() });
+    }
+    let store = Store::open(&cfg.data_dir)?;
+    let genesis = store.bind_genesis(cfg.genesis_toml.as_deref())?;
+    let (engine, _recovery) = store.recover(&genesis)?;
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| StartError::Listen { addr: cfg.listen, message: e.to_string() })?;
+    let addr = listener.local_addr().map_err(|e| StartError::Listen { addr: cfg.listen, message: e.to_string() })?;
+    let (commits, _) = tokio::sync::broadcast::channel(1024);
+    let recovered_height = engine.height().0;
+    let shared = Arc::new(Shared {
+        mempool: Mutex::new(mempool::Mempool::new(cfg.mempool_max)),
+        engine: RwLock::new(engine),
+        store,
+        wake: std::sync::Condvar::new(),
+        commits,
+        metrics: metrics::Metrics::default(),
+
+        cfg,
+        stopping: AtomicBool::new(false),
+    });
+    let sequencer = sequencer::spawn(shared.clone());
+    on_ready(&RunningNode { addr, recovered_height });
+    let app = api::router(shared.clone());
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    shared.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+    shared.wake.notify_all();
+    let _ = sequencer.join();
+    served.map_err(|e| StartError::Listen { addr, message: e.to_string() })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

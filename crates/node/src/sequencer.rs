@@ -1,0 +1,70 @@
+//! The single writer: seals blocks from the mempool, makes them durable, then announces them.
+
+use crate::{Shared, StoredOutcome};
+use engine::{SignatureCheck, SignedTx};
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use types::Hash;
+
+pub fn spawn(shared: Arc<Shared>) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("sequencer".into())
+        .spawn(move || run(&shared))
+        .expect("the OS can start one thread")
+}
+
+fn run(s: &Shared) {
+    let interval = Duration::from_millis(s.cfg.block_ms);
+    let mut next = Instant::now() + interval;
+    loop {
+        let full = s.engine.read().map(|e| e.params().max_block_txs as usize).unwrap_or(1);
+        {
+            let mut mp = s.mempool.lock().expect("mempool lock poisoned: a thread panicked while holding it");
+            loop {
+                if s.stopping.load(SeqCst) {
+                    return;
+                }
+                let now = Instant::now();
+                if now >= next || mp.len() >= full {
+                    break;
+                }
+                mp = s.wake.wait_timeout(mp, next - now).expect("mempool lock poisoned").0;
+            }
+        }
+        next = Instant::now() + interval;
+        if let Err(e) = seal(s) {
+            // The engine has moved past a block the disk does not hold: stop before acknowledging anything.
+            eprintln!("fatal: cannot make block durable: [{}] {e}", e.code());
+            std::process::exit(74);
+        }
+    }
+}
+
+fn seal(s: &Shared) -> Result<(), store::StoreError> {
+    let t0 = Instant::now();
+    let mut engine = s.engine.write().expect("engine lock poisoned: a thread panicked while holding it");
+    let max = engine.params().max_block_txs as usize;
+    let txs = {
+        let mut mp = s.mempool.lock().expect("mempool lock poisoned");
+        mp.take_block(max, |a| engine.ledger().nonce(a))
+    };
+    let hashes: Vec<Hash> = txs.iter().map(SignedTx::hash).collect();
+    let n = txs.len();
+    // Every transaction was checked with verify_strict at admission.
+    let (block, out) = engine
+        .produce_block(txs, &SignatureCheck::trusted_all_valid(n))
+        .expect("the sequencer builds well-formed blocks");
+    let stored = StoredOutcome::new(&out, &hashes);
+    let bytes = serde_json::to_vec(&stored).expect("outcomes always serialize");
+    let snapshot = (block.height.0 % s.cfg.snapshot_every == 0).then(|| engine.snapshot());
+    s.store.append(&block, &hashes, &bytes, snapshot.as_deref())?;
+    drop(engine);
+    let rejected = stored.txs.iter().filter(|t| t.code != "ok").count() as u64;
+    s.metrics.blocks_sealed.fetch_add(1, Relaxed);
+    s.metrics.txs_committed.fetch_add(n as u64, Relaxed);
+    s.metrics.txs_rejected_in_block.fetch_add(rejected, Relaxed);
+    s.metrics.seal_micros_total.fetch_add(t0.elapsed().as_micros() as u64, Relaxed);
+    let _ = s.commits.send(Arc::new(stored));
+    Ok(())
+}
