@@ -1,0 +1,92 @@
+//! A person's first session: keys, transfer, bond, queries, a restart, the same answers.
+
+use crate::support::{cli, key_of, write_genesis, Node};
+
+#[test]
+fn keys_transfer_bond_query_restart_query() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    cli(&home, None, &["keys", "new", "alice"]);
+    cli(&home, None, &["keys", "new", "bob"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(home.join("keys/alice.json")).expect("key file").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "key files must be private");
+    }
+    let listed = cli(&home, None, &["keys", "list"]);
+    assert!(listed.contains("alice") && listed.contains("bob"), "{listed}");
+    let (alice, bob) = (key_of(&home, "alice"), key_of(&home, "bob"));
+    let genesis = write_genesis(dir.path(), std::slice::from_ref(&alice));
+    let data = dir.path().join("data");
+    let node = Node::start(&data, Some(&genesis), 50, &["--snapshot-every", "3"]);
+    let url = Some(node.url.as_str());
+
+    let out = cli(&home, url, &["tx", "transfer", "--from", "alice", "--to", "bob", "--amount", "12.5 SWK", "--wait"]);
+    assert!(out.contains("committed") && out.contains("result ok"), "{out}");
+    let out = cli(&home, url, &["tx", "bond", "--from", "alice", "--amount", "100 SWK", "--wait", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["status"], "committed");
+    assert_eq!(v["receipt"]["code"], "ok");
+    let tx_hash = v["hash"].as_str().expect("hash").to_string();
+    let refused = crate::support::cli_raw(
+        &home,
+        url,
+        &["tx", "transfer", "--from", "bob", "--to", "alice", "--amount", "13 SWK", "--wait"],
+    );
+    let out = String::from_utf8_lossy(&refused.stdout);
+    assert!(out.contains("insufficient_funds"), "bob has 12.5 SWK: {out}");
+
+    let account = |node: &Node, who: &str| node.get(&format!("/v1/accounts/{who}")).expect("account");
+    let a = account(&node, &alice);
+    assert_eq!(a["free"], "887499998000", "1000 - 12.5 - 100 - two fees of 1000 base units");
+    assert_eq!(a["bonded"], "100000000000");
+    assert_eq!(a["nonce"], 2);
+    assert_eq!(account(&node, &bob)["free"], "12500000000");
+    let human = cli(&home, url, &["query", "account", "alice"]);
+    assert!(human.contains("887.499998 SWK") && human.contains("nonce      2"), "{human}");
+    let receipt = cli(&home, url, &["query", "tx", &tx_hash, "--json"]);
+    assert!(receipt.contains("\"bonded\""), "{receipt}");
+    let params = cli(&home, url, &["query", "params"]);
+    assert!(params.contains("e2e"), "{params}");
+    let events = cli(&home, url, &["query", "events", "--since", "1", "--json"]);
+    assert!(events.contains("transfer_posted") && events.contains("bonded"), "{events}");
+    let before = node.health();
+    let height = before["height"].as_u64().expect("height");
+    let block = cli(&home, url, &["query", "block", &height.to_string(), "--json"]);
+    assert!(block.contains(before["state_root"].as_str().expect("root")), "{block}");
+    node.sigterm();
+
+    // Restart on the same data directory: no genesis flag needed, same answers, same chain.
+    let node = Node::start(&data, None, 60_000, &[]);
+    let after = node.health();
+    assert_eq!(after["height"], before["height"]);
+    assert_eq!(after["state_root"], before["state_root"]);
+    assert_eq!(account(&node, &alice)["free"], "887499998000");
+    assert_eq!(account(&node, &bob)["free"], "12500000000");
+    // The log is locked while a node uses it; replay works on a stopped node's directory.
+    let locked = crate::support::cli_raw(&home, None, &["replay", "--data", data.to_str().expect("utf8")]);
+    assert!(String::from_utf8_lossy(&locked.stderr).contains("store_io"), "{locked:?}");
+    node.sigterm();
+    let replay = cli(&home, None, &["replay", "--data", data.to_str().expect("utf8"), "--json"]);
+    let r: serde_json::Value = serde_json::from_str(&replay).expect("json");
+    assert_eq!(r["state_root"], after["state_root"]);
+}
+
+#[test]
+fn a_clear_error_when_the_node_is_unreachable_or_the_key_is_missing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    cli(&home, None, &["keys", "new", "carol"]);
+    let out = crate::support::cli_raw(&home, Some("http://127.0.0.1:9"), &["query", "account", "carol"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the node"), "{out:?}");
+    let out = crate::support::cli_raw(
+        &home,
+        Some("http://127.0.0.1:9"),
+        &["tx", "bond", "--from", "nobody", "--amount", "1"],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no key \"nobody\""), "{out:?}");
+    let out = crate::support::cli_raw(&home, None, &["node", "--data", dir.path().join("d").to_str().expect("utf8")]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("store_no_genesis"), "{out:?}");
+}
