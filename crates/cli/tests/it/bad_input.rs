@@ -42,7 +42,9 @@ fn bad_inputs_get_their_codes_and_change_nothing() {
     let mut overflow: serde_json::Value = serde_json::to_value(tx(1, 1_000, 5)).expect("value");
     overflow["body"]["call"]["amount"] = serde_json::json!("340282366920938463463374607431768211456");
     let big = vec![b' '; 9 * 1024 * 1024];
-    let cases: Vec<(&str, &str, &str, Vec<u8>, u16, &str)> = vec![
+    // (what, path, content type, body, expected status, expected code)
+    type Case<'a> = (&'a str, &'a str, &'a str, Vec<u8>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         ("malformed JSON", "/v1/txs", "application/json", b"{\"body\": ".to_vec(), 400, "malformed_json"),
         (
             "unknown field",
