@@ -17,6 +17,25 @@ pub enum BenchCommand {
     /// Transfers applied per second by the engine (signatures checked separately), and ed25519
     /// verification per second, single and batched.
     Ledger(LedgerArgs),
+    /// Committed signed transfers per second through a real node process over HTTP (fsync per block),
+    /// commit-latency percentiles, and this machine's single-core ed25519 verification rate as the bound.
+    Node(NodeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    /// Signed transfers to submit in all.
+    #[arg(long, default_value_t = 60_000)]
+    pub txs: usize,
+    /// Concurrent HTTP connections; each owns its senders and waits for commit before its next batch.
+    #[arg(long, default_value_t = 12)]
+    pub connections: usize,
+    /// Transactions per HTTP request (one per sender of the connection).
+    #[arg(long, default_value_t = 250)]
+    pub batch: usize,
+    /// The node's block interval in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    pub block_ms: u64,
 }
 
 #[derive(Debug, Args)]
@@ -54,10 +73,11 @@ struct LedgerReport {
 pub fn run(cmd: &BenchCommand, json: bool) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Ledger(args) => ledger(args, json),
+        BenchCommand::Node(args) => crate::bench_node::run(args, json),
     }
 }
 
-fn progress(label: &str, done: usize, total: usize) {
+pub(crate) fn progress(label: &str, done: usize, total: usize) {
     if done % (total / 20).max(1) == 0 || done == total {
         eprint!("\r{label}: {done}/{total} ({:.0}%)   ", 100.0 * done as f64 / total.max(1) as f64);
         if done == total {

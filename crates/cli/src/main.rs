@@ -7,6 +7,7 @@ macro_rules! outln {
 }
 
 mod bench;
+mod bench_node;
 mod client;
 mod demo;
 mod genesis_cmd;
@@ -39,8 +40,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a small network through the engine and print what happened: blocks, receipts, events,
-    /// balances, the state root, the conservation check and a replay check.
+    /// The main job: start a real node on a fresh temporary data directory, drive it over HTTP with
+    /// signed transactions, and print receipts, events, balances, the conservation audit and a replay check.
     Demo(demo::DemoArgs),
     /// Measure performance and print figures with ratios against a baseline measured in the same run.
     #[command(subcommand)]

@@ -31,17 +31,14 @@ impl Metrics {
             self.txs_rejected_in_block.load(Relaxed),
         );
         counter("blocks_sealed_total", "Blocks sealed and made durable.", self.blocks_sealed.load(Relaxed));
-        counter(
-            "block_seal_seconds_total",
-            "Time spent executing and persisting blocks.",
-            self.seal_micros_total.load(Relaxed) / 1_000_000,
-        );
         counter("http_requests_total", "HTTP requests served.", self.http_requests.load(Relaxed));
         counter(
             "http_client_errors_total",
             "HTTP requests answered with a 4xx.",
             self.http_client_errors.load(Relaxed),
         );
+        let seal = self.seal_micros_total.load(Relaxed) as f64 / 1e6;
+        let _ = writeln!(s, "# HELP stakework_block_seal_seconds_total Time spent executing and persisting blocks.\n# TYPE stakework_block_seal_seconds_total counter\nstakework_block_seal_seconds_total {seal:.6}");
         let _ = writeln!(s, "# HELP stakework_height Height of the last durable block.\n# TYPE stakework_height gauge\nstakework_height {height}");
         let _ = writeln!(s, "# HELP stakework_mempool_txs Transactions waiting.\n# TYPE stakework_mempool_txs gauge\nstakework_mempool_txs {mempool}");
         s

@@ -90,3 +90,31 @@ fn a_clear_error_when_the_node_is_unreachable_or_the_key_is_missing() {
     let out = crate::support::cli_raw(&home, None, &["node", "--data", dir.path().join("d").to_str().expect("utf8")]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("store_no_genesis"), "{out:?}");
 }
+
+/// The README's main job: a real node, driven over HTTP, checks that pass and numbers that add up.
+#[test]
+fn the_demo_runs_a_real_node_and_its_checks_pass() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = cli(dir.path(), None, &["demo", "--json", "--block-ms", "50"]);
+    let r: serde_json::Value = serde_json::from_str(&out).expect("demo --json");
+    assert_eq!(r["supply"]["conserved"], true, "{r}");
+    assert_eq!(r["replay_matches_head"], true, "{r}");
+    let results: Vec<&str> = r["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .flat_map(|s| s["txs"].as_array().expect("txs").iter().map(|t| t["result"].as_str().expect("result")))
+        .collect();
+    assert_eq!(results, ["ok", "ok", "ok", "insufficient_funds", "ok", "ok", "bad_nonce", "ok", "ok", "ok"]);
+    let free = |name: &str| {
+        r["balances"].as_array().expect("balances").iter().find(|b| b["name"] == name).expect("row")["free"].clone()
+    };
+    // alice: 1000 - 250 + 20 (escrow payout) - 1 - 1 - four fees of 0.001 SWK.
+    assert_eq!(free("alice"), "767997000000");
+    assert_eq!(free("treasury"), "8000000");
+    let events = r["events"].to_string();
+    assert!(
+        events.contains("UnbondMatured bob 120 SWK") && events.contains("HoldExpired #1 30 SWK back to carol"),
+        "{events}"
+    );
+}
