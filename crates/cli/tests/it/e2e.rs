@@ -51,6 +51,18 @@ fn keys_transfer_bond_query_restart_query() {
     assert!(params.contains("e2e"), "{params}");
     let events = cli(&home, url, &["query", "events", "--since", "1", "--json"]);
     assert!(events.contains("transfer_posted") && events.contains("bonded"), "{events}");
+    // The event stream replays the backlog from `since` as `block` events, then goes live.
+    let stream = ureq::get(&format!("{}/v1/events/stream?since=1", node.url))
+        .timeout(std::time::Duration::from_secs(10))
+        .call()
+        .expect("stream");
+    assert_eq!(stream.content_type(), "text/event-stream");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stream.into_reader()));
+    let first_event = lines.by_ref().map_while(Result::ok).find(|l| l.starts_with("event:")).expect("an event");
+    assert_eq!(first_event, "event: block");
+    let data_line = lines.map_while(Result::ok).find(|l| l.starts_with("data:")).expect("its data");
+    let first: serde_json::Value = serde_json::from_str(data_line.trim_start_matches("data:").trim()).expect("json");
+    assert_eq!(first["height"], 1, "the backlog starts at `since`");
     let before = node.health();
     let height = before["height"].as_u64().expect("height");
     let block = cli(&home, url, &["query", "block", &height.to_string(), "--json"]);
