@@ -270,10 +270,13 @@ pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
         .context("carol's hold was not created")?;
 
     eprintln!("demo: [2/3] unbond, partial escrow payout, a replayed transaction");
+    let reuse = TxBody { signer: alice, nonce: 0, fee: d.fee, call: Call::Transfer { to: dave, amount: swk(5) } }
+        .sign(&d.keys["alice"], &d.chain_id);
     let batch = vec![
         d.tx("bob", Call::Unbond { amount: swk(120) }),
         d.tx("carol", Call::HoldPost { hold: HoldId(hold), payouts: vec![(dave, swk(30)), (alice, swk(20))] }),
-        ("alice: the same signed transfer again (a replay)".to_string(), replay),
+        ("alice: her first transfer again (a replay: not run twice)".to_string(), replay),
+        ("alice: a new transfer that reuses nonce 0".to_string(), reuse),
     ];
     let (step, results) = d.submit("unbond, partial escrow payout, a replayed transaction", batch)?;
     steps.push(step);
@@ -372,7 +375,7 @@ fn print_text(r: &Report) {
     for (i, s) in r.steps.iter().enumerate() {
         outln!("step {}: {}", i + 1, s.title);
         for t in &s.txs {
-            let at = t.height.map_or_else(|| "refused at the door".to_string(), |h| format!("block {h}"));
+            let at = t.height.map_or_else(|| "at the door".to_string(), |h| format!("block {h}"));
             outln!("  {:<58} {:<10} {:<20} {}", t.what, t.status, at, t.result);
         }
     }

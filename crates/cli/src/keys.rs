@@ -114,8 +114,9 @@ pub fn run(cmd: &KeysCommand, dir: &Path, json: bool) -> anyhow::Result<()> {
                     let path = entry?.path();
                     if let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json"))
                     {
-                        if let Ok(k) = load(dir, name) {
-                            rows.push((name.to_string(), account_of(&k)));
+                        match load(dir, name) {
+                            Ok(k) => rows.push((name.to_string(), account_of(&k))),
+                            Err(e) => eprintln!("warning: skipping {}: {e:#}", path.display()),
                         }
                     }
                 }
@@ -144,7 +145,11 @@ fn print_key(name: &str, account: &AccountId, path: &Path, json: bool) {
     }
 }
 
+/// Create the keys directory private (0700) if it does not exist; an existing directory is left as it is.
 fn create_dir_private(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     #[cfg(unix)]
     {
@@ -154,8 +159,12 @@ fn create_dir_private(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Write a private (0600) file completely or not at all: into a temporary file, then a rename that
+/// refuses to replace an existing key.
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
+    let tmp = path.with_extension("json.partial");
+    let _ = std::fs::remove_file(&tmp);
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -163,8 +172,10 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut f = opts.open(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
+    std::fs::hard_link(&tmp, path).with_context(|| format!("creating {}", path.display()))?;
+    std::fs::remove_file(&tmp)?;
     Ok(())
 }

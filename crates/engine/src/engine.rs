@@ -257,7 +257,7 @@ impl Engine {
         if b.nonce != expected {
             return Err(Rejection::BadNonce { expected, got: b.nonce });
         }
-        let needed = b.fee.checked_add(free_needed(&b.call)).ok_or(LedgerError::AmountOverflow)?;
+        let needed = b.fee.checked_add(b.call.free_needed()).ok_or(LedgerError::AmountOverflow)?;
         let available = self.ledger.free(&b.signer);
         if available < needed {
             return Err(LedgerError::InsufficientFunds { account: b.signer, needed, available }.into());
@@ -397,14 +397,6 @@ impl Engine {
             self.ledger.encode_entry(key, &mut buf);
         }
         types::hash_bytes(&buf)
-    }
-}
-
-/// How much free balance a call itself consumes (on top of the fee).
-fn free_needed(call: &Call) -> Amount {
-    match call {
-        Call::Transfer { amount, .. } | Call::Bond { amount } | Call::HoldCreate { amount, .. } => *amount,
-        Call::Unbond { .. } | Call::HoldPost { .. } | Call::HoldVoid { .. } => Amount::ZERO,
     }
 }
 

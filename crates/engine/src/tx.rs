@@ -25,6 +25,16 @@ pub enum Call {
     HoldVoid { hold: HoldId },
 }
 
+impl Call {
+    /// How much free balance the call itself spends, on top of the fee.
+    pub fn free_needed(&self) -> Amount {
+        match self {
+            Call::Transfer { amount, .. } | Call::Bond { amount } | Call::HoldCreate { amount, .. } => *amount,
+            Call::Unbond { .. } | Call::HoldPost { .. } | Call::HoldVoid { .. } => Amount::ZERO,
+        }
+    }
+}
+
 /// The signed part of a transaction.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,7 +4,7 @@ use crate::mempool::Refusal;
 use crate::wire::{AccountView, ApiError, BlockTxView, BlockView, StoredOutcome, SubmitResult, TxReceiptView};
 use crate::Shared;
 use axum::body::Body;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -22,8 +22,6 @@ use types::{AccountId, Hash};
 
 type App = Arc<Shared>;
 
-/// How far ahead of an account's nonce a transaction may be and still wait in the mempool.
-const NONCE_AHEAD_MAX: u64 = 1_024;
 /// Most blocks one events query or stream backlog reads.
 const EVENT_BLOCKS_MAX: u64 = 1_000;
 
@@ -53,7 +51,7 @@ pub static ROUTES: &[Route] = &[
         path: "/v1/txs",
         summary: "Submit one signed transaction (a JSON object) or a batch (a JSON array). With ?wait=commit, answer once each is in a durable block, with receipts.",
         params: &[("wait", "query", "`commit` to wait for inclusion"), ("timeout_ms", "query", "longest wait (default and maximum: the node's wait limit)")],
-        responses: &[(200, "committed (wait=commit) or batch results"), (202, "accepted into the mempool"), ERR, (401, "bad_signature"), (409, "nonce_in_use"), (413, "body_too_large"), (415, "unsupported_media_type"), (422, "invalid_tx, fee_too_low, bad_nonce, nonce_too_far"), (503, "mempool_full")],
+        responses: &[(200, "committed (wait=commit, or already committed earlier) or batch results"), (202, "accepted into the mempool"), ERR, (401, "bad_signature"), (409, "nonce_in_use"), (413, "body_too_large"), (415, "unsupported_media_type"), (422, "invalid_tx, fee_too_low, bad_nonce, nonce_gap, insufficient_funds"), (429, "too_many_pending"), (503, "mempool_full")],
         mount: |p, r| r.route(p, post(submit)),
     },
     Route {
@@ -212,13 +210,14 @@ async fn submit(
     }
     let bytes = match axum::body::to_bytes(body, s.cfg.body_limit).await {
         Ok(b) => b,
-        Err(_) => {
+        Err(e) if format!("{e:?}").contains("LengthLimit") => {
             return fail(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
                 format!("bodies are limited to {} bytes", s.cfg.body_limit),
             )
         }
+        Err(e) => return fail(StatusCode::BAD_REQUEST, "body_unreadable", e.to_string()),
     };
     // Parse straight into transactions; serde's error class tells malformed JSON from a bad transaction.
     let batch = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
@@ -239,7 +238,13 @@ async fn submit(
     }
     // Subscribe before admitting, so a block sealed in between cannot be missed.
     let mut commits = s.commits.subscribe();
-    let mut results: Vec<SubmitResult> = txs.into_iter().map(|tx| admit(&s, tx)).collect();
+    // Signature checks are CPU work: run them on the blocking pool, not on an async worker.
+    let app = s.clone();
+    let Ok(mut results) =
+        tokio::task::spawn_blocking(move || txs.into_iter().map(|tx| admit(&app, tx)).collect::<Vec<_>>()).await
+    else {
+        return fail(StatusCode::SERVICE_UNAVAILABLE, "admission_failed", "admission stopped unexpectedly; retry");
+    };
     if results.iter().any(|r| r.status == "accepted") {
         s.wake.notify_one();
     }
@@ -263,21 +268,38 @@ fn refusal_status(code: &str) -> StatusCode {
     match code {
         "bad_signature" => StatusCode::UNAUTHORIZED,
         "nonce_in_use" => StatusCode::CONFLICT,
+        "too_many_pending" => StatusCode::TOO_MANY_REQUESTS,
         "mempool_full" => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
-/// The door: signature, fee, nonce range, then the mempool's own de-duplication.
+/// The door: already committed?, signature, fee, stale nonce, then the mempool's rules (no nonce gap,
+/// a cap per signer, funds for everything the signer has waiting, de-duplication).
 fn admit(s: &Shared, tx: SignedTx) -> SubmitResult {
     let hash = tx.hash();
     let refuse = |code: &str, message: String| {
         s.metrics.txs_refused.fetch_add(1, Relaxed);
         SubmitResult { hash, status: "refused".into(), code: Some(code.into()), message: Some(message), receipt: None }
     };
-    let (chain_id, min_fee, nonce) = {
+    // A transaction already in a block is answered with its receipt, never admitted again.
+    match committed_receipt(s, &hash) {
+        Ok(Some(receipt)) => {
+            return SubmitResult { hash, status: "committed".into(), code: None, message: None, receipt: Some(receipt) }
+        }
+        Ok(None) => {}
+        Err(e) => return refuse("store_unavailable", e.to_string()),
+    }
+    let (chain_id, min_fee, nonce, free, height) = {
         let e = s.engine.read().expect("engine lock poisoned");
-        (e.params().chain_id.clone(), e.params().min_fee, e.ledger().nonce(&tx.body.signer))
+        let signer = &tx.body.signer;
+        (
+            e.params().chain_id.clone(),
+            e.params().min_fee,
+            e.ledger().nonce(signer),
+            e.ledger().free(signer),
+            e.height().0,
+        )
     };
     if !engine::verify_one(&tx, &chain_id) {
         return refuse(
@@ -291,13 +313,7 @@ fn admit(s: &Shared, tx: SignedTx) -> SubmitResult {
     if tx.body.nonce < nonce {
         return refuse("bad_nonce", format!("nonce {} is already used; the next nonce is {nonce}", tx.body.nonce));
     }
-    if tx.body.nonce > nonce + NONCE_AHEAD_MAX {
-        return refuse(
-            "nonce_too_far",
-            format!("nonce {} is more than {NONCE_AHEAD_MAX} ahead of {nonce}", tx.body.nonce),
-        );
-    }
-    let admitted = s.mempool.lock().expect("mempool lock poisoned").admit(hash, tx);
+    let admitted = s.mempool.lock().expect("mempool lock poisoned").admit(hash, tx, height, nonce, free);
     match admitted {
         Ok(true) => {
             s.metrics.txs_admitted.fetch_add(1, Relaxed);
@@ -307,6 +323,17 @@ fn admit(s: &Shared, tx: SignedTx) -> SubmitResult {
         Err(Refusal::NonceInUse) => {
             refuse("nonce_in_use", "another transaction with this signer and nonce is waiting".into())
         }
+        Err(Refusal::NonceGap { next }) => {
+            refuse("nonce_gap", format!("the signer's next usable nonce is {next}; submit that one first"))
+        }
+        Err(Refusal::TooManyPending) => refuse(
+            "too_many_pending",
+            format!("the signer already has {} transactions waiting", crate::mempool::PENDING_PER_SIGNER_MAX),
+        ),
+        Err(Refusal::InsufficientFunds { needed, free }) => refuse(
+            "insufficient_funds",
+            format!("free balance {free} does not cover {needed} (this and the signer's waiting transactions)"),
+        ),
         Err(Refusal::Full) => refuse("mempool_full", "the mempool is full; retry later".into()),
     }
 }
@@ -362,8 +389,8 @@ fn committed_receipt(s: &Shared, hash: &Hash) -> Result<Option<TxReceiptView>, s
 
 // ----- queries -----------------------------------------------------------------------------------
 
-async fn account(State(s): State<App>, Path(id): Path<String>) -> Response {
-    let Ok(id) = id.parse::<AccountId>() else {
+async fn account(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
+    let Ok(id) = id.map_err(|_| ()).and_then(|Path(id)| id.parse::<AccountId>().map_err(|_| ())) else {
         return fail(StatusCode::BAD_REQUEST, "bad_account_id", "an account id is 64 hex digits");
     };
     let e = s.engine.read().expect("engine lock poisoned");
@@ -383,7 +410,10 @@ async fn account(State(s): State<App>, Path(id): Path<String>) -> Response {
     .into_response()
 }
 
-async fn block(State(s): State<App>, Path(id): Path<String>) -> Response {
+async fn block(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
+    let Ok(Path(id)) = id else {
+        return fail(StatusCode::BAD_REQUEST, "bad_block_id", "a block id is a height or 64 hex digits");
+    };
     let height = if id.bytes().all(|b| b.is_ascii_digit()) && !id.is_empty() {
         match id.parse::<u64>() {
             Ok(h) => h,
@@ -427,8 +457,8 @@ async fn block(State(s): State<App>, Path(id): Path<String>) -> Response {
     .into_response()
 }
 
-async fn tx_receipt(State(s): State<App>, Path(hash): Path<String>) -> Response {
-    let Ok(hash) = hash.parse::<Hash>() else {
+async fn tx_receipt(State(s): State<App>, hash: Result<Path<String>, PathRejection>) -> Response {
+    let Ok(hash) = hash.map_err(|_| ()).and_then(|Path(h)| h.parse::<Hash>().map_err(|_| ())) else {
         return fail(StatusCode::BAD_REQUEST, "bad_tx_hash", "a transaction hash is 64 hex digits");
     };
     match committed_receipt(&s, &hash) {
@@ -501,8 +531,13 @@ async fn events(State(s): State<App>, query: Result<Query<EventsQuery>, QueryRej
     let Ok(Query(q)) = query else {
         return fail(StatusCode::BAD_REQUEST, "bad_query", "query parameters are `since` and `limit` (numbers)");
     };
-    match read_events(&s, q.since.unwrap_or(1), q.limit.unwrap_or(EVENT_BLOCKS_MAX)) {
-        Ok((next, blocks)) => Json(json!({ "next": next, "blocks": blocks })).into_response(),
+    let app = s.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        read_events(&app, q.since.unwrap_or(1), q.limit.unwrap_or(EVENT_BLOCKS_MAX))
+    });
+    match read.await {
+        Ok(Ok((next, blocks))) => Json(json!({ "next": next, "blocks": blocks })).into_response(),
+        Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
     }
 }
@@ -518,43 +553,53 @@ async fn event_stream(State(s): State<App>, query: Result<Query<StreamQuery>, Qu
         return fail(StatusCode::BAD_REQUEST, "bad_query", "the query parameter is `since` (a number)");
     };
     let rx = s.commits.subscribe();
-    let mut backlog: Vec<Arc<StoredOutcome>> = Vec::new();
-    if let Some(since) = q.since {
-        let last = match s.store.last_height() {
-            Ok(h) => h,
-            Err(e) => return internal(e),
-        };
-        for h in since.max(1)..=last.min(since.saturating_add(EVENT_BLOCKS_MAX)) {
-            match s.store.outcome(h) {
-                Ok(Some(b)) => match serde_json::from_slice::<StoredOutcome>(&b) {
-                    Ok(o) => backlog.push(Arc::new(o)),
-                    Err(e) => return internal(e),
-                },
-                Ok(None) => break,
-                Err(e) => return internal(e),
-            }
-        }
-    }
+    let shutdown = s.shutdown.clone();
+    let app = s.clone();
+    let backlog = tokio::task::spawn_blocking(move || stream_backlog(&app, q.since)).await;
+    let mut backlog = match backlog {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => return internal(e),
+        Err(e) => return internal(e),
+    };
     let last_sent = backlog.last().map_or(0, |o| o.height);
     backlog.reverse();
-    let stream = futures_util::stream::unfold((backlog, rx, last_sent), |(mut backlog, mut rx, mut last)| async move {
+    let state = (backlog, rx, last_sent, shutdown);
+    let stream = futures_util::stream::unfold(state, |(mut backlog, mut rx, mut last, mut shutdown)| async move {
         let outcome = if let Some(o) = backlog.pop() {
             o
         } else {
             loop {
-                match rx.recv().await {
-                    Ok(o) if o.height > last => break o,
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                tokio::select! {
+                    r = rx.recv() => match r {
+                        Ok(o) if o.height > last => break o,
+                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    },
+                    // The node is stopping: end the stream so graceful shutdown can finish.
+                    _ = shutdown.changed() => return None,
                 }
             }
         };
         last = outcome.height;
         let data = serde_json::to_string(&*outcome).unwrap_or_default();
         let ev = SseEvent::default().event("block").id(outcome.height.to_string()).data(data);
-        Some((Ok::<_, std::convert::Infallible>(ev), (backlog, rx, last)))
+        Some((Ok::<_, std::convert::Infallible>(ev), (backlog, rx, last, shutdown)))
     });
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// Stored outcomes from `since` (at most `EVENT_BLOCKS_MAX` blocks), for a stream's backlog.
+fn stream_backlog(s: &Shared, since: Option<u64>) -> Result<Vec<Arc<StoredOutcome>>, store::StoreError> {
+    let Some(since) = since else { return Ok(Vec::new()) };
+    let last = s.store.last_height()?;
+    let mut backlog = Vec::new();
+    for h in since.max(1)..=last.min(since.saturating_add(EVENT_BLOCKS_MAX)) {
+        let Some(bytes) = s.store.outcome(h)? else { break };
+        let o: StoredOutcome = serde_json::from_slice(&bytes)
+            .map_err(|e| store::StoreError::CorruptBlock { height: h, reason: e.to_string() })?;
+        backlog.push(Arc::new(o));
+    }
+    Ok(backlog)
 }
 
 async fn health(State(s): State<App>) -> Response {

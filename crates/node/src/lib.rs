@@ -77,6 +77,8 @@ pub(crate) struct Shared {
     pub metrics: metrics::Metrics,
     pub cfg: NodeConfig,
     pub stopping: AtomicBool,
+    /// Flips to true when the node begins to stop; event streams end on it.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// A running node: its address and the means to stop it.
@@ -104,6 +106,7 @@ pub async fn run(cfg: NodeConfig, on_ready: impl FnOnce(&RunningNode)) -> Result
     let addr = listener.local_addr().map_err(|e| StartError::Listen { addr: cfg.listen, message: e.to_string() })?;
     let (commits, _) = tokio::sync::broadcast::channel(1024);
     let recovered_height = engine.height().0;
+    let (stop_tx, shutdown) = tokio::sync::watch::channel(false);
     let shared = Arc::new(Shared {
         mempool: Mutex::new(mempool::Mempool::new(cfg.mempool_max)),
         engine: RwLock::new(engine),
@@ -114,11 +117,17 @@ pub async fn run(cfg: NodeConfig, on_ready: impl FnOnce(&RunningNode)) -> Result
 
         cfg,
         stopping: AtomicBool::new(false),
+        shutdown,
     });
     let sequencer = sequencer::spawn(shared.clone());
     on_ready(&RunningNode { addr, recovered_height });
     let app = api::router(shared.clone());
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        })
+        .await;
     shared.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
     shared.wake.notify_all();
     let _ = sequencer.join();

@@ -10,7 +10,14 @@ use types::Hash;
 pub fn spawn(shared: Arc<Shared>) -> std::thread::JoinHandle<()> {
     std::thread::Builder::new()
         .name("sequencer".into())
-        .spawn(move || run(&shared))
+        .spawn(move || {
+            // Crash-only: a panic here (a broken invariant, a poisoned lock) stops the process rather than
+            // leaving a node that accepts transactions and never commits them. Nothing acknowledged is lost.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&shared))).is_err() {
+                eprintln!("fatal: the sequencer panicked; stopping the node");
+                std::process::exit(70);
+            }
+        })
         .expect("the OS can start one thread")
 }
 
@@ -47,7 +54,7 @@ fn seal(s: &Shared) -> Result<(), store::StoreError> {
     let max = engine.params().max_block_txs as usize;
     let txs = {
         let mut mp = s.mempool.lock().expect("mempool lock poisoned");
-        mp.take_block(max, |a| engine.ledger().nonce(a))
+        mp.take_block(max, engine.height().0 + 1, |a| engine.ledger().nonce(a))
     };
     let hashes: Vec<Hash> = txs.iter().map(SignedTx::hash).collect();
     let n = txs.len();

@@ -277,7 +277,10 @@ impl Store {
         let engine = Engine::restore(bytes).map_err(|e| e.to_string())?;
         let block = blocks.get(height).map_err(|e| e.to_string())?.ok_or("no block at the snapshot's height")?;
         let block = decode_block(height, block.value()).map_err(|e| e.to_string())?;
-        if engine.height() != Height(height) || engine.state_root() != block.state_root {
+        if engine.height() != Height(height)
+            || engine.state_root() != block.state_root
+            || engine.last_block_hash() != block.hash()
+        {
             return Err("snapshot disagrees with the block log".into());
         }
         Ok(engine)

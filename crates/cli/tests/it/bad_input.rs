@@ -55,7 +55,7 @@ fn bad_inputs_get_their_codes_and_change_nothing() {
             "invalid_tx",
         ),
         ("bad signature", "/v1/txs", "application/json", json(&forged), 401, "bad_signature"),
-        ("replayed nonce", "/v1/txs", "application/json", json(&first), 422, "bad_nonce"),
+        ("reused nonce", "/v1/txs", "application/json", json(&tx(0, 1_000, 7)), 422, "bad_nonce"),
         (
             "overflowing amount",
             "/v1/txs",
@@ -67,7 +67,8 @@ fn bad_inputs_get_their_codes_and_change_nothing() {
         ("oversized body", "/v1/txs", "application/json", big, 413, "body_too_large"),
         ("wrong content type", "/v1/txs", "text/plain", json(&tx(1, 1_000, 5)), 415, "unsupported_media_type"),
         ("fee too low", "/v1/txs", "application/json", json(&tx(1, 999, 5)), 422, "fee_too_low"),
-        ("nonce too far ahead", "/v1/txs", "application/json", json(&tx(5_000, 1_000, 5)), 422, "nonce_too_far"),
+        ("nonce gap", "/v1/txs", "application/json", json(&tx(5_000, 1_000, 5)), 422, "nonce_gap"),
+        ("overdraft", "/v1/txs", "application/json", json(&tx(1, 1_000, 2_000_000_000_000)), 422, "insufficient_funds"),
         ("empty batch", "/v1/txs", "application/json", b"[]".to_vec(), 422, "invalid_tx"),
         ("bad wait value", "/v1/txs?wait=later", "application/json", json(&tx(1, 1_000, 5)), 400, "bad_query"),
     ];
@@ -91,6 +92,15 @@ fn bad_inputs_get_their_codes_and_change_nothing() {
     assert_eq!(after["height"], before["height"]);
     assert_eq!(after["state_root"], before["state_root"]);
     assert_eq!(after["mempool"], 0, "nothing bad reached the mempool");
+
+    // Replaying a committed transaction is answered with its original receipt; it does not run again.
+    let (status, resp) = node.post_raw("/v1/txs", "application/json", &json(&first));
+    assert_eq!(
+        (status, resp["status"].as_str(), resp["receipt"]["height"].as_u64()),
+        (200, Some("committed"), Some(1)),
+        "{resp}"
+    );
+    assert_eq!(node.health()["state_root"], before["state_root"]);
 
     // A second transaction for a nonce already waiting is refused too (the first stays).
     let (status, _) = node.post_raw("/v1/txs", "application/json", &json(&tx(1, 1_000, 5)));

@@ -34,8 +34,9 @@ fn keys_transfer_bond_query_restart_query() {
         url,
         &["tx", "transfer", "--from", "bob", "--to", "alice", "--amount", "13 SWK", "--wait"],
     );
-    let out = String::from_utf8_lossy(&refused.stdout);
-    assert!(out.contains("insufficient_funds"), "bob has 12.5 SWK: {out}");
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("[insufficient_funds]"), "bob has 12.5 SWK; refused at the door: {err}");
 
     let account = |node: &Node, who: &str| node.get(&format!("/v1/accounts/{who}")).expect("account");
     let a = account(&node, &alice);
@@ -117,7 +118,13 @@ fn the_demo_runs_a_real_node_and_its_checks_pass() {
         .iter()
         .flat_map(|s| s["txs"].as_array().expect("txs").iter().map(|t| t["result"].as_str().expect("result")))
         .collect();
-    assert_eq!(results, ["ok", "ok", "ok", "insufficient_funds", "ok", "ok", "bad_nonce", "ok", "ok", "ok"]);
+    assert_eq!(results, ["ok", "ok", "ok", "insufficient_funds", "ok", "ok", "ok", "bad_nonce", "ok", "ok", "ok"]);
+    let replay = &r["steps"][1]["txs"][2];
+    assert_eq!(
+        (replay["status"].as_str(), replay["height"].as_u64()),
+        (Some("committed"), Some(1)),
+        "the replay is answered from block 1: {replay}"
+    );
     let free = |name: &str| {
         r["balances"].as_array().expect("balances").iter().find(|b| b["name"] == name).expect("row")["free"].clone()
     };
