@@ -28,7 +28,7 @@ pub struct NodeArgs {
     #[arg(long, default_value_t = 60_000)]
     pub txs: usize,
     /// Concurrent HTTP connections; each owns its senders and waits for commit before its next batch.
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 10)]
     pub connections: usize,
     /// Transactions per HTTP request (one per sender of the connection).
     #[arg(long, default_value_t = 250)]

@@ -238,13 +238,16 @@ async fn submit(
     }
     // Subscribe before admitting, so a block sealed in between cannot be missed.
     let mut commits = s.commits.subscribe();
-    // Signature checks are CPU work: run them on the blocking pool, not on an async worker.
+    // Signature checks are CPU work: run them on the blocking pool, not on an async worker, and no more
+    // at once than there are cores, so requests finish in arrival order instead of all late together.
+    let Ok(permit) = s.admission.acquire().await else {
+        return fail(StatusCode::SERVICE_UNAVAILABLE, "admission_failed", "the node is stopping");
+    };
     let app = s.clone();
-    let Ok(mut results) =
-        tokio::task::spawn_blocking(move || txs.into_iter().map(|tx| admit(&app, tx)).collect::<Vec<_>>()).await
-    else {
+    let Ok(mut results) = tokio::task::spawn_blocking(move || admit_all(&app, txs)).await else {
         return fail(StatusCode::SERVICE_UNAVAILABLE, "admission_failed", "admission stopped unexpectedly; retry");
     };
+    drop(permit);
     if results.iter().any(|r| r.status == "accepted") {
         s.wake.notify_one();
     }
@@ -274,67 +277,102 @@ fn refusal_status(code: &str) -> StatusCode {
     }
 }
 
-/// The door: already committed?, signature, fee, stale nonce, then the mempool's rules (no nonce gap,
-/// a cap per signer, funds for everything the signer has waiting, de-duplication).
-fn admit(s: &Shared, tx: SignedTx) -> SubmitResult {
-    let hash = tx.hash();
-    let refuse = |code: &str, message: String| {
+/// The door, for a request's transactions at once: already committed? (one store read), signature,
+/// fee, stale nonce (one engine read), then the mempool's rules (one mempool lock): no nonce gap, a cap per
+/// signer, funds for everything the signer has waiting, de-duplication.
+fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
+    let hashes: Vec<Hash> = txs.iter().map(SignedTx::hash).collect();
+    let refuse = |hash: Hash, code: &str, message: String| {
         s.metrics.txs_refused.fetch_add(1, Relaxed);
         SubmitResult { hash, status: "refused".into(), code: Some(code.into()), message: Some(message), receipt: None }
     };
-    // A transaction already in a block is answered with its receipt, never admitted again.
-    match committed_receipt(s, &hash) {
-        Ok(Some(receipt)) => {
-            return SubmitResult { hash, status: "committed".into(), code: None, message: None, receipt: Some(receipt) }
-        }
-        Ok(None) => {}
-        Err(e) => return refuse("store_unavailable", e.to_string()),
-    }
-    let (chain_id, min_fee, nonce, free, height) = {
-        let e = s.engine.read().expect("engine lock poisoned");
-        let signer = &tx.body.signer;
-        (
-            e.params().chain_id.clone(),
-            e.params().min_fee,
-            e.ledger().nonce(signer),
-            e.ledger().free(signer),
-            e.height().0,
-        )
+    let locations = match s.store.tx_locations(&hashes) {
+        Ok(l) => l,
+        Err(e) => return hashes.iter().map(|h| refuse(*h, "store_unavailable", e.to_string())).collect(),
     };
-    if !engine::verify_one(&tx, &chain_id) {
-        return refuse(
-            "bad_signature",
-            format!("the signature does not verify for signer {} on chain {chain_id}", tx.body.signer),
-        );
-    }
-    if tx.body.fee < min_fee {
-        return refuse("fee_too_low", format!("fee {} is below the minimum {min_fee}", tx.body.fee));
-    }
-    if tx.body.nonce < nonce {
-        return refuse("bad_nonce", format!("nonce {} is already used; the next nonce is {nonce}", tx.body.nonce));
-    }
-    let admitted = s.mempool.lock().expect("mempool lock poisoned").admit(hash, tx, height, nonce, free);
-    match admitted {
-        Ok(true) => {
-            s.metrics.txs_admitted.fetch_add(1, Relaxed);
-            SubmitResult { hash, status: "accepted".into(), code: None, message: None, receipt: None }
+    let (chain_id, min_fee, height, accounts) = {
+        let e = s.engine.read().expect("engine lock poisoned");
+        let accounts: Vec<(u64, types::Amount)> =
+            txs.iter().map(|t| (e.ledger().nonce(&t.body.signer), e.ledger().free(&t.body.signer))).collect();
+        (e.params().chain_id.clone(), e.params().min_fee, e.height().0, accounts)
+    };
+    // Read-only checks first, outside every lock; `None` marks a transaction still in the running.
+    let mut results: Vec<Option<SubmitResult>> = txs
+        .iter()
+        .zip(&hashes)
+        .zip(&locations)
+        .zip(&accounts)
+        .map(|(((tx, hash), location), (nonce, _))| {
+            if location.is_some() {
+                // Already in a block: answer with its receipt; a replay never runs twice.
+                return Some(match committed_receipt(s, hash) {
+                    Ok(Some(receipt)) => SubmitResult {
+                        hash: *hash,
+                        status: "committed".into(),
+                        code: None,
+                        message: None,
+                        receipt: Some(receipt),
+                    },
+                    Ok(None) => refuse(*hash, "store_unavailable", "receipt missing from the store".into()),
+                    Err(e) => refuse(*hash, "store_unavailable", e.to_string()),
+                });
+            }
+            if !engine::verify_one(tx, &chain_id) {
+                let msg = format!("the signature does not verify for signer {} on chain {chain_id}", tx.body.signer);
+                return Some(refuse(*hash, "bad_signature", msg));
+            }
+            if tx.body.fee < min_fee {
+                return Some(refuse(
+                    *hash,
+                    "fee_too_low",
+                    format!("fee {} is below the minimum {min_fee}", tx.body.fee),
+                ));
+            }
+            if tx.body.nonce < *nonce {
+                let msg = format!("nonce {} is already used; the next nonce is {nonce}", tx.body.nonce);
+                return Some(refuse(*hash, "bad_nonce", msg));
+            }
+            None
+        })
+        .collect();
+    let mut mp = s.mempool.lock().expect("mempool lock poisoned");
+    for (i, tx) in txs.into_iter().enumerate() {
+        if results[i].is_some() {
+            continue;
         }
-        Ok(false) => SubmitResult { hash, status: "duplicate".into(), code: None, message: None, receipt: None },
-        Err(Refusal::NonceInUse) => {
-            refuse("nonce_in_use", "another transaction with this signer and nonce is waiting".into())
+        let (hash, (nonce, free)) = (hashes[i], accounts[i]);
+        let result = match mp.admit(hash, tx, height, nonce, free) {
+            Ok(true) => {
+                s.metrics.txs_admitted.fetch_add(1, Relaxed);
+                SubmitResult { hash, status: "accepted".into(), code: None, message: None, receipt: None }
+            }
+            Ok(false) => SubmitResult { hash, status: "duplicate".into(), code: None, message: None, receipt: None },
+            Err(r) => refusal(hash, r, &refuse),
+        };
+        results[i] = Some(result);
+    }
+    results.into_iter().map(|r| r.expect("every transaction was answered")).collect()
+}
+
+fn refusal(hash: Hash, r: Refusal, refuse: &impl Fn(Hash, &str, String) -> SubmitResult) -> SubmitResult {
+    match r {
+        Refusal::NonceInUse => {
+            refuse(hash, "nonce_in_use", "another transaction with this signer and nonce is waiting".into())
         }
-        Err(Refusal::NonceGap { next }) => {
-            refuse("nonce_gap", format!("the signer's next usable nonce is {next}; submit that one first"))
+        Refusal::NonceGap { next } => {
+            refuse(hash, "nonce_gap", format!("the signer's next usable nonce is {next}; submit that one first"))
         }
-        Err(Refusal::TooManyPending) => refuse(
+        Refusal::TooManyPending => refuse(
+            hash,
             "too_many_pending",
             format!("the signer already has {} transactions waiting", crate::mempool::PENDING_PER_SIGNER_MAX),
         ),
-        Err(Refusal::InsufficientFunds { needed, free }) => refuse(
+        Refusal::InsufficientFunds { needed, free } => refuse(
+            hash,
             "insufficient_funds",
             format!("free balance {free} does not cover {needed} (this and the signer's waiting transactions)"),
         ),
-        Err(Refusal::Full) => refuse("mempool_full", "the mempool is full; retry later".into()),
+        Refusal::Full => refuse(hash, "mempool_full", "the mempool is full; retry later".into()),
     }
 }
 

@@ -77,6 +77,8 @@ pub(crate) struct Shared {
     pub metrics: metrics::Metrics,
     pub cfg: NodeConfig,
     pub stopping: AtomicBool,
+    /// Admission slots: one per core, so signature checking never oversubscribes the CPU.
+    pub admission: tokio::sync::Semaphore,
     /// Flips to true when the node begins to stop; event streams end on it.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
@@ -117,6 +119,7 @@ pub async fn run(cfg: NodeConfig, on_ready: impl FnOnce(&RunningNode)) -> Result
 
         cfg,
         stopping: AtomicBool::new(false),
+        admission: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         shutdown,
     });
     let sequencer = sequencer::spawn(shared.clone());

@@ -219,6 +219,13 @@ impl Store {
         Ok(t.get(&hash.0).map_err(|e| self.err(e))?.map(|v| v.value()))
     }
 
+    /// Where each of these transactions was last included, in one read transaction.
+    pub fn tx_locations(&self, hashes: &[Hash]) -> Result<Vec<Option<(u64, u32)>>, StoreError> {
+        let r = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = r.open_table(TX_BY_HASH).map_err(|e| self.err(e))?;
+        hashes.iter().map(|h| Ok(t.get(&h.0).map_err(|e| self.err(e))?.map(|v| v.value()))).collect()
+    }
+
     pub fn snapshot_count(&self) -> Result<u64, StoreError> {
         let r = self.db.begin_read().map_err(|e| self.err(e))?;
         r.open_table(SNAPSHOTS).map_err(|e| self.err(e))?.len().map_err(|e| self.err(e))
