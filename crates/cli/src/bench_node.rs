@@ -3,12 +3,11 @@
 
 use crate::bench::{progress, NodeArgs};
 use crate::keys::{account_of, derived_key};
-use anyhow::{bail, ensure, Context};
+use crate::local_node::LocalNode;
+use anyhow::{ensure, Context};
 use ed25519_dalek::SigningKey;
 use engine::{Call, Genesis, GenesisAccount, Params, SignedTx, TxBody};
 use serde::Serialize;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use types::{AccountId, Amount};
 
@@ -33,15 +32,6 @@ struct NodeReport {
     blocks: f64,
     /// Mean time a block holds the engine: execution plus the fsynced append.
     seal_ms_mean: f64,
-}
-
-struct NodeProcess(std::process::Child);
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 pub fn run(args: &NodeArgs, json: bool) -> anyhow::Result<()> {
@@ -103,22 +93,10 @@ pub fn run(args: &NodeArgs, json: bool) -> anyhow::Result<()> {
     }
     let verify_rate = verified as f64 / t.elapsed().as_secs_f64();
 
-    let exe = std::env::current_exe().context("finding the stakework binary")?;
-    let mut child = Command::new(exe)
-        .args(["node", "--listen", "127.0.0.1:0", "--mempool-max", "1000000", "--block-ms", &args.block_ms.to_string()])
-        .arg("--data")
-        .arg(dir.path().join("data"))
-        .arg("--genesis")
-        .arg(&genesis_path)
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting the node")?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().context("node stdout")?).read_line(&mut line)?;
-    let _node = NodeProcess(child);
-    let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_string) else {
-        bail!("the node did not start: {line:?}");
-    };
+    let block_ms = args.block_ms.to_string();
+    let extra = ["--mempool-max", "1000000", "--block-ms", block_ms.as_str()];
+    let node = LocalNode::start(&dir.path().join("data"), &genesis_path, &extra)?;
+    let url = node.url.clone();
 
     eprintln!("submitting {total} transfers over {} connections in batches of {} …", args.connections, args.batch);
     let start = Instant::now();

@@ -7,6 +7,7 @@
 
 use crate::client::Client;
 use crate::keys::{account_of, derived_key};
+use crate::local_node::LocalNode;
 use anyhow::{bail, Context};
 use clap::Args;
 use ed25519_dalek::SigningKey;
@@ -15,8 +16,6 @@ use ledger::HoldId;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use types::{AccountId, Amount, Height};
 
@@ -67,35 +66,6 @@ struct BalanceRow {
 
 fn swk(n: u128) -> Amount {
     Amount::swk(n).expect("demo amounts are small")
-}
-
-/// The demo's node process; stopped with SIGTERM (and killed if it does not stop).
-struct DemoNode(Child);
-
-impl DemoNode {
-    fn stop(&mut self) -> anyhow::Result<()> {
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Some(status) = self.0.try_wait()? {
-                if !status.success() {
-                    bail!("the demo node exited with {status}");
-                }
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        bail!("the demo node did not stop within 10 s")
-    }
-}
-
-impl Drop for DemoNode {
-    fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
 }
 
 struct Demo {
@@ -192,26 +162,6 @@ impl Demo {
     }
 }
 
-fn start_node(dir: &std::path::Path, genesis: &Genesis, block_ms: u64) -> anyhow::Result<(DemoNode, String)> {
-    let genesis_path = dir.join("genesis.toml");
-    std::fs::write(&genesis_path, genesis.to_toml())?;
-    let exe = std::env::current_exe().context("finding the stakework binary")?;
-    let mut child = Command::new(exe)
-        .args(["node", "--listen", "127.0.0.1:0", "--block-ms", &block_ms.to_string(), "--snapshot-every", "10"])
-        .arg("--data")
-        .arg(dir.join("data"))
-        .arg("--genesis")
-        .arg(&genesis_path)
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting the node")?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().context("node stdout")?).read_line(&mut line)?;
-    let node = DemoNode(child);
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_string);
-    Ok((node, url.with_context(|| format!("the node did not start: {line:?}"))?))
-}
-
 pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
     let keys: BTreeMap<&'static str, SigningKey> =
         ["alice", "bob", "carol", "dave"].into_iter().map(|n| (n, derived_key(&format!("demo/{n}")))).collect();
@@ -235,7 +185,12 @@ pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
             .collect(),
     };
     let dir = tempfile::tempdir().context("temporary directory")?;
-    let (mut node, url) = start_node(dir.path(), &genesis, args.block_ms)?;
+    let genesis_path = dir.path().join("genesis.toml");
+    std::fs::write(&genesis_path, genesis.to_toml())?;
+    let block_ms = args.block_ms.to_string();
+    let extra = ["--block-ms", block_ms.as_str(), "--snapshot-every", "10"];
+    let mut node = LocalNode::start(&dir.path().join("data"), &genesis_path, &extra)?;
+    let url = node.url.clone();
     eprintln!("demo: node started at {url} on {}", dir.path().display());
     let mut names: BTreeMap<AccountId, String> = keys.iter().map(|(n, k)| (account_of(k), n.to_string())).collect();
     names.insert(AccountId::system(engine::TREASURY_NAME), "treasury".into());

@@ -12,6 +12,7 @@ mod client;
 mod demo;
 mod genesis_cmd;
 mod keys;
+mod local_node;
 mod node_cmd;
 mod query;
 mod tx;
