@@ -119,6 +119,7 @@ fn ledger(args: &LedgerArgs, json: bool) -> anyhow::Result<()> {
         ..Params::default()
     };
     let genesis = Genesis {
+        services: Vec::new(),
         params: params.clone(),
         accounts: ids
             .iter()

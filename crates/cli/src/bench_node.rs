@@ -49,6 +49,7 @@ pub fn run(args: &NodeArgs, json: bool) -> anyhow::Result<()> {
     let keys: Vec<SigningKey> = (0..senders).map(|i| derived_key(&format!("bench-node/{i}"))).collect();
     let ids: Vec<AccountId> = keys.iter().map(account_of).collect();
     let genesis = Genesis {
+        services: Vec::new(),
         params: Params { chain_id: chain.into(), min_fee: Amount(1), ..Params::default() },
         accounts: ids
             .iter()

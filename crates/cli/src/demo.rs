@@ -109,6 +109,7 @@ impl Demo {
                 format!("post hold {hold}: {}", p.join(", "))
             }
             Call::HoldVoid { hold } => format!("void hold {hold}"),
+            other => format!("{other:?}"),
         }
     }
 
@@ -167,6 +168,7 @@ pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
         ["alice", "bob", "carol", "dave"].into_iter().map(|n| (n, derived_key(&format!("demo/{n}")))).collect();
     let start = [("alice", 1_000, 0), ("bob", 400, 100), ("carol", 200, 0), ("dave", 0, 0)];
     let genesis = Genesis {
+        services: Vec::new(),
         params: Params {
             chain_id: "stakework-demo".into(),
             epoch_length: 10,

@@ -40,6 +40,10 @@ pub fn run(cmd: &GenesisCommand, json: bool) -> anyhow::Result<()> {
         }
         GenesisCommand::Example => {
             let genesis = Genesis {
+                services: vec![
+                    engine::GenesisService { name: "text-generation".into(), weight: 1, price: Amount(10_000_000) },
+                    engine::GenesisService { name: "image-generation".into(), weight: 4, price: Amount(50_000_000) },
+                ],
                 params: engine::Params::default(),
                 accounts: vec![GenesisAccount {
                     id: crate::keys::account_of(&crate::keys::derived_key("example")),

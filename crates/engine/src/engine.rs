@@ -1,4 +1,6 @@
 use crate::block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
+use crate::governance::GovernanceState;
+use crate::market::MarketState;
 use crate::sig::{verify_signatures, SignatureCheck};
 use crate::tx::{Call, SignedTx};
 use crate::{Event, Genesis, GenesisError, Params, Rejection};
@@ -19,6 +21,25 @@ pub enum Deadline {
     UnbondMaturity(AccountId),
     /// This hold expires (voids back to its payer).
     HoldExpiry(HoldId),
+    /// This request was not completed in time: refund the client.
+    RequestExpiry(u64),
+    /// This completed request's rating window is long closed: forget it.
+    RequestClose(u64),
+    /// This proposal's voting ends: tally.
+    ProposalEnd(u64),
+}
+
+/// Engine state outside the ledger, as recorded in a block's write set (ordered for canonical roots).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
+pub(crate) enum EngineKey {
+    Params,
+    Counters,
+    Node(AccountId),
+    Service(u32),
+    Request(u64),
+    Reputation(AccountId),
+    EpochWork(AccountId),
+    Proposal(u64),
 }
 
 /// The engine's state in canonical form: what a snapshot stores.
@@ -30,6 +51,8 @@ struct EngineSnapshot {
     state_root: Hash,
     deadlines: Vec<(Height, Deadline)>,
     ledger: ledger::LedgerSnapshot,
+    market: MarketState,
+    governance: GovernanceState,
 }
 
 const SNAPSHOT_MAGIC: &[u8; 8] = b"SWKSNAP1";
@@ -50,13 +73,17 @@ pub enum SnapshotError {
 /// The whole protocol state and the rules that change it.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    params: Params,
-    treasury: AccountId,
-    ledger: Ledger,
-    height: Height,
-    last_block_hash: Hash,
+    pub(crate) params: Params,
+    pub(crate) treasury: AccountId,
+    pub(crate) ledger: Ledger,
+    pub(crate) height: Height,
+    pub(crate) last_block_hash: Hash,
     state_root: Hash,
-    deadlines: BTreeSet<(Height, Deadline)>,
+    pub(crate) deadlines: BTreeSet<(Height, Deadline)>,
+    pub(crate) m: MarketState,
+    pub(crate) g: GovernanceState,
+    /// Engine state (outside the ledger) changed in this block, for the state root.
+    pub(crate) dirty: BTreeSet<EngineKey>,
 }
 
 impl Engine {
@@ -78,7 +105,15 @@ impl Engine {
             last_block_hash: Hash::ZERO,
             state_root: Hash::ZERO,
             deadlines: BTreeSet::new(),
+            m: MarketState::new(),
+            g: GovernanceState::new(),
+            dirty: BTreeSet::new(),
         };
+        for (i, s) in genesis.services.iter().enumerate() {
+            engine
+                .add_service(&s.name, s.weight, s.price)
+                .map_err(|e| GenesisError::Invalid { field: format!("services[{i}]"), message: e.to_string() })?;
+        }
         engine.state_root = engine.compute_root(Height::GENESIS, true);
         let genesis_block =
             Block { height: Height::GENESIS, parent_hash: Hash::ZERO, txs: Vec::new(), state_root: engine.state_root };
@@ -122,6 +157,8 @@ impl Engine {
             state_root: self.state_root,
             deadlines: self.deadlines.iter().copied().collect(),
             ledger: self.ledger.snapshot(),
+            market: self.m.clone(),
+            governance: self.g.clone(),
         };
         let body = types::encode(&snap);
         let mut out = Vec::with_capacity(body.len() + 40);
@@ -150,9 +187,21 @@ impl Engine {
                 implied.insert((c.matures_at, Deadline::UnbondMaturity(*id)));
             }
         }
-        // Maturity entries may outlive a slashed chunk (they then release nothing), so the queue must
-        // contain every implied deadline and only unbond entries besides.
-        let extra_ok = deadlines.difference(&implied).all(|(_, d)| matches!(d, Deadline::UnbondMaturity(_)));
+        for r in snap.market.requests.values() {
+            if r.status == crate::market::RequestStatus::Assigned {
+                implied.insert((r.expires_at, Deadline::RequestExpiry(r.id)));
+            }
+        }
+        for p in snap.governance.proposals.values() {
+            if p.status == crate::governance::ProposalStatus::Open {
+                implied.insert((p.voting_ends, Deadline::ProposalEnd(p.id)));
+            }
+        }
+        // Maturity entries may outlive a slashed chunk (they then release nothing) and closing a completed
+        // request is housekeeping, so the queue must contain every implied deadline and only those besides.
+        let extra_ok = deadlines
+            .difference(&implied)
+            .all(|(_, d)| matches!(d, Deadline::UnbondMaturity(_) | Deadline::RequestClose(_)));
         if !implied.is_subset(&deadlines) || !extra_ok {
             return Err(SnapshotError::Deadlines);
         }
@@ -164,6 +213,9 @@ impl Engine {
             last_block_hash: snap.last_block_hash,
             state_root: snap.state_root,
             deadlines,
+            m: snap.market,
+            g: snap.governance,
+            dirty: BTreeSet::new(),
         })
     }
 
@@ -292,6 +344,13 @@ impl Engine {
                 Event::Bonded { account: signer, amount: *amount }
             }
             Call::Unbond { amount } => {
+                if let Some(node) = self.m.nodes.get(&signer) {
+                    let needed = self.stake_required(&node.roles);
+                    let remaining = Amount(self.ledger.bonded(&signer).0.saturating_sub(amount.0));
+                    if remaining < needed {
+                        return Err(Rejection::StakeBelowMinimum { needed, remaining });
+                    }
+                }
                 let matures_at =
                     self.height.checked_add(self.params.unbonding_period).ok_or(LedgerError::AmountOverflow)?;
                 self.ledger.unbond(
@@ -331,6 +390,16 @@ impl Engine {
                 self.forget_expiry(*hold, expires_at);
                 Event::HoldVoided { hold: *hold, payer: signer, amount }
             }
+            Call::RegisterNode { roles, services, capacity, endpoint } => {
+                self.register_node(signer, roles, services, *capacity, endpoint)?
+            }
+            Call::DeregisterNode => self.deregister_node(signer)?,
+            Call::ReportStatus { status } => self.report_status(signer, *status)?,
+            Call::SubmitRequest { service, max_price } => self.submit_request(signer, *service, *max_price)?,
+            Call::CompleteRequest { request, result_hash } => self.complete_request(signer, *request, *result_hash)?,
+            Call::RateRequest { request, rating } => self.rate_request(signer, *request, *rating)?,
+            Call::Propose { action } => self.propose(signer, action)?,
+            Call::Vote { proposal, approve } => self.vote(signer, *proposal, *approve)?,
         };
         events.push(EventRecord { tx, event });
         Ok(())
@@ -371,6 +440,9 @@ impl Engine {
                     let amount = self.ledger.hold_expire(hold, height).expect("the hold's expiry height has come");
                     events.push(EventRecord { tx: None, event: Event::HoldExpired { hold, payer, amount } });
                 }
+                Deadline::RequestExpiry(id) => self.expire_request(id, events),
+                Deadline::RequestClose(id) => self.close_request(id),
+                Deadline::ProposalEnd(id) => self.tally(id, events),
             }
         }
         if height.0 % self.params.epoch_length == 0 {
@@ -378,8 +450,11 @@ impl Engine {
         }
     }
 
-    /// The epoch hook. Emission, points, rewards and governance (later modules) settle here.
+    /// The epoch hook: miner rewards with the weights in force during the epoch, then the changes
+    /// governance passed, which take effect from the next epoch. Emission and points (later) settle here.
     fn on_epoch_end(&mut self, epoch: u64, height: Height, events: &mut Vec<EventRecord>) {
+        self.settle_miner_rewards(epoch, events);
+        self.apply_passed_proposals(events);
         events.push(EventRecord { tx: None, event: Event::EpochEnded { epoch, height } });
     }
 
@@ -396,7 +471,30 @@ impl Engine {
         for key in &write_set {
             self.ledger.encode_entry(key, &mut buf);
         }
+        for key in std::mem::take(&mut self.dirty) {
+            self.encode_engine_entry(&key, &mut buf);
+        }
         types::hash_bytes(&buf)
+    }
+
+    /// `borsh(key) ‖ borsh(current value or None)` for an engine-level write-set entry.
+    fn encode_engine_entry(&self, key: &EngineKey, out: &mut Vec<u8>) {
+        let ok = "writing to a Vec cannot fail";
+        borsh::to_writer(&mut *out, key).expect(ok);
+        match key {
+            EngineKey::Params => borsh::to_writer(out, &self.params),
+            EngineKey::Counters => borsh::to_writer(
+                out,
+                &(self.m.next_service, self.m.next_request, self.g.next_proposal, &self.g.pending),
+            ),
+            EngineKey::Node(id) => borsh::to_writer(out, &self.m.nodes.get(id)),
+            EngineKey::Service(id) => borsh::to_writer(out, &self.m.services.get(id)),
+            EngineKey::Request(id) => borsh::to_writer(out, &self.m.requests.get(id)),
+            EngineKey::Reputation(id) => borsh::to_writer(out, &self.m.reputation.get(id)),
+            EngineKey::EpochWork(id) => borsh::to_writer(out, &self.m.epoch_work.get(id)),
+            EngineKey::Proposal(id) => borsh::to_writer(out, &self.g.proposals.get(id)),
+        }
+        .expect(ok);
     }
 }
 
@@ -414,6 +512,7 @@ mod tests {
         let key = SigningKey::from_bytes(&[1; 32]);
         let alice = AccountId(key.verifying_key().to_bytes());
         let genesis = Genesis {
+            services: Vec::new(),
             params: Params::default(),
             accounts: vec![GenesisAccount { id: alice, name: None, free: Amount(1_000_000), bonded: Amount::ZERO }],
         };

@@ -1,18 +1,129 @@
+use crate::governance::ProposalAction;
+use crate::market::{ReportedStatus, Role};
+use crate::reputation::Rating;
 use ledger::HoldId;
 use serde::{Deserialize, Serialize};
-use types::{AccountId, Amount, Height};
+use types::{AccountId, Amount, Hash, Height, Ppb};
 
 /// Something that happened, in the past tense. Emitted by transactions and by the end-of-block step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    TransferPosted { from: AccountId, to: AccountId, amount: Amount },
-    Bonded { account: AccountId, amount: Amount },
-    UnbondStarted { account: AccountId, amount: Amount, matures_at: Height },
-    UnbondMatured { account: AccountId, amount: Amount },
-    HoldCreated { hold: HoldId, payer: AccountId, amount: Amount, expires_at: Option<Height> },
-    HoldPosted { hold: HoldId, payouts: Vec<(AccountId, Amount)>, remaining: Amount },
-    HoldVoided { hold: HoldId, payer: AccountId, amount: Amount },
-    HoldExpired { hold: HoldId, payer: AccountId, amount: Amount },
-    EpochEnded { epoch: u64, height: Height },
+    TransferPosted {
+        from: AccountId,
+        to: AccountId,
+        amount: Amount,
+    },
+    Bonded {
+        account: AccountId,
+        amount: Amount,
+    },
+    UnbondStarted {
+        account: AccountId,
+        amount: Amount,
+        matures_at: Height,
+    },
+    UnbondMatured {
+        account: AccountId,
+        amount: Amount,
+    },
+    HoldCreated {
+        hold: HoldId,
+        payer: AccountId,
+        amount: Amount,
+        expires_at: Option<Height>,
+    },
+    HoldPosted {
+        hold: HoldId,
+        payouts: Vec<(AccountId, Amount)>,
+        remaining: Amount,
+    },
+    HoldVoided {
+        hold: HoldId,
+        payer: AccountId,
+        amount: Amount,
+    },
+    HoldExpired {
+        hold: HoldId,
+        payer: AccountId,
+        amount: Amount,
+    },
+    EpochEnded {
+        epoch: u64,
+        height: Height,
+    },
+    NodeRegistered {
+        account: AccountId,
+        roles: Vec<Role>,
+        services: Vec<u32>,
+        capacity: u32,
+    },
+    NodeDeregistered {
+        account: AccountId,
+        unbonding: Amount,
+        matures_at: Height,
+    },
+    StatusReported {
+        account: AccountId,
+        status: ReportedStatus,
+    },
+    RequestSubmitted {
+        request: u64,
+        client: AccountId,
+        service: u32,
+        miner: AccountId,
+        price: Amount,
+        expires_at: Height,
+    },
+    RequestCompleted {
+        request: u64,
+        miner: AccountId,
+        result_hash: Hash,
+        paid: Amount,
+        fee: Amount,
+    },
+    RequestRated {
+        request: u64,
+        miner: AccountId,
+        rating: Rating,
+        reputation: Ppb,
+    },
+    RequestExpired {
+        request: u64,
+        client: AccountId,
+        miner: AccountId,
+        refunded: Amount,
+        reputation: Ppb,
+    },
+    MinerRewarded {
+        epoch: u64,
+        miner: AccountId,
+        amount: Amount,
+        score: u128,
+    },
+    ProposalCreated {
+        proposal: u64,
+        proposer: AccountId,
+        action: ProposalAction,
+        voting_ends: Height,
+    },
+    VoteCast {
+        proposal: u64,
+        voter: AccountId,
+        approve: bool,
+        stake: Amount,
+    },
+    ProposalTallied {
+        proposal: u64,
+        yes: Amount,
+        no: Amount,
+        quorum: Amount,
+        passed: bool,
+    },
+    ProposalApplied {
+        proposal: u64,
+        action: ProposalAction,
+        applied: bool,
+        reason: Option<String>,
+    },
 }

@@ -23,6 +23,18 @@ pub struct Genesis {
     pub params: Params,
     #[serde(default)]
     pub accounts: Vec<GenesisAccount>,
+    /// Services at genesis, given ids 1, 2, … in this order. Later ones come through governance.
+    #[serde(default)]
+    pub services: Vec<GenesisService>,
+}
+
+/// A service at genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisService {
+    pub name: String,
+    pub weight: u32,
+    pub price: Amount,
 }
 
 /// One account's starting balances.

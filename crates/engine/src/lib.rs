@@ -15,16 +15,24 @@ mod block;
 mod engine;
 mod event;
 mod genesis;
+mod governance;
+mod market;
 mod params;
 mod rejection;
+mod reputation;
 mod sig;
 mod tx;
 
 pub use block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
 pub use engine::{Deadline, Engine, SnapshotError, TREASURY_NAME};
 pub use event::Event;
-pub use genesis::{Genesis, GenesisAccount, GenesisError};
+pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisService};
+pub use governance::{Proposal, ProposalAction, ProposalStatus};
+pub use market::{
+    MinerStatus, NodeRecord, ReportedStatus, ReputationRecord, Request, RequestStatus, Role, Service, MINERS_POOL_NAME,
+};
 pub use params::Params;
 pub use rejection::Rejection;
+pub use reputation::{logistic_ppb, mean_ppb, Rating};
 pub use sig::{verify_one, verify_signatures, SignatureCheck};
 pub use tx::{Call, SignedTx, TxBody};

@@ -1,5 +1,8 @@
 use serde::{Deserialize, Serialize};
-use types::Amount;
+use types::{Amount, Ppb};
+
+/// Parameters governance may not change: they define which chain and which rules this is.
+const FIXED_PARAMS: &[&str] = &["chain_id", "protocol_version"];
 
 /// Every protocol parameter. Loaded from the genesis TOML `[params]` table; unknown keys are errors.
 /// Later protocol modules add their parameters here, each with a default and a validation rule.
@@ -22,6 +25,33 @@ pub struct Params {
     pub max_unbonding_chunks: u32,
     /// Most recipients of one hold post.
     pub max_payouts: u32,
+    /// Blocks without a status report after which a miner counts as Stale.
+    pub heartbeat_timeout: u64,
+    /// Bonded stake a node needs for each role it registers.
+    pub miner_stake_min: Amount,
+    pub oracle_stake_min: Amount,
+    pub router_stake_min: Amount,
+    pub data_owner_stake_min: Amount,
+    pub mpc_stake_min: Amount,
+    pub coordinator_stake_min: Amount,
+    /// Blocks a miner has to complete a request before it expires and the client is refunded.
+    pub request_timeout: u64,
+    /// Blocks after completion during which the client may rate a request.
+    pub rating_window: u64,
+    /// Share of each request's price that goes to the treasury.
+    pub protocol_fee: Ppb,
+    /// Reputation steepness k, in thousandths (10000 = 10).
+    pub reputation_k_milli: u32,
+    /// Reputation midpoint x0.
+    pub reputation_x0: Ppb,
+    /// Neutral prior ratings n0.
+    pub reputation_prior: u32,
+    /// Blocks a proposal is open for votes.
+    pub voting_period: u64,
+    /// Turnout a proposal needs, as a share of all bonded stake.
+    pub quorum: Ppb,
+    /// Most the miners' pool pays out per epoch (less if the pool holds less).
+    pub miner_reward_per_epoch: Amount,
 }
 
 impl Default for Params {
@@ -35,7 +65,45 @@ impl Default for Params {
             max_block_txs: 10_000,
             max_unbonding_chunks: 32,
             max_payouts: 64,
+            heartbeat_timeout: 20,
+            miner_stake_min: Amount(100_000_000_000),
+            oracle_stake_min: Amount(100_000_000_000),
+            router_stake_min: Amount(100_000_000_000),
+            data_owner_stake_min: Amount(100_000_000_000),
+            mpc_stake_min: Amount(100_000_000_000),
+            coordinator_stake_min: Amount(100_000_000_000),
+            request_timeout: 50,
+            rating_window: 100,
+            protocol_fee: Ppb::new(50_000_000).expect("5%"),
+            reputation_k_milli: 10_000,
+            reputation_x0: Ppb::new(500_000_000).expect("0.5"),
+            reputation_prior: 5,
+            voting_period: 20,
+            quorum: Ppb::new(333_333_333).expect("one third"),
+            miner_reward_per_epoch: Amount(1_000_000_000_000),
         }
+    }
+}
+
+impl Params {
+    /// A copy with parameter `name` set to `value` (an integer, or text for amounts and names), validated.
+    pub fn with_set(&self, name: &str, value: &str) -> Result<Params, String> {
+        if FIXED_PARAMS.contains(&name) {
+            return Err(format!("parameter `{name}` cannot be changed by governance"));
+        }
+        let mut table = match toml::Value::try_from(self) {
+            Ok(toml::Value::Table(t)) => t,
+            _ => return Err("parameters do not serialize".into()),
+        };
+        if !table.contains_key(name) {
+            return Err(format!("unknown parameter `{name}`"));
+        }
+        let parsed =
+            value.trim().parse::<i64>().map(toml::Value::Integer).unwrap_or_else(|_| toml::Value::String(value.into()));
+        table.insert(name.to_string(), parsed);
+        let next: Params = toml::Value::Table(table).try_into().map_err(|e| format!("`{name}` = {value:?}: {e}"))?;
+        next.validate().map_err(|(field, msg)| format!("{field}: {msg}"))?;
+        Ok(next)
     }
 }
 
@@ -66,6 +134,22 @@ impl Params {
         }
         if self.max_payouts == 0 {
             return bad("params.max_payouts", "must be at least 1");
+        }
+        for (field, v) in [
+            ("params.heartbeat_timeout", self.heartbeat_timeout),
+            ("params.request_timeout", self.request_timeout),
+            ("params.rating_window", self.rating_window),
+            ("params.voting_period", self.voting_period),
+        ] {
+            if v == 0 || v > MAX_PERIOD_BLOCKS {
+                return bad(field, "must be between 1 and 4294967296 blocks");
+            }
+        }
+        if self.reputation_k_milli == 0 || self.reputation_k_milli > 1_000_000 {
+            return bad("params.reputation_k_milli", "must be between 1 and 1000000 (k from 0.001 to 1000)");
+        }
+        if self.reputation_prior > 1_000_000 {
+            return bad("params.reputation_prior", "must be at most 1000000");
         }
         Ok(())
     }

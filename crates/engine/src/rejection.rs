@@ -20,6 +20,63 @@ pub enum Rejection {
     /// A hold post lists more payouts than `max_payouts`.
     #[error("{got} payouts exceed the limit of {max}")]
     TooManyPayouts { max: u32, got: usize },
+    /// The account is already in the registry.
+    #[error("already registered")]
+    AlreadyRegistered,
+    /// The account is not in the registry.
+    #[error("not registered")]
+    NotRegistered,
+    /// Roles, services, capacity or endpoint of a registration are not acceptable.
+    #[error("invalid registration: {0}")]
+    InvalidRegistration(String),
+    /// Bonded stake is below what the roles need.
+    #[error("bonded stake {bonded} is below the {needed} the roles need")]
+    InsufficientStake { needed: Amount, bonded: Amount },
+    /// An unbond would leave a registered node below its roles' minimum stake.
+    #[error("unbonding would leave {remaining} bonded, below the {needed} the node's roles need; deregister first")]
+    StakeBelowMinimum { needed: Amount, remaining: Amount },
+    /// No service has this id.
+    #[error("no service {0}")]
+    UnknownService(u32),
+    /// A service weight of zero.
+    #[error("a service weight must be at least 1")]
+    ZeroWeight,
+    /// A service name that is empty, too long or taken.
+    #[error("invalid service: {0}")]
+    InvalidService(String),
+    /// The service costs more than the client allowed.
+    #[error("the service costs {price}, more than the {max_price} allowed")]
+    PriceAboveMax { price: Amount, max_price: Amount },
+    /// No Ready miner serves the service.
+    #[error("no Ready miner serves service {0}")]
+    NoMinerAvailable(u32),
+    /// No request has this id (it never existed, expired, or was forgotten after its rating window).
+    #[error("no request {0}")]
+    UnknownRequest(u64),
+    /// The request is no longer waiting for its miner.
+    #[error("request {0} is not open")]
+    RequestNotOpen(u64),
+    /// Only completed requests can be rated.
+    #[error("request {0} has not been completed")]
+    RequestNotCompleted(u64),
+    /// The request's rating window has closed.
+    #[error("the rating window of request {0} has closed")]
+    RatingWindowClosed(u64),
+    /// Proposing and voting need bonded stake.
+    #[error("the signer has no bonded stake")]
+    NoStake,
+    /// No proposal has this id.
+    #[error("no proposal {0}")]
+    UnknownProposal(u64),
+    /// Voting on this proposal has ended.
+    #[error("voting on proposal {0} has ended")]
+    ProposalClosed(u64),
+    /// The signer already voted on this proposal.
+    #[error("already voted on proposal {0}")]
+    AlreadyVoted(u64),
+    /// The proposed change is not valid (unknown or fixed parameter, a value out of range).
+    #[error("invalid proposal: {0}")]
+    InvalidProposal(String),
     /// A ledger rule refused the call (insufficient funds, unknown hold, …); the code is the ledger's.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -34,6 +91,25 @@ impl Rejection {
             Rejection::FeeTooLow { .. } => "fee_too_low",
             Rejection::NotAuthorized => "not_authorized",
             Rejection::TooManyPayouts { .. } => "too_many_payouts",
+            Rejection::AlreadyRegistered => "already_registered",
+            Rejection::NotRegistered => "not_registered",
+            Rejection::InvalidRegistration(_) => "invalid_registration",
+            Rejection::InsufficientStake { .. } => "insufficient_stake",
+            Rejection::StakeBelowMinimum { .. } => "stake_below_minimum",
+            Rejection::UnknownService(_) => "unknown_service",
+            Rejection::ZeroWeight => "zero_weight",
+            Rejection::InvalidService(_) => "invalid_service",
+            Rejection::PriceAboveMax { .. } => "price_above_max",
+            Rejection::NoMinerAvailable(_) => "no_miner_available",
+            Rejection::UnknownRequest(_) => "unknown_request",
+            Rejection::RequestNotOpen(_) => "request_not_open",
+            Rejection::RequestNotCompleted(_) => "request_not_completed",
+            Rejection::RatingWindowClosed(_) => "rating_window_closed",
+            Rejection::NoStake => "no_stake",
+            Rejection::UnknownProposal(_) => "unknown_proposal",
+            Rejection::ProposalClosed(_) => "proposal_closed",
+            Rejection::AlreadyVoted(_) => "already_voted",
+            Rejection::InvalidProposal(_) => "invalid_proposal",
             Rejection::Ledger(e) => e.code(),
         }
     }

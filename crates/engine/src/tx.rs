@@ -1,3 +1,6 @@
+use crate::governance::ProposalAction;
+use crate::market::{ReportedStatus, Role};
+use crate::reputation::Rating;
 use borsh::{BorshDeserialize, BorshSerialize};
 use ed25519_dalek::{Signer, SigningKey};
 use ledger::HoldId;
@@ -23,6 +26,22 @@ pub enum Call {
     HoldPost { hold: HoldId, payouts: Vec<(AccountId, Amount)> },
     /// Return what a hold the signer created still holds.
     HoldVoid { hold: HoldId },
+    /// Join the registry with roles, the services served (miners), a capacity and an endpoint URL.
+    RegisterNode { roles: Vec<Role>, services: Vec<u32>, capacity: u32, endpoint: String },
+    /// Leave the registry; all bonded stake starts unbonding.
+    DeregisterNode,
+    /// Report Ready or Busy; every report is also a heartbeat.
+    ReportStatus { status: ReportedStatus },
+    /// Ask for inference from `service`, paying at most `max_price` (the service's price is held).
+    SubmitRequest { service: u32, max_price: Amount },
+    /// The assigned miner marks a request done, with the hash of its result.
+    CompleteRequest { request: u64, result_hash: Hash },
+    /// The client rates a completed request.
+    RateRequest { request: u64, rating: Rating },
+    /// Propose a governance change (bonded accounts only).
+    Propose { action: ProposalAction },
+    /// Vote on an open proposal with one's bonded stake.
+    Vote { proposal: u64, approve: bool },
 }
 
 impl Call {
@@ -30,7 +49,8 @@ impl Call {
     pub fn free_needed(&self) -> Amount {
         match self {
             Call::Transfer { amount, .. } | Call::Bond { amount } | Call::HoldCreate { amount, .. } => *amount,
-            Call::Unbond { .. } | Call::HoldPost { .. } | Call::HoldVoid { .. } => Amount::ZERO,
+            Call::SubmitRequest { max_price, .. } => *max_price,
+            _ => Amount::ZERO,
         }
     }
 }

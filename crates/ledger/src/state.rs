@@ -55,6 +55,8 @@ impl fmt::Display for HoldId {
 pub enum HoldOwner {
     /// A two-phase payment its payer created directly with a transaction.
     Payment(AccountId),
+    /// An inference request: its price, until the miner completes it or it expires.
+    Request(u64),
 }
 
 /// Why money is held, so locked money always says why.
@@ -65,6 +67,8 @@ pub enum HoldOwner {
 pub enum HoldReason {
     /// A payment reserved by its payer, to be posted to payees, voided, or expired.
     Escrow,
+    /// The price of an inference request, paid to the miner on completion or refunded on expiry.
+    RequestPrice,
 }
 
 /// Money set aside from `payer`'s balance. Posting pays it out; voiding or expiry returns it to `payer`.
@@ -226,6 +230,13 @@ impl Ledger {
         let mut v: Vec<_> = self.accounts.iter().map(|(k, s)| (*k, &s.account)).collect();
         v.sort_unstable_by_key(|(k, _)| *k);
         v
+    }
+    /// Σ bonded stake over all accounts. O(accounts): for tallies at a proposal's deadline, not per block.
+    pub fn bonded_total(&self) -> Amount {
+        Amount(self.accounts.values().map(|s| s.account.bonded.0).sum())
+    }
+    pub fn bonded(&self, id: &AccountId) -> Amount {
+        self.accounts.get(id).map_or(Amount::ZERO, |s| s.account.bonded)
     }
     pub fn genesis_supply(&self) -> Amount {
         self.genesis_supply

@@ -1,7 +1,7 @@
 //! `Net`: a tiny network of named accounts driven block by block, with a readable log for snapshots.
 
 use ed25519_dalek::SigningKey;
-use engine::{Call, Engine, Event, Genesis, GenesisAccount, Params, SignatureCheck, SignedTx, TxBody};
+use engine::{Call, Engine, Event, Genesis, GenesisAccount, GenesisService, Params, SignatureCheck, SignedTx, TxBody};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use types::{AccountId, Amount};
@@ -28,7 +28,18 @@ pub fn small_params() -> Params {
 
 impl Net {
     pub fn new(accounts: &[(&str, u128, u128)], params: Params) -> Net {
-        let genesis = Genesis {
+        Net::with_services(accounts, params, Vec::new(), 0)
+    }
+
+    /// A network with services and a miners' pool funded with `pool` base units.
+    pub fn with_services(
+        accounts: &[(&str, u128, u128)],
+        params: Params,
+        services: Vec<GenesisService>,
+        pool: u128,
+    ) -> Net {
+        let mut genesis = Genesis {
+            services,
             params,
             accounts: accounts
                 .iter()
@@ -40,9 +51,14 @@ impl Net {
                 })
                 .collect(),
         };
+        if pool > 0 {
+            let id = AccountId::system(engine::MINERS_POOL_NAME);
+            genesis.accounts.push(GenesisAccount { id, name: None, free: Amount(pool), bonded: Amount::ZERO });
+        }
         let engine = Engine::from_genesis(&genesis).expect("valid genesis");
         let mut names: BTreeMap<AccountId, String> = accounts.iter().map(|(n, _, _)| (id(n), n.to_string())).collect();
         names.insert(engine.treasury(), "treasury".to_string());
+        names.insert(AccountId::system(engine::MINERS_POOL_NAME), "miners-pool".to_string());
         for extra in ["bob", "carol", "dave"] {
             names.entry(id(extra)).or_insert_with(|| extra.to_string());
         }
@@ -84,6 +100,9 @@ impl Net {
             let _ = writeln!(self.log, "  * {}", self.event(&e.event));
         }
         self.engine.check_invariants().expect("invariants after every block");
+        if std::env::var_os("NET_LOG").is_some() {
+            eprint!("{}", &self.log[self.log.rfind("block ").unwrap_or(0)..]);
+        }
     }
 
     pub fn empty_blocks(&mut self, n: usize) {
@@ -121,6 +140,18 @@ impl Net {
                 format!("post {hold}: {}", p.join(", "))
             }
             Call::HoldVoid { hold } => format!("void {hold}"),
+            Call::RegisterNode { roles, services, capacity, .. } => {
+                format!("register {roles:?} services {services:?} capacity {capacity}")
+            }
+            Call::DeregisterNode => "deregister".to_string(),
+            Call::ReportStatus { status } => format!("report {status:?}"),
+            Call::SubmitRequest { service, max_price } => format!("request service {service} (max {max_price})"),
+            Call::CompleteRequest { request, .. } => format!("complete request {request}"),
+            Call::RateRequest { request, rating } => format!("rate request {request} {rating:?}"),
+            Call::Propose { action } => format!("propose {action:?}"),
+            Call::Vote { proposal, approve } => {
+                format!("vote {} on proposal {proposal}", if *approve { "yes" } else { "no" })
+            }
         };
         format!("{who}#{} {what}", t.body.nonce)
     }
@@ -150,6 +181,41 @@ impl Net {
                 format!("HoldExpired {hold} {amount} back to {}", self.name(payer))
             }
             Event::EpochEnded { epoch, height } => format!("EpochEnded {epoch} at {height}"),
+            Event::NodeRegistered { account, roles, .. } => format!("NodeRegistered {} {roles:?}", self.name(account)),
+            Event::NodeDeregistered { account, unbonding, .. } => {
+                format!("NodeDeregistered {} unbonding {unbonding}", self.name(account))
+            }
+            Event::StatusReported { account, status } => format!("StatusReported {} {status:?}", self.name(account)),
+            Event::RequestSubmitted { request, client, miner, price, .. } => {
+                format!("RequestSubmitted {request} by {} to {} price {price}", self.name(client), self.name(miner))
+            }
+            Event::RequestCompleted { request, miner, paid, fee, .. } => {
+                format!("RequestCompleted {request} by {} paid {paid} fee {fee}", self.name(miner))
+            }
+            Event::RequestRated { request, miner, rating, reputation } => {
+                format!("RequestRated {request} {rating:?}: {} reputation {}", self.name(miner), reputation.raw())
+            }
+            Event::RequestExpired { request, client, miner, refunded, reputation } => format!(
+                "RequestExpired {request}: {refunded} back to {}, {} reputation {}",
+                self.name(client),
+                self.name(miner),
+                reputation.raw()
+            ),
+            Event::MinerRewarded { epoch, miner, amount, score } => {
+                format!("MinerRewarded epoch {epoch} {} {amount} (score {score})", self.name(miner))
+            }
+            Event::ProposalCreated { proposal, proposer, voting_ends, .. } => {
+                format!("ProposalCreated {proposal} by {} voting until {voting_ends}", self.name(proposer))
+            }
+            Event::VoteCast { proposal, voter, approve, stake } => {
+                format!("VoteCast {proposal} {} {} with {stake}", self.name(voter), if *approve { "yes" } else { "no" })
+            }
+            Event::ProposalTallied { proposal, yes, no, quorum, passed } => {
+                format!("ProposalTallied {proposal} yes {yes} no {no} quorum {quorum} passed {passed}")
+            }
+            Event::ProposalApplied { proposal, applied, reason, .. } => {
+                format!("ProposalApplied {proposal} applied {applied} {}", reason.clone().unwrap_or_default())
+            }
         }
     }
 }

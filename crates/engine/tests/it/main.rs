@@ -2,5 +2,6 @@
 
 mod genesis;
 mod harness;
+mod market;
 mod model;
 mod scenarios;

@@ -251,6 +251,7 @@ impl Model {
                 a.held -= h.amount;
                 a.free += h.amount;
             }
+            other => unreachable!("this model generates ledger calls only, not {other:?}"),
         }
         "ok"
     }
@@ -315,6 +316,7 @@ fn params() -> Params {
 
 fn run_case(genesis_balances: Vec<(u128, u128)>, blocks: Vec<Vec<TxSpec>>) -> Result<(), TestCaseError> {
     let genesis = Genesis {
+        services: Vec::new(),
         params: params(),
         accounts: genesis_balances
             .iter()

@@ -11,6 +11,7 @@ fn key() -> SigningKey {
 
 fn genesis_text() -> String {
     let g = Genesis {
+        services: Vec::new(),
         params: Params { min_fee: Amount(1), ..Params::default() },
         accounts: vec![GenesisAccount {
             id: AccountId(key().verifying_key().to_bytes()),

@@ -1,0 +1,525 @@
+//! The inference market (seed 000, DESIGN §4): node registry, services, requests, ratings, reputation
+//! and per-epoch miner rewards.
+//!
+//! - Nodes register roles with bonded stake ≥ every role's minimum; miners report Ready/Busy, and one
+//!   with no report for `heartbeat_timeout` blocks is Stale.
+//! - A request holds its price from the client and is assigned at once to a Ready miner of the service,
+//!   chosen with probability ∝ bonded stake × reputation, seeded by the previous block hash and the
+//!   request id. The miner completes it (the hold pays the miner, less `protocol_fee` to the treasury) or
+//!   it expires (refund, and a Bad network rating for the miner).
+//! - The client may rate a completed request within `rating_window` blocks; a (client, miner) pair's
+//!   latest rating replaces the earlier. Validation outcomes enter as network ratings.
+//! - Each epoch the miners' pool pays `min(miner_reward_per_epoch, balance)` split by
+//!   `score_m = rep_m × Σ_s requests_done(m, s) × weight_s`, exactly (largest remainder).
+
+use crate::engine::{Deadline, EngineKey};
+use crate::reputation::{logistic_ppb, mean_ppb, Rating};
+use crate::{Engine, Event, EventRecord, Rejection};
+use borsh::{BorshDeserialize, BorshSerialize};
+use ledger::{HoldId, HoldOwner, HoldReason, LedgerError};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use types::{AccountId, Amount, Hash, Height, Ppb};
+
+/// Name of the system account miner rewards are paid from.
+pub const MINERS_POOL_NAME: &str = "miners-pool";
+const ENDPOINT_LEN_MAX: usize = 256;
+const SERVICES_PER_NODE_MAX: usize = 64;
+const SERVICE_NAME_LEN_MAX: usize = 64;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Miner,
+    Oracle,
+    Router,
+    DataOwner,
+    Mpc,
+    Coordinator,
+}
+
+/// What a miner reports about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportedStatus {
+    Ready,
+    Busy,
+}
+
+/// A miner's status at a height (MintAI's enum): what it reported, or Stale if it went quiet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MinerStatus {
+    Stale,
+    Ready,
+    Busy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct NodeRecord {
+    pub roles: BTreeSet<Role>,
+    pub services: BTreeSet<u32>,
+    pub capacity: u32,
+    pub endpoint: String,
+    pub reported: ReportedStatus,
+    pub last_heartbeat: Height,
+    pub registered_at: Height,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Service {
+    pub id: u32,
+    pub name: String,
+    /// Complexity weight (text < image); scales miner rewards. Always ≥ 1.
+    pub weight: u32,
+    pub price: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum RequestStatus {
+    Assigned,
+    Completed { at: Height, result_hash: Hash },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Request {
+    pub id: u64,
+    pub client: AccountId,
+    pub service: u32,
+    pub miner: AccountId,
+    pub price: Amount,
+    pub hold: HoldId,
+    pub submitted_at: Height,
+    pub expires_at: Height,
+    pub status: RequestStatus,
+    pub rating: Option<Rating>,
+}
+
+/// A miner's ratings: the latest per client, plus network ratings from validation outcomes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ReputationRecord {
+    pub by_client: BTreeMap<AccountId, Rating>,
+    pub network_good: u64,
+    pub network_bad: u64,
+    pub reputation: Ppb,
+}
+
+impl ReputationRecord {
+    pub fn ratings(&self) -> u128 {
+        self.by_client.len() as u128 + u128::from(self.network_good) + u128::from(self.network_bad)
+    }
+    fn sum_halves(&self) -> u128 {
+        self.by_client.values().map(|r| u128::from(r.halves())).sum::<u128>() + 2 * u128::from(self.network_good)
+    }
+}
+
+/// Market state: part of the engine's state, snapshots and root.
+#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub(crate) struct MarketState {
+    pub nodes: BTreeMap<AccountId, NodeRecord>,
+    pub services: BTreeMap<u32, Service>,
+    pub next_service: u32,
+    pub requests: BTreeMap<u64, Request>,
+    pub next_request: u64,
+    pub reputation: BTreeMap<AccountId, ReputationRecord>,
+    /// Requests completed this epoch, per miner and service.
+    pub epoch_work: BTreeMap<AccountId, BTreeMap<u32, u64>>,
+}
+
+impl MarketState {
+    pub fn new() -> MarketState {
+        MarketState { next_service: 1, next_request: 1, ..MarketState::default() }
+    }
+}
+
+fn invalid(msg: &str) -> Rejection {
+    Rejection::InvalidRegistration(msg.to_string())
+}
+
+impl Engine {
+    // ----- queries -----------------------------------------------------------------------------------
+
+    pub fn node(&self, id: &AccountId) -> Option<&NodeRecord> {
+        self.m.nodes.get(id)
+    }
+    pub fn nodes(&self) -> impl Iterator<Item = (&AccountId, &NodeRecord)> {
+        self.m.nodes.iter()
+    }
+    pub fn service(&self, id: u32) -> Option<&Service> {
+        self.m.services.get(&id)
+    }
+    pub fn services(&self) -> impl Iterator<Item = &Service> {
+        self.m.services.values()
+    }
+    pub fn request(&self, id: u64) -> Option<&Request> {
+        self.m.requests.get(&id)
+    }
+    /// A miner's reputation (neutral, 0.5 with the default prior, before any rating).
+    pub fn reputation(&self, id: &AccountId) -> Ppb {
+        self.m.reputation.get(id).map_or_else(|| self.neutral_reputation(), |r| r.reputation)
+    }
+    pub fn reputation_record(&self, id: &AccountId) -> Option<&ReputationRecord> {
+        self.m.reputation.get(id)
+    }
+    /// A miner's status at `height`: Stale after `heartbeat_timeout` blocks without a report.
+    pub fn miner_status_at(&self, id: &AccountId, height: Height) -> Option<MinerStatus> {
+        let n = self.m.nodes.get(id).filter(|n| n.roles.contains(&Role::Miner))?;
+        if height.0.saturating_sub(n.last_heartbeat.0) > self.params.heartbeat_timeout {
+            return Some(MinerStatus::Stale);
+        }
+        Some(match n.reported {
+            ReportedStatus::Ready => MinerStatus::Ready,
+            ReportedStatus::Busy => MinerStatus::Busy,
+        })
+    }
+    /// The least bonded stake a node with these roles needs.
+    pub fn stake_required(&self, roles: &BTreeSet<Role>) -> Amount {
+        let p = &self.params;
+        roles
+            .iter()
+            .map(|r| match r {
+                Role::Miner => p.miner_stake_min,
+                Role::Oracle => p.oracle_stake_min,
+                Role::Router => p.router_stake_min,
+                Role::DataOwner => p.data_owner_stake_min,
+                Role::Mpc => p.mpc_stake_min,
+                Role::Coordinator => p.coordinator_stake_min,
+            })
+            .max()
+            .unwrap_or(Amount::ZERO)
+    }
+
+    fn neutral_reputation(&self) -> Ppb {
+        let p = &self.params;
+        logistic_ppb(mean_ppb(0, 0, p.reputation_prior, p.reputation_x0), p.reputation_k_milli, p.reputation_x0)
+    }
+
+    pub(crate) fn add_service(&mut self, name: &str, weight: u32, price: Amount) -> Result<u32, Rejection> {
+        if weight == 0 {
+            return Err(Rejection::ZeroWeight);
+        }
+        if name.is_empty() || name.len() > SERVICE_NAME_LEN_MAX {
+            return Err(Rejection::InvalidService(format!("a service name is 1 to {SERVICE_NAME_LEN_MAX} bytes")));
+        }
+        if self.m.services.values().any(|s| s.name == name) {
+            return Err(Rejection::InvalidService(format!("service {name:?} already exists")));
+        }
+        // After this point the command must succeed.
+        let id = self.m.next_service;
+        self.m.next_service += 1;
+        self.m.services.insert(id, Service { id, name: name.to_string(), weight, price });
+        self.dirty.insert(EngineKey::Service(id));
+        Ok(id)
+    }
+
+    // ----- registry ----------------------------------------------------------------------------------
+
+    pub(crate) fn register_node(
+        &mut self,
+        signer: AccountId,
+        roles: &[Role],
+        services: &[u32],
+        capacity: u32,
+        endpoint: &str,
+    ) -> Result<Event, Rejection> {
+        if self.m.nodes.contains_key(&signer) {
+            return Err(Rejection::AlreadyRegistered);
+        }
+        let roles: BTreeSet<Role> = roles.iter().copied().collect();
+        let services: BTreeSet<u32> = services.iter().copied().collect();
+        if roles.is_empty() {
+            return Err(invalid("register at least one role"));
+        }
+        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) || endpoint.len() > ENDPOINT_LEN_MAX {
+            return Err(invalid("the endpoint is an http(s) URL of at most 256 bytes"));
+        }
+        if capacity == 0 || capacity > 1_000_000 {
+            return Err(invalid("capacity is between 1 and 1000000 concurrent requests"));
+        }
+        if services.len() > SERVICES_PER_NODE_MAX || (roles.contains(&Role::Miner) && services.is_empty()) {
+            return Err(invalid("a miner serves 1 to 64 services"));
+        }
+        if let Some(s) = services.iter().find(|s| !self.m.services.contains_key(s)) {
+            return Err(Rejection::UnknownService(*s));
+        }
+        let needed = self.stake_required(&roles);
+        let bonded = self.ledger.bonded(&signer);
+        if bonded < needed {
+            return Err(Rejection::InsufficientStake { needed, bonded });
+        }
+        // After this point the command must succeed.
+        let h = self.height;
+        let record = NodeRecord {
+            roles: roles.clone(),
+            services: services.clone(),
+            capacity,
+            endpoint: endpoint.to_string(),
+            reported: ReportedStatus::Ready,
+            last_heartbeat: h,
+            registered_at: h,
+        };
+        self.m.nodes.insert(signer, record);
+        self.dirty.insert(EngineKey::Node(signer));
+        Ok(Event::NodeRegistered {
+            account: signer,
+            roles: roles.into_iter().collect(),
+            services: services.into_iter().collect(),
+            capacity,
+        })
+    }
+
+    /// Leave the registry; all bonded stake starts unbonding.
+    pub(crate) fn deregister_node(&mut self, signer: AccountId) -> Result<Event, Rejection> {
+        if !self.m.nodes.contains_key(&signer) {
+            return Err(Rejection::NotRegistered);
+        }
+        let bonded = self.ledger.bonded(&signer);
+        let matures_at = self.height.checked_add(self.params.unbonding_period).ok_or(LedgerError::AmountOverflow)?;
+        if !bonded.is_zero() {
+            // Checked by the ledger before it changes anything; the registry changes only after it.
+            self.ledger.unbond(signer, bonded, self.height, matures_at, self.params.max_unbonding_chunks as usize)?;
+            self.deadlines.insert((matures_at, Deadline::UnbondMaturity(signer)));
+        }
+        // After this point the command must succeed.
+        self.m.nodes.remove(&signer);
+        self.dirty.insert(EngineKey::Node(signer));
+        Ok(Event::NodeDeregistered { account: signer, unbonding: bonded, matures_at })
+    }
+
+    /// A status report, which is also the node's heartbeat.
+    pub(crate) fn report_status(&mut self, signer: AccountId, status: ReportedStatus) -> Result<Event, Rejection> {
+        let h = self.height;
+        let node = self.m.nodes.get_mut(&signer).ok_or(Rejection::NotRegistered)?;
+        // After this point the command must succeed.
+        node.reported = status;
+        node.last_heartbeat = h;
+        self.dirty.insert(EngineKey::Node(signer));
+        Ok(Event::StatusReported { account: signer, status })
+    }
+
+    // ----- requests ----------------------------------------------------------------------------------
+
+    /// The miner for a new request: a Ready miner of `service` other than the client, with probability
+    /// ∝ bonded × reputation, from a seed of the previous block hash and the request id.
+    fn assign_miner(&self, client: AccountId, service: u32, request: u64) -> Option<AccountId> {
+        let mut candidates: Vec<(AccountId, u128)> = Vec::new();
+        let mut total: u128 = 0;
+        for (id, n) in &self.m.nodes {
+            if *id == client
+                || !n.services.contains(&service)
+                || self.miner_status_at(id, self.height) != Some(MinerStatus::Ready)
+            {
+                continue;
+            }
+            let rep = u128::from(self.reputation(id).raw());
+            let (w, _) = types::mul_div_floor(self.ledger.bonded(id).0, rep, u128::from(Ppb::ONE_RAW))?;
+            if w > 0 {
+                total = total.checked_add(w)?;
+                candidates.push((*id, w));
+            }
+        }
+        if total == 0 {
+            return None;
+        }
+        let mut seed = blake3::Hasher::new();
+        seed.update(b"stakework/assign/v1");
+        seed.update(&self.last_block_hash.0);
+        seed.update(&request.to_le_bytes());
+        let digest = seed.finalize();
+        let mut draw = [0u8; 16];
+        draw.copy_from_slice(&digest.as_bytes()[..16]);
+        let mut r = u128::from_le_bytes(draw) % total;
+        for (id, w) in candidates {
+            if r < w {
+                return Some(id);
+            }
+            r -= w;
+        }
+        unreachable!("the draw is below the total weight")
+    }
+
+    pub(crate) fn submit_request(
+        &mut self,
+        client: AccountId,
+        service: u32,
+        max_price: Amount,
+    ) -> Result<Event, Rejection> {
+        let s = self.m.services.get(&service).ok_or(Rejection::UnknownService(service))?;
+        let price = s.price;
+        if price > max_price {
+            return Err(Rejection::PriceAboveMax { price, max_price });
+        }
+        let id = self.m.next_request;
+        let miner = self.assign_miner(client, service, id).ok_or(Rejection::NoMinerAvailable(service))?;
+        let expires_at = self.height.checked_add(self.params.request_timeout).ok_or(LedgerError::AmountOverflow)?;
+        // A zero price holds nothing; the ledger refuses empty holds, so such requests carry no hold.
+        let hold = if price.is_zero() {
+            HoldId(0)
+        } else {
+            self.ledger.hold_create(
+                client,
+                price,
+                HoldOwner::Request(id),
+                HoldReason::RequestPrice,
+                self.height,
+                None,
+            )?
+        };
+        // After this point the command must succeed.
+        self.m.next_request += 1;
+        let request = Request {
+            id,
+            client,
+            service,
+            miner,
+            price,
+            hold,
+            submitted_at: self.height,
+            expires_at,
+            status: RequestStatus::Assigned,
+            rating: None,
+        };
+        self.m.requests.insert(id, request);
+        self.deadlines.insert((expires_at, Deadline::RequestExpiry(id)));
+        self.dirty.extend([EngineKey::Request(id), EngineKey::Counters]);
+        Ok(Event::RequestSubmitted { request: id, client, service, miner, price, expires_at })
+    }
+
+    pub(crate) fn complete_request(
+        &mut self,
+        signer: AccountId,
+        id: u64,
+        result_hash: Hash,
+    ) -> Result<Event, Rejection> {
+        let r = self.m.requests.get(&id).ok_or(Rejection::UnknownRequest(id))?;
+        if r.miner != signer {
+            return Err(Rejection::NotAuthorized);
+        }
+        if r.status != RequestStatus::Assigned {
+            return Err(Rejection::RequestNotOpen(id));
+        }
+        let (price, hold, service, expires_at) = (r.price, r.hold, r.service, r.expires_at);
+        let fee = self.params.protocol_fee.mul_floor(price);
+        let paid = Amount(price.0 - fee.0);
+        let payouts: Vec<(AccountId, Amount)> =
+            [(signer, paid), (self.treasury, fee)].into_iter().filter(|(_, a)| !a.is_zero()).collect();
+        if !payouts.is_empty() {
+            self.ledger.hold_post(hold, &payouts)?;
+        }
+        // After this point the command must succeed.
+        let h = self.height;
+        self.deadlines.remove(&(expires_at, Deadline::RequestExpiry(id)));
+        // The record stays for rating, then is pruned a rating window after the window closes.
+        let close = h.checked_add(2 * self.params.rating_window).expect("periods are capped at 2^32 blocks");
+        self.deadlines.insert((close, Deadline::RequestClose(id)));
+        let r = self.m.requests.get_mut(&id).expect("looked up above");
+        r.status = RequestStatus::Completed { at: h, result_hash };
+        *self.m.epoch_work.entry(signer).or_default().entry(service).or_default() += 1;
+        self.dirty.extend([EngineKey::Request(id), EngineKey::EpochWork(signer)]);
+        Ok(Event::RequestCompleted { request: id, miner: signer, result_hash, paid, fee })
+    }
+
+    pub(crate) fn rate_request(&mut self, signer: AccountId, id: u64, rating: Rating) -> Result<Event, Rejection> {
+        let r = self.m.requests.get(&id).ok_or(Rejection::UnknownRequest(id))?;
+        if r.client != signer {
+            return Err(Rejection::NotAuthorized);
+        }
+        let RequestStatus::Completed { at, .. } = r.status else {
+            return Err(Rejection::RequestNotCompleted(id));
+        };
+        if self.height.0 > at.0 + self.params.rating_window {
+            return Err(Rejection::RatingWindowClosed(id));
+        }
+        // After this point the command must succeed.
+        let miner = r.miner;
+        self.m.requests.get_mut(&id).expect("looked up above").rating = Some(rating);
+        self.m.reputation.entry(miner).or_default().by_client.insert(signer, rating);
+        let reputation = self.refresh_reputation(miner);
+        self.dirty.insert(EngineKey::Request(id));
+        Ok(Event::RequestRated { request: id, miner, rating, reputation })
+    }
+
+    /// A validation outcome as a rating from the network (the PoUW hook): passing counts Good, an outlier
+    /// or a missed deadline Bad.
+    pub(crate) fn record_network_rating(&mut self, miner: AccountId, good: bool) -> Ppb {
+        let rec = self.m.reputation.entry(miner).or_default();
+        if good {
+            rec.network_good += 1;
+        } else {
+            rec.network_bad += 1;
+        }
+        self.refresh_reputation(miner)
+    }
+
+    fn refresh_reputation(&mut self, miner: AccountId) -> Ppb {
+        let p = &self.params;
+        let rec = self.m.reputation.entry(miner).or_default();
+        let x = mean_ppb(rec.sum_halves(), rec.ratings(), p.reputation_prior, p.reputation_x0);
+        rec.reputation = logistic_ppb(x, p.reputation_k_milli, p.reputation_x0);
+        self.dirty.insert(EngineKey::Reputation(miner));
+        rec.reputation
+    }
+
+    /// End-of-block: an unfinished request expires; the client is refunded and the miner rated Bad.
+    pub(crate) fn expire_request(&mut self, id: u64, events: &mut Vec<EventRecord>) {
+        let r = self.m.requests.remove(&id).expect("an expiry deadline is removed when its request completes");
+        if !r.price.is_zero() {
+            self.ledger.hold_void(r.hold).expect("an assigned request's hold is open");
+        }
+        self.dirty.insert(EngineKey::Request(id));
+        let reputation = self.record_network_rating(r.miner, false);
+        events.push(EventRecord {
+            tx: None,
+            event: Event::RequestExpired {
+                request: id,
+                client: r.client,
+                miner: r.miner,
+                refunded: r.price,
+                reputation,
+            },
+        });
+    }
+
+    /// End-of-block: forget a completed request once its rating window is long closed.
+    pub(crate) fn close_request(&mut self, id: u64) {
+        if self.m.requests.remove(&id).is_some() {
+            self.dirty.insert(EngineKey::Request(id));
+        }
+    }
+
+    // ----- rewards -----------------------------------------------------------------------------------
+
+    /// Pay the epoch's miner rewards: `score = rep × Σ done × weight`, split exactly from the pool.
+    pub(crate) fn settle_miner_rewards(&mut self, epoch: u64, events: &mut Vec<EventRecord>) {
+        let work = std::mem::take(&mut self.m.epoch_work);
+        for miner in work.keys() {
+            self.dirty.insert(EngineKey::EpochWork(*miner));
+        }
+        let scores: Vec<(AccountId, u128)> = work
+            .iter()
+            .map(|(miner, by_service)| {
+                let volume: u128 = by_service
+                    .iter()
+                    .map(|(s, n)| u128::from(*n) * u128::from(self.m.services.get(s).map_or(1, |s| s.weight)))
+                    .sum();
+                (*miner, volume.saturating_mul(u128::from(self.reputation(miner).raw())))
+            })
+            .filter(|(_, s)| *s > 0)
+            .collect();
+        let pool = AccountId::system(MINERS_POOL_NAME);
+        let pot = Amount(self.params.miner_reward_per_epoch.0.min(self.ledger.free(&pool).0));
+        if scores.is_empty() || pot.is_zero() {
+            return;
+        }
+        let parts = ledger::distribute(pot, &scores).expect("scores are positive, unique by miner, and bounded");
+        let score_of: BTreeMap<AccountId, u128> = scores.into_iter().collect();
+        for (miner, amount) in parts.into_iter().filter(|(_, a)| !a.is_zero()) {
+            self.ledger.transfer(pool, miner, amount).expect("the parts sum to the pot, which the pool holds");
+            let score = score_of[&miner];
+            events.push(EventRecord { tx: None, event: Event::MinerRewarded { epoch, miner, amount, score } });
+        }
+    }
+}
