@@ -13,6 +13,7 @@ mod demo;
 mod genesis_cmd;
 mod keys;
 mod local_node;
+mod market_cmd;
 mod node_cmd;
 mod query;
 mod tx;
@@ -50,8 +51,18 @@ enum Command {
     /// Check or print genesis files (parameters and initial balances, one TOML document).
     #[command(subcommand)]
     Genesis(genesis_cmd::GenesisCommand),
-    /// Run a node: mempool, sequencer, durable block log and the HTTP API.
-    Node(node_cmd::NodeArgs),
+    /// Run a node (mempool, sequencer, durable block log, HTTP API), or register, deregister or report
+    /// status in the node registry.
+    Node(node_cmd::NodeCmd),
+    /// List or show services (inference kinds with weights and prices).
+    #[command(subcommand)]
+    Service(market_cmd::ServiceCommand),
+    /// Governance: propose changes and vote with bonded stake.
+    #[command(subcommand)]
+    Gov(market_cmd::GovCommand),
+    /// Inference requests: submit (client), complete (miner), rate (client), show.
+    #[command(subcommand)]
+    Request(market_cmd::RequestCommand),
     /// Replay a data directory's whole block log from genesis and print the state root.
     Replay(node_cmd::ReplayArgs),
     /// Create, list and show signing keys (files of mode 0600).
@@ -88,7 +99,22 @@ fn main() {
         Command::Demo(args) => demo::run(&args, cli.json),
         Command::Bench(cmd) => bench::run(&cmd, cli.json),
         Command::Genesis(cmd) => genesis_cmd::run(&cmd, cli.json),
-        Command::Node(args) => node_cmd::run(&args),
+        Command::Node(cmd) => match &cmd.action {
+            Some(a) => market_cmd::node_action(
+                a,
+                &client(cli.node.as_deref()),
+                &keys::keys_dir(cli.keys_dir.as_deref()),
+                cli.json,
+            ),
+            None => node_cmd::run(&cmd.run),
+        },
+        Command::Service(cmd) => market_cmd::service(&cmd, &client(cli.node.as_deref()), cli.json),
+        Command::Gov(cmd) => {
+            market_cmd::gov(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
+        }
+        Command::Request(cmd) => {
+            market_cmd::request(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
+        }
         Command::Replay(args) => node_cmd::replay(&args),
         Command::Keys(cmd) => keys::run(&cmd, &keys::keys_dir(cli.keys_dir.as_deref()), cli.json),
         Command::Tx(cmd) => {
@@ -101,5 +127,15 @@ fn main() {
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every subcommand's flags are consistent (clap checks this lazily, at run time, otherwise).
+    #[test]
+    fn the_command_line_definition_is_valid() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

@@ -5,11 +5,22 @@ use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// `stakework node --data DIR …` runs a node; `stakework node register|deregister|status …` acts on the
+/// registry through a running one.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct NodeCmd {
+    #[command(subcommand)]
+    pub action: Option<crate::market_cmd::NodeAction>,
+    #[command(flatten)]
+    pub run: NodeArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct NodeArgs {
-    /// Data directory (the block log lives in DIR/stakework.redb).
+    /// Data directory (the block log lives in DIR/stakework.redb). Required to run a node.
     #[arg(long, value_name = "DIR")]
-    pub data: PathBuf,
+    pub data: Option<PathBuf>,
     /// Address to listen on; loopback unless you mean to expose the node. Port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:7650")]
     pub listen: SocketAddr,
@@ -34,7 +45,10 @@ pub fn run(args: &NodeArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let mut cfg = node::NodeConfig::new(args.data.clone(), args.listen);
+    let Some(data) = &args.data else {
+        anyhow::bail!("running a node needs --data DIR (see `stakework node --help`)");
+    };
+    let mut cfg = node::NodeConfig::new(data.clone(), args.listen);
     cfg.genesis_toml = genesis_toml;
     cfg.block_ms = args.block_ms;
     cfg.snapshot_every = args.snapshot_every;

@@ -16,6 +16,16 @@ pub enum QueryCommand {
     Tx { hash: String },
     /// The protocol parameters in force.
     Params,
+    /// A registered node (an account id or one of your key names).
+    Node { account: String },
+    /// A service by id.
+    Service { id: u32 },
+    /// A miner's reputation and the ratings behind it.
+    Reputation { account: String },
+    /// An inference request by id.
+    Request { id: u64 },
+    /// A governance proposal by id.
+    Proposal { id: u64 },
     /// Events of durable blocks from a height.
     Events {
         #[arg(long, default_value_t = 1)]
@@ -92,6 +102,17 @@ pub fn run(cmd: &QueryCommand, client: &Client, keys: &Path, json: bool) -> anyh
                     }
                 }
             }
+        }
+        QueryCommand::Node { account } => crate::market_cmd::query_node(client, keys, account, json)?,
+        QueryCommand::Reputation { account } => crate::market_cmd::query_reputation(client, keys, account, json)?,
+        QueryCommand::Service { id } => {
+            crate::market_cmd::service(&crate::market_cmd::ServiceCommand::Show { id: *id }, client, json)?
+        }
+        QueryCommand::Request { id } => {
+            outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(&format!("/v1/requests/{id}"))?)?)
+        }
+        QueryCommand::Proposal { id } => {
+            outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(&format!("/v1/proposals/{id}"))?)?)
         }
         QueryCommand::Events { since, limit } => {
             let v: Value = client.get(&format!("/v1/events?since={since}&limit={limit}"))?;

@@ -59,6 +59,11 @@ pub fn run(cmd: &TxCommand, client: &Client, keys: &Path, json: bool) -> anyhow:
         TxCommand::Bond { common, amount } => (common, Call::Bond { amount: *amount }),
         TxCommand::Unbond { common, amount } => (common, Call::Unbond { amount: *amount }),
     };
+    submit_call(client, keys, common, call, json)
+}
+
+/// Sign `call` with key `common.from` (nonce and chain id from the node), submit it, and print the result.
+pub fn submit_call(client: &Client, keys: &Path, common: &TxArgs, call: Call, json: bool) -> anyhow::Result<()> {
     let key = load(keys, &common.from)?;
     let signer = account_of(&key);
     let params: Value = client.get("/v1/params")?;
@@ -83,6 +88,9 @@ pub fn run(cmd: &TxCommand, client: &Client, keys: &Path, json: bool) -> anyhow:
         }
         for e in &r.events {
             outln!("  event {}", serde_json::to_string(&e.event)?);
+        }
+        if r.code.as_deref() != Some("ok") {
+            anyhow::bail!("the transaction was rejected in its block: {}", r.code.as_deref().unwrap_or("?"));
         }
     }
     Ok(())

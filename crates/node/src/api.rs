@@ -88,6 +88,70 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/v1/nodes",
+        summary: "Registered nodes with their roles, services, capacity, endpoint, status (Stale/Ready/Busy) and reputation.",
+        params: &[],
+        responses: &[(200, "{height, nodes: [...]}")],
+        mount: |p, r| r.route(p, get(nodes)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/nodes/{id}",
+        summary: "One registered node.",
+        params: &[("id", "path", "64 hex digits")],
+        responses: &[(200, "the node"), ERR, (404, "not_found")],
+        mount: |p, r| r.route(p, get(node_one)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/services",
+        summary: "Services with their weights and prices.",
+        params: &[],
+        responses: &[(200, "[service]")],
+        mount: |p, r| r.route(p, get(services)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/services/{id}",
+        summary: "One service.",
+        params: &[("id", "path", "service id")],
+        responses: &[(200, "the service"), ERR, (404, "not_found")],
+        mount: |p, r| r.route(p, get(service_one)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/reputation/{id}",
+        summary: "A miner's reputation (ppb) and the ratings behind it.",
+        params: &[("id", "path", "64 hex digits")],
+        responses: &[(200, "{account, reputation, client_ratings, network_good, network_bad}"), ERR],
+        mount: |p, r| r.route(p, get(reputation)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/requests/{id}",
+        summary: "An inference request: client, service, assigned miner, price, status, rating.",
+        params: &[("id", "path", "request id")],
+        responses: &[(200, "the request"), ERR, (404, "not_found (never existed, expired, or forgotten after its rating window)")],
+        mount: |p, r| r.route(p, get(request_one)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/proposals",
+        summary: "Governance proposals with their votes and status.",
+        params: &[],
+        responses: &[(200, "[proposal]")],
+        mount: |p, r| r.route(p, get(proposals)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/proposals/{id}",
+        summary: "One governance proposal.",
+        params: &[("id", "path", "proposal id")],
+        responses: &[(200, "the proposal"), ERR, (404, "not_found")],
+        mount: |p, r| r.route(p, get(proposal_one)),
+    },
+    Route {
+        method: "get",
         path: "/v1/supply",
         summary: "The conservation audit: genesis, minted, burned, total supply, the sum of every account's balances (O(accounts)) and whether the ledger invariants hold.",
         params: &[],
@@ -208,16 +272,9 @@ async fn submit(
             "send Content-Type: application/json",
         );
     }
-    let bytes = match axum::body::to_bytes(body, s.cfg.body_limit).await {
+    let bytes = match read_body(body, s.cfg.body_limit).await {
         Ok(b) => b,
-        Err(e) if format!("{e:?}").contains("LengthLimit") => {
-            return fail(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("bodies are limited to {} bytes", s.cfg.body_limit),
-            )
-        }
-        Err(e) => return fail(StatusCode::BAD_REQUEST, "body_unreadable", e.to_string()),
+        Err(r) => return r,
     };
     // Parse straight into transactions; serde's error class tells malformed JSON from a bad transaction.
     let batch = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
@@ -267,6 +324,33 @@ async fn submit(
     (StatusCode::OK, Json(json!({ "results": results }))).into_response()
 }
 
+/// Read a request body of at most `limit` bytes. An oversized body is still drained (up to 4× the limit)
+/// before the 413 is sent: a server that answers and closes while the client is still sending makes the
+/// client see a broken connection instead of the answer.
+async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, Response> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| fail(StatusCode::BAD_REQUEST, "body_unreadable", e.to_string()))?;
+        total = total.saturating_add(chunk.len());
+        if total <= limit {
+            buf.extend_from_slice(&chunk);
+        } else if total > limit.saturating_mul(4) {
+            break;
+        }
+    }
+    if total > limit {
+        return Err(fail(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("bodies are limited to {limit} bytes"),
+        ));
+    }
+    Ok(buf)
+}
+
 fn refusal_status(code: &str) -> StatusCode {
     match code {
         "bad_signature" => StatusCode::UNAUTHORIZED,
@@ -304,18 +388,22 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
         .zip(&accounts)
         .map(|(((tx, hash), location), (nonce, _))| {
             if location.is_some() {
-                // Already in a block: answer with its receipt; a replay never runs twice.
-                return Some(match committed_receipt(s, hash) {
-                    Ok(Some(receipt)) => SubmitResult {
-                        hash: *hash,
-                        status: "committed".into(),
-                        code: None,
-                        message: None,
-                        receipt: Some(receipt),
-                    },
-                    Ok(None) => refuse(*hash, "store_unavailable", "receipt missing from the store".into()),
-                    Err(e) => refuse(*hash, "store_unavailable", e.to_string()),
-                });
+                // Applied in a block already: answer with its receipt, it never runs twice. A transaction
+                // rejected in its block changed nothing, its nonce included, so it may be admitted again.
+                match committed_receipt(s, hash) {
+                    Ok(Some(receipt)) if receipt.code.as_deref() == Some("ok") => {
+                        let status = "committed".into();
+                        return Some(SubmitResult {
+                            hash: *hash,
+                            status,
+                            code: None,
+                            message: None,
+                            receipt: Some(receipt),
+                        });
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Some(refuse(*hash, "store_unavailable", e.to_string())),
+                }
             }
             if !engine::verify_one(tx, &chain_id) {
                 let msg = format!("the signature does not verify for signer {} on chain {chain_id}", tx.body.signer);
@@ -519,6 +607,101 @@ async fn tx_receipt(State(s): State<App>, hash: Result<Path<String>, PathRejecti
 async fn params(State(s): State<App>) -> Response {
     let e = s.engine.read().expect("engine lock poisoned");
     Json(json!({ "params": e.params(), "height": e.height(), "treasury": e.treasury() })).into_response()
+}
+
+fn node_view(e: &engine::Engine, id: &AccountId, n: &engine::NodeRecord) -> serde_json::Value {
+    json!({
+        "account": id,
+        "roles": n.roles,
+        "services": n.services,
+        "capacity": n.capacity,
+        "endpoint": n.endpoint,
+        "status": e.miner_status_at(id, e.height()),
+        "last_heartbeat": n.last_heartbeat,
+        "registered_at": n.registered_at,
+        "bonded": e.ledger().bonded(id),
+        "reputation": e.reputation(id),
+    })
+}
+
+async fn nodes(State(s): State<App>) -> Response {
+    let e = s.engine.read().expect("engine lock poisoned");
+    let nodes: Vec<_> = e.nodes().map(|(id, n)| node_view(&e, id, n)).collect();
+    Json(json!({ "height": e.height(), "nodes": nodes })).into_response()
+}
+
+async fn node_one(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
+    let Ok(id) = id.map_err(|_| ()).and_then(|Path(id)| id.parse::<AccountId>().map_err(|_| ())) else {
+        return fail(StatusCode::BAD_REQUEST, "bad_account_id", "an account id is 64 hex digits");
+    };
+    let e = s.engine.read().expect("engine lock poisoned");
+    match e.node(&id) {
+        Some(n) => Json(node_view(&e, &id, n)).into_response(),
+        None => fail(StatusCode::NOT_FOUND, "not_found", format!("{id} is not registered")),
+    }
+}
+
+async fn services(State(s): State<App>) -> Response {
+    let e = s.engine.read().expect("engine lock poisoned");
+    Json(e.services().cloned().collect::<Vec<_>>()).into_response()
+}
+
+fn parse_number(raw: Result<Path<String>, PathRejection>) -> Option<u64> {
+    raw.ok().and_then(|Path(v)| v.parse::<u64>().ok())
+}
+
+fn bad_id(what: &str) -> Response {
+    fail(StatusCode::BAD_REQUEST, &format!("bad_{what}_id"), format!("a {what} id is a number"))
+}
+
+async fn service_one(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
+    let Some(id) = parse_number(id) else { return bad_id("service") };
+    let e = s.engine.read().expect("engine lock poisoned");
+    match u32::try_from(id).ok().and_then(|id| e.service(id)) {
+        Some(sv) => Json(sv).into_response(),
+        None => fail(StatusCode::NOT_FOUND, "not_found", format!("no service {id}")),
+    }
+}
+
+async fn reputation(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
+    let Ok(id) = id.map_err(|_| ()).and_then(|Path(id)| id.parse::<AccountId>().map_err(|_| ())) else {
+        return fail(StatusCode::BAD_REQUEST, "bad_account_id", "an account id is 64 hex digits");
+    };
+    let e = s.engine.read().expect("engine lock poisoned");
+    let rec = e.reputation_record(&id);
+    Json(json!({
+        "account": id,
+        "reputation": e.reputation(&id),
+        "client_ratings": rec.map(|r| &r.by_client),
+        "network_good": rec.map_or(0, |r| r.network_good),
+        "network_bad": rec.map_or(0, |r| r.network_bad),
+    }))
+    .into_response()
+}
+
+async fn request_one(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
+    let Some(id) = parse_number(id) else { return bad_id("request") };
+    let e = s.engine.read().expect("engine lock poisoned");
+    match e.request(id) {
+        Some(r) => Json(r).into_response(),
+        None => {
+            fail(StatusCode::NOT_FOUND, "not_found", format!("no request {id} (it may have expired or been forgotten)"))
+        }
+    }
+}
+
+async fn proposals(State(s): State<App>) -> Response {
+    let e = s.engine.read().expect("engine lock poisoned");
+    Json(e.proposals().cloned().collect::<Vec<_>>()).into_response()
+}
+
+async fn proposal_one(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
+    let Some(id) = parse_number(id) else { return bad_id("proposal") };
+    let e = s.engine.read().expect("engine lock poisoned");
+    match e.proposal(id) {
+        Some(p) => Json(p).into_response(),
+        None => fail(StatusCode::NOT_FOUND, "not_found", format!("no proposal {id}")),
+    }
 }
 
 async fn supply(State(s): State<App>) -> Response {

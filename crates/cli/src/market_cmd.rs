@@ -1,0 +1,312 @@
+//! CLI for the inference market: `node register|deregister|status`, `service`, `gov`, `request`.
+
+use crate::client::Client;
+use crate::keys::resolve_account;
+use crate::tx::{submit_call, TxArgs};
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use engine::{Call, ProposalAction, Rating, ReportedStatus, Role};
+use serde_json::Value;
+use std::path::Path;
+use types::{Amount, Hash};
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Ok(match s {
+        "miner" => Role::Miner,
+        "oracle" => Role::Oracle,
+        "router" => Role::Router,
+        "data-owner" => Role::DataOwner,
+        "mpc" => Role::Mpc,
+        "coordinator" => Role::Coordinator,
+        _ => return Err("roles: miner, oracle, router, data-owner, mpc, coordinator".into()),
+    })
+}
+
+fn parse_status(s: &str) -> Result<ReportedStatus, String> {
+    match s {
+        "ready" => Ok(ReportedStatus::Ready),
+        "busy" => Ok(ReportedStatus::Busy),
+        _ => Err("status: ready or busy".into()),
+    }
+}
+
+fn parse_rating(s: &str) -> Result<Rating, String> {
+    match s {
+        "good" => Ok(Rating::Good),
+        "fair" => Ok(Rating::Fair),
+        "bad" => Ok(Rating::Bad),
+        _ => Err("rating: good, fair or bad".into()),
+    }
+}
+
+fn parse_vote(s: &str) -> Result<bool, String> {
+    match s {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("vote: yes or no".into()),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeAction {
+    /// Join the registry (needs bonded stake ≥ every role's minimum; see `query params`).
+    Register {
+        #[command(flatten)]
+        common: TxArgs,
+        /// A role: miner, oracle, router, data-owner, mpc, coordinator (repeat for several).
+        #[arg(long = "role", value_parser = parse_role, required = true)]
+        roles: Vec<Role>,
+        /// A service id this node serves (repeat for several; miners need at least one).
+        #[arg(long = "service")]
+        services: Vec<u32>,
+        /// Concurrent requests the node can serve.
+        #[arg(long, default_value_t = 4)]
+        capacity: u32,
+        /// Where clients and routers reach the node (http:// or https://).
+        #[arg(long)]
+        endpoint: String,
+    },
+    /// Leave the registry; all bonded stake starts unbonding.
+    Deregister {
+        #[command(flatten)]
+        common: TxArgs,
+    },
+    /// Report ready or busy (also the node's heartbeat).
+    Status {
+        #[command(flatten)]
+        common: TxArgs,
+        #[arg(value_parser = parse_status)]
+        status: ReportedStatus,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// All services with their weights and prices.
+    List,
+    /// One service.
+    Show { id: u32 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GovCommand {
+    /// Propose a change (bonded accounts only); it takes effect at the epoch boundary after it passes.
+    Propose {
+        #[command(flatten)]
+        common: TxArgs,
+        #[command(subcommand)]
+        change: Change,
+    },
+    /// Vote yes or no on an open proposal with your bonded stake.
+    Vote {
+        #[command(flatten)]
+        common: TxArgs,
+        #[arg(long)]
+        proposal: u64,
+        /// yes or no.
+        #[arg(value_parser = parse_vote, action = clap::ArgAction::Set)]
+        vote: bool,
+    },
+    /// All proposals.
+    List,
+    /// One proposal with its votes.
+    Show { id: u64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Change {
+    /// Add a service.
+    AddService {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        weight: u32,
+        #[arg(long)]
+        price: Amount,
+    },
+    /// Set a service's weight.
+    SetWeight {
+        #[arg(long)]
+        service: u32,
+        #[arg(long)]
+        weight: u32,
+    },
+    /// Set a protocol parameter (see `query params` for the names).
+    SetParam {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        value: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Ask for inference from a service; its price is held until the miner completes it or it expires.
+    Submit {
+        #[command(flatten)]
+        common: TxArgs,
+        #[arg(long)]
+        service: u32,
+        /// Most you will pay (default: the service's current price).
+        #[arg(long)]
+        max_price: Option<Amount>,
+    },
+    /// As the assigned miner, mark a request done with (the hash of) its result.
+    Complete {
+        #[command(flatten)]
+        common: TxArgs,
+        #[arg(long)]
+        request: u64,
+        /// The result text; its blake3 hash is recorded.
+        #[arg(long)]
+        result: String,
+    },
+    /// As the client, rate a completed request: good, fair or bad.
+    Rate {
+        #[command(flatten)]
+        common: TxArgs,
+        #[arg(long)]
+        request: u64,
+        #[arg(value_parser = parse_rating)]
+        rating: Rating,
+    },
+    /// One request.
+    Show { id: u64 },
+}
+
+pub fn node_action(a: &NodeAction, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
+    match a {
+        NodeAction::Register { common, roles, services, capacity, endpoint } => {
+            let call = Call::RegisterNode {
+                roles: roles.clone(),
+                services: services.clone(),
+                capacity: *capacity,
+                endpoint: endpoint.clone(),
+            };
+            submit_call(client, keys, common, call, json)
+        }
+        NodeAction::Deregister { common } => submit_call(client, keys, common, Call::DeregisterNode, json),
+        NodeAction::Status { common, status } => {
+            submit_call(client, keys, common, Call::ReportStatus { status: *status }, json)
+        }
+    }
+}
+
+fn show(v: &Value) -> anyhow::Result<()> {
+    outln!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+pub fn service(cmd: &ServiceCommand, client: &Client, json: bool) -> anyhow::Result<()> {
+    match cmd {
+        ServiceCommand::List => {
+            let v: Value = client.get("/v1/services")?;
+            if json {
+                return show(&v);
+            }
+            outln!("{:>4}  {:<24} {:>6}  price", "id", "name", "weight");
+            for s in v.as_array().into_iter().flatten() {
+                let price = s["price"]
+                    .as_str()
+                    .and_then(|p| p.parse::<Amount>().ok())
+                    .map_or("?".into(), Amount::to_swk_string);
+                let (id, weight) = (s["id"].as_u64().unwrap_or_default(), s["weight"].as_u64().unwrap_or_default());
+                outln!("{id:>4}  {:<24} {weight:>6}  {price}", s["name"].as_str().unwrap_or("?"));
+            }
+            Ok(())
+        }
+        ServiceCommand::Show { id } => show(&client.get(&format!("/v1/services/{id}"))?),
+    }
+}
+
+pub fn gov(cmd: &GovCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
+    match cmd {
+        GovCommand::Propose { common, change } => {
+            let action = match change {
+                Change::AddService { name, weight, price } => {
+                    ProposalAction::AddService { name: name.clone(), weight: *weight, price: *price }
+                }
+                Change::SetWeight { service, weight } => {
+                    ProposalAction::SetServiceWeight { service: *service, weight: *weight }
+                }
+                Change::SetParam { name, value } => {
+                    ProposalAction::SetParam { name: name.clone(), value: value.clone() }
+                }
+            };
+            submit_call(client, keys, common, Call::Propose { action }, json)
+        }
+        GovCommand::Vote { common, proposal, vote } => {
+            submit_call(client, keys, common, Call::Vote { proposal: *proposal, approve: *vote }, json)
+        }
+        GovCommand::List => {
+            let v: Value = client.get("/v1/proposals")?;
+            if json {
+                return show(&v);
+            }
+            for p in v.as_array().into_iter().flatten() {
+                outln!(
+                    "#{} {} yes {} no {} until height {}: {}",
+                    p["id"],
+                    p["status"],
+                    p["yes"],
+                    p["no"],
+                    p["voting_ends"],
+                    p["action"]
+                );
+            }
+            Ok(())
+        }
+        GovCommand::Show { id } => show(&client.get(&format!("/v1/proposals/{id}"))?),
+    }
+}
+
+pub fn request(cmd: &RequestCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
+    match cmd {
+        RequestCommand::Submit { common, service, max_price } => {
+            let max_price = match max_price {
+                Some(p) => *p,
+                None => {
+                    let s: Value = client.get(&format!("/v1/services/{service}"))?;
+                    serde_json::from_value(s["price"].clone()).context("the node sent no price")?
+                }
+            };
+            submit_call(client, keys, common, Call::SubmitRequest { service: *service, max_price }, json)
+        }
+        RequestCommand::Complete { common, request, result } => {
+            let result_hash = Hash(*blake3::hash(result.as_bytes()).as_bytes());
+            submit_call(client, keys, common, Call::CompleteRequest { request: *request, result_hash }, json)
+        }
+        RequestCommand::Rate { common, request, rating } => {
+            submit_call(client, keys, common, Call::RateRequest { request: *request, rating: *rating }, json)
+        }
+        RequestCommand::Show { id } => show(&client.get(&format!("/v1/requests/{id}"))?),
+    }
+}
+
+/// `query node|reputation` for an account id or key name.
+pub fn query_node(client: &Client, keys: &Path, account: &str, json: bool) -> anyhow::Result<()> {
+    let id = resolve_account(keys, account)?;
+    let v: Value = client.get(&format!("/v1/nodes/{id}"))?;
+    if json {
+        return show(&v);
+    }
+    outln!("node {id}");
+    for k in ["roles", "services", "capacity", "endpoint", "status", "bonded", "reputation", "last_heartbeat"] {
+        outln!("  {k:<15} {}", v[k]);
+    }
+    Ok(())
+}
+
+pub fn query_reputation(client: &Client, keys: &Path, account: &str, json: bool) -> anyhow::Result<()> {
+    let id = resolve_account(keys, account)?;
+    let v: Value = client.get(&format!("/v1/reputation/{id}"))?;
+    if json {
+        return show(&v);
+    }
+    let Some(rep) = v["reputation"].as_u64() else { bail!("the node sent no reputation") };
+    let clients = v["client_ratings"].as_object().map_or(0, |m| m.len());
+    outln!("reputation of {id}: {:.4} ({rep} ppb)", rep as f64 / 1e9);
+    outln!("  client ratings {clients}, network good {}, network bad {}", v["network_good"], v["network_bad"]);
+    Ok(())
+}
