@@ -8,6 +8,8 @@ macro_rules! outln {
 
 mod bench;
 mod bench_node;
+mod bench_rewards;
+mod bench_sched;
 mod client;
 mod demo;
 mod genesis_cmd;

@@ -29,7 +29,8 @@ pub use event::Event;
 pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisService};
 pub use governance::{Proposal, ProposalAction, ProposalStatus};
 pub use market::{
-    MinerStatus, NodeRecord, ReportedStatus, ReputationRecord, Request, RequestStatus, Role, Service, MINERS_POOL_NAME,
+    compute_miner_rewards, MinerReward, MinerStatus, NodeRecord, ReportedStatus, ReputationRecord, Request,
+    RequestStatus, Role, Service, MINERS_POOL_NAME,
 };
 pub use params::Params;
 pub use rejection::Rejection;

@@ -492,34 +492,60 @@ impl Engine {
 
     // ----- rewards -----------------------------------------------------------------------------------
 
-    /// Pay the epoch's miner rewards: `score = rep × Σ done × weight`, split exactly from the pool.
+    /// Pay the epoch's miner rewards: gather each miner's weighted work and reputation, compute the exact
+    /// split ([`compute_miner_rewards`]), then apply it as transfers from the pool.
     pub(crate) fn settle_miner_rewards(&mut self, epoch: u64, events: &mut Vec<EventRecord>) {
         let work = std::mem::take(&mut self.m.epoch_work);
-        for miner in work.keys() {
+        let mut inputs = Vec::with_capacity(work.len());
+        for (miner, by_service) in &work {
             self.dirty.insert(EngineKey::EpochWork(*miner));
+            let volume: u128 = by_service
+                .iter()
+                .map(|(s, n)| u128::from(*n) * u128::from(self.m.services.get(s).map_or(1, |s| s.weight)))
+                .sum();
+            inputs.push((*miner, self.reputation(miner), volume));
         }
-        let scores: Vec<(AccountId, u128)> = work
-            .iter()
-            .map(|(miner, by_service)| {
-                let volume: u128 = by_service
-                    .iter()
-                    .map(|(s, n)| u128::from(*n) * u128::from(self.m.services.get(s).map_or(1, |s| s.weight)))
-                    .sum();
-                (*miner, volume.saturating_mul(u128::from(self.reputation(miner).raw())))
-            })
-            .filter(|(_, s)| *s > 0)
-            .collect();
         let pool = AccountId::system(MINERS_POOL_NAME);
         let pot = Amount(self.params.miner_reward_per_epoch.0.min(self.ledger.free(&pool).0));
-        if scores.is_empty() || pot.is_zero() {
-            return;
-        }
-        let parts = ledger::distribute(pot, &scores).expect("scores are positive, unique by miner, and bounded");
-        let score_of: BTreeMap<AccountId, u128> = scores.into_iter().collect();
-        for (miner, amount) in parts.into_iter().filter(|(_, a)| !a.is_zero()) {
-            self.ledger.transfer(pool, miner, amount).expect("the parts sum to the pot, which the pool holds");
-            let score = score_of[&miner];
-            events.push(EventRecord { tx: None, event: Event::MinerRewarded { epoch, miner, amount, score } });
+        for r in compute_miner_rewards(pot, &inputs) {
+            self.ledger.transfer(pool, r.miner, r.amount).expect("the parts sum to the pot, which the pool holds");
+            events.push(EventRecord {
+                tx: None,
+                event: Event::MinerRewarded { epoch, miner: r.miner, amount: r.amount, score: r.score },
+            });
         }
     }
+}
+
+/// One miner's share of an epoch's rewards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinerReward {
+    pub miner: AccountId,
+    pub amount: Amount,
+    pub score: u128,
+}
+
+/// The compute step of epoch miner rewards: `score = reputation (ppb) × weighted volume`, and `pot` split
+/// by score with largest remainder (exact, never more than the pot, ties by account id). Miners whose share
+/// rounds to zero are left out. `work` holds (miner, reputation, Σ requests done × service weight), one
+/// entry per miner.
+pub fn compute_miner_rewards(pot: Amount, work: &[(AccountId, Ppb, u128)]) -> Vec<MinerReward> {
+    let scores: Vec<(AccountId, u128)> = work
+        .iter()
+        .map(|(m, rep, volume)| (*m, volume.saturating_mul(u128::from(rep.raw()))))
+        .filter(|(_, s)| *s > 0)
+        .collect();
+    if scores.is_empty() || pot.is_zero() {
+        return Vec::new();
+    }
+    let parts = ledger::distribute(pot, &scores).expect("scores are positive, one per miner, and their sum fits");
+    // `distribute` returns parts in ascending id order, like `scores` once sorted.
+    let mut sorted = scores;
+    sorted.sort_unstable_by_key(|(m, _)| *m);
+    parts
+        .into_iter()
+        .zip(sorted)
+        .filter(|((_, a), _)| !a.is_zero())
+        .map(|((miner, amount), (_, score))| MinerReward { miner, amount, score })
+        .collect()
 }
