@@ -3,5 +3,6 @@
 mod genesis;
 mod harness;
 mod market;
+mod market_props;
 mod model;
 mod scenarios;
