@@ -1,0 +1,74 @@
+use crate::{cosine_ppb, Embedding};
+
+/// The Proof-of-Inference verdict over one task's outputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoiVerdict {
+    /// Each output's median similarity to the others, in ppb.
+    pub scores: Vec<i64>,
+    /// Whether each output reached the threshold and belongs to the agreeing majority.
+    pub passed: Vec<bool>,
+    /// True when the outputs that reached the threshold are a strict majority; otherwise nobody is blamed.
+    pub majority: bool,
+}
+
+/// Score each output by its median cosine similarity to the others (the lower median for an even count)
+/// and decide: a strict majority at or above `threshold_ppb` succeeds, the rest are outliers; without such
+/// a majority nobody passes and nobody is blamed. Fewer than two outputs have nothing to agree with.
+pub fn poi_verdict(outputs: &[Embedding], threshold_ppb: i64) -> PoiVerdict {
+    let k = outputs.len();
+    if k < 2 {
+        return PoiVerdict { scores: vec![0; k], passed: vec![false; k], majority: false };
+    }
+    let mut sim = vec![vec![0i64; k]; k];
+    for i in 0..k {
+        for j in i + 1..k {
+            let c = cosine_ppb(&outputs[i], &outputs[j]);
+            sim[i][j] = c;
+            sim[j][i] = c;
+        }
+    }
+    let scores: Vec<i64> = (0..k)
+        .map(|i| {
+            let mut others: Vec<i64> = (0..k).filter(|j| *j != i).map(|j| sim[i][j]).collect();
+            others.sort_unstable();
+            others[(others.len() - 1) / 2]
+        })
+        .collect();
+    let reach: Vec<bool> = scores.iter().map(|s| *s >= threshold_ppb).collect();
+    let majority = reach.iter().filter(|p| **p).count() * 2 > k;
+    let passed = if majority { reach } else { vec![false; k] };
+    PoiVerdict { scores, passed, majority }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Embedder, NgramEmbedder};
+
+    const ANSWER: &str = "Photosynthesis converts light energy, water and carbon dioxide into glucose and oxygen inside the chloroplasts of plant cells.";
+
+    #[test]
+    fn honest_miners_agree_and_a_lazy_one_is_the_outlier() {
+        let e = NgramEmbedder::default();
+        let outs = [
+            ANSWER.to_string(),
+            ANSWER.replace("inside", "within"),
+            ANSWER.replace("plant cells", "the cells of plants"),
+            ANSWER.to_string(),
+            "lorem ipsum dolor sit amet consectetur adipiscing".to_string(),
+        ];
+        let v = poi_verdict(&outs.iter().map(|o| e.embed(o)).collect::<Vec<_>>(), 850_000_000);
+        assert_eq!(v.passed, [true, true, true, true, false], "{:?}", v.scores);
+        assert!(v.majority);
+    }
+
+    #[test]
+    fn without_an_agreeing_majority_nobody_is_blamed() {
+        let e = NgramEmbedder::default();
+        let outs = ["alpha beta gamma delta", "one two three four", ANSWER, "red green blue yellow"];
+        let v = poi_verdict(&outs.iter().map(|o| e.embed(o)).collect::<Vec<_>>(), 850_000_000);
+        assert!(!v.majority);
+        assert_eq!(v.passed, [false; 4]);
+        assert_eq!(poi_verdict(&[e.embed(ANSWER)], 0).passed, [false]);
+    }
+}
