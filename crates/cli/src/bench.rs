@@ -25,6 +25,8 @@ pub enum BenchCommand {
     Sched(crate::bench_sched::SchedArgs),
     /// Epoch miner-reward settlement for 100,000 miners (exact split and ledger transfers).
     Rewards(crate::bench_rewards::RewardsArgs),
+    /// Proof-of-Inference task evaluations per second (k = 5 outputs of 1 KiB) and embedder throughput.
+    Poi(crate::bench_poi::PoiArgs),
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +83,7 @@ pub fn run(cmd: &BenchCommand, json: bool) -> anyhow::Result<()> {
         BenchCommand::Node(args) => crate::bench_node::run(args, json),
         BenchCommand::Sched(args) => crate::bench_sched::run(args, json),
         BenchCommand::Rewards(args) => crate::bench_rewards::run(args, json),
+        BenchCommand::Poi(args) => crate::bench_poi::run(args, json),
     }
 }
 

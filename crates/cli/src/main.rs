@@ -8,6 +8,7 @@ macro_rules! outln {
 
 mod bench;
 mod bench_node;
+mod bench_poi;
 mod bench_rewards;
 mod bench_sched;
 mod client;
