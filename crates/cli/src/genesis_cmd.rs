@@ -41,8 +41,18 @@ pub fn run(cmd: &GenesisCommand, json: bool) -> anyhow::Result<()> {
         GenesisCommand::Example => {
             let genesis = Genesis {
                 services: vec![
-                    engine::GenesisService { name: "text-generation".into(), weight: 1, price: Amount(10_000_000) },
-                    engine::GenesisService { name: "image-generation".into(), weight: 4, price: Amount(50_000_000) },
+                    engine::GenesisService {
+                        name: "text-generation".into(),
+                        weight: 1,
+                        price: Amount(10_000_000),
+                        poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+                    },
+                    engine::GenesisService {
+                        name: "image-generation".into(),
+                        weight: 4,
+                        price: Amount(50_000_000),
+                        poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+                    },
                 ],
                 params: engine::Params::default(),
                 accounts: vec![GenesisAccount {

@@ -1,6 +1,7 @@
 use crate::block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
 use crate::governance::GovernanceState;
 use crate::market::MarketState;
+use crate::pouw::PouwState;
 use crate::sig::{verify_signatures, SignatureCheck};
 use crate::tx::{Call, SignedTx};
 use crate::{Event, Genesis, GenesisError, Params, Rejection};
@@ -27,6 +28,10 @@ pub enum Deadline {
     RequestClose(u64),
     /// This proposal's voting ends: tally.
     ProposalEnd(u64),
+    /// No oracle advanced task (id) at stage (n) in time: the engine advances it.
+    TaskAuto(u64, u32),
+    /// A finished task is forgotten.
+    TaskClose(u64),
 }
 
 /// Engine state outside the ledger, as recorded in a block's write set (ordered for canonical roots).
@@ -40,6 +45,8 @@ pub(crate) enum EngineKey {
     Reputation(AccountId),
     EpochWork(AccountId),
     Proposal(u64),
+    Task(u64),
+    Selected(AccountId),
 }
 
 /// The engine's state in canonical form: what a snapshot stores.
@@ -53,6 +60,7 @@ struct EngineSnapshot {
     ledger: ledger::LedgerSnapshot,
     market: MarketState,
     governance: GovernanceState,
+    pouw: PouwState,
 }
 
 const SNAPSHOT_MAGIC: &[u8; 8] = b"SWKSNAP1";
@@ -82,6 +90,7 @@ pub struct Engine {
     pub(crate) deadlines: BTreeSet<(Height, Deadline)>,
     pub(crate) m: MarketState,
     pub(crate) g: GovernanceState,
+    pub(crate) p: PouwState,
     /// Engine state (outside the ledger) changed in this block, for the state root.
     pub(crate) dirty: BTreeSet<EngineKey>,
 }
@@ -107,11 +116,12 @@ impl Engine {
             deadlines: BTreeSet::new(),
             m: MarketState::new(),
             g: GovernanceState::new(),
+            p: PouwState::new(),
             dirty: BTreeSet::new(),
         };
         for (i, s) in genesis.services.iter().enumerate() {
             engine
-                .add_service(&s.name, s.weight, s.price)
+                .add_service(&s.name, s.weight, s.price, s.poi_threshold)
                 .map_err(|e| GenesisError::Invalid { field: format!("services[{i}]"), message: e.to_string() })?;
         }
         engine.state_root = engine.compute_root(Height::GENESIS, true);
@@ -159,6 +169,7 @@ impl Engine {
             ledger: self.ledger.snapshot(),
             market: self.m.clone(),
             governance: self.g.clone(),
+            pouw: self.p.clone(),
         };
         let body = types::encode(&snap);
         let mut out = Vec::with_capacity(body.len() + 40);
@@ -199,9 +210,15 @@ impl Engine {
         }
         // Maturity entries may outlive a slashed chunk (they then release nothing) and closing a completed
         // request is housekeeping, so the queue must contain every implied deadline and only those besides.
-        let extra_ok = deadlines
-            .difference(&implied)
-            .all(|(_, d)| matches!(d, Deadline::UnbondMaturity(_) | Deadline::RequestClose(_)));
+        let extra_ok = deadlines.difference(&implied).all(|(_, d)| {
+            matches!(
+                d,
+                Deadline::UnbondMaturity(_)
+                    | Deadline::RequestClose(_)
+                    | Deadline::TaskAuto(..)
+                    | Deadline::TaskClose(_)
+            )
+        });
         if !implied.is_subset(&deadlines) || !extra_ok {
             return Err(SnapshotError::Deadlines);
         }
@@ -215,6 +232,7 @@ impl Engine {
             deadlines,
             m: snap.market,
             g: snap.governance,
+            p: snap.pouw,
             dirty: BTreeSet::new(),
         })
     }
@@ -400,6 +418,14 @@ impl Engine {
             Call::RateRequest { request, rating } => self.rate_request(signer, *request, *rating)?,
             Call::Propose { action } => self.propose(signer, action)?,
             Call::Vote { proposal, approve } => self.vote(signer, *proposal, *approve)?,
+            Call::SubmitTask { service, redundancy, max_price } => {
+                self.submit_task(signer, *service, *redundancy, *max_price)?
+            }
+            Call::PublishTaskSpec { task, spec } => self.publish_spec(signer, *task, spec)?,
+            Call::PrepareTask { task, inputs } => self.prepare_task(signer, *task, inputs)?,
+            Call::PrecommitOutput { task, commitment } => self.precommit_output(signer, *task, *commitment)?,
+            Call::RevealOutput { task, output, salt } => self.reveal_output(signer, *task, output, *salt)?,
+            Call::AdvanceTask { task } => self.oracle_advance(signer, *task, events, index)?,
         };
         events.push(EventRecord { tx, event });
         Ok(())
@@ -443,8 +469,11 @@ impl Engine {
                 Deadline::RequestExpiry(id) => self.expire_request(id, events),
                 Deadline::RequestClose(id) => self.close_request(id),
                 Deadline::ProposalEnd(id) => self.tally(id, events),
+                Deadline::TaskAuto(id, stage) => self.auto_advance(id, stage, events),
+                Deadline::TaskClose(id) => self.close_task(id),
             }
         }
+        self.maybe_create_background_task(events);
         if height.0 % self.params.epoch_length == 0 {
             self.on_epoch_end(height.0 / self.params.epoch_length, height, events);
         }
@@ -483,16 +512,18 @@ impl Engine {
         borsh::to_writer(&mut *out, key).expect(ok);
         match key {
             EngineKey::Params => borsh::to_writer(out, &self.params),
-            EngineKey::Counters => borsh::to_writer(
-                out,
-                &(self.m.next_service, self.m.next_request, self.g.next_proposal, &self.g.pending),
-            ),
+            EngineKey::Counters => {
+                let counters = (self.m.next_service, self.m.next_request, self.g.next_proposal, self.p.next_task);
+                borsh::to_writer(out, &(counters, &self.g.pending))
+            }
             EngineKey::Node(id) => borsh::to_writer(out, &self.m.nodes.get(id)),
             EngineKey::Service(id) => borsh::to_writer(out, &self.m.services.get(id)),
             EngineKey::Request(id) => borsh::to_writer(out, &self.m.requests.get(id)),
             EngineKey::Reputation(id) => borsh::to_writer(out, &self.m.reputation.get(id)),
             EngineKey::EpochWork(id) => borsh::to_writer(out, &self.m.epoch_work.get(id)),
             EngineKey::Proposal(id) => borsh::to_writer(out, &self.g.proposals.get(id)),
+            EngineKey::Task(id) => borsh::to_writer(out, &self.p.tasks.get(id)),
+            EngineKey::Selected(id) => borsh::to_writer(out, &self.p.last_selected.get(id)),
         }
         .expect(ok);
     }

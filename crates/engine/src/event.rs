@@ -1,5 +1,6 @@
 use crate::governance::ProposalAction;
 use crate::market::{ReportedStatus, Role};
+use crate::pouw::{TaskOrigin, TaskState};
 use crate::reputation::Rating;
 use ledger::HoldId;
 use serde::{Deserialize, Serialize};
@@ -125,5 +126,70 @@ pub enum Event {
         action: ProposalAction,
         applied: bool,
         reason: Option<String>,
+    },
+    TaskSubmitted {
+        task: u64,
+        origin: TaskOrigin,
+        service: u32,
+        redundancy: u32,
+        creator: AccountId,
+    },
+    BackgroundTaskCreated {
+        task: u64,
+        service: u32,
+        creator: AccountId,
+        prompt: String,
+    },
+    TaskSpecPublished {
+        task: u64,
+        creator: AccountId,
+    },
+    TaskInputsPrepared {
+        task: u64,
+        preparer: AccountId,
+    },
+    TaskMinersSelected {
+        task: u64,
+        miners: Vec<AccountId>,
+    },
+    OutputPrecommitted {
+        task: u64,
+        miner: AccountId,
+    },
+    OutputRevealed {
+        task: u64,
+        miner: AccountId,
+    },
+    TaskAdvanced {
+        task: u64,
+        from: TaskState,
+        to: TaskState,
+        oracle: Option<AccountId>,
+        fee: Amount,
+    },
+    TaskParticipantReplaced {
+        task: u64,
+        old: AccountId,
+        new: AccountId,
+    },
+    TaskParticipantsDropped {
+        task: u64,
+        miners: Vec<AccountId>,
+    },
+    /// Proof of Inference passed for `passed` (each with its median similarity in `scores`, ppb).
+    TaskEnded {
+        task: u64,
+        passed: Vec<AccountId>,
+        failed: Vec<AccountId>,
+        scores: Vec<(AccountId, i64)>,
+        paid: Amount,
+    },
+    /// `realtime`: it failed after its miners had started; `culprits`: who missed a deadline, if known.
+    TaskFailed {
+        task: u64,
+        reason: String,
+        culprits: Vec<AccountId>,
+        team: Vec<AccountId>,
+        realtime: bool,
     },
 }

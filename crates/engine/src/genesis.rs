@@ -35,6 +35,13 @@ pub struct GenesisService {
     pub name: String,
     pub weight: u32,
     pub price: Amount,
+    /// Proof-of-Inference threshold (median similarity, ppb); default 850000000 (0.85).
+    #[serde(default = "default_poi_threshold")]
+    pub poi_threshold: types::Ppb,
+}
+
+fn default_poi_threshold() -> types::Ppb {
+    crate::market::POI_THRESHOLD_DEFAULT
 }
 
 /// One account's starting balances.

@@ -176,7 +176,9 @@ impl Engine {
 
     fn apply_action(&mut self, action: &ProposalAction) -> Result<(), Rejection> {
         match action {
-            ProposalAction::AddService { name, weight, price } => self.add_service(name, *weight, *price).map(|_| ()),
+            ProposalAction::AddService { name, weight, price } => {
+                self.add_service(name, *weight, *price, crate::market::POI_THRESHOLD_DEFAULT).map(|_| ())
+            }
             ProposalAction::SetServiceWeight { service, weight } => {
                 let s = self.m.services.get_mut(service).ok_or(Rejection::UnknownService(*service))?;
                 s.weight = *weight;

@@ -18,6 +18,7 @@ mod genesis;
 mod governance;
 mod market;
 mod params;
+mod pouw;
 mod rejection;
 mod reputation;
 mod sig;
@@ -30,9 +31,10 @@ pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisService};
 pub use governance::{Proposal, ProposalAction, ProposalStatus};
 pub use market::{
     compute_miner_rewards, MinerReward, MinerStatus, NodeRecord, ReportedStatus, ReputationRecord, Request,
-    RequestStatus, Role, Service, MINERS_POOL_NAME,
+    RequestStatus, Role, Service, MINERS_POOL_NAME, POI_THRESHOLD_DEFAULT,
 };
 pub use params::Params;
+pub use pouw::{output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME};
 pub use rejection::Rejection;
 pub use reputation::{logistic_ppb, mean_ppb, Rating};
 pub use sig::{verify_one, verify_signatures, SignatureCheck};

@@ -24,6 +24,11 @@ use types::{AccountId, Amount, Hash, Height, Ppb};
 /// Name of the system account miner rewards are paid from.
 pub const MINERS_POOL_NAME: &str = "miners-pool";
 const ENDPOINT_LEN_MAX: usize = 256;
+/// The PoI threshold of a service unless its genesis entry says otherwise: 0.85.
+pub const POI_THRESHOLD_DEFAULT: Ppb = match Ppb::new(850_000_000) {
+    Some(p) => p,
+    None => Ppb::ZERO,
+};
 const SERVICES_PER_NODE_MAX: usize = 64;
 const SERVICE_NAME_LEN_MAX: usize = 64;
 
@@ -75,6 +80,8 @@ pub struct Service {
     /// Complexity weight (text < image); scales miner rewards. Always ≥ 1.
     pub weight: u32,
     pub price: Amount,
+    /// Median similarity an output needs to pass Proof of Inference for this service (model-specific).
+    pub poi_threshold: Ppb,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -125,8 +132,8 @@ pub(crate) struct MarketState {
     pub requests: BTreeMap<u64, Request>,
     pub next_request: u64,
     pub reputation: BTreeMap<AccountId, ReputationRecord>,
-    /// Requests completed this epoch, per miner and service.
-    pub epoch_work: BTreeMap<AccountId, BTreeMap<u32, u64>>,
+    /// Work done this epoch, per miner and service: (user requests and tasks, background tasks).
+    pub epoch_work: BTreeMap<AccountId, BTreeMap<u32, (u64, u64)>>,
 }
 
 impl MarketState {
@@ -197,7 +204,13 @@ impl Engine {
         logistic_ppb(mean_ppb(0, 0, p.reputation_prior, p.reputation_x0), p.reputation_k_milli, p.reputation_x0)
     }
 
-    pub(crate) fn add_service(&mut self, name: &str, weight: u32, price: Amount) -> Result<u32, Rejection> {
+    pub(crate) fn add_service(
+        &mut self,
+        name: &str,
+        weight: u32,
+        price: Amount,
+        poi_threshold: Ppb,
+    ) -> Result<u32, Rejection> {
         if weight == 0 {
             return Err(Rejection::ZeroWeight);
         }
@@ -210,7 +223,7 @@ impl Engine {
         // After this point the command must succeed.
         let id = self.m.next_service;
         self.m.next_service += 1;
-        self.m.services.insert(id, Service { id, name: name.to_string(), weight, price });
+        self.m.services.insert(id, Service { id, name: name.to_string(), weight, price, poi_threshold });
         self.dirty.insert(EngineKey::Service(id));
         Ok(id)
     }
@@ -302,15 +315,27 @@ impl Engine {
 
     // ----- requests ----------------------------------------------------------------------------------
 
-    /// The miner for a new request: a Ready miner of `service` other than the client, with probability
-    /// ∝ bonded × reputation, from a seed of the previous block hash and the request id.
-    fn assign_miner(&self, client: AccountId, service: u32, request: u64) -> Option<AccountId> {
+    /// Draw one Ready miner of `service` not in `exclude`, with probability ∝ bonded stake × reputation,
+    /// from blake3 of `seed` and the previous block hash. With `cooldown`, miners selected for a task in
+    /// the last `selection_cooldown` blocks are skipped. O(registered nodes).
+    pub(crate) fn draw_miner(
+        &self,
+        service: u32,
+        exclude: &BTreeSet<AccountId>,
+        seed: &[u8],
+        cooldown: bool,
+    ) -> Option<AccountId> {
         let mut candidates: Vec<(AccountId, u128)> = Vec::new();
         let mut total: u128 = 0;
         for (id, n) in &self.m.nodes {
-            if *id == client
+            if exclude.contains(id)
                 || !n.services.contains(&service)
                 || self.miner_status_at(id, self.height) != Some(MinerStatus::Ready)
+            {
+                continue;
+            }
+            if cooldown
+                && self.p.last_selected.get(id).is_some_and(|h| self.height.0 < h.0 + self.params.selection_cooldown)
             {
                 continue;
             }
@@ -324,11 +349,11 @@ impl Engine {
         if total == 0 {
             return None;
         }
-        let mut seed = blake3::Hasher::new();
-        seed.update(b"stakework/assign/v1");
-        seed.update(&self.last_block_hash.0);
-        seed.update(&request.to_le_bytes());
-        let digest = seed.finalize();
+        let mut h = blake3::Hasher::new();
+        h.update(b"stakework/draw/v1");
+        h.update(&self.last_block_hash.0);
+        h.update(seed);
+        let digest = h.finalize();
         let mut draw = [0u8; 16];
         draw.copy_from_slice(&digest.as_bytes()[..16]);
         let mut r = u128::from_le_bytes(draw) % total;
@@ -353,7 +378,10 @@ impl Engine {
             return Err(Rejection::PriceAboveMax { price, max_price });
         }
         let id = self.m.next_request;
-        let miner = self.assign_miner(client, service, id).ok_or(Rejection::NoMinerAvailable(service))?;
+        let mut seed = b"request".to_vec();
+        seed.extend_from_slice(&id.to_le_bytes());
+        let exclude = BTreeSet::from([client]);
+        let miner = self.draw_miner(service, &exclude, &seed, false).ok_or(Rejection::NoMinerAvailable(service))?;
         let expires_at = self.height.checked_add(self.params.request_timeout).ok_or(LedgerError::AmountOverflow)?;
         // A zero price holds nothing; the ledger refuses empty holds, so such requests carry no hold.
         let hold = if price.is_zero() {
@@ -417,7 +445,7 @@ impl Engine {
         self.deadlines.insert((close, Deadline::RequestClose(id)));
         let r = self.m.requests.get_mut(&id).expect("looked up above");
         r.status = RequestStatus::Completed { at: h, result_hash };
-        *self.m.epoch_work.entry(signer).or_default().entry(service).or_default() += 1;
+        self.m.epoch_work.entry(signer).or_default().entry(service).or_default().0 += 1;
         self.dirty.extend([EngineKey::Request(id), EngineKey::EpochWork(signer)]);
         Ok(Event::RequestCompleted { request: id, miner: signer, result_hash, paid, fee })
     }
@@ -499,9 +527,14 @@ impl Engine {
         let mut inputs = Vec::with_capacity(work.len());
         for (miner, by_service) in &work {
             self.dirty.insert(EngineKey::EpochWork(*miner));
+            // Volume in ppb units so background work can count at `background_weight` exactly.
+            let bg = u128::from(self.params.background_weight.raw());
             let volume: u128 = by_service
                 .iter()
-                .map(|(s, n)| u128::from(*n) * u128::from(self.m.services.get(s).map_or(1, |s| s.weight)))
+                .map(|(s, (user, background))| {
+                    let w = u128::from(self.m.services.get(s).map_or(1, |s| s.weight));
+                    w * (u128::from(*user) * u128::from(Ppb::ONE_RAW) + u128::from(*background) * bg)
+                })
                 .sum();
             inputs.push((*miner, self.reputation(miner), volume));
         }

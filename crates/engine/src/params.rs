@@ -52,6 +52,29 @@ pub struct Params {
     pub quorum: Ppb,
     /// Most the miners' pool pays out per epoch (less if the pool holds less).
     pub miner_reward_per_epoch: Amount,
+    /// Blocks allowed in each task state before an oracle may advance it (PoUW, DESIGN §5).
+    pub task_deadline_requested: u64,
+    pub task_deadline_created: u64,
+    pub task_deadline_started: u64,
+    pub task_deadline_precommitted: u64,
+    /// Times the miners who missed a deadline may be replaced before the task fails.
+    pub max_reassignments: u32,
+    /// Blocks after a task becomes advanceable before the end-of-block step advances it itself.
+    pub oracle_grace: u64,
+    /// Paid from the treasury to the oracle whose advance is valid (if the treasury holds it).
+    pub oracle_fee: Amount,
+    /// Blocks before a miner selected for a task can be selected again.
+    pub selection_cooldown: u64,
+    /// Largest redundancy k of a task.
+    pub task_redundancy_max: u32,
+    /// Longest task spec, inputs or output, in bytes.
+    pub task_text_len_max: u32,
+    /// Paid from the background pool to the agreeing miners of one background task.
+    pub background_task_reward: Amount,
+    /// Redundancy of background tasks.
+    pub background_redundancy: u32,
+    /// Weight of background work relative to user work in epoch miner rewards.
+    pub background_weight: Ppb,
 }
 
 impl Default for Params {
@@ -81,6 +104,19 @@ impl Default for Params {
             voting_period: 20,
             quorum: Ppb::new(333_333_333).expect("one third"),
             miner_reward_per_epoch: Amount(1_000_000_000_000),
+            task_deadline_requested: 5,
+            task_deadline_created: 5,
+            task_deadline_started: 10,
+            task_deadline_precommitted: 10,
+            max_reassignments: 2,
+            oracle_grace: 3,
+            oracle_fee: Amount(1_000_000),
+            selection_cooldown: 2,
+            task_redundancy_max: 9,
+            task_text_len_max: 4_096,
+            background_task_reward: Amount(1_000_000_000),
+            background_redundancy: 3,
+            background_weight: Ppb::new(500_000_000).expect("one half"),
         }
     }
 }
@@ -144,6 +180,31 @@ impl Params {
             if v == 0 || v > MAX_PERIOD_BLOCKS {
                 return bad(field, "must be between 1 and 4294967296 blocks");
             }
+        }
+        for (field, v) in [
+            ("params.task_deadline_requested", self.task_deadline_requested),
+            ("params.task_deadline_created", self.task_deadline_created),
+            ("params.task_deadline_started", self.task_deadline_started),
+            ("params.task_deadline_precommitted", self.task_deadline_precommitted),
+            ("params.oracle_grace", self.oracle_grace),
+        ] {
+            if v == 0 || v > MAX_PERIOD_BLOCKS {
+                return bad(field, "must be between 1 and 4294967296 blocks");
+            }
+        }
+        if self.selection_cooldown > MAX_PERIOD_BLOCKS || self.max_reassignments > 100 {
+            return bad("params.selection_cooldown", "cooldown at most 2^32 blocks and at most 100 reassignments");
+        }
+        if !(2..=64).contains(&self.task_redundancy_max)
+            || !(2..=self.task_redundancy_max).contains(&self.background_redundancy)
+        {
+            return bad(
+                "params.task_redundancy_max",
+                "task_redundancy_max is 2..64 and background_redundancy 2..task_redundancy_max",
+            );
+        }
+        if self.task_text_len_max == 0 || self.task_text_len_max > 1 << 20 {
+            return bad("params.task_text_len_max", "must be between 1 and 1048576 bytes");
         }
         if self.reputation_k_milli == 0 || self.reputation_k_milli > 1_000_000 {
             return bad("params.reputation_k_milli", "must be between 1 and 1000000 (k from 0.001 to 1000)");

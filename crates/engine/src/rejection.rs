@@ -77,6 +77,30 @@ pub enum Rejection {
     /// The proposed change is not valid (unknown or fixed parameter, a value out of range).
     #[error("invalid proposal: {0}")]
     InvalidProposal(String),
+    /// A task order that is not acceptable (redundancy, text length).
+    #[error("invalid task: {0}")]
+    InvalidTask(String),
+    /// No open task has this id.
+    #[error("no open task {0}")]
+    UnknownTask(u64),
+    /// The task is not in the state this call needs.
+    #[error("task {task} is {state}")]
+    WrongTaskState { task: u64, state: String },
+    /// The signer already did its part for this state of the task.
+    #[error("already acted on task {0}")]
+    AlreadyActed(u64),
+    /// A reveal from a miner that did not precommit.
+    #[error("no precommit for this miner on task {0}")]
+    NoPrecommit(u64),
+    /// The revealed output and salt do not hash to the precommitment.
+    #[error("the reveal does not match the precommit on task {0}")]
+    RevealMismatch(u64),
+    /// Only registered oracles advance tasks.
+    #[error("the signer is not a registered oracle")]
+    NotAnOracle,
+    /// Neither has everyone acted nor has the deadline passed.
+    #[error("task {task} cannot advance before height {deadline} unless everyone has acted")]
+    PrematureAdvance { task: u64, deadline: types::Height },
     /// A ledger rule refused the call (insufficient funds, unknown hold, …); the code is the ledger's.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -110,6 +134,14 @@ impl Rejection {
             Rejection::ProposalClosed(_) => "proposal_closed",
             Rejection::AlreadyVoted(_) => "already_voted",
             Rejection::InvalidProposal(_) => "invalid_proposal",
+            Rejection::InvalidTask(_) => "invalid_task",
+            Rejection::UnknownTask(_) => "unknown_task",
+            Rejection::WrongTaskState { .. } => "wrong_task_state",
+            Rejection::AlreadyActed(_) => "already_acted",
+            Rejection::NoPrecommit(_) => "no_precommit",
+            Rejection::RevealMismatch(_) => "reveal_mismatch",
+            Rejection::NotAnOracle => "not_an_oracle",
+            Rejection::PrematureAdvance { .. } => "premature_advance",
             Rejection::Ledger(e) => e.code(),
         }
     }

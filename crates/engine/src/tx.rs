@@ -42,6 +42,18 @@ pub enum Call {
     Propose { action: ProposalAction },
     /// Vote on an open proposal with one's bonded stake.
     Vote { proposal: u64, approve: bool },
+    /// Order a Proof-of-Useful-Work task from `service` run by `redundancy` miners; price × k is held.
+    SubmitTask { service: u32, redundancy: u32, max_price: Amount },
+    /// The task's creator publishes its spec (e.g. the prompt).
+    PublishTaskSpec { task: u64, spec: String },
+    /// The task's preparer publishes the inputs the miners run.
+    PrepareTask { task: u64, inputs: String },
+    /// A selected miner binds itself to `blake3(output ‖ salt)`.
+    PrecommitOutput { task: u64, commitment: Hash },
+    /// A selected miner reveals the output and salt it precommitted.
+    RevealOutput { task: u64, output: String, salt: Hash },
+    /// An oracle moves a task on (valid once everyone acted or the state's deadline passed).
+    AdvanceTask { task: u64 },
 }
 
 impl Call {
@@ -49,7 +61,7 @@ impl Call {
     pub fn free_needed(&self) -> Amount {
         match self {
             Call::Transfer { amount, .. } | Call::Bond { amount } | Call::HoldCreate { amount, .. } => *amount,
-            Call::SubmitRequest { max_price, .. } => *max_price,
+            Call::SubmitRequest { max_price, .. } | Call::SubmitTask { max_price, .. } => *max_price,
             _ => Amount::ZERO,
         }
     }

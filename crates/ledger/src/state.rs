@@ -57,6 +57,8 @@ pub enum HoldOwner {
     Payment(AccountId),
     /// An inference request: its price, until the miner completes it or it expires.
     Request(u64),
+    /// A Proof-of-Useful-Work task: its price × redundancy, until it ends or fails.
+    Task(u64),
 }
 
 /// Why money is held, so locked money always says why.
@@ -69,6 +71,8 @@ pub enum HoldReason {
     Escrow,
     /// The price of an inference request, paid to the miner on completion or refunded on expiry.
     RequestPrice,
+    /// The price of a user task, paid to the agreeing miners or refunded if the task fails.
+    TaskPrice,
 }
 
 /// Money set aside from `payer`'s balance. Posting pays it out; voiding or expiry returns it to `payer`.

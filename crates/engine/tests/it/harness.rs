@@ -38,6 +38,16 @@ impl Net {
         services: Vec<GenesisService>,
         pool: u128,
     ) -> Net {
+        Net::with_system(accounts, params, services, &[(engine::MINERS_POOL_NAME, pool)])
+    }
+
+    /// A network with services and funded system accounts by name (treasury, miners-pool, background-pool).
+    pub fn with_system(
+        accounts: &[(&str, u128, u128)],
+        params: Params,
+        services: Vec<GenesisService>,
+        system: &[(&str, u128)],
+    ) -> Net {
         let mut genesis = Genesis {
             services,
             params,
@@ -51,18 +61,25 @@ impl Net {
                 })
                 .collect(),
         };
-        if pool > 0 {
-            let id = AccountId::system(engine::MINERS_POOL_NAME);
-            genesis.accounts.push(GenesisAccount { id, name: None, free: Amount(pool), bonded: Amount::ZERO });
+        for (name, free) in system.iter().filter(|(_, f)| *f > 0) {
+            let id = AccountId::system(name);
+            genesis.accounts.push(GenesisAccount { id, name: None, free: Amount(*free), bonded: Amount::ZERO });
         }
         let engine = Engine::from_genesis(&genesis).expect("valid genesis");
         let mut names: BTreeMap<AccountId, String> = accounts.iter().map(|(n, _, _)| (id(n), n.to_string())).collect();
         names.insert(engine.treasury(), "treasury".to_string());
         names.insert(AccountId::system(engine::MINERS_POOL_NAME), "miners-pool".to_string());
+        names.insert(AccountId::system(engine::BACKGROUND_POOL_NAME), "background-pool".to_string());
         for extra in ["bob", "carol", "dave"] {
             names.entry(id(extra)).or_insert_with(|| extra.to_string());
         }
         Net { engine, names, pending_nonce: BTreeMap::new(), log: String::new() }
+    }
+
+    pub fn names(&self, ids: &[AccountId]) -> String {
+        let mut v: Vec<String> = ids.iter().map(|a| self.name(a)).collect();
+        v.sort();
+        v.join(" ")
     }
 
     pub fn name(&self, a: &AccountId) -> String {
@@ -152,6 +169,14 @@ impl Net {
             Call::Vote { proposal, approve } => {
                 format!("vote {} on proposal {proposal}", if *approve { "yes" } else { "no" })
             }
+            Call::SubmitTask { service, redundancy, .. } => format!("task service {service} k={redundancy}"),
+            Call::PublishTaskSpec { task, .. } => format!("publish spec of task {task}"),
+            Call::PrepareTask { task, .. } => format!("prepare task {task}"),
+            Call::PrecommitOutput { task, .. } => format!("precommit task {task}"),
+            Call::RevealOutput { task, output, .. } => {
+                format!("reveal task {task} {:?}", output.chars().take(12).collect::<String>())
+            }
+            Call::AdvanceTask { task } => format!("advance task {task}"),
         };
         format!("{who}#{} {what}", t.body.nonce)
     }
@@ -215,6 +240,33 @@ impl Net {
             }
             Event::ProposalApplied { proposal, applied, reason, .. } => {
                 format!("ProposalApplied {proposal} applied {applied} {}", reason.clone().unwrap_or_default())
+            }
+            Event::TaskSubmitted { task, creator, .. } => {
+                format!("TaskSubmitted {task} creator {}", self.name(creator))
+            }
+            Event::BackgroundTaskCreated { task, creator, .. } => {
+                format!("BackgroundTaskCreated {task} creator {}", self.name(creator))
+            }
+            Event::TaskSpecPublished { task, .. } => format!("TaskSpecPublished {task}"),
+            Event::TaskInputsPrepared { task, .. } => format!("TaskInputsPrepared {task}"),
+            Event::TaskMinersSelected { task, miners } => format!("TaskMinersSelected {task} {}", self.names(miners)),
+            Event::OutputPrecommitted { task, miner } => format!("OutputPrecommitted {task} {}", self.name(miner)),
+            Event::OutputRevealed { task, miner } => format!("OutputRevealed {task} {}", self.name(miner)),
+            Event::TaskAdvanced { task, from, to, oracle, fee } => format!(
+                "TaskAdvanced {task} {from:?} -> {to:?} by {} fee {fee}",
+                oracle.map_or("the engine".to_string(), |o| self.name(&o))
+            ),
+            Event::TaskParticipantReplaced { task, old, new } => {
+                format!("TaskParticipantReplaced {task} {} -> {}", self.name(old), self.name(new))
+            }
+            Event::TaskParticipantsDropped { task, miners } => {
+                format!("TaskParticipantsDropped {task} {}", self.names(miners))
+            }
+            Event::TaskEnded { task, passed, failed, paid, .. } => {
+                format!("TaskEnded {task} passed [{}] failed [{}] paid {paid}", self.names(passed), self.names(failed))
+            }
+            Event::TaskFailed { task, reason, culprits, realtime, .. } => {
+                format!("TaskFailed {task} ({reason}) culprits [{}] realtime {realtime}", self.names(culprits))
             }
         }
     }

@@ -5,4 +5,5 @@ mod harness;
 mod market;
 mod market_props;
 mod model;
+mod pouw;
 mod scenarios;

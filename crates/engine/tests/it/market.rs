@@ -23,8 +23,18 @@ fn params() -> Params {
 
 fn services() -> Vec<GenesisService> {
     vec![
-        GenesisService { name: "text".into(), weight: 1, price: Amount(50) },
-        GenesisService { name: "image".into(), weight: 4, price: Amount(200) },
+        GenesisService {
+            name: "text".into(),
+            weight: 1,
+            price: Amount(50),
+            poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+        },
+        GenesisService {
+            name: "image".into(),
+            weight: 4,
+            price: Amount(200),
+            poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+        },
     ]
 }
 
@@ -350,8 +360,8 @@ fn miners_are_paid_from_the_pool_by_reputation_times_weighted_work() {
             block 8:
             block 9:
             block 10:
-              * MinerRewarded epoch 1 m2 736 (score 2788237132)
-              * MinerRewarded epoch 1 m1 264 (score 1000000000)
+              * MinerRewarded epoch 1 m2 736 (score 2788237132000000000)
+              * MinerRewarded epoch 1 m1 264 (score 1000000000000000000)
               * EpochEnded 1 at 10
             balances (free held bonded unbonding):
               client: 9696 0 0 0

@@ -105,8 +105,18 @@ fn genesis() -> Genesis {
         },
         accounts,
         services: vec![
-            GenesisService { name: "text".into(), weight: 1, price: Amount(30) },
-            GenesisService { name: "image".into(), weight: 3, price: Amount(0) },
+            GenesisService {
+                name: "text".into(),
+                weight: 1,
+                price: Amount(30),
+                poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+            },
+            GenesisService {
+                name: "image".into(),
+                weight: 3,
+                price: Amount(0),
+                poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+            },
         ],
     }
 }

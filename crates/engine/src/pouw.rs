@@ -1,0 +1,660 @@
+//! Proof of Useful Work (seed 001, Cortensor; DESIGN §5): the task state machine, commit–reveal, oracle
+//! advances with reassignment and an oracle-less fallback, and Proof of Inference at the end.
+//!
+//! `Requested → Created → Prepared → Started → Precommitted → Committed → Ended`, or `Failed`; every legal
+//! move is in [`transition`]. Participants act (the creator publishes the spec, the preparer the inputs, k
+//! miners precommit `blake3(output ‖ salt)` and later reveal); state changes only when an oracle calls
+//! `advance` and the engine agrees that every participant has acted or the state's deadline has passed. A
+//! participant that missed a deadline is replaced (at most `max_reassignments` times), then the task fails.
+//! The first valid advance of a state pays the oracle `oracle_fee`; if no oracle advances within
+//! `oracle_grace` blocks of the task becoming advanceable, the end-of-block step advances it. At Committed,
+//! the revealed outputs are embedded (integer n-gram embedder) and each scored by its median similarity to
+//! the others: a strict majority at the service's `poi_threshold` succeeds, outliers fail, and with no such
+//! majority the task fails without blaming anyone. Outcomes are network ratings, and events for epoch points.
+//! User tasks hold `price × k` from the client; background tasks are created when miners are idle and paid
+//! from the background pool; their work counts at `background_weight` in epoch rewards.
+
+use crate::engine::{Deadline, EngineKey};
+use crate::{Engine, Event, EventRecord, Rejection};
+use borsh::{BorshDeserialize, BorshSerialize};
+use embed::{poi_verdict, Embedder, NgramEmbedder};
+use ledger::{HoldId, HoldOwner, HoldReason, LedgerError};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use types::{AccountId, Amount, Hash, Height};
+
+/// Name of the system account background tasks are paid from.
+pub const BACKGROUND_POOL_NAME: &str = "background-pool";
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    Requested,
+    Created,
+    Prepared,
+    Started,
+    Precommitted,
+    Committed,
+    Ended,
+    Failed,
+}
+
+/// What moves a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    SpecPublished,
+    InputsPrepared,
+    MinersSelected,
+    AllPrecommitted,
+    RevealsClosed,
+    Evaluated,
+    Abandoned,
+}
+
+/// Every legal move of a task. `None`: the move is illegal from that state.
+pub fn transition(from: TaskState, step: Step) -> Option<TaskState> {
+    use Step::*;
+    use TaskState::*;
+    match (from, step) {
+        (Requested, SpecPublished) => Some(Created),
+        (Created, InputsPrepared) => Some(Prepared),
+        (Prepared, MinersSelected) => Some(Started),
+        (Started, AllPrecommitted) => Some(Precommitted),
+        (Precommitted, RevealsClosed) => Some(Committed),
+        (Committed, Evaluated) => Some(Ended),
+        (Requested | Created | Prepared | Started | Precommitted | Committed, Abandoned) => Some(Failed),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum TaskOrigin {
+    /// Paid by `client`: `price` (the service price × k) held in `hold` (none when free).
+    User { client: AccountId, hold: Option<HoldId>, price: Amount },
+    /// Created by the network while miners were idle; paid from the background pool.
+    Background,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Task {
+    pub id: u64,
+    pub origin: TaskOrigin,
+    pub service: u32,
+    pub redundancy: u32,
+    pub state: TaskState,
+    /// Counts transitions and reassignments, so a scheduled automatic advance of an earlier stage is ignored.
+    pub stage: u32,
+    pub deadline: Height,
+    pub reassignments: u32,
+    pub creator: AccountId,
+    pub preparer: Option<AccountId>,
+    pub spec: Option<String>,
+    pub inputs: Option<String>,
+    pub miners: Vec<AccountId>,
+    pub precommits: BTreeMap<AccountId, Hash>,
+    pub outputs: BTreeMap<AccountId, String>,
+    /// Everyone who was replaced after missing a deadline: never selected again for this task.
+    pub replaced: BTreeSet<AccountId>,
+    pub created_at: Height,
+}
+
+impl Task {
+    fn participants(&self) -> BTreeSet<AccountId> {
+        let mut s: BTreeSet<AccountId> = self.miners.iter().copied().collect();
+        s.insert(self.creator);
+        s.extend(self.preparer);
+        s.extend(self.replaced.iter().copied());
+        s
+    }
+
+    /// Whether everyone the current state waits for has acted.
+    fn all_acted(&self) -> bool {
+        match self.state {
+            TaskState::Requested => self.spec.is_some(),
+            TaskState::Created => self.inputs.is_some(),
+            TaskState::Prepared | TaskState::Committed => true,
+            TaskState::Started => self.miners.iter().all(|m| self.precommits.contains_key(m)),
+            TaskState::Precommitted => self.miners.iter().all(|m| self.outputs.contains_key(m)),
+            TaskState::Ended | TaskState::Failed => false,
+        }
+    }
+}
+
+/// `blake3(output ‖ salt)`: what a miner precommits.
+pub fn output_commitment(output: &str, salt: &Hash) -> Hash {
+    let mut h = blake3::Hasher::new();
+    h.update(output.as_bytes());
+    h.update(&salt.0);
+    Hash(*h.finalize().as_bytes())
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub(crate) struct PouwState {
+    pub tasks: BTreeMap<u64, Task>,
+    pub next_task: u64,
+    /// When each miner was last selected for a task (for the cooldown).
+    pub last_selected: BTreeMap<AccountId, Height>,
+}
+
+impl PouwState {
+    pub fn new() -> PouwState {
+        PouwState { next_task: 1, ..PouwState::default() }
+    }
+}
+
+const BACKGROUND_PROMPTS: &[&str] = &[
+    "Summarise the water cycle in three sentences.",
+    "Explain what a hash function is to a new programmer.",
+    "List three uses of photosynthesis research.",
+    "Describe how a bicycle converts pedalling into motion.",
+];
+
+impl Engine {
+    pub fn task(&self, id: u64) -> Option<&Task> {
+        self.p.tasks.get(&id)
+    }
+    pub fn tasks(&self) -> impl Iterator<Item = &Task> {
+        self.p.tasks.values()
+    }
+
+    fn state_deadline(&self, state: TaskState) -> u64 {
+        let p = &self.params;
+        match state {
+            TaskState::Requested => p.task_deadline_requested,
+            TaskState::Created => p.task_deadline_created,
+            TaskState::Started => p.task_deadline_started,
+            TaskState::Precommitted => p.task_deadline_precommitted,
+            _ => 0,
+        }
+    }
+
+    /// Enter `state` (or re-enter it after a reassignment): new deadline, new stage, and the automatic
+    /// advance `oracle_grace` blocks after the deadline.
+    fn enter(&mut self, id: u64, state: TaskState) {
+        let grace = self.params.oracle_grace;
+        let deadline = self.height.checked_add(self.state_deadline(state)).expect("periods are capped at 2^32");
+        let t = self.p.tasks.get_mut(&id).expect("entering a state of an existing task");
+        t.state = state;
+        t.stage += 1;
+        t.deadline = deadline;
+        let stage = t.stage;
+        let auto = deadline.checked_add(grace).expect("periods are capped at 2^32");
+        self.deadlines.insert((auto, Deadline::TaskAuto(id, stage)));
+        self.dirty.insert(EngineKey::Task(id));
+    }
+
+    /// Select a participant for task `id`, never one already involved; marks the cooldown.
+    fn select(&mut self, id: u64, slot: u32) -> Option<AccountId> {
+        let t = &self.p.tasks[&id];
+        let mut seed = b"task".to_vec();
+        seed.extend_from_slice(&id.to_le_bytes());
+        seed.extend_from_slice(&t.stage.to_le_bytes());
+        seed.extend_from_slice(&slot.to_le_bytes());
+        let exclude = match &t.origin {
+            TaskOrigin::User { client, .. } => {
+                let mut e = t.participants();
+                e.insert(*client);
+                e
+            }
+            TaskOrigin::Background => t.participants(),
+        };
+        let miner = self.draw_miner(t.service, &exclude, &seed, true)?;
+        self.p.last_selected.insert(miner, self.height);
+        self.dirty.insert(EngineKey::Selected(miner));
+        Some(miner)
+    }
+
+    fn new_task(&mut self, origin: TaskOrigin, service: u32, redundancy: u32) -> Result<u64, Rejection> {
+        let id = self.p.next_task;
+        let placeholder = Task {
+            id,
+            origin,
+            service,
+            redundancy,
+            state: TaskState::Requested,
+            stage: 0,
+            deadline: self.height,
+            reassignments: 0,
+            creator: AccountId::default(),
+            preparer: None,
+            spec: None,
+            inputs: None,
+            miners: Vec::new(),
+            precommits: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            replaced: BTreeSet::new(),
+            created_at: self.height,
+        };
+        // Insert tentatively to draw the creator against it; removed again if nobody can create.
+        self.p.tasks.insert(id, placeholder);
+        let Some(creator) = self.select(id, 0) else {
+            self.p.tasks.remove(&id);
+            return Err(Rejection::NoMinerAvailable(service));
+        };
+        self.p.next_task += 1;
+        self.p.tasks.get_mut(&id).expect("inserted above").creator = creator;
+        self.enter(id, TaskState::Requested);
+        self.dirty.insert(EngineKey::Counters);
+        Ok(id)
+    }
+
+    pub(crate) fn submit_task(
+        &mut self,
+        client: AccountId,
+        service: u32,
+        redundancy: u32,
+        max_price: Amount,
+    ) -> Result<Event, Rejection> {
+        let s = self.m.services.get(&service).ok_or(Rejection::UnknownService(service))?;
+        if redundancy < 2 || redundancy > self.params.task_redundancy_max {
+            return Err(Rejection::InvalidTask(format!("redundancy must be 2 to {}", self.params.task_redundancy_max)));
+        }
+        let price = s.price.checked_mul(u128::from(redundancy)).ok_or(LedgerError::AmountOverflow)?;
+        if price > max_price {
+            return Err(Rejection::PriceAboveMax { price, max_price });
+        }
+        if self.ledger.free(&client) < price {
+            return Err(LedgerError::InsufficientFunds {
+                account: client,
+                needed: price,
+                available: self.ledger.free(&client),
+            }
+            .into());
+        }
+        let id = self.new_task(TaskOrigin::User { client, hold: None, price }, service, redundancy)?;
+        // After this point the command must succeed (funds were checked above).
+        if !price.is_zero() {
+            let hold = self
+                .ledger
+                .hold_create(client, price, HoldOwner::Task(id), HoldReason::TaskPrice, self.height, None)
+                .expect("free balance was checked above");
+            if let Some(t) = self.p.tasks.get_mut(&id) {
+                t.origin = TaskOrigin::User { client, hold: Some(hold), price };
+            }
+        }
+        let creator = self.p.tasks[&id].creator;
+        Ok(Event::TaskSubmitted { task: id, origin: self.p.tasks[&id].origin.clone(), service, redundancy, creator })
+    }
+
+    fn active_task(&self, id: u64, state: TaskState) -> Result<&Task, Rejection> {
+        let t = self.p.tasks.get(&id).ok_or(Rejection::UnknownTask(id))?;
+        if t.state != state {
+            return Err(Rejection::WrongTaskState { task: id, state: format!("{:?}", t.state) });
+        }
+        Ok(t)
+    }
+
+    fn check_text(&self, text: &str) -> Result<(), Rejection> {
+        if text.is_empty() || text.len() > self.params.task_text_len_max as usize {
+            return Err(Rejection::InvalidTask(format!("text must be 1 to {} bytes", self.params.task_text_len_max)));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn publish_spec(&mut self, signer: AccountId, id: u64, spec: &str) -> Result<Event, Rejection> {
+        let t = self.active_task(id, TaskState::Requested)?;
+        if t.creator != signer {
+            return Err(Rejection::NotAuthorized);
+        }
+        if t.spec.is_some() {
+            return Err(Rejection::AlreadyActed(id));
+        }
+        self.check_text(spec)?;
+        // After this point the command must succeed.
+        self.p.tasks.get_mut(&id).expect("looked up above").spec = Some(spec.to_string());
+        self.ready(id);
+        Ok(Event::TaskSpecPublished { task: id, creator: signer })
+    }
+
+    pub(crate) fn prepare_task(&mut self, signer: AccountId, id: u64, inputs: &str) -> Result<Event, Rejection> {
+        let t = self.active_task(id, TaskState::Created)?;
+        if t.preparer != Some(signer) {
+            return Err(Rejection::NotAuthorized);
+        }
+        if t.inputs.is_some() {
+            return Err(Rejection::AlreadyActed(id));
+        }
+        self.check_text(inputs)?;
+        // After this point the command must succeed.
+        self.p.tasks.get_mut(&id).expect("looked up above").inputs = Some(inputs.to_string());
+        self.ready(id);
+        Ok(Event::TaskInputsPrepared { task: id, preparer: signer })
+    }
+
+    pub(crate) fn precommit_output(
+        &mut self,
+        signer: AccountId,
+        id: u64,
+        commitment: Hash,
+    ) -> Result<Event, Rejection> {
+        let t = self.active_task(id, TaskState::Started)?;
+        if !t.miners.contains(&signer) {
+            return Err(Rejection::NotAuthorized);
+        }
+        if t.precommits.contains_key(&signer) {
+            return Err(Rejection::AlreadyActed(id));
+        }
+        // After this point the command must succeed.
+        self.p.tasks.get_mut(&id).expect("looked up above").precommits.insert(signer, commitment);
+        self.ready(id);
+        Ok(Event::OutputPrecommitted { task: id, miner: signer })
+    }
+
+    pub(crate) fn reveal_output(
+        &mut self,
+        signer: AccountId,
+        id: u64,
+        output: &str,
+        salt: Hash,
+    ) -> Result<Event, Rejection> {
+        let t = self.active_task(id, TaskState::Precommitted)?;
+        if !t.miners.contains(&signer) {
+            return Err(Rejection::NotAuthorized);
+        }
+        if t.outputs.contains_key(&signer) {
+            return Err(Rejection::AlreadyActed(id));
+        }
+        let Some(commitment) = t.precommits.get(&signer) else { return Err(Rejection::NoPrecommit(id)) };
+        if output_commitment(output, &salt) != *commitment {
+            return Err(Rejection::RevealMismatch(id));
+        }
+        self.check_text(output)?;
+        // After this point the command must succeed.
+        self.p.tasks.get_mut(&id).expect("looked up above").outputs.insert(signer, output.to_string());
+        self.ready(id);
+        Ok(Event::OutputRevealed { task: id, miner: signer })
+    }
+
+    /// Everyone has acted: schedule the automatic advance `oracle_grace` blocks from now.
+    fn ready(&mut self, id: u64) {
+        let t = &self.p.tasks[&id];
+        if t.all_acted() {
+            let at = self.height.checked_add(self.params.oracle_grace).expect("periods are capped at 2^32");
+            self.deadlines.insert((at, Deadline::TaskAuto(id, t.stage)));
+        }
+        self.dirty.insert(EngineKey::Task(id));
+    }
+
+    /// An oracle asks to move task `id` on. Refused unless everyone acted or the deadline passed.
+    pub(crate) fn oracle_advance(
+        &mut self,
+        signer: AccountId,
+        id: u64,
+        events: &mut Vec<EventRecord>,
+        tx: u32,
+    ) -> Result<Event, Rejection> {
+        if !self.m.nodes.get(&signer).is_some_and(|n| n.roles.contains(&crate::market::Role::Oracle)) {
+            return Err(Rejection::NotAnOracle);
+        }
+        let t = self.p.tasks.get(&id).ok_or(Rejection::UnknownTask(id))?;
+        if matches!(t.state, TaskState::Ended | TaskState::Failed) {
+            return Err(Rejection::WrongTaskState { task: id, state: format!("{:?}", t.state) });
+        }
+        if !t.all_acted() && self.height <= t.deadline {
+            return Err(Rejection::PrematureAdvance { task: id, deadline: t.deadline });
+        }
+        // After this point the command must succeed.
+        let from = t.state;
+        self.advance(id, events, Some(tx));
+        let fee = Amount(self.params.oracle_fee.0.min(self.ledger.free(&self.treasury).0));
+        if !fee.is_zero() {
+            self.ledger.transfer(self.treasury, signer, fee).expect("the treasury holds the fee");
+        }
+        let to = self.p.tasks[&id].state;
+        Ok(Event::TaskAdvanced { task: id, from, to, oracle: Some(signer), fee })
+    }
+
+    /// End-of-block: no oracle advanced a task that was ready (or late) `oracle_grace` blocks ago.
+    pub(crate) fn auto_advance(&mut self, id: u64, stage: u32, events: &mut Vec<EventRecord>) {
+        let Some(t) = self.p.tasks.get(&id) else { return };
+        if t.stage != stage || matches!(t.state, TaskState::Ended | TaskState::Failed) {
+            return; // an oracle (or an earlier fallback) already moved it on
+        }
+        let from = t.state;
+        self.advance(id, events, None);
+        let to = self.p.tasks[&id].state;
+        events.push(EventRecord {
+            tx: None,
+            event: Event::TaskAdvanced { task: id, from, to, oracle: None, fee: Amount::ZERO },
+        });
+    }
+
+    /// Move the task on: forward if everyone acted, else replace whoever missed the deadline or fail.
+    fn advance(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
+        let t = self.p.tasks[&id].clone();
+        let emit = |events: &mut Vec<EventRecord>, event: Event| events.push(EventRecord { tx, event });
+        if t.all_acted() {
+            match t.state {
+                TaskState::Requested => {
+                    let Some(preparer) = self.select(id, 1) else {
+                        return self.fail(id, "no preparer available", Vec::new(), events, tx);
+                    };
+                    self.p.tasks.get_mut(&id).expect("exists").preparer = Some(preparer);
+                    self.move_to(id, Step::SpecPublished);
+                }
+                TaskState::Created => {
+                    self.move_to(id, Step::InputsPrepared);
+                    // Prepared needs nobody: select the miners in the same advance.
+                    self.start(id, events, tx);
+                }
+                TaskState::Prepared => self.start(id, events, tx),
+                TaskState::Started => self.move_to(id, Step::AllPrecommitted),
+                TaskState::Precommitted => {
+                    self.move_to(id, Step::RevealsClosed);
+                    self.evaluate(id, events, tx);
+                }
+                TaskState::Committed => self.evaluate(id, events, tx),
+                TaskState::Ended | TaskState::Failed => {}
+            }
+            return;
+        }
+        // Late: who missed it?
+        let missing: Vec<AccountId> = match t.state {
+            TaskState::Requested => vec![t.creator],
+            TaskState::Created => t.preparer.into_iter().collect(),
+            TaskState::Started => t.miners.iter().filter(|m| !t.precommits.contains_key(m)).copied().collect(),
+            TaskState::Precommitted => t.miners.iter().filter(|m| !t.outputs.contains_key(m)).copied().collect(),
+            _ => Vec::new(),
+        };
+        for m in &missing {
+            self.record_network_rating(*m, false);
+        }
+        if t.state == TaskState::Precommitted {
+            // Reveals cannot be redone by someone new: the silent ones fail, the task goes on without them.
+            let revealed: Vec<AccountId> = t.miners.iter().filter(|m| t.outputs.contains_key(m)).copied().collect();
+            if revealed.len() < 2 {
+                return self.fail(id, "too few reveals", missing, events, tx);
+            }
+            let task = self.p.tasks.get_mut(&id).expect("exists");
+            task.miners = revealed;
+            self.move_to(id, Step::RevealsClosed);
+            emit(events, Event::TaskParticipantsDropped { task: id, miners: missing });
+            return self.evaluate(id, events, tx);
+        }
+        if t.reassignments >= self.params.max_reassignments {
+            return self.fail(id, "missed deadline after the last reassignment", missing, events, tx);
+        }
+        for (slot, old) in missing.iter().enumerate() {
+            self.p.tasks.get_mut(&id).expect("exists").replaced.insert(*old);
+            let Some(new) = self.select(id, 10 + slot as u32) else {
+                return self.fail(id, "no replacement available", missing.clone(), events, tx);
+            };
+            let task = self.p.tasks.get_mut(&id).expect("exists");
+            match t.state {
+                TaskState::Requested => task.creator = new,
+                TaskState::Created => task.preparer = Some(new),
+                _ => {
+                    if let Some(pos) = task.miners.iter().position(|m| m == old) {
+                        task.miners[pos] = new;
+                    }
+                }
+            }
+            emit(events, Event::TaskParticipantReplaced { task: id, old: *old, new });
+        }
+        self.p.tasks.get_mut(&id).expect("exists").reassignments += 1;
+        self.enter(id, t.state);
+    }
+
+    fn move_to(&mut self, id: u64, step: Step) {
+        let from = self.p.tasks[&id].state;
+        let to = transition(from, step)
+            .unwrap_or_else(|| panic!("illegal task move {from:?} --{step:?}--> (a bug in pouw)"));
+        self.enter(id, to);
+    }
+
+    fn start(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
+        let k = self.p.tasks[&id].redundancy;
+        let mut miners = Vec::with_capacity(k as usize);
+        for slot in 0..k {
+            let Some(m) = self.select(id, 100 + slot) else {
+                return self.fail(id, "too few Ready miners for the redundancy", Vec::new(), events, tx);
+            };
+            miners.push(m);
+            self.p.tasks.get_mut(&id).expect("exists").miners = miners.clone();
+        }
+        self.move_to(id, Step::MinersSelected);
+        events.push(EventRecord { tx, event: Event::TaskMinersSelected { task: id, miners } });
+    }
+
+    /// Committed: Proof of Inference over the revealed outputs, then pay, rate and end (or fail unblamed).
+    fn evaluate(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
+        let t = self.p.tasks[&id].clone();
+        let threshold = i64::from(self.m.services.get(&t.service).map_or(850_000_000, |s| s.poi_threshold.raw()));
+        let (miners, outputs): (Vec<AccountId>, Vec<_>) =
+            t.outputs.iter().map(|(m, o)| (*m, NgramEmbedder::default().embed(o))).unzip();
+        let verdict = poi_verdict(&outputs, threshold);
+        if !verdict.majority {
+            return self.fail(id, "no agreeing majority", Vec::new(), events, tx);
+        }
+        let passed: Vec<AccountId> = miners.iter().zip(&verdict.passed).filter(|(_, p)| **p).map(|(m, _)| *m).collect();
+        let failed: Vec<AccountId> =
+            miners.iter().zip(&verdict.passed).filter(|(_, p)| !**p).map(|(m, _)| *m).collect();
+        for m in &passed {
+            self.record_network_rating(*m, true);
+        }
+        for m in &failed {
+            self.record_network_rating(*m, false);
+        }
+        let paid = self.pay_task(&t, &passed);
+        let background = t.origin == TaskOrigin::Background;
+        for m in &passed {
+            let w = self.m.epoch_work.entry(*m).or_default().entry(t.service).or_default();
+            if background {
+                w.1 += 1;
+            } else {
+                w.0 += 1;
+            }
+            self.dirty.insert(EngineKey::EpochWork(*m));
+        }
+        self.move_to(id, Step::Evaluated);
+        let scores = miners.iter().copied().zip(verdict.scores.iter().copied()).collect();
+        events.push(EventRecord { tx, event: Event::TaskEnded { task: id, passed, failed, scores, paid } });
+        self.finish(id);
+    }
+
+    /// Pay the agreeing miners: a user task's hold less the protocol fee, or the background reward.
+    fn pay_task(&mut self, t: &Task, passed: &[AccountId]) -> Amount {
+        let weights: Vec<(AccountId, u128)> = passed.iter().map(|m| (*m, 1)).collect();
+        match &t.origin {
+            TaskOrigin::User { hold: Some(hold), price, .. } => {
+                let fee = self.params.protocol_fee.mul_floor(*price);
+                let pot = Amount(price.0 - fee.0);
+                let mut payouts = ledger::distribute(pot, &weights).expect("at least one miner passed");
+                payouts.push((self.treasury, fee));
+                payouts.retain(|(_, a)| !a.is_zero());
+                self.ledger.hold_post(*hold, &payouts).expect("the hold holds exactly the price");
+                pot
+            }
+            TaskOrigin::User { hold: None, .. } => Amount::ZERO,
+            TaskOrigin::Background => {
+                let pool = AccountId::system(BACKGROUND_POOL_NAME);
+                let pot = Amount(self.params.background_task_reward.0.min(self.ledger.free(&pool).0));
+                if pot.is_zero() {
+                    return pot;
+                }
+                for (m, a) in ledger::distribute(pot, &weights).expect("at least one miner passed") {
+                    if !a.is_zero() {
+                        self.ledger.transfer(pool, m, a).expect("the pool holds the pot");
+                    }
+                }
+                pot
+            }
+        }
+    }
+
+    fn fail(
+        &mut self,
+        id: u64,
+        reason: &str,
+        culprits: Vec<AccountId>,
+        events: &mut Vec<EventRecord>,
+        tx: Option<u32>,
+    ) {
+        let t = self.p.tasks[&id].clone();
+        if let TaskOrigin::User { hold: Some(hold), .. } = t.origin {
+            self.ledger.hold_void(hold).expect("an unfinished user task's hold is open");
+        }
+        // A realtime failure: the task failed after its miners had started.
+        let realtime = matches!(t.state, TaskState::Started | TaskState::Precommitted | TaskState::Committed);
+        self.move_to(id, Step::Abandoned);
+        let team = t.miners.clone();
+        events.push(EventRecord {
+            tx,
+            event: Event::TaskFailed { task: id, reason: reason.to_string(), culprits, team, realtime },
+        });
+        self.finish(id);
+    }
+
+    /// A finished task stays queryable for a rating window, then is forgotten (its events are the record).
+    fn finish(&mut self, id: u64) {
+        let at = self.height.checked_add(self.params.rating_window).expect("periods are capped at 2^32");
+        self.deadlines.insert((at, Deadline::TaskClose(id)));
+    }
+
+    /// End-of-block: forget a finished task.
+    pub(crate) fn close_task(&mut self, id: u64) {
+        if self.p.tasks.remove(&id).is_some() {
+            self.dirty.insert(EngineKey::Task(id));
+        }
+    }
+
+    fn is_open(t: &Task) -> bool {
+        !matches!(t.state, TaskState::Ended | TaskState::Failed)
+    }
+
+    /// End-of-block: when no user work is waiting, the network creates a background task (one open at a
+    /// time) if the background pool can pay for it and enough miners are Ready.
+    pub(crate) fn maybe_create_background_task(&mut self, events: &mut Vec<EventRecord>) {
+        let pool = AccountId::system(BACKGROUND_POOL_NAME);
+        let reward = self.params.background_task_reward;
+        let busy = self.m.requests.values().any(|r| r.status == crate::market::RequestStatus::Assigned)
+            || self.p.tasks.values().any(Self::is_open);
+        if busy || reward.is_zero() || self.ledger.free(&pool) < reward || self.m.services.is_empty() {
+            return;
+        }
+        let services: Vec<u32> = self.m.services.keys().copied().collect();
+        let service = services[(self.height.0 % services.len() as u64) as usize];
+        let k = self.params.background_redundancy;
+        let ready = self
+            .nodes()
+            .filter(|(id, n)| {
+                n.services.contains(&service)
+                    && self.miner_status_at(id, self.height) == Some(crate::market::MinerStatus::Ready)
+            })
+            .count();
+        if ready < k as usize + 2 {
+            return;
+        }
+        if let Ok(id) = self.new_task(TaskOrigin::Background, service, k) {
+            let prompt = BACKGROUND_PROMPTS[(self.height.0 % BACKGROUND_PROMPTS.len() as u64) as usize];
+            let creator = self.p.tasks[&id].creator;
+            events.push(EventRecord {
+                tx: None,
+                event: Event::BackgroundTaskCreated { task: id, service, creator, prompt: prompt.to_string() },
+            });
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! Proof of Useful Work scenarios: the lifecycle, reassignment, oracle races and fallbacks, commit–reveal,
+//! Proof of Inference verdicts, and background tasks.
+
+use crate::harness::{small_params, Net};
+use engine::{output_commitment, Call, GenesisService, Params, Role, TaskState};
+use expect_test::expect;
+use types::{AccountId, Amount, Hash, Ppb};
+
+const ANSWER: &str =
+    "Photosynthesis turns light, water and carbon dioxide into glucose and oxygen in the chloroplasts of plant cells.";
+const MINERS: [&str; 6] = ["m1", "m2", "m3", "m4", "m5", "m6"];
+
+fn params() -> Params {
+    Params {
+        miner_stake_min: Amount(100),
+        oracle_stake_min: Amount(100),
+        task_deadline_requested: 3,
+        task_deadline_created: 3,
+        task_deadline_started: 3,
+        task_deadline_precommitted: 3,
+        oracle_grace: 2,
+        max_reassignments: 1,
+        selection_cooldown: 0,
+        oracle_fee: Amount(5),
+        protocol_fee: Ppb::new(100_000_000).expect("10%"),
+        background_task_reward: Amount(0),
+        epoch_length: 1_000,
+        heartbeat_timeout: 1_000,
+        ..small_params()
+    }
+}
+
+/// Six miners and two oracles registered in block 1; the treasury can pay oracle fees.
+fn setup(p: Params, background_pool: u128) -> Net {
+    let mut accounts: Vec<(&str, u128, u128)> = MINERS.iter().map(|m| (*m, 100, 100)).collect();
+    accounts.extend([("o1", 100, 100), ("o2", 100, 100), ("client", 10_000, 0)]);
+    let services = vec![GenesisService {
+        name: "text".into(),
+        weight: 1,
+        price: Amount(30),
+        poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+    }];
+    let system = [("treasury", 1_000), (engine::BACKGROUND_POOL_NAME, background_pool)];
+    let mut net = Net::with_system(&accounts, p, services, &system);
+    let mut txs: Vec<_> = MINERS
+        .iter()
+        .map(|m| {
+            net.tx(
+                m,
+                Call::RegisterNode {
+                    roles: vec![Role::Miner],
+                    services: vec![1],
+                    capacity: 2,
+                    endpoint: "http://m".into(),
+                },
+            )
+        })
+        .collect();
+    for o in ["o1", "o2"] {
+        txs.push(net.tx(
+            o,
+            Call::RegisterNode {
+                roles: vec![Role::Oracle],
+                services: vec![],
+                capacity: 1,
+                endpoint: "http://o".into(),
+            },
+        ));
+    }
+    net.block(txs);
+    net
+}
+
+fn task(net: &Net) -> engine::Task {
+    net.engine.task(1).expect("task 1 is open").clone()
+}
+fn creator(net: &Net) -> String {
+    net.name(&task(net).creator)
+}
+fn preparer(net: &Net) -> String {
+    net.name(&task(net).preparer.expect("a preparer"))
+}
+fn miners(net: &Net) -> Vec<String> {
+    task(net).miners.iter().map(|m| net.name(m)).collect()
+}
+fn salt(i: usize) -> Hash {
+    Hash([i as u8 + 1; 32])
+}
+
+/// Submit a k = 3 task and drive it to Started with oracle o1.
+fn to_started(net: &mut Net) {
+    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000) });
+    net.block(vec![t]);
+    let c = creator(net);
+    let spec = net.tx(&c, Call::PublishTaskSpec { task: 1, spec: "Explain photosynthesis.".into() });
+    net.block(vec![spec]);
+    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    net.block(vec![adv]);
+    let p = preparer(net);
+    let inputs = net.tx(&p, Call::PrepareTask { task: 1, inputs: "Explain photosynthesis in one sentence.".into() });
+    net.block(vec![inputs]);
+    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    net.block(vec![adv]);
+    assert_eq!(task(net).state, TaskState::Started);
+}
+
+/// Each selected miner precommits its output, o1 advances, each reveals, o1 advances.
+fn commit_and_reveal(net: &mut Net, outputs: &[&str]) {
+    let ms = miners(net);
+    let pre: Vec<_> = ms
+        .iter()
+        .enumerate()
+        .map(|(i, m)| net.tx(m, Call::PrecommitOutput { task: 1, commitment: output_commitment(outputs[i], &salt(i)) }))
+        .collect();
+    net.block(pre);
+    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    net.block(vec![adv]);
+    let rev: Vec<_> = ms
+        .iter()
+        .enumerate()
+        .map(|(i, m)| net.tx(m, Call::RevealOutput { task: 1, output: outputs[i].into(), salt: salt(i) }))
+        .collect();
+    net.block(rev);
+    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    net.block(vec![adv]);
+}
+
+fn free(net: &Net, who: &str) -> u128 {
+    net.engine.ledger().free(&crate::harness::id(who)).0
+}
+
+#[test]
+fn an_honest_task_runs_its_whole_lifecycle_and_pays_the_miners_and_the_oracle() {
+    let mut net = setup(params(), 0);
+    to_started(&mut net);
+    let ms = miners(&net);
+    commit_and_reveal(&mut net, &[ANSWER, ANSWER, ANSWER]);
+    assert_eq!(task(&net).state, TaskState::Ended);
+    // 3 × 30 held; 10% fee; 81 split 27 each. Oracle o1 advanced four times at 5 each.
+    assert_eq!(free(&net, "client"), 10_000 - 90 - 1);
+    for m in &ms {
+        assert_eq!(free(&net, m), 100 - 1 - 2 + 27, "{m}: register, precommit and reveal fees, then 27");
+    }
+    assert_eq!(free(&net, "o1"), 100 - 1 - 4 + 20);
+    let events: Vec<&str> = net.log.lines().filter(|l| l.contains("TaskAdvanced") || l.contains("TaskEnded")).collect();
+    expect![[r#"
+        [
+            "  * TaskAdvanced 1 Requested -> Created by o1 fee 5",
+            "  * TaskAdvanced 1 Created -> Started by o1 fee 5",
+            "  * TaskAdvanced 1 Started -> Precommitted by o1 fee 5",
+            "  * TaskEnded 1 passed [m1 m2 m6] failed [] paid 81",
+            "  * TaskAdvanced 1 Precommitted -> Ended by o1 fee 5",
+        ]
+    "#]]
+    .assert_debug_eq(&events);
+}
+
+#[test]
+fn a_miner_missing_the_precommit_deadline_is_replaced() {
+    let mut net = setup(params(), 0);
+    to_started(&mut net);
+    let ms = miners(&net);
+    let pre: Vec<_> = ms[..2]
+        .iter()
+        .enumerate()
+        .map(|(i, m)| net.tx(m, Call::PrecommitOutput { task: 1, commitment: output_commitment(ANSWER, &salt(i)) }))
+        .collect();
+    net.block(pre);
+    let early = net.tx("o2", Call::AdvanceTask { task: 1 });
+    net.block(vec![early]);
+    assert!(net.log.contains("advance task 1 -> premature_advance"));
+    net.empty_blocks(2);
+    let adv = net.tx("o2", Call::AdvanceTask { task: 1 });
+    net.block(vec![adv]);
+    let now = miners(&net);
+    assert!(!now.contains(&ms[2]) && now.len() == 3, "{} was replaced: {now:?}", ms[2]);
+    assert!(net.log.contains(&format!("TaskParticipantReplaced 1 {} ->", ms[2])));
+    let newcomer = now.iter().position(|m| !ms.contains(m)).expect("a new miner");
+    let c = net
+        .tx(&now[newcomer], Call::PrecommitOutput { task: 1, commitment: output_commitment(ANSWER, &salt(newcomer)) });
+    net.block(vec![c]);
+    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    net.block(vec![adv]);
+    let rev: Vec<_> = now
+        .iter()
+        .enumerate()
+        .map(|(i, m)| net.tx(m, Call::RevealOutput { task: 1, output: ANSWER.into(), salt: salt(i) }))
+        .collect();
+    net.block(rev);
+    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    net.block(vec![adv]);
+    assert!(net.log.contains("TaskEnded 1 passed"), "{}", net.log);
+    assert!(net.engine.reputation(&crate::harness::id(&ms[2])).raw() < 500_000_000, "the silent miner was rated Bad");
+}
+
+#[test]
+fn two_oracles_race_and_only_the_first_is_paid_and_a_premature_advance_is_refused() {
+    let mut net = setup(params(), 0);
+    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000) });
+    net.block(vec![t]);
+    let too_soon = net.tx("o1", Call::AdvanceTask { task: 1 });
+    let not_oracle = net.tx("m1", Call::AdvanceTask { task: 1 });
+    net.block(vec![too_soon, not_oracle]);
+    assert!(net.log.contains("o1#1 advance task 1 -> premature_advance"), "{}", net.log);
+    assert!(net.log.contains("m1#1 advance task 1 -> not_an_oracle"), "{}", net.log);
+    let c = creator(&net);
+    let spec = net.tx(&c, Call::PublishTaskSpec { task: 1, spec: "Explain.".into() });
+    net.block(vec![spec]);
+    let (a, b) = (net.tx("o1", Call::AdvanceTask { task: 1 }), net.tx("o2", Call::AdvanceTask { task: 1 }));
+    net.block(vec![a, b]);
+    assert!(
+        net.log.contains("o1#1 advance task 1 -> ok") && net.log.contains("o2#1 advance task 1 -> premature_advance"),
+        "{}",
+        net.log
+    );
+    assert_eq!((free(&net, "o1"), free(&net, "o2")), (100 - 1 - 1 + 5, 100 - 1));
+}
+
+#[test]
+fn a_lazy_miner_is_the_outlier_and_a_copier_cannot_match_its_precommit() {
+    let mut net = setup(params(), 0);
+    to_started(&mut net);
+    let ms = miners(&net);
+    let lazy = "I am busy, here is some unrelated filler text about football scores.";
+    // ms[2] is a copier: it binds to a guess, then sees ms[0]'s reveal and tries to reveal that instead.
+    let pre = vec![
+        net.tx(&ms[0], Call::PrecommitOutput { task: 1, commitment: output_commitment(ANSWER, &salt(0)) }),
+        net.tx(&ms[1], Call::PrecommitOutput { task: 1, commitment: output_commitment(lazy, &salt(1)) }),
+        net.tx(&ms[2], Call::PrecommitOutput { task: 1, commitment: Hash([9; 32]) }),
+    ];
+    net.block(pre);
+    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    net.block(vec![adv]);
+    let r0 = net.tx(&ms[0], Call::RevealOutput { task: 1, output: ANSWER.into(), salt: salt(0) });
+    let r1 = net.tx(&ms[1], Call::RevealOutput { task: 1, output: lazy.into(), salt: salt(1) });
+    let copy = net.tx(&ms[2], Call::RevealOutput { task: 1, output: ANSWER.into(), salt: salt(0) });
+    net.block(vec![r0, r1, copy]);
+    assert!(net.log.contains(&format!("{}#2 reveal task 1 \"Photosynthes\" -> reveal_mismatch", ms[2])), "{}", net.log);
+    net.empty_blocks(3);
+    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    net.block(vec![adv]);
+    // The copier never revealed: dropped. Two outputs remain and do not agree: no majority, nobody blamed.
+    assert!(net.log.contains(&format!("TaskParticipantsDropped 1 {}", ms[2])), "{}", net.log);
+    assert!(net.log.contains("TaskFailed 1 (no agreeing majority) culprits [] realtime true"), "{}", net.log);
+    assert_eq!(free(&net, "client"), 10_000 - 1, "refunded in full");
+}
+
+#[test]
+fn with_three_honest_and_one_lazy_the_lazy_one_fails_alone() {
+    let mut p = params();
+    p.task_redundancy_max = 9;
+    let mut net = setup(p, 0);
+    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 4, max_price: Amount(1_000) });
+    net.block(vec![t]);
+    let c = creator(&net);
+    let spec = net.tx(&c, Call::PublishTaskSpec { task: 1, spec: "Explain.".into() });
+    net.block(vec![spec]);
+    net.empty_blocks(2); // everyone acted: the engine advances by itself after oracle_grace
+    let p = preparer(&net);
+    let inputs = net.tx(&p, Call::PrepareTask { task: 1, inputs: "Explain.".into() });
+    net.block(vec![inputs]);
+    net.empty_blocks(2);
+    let ms = miners(&net);
+    let outs = [ANSWER, ANSWER, ANSWER, "completely different words about nothing at all"];
+    let pre: Vec<_> = ms
+        .iter()
+        .enumerate()
+        .map(|(i, m)| net.tx(m, Call::PrecommitOutput { task: 1, commitment: output_commitment(outs[i], &salt(i)) }))
+        .collect();
+    net.block(pre);
+    net.empty_blocks(2);
+    let rev: Vec<_> = ms
+        .iter()
+        .enumerate()
+        .map(|(i, m)| net.tx(m, Call::RevealOutput { task: 1, output: outs[i].into(), salt: salt(i) }))
+        .collect();
+    net.block(rev);
+    net.empty_blocks(2);
+    let lazy = &ms[3];
+    let ended =
+        net.log.lines().find(|l| l.contains("TaskEnded 1")).expect("the task ended without any oracle").to_string();
+    assert!(ended.contains(&format!("failed [{lazy}]")), "{ended}");
+    assert!(!net.log.contains("by o1") && !net.log.contains("by o2"), "no oracle took part");
+    // 4 × 30 = 120 held; fee 12; 108 split among the three that agreed: 36 each.
+    for m in &ms[..3] {
+        assert_eq!(free(&net, m), 100 - 1 - 2 + 36, "{m}");
+    }
+}
+
+#[test]
+fn a_task_with_three_unrelated_answers_has_no_majority_and_blames_nobody() {
+    let mut net = setup(params(), 0);
+    to_started(&mut net);
+    commit_and_reveal(&mut net, &["apples and pears are fruit", "the stock market closed higher", ANSWER]);
+    assert!(net.log.contains("TaskFailed 1 (no agreeing majority) culprits [] realtime true"), "{}", net.log);
+    assert_eq!(free(&net, "client"), 10_000 - 1);
+}
+
+#[test]
+fn a_creator_that_never_publishes_is_replaced_then_the_task_fails() {
+    let mut net = setup(params(), 0);
+    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000) });
+    net.block(vec![t]);
+    let first = creator(&net);
+    net.empty_blocks(3);
+    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    net.block(vec![adv]);
+    assert_ne!(creator(&net), first, "replaced after missing its deadline");
+    net.empty_blocks(6); // the new creator is silent too; no oracle acts: the engine fails it after the grace
+    assert!(net.log.contains("TaskFailed 1 (missed deadline after the last reassignment)"), "{}", net.log);
+    assert!(net.log.contains("realtime false"), "{}", net.log);
+    assert_eq!(free(&net, "client"), 10_000 - 1, "refunded");
+}
+
+#[test]
+fn background_tasks_appear_only_while_miners_are_idle() {
+    let p = Params { background_task_reward: Amount(60), background_redundancy: 2, ..params() };
+    let mut net = setup(p, 1_000);
+    // Block 1 registered everyone and the network was idle: a background task was created right away.
+    assert!(net.log.contains("BackgroundTaskCreated 1"), "{}", net.log);
+    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000) });
+    net.block(vec![t]);
+    assert_eq!(net.log.matches("BackgroundTaskCreated").count(), 1, "no second one while work is open");
+    let bg = net.engine.task(1).expect("background task").clone();
+    assert_eq!(bg.origin, engine::TaskOrigin::Background);
+    let user_task_open = net.engine.task(2).is_some();
+    assert!(user_task_open);
+    let _ = AccountId::system(engine::BACKGROUND_POOL_NAME);
+}
