@@ -11,13 +11,18 @@
 //! score reaches the threshold pass; if they are a strict majority they succeed and the rest fail as
 //! outliers, otherwise nobody is blamed and the task has no agreeing majority.
 //!
-//! Invariants: no IO, no clock, no floating point, no randomness; the same text gives the same vector.
+//! Invariants (without the `minilm` feature): no IO, no clock, no floating point, no randomness; the same
+//! text gives the same vector. The `minilm` feature adds [`minilm::MiniLm`], a neural sentence embedder
+//! (all-MiniLM-L6-v2 on candle) that oracles run off the ledger; it reads model files and uses floats, and
+//! the engine only ever sees the integer scores oracles attest.
 
+#[cfg(feature = "minilm")]
+pub mod minilm;
 mod ngram;
 mod poi;
 
 pub use ngram::{cosine_ppb, Embedding, NgramEmbedder};
-pub use poi::{poi_verdict, PoiVerdict};
+pub use poi::{poi_verdict, verdict_from_scores, weighted_median, PoiVerdict};
 
 /// Anything that turns text into an embedding vector.
 pub trait Embedder {

@@ -34,10 +34,35 @@ pub fn poi_verdict(outputs: &[Embedding], threshold_ppb: i64) -> PoiVerdict {
             others[(others.len() - 1) / 2]
         })
         .collect();
+    verdict_from_scores(scores, threshold_ppb)
+}
+
+/// The verdict from per-output scores already computed (e.g. validators' semantic scores): a strict
+/// majority at or above the threshold succeeds, otherwise nobody passes and nobody is blamed.
+pub fn verdict_from_scores(scores: Vec<i64>, threshold_ppb: i64) -> PoiVerdict {
+    let k = scores.len();
     let reach: Vec<bool> = scores.iter().map(|s| *s >= threshold_ppb).collect();
-    let majority = reach.iter().filter(|p| **p).count() * 2 > k;
+    let majority = k >= 2 && reach.iter().filter(|p| **p).count() * 2 > k;
     let passed = if majority { reach } else { vec![false; k] };
     PoiVerdict { scores, passed, majority }
+}
+
+/// The stake-weighted median of `(value, stake)` pairs: the smallest value at which the stake of values at
+/// or below it reaches half the total. `None` when there is no stake.
+pub fn weighted_median(mut votes: Vec<(i64, u128)>) -> Option<i64> {
+    votes.sort_unstable();
+    let total: u128 = votes.iter().map(|(_, w)| *w).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut acc = 0u128;
+    for (v, w) in votes {
+        acc += w;
+        if acc * 2 >= total {
+            return Some(v);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -60,6 +85,14 @@ mod tests {
         let v = poi_verdict(&outs.iter().map(|o| e.embed(o)).collect::<Vec<_>>(), 850_000_000);
         assert_eq!(v.passed, [true, true, true, true, false], "{:?}", v.scores);
         assert!(v.majority);
+    }
+
+    #[test]
+    fn the_stake_weighted_median_follows_the_stake() {
+        assert_eq!(weighted_median(vec![(900, 1), (100, 1), (500, 1)]), Some(500));
+        assert_eq!(weighted_median(vec![(900, 5), (100, 1), (500, 1)]), Some(900), "one big validator");
+        assert_eq!(weighted_median(vec![(100, 1), (900, 1)]), Some(100), "ties go to the lower value");
+        assert_eq!(weighted_median(vec![(100, 0)]), None);
     }
 
     #[test]

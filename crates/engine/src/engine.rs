@@ -426,6 +426,7 @@ impl Engine {
             Call::PrecommitOutput { task, commitment } => self.precommit_output(signer, *task, *commitment)?,
             Call::RevealOutput { task, output, salt } => self.reveal_output(signer, *task, output, *salt)?,
             Call::AdvanceTask { task } => self.oracle_advance(signer, *task, events, index)?,
+            Call::AttestPoi { task, scores } => self.attest_poi(signer, *task, scores)?,
         };
         events.push(EventRecord { tx, event });
         Ok(())

@@ -172,6 +172,11 @@ pub enum Event {
         old: AccountId,
         new: AccountId,
     },
+    PoiAttested {
+        task: u64,
+        oracle: AccountId,
+        stake: Amount,
+    },
     TaskParticipantsDropped {
         task: u64,
         miners: Vec<AccountId>,

@@ -75,6 +75,12 @@ pub struct Params {
     pub background_redundancy: u32,
     /// Weight of background work relative to user work in epoch miner rewards.
     pub background_weight: Ppb,
+    /// Wait at Committed for oracles' semantic (MiniLM) similarity attestations.
+    pub semantic_poi: bool,
+    /// Blocks a task waits at Committed for attestations (with `semantic_poi`).
+    pub task_deadline_committed: u64,
+    /// Share of all oracles' bonded stake that must attest for their scores to decide PoI.
+    pub poi_attestation_quorum: Ppb,
 }
 
 impl Default for Params {
@@ -117,6 +123,9 @@ impl Default for Params {
             background_task_reward: Amount(1_000_000_000),
             background_redundancy: 3,
             background_weight: Ppb::new(500_000_000).expect("one half"),
+            semantic_poi: false,
+            task_deadline_committed: 3,
+            poi_attestation_quorum: Ppb::new(500_000_000).expect("one half"),
         }
     }
 }
@@ -186,6 +195,7 @@ impl Params {
             ("params.task_deadline_created", self.task_deadline_created),
             ("params.task_deadline_started", self.task_deadline_started),
             ("params.task_deadline_precommitted", self.task_deadline_precommitted),
+            ("params.task_deadline_committed", self.task_deadline_committed),
             ("params.oracle_grace", self.oracle_grace),
         ] {
             if v == 0 || v > MAX_PERIOD_BLOCKS {

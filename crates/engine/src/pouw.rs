@@ -17,7 +17,7 @@
 use crate::engine::{Deadline, EngineKey};
 use crate::{Engine, Event, EventRecord, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
-use embed::{poi_verdict, Embedder, NgramEmbedder};
+use embed::{poi_verdict, verdict_from_scores, weighted_median, Embedder, NgramEmbedder};
 use ledger::{HoldId, HoldOwner, HoldReason, LedgerError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -99,6 +99,8 @@ pub struct Task {
     /// Everyone who was replaced after missing a deadline: never selected again for this task.
     pub replaced: BTreeSet<AccountId>,
     pub created_at: Height,
+    /// Oracles' semantic scores per miner (ppb), with the oracle's bonded stake when it attested.
+    pub attestations: BTreeMap<AccountId, (Amount, Vec<(AccountId, i64)>)>,
 }
 
 impl Task {
@@ -167,6 +169,7 @@ impl Engine {
             TaskState::Created => p.task_deadline_created,
             TaskState::Started => p.task_deadline_started,
             TaskState::Precommitted => p.task_deadline_precommitted,
+            TaskState::Committed => p.task_deadline_committed,
             _ => 0,
         }
     }
@@ -227,6 +230,7 @@ impl Engine {
             outputs: BTreeMap::new(),
             replaced: BTreeSet::new(),
             created_at: self.height,
+            attestations: BTreeMap::new(),
         };
         // Insert tentatively to draw the creator against it; removed again if nobody can create.
         self.p.tasks.insert(id, placeholder);
@@ -371,7 +375,7 @@ impl Engine {
     /// Everyone has acted: schedule the automatic advance `oracle_grace` blocks from now.
     fn ready(&mut self, id: u64) {
         let t = &self.p.tasks[&id];
-        if t.all_acted() {
+        if self.task_ready(t) {
             let at = self.height.checked_add(self.params.oracle_grace).expect("periods are capped at 2^32");
             self.deadlines.insert((at, Deadline::TaskAuto(id, t.stage)));
         }
@@ -393,7 +397,7 @@ impl Engine {
         if matches!(t.state, TaskState::Ended | TaskState::Failed) {
             return Err(Rejection::WrongTaskState { task: id, state: format!("{:?}", t.state) });
         }
-        if !t.all_acted() && self.height <= t.deadline {
+        if !self.task_ready(t) && self.height <= t.deadline {
             return Err(Rejection::PrematureAdvance { task: id, deadline: t.deadline });
         }
         // After this point the command must succeed.
@@ -426,7 +430,7 @@ impl Engine {
     fn advance(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
         let t = self.p.tasks[&id].clone();
         let emit = |events: &mut Vec<EventRecord>, event: Event| events.push(EventRecord { tx, event });
-        if t.all_acted() {
+        if self.task_ready(&t) {
             match t.state {
                 TaskState::Requested => {
                     let Some(preparer) = self.select(id, 1) else {
@@ -444,7 +448,7 @@ impl Engine {
                 TaskState::Started => self.move_to(id, Step::AllPrecommitted),
                 TaskState::Precommitted => {
                     self.move_to(id, Step::RevealsClosed);
-                    self.evaluate(id, events, tx);
+                    self.evaluate_unless_attesting(id, events, tx);
                 }
                 TaskState::Committed => self.evaluate(id, events, tx),
                 TaskState::Ended | TaskState::Failed => {}
@@ -457,6 +461,7 @@ impl Engine {
             TaskState::Created => t.preparer.into_iter().collect(),
             TaskState::Started => t.miners.iter().filter(|m| !t.precommits.contains_key(m)).copied().collect(),
             TaskState::Precommitted => t.miners.iter().filter(|m| !t.outputs.contains_key(m)).copied().collect(),
+            TaskState::Committed => return self.evaluate(id, events, tx), // attestation time is up
             _ => Vec::new(),
         };
         for m in &missing {
@@ -472,7 +477,7 @@ impl Engine {
             task.miners = revealed;
             self.move_to(id, Step::RevealsClosed);
             emit(events, Event::TaskParticipantsDropped { task: id, miners: missing });
-            return self.evaluate(id, events, tx);
+            return self.evaluate_unless_attesting(id, events, tx);
         }
         if t.reassignments >= self.params.max_reassignments {
             return self.fail(id, "missed deadline after the last reassignment", missing, events, tx);
@@ -525,7 +530,10 @@ impl Engine {
         let threshold = i64::from(self.m.services.get(&t.service).map_or(850_000_000, |s| s.poi_threshold.raw()));
         let (miners, outputs): (Vec<AccountId>, Vec<_>) =
             t.outputs.iter().map(|(m, o)| (*m, NgramEmbedder::default().embed(o))).unzip();
-        let verdict = poi_verdict(&outputs, threshold);
+        let mut verdict = poi_verdict(&outputs, threshold);
+        if let Some(semantic) = self.attested_scores(&t, &miners) {
+            verdict = verdict_from_scores(semantic, threshold);
+        }
         if !verdict.majority {
             return self.fail(id, "no agreeing majority", Vec::new(), events, tx);
         }
@@ -553,6 +561,79 @@ impl Engine {
         let scores = miners.iter().copied().zip(verdict.scores.iter().copied()).collect();
         events.push(EventRecord { tx, event: Event::TaskEnded { task: id, passed, failed, scores, paid } });
         self.finish(id);
+    }
+
+    /// Whether everyone task `t`'s state waits for has acted. At Committed with `semantic_poi`, that is a
+    /// quorum of oracle stake having attested.
+    fn task_ready(&self, t: &Task) -> bool {
+        if t.state == TaskState::Committed && self.params.semantic_poi {
+            return self.attestation_quorum_reached(t);
+        }
+        t.all_acted()
+    }
+
+    fn oracle_stake_total(&self) -> Amount {
+        let oracles = self.m.nodes.iter().filter(|(_, n)| n.roles.contains(&crate::market::Role::Oracle));
+        Amount(oracles.map(|(id, _)| self.ledger.bonded(id).0).sum())
+    }
+
+    fn attestation_quorum_reached(&self, t: &Task) -> bool {
+        let attested: u128 = t.attestations.values().map(|(s, _)| s.0).sum();
+        let total = self.oracle_stake_total();
+        !total.is_zero() && attested >= self.params.poi_attestation_quorum.mul_ceil(total).0
+    }
+
+    /// With enough attestations, each miner's semantic score: the stake-weighted median of what oracles said.
+    fn attested_scores(&self, t: &Task, miners: &[AccountId]) -> Option<Vec<i64>> {
+        if !self.params.semantic_poi || !self.attestation_quorum_reached(t) {
+            return None;
+        }
+        miners
+            .iter()
+            .map(|m| {
+                let votes = t
+                    .attestations
+                    .values()
+                    .filter_map(|(stake, scores)| scores.iter().find(|(who, _)| who == m).map(|(_, s)| (*s, stake.0)));
+                weighted_median(votes.collect())
+            })
+            .collect()
+    }
+
+    /// After reveals close: evaluate now, or wait at Committed for semantic attestations.
+    fn evaluate_unless_attesting(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
+        if !self.params.semantic_poi {
+            self.evaluate(id, events, tx);
+        }
+    }
+
+    /// An oracle attests its semantic similarity score (ppb) for every revealed output of a committed task.
+    pub(crate) fn attest_poi(
+        &mut self,
+        signer: AccountId,
+        id: u64,
+        scores: &[(AccountId, i64)],
+    ) -> Result<Event, Rejection> {
+        if !self.m.nodes.get(&signer).is_some_and(|n| n.roles.contains(&crate::market::Role::Oracle)) {
+            return Err(Rejection::NotAnOracle);
+        }
+        let t = self.active_task(id, TaskState::Committed)?;
+        if t.attestations.contains_key(&signer) {
+            return Err(Rejection::AlreadyActed(id));
+        }
+        let covered: BTreeSet<AccountId> = scores.iter().map(|(m, _)| *m).collect();
+        let revealed: BTreeSet<AccountId> = t.outputs.keys().copied().collect();
+        if covered != revealed
+            || scores.len() != revealed.len()
+            || scores.iter().any(|(_, s)| !(-1_000_000_000..=1_000_000_000).contains(s))
+        {
+            return Err(Rejection::InvalidTask("attest one score in [-1e9, 1e9] for each revealed miner".into()));
+        }
+        let stake = self.ledger.bonded(&signer);
+        // After this point the command must succeed.
+        self.p.tasks.get_mut(&id).expect("looked up above").attestations.insert(signer, (stake, scores.to_vec()));
+        self.ready(id);
+        Ok(Event::PoiAttested { task: id, oracle: signer, stake })
     }
 
     /// Pay the agreeing miners: a user task's hold less the protocol fee, or the background reward.

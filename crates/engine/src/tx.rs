@@ -54,6 +54,8 @@ pub enum Call {
     RevealOutput { task: u64, output: String, salt: Hash },
     /// An oracle moves a task on (valid once everyone acted or the state's deadline passed).
     AdvanceTask { task: u64 },
+    /// An oracle's semantic similarity scores (ppb) for a committed task's miners.
+    AttestPoi { task: u64, scores: Vec<(AccountId, i64)> },
 }
 
 impl Call {

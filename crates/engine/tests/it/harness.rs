@@ -177,6 +177,7 @@ impl Net {
                 format!("reveal task {task} {:?}", output.chars().take(12).collect::<String>())
             }
             Call::AdvanceTask { task } => format!("advance task {task}"),
+            Call::AttestPoi { task, scores } => format!("attest task {task} ({} scores)", scores.len()),
         };
         format!("{who}#{} {what}", t.body.nonce)
     }
@@ -248,6 +249,9 @@ impl Net {
                 format!("BackgroundTaskCreated {task} creator {}", self.name(creator))
             }
             Event::TaskSpecPublished { task, .. } => format!("TaskSpecPublished {task}"),
+            Event::PoiAttested { task, oracle, stake } => {
+                format!("PoiAttested {task} by {} stake {stake}", self.name(oracle))
+            }
             Event::TaskInputsPrepared { task, .. } => format!("TaskInputsPrepared {task}"),
             Event::TaskMinersSelected { task, miners } => format!("TaskMinersSelected {task} {}", self.names(miners)),
             Event::OutputPrecommitted { task, miner } => format!("OutputPrecommitted {task} {}", self.name(miner)),

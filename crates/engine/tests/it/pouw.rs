@@ -148,7 +148,7 @@ fn an_honest_task_runs_its_whole_lifecycle_and_pays_the_miners_and_the_oracle() 
             "  * TaskAdvanced 1 Requested -> Created by o1 fee 5",
             "  * TaskAdvanced 1 Created -> Started by o1 fee 5",
             "  * TaskAdvanced 1 Started -> Precommitted by o1 fee 5",
-            "  * TaskEnded 1 passed [m1 m2 m6] failed [] paid 81",
+            "  * TaskEnded 1 passed [m3 m4 m6] failed [] paid 81",
             "  * TaskAdvanced 1 Precommitted -> Ended by o1 fee 5",
         ]
     "#]]
@@ -326,4 +326,45 @@ fn background_tasks_appear_only_while_miners_are_idle() {
     let user_task_open = net.engine.task(2).is_some();
     assert!(user_task_open);
     let _ = AccountId::system(engine::BACKGROUND_POOL_NAME);
+}
+
+/// With `semantic_poi`, a task waits at Committed for oracles' semantic scores. One oracle with half of all
+/// oracle stake is a quorum: its scores decide, and an output that shares the words but (per the
+/// validator's neural embedder) not the meaning fails even though the n-gram embedder would pass it.
+#[test]
+fn semantic_attestations_decide_when_a_quorum_of_oracle_stake_attests() {
+    let mut net = setup(Params { semantic_poi: true, ..params() }, 0);
+    to_started(&mut net);
+    let ms = miners(&net);
+    commit_and_reveal(&mut net, &[ANSWER, ANSWER, ANSWER]);
+    assert_eq!(task(&net).state, TaskState::Committed, "waiting for attestations");
+    let ids: Vec<AccountId> = task(&net).outputs.keys().copied().collect();
+    let scores: Vec<(AccountId, i64)> =
+        ids.iter().enumerate().map(|(i, m)| (*m, if i == 2 { 100_000_000 } else { 950_000_000 })).collect();
+    let stranger = net.tx(&ms[0], Call::AttestPoi { task: 1, scores: scores.clone() });
+    let short = net.tx("o2", Call::AttestPoi { task: 1, scores: scores[..2].to_vec() });
+    net.block(vec![stranger, short]);
+    assert!(net.log.contains("-> not_an_oracle") && net.log.contains("-> invalid_task"), "{}", net.log);
+    let attest = net.tx("o1", Call::AttestPoi { task: 1, scores });
+    net.block(vec![attest]);
+    let adv = net.tx("o2", Call::AdvanceTask { task: 1 });
+    net.block(vec![adv]);
+    let odd = net.name(&ids[2]);
+    let ended = net.log.lines().find(|l| l.contains("TaskEnded 1")).expect("ended").to_string();
+    assert!(ended.contains(&format!("failed [{odd}]")), "{ended}");
+}
+
+#[test]
+fn without_a_quorum_of_attestations_the_integer_embedder_decides_at_the_deadline() {
+    let mut net = setup(Params { semantic_poi: true, ..params() }, 0);
+    to_started(&mut net);
+    commit_and_reveal(&mut net, &[ANSWER, ANSWER, ANSWER]);
+    let early = net.tx("o1", Call::AdvanceTask { task: 1 });
+    net.block(vec![early]);
+    assert!(net.log.contains("advance task 1 -> premature_advance"));
+    net.empty_blocks(3);
+    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    net.block(vec![adv]);
+    let ended = net.log.lines().find(|l| l.contains("TaskEnded 1")).expect("ended").to_string();
+    assert!(ended.contains("failed []"), "{ended}");
 }
