@@ -63,6 +63,9 @@ enum Command {
     /// Governance: propose changes and vote with bonded stake.
     #[command(subcommand)]
     Gov(market_cmd::GovCommand),
+    /// Proof-of-Useful-Work tasks: submit (client), advance (oracle), list, show.
+    #[command(subcommand)]
+    Task(market_cmd::TaskCommand),
     /// Inference requests: submit (client), complete (miner), rate (client), show.
     #[command(subcommand)]
     Request(market_cmd::RequestCommand),
@@ -114,6 +117,9 @@ fn main() {
         Command::Service(cmd) => market_cmd::service(&cmd, &client(cli.node.as_deref()), cli.json),
         Command::Gov(cmd) => {
             market_cmd::gov(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
+        }
+        Command::Task(cmd) => {
+            market_cmd::task(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
         }
         Command::Request(cmd) => {
             market_cmd::request(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)

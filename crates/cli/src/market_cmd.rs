@@ -141,6 +141,55 @@ pub enum Change {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Order a Proof-of-Useful-Work task: `redundancy` miners run it; price × redundancy is held.
+    Submit {
+        #[command(flatten)]
+        common: TxArgs,
+        #[arg(long)]
+        service: u32,
+        #[arg(long, default_value_t = 3)]
+        redundancy: u32,
+        /// Most you will pay in all (default: the service's price × redundancy).
+        #[arg(long)]
+        max_price: Option<Amount>,
+    },
+    /// As an oracle, move a task on (once everyone acted or its deadline passed).
+    Advance {
+        #[command(flatten)]
+        common: TxArgs,
+        #[arg(long)]
+        task: u64,
+    },
+    /// Open tasks and recently finished ones.
+    List,
+    /// One task.
+    Show { id: u64 },
+}
+
+pub fn task(cmd: &TaskCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
+    match cmd {
+        TaskCommand::Submit { common, service, redundancy, max_price } => {
+            let max_price = match max_price {
+                Some(p) => *p,
+                None => {
+                    let s: Value = client.get(&format!("/v1/services/{service}"))?;
+                    let price: Amount = serde_json::from_value(s["price"].clone()).context("the node sent no price")?;
+                    price.checked_mul(u128::from(*redundancy)).context("price × redundancy overflows")?
+                }
+            };
+            let call = Call::SubmitTask { service: *service, redundancy: *redundancy, max_price };
+            submit_call(client, keys, common, call, json)
+        }
+        TaskCommand::Advance { common, task } => {
+            submit_call(client, keys, common, Call::AdvanceTask { task: *task }, json)
+        }
+        TaskCommand::List => show(&client.get("/v1/tasks")?),
+        TaskCommand::Show { id } => show(&client.get(&format!("/v1/tasks/{id}"))?),
+    }
+}
+
+#[derive(Debug, Subcommand)]
 pub enum RequestCommand {
     /// Ask for inference from a service; its price is held until the miner completes it or it expires.
     Submit {

@@ -26,6 +26,8 @@ pub enum QueryCommand {
     Request { id: u64 },
     /// A governance proposal by id.
     Proposal { id: u64 },
+    /// A Proof-of-Useful-Work task by id.
+    Task { id: u64 },
     /// Events of durable blocks from a height.
     Events {
         #[arg(long, default_value_t = 1)]
@@ -110,6 +112,9 @@ pub fn run(cmd: &QueryCommand, client: &Client, keys: &Path, json: bool) -> anyh
         }
         QueryCommand::Request { id } => {
             outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(&format!("/v1/requests/{id}"))?)?)
+        }
+        QueryCommand::Task { id } => {
+            outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(&format!("/v1/tasks/{id}"))?)?)
         }
         QueryCommand::Proposal { id } => {
             outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(&format!("/v1/proposals/{id}"))?)?)

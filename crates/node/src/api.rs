@@ -136,6 +136,22 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/v1/tasks",
+        summary: "Proof-of-Useful-Work tasks the engine still holds (open ones, and finished ones for a rating window).",
+        params: &[],
+        responses: &[(200, "[task]")],
+        mount: |p, r| r.route(p, get(tasks)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/tasks/{id}",
+        summary: "One task: state, deadline, creator, preparer, miners, precommits, revealed outputs, attestations.",
+        params: &[("id", "path", "task id")],
+        responses: &[(200, "the task"), ERR, (404, "not_found")],
+        mount: |p, r| r.route(p, get(task_one)),
+    },
+    Route {
+        method: "get",
         path: "/v1/proposals",
         summary: "Governance proposals with their votes and status.",
         params: &[],
@@ -687,6 +703,24 @@ async fn request_one(State(s): State<App>, id: Result<Path<String>, PathRejectio
         None => {
             fail(StatusCode::NOT_FOUND, "not_found", format!("no request {id} (it may have expired or been forgotten)"))
         }
+    }
+}
+
+async fn tasks(State(s): State<App>) -> Response {
+    let e = s.engine.read().expect("engine lock poisoned");
+    Json(e.tasks().cloned().collect::<Vec<_>>()).into_response()
+}
+
+async fn task_one(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
+    let Some(id) = parse_number(id) else { return bad_id("task") };
+    let e = s.engine.read().expect("engine lock poisoned");
+    match e.task(id) {
+        Some(t) => Json(t).into_response(),
+        None => fail(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no task {id} (never existed, or forgotten after it finished)"),
+        ),
     }
 }
 
