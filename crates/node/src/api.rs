@@ -532,9 +532,7 @@ fn committed_receipt(s: &Shared, hash: &Hash) -> Result<Option<TxReceiptView>, s
 // ----- queries -----------------------------------------------------------------------------------
 
 async fn account(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
-    let Ok(id) = id.map_err(|_| ()).and_then(|Path(id)| id.parse::<AccountId>().map_err(|_| ())) else {
-        return fail(StatusCode::BAD_REQUEST, "bad_account_id", "an account id is 64 hex digits");
-    };
+    let Some(id) = parse_account(id) else { return bad_account() };
     let e = s.engine.read().expect("engine lock poisoned");
     let a = e.ledger().account(&id).cloned().unwrap_or_default();
     let holds = e.ledger().holds().filter(|h| h.payer == id).cloned().collect();
@@ -647,9 +645,7 @@ async fn nodes(State(s): State<App>) -> Response {
 }
 
 async fn node_one(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
-    let Ok(id) = id.map_err(|_| ()).and_then(|Path(id)| id.parse::<AccountId>().map_err(|_| ())) else {
-        return fail(StatusCode::BAD_REQUEST, "bad_account_id", "an account id is 64 hex digits");
-    };
+    let Some(id) = parse_account(id) else { return bad_account() };
     let e = s.engine.read().expect("engine lock poisoned");
     match e.node(&id) {
         Some(n) => Json(node_view(&e, &id, n)).into_response(),
@@ -660,6 +656,14 @@ async fn node_one(State(s): State<App>, id: Result<Path<String>, PathRejection>)
 async fn services(State(s): State<App>) -> Response {
     let e = s.engine.read().expect("engine lock poisoned");
     Json(e.services().cloned().collect::<Vec<_>>()).into_response()
+}
+
+fn parse_account(raw: Result<Path<String>, PathRejection>) -> Option<AccountId> {
+    raw.ok().and_then(|Path(v)| v.parse::<AccountId>().ok())
+}
+
+fn bad_account() -> Response {
+    fail(StatusCode::BAD_REQUEST, "bad_account_id", "an account id is 64 hex digits")
 }
 
 fn parse_number(raw: Result<Path<String>, PathRejection>) -> Option<u64> {
@@ -680,9 +684,7 @@ async fn service_one(State(s): State<App>, id: Result<Path<String>, PathRejectio
 }
 
 async fn reputation(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
-    let Ok(id) = id.map_err(|_| ()).and_then(|Path(id)| id.parse::<AccountId>().map_err(|_| ())) else {
-        return fail(StatusCode::BAD_REQUEST, "bad_account_id", "an account id is 64 hex digits");
-    };
+    let Some(id) = parse_account(id) else { return bad_account() };
     let e = s.engine.read().expect("engine lock poisoned");
     let rec = e.reputation_record(&id);
     Json(json!({
