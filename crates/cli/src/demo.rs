@@ -11,13 +11,15 @@ use crate::local_node::LocalNode;
 use anyhow::{bail, Context};
 use clap::Args;
 use ed25519_dalek::SigningKey;
-use engine::{Call, Genesis, GenesisAccount, Params, SignedTx, TxBody};
+use engine::{
+    output_commitment, Call, Genesis, GenesisAccount, GenesisService, Params, Rating, Role, SignedTx, Task, TxBody,
+};
 use ledger::HoldId;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use types::{AccountId, Amount, Height};
+use types::{AccountId, Amount, Hash, Height};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -84,6 +86,10 @@ impl Demo {
     fn name(&self, a: &AccountId) -> String {
         self.names.get(a).cloned().unwrap_or_else(|| a.short())
     }
+    /// The demo participant with this account, by its fixed name.
+    fn static_name(&self, a: &AccountId) -> anyhow::Result<&'static str> {
+        self.keys.iter().find(|(_, k)| account_of(k) == *a).map(|(n, _)| *n).context("an account outside the demo")
+    }
     fn tx(&mut self, who: &'static str, call: Call) -> (String, SignedTx) {
         let nonce = self.nonces.entry(who).or_insert(0);
         let body = TxBody { signer: account_of(&self.keys[who]), nonce: *nonce, fee: self.fee, call };
@@ -109,6 +115,20 @@ impl Demo {
                 format!("post hold {hold}: {}", p.join(", "))
             }
             Call::HoldVoid { hold } => format!("void hold {hold}"),
+            Call::RegisterNode { roles, .. } => {
+                format!("register as {}", if roles.contains(&Role::Oracle) { "oracle" } else { "miner" })
+            }
+            Call::SubmitRequest { service, .. } => format!("request inference from service {service}"),
+            Call::CompleteRequest { request, .. } => format!("complete request #{request}"),
+            Call::RateRequest { request, rating } => format!("rate request #{request} {rating:?}"),
+            Call::SubmitTask { redundancy, .. } => format!("order a task (k = {redundancy})"),
+            Call::PublishTaskSpec { task, .. } => format!("publish the spec of task #{task}"),
+            Call::PrepareTask { task, .. } => format!("prepare the inputs of task #{task}"),
+            Call::PrecommitOutput { task, .. } => format!("precommit an output for task #{task}"),
+            Call::RevealOutput { task, output, .. } => {
+                format!("reveal task #{task}: \"{}…\"", output.chars().take(24).collect::<String>())
+            }
+            Call::AdvanceTask { task } => format!("advance task #{task}"),
             other => format!("{other:?}"),
         }
     }
@@ -158,22 +178,178 @@ impl Demo {
             "hold_voided" => format!("HoldVoided #{} {} back to {}", e["hold"], amount("amount"), who("payer")),
             "hold_expired" => format!("HoldExpired #{} {} back to {}", e["hold"], amount("amount"), who("payer")),
             "epoch_ended" => format!("EpochEnded epoch {}", e["epoch"]),
+            "node_registered" => {
+                format!("NodeRegistered {} as {}", who("account"), e["roles"][0].as_str().unwrap_or("?"))
+            }
+            "request_submitted" => format!(
+                "RequestSubmitted #{} by {} to {} for {}",
+                e["request"],
+                who("client"),
+                who("miner"),
+                amount("price")
+            ),
+            "request_completed" => format!(
+                "RequestCompleted #{} by {}: paid {}, fee {}",
+                e["request"],
+                who("miner"),
+                amount("paid"),
+                amount("fee")
+            ),
+            "request_rated" => format!(
+                "RequestRated #{} {}: {} reputation {:.3}",
+                e["request"],
+                e["rating"].as_str().unwrap_or("?"),
+                who("miner"),
+                e["reputation"].as_f64().unwrap_or(0.0) / 1e9
+            ),
+            "task_submitted" => format!("TaskSubmitted #{} creator {}", e["task"], who("creator")),
+            "task_miners_selected" => {
+                let ms: Vec<String> = e["miners"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| m.as_str()?.parse().ok())
+                    .map(|m| self.name(&m))
+                    .collect();
+                format!("TaskMinersSelected #{} {}", e["task"], ms.join(" "))
+            }
+            "task_advanced" => format!(
+                "TaskAdvanced #{} {} -> {} by {}",
+                e["task"],
+                e["from"].as_str().unwrap_or("?"),
+                e["to"].as_str().unwrap_or("?"),
+                e["oracle"].as_str().and_then(|o| o.parse().ok()).map_or("the engine".into(), |o| self.name(&o))
+            ),
+            "task_ended" => {
+                let list = |k: &str| -> String {
+                    e[k].as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|m| m.as_str()?.parse().ok())
+                        .map(|m| self.name(&m))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                format!(
+                    "TaskEnded #{}: Proof of Inference passed [{}], failed [{}]; paid {}",
+                    e["task"],
+                    list("passed"),
+                    list("failed"),
+                    amount("paid")
+                )
+            }
+            "task_failed" => format!("TaskFailed #{}: {}", e["task"], e["reason"].as_str().unwrap_or("?")),
+            "task_spec_published"
+            | "task_inputs_prepared"
+            | "output_precommitted"
+            | "output_revealed"
+            | "status_reported" => String::new(),
             other => format!("{other} {e}"),
         }
     }
 }
 
+const MINERS: [&str; 5] = ["m1", "m2", "m3", "m4", "m5"];
+const ANSWER: &str =
+    "Photosynthesis turns light, water and carbon dioxide into glucose and oxygen in the chloroplasts.";
+
+/// Steps 4 and 5: miners and an oracle join the registry; a paid request is completed and rated; a Proof of
+/// Useful Work task runs through every state with the oracle advancing it, and one lazy miner is caught
+/// by Proof of Inference.
+fn market_and_task(d: &mut Demo, steps: &mut Vec<StepReport>) -> anyhow::Result<()> {
+    eprintln!("demo: [4/5] miners and an oracle register; a paid request is completed and rated");
+    let mut batch: Vec<_> = MINERS
+        .iter()
+        .map(|m| {
+            let endpoint = format!("http://127.0.0.1/{m}");
+            d.tx(m, Call::RegisterNode { roles: vec![Role::Miner], services: vec![1], capacity: 4, endpoint })
+        })
+        .collect();
+    let oracle = Call::RegisterNode {
+        roles: vec![Role::Oracle],
+        services: vec![],
+        capacity: 1,
+        endpoint: "http://127.0.0.1/o1".into(),
+    };
+    batch.push(d.tx("o1", oracle));
+    batch.push(d.tx("alice", Call::SubmitRequest { service: 1, max_price: swk(1) }));
+    let (step, results) = d.submit("miners and an oracle register; alice pays for an inference request", batch)?;
+    steps.push(step);
+    let miner =
+        results[MINERS.len() + 1]["receipt"]["events"][0]["miner"].as_str().context("the request was not assigned")?;
+    let miner = d.static_name(&miner.parse()?)?;
+    let batch = vec![
+        d.tx(
+            miner,
+            Call::CompleteRequest { request: 1, result_hash: Hash(*blake3::hash(ANSWER.as_bytes()).as_bytes()) },
+        ),
+        d.tx("alice", Call::RateRequest { request: 1, rating: Rating::Good }),
+    ];
+    let (step, _) = d.submit("the assigned miner completes it and alice rates it Good", batch)?;
+    steps.push(step);
+
+    eprintln!("demo: [5/5] a Proof-of-Useful-Work task with three miners, one of them lazy");
+    let order = d.tx("alice", Call::SubmitTask { service: 1, redundancy: 3, max_price: swk(2) });
+    let (step, _) = d.submit("alice orders a task run by 3 miners", vec![order])?;
+    steps.push(step);
+    let task = |d: &Demo| -> anyhow::Result<Task> { d.client.get::<Task>("/v1/tasks/1") };
+    let creator = d.static_name(&task(d)?.creator)?;
+    let batch = vec![
+        d.tx(creator, Call::PublishTaskSpec { task: 1, spec: "Explain photosynthesis.".into() }),
+        d.tx("o1", Call::AdvanceTask { task: 1 }),
+    ];
+    let (step, _) = d.submit("the creator publishes the spec; the oracle advances", batch)?;
+    steps.push(step);
+    let preparer = d.static_name(&task(d)?.preparer.context("no preparer")?)?;
+    let batch = vec![
+        d.tx(preparer, Call::PrepareTask { task: 1, inputs: "Explain photosynthesis in one sentence.".into() }),
+        d.tx("o1", Call::AdvanceTask { task: 1 }),
+    ];
+    let (step, _) = d.submit("the preparer publishes the inputs; the oracle advances and 3 miners are drawn", batch)?;
+    steps.push(step);
+    let miners: Vec<&'static str> = task(d)?.miners.iter().map(|m| d.static_name(m)).collect::<anyhow::Result<_>>()?;
+    let outputs = [ANSWER, ANSWER, "Sorry, I did not run the model; here is some filler about football results."];
+    let salt = |i: usize| Hash([i as u8 + 1; 32]);
+    let mut batch: Vec<_> = miners
+        .iter()
+        .enumerate()
+        .map(|(i, m)| d.tx(m, Call::PrecommitOutput { task: 1, commitment: output_commitment(outputs[i], &salt(i)) }))
+        .collect();
+    batch.push(d.tx("o1", Call::AdvanceTask { task: 1 }));
+    let (step, _) = d.submit("each miner precommits blake3(output ‖ salt); the oracle advances", batch)?;
+    steps.push(step);
+    let mut batch: Vec<_> = miners
+        .iter()
+        .enumerate()
+        .map(|(i, m)| d.tx(m, Call::RevealOutput { task: 1, output: outputs[i].into(), salt: salt(i) }))
+        .collect();
+    batch.push(d.tx("o1", Call::AdvanceTask { task: 1 }));
+    let (step, _) = d.submit("each miner reveals; the oracle advances and Proof of Inference decides", batch)?;
+    steps.push(step);
+    Ok(())
+}
+
 pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
+    let people = ["alice", "bob", "carol", "dave", "m1", "m2", "m3", "m4", "m5", "o1"];
     let keys: BTreeMap<&'static str, SigningKey> =
-        ["alice", "bob", "carol", "dave"].into_iter().map(|n| (n, derived_key(&format!("demo/{n}")))).collect();
-    let start = [("alice", 1_000, 0), ("bob", 400, 100), ("carol", 200, 0), ("dave", 0, 0)];
+        people.into_iter().map(|n| (n, derived_key(&format!("demo/{n}")))).collect();
+    let mut start = vec![("alice", 1_000, 0), ("bob", 400, 100), ("carol", 200, 0), ("dave", 0, 0)];
+    start.extend(MINERS.iter().map(|m| (*m, 1, 150)));
+    start.push(("o1", 1, 150));
     let genesis = Genesis {
-        services: Vec::new(),
+        services: vec![GenesisService {
+            name: "text-generation".into(),
+            weight: 1,
+            price: Amount(500_000_000),
+            poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+        }],
         params: Params {
             chain_id: "stakework-demo".into(),
             epoch_length: 10,
             unbonding_period: 5,
             min_fee: Amount(1_000_000),
+            miner_stake_min: swk(100),
+            oracle_stake_min: swk(100),
             ..Params::default()
         },
         accounts: start
@@ -262,13 +438,15 @@ pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
     ];
     let (step, _) = d.submit("small transfers after the deadlines", batch)?;
     steps.push(step);
+    market_and_task(&mut d, &mut steps)?;
 
     let ev: Value = d.client.get("/v1/events?since=1")?;
     let mut events = Vec::new();
     for b in ev["blocks"].as_array().into_iter().flatten() {
         for e in b["events"].as_array().into_iter().flatten() {
-            if e["event"] != "epoch_ended" {
-                events.push(format!("height {:>3}  {}", b["height"], d.event_line(e)));
+            let line = d.event_line(e);
+            if e["event"] != "epoch_ended" && !line.is_empty() {
+                events.push(format!("height {:>3}  {line}", b["height"].as_u64().unwrap_or_default()));
             }
         }
     }

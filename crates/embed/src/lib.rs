@@ -7,7 +7,8 @@
 //! parts per billion, computed with an integer square root. It catches outputs that share no wording
 //! (a lazy or random answer); outputs that share words but not meaning need a neural embedder.
 //!
-//! [`poi_verdict`] is the rule: each output's score is its median similarity to the others; outputs whose
+//! [`poi_verdict`] is the rule: each output's score is its (upper) median similarity to the others, so it
+//! reaches the threshold when the output agrees with at least half of the others; outputs whose
 //! score reaches the threshold pass; if they are a strict majority they succeed and the rest fail as
 //! outliers, otherwise nobody is blamed and the task has no agreeing majority.
 //!

@@ -11,7 +11,7 @@ pub struct PoiVerdict {
     pub majority: bool,
 }
 
-/// Score each output by its median cosine similarity to the others (the lower median for an even count)
+/// Score each output by its median cosine similarity to the others (the upper median for an even count)
 /// and decide: a strict majority at or above `threshold_ppb` succeeds, the rest are outliers; without such
 /// a majority nobody passes and nobody is blamed. Fewer than two outputs have nothing to agree with.
 pub fn poi_verdict(outputs: &[Embedding], threshold_ppb: i64) -> PoiVerdict {
@@ -31,7 +31,9 @@ pub fn poi_verdict(outputs: &[Embedding], threshold_ppb: i64) -> PoiVerdict {
         .map(|i| {
             let mut others: Vec<i64> = (0..k).filter(|j| *j != i).map(|j| sim[i][j]).collect();
             others.sort_unstable();
-            others[(others.len() - 1) / 2]
+            // The upper median: the score reaches the threshold exactly when the output agrees with at
+            // least half of the others, so with k = 3 two agreeing outputs outvote one outlier.
+            others[others.len() / 2]
         })
         .collect();
     verdict_from_scores(scores, threshold_ppb)
@@ -93,6 +95,14 @@ mod tests {
         assert_eq!(weighted_median(vec![(900, 5), (100, 1), (500, 1)]), Some(900), "one big validator");
         assert_eq!(weighted_median(vec![(100, 1), (900, 1)]), Some(100), "ties go to the lower value");
         assert_eq!(weighted_median(vec![(100, 0)]), None);
+    }
+
+    #[test]
+    fn with_three_outputs_two_that_agree_outvote_one_outlier() {
+        let e = NgramEmbedder::default();
+        let outs = [ANSWER, ANSWER, "unrelated words about the football results of last weekend"];
+        let v = poi_verdict(&outs.iter().map(|o| e.embed(o)).collect::<Vec<_>>(), 850_000_000);
+        assert_eq!(v.passed, [true, true, false], "{:?}", v.scores);
     }
 
     #[test]

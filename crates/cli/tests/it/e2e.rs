@@ -73,8 +73,10 @@ fn keys_transfer_bond_query_restart_query() {
     // Restart on the same data directory: no genesis flag needed, same answers, same chain.
     let node = Node::start(&data, None, 60_000, &[]);
     let after = node.health();
-    assert_eq!(after["height"], before["height"]);
-    assert_eq!(after["state_root"], before["state_root"]);
+    // The node may seal an empty block between the health read and SIGTERM: compare the same height.
+    assert!(after["height"].as_u64() >= before["height"].as_u64(), "{after} vs {before}");
+    let same = node.get(&format!("/v1/blocks/{height}")).expect("the earlier head is still there");
+    assert_eq!(same["state_root"], before["state_root"]);
     assert_eq!(account(&node, &alice)["free"], "887499998000");
     assert_eq!(account(&node, &bob)["free"], "12500000000");
     // The log is locked while a node uses it; replay works on a stopped node's directory.
@@ -118,7 +120,11 @@ fn the_demo_runs_a_real_node_and_its_checks_pass() {
         .iter()
         .flat_map(|s| s["txs"].as_array().expect("txs").iter().map(|t| t["result"].as_str().expect("result")))
         .collect();
-    assert_eq!(results, ["ok", "ok", "ok", "insufficient_funds", "ok", "ok", "ok", "bad_nonce", "ok", "ok", "ok"]);
+    assert_eq!(
+        &results[..11],
+        ["ok", "ok", "ok", "insufficient_funds", "ok", "ok", "ok", "bad_nonce", "ok", "ok", "ok"]
+    );
+    assert!(results[11..].iter().all(|r| *r == "ok"), "every market and task step succeeds: {results:?}");
     let replay = &r["steps"][1]["txs"][2];
     assert_eq!(
         (replay["status"].as_str(), replay["height"].as_u64()),
@@ -128,9 +134,16 @@ fn the_demo_runs_a_real_node_and_its_checks_pass() {
     let free = |name: &str| {
         r["balances"].as_array().expect("balances").iter().find(|b| b["name"] == name).expect("row")["free"].clone()
     };
-    // alice: 1000 - 250 + 20 (escrow payout) - 1 - 1 - four fees of 0.001 SWK.
-    assert_eq!(free("alice"), "767997000000");
-    assert_eq!(free("treasury"), "8000000");
+    // alice: 1000 - 250 + 20 (escrow payout) - 1 - 1, a 0.5 SWK request, a 1.5 SWK task, six fees of 0.001.
+    assert_eq!(free("alice"), "765994000000");
+    let ended = r["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e.as_str())
+        .find(|e| e.contains("TaskEnded"))
+        .expect("the task ended");
+    assert!(ended.contains("failed [m") && ended.contains("paid 1.425 SWK"), "the lazy miner is caught: {ended}");
     let events = r["events"].to_string();
     assert!(
         events.contains("UnbondMatured bob 120 SWK") && events.contains("HoldExpired #1 30 SWK back to carol"),
