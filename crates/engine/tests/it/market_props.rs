@@ -6,14 +6,14 @@
 
 use ed25519_dalek::SigningKey;
 use engine::{
-    Call, Engine, Genesis, GenesisAccount, GenesisService, Params, ProposalAction, Rating, ReportedStatus, Role,
-    SignedTx, TxBody,
+    output_commitment, Call, Engine, Genesis, GenesisAccount, GenesisService, Params, ProposalAction, Rating,
+    ReportedStatus, Role, SignedTx, TaskState, TxBody,
 };
 use ledger::{HoldOwner, HoldReason};
 use proptest::prelude::*;
 use types::{AccountId, Amount, Hash, Ppb};
 
-const PEOPLE: usize = 5;
+const PEOPLE: usize = 6;
 
 fn key(i: usize) -> SigningKey {
     SigningKey::from_bytes(&[40 + i as u8; 32])
@@ -33,6 +33,11 @@ enum Op {
     ProposeWeight(usize, u32, u32),
     Vote(usize, u64, bool),
     Unbond(usize, u128),
+    RegisterOracle(usize),
+    SubmitTask(usize, u32),
+    /// Whoever the task's current state waits for acts (honestly, or with an unrelated output).
+    TaskStep(u64, usize, bool),
+    Advance(usize, u64),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -46,12 +51,49 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (p.clone(), 1u64..12, 0u8..3).prop_map(|(a, r, g)| Op::Rate(a, r, g)),
         1 => (p.clone(), 1u32..3, 0u32..3).prop_map(|(a, s, w)| Op::ProposeWeight(a, s, w)),
         1 => (p.clone(), 1u64..4, any::<bool>()).prop_map(|(a, id, y)| Op::Vote(a, id, y)),
-        1 => (p, 0u128..300).prop_map(|(a, x)| Op::Unbond(a, x)),
+        1 => (p.clone(), 0u128..300).prop_map(|(a, x)| Op::Unbond(a, x)),
+        1 => p.clone().prop_map(Op::RegisterOracle),
+        2 => (p.clone(), 2u32..4).prop_map(|(a, k)| Op::SubmitTask(a, k)),
+        10 => (1u64..4, 0usize..4, proptest::bool::weighted(0.8)).prop_map(|(t, i, h)| Op::TaskStep(t, i, h)),
+        3 => (p, 1u64..4).prop_map(|(a, t)| Op::Advance(a, t)),
     ]
 }
 
-fn call(op: &Op) -> (usize, Call) {
+/// The signer and call of `op`, looking at the engine for who a task waits for.
+fn call(op: &Op, e: &Engine) -> (usize, Call) {
+    let index_of = |a: &AccountId| (0..PEOPLE).find(|i| who(*i) == *a).unwrap_or(0);
     match *op {
+        Op::RegisterOracle(a) => (
+            a,
+            Call::RegisterNode {
+                roles: vec![Role::Oracle],
+                services: vec![],
+                capacity: 1,
+                endpoint: "http://o".into(),
+            },
+        ),
+        Op::SubmitTask(a, k) => (a, Call::SubmitTask { service: 1, redundancy: k, max_price: Amount(500) }),
+        Op::Advance(a, t) => (a, Call::AdvanceTask { task: t }),
+        Op::TaskStep(t, i, honest) => {
+            let Some(task) = e.task(t) else { return (0, Call::AdvanceTask { task: t }) };
+            let salt = Hash([i as u8; 32]);
+            let output = if honest { "the same careful answer to the same question" } else { "random noise words" };
+            match task.state {
+                TaskState::Requested => (index_of(&task.creator), Call::PublishTaskSpec { task: t, spec: "q".into() }),
+                TaskState::Created => {
+                    (index_of(&task.preparer.unwrap_or_default()), Call::PrepareTask { task: t, inputs: "q".into() })
+                }
+                TaskState::Started if !task.miners.is_empty() => {
+                    let m = task.miners[i % task.miners.len()];
+                    (index_of(&m), Call::PrecommitOutput { task: t, commitment: output_commitment(output, &salt) })
+                }
+                TaskState::Precommitted if !task.miners.is_empty() => {
+                    let m = task.miners[i % task.miners.len()];
+                    (index_of(&m), Call::RevealOutput { task: t, output: output.into(), salt })
+                }
+                _ => (i % PEOPLE, Call::AdvanceTask { task: t }),
+            }
+        }
         Op::Register(a, s) => (
             a,
             Call::RegisterNode {
@@ -88,6 +130,18 @@ fn genesis() -> Genesis {
         free: Amount(5_000),
         bonded: Amount::ZERO,
     });
+    accounts.push(GenesisAccount {
+        id: AccountId::system(engine::BACKGROUND_POOL_NAME),
+        name: None,
+        free: Amount(500),
+        bonded: Amount::ZERO,
+    });
+    accounts.push(GenesisAccount {
+        id: AccountId::system(engine::TREASURY_NAME),
+        name: None,
+        free: Amount(100),
+        bonded: Amount::ZERO,
+    });
     Genesis {
         params: Params {
             chain_id: "props".into(),
@@ -95,12 +149,24 @@ fn genesis() -> Genesis {
             miner_stake_min: Amount(100),
             request_timeout: 3,
             rating_window: 2,
-            heartbeat_timeout: 4,
+            heartbeat_timeout: 30,
             voting_period: 2,
             epoch_length: 4,
             unbonding_period: 3,
             quorum: Ppb::new(100_000_000).expect("10%"),
             miner_reward_per_epoch: Amount(700),
+            oracle_stake_min: Amount(100),
+            task_deadline_requested: 5,
+            task_deadline_created: 5,
+            task_deadline_started: 5,
+            task_deadline_precommitted: 5,
+            task_deadline_committed: 2,
+            oracle_grace: 1,
+            max_reassignments: 1,
+            selection_cooldown: 1,
+            oracle_fee: Amount(3),
+            background_task_reward: Amount(40),
+            background_redundancy: 2,
             ..Params::default()
         },
         accounts,
@@ -121,8 +187,23 @@ fn genesis() -> Genesis {
     }
 }
 
-/// No stranded escrow: request holds and open requests correspond one to one.
+/// No stranded escrow: request and task holds correspond one to one with open requests and open user tasks.
 fn escrow_matches_requests(e: &Engine) -> Result<(), TestCaseError> {
+    for h in e.ledger().holds() {
+        if let (HoldOwner::Task(id), HoldReason::TaskPrice) = (h.owner, h.reason) {
+            let open = e.task(id).is_some_and(|t| {
+                !matches!(t.state, TaskState::Ended | TaskState::Failed)
+                    && matches!(t.origin, engine::TaskOrigin::User { hold: Some(x), price, .. } if x == h.id && price == h.amount)
+            });
+            prop_assert!(open, "hold {} of task {id} is stranded", h.id);
+        }
+    }
+    for t in e.tasks() {
+        if let engine::TaskOrigin::User { hold: Some(x), .. } = t.origin {
+            let open = !matches!(t.state, TaskState::Ended | TaskState::Failed);
+            prop_assert_eq!(open, e.ledger().hold(x).is_some(), "task {} and its hold disagree", t.id);
+        }
+    }
     for h in e.ledger().holds() {
         if let (HoldOwner::Request(id), HoldReason::RequestPrice) = (h.owner, h.reason) {
             let r = e.request(id);
@@ -150,12 +231,21 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
     #[test]
     fn random_market_activity_conserves_tokens_and_strands_no_escrow(
-        blocks in proptest::collection::vec(proptest::collection::vec(op(), 0..6), 1..14),
+        blocks in proptest::collection::vec(proptest::collection::vec(op(), 0..7), 1..24),
     ) {
         let g = genesis();
         let mut engine = Engine::from_genesis(&g).expect("genesis");
         let start = engine.clone();
         let mut produced = Vec::new();
+        // Everyone starts registered as a miner and an oracle, so tasks can find their participants.
+        let opening: Vec<SignedTx> = (0..PEOPLE)
+            .map(|i| {
+                let c = Call::RegisterNode { roles: vec![Role::Miner, Role::Oracle], services: vec![1, 2], capacity: 2, endpoint: "http://n".into() };
+                TxBody { signer: who(i), nonce: 0, fee: Amount(1), call: c }.sign(&key(i), "props")
+            })
+            .collect();
+        let sigs = engine::verify_signatures(&opening, "props");
+        produced.push(engine.produce_block(opening, &sigs).expect("opening block").0);
         for ops in &blocks {
             let mut nonces = [0u64; PEOPLE];
             for (i, n) in nonces.iter_mut().enumerate() {
@@ -165,7 +255,7 @@ proptest! {
             let txs: Vec<SignedTx> = ops
                 .iter()
                 .map(|o| {
-                    let (a, c) = call(o);
+                    let (a, c) = call(o, &engine);
                     let t = TxBody { signer: who(a), nonce: nonces[a], fee: Amount(1), call: c }.sign(&key(a), "props");
                     nonces[a] += 1;
                     t
