@@ -456,10 +456,10 @@ pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
         balances.push(BalanceRow {
             name,
             account: id,
-            free: a.free,
-            held: a.held,
-            bonded: a.bonded,
-            unbonding: a.unbonding,
+            free: a.account.free,
+            held: a.account.held,
+            bonded: a.account.bonded,
+            unbonding: a.account.unbonding,
         });
     }
     balances.sort_by(|a, b| a.name.cmp(&b.name));

@@ -46,12 +46,12 @@ pub fn run(cmd: &QueryCommand, client: &Client, keys: &Path, json: bool) -> anyh
                 outln!("{}", serde_json::to_string_pretty(&a)?);
             } else {
                 outln!("account {} at height {}", a.id, a.height);
-                outln!("  free       {}", a.free.to_swk_string());
-                outln!("  held       {}", a.held.to_swk_string());
-                outln!("  bonded     {}", a.bonded.to_swk_string());
-                outln!("  unbonding  {}", a.unbonding.to_swk_string());
-                outln!("  nonce      {}", a.nonce);
-                for c in &a.unbonding_chunks {
+                outln!("  free       {}", a.account.free.to_swk_string());
+                outln!("  held       {}", a.account.held.to_swk_string());
+                outln!("  bonded     {}", a.account.bonded.to_swk_string());
+                outln!("  unbonding  {}", a.account.unbonding.to_swk_string());
+                outln!("  nonce      {}", a.account.nonce);
+                for c in &a.account.unbonding_chunks {
                     outln!("  unbonding chunk {} free at height {}", c.amount.to_swk_string(), c.matures_at);
                 }
                 for h in &a.holds {

@@ -73,7 +73,7 @@ pub fn submit_call(client: &Client, keys: &Path, common: &TxArgs, call: Call, js
         None => serde_json::from_value(params["params"]["min_fee"].clone()).context("node sent no min_fee")?,
     };
     let account: node::AccountView = client.get(&format!("/v1/accounts/{signer}"))?;
-    let tx = TxBody { signer, nonce: account.nonce, fee, call }.sign(&key, &chain_id);
+    let tx = TxBody { signer, nonce: account.account.nonce, fee, call }.sign(&key, &chain_id);
     let path = if common.wait { "/v1/txs?wait=commit" } else { "/v1/txs" };
     let result: node::SubmitResult = client.post(path, &serde_json::to_value(&tx)?)?;
     if json {

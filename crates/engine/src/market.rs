@@ -98,7 +98,8 @@ pub struct Request {
     pub service: u32,
     pub miner: AccountId,
     pub price: Amount,
-    pub hold: HoldId,
+    /// The hold with the price; none for a free service (the ledger holds no empty amounts).
+    pub hold: Option<HoldId>,
     pub submitted_at: Height,
     pub expires_at: Height,
     pub status: RequestStatus,
@@ -385,16 +386,16 @@ impl Engine {
         let expires_at = self.height.checked_add(self.params.request_timeout).ok_or(LedgerError::AmountOverflow)?;
         // A zero price holds nothing; the ledger refuses empty holds, so such requests carry no hold.
         let hold = if price.is_zero() {
-            HoldId(0)
+            None
         } else {
-            self.ledger.hold_create(
+            Some(self.ledger.hold_create(
                 client,
                 price,
                 HoldOwner::Request(id),
                 HoldReason::RequestPrice,
                 self.height,
                 None,
-            )?
+            )?)
         };
         // After this point the command must succeed.
         self.m.next_request += 1;
@@ -435,7 +436,7 @@ impl Engine {
         let payouts: Vec<(AccountId, Amount)> =
             [(signer, paid), (self.treasury, fee)].into_iter().filter(|(_, a)| !a.is_zero()).collect();
         if !payouts.is_empty() {
-            self.ledger.hold_post(hold, &payouts)?;
+            self.ledger.hold_post(hold.expect("a priced request has a hold"), &payouts)?;
         }
         // After this point the command must succeed.
         let h = self.height;
@@ -494,8 +495,8 @@ impl Engine {
     /// End-of-block: an unfinished request expires; the client is refunded and the miner rated Bad.
     pub(crate) fn expire_request(&mut self, id: u64, events: &mut Vec<EventRecord>) {
         let r = self.m.requests.remove(&id).expect("an expiry deadline is removed when its request completes");
-        if !r.price.is_zero() {
-            self.ledger.hold_void(r.hold).expect("an assigned request's hold is open");
+        if let Some(hold) = r.hold {
+            self.ledger.hold_void(hold).expect("an assigned request's hold is open");
         }
         self.dirty.insert(EngineKey::Request(id));
         let reputation = self.record_network_rating(r.miner, false);

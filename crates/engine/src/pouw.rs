@@ -711,9 +711,13 @@ impl Engine {
     pub(crate) fn maybe_create_background_task(&mut self, events: &mut Vec<EventRecord>) {
         let pool = AccountId::system(BACKGROUND_POOL_NAME);
         let reward = self.params.background_task_reward;
+        // Cheap checks first: this runs at the end of every block.
+        if reward.is_zero() || self.ledger.free(&pool) < reward || self.m.services.is_empty() {
+            return;
+        }
         let busy = self.m.requests.values().any(|r| r.status == crate::market::RequestStatus::Assigned)
             || self.p.tasks.values().any(Self::is_open);
-        if busy || reward.is_zero() || self.ledger.free(&pool) < reward || self.m.services.is_empty() {
+        if busy {
             return;
         }
         let services: Vec<u32> = self.m.services.keys().copied().collect();

@@ -521,12 +521,17 @@ async fn wait_for_commit(
     }
 }
 
+/// The node's stored outcome (receipts and events) of the block at `height`, decoded.
+fn load_outcome(s: &Shared, height: u64) -> Result<Option<StoredOutcome>, store::StoreError> {
+    let Some(bytes) = s.store.outcome(height)? else { return Ok(None) };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| store::StoreError::CorruptBlock { height, reason: format!("outcome does not decode: {e}") })
+}
+
 fn committed_receipt(s: &Shared, hash: &Hash) -> Result<Option<TxReceiptView>, store::StoreError> {
     let Some((height, index)) = s.store.tx_location(hash)? else { return Ok(None) };
-    let Some(bytes) = s.store.outcome(height)? else { return Ok(None) };
-    let outcome: StoredOutcome = serde_json::from_slice(&bytes)
-        .map_err(|e| store::StoreError::CorruptBlock { height, reason: format!("outcome does not decode: {e}") })?;
-    Ok(outcome.receipt(index))
+    Ok(load_outcome(s, height)?.and_then(|o| o.receipt(index)))
 }
 
 // ----- queries -----------------------------------------------------------------------------------
@@ -536,18 +541,7 @@ async fn account(State(s): State<App>, id: Result<Path<String>, PathRejection>) 
     let e = s.engine.read().expect("engine lock poisoned");
     let a = e.ledger().account(&id).cloned().unwrap_or_default();
     let holds = e.ledger().holds().filter(|h| h.payer == id).cloned().collect();
-    Json(AccountView {
-        id,
-        free: a.free,
-        held: a.held,
-        bonded: a.bonded,
-        unbonding: a.unbonding,
-        nonce: a.nonce,
-        unbonding_chunks: a.unbonding_chunks,
-        holds,
-        height: e.height().0,
-    })
-    .into_response()
+    Json(AccountView { id, account: a, holds, height: e.height().0 }).into_response()
 }
 
 async fn block(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
@@ -569,16 +563,12 @@ async fn block(State(s): State<App>, id: Result<Path<String>, PathRejection>) ->
             Err(e) => return internal(e),
         }
     };
-    let (b, o) = match (s.store.block(height), s.store.outcome(height)) {
+    let (b, outcome) = match (s.store.block(height), load_outcome(&s, height)) {
         (Ok(Some(b)), Ok(Some(o))) => (b, o),
         (Ok(None), _) | (_, Ok(None)) => {
             return fail(StatusCode::NOT_FOUND, "not_found", format!("no block at height {height}"))
         }
         (Err(e), _) | (_, Err(e)) => return internal(e),
-    };
-    let outcome: StoredOutcome = match serde_json::from_slice(&o) {
-        Ok(v) => v,
-        Err(e) => return internal(e),
     };
     let txs = b
         .txs
@@ -774,9 +764,7 @@ fn read_events(s: &Shared, since: u64, limit: u64) -> Result<(u64, Vec<serde_jso
     let end = last.min(since.saturating_add(limit.clamp(1, EVENT_BLOCKS_MAX)) - 1);
     let mut blocks = Vec::new();
     for h in since..=end {
-        let Some(bytes) = s.store.outcome(h)? else { break };
-        let o: StoredOutcome = serde_json::from_slice(&bytes)
-            .map_err(|e| store::StoreError::CorruptBlock { height: h, reason: e.to_string() })?;
+        let Some(o) = load_outcome(s, h)? else { break };
         if !o.events.is_empty() {
             blocks.push(json!({ "height": h, "events": o.events }));
         }
@@ -851,9 +839,7 @@ fn stream_backlog(s: &Shared, since: Option<u64>) -> Result<Vec<Arc<StoredOutcom
     let last = s.store.last_height()?;
     let mut backlog = Vec::new();
     for h in since.max(1)..=last.min(since.saturating_add(EVENT_BLOCKS_MAX)) {
-        let Some(bytes) = s.store.outcome(h)? else { break };
-        let o: StoredOutcome = serde_json::from_slice(&bytes)
-            .map_err(|e| store::StoreError::CorruptBlock { height: h, reason: e.to_string() })?;
+        let Some(o) = load_outcome(s, h)? else { break };
         backlog.push(Arc::new(o));
     }
     Ok(backlog)

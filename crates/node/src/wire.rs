@@ -1,9 +1,9 @@
 //! JSON forms of the API. Amounts are decimal strings; hashes and ids are hex.
 
 use engine::{BlockOutcome, EventRecord, SignedTx};
-use ledger::{Hold, UnbondingChunk};
+use ledger::{Account, Hold};
 use serde::{Deserialize, Serialize};
-use types::{AccountId, Amount, Hash};
+use types::{AccountId, Hash};
 
 /// Every error body: a stable code and a sentence for people.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -103,12 +103,9 @@ pub struct SubmitResult {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccountView {
     pub id: AccountId,
-    pub free: Amount,
-    pub held: Amount,
-    pub bonded: Amount,
-    pub unbonding: Amount,
-    pub nonce: u64,
-    pub unbonding_chunks: Vec<UnbondingChunk>,
+    /// free, held, bonded, unbonding, nonce and unbonding chunks, at the top level of the JSON.
+    #[serde(flatten)]
+    pub account: Account,
     /// Open holds this account pays.
     pub holds: Vec<Hold>,
     /// The height these figures are at.

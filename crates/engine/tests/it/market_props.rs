@@ -208,7 +208,7 @@ fn escrow_matches_requests(e: &Engine) -> Result<(), TestCaseError> {
         if let (HoldOwner::Request(id), HoldReason::RequestPrice) = (h.owner, h.reason) {
             let r = e.request(id);
             prop_assert!(
-                r.is_some_and(|r| r.hold == h.id && r.status == engine::RequestStatus::Assigned),
+                r.is_some_and(|r| r.hold == Some(h.id) && r.status == engine::RequestStatus::Assigned),
                 "hold {} of request {id} is stranded",
                 h.id
             );
@@ -218,7 +218,7 @@ fn escrow_matches_requests(e: &Engine) -> Result<(), TestCaseError> {
         if let Some(r) = e.request(id) {
             if r.status == engine::RequestStatus::Assigned && !r.price.is_zero() {
                 prop_assert!(
-                    e.ledger().hold(r.hold).is_some_and(|h| h.amount == r.price),
+                    r.hold.and_then(|x| e.ledger().hold(x)).is_some_and(|h| h.amount == r.price),
                     "request {id} lost its escrow"
                 );
             }
