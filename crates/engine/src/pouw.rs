@@ -192,19 +192,29 @@ impl Engine {
     /// Select a participant for task `id`, never one already involved; marks the cooldown.
     fn select(&mut self, id: u64, slot: u32) -> Option<AccountId> {
         let t = &self.p.tasks[&id];
+        let mut exclude = t.participants();
+        if let TaskOrigin::User { client, .. } = &t.origin {
+            exclude.insert(*client);
+        }
+        let (service, stage) = (t.service, t.stage);
+        self.draw_participant(service, id, stage, slot, &exclude)
+    }
+
+    /// Draw a participant for task `id` (seeded by id, stage and slot), never one in `exclude`; marks
+    /// the selection cooldown.
+    fn draw_participant(
+        &mut self,
+        service: u32,
+        id: u64,
+        stage: u32,
+        slot: u32,
+        exclude: &BTreeSet<AccountId>,
+    ) -> Option<AccountId> {
         let mut seed = b"task".to_vec();
         seed.extend_from_slice(&id.to_le_bytes());
-        seed.extend_from_slice(&t.stage.to_le_bytes());
+        seed.extend_from_slice(&stage.to_le_bytes());
         seed.extend_from_slice(&slot.to_le_bytes());
-        let exclude = match &t.origin {
-            TaskOrigin::User { client, .. } => {
-                let mut e = t.participants();
-                e.insert(*client);
-                e
-            }
-            TaskOrigin::Background => t.participants(),
-        };
-        let miner = self.draw_miner(t.service, &exclude, &seed, true)?;
+        let miner = self.draw_miner(service, exclude, &seed, true)?;
         self.p.last_selected.insert(miner, self.height);
         self.dirty.insert(EngineKey::Selected(miner));
         Some(miner)
@@ -212,7 +222,13 @@ impl Engine {
 
     fn new_task(&mut self, origin: TaskOrigin, service: u32, redundancy: u32) -> Result<u64, Rejection> {
         let id = self.p.next_task;
-        let placeholder = Task {
+        let exclude: BTreeSet<AccountId> = match &origin {
+            TaskOrigin::User { client, .. } => BTreeSet::from([*client]),
+            TaskOrigin::Background => BTreeSet::new(),
+        };
+        let creator = self.draw_participant(service, id, 0, 0, &exclude).ok_or(Rejection::NoMinerAvailable(service))?;
+        // After this point the command must succeed.
+        let task = Task {
             id,
             origin,
             service,
@@ -221,7 +237,7 @@ impl Engine {
             stage: 0,
             deadline: self.height,
             reassignments: 0,
-            creator: AccountId::default(),
+            creator,
             preparer: None,
             spec: None,
             inputs: None,
@@ -232,14 +248,8 @@ impl Engine {
             created_at: self.height,
             attestations: BTreeMap::new(),
         };
-        // Insert tentatively to draw the creator against it; removed again if nobody can create.
-        self.p.tasks.insert(id, placeholder);
-        let Some(creator) = self.select(id, 0) else {
-            self.p.tasks.remove(&id);
-            return Err(Rejection::NoMinerAvailable(service));
-        };
+        self.p.tasks.insert(id, task);
         self.p.next_task += 1;
-        self.p.tasks.get_mut(&id).expect("inserted above").creator = creator;
         self.enter(id, TaskState::Requested);
         self.dirty.insert(EngineKey::Counters);
         Ok(id)
