@@ -432,10 +432,12 @@ impl Engine {
         Ok(())
     }
 
-    /// The hold's expiry, if `signer` is its payer; otherwise the rejection.
+    /// The hold's expiry, if `signer` created it with `HoldCreate`; otherwise the rejection. Holds the
+    /// engine created for a request, task or job belong to that object: their payer may not post or void
+    /// them directly, or it could take back a price the engine still has to pay out.
     fn own_hold(&self, signer: AccountId, id: HoldId) -> Result<Option<Height>, Rejection> {
         let hold = self.ledger.hold(id).ok_or(LedgerError::UnknownHold(id))?;
-        if hold.payer != signer {
+        if hold.owner != HoldOwner::Payment(signer) {
             return Err(Rejection::NotAuthorized);
         }
         Ok(hold.expires_at)

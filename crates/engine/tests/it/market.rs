@@ -372,3 +372,43 @@ fn miners_are_paid_from_the_pool_by_reputation_times_weighted_work() {
         "#]],
     );
 }
+
+/// Regression: `own_hold` once checked only the payer, so a client could void the hold of its own
+/// request (and a task's or job's payer its escrow) and the engine would later find the hold gone.
+#[test]
+fn request_hold_voided_by_its_client() {
+    let mut net = Net::with_services(&[("miner", 10, 100), ("client", 1_000, 0)], params(), services(), 0);
+    let m = net.tx("miner", register(vec![1]));
+    net.block(vec![m]);
+    let r = net.tx("client", request(1));
+    net.block(vec![r]);
+    let hold = net.engine.ledger().holds().next().expect("the request's hold").id;
+    let void = net.tx("client", Call::HoldVoid { hold });
+    net.block(vec![void]);
+    let post = net.tx("client", Call::HoldPost { hold, payouts: vec![(id("client"), Amount(50))] });
+    net.block(vec![post]);
+    let done = net.tx("miner", Call::CompleteRequest { request: 1, result_hash: Hash([7; 32]) });
+    net.block(vec![done]);
+    check(
+        &mut net,
+        expect![[r#"
+            block 1:
+              miner#0 register [Miner] services [1] capacity 4 -> ok
+              * NodeRegistered miner [Miner]
+            block 2:
+              client#0 request service 1 (max 500) -> ok
+              * RequestSubmitted 1 by client to miner price 50
+            block 3:
+              client#1 void #1 -> not_authorized
+            block 4:
+              client#1 post #1: 50 to client -> not_authorized
+            block 5:
+              miner#1 complete request 1 -> ok
+              * RequestCompleted 1 by miner paid 45 fee 5
+            balances (free held bonded unbonding):
+              client: 949 0 0 0
+              miner: 53 0 100 0
+              treasury: 8 0 0 0
+        "#]],
+    );
+}
