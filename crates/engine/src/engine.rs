@@ -1,5 +1,6 @@
 use crate::block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
 use crate::governance::GovernanceState;
+use crate::jobs::JobsState;
 use crate::market::MarketState;
 use crate::pouw::PouwState;
 use crate::sig::{verify_signatures, SignatureCheck};
@@ -8,7 +9,7 @@ use crate::{Event, Genesis, GenesisError, Params, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ledger::{HoldId, HoldOwner, HoldReason, Ledger, LedgerError};
 use std::collections::BTreeSet;
-use types::{AccountId, Amount, Hash, Height};
+use types::{AccountId, Amount, Hash, Height, JobId};
 
 /// Name of the system account that receives fees (see `AccountId::system`).
 pub const TREASURY_NAME: &str = "treasury";
@@ -32,6 +33,10 @@ pub enum Deadline {
     TaskAuto(u64, u32),
     /// A finished task is forgotten.
     TaskClose(u64),
+    /// A training job not dispatched by now lapses (everything returned).
+    JobLapse(JobId),
+    /// A settled job is forgotten.
+    JobClose(JobId),
 }
 
 /// Engine state outside the ledger, as recorded in a block's write set (ordered for canonical roots).
@@ -47,6 +52,7 @@ pub(crate) enum EngineKey {
     Proposal(u64),
     Task(u64),
     Selected(AccountId),
+    Job(JobId),
 }
 
 /// The engine's state in canonical form: what a snapshot stores.
@@ -61,6 +67,7 @@ struct EngineSnapshot {
     market: MarketState,
     governance: GovernanceState,
     pouw: PouwState,
+    jobs: JobsState,
 }
 
 const SNAPSHOT_MAGIC: &[u8; 8] = b"SWKSNAP1";
@@ -91,6 +98,7 @@ pub struct Engine {
     pub(crate) m: MarketState,
     pub(crate) g: GovernanceState,
     pub(crate) p: PouwState,
+    pub(crate) j: JobsState,
     /// Engine state (outside the ledger) changed in this block, for the state root.
     pub(crate) dirty: BTreeSet<EngineKey>,
 }
@@ -117,6 +125,7 @@ impl Engine {
             m: MarketState::new(),
             g: GovernanceState::new(),
             p: PouwState::new(),
+            j: JobsState::default(),
             dirty: BTreeSet::new(),
         };
         for (i, s) in genesis.services.iter().enumerate() {
@@ -170,6 +179,7 @@ impl Engine {
             market: self.m.clone(),
             governance: self.g.clone(),
             pouw: self.p.clone(),
+            jobs: self.j.clone(),
         };
         let body = types::encode(&snap);
         let mut out = Vec::with_capacity(body.len() + 40);
@@ -208,6 +218,11 @@ impl Engine {
                 implied.insert((p.voting_ends, Deadline::ProposalEnd(p.id)));
             }
         }
+        for j in snap.jobs.jobs.values() {
+            if j.phase == crate::jobs::JobPhase::Ordered {
+                implied.insert((j.dispatch_by, Deadline::JobLapse(j.id)));
+            }
+        }
         // Maturity entries may outlive a slashed chunk (they then release nothing) and closing a completed
         // request is housekeeping, so the queue must contain every implied deadline and only those besides.
         let extra_ok = deadlines.difference(&implied).all(|(_, d)| {
@@ -217,6 +232,7 @@ impl Engine {
                     | Deadline::RequestClose(_)
                     | Deadline::TaskAuto(..)
                     | Deadline::TaskClose(_)
+                    | Deadline::JobClose(_)
             )
         });
         if !implied.is_subset(&deadlines) || !extra_ok {
@@ -233,6 +249,7 @@ impl Engine {
             m: snap.market,
             g: snap.governance,
             p: snap.pouw,
+            j: snap.jobs,
             dirty: BTreeSet::new(),
         })
     }
@@ -427,6 +444,19 @@ impl Engine {
             Call::RevealOutput { task, output, salt } => self.reveal_output(signer, *task, output, *salt)?,
             Call::AdvanceTask { task } => self.oracle_advance(signer, *task, events, index)?,
             Call::AttestPoi { task, scores } => self.attest_poi(signer, *task, scores)?,
+            // Job calls emit their own events, in order (a call may also dispatch or settle the job).
+            Call::OrderJob { order } => return self.order_job(signer, order, events, index),
+            Call::SubmitJobQuery { job, amount } => return self.submit_job_query(signer, *job, *amount, events, index),
+            Call::SelectMpcs { job, mpcs } => return self.select_mpcs(signer, *job, mpcs, events, index),
+            Call::AcceptJob { job, deposit } => return self.accept_job(signer, *job, *deposit, events, index),
+            Call::PostJobStatus { job, status } => return self.post_job_status(signer, *job, *status, events, index),
+            Call::ReportJobFailure { job, offenders, fault } => {
+                return self.report_job_failure(signer, *job, offenders, *fault, events, index)
+            }
+            Call::CancelJob { job } => return self.cancel_job(signer, *job, events, index),
+            Call::ReplaceMpc { job, mpc, replacement } => {
+                return self.replace_mpc(signer, *job, *mpc, *replacement, events, index)
+            }
         };
         events.push(EventRecord { tx, event });
         Ok(())
@@ -474,6 +504,8 @@ impl Engine {
                 Deadline::ProposalEnd(id) => self.tally(id, events),
                 Deadline::TaskAuto(id, stage) => self.auto_advance(id, stage, events),
                 Deadline::TaskClose(id) => self.close_task(id),
+                Deadline::JobLapse(id) => self.lapse_job(id, events),
+                Deadline::JobClose(id) => self.close_job(id),
             }
         }
         self.maybe_create_background_task(events);
@@ -527,6 +559,7 @@ impl Engine {
             EngineKey::Proposal(id) => borsh::to_writer(out, &self.g.proposals.get(id)),
             EngineKey::Task(id) => borsh::to_writer(out, &self.p.tasks.get(id)),
             EngineKey::Selected(id) => borsh::to_writer(out, &self.p.last_selected.get(id)),
+            EngineKey::Job(id) => borsh::to_writer(out, &self.j.jobs.get(id)),
         }
         .expect(ok);
     }

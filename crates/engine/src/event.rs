@@ -1,10 +1,11 @@
 use crate::governance::ProposalAction;
+use crate::jobs::{JobKind, JobOutcome, JobStatus, RewardSchema};
 use crate::market::{ReportedStatus, Role};
 use crate::pouw::{TaskOrigin, TaskState};
 use crate::reputation::Rating;
 use ledger::HoldId;
 use serde::{Deserialize, Serialize};
-use types::{AccountId, Amount, Hash, Height, Ppb};
+use types::{AccountId, Amount, Hash, Height, JobId, Ppb};
 
 /// Something that happened, in the past tense. Emitted by transactions and by the end-of-block step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,5 +197,67 @@ pub enum Event {
         culprits: Vec<AccountId>,
         team: Vec<AccountId>,
         realtime: bool,
+    },
+    JobOrdered {
+        job: JobId,
+        gds: AccountId,
+        qc: AccountId,
+        kind: JobKind,
+        dos: Vec<AccountId>,
+        quote: Amount,
+        deposit: Amount,
+    },
+    /// The QC staked `amount`; StakeIn now holds `staked`.
+    JobQuerySubmitted {
+        job: JobId,
+        qc: AccountId,
+        amount: Amount,
+        staked: Amount,
+    },
+    MpcsSelected {
+        job: JobId,
+        mpcs: Vec<AccountId>,
+        schema: RewardSchema,
+    },
+    /// A DO or MPC held its deposit.
+    JobAccepted {
+        job: JobId,
+        member: AccountId,
+        deposit: Amount,
+    },
+    JobDispatched {
+        job: JobId,
+        dos: Vec<AccountId>,
+        mpcs: Vec<AccountId>,
+    },
+    JobStatusUpdated {
+        job: JobId,
+        member: AccountId,
+        status: JobStatus,
+    },
+    MpcReplacementNominated {
+        job: JobId,
+        mpc: AccountId,
+        replacement: AccountId,
+    },
+    MpcReplaced {
+        job: JobId,
+        old: AccountId,
+        new: AccountId,
+        replacements: u32,
+    },
+    /// Money paid out of a job's escrow to someone other than who put it in.
+    RewardDistributed {
+        job: JobId,
+        payouts: Vec<(AccountId, Amount)>,
+    },
+    /// Money returned from a job's escrow to who put it in (StakeIn to the QC, deposits to members).
+    Refund {
+        job: JobId,
+        refunds: Vec<(AccountId, Amount)>,
+    },
+    JobSettled {
+        job: JobId,
+        outcome: JobOutcome,
     },
 }

@@ -16,6 +16,7 @@ mod engine;
 mod event;
 mod genesis;
 mod governance;
+mod jobs;
 mod market;
 mod params;
 mod pouw;
@@ -29,6 +30,10 @@ pub use engine::{Deadline, Engine, SnapshotError, TREASURY_NAME};
 pub use event::Event;
 pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisService};
 pub use governance::{Proposal, ProposalAction, ProposalStatus};
+pub use jobs::{
+    compute_schema, Job, JobFault, JobKind, JobMember, JobOrder, JobOutcome, JobPhase, JobProgress, JobRecord, JobRole,
+    JobStage, JobStatus, RewardSchema, WHOLE,
+};
 pub use market::{
     compute_miner_rewards, MinerReward, MinerStatus, NodeRecord, ReportedStatus, ReputationRecord, Request,
     RequestStatus, Role, Service, MINERS_POOL_NAME, POI_THRESHOLD_DEFAULT,

@@ -81,6 +81,20 @@ pub struct Params {
     pub task_deadline_committed: u64,
     /// Share of all oracles' bonded stake that must attest for their scores to decide PoI.
     pub poi_attestation_quorum: Ppb,
+    /// Blocks without a status update after which a training job's coordinator may report a member (DESIGN §6).
+    pub job_heartbeat_timeout: u64,
+    /// Blocks an ordered job may wait for its StakeIn, MPCs and deposits before the order lapses.
+    pub job_dispatch_timeout: u64,
+    /// The coordinator's extra share of a job's DO and MPC payouts (10%).
+    pub job_gds_share: Ppb,
+    /// Share of StakeIn fined when the query client cancels a dispatched job (60%); the rest is refunded.
+    pub job_cancel_fine: Ppb,
+    /// Times the MPC nodes of one job may be replaced.
+    pub max_mpc_replacements: u32,
+    /// Most data owners, and most MPC nodes, in one job.
+    pub job_members_max: u32,
+    /// Blocks a settled job stays queryable before the engine forgets it.
+    pub job_retention: u64,
 }
 
 impl Default for Params {
@@ -126,6 +140,13 @@ impl Default for Params {
             semantic_poi: false,
             task_deadline_committed: 3,
             poi_attestation_quorum: Ppb::new(500_000_000).expect("one half"),
+            job_heartbeat_timeout: 3_600,
+            job_dispatch_timeout: 3_600,
+            job_gds_share: Ppb::new(100_000_000).expect("10%"),
+            job_cancel_fine: Ppb::new(600_000_000).expect("60%"),
+            max_mpc_replacements: 2,
+            job_members_max: 64,
+            job_retention: 1_000,
         }
     }
 }
@@ -197,6 +218,9 @@ impl Params {
             ("params.task_deadline_precommitted", self.task_deadline_precommitted),
             ("params.task_deadline_committed", self.task_deadline_committed),
             ("params.oracle_grace", self.oracle_grace),
+            ("params.job_heartbeat_timeout", self.job_heartbeat_timeout),
+            ("params.job_dispatch_timeout", self.job_dispatch_timeout),
+            ("params.job_retention", self.job_retention),
         ] {
             if v == 0 || v > MAX_PERIOD_BLOCKS {
                 return bad(field, "must be between 1 and 4294967296 blocks");
@@ -218,6 +242,9 @@ impl Params {
         }
         if self.reputation_k_milli == 0 || self.reputation_k_milli > 1_000_000 {
             return bad("params.reputation_k_milli", "must be between 1 and 1000000 (k from 0.001 to 1000)");
+        }
+        if self.job_members_max == 0 || self.job_members_max > 1_000 || self.max_mpc_replacements > 100 {
+            return bad("params.job_members_max", "job_members_max is 1..1000 and max_mpc_replacements at most 100");
         }
         if self.reputation_prior > 1_000_000 {
             return bad("params.reputation_prior", "must be at most 1000000");

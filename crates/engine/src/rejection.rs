@@ -101,6 +101,39 @@ pub enum Rejection {
     /// Neither has everyone acted nor has the deadline passed.
     #[error("task {task} cannot advance before height {deadline} unless everyone has acted")]
     PrematureAdvance { task: u64, deadline: types::Height },
+    /// No training job has this id (never ordered, or forgotten after `job_retention`).
+    #[error("no job {0}")]
+    UnknownJob(types::JobId),
+    /// A job with this id already exists.
+    #[error("job {0} already exists")]
+    JobExists(types::JobId),
+    /// A job order or MPC selection that is not acceptable.
+    #[error("invalid job: {0}")]
+    InvalidJob(String),
+    /// The job is not in the phase this call needs (e.g. a second cancel of a settled job).
+    #[error("job {job} is {phase}")]
+    WrongJobPhase { job: types::JobId, phase: String },
+    /// A StakeIn or deposit that is not exactly what is due.
+    #[error("the amount due is {expected}, not {got}")]
+    WrongAmount { expected: Amount, got: Amount },
+    /// The member already holds its deposit for this job.
+    #[error("already accepted job {0}")]
+    AlreadyAccepted(types::JobId),
+    /// A status update that does not fit the job (Psi on a horizontal job, an epoch beyond the job's, …).
+    #[error("invalid job status: {0}")]
+    InvalidJobStatus(String),
+    /// A status update whose epoch (or stage) goes back.
+    #[error("epoch {got} goes back from {last}")]
+    EpochWentBack { last: u32, got: u32 },
+    /// A missing-heartbeat report before the member's heartbeat is `job_heartbeat_timeout` blocks old.
+    #[error("{member} sent a heartbeat recently; it can be reported from height {due}")]
+    HeartbeatNotExpired { member: types::AccountId, due: types::Height },
+    /// A failure report or replacement that names the wrong accounts.
+    #[error("invalid job report: {0}")]
+    InvalidJobReport(String),
+    /// The job's MPC nodes were already replaced `max_mpc_replacements` times.
+    #[error("the job's MPC nodes were already replaced {max} times")]
+    ReplacementLimit { max: u32 },
     /// A ledger rule refused the call (insufficient funds, unknown hold, …); the code is the ledger's.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -142,6 +175,17 @@ impl Rejection {
             Rejection::RevealMismatch(_) => "reveal_mismatch",
             Rejection::NotAnOracle => "not_an_oracle",
             Rejection::PrematureAdvance { .. } => "premature_advance",
+            Rejection::UnknownJob(_) => "unknown_job",
+            Rejection::JobExists(_) => "job_exists",
+            Rejection::InvalidJob(_) => "invalid_job",
+            Rejection::WrongJobPhase { .. } => "wrong_job_phase",
+            Rejection::WrongAmount { .. } => "wrong_amount",
+            Rejection::AlreadyAccepted(_) => "already_accepted",
+            Rejection::InvalidJobStatus(_) => "invalid_job_status",
+            Rejection::EpochWentBack { .. } => "epoch_went_back",
+            Rejection::HeartbeatNotExpired { .. } => "heartbeat_not_expired",
+            Rejection::InvalidJobReport(_) => "invalid_job_report",
+            Rejection::ReplacementLimit { .. } => "replacement_limit",
             Rejection::Ledger(e) => e.code(),
         }
     }

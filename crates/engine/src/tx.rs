@@ -1,11 +1,12 @@
 use crate::governance::ProposalAction;
+use crate::jobs::{JobFault, JobOrder, JobStatus};
 use crate::market::{ReportedStatus, Role};
 use crate::reputation::Rating;
 use borsh::{BorshDeserialize, BorshSerialize};
 use ed25519_dalek::{Signer, SigningKey};
 use ledger::HoldId;
 use serde::{Deserialize, Serialize};
-use types::{AccountId, Amount, Hash, Height, Signature};
+use types::{AccountId, Amount, Hash, Height, JobId, Signature};
 
 /// What a transaction asks the engine to do.
 ///
@@ -56,6 +57,22 @@ pub enum Call {
     AdvanceTask { task: u64 },
     /// An oracle's semantic similarity scores (ppb) for a committed task's miners.
     AttestPoi { task: u64, scores: Vec<(AccountId, i64)> },
+    /// A coordinator (GDS) orders a federated training job.
+    OrderJob { order: JobOrder },
+    /// The job's query client stakes exactly what is due (the quote, or the rest of the final price).
+    SubmitJobQuery { job: JobId, amount: Amount },
+    /// The job's GDS selects (or, before dispatch, changes) its MPC nodes; their number is fixed once chosen.
+    SelectMpcs { job: JobId, mpcs: Vec<AccountId> },
+    /// A DO or MPC of the job (or a nominated replacement MPC) holds its deposit.
+    AcceptJob { job: JobId, deposit: Amount },
+    /// A DO or MPC of a dispatched job posts its status; `Failed` reports its own failure.
+    PostJobStatus { job: JobId, status: JobStatus },
+    /// The job's GDS reports offenders (missing heartbeat or non-compliant results).
+    ReportJobFailure { job: JobId, offenders: Vec<AccountId>, fault: JobFault },
+    /// The job's query client cancels it.
+    CancelJob { job: JobId },
+    /// The job's GDS nominates `replacement` for MPC `mpc`; it takes over when it deposits.
+    ReplaceMpc { job: JobId, mpc: AccountId, replacement: AccountId },
 }
 
 impl Call {
@@ -64,6 +81,7 @@ impl Call {
         match self {
             Call::Transfer { amount, .. } | Call::Bond { amount } | Call::HoldCreate { amount, .. } => *amount,
             Call::SubmitRequest { max_price, .. } | Call::SubmitTask { max_price, .. } => *max_price,
+            Call::SubmitJobQuery { amount, .. } | Call::AcceptJob { deposit: amount, .. } => *amount,
             _ => Amount::ZERO,
         }
     }

@@ -3,7 +3,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use types::{AccountId, Amount, Height};
+use types::{AccountId, Amount, Height, JobId};
 
 /// One account's balances. `held` and `unbonding` are totals of the account's open holds and unbonding
 /// chunks; `nonce` is the next transaction sequence number the account may use.
@@ -59,6 +59,8 @@ pub enum HoldOwner {
     Request(u64),
     /// A Proof-of-Useful-Work task: its price × redundancy, until it ends or fails.
     Task(u64),
+    /// A federated training job: the query client's StakeIn and each member's deposit, until it settles.
+    Job(JobId),
 }
 
 /// Why money is held, so locked money always says why.
@@ -73,6 +75,10 @@ pub enum HoldReason {
     RequestPrice,
     /// The price of a user task, paid to the agreeing miners or refunded if the task fails.
     TaskPrice,
+    /// A training job's StakeIn, paid by its query client to the job's roles or refunded.
+    JobStake,
+    /// A data owner's or MPC node's deposit for a training job, fined if it fails the job.
+    JobDeposit,
 }
 
 /// Money set aside from `payer`'s balance. Posting pays it out; voiding or expiry returns it to `payer`.

@@ -19,6 +19,8 @@ pub struct Net {
     names: BTreeMap<AccountId, String>,
     pending_nonce: BTreeMap<AccountId, u64>,
     pub log: String,
+    /// Every event of every block, in order.
+    pub events: Vec<Event>,
 }
 
 /// Parameters that keep snapshots short: fee 1, short periods.
@@ -73,13 +75,30 @@ impl Net {
         for extra in ["bob", "carol", "dave"] {
             names.entry(id(extra)).or_insert_with(|| extra.to_string());
         }
-        Net { engine, names, pending_nonce: BTreeMap::new(), log: String::new() }
+        Net { engine, names, pending_nonce: BTreeMap::new(), log: String::new(), events: Vec::new() }
     }
 
     pub fn names(&self, ids: &[AccountId]) -> String {
         let mut v: Vec<String> = ids.iter().map(|a| self.name(a)).collect();
         v.sort();
         v.join(" ")
+    }
+
+    /// `name amount, …` sorted by name.
+    pub fn amounts(&self, list: &[(AccountId, Amount)]) -> String {
+        let sorted: BTreeMap<String, Amount> = list.iter().map(|(a, x)| (self.name(a), *x)).collect();
+        sorted.iter().map(|(n, x)| format!("{n} {x}")).collect::<Vec<_>>().join(", ")
+    }
+
+    fn outcome(&self, o: &engine::JobOutcome) -> String {
+        use engine::JobOutcome::*;
+        match o {
+            Reported { fault, offenders } => format!("reported {fault:?} [{}]", self.names(offenders)),
+            SelfReported { member, epoch, epochs } => {
+                format!("self-reported {} at {epoch}/{epochs}", self.name(member))
+            }
+            other => format!("{other:?}"),
+        }
     }
 
     pub fn name(&self, a: &AccountId) -> String {
@@ -116,6 +135,7 @@ impl Net {
         for e in &out.events {
             let _ = writeln!(self.log, "  * {}", self.event(&e.event));
         }
+        self.events.extend(out.events.into_iter().map(|e| e.event));
         self.engine.check_invariants().expect("invariants after every block");
         if std::env::var_os("NET_LOG").is_some() {
             eprint!("{}", &self.log[self.log.rfind("block ").unwrap_or(0)..]);
@@ -178,6 +198,25 @@ impl Net {
             }
             Call::AdvanceTask { task } => format!("advance task {task}"),
             Call::AttestPoi { task, scores } => format!("attest task {task} ({} scores)", scores.len()),
+            Call::OrderJob { order } => format!(
+                "order job {:?} for {} with DOs [{}] price {} quote {}",
+                order.kind,
+                self.name(&order.qc),
+                self.names(&order.dos),
+                order.price_per_do,
+                order.quote
+            ),
+            Call::SubmitJobQuery { amount, .. } => format!("stake job {amount}"),
+            Call::SelectMpcs { mpcs, .. } => format!("select MPCs [{}]", self.names(mpcs)),
+            Call::AcceptJob { deposit, .. } => format!("accept job, deposit {deposit}"),
+            Call::PostJobStatus { status, .. } => format!("status {}", job_status(status)),
+            Call::ReportJobFailure { offenders, fault, .. } => {
+                format!("report {fault:?} [{}]", self.names(offenders))
+            }
+            Call::CancelJob { .. } => "cancel job".to_string(),
+            Call::ReplaceMpc { mpc, replacement, .. } => {
+                format!("replace MPC {} with {}", self.name(mpc), self.name(replacement))
+            }
         };
         format!("{who}#{} {what}", t.body.nonce)
     }
@@ -272,6 +311,39 @@ impl Net {
             Event::TaskFailed { task, reason, culprits, realtime, .. } => {
                 format!("TaskFailed {task} ({reason}) culprits [{}] realtime {realtime}", self.names(culprits))
             }
+            Event::JobOrdered { kind, gds, deposit, .. } => {
+                format!("JobOrdered {kind:?} by {} deposit {deposit}", self.name(gds))
+            }
+            Event::JobQuerySubmitted { amount, staked, .. } => format!("JobQuerySubmitted {amount} (staked {staked})"),
+            Event::MpcsSelected { mpcs, schema, .. } => format!(
+                "MpcsSelected [{}] per DO {} per MPC {} GDS {} total {}",
+                self.names(mpcs),
+                schema.per_do,
+                schema.per_mpc,
+                schema.gds,
+                schema.total
+            ),
+            Event::JobAccepted { member, deposit, .. } => format!("JobAccepted {} {deposit}", self.name(member)),
+            Event::JobDispatched { dos, mpcs, .. } => {
+                format!("JobDispatched DOs [{}] MPCs [{}]", self.names(dos), self.names(mpcs))
+            }
+            Event::JobStatusUpdated { member, status, .. } => {
+                format!("JobStatusUpdated {} {}", self.name(member), job_status(status))
+            }
+            Event::MpcReplacementNominated { mpc, replacement, .. } => {
+                format!("MpcReplacementNominated {} -> {}", self.name(mpc), self.name(replacement))
+            }
+            Event::MpcReplaced { old, new, replacements, .. } => {
+                format!("MpcReplaced {} -> {} ({replacements})", self.name(old), self.name(new))
+            }
+            Event::RewardDistributed { payouts, .. } => format!("RewardDistributed {}", self.amounts(payouts)),
+            Event::Refund { refunds, .. } => format!("Refund {}", self.amounts(refunds)),
+            Event::JobSettled { outcome, .. } => format!("JobSettled {}", self.outcome(outcome)),
         }
     }
+}
+
+fn job_status(s: &engine::JobStatus) -> String {
+    let n = |v: u32| if v == engine::WHOLE { "whole".to_string() } else { v.to_string() };
+    format!("{:?} epoch {} batch {} {:?}", s.stage, n(s.epoch), n(s.batch), s.status)
 }

@@ -2,6 +2,8 @@
 
 mod genesis;
 mod harness;
+mod jobs;
+mod jobs_props;
 mod market;
 mod market_props;
 mod model;

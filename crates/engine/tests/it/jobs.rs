@@ -1,0 +1,877 @@
+//! Federated training jobs in scenarios (DESIGN §6, seed 002), with the seed's worked numbers: 10 DOs
+//! promised 1,000 each, so every DO and MPC deposits 10,000, and heartbeats time out after 3,600 blocks.
+//! Horizontal jobs here have two MPCs: per DO 1,000, per MPC 1,000, GDS 10% = 1,200, price 13,200.
+
+use crate::harness::{id, small_params, Net};
+use engine::{Call, JobFault, JobKind, JobOrder, JobProgress, JobStage, JobStatus, Params, Role, WHOLE};
+use expect_test::{expect, Expect};
+use ledger::HoldOwner;
+use types::{Amount, JobId};
+
+const JOB: JobId = JobId([0x5e; 16]);
+const DOS: [&str; 10] = ["do0", "do1", "do2", "do3", "do4", "do5", "do6", "do7", "do8", "do9"];
+const START: u128 = 20_000;
+
+fn params() -> Params {
+    Params {
+        data_owner_stake_min: Amount(100),
+        mpc_stake_min: Amount(100),
+        coordinator_stake_min: Amount(100),
+        ..small_params()
+    }
+}
+
+/// Every role registered in block 1; the log starts empty.
+fn network(params: Params) -> Net {
+    let mut accounts: Vec<(&str, u128, u128)> = vec![("gds", START, 100), ("qc", 30_000, 0), ("eve", START, 100)];
+    accounts.extend(DOS.iter().map(|d| (*d, START, 100)));
+    accounts.extend(["mpc1", "mpc2", "mpc3"].iter().map(|m| (*m, START, 100)));
+    let mut net = Net::new(&accounts, params);
+    let reg = |role: Role| Call::RegisterNode {
+        roles: vec![role],
+        services: vec![],
+        capacity: 1,
+        endpoint: "http://127.0.0.1:9000".into(),
+    };
+    let mut txs = vec![net.tx("gds", reg(Role::Coordinator))];
+    txs.extend(DOS.iter().map(|d| net.tx(d, reg(Role::DataOwner))));
+    for m in ["mpc1", "mpc2", "mpc3"] {
+        txs.push(net.tx(m, reg(Role::Mpc)));
+    }
+    net.block(txs);
+    net.log.clear();
+    net
+}
+
+fn order(kind: JobKind, quote: u128) -> Call {
+    Call::OrderJob {
+        order: JobOrder {
+            id: JOB,
+            kind,
+            qc: id("qc"),
+            dos: DOS.iter().map(|d| id(d)).collect(),
+            price_per_do: Amount(1_000),
+            complexity: 1,
+            mpc_factor: 1,
+            epochs: 10,
+            quote: Amount(quote),
+        },
+    }
+}
+
+fn status(stage: JobStage, epoch: u32, status: JobProgress) -> Call {
+    Call::PostJobStatus { job: JOB, status: JobStatus { stage, epoch, batch: WHOLE, status } }
+}
+
+/// Order, stake the exact price, select `mpcs`, every member deposits: the job is dispatched.
+fn dispatched(kind: JobKind, mpcs: &[&str], params: Params) -> Net {
+    let mut net = network(params);
+    let price = if kind == JobKind::Horizontal { 13_200 } else { 22_000 };
+    let o = net.tx("gds", order(kind, price));
+    let q = net.tx("qc", Call::SubmitJobQuery { job: JOB, amount: Amount(price) });
+    let s = net.tx("gds", Call::SelectMpcs { job: JOB, mpcs: mpcs.iter().map(|m| id(m)).collect() });
+    net.block(vec![o, q, s]);
+    let mut accepts: Vec<_> =
+        DOS.iter().map(|d| net.tx(d, Call::AcceptJob { job: JOB, deposit: Amount(10_000) })).collect();
+    accepts.extend(mpcs.iter().map(|m| net.tx(m, Call::AcceptJob { job: JOB, deposit: Amount(10_000) })));
+    net.block(accepts);
+    assert!(net.log.contains("JobDispatched"), "{}", net.log);
+    assert_eq!(net.engine.job_escrow(&JOB), Amount(price + 10_000 * (10 + mpcs.len() as u128)));
+    net.log.clear();
+    net
+}
+
+/// Every DO and MPC completes the whole training.
+fn complete_all(net: &mut Net, kind: JobKind, mpcs: &[&str]) {
+    let mut txs: Vec<_> =
+        DOS.iter().map(|d| net.tx(d, status(JobStage::Training, WHOLE, JobProgress::Completed))).collect();
+    let mpc_stage = if kind == JobKind::Horizontal { JobStage::Aggregation } else { JobStage::Training };
+    txs.extend(mpcs.iter().map(|m| net.tx(m, status(mpc_stage, WHOLE, JobProgress::Completed))));
+    net.block(txs);
+}
+
+/// `n` empty blocks, left out of the log.
+fn quiet_blocks(net: &mut Net, n: usize) {
+    let len = net.log.len();
+    net.empty_blocks(n);
+    net.log.truncate(len);
+}
+
+/// The job's escrow is exactly zero and no hold names it; then the log (only the settlement's events,
+/// the status lines are many) and every balance.
+fn check(net: &mut Net, expected: Expect) {
+    assert_eq!(net.engine.job_escrow(&JOB), Amount::ZERO, "escrow left in the job");
+    assert!(net.engine.ledger().holds().all(|h| h.owner != HoldOwner::Job(JOB)), "a hold still names the job");
+    net.log = net.log.lines().filter(|l| !l.contains("JobStatusUpdated")).map(|l| format!("{l}\n")).collect();
+    net.balances();
+    expected.assert_eq(&net.log);
+}
+
+fn free(net: &Net, name: &str) -> u128 {
+    net.engine.ledger().free(&id(name)).0
+}
+
+#[test]
+fn the_quote_is_topped_up_and_dispatch_waits_for_every_deposit() {
+    let mut net = network(params());
+    let o = net.tx("gds", order(JobKind::Horizontal, 13_000));
+    let q = net.tx("qc", Call::SubmitJobQuery { job: JOB, amount: Amount(13_000) });
+    net.block(vec![o, q]);
+    let s = net.tx("gds", Call::SelectMpcs { job: JOB, mpcs: vec![id("mpc1"), id("mpc2")] });
+    let wrong = net.tx("qc", Call::SubmitJobQuery { job: JOB, amount: Amount(13_000) });
+    net.block(vec![s, wrong]);
+    let top_up = net.tx("qc", Call::SubmitJobQuery { job: JOB, amount: Amount(200) });
+    let mut txs = vec![top_up];
+    txs.extend(DOS.iter().map(|d| net.tx(d, Call::AcceptJob { job: JOB, deposit: Amount(10_000) })));
+    txs.push(net.tx("mpc1", Call::AcceptJob { job: JOB, deposit: Amount(10_000) }));
+    net.block(txs);
+    assert_eq!(net.engine.job(&JOB).expect("job").phase, engine::JobPhase::Ordered, "mpc2 has not deposited");
+    let again = net.tx("mpc1", Call::AcceptJob { job: JOB, deposit: Amount(10_000) });
+    net.block(vec![again]);
+    let last = net.tx("mpc2", Call::AcceptJob { job: JOB, deposit: Amount(10_000) });
+    net.block(vec![last]);
+    assert_eq!(net.engine.job_escrow(&JOB), Amount(13_200 + 12 * 10_000));
+    // The ten DOs' deposits are alike: keep the MPCs' lines only.
+    let from_do = |l: &str| l.trim_start().starts_with("do") || l.contains("JobAccepted do");
+    net.log = net.log.lines().filter(|l| !from_do(l)).map(|l| format!("{l}\n")).collect();
+    expect![[r#"
+        block 2:
+          gds#1 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 13000 -> ok
+          qc#0 stake job 13000 -> ok
+          * JobOrdered Horizontal by gds deposit 10000
+          * JobQuerySubmitted 13000 (staked 13000)
+        block 3:
+          gds#2 select MPCs [mpc1 mpc2] -> ok
+          qc#1 stake job 13000 -> wrong_amount
+          * MpcsSelected [mpc1 mpc2] per DO 1000 per MPC 1000 GDS 1200 total 13200
+        block 4:
+          qc#1 stake job 200 -> ok
+          mpc1#1 accept job, deposit 10000 -> ok
+          * JobQuerySubmitted 200 (staked 13200)
+          * JobAccepted mpc1 10000
+        block 5:
+          mpc1#2 accept job, deposit 10000 -> insufficient_funds
+        block 6:
+          mpc2#1 accept job, deposit 10000 -> ok
+          * JobAccepted mpc2 10000
+          * JobDispatched DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] MPCs [mpc1 mpc2]
+    "#]]
+    .assert_eq(&net.log);
+}
+
+#[test]
+fn a_quote_above_the_final_price_is_refunded_at_dispatch() {
+    let mut net = network(params());
+    let o = net.tx("gds", order(JobKind::Horizontal, 15_000));
+    let q = net.tx("qc", Call::SubmitJobQuery { job: JOB, amount: Amount(15_000) });
+    let s = net.tx("gds", Call::SelectMpcs { job: JOB, mpcs: vec![id("mpc1"), id("mpc2")] });
+    let mut txs = vec![o, q, s];
+    txs.extend(DOS.iter().map(|d| net.tx(d, Call::AcceptJob { job: JOB, deposit: Amount(10_000) })));
+    txs.extend(["mpc1", "mpc2"].iter().map(|m| net.tx(m, Call::AcceptJob { job: JOB, deposit: Amount(10_000) })));
+    net.block(txs);
+    assert!(net.log.contains("* Refund qc 1800"), "{}", net.log);
+    assert_eq!(free(&net, "qc"), 30_000 - 13_200 - 1, "the QC paid the final price and one fee");
+}
+
+#[test]
+fn outcome_1_every_member_completes_and_the_schema_is_paid() {
+    let mpcs = ["mpc1", "mpc2"];
+    let mut net = dispatched(JobKind::Horizontal, &mpcs, params());
+    let progress = net.tx("do0", status(JobStage::Training, 3, JobProgress::InProgress));
+    net.block(vec![progress]);
+    complete_all(&mut net, JobKind::Horizontal, &mpcs);
+    assert_eq!(free(&net, "do4"), START + 1_000 - 3, "deposit back plus the promised 1,000, less three fees");
+    check(
+        &mut net,
+        expect![[r#"
+            block 4:
+              do0#2 status Training epoch 3 batch whole InProgress -> ok
+            block 5:
+              do0#3 status Training epoch whole batch whole Completed -> ok
+              do1#2 status Training epoch whole batch whole Completed -> ok
+              do2#2 status Training epoch whole batch whole Completed -> ok
+              do3#2 status Training epoch whole batch whole Completed -> ok
+              do4#2 status Training epoch whole batch whole Completed -> ok
+              do5#2 status Training epoch whole batch whole Completed -> ok
+              do6#2 status Training epoch whole batch whole Completed -> ok
+              do7#2 status Training epoch whole batch whole Completed -> ok
+              do8#2 status Training epoch whole batch whole Completed -> ok
+              do9#2 status Training epoch whole batch whole Completed -> ok
+              mpc1#2 status Aggregation epoch whole batch whole Completed -> ok
+              mpc2#2 status Aggregation epoch whole batch whole Completed -> ok
+              * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 1200, mpc1 1000, mpc2 1000
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000
+              * JobSettled Completed
+            balances (free held bonded unbonding):
+              do0: 20996 0 100 0
+              do1: 20997 0 100 0
+              do2: 20997 0 100 0
+              do3: 20997 0 100 0
+              do4: 20997 0 100 0
+              do5: 20997 0 100 0
+              do6: 20997 0 100 0
+              do7: 20997 0 100 0
+              do8: 20997 0 100 0
+              do9: 20997 0 100 0
+              eve: 20000 0 100 0
+              gds: 21197 0 100 0
+              mpc1: 20997 0 100 0
+              mpc2: 20997 0 100 0
+              mpc3: 19999 0 100 0
+              qc: 16799 0 0 0
+              treasury: 42 0 0 0
+        "#]],
+    );
+}
+
+#[test]
+fn outcome_2_gds_reports_a_do_without_heartbeat_after_3600_blocks() {
+    let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
+    let dispatched_at = net.engine.height().0;
+    quiet_blocks(&mut net, 3_598);
+    let alive = net.tx("do1", status(JobStage::Training, 5, JobProgress::InProgress));
+    let early =
+        net.tx("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("do3")], fault: JobFault::NoHeartbeat });
+    net.block(vec![alive, early]);
+    assert_eq!(net.engine.height().0, dispatched_at + 3_599);
+    let report =
+        net.tx("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("do3")], fault: JobFault::NoHeartbeat });
+    net.block(vec![report]);
+    assert_eq!(net.engine.height().0, dispatched_at + 3_600, "accepted exactly 3,600 blocks after the last heartbeat");
+    // QC refunded in full; do3 loses its whole deposit: 9 good DOs get 1,000 each, the GDS the rest.
+    assert_eq!(free(&net, "qc"), 30_000 - 1);
+    assert_eq!(free(&net, "do3"), START - 10_000 - 2);
+    assert_eq!(free(&net, "gds"), START + 1_000 - 4, "the two refused reports cost no fee");
+    check(
+        &mut net,
+        expect![[r#"
+            block 3602:
+              do1#2 status Training epoch 5 batch whole InProgress -> ok
+              gds#3 report NoHeartbeat [do3] -> heartbeat_not_expired
+            block 3603:
+              gds#3 report NoHeartbeat [do3] -> ok
+              * RewardDistributed do0 1000, do1 1000, do2 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 1000
+              * Refund do0 10000, do1 10000, do2 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 13200
+              * JobSettled reported NoHeartbeat [do3]
+            balances (free held bonded unbonding):
+              do0: 20998 0 100 0
+              do1: 20997 0 100 0
+              do2: 20998 0 100 0
+              do3: 9998 0 100 0
+              do4: 20998 0 100 0
+              do5: 20998 0 100 0
+              do6: 20998 0 100 0
+              do7: 20998 0 100 0
+              do8: 20998 0 100 0
+              do9: 20998 0 100 0
+              eve: 20000 0 100 0
+              gds: 20996 0 100 0
+              mpc1: 19998 0 100 0
+              mpc2: 19998 0 100 0
+              mpc3: 19999 0 100 0
+              qc: 29999 0 0 0
+              treasury: 31 0 0 0
+        "#]],
+    );
+}
+
+#[test]
+fn several_offenders_share_the_penalty_equally() {
+    let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
+    quiet_blocks(&mut net, 3_600);
+    let offenders = vec![id("do3"), id("do7"), id("mpc2")];
+    let report = net.tx("gds", Call::ReportJobFailure { job: JOB, offenders, fault: JobFault::NoHeartbeat });
+    net.block(vec![report]);
+    // 10,000 in three equal shares (3,334 + 3,333 + 3,333, the odd unit by account id); 8 good DOs get
+    // 1,000 each and the GDS the remaining 2,000.
+    let lost = |n: &str| START - 2 - free(&net, n);
+    assert_eq!(lost("do3") + lost("do7") + lost("mpc2"), 10_000);
+    assert!([lost("do3"), lost("do7"), lost("mpc2")].iter().all(|l| *l == 3_333 || *l == 3_334));
+    check(
+        &mut net,
+        expect![[r#"
+            block 3604:
+              gds#3 report NoHeartbeat [do3 do7 mpc2] -> ok
+              * RewardDistributed do0 1000, do1 1000, do2 1000, do4 1000, do5 1000, do6 1000, do8 1000, do9 1000, gds 2000
+              * Refund do0 10000, do1 10000, do2 10000, do3 6667, do4 10000, do5 10000, do6 10000, do7 6666, do8 10000, do9 10000, mpc1 10000, mpc2 6667, qc 13200
+              * JobSettled reported NoHeartbeat [do3 do7 mpc2]
+            balances (free held bonded unbonding):
+              do0: 20998 0 100 0
+              do1: 20998 0 100 0
+              do2: 20998 0 100 0
+              do3: 16665 0 100 0
+              do4: 20998 0 100 0
+              do5: 20998 0 100 0
+              do6: 20998 0 100 0
+              do7: 16664 0 100 0
+              do8: 20998 0 100 0
+              do9: 20998 0 100 0
+              eve: 20000 0 100 0
+              gds: 21996 0 100 0
+              mpc1: 19998 0 100 0
+              mpc2: 16665 0 100 0
+              mpc3: 19999 0 100 0
+              qc: 29999 0 0 0
+              treasury: 30 0 0 0
+        "#]],
+    );
+}
+
+#[test]
+fn outcome_3_a_do_reports_its_own_failure_at_four_tenths() {
+    let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
+    let a = net.tx("do3", status(JobStage::Training, 2, JobProgress::InProgress));
+    net.block(vec![a]);
+    let fail = net.tx("do3", status(JobStage::Training, 4, JobProgress::Failed));
+    net.block(vec![fail]);
+    // x = 4/10: each of the 9 good DOs is paid 400 from do3's deposit; 6,400 returns to do3.
+    assert_eq!(free(&net, "do3"), START - 3_600 - 4);
+    assert_eq!(free(&net, "do0"), START + 400 - 2);
+    check(
+        &mut net,
+        expect![[r#"
+            block 4:
+              do3#2 status Training epoch 2 batch whole InProgress -> ok
+            block 5:
+              do3#3 status Training epoch 4 batch whole Failed -> ok
+              * RewardDistributed do0 400, do1 400, do2 400, do4 400, do5 400, do6 400, do7 400, do8 400, do9 400
+              * Refund do0 10000, do1 10000, do2 10000, do3 6400, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 13200
+              * JobSettled self-reported do3 at 4/10
+            balances (free held bonded unbonding):
+              do0: 20398 0 100 0
+              do1: 20398 0 100 0
+              do2: 20398 0 100 0
+              do3: 16396 0 100 0
+              do4: 20398 0 100 0
+              do5: 20398 0 100 0
+              do6: 20398 0 100 0
+              do7: 20398 0 100 0
+              do8: 20398 0 100 0
+              do9: 20398 0 100 0
+              eve: 20000 0 100 0
+              gds: 19997 0 100 0
+              mpc1: 19998 0 100 0
+              mpc2: 19998 0 100 0
+              mpc3: 19999 0 100 0
+              qc: 29999 0 0 0
+              treasury: 31 0 0 0
+        "#]],
+    );
+}
+
+#[test]
+fn outcome_4_gds_reports_a_stalled_mpc() {
+    let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
+    quiet_blocks(&mut net, 3_000);
+    let dos: Vec<_> = DOS.iter().map(|d| net.tx(d, status(JobStage::Training, 9, JobProgress::Completed))).collect();
+    net.block(dos);
+    quiet_blocks(&mut net, 599);
+    let report =
+        net.tx("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("mpc1")], fault: JobFault::NoHeartbeat });
+    net.block(vec![report]);
+    // mpc1's 10,000 pays every DO its promised 1,000; nothing is left for the GDS.
+    assert_eq!(free(&net, "mpc1"), START - 10_000 - 2);
+    assert_eq!(free(&net, "do0"), START + 1_000 - 3);
+    check(
+        &mut net,
+        expect![[r#"
+            block 3004:
+              do0#2 status Training epoch 9 batch whole Completed -> ok
+              do1#2 status Training epoch 9 batch whole Completed -> ok
+              do2#2 status Training epoch 9 batch whole Completed -> ok
+              do3#2 status Training epoch 9 batch whole Completed -> ok
+              do4#2 status Training epoch 9 batch whole Completed -> ok
+              do5#2 status Training epoch 9 batch whole Completed -> ok
+              do6#2 status Training epoch 9 batch whole Completed -> ok
+              do7#2 status Training epoch 9 batch whole Completed -> ok
+              do8#2 status Training epoch 9 batch whole Completed -> ok
+              do9#2 status Training epoch 9 batch whole Completed -> ok
+            block 3604:
+              gds#3 report NoHeartbeat [mpc1] -> ok
+              * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc2 10000, qc 13200
+              * JobSettled reported NoHeartbeat [mpc1]
+            balances (free held bonded unbonding):
+              do0: 20997 0 100 0
+              do1: 20997 0 100 0
+              do2: 20997 0 100 0
+              do3: 20997 0 100 0
+              do4: 20997 0 100 0
+              do5: 20997 0 100 0
+              do6: 20997 0 100 0
+              do7: 20997 0 100 0
+              do8: 20997 0 100 0
+              do9: 20997 0 100 0
+              eve: 20000 0 100 0
+              gds: 19996 0 100 0
+              mpc1: 9998 0 100 0
+              mpc2: 19998 0 100 0
+              mpc3: 19999 0 100 0
+              qc: 29999 0 0 0
+              treasury: 40 0 0 0
+        "#]],
+    );
+}
+
+#[test]
+fn outcome_5_an_mpc_reports_its_own_failure_at_half_way() {
+    let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
+    let fail = net.tx("mpc1", status(JobStage::Aggregation, 5, JobProgress::Failed));
+    net.block(vec![fail]);
+    // x = 5/10: every DO gets 500 from mpc1's deposit (5,000); mpc1 keeps the other 5,000.
+    assert_eq!(free(&net, "mpc1"), START - 5_000 - 3);
+    check(
+        &mut net,
+        expect![[r#"
+            block 4:
+              mpc1#2 status Aggregation epoch 5 batch whole Failed -> ok
+              * RewardDistributed do0 500, do1 500, do2 500, do3 500, do4 500, do5 500, do6 500, do7 500, do8 500, do9 500
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 5000, mpc2 10000, qc 13200
+              * JobSettled self-reported mpc1 at 5/10
+            balances (free held bonded unbonding):
+              do0: 20498 0 100 0
+              do1: 20498 0 100 0
+              do2: 20498 0 100 0
+              do3: 20498 0 100 0
+              do4: 20498 0 100 0
+              do5: 20498 0 100 0
+              do6: 20498 0 100 0
+              do7: 20498 0 100 0
+              do8: 20498 0 100 0
+              do9: 20498 0 100 0
+              eve: 20000 0 100 0
+              gds: 19997 0 100 0
+              mpc1: 14997 0 100 0
+              mpc2: 19998 0 100 0
+              mpc3: 19999 0 100 0
+              qc: 29999 0 0 0
+              treasury: 30 0 0 0
+        "#]],
+    );
+}
+
+#[test]
+fn outcome_6_non_compliant_results_horizontal_dos_and_vertical_mpc() {
+    let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
+    let wrong =
+        net.tx("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("mpc1")], fault: JobFault::NonCompliant });
+    net.block(vec![wrong]);
+    let report = net.tx(
+        "gds",
+        Call::ReportJobFailure { job: JOB, offenders: vec![id("do1"), id("do2")], fault: JobFault::NonCompliant },
+    );
+    net.block(vec![report]);
+    // 5,000 from each offender; 8 good DOs get 1,000 each, the GDS 2,000.
+    assert_eq!(free(&net, "do1"), START - 5_000 - 2);
+    check(
+        &mut net,
+        expect![[r#"
+            block 4:
+              gds#3 report NonCompliant [mpc1] -> invalid_job_report
+            block 5:
+              gds#3 report NonCompliant [do1 do2] -> ok
+              * RewardDistributed do0 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 2000
+              * Refund do0 10000, do1 5000, do2 5000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 13200
+              * JobSettled reported NonCompliant [do1 do2]
+            balances (free held bonded unbonding):
+              do0: 20998 0 100 0
+              do1: 14998 0 100 0
+              do2: 14998 0 100 0
+              do3: 20998 0 100 0
+              do4: 20998 0 100 0
+              do5: 20998 0 100 0
+              do6: 20998 0 100 0
+              do7: 20998 0 100 0
+              do8: 20998 0 100 0
+              do9: 20998 0 100 0
+              eve: 20000 0 100 0
+              gds: 21996 0 100 0
+              mpc1: 19998 0 100 0
+              mpc2: 19998 0 100 0
+              mpc3: 19999 0 100 0
+              qc: 29999 0 0 0
+              treasury: 30 0 0 0
+        "#]],
+    );
+
+    let mut net = dispatched(JobKind::Vertical, &["mpc1"], params());
+    let psi = net.tx("do0", status(JobStage::Psi, 0, JobProgress::Completed));
+    net.block(vec![psi]);
+    let wrong =
+        net.tx("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("do0")], fault: JobFault::NonCompliant });
+    net.block(vec![wrong]);
+    let report =
+        net.tx("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("mpc1")], fault: JobFault::NonCompliant });
+    net.block(vec![report]);
+    check(
+        &mut net,
+        expect![[r#"
+            block 4:
+              do0#2 status Psi epoch 0 batch whole Completed -> ok
+            block 5:
+              gds#3 report NonCompliant [do0] -> invalid_job_report
+            block 6:
+              gds#3 report NonCompliant [mpc1] -> ok
+              * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, qc 22000
+              * JobSettled reported NonCompliant [mpc1]
+            balances (free held bonded unbonding):
+              do0: 20997 0 100 0
+              do1: 20998 0 100 0
+              do2: 20998 0 100 0
+              do3: 20998 0 100 0
+              do4: 20998 0 100 0
+              do5: 20998 0 100 0
+              do6: 20998 0 100 0
+              do7: 20998 0 100 0
+              do8: 20998 0 100 0
+              do9: 20998 0 100 0
+              eve: 20000 0 100 0
+              gds: 19996 0 100 0
+              mpc1: 9998 0 100 0
+              mpc2: 19999 0 100 0
+              mpc3: 19999 0 100 0
+              qc: 29999 0 0 0
+              treasury: 30 0 0 0
+        "#]],
+    );
+}
+
+#[test]
+fn outcome_7_the_qc_cancels_60_percent_fined_40_percent_refunded() {
+    let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
+    let cancel = net.tx("qc", Call::CancelJob { job: JOB });
+    net.block(vec![cancel]);
+    let again = net.tx("qc", Call::CancelJob { job: JOB });
+    net.block(vec![again]);
+    // 7,920 fined by schema share (600 per DO and MPC, 720 GDS); 5,280 refunded.
+    assert_eq!(free(&net, "qc"), 30_000 - 13_200 + 5_280 - 2, "a rejected cancel costs no fee");
+    check(
+        &mut net,
+        expect![[r#"
+            block 4:
+              qc#1 cancel job -> ok
+              * RewardDistributed do0 600, do1 600, do2 600, do3 600, do4 600, do5 600, do6 600, do7 600, do8 600, do9 600, gds 720, mpc1 600, mpc2 600
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 5280
+              * JobSettled Cancelled { fined: Amount(7920), refunded: Amount(5280) }
+            block 5:
+              qc#2 cancel job -> wrong_job_phase
+            balances (free held bonded unbonding):
+              do0: 20598 0 100 0
+              do1: 20598 0 100 0
+              do2: 20598 0 100 0
+              do3: 20598 0 100 0
+              do4: 20598 0 100 0
+              do5: 20598 0 100 0
+              do6: 20598 0 100 0
+              do7: 20598 0 100 0
+              do8: 20598 0 100 0
+              do9: 20598 0 100 0
+              eve: 20000 0 100 0
+              gds: 20717 0 100 0
+              mpc1: 20598 0 100 0
+              mpc2: 20598 0 100 0
+              mpc3: 19999 0 100 0
+              qc: 22078 0 0 0
+              treasury: 30 0 0 0
+        "#]],
+    );
+}
+
+#[test]
+fn outcome_8_a_failing_mpc_is_replaced_and_the_job_completes() {
+    let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], Params { max_mpc_replacements: 1, ..params() });
+    let nominate = net.tx("gds", Call::ReplaceMpc { job: JOB, mpc: id("mpc1"), replacement: id("mpc3") });
+    let early = net.tx("mpc3", status(JobStage::Aggregation, 0, JobProgress::Started));
+    net.block(vec![nominate, early]);
+    let take_over = net.tx("mpc3", Call::AcceptJob { job: JOB, deposit: Amount(10_000) });
+    net.block(vec![take_over]);
+    let old = net.tx("mpc1", status(JobStage::Aggregation, 0, JobProgress::Started));
+    let limit = net.tx("gds", Call::ReplaceMpc { job: JOB, mpc: id("mpc2"), replacement: id("eve") });
+    net.block(vec![old, limit]);
+    complete_all(&mut net, JobKind::Horizontal, &["mpc2", "mpc3"]);
+    // mpc1 lost its deposit to the DOs (1,000 each, for the batches they redo) and earned nothing;
+    // mpc3 is paid as an MPC of the completed job.
+    assert_eq!(free(&net, "mpc1"), START - 10_000 - 2);
+    assert_eq!(free(&net, "do0"), START + 2_000 - 3);
+    check(
+        &mut net,
+        expect![[r#"
+            block 4:
+              gds#3 replace MPC mpc1 with mpc3 -> ok
+              mpc3#1 status Aggregation epoch 0 batch whole Started -> not_authorized
+              * MpcReplacementNominated mpc1 -> mpc3
+            block 5:
+              mpc3#1 accept job, deposit 10000 -> ok
+              * JobAccepted mpc3 10000
+              * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000
+              * MpcReplaced mpc1 -> mpc3 (1)
+            block 6:
+              mpc1#2 status Aggregation epoch 0 batch whole Started -> not_authorized
+              gds#4 replace MPC mpc2 with eve -> replacement_limit
+            block 7:
+              do0#2 status Training epoch whole batch whole Completed -> ok
+              do1#2 status Training epoch whole batch whole Completed -> ok
+              do2#2 status Training epoch whole batch whole Completed -> ok
+              do3#2 status Training epoch whole batch whole Completed -> ok
+              do4#2 status Training epoch whole batch whole Completed -> ok
+              do5#2 status Training epoch whole batch whole Completed -> ok
+              do6#2 status Training epoch whole batch whole Completed -> ok
+              do7#2 status Training epoch whole batch whole Completed -> ok
+              do8#2 status Training epoch whole batch whole Completed -> ok
+              do9#2 status Training epoch whole batch whole Completed -> ok
+              mpc2#2 status Aggregation epoch whole batch whole Completed -> ok
+              mpc3#2 status Aggregation epoch whole batch whole Completed -> ok
+              * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 1200, mpc2 1000, mpc3 1000
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc2 10000, mpc3 10000
+              * JobSettled Completed
+            balances (free held bonded unbonding):
+              do0: 21997 0 100 0
+              do1: 21997 0 100 0
+              do2: 21997 0 100 0
+              do3: 21997 0 100 0
+              do4: 21997 0 100 0
+              do5: 21997 0 100 0
+              do6: 21997 0 100 0
+              do7: 21997 0 100 0
+              do8: 21997 0 100 0
+              do9: 21997 0 100 0
+              eve: 20000 0 100 0
+              gds: 21196 0 100 0
+              mpc1: 9998 0 100 0
+              mpc2: 20997 0 100 0
+              mpc3: 20997 0 100 0
+              qc: 16799 0 0 0
+              treasury: 43 0 0 0
+        "#]],
+    );
+}
+
+#[test]
+fn a_vertical_job_runs_psi_then_training_and_pays_its_mpc_per_do() {
+    let mut net = dispatched(JobKind::Vertical, &["mpc1"], params());
+    let mut txs: Vec<_> = DOS.iter().map(|d| net.tx(d, status(JobStage::Psi, 0, JobProgress::Completed))).collect();
+    txs.push(net.tx("mpc1", status(JobStage::Psi, 1, JobProgress::Completed)));
+    net.block(txs);
+    let back = net.tx("do0", status(JobStage::Training, 2, JobProgress::InProgress));
+    net.block(vec![back]);
+    let psi_again = net.tx("do0", status(JobStage::Psi, 2, JobProgress::InProgress));
+    net.block(vec![psi_again]);
+    complete_all(&mut net, JobKind::Vertical, &["mpc1"]);
+    // MPC: price × N_DO × factor = 10,000; GDS 10% of 20,000.
+    assert_eq!(free(&net, "mpc1"), START + 10_000 - 4);
+    check(
+        &mut net,
+        expect![[r#"
+            block 4:
+              do0#2 status Psi epoch 0 batch whole Completed -> ok
+              do1#2 status Psi epoch 0 batch whole Completed -> ok
+              do2#2 status Psi epoch 0 batch whole Completed -> ok
+              do3#2 status Psi epoch 0 batch whole Completed -> ok
+              do4#2 status Psi epoch 0 batch whole Completed -> ok
+              do5#2 status Psi epoch 0 batch whole Completed -> ok
+              do6#2 status Psi epoch 0 batch whole Completed -> ok
+              do7#2 status Psi epoch 0 batch whole Completed -> ok
+              do8#2 status Psi epoch 0 batch whole Completed -> ok
+              do9#2 status Psi epoch 0 batch whole Completed -> ok
+              mpc1#2 status Psi epoch 1 batch whole Completed -> ok
+            block 5:
+              do0#3 status Training epoch 2 batch whole InProgress -> ok
+            block 6:
+              do0#4 status Psi epoch 2 batch whole InProgress -> epoch_went_back
+            block 7:
+              do0#4 status Training epoch whole batch whole Completed -> ok
+              do1#3 status Training epoch whole batch whole Completed -> ok
+              do2#3 status Training epoch whole batch whole Completed -> ok
+              do3#3 status Training epoch whole batch whole Completed -> ok
+              do4#3 status Training epoch whole batch whole Completed -> ok
+              do5#3 status Training epoch whole batch whole Completed -> ok
+              do6#3 status Training epoch whole batch whole Completed -> ok
+              do7#3 status Training epoch whole batch whole Completed -> ok
+              do8#3 status Training epoch whole batch whole Completed -> ok
+              do9#3 status Training epoch whole batch whole Completed -> ok
+              mpc1#3 status Training epoch whole batch whole Completed -> ok
+              * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 2000, mpc1 10000
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000
+              * JobSettled Completed
+            balances (free held bonded unbonding):
+              do0: 20995 0 100 0
+              do1: 20996 0 100 0
+              do2: 20996 0 100 0
+              do3: 20996 0 100 0
+              do4: 20996 0 100 0
+              do5: 20996 0 100 0
+              do6: 20996 0 100 0
+              do7: 20996 0 100 0
+              do8: 20996 0 100 0
+              do9: 20996 0 100 0
+              eve: 20000 0 100 0
+              gds: 21997 0 100 0
+              mpc1: 29996 0 100 0
+              mpc2: 19999 0 100 0
+              mpc3: 19999 0 100 0
+              qc: 7999 0 0 0
+              treasury: 51 0 0 0
+        "#]],
+    );
+}
+
+#[test]
+fn an_order_not_dispatched_in_time_lapses_and_a_withdrawn_one_returns_everything() {
+    let mut net = network(Params { job_dispatch_timeout: 10, ..params() });
+    let o = net.tx("gds", order(JobKind::Horizontal, 13_200));
+    let q = net.tx("qc", Call::SubmitJobQuery { job: JOB, amount: Amount(13_200) });
+    let a = net.tx("do0", Call::AcceptJob { job: JOB, deposit: Amount(10_000) });
+    net.block(vec![o, q, a]);
+    quiet_blocks(&mut net, 9);
+    net.empty_blocks(1);
+    assert_eq!(free(&net, "qc"), 30_000 - 1);
+    assert_eq!(free(&net, "do0"), START - 2);
+    check(
+        &mut net,
+        expect![[r#"
+            block 2:
+              gds#1 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 13200 -> ok
+              qc#0 stake job 13200 -> ok
+              do0#1 accept job, deposit 10000 -> ok
+              * JobOrdered Horizontal by gds deposit 10000
+              * JobQuerySubmitted 13200 (staked 13200)
+              * JobAccepted do0 10000
+            block 12:
+              * Refund do0 10000, qc 13200
+              * JobSettled Lapsed
+            balances (free held bonded unbonding):
+              do0: 19998 0 100 0
+              do1: 19999 0 100 0
+              do2: 19999 0 100 0
+              do3: 19999 0 100 0
+              do4: 19999 0 100 0
+              do5: 19999 0 100 0
+              do6: 19999 0 100 0
+              do7: 19999 0 100 0
+              do8: 19999 0 100 0
+              do9: 19999 0 100 0
+              eve: 20000 0 100 0
+              gds: 19998 0 100 0
+              mpc1: 19999 0 100 0
+              mpc2: 19999 0 100 0
+              mpc3: 19999 0 100 0
+              qc: 29999 0 0 0
+              treasury: 17 0 0 0
+        "#]],
+    );
+
+    let mut net = network(params());
+    let o = net.tx("gds", order(JobKind::Horizontal, 13_200));
+    let q = net.tx("qc", Call::SubmitJobQuery { job: JOB, amount: Amount(13_200) });
+    let a = net.tx("do0", Call::AcceptJob { job: JOB, deposit: Amount(10_000) });
+    let c = net.tx("qc", Call::CancelJob { job: JOB });
+    net.block(vec![o, q, a, c]);
+    check(
+        &mut net,
+        expect![[r#"
+            block 2:
+              gds#1 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 13200 -> ok
+              qc#0 stake job 13200 -> ok
+              do0#1 accept job, deposit 10000 -> ok
+              qc#1 cancel job -> ok
+              * JobOrdered Horizontal by gds deposit 10000
+              * JobQuerySubmitted 13200 (staked 13200)
+              * JobAccepted do0 10000
+              * Refund do0 10000, qc 13200
+              * JobSettled Withdrawn
+            balances (free held bonded unbonding):
+              do0: 19998 0 100 0
+              do1: 19999 0 100 0
+              do2: 19999 0 100 0
+              do3: 19999 0 100 0
+              do4: 19999 0 100 0
+              do5: 19999 0 100 0
+              do6: 19999 0 100 0
+              do7: 19999 0 100 0
+              do8: 19999 0 100 0
+              do9: 19999 0 100 0
+              eve: 20000 0 100 0
+              gds: 19998 0 100 0
+              mpc1: 19999 0 100 0
+              mpc2: 19999 0 100 0
+              mpc3: 19999 0 100 0
+              qc: 29998 0 0 0
+              treasury: 18 0 0 0
+        "#]],
+    );
+}
+
+/// The issue's bad input, and more: each is refused with its code and changes nothing (no balance, no
+/// hold, nothing in the job).
+#[test]
+fn bad_job_input_is_refused_and_changes_nothing() {
+    let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
+    let d = net.tx("do0", status(JobStage::Training, 5, JobProgress::InProgress));
+    net.block(vec![d]);
+    net.log.clear();
+    let state = |net: &Net| {
+        let accounts: Vec<_> = net.engine.ledger().accounts_sorted().into_iter().map(|(a, x)| (a, x.clone())).collect();
+        let holds: Vec<_> = net.engine.ledger().holds().cloned().collect();
+        (accounts, holds, net.engine.job(&JOB).cloned())
+    };
+    let before = state(&net);
+    let job = net.engine.job(&JOB).expect("job").clone();
+    let deposit = job.members[&id("do4")].deposit.expect("deposit");
+    let stake = job.stake_in.expect("stake");
+    let cases = vec![
+        ("eve", status(JobStage::Training, 5, JobProgress::InProgress)),
+        ("do1", status(JobStage::Psi, 0, JobProgress::Started)),
+        ("do0", status(JobStage::Training, 4, JobProgress::InProgress)),
+        ("do2", status(JobStage::Training, 10, JobProgress::InProgress)),
+        ("do3", status(JobStage::Training, WHOLE, JobProgress::Failed)),
+        ("mpc1", status(JobStage::Training, 1, JobProgress::InProgress)),
+        ("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("do0")], fault: JobFault::NoHeartbeat }),
+        ("qc", Call::ReportJobFailure { job: JOB, offenders: vec![id("do3")], fault: JobFault::NonCompliant }),
+        ("eve", Call::CancelJob { job: JOB }),
+        ("qc", Call::SubmitJobQuery { job: JOB, amount: Amount(1) }),
+        ("do4", Call::HoldVoid { hold: deposit }),
+        ("qc", Call::HoldPost { hold: stake, payouts: vec![(id("qc"), Amount(1))] }),
+        ("mpc3", Call::AcceptJob { job: JOB, deposit: Amount(10_000) }),
+        ("gds", Call::SelectMpcs { job: JOB, mpcs: vec![id("mpc3"), id("mpc2")] }),
+        ("do5", order(JobKind::Horizontal, 1)),
+        ("gds", order(JobKind::Horizontal, 1)),
+        ("gds", Call::ReplaceMpc { job: JOB, mpc: id("do1"), replacement: id("mpc3") }),
+    ];
+    for (who, call) in cases {
+        let tx = net.tx(who, call);
+        net.block(vec![tx]);
+    }
+    assert_eq!(state(&net), before, "a refused call changed something");
+    let cancel = net.tx("qc", Call::CancelJob { job: JOB });
+    let again = net.tx("qc", Call::CancelJob { job: JOB });
+    net.block(vec![cancel, again]);
+    net.log = net
+        .log
+        .lines()
+        .filter(|l| !l.starts_with("  *") && !l.starts_with("block"))
+        .map(|l| format!("{}\n", l.trim_start()))
+        .collect();
+    expect![[r#"
+          eve#0 status Training epoch 5 batch whole InProgress -> not_authorized
+          do1#2 status Psi epoch 0 batch whole Started -> invalid_job_status
+          do0#3 status Training epoch 4 batch whole InProgress -> epoch_went_back
+          do2#2 status Training epoch 10 batch whole InProgress -> invalid_job_status
+          do3#2 status Training epoch whole batch whole Failed -> invalid_job_status
+          mpc1#2 status Training epoch 1 batch whole InProgress -> invalid_job_status
+          gds#3 report NoHeartbeat [do0] -> heartbeat_not_expired
+          qc#1 report NonCompliant [do3] -> not_authorized
+          eve#0 cancel job -> not_authorized
+          qc#1 stake job 1 -> wrong_job_phase
+          do4#2 void #6 -> not_authorized
+          qc#1 post #1: 1 to qc -> not_authorized
+          mpc3#1 accept job, deposit 10000 -> wrong_job_phase
+          gds#3 select MPCs [mpc2 mpc3] -> wrong_job_phase
+          do5#2 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 1 -> not_authorized
+          gds#3 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 1 -> job_exists
+          gds#3 replace MPC do1 with mpc3 -> invalid_job_report
+          qc#1 cancel job -> ok
+          qc#2 cancel job -> wrong_job_phase
+    "#]]
+    .assert_eq(&net.log);
+}
