@@ -14,6 +14,7 @@ mod bench_sched;
 mod client;
 mod demo;
 mod genesis_cmd;
+mod job_cmd;
 mod keys;
 mod local_node;
 mod market_cmd;
@@ -66,6 +67,10 @@ enum Command {
     /// Proof-of-Useful-Work tasks: submit (client), advance (oracle), list, show.
     #[command(subcommand)]
     Task(market_cmd::TaskCommand),
+    /// Federated training jobs: order, select-mpcs, report, replace-mpc (coordinator); query, cancel
+    /// (query client); accept, status (data owners and MPC nodes); list.
+    #[command(subcommand)]
+    Job(job_cmd::JobCommand),
     /// Inference requests: submit (client), complete (miner), rate (client), show.
     #[command(subcommand)]
     Request(market_cmd::RequestCommand),
@@ -123,6 +128,9 @@ fn main() {
         }
         Command::Request(cmd) => {
             market_cmd::request(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
+        }
+        Command::Job(cmd) => {
+            job_cmd::run(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
         }
         Command::Replay(args) => node_cmd::replay(&args),
         Command::Keys(cmd) => keys::run(&cmd, &keys::keys_dir(cli.keys_dir.as_deref()), cli.json),

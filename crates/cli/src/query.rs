@@ -28,6 +28,8 @@ pub enum QueryCommand {
     Proposal { id: u64 },
     /// A Proof-of-Useful-Work task by id.
     Task { id: u64 },
+    /// A training job by UUID: roles, schema, members, escrow and history.
+    Job { id: types::JobId },
     /// Events of durable blocks from a height.
     Events {
         #[arg(long, default_value_t = 1)]
@@ -113,6 +115,7 @@ pub fn run(cmd: &QueryCommand, client: &Client, keys: &Path, json: bool) -> anyh
         QueryCommand::Request { id } => {
             outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(&format!("/v1/requests/{id}"))?)?)
         }
+        QueryCommand::Job { id } => crate::job_cmd::query(client, id, json)?,
         QueryCommand::Task { id } => {
             outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(&format!("/v1/tasks/{id}"))?)?)
         }

@@ -580,7 +580,9 @@ impl Engine {
         for m in job.members.values_mut() {
             m.heartbeat = height;
         }
-        job.record(height, format!("dispatched; {surplus} of StakeIn above the final price refunded"));
+        let note =
+            if surplus.is_zero() { String::new() } else { format!("; {surplus} above the final price refunded") };
+        job.record(height, format!("dispatched{note}"));
         self.dirty.insert(EngineKey::Job(id));
         let event = Event::JobDispatched { job: id, dos: job.dos.clone(), mpcs: job.mpcs.clone() };
         ev.push(EventRecord { tx: Some(tx), event });

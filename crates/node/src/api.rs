@@ -152,6 +152,22 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/v1/jobs",
+        summary: "Federated training jobs the engine holds (open ones, and settled ones for job_retention blocks).",
+        params: &[],
+        responses: &[(200, "[job]")],
+        mount: |p, r| r.route(p, get(jobs)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/jobs/{id}",
+        summary: "One training job: roles, reward schema, phase, members with deposits and heartbeats, escrow, amount due, outcome, history.",
+        params: &[("id", "path", "job id (UUID)")],
+        responses: &[(200, "the job"), ERR, (404, "not_found")],
+        mount: |p, r| r.route(p, get(job_one)),
+    },
+    Route {
+        method: "get",
         path: "/v1/proposals",
         summary: "Governance proposals with their votes and status.",
         params: &[],
@@ -712,6 +728,30 @@ async fn task_one(State(s): State<App>, id: Result<Path<String>, PathRejection>)
             StatusCode::NOT_FOUND,
             "not_found",
             format!("no task {id} (never existed, or forgotten after it finished)"),
+        ),
+    }
+}
+
+fn job_view(e: &engine::Engine, job: &engine::Job) -> crate::JobView {
+    crate::JobView { job: job.clone(), escrow: e.job_escrow(&job.id), due: job.due(), height: e.height().0 }
+}
+
+async fn jobs(State(s): State<App>) -> Response {
+    let e = s.engine.read().expect("engine lock poisoned");
+    Json(e.jobs().map(|j| job_view(&e, j)).collect::<Vec<_>>()).into_response()
+}
+
+async fn job_one(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
+    let Some(id) = id.ok().and_then(|Path(v)| v.parse::<types::JobId>().ok()) else {
+        return fail(StatusCode::BAD_REQUEST, "bad_job_id", "a job id is a UUID (32 hex digits, dashes allowed)");
+    };
+    let e = s.engine.read().expect("engine lock poisoned");
+    match e.job(&id) {
+        Some(j) => Json(job_view(&e, j)).into_response(),
+        None => fail(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no job {id} (never ordered, or forgotten after it settled)"),
         ),
     }
 }

@@ -15,7 +15,7 @@ mod sequencer;
 mod wire;
 
 pub use api::routes_spec;
-pub use wire::{AccountView, ApiError, BlockView, CommittedTx, StoredOutcome, SubmitResult, TxReceiptView};
+pub use wire::{AccountView, ApiError, BlockView, CommittedTx, JobView, StoredOutcome, SubmitResult, TxReceiptView};
 
 use engine::Engine;
 use std::net::SocketAddr;

@@ -128,3 +128,16 @@ pub struct BlockTxView {
     pub code: String,
     pub tx: SignedTx,
 }
+
+/// A training job as the API shows it: the engine's record plus what its escrow holds now and what the
+/// query client still has to stake.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JobView {
+    #[serde(flatten)]
+    pub job: engine::Job,
+    /// StakeIn plus deposits still held; zero once the job settled.
+    pub escrow: types::Amount,
+    /// What `job query` must stake now (zero once dispatched).
+    pub due: types::Amount,
+    pub height: u64,
+}

@@ -4,5 +4,6 @@
 mod bad_input;
 mod crash;
 mod e2e;
+mod jobs;
 mod market;
 mod support;

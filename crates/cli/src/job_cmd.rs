@@ -1,0 +1,288 @@
+//! `stakework job …`: federated training jobs, one subcommand per role's call (DESIGN §6), and
+//! `stakework query job ID`.
+
+use crate::client::Client;
+use crate::keys::{load, resolve_account};
+use crate::tx::{submit_call, TxArgs};
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use engine::{Call, JobFault, JobKind, JobOrder, JobProgress, JobStage, JobStatus, WHOLE};
+use std::path::Path;
+use types::{AccountId, Amount, JobId};
+
+fn parse_kind(s: &str) -> Result<JobKind, String> {
+    match s {
+        "horizontal" => Ok(JobKind::Horizontal),
+        "vertical" => Ok(JobKind::Vertical),
+        _ => Err("expected horizontal or vertical".into()),
+    }
+}
+fn parse_stage(s: &str) -> Result<JobStage, String> {
+    match s {
+        "training" => Ok(JobStage::Training),
+        "psi" => Ok(JobStage::Psi),
+        "aggregation" => Ok(JobStage::Aggregation),
+        _ => Err("expected training, psi or aggregation".into()),
+    }
+}
+fn parse_progress(s: &str) -> Result<JobProgress, String> {
+    match s {
+        "started" => Ok(JobProgress::Started),
+        "in-progress" => Ok(JobProgress::InProgress),
+        "completed" => Ok(JobProgress::Completed),
+        "failed" => Ok(JobProgress::Failed),
+        _ => Err("expected started, in-progress, completed or failed".into()),
+    }
+}
+/// A number, or `whole` (0xffffffff: the whole training or the whole epoch).
+fn parse_index(s: &str) -> Result<u32, String> {
+    if s == "whole" {
+        return Ok(WHOLE);
+    }
+    match s.parse::<u32>() {
+        Ok(WHOLE) | Err(_) => Err("expected a number below 4294967295, or `whole`".into()),
+        Ok(n) => Ok(n),
+    }
+}
+fn parse_fault(s: &str) -> Result<JobFault, String> {
+    match s {
+        "no-heartbeat" => Ok(JobFault::NoHeartbeat),
+        "non-compliant" => Ok(JobFault::NonCompliant),
+        _ => Err("expected no-heartbeat or non-compliant".into()),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// As the coordinator (GDS), order a job: its data owners, price per DO and quote for the query client.
+    Order {
+        #[command(flatten)]
+        common: TxArgs,
+        /// The job's UUID (default: a fresh one, printed).
+        #[arg(long)]
+        id: Option<JobId>,
+        /// horizontal or vertical.
+        #[arg(long, value_parser = parse_kind, default_value = "horizontal")]
+        kind: JobKind,
+        /// The query client who pays (an account id or key name).
+        #[arg(long)]
+        qc: String,
+        /// A data owner (repeat for each; account ids or key names).
+        #[arg(long = "do", required = true)]
+        dos: Vec<String>,
+        /// Price per data owner (base units or "1.5 SWK").
+        #[arg(long)]
+        price: Amount,
+        /// Model complexity factor: each DO is paid price × factor.
+        #[arg(long, default_value_t = 1)]
+        complexity: u32,
+        /// Vertical jobs: the MPC is paid price × number of DOs × this factor.
+        #[arg(long, default_value_t = 1)]
+        mpc_factor: u32,
+        /// Training epochs (bounds status epochs; a self-reported failure at epoch e pays e/epochs).
+        #[arg(long)]
+        epochs: u32,
+        /// The quote given to the query client before the MPC nodes are chosen.
+        #[arg(long)]
+        quote: Amount,
+    },
+    /// As the query client, stake what is due: the quote, or the rest of the final price (a top-up).
+    Query {
+        #[command(flatten)]
+        common: TxArgs,
+        job: JobId,
+        /// Amount to stake (default: what the node says is due).
+        #[arg(long)]
+        amount: Option<Amount>,
+    },
+    /// As the GDS, select the MPC nodes (or change them before dispatch; their number stays).
+    SelectMpcs {
+        #[command(flatten)]
+        common: TxArgs,
+        job: JobId,
+        /// An MPC node (repeat for each).
+        #[arg(long = "mpc", required = true)]
+        mpcs: Vec<String>,
+    },
+    /// As a data owner or MPC node of the job (or a nominated replacement), hold your deposit.
+    Accept {
+        #[command(flatten)]
+        common: TxArgs,
+        job: JobId,
+    },
+    /// As a data owner or MPC node, post your status (every update is also a heartbeat).
+    Status {
+        #[command(flatten)]
+        common: TxArgs,
+        job: JobId,
+        /// training, psi (vertical jobs) or aggregation (MPC nodes).
+        #[arg(long = "type", value_parser = parse_stage)]
+        stage: JobStage,
+        /// Epoch (or PSI level), or `whole`.
+        #[arg(long, value_parser = parse_index)]
+        epoch: u32,
+        /// Batch within the epoch, or `whole`.
+        #[arg(long, value_parser = parse_index, default_value = "whole")]
+        batch: u32,
+        /// started, in-progress, completed or failed (failed reports your own failure and ends the job).
+        #[arg(long, value_parser = parse_progress)]
+        status: JobProgress,
+    },
+    /// As the GDS, report offenders: no heartbeat for the timeout, or non-compliant results.
+    Report {
+        #[command(flatten)]
+        common: TxArgs,
+        job: JobId,
+        /// An offending member (repeat for each).
+        #[arg(long = "offender", required = true)]
+        offenders: Vec<String>,
+        /// no-heartbeat or non-compliant.
+        #[arg(long, value_parser = parse_fault)]
+        fault: JobFault,
+    },
+    /// As the query client, cancel the job (after dispatch, 60% of StakeIn is fined).
+    Cancel {
+        #[command(flatten)]
+        common: TxArgs,
+        job: JobId,
+    },
+    /// As the GDS, nominate a replacement for a failing MPC node; it takes over when it deposits.
+    ReplaceMpc {
+        #[command(flatten)]
+        common: TxArgs,
+        job: JobId,
+        #[arg(long)]
+        mpc: String,
+        #[arg(long = "with")]
+        replacement: String,
+    },
+    /// Jobs the node holds.
+    List,
+}
+
+fn accounts(keys: &Path, names: &[String]) -> anyhow::Result<Vec<AccountId>> {
+    names.iter().map(|n| resolve_account(keys, n)).collect()
+}
+
+fn fetch(client: &Client, job: &JobId) -> anyhow::Result<node::JobView> {
+    client.get(&format!("/v1/jobs/{job}"))
+}
+
+pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
+    let (common, call) = match cmd {
+        JobCommand::Order { common, id, kind, qc, dos, price, complexity, mpc_factor, epochs, quote } => {
+            let id = match id {
+                Some(id) => *id,
+                None => fresh_id(keys, &common.from)?,
+            };
+            if !json {
+                outln!("job {id}");
+            }
+            let order = JobOrder {
+                id,
+                kind: *kind,
+                qc: resolve_account(keys, qc)?,
+                dos: accounts(keys, dos)?,
+                price_per_do: *price,
+                complexity: *complexity,
+                mpc_factor: *mpc_factor,
+                epochs: *epochs,
+                quote: *quote,
+            };
+            (common, Call::OrderJob { order })
+        }
+        JobCommand::Query { common, job, amount } => {
+            let amount = match amount {
+                Some(a) => *a,
+                None => fetch(client, job)?.due,
+            };
+            if amount.is_zero() {
+                bail!("nothing is due on job {job}");
+            }
+            (common, Call::SubmitJobQuery { job: *job, amount })
+        }
+        JobCommand::SelectMpcs { common, job, mpcs } => {
+            (common, Call::SelectMpcs { job: *job, mpcs: accounts(keys, mpcs)? })
+        }
+        JobCommand::Accept { common, job } => {
+            (common, Call::AcceptJob { job: *job, deposit: fetch(client, job)?.job.deposit })
+        }
+        JobCommand::Status { common, job, stage, epoch, batch, status } => {
+            let status = JobStatus { stage: *stage, epoch: *epoch, batch: *batch, status: *status };
+            (common, Call::PostJobStatus { job: *job, status })
+        }
+        JobCommand::Report { common, job, offenders, fault } => {
+            (common, Call::ReportJobFailure { job: *job, offenders: accounts(keys, offenders)?, fault: *fault })
+        }
+        JobCommand::Cancel { common, job } => (common, Call::CancelJob { job: *job }),
+        JobCommand::ReplaceMpc { common, job, mpc, replacement } => {
+            let mpc = resolve_account(keys, mpc)?;
+            (common, Call::ReplaceMpc { job: *job, mpc, replacement: resolve_account(keys, replacement)? })
+        }
+        JobCommand::List => {
+            let jobs: Vec<node::JobView> = client.get("/v1/jobs")?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&jobs)?);
+            } else {
+                for j in &jobs {
+                    outln!("{}  {:?} {:?}  escrow {}", j.job.id, j.job.kind, j.job.phase, j.escrow.to_swk_string());
+                }
+            }
+            return Ok(());
+        }
+    };
+    submit_call(client, keys, common, call, json)
+}
+
+/// A fresh job id: blake3 of the GDS key's account and the current time, cut to 16 bytes.
+fn fresh_id(keys: &Path, from: &str) -> anyhow::Result<JobId> {
+    let account = crate::keys::account_of(&load(keys, from)?);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).context("clock before 1970")?;
+    let mut h = blake3::Hasher::new();
+    h.update(b"stakework/job-id/");
+    h.update(&account.0);
+    h.update(&now.as_nanos().to_le_bytes());
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    Ok(JobId(id))
+}
+
+/// `stakework query job ID`: the job, its escrow and its history.
+pub fn query(client: &Client, job: &JobId, json: bool) -> anyhow::Result<()> {
+    let v = fetch(client, job)?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let j = &v.job;
+    outln!("job {} ({:?}) at height {}: {:?}", j.id, j.kind, v.height, j.phase);
+    outln!("  GDS {}", j.gds);
+    outln!("  QC  {}", j.qc);
+    outln!("  escrow {}  (StakeIn {}, deposits {} each)", v.escrow, j.staked, j.deposit);
+    if !v.due.is_zero() {
+        outln!("  due from the QC: {}", v.due);
+    }
+    match &j.schema {
+        Some(s) => outln!("  schema: per DO {}, per MPC {}, GDS {}, price {}", s.per_do, s.per_mpc, s.gds, s.total),
+        None => outln!("  schema: not yet (quote {}; MPC nodes not selected)", j.quote),
+    }
+    for (who, m) in &j.members {
+        let last = m.last_status.map_or("no status yet".to_string(), |s| {
+            let n = |x: u32| if x == WHOLE { "whole".to_string() } else { x.to_string() };
+            format!("{:?} epoch {} batch {} {:?}", s.stage, n(s.epoch), n(s.batch), s.status)
+        });
+        let deposit = if m.deposit.is_some() { "deposit held" } else { "no deposit" };
+        outln!("  {:?} {who}: {deposit}, heartbeat at {}, {last}", m.role, m.heartbeat);
+    }
+    if let Some((old, new)) = &j.replacement {
+        outln!("  replacement nominated: {new} for {old}");
+    }
+    if let Some(o) = &j.outcome {
+        outln!("  outcome: {}", serde_json::to_string(o)?);
+    }
+    outln!("  history:");
+    for r in &j.history {
+        outln!("    {:>8}  {}", r.height, r.what);
+    }
+    Ok(())
+}
