@@ -19,6 +19,7 @@ mod governance;
 mod jobs;
 mod market;
 mod params;
+mod points;
 mod pouw;
 mod rejection;
 mod reputation;
@@ -39,6 +40,7 @@ pub use market::{
     RequestStatus, Role, Service, MINERS_POOL_NAME, POI_THRESHOLD_DEFAULT,
 };
 pub use params::Params;
+pub use points::{compute_points_payout, points_failure, EpochPoints, NodePoints, PointsRules};
 pub use pouw::{output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME};
 pub use rejection::Rejection;
 pub use reputation::{logistic_ppb, mean_ppb, Rating};

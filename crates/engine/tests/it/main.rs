@@ -7,5 +7,6 @@ mod jobs_props;
 mod market;
 mod market_props;
 mod model;
+mod points;
 mod pouw;
 mod scenarios;

@@ -1,0 +1,142 @@
+//! Epoch points (xx network, seed 004; DESIGN §7 and §9): every successful task round gives each member of
+//! its team `points_success`; a realtime failure (a task failing after Started) costs each member
+//! `points_failure`, or only the culprits when the engine knows them and `points_blame_culprits` is set; an
+//! outlier of an ended task is a known culprit and always pays. Producing a block earns `points_block`.
+//!
+//! `points_failure` is derived from the governed target failure rate f: a node failing exactly f of its
+//! rounds breaks even, `points_success · (1 − f) = points_failure · f`, so
+//! `points_failure = round(points_success · (1 − f) / f)`: 20 at f = 1/3 (xx network's rule), 190 at 5%.
+//!
+//! At the epoch's end each node's net is `max(0, earned − deducted)`, and the points pool is split by each
+//! node's share of the **sum of floored nets** (largest remainder): never more than the pool, and a floored
+//! node takes nothing from the others (a public pallet divides by total earned − total deducted, which
+//! overpays when a node is floored). A node's failure rate over the epoch (failures / rounds) also decides
+//! the network's `underperformers` list.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use ledger::distribute;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use types::{AccountId, Amount, Ppb};
+
+/// One node's points in the current epoch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct NodePoints {
+    pub earned: u128,
+    pub deducted: u128,
+    /// Task rounds the node took part in, and how many of them it failed.
+    pub rounds: u64,
+    pub failures: u64,
+    pub blocks: u64,
+}
+
+impl NodePoints {
+    /// `max(0, earned − deducted)`.
+    pub fn net(&self) -> u128 {
+        self.earned.saturating_sub(self.deducted)
+    }
+    /// Failures over rounds, in ppb (0 without rounds).
+    pub fn failure_rate(&self) -> Ppb {
+        if self.rounds == 0 {
+            return Ppb::ZERO;
+        }
+        Ppb::from_ratio_floor(u128::from(self.failures), u128::from(self.rounds)).expect("failures ≤ rounds")
+    }
+}
+
+/// The rules in force (from the parameters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PointsRules {
+    pub success: u128,
+    pub failure: u128,
+    pub blame_culprits: bool,
+    pub block: u128,
+}
+
+/// `round(success · (1 − f) / f)`: the deduction at which failing a share f of one's rounds breaks even.
+pub fn points_failure(success: u128, target_failure_rate: Ppb) -> u128 {
+    let f = u128::from(target_failure_rate.raw().max(1));
+    let num = success * (u128::from(Ppb::ONE_RAW) - f.min(u128::from(Ppb::ONE_RAW)));
+    (num + f / 2) / f
+}
+
+/// The current epoch's points, per node (ordered, so iteration never depends on hashing).
+#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct EpochPoints {
+    pub nodes: BTreeMap<AccountId, NodePoints>,
+}
+
+impl EpochPoints {
+    /// A successful round: each member earns `success`.
+    pub fn record_success(&mut self, team: &[AccountId], rules: &PointsRules) {
+        for m in team {
+            let p = self.nodes.entry(*m).or_default();
+            p.rounds += 1;
+            p.earned += rules.success;
+        }
+    }
+
+    /// A realtime failure: each member pays `failure`, or only `culprits` when they are known and the rules
+    /// blame culprits (the others' round still counts, as a round they did not fail).
+    pub fn record_failure(&mut self, team: &[AccountId], culprits: &[AccountId], rules: &PointsRules) {
+        let per_culprit = rules.blame_culprits && !culprits.is_empty();
+        for m in team {
+            let p = self.nodes.entry(*m).or_default();
+            p.rounds += 1;
+            if !per_culprit || culprits.contains(m) {
+                p.failures += 1;
+                p.deducted += rules.failure;
+            }
+        }
+    }
+
+    /// An ended task: the agreeing miners succeeded; the outliers are known culprits and pay.
+    pub fn record_ended(&mut self, passed: &[AccountId], outliers: &[AccountId], rules: &PointsRules) {
+        self.record_success(passed, rules);
+        for m in outliers {
+            let p = self.nodes.entry(*m).or_default();
+            p.rounds += 1;
+            p.failures += 1;
+            p.deducted += rules.failure;
+        }
+    }
+
+    pub fn record_block(&mut self, producer: AccountId, rules: &PointsRules) {
+        let p = self.nodes.entry(producer).or_default();
+        p.blocks += 1;
+        p.earned += rules.block;
+    }
+
+    /// Σ max(0, earned − deducted).
+    pub fn total_net(&self) -> u128 {
+        self.nodes.values().map(NodePoints::net).sum()
+    }
+}
+
+/// The compute step of the points payout: `pool` split by floored nets (largest remainder). Empty when no
+/// node has a positive net; nodes whose share rounds to zero are left out.
+pub fn compute_points_payout(pool: Amount, points: &EpochPoints) -> Vec<(AccountId, Amount)> {
+    let weights: Vec<(AccountId, u128)> =
+        points.nodes.iter().map(|(a, p)| (*a, p.net())).filter(|(_, n)| *n > 0).collect();
+    if weights.is_empty() || pool.is_zero() {
+        return Vec::new();
+    }
+    distribute(pool, &weights)
+        .expect("accounts are distinct and the weights positive")
+        .into_iter()
+        .filter(|(_, a)| !a.is_zero())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deduction_follows_the_target_failure_rate() {
+        assert_eq!(points_failure(10, Ppb::new(333_333_333).expect("1/3")), 20);
+        assert_eq!(points_failure(10, Ppb::new(333_333_334).expect("1/3 rounded up")), 20);
+        assert_eq!(points_failure(10, Ppb::new(50_000_000).expect("5%")), 190);
+        assert_eq!(points_failure(10, Ppb::new(500_000_000).expect("1/2")), 10);
+    }
+}
