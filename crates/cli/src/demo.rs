@@ -272,7 +272,7 @@ fn market_and_task(d: &mut Demo, steps: &mut Vec<StepReport>) -> anyhow::Result<
         endpoint: "http://127.0.0.1/o1".into(),
     };
     batch.push(d.tx("o1", oracle));
-    batch.push(d.tx("alice", Call::SubmitRequest { service: 1, max_price: swk(1) }));
+    batch.push(d.tx("alice", Call::SubmitRequest { service: 1, max_price: swk(1), avoid: vec![] }));
     let (step, results) = d.submit("miners and an oracle register; alice pays for an inference request", batch)?;
     steps.push(step);
     let miner =
@@ -289,7 +289,7 @@ fn market_and_task(d: &mut Demo, steps: &mut Vec<StepReport>) -> anyhow::Result<
     steps.push(step);
 
     eprintln!("demo: [5/5] a Proof-of-Useful-Work task with three miners, one of them lazy");
-    let order = d.tx("alice", Call::SubmitTask { service: 1, redundancy: 3, max_price: swk(2) });
+    let order = d.tx("alice", Call::SubmitTask { service: 1, redundancy: 3, max_price: swk(2), avoid: vec![] });
     let (step, _) = d.submit("alice orders a task run by 3 miners", vec![order])?;
     steps.push(step);
     let task = |d: &Demo| -> anyhow::Result<Task> { d.client.get::<Task>("/v1/tasks/1") };

@@ -178,7 +178,7 @@ pub fn task(cmd: &TaskCommand, client: &Client, keys: &Path, json: bool) -> anyh
                     price.checked_mul(u128::from(*redundancy)).context("price × redundancy overflows")?
                 }
             };
-            let call = Call::SubmitTask { service: *service, redundancy: *redundancy, max_price };
+            let call = Call::SubmitTask { service: *service, redundancy: *redundancy, max_price, avoid: vec![] };
             submit_call(client, keys, common, call, json)
         }
         TaskCommand::Advance { common, task } => {
@@ -320,7 +320,7 @@ pub fn request(cmd: &RequestCommand, client: &Client, keys: &Path, json: bool) -
                     serde_json::from_value(s["price"].clone()).context("the node sent no price")?
                 }
             };
-            submit_call(client, keys, common, Call::SubmitRequest { service: *service, max_price }, json)
+            submit_call(client, keys, common, Call::SubmitRequest { service: *service, max_price, avoid: vec![] }, json)
         }
         RequestCommand::Complete { common, request, result } => {
             let result_hash = Hash(*blake3::hash(result.as_bytes()).as_bytes());

@@ -1,8 +1,10 @@
 use crate::block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
+use crate::epoch::EpochState;
 use crate::governance::GovernanceState;
 use crate::jobs::JobsState;
 use crate::market::MarketState;
 use crate::pouw::PouwState;
+use crate::routers::RouterState;
 use crate::sig::{verify_signatures, SignatureCheck};
 use crate::tx::{Call, SignedTx};
 use crate::{Event, Genesis, GenesisError, Params, Rejection};
@@ -53,6 +55,12 @@ pub(crate) enum EngineKey {
     Task(u64),
     Selected(AccountId),
     Job(JobId),
+    Points(AccountId),
+    LastPoints,
+    Lists(AccountId),
+    Attachment(AccountId),
+    RouterReport(AccountId),
+    TrafficClaim(AccountId),
 }
 
 /// The engine's state in canonical form: what a snapshot stores.
@@ -68,6 +76,8 @@ struct EngineSnapshot {
     governance: GovernanceState,
     pouw: PouwState,
     jobs: JobsState,
+    epoch: EpochState,
+    routers: RouterState,
 }
 
 const SNAPSHOT_MAGIC: &[u8; 8] = b"SWKSNAP1";
@@ -99,6 +109,8 @@ pub struct Engine {
     pub(crate) g: GovernanceState,
     pub(crate) p: PouwState,
     pub(crate) j: JobsState,
+    pub(crate) e: EpochState,
+    pub(crate) r: RouterState,
     /// Engine state (outside the ledger) changed in this block, for the state root.
     pub(crate) dirty: BTreeSet<EngineKey>,
 }
@@ -126,6 +138,8 @@ impl Engine {
             g: GovernanceState::new(),
             p: PouwState::new(),
             j: JobsState::default(),
+            e: EpochState::default(),
+            r: RouterState::default(),
             dirty: BTreeSet::new(),
         };
         for (i, s) in genesis.services.iter().enumerate() {
@@ -180,6 +194,8 @@ impl Engine {
             governance: self.g.clone(),
             pouw: self.p.clone(),
             jobs: self.j.clone(),
+            epoch: self.e.clone(),
+            routers: self.r.clone(),
         };
         let body = types::encode(&snap);
         let mut out = Vec::with_capacity(body.len() + 40);
@@ -250,6 +266,8 @@ impl Engine {
             g: snap.governance,
             p: snap.pouw,
             j: snap.jobs,
+            e: snap.epoch,
+            r: snap.routers,
             dirty: BTreeSet::new(),
         })
     }
@@ -430,13 +448,15 @@ impl Engine {
             }
             Call::DeregisterNode => self.deregister_node(signer)?,
             Call::ReportStatus { status } => self.report_status(signer, *status)?,
-            Call::SubmitRequest { service, max_price } => self.submit_request(signer, *service, *max_price)?,
+            Call::SubmitRequest { service, max_price, avoid } => {
+                self.submit_request(signer, *service, *max_price, avoid)?
+            }
             Call::CompleteRequest { request, result_hash } => self.complete_request(signer, *request, *result_hash)?,
             Call::RateRequest { request, rating } => self.rate_request(signer, *request, *rating)?,
             Call::Propose { action } => self.propose(signer, action)?,
             Call::Vote { proposal, approve } => self.vote(signer, *proposal, *approve)?,
-            Call::SubmitTask { service, redundancy, max_price } => {
-                self.submit_task(signer, *service, *redundancy, *max_price)?
+            Call::SubmitTask { service, redundancy, max_price, avoid } => {
+                self.submit_task(signer, *service, *redundancy, *max_price, avoid)?
             }
             Call::PublishTaskSpec { task, spec } => self.publish_spec(signer, *task, spec)?,
             Call::PrepareTask { task, inputs } => self.prepare_task(signer, *task, inputs)?,
@@ -454,6 +474,14 @@ impl Engine {
                 return self.report_job_failure(signer, *job, offenders, *fault, events, index)
             }
             Call::CancelJob { job } => return self.cancel_job(signer, *job, events, index),
+            Call::AttachRouter { router } => self.attach_router(signer, *router)?,
+            Call::ReportRouterEpoch { epoch, validator_latency_ms, nodes } => {
+                self.report_router_epoch(signer, *epoch, *validator_latency_ms, nodes)?
+            }
+            Call::ReportNodeTraffic { epoch, router, bytes } => {
+                self.report_node_traffic(signer, *epoch, *router, *bytes)?
+            }
+            Call::PublishList { name, nodes } => self.publish_list(signer, name, nodes)?,
             Call::ReplaceMpc { job, mpc, replacement } => {
                 return self.replace_mpc(signer, *job, *mpc, *replacement, events, index)
             }
@@ -508,6 +536,7 @@ impl Engine {
                 Deadline::JobClose(id) => self.close_job(id),
             }
         }
+        self.book_block();
         self.maybe_create_background_task(events);
         if height.0 % self.params.epoch_length == 0 {
             self.on_epoch_end(height.0 / self.params.epoch_length, height, events);
@@ -517,7 +546,12 @@ impl Engine {
     /// The epoch hook: miner rewards with the weights in force during the epoch, then the changes
     /// governance passed, which take effect from the next epoch. Emission and points (later) settle here.
     fn on_epoch_end(&mut self, epoch: u64, height: Height, events: &mut Vec<EventRecord>) {
+        self.mint_emission(epoch, events);
         self.settle_miner_rewards(epoch, events);
+        self.settle_points(epoch, events);
+        self.settle_routers(epoch, height, events);
+        self.sweep_pools(events);
+        self.close_epoch_points(epoch, events);
         self.apply_passed_proposals(events);
         events.push(EventRecord { tx: None, event: Event::EpochEnded { epoch, height } });
     }
@@ -560,6 +594,12 @@ impl Engine {
             EngineKey::Task(id) => borsh::to_writer(out, &self.p.tasks.get(id)),
             EngineKey::Selected(id) => borsh::to_writer(out, &self.p.last_selected.get(id)),
             EngineKey::Job(id) => borsh::to_writer(out, &self.j.jobs.get(id)),
+            EngineKey::Points(id) => borsh::to_writer(out, &self.e.points.nodes.get(id)),
+            EngineKey::LastPoints => borsh::to_writer(out, &(self.e.last_epoch, &self.e.last_points)),
+            EngineKey::Lists(id) => borsh::to_writer(out, &self.e.lists.get(id)),
+            EngineKey::Attachment(id) => borsh::to_writer(out, &self.r.attachments.get(id)),
+            EngineKey::RouterReport(id) => borsh::to_writer(out, &self.r.reports.get(id)),
+            EngineKey::TrafficClaim(id) => borsh::to_writer(out, &self.r.claims.get(id)),
         }
         .expect(ok);
     }

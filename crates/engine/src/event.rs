@@ -260,4 +260,60 @@ pub enum Event {
         job: JobId,
         outcome: JobOutcome,
     },
+    /// The epoch's emission: minted, and where it went (pool name, amount).
+    EmissionMinted {
+        epoch: u64,
+        total: Amount,
+        parts: Vec<(String, Amount)>,
+    },
+    /// A node's share of the points pool, by its floored net points.
+    PointsRewarded {
+        epoch: u64,
+        node: AccountId,
+        earned: u128,
+        deducted: u128,
+        amount: Amount,
+    },
+    /// What a pool could not pay, back to the treasury.
+    PoolSwept {
+        pool: String,
+        amount: Amount,
+    },
+    /// A curated list published: by `owner`, or by the network (`None`).
+    ListPublished {
+        owner: Option<AccountId>,
+        name: String,
+        nodes: u32,
+    },
+    RouterAttached {
+        node: AccountId,
+        router: AccountId,
+    },
+    RouterReported {
+        router: AccountId,
+        epoch: u64,
+        nodes: u32,
+    },
+    NodeTrafficReported {
+        node: AccountId,
+        router: AccountId,
+        epoch: u64,
+        bytes: u64,
+    },
+    /// `owed` is R by the formula; `amount` what the routers' pool paid (less when it was short).
+    RouterRewarded {
+        epoch: u64,
+        router: AccountId,
+        bandwidth: u128,
+        latency_factor: Ppb,
+        reputation: Ppb,
+        owed: Amount,
+        amount: Amount,
+    },
+    RouterSlashed {
+        epoch: u64,
+        router: AccountId,
+        connectivity: Ppb,
+        amount: Amount,
+    },
 }

@@ -13,6 +13,7 @@
 
 mod block;
 mod engine;
+mod epoch;
 mod event;
 mod genesis;
 mod governance;
@@ -23,11 +24,13 @@ mod points;
 mod pouw;
 mod rejection;
 mod reputation;
+mod routers;
 mod sig;
 mod tx;
 
 pub use block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
 pub use engine::{Deadline, Engine, SnapshotError, TREASURY_NAME};
+pub use epoch::{CuratedList, ListRef, NETWORK_LISTS_NAME, POINTS_POOL_NAME, ROUTERS_POOL_NAME, UNDERPERFORMERS};
 pub use event::Event;
 pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisService};
 pub use governance::{Proposal, ProposalAction, ProposalStatus};
@@ -44,5 +47,6 @@ pub use points::{compute_points_payout, points_failure, EpochPoints, NodePoints,
 pub use pouw::{output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME};
 pub use rejection::Rejection;
 pub use reputation::{logistic_ppb, mean_ppb, Rating};
+pub use routers::{compute_router_reward, latency_factor, NodeTraffic, RouterReport, RouterScore};
 pub use sig::{verify_one, verify_signatures, SignatureCheck};
 pub use tx::{Call, SignedTx, TxBody};

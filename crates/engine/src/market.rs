@@ -372,7 +372,9 @@ impl Engine {
         client: AccountId,
         service: u32,
         max_price: Amount,
+        avoid: &[crate::ListRef],
     ) -> Result<Event, Rejection> {
+        self.check_avoid(avoid)?;
         let s = self.m.services.get(&service).ok_or(Rejection::UnknownService(service))?;
         let price = s.price;
         if price > max_price {
@@ -381,7 +383,8 @@ impl Engine {
         let id = self.m.next_request;
         let mut seed = b"request".to_vec();
         seed.extend_from_slice(&id.to_le_bytes());
-        let exclude = BTreeSet::from([client]);
+        let mut exclude = self.avoided(avoid);
+        exclude.insert(client);
         let miner = self.draw_miner(service, &exclude, &seed, false).ok_or(Rejection::NoMinerAvailable(service))?;
         let expires_at = self.height.checked_add(self.params.request_timeout).ok_or(LedgerError::AmountOverflow)?;
         // A zero price holds nothing; the ledger refuses empty holds, so such requests carry no hold.

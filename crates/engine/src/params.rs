@@ -95,6 +95,36 @@ pub struct Params {
     pub job_members_max: u32,
     /// Blocks a settled job stays queryable before the engine forgets it.
     pub job_retention: u64,
+    /// Points each member of a successful task round earns (xx network: 10).
+    pub points_success: u64,
+    /// Target failure rate f; a realtime failure costs `points_success · (1 − f) / f` (20 at 1/3).
+    pub points_target_failure_rate: Ppb,
+    /// Deduct only the known culprits of a failed round (else the whole team, as xx network does).
+    pub points_blame_culprits: bool,
+    /// Points the block producer earns per block.
+    pub points_block: u64,
+    /// The account that produces blocks (the sequencer's operator), if it earns block points.
+    pub block_producer: Option<types::AccountId>,
+    /// Tokens minted at each epoch boundary, split by the shares below (the rest to the treasury).
+    pub emission_per_epoch: Amount,
+    pub emission_share_miners: Ppb,
+    pub emission_share_points: Ppb,
+    pub emission_share_routers: Ppb,
+    pub emission_share_background: Ppb,
+    /// A node whose failure rate over an epoch is above this is on the network's `underperformers` list.
+    pub list_failure_rate: Ppb,
+    /// Longest curated list, and most lists a client may name to avoid.
+    pub list_len_max: u32,
+    /// kB: router reward per 1,000,000 validated bytes, before latency and reputation.
+    pub router_reward_per_mb: Amount,
+    /// kL in thousandths (1000 = 1): how strongly latency discounts a router's reward.
+    pub router_latency_weight_milli: u32,
+    /// Lmax: the latency (node mean + validator) at which, with kL = 1, the reward reaches zero.
+    pub router_latency_max_ms: u32,
+    /// A router whose nodes' mean online fraction over the epoch is below this is slashed (75%).
+    pub router_connectivity_min: Ppb,
+    /// Share of a slashed router's collateral taken (to the treasury).
+    pub router_slash: Ppb,
 }
 
 impl Default for Params {
@@ -147,6 +177,23 @@ impl Default for Params {
             max_mpc_replacements: 2,
             job_members_max: 64,
             job_retention: 1_000,
+            points_success: 10,
+            points_target_failure_rate: Ppb::new(333_333_333).expect("one third"),
+            points_blame_culprits: false,
+            points_block: 10,
+            block_producer: None,
+            emission_per_epoch: Amount(1_000_000_000_000),
+            emission_share_miners: Ppb::new(400_000_000).expect("40%"),
+            emission_share_points: Ppb::new(300_000_000).expect("30%"),
+            emission_share_routers: Ppb::new(150_000_000).expect("15%"),
+            emission_share_background: Ppb::new(100_000_000).expect("10%"),
+            list_failure_rate: Ppb::new(333_333_333).expect("one third"),
+            list_len_max: 1_000,
+            router_reward_per_mb: Amount(1_000_000),
+            router_latency_weight_milli: 1_000,
+            router_latency_max_ms: 1_000,
+            router_connectivity_min: Ppb::new(750_000_000).expect("75%"),
+            router_slash: Ppb::new(100_000_000).expect("10%"),
         }
     }
 }
@@ -245,6 +292,27 @@ impl Params {
         }
         if self.job_members_max == 0 || self.job_members_max > 1_000 || self.max_mpc_replacements > 100 {
             return bad("params.job_members_max", "job_members_max is 1..1000 and max_mpc_replacements at most 100");
+        }
+        let shares = [
+            self.emission_share_miners,
+            self.emission_share_points,
+            self.emission_share_routers,
+            self.emission_share_background,
+        ];
+        if shares.iter().map(|s| u64::from(s.raw())).sum::<u64>() > u64::from(Ppb::ONE_RAW) {
+            return bad("params.emission_share_miners", "the emission shares add up to more than 100%");
+        }
+        if self.points_target_failure_rate.raw() == 0
+            || self.points_success > 1_000_000
+            || self.points_block > 1_000_000
+        {
+            return bad(
+                "params.points_target_failure_rate",
+                "f is above 0; points_success and points_block at most 1000000",
+            );
+        }
+        if self.router_latency_max_ms == 0 || self.list_len_max == 0 || self.list_len_max > 100_000 {
+            return bad("params.router_latency_max_ms", "router_latency_max_ms ≥ 1 and list_len_max 1..100000");
         }
         if self.reputation_prior > 1_000_000 {
             return bad("params.reputation_prior", "must be at most 1000000");

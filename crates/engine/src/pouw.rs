@@ -101,6 +101,8 @@ pub struct Task {
     pub created_at: Height,
     /// Oracles' semantic scores per miner (ppb), with the oracle's bonded stake when it attested.
     pub attestations: BTreeMap<AccountId, (Amount, Vec<(AccountId, i64)>)>,
+    /// Nodes on the lists the client named to avoid (resolved at submission); never selected.
+    pub avoided: BTreeSet<AccountId>,
 }
 
 impl Task {
@@ -193,6 +195,7 @@ impl Engine {
     fn select(&mut self, id: u64, slot: u32) -> Option<AccountId> {
         let t = &self.p.tasks[&id];
         let mut exclude = t.participants();
+        exclude.extend(t.avoided.iter().copied());
         if let TaskOrigin::User { client, .. } = &t.origin {
             exclude.insert(*client);
         }
@@ -220,12 +223,18 @@ impl Engine {
         Some(miner)
     }
 
-    fn new_task(&mut self, origin: TaskOrigin, service: u32, redundancy: u32) -> Result<u64, Rejection> {
+    fn new_task(
+        &mut self,
+        origin: TaskOrigin,
+        service: u32,
+        redundancy: u32,
+        avoided: BTreeSet<AccountId>,
+    ) -> Result<u64, Rejection> {
         let id = self.p.next_task;
-        let exclude: BTreeSet<AccountId> = match &origin {
-            TaskOrigin::User { client, .. } => BTreeSet::from([*client]),
-            TaskOrigin::Background => BTreeSet::new(),
-        };
+        let mut exclude = avoided.clone();
+        if let TaskOrigin::User { client, .. } = &origin {
+            exclude.insert(*client);
+        }
         let creator = self.draw_participant(service, id, 0, 0, &exclude).ok_or(Rejection::NoMinerAvailable(service))?;
         // After this point the command must succeed.
         let task = Task {
@@ -247,6 +256,7 @@ impl Engine {
             replaced: BTreeSet::new(),
             created_at: self.height,
             attestations: BTreeMap::new(),
+            avoided,
         };
         self.p.tasks.insert(id, task);
         self.p.next_task += 1;
@@ -261,7 +271,9 @@ impl Engine {
         service: u32,
         redundancy: u32,
         max_price: Amount,
+        avoid: &[crate::ListRef],
     ) -> Result<Event, Rejection> {
+        self.check_avoid(avoid)?;
         let s = self.m.services.get(&service).ok_or(Rejection::UnknownService(service))?;
         if redundancy < 2 || redundancy > self.params.task_redundancy_max {
             return Err(Rejection::InvalidTask(format!("redundancy must be 2 to {}", self.params.task_redundancy_max)));
@@ -278,7 +290,8 @@ impl Engine {
             }
             .into());
         }
-        let id = self.new_task(TaskOrigin::User { client, hold: None, price }, service, redundancy)?;
+        let avoided = self.avoided(avoid);
+        let id = self.new_task(TaskOrigin::User { client, hold: None, price }, service, redundancy, avoided)?;
         // After this point the command must succeed (funds were checked above).
         if !price.is_zero() {
             let hold = self
@@ -569,6 +582,7 @@ impl Engine {
         }
         self.move_to(id, Step::Evaluated);
         let scores = miners.iter().copied().zip(verdict.scores.iter().copied()).collect();
+        self.book_task_ended(&passed, &failed);
         events.push(EventRecord { tx, event: Event::TaskEnded { task: id, passed, failed, scores, paid } });
         self.finish(id);
     }
@@ -692,6 +706,7 @@ impl Engine {
         let realtime = matches!(t.state, TaskState::Started | TaskState::Precommitted | TaskState::Committed);
         self.move_to(id, Step::Abandoned);
         let team = t.miners.clone();
+        self.book_task_failed(&team, &culprits, realtime);
         events.push(EventRecord {
             tx,
             event: Event::TaskFailed { task: id, reason: reason.to_string(), culprits, team, realtime },
@@ -743,7 +758,7 @@ impl Engine {
         if ready < k as usize + 2 {
             return;
         }
-        if let Ok(id) = self.new_task(TaskOrigin::Background, service, k) {
+        if let Ok(id) = self.new_task(TaskOrigin::Background, service, k, BTreeSet::new()) {
             let prompt = BACKGROUND_PROMPTS[(self.height.0 % BACKGROUND_PROMPTS.len() as u64) as usize];
             let creator = self.p.tasks[&id].creator;
             events.push(EventRecord {

@@ -134,6 +134,18 @@ pub enum Rejection {
     /// The job's MPC nodes were already replaced `max_mpc_replacements` times.
     #[error("the job's MPC nodes were already replaced {max} times")]
     ReplacementLimit { max: u32 },
+    /// A list name, size or avoid-list that is not acceptable.
+    #[error("invalid list: {0}")]
+    InvalidList(String),
+    /// A router attachment or report that names the wrong nodes.
+    #[error("invalid router report: {0}")]
+    InvalidRouterReport(String),
+    /// A report for an epoch other than the current one.
+    #[error("the current epoch is {current}, not {got}")]
+    WrongEpoch { current: u64, got: u64 },
+    /// The signer already reported for this epoch.
+    #[error("already reported for epoch {epoch}")]
+    AlreadyReported { epoch: u64 },
     /// A ledger rule refused the call (insufficient funds, unknown hold, …); the code is the ledger's.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -186,6 +198,10 @@ impl Rejection {
             Rejection::HeartbeatNotExpired { .. } => "heartbeat_not_expired",
             Rejection::InvalidJobReport(_) => "invalid_job_report",
             Rejection::ReplacementLimit { .. } => "replacement_limit",
+            Rejection::InvalidList(_) => "invalid_list",
+            Rejection::InvalidRouterReport(_) => "invalid_router_report",
+            Rejection::WrongEpoch { .. } => "wrong_epoch",
+            Rejection::AlreadyReported { .. } => "already_reported",
             Rejection::Ledger(e) => e.code(),
         }
     }

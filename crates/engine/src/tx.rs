@@ -1,7 +1,9 @@
+use crate::epoch::ListRef;
 use crate::governance::ProposalAction;
 use crate::jobs::{JobFault, JobOrder, JobStatus};
 use crate::market::{ReportedStatus, Role};
 use crate::reputation::Rating;
+use crate::routers::NodeTraffic;
 use borsh::{BorshDeserialize, BorshSerialize};
 use ed25519_dalek::{Signer, SigningKey};
 use ledger::HoldId;
@@ -33,8 +35,14 @@ pub enum Call {
     DeregisterNode,
     /// Report Ready or Busy; every report is also a heartbeat.
     ReportStatus { status: ReportedStatus },
-    /// Ask for inference from `service`, paying at most `max_price` (the service's price is held).
-    SubmitRequest { service: u32, max_price: Amount },
+    /// Ask for inference from `service`, paying at most `max_price` (the service's price is held); no node
+    /// on the `avoid` lists is assigned.
+    SubmitRequest {
+        service: u32,
+        max_price: Amount,
+        #[serde(default)]
+        avoid: Vec<ListRef>,
+    },
     /// The assigned miner marks a request done, with the hash of its result.
     CompleteRequest { request: u64, result_hash: Hash },
     /// The client rates a completed request.
@@ -44,7 +52,13 @@ pub enum Call {
     /// Vote on an open proposal with one's bonded stake.
     Vote { proposal: u64, approve: bool },
     /// Order a Proof-of-Useful-Work task from `service` run by `redundancy` miners; price × k is held.
-    SubmitTask { service: u32, redundancy: u32, max_price: Amount },
+    SubmitTask {
+        service: u32,
+        redundancy: u32,
+        max_price: Amount,
+        #[serde(default)]
+        avoid: Vec<ListRef>,
+    },
     /// The task's creator publishes its spec (e.g. the prompt).
     PublishTaskSpec { task: u64, spec: String },
     /// The task's preparer publishes the inputs the miners run.
@@ -73,6 +87,14 @@ pub enum Call {
     CancelJob { job: JobId },
     /// The job's GDS nominates `replacement` for MPC `mpc`; it takes over when it deposits.
     ReplaceMpc { job: JobId, mpc: AccountId, replacement: AccountId },
+    /// A registered node attaches to a router (replacing any earlier attachment).
+    AttachRouter { router: AccountId },
+    /// A router's report for the current epoch: per attached node, traffic, latency and online fraction.
+    ReportRouterEpoch { epoch: u64, validator_latency_ms: u32, nodes: Vec<NodeTraffic> },
+    /// A node's own count of the bytes it exchanged through its router this epoch.
+    ReportNodeTraffic { epoch: u64, router: AccountId, bytes: u64 },
+    /// A staked account publishes (or replaces) its own list of nodes for clients to avoid.
+    PublishList { name: String, nodes: Vec<AccountId> },
 }
 
 impl Call {

@@ -25,7 +25,13 @@ pub struct Net {
 
 /// Parameters that keep snapshots short: fee 1, short periods.
 pub fn small_params() -> Params {
-    Params { min_fee: Amount(1), epoch_length: 1_000, unbonding_period: 3, ..Params::default() }
+    Params {
+        min_fee: Amount(1),
+        epoch_length: 1_000,
+        unbonding_period: 3,
+        emission_per_epoch: Amount::ZERO,
+        ..Params::default()
+    }
 }
 
 impl Net {
@@ -72,6 +78,8 @@ impl Net {
         names.insert(engine.treasury(), "treasury".to_string());
         names.insert(AccountId::system(engine::MINERS_POOL_NAME), "miners-pool".to_string());
         names.insert(AccountId::system(engine::BACKGROUND_POOL_NAME), "background-pool".to_string());
+        names.insert(AccountId::system(engine::POINTS_POOL_NAME), "points-pool".to_string());
+        names.insert(AccountId::system(engine::ROUTERS_POOL_NAME), "routers-pool".to_string());
         for extra in ["bob", "carol", "dave"] {
             names.entry(id(extra)).or_insert_with(|| extra.to_string());
         }
@@ -182,14 +190,18 @@ impl Net {
             }
             Call::DeregisterNode => "deregister".to_string(),
             Call::ReportStatus { status } => format!("report {status:?}"),
-            Call::SubmitRequest { service, max_price } => format!("request service {service} (max {max_price})"),
+            Call::SubmitRequest { service, max_price, avoid } => {
+                format!("request service {service} (max {max_price}){}", avoiding(avoid))
+            }
             Call::CompleteRequest { request, .. } => format!("complete request {request}"),
             Call::RateRequest { request, rating } => format!("rate request {request} {rating:?}"),
             Call::Propose { action } => format!("propose {action:?}"),
             Call::Vote { proposal, approve } => {
                 format!("vote {} on proposal {proposal}", if *approve { "yes" } else { "no" })
             }
-            Call::SubmitTask { service, redundancy, .. } => format!("task service {service} k={redundancy}"),
+            Call::SubmitTask { service, redundancy, avoid, .. } => {
+                format!("task service {service} k={redundancy}{}", avoiding(avoid))
+            }
             Call::PublishTaskSpec { task, .. } => format!("publish spec of task {task}"),
             Call::PrepareTask { task, .. } => format!("prepare task {task}"),
             Call::PrecommitOutput { task, .. } => format!("precommit task {task}"),
@@ -217,6 +229,14 @@ impl Net {
             Call::ReplaceMpc { mpc, replacement, .. } => {
                 format!("replace MPC {} with {}", self.name(mpc), self.name(replacement))
             }
+            Call::AttachRouter { router } => format!("attach to router {}", self.name(router)),
+            Call::ReportRouterEpoch { epoch, validator_latency_ms, nodes } => {
+                format!("router report epoch {epoch}: {} nodes, validator {validator_latency_ms} ms", nodes.len())
+            }
+            Call::ReportNodeTraffic { epoch, router, bytes } => {
+                format!("traffic epoch {epoch} via {}: {bytes} bytes", self.name(router))
+            }
+            Call::PublishList { name, nodes } => format!("publish list {name} [{}]", self.names(nodes)),
         };
         format!("{who}#{} {what}", t.body.nonce)
     }
@@ -339,6 +359,35 @@ impl Net {
             Event::RewardDistributed { payouts, .. } => format!("RewardDistributed {}", self.amounts(payouts)),
             Event::Refund { refunds, .. } => format!("Refund {}", self.amounts(refunds)),
             Event::JobSettled { outcome, .. } => format!("JobSettled {}", self.outcome(outcome)),
+            Event::EmissionMinted { epoch, total, parts } => {
+                let p: Vec<String> = parts.iter().map(|(n, a)| format!("{n} {a}")).collect();
+                format!("EmissionMinted epoch {epoch} {total}: {}", p.join(", "))
+            }
+            Event::PointsRewarded { node, earned, deducted, amount, .. } => {
+                format!("PointsRewarded {} {amount} (earned {earned} deducted {deducted})", self.name(node))
+            }
+            Event::PoolSwept { pool, amount } => format!("PoolSwept {pool} {amount}"),
+            Event::ListPublished { owner, name, nodes } => {
+                format!("ListPublished {}/{name} {nodes} nodes", owner.map_or("network".to_string(), |o| self.name(&o)))
+            }
+            Event::RouterAttached { node, router } => {
+                format!("RouterAttached {} -> {}", self.name(node), self.name(router))
+            }
+            Event::RouterReported { router, nodes, .. } => {
+                format!("RouterReported {} {nodes} nodes", self.name(router))
+            }
+            Event::NodeTrafficReported { node, bytes, .. } => {
+                format!("NodeTrafficReported {} {bytes}", self.name(node))
+            }
+            Event::RouterRewarded { router, bandwidth, latency_factor, reputation, owed, amount, .. } => format!(
+                "RouterRewarded {} {amount} (owed {owed}; B {bandwidth} latency {} S {})",
+                self.name(router),
+                latency_factor.raw(),
+                reputation.raw()
+            ),
+            Event::RouterSlashed { router, connectivity, amount, .. } => {
+                format!("RouterSlashed {} {amount} (connectivity {})", self.name(router), connectivity.raw())
+            }
         }
     }
 }
@@ -346,4 +395,12 @@ impl Net {
 fn job_status(s: &engine::JobStatus) -> String {
     let n = |v: u32| if v == engine::WHOLE { "whole".to_string() } else { v.to_string() };
     format!("{:?} epoch {} batch {} {:?}", s.stage, n(s.epoch), n(s.batch), s.status)
+}
+
+fn avoiding(lists: &[engine::ListRef]) -> String {
+    if lists.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = lists.iter().map(|l| l.name.as_str()).collect();
+    format!(" avoiding {}", names.join(","))
 }

@@ -43,7 +43,7 @@ fn register(services: Vec<u32>) -> Call {
 }
 
 fn request(service: u32) -> Call {
-    Call::SubmitRequest { service, max_price: Amount(500) }
+    Call::SubmitRequest { service, max_price: Amount(500), avoid: vec![] }
 }
 
 fn check(net: &mut Net, expected: Expect) {
@@ -288,6 +288,7 @@ fn governance_passes_by_stake_majority_and_quorum_and_applies_at_the_epoch_bound
             block 8:
             block 9:
             block 10:
+              * ListPublished network/underperformers 0 nodes
               * ProposalApplied 1 applied true 
               * EpochEnded 1 at 10
             block 11:
@@ -362,6 +363,7 @@ fn miners_are_paid_from_the_pool_by_reputation_times_weighted_work() {
             block 10:
               * MinerRewarded epoch 1 m2 736 (score 2788237132000000000)
               * MinerRewarded epoch 1 m1 264 (score 1000000000000000000)
+              * ListPublished network/underperformers 0 nodes
               * EpochEnded 1 at 10
             balances (free held bonded unbonding):
               client: 9696 0 0 0

@@ -72,7 +72,9 @@ fn call(op: &Op, e: &Engine) -> (usize, Call) {
                 endpoint: "http://o".into(),
             },
         ),
-        Op::SubmitTask(a, k) => (a, Call::SubmitTask { service: 1, redundancy: k, max_price: Amount(500) }),
+        Op::SubmitTask(a, k) => {
+            (a, Call::SubmitTask { service: 1, redundancy: k, max_price: Amount(500), avoid: vec![] })
+        }
         Op::Advance(a, t) => (a, Call::AdvanceTask { task: t }),
         Op::TaskStep(t, i, honest) => {
             let Some(task) = e.task(t) else { return (0, Call::AdvanceTask { task: t }) };
@@ -107,7 +109,7 @@ fn call(op: &Op, e: &Engine) -> (usize, Call) {
         Op::Status(a, ready) => {
             (a, Call::ReportStatus { status: if ready { ReportedStatus::Ready } else { ReportedStatus::Busy } })
         }
-        Op::Request(a, s) => (a, Call::SubmitRequest { service: s, max_price: Amount(100) }),
+        Op::Request(a, s) => (a, Call::SubmitRequest { service: s, max_price: Amount(100), avoid: vec![] }),
         Op::Complete(a, r) => (a, Call::CompleteRequest { request: r, result_hash: Hash([r as u8; 32]) }),
         Op::Rate(a, r, g) => {
             (a, Call::RateRequest { request: r, rating: [Rating::Good, Rating::Fair, Rating::Bad][g as usize] })

@@ -89,7 +89,7 @@ fn salt(i: usize) -> Hash {
 
 /// Submit a k = 3 task and drive it to Started with oracle o1.
 fn to_started(net: &mut Net) {
-    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000) });
+    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000), avoid: vec![] });
     net.block(vec![t]);
     let c = creator(net);
     let spec = net.tx(&c, Call::PublishTaskSpec { task: 1, spec: "Explain photosynthesis.".into() });
@@ -148,7 +148,7 @@ fn an_honest_task_runs_its_whole_lifecycle_and_pays_the_miners_and_the_oracle() 
             "  * TaskAdvanced 1 Requested -> Created by o1 fee 5",
             "  * TaskAdvanced 1 Created -> Started by o1 fee 5",
             "  * TaskAdvanced 1 Started -> Precommitted by o1 fee 5",
-            "  * TaskEnded 1 passed [m2 m3 m5] failed [] paid 81",
+            "  * TaskEnded 1 passed [m1 m4 m6] failed [] paid 81",
             "  * TaskAdvanced 1 Precommitted -> Ended by o1 fee 5",
         ]
     "#]]
@@ -196,7 +196,7 @@ fn a_miner_missing_the_precommit_deadline_is_replaced() {
 #[test]
 fn two_oracles_race_and_only_the_first_is_paid_and_a_premature_advance_is_refused() {
     let mut net = setup(params(), 0);
-    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000) });
+    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000), avoid: vec![] });
     net.block(vec![t]);
     let too_soon = net.tx("o1", Call::AdvanceTask { task: 1 });
     let not_oracle = net.tx("m1", Call::AdvanceTask { task: 1 });
@@ -250,7 +250,7 @@ fn with_three_honest_and_one_lazy_the_lazy_one_fails_alone() {
     let mut p = params();
     p.task_redundancy_max = 9;
     let mut net = setup(p, 0);
-    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 4, max_price: Amount(1_000) });
+    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 4, max_price: Amount(1_000), avoid: vec![] });
     net.block(vec![t]);
     let c = creator(&net);
     let spec = net.tx(&c, Call::PublishTaskSpec { task: 1, spec: "Explain.".into() });
@@ -299,7 +299,7 @@ fn a_task_with_three_unrelated_answers_has_no_majority_and_blames_nobody() {
 #[test]
 fn a_creator_that_never_publishes_is_replaced_then_the_task_fails() {
     let mut net = setup(params(), 0);
-    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000) });
+    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000), avoid: vec![] });
     net.block(vec![t]);
     let first = creator(&net);
     net.empty_blocks(3);
@@ -318,7 +318,7 @@ fn background_tasks_appear_only_while_miners_are_idle() {
     let mut net = setup(p, 1_000);
     // Block 1 registered everyone and the network was idle: a background task was created right away.
     assert!(net.log.contains("BackgroundTaskCreated 1"), "{}", net.log);
-    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000) });
+    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000), avoid: vec![] });
     net.block(vec![t]);
     assert_eq!(net.log.matches("BackgroundTaskCreated").count(), 1, "no second one while work is open");
     let bg = net.engine.task(1).expect("background task").clone();

@@ -165,9 +165,11 @@ fn the_epoch_hook_runs_every_epoch_length_blocks() {
         expect![[r#"
             block 1:
             block 2:
+              * ListPublished network/underperformers 0 nodes
               * EpochEnded 1 at 2
             block 3:
             block 4:
+              * ListPublished network/underperformers 0 nodes
               * EpochEnded 2 at 4
             block 5:
             balances (free held bonded unbonding):
