@@ -9,4 +9,5 @@ mod market_props;
 mod model;
 mod points;
 mod pouw;
+mod routers;
 mod scenarios;

@@ -169,6 +169,9 @@ fn genesis() -> Genesis {
             oracle_fee: Amount(3),
             background_task_reward: Amount(40),
             background_redundancy: 2,
+            // Emission, points (rounds and block production) and sweeps run at every epoch boundary.
+            emission_per_epoch: Amount(10_000),
+            block_producer: Some(who(0)),
             ..Params::default()
         },
         accounts,

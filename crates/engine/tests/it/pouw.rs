@@ -368,3 +368,76 @@ fn without_a_quorum_of_attestations_the_integer_embedder_decides_at_the_deadline
     let ended = net.log.lines().find(|l| l.contains("TaskEnded 1")).expect("ended").to_string();
     assert!(ended.contains("failed []"), "{ended}");
 }
+
+/// Epoch points from real task rounds: the three agreeing miners earn 10 each, the lazy outlier loses 20;
+/// at the epoch's end the lazy one (failure rate 1 > 1/3) is on the network's underperformers list, and a
+/// client avoiding that list never gets it as creator, preparer or miner.
+#[test]
+fn the_lazy_outlier_loses_points_lands_on_underperformers_and_is_avoided() {
+    let mut p = params();
+    p.task_redundancy_max = 9;
+    p.epoch_length = 20;
+    let mut net = setup(p, 0);
+    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 4, max_price: Amount(1_000), avoid: vec![] });
+    net.block(vec![t]);
+    let c = creator(&net);
+    let spec = net.tx(&c, Call::PublishTaskSpec { task: 1, spec: "Explain.".into() });
+    net.block(vec![spec]);
+    net.empty_blocks(2);
+    let p = preparer(&net);
+    let inputs = net.tx(&p, Call::PrepareTask { task: 1, inputs: "Explain.".into() });
+    net.block(vec![inputs]);
+    net.empty_blocks(2);
+    let ms = miners(&net);
+    let outs = [ANSWER, ANSWER, ANSWER, "completely different words about nothing at all"];
+    let pre: Vec<_> = ms
+        .iter()
+        .enumerate()
+        .map(|(i, m)| net.tx(m, Call::PrecommitOutput { task: 1, commitment: output_commitment(outs[i], &salt(i)) }))
+        .collect();
+    net.block(pre);
+    net.empty_blocks(2);
+    let rev: Vec<_> = ms
+        .iter()
+        .enumerate()
+        .map(|(i, m)| net.tx(m, Call::RevealOutput { task: 1, output: outs[i].into(), salt: salt(i) }))
+        .collect();
+    net.block(rev);
+    net.empty_blocks(2);
+    let lazy = crate::harness::id(&ms[3]);
+    let points = net.engine.epoch_points().nodes.clone();
+    for m in &ms[..3] {
+        let p = points[&crate::harness::id(m)];
+        assert_eq!((p.earned, p.deducted, p.rounds, p.failures), (10, 0, 1, 0), "{m}");
+    }
+    let p = points[&lazy];
+    assert_eq!((p.earned, p.deducted, p.net(), p.failures), (0, 20, 0, 1));
+    let to_end = 20 - net.engine.height().0 as usize;
+    net.empty_blocks(to_end);
+    let list = engine::ListRef { owner: None, name: engine::UNDERPERFORMERS.into() };
+    let under = net.engine.list(&list).expect("published at the epoch's end");
+    assert_eq!(under.nodes.iter().copied().collect::<Vec<_>>(), vec![lazy]);
+    assert_eq!(net.engine.last_epoch_points().0, 1);
+    assert!(net.engine.epoch_points().nodes.is_empty(), "a new epoch starts from zero");
+    // Two tasks fit before the next epoch's end, which publishes a fresh list from that epoch's rounds.
+    for task in 2..4u64 {
+        let t = net.tx(
+            "client",
+            Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000), avoid: vec![list.clone()] },
+        );
+        net.block(vec![t]);
+        let c = creator(&net);
+        let spec = net.tx(&c, Call::PublishTaskSpec { task, spec: "Explain.".into() });
+        net.block(vec![spec]);
+        net.empty_blocks(2);
+        let p = preparer(&net);
+        let inputs = net.tx(&p, Call::PrepareTask { task, inputs: "Explain.".into() });
+        net.block(vec![inputs]);
+        net.empty_blocks(2);
+        let t = net.engine.task(task).expect("task").clone();
+        assert!(t.avoided.contains(&lazy));
+        let involved: Vec<AccountId> = t.miners.iter().copied().chain([t.creator]).chain(t.preparer).collect();
+        assert!(!involved.contains(&lazy), "task {task} selected an avoided node");
+    }
+    assert!(net.engine.height().0 < 40);
+}
