@@ -20,6 +20,7 @@ mod local_node;
 mod market_cmd;
 mod node_cmd;
 mod query;
+mod router_cmd;
 mod tx;
 
 use clap::{Parser, Subcommand};
@@ -71,6 +72,12 @@ enum Command {
     /// (query client); accept, status (data owners and MPC nodes); list.
     #[command(subcommand)]
     Job(job_cmd::JobCommand),
+    /// Routers: register, attach a node, report an epoch's traffic (router) or a node's own count, list.
+    #[command(subcommand)]
+    Router(router_cmd::RouterCommand),
+    /// Curated lists of nodes clients may avoid: publish your own (needs bonded stake).
+    #[command(subcommand)]
+    List(router_cmd::ListCommand),
     /// Inference requests: submit (client), complete (miner), rate (client), show.
     #[command(subcommand)]
     Request(market_cmd::RequestCommand),
@@ -131,6 +138,12 @@ fn main() {
         }
         Command::Job(cmd) => {
             job_cmd::run(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
+        }
+        Command::Router(cmd) => {
+            router_cmd::router(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
+        }
+        Command::List(cmd) => {
+            router_cmd::list(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
         }
         Command::Replay(args) => node_cmd::replay(&args),
         Command::Keys(cmd) => keys::run(&cmd, &keys::keys_dir(cli.keys_dir.as_deref()), cli.json),

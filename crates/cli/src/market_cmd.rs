@@ -153,6 +153,10 @@ pub enum TaskCommand {
         /// Most you will pay in all (default: the service's price × redundancy).
         #[arg(long)]
         max_price: Option<Amount>,
+        /// A list whose nodes must not work on the task: NAME (the network's, e.g. underperformers) or
+        /// OWNER/NAME (repeat for several).
+        #[arg(long)]
+        avoid: Vec<String>,
     },
     /// As an oracle, move a task on (once everyone acted or its deadline passed).
     Advance {
@@ -169,7 +173,9 @@ pub enum TaskCommand {
 
 pub fn task(cmd: &TaskCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
     match cmd {
-        TaskCommand::Submit { common, service, redundancy, max_price } => {
+        TaskCommand::Submit { common, service, redundancy, max_price, avoid } => {
+            let avoid =
+                avoid.iter().map(|l| crate::router_cmd::parse_list_ref(keys, l)).collect::<anyhow::Result<_>>()?;
             let max_price = match max_price {
                 Some(p) => *p,
                 None => {
@@ -178,7 +184,7 @@ pub fn task(cmd: &TaskCommand, client: &Client, keys: &Path, json: bool) -> anyh
                     price.checked_mul(u128::from(*redundancy)).context("price × redundancy overflows")?
                 }
             };
-            let call = Call::SubmitTask { service: *service, redundancy: *redundancy, max_price, avoid: vec![] };
+            let call = Call::SubmitTask { service: *service, redundancy: *redundancy, max_price, avoid };
             submit_call(client, keys, common, call, json)
         }
         TaskCommand::Advance { common, task } => {
@@ -200,6 +206,9 @@ pub enum RequestCommand {
         /// Most you will pay (default: the service's current price).
         #[arg(long)]
         max_price: Option<Amount>,
+        /// A list whose nodes must not serve the request: NAME (the network's) or OWNER/NAME (repeatable).
+        #[arg(long)]
+        avoid: Vec<String>,
     },
     /// As the assigned miner, mark a request done with (the hash of) its result.
     Complete {
@@ -312,7 +321,9 @@ pub fn gov(cmd: &GovCommand, client: &Client, keys: &Path, json: bool) -> anyhow
 
 pub fn request(cmd: &RequestCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
     match cmd {
-        RequestCommand::Submit { common, service, max_price } => {
+        RequestCommand::Submit { common, service, max_price, avoid } => {
+            let avoid =
+                avoid.iter().map(|l| crate::router_cmd::parse_list_ref(keys, l)).collect::<anyhow::Result<_>>()?;
             let max_price = match max_price {
                 Some(p) => *p,
                 None => {
@@ -320,7 +331,7 @@ pub fn request(cmd: &RequestCommand, client: &Client, keys: &Path, json: bool) -
                     serde_json::from_value(s["price"].clone()).context("the node sent no price")?
                 }
             };
-            submit_call(client, keys, common, Call::SubmitRequest { service: *service, max_price, avoid: vec![] }, json)
+            submit_call(client, keys, common, Call::SubmitRequest { service: *service, max_price, avoid }, json)
         }
         RequestCommand::Complete { common, request, result } => {
             let result_hash = Hash(*blake3::hash(result.as_bytes()).as_bytes());

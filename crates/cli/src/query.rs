@@ -28,6 +28,12 @@ pub enum QueryCommand {
     Proposal { id: u64 },
     /// A Proof-of-Useful-Work task by id.
     Task { id: u64 },
+    /// Epoch points per node: the epoch in progress and the last finished one.
+    Points,
+    /// The current epoch, emission and pool balances.
+    Epoch,
+    /// Curated lists (the network's underperformers and published lists).
+    Lists,
     /// A training job by UUID: roles, schema, members, escrow and history.
     Job { id: types::JobId },
     /// Events of durable blocks from a height.
@@ -116,6 +122,9 @@ pub fn run(cmd: &QueryCommand, client: &Client, keys: &Path, json: bool) -> anyh
             outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(&format!("/v1/requests/{id}"))?)?)
         }
         QueryCommand::Job { id } => crate::job_cmd::query(client, id, json)?,
+        QueryCommand::Points => crate::router_cmd::query_points(client, json)?,
+        QueryCommand::Epoch => crate::router_cmd::query_plain(client, "/v1/epoch")?,
+        QueryCommand::Lists => crate::router_cmd::query_plain(client, "/v1/lists")?,
         QueryCommand::Task { id } => {
             outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(&format!("/v1/tasks/{id}"))?)?)
         }

@@ -101,6 +101,8 @@ pub enum Event {
         epoch: u64,
         miner: AccountId,
         amount: Amount,
+        /// Reputation (ppb) × weighted volume (ppb units): easily above 2^64, so a decimal string in JSON.
+        #[serde(with = "crate::points::u128_text")]
         score: u128,
     },
     ProposalCreated {
@@ -270,7 +272,9 @@ pub enum Event {
     PointsRewarded {
         epoch: u64,
         node: AccountId,
+        #[serde(with = "crate::points::u128_text")]
         earned: u128,
+        #[serde(with = "crate::points::u128_text")]
         deducted: u128,
         amount: Amount,
     },
@@ -304,6 +308,7 @@ pub enum Event {
     RouterRewarded {
         epoch: u64,
         router: AccountId,
+        #[serde(with = "crate::points::u128_text")]
         bandwidth: u128,
         latency_factor: Ppb,
         reputation: Ppb,

@@ -22,7 +22,9 @@ use types::{AccountId, Amount, Ppb};
 /// One node's points in the current epoch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct NodePoints {
+    #[serde(with = "u128_text")]
     pub earned: u128,
+    #[serde(with = "u128_text")]
     pub deducted: u128,
     /// Task rounds the node took part in, and how many of them it failed.
     pub rounds: u64,
@@ -41,6 +43,17 @@ impl NodePoints {
             return Ppb::ZERO;
         }
         Ppb::from_ratio_floor(u128::from(self.failures), u128::from(self.rounds)).expect("failures ≤ rounds")
+    }
+}
+
+/// 128-bit counts travel as decimal strings in JSON (as amounts do): JSON parsers round large numbers.
+pub(crate) mod u128_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -138,5 +151,24 @@ mod tests {
         assert_eq!(points_failure(10, Ppb::new(333_333_334).expect("1/3 rounded up")), 20);
         assert_eq!(points_failure(10, Ppb::new(50_000_000).expect("5%")), 190);
         assert_eq!(points_failure(10, Ppb::new(500_000_000).expect("1/2")), 10);
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    /// Regression: 128-bit fields of events were JSON numbers, which serde_json cannot read back into a
+    /// `Value`; the node then reported the block's stored outcome as corrupt.
+    #[test]
+    fn events_with_128_bit_counts_round_trip_through_json() {
+        let e = crate::Event::MinerRewarded {
+            epoch: 1,
+            miner: types::AccountId([1; 32]),
+            amount: types::Amount(5),
+            score: u128::MAX,
+        };
+        let text = serde_json::to_string(&e).expect("serialize");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("a JSON value");
+        let back: crate::Event = serde_json::from_value(v).expect("deserialize");
+        assert_eq!(back, e);
     }
 }

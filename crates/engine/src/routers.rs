@@ -58,6 +58,7 @@ pub(crate) struct RouterState {
 /// The inputs of one router's reward, and the reward, for people and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouterScore {
+    #[serde(with = "crate::points::u128_text")]
     pub bandwidth: u128,
     pub latency_factor: Ppb,
     pub reputation: Ppb,

@@ -168,6 +168,38 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/v1/epoch",
+        summary: "The current epoch: number, first and last height, emission and pool balances.",
+        params: &[],
+        responses: &[(200, "epoch")],
+        mount: |p, r| r.route(p, get(epoch_view)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/points",
+        summary: "Epoch points per node: the epoch in progress and the last finished one (earned, deducted, net, rounds, failures).",
+        params: &[],
+        responses: &[(200, "points")],
+        mount: |p, r| r.route(p, get(points_view)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/lists",
+        summary: "Curated lists of nodes to avoid: the network's underperformers and lists staked accounts published.",
+        params: &[],
+        responses: &[(200, "[list]")],
+        mount: |p, r| r.route(p, get(lists_view)),
+    },
+    Route {
+        method: "get",
+        path: "/v1/routers",
+        summary: "Routers: attached nodes, this epoch's report, its score so far and the nodes' connectivity.",
+        params: &[],
+        responses: &[(200, "[router]")],
+        mount: |p, r| r.route(p, get(routers_view)),
+    },
+    Route {
+        method: "get",
         path: "/v1/proposals",
         summary: "Governance proposals with their votes and status.",
         params: &[],
@@ -754,6 +786,87 @@ async fn job_one(State(s): State<App>, id: Result<Path<String>, PathRejection>) 
             format!("no job {id} (never ordered, or forgotten after it settled)"),
         ),
     }
+}
+
+async fn epoch_view(State(s): State<App>) -> Response {
+    let e = s.engine.read().expect("engine lock poisoned");
+    let p = e.params();
+    let epoch = e.epoch_of(e.height().next());
+    let pool = |name: &str| e.ledger().free(&types::AccountId::system(name));
+    Json(serde_json::json!({
+        "height": e.height().0,
+        "epoch": epoch,
+        "epoch_length": p.epoch_length,
+        "first_height": (epoch - 1) * p.epoch_length + 1,
+        "last_height": epoch * p.epoch_length,
+        "emission_per_epoch": p.emission_per_epoch,
+        "pools": {
+            "miners": pool(engine::MINERS_POOL_NAME),
+            "points": pool(engine::POINTS_POOL_NAME),
+            "routers": pool(engine::ROUTERS_POOL_NAME),
+            "background": pool(engine::BACKGROUND_POOL_NAME),
+            "treasury": e.ledger().free(&e.treasury()),
+        },
+        "minted": e.ledger().minted(),
+    }))
+    .into_response()
+}
+
+fn points_json(points: &engine::EpochPoints) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = points
+        .nodes
+        .iter()
+        .map(|(a, p)| {
+            serde_json::json!({
+                "node": a, "earned": p.earned.to_string(), "deducted": p.deducted.to_string(),
+                "net": p.net().to_string(), "rounds": p.rounds, "failures": p.failures, "blocks": p.blocks,
+                "failure_rate_ppb": p.failure_rate().raw(),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rows)
+}
+
+async fn points_view(State(s): State<App>) -> Response {
+    let e = s.engine.read().expect("engine lock poisoned");
+    let (last_epoch, last) = e.last_epoch_points();
+    Json(serde_json::json!({
+        "epoch": e.epoch_of(e.height().next()),
+        "current": points_json(e.epoch_points()),
+        "last_epoch": last_epoch,
+        "last": points_json(last),
+    }))
+    .into_response()
+}
+
+async fn lists_view(State(s): State<App>) -> Response {
+    let e = s.engine.read().expect("engine lock poisoned");
+    let lists: Vec<serde_json::Value> = e
+        .lists()
+        .into_iter()
+        .map(|(owner, name, l)| serde_json::json!({"owner": owner, "name": name, "nodes": l.nodes, "published_at": l.published_at}))
+        .collect();
+    Json(lists).into_response()
+}
+
+async fn routers_view(State(s): State<App>) -> Response {
+    let e = s.engine.read().expect("engine lock poisoned");
+    let routers: Vec<serde_json::Value> = e
+        .nodes()
+        .filter(|(_, n)| n.roles.contains(&engine::Role::Router))
+        .map(|(id, _)| {
+            let report = e.router_report(id);
+            serde_json::json!({
+                "router": id,
+                "collateral": e.ledger().bonded(id),
+                "attached": e.attached(id),
+                "report": report,
+                "score": report.map(|r| e.router_score(id, r)),
+                "connectivity_ppb": e.router_connectivity(id).map(|c| c.raw()),
+            })
+        })
+        .collect();
+    Json(routers).into_response()
 }
 
 async fn proposals(State(s): State<App>) -> Response {

@@ -6,4 +6,5 @@ mod crash;
 mod e2e;
 mod jobs;
 mod market;
+mod routers;
 mod support;

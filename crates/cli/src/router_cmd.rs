@@ -1,0 +1,175 @@
+//! `stakework router …`, `stakework list …` and the epoch queries (`query points|epoch|lists`): routers,
+//! epoch points and curated lists (DESIGN §7).
+
+use crate::client::Client;
+use crate::keys::resolve_account;
+use crate::tx::{submit_call, TxArgs};
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use engine::{Call, ListRef, NodeTraffic, Role};
+use serde_json::Value;
+use std::path::Path;
+use types::Ppb;
+
+#[derive(Debug, Subcommand)]
+pub enum RouterCommand {
+    /// Register as a router (bonded stake ≥ router_stake_min is the collateral).
+    Register {
+        #[command(flatten)]
+        common: TxArgs,
+        #[arg(long)]
+        endpoint: String,
+    },
+    /// As a registered node, attach to a router.
+    Attach {
+        #[command(flatten)]
+        common: TxArgs,
+        #[arg(long)]
+        router: String,
+    },
+    /// As a router, report this epoch's traffic: `--traffic ACCOUNT,BYTES_IN,BYTES_OUT,LATENCY_MS,ONLINE_PERCENT`.
+    Report {
+        #[command(flatten)]
+        common: TxArgs,
+        /// Epoch (default: the current one).
+        #[arg(long)]
+        epoch: Option<u64>,
+        /// Your latency to the validator, in milliseconds.
+        #[arg(long)]
+        validator_latency_ms: u32,
+        /// One attached node's figures (repeat for each).
+        #[arg(long = "traffic")]
+        nodes: Vec<String>,
+    },
+    /// As a node, report the bytes you exchanged through your router this epoch.
+    Traffic {
+        #[command(flatten)]
+        common: TxArgs,
+        #[arg(long)]
+        router: String,
+        #[arg(long)]
+        bytes: u64,
+        #[arg(long)]
+        epoch: Option<u64>,
+    },
+    /// Routers with their attached nodes, this epoch's report, score and connectivity.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListCommand {
+    /// Publish (or replace) your own list of nodes for clients to avoid (needs bonded stake).
+    Publish {
+        #[command(flatten)]
+        common: TxArgs,
+        name: String,
+        /// A node on the list (repeat for each).
+        #[arg(long = "member")]
+        nodes: Vec<String>,
+    },
+}
+
+/// `NAME` (the network's list) or `OWNER/NAME` (an account id or key name, then the list's name).
+pub fn parse_list_ref(keys: &Path, text: &str) -> anyhow::Result<ListRef> {
+    match text.split_once('/') {
+        None => Ok(ListRef { owner: None, name: text.to_string() }),
+        Some((owner, name)) => Ok(ListRef { owner: Some(resolve_account(keys, owner)?), name: name.to_string() }),
+    }
+}
+
+fn current_epoch(client: &Client) -> anyhow::Result<u64> {
+    let v: Value = client.get("/v1/epoch")?;
+    v["epoch"].as_u64().context("the node sent no epoch")
+}
+
+fn parse_traffic(keys: &Path, text: &str) -> anyhow::Result<NodeTraffic> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [node, bytes_in, bytes_out, latency, online] = parts[..] else {
+        bail!("--traffic takes ACCOUNT,BYTES_IN,BYTES_OUT,LATENCY_MS,ONLINE_PERCENT, got {text:?}");
+    };
+    let online: f64 = online.parse().with_context(|| format!("online percent {online:?}"))?;
+    if !(0.0..=100.0).contains(&online) {
+        bail!("online percent must be between 0 and 100, got {online}");
+    }
+    Ok(NodeTraffic {
+        node: resolve_account(keys, node)?,
+        bytes_in: bytes_in.parse().with_context(|| format!("bytes in {bytes_in:?}"))?,
+        bytes_out: bytes_out.parse().with_context(|| format!("bytes out {bytes_out:?}"))?,
+        latency_ms: latency.parse().with_context(|| format!("latency {latency:?}"))?,
+        online: Ppb::new((online * 10_000_000.0).round() as u32).context("online fraction")?,
+    })
+}
+
+pub fn router(cmd: &RouterCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
+    let (common, call) = match cmd {
+        RouterCommand::Register { common, endpoint } => (
+            common,
+            Call::RegisterNode { roles: vec![Role::Router], services: vec![], capacity: 1, endpoint: endpoint.clone() },
+        ),
+        RouterCommand::Attach { common, router } => {
+            (common, Call::AttachRouter { router: resolve_account(keys, router)? })
+        }
+        RouterCommand::Report { common, epoch, validator_latency_ms, nodes } => {
+            let epoch = match epoch {
+                Some(e) => *e,
+                None => current_epoch(client)?,
+            };
+            let nodes = nodes.iter().map(|n| parse_traffic(keys, n)).collect::<anyhow::Result<Vec<_>>>()?;
+            (common, Call::ReportRouterEpoch { epoch, validator_latency_ms: *validator_latency_ms, nodes })
+        }
+        RouterCommand::Traffic { common, router, bytes, epoch } => {
+            let epoch = match epoch {
+                Some(e) => *e,
+                None => current_epoch(client)?,
+            };
+            (common, Call::ReportNodeTraffic { epoch, router: resolve_account(keys, router)?, bytes: *bytes })
+        }
+        RouterCommand::List => {
+            outln!("{}", serde_json::to_string_pretty(&client.get::<Value>("/v1/routers")?)?);
+            return Ok(());
+        }
+    };
+    submit_call(client, keys, common, call, json)
+}
+
+pub fn list(cmd: &ListCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
+    match cmd {
+        ListCommand::Publish { common, name, nodes } => {
+            let nodes = nodes.iter().map(|n| resolve_account(keys, n)).collect::<anyhow::Result<Vec<_>>>()?;
+            submit_call(client, keys, common, Call::PublishList { name: name.clone(), nodes }, json)
+        }
+    }
+}
+
+/// `query points`: a table of the epoch in progress and the last finished one.
+pub fn query_points(client: &Client, json: bool) -> anyhow::Result<()> {
+    let v: Value = client.get("/v1/points")?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    for (title, key, epoch) in
+        [("epoch in progress", "current", &v["epoch"]), ("last finished epoch", "last", &v["last_epoch"])]
+    {
+        outln!("{title} ({epoch}):");
+        outln!("  {:<16} {:>10} {:>10} {:>10} {:>7} {:>8}", "node", "earned", "deducted", "net", "rounds", "failures");
+        for r in v[key].as_array().into_iter().flatten() {
+            let node = r["node"].as_str().unwrap_or("?");
+            outln!(
+                "  {:<16} {:>10} {:>10} {:>10} {:>7} {:>8}",
+                &node[..node.len().min(16)],
+                r["earned"].as_str().unwrap_or("0"),
+                r["deducted"].as_str().unwrap_or("0"),
+                r["net"].as_str().unwrap_or("0"),
+                r["rounds"],
+                r["failures"]
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn query_plain(client: &Client, path: &str) -> anyhow::Result<()> {
+    outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(path)?)?);
+    Ok(())
+}
