@@ -350,6 +350,9 @@ pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
             min_fee: Amount(1_000_000),
             miner_stake_min: swk(100),
             oracle_stake_min: swk(100),
+            // Emission runs (1,000 SWK per 10-block epoch), but funds no background tasks: those would take
+            // the idle miners the demo's user task is about to use.
+            emission_share_background: types::Ppb::ZERO,
             ..Params::default()
         },
         accounts: start

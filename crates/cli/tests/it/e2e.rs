@@ -136,6 +136,9 @@ fn the_demo_runs_a_real_node_and_its_checks_pass() {
     };
     // alice: 1000 - 250 + 20 (escrow payout) - 1 - 1, a 0.5 SWK request, a 1.5 SWK task, six fees of 0.001.
     assert_eq!(free("alice"), "765994000000");
+    let held =
+        r["balances"].as_array().expect("balances").iter().find(|b| b["name"] == "alice").expect("row")["held"].clone();
+    assert_eq!(held, "0", "the task's price is no longer held: the task ended");
     let ended = r["events"]
         .as_array()
         .expect("events")
