@@ -6,6 +6,7 @@ macro_rules! outln {
     ($($t:tt)*) => { $crate::write_stdout(format_args!($($t)*)) };
 }
 
+mod agent_cmd;
 mod bench;
 mod bench_node;
 mod bench_poi;
@@ -72,6 +73,11 @@ enum Command {
     /// (query client); accept, status (data owners and MPC nodes); list.
     #[command(subcommand)]
     Job(job_cmd::JobCommand),
+    /// Run a miner agent: registers, heartbeats, serves requests through the stake-weighted queue and does
+    /// its part of Proof-of-Useful-Work tasks, with an OpenAI-compatible backend or the built-in one.
+    Miner(agent_cmd::MinerArgs),
+    /// Run an oracle agent: advances tasks once everyone acted or a deadline passed.
+    Oracle(agent_cmd::OracleArgs),
     /// Routers: register, attach a node, report an epoch's traffic (router) or a node's own count, list.
     #[command(subcommand)]
     Router(router_cmd::RouterCommand),
@@ -106,9 +112,13 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments) {
     }
 }
 
-fn client(flag: Option<&str>) -> client::Client {
+fn node_url(flag: Option<&str>) -> String {
     let env = std::env::var("STAKEWORK_NODE").ok();
-    client::Client::new(flag.or(env.as_deref()).unwrap_or(client::DEFAULT_NODE))
+    flag.or(env.as_deref()).unwrap_or(client::DEFAULT_NODE).to_string()
+}
+
+fn client(flag: Option<&str>) -> client::Client {
+    client::Client::new(&node_url(flag))
 }
 
 fn main() {
@@ -144,6 +154,12 @@ fn main() {
         }
         Command::List(cmd) => {
             router_cmd::list(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
+        }
+        Command::Miner(args) => {
+            agent_cmd::miner(args, &node_url(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()))
+        }
+        Command::Oracle(args) => {
+            agent_cmd::oracle(args, &node_url(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()))
         }
         Command::Replay(args) => node_cmd::replay(&args),
         Command::Keys(cmd) => keys::run(&cmd, &keys::keys_dir(cli.keys_dir.as_deref()), cli.json),

@@ -137,7 +137,8 @@ pub async fn run(cfg: NodeConfig, on_ready: impl FnOnce(&RunningNode)) -> Result
     served.map_err(|e| StartError::Listen { addr, message: e.to_string() })
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT or SIGTERM (agents use it too).
+pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

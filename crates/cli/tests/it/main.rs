@@ -1,6 +1,7 @@
 //! End-to-end tests of the `stakework` binary over real HTTP on loopback: every node here is a real
 //! process started from the built binary, on a temporary data directory and a port the OS picks.
 
+mod agents;
 mod bad_input;
 mod crash;
 mod e2e;

@@ -116,3 +116,47 @@ impl Drop for Node {
         let _ = self.child.wait();
     }
 }
+
+/// An agent process (`stakework miner|oracle …`), killed if the test ends without stopping it.
+#[derive(Debug)]
+pub struct Agent {
+    pub child: Child,
+}
+
+impl Agent {
+    pub fn start(home: &Path, node: &str, args: &[&str]) -> Agent {
+        let child = Command::new(BIN)
+            .env("STAKEWORK_HOME", home)
+            .env("STAKEWORK_NODE", node)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn agent");
+        Agent { child }
+    }
+
+    /// SIGTERM, then the exit status and everything the agent logged.
+    pub fn stop(mut self) -> (std::process::ExitStatus, String) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let mut log = String::new();
+                if let Some(mut err) = self.child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut err, &mut log);
+                }
+                return (status, log);
+            }
+            assert!(Instant::now() < deadline, "agent did not stop within 15 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

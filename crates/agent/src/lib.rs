@@ -1,0 +1,49 @@
+//! stakework agents: long-running processes that act for a node operator over the node's HTTP API.
+//!
+//! - [`miner`]: registers (or checks its registration), sends heartbeats, serves the inference requests
+//!   assigned to it through the stake-weighted `sched` queue (Busy when full, Ready when drained), and does
+//!   its part of every Proof-of-Useful-Work task it was drawn for (spec, inputs, precommit, reveal);
+//! - [`oracle`]: advances tasks once everyone acted or a deadline passed;
+//! - [`backend`]: where a miner's answers come from: an OpenAI-compatible HTTP server (llama.cpp server,
+//!   vLLM, Ollama) or a built-in deterministic backend that says plainly it is not a model.
+//!
+//! Agents sign every transaction locally ([`chain::Signer`]) and submit it with `?wait=commit`, so they
+//! always know whether it took effect and never reuse or skip a nonce. They never hold protocol state the
+//! node does not have: after a restart (of the agent or of the node) they read the chain again and carry on.
+
+pub mod backend;
+pub mod chain;
+pub mod miner;
+pub mod oracle;
+
+/// Why an agent step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The node could not be reached or answered garbage; worth retrying.
+    #[error("node unreachable: {0}")]
+    Unreachable(String),
+    /// The node refused the request with a stable code.
+    #[error("[{code}] {message}")]
+    Node { code: String, message: String },
+    /// The inference backend failed, timed out or answered garbage.
+    #[error("backend: {0}")]
+    Backend(String),
+    /// A setting is wrong (a key, a URL); retrying will not help.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Where an agent's log lines go: standard error, prefixed with the agent's name.
+#[derive(Debug, Clone)]
+pub struct Log {
+    pub name: String,
+    pub quiet: bool,
+}
+
+impl Log {
+    pub fn line(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{}: {msg}", self.name);
+        }
+    }
+}

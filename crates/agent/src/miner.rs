@@ -1,0 +1,230 @@
+//! The miner agent: registration, heartbeats, requests through the stake-weighted queue, PoUW tasks.
+
+use crate::backend::Backend;
+use crate::chain::{NodeApi, Outcome, Signer};
+use crate::{AgentError, Log};
+use engine::{output_commitment, Call, ReportedStatus, Role, Task, TaskState};
+use sched::{QueueStatus, Scheduler};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use types::{AccountId, Hash};
+
+#[derive(Debug, Clone)]
+pub struct MinerConfig {
+    pub service: u32,
+    pub capacity: u32,
+    pub endpoint: String,
+    /// How often to look at the chain.
+    pub poll: Duration,
+    /// Extra time spent on every answer (a slow miner).
+    pub delay: Duration,
+}
+
+/// What the miner did, for its exit line and for tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MinerStats {
+    pub requests_served: u64,
+    pub task_actions: u64,
+    pub heartbeats: u64,
+    pub rejected: u64,
+}
+
+#[derive(Debug)]
+pub struct Miner<'a> {
+    api: &'a NodeApi,
+    signer: Signer,
+    backend: &'a dyn Backend,
+    cfg: MinerConfig,
+    queue: Scheduler<u64>,
+    /// Requests already queued or served (so an event read twice is not served twice).
+    seen: BTreeSet<u64>,
+    /// Outputs and salts of tasks this miner precommitted, until it reveals them.
+    outputs: BTreeMap<u64, (String, Hash)>,
+    next_event_height: u64,
+    last_heartbeat: u64,
+    heartbeat_every: u64,
+    pub stats: MinerStats,
+    log: &'a Log,
+}
+
+impl<'a> Miner<'a> {
+    /// Connect, and register (or check the registration of) the key as a miner of `cfg.service`.
+    pub fn start(
+        api: &'a NodeApi,
+        signer: Signer,
+        backend: &'a dyn Backend,
+        cfg: MinerConfig,
+        log: &'a Log,
+    ) -> Result<Miner<'a>, AgentError> {
+        let me = signer.account;
+        match api.get::<Value>(&format!("/v1/nodes/{me}")) {
+            Ok(n) if n["roles"].as_array().is_some_and(|r| r.iter().any(|x| x == "miner")) => {
+                log.line(&format!("registered as a miner already; backend: {}", backend.describe()));
+            }
+            Ok(_) => return Err(AgentError::Config(format!("{me} is registered without the miner role"))),
+            Err(AgentError::Node { .. }) => {
+                let call = Call::RegisterNode {
+                    roles: vec![Role::Miner],
+                    services: vec![cfg.service],
+                    capacity: cfg.capacity,
+                    endpoint: cfg.endpoint.clone(),
+                };
+                match signer.submit(api, call, Duration::from_secs(30))? {
+                    o if o.ok() => log.line(&format!("registered as a miner; backend: {}", backend.describe())),
+                    Outcome::Committed { code } | Outcome::Refused { code } => {
+                        return Err(AgentError::Config(format!("registration refused: {code}")))
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        let params: Value = api.get("/v1/params")?;
+        let timeout = params["params"]["heartbeat_timeout"].as_u64().unwrap_or(20);
+        let height = api.height()?;
+        Ok(Miner {
+            api,
+            signer,
+            backend,
+            queue: Scheduler::new(cfg.capacity.max(1)),
+            cfg,
+            seen: BTreeSet::new(),
+            outputs: BTreeMap::new(),
+            next_event_height: height.saturating_sub(100).max(1),
+            last_heartbeat: height,
+            heartbeat_every: (timeout / 2).max(1),
+            stats: MinerStats::default(),
+            log,
+        })
+    }
+
+    /// Work until `stop` is set. Errors reaching the node are logged and retried; the loop never panics.
+    pub fn run(&mut self, stop: &AtomicBool) -> MinerStats {
+        while !stop.load(Ordering::Relaxed) {
+            if let Err(e) = self.step() {
+                self.log.line(&format!("will retry: {e}"));
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            std::thread::sleep(self.cfg.poll);
+        }
+        self.stats.clone()
+    }
+
+    fn send(&mut self, call: Call) -> Result<bool, AgentError> {
+        let outcome = self.signer.submit(self.api, call, Duration::from_secs(30))?;
+        if !outcome.ok() {
+            self.stats.rejected += 1;
+        }
+        Ok(outcome.ok())
+    }
+
+    /// One pass: heartbeat, new requests, serve the queue, tasks.
+    pub fn step(&mut self) -> Result<(), AgentError> {
+        let height = self.api.height()?;
+        if height >= self.last_heartbeat + self.heartbeat_every {
+            let status = match self.queue.status() {
+                QueueStatus::Busy => ReportedStatus::Busy,
+                QueueStatus::Ready => ReportedStatus::Ready,
+            };
+            self.send(Call::ReportStatus { status })?;
+            self.last_heartbeat = height;
+            self.stats.heartbeats += 1;
+        }
+        self.read_requests()?;
+        self.serve_queue()?;
+        self.do_tasks()
+    }
+
+    fn read_requests(&mut self) -> Result<(), AgentError> {
+        let v: Value = self.api.get(&format!("/v1/events?since={}&limit=200", self.next_event_height))?;
+        let me = self.signer.account.to_string();
+        for block in v["blocks"].as_array().into_iter().flatten() {
+            // Each record is the event's fields, flattened, with `event` naming it and `tx` its source.
+            for e in block["events"].as_array().into_iter().flatten() {
+                if e["event"] != "request_submitted" || e["miner"] != me.as_str() {
+                    continue;
+                }
+                let (Some(id), Some(client)) = (e["request"].as_u64(), e["client"].as_str()) else { continue };
+                if !self.seen.insert(id) {
+                    continue;
+                }
+                let client: AccountId = client.parse().map_err(|_| AgentError::Unreachable("bad client id".into()))?;
+                let account: Value = self.api.get(&format!("/v1/accounts/{client}"))?;
+                let stake = account["bonded"].as_str().and_then(|s| s.parse::<u128>().ok()).unwrap_or(0).max(1);
+                self.queue.push(client, stake, id).map_err(|e| AgentError::Config(e.to_string()))?;
+            }
+        }
+        if let Some(next) = v["next"].as_u64() {
+            self.next_event_height = next;
+        }
+        if let Some(QueueStatus::Busy) = self.queue.take_status_change() {
+            self.send(Call::ReportStatus { status: ReportedStatus::Busy })?;
+        }
+        Ok(())
+    }
+
+    fn serve_queue(&mut self) -> Result<(), AgentError> {
+        while let Some((_client, id)) = self.queue.dispatch() {
+            let r: Result<Value, _> = self.api.get(&format!("/v1/requests/{id}"));
+            let open = r.as_ref().is_ok_and(|r| r["status"]["state"] == "assigned");
+            if open {
+                std::thread::sleep(self.cfg.delay);
+                let answer = self.backend.complete(&format!("Request {id} for service {}", self.cfg.service))?;
+                let result_hash = Hash(*blake3::hash(answer.as_bytes()).as_bytes());
+                if self.send(Call::CompleteRequest { request: id, result_hash })? {
+                    self.stats.requests_served += 1;
+                }
+            }
+            self.queue.complete();
+        }
+        if let Some(QueueStatus::Ready) = self.queue.take_status_change() {
+            self.send(Call::ReportStatus { status: ReportedStatus::Ready })?;
+        }
+        Ok(())
+    }
+
+    fn do_tasks(&mut self) -> Result<(), AgentError> {
+        let tasks: Vec<Task> = self.api.get("/v1/tasks")?;
+        let me = self.signer.account;
+        for t in tasks {
+            let call = match t.state {
+                TaskState::Requested if t.creator == me && t.spec.is_none() => {
+                    Some(Call::PublishTaskSpec { task: t.id, spec: task_prompt(&t) })
+                }
+                TaskState::Created if t.preparer == Some(me) && t.inputs.is_none() => {
+                    let spec = t.spec.clone().unwrap_or_default();
+                    Some(Call::PrepareTask { task: t.id, inputs: spec })
+                }
+                TaskState::Started if t.miners.contains(&me) && !t.precommits.contains_key(&me) => {
+                    std::thread::sleep(self.cfg.delay);
+                    let output = self.backend.complete(t.inputs.as_deref().unwrap_or_default())?;
+                    let salt = Hash(*blake3::hash(format!("{me}/{}/{}", t.id, t.created_at).as_bytes()).as_bytes());
+                    let commitment = output_commitment(&output, &salt);
+                    self.outputs.insert(t.id, (output, salt));
+                    Some(Call::PrecommitOutput { task: t.id, commitment })
+                }
+                TaskState::Precommitted if t.miners.contains(&me) && !t.outputs.contains_key(&me) => self
+                    .outputs
+                    .get(&t.id)
+                    .map(|(output, salt)| Call::RevealOutput { task: t.id, output: output.clone(), salt: *salt }),
+                _ => None,
+            };
+            if let Some(call) = call {
+                if self.send(call)? {
+                    self.stats.task_actions += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The spec a creator publishes: a background task's prompt, or for a user task a prompt derived from it
+/// (the client's own prompt reaches miners through a router, off-chain).
+fn task_prompt(t: &Task) -> String {
+    match &t.spec {
+        Some(s) => s.clone(),
+        None => format!("Task {}: explain in one sentence how photosynthesis works.", t.id),
+    }
+}
