@@ -1,0 +1,3 @@
+//! Agent integration tests.
+
+mod backend;
