@@ -92,3 +92,96 @@ fn miners_and_an_oracle_run_a_task_and_a_request_to_the_end() {
         assert!(log.contains("stopped;"), "{name} did not report stopping: {log}");
     }
 }
+
+fn wait_task(node: &Node, id: u64, deadline: Instant) -> serde_json::Value {
+    loop {
+        if let Ok(t) = node.get(&format!("/v1/tasks/{id}")) {
+            if t["state"] == "ended" || t["state"] == "failed" {
+                return t;
+            }
+        }
+        assert!(Instant::now() < deadline, "task {id} did not end");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A miner killed mid-task is replaced (the oracle advances past its deadline and the engine draws a
+/// spare) and the task still ends; then the node restarts at the same address and the agents carry on.
+#[test]
+fn a_dead_miner_is_replaced_and_agents_survive_a_node_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let names = ["a1", "a2", "a3", "a4", "a5", "a6", "a7"];
+    let mut genesis = String::from(
+        "[params]\nchain_id = \"e2e\"\nmin_fee = 1000\nminer_stake_min = \"10 SWK\"\noracle_stake_min = \"10 SWK\"\n\
+         selection_cooldown = 0\nemission_per_epoch = \"0\"\ntask_deadline_started = 20\n\
+         [[services]]\nname = \"text\"\nweight = 1\nprice = \"0.1 SWK\"\n",
+    );
+    for k in names.iter().chain(&["o1", "client"]) {
+        cli(&home, None, &["keys", "new", k]);
+        genesis.push_str(&format!(
+            "[[accounts]]\nid = \"{}\"\nfree = \"10 SWK\"\nbonded = \"20 SWK\"\n",
+            key_of(&home, k)
+        ));
+    }
+    let path = dir.path().join("genesis.toml");
+    std::fs::write(&path, genesis).expect("genesis");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let listen = format!("127.0.0.1:{port}");
+    let data = dir.path().join("data");
+    let node = Node::start_on(&listen, &data, Some(&path), 50, &[]);
+    let url = node.url.clone();
+    cli(
+        &home,
+        Some(&url),
+        &["node", "register", "--from", "o1", "--role", "oracle", "--endpoint", "http://127.0.0.1:1", "--wait"],
+    );
+    let mut agents: std::collections::BTreeMap<String, Agent> = names
+        .iter()
+        .map(|m| (m.to_string(), Agent::start(&home, &url, &["miner", "--from", m, "--poll-ms", "50"])))
+        .collect();
+    agents.insert("o1".into(), Agent::start(&home, &url, &["oracle", "--from", "o1", "--poll-ms", "50"]));
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while node.get("/v1/nodes").expect("nodes")["nodes"].as_array().map_or(0, Vec::len) < 8 {
+        assert!(Instant::now() < deadline, "the miners did not register");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let by_account: std::collections::BTreeMap<String, String> =
+        names.iter().map(|n| (key_of(&home, n), n.to_string())).collect();
+
+    cli(&home, Some(&url), &["task", "submit", "--from", "client", "--service", "1", "--redundancy", "3", "--wait"]);
+    // Kill one selected miner as soon as the miners are drawn, before it can precommit.
+    let victim = loop {
+        let t = node.get("/v1/tasks/1").expect("task");
+        if let Some(m) = t["miners"].as_array().and_then(|m| m.first()).and_then(|m| m.as_str()) {
+            let name = by_account[m].clone();
+            if let Some(mut a) = agents.remove(&name) {
+                let _ = a.child.kill();
+                let _ = a.child.wait();
+            }
+            break m.to_string();
+        }
+        assert!(Instant::now() < deadline, "no miners were drawn: {t}");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let t = wait_task(&node, 1, deadline);
+    let events = node.get("/v1/events?since=1&limit=1000").expect("events").to_string();
+    if t["precommits"].get(&victim).is_none() {
+        assert!(events.contains("task_participant_replaced"), "the dead miner was replaced: {events}");
+        assert!(!t["miners"].as_array().expect("miners").iter().any(|m| m == victim.as_str()), "{t}");
+    }
+    assert_eq!(t["state"], "ended", "the task still ends: {t}");
+
+    // Restart the node at the same address; the agents retry, reconnect and serve the next task.
+    node.sigterm();
+    std::thread::sleep(Duration::from_millis(500));
+    let node = Node::start_on(&listen, &data, None, 50, &[]);
+    cli(&home, Some(&url), &["task", "submit", "--from", "client", "--service", "1", "--redundancy", "3", "--wait"]);
+    let t = wait_task(&node, 2, deadline);
+    assert_eq!(t["state"], "ended", "{t}");
+    for (name, agent) in agents {
+        let (status, log) = agent.stop();
+        assert!(status.success(), "{name} exited with {status}: {log}");
+        assert!(log.contains("stopped;"), "{name}: {log}");
+    }
+}

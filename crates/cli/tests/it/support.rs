@@ -48,8 +48,13 @@ pub struct Node {
 impl Node {
     /// Start `stakework node` on port 0 and wait for its "listening on" line.
     pub fn start(data: &Path, genesis: Option<&Path>, block_ms: u64, extra: &[&str]) -> Node {
+        Node::start_on("127.0.0.1:0", data, genesis, block_ms, extra)
+    }
+
+    /// As [`Node::start`], listening on `listen` (to restart a node at the address its agents know).
+    pub fn start_on(listen: &str, data: &Path, genesis: Option<&Path>, block_ms: u64, extra: &[&str]) -> Node {
         let mut c = Command::new(BIN);
-        c.args(["node", "--data"]).arg(data).args(["--listen", "127.0.0.1:0", "--block-ms", &block_ms.to_string()]);
+        c.args(["node", "--data"]).arg(data).args(["--listen", listen, "--block-ms", &block_ms.to_string()]);
         if let Some(g) = genesis {
             c.arg("--genesis").arg(g);
         }
