@@ -57,15 +57,16 @@ fn finish<T: DeserializeOwned>(url: &str, r: Result<ureq::Response, ureq::Error>
 /// What happened to a submitted transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Included in a durable block; `code` is `ok` or why the block rejected it (then it changed nothing).
-    Committed { code: String },
+    /// Included in a durable block; `code` is `ok` or why the block rejected it (then it changed nothing);
+    /// `events` are the transaction's events.
+    Committed { code: String, events: Vec<Value> },
     /// Refused at the door (never in a block).
     Refused { code: String },
 }
 
 impl Outcome {
     pub fn ok(&self) -> bool {
-        matches!(self, Outcome::Committed { code } if code == "ok")
+        matches!(self, Outcome::Committed { code, .. } if code == "ok")
     }
 }
 
@@ -104,7 +105,8 @@ impl Signer {
                 Ok(r) => {
                     let code = r["receipt"]["code"].as_str().unwrap_or("").to_string();
                     if r["status"] == "committed" {
-                        return Ok(Outcome::Committed { code });
+                        let events = r["receipt"]["events"].as_array().cloned().unwrap_or_default();
+                        return Ok(Outcome::Committed { code, events });
                     }
                     // Accepted but not yet in a block within the node's wait: ask again (idempotent).
                 }

@@ -13,8 +13,11 @@
 
 pub mod backend;
 pub mod chain;
+pub mod client;
 pub mod miner;
 pub mod oracle;
+pub mod router;
+pub mod serve;
 
 /// Why an agent step failed.
 #[derive(Debug, thiserror::Error)]

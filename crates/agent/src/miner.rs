@@ -2,6 +2,7 @@
 
 use crate::backend::Backend;
 use crate::chain::{NodeApi, Outcome, Signer};
+use crate::serve::Inbox;
 use crate::{AgentError, Log};
 use engine::{output_commitment, Call, ReportedStatus, Role, Task, TaskState};
 use sched::{QueueStatus, Scheduler};
@@ -20,6 +21,10 @@ pub struct MinerConfig {
     pub poll: Duration,
     /// Extra time spent on every answer (a slow miner).
     pub delay: Duration,
+    /// The router this miner attaches to (and reports its traffic through), if any.
+    pub router: Option<AccountId>,
+    /// Blocks a request waits for its prompt (relayed by a router) before it is served without one.
+    pub prompt_wait_blocks: u64,
 }
 
 /// What the miner did, for its exit line and for tests.
@@ -38,6 +43,12 @@ pub struct Miner<'a> {
     backend: &'a dyn Backend,
     cfg: MinerConfig,
     queue: Scheduler<u64>,
+    /// Requests seen on chain, waiting for their prompt: (client, stake, request, height seen).
+    pending: Vec<(AccountId, u128, u64, u64)>,
+    inbox: std::sync::Arc<Inbox>,
+    /// Bytes relayed through the router this epoch, and the last epoch reported.
+    traffic: u64,
+    reported_epoch: u64,
     /// Requests already queued or served (so an event read twice is not served twice).
     seen: BTreeSet<u64>,
     /// Outputs and salts of tasks this miner precommitted, until it reveals them.
@@ -57,6 +68,7 @@ impl<'a> Miner<'a> {
         backend: &'a dyn Backend,
         cfg: MinerConfig,
         log: &'a Log,
+        inbox: std::sync::Arc<Inbox>,
     ) -> Result<Miner<'a>, AgentError> {
         let me = signer.account;
         match api.get::<Value>(&format!("/v1/nodes/{me}")) {
@@ -73,12 +85,19 @@ impl<'a> Miner<'a> {
                 };
                 match signer.submit(api, call, Duration::from_secs(30))? {
                     o if o.ok() => log.line(&format!("registered as a miner; backend: {}", backend.describe())),
-                    Outcome::Committed { code } | Outcome::Refused { code } => {
+                    Outcome::Committed { code, .. } | Outcome::Refused { code } => {
                         return Err(AgentError::Config(format!("registration refused: {code}")))
                     }
                 }
             }
             Err(e) => return Err(e),
+        }
+        if let Some(router) = cfg.router {
+            let o = signer.submit(api, Call::AttachRouter { router }, Duration::from_secs(30))?;
+            if !o.ok() {
+                return Err(AgentError::Config(format!("cannot attach to router {router}: {o:?}")));
+            }
+            log.line(&format!("attached to router {router}"));
         }
         let params: Value = api.get("/v1/params")?;
         let timeout = params["params"]["heartbeat_timeout"].as_u64().unwrap_or(20);
@@ -88,6 +107,10 @@ impl<'a> Miner<'a> {
             signer,
             backend,
             queue: Scheduler::new(cfg.capacity.max(1)),
+            pending: Vec::new(),
+            inbox,
+            traffic: 0,
+            reported_epoch: 0,
             cfg,
             seen: BTreeSet::new(),
             outputs: BTreeMap::new(),
@@ -131,12 +154,44 @@ impl<'a> Miner<'a> {
             self.last_heartbeat = height;
             self.stats.heartbeats += 1;
         }
-        self.read_requests()?;
+        self.read_requests(height)?;
+        self.release_pending(height)?;
         self.serve_queue()?;
+        self.report_traffic(height)?;
         self.do_tasks()
     }
 
-    fn read_requests(&mut self) -> Result<(), AgentError> {
+    /// Requests whose prompt arrived, or that waited long enough, join the stake-weighted queue.
+    fn release_pending(&mut self, height: u64) -> Result<(), AgentError> {
+        let (ready, waiting): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.pending).into_iter().partition(|(_, _, id, seen)| {
+                self.inbox.prompt(*id).is_some() || height >= seen + self.cfg.prompt_wait_blocks
+            });
+        self.pending = waiting;
+        for (client, stake, id, _) in ready {
+            self.queue.push(client, stake, id).map_err(|e| AgentError::Config(e.to_string()))?;
+        }
+        if let Some(QueueStatus::Busy) = self.queue.take_status_change() {
+            self.send(Call::ReportStatus { status: ReportedStatus::Busy })?;
+        }
+        Ok(())
+    }
+
+    /// Near the end of each epoch, report the bytes exchanged through the router (once per epoch).
+    fn report_traffic(&mut self, height: u64) -> Result<(), AgentError> {
+        self.traffic += self.inbox.take_bytes();
+        let Some(router) = self.cfg.router else { return Ok(()) };
+        let epoch: Value = self.api.get("/v1/epoch")?;
+        let (Some(e), Some(last)) = (epoch["epoch"].as_u64(), epoch["last_height"].as_u64()) else { return Ok(()) };
+        if e > self.reported_epoch && height + 4 >= last && height < last {
+            let bytes = std::mem::take(&mut self.traffic);
+            self.send(Call::ReportNodeTraffic { epoch: e, router, bytes })?;
+            self.reported_epoch = e;
+        }
+        Ok(())
+    }
+
+    fn read_requests(&mut self, height: u64) -> Result<(), AgentError> {
         let v: Value = self.api.get(&format!("/v1/events?since={}&limit=200", self.next_event_height))?;
         let me = self.signer.account.to_string();
         for block in v["blocks"].as_array().into_iter().flatten() {
@@ -152,14 +207,11 @@ impl<'a> Miner<'a> {
                 let client: AccountId = client.parse().map_err(|_| AgentError::Unreachable("bad client id".into()))?;
                 let account: Value = self.api.get(&format!("/v1/accounts/{client}"))?;
                 let stake = account["bonded"].as_str().and_then(|s| s.parse::<u128>().ok()).unwrap_or(0).max(1);
-                self.queue.push(client, stake, id).map_err(|e| AgentError::Config(e.to_string()))?;
+                self.pending.push((client, stake, id, height));
             }
         }
         if let Some(next) = v["next"].as_u64() {
             self.next_event_height = next;
-        }
-        if let Some(QueueStatus::Busy) = self.queue.take_status_change() {
-            self.send(Call::ReportStatus { status: ReportedStatus::Busy })?;
         }
         Ok(())
     }
@@ -170,8 +222,11 @@ impl<'a> Miner<'a> {
             let open = r.as_ref().is_ok_and(|r| r["status"]["state"] == "assigned");
             if open {
                 std::thread::sleep(self.cfg.delay);
-                let answer = self.backend.complete(&format!("Request {id} for service {}", self.cfg.service))?;
+                let prompt =
+                    self.inbox.prompt(id).unwrap_or_else(|| format!("Request {id} for service {}", self.cfg.service));
+                let answer = self.backend.complete(&prompt)?;
                 let result_hash = Hash(*blake3::hash(answer.as_bytes()).as_bytes());
+                self.inbox.answer(id, answer);
                 if self.send(Call::CompleteRequest { request: id, result_hash })? {
                     self.stats.requests_served += 1;
                 }

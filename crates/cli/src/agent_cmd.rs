@@ -22,9 +22,15 @@ pub struct MinerArgs {
     /// Requests it serves at once; more are queued by client stake.
     #[arg(long, default_value_t = 4)]
     pub capacity: u32,
-    /// The endpoint it registers (where a router reaches it).
-    #[arg(long, default_value = "http://127.0.0.1:9000")]
-    pub endpoint: String,
+    /// Address of its HTTP endpoint (`/infer`, `/health`), where routers reach it.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: String,
+    /// The endpoint URL it registers (default: http:// and the address it listens on).
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// Attach to this router (an account id or key name) and report traffic through it.
+    #[arg(long)]
+    pub router: Option<String>,
     /// `builtin` (deterministic, not a model) or `openai` (an OpenAI-compatible server).
     #[arg(long, default_value = "builtin")]
     pub backend: String,
@@ -56,15 +62,48 @@ pub struct OracleArgs {
     pub poll_ms: u64,
 }
 
-/// Run `work` on a thread until SIGINT/SIGTERM sets the stop flag, then wait for it to finish its step.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// Name of the client's key.
+    #[arg(long)]
+    pub from: String,
+    /// The router's relay URL (`stakework router run`).
+    #[arg(long)]
+    pub router: String,
+    #[arg(long, default_value_t = 1)]
+    pub service: u32,
+    /// Requests to send, one after another.
+    #[arg(long, default_value_t = 5)]
+    pub requests: u32,
+    /// Tasks to order after the requests (redundancy 3).
+    #[arg(long, default_value_t = 0)]
+    pub tasks: u32,
+    /// Most to pay per request (default: 1 SWK).
+    #[arg(long, default_value = "1 SWK")]
+    pub max_price: types::Amount,
+}
+
+/// Run `work` on a thread until SIGINT/SIGTERM sets the stop flag (or the work ends), then wait for it.
 fn until_signal<T: Send + 'static>(work: impl FnOnce(Arc<AtomicBool>) -> T + Send + 'static) -> anyhow::Result<T> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let worker = {
-        let stop = stop.clone();
-        std::thread::spawn(move || work(stop))
-    };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("signal runtime")?;
-    let watcher = stop.clone();
+    until_signal_on(&rt, work)
+}
+
+fn until_signal_on<T: Send + 'static>(
+    rt: &tokio::runtime::Runtime,
+    work: impl FnOnce(Arc<AtomicBool>) -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicBool::new(false));
+    let worker = {
+        let (stop, done) = (stop.clone(), done.clone());
+        std::thread::spawn(move || {
+            let out = work(stop);
+            done.store(true, Ordering::Relaxed);
+            out
+        })
+    };
+    let watcher = done.clone();
     rt.block_on(async move {
         tokio::select! {
             _ = node::shutdown_signal() => {},
@@ -87,18 +126,33 @@ pub fn miner(args: MinerArgs, node_url: &str, keys: &Path) -> anyhow::Result<()>
     };
     let api = NodeApi::new(node_url);
     let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
+    let router = args.router.as_deref().map(|r| crate::keys::resolve_account(keys, r)).transpose()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("runtime")?;
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind(&args.listen))
+        .with_context(|| format!("listen on {}", args.listen))?;
+    let addr = listener.local_addr().context("local address")?;
+    let inbox = Arc::new(agent::serve::Inbox::default());
+    let (halt, mut halted) = tokio::sync::watch::channel(false);
+    rt.spawn(agent::serve::serve(listener, inbox.clone(), async move {
+        let _ = halted.changed().await;
+    }));
     let cfg = MinerConfig {
         service: args.service,
         capacity: args.capacity,
-        endpoint: args.endpoint.clone(),
+        endpoint: args.endpoint.clone().unwrap_or_else(|| format!("http://{addr}")),
         poll: Duration::from_millis(args.poll_ms),
         delay: Duration::from_millis(args.delay_ms),
+        router,
+        prompt_wait_blocks: 5,
     };
     let log = Log { name: format!("miner {}", args.from), quiet: false };
-    let stats = until_signal(move |stop| -> anyhow::Result<agent::miner::MinerStats> {
-        let mut miner = Miner::start(&api, signer, backend.as_ref(), cfg, &log)?;
+    log.line(&format!("endpoint {} (listening on {addr})", cfg.endpoint));
+    let stats = until_signal_on(&rt, move |stop| -> anyhow::Result<agent::miner::MinerStats> {
+        let mut miner = Miner::start(&api, signer, backend.as_ref(), cfg, &log, inbox)?;
         Ok(miner.run(&stop))
     })??;
+    let _ = halt.send(true);
     eprintln!(
         "miner {}: stopped; {} requests served, {} task steps, {} heartbeats, {} rejected",
         args.from, stats.requests_served, stats.task_actions, stats.heartbeats, stats.rejected
@@ -122,5 +176,68 @@ pub fn oracle(args: OracleArgs, node_url: &str, keys: &Path) -> anyhow::Result<(
         agent::oracle::run_oracle(&api, &signer, Duration::from_millis(args.poll_ms), &stop, &log)
     })?;
     eprintln!("oracle {}: stopped; {} advances, {} refused", args.from, stats.advanced, stats.refused);
+    Ok(())
+}
+
+/// `stakework router run`: the relay and the epoch reporter.
+pub fn router_run(from: &str, listen: &str, node_url: &str, keys: &Path) -> anyhow::Result<()> {
+    let key = crate::keys::load(keys, from)?;
+    let api = NodeApi::new(node_url);
+    let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("runtime")?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("listen on {listen}"))?;
+    let addr = listener.local_addr().context("local address")?;
+    let meter = Arc::new(agent::router::Meter::default());
+    let (halt, mut halted) = tokio::sync::watch::channel(false);
+    rt.spawn(agent::router::serve(listener, api.clone(), meter.clone(), async move {
+        let _ = halted.changed().await;
+    }));
+    let log = Log { name: format!("router {from}"), quiet: false };
+    log.line(&format!("relaying on http://{addr}"));
+    // A line on stdout for scripts and tests that start the router on port 0.
+    outln!("router relaying on http://{addr}");
+    let reports = until_signal_on(&rt, move |stop| agent::router::run_reporter(&api, &signer, &meter, &stop, &log))?;
+    let _ = halt.send(true);
+    eprintln!("router {from}: stopped; {reports} epoch reports");
+    Ok(())
+}
+
+/// `stakework client`: requests through a router, then tasks; prints what happened.
+pub fn client(args: ClientArgs, node_url: &str, keys: &Path, json: bool) -> anyhow::Result<()> {
+    let key = crate::keys::load(keys, &args.from)?;
+    let api = NodeApi::new(node_url);
+    let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
+    let log = Log { name: format!("client {}", args.from), quiet: false };
+    let mut stats = agent::client::ClientStats::default();
+    for i in 0..args.requests {
+        let prompt = format!("Question {i} from {}: what is proof of useful work?", args.from);
+        let ctx = agent::client::ClientCtx { api: &api, signer: &signer, router: &args.router, log: &log };
+        agent::client::request_once(&ctx, args.service, args.max_price, &prompt, &mut stats)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    for _ in 0..args.tasks {
+        let price = args.max_price.checked_mul(3).context("price overflow")?;
+        match agent::client::task_once(&api, &signer, args.service, 3, price).map_err(|e| anyhow::anyhow!("{e}"))? {
+            Some(true) => stats.tasks_ended += 1,
+            Some(false) => stats.tasks_failed += 1,
+            None => {}
+        }
+    }
+    if json {
+        outln!(
+            "{}",
+            serde_json::json!({
+                "requests": stats.requests, "answered": stats.answered, "rated_good": stats.rated_good,
+                "rated_bad": stats.rated_bad, "unserved": stats.unserved,
+                "tasks_ended": stats.tasks_ended, "tasks_failed": stats.tasks_failed,
+            })
+        );
+    } else {
+        outln!(
+            "client {}: {} requests, {} answered through the router, {} rated good, {} bad, {} unserved; tasks {} ended, {} failed",
+            args.from, stats.requests, stats.answered, stats.rated_good, stats.rated_bad, stats.unserved,
+            stats.tasks_ended, stats.tasks_failed
+        );
+    }
     Ok(())
 }

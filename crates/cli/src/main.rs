@@ -78,6 +78,9 @@ enum Command {
     Miner(agent_cmd::MinerArgs),
     /// Run an oracle agent: advances tasks once everyone acted or a deadline passed.
     Oracle(agent_cmd::OracleArgs),
+    /// Run a client: requests through a router (prompts relayed to miners, answers checked against the
+    /// miners' on-chain result hashes, then rated), then tasks.
+    Client(agent_cmd::ClientArgs),
     /// Routers: register, attach a node, report an epoch's traffic (router) or a node's own count, list.
     #[command(subcommand)]
     Router(router_cmd::RouterCommand),
@@ -148,6 +151,15 @@ fn main() {
         }
         Command::Job(cmd) => {
             job_cmd::run(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
+        }
+        Command::Router(router_cmd::RouterCommand::Run { from, listen }) => agent_cmd::router_run(
+            &from,
+            &listen,
+            &node_url(cli.node.as_deref()),
+            &keys::keys_dir(cli.keys_dir.as_deref()),
+        ),
+        Command::Client(args) => {
+            agent_cmd::client(args, &node_url(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
         }
         Command::Router(cmd) => {
             router_cmd::router(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)

@@ -54,6 +54,15 @@ pub enum RouterCommand {
     },
     /// Routers with their attached nodes, this epoch's report, score and connectivity.
     List,
+    /// Run the router agent: relay client requests to miners (`POST /relay/{miner}`), meter bytes and
+    /// latency per node, probe attached nodes, and report each epoch. Runs until SIGINT/SIGTERM.
+    Run {
+        /// Name of the router's key; it must be registered as a router.
+        #[arg(long)]
+        from: String,
+        #[arg(long, default_value = "127.0.0.1:7660")]
+        listen: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +133,7 @@ pub fn router(cmd: &RouterCommand, client: &Client, keys: &Path, json: bool) -> 
             };
             (common, Call::ReportNodeTraffic { epoch, router: resolve_account(keys, router)?, bytes: *bytes })
         }
+        RouterCommand::Run { .. } => unreachable!("run is dispatched by main"),
         RouterCommand::List => {
             outln!("{}", serde_json::to_string_pretty(&client.get::<Value>("/v1/routers")?)?);
             return Ok(());

@@ -185,3 +185,69 @@ fn a_dead_miner_is_replaced_and_agents_survive_a_node_restart() {
         assert!(log.contains("stopped;"), "{name}: {log}");
     }
 }
+
+/// A client's requests go through a real router process to real miner processes: prompts relayed,
+/// answers checked against the miners' on-chain result hashes and rated Good; at the epoch's end the
+/// router is paid for the validated traffic.
+#[test]
+fn a_client_is_served_through_a_router_that_is_paid_for_the_traffic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let mut genesis = String::from(
+        "[params]\nchain_id = \"e2e\"\nmin_fee = 1000\nminer_stake_min = \"10 SWK\"\nrouter_stake_min = \"10 SWK\"\n\
+         epoch_length = 60\nemission_per_epoch = \"100 SWK\"\nrouter_reward_per_mb = \"100000 SWK\"\n\
+         [[services]]\nname = \"text\"\nweight = 1\nprice = \"0.1 SWK\"\n",
+    );
+    for k in ["b1", "b2", "b3", "r1", "c1"] {
+        cli(&home, None, &["keys", "new", k]);
+        genesis.push_str(&format!(
+            "[[accounts]]\nid = \"{}\"\nfree = \"10 SWK\"\nbonded = \"20 SWK\"\n",
+            key_of(&home, k)
+        ));
+    }
+    let path = dir.path().join("genesis.toml");
+    std::fs::write(&path, genesis).expect("genesis");
+    let node = Node::start(&dir.path().join("data"), Some(&path), 50, &[]);
+    let url = node.url.clone();
+    cli(&home, Some(&url), &["router", "register", "--from", "r1", "--endpoint", "http://127.0.0.1:1", "--wait"]);
+    let (router, relay) =
+        Agent::start_with_url(&home, &url, &["router", "run", "--from", "r1", "--listen", "127.0.0.1:0"]);
+    let miners: Vec<Agent> = ["b1", "b2", "b3"]
+        .iter()
+        .map(|m| Agent::start(&home, &url, &["miner", "--from", m, "--router", "r1", "--poll-ms", "50"]))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while node.get("/v1/nodes").expect("nodes")["nodes"].as_array().map_or(0, Vec::len) < 4 {
+        assert!(Instant::now() < deadline, "the miners did not register");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500)); // let the attachments land
+    let out = cli(&home, Some(&url), &["client", "--from", "c1", "--router", &relay, "--requests", "3", "--json"]);
+    let stats: serde_json::Value = serde_json::from_str(out.trim()).expect("client json");
+    assert_eq!(
+        (stats["requests"].as_u64(), stats["answered"].as_u64(), stats["rated_good"].as_u64()),
+        (Some(3), Some(3), Some(3)),
+        "{stats}"
+    );
+    // Wait for the epoch's end: the router reports, the miners confirm, and the router is paid.
+    let rewarded = loop {
+        let events = node.get("/v1/events?since=1&limit=1000").expect("events");
+        let found = events["blocks"]
+            .as_array()
+            .expect("blocks")
+            .iter()
+            .flat_map(|b| b["events"].as_array().cloned().unwrap_or_default())
+            .find(|e| e["event"] == "router_rewarded");
+        if let Some(e) = found {
+            break e;
+        }
+        assert!(Instant::now() < deadline, "the router was not rewarded: {events}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_ne!(rewarded["bandwidth"], "0", "validated traffic: {rewarded}");
+    assert_ne!(rewarded["amount"], "0", "{rewarded}");
+    for (name, agent) in miners.into_iter().map(|a| ("miner", a)).chain([("router", router)]) {
+        let (status, log) = agent.stop();
+        assert!(status.success(), "{name} exited with {status}: {log}");
+    }
+}

@@ -141,6 +141,25 @@ impl Agent {
         Agent { child }
     }
 
+    /// Start an agent that prints its address on its first stdout line (`stakework router run`).
+    pub fn start_with_url(home: &Path, node: &str, args: &[&str]) -> (Agent, String) {
+        let mut child = Command::new(BIN)
+            .env("STAKEWORK_HOME", home)
+            .env("STAKEWORK_NODE", node)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn agent");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read agent output");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address: {line:?}"));
+        (Agent { child }, url.to_string())
+    }
+
     /// SIGTERM, then the exit status and everything the agent logged.
     pub fn stop(mut self) -> (std::process::ExitStatus, String) {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();

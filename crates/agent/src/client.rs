@@ -1,0 +1,122 @@
+//! The client agent: submits requests (and tasks), sends each request's prompt to its miner through a
+//! router, checks the miner's on-chain result hash against the answer it got, and rates the request.
+
+use crate::chain::{NodeApi, Outcome, Signer};
+use crate::{AgentError, Log};
+use engine::{Call, Rating};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use types::Amount;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    pub requests: u64,
+    pub answered: u64,
+    pub rated_good: u64,
+    pub rated_bad: u64,
+    pub unserved: u64,
+    pub tasks_ended: u64,
+    pub tasks_failed: u64,
+}
+
+fn submitted_request(o: &Outcome) -> Option<(u64, String)> {
+    let Outcome::Committed { events, .. } = o else { return None };
+    let e = events.iter().find(|e| e["event"] == "request_submitted")?;
+    Some((e["request"].as_u64()?, e["miner"].as_str()?.to_string()))
+}
+
+/// Who the client is and how it reaches the network.
+#[derive(Debug)]
+pub struct ClientCtx<'a> {
+    pub api: &'a NodeApi,
+    pub signer: &'a Signer,
+    /// The router's relay URL.
+    pub router: &'a str,
+    pub log: &'a Log,
+}
+
+/// One request end to end: placed on chain, prompt relayed, result hash checked, rated. A request that
+/// cannot be placed (no Ready miner, funds) or is never completed counts as unserved.
+pub fn request_once(
+    ctx: &ClientCtx,
+    service: u32,
+    max_price: Amount,
+    prompt: &str,
+    stats: &mut ClientStats,
+) -> Result<(), AgentError> {
+    let (api, signer, router, log) = (ctx.api, ctx.signer, ctx.router, ctx.log);
+    let o = signer.submit(api, Call::SubmitRequest { service, max_price, avoid: vec![] }, Duration::from_secs(30))?;
+    let Some((id, miner)) = submitted_request(&o) else {
+        log.line(&format!("request not placed: {o:?}"));
+        stats.unserved += 1;
+        return Ok(());
+    };
+    stats.requests += 1;
+    let http = ureq::AgentBuilder::new().timeout(Duration::from_secs(45)).build();
+    let body = json!({"request": id, "prompt": prompt}).to_string();
+    let answer = http
+        .post(&format!("{}/relay/{miner}", router.trim_end_matches('/')))
+        .set("Content-Type", "application/json")
+        .send_string(&body)
+        .ok()
+        .and_then(|r| r.into_json::<Value>().ok())
+        .and_then(|v| v["answer"].as_str().map(str::to_string));
+    if answer.is_some() {
+        stats.answered += 1;
+    }
+    // Wait for the miner's completion on chain (or the request's expiry).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let result_hash = loop {
+        match api.get::<Value>(&format!("/v1/requests/{id}")) {
+            Ok(r) if r["status"]["state"] == "completed" => {
+                break r["status"]["result_hash"].as_str().map(str::to_string)
+            }
+            Err(AgentError::Node { .. }) => break None,
+            _ if Instant::now() > deadline => break None,
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    let Some(result_hash) = result_hash else {
+        stats.unserved += 1;
+        return Ok(());
+    };
+    let matches = answer.as_deref().is_some_and(|a| blake3::hash(a.as_bytes()).to_hex().as_str() == result_hash);
+    let rating = if matches { Rating::Good } else { Rating::Bad };
+    if signer.submit(api, Call::RateRequest { request: id, rating }, Duration::from_secs(30))?.ok() {
+        if matches {
+            stats.rated_good += 1;
+        } else {
+            stats.rated_bad += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Order a task and wait for its end; true when it ended (passed PoI), false when it failed.
+pub fn task_once(
+    api: &NodeApi,
+    signer: &Signer,
+    service: u32,
+    redundancy: u32,
+    max_price: Amount,
+) -> Result<Option<bool>, AgentError> {
+    let o = signer.submit(
+        api,
+        Call::SubmitTask { service, redundancy, max_price, avoid: vec![] },
+        Duration::from_secs(30),
+    )?;
+    let Outcome::Committed { events, .. } = &o else { return Ok(None) };
+    let Some(id) = events.iter().find(|e| e["event"] == "task_submitted").and_then(|e| e["task"].as_u64()) else {
+        return Ok(None);
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let t: Value = api.get(&format!("/v1/tasks/{id}"))?;
+        match t["state"].as_str() {
+            Some("ended") => return Ok(Some(true)),
+            Some("failed") => return Ok(Some(false)),
+            _ if Instant::now() > deadline => return Ok(None),
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The router agent: an HTTP relay between clients and miners (`POST /relay/{miner}` forwards to the
+//! miner's registered endpoint `/infer`) that meters bytes and latency per node, probes every attached
+//! node's `/health` for its online fraction, and submits its epoch report near each epoch's end.
+
+use crate::chain::{NodeApi, Signer};
+use crate::{AgentError, Log};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::Router;
+use engine::{Call, NodeTraffic};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use types::{AccountId, Ppb};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NodeMeter {
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub latency_ms_sum: u64,
+    pub latency_samples: u64,
+    pub probes: u64,
+    pub answered: u64,
+}
+
+/// Per-node traffic and probes since the last report.
+#[derive(Debug, Default)]
+pub struct Meter {
+    nodes: Mutex<BTreeMap<AccountId, NodeMeter>>,
+    endpoints: Mutex<BTreeMap<AccountId, String>>,
+}
+
+impl Meter {
+    fn with(&self, node: AccountId, f: impl FnOnce(&mut NodeMeter)) {
+        f(self.nodes.lock().expect("meter lock").entry(node).or_default());
+    }
+    fn take(&self) -> BTreeMap<AccountId, NodeMeter> {
+        std::mem::take(&mut *self.nodes.lock().expect("meter lock"))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Relay {
+    api: NodeApi,
+    meter: Arc<Meter>,
+    http: ureq::Agent,
+}
+
+fn endpoint(relay: &Relay, node: AccountId) -> Result<String, AgentError> {
+    if let Some(e) = relay.meter.endpoints.lock().expect("meter lock").get(&node) {
+        return Ok(e.clone());
+    }
+    let n: Value = relay.api.get(&format!("/v1/nodes/{node}"))?;
+    let e = n["endpoint"].as_str().ok_or_else(|| AgentError::Config(format!("{node} has no endpoint")))?.to_string();
+    relay.meter.endpoints.lock().expect("meter lock").insert(node, e.clone());
+    Ok(e)
+}
+
+async fn relay(State(r): State<Relay>, Path(miner): Path<String>, body: String) -> (StatusCode, String) {
+    let Ok(node) = miner.parse::<AccountId>() else {
+        return (StatusCode::BAD_REQUEST, r#"{"code":"bad_account","message":"not an account id"}"#.into());
+    };
+    let answer = tokio::task::spawn_blocking(move || {
+        let url = format!("{}/infer", endpoint(&r, node)?.trim_end_matches('/'));
+        let started = Instant::now();
+        let resp = r.http.post(&url).set("Content-Type", "application/json").send_string(&body);
+        let ms = started.elapsed().as_millis() as u64;
+        let (status, text) = match resp {
+            Ok(x) => (x.status(), x.into_string().unwrap_or_default()),
+            Err(ureq::Error::Status(s, x)) => (s, x.into_string().unwrap_or_default()),
+            Err(e) => return Err(AgentError::Unreachable(format!("{url}: {e}"))),
+        };
+        r.meter.with(node, |m| {
+            m.bytes_in += body.len() as u64;
+            m.bytes_out += text.len() as u64;
+            m.latency_ms_sum += ms;
+            m.latency_samples += 1;
+        });
+        Ok((status, text))
+    })
+    .await;
+    match answer {
+        Ok(Ok((status, text))) => (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY), text),
+        Ok(Err(e)) => (
+            StatusCode::BAD_GATEWAY,
+            serde_json::json!({"code": "miner_unreachable", "message": e.to_string()}).to_string(),
+        ),
+        Err(_) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, r#"{"code":"relay_failed","message":"relay task failed"}"#.into())
+        }
+    }
+}
+
+/// Serve the relay on `listener` until `stop` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    api: NodeApi,
+    meter: Arc<Meter>,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let http =
+        ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(2)).timeout(Duration::from_secs(40)).build();
+    let app = Router::new().route("/relay/{miner}", post(relay)).with_state(Relay { api, meter, http });
+    axum::serve(listener, app).with_graceful_shutdown(stop).await
+}
+
+/// Probe attached nodes and report each epoch, until `stop` is set. Returns the number of reports sent.
+pub fn run_reporter(api: &NodeApi, signer: &Signer, meter: &Meter, stop: &AtomicBool, log: &Log) -> u64 {
+    let probe = ureq::AgentBuilder::new().timeout(Duration::from_secs(1)).build();
+    let mut reported = 0u64;
+    let mut last_epoch = 0u64;
+    let mut validator = (0u64, 0u64);
+    while !stop.load(Ordering::Relaxed) {
+        let result = (|| -> Result<(), AgentError> {
+            let t = Instant::now();
+            let height = api.height()?;
+            validator = (validator.0 + t.elapsed().as_millis() as u64, validator.1 + 1);
+            let routers: Vec<Value> = api.get("/v1/routers")?;
+            let me = signer.account.to_string();
+            let attached: Vec<AccountId> = routers
+                .iter()
+                .find(|r| r["router"] == me.as_str())
+                .and_then(|r| r["attached"].as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|a| a.as_str().and_then(|s| s.parse().ok()))
+                .collect();
+            for node in &attached {
+                let n: Value = api.get(&format!("/v1/nodes/{node}"))?;
+                let url = format!("{}/health", n["endpoint"].as_str().unwrap_or("").trim_end_matches('/'));
+                let ok = probe.get(&url).call().is_ok();
+                meter.with(*node, |m| {
+                    m.probes += 1;
+                    m.answered += u64::from(ok);
+                });
+            }
+            let epoch: Value = api.get("/v1/epoch")?;
+            let (Some(e), Some(last)) = (epoch["epoch"].as_u64(), epoch["last_height"].as_u64()) else { return Ok(()) };
+            if e > last_epoch && height + 3 >= last && height < last {
+                let stats = meter.take();
+                let nodes: Vec<NodeTraffic> = attached
+                    .iter()
+                    .map(|n| {
+                        let m = stats.get(n).copied().unwrap_or_default();
+                        NodeTraffic {
+                            node: *n,
+                            bytes_in: m.bytes_in,
+                            bytes_out: m.bytes_out,
+                            latency_ms: u32::try_from(m.latency_ms_sum / m.latency_samples.max(1)).unwrap_or(u32::MAX),
+                            online: Ppb::from_ratio_floor(u128::from(m.answered), u128::from(m.probes.max(1)))
+                                .unwrap_or(Ppb::ZERO),
+                        }
+                    })
+                    .collect();
+                let validator_latency_ms = u32::try_from(validator.0 / validator.1.max(1)).unwrap_or(u32::MAX);
+                validator = (0, 0);
+                let n = nodes.len();
+                let o = signer.submit(
+                    api,
+                    Call::ReportRouterEpoch { epoch: e, validator_latency_ms, nodes },
+                    Duration::from_secs(30),
+                )?;
+                log.line(&format!("epoch {e} report for {n} nodes: {o:?}"));
+                last_epoch = e;
+                reported += u64::from(o.ok());
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            log.line(&format!("will retry: {e}"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    reported
+}
