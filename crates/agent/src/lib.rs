@@ -18,6 +18,7 @@ pub mod miner;
 pub mod oracle;
 pub mod router;
 pub mod serve;
+pub mod training;
 
 /// Why an agent step failed.
 #[derive(Debug, thiserror::Error)]

@@ -241,3 +241,92 @@ pub fn client(args: ClientArgs, node_url: &str, keys: &Path, json: bool) -> anyh
     }
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct CoordinatorArgs {
+    /// Name of the coordinator's key (registered with the coordinator role).
+    #[arg(long)]
+    pub from: String,
+    /// The job's UUID.
+    #[arg(long)]
+    pub id: types::JobId,
+    /// horizontal or vertical.
+    #[arg(long, default_value = "horizontal")]
+    pub kind: String,
+    #[arg(long)]
+    pub qc: String,
+    #[arg(long = "do", required = true)]
+    pub dos: Vec<String>,
+    #[arg(long = "mpc", required = true)]
+    pub mpcs: Vec<String>,
+    #[arg(long)]
+    pub price: types::Amount,
+    #[arg(long, default_value_t = 3)]
+    pub epochs: u32,
+    #[arg(long)]
+    pub quote: types::Amount,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainerArgs {
+    /// Name of the member's key (a data owner or MPC node of the job).
+    #[arg(long)]
+    pub from: String,
+    #[arg(long)]
+    pub job: types::JobId,
+    /// Blocks between status updates (one per training epoch).
+    #[arg(long, default_value_t = 2)]
+    pub blocks_per_epoch: u64,
+}
+
+/// `stakework coordinator`: the GDS of one job, until it settles (or SIGINT/SIGTERM).
+pub fn coordinator(args: CoordinatorArgs, node_url: &str, keys: &Path, json: bool) -> anyhow::Result<()> {
+    let key = crate::keys::load(keys, &args.from)?;
+    let api = NodeApi::new(node_url);
+    let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
+    let kind = match args.kind.as_str() {
+        "horizontal" => engine::JobKind::Horizontal,
+        "vertical" => engine::JobKind::Vertical,
+        other => bail!("unknown kind {other:?}: horizontal or vertical"),
+    };
+    let accounts = |names: &[String]| {
+        names.iter().map(|n| crate::keys::resolve_account(keys, n)).collect::<anyhow::Result<Vec<_>>>()
+    };
+    let order = engine::JobOrder {
+        id: args.id,
+        kind,
+        qc: crate::keys::resolve_account(keys, &args.qc)?,
+        dos: accounts(&args.dos)?,
+        price_per_do: args.price,
+        complexity: 1,
+        mpc_factor: 1,
+        epochs: args.epochs,
+        quote: args.quote,
+    };
+    let mpcs = accounts(&args.mpcs)?;
+    let from = args.from.clone();
+    let view = until_signal(move |stop| {
+        let log = Log { name: format!("coordinator {from}"), quiet: false };
+        agent::training::run_coordinator(&api, &signer, order, mpcs, &stop, &log)
+    })?
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&view)?);
+    } else {
+        outln!("job {}: {} {}", args.id, view["phase"], view["outcome"]);
+    }
+    Ok(())
+}
+
+/// `stakework trainer`: a data owner or MPC node working on one job.
+pub fn trainer(args: TrainerArgs, node_url: &str, keys: &Path) -> anyhow::Result<()> {
+    let key = crate::keys::load(keys, &args.from)?;
+    let api = NodeApi::new(node_url);
+    let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
+    let from = args.from.clone();
+    until_signal(move |stop| {
+        let log = Log { name: format!("trainer {from}"), quiet: false };
+        agent::training::run_member(&api, &signer, args.job, args.blocks_per_epoch, &stop, &log)
+    })?
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}

@@ -81,6 +81,11 @@ enum Command {
     /// Run a client: requests through a router (prompts relayed to miners, answers checked against the
     /// miners' on-chain result hashes, then rated), then tasks.
     Client(agent_cmd::ClientArgs),
+    /// Run a coordinator (GDS) for one training job: order it, select its MPC nodes, report members that
+    /// fall silent, until it settles.
+    Coordinator(agent_cmd::CoordinatorArgs),
+    /// Run a data owner or MPC node of a training job: deposit, post progress each epoch, complete.
+    Trainer(agent_cmd::TrainerArgs),
     /// Routers: register, attach a node, report an epoch's traffic (router) or a node's own count, list.
     #[command(subcommand)]
     Router(router_cmd::RouterCommand),
@@ -158,6 +163,15 @@ fn main() {
             &node_url(cli.node.as_deref()),
             &keys::keys_dir(cli.keys_dir.as_deref()),
         ),
+        Command::Coordinator(args) => agent_cmd::coordinator(
+            args,
+            &node_url(cli.node.as_deref()),
+            &keys::keys_dir(cli.keys_dir.as_deref()),
+            cli.json,
+        ),
+        Command::Trainer(args) => {
+            agent_cmd::trainer(args, &node_url(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()))
+        }
         Command::Client(args) => {
             agent_cmd::client(args, &node_url(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
         }

@@ -251,3 +251,121 @@ fn a_client_is_served_through_a_router_that_is_paid_for_the_traffic() {
         assert!(status.success(), "{name} exited with {status}: {log}");
     }
 }
+
+fn wait_output(agent: Agent, deadline: Instant) -> String {
+    let mut agent = agent;
+    loop {
+        if let Ok(Some(_)) = agent.child.try_wait() {
+            let mut out = String::new();
+            if let Some(mut o) = agent.child.stdout.take() {
+                let _ = std::io::Read::read_to_string(&mut o, &mut out);
+            }
+            return out;
+        }
+        assert!(Instant::now() < deadline, "the coordinator did not finish");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A coordinator agent runs two jobs: one whose members all work completes and pays the schema; in the
+/// other a data owner never shows up after depositing, and the coordinator reports it once its heartbeat
+/// is `job_heartbeat_timeout` blocks old.
+#[test]
+fn a_coordinator_runs_a_job_to_completion_and_reports_a_silent_data_owner() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let mut genesis = String::from(
+        "[params]\nchain_id = \"e2e\"\nmin_fee = 1000\ndata_owner_stake_min = \"1 SWK\"\nmpc_stake_min = \"1 SWK\"\n\
+         coordinator_stake_min = \"1 SWK\"\njob_heartbeat_timeout = 30\nemission_per_epoch = \"0\"\n",
+    );
+    let names = ["gds", "qc", "d1", "d2", "p1"];
+    for k in names {
+        cli(&home, None, &["keys", "new", k]);
+        genesis.push_str(&format!(
+            "[[accounts]]\nid = \"{}\"\nfree = \"100 SWK\"\nbonded = \"10 SWK\"\n",
+            key_of(&home, k)
+        ));
+    }
+    let path = dir.path().join("genesis.toml");
+    std::fs::write(&path, genesis).expect("genesis");
+    let node = Node::start(&dir.path().join("data"), Some(&path), 50, &[]);
+    let url = node.url.clone();
+    for (k, role) in [("gds", "coordinator"), ("d1", "data-owner"), ("d2", "data-owner"), ("p1", "mpc")] {
+        cli(
+            &home,
+            Some(&url),
+            &["node", "register", "--from", k, "--role", role, "--endpoint", "http://127.0.0.1:1", "--wait"],
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let start_gds = |id: &str| {
+        let args = [
+            "coordinator",
+            "--from",
+            "gds",
+            "--id",
+            id,
+            "--qc",
+            "qc",
+            "--do",
+            "d1",
+            "--do",
+            "d2",
+            "--mpc",
+            "p1",
+            "--price",
+            "1 SWK",
+            "--epochs",
+            "2",
+            "--quote",
+            "3.3 SWK",
+        ];
+        let child = std::process::Command::new(crate::support::BIN)
+            .env("STAKEWORK_HOME", &home)
+            .env("STAKEWORK_NODE", &url)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("coordinator");
+        Agent { child }
+    };
+    for (id, silent) in
+        [("00000000-0000-4000-8000-00000000000a", false), ("00000000-0000-4000-8000-00000000000b", true)]
+    {
+        let gds = start_gds(id);
+        let trainers: Vec<Agent> = ["d1", "d2", "p1"]
+            .iter()
+            .map(|m| Agent::start(&home, &url, &["trainer", "--from", m, "--job", id, "--blocks-per-epoch", "2"]))
+            .collect();
+        while node.get(&format!("/v1/jobs/{id}")).map(|j| j["due"] == "0").unwrap_or(true) {
+            assert!(Instant::now() < deadline, "the job was not ordered");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        cli(&home, Some(&url), &["job", "query", id, "--from", "qc", "--wait"]);
+        let mut trainers = trainers;
+        if silent {
+            // d2 deposits, then dies before posting any status.
+            while node.get(&format!("/v1/jobs/{id}")).expect("job")["phase"] != "dispatched" {
+                assert!(Instant::now() < deadline, "the job was not dispatched");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let mut d2 = trainers.remove(1);
+            let _ = d2.child.kill();
+            let _ = d2.child.wait();
+        }
+        let out = wait_output(gds, deadline);
+        let job = node.get(&format!("/v1/jobs/{id}")).expect("job");
+        assert_eq!(job["escrow"], "0", "{job}");
+        if silent {
+            assert_eq!(job["outcome"]["outcome"], "reported", "{out} {job}");
+            assert_eq!(job["outcome"]["fault"], "no_heartbeat");
+        } else {
+            assert_eq!(job["outcome"]["outcome"], "completed", "{out} {job}");
+        }
+        for t in trainers {
+            let (status, log) = t.stop();
+            assert!(status.success(), "{log}");
+        }
+    }
+}
