@@ -24,8 +24,23 @@ use types::{AccountId, Amount, Hash, Height};
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Block interval of the demo node, in milliseconds.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 100)]
     pub block_ms: u64,
+    /// Instead of the network of agents, walk through the ledger and market step by step with scripted
+    /// transactions (payments, escrow, a replay, an unbond, a request, a task with a lazy miner).
+    #[arg(long)]
+    pub walkthrough: bool,
+}
+
+/// Replay the data directory's block log from genesis (every root checked) and compare with the head seen.
+pub fn replay_matches(dir: &std::path::Path, head_height: u64, head_root: &str) -> anyhow::Result<bool> {
+    let store = store::Store::open(&dir.join("data")).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+    let stored_genesis = store.bind_genesis(None).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+    let (replayed, _) =
+        store.replay_from_genesis(&stored_genesis).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+    let block =
+        store.block(head_height).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?.context("head block missing")?;
+    Ok(replayed.height().0 >= head_height && block.state_root.to_hex() == head_root)
 }
 
 #[derive(Debug, Serialize)]

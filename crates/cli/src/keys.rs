@@ -85,6 +85,14 @@ pub fn resolve_account(dir: &Path, text: &str) -> anyhow::Result<AccountId> {
         .with_context(|| format!("{text:?} is neither a 64-hex-digit account id nor a key name"))
 }
 
+/// Write `key` as key file NAME in `dir` (mode 0600), for keys made elsewhere (the demo's derived keys).
+pub fn write_key(dir: &Path, name: &str, key: &SigningKey) -> anyhow::Result<()> {
+    valid_name(name)?;
+    create_dir_private(dir)?;
+    let file = KeyFile { name: name.to_string(), account: account_of(key), secret_hex: hex::encode(key.to_bytes()) };
+    write_private(&dir.join(format!("{name}.json")), &serde_json::to_string_pretty(&file)?)
+}
+
 pub fn run(cmd: &KeysCommand, dir: &Path, json: bool) -> anyhow::Result<()> {
     match cmd {
         KeysCommand::New { name } => {

@@ -106,11 +106,31 @@ fn a_clear_error_when_the_node_is_unreachable_or_the_key_is_missing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("store_no_genesis"), "{out:?}");
 }
 
-/// The README's main job: a real node, driven over HTTP, checks that pass and numbers that add up.
+/// The README's main job: a whole network of real processes, checks that pass and a report that adds up.
 #[test]
-fn the_demo_runs_a_real_node_and_its_checks_pass() {
+fn the_demo_runs_a_network_of_real_processes_and_its_checks_pass() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = cli(dir.path(), None, &["demo", "--json", "--block-ms", "50"]);
+    let r: serde_json::Value = serde_json::from_str(&out).expect("demo --json");
+    assert_eq!(r["supply"]["conserved"], true, "{r}");
+    assert_eq!(r["replay_matches_head"], true, "{r}");
+    assert_eq!(r["agents_stopped_cleanly"], true, "{r}");
+    assert_eq!(r["job"]["outcome"]["outcome"], "completed", "{r}");
+    assert_eq!(r["job"]["escrow"], "0", "{r}");
+    for c in r["clients"].as_array().expect("clients") {
+        assert_eq!(c["requests"], 6, "every client was served: {c}");
+        assert_eq!(c["rated_good"], 6, "answers matched the miners' result hashes: {c}");
+    }
+    assert!(r["tasks"]["ended"].as_u64().unwrap_or(0) >= 1, "{r}");
+    assert_eq!(r["dishonest_miner"]["passed"], 0, "the lazy miner never passes Proof of Inference: {r}");
+    assert!(!r["router"].is_null(), "the router was rewarded: {r}");
+}
+
+/// `demo --walkthrough`: a real node, driven over HTTP step by step, checks that pass and numbers that add up.
+#[test]
+fn the_walkthrough_drives_a_real_node_and_its_checks_pass() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = cli(dir.path(), None, &["demo", "--walkthrough", "--json", "--block-ms", "50"]);
     let r: serde_json::Value = serde_json::from_str(&out).expect("demo --json");
     assert_eq!(r["supply"]["conserved"], true, "{r}");
     assert_eq!(r["replay_matches_head"], true, "{r}");
