@@ -369,3 +369,22 @@ fn a_coordinator_runs_a_job_to_completion_and_reports_a_silent_data_owner() {
         }
     }
 }
+
+/// Agents refuse bad settings with clear errors: an unreachable node, a missing key, an unknown backend,
+/// an OpenAI backend without its URL.
+#[test]
+fn agents_explain_bad_settings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    cli(&home, None, &["keys", "new", "k"]);
+    let run = |args: &[&str]| {
+        let out = crate::support::cli_raw(&home, Some("http://127.0.0.1:9"), args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(run(&["miner", "--from", "k"]).contains("cannot reach the node at http://127.0.0.1:9"));
+    assert!(run(&["oracle", "--from", "k"]).contains("cannot reach the node"));
+    assert!(run(&["miner", "--from", "nobody"]).contains("nobody"));
+    assert!(run(&["miner", "--from", "k", "--backend", "gpt"]).contains("unknown backend"));
+    assert!(run(&["miner", "--from", "k", "--backend", "openai"]).contains("--backend-url"));
+}
