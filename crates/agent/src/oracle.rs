@@ -12,6 +12,32 @@ use std::time::Duration;
 pub struct OracleStats {
     pub advanced: u64,
     pub refused: u64,
+    pub attested: u64,
+}
+
+/// A semantic similarity between two texts in ppb (the MiniLM sentence embedder in `stakework oracle
+/// --embedder minilm`); the oracle attests each miner's median similarity to the other outputs.
+pub trait Similarity: Send + Sync {
+    fn similarity_ppb(&self, a: &str, b: &str) -> Result<i64, AgentError>;
+}
+
+/// Each miner's score: its median similarity to the other revealed outputs (the upper median for an even
+/// count, as the engine's own Proof of Inference does).
+pub fn semantic_scores(t: &Task, sim: &dyn Similarity) -> Result<Vec<(types::AccountId, i64)>, AgentError> {
+    let outputs: Vec<(&types::AccountId, &String)> = t.outputs.iter().collect();
+    let mut scores = Vec::with_capacity(outputs.len());
+    for (i, (miner, text)) in outputs.iter().enumerate() {
+        let mut sims = Vec::with_capacity(outputs.len());
+        for (j, (_, other)) in outputs.iter().enumerate() {
+            if i != j {
+                sims.push(sim.similarity_ppb(text, other)?);
+            }
+        }
+        sims.sort_unstable();
+        let score = if sims.is_empty() { 0 } else { sims[sims.len() / 2] };
+        scores.push((**miner, score));
+    }
+    Ok(scores)
 }
 
 /// Whether `t` may be advanced at `height` (the engine's rule, read from the task's public state).
@@ -28,9 +54,21 @@ pub fn advanceable(t: &Task, height: u64, semantic: bool) -> bool {
     all_acted || height >= t.deadline.0
 }
 
-pub fn run_oracle(api: &NodeApi, signer: &Signer, poll: Duration, stop: &AtomicBool, log: &Log) -> OracleStats {
+pub fn run_oracle(
+    api: &NodeApi,
+    signer: &Signer,
+    poll: Duration,
+    semantic: Option<&dyn Similarity>,
+    stop: &AtomicBool,
+    log: &Log,
+) -> OracleStats {
     let mut stats = OracleStats::default();
     while !stop.load(Ordering::Relaxed) {
+        if let Some(sim) = semantic {
+            if let Err(e) = attest(api, signer, sim, &mut stats) {
+                log.line(&format!("attestation will retry: {e}"));
+            }
+        }
         if let Err(e) = step(api, signer, &mut stats) {
             log.line(&format!("will retry: {e}"));
             std::thread::sleep(Duration::from_millis(500));
@@ -50,6 +88,18 @@ fn step(api: &NodeApi, signer: &Signer, stats: &mut OracleStats) -> Result<(), A
             stats.advanced += 1;
         } else {
             stats.refused += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Attest semantic scores for every committed task this oracle has not attested yet.
+fn attest(api: &NodeApi, signer: &Signer, sim: &dyn Similarity, stats: &mut OracleStats) -> Result<(), AgentError> {
+    let tasks: Vec<Task> = api.get("/v1/tasks")?;
+    for t in tasks.iter().filter(|t| t.state == TaskState::Committed && !t.attestations.contains_key(&signer.account)) {
+        let scores = semantic_scores(t, sim)?;
+        if signer.submit(api, Call::AttestPoi { task: t.id, scores }, Duration::from_secs(30))?.ok() {
+            stats.attested += 1;
         }
     }
     Ok(())

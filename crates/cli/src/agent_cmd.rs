@@ -58,6 +58,13 @@ pub struct OracleArgs {
     /// Name of the oracle's key; it must be registered with the oracle role.
     #[arg(long)]
     pub from: String,
+    /// `minilm`: also attest semantic Proof-of-Inference scores with the MiniLM sentence embedder (needs a
+    /// build with `--features minilm` and `--model-dir`).
+    #[arg(long)]
+    pub embedder: Option<String>,
+    /// The MiniLM model directory (config.json, tokenizer.json, model.safetensors; scripts/fetch-minilm.sh).
+    #[arg(long)]
+    pub model_dir: Option<std::path::PathBuf>,
     #[arg(long, default_value_t = 100)]
     pub poll_ms: u64,
 }
@@ -169,13 +176,17 @@ pub fn oracle(args: OracleArgs, node_url: &str, keys: &Path) -> anyhow::Result<(
     if !node["roles"].as_array().is_some_and(|r| r.iter().any(|x| x == "oracle")) {
         bail!("{me} is not registered as an oracle (stakework node register --role oracle)");
     }
+    let semantic = semantic_embedder(args.embedder.as_deref(), args.model_dir.as_deref())?;
     let name = args.from.clone();
     let stats = until_signal(move |stop| {
         let log = Log { name: format!("oracle {name}"), quiet: false };
-        log.line("watching tasks");
-        agent::oracle::run_oracle(&api, &signer, Duration::from_millis(args.poll_ms), &stop, &log)
+        log.line(if semantic.is_some() { "watching tasks; attesting MiniLM scores" } else { "watching tasks" });
+        agent::oracle::run_oracle(&api, &signer, Duration::from_millis(args.poll_ms), semantic.as_deref(), &stop, &log)
     })?;
-    eprintln!("oracle {}: stopped; {} advances, {} refused", args.from, stats.advanced, stats.refused);
+    eprintln!(
+        "oracle {}: stopped; {} advances, {} refused, {} attestations",
+        args.from, stats.advanced, stats.refused, stats.attested
+    );
     Ok(())
 }
 
@@ -329,4 +340,40 @@ pub fn trainer(args: TrainerArgs, node_url: &str, keys: &Path) -> anyhow::Result
         agent::training::run_member(&api, &signer, args.job, args.blocks_per_epoch, &stop, &log)
     })?
     .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+#[cfg(feature = "minilm")]
+struct MiniLmSimilarity(embed::minilm::MiniLm);
+
+#[cfg(feature = "minilm")]
+impl agent::oracle::Similarity for MiniLmSimilarity {
+    fn similarity_ppb(&self, a: &str, b: &str) -> Result<i64, agent::AgentError> {
+        self.0.similarity_ppb(a, b).map_err(|e| agent::AgentError::Config(format!("MiniLM: {e}")))
+    }
+}
+
+type Semantic = Option<Box<dyn agent::oracle::Similarity>>;
+
+/// The oracle's semantic embedder, if one was asked for.
+fn semantic_embedder(embedder: Option<&str>, model_dir: Option<&Path>) -> anyhow::Result<Semantic> {
+    match embedder {
+        None => Ok(None),
+        Some("minilm") => {
+            let dir = model_dir.context("--embedder minilm needs --model-dir (see scripts/fetch-minilm.sh)")?;
+            load_minilm(dir)
+        }
+        Some(other) => bail!("unknown embedder {other:?}: the only one is minilm"),
+    }
+}
+
+#[cfg(feature = "minilm")]
+fn load_minilm(dir: &Path) -> anyhow::Result<Semantic> {
+    let model =
+        embed::minilm::MiniLm::load(dir).map_err(|e| anyhow::anyhow!("loading MiniLM from {}: {e}", dir.display()))?;
+    Ok(Some(Box::new(MiniLmSimilarity(model))))
+}
+
+#[cfg(not(feature = "minilm"))]
+fn load_minilm(_dir: &Path) -> anyhow::Result<Semantic> {
+    bail!("this stakework was built without MiniLM: build it with `cargo build --release -p cli --features minilm`")
 }

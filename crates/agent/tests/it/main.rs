@@ -1,3 +1,4 @@
 //! Agent integration tests.
 
 mod backend;
+mod oracle;

@@ -388,3 +388,74 @@ fn agents_explain_bad_settings() {
     assert!(run(&["miner", "--from", "k", "--backend", "gpt"]).contains("unknown backend"));
     assert!(run(&["miner", "--from", "k", "--backend", "openai"]).contains("--backend-url"));
 }
+
+/// Semantic Proof of Inference with the real MiniLM model: an oracle agent attests each miner's median
+/// similarity, the task waits at Committed for the quorum of oracle stake, and the lazy miner fails on
+/// meaning. Needs a build with `--features minilm` and the model in `STAKEWORK_MINILM_DIR` (CI runs it).
+#[cfg(feature = "minilm")]
+#[test]
+fn a_minilm_oracle_attests_and_the_lazy_miner_fails_on_meaning() {
+    let Some(model) = std::env::var_os("STAKEWORK_MINILM_DIR") else {
+        eprintln!("skipped: STAKEWORK_MINILM_DIR is not set (bash scripts/fetch-minilm.sh DIR)");
+        return;
+    };
+    let model = model.to_string_lossy().into_owned();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let mut genesis = String::from(
+        "[params]\nchain_id = \"e2e\"\nmin_fee = 1000\nminer_stake_min = \"10 SWK\"\noracle_stake_min = \"10 SWK\"\n\
+         selection_cooldown = 0\nemission_per_epoch = \"0\"\nsemantic_poi = true\ntask_deadline_committed = 40\n\
+         [[services]]\nname = \"text\"\nweight = 1\nprice = \"0.1 SWK\"\n",
+    );
+    let miners = ["s1", "s2", "s3", "s4", "s5"];
+    for k in miners.iter().chain(&["o1", "client"]) {
+        cli(&home, None, &["keys", "new", k]);
+        genesis.push_str(&format!(
+            "[[accounts]]\nid = \"{}\"\nfree = \"10 SWK\"\nbonded = \"20 SWK\"\n",
+            key_of(&home, k)
+        ));
+    }
+    let path = dir.path().join("genesis.toml");
+    std::fs::write(&path, genesis).expect("genesis");
+    let node = Node::start(&dir.path().join("data"), Some(&path), 50, &[]);
+    let url = node.url.clone();
+    cli(
+        &home,
+        Some(&url),
+        &["node", "register", "--from", "o1", "--role", "oracle", "--endpoint", "http://127.0.0.1:1", "--wait"],
+    );
+    // s5 is lazy; with semantic_poi the oracle's MiniLM scores decide the verdict.
+    let mut agents: Vec<Agent> = miners
+        .iter()
+        .map(|m| {
+            let mut args = vec!["miner", "--from", m, "--poll-ms", "50"];
+            if *m == "s5" {
+                args.push("--lazy");
+            }
+            Agent::start(&home, &url, &args)
+        })
+        .collect();
+    agents.push(Agent::start(
+        &home,
+        &url,
+        &["oracle", "--from", "o1", "--poll-ms", "50", "--embedder", "minilm", "--model-dir", &model],
+    ));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while node.get("/v1/nodes").expect("nodes")["nodes"].as_array().map_or(0, Vec::len) < 6 {
+        assert!(Instant::now() < deadline, "the miners did not register");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    cli(&home, Some(&url), &["task", "submit", "--from", "client", "--service", "1", "--redundancy", "3", "--wait"]);
+    let t = wait_task(&node, 1, deadline);
+    let events = node.get("/v1/events?since=1&limit=1000").expect("events").to_string();
+    assert!(events.contains("poi_attested"), "the oracle attested: {events}");
+    assert_eq!(t["state"], "ended", "{t}");
+    let lazy = key_of(&home, "s5");
+    if t["miners"].as_array().expect("miners").iter().any(|m| m == lazy.as_str()) {
+        assert!(events.contains(&format!("\"failed\":[\"{lazy}\"]")), "the lazy miner failed on meaning: {events}");
+    }
+    for a in agents {
+        let (status, log) = a.stop();
+        assert!(status.success(), "{log}");
+    }
+}
