@@ -90,6 +90,45 @@ impl Signer {
         Ok(Signer { key, account, chain_id: chain_id.to_string(), fee })
     }
 
+    /// Sign `calls` with consecutive nonces from the account's current one and submit them as one batch,
+    /// waiting for their blocks. Returns one outcome per call (a refused call leaves the later ones with a
+    /// nonce gap: they are refused too and change nothing).
+    pub fn submit_batch(&self, api: &NodeApi, calls: Vec<Call>) -> Result<Vec<Outcome>, AgentError> {
+        let account: Value = api.get(&format!("/v1/accounts/{}", self.account))?;
+        let first = account["nonce"].as_u64().unwrap_or(0);
+        let txs: Vec<Value> = calls
+            .into_iter()
+            .enumerate()
+            .map(|(i, call)| {
+                let body = TxBody { signer: self.account, nonce: first + i as u64, fee: self.fee, call };
+                serde_json::to_value(body.sign(&self.key, &self.chain_id))
+                    .map_err(|e| AgentError::Config(e.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        let body = Value::Array(txs);
+        for _ in 0..20 {
+            let r: Value = api.post("/v1/txs?wait=commit", &body)?;
+            let results = r["results"].as_array().cloned().unwrap_or_default();
+            if results.iter().all(|x| x["status"] == "committed" || x["status"] == "refused") {
+                return Ok(results
+                    .iter()
+                    .map(|x| {
+                        let code = x["receipt"]["code"].as_str().or(x["code"].as_str()).unwrap_or("").to_string();
+                        if x["status"] == "committed" {
+                            Outcome::Committed {
+                                code,
+                                events: x["receipt"]["events"].as_array().cloned().unwrap_or_default(),
+                            }
+                        } else {
+                            Outcome::Refused { code }
+                        }
+                    })
+                    .collect());
+            }
+        }
+        Err(AgentError::Unreachable("the batch was not committed in time".into()))
+    }
+
     /// Sign `call` with the account's current nonce, submit it and wait for its block. A node that is
     /// restarting or unreachable is retried with backoff (up to about `patience`); a transaction the node
     /// already has is answered with its original receipt, so a retry never runs a call twice.

@@ -120,3 +120,74 @@ pub fn task_once(
         }
     }
 }
+
+/// A burst of requests placed in one block, prompts relayed in parallel: what a busy client does. Returns,
+/// per request served, the blocks from submission to completion (the wait the miner's stake-weighted queue
+/// decides when several clients' requests queue at once).
+pub fn burst(
+    ctx: &ClientCtx,
+    service: u32,
+    max_price: Amount,
+    count: u32,
+    stats: &mut ClientStats,
+) -> Result<Vec<u64>, AgentError> {
+    let calls = (0..count).map(|_| Call::SubmitRequest { service, max_price, avoid: vec![] }).collect();
+    let outcomes = ctx.signer.submit_batch(ctx.api, calls)?;
+    let placed: Vec<(u64, String)> = outcomes.iter().filter_map(submitted_request).collect();
+    stats.unserved += (count as usize - placed.len()) as u64;
+    stats.requests += placed.len() as u64;
+    let router = ctx.router.trim_end_matches('/').to_string();
+    let answers: Vec<Option<String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = placed
+            .iter()
+            .map(|(id, miner)| {
+                let url = format!("{router}/relay/{miner}");
+                let body =
+                    json!({"request": id, "prompt": format!("Burst request {id}: what does a router do?")}).to_string();
+                s.spawn(move || {
+                    let http = ureq::AgentBuilder::new().timeout(Duration::from_secs(45)).build();
+                    http.post(&url)
+                        .set("Content-Type", "application/json")
+                        .send_string(&body)
+                        .ok()
+                        .and_then(|r| r.into_json::<Value>().ok())
+                        .and_then(|v| v["answer"].as_str().map(str::to_string))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(None)).collect()
+    });
+    let mut waits = Vec::new();
+    for ((id, _), answer) in placed.iter().zip(answers) {
+        if answer.is_some() {
+            stats.answered += 1;
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let done = loop {
+            match ctx.api.get::<Value>(&format!("/v1/requests/{id}")) {
+                Ok(r) if r["status"]["state"] == "completed" => break Some(r),
+                Err(AgentError::Node { .. }) => break None,
+                _ if Instant::now() > deadline => break None,
+                _ => std::thread::sleep(Duration::from_millis(100)),
+            }
+        };
+        let Some(r) = done else {
+            stats.unserved += 1;
+            continue;
+        };
+        if let (Some(at), Some(from)) = (r["status"]["at"].as_u64(), r["submitted_at"].as_u64()) {
+            waits.push(at.saturating_sub(from));
+        }
+        let hash = r["status"]["result_hash"].as_str().unwrap_or("");
+        let good = answer.as_deref().is_some_and(|a| blake3::hash(a.as_bytes()).to_hex().as_str() == hash);
+        let rating = if good { Rating::Good } else { Rating::Bad };
+        if ctx.signer.submit(ctx.api, Call::RateRequest { request: *id, rating }, Duration::from_secs(30))?.ok() {
+            if good {
+                stats.rated_good += 1;
+            } else {
+                stats.rated_bad += 1;
+            }
+        }
+    }
+    Ok(waits)
+}

@@ -216,8 +216,13 @@ impl<'a> Miner<'a> {
         Ok(())
     }
 
+    /// Serve at most `capacity` requests, then return: requests whose prompts arrive meanwhile join the
+    /// queue before the next picks, so the stake-weighted order applies to everything waiting.
     fn serve_queue(&mut self) -> Result<(), AgentError> {
-        while let Some((_client, id)) = self.queue.dispatch() {
+        let mut served = 0;
+        while served < self.cfg.capacity.max(1) {
+            let Some((_client, id)) = self.queue.dispatch() else { break };
+            served += 1;
             let r: Result<Value, _> = self.api.get(&format!("/v1/requests/{id}"));
             let open = r.as_ref().is_ok_and(|r| r["status"]["state"] == "assigned");
             if open {

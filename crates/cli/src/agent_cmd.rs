@@ -82,6 +82,13 @@ pub struct ClientArgs {
     /// Requests to send, one after another.
     #[arg(long, default_value_t = 5)]
     pub requests: u32,
+    /// Place the requests as one burst in a single block, relaying prompts in parallel (a busy client:
+    /// miners' queues fill and serve by stake); reports the mean wait in blocks.
+    #[arg(long)]
+    pub burst: bool,
+    /// Wait for this block height before starting (so several clients' bursts meet in the same queues).
+    #[arg(long)]
+    pub at_height: Option<u64>,
     /// Tasks to order after the requests (redundancy 3).
     #[arg(long, default_value_t = 0)]
     pub tasks: u32,
@@ -220,12 +227,28 @@ pub fn client(args: ClientArgs, node_url: &str, keys: &Path, json: bool) -> anyh
     let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
     let log = Log { name: format!("client {}", args.from), quiet: false };
     let mut stats = agent::client::ClientStats::default();
-    for i in 0..args.requests {
-        let prompt = format!("Question {i} from {}: what is proof of useful work?", args.from);
-        let ctx = agent::client::ClientCtx { api: &api, signer: &signer, router: &args.router, log: &log };
-        agent::client::request_once(&ctx, args.service, args.max_price, &prompt, &mut stats)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(h) = args.at_height {
+        let t0 = std::time::Instant::now();
+        while api.height().map_err(|e| anyhow::anyhow!("{e}"))? < h {
+            if t0.elapsed() > Duration::from_secs(120) {
+                bail!("the chain did not reach height {h}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
+    let ctx = agent::client::ClientCtx { api: &api, signer: &signer, router: &args.router, log: &log };
+    let mut waits = Vec::new();
+    if args.burst {
+        waits = agent::client::burst(&ctx, args.service, args.max_price, args.requests, &mut stats)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    } else {
+        for i in 0..args.requests {
+            let prompt = format!("Question {i} from {}: what is proof of useful work?", args.from);
+            agent::client::request_once(&ctx, args.service, args.max_price, &prompt, &mut stats)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    let mean_wait = if waits.is_empty() { 0.0 } else { waits.iter().sum::<u64>() as f64 / waits.len() as f64 };
     for _ in 0..args.tasks {
         let price = args.max_price.checked_mul(3).context("price overflow")?;
         match agent::client::task_once(&api, &signer, args.service, 3, price).map_err(|e| anyhow::anyhow!("{e}"))? {
@@ -241,6 +264,7 @@ pub fn client(args: ClientArgs, node_url: &str, keys: &Path, json: bool) -> anyh
                 "requests": stats.requests, "answered": stats.answered, "rated_good": stats.rated_good,
                 "rated_bad": stats.rated_bad, "unserved": stats.unserved,
                 "tasks_ended": stats.tasks_ended, "tasks_failed": stats.tasks_failed,
+                "mean_wait_blocks": mean_wait,
             })
         );
     } else {

@@ -118,8 +118,9 @@ fn the_demo_runs_a_network_of_real_processes_and_its_checks_pass() {
     assert_eq!(r["job"]["outcome"]["outcome"], "completed", "{r}");
     assert_eq!(r["job"]["escrow"], "0", "{r}");
     for c in r["clients"].as_array().expect("clients") {
-        assert_eq!(c["requests"], 6, "every client was served: {c}");
-        assert_eq!(c["rated_good"], 6, "answers matched the miners' result hashes: {c}");
+        assert_eq!(c["requests"], 12, "every client's burst was placed: {c}");
+        assert!(c["rated_good"].as_u64().unwrap_or(0) >= 6, "answers matched the miners' result hashes: {c}");
+        assert_eq!(c["rated_bad"], 0, "no answer differed from its on-chain hash: {c}");
     }
     assert!(r["tasks"]["ended"].as_u64().unwrap_or(0) >= 1, "{r}");
     assert_eq!(r["dishonest_miner"]["passed"], 0, "the lazy miner never passes Proof of Inference: {r}");
