@@ -23,6 +23,7 @@ mod market_cmd;
 mod node_cmd;
 mod query;
 mod router_cmd;
+mod sim_cmd;
 mod tx;
 
 use clap::{Parser, Subcommand};
@@ -56,6 +57,9 @@ enum Command {
     /// Measure performance and print figures with ratios against a baseline measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// The network simulator: seeded scenarios through the engine's own rules, written as CSV and summary.md.
+    #[command(subcommand)]
+    Sim(sim_cmd::SimCommand),
     /// Check or print genesis files (parameters and initial balances, one TOML document).
     #[command(subcommand)]
     Genesis(genesis_cmd::GenesisCommand),
@@ -138,6 +142,7 @@ fn main() {
         Command::Demo(args) => demo_net::run(args.block_ms, cli.json),
         Command::Bench(cmd) => bench::run(&cmd, cli.json),
         Command::Genesis(cmd) => genesis_cmd::run(&cmd, cli.json),
+        Command::Sim(cmd) => sim_cmd::run(&cmd, cli.json),
         Command::Node(cmd) => match &cmd.action {
             Some(a) => market_cmd::node_action(
                 a,
