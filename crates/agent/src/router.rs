@@ -139,7 +139,9 @@ pub fn run_reporter(api: &NodeApi, signer: &Signer, meter: &Meter, stop: &Atomic
             }
             let epoch: Value = api.get("/v1/epoch")?;
             let (Some(e), Some(last)) = (epoch["epoch"].as_u64(), epoch["last_height"].as_u64()) else { return Ok(()) };
-            if e > last_epoch && height + 3 >= last && height < last {
+            // The last fifth of the epoch (at least 10 blocks), so a slow probe round cannot skip the window.
+            let length = epoch["epoch_length"].as_u64().unwrap_or(100);
+            if e > last_epoch && height + (length / 5).max(10) >= last && height < last {
                 let stats = meter.take();
                 let nodes: Vec<NodeTraffic> = attached
                     .iter()
