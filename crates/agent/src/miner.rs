@@ -183,10 +183,10 @@ impl<'a> Miner<'a> {
         let Some(router) = self.cfg.router else { return Ok(()) };
         let epoch: Value = self.api.get("/v1/epoch")?;
         let (Some(e), Some(last)) = (epoch["epoch"].as_u64(), epoch["last_height"].as_u64()) else { return Ok(()) };
-        // The last fifth of the epoch (at least 12 blocks): wide enough that a loaded machine cannot miss it,
-        // and a little earlier than the router's window (10), so both claims are in before the epoch ends.
+        // Three blocks before the router's window (the last fifth of the epoch, at least 10 blocks): wide enough
+        // that a loaded machine cannot miss it, and early enough that both claims are in before the epoch ends.
         let length = epoch["epoch_length"].as_u64().unwrap_or(100);
-        if e > self.reported_epoch && height + (length / 5).max(12) >= last && height < last {
+        if e > self.reported_epoch && height + (length / 5).max(10) + 3 >= last && height < last {
             let bytes = std::mem::take(&mut self.traffic);
             self.send(Call::ReportNodeTraffic { epoch: e, router, bytes })?;
             self.reported_epoch = e;

@@ -502,7 +502,17 @@ fn gather(
                 rewards.entry(name(&e["node"])).or_default().1 +=
                     e["amount"].as_str().and_then(|s| s.parse::<u128>().ok()).unwrap_or(0)
             }
-            Some("router_rewarded") => router = e.clone(),
+            // Keep the epoch in which the router carried the traffic (the most validated bytes), paid in
+            // total over the run.
+            Some("router_rewarded") => {
+                let bytes = |v: &Value| v["bandwidth"].as_str().and_then(|b| b.parse::<u128>().ok()).unwrap_or(0);
+                let paid = |v: &Value| v["amount"].as_str().and_then(|b| b.parse::<u128>().ok()).unwrap_or(0);
+                let total = paid(&router) + paid(e);
+                if router.is_null() || bytes(e) > bytes(&router) {
+                    router = e.clone();
+                }
+                router["amount"] = Value::String(total.to_string());
+            }
             _ => {}
         }
     }
@@ -642,7 +652,8 @@ fn print_report(r: &NetReport) {
         let amt =
             |v: &Value| v.as_str().and_then(|s| s.parse::<Amount>().ok()).map_or("?".into(), Amount::to_swk_string);
         outln!(
-            "\nrouter {}: {} bytes validated (router and nodes agree), latency factor {}, reward owed {}, paid {}",
+            "\nrouter {}: {} bytes validated in its busiest epoch (router and nodes agree), latency factor {}, owed {} \
+             for that epoch; paid {} over the run",
             r.router["router"].as_str().unwrap_or("?"),
             r.router["bandwidth"].as_str().unwrap_or("?"),
             r.router["latency_factor"].as_u64().map_or("?".into(), |p| pct(p as u32)),

@@ -125,6 +125,7 @@ fn the_demo_runs_a_network_of_real_processes_and_its_checks_pass() {
     assert!(r["tasks"]["ended"].as_u64().unwrap_or(0) >= 1, "{r}");
     assert_eq!(r["dishonest_miner"]["passed"], 0, "the lazy miner never passes Proof of Inference: {r}");
     assert!(!r["router"].is_null(), "the router was rewarded: {r}");
+    assert_ne!(r["router"]["bandwidth"], "0", "the router's relayed traffic was validated: {r}");
 }
 
 /// `demo --walkthrough`: a real node, driven over HTTP step by step, checks that pass and numbers that add up.
