@@ -64,32 +64,40 @@ pub fn request_once(
     if answer.is_some() {
         stats.answered += 1;
     }
-    // Wait for the miner's completion on chain (or the request's expiry).
+    settle(ctx, id, answer.as_deref(), stats)?;
+    Ok(())
+}
+
+/// Wait for request `id`'s completion on chain (or its expiry), check the result hash against `answer`
+/// and rate it. Returns the blocks from submission to completion, if it was completed.
+fn settle(ctx: &ClientCtx, id: u64, answer: Option<&str>, stats: &mut ClientStats) -> Result<Option<u64>, AgentError> {
     let deadline = Instant::now() + Duration::from_secs(60);
-    let result_hash = loop {
-        match api.get::<Value>(&format!("/v1/requests/{id}")) {
-            Ok(r) if r["status"]["state"] == "completed" => {
-                break r["status"]["result_hash"].as_str().map(str::to_string)
-            }
+    let done = loop {
+        match ctx.api.get::<Value>(&format!("/v1/requests/{id}")) {
+            Ok(r) if r["status"]["state"] == "completed" => break Some(r),
             Err(AgentError::Node { .. }) => break None,
             _ if Instant::now() > deadline => break None,
             _ => std::thread::sleep(Duration::from_millis(100)),
         }
     };
-    let Some(result_hash) = result_hash else {
+    let Some(r) = done else {
         stats.unserved += 1;
-        return Ok(());
+        return Ok(None);
     };
-    let matches = answer.as_deref().is_some_and(|a| blake3::hash(a.as_bytes()).to_hex().as_str() == result_hash);
-    let rating = if matches { Rating::Good } else { Rating::Bad };
-    if signer.submit(api, Call::RateRequest { request: id, rating }, Duration::from_secs(30))?.ok() {
-        if matches {
+    let hash = r["status"]["result_hash"].as_str().unwrap_or("");
+    let good = answer.is_some_and(|a| blake3::hash(a.as_bytes()).to_hex().as_str() == hash);
+    let rating = if good { Rating::Good } else { Rating::Bad };
+    if ctx.signer.submit(ctx.api, Call::RateRequest { request: id, rating }, Duration::from_secs(30))?.ok() {
+        if good {
             stats.rated_good += 1;
         } else {
             stats.rated_bad += 1;
         }
     }
-    Ok(())
+    Ok(match (r["status"]["at"].as_u64(), r["submitted_at"].as_u64()) {
+        (Some(at), Some(from)) => Some(at.saturating_sub(from)),
+        _ => None,
+    })
 }
 
 /// Order a task and wait for its end; true when it ended (passed PoI), false when it failed.
@@ -162,32 +170,7 @@ pub fn burst(
         if answer.is_some() {
             stats.answered += 1;
         }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let done = loop {
-            match ctx.api.get::<Value>(&format!("/v1/requests/{id}")) {
-                Ok(r) if r["status"]["state"] == "completed" => break Some(r),
-                Err(AgentError::Node { .. }) => break None,
-                _ if Instant::now() > deadline => break None,
-                _ => std::thread::sleep(Duration::from_millis(100)),
-            }
-        };
-        let Some(r) = done else {
-            stats.unserved += 1;
-            continue;
-        };
-        if let (Some(at), Some(from)) = (r["status"]["at"].as_u64(), r["submitted_at"].as_u64()) {
-            waits.push(at.saturating_sub(from));
-        }
-        let hash = r["status"]["result_hash"].as_str().unwrap_or("");
-        let good = answer.as_deref().is_some_and(|a| blake3::hash(a.as_bytes()).to_hex().as_str() == hash);
-        let rating = if good { Rating::Good } else { Rating::Bad };
-        if ctx.signer.submit(ctx.api, Call::RateRequest { request: *id, rating }, Duration::from_secs(30))?.ok() {
-            if good {
-                stats.rated_good += 1;
-            } else {
-                stats.rated_bad += 1;
-            }
-        }
+        waits.extend(settle(ctx, *id, answer.as_deref(), stats)?);
     }
     Ok(waits)
 }

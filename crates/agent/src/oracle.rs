@@ -64,12 +64,7 @@ pub fn run_oracle(
 ) -> OracleStats {
     let mut stats = OracleStats::default();
     while !stop.load(Ordering::Relaxed) {
-        if let Some(sim) = semantic {
-            if let Err(e) = attest(api, signer, sim, &mut stats) {
-                log.line(&format!("attestation will retry: {e}"));
-            }
-        }
-        if let Err(e) = step(api, signer, &mut stats) {
+        if let Err(e) = step(api, signer, semantic, &mut stats) {
             log.line(&format!("will retry: {e}"));
             std::thread::sleep(Duration::from_millis(500));
         }
@@ -78,11 +73,20 @@ pub fn run_oracle(
     stats
 }
 
-fn step(api: &NodeApi, signer: &Signer, stats: &mut OracleStats) -> Result<(), AgentError> {
+/// One look at the open tasks: attest the committed ones (with an embedder), then advance the ready ones.
+fn step(
+    api: &NodeApi,
+    signer: &Signer,
+    sim: Option<&dyn Similarity>,
+    stats: &mut OracleStats,
+) -> Result<(), AgentError> {
     let height = api.height()?;
     let params: Value = api.get("/v1/params")?;
     let semantic = params["params"]["semantic_poi"].as_bool().unwrap_or(false);
     let tasks: Vec<Task> = api.get("/v1/tasks")?;
+    if let Some(sim) = sim {
+        attest(api, signer, sim, &tasks, stats)?;
+    }
     for t in tasks.iter().filter(|t| advanceable(t, height + 1, semantic)) {
         if signer.submit(api, Call::AdvanceTask { task: t.id }, Duration::from_secs(30))?.ok() {
             stats.advanced += 1;
@@ -94,8 +98,13 @@ fn step(api: &NodeApi, signer: &Signer, stats: &mut OracleStats) -> Result<(), A
 }
 
 /// Attest semantic scores for every committed task this oracle has not attested yet.
-fn attest(api: &NodeApi, signer: &Signer, sim: &dyn Similarity, stats: &mut OracleStats) -> Result<(), AgentError> {
-    let tasks: Vec<Task> = api.get("/v1/tasks")?;
+fn attest(
+    api: &NodeApi,
+    signer: &Signer,
+    sim: &dyn Similarity,
+    tasks: &[Task],
+    stats: &mut OracleStats,
+) -> Result<(), AgentError> {
     for t in tasks.iter().filter(|t| t.state == TaskState::Committed && !t.attestations.contains_key(&signer.account)) {
         let scores = semantic_scores(t, sim)?;
         if signer.submit(api, Call::AttestPoi { task: t.id, scores }, Duration::from_secs(30))?.ok() {

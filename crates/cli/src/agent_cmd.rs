@@ -97,6 +97,14 @@ pub struct ClientArgs {
     pub max_price: types::Amount,
 }
 
+/// Load key `from` and connect to the node (chain id and minimum fee read once).
+fn connect(from: &str, node_url: &str, keys: &Path) -> anyhow::Result<(NodeApi, Signer)> {
+    let key = crate::keys::load(keys, from)?;
+    let api = NodeApi::new(node_url);
+    let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
+    Ok((api, signer))
+}
+
 /// Run `work` on a thread until SIGINT/SIGTERM sets the stop flag (or the work ends), then wait for it.
 fn until_signal<T: Send + 'static>(work: impl FnOnce(Arc<AtomicBool>) -> T + Send + 'static) -> anyhow::Result<T> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("signal runtime")?;
@@ -129,7 +137,6 @@ fn until_signal_on<T: Send + 'static>(
 }
 
 pub fn miner(args: MinerArgs, node_url: &str, keys: &Path) -> anyhow::Result<()> {
-    let key = crate::keys::load(keys, &args.from)?;
     let backend: Box<dyn Backend> = match args.backend.as_str() {
         "builtin" => Box::new(BuiltinBackend { lazy: args.lazy }),
         "openai" => {
@@ -138,8 +145,7 @@ pub fn miner(args: MinerArgs, node_url: &str, keys: &Path) -> anyhow::Result<()>
         }
         other => bail!("unknown backend {other:?}: use builtin or openai"),
     };
-    let api = NodeApi::new(node_url);
-    let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
+    let (api, signer) = connect(&args.from, node_url, keys)?;
     let router = args.router.as_deref().map(|r| crate::keys::resolve_account(keys, r)).transpose()?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("runtime")?;
     let listener = rt
@@ -175,9 +181,7 @@ pub fn miner(args: MinerArgs, node_url: &str, keys: &Path) -> anyhow::Result<()>
 }
 
 pub fn oracle(args: OracleArgs, node_url: &str, keys: &Path) -> anyhow::Result<()> {
-    let key = crate::keys::load(keys, &args.from)?;
-    let api = NodeApi::new(node_url);
-    let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
+    let (api, signer) = connect(&args.from, node_url, keys)?;
     let me = signer.account;
     let node: serde_json::Value = api.get(&format!("/v1/nodes/{me}")).map_err(|e| anyhow::anyhow!("{e}"))?;
     if !node["roles"].as_array().is_some_and(|r| r.iter().any(|x| x == "oracle")) {
@@ -199,9 +203,7 @@ pub fn oracle(args: OracleArgs, node_url: &str, keys: &Path) -> anyhow::Result<(
 
 /// `stakework router run`: the relay and the epoch reporter.
 pub fn router_run(from: &str, listen: &str, node_url: &str, keys: &Path) -> anyhow::Result<()> {
-    let key = crate::keys::load(keys, from)?;
-    let api = NodeApi::new(node_url);
-    let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
+    let (api, signer) = connect(from, node_url, keys)?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("runtime")?;
     let listener = rt.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("listen on {listen}"))?;
     let addr = listener.local_addr().context("local address")?;
@@ -222,9 +224,7 @@ pub fn router_run(from: &str, listen: &str, node_url: &str, keys: &Path) -> anyh
 
 /// `stakework client`: requests through a router, then tasks; prints what happened.
 pub fn client(args: ClientArgs, node_url: &str, keys: &Path, json: bool) -> anyhow::Result<()> {
-    let key = crate::keys::load(keys, &args.from)?;
-    let api = NodeApi::new(node_url);
-    let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
+    let (api, signer) = connect(&args.from, node_url, keys)?;
     let log = Log { name: format!("client {}", args.from), quiet: false };
     let mut stats = agent::client::ClientStats::default();
     if let Some(h) = args.at_height {
@@ -316,9 +316,7 @@ pub struct TrainerArgs {
 
 /// `stakework coordinator`: the GDS of one job, until it settles (or SIGINT/SIGTERM).
 pub fn coordinator(args: CoordinatorArgs, node_url: &str, keys: &Path, json: bool) -> anyhow::Result<()> {
-    let key = crate::keys::load(keys, &args.from)?;
-    let api = NodeApi::new(node_url);
-    let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
+    let (api, signer) = connect(&args.from, node_url, keys)?;
     let kind = match args.kind.as_str() {
         "horizontal" => engine::JobKind::Horizontal,
         "vertical" => engine::JobKind::Vertical,
@@ -355,9 +353,7 @@ pub fn coordinator(args: CoordinatorArgs, node_url: &str, keys: &Path, json: boo
 
 /// `stakework trainer`: a data owner or MPC node working on one job.
 pub fn trainer(args: TrainerArgs, node_url: &str, keys: &Path) -> anyhow::Result<()> {
-    let key = crate::keys::load(keys, &args.from)?;
-    let api = NodeApi::new(node_url);
-    let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
+    let (api, signer) = connect(&args.from, node_url, keys)?;
     let from = args.from.clone();
     until_signal(move |stop| {
         let log = Log { name: format!("trainer {from}"), quiet: false };

@@ -212,6 +212,10 @@ impl Engine {
     /// What the miners', points' and routers' pools could not pay, and the background pool's balance above one
     /// epoch's share, return to the treasury.
     pub(crate) fn sweep_pools(&mut self, events: &mut Vec<EventRecord>) {
+        if self.params.emission_per_epoch.is_zero() {
+            // Without emission, pools are funded by hand (genesis, transfers) and keep what they hold.
+            return;
+        }
         let keep_background = self.params.emission_share_background.mul_floor(self.params.emission_per_epoch);
         for (name, keep) in [
             (MINERS_POOL_NAME, Amount::ZERO),
@@ -219,10 +223,6 @@ impl Engine {
             (ROUTERS_POOL_NAME, Amount::ZERO),
             (BACKGROUND_POOL_NAME, keep_background),
         ] {
-            if self.params.emission_per_epoch.is_zero() {
-                // Without emission, pools are funded by hand (genesis, transfers) and keep what they hold.
-                break;
-            }
             let pool = AccountId::system(name);
             let excess = Amount(self.ledger.free(&pool).0.saturating_sub(keep.0));
             if !excess.is_zero() {

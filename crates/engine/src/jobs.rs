@@ -293,12 +293,25 @@ impl Engine {
 
     // ----- calls -------------------------------------------------------------------------------------
 
-    fn has_role(&self, who: &AccountId, role: Role) -> bool {
-        self.m.nodes.get(who).is_some_and(|n| n.roles.contains(&role))
-    }
-
     fn open_job(&self, id: &JobId) -> Result<&Job, Rejection> {
         self.j.jobs.get(id).ok_or(Rejection::UnknownJob(*id))
+    }
+
+    /// The job, if `signer` is the party `party` names (its GDS or QC) and the job is in `phase`: the
+    /// checks every GDS and QC call starts with, in this order.
+    fn job_for(
+        &self,
+        id: &JobId,
+        signer: AccountId,
+        party: fn(&Job) -> AccountId,
+        phase: JobPhase,
+    ) -> Result<&Job, Rejection> {
+        let job = self.open_job(id)?;
+        if party(job) != signer {
+            return Err(Rejection::NotAuthorized);
+        }
+        Self::job_phase_is(job, phase)?;
+        Ok(job)
     }
 
     fn job_phase_is(job: &Job, phase: JobPhase) -> Result<(), Rejection> {
@@ -409,11 +422,7 @@ impl Engine {
         ev: &mut Vec<EventRecord>,
         tx: u32,
     ) -> Result<(), Rejection> {
-        let job = self.open_job(&id)?;
-        if job.qc != qc {
-            return Err(Rejection::NotAuthorized);
-        }
-        Self::job_phase_is(job, JobPhase::Ordered)?;
+        let job = self.job_for(&id, qc, |j| j.qc, JobPhase::Ordered)?;
         let due = job.due();
         if due.is_zero() || amount != due {
             return Err(Rejection::WrongAmount { expected: due, got: amount });
@@ -447,11 +456,7 @@ impl Engine {
         ev: &mut Vec<EventRecord>,
         tx: u32,
     ) -> Result<(), Rejection> {
-        let job = self.open_job(&id)?;
-        if job.gds != gds {
-            return Err(Rejection::NotAuthorized);
-        }
-        Self::job_phase_is(job, JobPhase::Ordered)?;
+        let job = self.job_for(&id, gds, |j| j.gds, JobPhase::Ordered)?;
         let max = self.params.job_members_max as usize;
         if mpcs.is_empty() || mpcs.len() > max {
             return Err(Rejection::InvalidJob(format!("a job needs 1 to {max} MPC nodes")));
@@ -634,11 +639,7 @@ impl Engine {
         ev: &mut Vec<EventRecord>,
         tx: u32,
     ) -> Result<(), Rejection> {
-        let job = self.open_job(&id)?;
-        if job.gds != gds {
-            return Err(Rejection::NotAuthorized);
-        }
-        Self::job_phase_is(job, JobPhase::Dispatched)?;
+        let job = self.job_for(&id, gds, |j| j.gds, JobPhase::Dispatched)?;
         let unique: BTreeSet<AccountId> = offenders.iter().copied().collect();
         if unique.is_empty() || unique.len() != offenders.len() {
             return Err(Rejection::InvalidJobReport("name each offender once, at least one".into()));
@@ -708,11 +709,7 @@ impl Engine {
         ev: &mut Vec<EventRecord>,
         tx: u32,
     ) -> Result<(), Rejection> {
-        let job = self.open_job(&id)?;
-        if job.gds != gds {
-            return Err(Rejection::NotAuthorized);
-        }
-        Self::job_phase_is(job, JobPhase::Dispatched)?;
+        let job = self.job_for(&id, gds, |j| j.gds, JobPhase::Dispatched)?;
         if job.role_of(&mpc) != Some(JobRole::Mpc) {
             return Err(Rejection::InvalidJobReport(format!("{mpc} is not an MPC node of the job")));
         }

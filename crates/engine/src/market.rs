@@ -183,6 +183,10 @@ impl Engine {
             ReportedStatus::Busy => MinerStatus::Busy,
         })
     }
+    /// Whether `who` is registered with `role`.
+    pub fn has_role(&self, who: &AccountId, role: Role) -> bool {
+        self.m.nodes.get(who).is_some_and(|n| n.roles.contains(&role))
+    }
     /// The least bonded stake a node with these roles needs.
     pub fn stake_required(&self, roles: &BTreeSet<Role>) -> Amount {
         let p = &self.params;

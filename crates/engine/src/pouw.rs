@@ -413,7 +413,7 @@ impl Engine {
         events: &mut Vec<EventRecord>,
         tx: u32,
     ) -> Result<Event, Rejection> {
-        if !self.m.nodes.get(&signer).is_some_and(|n| n.roles.contains(&crate::market::Role::Oracle)) {
+        if !self.has_role(&signer, crate::market::Role::Oracle) {
             return Err(Rejection::NotAnOracle);
         }
         let t = self.p.tasks.get(&id).ok_or(Rejection::UnknownTask(id))?;
@@ -638,7 +638,7 @@ impl Engine {
         id: u64,
         scores: &[(AccountId, i64)],
     ) -> Result<Event, Rejection> {
-        if !self.m.nodes.get(&signer).is_some_and(|n| n.roles.contains(&crate::market::Role::Oracle)) {
+        if !self.has_role(&signer, crate::market::Role::Oracle) {
             return Err(Rejection::NotAnOracle);
         }
         let t = self.active_task(id, TaskState::Committed)?;

@@ -93,15 +93,11 @@ impl Engine {
         self.r.attachments.iter().filter(|(_, r)| *r == router).map(|(n, _)| *n).collect()
     }
 
-    fn is_router(&self, who: &AccountId) -> bool {
-        self.m.nodes.get(who).is_some_and(|n| n.roles.contains(&Role::Router))
-    }
-
     pub(crate) fn attach_router(&mut self, node: AccountId, router: AccountId) -> Result<Event, Rejection> {
         if !self.m.nodes.contains_key(&node) {
             return Err(Rejection::NotRegistered);
         }
-        if !self.is_router(&router) || router == node {
+        if !self.has_role(&router, Role::Router) || router == node {
             return Err(Rejection::InvalidRouterReport(format!("{router} is not a registered router")));
         }
         // After this point the command must succeed.
@@ -117,7 +113,7 @@ impl Engine {
         validator_latency_ms: u32,
         nodes: &[NodeTraffic],
     ) -> Result<Event, Rejection> {
-        if !self.is_router(&router) {
+        if !self.has_role(&router, Role::Router) {
             return Err(Rejection::NotAuthorized);
         }
         let current = self.epoch_of(self.height);
