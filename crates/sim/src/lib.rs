@@ -17,6 +17,8 @@ pub struct Output {
     pub files: Vec<(String, String)>,
     pub plots: Vec<Plot>,
     pub summary: String,
+    /// The run's key figures, as (column, value): one row of `sweep.csv` when a parameter is swept.
+    pub headline: Vec<(String, String)>,
 }
 
 /// A chart, described as data; `plot::render` draws it as a PNG.

@@ -150,7 +150,7 @@ pub fn run(c: &XxConfig, sweep: &[u128], rounds_per_second: Option<f64>) -> Outp
         files.push(("sweep.csv".to_string(), sweep_csv));
     }
     let summary = summary(c, &points, &paid, &sweep_rows, rounds_per_second);
-    Output { files, plots: Vec::new(), summary }
+    Output { files, plots: Vec::new(), summary, headline: Vec::new() }
 }
 
 fn summary(
