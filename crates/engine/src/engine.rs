@@ -113,6 +113,8 @@ pub struct Engine {
     pub(crate) r: RouterState,
     /// Engine state (outside the ledger) changed in this block, for the state root.
     pub(crate) dirty: BTreeSet<EngineKey>,
+    /// Derived selection index (not state; see `draw`).
+    pub(crate) draw: crate::draw::DrawIndex,
 }
 
 impl Engine {
@@ -141,6 +143,7 @@ impl Engine {
             e: EpochState::default(),
             r: RouterState::default(),
             dirty: BTreeSet::new(),
+            draw: Default::default(),
         };
         for (i, s) in genesis.services.iter().enumerate() {
             engine
@@ -269,6 +272,7 @@ impl Engine {
             e: snap.epoch,
             r: snap.routers,
             dirty: BTreeSet::new(),
+            draw: Default::default(),
         })
     }
 
@@ -346,8 +350,11 @@ impl Engine {
         self.end_block(height, &mut events);
         self.state_root = self.compute_root(height, false);
         #[cfg(debug_assertions)]
-        if let Err(v) = self.ledger.check_invariants() {
-            panic!("ledger invariant broken after block {height}: {v}");
+        {
+            if let Err(v) = self.ledger.check_invariants() {
+                panic!("ledger invariant broken after block {height}: {v}");
+            }
+            self.check_draw_index();
         }
         (receipts, events)
     }
@@ -394,6 +401,7 @@ impl Engine {
             }
             Call::Bond { amount } => {
                 self.ledger.bond(signer, *amount)?;
+                self.reweigh(signer);
                 Event::Bonded { account: signer, amount: *amount }
             }
             Call::Unbond { amount } => {
@@ -414,6 +422,7 @@ impl Engine {
                     self.params.max_unbonding_chunks as usize,
                 )?;
                 self.deadlines.insert((matures_at, Deadline::UnbondMaturity(signer)));
+                self.reweigh(signer);
                 Event::UnbondStarted { account: signer, amount: *amount, matures_at }
             }
             Call::HoldCreate { amount, expires_at } => {

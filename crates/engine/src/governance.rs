@@ -187,6 +187,7 @@ impl Engine {
             }
             ProposalAction::SetParam { name, value } => {
                 self.params = self.params.with_set(name, value).map_err(Rejection::InvalidProposal)?;
+                self.draw.clear();
                 self.dirty.insert(EngineKey::Params);
                 Ok(())
             }

@@ -12,6 +12,7 @@
 //! - the node, replay/recovery and the simulator all run this engine: there is no second copy of a rule.
 
 mod block;
+mod draw;
 mod engine;
 mod epoch;
 mod event;

@@ -281,6 +281,7 @@ impl Engine {
         };
         self.m.nodes.insert(signer, record);
         self.dirty.insert(EngineKey::Node(signer));
+        self.reindex_membership(&services);
         Ok(Event::NodeRegistered {
             account: signer,
             roles: roles.into_iter().collect(),
@@ -302,7 +303,9 @@ impl Engine {
             self.deadlines.insert((matures_at, Deadline::UnbondMaturity(signer)));
         }
         // After this point the command must succeed.
-        self.m.nodes.remove(&signer);
+        if let Some(node) = self.m.nodes.remove(&signer) {
+            self.reindex_membership(&node.services);
+        }
         self.dirty.insert(EngineKey::Node(signer));
         Ok(Event::NodeDeregistered { account: signer, unbonding: bonded, matures_at })
     }
@@ -315,61 +318,11 @@ impl Engine {
         node.reported = status;
         node.last_heartbeat = h;
         self.dirty.insert(EngineKey::Node(signer));
+        self.reweigh(signer);
         Ok(Event::StatusReported { account: signer, status })
     }
 
     // ----- requests ----------------------------------------------------------------------------------
-
-    /// Draw one Ready miner of `service` not in `exclude`, with probability ∝ bonded stake × reputation,
-    /// from blake3 of `seed` and the previous block hash. With `cooldown`, miners selected for a task in
-    /// the last `selection_cooldown` blocks are skipped. O(registered nodes).
-    pub(crate) fn draw_miner(
-        &self,
-        service: u32,
-        exclude: &BTreeSet<AccountId>,
-        seed: &[u8],
-        cooldown: bool,
-    ) -> Option<AccountId> {
-        let mut candidates: Vec<(AccountId, u128)> = Vec::new();
-        let mut total: u128 = 0;
-        for (id, n) in &self.m.nodes {
-            if exclude.contains(id)
-                || !n.services.contains(&service)
-                || self.miner_status_at(id, self.height) != Some(MinerStatus::Ready)
-            {
-                continue;
-            }
-            if cooldown
-                && self.p.last_selected.get(id).is_some_and(|h| self.height.0 < h.0 + self.params.selection_cooldown)
-            {
-                continue;
-            }
-            let rep = u128::from(self.reputation(id).raw());
-            let (w, _) = types::mul_div_floor(self.ledger.bonded(id).0, rep, u128::from(Ppb::ONE_RAW))?;
-            if w > 0 {
-                total = total.checked_add(w)?;
-                candidates.push((*id, w));
-            }
-        }
-        if total == 0 {
-            return None;
-        }
-        let mut h = blake3::Hasher::new();
-        h.update(b"stakework/draw/v1");
-        h.update(&self.last_block_hash.0);
-        h.update(seed);
-        let digest = h.finalize();
-        let mut draw = [0u8; 16];
-        draw.copy_from_slice(&digest.as_bytes()[..16]);
-        let mut r = u128::from_le_bytes(draw) % total;
-        for (id, w) in candidates {
-            if r < w {
-                return Some(id);
-            }
-            r -= w;
-        }
-        unreachable!("the draw is below the total weight")
-    }
 
     pub(crate) fn submit_request(
         &mut self,
@@ -495,8 +448,10 @@ impl Engine {
         let rec = self.m.reputation.entry(miner).or_default();
         let x = mean_ppb(rec.sum_halves(), rec.ratings(), p.reputation_prior, p.reputation_x0);
         rec.reputation = logistic_ppb(x, p.reputation_k_milli, p.reputation_x0);
+        let reputation = rec.reputation;
         self.dirty.insert(EngineKey::Reputation(miner));
-        rec.reputation
+        self.reweigh(miner);
+        reputation
     }
 
     /// End-of-block: an unfinished request expires; the client is refunded and the miner rated Bad.

@@ -256,6 +256,7 @@ impl Engine {
             let collateral = self.ledger.bonded(&router);
             let amount = self.params.router_slash.mul_floor(collateral);
             let taken = self.ledger.slash(router, amount, height, SlashDestination::Account(self.treasury)).total();
+            self.reweigh(router);
             events.push(EventRecord {
                 tx: None,
                 event: Event::RouterSlashed { epoch, router, connectivity, amount: taken },

@@ -231,6 +231,35 @@ fn assignment_follows_bonded_stake_times_reputation() {
     assert!((270..=330).contains(&to_big), "{to_big} of 400");
 }
 
+/// The selection index draws by weight and rejects miners that are not eligible right now. A stale
+/// miner holding 99.9% of the weight forces the exact fallback pass nearly every time; the draw must
+/// still never pick it and must split the rest by stake × reputation.
+#[test]
+fn a_stale_heavyweight_is_never_assigned_and_the_rest_split_by_stake() {
+    let accounts = [("big", 1_000, 300), ("small", 1_000, 100), ("huge", 1_000, 400_000), ("client", 1_000_000, 0)];
+    let mut net = Net::with_services(&accounts, Params { request_timeout: 1_000, ..params() }, services(), 0);
+    let txs = ["big", "small", "huge"].map(|n| net.tx(n, register(vec![1])));
+    net.block(txs.to_vec());
+    let mut to_big = 0;
+    for _ in 0..500 {
+        let mut all: Vec<_> = (0..4).map(|_| net.tx("client", request(1))).collect();
+        all.push(net.tx("big", Call::ReportStatus { status: ReportedStatus::Ready }));
+        all.push(net.tx("small", Call::ReportStatus { status: ReportedStatus::Ready }));
+        net.block(all);
+    }
+    // The first blocks (huge still fresh) may assign to it; count only once it is stale.
+    let stale_from = 4 * 4 + 1;
+    for r in stale_from..=2000u64 {
+        let miner = net.engine.request(r).expect("open").miner;
+        assert_ne!(miner, id("huge"), "request {r} went to a stale miner");
+        if miner == id("big") {
+            to_big += 1;
+        }
+    }
+    let n = 2000 - stale_from + 1;
+    assert!((n * 70 / 100..=n * 80 / 100).contains(&to_big), "{to_big} of {n}");
+}
+
 #[test]
 fn governance_passes_by_stake_majority_and_quorum_and_applies_at_the_epoch_boundary() {
     let accounts = [("alice", 100, 600), ("bob", 100, 300), ("carol", 100, 100), ("dave", 100, 0)];

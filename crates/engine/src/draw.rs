@@ -1,0 +1,242 @@
+//! Weighted selection of miners in O(log n) (DESIGN §4): the draw behind request assignment and task
+//! participants.
+//!
+//! The rule is unchanged: a Ready miner of the service, not excluded and (for tasks) not in its selection
+//! cooldown, with probability ∝ bonded stake × reputation. The index makes it cheap: per service, the
+//! registered miners in id order with their current weight (0 unless reported Ready) in a Fenwick tree.
+//! A draw picks a slot by weight in O(log n) and accepts it if the miner is eligible right now (not stale,
+//! not excluded, not cooling down); otherwise it draws again, each attempt from its own hash. Conditioning
+//! a weighted draw on acceptance gives exactly the weighted draw among the eligible miners. After
+//! [`ATTEMPTS`] rejections (nearly everyone ineligible) it falls back to one pass over the service's
+//! miners, so a draw never fails while an eligible miner exists.
+//!
+//! The index is derived state, not part of a snapshot: it is a pure function of the registry, the ledger's
+//! bonded stake, reputations and the parameters, built lazily per service and kept exact by point updates
+//! (`reweigh`) wherever one of those changes. Membership or parameter changes drop the service's index,
+//! rebuilt at the next draw. Debug builds compare it with a fresh build after every block.
+
+use crate::market::{MinerStatus, ReportedStatus, Role};
+use crate::Engine;
+use std::collections::{BTreeMap, BTreeSet};
+use types::{AccountId, Ppb};
+
+/// Weighted attempts before the exact fallback pass.
+const ATTEMPTS: u32 = 32;
+
+/// One service's miners in id order, their weights and a Fenwick tree over the weights.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct ServiceIndex {
+    ids: Vec<AccountId>,
+    weights: Vec<u128>,
+    tree: Vec<u128>,
+    total: u128,
+}
+
+impl ServiceIndex {
+    fn build(ids: Vec<AccountId>, weights: Vec<u128>) -> ServiceIndex {
+        let n = weights.len();
+        let mut tree = weights.clone();
+        for i in 0..n {
+            let parent = i | (i + 1);
+            if parent < n {
+                tree[parent] += tree[i];
+            }
+        }
+        let total = weights.iter().sum();
+        ServiceIndex { ids, weights, tree, total }
+    }
+
+    fn set(&mut self, slot: usize, weight: u128) {
+        let old = self.weights[slot];
+        self.weights[slot] = weight;
+        self.total = self.total - old + weight;
+        let mut i = slot;
+        while i < self.tree.len() {
+            self.tree[i] = self.tree[i] - old + weight;
+            i |= i + 1;
+        }
+    }
+
+    /// The slot whose weight interval contains `r` (`r < total`).
+    fn find(&self, mut r: u128) -> usize {
+        let n = self.tree.len();
+        let mut pos = 0usize; // number of slots fully below r
+        let mut step = n.next_power_of_two();
+        while step > 0 {
+            let next = pos + step;
+            if next <= n && self.tree[next - 1] <= r {
+                r -= self.tree[next - 1];
+                pos = next;
+            }
+            step >>= 1;
+        }
+        pos
+    }
+}
+
+/// The per-service selection index (see the module comment).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DrawIndex {
+    services: BTreeMap<u32, ServiceIndex>,
+}
+
+impl DrawIndex {
+    /// Forget every service's index (parameters changed).
+    pub(crate) fn clear(&mut self) {
+        self.services.clear();
+    }
+}
+
+fn digest(last_block_hash: &types::Hash, seed: &[u8], attempt: u32) -> u128 {
+    let mut h = blake3::Hasher::new();
+    h.update(b"stakework/draw/v2");
+    h.update(&last_block_hash.0);
+    h.update(seed);
+    h.update(&attempt.to_le_bytes());
+    let mut draw = [0u8; 16];
+    draw.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    u128::from_le_bytes(draw)
+}
+
+impl Engine {
+    /// A miner's draw weight: bonded stake × reputation if it is a registered miner reporting Ready, else 0.
+    fn draw_weight(&self, id: &AccountId) -> u128 {
+        match self.m.nodes.get(id) {
+            Some(n) if n.roles.contains(&Role::Miner) && n.reported == ReportedStatus::Ready => {
+                let rep = u128::from(self.reputation(id).raw());
+                types::mul_div_floor(self.ledger.bonded(id).0, rep, u128::from(Ppb::ONE_RAW)).map_or(0, |(w, _)| w)
+            }
+            _ => 0,
+        }
+    }
+
+    fn build_service_index(&self, service: u32) -> ServiceIndex {
+        let ids: Vec<AccountId> = self
+            .m
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.roles.contains(&Role::Miner) && n.services.contains(&service))
+            .map(|(id, _)| *id)
+            .collect();
+        let weights = ids.iter().map(|id| self.draw_weight(id)).collect();
+        ServiceIndex::build(ids, weights)
+    }
+
+    /// `id`'s weight may have changed (stake, reputation, reported status): update it where indexed.
+    pub(crate) fn reweigh(&mut self, id: AccountId) {
+        if self.draw.services.is_empty() {
+            return;
+        }
+        let Some(services) = self.m.nodes.get(&id).map(|n| n.services.clone()) else { return };
+        let weight = self.draw_weight(&id);
+        for s in services {
+            if let Some(index) = self.draw.services.get_mut(&s) {
+                if let Ok(slot) = index.ids.binary_search(&id) {
+                    index.set(slot, weight);
+                }
+            }
+        }
+    }
+
+    /// `id` joins or leaves the registry: the indexes of its services are rebuilt at their next draw.
+    pub(crate) fn reindex_membership(&mut self, services: &BTreeSet<u32>) {
+        for s in services {
+            self.draw.services.remove(s);
+        }
+    }
+
+    fn eligible(&self, id: &AccountId, exclude: &BTreeSet<AccountId>, cooldown: bool) -> bool {
+        !exclude.contains(id)
+            && self.miner_status_at(id, self.height) == Some(MinerStatus::Ready)
+            && !(cooldown
+                && self.p.last_selected.get(id).is_some_and(|h| self.height.0 < h.0 + self.params.selection_cooldown))
+    }
+
+    /// Draw one Ready miner of `service` not in `exclude`, with probability ∝ bonded stake × reputation,
+    /// from blake3 of `seed` and the previous block hash. With `cooldown`, miners selected for a task in
+    /// the last `selection_cooldown` blocks are skipped. O(log n) while most weight is eligible.
+    pub(crate) fn draw_miner(
+        &mut self,
+        service: u32,
+        exclude: &BTreeSet<AccountId>,
+        seed: &[u8],
+        cooldown: bool,
+    ) -> Option<AccountId> {
+        if !self.draw.services.contains_key(&service) {
+            let index = self.build_service_index(service);
+            self.draw.services.insert(service, index);
+        }
+        let index = &self.draw.services[&service];
+        if index.total == 0 {
+            return None;
+        }
+        for attempt in 0..ATTEMPTS {
+            let slot = index.find(digest(&self.last_block_hash, seed, attempt) % index.total);
+            let id = index.ids[slot];
+            if self.eligible(&id, exclude, cooldown) {
+                return Some(id);
+            }
+        }
+        // Nearly all weight is ineligible: one exact pass over the eligible miners.
+        let candidates: Vec<(AccountId, u128)> = index
+            .ids
+            .iter()
+            .zip(&index.weights)
+            .filter(|(id, w)| **w > 0 && self.eligible(id, exclude, cooldown))
+            .map(|(id, w)| (*id, *w))
+            .collect();
+        let total: u128 = candidates.iter().map(|(_, w)| w).sum();
+        if total == 0 {
+            return None;
+        }
+        let mut r = digest(&self.last_block_hash, seed, ATTEMPTS) % total;
+        for (id, w) in candidates {
+            if r < w {
+                return Some(id);
+            }
+            r -= w;
+        }
+        unreachable!("the draw is below the total weight")
+    }
+
+    /// Debug builds: every built service index equals a fresh build from the state.
+    #[cfg(debug_assertions)]
+    pub(crate) fn check_draw_index(&self) {
+        for (s, index) in &self.draw.services {
+            assert!(
+                *index == self.build_service_index(*s),
+                "selection index of service {s} out of step with the state (a missing reweigh)"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ServiceIndex;
+    use types::AccountId;
+
+    fn index(weights: &[u128]) -> ServiceIndex {
+        let ids = (0..weights.len()).map(|i| AccountId([i as u8; 32])).collect();
+        ServiceIndex::build(ids, weights.to_vec())
+    }
+
+    #[test]
+    fn find_maps_each_unit_of_weight_to_its_slot() {
+        let mut ix = index(&[3, 0, 5, 1, 0, 2]);
+        let expect = |ix: &ServiceIndex| {
+            let mut want = Vec::new();
+            for (slot, w) in ix.weights.iter().enumerate() {
+                want.extend(std::iter::repeat_n(slot, *w as usize));
+            }
+            let got: Vec<usize> = (0..ix.total).map(|r| ix.find(r)).collect();
+            assert_eq!(got, want);
+        };
+        expect(&ix);
+        ix.set(1, 4);
+        ix.set(2, 0);
+        ix.set(5, 7);
+        expect(&ix);
+        assert_eq!(ix, index(&[3, 4, 0, 1, 0, 7]), "point updates equal a rebuild");
+    }
+}
