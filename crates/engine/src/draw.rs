@@ -127,10 +127,10 @@ impl Engine {
         if self.draw.services.is_empty() {
             return;
         }
-        let Some(services) = self.m.nodes.get(&id).map(|n| n.services.clone()) else { return };
         let weight = self.draw_weight(&id);
-        for s in services {
-            if let Some(index) = self.draw.services.get_mut(&s) {
+        let Some(node) = self.m.nodes.get(&id) else { return };
+        for s in &node.services {
+            if let Some(index) = self.draw.services.get_mut(s) {
                 if let Ok(slot) = index.ids.binary_search(&id) {
                     index.set(slot, weight);
                 }

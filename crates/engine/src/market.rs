@@ -315,10 +315,13 @@ impl Engine {
         let h = self.height;
         let node = self.m.nodes.get_mut(&signer).ok_or(Rejection::NotRegistered)?;
         // After this point the command must succeed.
+        let changed = node.reported != status;
         node.reported = status;
         node.last_heartbeat = h;
         self.dirty.insert(EngineKey::Node(signer));
-        self.reweigh(signer);
+        if changed {
+            self.reweigh(signer);
+        }
         Ok(Event::StatusReported { account: signer, status })
     }
 

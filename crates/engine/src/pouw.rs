@@ -451,10 +451,12 @@ impl Engine {
 
     /// Move the task on: forward if everyone acted, else replace whoever missed the deadline or fail.
     fn advance(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
-        let t = self.p.tasks[&id].clone();
-        let emit = |events: &mut Vec<EventRecord>, event: Event| events.push(EventRecord { tx, event });
-        if self.task_ready(&t) {
-            match t.state {
+        let (ready, state) = {
+            let t = &self.p.tasks[&id];
+            (self.task_ready(t), t.state)
+        };
+        if ready {
+            match state {
                 TaskState::Requested => {
                     let Some(preparer) = self.select(id, 1) else {
                         return self.fail(id, "no preparer available", Vec::new(), events, tx);
@@ -478,6 +480,8 @@ impl Engine {
             }
             return;
         }
+        let t = self.p.tasks[&id].clone();
+        let emit = |events: &mut Vec<EventRecord>, event: Event| events.push(EventRecord { tx, event });
         // Late: who missed it?
         let missing: Vec<AccountId> = match t.state {
             TaskState::Requested => vec![t.creator],

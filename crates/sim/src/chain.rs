@@ -3,7 +3,7 @@
 //! producer, so every transaction is marked valid, exactly as a node marks the ones it already verified.
 
 use engine::{BlockOutcome, Call, Engine, Genesis, GenesisAccount, Params, SignatureCheck, SignedTx, TxBody};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use types::{AccountId, Amount, Signature};
 
 /// A deterministic account id for simulated participant `i` of kind `tag` (no keys are needed).
@@ -19,8 +19,11 @@ pub fn sim_account(tag: u8, i: u32) -> AccountId {
 pub struct SimChain {
     pub engine: Engine,
     pending: Vec<SignedTx>,
-    nonces: BTreeMap<AccountId, u64>,
+    nonces: HashMap<AccountId, u64, ahash::RandomState>,
     fee: Amount,
+    /// Refused transactions, counted by `call: code` (a scenario that sends only what it expects to be
+    /// accepted keeps this empty).
+    pub refused: BTreeMap<String, u64>,
 }
 
 impl SimChain {
@@ -39,7 +42,13 @@ impl SimChain {
                 .collect(),
             services,
         };
-        Ok(SimChain { engine: Engine::from_genesis(&genesis)?, pending: Vec::new(), nonces: BTreeMap::new(), fee })
+        Ok(SimChain {
+            engine: Engine::from_genesis(&genesis)?,
+            pending: Vec::new(),
+            nonces: HashMap::default(),
+            fee,
+            refused: BTreeMap::new(),
+        })
     }
 
     /// Queue `call` from `signer` for the next block (the nonce is tracked here; the fee is the minimum).
@@ -64,12 +73,16 @@ impl SimChain {
         let mut outcomes = Vec::new();
         loop {
             let rest = if txs.len() > max { txs.split_off(max) } else { Vec::new() };
-            let signers: Vec<AccountId> = txs.iter().map(|t| t.body.signer).collect();
             let sigs = SignatureCheck::trusted_all_valid(txs.len());
-            let (_, outcome) = self.engine.produce_block(txs, &sigs).expect("the simulator builds well-formed blocks");
-            for (signer, r) in signers.iter().zip(&outcome.receipts) {
+            let (block, outcome) =
+                self.engine.produce_block(txs, &sigs).expect("the simulator builds well-formed blocks");
+            for (tx, r) in block.txs.iter().zip(&outcome.receipts) {
                 if r.result.is_err() {
-                    self.nonces.insert(*signer, self.engine.ledger().nonce(signer));
+                    let signer = tx.body.signer;
+                    self.nonces.insert(signer, self.engine.ledger().nonce(&signer));
+                    let debug = format!("{:?}", tx.body.call);
+                    let call = debug.split([' ', '{', '(']).next().unwrap_or("");
+                    *self.refused.entry(format!("{call}: {}", r.code())).or_default() += 1;
                 }
             }
             outcomes.push(outcome);

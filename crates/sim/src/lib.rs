@@ -8,6 +8,7 @@
 //! nothing.
 
 pub mod chain;
+pub mod network;
 pub mod rng;
 pub mod xx;
 
@@ -63,4 +64,119 @@ pub struct NoProgress;
 impl Progress for NoProgress {
     fn start(&mut self, _total: u64, _unit: &str) {}
     fn advance(&mut self, _n: u64) {}
+}
+
+/// The built-in scenarios: (name, what it shows).
+pub const SCENARIOS: &[(&str, &str)] = &[
+    (
+        "xx",
+        "xx network epoch points: 15 nodes, teams of 5 drawn at random, one node failing half its rounds (seed 004)",
+    ),
+    (
+        "network",
+        "whole task lifecycles on the real engine: honest, lazy, copier, flaky and slow miners, oracles, an outage",
+    ),
+    ("scale", "the network scenario at scale: 100,000 nodes and 1,000,000 task rounds"),
+];
+
+/// `base` with every key of `table` laid over it (nested tables merge key by key), read back as `T`.
+fn overlay<T: serde::Serialize + serde::de::DeserializeOwned>(base: &T, table: &toml::Table) -> Result<T, String> {
+    fn merge(into: &mut toml::Table, from: &toml::Table) {
+        for (k, v) in from {
+            match (into.get_mut(k), v) {
+                (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+                _ => {
+                    into.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    let mut t = toml::Table::try_from(base).map_err(|e| format!("configuration does not serialize: {e}"))?;
+    merge(&mut t, table);
+    toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| e.message().to_string())
+}
+
+/// Run built-in scenario `name` with `table` laid over its defaults (the keys of its TOML table).
+pub fn run_scenario(name: &str, table: &toml::Table, progress: &mut dyn Progress) -> Result<Output, String> {
+    match name {
+        "xx" => {
+            let c: xx::XxConfig = overlay(&xx::XxConfig::default(), table)?;
+            if c.team == 0 || c.team > c.nodes || c.bad > c.nodes {
+                return Err(format!("a team has 1 to {} members and at most {} nodes are bad", c.nodes, c.nodes));
+            }
+            progress.start(c.rounds, "rounds");
+            let out = xx::run(&c, &[], None);
+            progress.advance(c.rounds);
+            Ok(out)
+        }
+        "network" => network::simulate(&overlay(&network::NetworkConfig::default(), table)?, progress).map(|r| r.1),
+        "scale" => network::simulate(&overlay(&network::NetworkConfig::scale(), table)?, progress).map(|r| r.1),
+        other => Err(format!("unknown scenario {other:?}; the built-in ones are: {}", names())),
+    }
+}
+
+fn names() -> String {
+    SCENARIOS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+}
+
+/// A sweep: the base run, then one run per value of `key` (a config key, or `params.NAME` for an engine
+/// parameter), with `sweep.csv` holding one row per value (the key, then each run's headline figures), a
+/// plot of the first headline figure against the value, and a table in the summary.
+pub fn sweep(
+    name: &str,
+    table: &toml::Table,
+    key: &str,
+    values: &[toml::Value],
+    progress: &mut dyn Progress,
+) -> Result<Output, String> {
+    let mut base = run_scenario(name, table, progress)?;
+    let mut csv = String::new();
+    let mut rows = Vec::new();
+    for v in values {
+        let mut t = table.clone();
+        let mut slot = &mut t;
+        let parts: Vec<&str> = key.split('.').collect();
+        for p in &parts[..parts.len() - 1] {
+            let entry = slot.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            slot = entry.as_table_mut().ok_or(format!("{p} is not a table"))?;
+        }
+        slot.insert(parts[parts.len() - 1].to_string(), v.clone());
+        let out = run_scenario(name, &t, progress).map_err(|e| format!("{key}={v}: {e}"))?;
+        if csv.is_empty() {
+            let cols: Vec<&str> = out.headline.iter().map(|(k, _)| k.as_str()).collect();
+            csv = format!("{key},{}\n", cols.join(","));
+        }
+        let text = match v {
+            toml::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let vals: Vec<&str> = out.headline.iter().map(|(_, v)| v.as_str()).collect();
+        csv.push_str(&format!("{text},{}\n", vals.join(",")));
+        rows.push((text, out.headline));
+    }
+    let mut s = format!("\n## Sweep of `{key}`\n\n");
+    if let Some((_, first)) = rows.first() {
+        s.push_str(&format!("| {key} | {} |\n", first.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(" | ")));
+        s.push_str(&format!("|---|{}\n", "---|".repeat(first.len())));
+        for (v, h) in &rows {
+            s.push_str(&format!("| {v} | {} |\n", h.iter().map(|(_, x)| x.as_str()).collect::<Vec<_>>().join(" | ")));
+        }
+        let points: Vec<(f64, f64)> = rows
+            .iter()
+            .filter_map(|(v, h)| Some((v.parse::<f64>().ok()?, h.first()?.1.parse::<f64>().ok()?)))
+            .collect();
+        if points.len() == rows.len() {
+            base.plots.push(Plot {
+                file: "sweep.png".into(),
+                title: format!("{} against {key}", first[0].0),
+                x_label: key.into(),
+                y_label: first[0].0.clone(),
+                kind: PlotKind::Line,
+                series: vec![Series { name: first[0].0.clone(), points }],
+            });
+        }
+    }
+    base.summary.push_str(&s);
+    base.files.push(("sweep.csv".into(), csv));
+    Ok(base)
 }

@@ -15,14 +15,15 @@ use engine::{compute_points_payout, points_failure, EpochPoints, PointsRules};
 use std::fmt::Write;
 use types::{AccountId, Amount, Ppb};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct XxConfig {
     pub nodes: u32,
     pub team: u32,
     pub bad: u32,
     pub rounds: u64,
-    pub points_success: u128,
-    pub points_failure: u128,
+    pub points_success: u64,
+    pub points_failure: u64,
     pub seed: u64,
 }
 
@@ -34,7 +35,7 @@ impl Default for XxConfig {
             bad: 1,
             rounds: 100_000,
             points_success: 10,
-            points_failure: points_failure(10, Ppb::new(333_333_333).expect("1/3")),
+            points_failure: u64::try_from(points_failure(10, Ppb::new(333_333_333).expect("1/3"))).expect("20"),
             seed: 1,
         }
     }
@@ -52,7 +53,12 @@ fn node(i: u32) -> AccountId {
 /// Run the scenario; returns the epoch's points (per node, in node order; the bad nodes are the last ones).
 pub fn simulate(c: &XxConfig) -> EpochPoints {
     assert!(c.team >= 1 && c.team <= c.nodes && c.bad <= c.nodes, "a team is 1..=nodes and bad ≤ nodes");
-    let rules = PointsRules { success: c.points_success, failure: c.points_failure, blame_culprits: false, block: 0 };
+    let rules = PointsRules {
+        success: u128::from(c.points_success),
+        failure: u128::from(c.points_failure),
+        blame_culprits: false,
+        block: 0,
+    };
     let ids: Vec<AccountId> = (0..c.nodes).map(node).collect();
     let first_bad = c.nodes - c.bad;
     let mut rng = Rng::new(c.seed);
@@ -95,7 +101,7 @@ pub fn closed_form(c: &XxConfig) -> (f64, f64) {
 /// One row of a sweep: the outcome for one deduction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepRow {
-    pub points_failure: u128,
+    pub points_failure: u64,
     pub good_mean_net: f64,
     pub good_floored: u32,
     pub bad_net_raw: i128,
@@ -103,11 +109,14 @@ pub struct SweepRow {
 }
 
 pub fn sweep_row(c: &XxConfig) -> SweepRow {
-    let points = simulate(c);
+    row_from(c, &simulate(c))
+}
+
+fn row_from(c: &XxConfig, points: &EpochPoints) -> SweepRow {
     let first_bad = c.nodes - c.bad;
     let good: Vec<_> = (0..first_bad).map(|i| points.nodes.get(&node(i)).copied().unwrap_or_default()).collect();
     let bad = (first_bad..c.nodes).map(|i| points.nodes.get(&node(i)).copied().unwrap_or_default());
-    let paid = compute_points_payout(POOL, &points);
+    let paid = compute_points_payout(POOL, points);
     let good_paid: u128 = paid.iter().filter(|(a, _)| (0..first_bad).any(|i| node(i) == *a)).map(|(_, x)| x.0).sum();
     SweepRow {
         points_failure: c.points_failure,
@@ -121,7 +130,7 @@ pub fn sweep_row(c: &XxConfig) -> SweepRow {
 /// The scenario's files: `nodes.csv` (per node) and, with a sweep, `sweep.csv`; plus the summary, which
 /// states the closed form beside the simulated numbers and what the run shows. `rounds_per_second` is
 /// measured by the caller and appears in the summary only (the CSV stays byte-identical per seed).
-pub fn run(c: &XxConfig, sweep: &[u128], rounds_per_second: Option<f64>) -> Output {
+pub fn run(c: &XxConfig, sweep: &[u64], rounds_per_second: Option<f64>) -> Output {
     let points = simulate(c);
     let first_bad = c.nodes - c.bad;
     let paid: std::collections::BTreeMap<AccountId, Amount> =
@@ -150,7 +159,33 @@ pub fn run(c: &XxConfig, sweep: &[u128], rounds_per_second: Option<f64>) -> Outp
         files.push(("sweep.csv".to_string(), sweep_csv));
     }
     let summary = summary(c, &points, &paid, &sweep_rows, rounds_per_second);
-    Output { files, plots: Vec::new(), summary, headline: Vec::new() }
+    let row = row_from(c, &points);
+    let headline = vec![
+        ("good_mean_net".to_string(), format!("{:.1}", row.good_mean_net)),
+        ("good_floored".to_string(), row.good_floored.to_string()),
+        ("bad_net_raw".to_string(), row.bad_net_raw.to_string()),
+        ("good_pool_share".to_string(), format!("{:.6}", row.good_pool_share)),
+    ];
+    let net = |range: std::ops::Range<u32>| -> Vec<(f64, f64)> {
+        range
+            .map(|i| {
+                let p = points.nodes.get(&node(i)).copied().unwrap_or_default();
+                (f64::from(i), p.earned as f64 - p.deducted as f64)
+            })
+            .collect()
+    };
+    let plots = vec![crate::Plot {
+        file: "net-per-node.png".into(),
+        title: format!("xx: earned − deducted per node ({} rounds, deduction {})", c.rounds, c.points_failure),
+        x_label: "node".into(),
+        y_label: "points (before the floor at 0)".into(),
+        kind: crate::PlotKind::Scatter,
+        series: vec![
+            crate::Series { name: "good".into(), points: net(0..first_bad) },
+            crate::Series { name: "bad".into(), points: net(first_bad..c.nodes) },
+        ],
+    }];
+    Output { files, plots, summary, headline }
 }
 
 fn summary(

@@ -1,0 +1,877 @@
+//! Whole task lifecycles on a real chain (DESIGN §2 `sim`, §5 PoUW): clients submit Proof-of-Useful-Work
+//! tasks, the engine draws creators, preparers and miners by stake × reputation, the simulated nodes act
+//! according to their class, oracles advance every task, and the engine does everything else — deadlines,
+//! reassignment, commit–reveal, the PoI verdict, payment, reputation, epoch points, emission and the
+//! `underperformers` list. Every action is a transaction through `Engine::produce_block`.
+//!
+//! Node classes:
+//! - **honest**: acts at once and returns the task's answer;
+//! - **lazy**: acts at once but returns unrelated text (PoI catches it when the majority is honest);
+//! - **copier**: wants to copy the others' answer, which commit–reveal hides until every miner has
+//!   committed: it precommits blind and cannot open its commitment to a copied answer, so it never reveals;
+//! - **flaky**: skips a whole stage of a task with probability `flaky_skip_pct` (then it is replaced, or
+//!   dropped at the reveal);
+//! - **slow**: acts after a seeded delay of up to twice the stage's deadline, so about half the time too late.
+//!
+//! Faults: `outage_pct` of the miners go dark (no heartbeat, no action) for `outage_blocks` blocks from
+//! a seeded height; in-flight work is reassigned by the engine and the node stops being selected once
+//! stale. The simulator never sends a transaction it expects to be refused: a refused one is counted,
+//! reported and (in tests) must be zero, which checks the simulated oracle against the engine.
+
+use crate::chain::{sim_account, SimChain};
+use crate::rng::Rng;
+use crate::{Output, Plot, PlotKind, Progress, Series};
+use engine::{Call, Event, Params, Role, TaskState};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use types::{AccountId, Amount, Hash, Ppb};
+
+const MINER: u8 = 1;
+const CLIENT: u8 = 2;
+const ORACLE: u8 = 3;
+const SERVICE: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Class {
+    Honest,
+    Lazy,
+    Copier,
+    Flaky,
+    Slow,
+}
+
+impl Class {
+    pub const ALL: [Class; 5] = [Class::Honest, Class::Lazy, Class::Copier, Class::Flaky, Class::Slow];
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Honest => "honest",
+            Class::Lazy => "lazy",
+            Class::Copier => "copier",
+            Class::Flaky => "flaky",
+            Class::Slow => "slow",
+        }
+    }
+}
+
+/// The scenario's knobs. Engine parameters not set here keep the scenario's defaults (see
+/// [`NetworkConfig::params`]); `params` overrides any of them by name, as governance would.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkConfig {
+    pub miners: u32,
+    /// Class shares in percent; the rest are honest.
+    pub lazy_pct: u32,
+    pub copier_pct: u32,
+    pub flaky_pct: u32,
+    pub slow_pct: u32,
+    /// A flaky miner's chance (percent) of skipping a stage.
+    pub flaky_skip_pct: u32,
+    pub oracles: u32,
+    pub clients: u32,
+    /// Total tasks submitted, and how many per block.
+    pub tasks: u64,
+    pub tasks_per_block: u32,
+    pub redundancy: u32,
+    /// Miner stake is drawn uniformly from 1..=`stake_spread` × the minimum.
+    pub stake_spread: u32,
+    /// Crash faults: this share of miners goes dark for `outage_blocks` from a seeded height.
+    pub outage_pct: u32,
+    pub outage_blocks: u64,
+    /// Check every ledger invariant (conservation) after each block; otherwise at each epoch's end.
+    pub check_every_block: bool,
+    /// Engine parameter overrides by name (values as text), applied with the governance rules.
+    pub params: BTreeMap<String, String>,
+    pub seed: u64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            miners: 200,
+            lazy_pct: 5,
+            copier_pct: 5,
+            flaky_pct: 10,
+            slow_pct: 5,
+            flaky_skip_pct: 30,
+            oracles: 3,
+            clients: 40,
+            tasks: 20_000,
+            tasks_per_block: 20,
+            redundancy: 3,
+            stake_spread: 10,
+            outage_pct: 5,
+            outage_blocks: 60,
+            check_every_block: true,
+            params: BTreeMap::new(),
+            seed: 1,
+        }
+    }
+}
+
+impl NetworkConfig {
+    /// The full-lifecycle scale run: 100,000 nodes and 1,000,000 tasks.
+    pub fn scale() -> NetworkConfig {
+        NetworkConfig {
+            miners: 100_000,
+            oracles: 16,
+            clients: 10_000,
+            tasks: 1_000_000,
+            tasks_per_block: 5_000,
+            outage_blocks: 40,
+            check_every_block: false,
+            // 100,000 nodes: a heartbeat per node every 50 blocks (timeout 100) instead of every 10.
+            params: BTreeMap::from([("heartbeat_timeout".to_string(), "100".to_string())]),
+            ..NetworkConfig::default()
+        }
+    }
+
+    /// The engine parameters of the run: small fees and prices, short epochs, a selection cooldown of
+    /// one block (a node is drawn at most once per block), then the overrides.
+    pub fn params(&self) -> Result<Params, String> {
+        let base = Params {
+            chain_id: "stakework-sim".into(),
+            min_fee: Amount(1),
+            max_block_txs: 2_000_000,
+            miner_stake_min: Amount(1_000_000),
+            oracle_stake_min: Amount(1_000_000),
+            epoch_length: 25,
+            rating_window: 5,
+            selection_cooldown: 1,
+            heartbeat_timeout: 20,
+            oracle_fee: Amount(10),
+            background_task_reward: Amount::ZERO,
+            emission_per_epoch: Amount(10_000_000),
+            miner_reward_per_epoch: Amount(4_000_000),
+            points_target_failure_rate: Ppb::new(50_000_000).ok_or("5%")?,
+            list_len_max: 100_000,
+            ..Params::default()
+        };
+        let mut p = base;
+        for (name, value) in &self.params {
+            p = p.with_set(name, value).map_err(|e| format!("params.{name}: {e}"))?;
+        }
+        Ok(p)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let shares = self.lazy_pct + self.copier_pct + self.flaky_pct + self.slow_pct;
+        if shares > 100 || self.flaky_skip_pct > 100 || self.outage_pct > 100 {
+            return Err("class shares add up to at most 100 percent".into());
+        }
+        if self.miners < self.redundancy + 2 {
+            return Err(format!(
+                "{} miners cannot serve tasks of redundancy {} (need k + 2)",
+                self.miners, self.redundancy
+            ));
+        }
+        if u64::from(self.tasks_per_block) * u64::from(self.redundancy + 2) > u64::from(self.miners / 2) {
+            return Err(format!(
+                "tasks_per_block × (redundancy + 2) must be at most half the miners ({}): each task draws a creator, \
+                 a preparer and k miners, and a miner is drawn at most once per block",
+                self.miners / 2
+            ));
+        }
+        if self.oracles == 0 || self.clients == 0 || self.tasks_per_block == 0 || self.stake_spread == 0 {
+            return Err("oracles, clients, tasks_per_block and stake_spread must be at least 1".into());
+        }
+        if self.miners > 10_000_000 || self.clients > 10_000_000 {
+            return Err("at most 10,000,000 miners and clients".into());
+        }
+        Ok(())
+    }
+}
+
+/// Per class, per epoch (or in total).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Tally {
+    selected: u64,
+    passed: u64,
+    outlier: u64,
+    missed: u64,
+    points_net: u128,
+    points_paid: u128,
+    rewards: u128,
+}
+
+#[derive(Debug, Clone, Default)]
+struct MinerStats {
+    selected: u64,
+    passed: u64,
+    outlier: u64,
+    missed: u64,
+}
+
+/// The numbers a run produces (also what tests read).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkReport {
+    pub blocks: u64,
+    pub tasks_submitted: u64,
+    pub tasks_ended: u64,
+    pub tasks_failed: u64,
+    pub rejected_txs: u64,
+    /// Refused transactions by `call: code`.
+    pub refused: BTreeMap<String, u64>,
+    pub txs: u64,
+    /// Per class: (miners, selected, passed, outlier, missed, points paid, income).
+    pub classes: Vec<(Class, u64, u64, u64, u64, u64, u128, i128)>,
+    /// Per class: how many of its miners are on the last `underperformers` list.
+    pub underperformers: Vec<(Class, u64)>,
+    pub supply_start: u128,
+    pub supply_end: u128,
+    pub minted: u128,
+}
+
+fn mix(seed: u64, a: u64, b: u64, c: u64) -> u64 {
+    let mut r = Rng::new(seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.rotate_left(21) ^ c.rotate_left(42));
+    r.next_u64()
+}
+
+fn index_of(id: &AccountId) -> Option<u32> {
+    (id.0[0] == MINER).then(|| u32::from_be_bytes([id.0[1], id.0[2], id.0[3], id.0[4]]))
+}
+
+const ANSWERS: &[&str] = &[
+    "Water evaporates, condenses into clouds and falls back as rain or snow.",
+    "A hash function maps data of any size to a fixed-size digest that changes completely with any edit.",
+    "Photosynthesis research improves crop yields, biofuels and artificial light harvesting.",
+    "Pedalling turns the crank, the chain drives the rear sprocket and the wheel pushes the road back.",
+];
+const LAZY: &[&str] =
+    &["ok", "I cannot help with that.", "lorem ipsum dolor sit amet", "Answer: 42", "see attached file"];
+
+/// The network under simulation.
+struct Sim<'a> {
+    c: &'a NetworkConfig,
+    chain: SimChain,
+    classes: Vec<Class>,
+    stakes: Vec<u128>,
+    miner_ids: Vec<AccountId>,
+    dark_from: u64,
+    dark: Vec<bool>,
+    active: Vec<u64>,
+    stats: Vec<MinerStats>,
+    epoch: BTreeMap<Class, Tally>,
+    epoch_rows: String,
+    points_series: BTreeMap<Class, Vec<(f64, f64)>>,
+    rewards_series: BTreeMap<Class, Vec<(f64, f64)>>,
+    income: Vec<i128>,
+    report: NetworkReport,
+    next_oracle: u32,
+}
+
+impl Sim<'_> {
+    fn class_of(&self, id: &AccountId) -> Option<Class> {
+        index_of(id).and_then(|i| self.classes.get(i as usize).copied())
+    }
+
+    fn state_deadline(&self, state: TaskState) -> u64 {
+        let p = self.chain.engine.params();
+        match state {
+            TaskState::Requested => p.task_deadline_requested,
+            TaskState::Created => p.task_deadline_created,
+            TaskState::Started => p.task_deadline_started,
+            TaskState::Precommitted => p.task_deadline_precommitted,
+            TaskState::Committed => p.task_deadline_committed,
+            _ => 0,
+        }
+    }
+
+    /// Whether `who` acts on task `id` in the stage that began at `stage_start`, at height `h`.
+    fn acts(
+        &self,
+        who: &AccountId,
+        id: u64,
+        stage: u32,
+        stage_start: u64,
+        deadline: u64,
+        h: u64,
+        reveal: bool,
+    ) -> bool {
+        let Some(i) = index_of(who) else { return true };
+        if self.dark[i as usize] {
+            return false;
+        }
+        let roll = mix(self.c.seed, id, u64::from(stage), u64::from(i));
+        match self.classes[i as usize] {
+            Class::Honest | Class::Lazy => true,
+            Class::Copier => !reveal,
+            Class::Flaky => roll % 100 >= u64::from(self.c.flaky_skip_pct),
+            Class::Slow => {
+                let window = 2 * (deadline - stage_start).max(1);
+                h >= stage_start + roll % (window + 1)
+            }
+        }
+    }
+
+    fn output(&self, who: &AccountId, id: u64) -> String {
+        match self.class_of(who) {
+            Some(Class::Lazy) => {
+                LAZY[(mix(self.c.seed, id, 7, u64::from(index_of(who).unwrap_or(0))) % 5) as usize].to_string()
+            }
+            _ => ANSWERS[(id % ANSWERS.len() as u64) as usize].to_string(),
+        }
+    }
+
+    fn salt(id: u64, who: &AccountId) -> Hash {
+        let mut bytes = [0u8; 40];
+        bytes[..8].copy_from_slice(&id.to_le_bytes());
+        bytes[8..].copy_from_slice(&who.0);
+        types::hash_bytes(&bytes)
+    }
+
+    fn oracle(&mut self) -> AccountId {
+        self.next_oracle = (self.next_oracle + 1) % self.c.oracles;
+        sim_account(ORACLE, self.next_oracle)
+    }
+
+    /// Queue this block's actions for every active task, participants first and the oracles' advances last.
+    fn act(&mut self, h: u64, advances: &mut Vec<u64>) {
+        let mut still = Vec::with_capacity(self.active.len());
+        let active = std::mem::take(&mut self.active);
+        for id in active {
+            let Some(t) = self.chain.engine.task(id) else { continue };
+            if matches!(t.state, TaskState::Ended | TaskState::Failed) {
+                continue;
+            }
+            still.push(id);
+            let deadline = t.deadline.0;
+            if h > deadline {
+                advances.push(id); // late: the engine replaces or drops whoever missed it
+                continue;
+            }
+            let stage_start = deadline - self.state_deadline(t.state);
+            let stage = t.stage;
+            let mut calls: Vec<(AccountId, Call)> = Vec::new();
+            let mut everyone = true;
+            match t.state {
+                TaskState::Requested => {
+                    if t.spec.is_none() {
+                        if self.acts(&t.creator, id, stage, stage_start, deadline, h, false) {
+                            calls.push((t.creator, Call::PublishTaskSpec { task: id, spec: format!("task {id}") }));
+                        } else {
+                            everyone = false;
+                        }
+                    }
+                }
+                TaskState::Created => {
+                    if let (Some(p), None) = (t.preparer, &t.inputs) {
+                        if self.acts(&p, id, stage, stage_start, deadline, h, false) {
+                            calls.push((p, Call::PrepareTask { task: id, inputs: format!("inputs {id}") }));
+                        } else {
+                            everyone = false;
+                        }
+                    }
+                }
+                TaskState::Started => {
+                    for m in t.miners.iter().filter(|m| !t.precommits.contains_key(*m)) {
+                        if self.acts(m, id, stage, stage_start, deadline, h, false) {
+                            let commitment = if self.class_of(m) == Some(Class::Copier) {
+                                Self::salt(id ^ 0xC0, m) // blind: it has nothing to commit to yet
+                            } else {
+                                engine::output_commitment(&self.output(m, id), &Self::salt(id, m))
+                            };
+                            calls.push((*m, Call::PrecommitOutput { task: id, commitment }));
+                        } else {
+                            everyone = false;
+                        }
+                    }
+                }
+                TaskState::Precommitted => {
+                    for m in t.miners.iter().filter(|m| !t.outputs.contains_key(*m)) {
+                        if self.acts(m, id, stage, stage_start, deadline, h, true) {
+                            let (output, salt) = (self.output(m, id), Self::salt(id, m));
+                            calls.push((*m, Call::RevealOutput { task: id, output, salt }));
+                        } else {
+                            everyone = false;
+                        }
+                    }
+                }
+                _ => everyone = false,
+            }
+            for (who, call) in calls {
+                self.chain.submit(who, call);
+            }
+            if everyone {
+                advances.push(id);
+            }
+        }
+        self.active = still;
+    }
+
+    fn tally(&mut self, id: &AccountId) -> Option<(usize, Class)> {
+        let i = index_of(id)? as usize;
+        Some((i, *self.classes.get(i)?))
+    }
+
+    fn on_event(&mut self, e: &Event) {
+        match e {
+            Event::TaskSubmitted { task, creator, .. } => {
+                self.active.push(*task);
+                self.count_selected(creator);
+            }
+            Event::TaskAdvanced { task, to: TaskState::Created, .. } => {
+                if let Some(p) = self.chain.engine.task(*task).and_then(|t| t.preparer) {
+                    self.count_selected(&p);
+                }
+            }
+            Event::TaskMinersSelected { miners, .. } => miners.iter().for_each(|m| self.count_selected(m)),
+            Event::TaskParticipantReplaced { old, new, .. } => {
+                self.count_selected(new);
+                if let Some((i, c)) = self.tally(old) {
+                    self.stats[i].missed += 1;
+                    self.epoch.entry(c).or_default().missed += 1;
+                }
+            }
+            Event::TaskParticipantsDropped { miners, .. } => {
+                for m in miners {
+                    if let Some((i, c)) = self.tally(m) {
+                        self.stats[i].missed += 1;
+                        self.epoch.entry(c).or_default().missed += 1;
+                    }
+                }
+            }
+            Event::TaskEnded { passed, failed, .. } => {
+                self.report.tasks_ended += 1;
+                for m in passed {
+                    if let Some((i, c)) = self.tally(m) {
+                        self.stats[i].passed += 1;
+                        self.epoch.entry(c).or_default().passed += 1;
+                    }
+                }
+                for m in failed {
+                    if let Some((i, c)) = self.tally(m) {
+                        self.stats[i].outlier += 1;
+                        self.epoch.entry(c).or_default().outlier += 1;
+                    }
+                }
+            }
+            Event::TaskFailed { culprits, .. } => {
+                self.report.tasks_failed += 1;
+                for m in culprits {
+                    if let Some((i, c)) = self.tally(m) {
+                        self.stats[i].missed += 1;
+                        self.epoch.entry(c).or_default().missed += 1;
+                    }
+                }
+            }
+            Event::PointsRewarded { node, earned, deducted, amount, .. } => {
+                if let Some((_, c)) = self.tally(node) {
+                    let t = self.epoch.entry(c).or_default();
+                    t.points_net += earned.saturating_sub(*deducted);
+                    t.points_paid += amount.0;
+                }
+            }
+            Event::MinerRewarded { miner, amount, .. } => {
+                if let Some((_, c)) = self.tally(miner) {
+                    self.epoch.entry(c).or_default().rewards += amount.0;
+                }
+            }
+            Event::EpochEnded { epoch, .. } => self.close_epoch(*epoch),
+            _ => {}
+        }
+    }
+
+    fn count_selected(&mut self, id: &AccountId) {
+        if let Some((i, c)) = self.tally(id) {
+            self.stats[i].selected += 1;
+            self.epoch.entry(c).or_default().selected += 1;
+        }
+    }
+
+    fn close_epoch(&mut self, epoch: u64) {
+        let mut counts: BTreeMap<Class, u64> = BTreeMap::new();
+        for c in &self.classes {
+            *counts.entry(*c).or_default() += 1;
+        }
+        let mut income: BTreeMap<Class, i128> = BTreeMap::new();
+        for (i, id) in self.miner_ids.iter().enumerate() {
+            let now = self.chain.engine.ledger().free(id).0 as i128;
+            *income.entry(self.classes[i]).or_default() += now - self.income[i];
+            self.income[i] = now;
+        }
+        for c in Class::ALL {
+            let n = counts.get(&c).copied().unwrap_or(0);
+            if n == 0 {
+                continue;
+            }
+            let t = self.epoch.get(&c).copied().unwrap_or_default();
+            let inc = income.get(&c).copied().unwrap_or(0);
+            let _ = writeln!(
+                self.epoch_rows,
+                "{epoch},{},{n},{},{},{},{},{:.1},{},{},{:.1}",
+                c.name(),
+                t.selected,
+                t.passed,
+                t.outlier,
+                t.missed,
+                t.points_net as f64 / n as f64,
+                t.points_paid,
+                t.rewards,
+                inc as f64 / n as f64
+            );
+            self.points_series.entry(c).or_default().push((epoch as f64, t.points_net as f64 / n as f64));
+            self.rewards_series.entry(c).or_default().push((epoch as f64, inc as f64 / n as f64));
+            let r = self.report.classes.iter_mut().find(|r| r.0 == c);
+            if let Some(r) = r {
+                r.6 += t.points_paid;
+                r.7 += inc;
+            }
+        }
+        self.epoch.clear();
+        if !self.c.check_every_block {
+            self.check();
+        }
+    }
+
+    fn check(&self) {
+        if let Err(v) = self.chain.engine.check_invariants() {
+            panic!("ledger invariant broken at height {}: {v}", self.chain.engine.height());
+        }
+    }
+
+    fn seal(&mut self) {
+        for outcome in self.chain.block() {
+            self.report.blocks += 1;
+            self.report.txs += outcome.receipts.len() as u64;
+            self.report.rejected_txs += outcome.receipts.iter().filter(|r| r.result.is_err()).count() as u64;
+            for e in &outcome.events {
+                self.on_event(&e.event);
+            }
+            if self.c.check_every_block {
+                self.check();
+            }
+        }
+    }
+}
+
+/// Run the scenario. `Err` for a configuration that cannot run (said plainly).
+pub fn simulate(c: &NetworkConfig, progress: &mut dyn Progress) -> Result<(NetworkReport, Output), String> {
+    c.validate()?;
+    let params = c.params()?;
+    let mut rng = Rng::new(c.seed);
+    let min = params.miner_stake_min.0;
+    let price = 100u128;
+    let k = c.redundancy;
+    if k < 2 || k > params.task_redundancy_max {
+        return Err(format!("redundancy must be 2 to {}", params.task_redundancy_max));
+    }
+    let shares = [
+        (Class::Lazy, c.lazy_pct),
+        (Class::Copier, c.copier_pct),
+        (Class::Flaky, c.flaky_pct),
+        (Class::Slow, c.slow_pct),
+    ];
+    // Classes by share, then shuffled so the id order says nothing.
+    let mut classes = Vec::with_capacity(c.miners as usize);
+    for (class, pct) in shares {
+        let n = (u64::from(c.miners) * u64::from(pct) / 100) as usize;
+        classes.extend(std::iter::repeat_n(class, n));
+    }
+    classes.resize(c.miners as usize, Class::Honest);
+    for i in (1..classes.len()).rev() {
+        let j = rng.below(i as u32 + 1) as usize;
+        classes.swap(i, j);
+    }
+    let stakes: Vec<u128> = (0..c.miners).map(|_| min * u128::from(1 + rng.below(c.stake_spread))).collect();
+    let miner_ids: Vec<AccountId> = (0..c.miners).map(|i| sim_account(MINER, i)).collect();
+    let per_client = c.tasks.div_ceil(u64::from(c.clients)) as u128;
+    let client_funds = per_client * (price * u128::from(k) + 10) + 1_000;
+    let mut accounts: Vec<(AccountId, Amount, Amount)> = Vec::new();
+    for (i, id) in miner_ids.iter().enumerate() {
+        accounts.push((*id, Amount(1_000_000), Amount(stakes[i])));
+    }
+    for i in 0..c.oracles {
+        accounts.push((sim_account(ORACLE, i), Amount(10_000_000), Amount(params.oracle_stake_min.0)));
+    }
+    for i in 0..c.clients {
+        accounts.push((sim_account(CLIENT, i), Amount(client_funds), Amount::ZERO));
+    }
+    let services = vec![engine::GenesisService {
+        name: "inference".into(),
+        weight: 1,
+        price: Amount(price),
+        poi_threshold: Ppb::new(850_000_000).ok_or("ppb")?,
+    }];
+    let heartbeat = (params.heartbeat_timeout / 2).max(1);
+    let epoch_length = params.epoch_length;
+    let chain = SimChain::new(params, accounts, services).map_err(|e| e.to_string())?;
+    let supply_start = chain.engine.ledger().total_supply().0;
+    let n = c.miners as usize;
+    let mut sim = Sim {
+        c,
+        chain,
+        classes,
+        stakes,
+        miner_ids,
+        dark_from: 0,
+        dark: vec![false; n],
+        active: Vec::new(),
+        stats: vec![MinerStats::default(); n],
+        epoch: BTreeMap::new(),
+        epoch_rows: String::from(
+            "epoch,class,miners,selected,passed,outlier,missed,points_net_mean,points_paid,miner_rewards,income_mean\n",
+        ),
+        points_series: BTreeMap::new(),
+        rewards_series: BTreeMap::new(),
+        income: vec![1_000_000; n],
+        report: NetworkReport { supply_start, ..NetworkReport::default() },
+        next_oracle: 0,
+    };
+    for c in Class::ALL {
+        let count = sim.classes.iter().filter(|x| **x == c).count() as u64;
+        sim.report.classes.push((c, count, 0, 0, 0, 0, 0, 0));
+    }
+    // Block 1: everyone registers.
+    for id in sim.miner_ids.clone() {
+        let call = Call::RegisterNode {
+            roles: vec![Role::Miner],
+            services: vec![SERVICE],
+            capacity: 1,
+            endpoint: "http://sim.invalid".into(),
+        };
+        sim.chain.submit(id, call);
+    }
+    for i in 0..c.oracles {
+        let call = Call::RegisterNode {
+            roles: vec![Role::Oracle],
+            services: vec![],
+            capacity: 1,
+            endpoint: "http://sim.invalid".into(),
+        };
+        sim.chain.submit(sim_account(ORACLE, i), call);
+    }
+    sim.seal();
+    // The outage starts a seeded while into the run and hits a seeded set of miners.
+    let submit_blocks = c.tasks.div_ceil(u64::from(c.tasks_per_block));
+    sim.dark_from = 2 + u64::from(rng.below(submit_blocks.clamp(1, u64::from(u32::MAX)) as u32)) / 2;
+    let dark_set: Vec<bool> = (0..n).map(|_| rng.below(100) < c.outage_pct).collect();
+    progress.start(c.tasks, "tasks");
+    let mut submitted = 0u64;
+    let mut reported = 0u64;
+    // Run until every task has finished, plus the epoch it finished in.
+    loop {
+        let h = sim.chain.engine.height().0 + 1;
+        let dark_now = h >= sim.dark_from && h < sim.dark_from + c.outage_blocks;
+        for (i, d) in dark_set.iter().enumerate() {
+            sim.dark[i] = *d && dark_now;
+        }
+        // Heartbeats, staggered.
+        for i in 0..n {
+            if (h + i as u64) % heartbeat == 0 && !sim.dark[i] {
+                sim.chain.submit(sim.miner_ids[i], Call::ReportStatus { status: engine::ReportedStatus::Ready });
+            }
+        }
+        let mut advances = Vec::new();
+        sim.act(h, &mut advances);
+        for id in advances {
+            let oracle = sim.oracle();
+            sim.chain.submit(oracle, Call::AdvanceTask { task: id });
+        }
+        let new = (c.tasks - submitted).min(u64::from(c.tasks_per_block));
+        for j in 0..new {
+            let client = sim_account(CLIENT, ((submitted + j) % u64::from(c.clients)) as u32);
+            let max_price = Amount(price * u128::from(k));
+            sim.chain.submit(client, Call::SubmitTask { service: SERVICE, redundancy: k, max_price, avoid: vec![] });
+        }
+        submitted += new;
+        sim.report.tasks_submitted = submitted;
+        sim.seal();
+        let done = sim.report.tasks_ended + sim.report.tasks_failed;
+        progress.advance(done - reported);
+        reported = done;
+        if submitted == c.tasks && sim.active.is_empty() && h % epoch_length == 0 {
+            break;
+        }
+        if h > 100 * (submit_blocks + 100) {
+            return Err(format!("tasks still open at height {h}: the scenario cannot finish"));
+        }
+    }
+    sim.check();
+    sim.report.refused = sim.chain.refused.clone();
+    let engine = &sim.chain.engine;
+    sim.report.supply_end = engine.ledger().total_supply().0;
+    sim.report.minted = engine.ledger().minted().0;
+    let list = engine.list(&engine::ListRef { owner: None, name: engine::UNDERPERFORMERS.into() });
+    for class in Class::ALL {
+        let on = list.map_or(0, |l| l.nodes.iter().filter(|id| sim.class_of(id) == Some(class)).count() as u64);
+        sim.report.underperformers.push((class, on));
+    }
+    for (i, s) in sim.stats.iter().enumerate() {
+        let r = sim.report.classes.iter_mut().find(|r| r.0 == sim.classes[i]).ok_or("class")?;
+        r.2 += s.selected;
+        r.3 += s.passed;
+        r.4 += s.outlier;
+        r.5 += s.missed;
+    }
+    let output = write_output(&sim);
+    Ok((sim.report.clone(), output))
+}
+
+fn write_output(sim: &Sim<'_>) -> Output {
+    let c = sim.c;
+    let r = &sim.report;
+    let engine = &sim.chain.engine;
+    let mut miners = String::from("miner,class,stake,selected,passed,outlier,missed,reputation_ppb,free\n");
+    for (i, s) in sim.stats.iter().enumerate() {
+        let id = &sim.miner_ids[i];
+        let _ = writeln!(
+            miners,
+            "{i},{},{},{},{},{},{},{},{}",
+            sim.classes[i].name(),
+            sim.stakes[i],
+            s.selected,
+            s.passed,
+            s.outlier,
+            s.missed,
+            engine.reputation(id).raw(),
+            engine.ledger().free(id).0
+        );
+    }
+    // Service share vs stake share, honest miners (their reputation stays high, so stake should decide).
+    let honest: Vec<usize> = (0..sim.classes.len()).filter(|i| sim.classes[*i] == Class::Honest).collect();
+    let stake_total: u128 = honest.iter().map(|i| sim.stakes[*i]).sum();
+    let sel_total: u64 = honest.iter().map(|i| sim.stats[*i].selected).sum();
+    let mut by_stake: BTreeMap<u128, (u64, u64)> = BTreeMap::new();
+    for i in &honest {
+        let e = by_stake.entry(sim.stakes[*i]).or_default();
+        e.0 += 1;
+        e.1 += sim.stats[*i].selected;
+    }
+    let share_points: Vec<(f64, f64)> = by_stake
+        .iter()
+        .map(|(stake, (n, sel))| {
+            let stake_share = *stake as f64 * *n as f64 / stake_total.max(1) as f64;
+            (stake_share * 100.0, *sel as f64 / sel_total.max(1) as f64 * 100.0)
+        })
+        .collect();
+    let max_x = share_points.iter().map(|p| p.0).fold(0.0, f64::max);
+    let mut share_csv = String::from("stake,miners,stake_share_pct,selected,service_share_pct\n");
+    for ((stake, (n, sel)), (x, y)) in by_stake.iter().zip(&share_points) {
+        let _ = writeln!(share_csv, "{stake},{n},{x:.4},{sel},{y:.4}");
+    }
+    let series = |m: &BTreeMap<Class, Vec<(f64, f64)>>| -> Vec<Series> {
+        m.iter().map(|(c, pts)| Series { name: c.name().into(), points: pts.clone() }).collect()
+    };
+    let plots = vec![
+        Plot {
+            file: "points-per-class.png".into(),
+            title: "Epoch points per node, by class".into(),
+            x_label: "epoch".into(),
+            y_label: "mean floored net points".into(),
+            kind: PlotKind::Line,
+            series: series(&sim.points_series),
+        },
+        Plot {
+            file: "rewards-per-class.png".into(),
+            title: "Income per node per epoch, by class (task pay + rewards − fees)".into(),
+            x_label: "epoch".into(),
+            y_label: "base units".into(),
+            kind: PlotKind::Line,
+            series: series(&sim.rewards_series),
+        },
+        Plot {
+            file: "service-vs-stake.png".into(),
+            title: "Honest miners: share of selections vs share of stake (grouped by stake)".into(),
+            x_label: "stake share %".into(),
+            y_label: "selection share %".into(),
+            kind: PlotKind::Scatter,
+            series: vec![
+                Series { name: "honest miners".into(), points: share_points.clone() },
+                Series { name: "ideal (y = x)".into(), points: vec![(0.0, 0.0), (max_x, max_x)] },
+            ],
+        },
+    ];
+    let mut s = String::new();
+    let _ = writeln!(s, "# Network scenario: whole task lifecycles on the real engine\n");
+    let _ = writeln!(
+        s,
+        "{} miners ({}% lazy, {}% copier, {}% flaky, {}% slow, the rest honest), {} oracles, {} clients; {} tasks of \
+         redundancy {} at {} per block; {}% of miners dark for {} blocks; seed {}.\n",
+        c.miners,
+        c.lazy_pct,
+        c.copier_pct,
+        c.flaky_pct,
+        c.slow_pct,
+        c.oracles,
+        c.clients,
+        c.tasks,
+        c.redundancy,
+        c.tasks_per_block,
+        c.outage_pct,
+        c.outage_blocks,
+        c.seed
+    );
+    let _ = writeln!(
+        s,
+        "{} blocks, {} transactions ({} refused), {} tasks ended, {} failed.\n",
+        r.blocks, r.txs, r.rejected_txs, r.tasks_ended, r.tasks_failed
+    );
+    if !r.refused.is_empty() {
+        let _ = writeln!(s, "Refused transactions by call and code: {:?}\n", r.refused);
+    }
+    let _ = writeln!(s, "| class | miners | selected | passed PoI | PoI outlier | missed a deadline | points paid | income per miner | on underperformers |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
+    for (cl, n, sel, pass, out, miss, paid, inc) in &r.classes {
+        if *n == 0 {
+            continue;
+        }
+        let under = r.underperformers.iter().find(|u| u.0 == *cl).map_or(0, |u| u.1);
+        let _ = writeln!(
+            s,
+            "| {} | {n} | {sel} | {pass} | {out} | {miss} | {paid} | {:.0} | {under} |",
+            cl.name(),
+            *inc as f64 / *n as f64
+        );
+    }
+    let per = |cl: Class| -> f64 {
+        r.classes.iter().find(|x| x.0 == cl).map_or(0.0, |x| if x.1 == 0 { 0.0 } else { x.7 as f64 / x.1 as f64 })
+    };
+    let honest_income = per(Class::Honest);
+    let mut findings = Vec::new();
+    for cl in [Class::Lazy, Class::Copier, Class::Flaky, Class::Slow] {
+        let Some(x) = r.classes.iter().find(|x| x.0 == cl && x.1 > 0) else { continue };
+        let ratio = if honest_income > 0.0 { per(cl) / honest_income } else { 0.0 };
+        findings.push(format!("a {} miner earned {:.0}% of an honest miner's income", cl.name(), ratio * 100.0));
+        let _ = x;
+    }
+    let _ = writeln!(
+        s,
+        "\nWhat the run shows: {}. Lazy outputs are PoI outliers whenever the other miners are honest; copiers \
+         never reveal (commit–reveal leaves them nothing to copy) and are dropped at the reveal deadline; flaky and \
+         slow miners are replaced when they miss a deadline. Every failure lowers reputation, and with it the \
+         chance of being selected, so dishonest and unreliable classes are selected less over time.",
+        findings.join("; ")
+    );
+    let _ = writeln!(
+        s,
+        "\nTokens: supply {} at genesis + {} minted = {} at the end (ledger invariants checked {}).",
+        r.supply_start,
+        r.minted,
+        r.supply_end,
+        if c.check_every_block { "after every block" } else { "at every epoch end" }
+    );
+    let _ = writeln!(
+        s,
+        "\nService share vs stake share (honest miners, see service-vs-stake.csv and the plot): selection follows \
+         stake × reputation, so among honest miners the selection share tracks the stake share."
+    );
+    let headline = vec![
+        ("tasks_ended".into(), r.tasks_ended.to_string()),
+        ("tasks_failed".into(), r.tasks_failed.to_string()),
+        ("rejected_txs".into(), r.rejected_txs.to_string()),
+        ("honest_income_per_miner".into(), format!("{honest_income:.0}")),
+        ("lazy_income_per_miner".into(), format!("{:.0}", per(Class::Lazy))),
+        ("flaky_income_per_miner".into(), format!("{:.0}", per(Class::Flaky))),
+    ];
+    Output {
+        files: vec![
+            ("epochs.csv".into(), sim.epoch_rows.clone()),
+            ("miners.csv".into(), miners),
+            ("service-vs-stake.csv".into(), share_csv),
+        ],
+        plots,
+        summary: s,
+        headline,
+    }
+}
