@@ -8,6 +8,7 @@
 //! nothing.
 
 pub mod chain;
+pub mod job_econ;
 pub mod rng;
 pub mod router_econ;
 pub mod xx;

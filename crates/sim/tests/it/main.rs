@@ -1,5 +1,6 @@
 //! Simulator tests: determinism per seed, the xx scenario's numbers, and the sweep.
 
+mod job_econ;
 mod router_econ;
 
 use sim::xx::{run, simulate, XxConfig};
