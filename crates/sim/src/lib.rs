@@ -9,7 +9,9 @@
 
 pub mod chain;
 pub mod network;
+pub mod job_econ;
 pub mod rng;
+pub mod router_econ;
 pub mod xx;
 
 /// A scenario's outputs: named CSV files, plots to render and a markdown summary.
@@ -77,6 +79,8 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "whole task lifecycles on the real engine: honest, lazy, copier, flaky and slow miners, oracles, an outage",
     ),
     ("scale", "the network scenario at scale: 100,000 nodes and 1,000,000 task rounds"),
+    ("routers", "router economics vs latency and connectivity: rewards, slashes, an over-claiming router"),
+    ("jobs", "training-job failure economics: what each party gains or loses in every outcome"),
 ];
 
 /// `base` with every key of `table` laid over it (nested tables merge key by key), read back as `T`.
@@ -111,6 +115,8 @@ pub fn run_scenario(name: &str, table: &toml::Table, progress: &mut dyn Progress
         }
         "network" => network::simulate(&overlay(&network::NetworkConfig::default(), table)?, progress).map(|r| r.1),
         "scale" => network::simulate(&overlay(&network::NetworkConfig::scale(), table)?, progress).map(|r| r.1),
+        "routers" => router_econ::run(&overlay(&router_econ::Config::default(), table)?, progress),
+        "jobs" => job_econ::run(&overlay(&job_econ::Config::default(), table)?, progress),
         other => Err(format!("unknown scenario {other:?}; the built-in ones are: {}", names())),
     }
 }

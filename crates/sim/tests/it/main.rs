@@ -1,6 +1,8 @@
 //! Simulator tests: determinism per seed, the xx scenario's numbers, and the sweep.
 
 mod network;
+mod job_econ;
+mod router_econ;
 
 use sim::xx::{run, simulate, XxConfig};
 
