@@ -9,6 +9,7 @@
 
 pub mod chain;
 pub mod rng;
+pub mod target;
 pub mod xx;
 
 /// A scenario's outputs: named CSV files, plots to render and a markdown summary.
