@@ -8,6 +8,7 @@
 //! nothing.
 
 pub mod chain;
+pub mod fairness;
 pub mod rng;
 pub mod target;
 pub mod xx;
