@@ -9,6 +9,7 @@
 
 pub mod chain;
 pub mod fairness;
+pub mod poi;
 pub mod rng;
 pub mod target;
 pub mod xx;

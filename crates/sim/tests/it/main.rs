@@ -1,6 +1,7 @@
 //! Simulator tests: determinism per seed, the xx scenario's numbers, and the sweep.
 
 mod fairness;
+mod poi;
 mod target;
 
 use sim::xx::{run, simulate, XxConfig};
