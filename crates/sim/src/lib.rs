@@ -8,10 +8,13 @@
 //! nothing.
 
 pub mod chain;
-pub mod network;
+pub mod fairness;
 pub mod job_econ;
+pub mod network;
+pub mod poi;
 pub mod rng;
 pub mod router_econ;
+pub mod target;
 pub mod xx;
 
 /// A scenario's outputs: named CSV files, plots to render and a markdown summary.
@@ -79,6 +82,9 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "whole task lifecycles on the real engine: honest, lazy, copier, flaky and slow miners, oracles, an outage",
     ),
     ("scale", "the network scenario at scale: 100,000 nodes and 1,000,000 task rounds"),
+    ("target", "the 5% failure target (deduction 190) on networks of 15, 100 and 1,000 nodes: who gets floored"),
+    ("fairness", "stake-weighted queue fairness: service share vs stake share, light clients, latency"),
+    ("poi", "Proof-of-Inference detection vs threshold and the share of dishonest miners"),
     ("routers", "router economics vs latency and connectivity: rewards, slashes, an over-claiming router"),
     ("jobs", "training-job failure economics: what each party gains or loses in every outcome"),
 ];
@@ -115,6 +121,9 @@ pub fn run_scenario(name: &str, table: &toml::Table, progress: &mut dyn Progress
         }
         "network" => network::simulate(&overlay(&network::NetworkConfig::default(), table)?, progress).map(|r| r.1),
         "scale" => network::simulate(&overlay(&network::NetworkConfig::scale(), table)?, progress).map(|r| r.1),
+        "target" => Ok(target::run(&overlay(&target::Config::default(), table)?, progress)),
+        "fairness" => Ok(fairness::run(&overlay(&fairness::Config::default(), table)?, progress)),
+        "poi" => Ok(poi::run(&overlay(&poi::Config::default(), table)?, progress)),
         "routers" => router_econ::run(&overlay(&router_econ::Config::default(), table)?, progress),
         "jobs" => job_econ::run(&overlay(&job_econ::Config::default(), table)?, progress),
         other => Err(format!("unknown scenario {other:?}; the built-in ones are: {}", names())),

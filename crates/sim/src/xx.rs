@@ -44,7 +44,8 @@ impl Default for XxConfig {
 /// The pool split among the nodes in the report (any amount shows the shares).
 pub const POOL: Amount = Amount(1_000_000_000_000);
 
-fn node(i: u32) -> AccountId {
+/// The account id of node `i` (the first four bytes are `i`, so ids sort in node order).
+pub fn node(i: u32) -> AccountId {
     let mut id = [0u8; 32];
     id[..4].copy_from_slice(&i.to_be_bytes());
     AccountId(id)

@@ -1,8 +1,11 @@
 //! Simulator tests: determinism per seed, the xx scenario's numbers, and the sweep.
 
-mod network;
+mod fairness;
 mod job_econ;
+mod network;
+mod poi;
 mod router_econ;
+mod target;
 
 use sim::xx::{run, simulate, XxConfig};
 
