@@ -105,8 +105,8 @@ fn xx_config(c: &Config, nodes: u32, bad: u32, seed: u64) -> XxConfig {
         team: c.team,
         bad,
         rounds: u64::from(nodes) * c.rounds_per_node / u64::from(c.team.max(1)),
-        points_success: u128::from(c.points_success),
-        points_failure: u128::from(c.points_failure),
+        points_success: c.points_success,
+        points_failure: c.points_failure,
         seed,
     }
 }

@@ -54,8 +54,10 @@ fn xx_the_bad_node_is_floored_and_the_good_nodes_share_the_pool() {
 
 #[test]
 fn a_sweep_gives_one_row_per_deduction_and_190_floors_the_good_nodes_too() {
-    let c = XxConfig { rounds: 30_000, ..XxConfig::default() };
-    let out = run(&c, &[20, 90, 190], None);
+    // The CLI's path: `stakework sim run xx --set rounds=30000 --sweep points_failure=20,90,190`.
+    let table: toml::Table = toml::from_str("rounds = 30000").expect("toml");
+    let values = [20, 90, 190].map(toml::Value::Integer);
+    let out = sim::sweep("xx", &table, "points_failure", &values, &mut sim::NoProgress).expect("sweep");
     let sweep = &out.files.iter().find(|(n, _)| n == "sweep.csv").expect("sweep.csv").1;
     let rows: Vec<&str> = sweep.lines().skip(1).collect();
     assert_eq!(rows.len(), 3, "{sweep}");
