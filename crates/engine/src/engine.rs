@@ -63,6 +63,26 @@ pub(crate) enum EngineKey {
     TrafficClaim(AccountId),
 }
 
+/// Engine keys changed in this block: appended as they change (cheap), sorted and deduplicated once
+/// for the state root.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Dirty(Vec<EngineKey>);
+
+impl Dirty {
+    pub(crate) fn insert(&mut self, key: EngineKey) {
+        self.0.push(key);
+    }
+    pub(crate) fn extend(&mut self, keys: impl IntoIterator<Item = EngineKey>) {
+        self.0.extend(keys);
+    }
+    fn take_sorted(&mut self) -> Vec<EngineKey> {
+        let mut keys = std::mem::take(&mut self.0);
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+}
+
 /// The engine's state in canonical form: what a snapshot stores.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 struct EngineSnapshot {
@@ -112,7 +132,9 @@ pub struct Engine {
     pub(crate) e: EpochState,
     pub(crate) r: RouterState,
     /// Engine state (outside the ledger) changed in this block, for the state root.
-    pub(crate) dirty: BTreeSet<EngineKey>,
+    pub(crate) dirty: Dirty,
+    /// The state root's scratch buffer (not state).
+    root_buf: Vec<u8>,
     /// Derived selection index (not state; see `draw`).
     pub(crate) draw: crate::draw::DrawIndex,
 }
@@ -142,7 +164,8 @@ impl Engine {
             j: JobsState::default(),
             e: EpochState::default(),
             r: RouterState::default(),
-            dirty: BTreeSet::new(),
+            dirty: Dirty::default(),
+            root_buf: Vec::new(),
             draw: Default::default(),
         };
         for (i, s) in genesis.services.iter().enumerate() {
@@ -271,7 +294,8 @@ impl Engine {
             j: snap.jobs,
             e: snap.epoch,
             r: snap.routers,
-            dirty: BTreeSet::new(),
+            dirty: Dirty::default(),
+            root_buf: Vec::new(),
             draw: Default::default(),
         })
     }
@@ -568,7 +592,10 @@ impl Engine {
     /// Chain the previous root with this block's sorted write set: O(changes), not O(state).
     fn compute_root(&mut self, height: Height, genesis: bool) -> Hash {
         let write_set = self.ledger.take_write_set();
-        let mut buf = Vec::with_capacity(128 + write_set.len() * 128);
+        // One buffer reused block after block (a fresh one of several MB per block costs page faults).
+        let mut buf = std::mem::take(&mut self.root_buf);
+        buf.clear();
+        buf.reserve(128 + write_set.len() * 128);
         buf.extend_from_slice(STATE_DOMAIN);
         buf.extend_from_slice(&self.state_root.0);
         buf.extend_from_slice(&height.0.to_le_bytes());
@@ -578,10 +605,12 @@ impl Engine {
         for key in &write_set {
             self.ledger.encode_entry(key, &mut buf);
         }
-        for key in std::mem::take(&mut self.dirty) {
+        for key in self.dirty.take_sorted() {
             self.encode_engine_entry(&key, &mut buf);
         }
-        types::hash_bytes(&buf)
+        let root = types::hash_bytes(&buf);
+        self.root_buf = buf;
+        root
     }
 
     /// `borsh(key) ‖ borsh(current value or None)` for an engine-level write-set entry.

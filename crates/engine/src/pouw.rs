@@ -553,14 +553,18 @@ impl Engine {
 
     /// Committed: Proof of Inference over the revealed outputs, then pay, rate and end (or fail unblamed).
     fn evaluate(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
-        let t = self.p.tasks[&id].clone();
-        let threshold = i64::from(self.m.services.get(&t.service).map_or(850_000_000, |s| s.poi_threshold.raw()));
-        let (miners, outputs): (Vec<AccountId>, Vec<_>) =
-            t.outputs.iter().map(|(m, o)| (*m, NgramEmbedder::default().embed(o))).unzip();
-        let mut verdict = poi_verdict(&outputs, threshold);
-        if let Some(semantic) = self.attested_scores(&t, &miners) {
-            verdict = verdict_from_scores(semantic, threshold);
-        }
+        let (miners, verdict, origin, service) = {
+            let t = &self.p.tasks[&id];
+            let threshold =
+                i64::from(self.m.services.get(&t.service).map_or(850_000_000, |s| s.poi_threshold.raw()));
+            let (miners, outputs): (Vec<AccountId>, Vec<_>) =
+                t.outputs.iter().map(|(m, o)| (*m, NgramEmbedder::default().embed(o))).unzip();
+            let mut verdict = poi_verdict(&outputs, threshold);
+            if let Some(semantic) = self.attested_scores(t, &miners) {
+                verdict = verdict_from_scores(semantic, threshold);
+            }
+            (miners, verdict, t.origin.clone(), t.service)
+        };
         if !verdict.majority {
             return self.fail(id, "no agreeing majority", Vec::new(), events, tx);
         }
@@ -573,10 +577,10 @@ impl Engine {
         for m in &failed {
             self.record_network_rating(*m, false);
         }
-        let paid = self.pay_task(&t, &passed);
-        let background = t.origin == TaskOrigin::Background;
+        let paid = self.pay_task(&origin, &passed);
+        let background = origin == TaskOrigin::Background;
         for m in &passed {
-            let w = self.m.epoch_work.entry(*m).or_default().entry(t.service).or_default();
+            let w = self.m.epoch_work.entry(*m).or_default().entry(service).or_default();
             if background {
                 w.1 += 1;
             } else {
@@ -665,9 +669,9 @@ impl Engine {
     }
 
     /// Pay the agreeing miners: a user task's hold less the protocol fee, or the background reward.
-    fn pay_task(&mut self, t: &Task, passed: &[AccountId]) -> Amount {
+    fn pay_task(&mut self, origin: &TaskOrigin, passed: &[AccountId]) -> Amount {
         let weights: Vec<(AccountId, u128)> = passed.iter().map(|m| (*m, 1)).collect();
-        match &t.origin {
+        match origin {
             TaskOrigin::User { hold: Some(hold), price, .. } => {
                 let fee = self.params.protocol_fee.mul_floor(*price);
                 let pot = Amount(price.0 - fee.0);
