@@ -8,6 +8,7 @@
 //! nothing.
 
 pub mod chain;
+pub mod plot;
 pub mod rng;
 pub mod xx;
 

@@ -1,5 +1,7 @@
 //! Simulator tests: determinism per seed, the xx scenario's numbers, and the sweep.
 
+mod plot;
+
 use sim::xx::{run, simulate, XxConfig};
 
 #[test]
