@@ -11,6 +11,7 @@ pub mod chain;
 pub mod fairness;
 pub mod job_econ;
 pub mod network;
+pub mod plot;
 pub mod poi;
 pub mod rng;
 pub mod router_econ;

@@ -3,6 +3,7 @@
 mod fairness;
 mod job_econ;
 mod network;
+mod plot;
 mod poi;
 mod router_econ;
 mod target;
