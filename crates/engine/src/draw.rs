@@ -132,7 +132,9 @@ impl Engine {
         for s in &node.services {
             if let Some(index) = self.draw.services.get_mut(s) {
                 if let Ok(slot) = index.ids.binary_search(&id) {
-                    index.set(slot, weight);
+                    if index.weights[slot] != weight {
+                        index.set(slot, weight);
+                    }
                 }
             }
         }

@@ -393,7 +393,7 @@ fn plots(variants: &[Variant; 2]) -> Vec<Plot> {
             title: "Service share vs stake share".to_string(),
             x_label: "stake share".to_string(),
             y_label: "service share".to_string(),
-            kind: PlotKind::Scatter,
+            kind: PlotKind::ScatterWithLine,
             series: vec![
                 series(backlogged, "all backlogged", false, |r| r.stake_share),
                 series(light, "with light clients: backlogged", false, |r| r.stake_share),
@@ -406,7 +406,7 @@ fn plots(variants: &[Variant; 2]) -> Vec<Plot> {
             title: "Service share vs fair share, with light clients".to_string(),
             x_label: "fair share (demand, or stake's part of the spare capacity)".to_string(),
             y_label: "service share".to_string(),
-            kind: PlotKind::Scatter,
+            kind: PlotKind::ScatterWithLine,
             series: vec![
                 series(light, "backlogged", false, |r| r.fair_share),
                 series(light, "light and bursty", true, |r| r.fair_share),

@@ -46,6 +46,8 @@ pub enum PlotKind {
     Line,
     /// One dot per point.
     Scatter,
+    /// Dots for every series but the last, which is drawn as a line (a reference such as y = x).
+    ScatterWithLine,
 }
 
 /// One named series of (x, y) points.

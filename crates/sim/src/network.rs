@@ -775,7 +775,7 @@ fn write_output(sim: &Sim<'_>) -> Output {
             title: "Honest miners: share of selections vs share of stake (grouped by stake)".into(),
             x_label: "stake share %".into(),
             y_label: "selection share %".into(),
-            kind: PlotKind::Scatter,
+            kind: PlotKind::ScatterWithLine,
             series: vec![
                 Series { name: "honest miners".into(), points: share_points.clone() },
                 Series { name: "ideal (y = x)".into(), points: vec![(0.0, 0.0), (max_x, max_x)] },

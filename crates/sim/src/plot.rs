@@ -130,17 +130,22 @@ fn draw(plot: &Plot, series: &[Vec<(f64, f64)>], x: Range<f64>, y: Range<f64>, p
         .bold_line_style(RGBColor(210, 210, 210))
         .light_line_style(RGBColor(244, 244, 244))
         .draw()?;
-    let kind = plot.kind;
     let mut named = false;
+    let last = plot.series.len().saturating_sub(1);
     for (i, (points, description)) in series.iter().zip(&plot.series).enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
+        let kind = match plot.kind {
+            PlotKind::ScatterWithLine if i == last => PlotKind::Line,
+            PlotKind::ScatterWithLine => PlotKind::Scatter,
+            other => other,
+        };
         let drawn = match kind {
             PlotKind::Line => {
                 let marker = if points.len() <= MARKERS_POINTS_MAX { 3 } else { 0 };
                 let line = LineSeries::new(points.iter().copied(), colour.filled().stroke_width(2));
                 chart.draw_series(line.point_size(marker))?
             }
-            PlotKind::Scatter => {
+            _ => {
                 chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.mix(0.8).filled())))?
             }
         };
@@ -148,7 +153,7 @@ fn draw(plot: &Plot, series: &[Vec<(f64, f64)>], x: Range<f64>, y: Range<f64>, p
             named = true;
             drawn.label(&description.name).legend(move |(x, y)| match kind {
                 PlotKind::Line => PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)).into_dyn(),
-                PlotKind::Scatter => Circle::new((x + 10, y), 4, colour.filled()).into_dyn(),
+                _ => Circle::new((x + 10, y), 4, colour.filled()).into_dyn(),
             });
         }
     }
