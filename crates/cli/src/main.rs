@@ -6,7 +6,6 @@ macro_rules! outln {
     ($($t:tt)*) => { $crate::write_stdout(format_args!($($t)*)) };
 }
 
-
 /// mimalloc: about 30% faster than the system allocator on the simulator's and the engine's many small
 /// allocations (measured in docs/BENCHMARKS.md).
 #[global_allocator]

@@ -19,9 +19,24 @@ impl Block {
     /// buffer first: a single large `update` is several times faster than many field-sized ones.
     pub fn hash(&self) -> Hash {
         let mut buf = Vec::with_capacity(BLOCK_DOMAIN.len() + 64 + self.txs.len() * 192);
+        Block::encode_prefix(self.height, self.parent_hash, &self.txs, &mut buf);
+        Block::hash_with_root(&mut buf, self.state_root)
+    }
+
+    /// The hashed bytes up to the state root (domain ‖ borsh of height, parent and transactions): what
+    /// `borsh(block)` starts with. The producer encodes it while the block executes.
+    pub(crate) fn encode_prefix(height: Height, parent: Hash, txs: &[SignedTx], buf: &mut Vec<u8>) {
+        let ok = "writing to a Vec cannot fail";
         buf.extend_from_slice(BLOCK_DOMAIN);
-        borsh::to_writer(&mut buf, self).expect("writing to a Vec cannot fail");
-        types::hash_bytes(&buf)
+        borsh::to_writer(&mut *buf, &height).expect(ok);
+        borsh::to_writer(&mut *buf, &parent).expect(ok);
+        borsh::to_writer(&mut *buf, txs).expect(ok);
+    }
+
+    /// Finish [`Block::encode_prefix`]'s bytes with the state root and hash them.
+    pub(crate) fn hash_with_root(buf: &mut Vec<u8>, state_root: Hash) -> Hash {
+        borsh::to_writer(&mut *buf, &state_root).expect("writing to a Vec cannot fail");
+        types::hash_bytes(buf)
     }
 }
 

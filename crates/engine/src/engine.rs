@@ -17,6 +17,8 @@ use types::{AccountId, Amount, Hash, Height, JobId};
 pub const TREASURY_NAME: &str = "treasury";
 
 const STATE_DOMAIN: &[u8] = b"stakework/state/v1";
+/// Blocks with at least this many transactions are encoded for their hash while they execute.
+const PARALLEL_HASH_MIN_TXS: usize = 4_096;
 /// Write sets at least this big are encoded on two threads.
 const PARALLEL_ROOT_MIN: usize = 4_096;
 
@@ -83,6 +85,12 @@ impl Dirty {
         keys.dedup();
         keys
     }
+    fn recycle(&mut self, mut keys: Vec<EngineKey>) {
+        if self.0.is_empty() {
+            keys.clear();
+            self.0 = keys;
+        }
+    }
 }
 
 /// The engine's state in canonical form: what a snapshot stores.
@@ -135,6 +143,10 @@ pub struct Engine {
     pub(crate) r: RouterState,
     /// Engine state (outside the ledger) changed in this block, for the state root.
     pub(crate) dirty: Dirty,
+    /// Vectors of a block outcome given back with [`Engine::recycle`], reused by the next block (not state).
+    spare: (Vec<Receipt>, Vec<EventRecord>),
+    /// The block hash's scratch buffer (not state).
+    block_buf: Vec<u8>,
     /// The state root's scratch buffers (not state).
     root_bufs: [Vec<u8>; 2],
     /// Derived selection index (not state; see `draw`).
@@ -168,6 +180,8 @@ impl Engine {
             r: RouterState::default(),
             dirty: Dirty::default(),
             root_bufs: Default::default(),
+            spare: Default::default(),
+            block_buf: Vec::new(),
             draw: Default::default(),
         };
         for (i, s) in genesis.services.iter().enumerate() {
@@ -298,6 +312,8 @@ impl Engine {
             r: snap.routers,
             dirty: Dirty::default(),
             root_bufs: Default::default(),
+            spare: Default::default(),
+            block_buf: Vec::new(),
             draw: Default::default(),
         })
     }
@@ -309,13 +325,43 @@ impl Engine {
         sigs: &SignatureCheck,
     ) -> Result<(Block, BlockOutcome), BlockError> {
         let height = self.height.next();
-        self.check_shape(height, self.last_block_hash, txs.len(), sigs)?;
-        let (receipts, events) = self.execute(height, &txs, sigs);
-        let block = Block { height, parent_hash: self.last_block_hash, txs, state_root: self.state_root };
-        let block_hash = block.hash();
+        let parent = self.last_block_hash;
+        self.check_shape(height, parent, txs.len(), sigs)?;
+        // Big blocks: encode the block's bytes for its hash on a second thread while it executes.
+        let mut buf = std::mem::take(&mut self.block_buf);
+        buf.clear();
+        let (receipts, events) = if txs.len() >= PARALLEL_HASH_MIN_TXS {
+            std::thread::scope(|s| {
+                let encoding = s.spawn(|| Block::encode_prefix(height, parent, &txs, &mut buf));
+                let executed = self.execute(height, &txs, sigs);
+                encoding.join().expect("encoding cannot panic");
+                executed
+            })
+        } else {
+            Block::encode_prefix(height, parent, &txs, &mut buf);
+            self.execute(height, &txs, sigs)
+        };
+        let block_hash = Block::hash_with_root(&mut buf, self.state_root);
+        self.block_buf = buf;
+        let block = Block { height, parent_hash: parent, txs, state_root: self.state_root };
+        debug_assert_eq!(block_hash, block.hash(), "the streamed block hash is the block's hash");
         self.last_block_hash = block_hash;
         let outcome = BlockOutcome { height, block_hash, state_root: self.state_root, receipts, events };
         Ok((block, outcome))
+    }
+
+    /// Give a processed outcome's vectors back for the next block to reuse (optional: a producer of many
+    /// big blocks, like the simulator, saves the page faults of fresh multi-megabyte vectors).
+    pub fn recycle(&mut self, outcome: BlockOutcome) {
+        let (mut receipts, mut events) = (outcome.receipts, outcome.events);
+        receipts.clear();
+        events.clear();
+        if receipts.capacity() > self.spare.0.capacity() {
+            self.spare.0 = receipts;
+        }
+        if events.capacity() > self.spare.1.capacity() {
+            self.spare.1 = events;
+        }
     }
 
     /// Apply a block someone else produced (replay, recovery): check its signatures, execute it and
@@ -366,8 +412,11 @@ impl Engine {
 
     fn execute(&mut self, height: Height, txs: &[SignedTx], sigs: &SignatureCheck) -> (Vec<Receipt>, Vec<EventRecord>) {
         self.height = height;
-        let mut receipts = Vec::with_capacity(txs.len());
-        let mut events = Vec::with_capacity(txs.len());
+        let (mut receipts, mut events) = std::mem::take(&mut self.spare);
+        receipts.clear();
+        events.clear();
+        receipts.reserve(txs.len());
+        events.reserve(txs.len());
         for (i, tx) in txs.iter().enumerate() {
             let result =
                 if sigs.is_valid(i) { self.apply_tx(tx, i as u32, &mut events) } else { Err(Rejection::BadSignature) };
@@ -641,6 +690,8 @@ impl Engine {
         h.update(tail);
         let root = Hash(*h.finalize().as_bytes());
         self.root_bufs = bufs;
+        self.ledger.recycle_write_set(write_set);
+        self.dirty.recycle(dirty);
         root
     }
 

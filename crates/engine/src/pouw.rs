@@ -555,8 +555,7 @@ impl Engine {
     fn evaluate(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
         let (miners, verdict, origin, service) = {
             let t = &self.p.tasks[&id];
-            let threshold =
-                i64::from(self.m.services.get(&t.service).map_or(850_000_000, |s| s.poi_threshold.raw()));
+            let threshold = i64::from(self.m.services.get(&t.service).map_or(850_000_000, |s| s.poi_threshold.raw()));
             let (miners, outputs): (Vec<AccountId>, Vec<_>) =
                 t.outputs.iter().map(|(m, o)| (*m, NgramEmbedder::default().embed(o))).unzip();
             let mut verdict = poi_verdict(&outputs, threshold);

@@ -534,6 +534,15 @@ impl Ledger {
         ws
     }
 
+    /// Give back a vector [`Ledger::take_write_set`] returned, so the next block's record reuses its
+    /// allocation (a big fresh vector per block costs page faults).
+    pub fn recycle_write_set(&mut self, mut ws: Vec<StateKey>) {
+        if self.write_set.is_empty() && ws.capacity() > self.write_set.capacity() {
+            ws.clear();
+            self.write_set = ws;
+        }
+    }
+
     /// Feed the canonical encoding of `key`'s current value (or its absence) into `out`.
     pub fn encode_entry(&self, key: &StateKey, out: &mut impl std::io::Write) {
         let ok = "state writers (Vec, hasher) do not fail";

@@ -120,8 +120,8 @@ impl NetworkConfig {
             tasks_per_block: 5_000,
             outage_blocks: 40,
             check_every_block: false,
-            // 100,000 nodes: a heartbeat per node every 50 blocks (timeout 100) instead of every 10.
-            params: BTreeMap::from([("heartbeat_timeout".to_string(), "100".to_string())]),
+            // 100,000 nodes: a heartbeat per node every 125 blocks (timeout 250) instead of every 10.
+            params: BTreeMap::from([("heartbeat_timeout".to_string(), "250".to_string())]),
             ..NetworkConfig::default()
         }
     }
@@ -325,74 +325,95 @@ impl Sim<'_> {
         sim_account(ORACLE, self.next_oracle)
     }
 
-    /// Queue this block's actions for every active task, participants first and the oracles' advances last.
+    /// What happens to task `id` this block: `None` if it is finished (forget it), else the participants'
+    /// calls and whether an oracle advances it (after those calls).
+    fn decide(&self, id: u64, h: u64) -> Option<(Vec<(AccountId, Call)>, bool)> {
+        let t = self.chain.engine.task(id)?;
+        if matches!(t.state, TaskState::Ended | TaskState::Failed) {
+            return None;
+        }
+        let deadline = t.deadline.0;
+        if h > deadline {
+            return Some((Vec::new(), true)); // late: the engine replaces or drops whoever missed it
+        }
+        let stage_start = deadline - self.state_deadline(t.state);
+        let stage = t.stage;
+        let mut calls: Vec<(AccountId, Call)> = Vec::new();
+        let mut everyone = true;
+        match t.state {
+            TaskState::Requested => {
+                if t.spec.is_none() {
+                    if self.acts(&t.creator, id, stage, stage_start, deadline, h, false) {
+                        calls.push((t.creator, Call::PublishTaskSpec { task: id, spec: format!("task {id}") }));
+                    } else {
+                        everyone = false;
+                    }
+                }
+            }
+            TaskState::Created => {
+                if let (Some(p), None) = (t.preparer, &t.inputs) {
+                    if self.acts(&p, id, stage, stage_start, deadline, h, false) {
+                        calls.push((p, Call::PrepareTask { task: id, inputs: format!("inputs {id}") }));
+                    } else {
+                        everyone = false;
+                    }
+                }
+            }
+            TaskState::Started => {
+                for m in t.miners.iter().filter(|m| !t.precommits.contains_key(*m)) {
+                    if self.acts(m, id, stage, stage_start, deadline, h, false) {
+                        let commitment = if self.class_of(m) == Some(Class::Copier) {
+                            Self::salt(id ^ 0xC0, m) // blind: it has nothing to commit to yet
+                        } else {
+                            engine::output_commitment(&self.output(m, id), &Self::salt(id, m))
+                        };
+                        calls.push((*m, Call::PrecommitOutput { task: id, commitment }));
+                    } else {
+                        everyone = false;
+                    }
+                }
+            }
+            TaskState::Precommitted => {
+                for m in t.miners.iter().filter(|m| !t.outputs.contains_key(*m)) {
+                    if self.acts(m, id, stage, stage_start, deadline, h, true) {
+                        let (output, salt) = (self.output(m, id), Self::salt(id, m));
+                        calls.push((*m, Call::RevealOutput { task: id, output, salt }));
+                    } else {
+                        everyone = false;
+                    }
+                }
+            }
+            _ => everyone = false,
+        }
+        Some((calls, everyone))
+    }
+
+    /// Queue this block's actions for every active task, participants first and the oracles' advances
+    /// last. Deciding is read-only, so big blocks decide on two threads; the calls are queued in task order
+    /// either way, so the block is the same.
     fn act(&mut self, h: u64, advances: &mut Vec<u64>) {
-        let mut still = Vec::with_capacity(self.active.len());
         let active = std::mem::take(&mut self.active);
-        for id in active {
-            let Some(t) = self.chain.engine.task(id) else { continue };
-            if matches!(t.state, TaskState::Ended | TaskState::Failed) {
-                continue;
-            }
+        let this = &*self;
+        let decide_all = |ids: &[u64]| ids.iter().map(|id| (*id, this.decide(*id, h))).collect::<Vec<_>>();
+        let decided = if active.len() < 4_096 {
+            decide_all(&active)
+        } else {
+            let (a, b) = active.split_at(active.len() / 2);
+            std::thread::scope(|s| {
+                let second = s.spawn(|| decide_all(b));
+                let mut first = decide_all(a);
+                first.extend(second.join().expect("deciding cannot panic"));
+                first
+            })
+        };
+        let mut still = Vec::with_capacity(active.len());
+        for (id, d) in decided {
+            let Some((calls, advance)) = d else { continue };
             still.push(id);
-            let deadline = t.deadline.0;
-            if h > deadline {
-                advances.push(id); // late: the engine replaces or drops whoever missed it
-                continue;
-            }
-            let stage_start = deadline - self.state_deadline(t.state);
-            let stage = t.stage;
-            let mut calls: Vec<(AccountId, Call)> = Vec::new();
-            let mut everyone = true;
-            match t.state {
-                TaskState::Requested => {
-                    if t.spec.is_none() {
-                        if self.acts(&t.creator, id, stage, stage_start, deadline, h, false) {
-                            calls.push((t.creator, Call::PublishTaskSpec { task: id, spec: format!("task {id}") }));
-                        } else {
-                            everyone = false;
-                        }
-                    }
-                }
-                TaskState::Created => {
-                    if let (Some(p), None) = (t.preparer, &t.inputs) {
-                        if self.acts(&p, id, stage, stage_start, deadline, h, false) {
-                            calls.push((p, Call::PrepareTask { task: id, inputs: format!("inputs {id}") }));
-                        } else {
-                            everyone = false;
-                        }
-                    }
-                }
-                TaskState::Started => {
-                    for m in t.miners.iter().filter(|m| !t.precommits.contains_key(*m)) {
-                        if self.acts(m, id, stage, stage_start, deadline, h, false) {
-                            let commitment = if self.class_of(m) == Some(Class::Copier) {
-                                Self::salt(id ^ 0xC0, m) // blind: it has nothing to commit to yet
-                            } else {
-                                engine::output_commitment(&self.output(m, id), &Self::salt(id, m))
-                            };
-                            calls.push((*m, Call::PrecommitOutput { task: id, commitment }));
-                        } else {
-                            everyone = false;
-                        }
-                    }
-                }
-                TaskState::Precommitted => {
-                    for m in t.miners.iter().filter(|m| !t.outputs.contains_key(*m)) {
-                        if self.acts(m, id, stage, stage_start, deadline, h, true) {
-                            let (output, salt) = (self.output(m, id), Self::salt(id, m));
-                            calls.push((*m, Call::RevealOutput { task: id, output, salt }));
-                        } else {
-                            everyone = false;
-                        }
-                    }
-                }
-                _ => everyone = false,
-            }
             for (who, call) in calls {
                 self.chain.submit(who, call);
             }
-            if everyone {
+            if advance {
                 advances.push(id);
             }
         }
@@ -541,6 +562,7 @@ impl Sim<'_> {
             if self.c.check_every_block {
                 self.check();
             }
+            self.chain.engine.recycle(outcome);
         }
     }
 }

@@ -145,9 +145,7 @@ fn draw(plot: &Plot, series: &[Vec<(f64, f64)>], x: Range<f64>, y: Range<f64>, p
                 let line = LineSeries::new(points.iter().copied(), colour.filled().stroke_width(2));
                 chart.draw_series(line.point_size(marker))?
             }
-            _ => {
-                chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.mix(0.8).filled())))?
-            }
+            _ => chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.mix(0.8).filled())))?,
         };
         if !description.name.is_empty() {
             named = true;

@@ -17,23 +17,21 @@ impl std::hash::Hash for AccountId {
 }
 
 impl AccountId {
-    /// The id as four big-endian words: comparing them is comparing the bytes (lexicographically), in
-    /// four integer compares instead of a `memcmp` call (ids are compared on every map lookup).
+    /// Word `i` of the id, big-endian: comparing words in order is comparing the bytes
+    /// lexicographically, with integer compares instead of a `memcmp` call (ids are compared on every
+    /// map lookup, and most comparisons are decided by the first word).
     #[inline]
-    fn words(&self) -> [u64; 4] {
-        let w = |i: usize| {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&self.0[i * 8..i * 8 + 8]);
-            u64::from_be_bytes(b)
-        };
-        [w(0), w(1), w(2), w(3)]
+    fn word(&self, i: usize) -> u64 {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.0[i * 8..i * 8 + 8]);
+        u64::from_be_bytes(b)
     }
 }
 
 impl PartialEq for AccountId {
     #[inline]
     fn eq(&self, other: &Self) -> bool {
-        self.words() == other.words()
+        (0..4).all(|i| self.word(i) == other.word(i))
     }
 }
 
@@ -47,7 +45,13 @@ impl PartialOrd for AccountId {
 impl Ord for AccountId {
     #[inline]
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.words().cmp(&other.words())
+        for i in 0..4 {
+            let (a, b) = (self.word(i), other.word(i));
+            if a != b {
+                return a.cmp(&b);
+            }
+        }
+        std::cmp::Ordering::Equal
     }
 }
 
