@@ -16,6 +16,28 @@ fn job(api: &NodeApi, id: &JobId) -> Result<Value, AgentError> {
     api.get(&format!("/v1/jobs/{id}"))
 }
 
+/// Submit `call`, retrying while the node is unreachable or too slow to commit it (a loaded machine),
+/// until `stop`. A refusal is returned, not retried: the caller re-reads the job and decides.
+fn submit_patiently(
+    api: &NodeApi,
+    signer: &Signer,
+    call: &Call,
+    stop: &AtomicBool,
+    log: &Log,
+    what: &str,
+) -> Result<Outcome, AgentError> {
+    loop {
+        match signer.submit(api, call.clone(), PATIENCE) {
+            Ok(o) => return Ok(o),
+            Err(e) if !stop.load(Ordering::Relaxed) => {
+                log.line(&format!("{what}: will retry: {e}"));
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 fn must(o: Outcome, what: &str) -> Result<(), AgentError> {
     if o.ok() {
         Ok(())
@@ -34,13 +56,28 @@ pub fn run_coordinator(
     log: &Log,
 ) -> Result<Value, AgentError> {
     let id = order.id;
-    if api.get::<Value>(&format!("/v1/jobs/{id}")).is_err() {
-        must(signer.submit(api, Call::OrderJob { order }, PATIENCE)?, "order")?;
-        log.line(&format!("ordered job {id}"));
-    }
-    if job(api, &id)?["mpcs"].as_array().is_none_or(Vec::is_empty) {
-        must(signer.submit(api, Call::SelectMpcs { job: id, mpcs }, PATIENCE)?, "select MPCs")?;
-        log.line("selected the MPC nodes");
+    // Order, then select the MPCs; each step is taken only if the job's view says it is still to do, so a
+    // retried submission that had in fact committed is not sent twice.
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return job(api, &id);
+        }
+        match job(api, &id) {
+            Err(AgentError::Node { .. }) => {
+                let call = Call::OrderJob { order: order.clone() };
+                must(submit_patiently(api, signer, &call, stop, log, "order")?, "order")?;
+                log.line(&format!("ordered job {id}"));
+                continue;
+            }
+            Err(e) => log.line(&format!("will retry: {e}")),
+            Ok(j) if j["mpcs"].as_array().is_none_or(Vec::is_empty) => {
+                let call = Call::SelectMpcs { job: id, mpcs: mpcs.clone() };
+                must(submit_patiently(api, signer, &call, stop, log, "select MPCs")?, "select MPCs")?;
+                log.line("selected the MPC nodes");
+            }
+            Ok(_) => break,
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
     let params: Value = api.get("/v1/params")?;
     let timeout = params["params"]["job_heartbeat_timeout"].as_u64().unwrap_or(3_600);
@@ -89,20 +126,37 @@ pub fn run_member(
 ) -> Result<(), AgentError> {
     let me = signer.account.to_string();
     // Wait for the order, then deposit.
+    let mut refusals = 0;
     let (stage, epochs) = loop {
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
         if let Ok(j) = job(api, &id) {
             let role = j["members"][me.as_str()]["role"].clone();
+            let mpcs_chosen = j["mpcs"].as_array().is_some_and(|m| !m.is_empty());
+            if role.is_null() && j["phase"] == "ordered" && !mpcs_chosen {
+                // An MPC node is a member only once the GDS has selected the MPCs: wait for that.
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            }
             if role.is_null() {
                 return Err(AgentError::Config(format!("{me} is not a member of job {id}")));
             }
             if j["members"][me.as_str()]["deposit"].is_null() && j["phase"] == "ordered" {
                 let deposit =
                     serde_json::from_value(j["deposit"].clone()).map_err(|e| AgentError::Config(e.to_string()))?;
-                must(signer.submit(api, Call::AcceptJob { job: id, deposit }, PATIENCE)?, "deposit")?;
-                log.line("deposited");
+                let call = Call::AcceptJob { job: id, deposit };
+                let o = submit_patiently(api, signer, &call, stop, log, "deposit")?;
+                if o.ok() {
+                    log.line("deposited");
+                } else {
+                    // Perhaps an earlier attempt committed after all: look at the job again, give up after 3.
+                    refusals += 1;
+                    log.line(&format!("deposit refused ({refusals}): {o:?}"));
+                    if refusals >= 3 {
+                        must(o, "deposit")?;
+                    }
+                }
             }
             if j["phase"] == "dispatched" {
                 let stage = if role == "mpc" { JobStage::Aggregation } else { JobStage::Training };

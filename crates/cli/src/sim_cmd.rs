@@ -278,10 +278,13 @@ fn performance(name: &str, table: &toml::Table, wall: f64, peak: Option<u64>, sw
             ));
         }
         "network" | "scale" => {
-            let tasks = table.get("tasks").and_then(|v| v.as_integer()).map_or_else(
-                || if name == "scale" { 1_000_000 } else { sim::network::NetworkConfig::default().tasks as i64 },
-                |t| t,
-            );
+            let tasks = table.get("tasks").and_then(|v| v.as_integer()).unwrap_or_else(|| {
+                if name == "scale" {
+                    sim::network::NetworkConfig::scale().tasks as i64
+                } else {
+                    sim::network::NetworkConfig::default().tasks as i64
+                }
+            });
             s.push_str(&format!(
                 "{tasks} task rounds (whole lifecycles, every step a transaction through the engine) in {wall:.1} s: \
                  {:.0} task rounds per second; peak memory {peak_text}.\n",

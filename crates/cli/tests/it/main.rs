@@ -8,4 +8,5 @@ mod e2e;
 mod jobs;
 mod market;
 mod routers;
+mod sim;
 mod support;
