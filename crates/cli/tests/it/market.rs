@@ -23,7 +23,7 @@ chain_id = "e2e"
 min_fee = 1000
 miner_stake_min = "100 SWK"
 rating_window = 200
-voting_period = 3
+voting_period = 40
 
 [[accounts]]
 id = "{miner}"
