@@ -47,20 +47,6 @@ fn value(text: &str) -> toml::Value {
     toml::Value::String(text.to_string())
 }
 
-fn set_key(table: &mut toml::Table, key: &str, v: toml::Value) -> anyhow::Result<()> {
-    let parts: Vec<&str> = key.split('.').collect();
-    if parts.iter().any(|p| p.is_empty()) {
-        bail!("bad key {key:?}");
-    }
-    let mut slot = table;
-    for p in &parts[..parts.len() - 1] {
-        let entry = slot.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        slot = entry.as_table_mut().with_context(|| format!("{p} is not a table"))?;
-    }
-    slot.insert(parts[parts.len() - 1].to_string(), v);
-    Ok(())
-}
-
 /// The scenario's name and settings table, from a built-in name or a TOML file.
 fn load(scenario: &str) -> anyhow::Result<(String, toml::Table)> {
     if !scenario.ends_with(".toml") {
@@ -201,7 +187,7 @@ pub fn run(cmd: &SimCommand, json: bool) -> anyhow::Result<()> {
             }
             for kv in set {
                 let (k, v) = kv.split_once('=').with_context(|| format!("--set {kv:?}: expected KEY=VALUE"))?;
-                set_key(&mut table, k.trim(), value(v))?;
+                sim::set_key(&mut table, k.trim(), value(v)).map_err(|e| anyhow::anyhow!("--set {kv:?}: {e}"))?;
             }
             let seed_shown = table.get("seed").map_or_else(|| "default".to_string(), |v| v.to_string());
             let mut bar = Bar::new();
@@ -268,13 +254,10 @@ fn performance(name: &str, table: &toml::Table, wall: f64, peak: Option<u64>, sw
     match name {
         "xx" => {
             let c: sim::xx::XxConfig = toml::Value::Table(table.clone()).try_into().unwrap_or_default();
-            let t = Instant::now();
-            sim::xx::simulate(&c);
-            let rps = c.rounds as f64 / t.elapsed().as_secs_f64().max(1e-9);
             s.push_str(&format!(
-                "{:.2} million rounds per second (teams drawn and booked through the engine's points rules; timed \
-                 again on its own); the whole run with its report took {wall:.2} s; peak memory {peak_text}.\n",
-                rps / 1e6
+                "{:.2} million rounds per second (teams drawn and booked through the engine's points rules; the \
+                 whole run with its report, {wall:.2} s); peak memory {peak_text}.\n",
+                c.rounds as f64 / wall.max(1e-9) / 1e6
             ));
         }
         "network" | "scale" => {

@@ -199,6 +199,19 @@ impl Default for Params {
 }
 
 impl Params {
+    /// How many blocks a task may stay in `state` before an oracle may advance it late (0 for states
+    /// nobody acts in).
+    pub fn task_deadline(&self, state: crate::TaskState) -> u64 {
+        match state {
+            crate::TaskState::Requested => self.task_deadline_requested,
+            crate::TaskState::Created => self.task_deadline_created,
+            crate::TaskState::Started => self.task_deadline_started,
+            crate::TaskState::Precommitted => self.task_deadline_precommitted,
+            crate::TaskState::Committed => self.task_deadline_committed,
+            _ => 0,
+        }
+    }
+
     /// A copy with parameter `name` set to `value` (an integer, or text for amounts and names), validated.
     pub fn with_set(&self, name: &str, value: &str) -> Result<Params, String> {
         if FIXED_PARAMS.contains(&name) {

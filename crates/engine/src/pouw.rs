@@ -164,23 +164,11 @@ impl Engine {
         self.p.tasks.values()
     }
 
-    fn state_deadline(&self, state: TaskState) -> u64 {
-        let p = &self.params;
-        match state {
-            TaskState::Requested => p.task_deadline_requested,
-            TaskState::Created => p.task_deadline_created,
-            TaskState::Started => p.task_deadline_started,
-            TaskState::Precommitted => p.task_deadline_precommitted,
-            TaskState::Committed => p.task_deadline_committed,
-            _ => 0,
-        }
-    }
-
     /// Enter `state` (or re-enter it after a reassignment): new deadline, new stage, and the automatic
     /// advance `oracle_grace` blocks after the deadline.
     fn enter(&mut self, id: u64, state: TaskState) {
         let grace = self.params.oracle_grace;
-        let deadline = self.height.checked_add(self.state_deadline(state)).expect("periods are capped at 2^32");
+        let deadline = self.height.checked_add(self.params.task_deadline(state)).expect("periods are capped at 2^32");
         let t = self.p.tasks.get_mut(&id).expect("entering a state of an existing task");
         t.state = state;
         t.stage += 1;

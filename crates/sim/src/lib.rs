@@ -109,6 +109,21 @@ fn overlay<T: serde::Serialize + serde::de::DeserializeOwned>(base: &T, table: &
     toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| e.message().to_string())
 }
 
+/// Set `key` in `table`; a dotted key (`params.epoch_length`) names a nested table, created if absent.
+pub fn set_key(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("bad key {key:?}"));
+    }
+    let mut slot = table;
+    for p in &parts[..parts.len() - 1] {
+        let entry = slot.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        slot = entry.as_table_mut().ok_or(format!("{p} is not a table"))?;
+    }
+    slot.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(())
+}
+
 /// Run built-in scenario `name` with `table` laid over its defaults (the keys of its TOML table).
 pub fn run_scenario(name: &str, table: &toml::Table, progress: &mut dyn Progress) -> Result<Output, String> {
     match name {
@@ -118,7 +133,7 @@ pub fn run_scenario(name: &str, table: &toml::Table, progress: &mut dyn Progress
                 return Err(format!("a team has 1 to {} members and at most {} nodes are bad", c.nodes, c.nodes));
             }
             progress.start(c.rounds, "rounds");
-            let out = xx::run(&c, &[], None);
+            let out = xx::run(&c);
             progress.advance(c.rounds);
             Ok(out)
         }
@@ -152,13 +167,7 @@ pub fn sweep(
     let mut rows = Vec::new();
     for v in values {
         let mut t = table.clone();
-        let mut slot = &mut t;
-        let parts: Vec<&str> = key.split('.').collect();
-        for p in &parts[..parts.len() - 1] {
-            let entry = slot.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            slot = entry.as_table_mut().ok_or(format!("{p} is not a table"))?;
-        }
-        slot.insert(parts[parts.len() - 1].to_string(), v.clone());
+        set_key(&mut t, key, v.clone())?;
         let out = run_scenario(name, &t, progress).map_err(|e| format!("{key}={v}: {e}"))?;
         if csv.is_empty() {
             let cols: Vec<&str> = out.headline.iter().map(|(k, _)| k.as_str()).collect();

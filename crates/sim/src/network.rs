@@ -279,18 +279,6 @@ impl Sim<'_> {
         index_of(id).and_then(|i| self.classes.get(i as usize).copied())
     }
 
-    fn state_deadline(&self, state: TaskState) -> u64 {
-        let p = self.chain.engine.params();
-        match state {
-            TaskState::Requested => p.task_deadline_requested,
-            TaskState::Created => p.task_deadline_created,
-            TaskState::Started => p.task_deadline_started,
-            TaskState::Precommitted => p.task_deadline_precommitted,
-            TaskState::Committed => p.task_deadline_committed,
-            _ => 0,
-        }
-    }
-
     /// Whether `who` acts on the task's current stage `at` (the reveal or an earlier step), at height `h`.
     fn acts(&self, who: &AccountId, at: &StageAt, h: u64, reveal: bool) -> bool {
         let StageAt { id, stage, start: stage_start, deadline } = *at;
@@ -342,7 +330,12 @@ impl Sim<'_> {
         if h > deadline {
             return Some((Vec::new(), true)); // late: the engine replaces or drops whoever missed it
         }
-        let at = StageAt { id, stage: t.stage, start: deadline - self.state_deadline(t.state), deadline };
+        let at = StageAt {
+            id,
+            stage: t.stage,
+            start: deadline - self.chain.engine.params().task_deadline(t.state),
+            deadline,
+        };
         let mut calls: Vec<(AccountId, Call)> = Vec::new();
         let mut everyone = true;
         match t.state {

@@ -99,7 +99,7 @@ pub fn closed_form(c: &XxConfig) -> (f64, f64) {
     (s * (1.0 - p_good_fail) - d * p_good_fail, s * 0.5 - d * 0.5)
 }
 
-/// One row of a sweep: the outcome for one deduction.
+/// The run's key figures: its headline, so one row of `sweep.csv` when a parameter is swept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepRow {
     pub points_failure: u64,
@@ -107,10 +107,6 @@ pub struct SweepRow {
     pub good_floored: u32,
     pub bad_net_raw: i128,
     pub good_pool_share: f64,
-}
-
-pub fn sweep_row(c: &XxConfig) -> SweepRow {
-    row_from(c, &simulate(c))
 }
 
 fn row_from(c: &XxConfig, points: &EpochPoints) -> SweepRow {
@@ -128,10 +124,10 @@ fn row_from(c: &XxConfig, points: &EpochPoints) -> SweepRow {
     }
 }
 
-/// The scenario's files: `nodes.csv` (per node) and, with a sweep, `sweep.csv`; plus the summary, which
-/// states the closed form beside the simulated numbers and what the run shows. `rounds_per_second` is
-/// measured by the caller and appears in the summary only (the CSV stays byte-identical per seed).
-pub fn run(c: &XxConfig, sweep: &[u64], rounds_per_second: Option<f64>) -> Output {
+/// The scenario's files: `nodes.csv` (per node; `sim::sweep` adds `sweep.csv` from the headline); plus the
+/// summary, which states the closed form beside the simulated numbers and what the run shows. The speed is
+/// measured by the caller (`stakework sim run` appends it), so the output stays byte-identical per seed.
+pub fn run(c: &XxConfig) -> Output {
     let points = simulate(c);
     let first_bad = c.nodes - c.bad;
     let paid: std::collections::BTreeMap<AccountId, Amount> =
@@ -144,22 +140,8 @@ pub fn run(c: &XxConfig, sweep: &[u64], rounds_per_second: Option<f64>) -> Outpu
         let _ =
             writeln!(csv, "{i},{class},{},{},{},{},{},{share:.6}", p.rounds, p.failures, p.earned, p.deducted, p.net());
     }
-    let mut files = vec![("nodes.csv".to_string(), csv)];
-    let mut sweep_csv = String::from("points_failure,good_mean_net,good_floored,bad_net_raw,good_pool_share\n");
-    let mut sweep_rows = Vec::new();
-    for d in sweep {
-        let row = sweep_row(&XxConfig { points_failure: *d, ..c.clone() });
-        let _ = writeln!(
-            sweep_csv,
-            "{},{:.1},{},{},{:.6}",
-            row.points_failure, row.good_mean_net, row.good_floored, row.bad_net_raw, row.good_pool_share
-        );
-        sweep_rows.push(row);
-    }
-    if !sweep.is_empty() {
-        files.push(("sweep.csv".to_string(), sweep_csv));
-    }
-    let summary = summary(c, &points, &paid, &sweep_rows, rounds_per_second);
+    let files = vec![("nodes.csv".to_string(), csv)];
+    let summary = summary(c, &points, &paid);
     let row = row_from(c, &points);
     let headline = vec![
         ("good_mean_net".to_string(), format!("{:.1}", row.good_mean_net)),
@@ -189,13 +171,7 @@ pub fn run(c: &XxConfig, sweep: &[u64], rounds_per_second: Option<f64>) -> Outpu
     Output { files, plots, summary, headline }
 }
 
-fn summary(
-    c: &XxConfig,
-    points: &EpochPoints,
-    paid: &std::collections::BTreeMap<AccountId, Amount>,
-    sweep: &[SweepRow],
-    rounds_per_second: Option<f64>,
-) -> String {
+fn summary(c: &XxConfig, points: &EpochPoints, paid: &std::collections::BTreeMap<AccountId, Amount>) -> String {
     let first_bad = c.nodes - c.bad;
     let joined = c.rounds as f64 * f64::from(c.team) / f64::from(c.nodes);
     let (good_cf, bad_cf) = closed_form(c);
@@ -256,27 +232,5 @@ fn summary(
         c.nodes,
         100.0 * (1.0 - (1..c.team).fold(1.0, |acc, k| acc * (f64::from(c.nodes - c.bad - k)) / f64::from(c.nodes - k)))
     );
-    if !sweep.is_empty() {
-        let _ = writeln!(s, "\n## Sweep of the deduction\n\n| deduction | good mean net | good nodes floored | bad earned − deducted | pool to good nodes |");
-        let _ = writeln!(s, "|---|---|---|---|---|");
-        for r in sweep {
-            let _ = writeln!(
-                s,
-                "| {} | {:.0} | {} of {first_bad} | {} | {:.1}% |",
-                r.points_failure,
-                r.good_mean_net,
-                r.good_floored,
-                r.bad_net_raw,
-                r.good_pool_share * 100.0
-            );
-        }
-    }
-    if let Some(rps) = rounds_per_second {
-        let _ = writeln!(
-            s,
-            "\nSpeed: {:.2} million rounds per second (booked through the engine's points module).",
-            rps / 1e6
-        );
-    }
     s
 }

@@ -13,10 +13,10 @@ use sim::xx::{run, simulate, XxConfig};
 #[test]
 fn the_same_seed_gives_byte_identical_csv() {
     let c = XxConfig { rounds: 20_000, seed: 7, ..XxConfig::default() };
-    let a = run(&c, &[20, 190], None);
-    let b = run(&c, &[20, 190], None);
+    let a = run(&c);
+    let b = run(&c);
     assert_eq!(a.files, b.files);
-    let other = run(&XxConfig { seed: 8, ..c }, &[20, 190], None);
+    let other = run(&XxConfig { seed: 8, ..c });
     assert_ne!(a.files, other.files, "another seed draws other teams");
 }
 
@@ -44,7 +44,7 @@ fn xx_the_bad_node_is_floored_and_the_good_nodes_share_the_pool() {
         "good mean {mean} vs closed form {}",
         good_cf * joined
     );
-    let out = run(&c, &[], None);
+    let out = run(&c);
     assert!(out.summary.contains("floored to 0 and paid nothing"), "{}", out.summary);
     let csv = &out.files[0].1;
     let shares: Vec<f64> =
