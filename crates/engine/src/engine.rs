@@ -1,4 +1,3 @@
-use crate::block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
 use crate::epoch::EpochState;
 use crate::governance::GovernanceState;
 use crate::jobs::JobsState;
@@ -6,10 +5,11 @@ use crate::market::MarketState;
 use crate::pouw::PouwState;
 use crate::routers::RouterState;
 use crate::sig::{verify_signatures, SignatureCheck};
-use crate::tx::{Call, SignedTx};
 use crate::{Event, Genesis, GenesisError, Params, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ledger::{HoldId, HoldOwner, HoldReason, Ledger, LedgerError};
+use protocol::block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
+use protocol::tx::{Call, SignedTx};
 use std::collections::BTreeSet;
 use types::{AccountId, Amount, Hash, Height, JobId};
 

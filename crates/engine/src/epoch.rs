@@ -16,31 +16,14 @@ use crate::engine::EngineKey;
 use crate::points::{compute_points_payout, points_failure, EpochPoints, NodePoints, PointsRules};
 use crate::{Engine, Event, EventRecord, Rejection, BACKGROUND_POOL_NAME, MINERS_POOL_NAME};
 use borsh::{BorshDeserialize, BorshSerialize};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use types::{AccountId, Amount, Height};
 
-pub const POINTS_POOL_NAME: &str = "points-pool";
-pub const ROUTERS_POOL_NAME: &str = "routers-pool";
-/// The owner of lists the network itself publishes.
-pub const NETWORK_LISTS_NAME: &str = "network";
-/// The network's list of nodes whose failure rate over the last epoch was above `list_failure_rate`.
-pub const UNDERPERFORMERS: &str = "underperformers";
+pub use protocol::epoch::{
+    CuratedList, ListRef, NETWORK_LISTS_NAME, POINTS_POOL_NAME, ROUTERS_POOL_NAME, UNDERPERFORMERS,
+};
+
 const LIST_NAME_LEN_MAX: usize = 64;
-
-/// A list a client may avoid: `owner` `None` is the network.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct ListRef {
-    #[serde(default)]
-    pub owner: Option<AccountId>,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct CuratedList {
-    pub nodes: BTreeSet<AccountId>,
-    pub published_at: Height,
-}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub(crate) struct EpochState {

@@ -11,29 +11,22 @@
 //!   (height, id) order; the epoch hook runs every `epoch_length` blocks;
 //! - the node, replay/recovery and the simulator all run this engine: there is no second copy of a rule.
 
-mod block;
 mod draw;
 mod engine;
 mod epoch;
-mod event;
-mod genesis;
 mod governance;
 mod jobs;
 mod market;
-mod params;
 mod points;
 mod pouw;
-mod rejection;
-mod reputation;
 mod routers;
 mod sig;
-mod tx;
 
-pub use block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
+/// The public contract the engine implements; `engine::protocol::X` and `engine::X` name the same item.
+pub use protocol;
+
 pub use engine::{Deadline, Engine, SnapshotError, TREASURY_NAME};
 pub use epoch::{CuratedList, ListRef, NETWORK_LISTS_NAME, POINTS_POOL_NAME, ROUTERS_POOL_NAME, UNDERPERFORMERS};
-pub use event::Event;
-pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisService};
 pub use governance::{Proposal, ProposalAction, ProposalStatus};
 pub use jobs::{
     compute_schema, Job, JobFault, JobKind, JobMember, JobOrder, JobOutcome, JobPhase, JobProgress, JobRecord, JobRole,
@@ -43,11 +36,14 @@ pub use market::{
     compute_miner_rewards, MinerReward, MinerStatus, NodeRecord, ReportedStatus, ReputationRecord, Request,
     RequestStatus, Role, Service, MINERS_POOL_NAME, POI_THRESHOLD_DEFAULT,
 };
-pub use params::Params;
 pub use points::{compute_points_payout, points_failure, EpochPoints, NodePoints, PointsRules};
 pub use pouw::{output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME};
-pub use rejection::Rejection;
-pub use reputation::{logistic_ppb, mean_ppb, Rating};
+pub use protocol::block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
+pub use protocol::event::Event;
+pub use protocol::genesis::{Genesis, GenesisAccount, GenesisError, GenesisService};
+pub use protocol::params::Params;
+pub use protocol::rejection::Rejection;
+pub use protocol::reputation::{logistic_ppb, mean_ppb, Rating};
+pub use protocol::tx::{Call, SignedTx, TxBody};
 pub use routers::{compute_router_reward, latency_factor, NodeTraffic, RouterReport, RouterScore};
 pub use sig::{verify_one, verify_signatures, SignatureCheck};
-pub use tx::{Call, SignedTx, TxBody};

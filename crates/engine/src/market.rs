@@ -13,116 +13,21 @@
 //!   `score_m = rep_m × Σ_s requests_done(m, s) × weight_s`, exactly (largest remainder).
 
 use crate::engine::{Deadline, EngineKey};
-use crate::reputation::{logistic_ppb, mean_ppb, Rating};
 use crate::{Engine, Event, EventRecord, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
-use ledger::{HoldId, HoldOwner, HoldReason, LedgerError};
-use serde::{Deserialize, Serialize};
+use ledger::{HoldOwner, HoldReason, LedgerError};
+use protocol::reputation::{logistic_ppb, mean_ppb, Rating};
 use std::collections::{BTreeMap, BTreeSet};
 use types::{AccountId, Amount, Hash, Height, Ppb};
 
-/// Name of the system account miner rewards are paid from.
-pub const MINERS_POOL_NAME: &str = "miners-pool";
-const ENDPOINT_LEN_MAX: usize = 256;
-/// The PoI threshold of a service unless its genesis entry says otherwise: 0.85.
-pub const POI_THRESHOLD_DEFAULT: Ppb = match Ppb::new(850_000_000) {
-    Some(p) => p,
-    None => Ppb::ZERO,
+pub use protocol::market::{
+    MinerStatus, NodeRecord, ReportedStatus, ReputationRecord, Request, RequestStatus, Role, Service, MINERS_POOL_NAME,
+    POI_THRESHOLD_DEFAULT,
 };
+
+const ENDPOINT_LEN_MAX: usize = 256;
 const SERVICES_PER_NODE_MAX: usize = 64;
 const SERVICE_NAME_LEN_MAX: usize = 64;
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Miner,
-    Oracle,
-    Router,
-    DataOwner,
-    Mpc,
-    Coordinator,
-}
-
-/// What a miner reports about itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportedStatus {
-    Ready,
-    Busy,
-}
-
-/// A miner's status at a height (MintAI's enum): what it reported, or Stale if it went quiet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MinerStatus {
-    Stale,
-    Ready,
-    Busy,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct NodeRecord {
-    pub roles: BTreeSet<Role>,
-    pub services: BTreeSet<u32>,
-    pub capacity: u32,
-    pub endpoint: String,
-    pub reported: ReportedStatus,
-    pub last_heartbeat: Height,
-    pub registered_at: Height,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct Service {
-    pub id: u32,
-    pub name: String,
-    /// Complexity weight (text < image); scales miner rewards. Always ≥ 1.
-    pub weight: u32,
-    pub price: Amount,
-    /// Median similarity an output needs to pass Proof of Inference for this service (model-specific).
-    pub poi_threshold: Ppb,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "state")]
-pub enum RequestStatus {
-    Assigned,
-    Completed { at: Height, result_hash: Hash },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct Request {
-    pub id: u64,
-    pub client: AccountId,
-    pub service: u32,
-    pub miner: AccountId,
-    pub price: Amount,
-    /// The hold with the price; none for a free service (the ledger holds no empty amounts).
-    pub hold: Option<HoldId>,
-    pub submitted_at: Height,
-    pub expires_at: Height,
-    pub status: RequestStatus,
-    pub rating: Option<Rating>,
-}
-
-/// A miner's ratings: the latest per client, plus network ratings from validation outcomes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct ReputationRecord {
-    pub by_client: BTreeMap<AccountId, Rating>,
-    pub network_good: u64,
-    pub network_bad: u64,
-    pub reputation: Ppb,
-}
-
-impl ReputationRecord {
-    pub fn ratings(&self) -> u128 {
-        self.by_client.len() as u128 + u128::from(self.network_good) + u128::from(self.network_bad)
-    }
-    fn sum_halves(&self) -> u128 {
-        self.by_client.values().map(|r| u128::from(r.halves())).sum::<u128>() + 2 * u128::from(self.network_good)
-    }
-}
 
 /// Market state: part of the engine's state, snapshots and root.
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]

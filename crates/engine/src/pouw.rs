@@ -18,122 +18,11 @@ use crate::engine::{Deadline, EngineKey};
 use crate::{Engine, Event, EventRecord, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use embed::{poi_verdict, verdict_from_scores, weighted_median, Embedder, NgramEmbedder};
-use ledger::{HoldId, HoldOwner, HoldReason, LedgerError};
-use serde::{Deserialize, Serialize};
+use ledger::{HoldOwner, HoldReason, LedgerError};
 use std::collections::{BTreeMap, BTreeSet};
 use types::{AccountId, Amount, Hash, Height};
 
-/// Name of the system account background tasks are paid from.
-pub const BACKGROUND_POOL_NAME: &str = "background-pool";
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskState {
-    Requested,
-    Created,
-    Prepared,
-    Started,
-    Precommitted,
-    Committed,
-    Ended,
-    Failed,
-}
-
-/// What moves a task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    SpecPublished,
-    InputsPrepared,
-    MinersSelected,
-    AllPrecommitted,
-    RevealsClosed,
-    Evaluated,
-    Abandoned,
-}
-
-/// Every legal move of a task. `None`: the move is illegal from that state.
-pub fn transition(from: TaskState, step: Step) -> Option<TaskState> {
-    use Step::*;
-    use TaskState::*;
-    match (from, step) {
-        (Requested, SpecPublished) => Some(Created),
-        (Created, InputsPrepared) => Some(Prepared),
-        (Prepared, MinersSelected) => Some(Started),
-        (Started, AllPrecommitted) => Some(Precommitted),
-        (Precommitted, RevealsClosed) => Some(Committed),
-        (Committed, Evaluated) => Some(Ended),
-        (Requested | Created | Prepared | Started | Precommitted | Committed, Abandoned) => Some(Failed),
-        _ => None,
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum TaskOrigin {
-    /// Paid by `client`: `price` (the service price × k) held in `hold` (none when free).
-    User { client: AccountId, hold: Option<HoldId>, price: Amount },
-    /// Created by the network while miners were idle; paid from the background pool.
-    Background,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct Task {
-    pub id: u64,
-    pub origin: TaskOrigin,
-    pub service: u32,
-    pub redundancy: u32,
-    pub state: TaskState,
-    /// Counts transitions and reassignments, so a scheduled automatic advance of an earlier stage is ignored.
-    pub stage: u32,
-    pub deadline: Height,
-    pub reassignments: u32,
-    pub creator: AccountId,
-    pub preparer: Option<AccountId>,
-    pub spec: Option<String>,
-    pub inputs: Option<String>,
-    pub miners: Vec<AccountId>,
-    pub precommits: BTreeMap<AccountId, Hash>,
-    pub outputs: BTreeMap<AccountId, String>,
-    /// Everyone who was replaced after missing a deadline: never selected again for this task.
-    pub replaced: BTreeSet<AccountId>,
-    pub created_at: Height,
-    /// Oracles' semantic scores per miner (ppb), with the oracle's bonded stake when it attested.
-    pub attestations: BTreeMap<AccountId, (Amount, Vec<(AccountId, i64)>)>,
-    /// Nodes on the lists the client named to avoid (resolved at submission); never selected.
-    pub avoided: BTreeSet<AccountId>,
-}
-
-impl Task {
-    fn participants(&self) -> BTreeSet<AccountId> {
-        let mut s: BTreeSet<AccountId> = self.miners.iter().copied().collect();
-        s.insert(self.creator);
-        s.extend(self.preparer);
-        s.extend(self.replaced.iter().copied());
-        s
-    }
-
-    /// Whether everyone the current state waits for has acted.
-    fn all_acted(&self) -> bool {
-        match self.state {
-            TaskState::Requested => self.spec.is_some(),
-            TaskState::Created => self.inputs.is_some(),
-            TaskState::Prepared | TaskState::Committed => true,
-            TaskState::Started => self.miners.iter().all(|m| self.precommits.contains_key(m)),
-            TaskState::Precommitted => self.miners.iter().all(|m| self.outputs.contains_key(m)),
-            TaskState::Ended | TaskState::Failed => false,
-        }
-    }
-}
-
-/// `blake3(output ‖ salt)`: what a miner precommits.
-pub fn output_commitment(output: &str, salt: &Hash) -> Hash {
-    let mut h = blake3::Hasher::new();
-    h.update(output.as_bytes());
-    h.update(&salt.0);
-    Hash(*h.finalize().as_bytes())
-}
+pub use protocol::pouw::{output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub(crate) struct PouwState {
@@ -408,7 +297,7 @@ impl Engine {
         if matches!(t.state, TaskState::Ended | TaskState::Failed) {
             return Err(Rejection::WrongTaskState { task: id, state: format!("{:?}", t.state) });
         }
-        if !self.task_ready(t) && self.height <= t.deadline {
+        if !t.advanceable_at(self.height, &self.params, self.oracle_stake_for_quorum()) {
             return Err(Rejection::PrematureAdvance { task: id, deadline: t.deadline });
         }
         // After this point the command must succeed.
@@ -582,29 +471,24 @@ impl Engine {
         self.finish(id);
     }
 
-    /// Whether everyone task `t`'s state waits for has acted. At Committed with `semantic_poi`, that is a
-    /// quorum of oracle stake having attested.
+    /// Whether everyone task `t`'s state waits for has acted ([`Task::ready`]).
     fn task_ready(&self, t: &Task) -> bool {
-        if t.state == TaskState::Committed && self.params.semantic_poi {
-            return self.attestation_quorum_reached(t);
-        }
-        t.all_acted()
+        t.ready(&self.params, self.oracle_stake_for_quorum())
     }
 
-    fn oracle_stake_total(&self) -> Amount {
+    /// The oracles' bonded stake, which the attestation quorum is a share of; computed only when semantic
+    /// PoI is on (it costs O(nodes)).
+    fn oracle_stake_for_quorum(&self) -> Amount {
+        if !self.params.semantic_poi {
+            return Amount::ZERO;
+        }
         let oracles = self.m.nodes.iter().filter(|(_, n)| n.roles.contains(&crate::market::Role::Oracle));
         Amount(oracles.map(|(id, _)| self.ledger.bonded(id).0).sum())
     }
 
-    fn attestation_quorum_reached(&self, t: &Task) -> bool {
-        let attested: u128 = t.attestations.values().map(|(s, _)| s.0).sum();
-        let total = self.oracle_stake_total();
-        !total.is_zero() && attested >= self.params.poi_attestation_quorum.mul_ceil(total).0
-    }
-
     /// With enough attestations, each miner's semantic score: the stake-weighted median of what oracles said.
     fn attested_scores(&self, t: &Task, miners: &[AccountId]) -> Option<Vec<i64>> {
-        if !self.params.semantic_poi || !self.attestation_quorum_reached(t) {
+        if !self.params.semantic_poi || !t.attestation_quorum_reached(&self.params, self.oracle_stake_for_quorum()) {
             return None;
         }
         miners

@@ -6,8 +6,8 @@
 //! no signer key is weak, every signature is accepted. Otherwise each signature is checked with
 //! `verify_strict`, so one bad signature cannot hide among good ones.
 
-use crate::tx::{chain_tag, SignedTx};
 use ed25519_dalek::{Signature, VerifyingKey};
+use protocol::tx::{chain_tag, SignedTx};
 use types::Hash;
 
 /// Which transactions of a block carry a valid signature, index by index.

@@ -16,11 +16,12 @@ mod error;
 mod state;
 
 pub use distribute::{distribute, DistributeError};
-pub use error::{InvariantViolation, LedgerError};
+pub use error::InvariantViolation;
 pub use state::{
-    Account, Hold, HoldId, HoldOwner, HoldReason, Ledger, LedgerSnapshot, SlashDestination, SlashOutcome, StateKey,
+    Account, Hold, HoldOwner, HoldReason, Ledger, LedgerSnapshot, SlashDestination, SlashOutcome, StateKey,
     UnbondingChunk,
 };
+pub use types::{HoldId, LedgerError};
 
 #[cfg(feature = "fault-injection")]
 pub use state::Fault;

@@ -1,9 +1,9 @@
-use crate::error::{InvariantViolation, LedgerError};
+use crate::error::InvariantViolation;
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use types::{AccountId, Amount, Height, JobId};
+use types::LedgerError;
+use types::{AccountId, Amount, Height, HoldId, JobId};
 
 /// One account's balances. `held` and `unbonding` are totals of the account's open holds and unbonding
 /// chunks; `nonce` is the next transaction sequence number the account may use.
@@ -32,19 +32,6 @@ pub struct UnbondingChunk {
     /// Height of the block in which the unbond happened (slashing looks at it).
     pub unbonded_at: Height,
     pub matures_at: Height,
-}
-
-/// Identifier of a hold, assigned sequentially from 1.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
-#[serde(transparent)]
-pub struct HoldId(pub u64);
-
-impl fmt::Display for HoldId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
 }
 
 /// What a hold's money is locked for. Later protocol modules (requests, tasks, jobs) add their owners.

@@ -337,23 +337,23 @@ impl Sim<'_> {
             deadline,
         };
         let mut calls: Vec<(AccountId, Call)> = Vec::new();
-        let mut everyone = true;
+        // The task's record once this block's calls are in: the oracle advances it when the engine's own
+        // query says that record may be advanced.
+        let mut after = t.clone();
         match t.state {
             TaskState::Requested => {
-                if t.spec.is_none() {
-                    if self.acts(&t.creator, &at, h, false) {
-                        calls.push((t.creator, Call::PublishTaskSpec { task: id, spec: format!("task {id}") }));
-                    } else {
-                        everyone = false;
-                    }
+                if t.spec.is_none() && self.acts(&t.creator, &at, h, false) {
+                    let spec = format!("task {id}");
+                    after.spec = Some(spec.clone());
+                    calls.push((t.creator, Call::PublishTaskSpec { task: id, spec }));
                 }
             }
             TaskState::Created => {
                 if let (Some(p), None) = (t.preparer, &t.inputs) {
                     if self.acts(&p, &at, h, false) {
-                        calls.push((p, Call::PrepareTask { task: id, inputs: format!("inputs {id}") }));
-                    } else {
-                        everyone = false;
+                        let inputs = format!("inputs {id}");
+                        after.inputs = Some(inputs.clone());
+                        calls.push((p, Call::PrepareTask { task: id, inputs }));
                     }
                 }
             }
@@ -365,9 +365,8 @@ impl Sim<'_> {
                         } else {
                             engine::output_commitment(&self.output(m, id), &Self::salt(id, m))
                         };
+                        after.precommits.insert(*m, commitment);
                         calls.push((*m, Call::PrecommitOutput { task: id, commitment }));
-                    } else {
-                        everyone = false;
                     }
                 }
             }
@@ -375,15 +374,16 @@ impl Sim<'_> {
                 for m in t.miners.iter().filter(|m| !t.outputs.contains_key(*m)) {
                     if self.acts(m, &at, h, true) {
                         let (output, salt) = (self.output(m, id), Self::salt(id, m));
+                        after.outputs.insert(*m, output.clone());
                         calls.push((*m, Call::RevealOutput { task: id, output, salt }));
-                    } else {
-                        everyone = false;
                     }
                 }
             }
-            _ => everyone = false,
+            // Prepared and Committed never rest without semantic PoI (the engine moves on in the same advance).
+            _ => return Some((calls, false)),
         }
-        Some((calls, everyone))
+        let advance = after.advanceable_at(types::Height(h), self.chain.engine.params(), Amount::ZERO);
+        Some((calls, advance))
     }
 
     /// Queue this block's actions for every active task, participants first and the oracles' advances

@@ -1,5 +1,5 @@
-use ledger::LedgerError;
 use types::Amount;
+use types::LedgerError;
 
 /// Why a transaction was rejected. A rejected transaction changes nothing. Codes are stable: never
 /// renumbered, renamed or reused.

@@ -25,7 +25,7 @@ impl Block {
 
     /// The hashed bytes up to the state root (domain ‖ borsh of height, parent and transactions): what
     /// `borsh(block)` starts with. The producer encodes it while the block executes.
-    pub(crate) fn encode_prefix(height: Height, parent: Hash, txs: &[SignedTx], buf: &mut Vec<u8>) {
+    pub fn encode_prefix(height: Height, parent: Hash, txs: &[SignedTx], buf: &mut Vec<u8>) {
         let ok = "writing to a Vec cannot fail";
         buf.extend_from_slice(BLOCK_DOMAIN);
         borsh::to_writer(&mut *buf, &height).expect(ok);
@@ -34,7 +34,7 @@ impl Block {
     }
 
     /// Finish [`Block::encode_prefix`]'s bytes with the state root and hash them.
-    pub(crate) fn hash_with_root(buf: &mut Vec<u8>, state_root: Hash) -> Hash {
+    pub fn hash_with_root(buf: &mut Vec<u8>, state_root: Hash) -> Hash {
         borsh::to_writer(&mut *buf, &state_root).expect("writing to a Vec cannot fail");
         types::hash_bytes(buf)
     }

@@ -3,8 +3,8 @@ use crate::jobs::{JobKind, JobOutcome, JobStatus, RewardSchema};
 use crate::market::{ReportedStatus, Role};
 use crate::pouw::{TaskOrigin, TaskState};
 use crate::reputation::Rating;
-use ledger::HoldId;
 use serde::{Deserialize, Serialize};
+use types::HoldId;
 use types::{AccountId, Amount, Hash, Height, JobId, Ppb};
 
 /// Something that happened, in the past tense. Emitted by transactions and by the end-of-block step.

@@ -6,8 +6,8 @@ use crate::reputation::Rating;
 use crate::routers::NodeTraffic;
 use borsh::{BorshDeserialize, BorshSerialize};
 use ed25519_dalek::{Signer, SigningKey};
-use ledger::HoldId;
 use serde::{Deserialize, Serialize};
+use types::HoldId;
 use types::{AccountId, Amount, Hash, Height, JobId, Signature};
 
 /// What a transaction asks the engine to do.

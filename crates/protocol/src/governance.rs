@@ -1,0 +1,39 @@
+//! Governance's public records (DESIGN §8): proposals, their actions and status.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use types::{AccountId, Amount, Height};
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action", deny_unknown_fields)]
+pub enum ProposalAction {
+    AddService { name: String, weight: u32, price: Amount },
+    SetServiceWeight { service: u32, weight: u32 },
+    SetParam { name: String, value: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalStatus {
+    Open,
+    /// Passed; waiting for the next epoch boundary.
+    Passed,
+    Rejected,
+    Applied,
+    /// Passed, but could not be applied any more (e.g. another change made it invalid first).
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Proposal {
+    pub id: u64,
+    pub proposer: AccountId,
+    pub action: ProposalAction,
+    pub created_at: Height,
+    pub voting_ends: Height,
+    pub yes: Amount,
+    pub no: Amount,
+    pub votes: BTreeMap<AccountId, (bool, Amount)>,
+    pub status: ProposalStatus,
+}

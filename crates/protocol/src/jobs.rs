@@ -1,0 +1,230 @@
+//! Federated training jobs' public records (seed 002, DESIGN §6): orders, members, phases, outcomes and
+//! the reward schema.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use types::{AccountId, Amount, Height, HoldId, JobId};
+
+/// `epoch` or `batch` value meaning "the whole training" or "the whole epoch" (seed 002's 0xffffffff).
+pub const WHOLE: u32 = u32::MAX;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// DOs train on their own rows, MPC nodes aggregate.
+    Horizontal,
+    /// A private set intersection (PSI) stage, then training on joined columns.
+    Vertical,
+}
+
+/// The stage a status update is about (the seed's `Type`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStage {
+    Training,
+    Psi,
+    Aggregation,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum JobProgress {
+    Started,
+    InProgress,
+    Completed,
+    Failed,
+}
+
+/// A member's status update (seed 002's `JobStatus`); every update is also a heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobStatus {
+    #[serde(rename = "type")]
+    pub stage: JobStage,
+    /// Training epoch (or PSI level); [`WHOLE`] = the whole training.
+    pub epoch: u32,
+    /// Batch within the epoch; [`WHOLE`] = the whole epoch.
+    pub batch: u32,
+    pub status: JobProgress,
+}
+
+/// What the GDS reports about offenders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobFault {
+    /// No status update for `job_heartbeat_timeout` blocks (the engine checks the age).
+    NoHeartbeat,
+    /// Results that do not meet the modelling requirements (horizontal: DOs; vertical: MPCs).
+    NonCompliant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobPhase {
+    /// Waiting for StakeIn, the MPC selection and the deposits.
+    Ordered,
+    Dispatched,
+    Settled,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum JobOutcome {
+    Completed,
+    Reported {
+        fault: JobFault,
+        offenders: Vec<AccountId>,
+    },
+    SelfReported {
+        member: AccountId,
+        epoch: u32,
+        epochs: u32,
+    },
+    Cancelled {
+        fined: Amount,
+        refunded: Amount,
+    },
+    /// Cancelled by the QC before dispatch: everything returned.
+    Withdrawn,
+    /// Not dispatched within `job_dispatch_timeout` blocks: everything returned.
+    Lapsed,
+}
+
+/// The payouts the reward schema promises, fixed when the MPCs are first selected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RewardSchema {
+    pub per_do: Amount,
+    pub per_mpc: Amount,
+    pub gds: Amount,
+    /// The final price: every DO, every MPC and the GDS.
+    pub total: Amount,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobRole {
+    DataOwner,
+    Mpc,
+}
+
+/// A DO or MPC of a job.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct JobMember {
+    pub role: JobRole,
+    /// The member's deposit hold, once it accepted the job.
+    pub deposit: Option<HoldId>,
+    /// Height of the last status update (or of dispatch, or of joining as a replacement).
+    pub heartbeat: Height,
+    pub last_status: Option<JobStatus>,
+    pub updates: u32,
+}
+
+impl JobMember {
+    pub fn done(&self) -> bool {
+        self.last_status
+            .is_some_and(|s| s.status == JobProgress::Completed && s.epoch == WHOLE && s.stage != JobStage::Psi)
+    }
+}
+
+/// One line of a job's history, for people (`stakework query job`).
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub height: Height,
+    pub what: String,
+}
+
+/// What a GDS orders (the `OrderJob` call's fields).
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobOrder {
+    pub id: JobId,
+    pub kind: JobKind,
+    pub qc: AccountId,
+    pub dos: Vec<AccountId>,
+    pub price_per_do: Amount,
+    /// Model complexity factor (seed: default 1).
+    pub complexity: u32,
+    /// Vertical jobs' MPC factor (the MPC is paid `price × N_DO × factor`); 1 for horizontal jobs.
+    pub mpc_factor: u32,
+    /// Training epochs, for status validation and self-reported failure fractions.
+    pub epochs: u32,
+    /// What the GDS quoted the QC before the MPCs were chosen.
+    pub quote: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Job {
+    pub id: JobId,
+    pub kind: JobKind,
+    pub gds: AccountId,
+    pub qc: AccountId,
+    pub dos: Vec<AccountId>,
+    pub mpcs: Vec<AccountId>,
+    pub price_per_do: Amount,
+    pub complexity: u32,
+    pub mpc_factor: u32,
+    pub epochs: u32,
+    pub quote: Amount,
+    /// Every member's deposit: the total DO payout.
+    pub deposit: Amount,
+    pub schema: Option<RewardSchema>,
+    /// The QC's StakeIn hold and how much it holds.
+    pub stake_in: Option<HoldId>,
+    pub staked: Amount,
+    pub members: BTreeMap<AccountId, JobMember>,
+    /// A nominated replacement (MPC, nominee), effective when the nominee deposits.
+    pub replacement: Option<(AccountId, AccountId)>,
+    pub replacements: u32,
+    pub phase: JobPhase,
+    pub outcome: Option<JobOutcome>,
+    pub ordered_at: Height,
+    pub dispatch_by: Height,
+    pub dispatched_at: Option<Height>,
+    pub settled_at: Option<Height>,
+    pub history: Vec<JobRecord>,
+}
+
+impl Job {
+    /// What the QC must stake now: the rest of the final price once it is known, else the quote.
+    pub fn due(&self) -> Amount {
+        match (self.phase, self.schema) {
+            (JobPhase::Ordered, Some(s)) => Amount(s.total.0.saturating_sub(self.staked.0)),
+            (JobPhase::Ordered, None) if self.staked.is_zero() => self.quote,
+            _ => Amount::ZERO,
+        }
+    }
+
+    /// Every hold of the job's escrow (StakeIn, then deposits by member id).
+    pub fn holds(&self) -> Vec<HoldId> {
+        self.stake_in.into_iter().chain(self.members.values().filter_map(|m| m.deposit)).collect()
+    }
+
+    pub fn role_of(&self, who: &AccountId) -> Option<JobRole> {
+        self.members.get(who).map(|m| m.role)
+    }
+
+    pub fn record(&mut self, height: Height, what: String) {
+        self.history.push(JobRecord { height, what });
+    }
+}
+
+/// The schema for `n_do` DOs and `n_mpc` MPCs; `None` on overflow.
+pub fn compute_schema(order: &Job, n_mpc: usize, gds_share: types::Ppb) -> Option<RewardSchema> {
+    let n_do = order.dos.len() as u128;
+    let per_do = order.price_per_do.checked_mul(u128::from(order.complexity))?;
+    let per_mpc = match order.kind {
+        JobKind::Horizontal => order.price_per_do,
+        JobKind::Vertical => order.price_per_do.checked_mul(n_do)?.checked_mul(u128::from(order.mpc_factor))?,
+    };
+    let work = per_do.checked_mul(n_do)?.checked_add(per_mpc.checked_mul(n_mpc as u128)?)?;
+    let gds = gds_share.mul_floor(work);
+    Some(RewardSchema { per_do, per_mpc, gds, total: work.checked_add(gds)? })
+}

@@ -1,0 +1,108 @@
+//! The inference market's public records (seed 000, DESIGN §4): nodes, services, requests and
+//! reputation records.
+
+use crate::reputation::Rating;
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use types::{AccountId, Amount, Hash, Height, HoldId, Ppb};
+
+/// Name of the system account miner rewards are paid from.
+pub const MINERS_POOL_NAME: &str = "miners-pool";
+/// The PoI threshold of a service unless its genesis entry says otherwise: 0.85.
+pub const POI_THRESHOLD_DEFAULT: Ppb = match Ppb::new(850_000_000) {
+    Some(p) => p,
+    None => Ppb::ZERO,
+};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Miner,
+    Oracle,
+    Router,
+    DataOwner,
+    Mpc,
+    Coordinator,
+}
+
+/// What a miner reports about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportedStatus {
+    Ready,
+    Busy,
+}
+
+/// A miner's status at a height (MintAI's enum): what it reported, or Stale if it went quiet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MinerStatus {
+    Stale,
+    Ready,
+    Busy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct NodeRecord {
+    pub roles: BTreeSet<Role>,
+    pub services: BTreeSet<u32>,
+    pub capacity: u32,
+    pub endpoint: String,
+    pub reported: ReportedStatus,
+    pub last_heartbeat: Height,
+    pub registered_at: Height,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Service {
+    pub id: u32,
+    pub name: String,
+    /// Complexity weight (text < image); scales miner rewards. Always ≥ 1.
+    pub weight: u32,
+    pub price: Amount,
+    /// Median similarity an output needs to pass Proof of Inference for this service (model-specific).
+    pub poi_threshold: Ppb,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum RequestStatus {
+    Assigned,
+    Completed { at: Height, result_hash: Hash },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Request {
+    pub id: u64,
+    pub client: AccountId,
+    pub service: u32,
+    pub miner: AccountId,
+    pub price: Amount,
+    /// The hold with the price; none for a free service (the ledger holds no empty amounts).
+    pub hold: Option<HoldId>,
+    pub submitted_at: Height,
+    pub expires_at: Height,
+    pub status: RequestStatus,
+    pub rating: Option<Rating>,
+}
+
+/// A miner's ratings: the latest per client, plus network ratings from validation outcomes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ReputationRecord {
+    pub by_client: BTreeMap<AccountId, Rating>,
+    pub network_good: u64,
+    pub network_bad: u64,
+    pub reputation: Ppb,
+}
+
+impl ReputationRecord {
+    pub fn ratings(&self) -> u128 {
+        self.by_client.len() as u128 + u128::from(self.network_good) + u128::from(self.network_bad)
+    }
+    pub fn sum_halves(&self) -> u128 {
+        self.by_client.values().map(|r| u128::from(r.halves())).sum::<u128>() + 2 * u128::from(self.network_good)
+    }
+}
