@@ -1,12 +1,24 @@
 //! The client agent: submits requests (and tasks), sends each request's prompt to its miner through a
 //! router, checks the miner's on-chain result hash against the answer it got, and rates the request.
 
-use crate::chain::{NodeApi, Outcome, Signer};
+use crate::serve::{RelayAnswer, RelayRequest};
 use crate::{AgentError, Log};
-use engine::{Call, Rating};
-use serde_json::{json, Value};
+use ::client::{Client, Outcome, Signer};
+use protocol::{Call, Event, Rating, RequestStatus, TaskState};
 use std::time::{Duration, Instant};
-use types::Amount;
+use types::{AccountId, Amount};
+
+/// Relay `prompt` for request `id` to `miner` through the router at `router`; the miner's answer.
+fn relay(router: &str, miner: &AccountId, id: u64, prompt: String) -> Option<String> {
+    let http = ureq::AgentBuilder::new().timeout(Duration::from_secs(45)).build();
+    let body = serde_json::to_string(&RelayRequest { request: id, prompt }).ok()?;
+    http.post(&format!("{}/relay/{miner}", router.trim_end_matches('/')))
+        .set("Content-Type", "application/json")
+        .send_string(&body)
+        .ok()
+        .and_then(|r| r.into_json::<RelayAnswer>().ok())
+        .map(|a| a.answer)
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientStats {
@@ -19,16 +31,17 @@ pub struct ClientStats {
     pub tasks_failed: u64,
 }
 
-fn submitted_request(o: &Outcome) -> Option<(u64, String)> {
-    let Outcome::Committed { events, .. } = o else { return None };
-    let e = events.iter().find(|e| e["event"] == "request_submitted")?;
-    Some((e["request"].as_u64()?, e["miner"].as_str()?.to_string()))
+fn submitted_request(o: &Outcome) -> Option<(u64, AccountId)> {
+    o.events().iter().find_map(|e| match e.event {
+        Event::RequestSubmitted { request, miner, .. } => Some((request, miner)),
+        _ => None,
+    })
 }
 
 /// Who the client is and how it reaches the network.
 #[derive(Debug)]
 pub struct ClientCtx<'a> {
-    pub api: &'a NodeApi,
+    pub api: &'a Client,
     pub signer: &'a Signer,
     /// The router's relay URL.
     pub router: &'a str,
@@ -52,15 +65,7 @@ pub fn request_once(
         return Ok(());
     };
     stats.requests += 1;
-    let http = ureq::AgentBuilder::new().timeout(Duration::from_secs(45)).build();
-    let body = json!({"request": id, "prompt": prompt}).to_string();
-    let answer = http
-        .post(&format!("{}/relay/{miner}", router.trim_end_matches('/')))
-        .set("Content-Type", "application/json")
-        .send_string(&body)
-        .ok()
-        .and_then(|r| r.into_json::<Value>().ok())
-        .and_then(|v| v["answer"].as_str().map(str::to_string));
+    let answer = relay(router, &miner, id, prompt.to_string());
     if answer.is_some() {
         stats.answered += 1;
     }
@@ -73,9 +78,9 @@ pub fn request_once(
 fn settle(ctx: &ClientCtx, id: u64, answer: Option<&str>, stats: &mut ClientStats) -> Result<Option<u64>, AgentError> {
     let deadline = Instant::now() + Duration::from_secs(60);
     let done = loop {
-        match ctx.api.get::<Value>(&format!("/v1/requests/{id}")) {
-            Ok(r) if r["status"]["state"] == "completed" => break Some(r),
-            Err(AgentError::Node { .. }) => break None,
+        match ctx.api.request(id) {
+            Ok(r) if matches!(r.status, RequestStatus::Completed { .. }) => break Some(r),
+            Err(::client::ClientError::Node { .. }) => break None,
             _ if Instant::now() > deadline => break None,
             _ => std::thread::sleep(Duration::from_millis(100)),
         }
@@ -84,8 +89,8 @@ fn settle(ctx: &ClientCtx, id: u64, answer: Option<&str>, stats: &mut ClientStat
         stats.unserved += 1;
         return Ok(None);
     };
-    let hash = r["status"]["result_hash"].as_str().unwrap_or("");
-    let good = answer.is_some_and(|a| blake3::hash(a.as_bytes()).to_hex().as_str() == hash);
+    let RequestStatus::Completed { at, result_hash } = r.status else { return Ok(None) };
+    let good = answer.is_some_and(|a| blake3::hash(a.as_bytes()).as_bytes() == &result_hash.0);
     let rating = if good { Rating::Good } else { Rating::Bad };
     if ctx.signer.submit(ctx.api, Call::RateRequest { request: id, rating }, Duration::from_secs(30))?.ok() {
         if good {
@@ -94,15 +99,12 @@ fn settle(ctx: &ClientCtx, id: u64, answer: Option<&str>, stats: &mut ClientStat
             stats.rated_bad += 1;
         }
     }
-    Ok(match (r["status"]["at"].as_u64(), r["submitted_at"].as_u64()) {
-        (Some(at), Some(from)) => Some(at.saturating_sub(from)),
-        _ => None,
-    })
+    Ok(Some(at.0.saturating_sub(r.submitted_at.0)))
 }
 
 /// Order a task and wait for its end; true when it ended (passed PoI), false when it failed.
 pub fn task_once(
-    api: &NodeApi,
+    api: &Client,
     signer: &Signer,
     service: u32,
     redundancy: u32,
@@ -113,16 +115,16 @@ pub fn task_once(
         Call::SubmitTask { service, redundancy, max_price, avoid: vec![] },
         Duration::from_secs(30),
     )?;
-    let Outcome::Committed { events, .. } = &o else { return Ok(None) };
-    let Some(id) = events.iter().find(|e| e["event"] == "task_submitted").and_then(|e| e["task"].as_u64()) else {
-        return Ok(None);
-    };
+    let submitted = o.events().iter().find_map(|e| match e.event {
+        Event::TaskSubmitted { task, .. } => Some(task),
+        _ => None,
+    });
+    let Some(id) = submitted else { return Ok(None) };
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let t: Value = api.get(&format!("/v1/tasks/{id}"))?;
-        match t["state"].as_str() {
-            Some("ended") => return Ok(Some(true)),
-            Some("failed") => return Ok(Some(false)),
+        match api.task(id)?.state {
+            TaskState::Ended => return Ok(Some(true)),
+            TaskState::Failed => return Ok(Some(false)),
             _ if Instant::now() > deadline => return Ok(None),
             _ => std::thread::sleep(Duration::from_millis(100)),
         }
@@ -141,26 +143,16 @@ pub fn burst(
 ) -> Result<Vec<u64>, AgentError> {
     let calls = (0..count).map(|_| Call::SubmitRequest { service, max_price, avoid: vec![] }).collect();
     let outcomes = ctx.signer.submit_batch(ctx.api, calls)?;
-    let placed: Vec<(u64, String)> = outcomes.iter().filter_map(submitted_request).collect();
+    let placed: Vec<(u64, AccountId)> = outcomes.iter().filter_map(submitted_request).collect();
     stats.unserved += (count as usize - placed.len()) as u64;
     stats.requests += placed.len() as u64;
-    let router = ctx.router.trim_end_matches('/').to_string();
+    let router = ctx.router;
     let answers: Vec<Option<String>> = std::thread::scope(|s| {
         let handles: Vec<_> = placed
             .iter()
             .map(|(id, miner)| {
-                let url = format!("{router}/relay/{miner}");
-                let body =
-                    json!({"request": id, "prompt": format!("Burst request {id}: what does a router do?")}).to_string();
-                s.spawn(move || {
-                    let http = ureq::AgentBuilder::new().timeout(Duration::from_secs(45)).build();
-                    http.post(&url)
-                        .set("Content-Type", "application/json")
-                        .send_string(&body)
-                        .ok()
-                        .and_then(|r| r.into_json::<Value>().ok())
-                        .and_then(|v| v["answer"].as_str().map(str::to_string))
-                })
+                let prompt = format!("Burst request {id}: what does a router do?");
+                s.spawn(move || relay(router, miner, *id, prompt))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or(None)).collect()

@@ -7,12 +7,15 @@
 //! - [`backend`]: where a miner's answers come from: an OpenAI-compatible HTTP server (llama.cpp server,
 //!   vLLM, Ollama) or a built-in deterministic backend that says plainly it is not a model.
 //!
-//! Agents sign every transaction locally ([`chain::Signer`]) and submit it with `?wait=commit`, so they
+//! Agents sign every transaction locally ([`client::Signer`]) and submit it with `?wait=commit`, so they
 //! always know whether it took effect and never reuse or skip a nonce. They never hold protocol state the
 //! node does not have: after a restart (of the agent or of the node) they read the chain again and carry on.
+//!
+//! They know nothing about the engine: they compile against the public contract (`protocol`, `api`) and
+//! talk to nodes through the one `client`. Where an agent needs a rule's read side (may this task be
+//! advanced?), it calls the same `protocol` query the engine calls.
 
 pub mod backend;
-pub mod chain;
 pub mod client;
 pub mod miner;
 pub mod oracle;
@@ -35,6 +38,15 @@ pub enum AgentError {
     /// A setting is wrong (a key, a URL); retrying will not help.
     #[error("{0}")]
     Config(String),
+}
+
+impl From<::client::ClientError> for AgentError {
+    fn from(e: ::client::ClientError) -> AgentError {
+        match e {
+            ::client::ClientError::Node { code, message, .. } => AgentError::Node { code, message },
+            ::client::ClientError::Unreachable(m) => AgentError::Unreachable(m),
+        }
+    }
 }
 
 /// Where an agent's log lines go: standard error, prefixed with the agent's name.

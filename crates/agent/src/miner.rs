@@ -1,12 +1,11 @@
 //! The miner agent: registration, heartbeats, requests through the stake-weighted queue, PoUW tasks.
 
 use crate::backend::Backend;
-use crate::chain::{NodeApi, Outcome, Signer};
 use crate::serve::Inbox;
 use crate::{AgentError, Log};
-use engine::{output_commitment, Call, ReportedStatus, Role, Task, TaskState};
+use ::client::{Client, ClientError, Outcome, Signer};
+use protocol::{output_commitment, Call, Event, ReportedStatus, RequestStatus, Role, Task, TaskState};
 use sched::{QueueStatus, Scheduler};
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -38,7 +37,7 @@ pub struct MinerStats {
 
 #[derive(Debug)]
 pub struct Miner<'a> {
-    api: &'a NodeApi,
+    api: &'a Client,
     signer: Signer,
     backend: &'a dyn Backend,
     cfg: MinerConfig,
@@ -63,7 +62,7 @@ pub struct Miner<'a> {
 impl<'a> Miner<'a> {
     /// Connect, and register (or check the registration of) the key as a miner of `cfg.service`.
     pub fn start(
-        api: &'a NodeApi,
+        api: &'a Client,
         signer: Signer,
         backend: &'a dyn Backend,
         cfg: MinerConfig,
@@ -71,12 +70,12 @@ impl<'a> Miner<'a> {
         inbox: std::sync::Arc<Inbox>,
     ) -> Result<Miner<'a>, AgentError> {
         let me = signer.account;
-        match api.get::<Value>(&format!("/v1/nodes/{me}")) {
-            Ok(n) if n["roles"].as_array().is_some_and(|r| r.iter().any(|x| x == "miner")) => {
+        match api.node(&me) {
+            Ok(n) if n.roles.contains(&Role::Miner) => {
                 log.line(&format!("registered as a miner already; backend: {}", backend.describe()));
             }
             Ok(_) => return Err(AgentError::Config(format!("{me} is registered without the miner role"))),
-            Err(AgentError::Node { .. }) => {
+            Err(ClientError::Node { .. }) => {
                 let call = Call::RegisterNode {
                     roles: vec![Role::Miner],
                     services: vec![cfg.service],
@@ -90,7 +89,7 @@ impl<'a> Miner<'a> {
                     }
                 }
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
         if let Some(router) = cfg.router {
             let o = signer.submit(api, Call::AttachRouter { router }, Duration::from_secs(30))?;
@@ -99,8 +98,7 @@ impl<'a> Miner<'a> {
             }
             log.line(&format!("attached to router {router}"));
         }
-        let params: Value = api.get("/v1/params")?;
-        let timeout = params["params"]["heartbeat_timeout"].as_u64().unwrap_or(20);
+        let timeout = api.params()?.params.heartbeat_timeout;
         let height = api.height()?;
         Ok(Miner {
             api,
@@ -181,11 +179,11 @@ impl<'a> Miner<'a> {
     fn report_traffic(&mut self, height: u64) -> Result<(), AgentError> {
         self.traffic += self.inbox.take_bytes();
         let Some(router) = self.cfg.router else { return Ok(()) };
-        let epoch: Value = self.api.get("/v1/epoch")?;
-        let (Some(e), Some(last)) = (epoch["epoch"].as_u64(), epoch["last_height"].as_u64()) else { return Ok(()) };
+        let epoch = self.api.epoch()?;
+        let (e, last) = (epoch.epoch, epoch.last_height);
         // Three blocks before the router's window (the last fifth of the epoch, at least 10 blocks): wide enough
         // that a loaded machine cannot miss it, and early enough that both claims are in before the epoch ends.
-        let length = epoch["epoch_length"].as_u64().unwrap_or(100);
+        let length = epoch.epoch_length;
         if e > self.reported_epoch && height + (length / 5).max(10) + 3 >= last && height < last {
             let bytes = std::mem::take(&mut self.traffic);
             self.send(Call::ReportNodeTraffic { epoch: e, router, bytes })?;
@@ -195,27 +193,19 @@ impl<'a> Miner<'a> {
     }
 
     fn read_requests(&mut self, height: u64) -> Result<(), AgentError> {
-        let v: Value = self.api.get(&format!("/v1/events?since={}&limit=200", self.next_event_height))?;
-        let me = self.signer.account.to_string();
-        for block in v["blocks"].as_array().into_iter().flatten() {
-            // Each record is the event's fields, flattened, with `event` naming it and `tx` its source.
-            for e in block["events"].as_array().into_iter().flatten() {
-                if e["event"] != "request_submitted" || e["miner"] != me.as_str() {
+        let page = self.api.events(self.next_event_height, 200)?;
+        let me = self.signer.account;
+        for block in &page.blocks {
+            for e in &block.events {
+                let Event::RequestSubmitted { request: id, client, miner, .. } = e.event else { continue };
+                if miner != me || !self.seen.insert(id) {
                     continue;
                 }
-                let (Some(id), Some(client)) = (e["request"].as_u64(), e["client"].as_str()) else { continue };
-                if !self.seen.insert(id) {
-                    continue;
-                }
-                let client: AccountId = client.parse().map_err(|_| AgentError::Unreachable("bad client id".into()))?;
-                let account: Value = self.api.get(&format!("/v1/accounts/{client}"))?;
-                let stake = account["bonded"].as_str().and_then(|s| s.parse::<u128>().ok()).unwrap_or(0).max(1);
+                let stake = self.api.account(&client)?.bonded.0.max(1);
                 self.pending.push((client, stake, id, height));
             }
         }
-        if let Some(next) = v["next"].as_u64() {
-            self.next_event_height = next;
-        }
+        self.next_event_height = page.next;
         Ok(())
     }
 
@@ -226,8 +216,7 @@ impl<'a> Miner<'a> {
         while served < self.cfg.capacity.max(1) {
             let Some((_client, id)) = self.queue.dispatch() else { break };
             served += 1;
-            let r: Result<Value, _> = self.api.get(&format!("/v1/requests/{id}"));
-            let open = r.as_ref().is_ok_and(|r| r["status"]["state"] == "assigned");
+            let open = self.api.request(id).is_ok_and(|r| r.status == RequestStatus::Assigned);
             if open {
                 std::thread::sleep(self.cfg.delay);
                 let prompt =
@@ -248,7 +237,7 @@ impl<'a> Miner<'a> {
     }
 
     fn do_tasks(&mut self) -> Result<(), AgentError> {
-        let tasks: Vec<Task> = self.api.get("/v1/tasks")?;
+        let tasks = self.api.tasks()?;
         let me = self.signer.account;
         for t in tasks {
             let call = match t.state {

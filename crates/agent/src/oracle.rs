@@ -1,10 +1,9 @@
 //! The oracle agent: watches open tasks and advances each once everyone it waits for has acted or its
 //! deadline has passed (the engine checks the claim; a premature advance is refused and costs nothing).
 
-use crate::chain::{NodeApi, Signer};
 use crate::{AgentError, Log};
-use engine::{Call, Task, TaskState};
-use serde_json::Value;
+use ::client::{Client, Signer};
+use protocol::{Call, Task, TaskState};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -40,22 +39,8 @@ pub fn semantic_scores(t: &Task, sim: &dyn Similarity) -> Result<Vec<(types::Acc
     Ok(scores)
 }
 
-/// Whether `t` may be advanced at `height` (the engine's rule, read from the task's public state).
-pub fn advanceable(t: &Task, height: u64, semantic: bool) -> bool {
-    let all_acted = match t.state {
-        TaskState::Requested => t.spec.is_some(),
-        TaskState::Created => t.inputs.is_some(),
-        TaskState::Prepared => true,
-        TaskState::Started => t.miners.iter().all(|m| t.precommits.contains_key(m)),
-        TaskState::Precommitted => t.miners.iter().all(|m| t.outputs.contains_key(m)),
-        TaskState::Committed => !semantic,
-        TaskState::Ended | TaskState::Failed => return false,
-    };
-    all_acted || height >= t.deadline.0
-}
-
 pub fn run_oracle(
-    api: &NodeApi,
+    api: &Client,
     signer: &Signer,
     poll: Duration,
     semantic: Option<&dyn Similarity>,
@@ -75,19 +60,19 @@ pub fn run_oracle(
 
 /// One look at the open tasks: attest the committed ones (with an embedder), then advance the ready ones.
 fn step(
-    api: &NodeApi,
+    api: &Client,
     signer: &Signer,
     sim: Option<&dyn Similarity>,
     stats: &mut OracleStats,
 ) -> Result<(), AgentError> {
-    let height = api.height()?;
-    let params: Value = api.get("/v1/params")?;
-    let semantic = params["params"]["semantic_poi"].as_bool().unwrap_or(false);
-    let tasks: Vec<Task> = api.get("/v1/tasks")?;
+    // The engine's own query decides: the same rule, read from the same public records.
+    let view = api.params()?;
+    let tasks = api.tasks()?;
     if let Some(sim) = sim {
         attest(api, signer, sim, &tasks, stats)?;
     }
-    for t in tasks.iter().filter(|t| advanceable(t, height + 1, semantic)) {
+    let next = view.height.next();
+    for t in tasks.iter().filter(|t| t.advanceable_at(next, &view.params, view.oracle_stake)) {
         if signer.submit(api, Call::AdvanceTask { task: t.id }, Duration::from_secs(30))?.ok() {
             stats.advanced += 1;
         } else {
@@ -99,7 +84,7 @@ fn step(
 
 /// Attest semantic scores for every committed task this oracle has not attested yet.
 fn attest(
-    api: &NodeApi,
+    api: &Client,
     signer: &Signer,
     sim: &dyn Similarity,
     tasks: &[Task],

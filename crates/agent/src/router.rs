@@ -2,14 +2,14 @@
 //! miner's registered endpoint `/infer`) that meters bytes and latency per node, probes every attached
 //! node's `/health` for its online fraction, and submits its epoch report near each epoch's end.
 
-use crate::chain::{NodeApi, Signer};
 use crate::{AgentError, Log};
+use ::client::{Client, Signer};
+use api::ApiError;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
-use engine::{Call, NodeTraffic};
-use serde_json::Value;
+use protocol::{Call, NodeTraffic};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -44,24 +44,27 @@ impl Meter {
 
 #[derive(Debug, Clone)]
 struct Relay {
-    api: NodeApi,
+    api: Client,
     meter: Arc<Meter>,
     http: ureq::Agent,
+}
+
+fn error_body(code: &str, message: String) -> String {
+    serde_json::to_string(&ApiError { code: code.into(), message }).unwrap_or_default()
 }
 
 fn endpoint(relay: &Relay, node: AccountId) -> Result<String, AgentError> {
     if let Some(e) = relay.meter.endpoints.lock().expect("meter lock").get(&node) {
         return Ok(e.clone());
     }
-    let n: Value = relay.api.get(&format!("/v1/nodes/{node}"))?;
-    let e = n["endpoint"].as_str().ok_or_else(|| AgentError::Config(format!("{node} has no endpoint")))?.to_string();
+    let e = relay.api.node(&node)?.endpoint;
     relay.meter.endpoints.lock().expect("meter lock").insert(node, e.clone());
     Ok(e)
 }
 
 async fn relay(State(r): State<Relay>, Path(miner): Path<String>, body: String) -> (StatusCode, String) {
     let Ok(node) = miner.parse::<AccountId>() else {
-        return (StatusCode::BAD_REQUEST, r#"{"code":"bad_account","message":"not an account id"}"#.into());
+        return (StatusCode::BAD_REQUEST, error_body("bad_account", "not an account id".into()));
     };
     let answer = tokio::task::spawn_blocking(move || {
         let url = format!("{}/infer", endpoint(&r, node)?.trim_end_matches('/'));
@@ -84,20 +87,15 @@ async fn relay(State(r): State<Relay>, Path(miner): Path<String>, body: String) 
     .await;
     match answer {
         Ok(Ok((status, text))) => (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY), text),
-        Ok(Err(e)) => (
-            StatusCode::BAD_GATEWAY,
-            serde_json::json!({"code": "miner_unreachable", "message": e.to_string()}).to_string(),
-        ),
-        Err(_) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, r#"{"code":"relay_failed","message":"relay task failed"}"#.into())
-        }
+        Ok(Err(e)) => (StatusCode::BAD_GATEWAY, error_body("miner_unreachable", e.to_string())),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, error_body("relay_failed", "relay task failed".into())),
     }
 }
 
 /// Serve the relay on `listener` until `stop` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    api: NodeApi,
+    api: Client,
     meter: Arc<Meter>,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -108,7 +106,7 @@ pub async fn serve(
 }
 
 /// Probe attached nodes and report each epoch, until `stop` is set. Returns the number of reports sent.
-pub fn run_reporter(api: &NodeApi, signer: &Signer, meter: &Meter, stop: &AtomicBool, log: &Log) -> u64 {
+pub fn run_reporter(api: &Client, signer: &Signer, meter: &Meter, stop: &AtomicBool, log: &Log) -> u64 {
     let probe = ureq::AgentBuilder::new().timeout(Duration::from_secs(1)).build();
     let mut reported = 0u64;
     let mut last_epoch = 0u64;
@@ -118,29 +116,22 @@ pub fn run_reporter(api: &NodeApi, signer: &Signer, meter: &Meter, stop: &Atomic
             let t = Instant::now();
             let height = api.height()?;
             validator = (validator.0 + t.elapsed().as_millis() as u64, validator.1 + 1);
-            let routers: Vec<Value> = api.get("/v1/routers")?;
-            let me = signer.account.to_string();
-            let attached: Vec<AccountId> = routers
-                .iter()
-                .find(|r| r["router"] == me.as_str())
-                .and_then(|r| r["attached"].as_array().cloned())
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|a| a.as_str().and_then(|s| s.parse().ok()))
-                .collect();
+            let me = signer.account;
+            let routers = api.routers()?;
+            let attached: Vec<AccountId> =
+                routers.into_iter().find(|r| r.router == me).map(|r| r.attached).unwrap_or_default();
             for node in &attached {
-                let n: Value = api.get(&format!("/v1/nodes/{node}"))?;
-                let url = format!("{}/health", n["endpoint"].as_str().unwrap_or("").trim_end_matches('/'));
+                let url = format!("{}/health", api.node(node)?.endpoint.trim_end_matches('/'));
                 let ok = probe.get(&url).call().is_ok();
                 meter.with(*node, |m| {
                     m.probes += 1;
                     m.answered += u64::from(ok);
                 });
             }
-            let epoch: Value = api.get("/v1/epoch")?;
-            let (Some(e), Some(last)) = (epoch["epoch"].as_u64(), epoch["last_height"].as_u64()) else { return Ok(()) };
+            let epoch = api.epoch()?;
+            let (e, last) = (epoch.epoch, epoch.last_height);
             // The last fifth of the epoch (at least 10 blocks), so a slow probe round cannot skip the window.
-            let length = epoch["epoch_length"].as_u64().unwrap_or(100);
+            let length = epoch.epoch_length;
             if e > last_epoch && height + (length / 5).max(10) >= last && height < last {
                 let stats = meter.take();
                 let nodes: Vec<NodeTraffic> = attached

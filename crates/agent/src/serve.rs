@@ -2,12 +2,13 @@
 //! miner's answer to that request; `GET /health` answers while the miner runs. Prompts travel here,
 //! off-chain; the chain only sees the request, its price and the hash of the result.
 
+use api::ApiError;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -61,15 +62,27 @@ impl Inbox {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct Infer {
-    request: u64,
-    prompt: String,
+/// What a client sends, through a router, to a miner's `/infer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayRequest {
+    pub request: u64,
+    pub prompt: String,
 }
 
-async fn infer(State(inbox): State<Arc<Inbox>>, body: String) -> (StatusCode, Json<serde_json::Value>) {
-    let Ok(req) = serde_json::from_str::<Infer>(&body) else {
-        return (StatusCode::BAD_REQUEST, Json(json!({"code": "bad_json", "message": "expected {request, prompt}"})));
+/// A miner's answer to a [`RelayRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayAnswer {
+    pub request: u64,
+    pub answer: String,
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(ApiError { code: code.into(), message: message.into() })).into_response()
+}
+
+async fn infer(State(inbox): State<Arc<Inbox>>, body: String) -> Response {
+    let Ok(req) = serde_json::from_str::<RelayRequest>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "bad_json", "expected {request, prompt}");
     };
     inbox.count(body.len());
     inbox.put_prompt(req.request, req.prompt);
@@ -77,15 +90,18 @@ async fn infer(State(inbox): State<Arc<Inbox>>, body: String) -> (StatusCode, Js
     let answer = tokio::task::spawn_blocking(move || waiter.wait_answer(req.request, Duration::from_secs(30))).await;
     match answer {
         Ok(Some(answer)) => {
-            let out = json!({"request": req.request, "answer": answer});
-            inbox.count(out.to_string().len());
-            (StatusCode::OK, Json(out))
+            let out = RelayAnswer { request: req.request, answer };
+            inbox.count(serde_json::to_string(&out).map_or(0, |s| s.len()));
+            (StatusCode::OK, Json(out)).into_response()
         }
-        _ => (
-            StatusCode::GATEWAY_TIMEOUT,
-            Json(json!({"code": "no_answer", "message": "the miner did not answer in time"})),
-        ),
+        _ => error(StatusCode::GATEWAY_TIMEOUT, "no_answer", "the miner did not answer in time"),
     }
+}
+
+/// What a miner's `/health` says (routers probe it for the node's online fraction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinerHealth {
+    pub ok: bool,
 }
 
 /// Serve the endpoint on `listener` until `stop` resolves.
@@ -96,7 +112,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = Router::new()
         .route("/infer", post(infer))
-        .route("/health", get(|| async { Json(json!({"ok": true})) }))
+        .route("/health", get(|| async { Json(MinerHealth { ok: true }) }))
         .with_state(inbox);
     axum::serve(listener, app).with_graceful_shutdown(stop).await
 }

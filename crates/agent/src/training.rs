@@ -2,24 +2,24 @@
 //! the members' heartbeats, reporting anyone silent for `job_heartbeat_timeout` blocks; a member (data
 //! owner or MPC node) deposits and posts its progress epoch by epoch until it completes.
 
-use crate::chain::{NodeApi, Outcome, Signer};
 use crate::{AgentError, Log};
-use engine::{Call, JobFault, JobOrder, JobProgress, JobStage, JobStatus, WHOLE};
-use serde_json::Value;
+use ::client::{Client, ClientError, Outcome, Signer};
+use api::JobView;
+use protocol::{Call, JobFault, JobOrder, JobPhase, JobProgress, JobRole, JobStage, JobStatus, WHOLE};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use types::{AccountId, JobId};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
-fn job(api: &NodeApi, id: &JobId) -> Result<Value, AgentError> {
-    api.get(&format!("/v1/jobs/{id}"))
+fn job(api: &Client, id: &JobId) -> Result<JobView, ClientError> {
+    api.job(id)
 }
 
 /// Submit `call`, retrying while the node is unreachable or too slow to commit it (a loaded machine),
 /// until `stop`. A refusal is returned, not retried: the caller re-reads the job and decides.
 fn submit_patiently(
-    api: &NodeApi,
+    api: &Client,
     signer: &Signer,
     call: &Call,
     stop: &AtomicBool,
@@ -33,7 +33,7 @@ fn submit_patiently(
                 log.line(&format!("{what}: will retry: {e}"));
                 std::thread::sleep(Duration::from_millis(500));
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
 }
@@ -48,29 +48,29 @@ fn must(o: Outcome, what: &str) -> Result<(), AgentError> {
 
 /// The GDS: order, select MPCs, then watch until the job settles; returns the job's final view.
 pub fn run_coordinator(
-    api: &NodeApi,
+    api: &Client,
     signer: &Signer,
     order: JobOrder,
     mpcs: Vec<AccountId>,
     stop: &AtomicBool,
     log: &Log,
-) -> Result<Value, AgentError> {
+) -> Result<JobView, AgentError> {
     let id = order.id;
     // Order, then select the MPCs; each step is taken only if the job's view says it is still to do, so a
     // retried submission that had in fact committed is not sent twice.
     loop {
         if stop.load(Ordering::Relaxed) {
-            return job(api, &id);
+            return Ok(job(api, &id)?);
         }
         match job(api, &id) {
-            Err(AgentError::Node { .. }) => {
+            Err(ClientError::Node { .. }) => {
                 let call = Call::OrderJob { order: order.clone() };
                 must(submit_patiently(api, signer, &call, stop, log, "order")?, "order")?;
                 log.line(&format!("ordered job {id}"));
                 continue;
             }
             Err(e) => log.line(&format!("will retry: {e}")),
-            Ok(j) if j["mpcs"].as_array().is_none_or(Vec::is_empty) => {
+            Ok(j) if j.job.mpcs.is_empty() => {
                 let call = Call::SelectMpcs { job: id, mpcs: mpcs.clone() };
                 must(submit_patiently(api, signer, &call, stop, log, "select MPCs")?, "select MPCs")?;
                 log.line("selected the MPC nodes");
@@ -79,8 +79,7 @@ pub fn run_coordinator(
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let params: Value = api.get("/v1/params")?;
-    let timeout = params["params"]["job_heartbeat_timeout"].as_u64().unwrap_or(3_600);
+    let params = api.params()?.params;
     while !stop.load(Ordering::Relaxed) {
         let j = match job(api, &id) {
             Ok(j) => j,
@@ -90,19 +89,15 @@ pub fn run_coordinator(
                 continue;
             }
         };
-        if j["phase"] == "settled" {
-            log.line(&format!("job settled: {}", j["outcome"]));
+        if j.job.phase == JobPhase::Settled {
+            log.line(&format!("job settled: {:?}", j.job.outcome));
             return Ok(j);
         }
-        if j["phase"] == "dispatched" {
-            let height = api.height()?;
-            let silent: Vec<AccountId> = j["members"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(_, m)| m["heartbeat"].as_u64().is_some_and(|h| height + 1 >= h + timeout))
-                .filter_map(|(a, _)| a.parse().ok())
-                .collect();
+        if j.job.phase == JobPhase::Dispatched {
+            // The engine's own check, for the block that would carry the report.
+            let next = api.health()?.height.next();
+            let silent: Vec<AccountId> =
+                j.job.members.iter().filter(|(_, m)| m.silent_at(next, &params)).map(|(a, _)| *a).collect();
             if !silent.is_empty() {
                 log.line(&format!("reporting {} silent member(s)", silent.len()));
                 let call = Call::ReportJobFailure { job: id, offenders: silent, fault: JobFault::NoHeartbeat };
@@ -112,40 +107,38 @@ pub fn run_coordinator(
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    job(api, &id)
+    Ok(job(api, &id)?)
 }
 
 /// A DO or MPC: deposit, then one status per epoch (`blocks_per_epoch` apart), then completion.
 pub fn run_member(
-    api: &NodeApi,
+    api: &Client,
     signer: &Signer,
     id: JobId,
     blocks_per_epoch: u64,
     stop: &AtomicBool,
     log: &Log,
 ) -> Result<(), AgentError> {
-    let me = signer.account.to_string();
+    let me = signer.account;
     // Wait for the order, then deposit.
     let mut refusals = 0;
     let (stage, epochs) = loop {
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        if let Ok(j) = job(api, &id) {
-            let role = j["members"][me.as_str()]["role"].clone();
-            let mpcs_chosen = j["mpcs"].as_array().is_some_and(|m| !m.is_empty());
-            if role.is_null() && j["phase"] == "ordered" && !mpcs_chosen {
+        if let Ok(JobView { job: j, .. }) = job(api, &id) {
+            let member = j.members.get(&me);
+            let mpcs_chosen = !j.mpcs.is_empty();
+            if member.is_none() && j.phase == JobPhase::Ordered && !mpcs_chosen {
                 // An MPC node is a member only once the GDS has selected the MPCs: wait for that.
                 std::thread::sleep(Duration::from_millis(200));
                 continue;
             }
-            if role.is_null() {
+            let Some(member) = member else {
                 return Err(AgentError::Config(format!("{me} is not a member of job {id}")));
-            }
-            if j["members"][me.as_str()]["deposit"].is_null() && j["phase"] == "ordered" {
-                let deposit =
-                    serde_json::from_value(j["deposit"].clone()).map_err(|e| AgentError::Config(e.to_string()))?;
-                let call = Call::AcceptJob { job: id, deposit };
+            };
+            if member.deposit.is_none() && j.phase == JobPhase::Ordered {
+                let call = Call::AcceptJob { job: id, deposit: j.deposit };
                 let o = submit_patiently(api, signer, &call, stop, log, "deposit")?;
                 if o.ok() {
                     log.line("deposited");
@@ -158,11 +151,11 @@ pub fn run_member(
                     }
                 }
             }
-            if j["phase"] == "dispatched" {
-                let stage = if role == "mpc" { JobStage::Aggregation } else { JobStage::Training };
-                break (stage, j["epochs"].as_u64().unwrap_or(1) as u32);
+            if j.phase == JobPhase::Dispatched {
+                let stage = if member.role == JobRole::Mpc { JobStage::Aggregation } else { JobStage::Training };
+                break (stage, j.epochs);
             }
-            if j["phase"] == "settled" {
+            if j.phase == JobPhase::Settled {
                 return Ok(());
             }
         }

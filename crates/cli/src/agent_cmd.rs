@@ -1,11 +1,11 @@
 //! `stakework miner` and `stakework oracle`: agents that run until SIGINT or SIGTERM.
 
 use agent::backend::{Backend, BuiltinBackend, OpenAiBackend};
-use agent::chain::{NodeApi, Signer};
 use agent::miner::{Miner, MinerConfig};
 use agent::Log;
 use anyhow::{bail, Context};
 use clap::Args;
+use client::{Client as NodeApi, Signer};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -183,8 +183,7 @@ pub fn miner(args: MinerArgs, node_url: &str, keys: &Path) -> anyhow::Result<()>
 pub fn oracle(args: OracleArgs, node_url: &str, keys: &Path) -> anyhow::Result<()> {
     let (api, signer) = connect(&args.from, node_url, keys)?;
     let me = signer.account;
-    let node: serde_json::Value = api.get(&format!("/v1/nodes/{me}")).map_err(|e| anyhow::anyhow!("{e}"))?;
-    if !node["roles"].as_array().is_some_and(|r| r.iter().any(|x| x == "oracle")) {
+    if !api.node(&me)?.roles.contains(&protocol::Role::Oracle) {
         bail!("{me} is not registered as an oracle (stakework node register --role oracle)");
     }
     let semantic = semantic_embedder(args.embedder.as_deref(), args.model_dir.as_deref())?;
@@ -318,14 +317,14 @@ pub struct TrainerArgs {
 pub fn coordinator(args: CoordinatorArgs, node_url: &str, keys: &Path, json: bool) -> anyhow::Result<()> {
     let (api, signer) = connect(&args.from, node_url, keys)?;
     let kind = match args.kind.as_str() {
-        "horizontal" => engine::JobKind::Horizontal,
-        "vertical" => engine::JobKind::Vertical,
+        "horizontal" => protocol::JobKind::Horizontal,
+        "vertical" => protocol::JobKind::Vertical,
         other => bail!("unknown kind {other:?}: horizontal or vertical"),
     };
     let accounts = |names: &[String]| {
         names.iter().map(|n| crate::keys::resolve_account(keys, n)).collect::<anyhow::Result<Vec<_>>>()
     };
-    let order = engine::JobOrder {
+    let order = protocol::JobOrder {
         id: args.id,
         kind,
         qc: crate::keys::resolve_account(keys, &args.qc)?,
@@ -346,7 +345,8 @@ pub fn coordinator(args: CoordinatorArgs, node_url: &str, keys: &Path, json: boo
     if json {
         outln!("{}", serde_json::to_string_pretty(&view)?);
     } else {
-        outln!("job {}: {} {}", args.id, view["phase"], view["outcome"]);
+        let outcome = view.job.outcome.as_ref().map_or("none".to_string(), |o| format!("{o:?}"));
+        outln!("job {}: {:?} {outcome}", args.id, view.job.phase);
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use crate::keys::{account_of, derived_key};
 use crate::local_node::LocalNode;
 use anyhow::{ensure, Context};
 use ed25519_dalek::SigningKey;
-use engine::{Call, Genesis, GenesisAccount, Params, SignedTx, TxBody};
+use protocol::{Call, Genesis, GenesisAccount, Params, SignedTx, TxBody};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 use types::{AccountId, Amount};
@@ -106,21 +106,15 @@ pub fn run(args: &NodeArgs, json: bool) -> anyhow::Result<()> {
         .map(|conn| {
             let url = url.clone();
             std::thread::spawn(move || -> anyhow::Result<(usize, Vec<f64>)> {
-                let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
+                let client = client::Client::new(&url);
                 let mut committed = 0;
                 let mut latencies = Vec::with_capacity(conn.len());
                 for body in conn {
                     let t = Instant::now();
-                    let v: serde_json::Value = agent
-                        .post(&format!("{url}/v1/txs?wait=commit"))
-                        .set("Content-Type", "application/json")
-                        .send_string(&body)
-                        .context("submitting a batch")?
-                        .into_json()?;
+                    let batch: api::SubmitBatch =
+                        client.post_encoded("/v1/txs?wait=commit", &body).context("submitting a batch")?;
                     latencies.push(t.elapsed().as_secs_f64() * 1e3);
-                    let results = v["results"].as_array().context("batch results")?;
-                    committed +=
-                        results.iter().filter(|r| r["status"] == "committed" && r["receipt"]["code"] == "ok").count();
+                    committed += batch.results.iter().filter(|r| r.receipt.as_ref().is_some_and(|x| x.ok())).count();
                 }
                 Ok((committed, latencies))
             })

@@ -5,16 +5,17 @@
 //! Everything printed comes from the node's answers (receipts, events, balances, the supply audit) and
 //! from the replay: nothing is scripted output. Later issues grow this into a whole network of agents.
 
-use crate::client::Client;
 use crate::keys::{account_of, derived_key};
 use crate::local_node::LocalNode;
 use anyhow::{bail, Context};
+use api::{SubmitResult, SupplyView};
 use clap::Args;
+use client::Client;
 use ed25519_dalek::SigningKey;
 use engine::{
     output_commitment, Call, Genesis, GenesisAccount, GenesisService, Params, Rating, Role, SignedTx, Task, TxBody,
 };
-use ledger::HoldId;
+use protocol::{Event, EventRecord};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -33,14 +34,33 @@ pub struct DemoArgs {
 }
 
 /// Replay the data directory's block log from genesis (every root checked) and compare with the head seen.
-pub fn replay_matches(dir: &std::path::Path, head_height: u64, head_root: &str) -> anyhow::Result<bool> {
+pub fn replay_matches(dir: &std::path::Path, head_height: u64, head_root: &Hash) -> anyhow::Result<bool> {
+    Ok(replay(dir, head_height, head_root)?.0)
+}
+
+/// Replay the block log from genesis; whether it reaches the head seen with the same root, and how many
+/// blocks it replayed.
+fn replay(dir: &std::path::Path, head_height: u64, head_root: &Hash) -> anyhow::Result<(bool, u64)> {
     let store = store::Store::open(&dir.join("data")).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     let stored_genesis = store.bind_genesis(None).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
-    let (replayed, _) =
+    let (replayed, rec) =
         store.replay_from_genesis(&stored_genesis).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     let block =
         store.block(head_height).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?.context("head block missing")?;
-    Ok(replayed.height().0 >= head_height && block.state_root.to_hex() == head_root)
+    Ok((replayed.height().0 >= head_height && block.state_root == *head_root, rec.replayed))
+}
+
+/// The name a value has on the wire (`good`, `precommitted`, `data_owner`): its serde form.
+pub(crate) fn wire_name<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => "?".into(),
+    }
+}
+
+/// The events of a transaction's receipt (none unless it was committed).
+fn receipt_events(r: &SubmitResult) -> impl Iterator<Item = &Event> {
+    r.receipt.iter().flat_map(|x| &x.events).map(|e| &e.event)
 }
 
 #[derive(Debug, Serialize)]
@@ -50,9 +70,9 @@ struct Report {
     steps: Vec<StepReport>,
     events: Vec<String>,
     balances: Vec<BalanceRow>,
-    supply: Value,
+    supply: SupplyView,
     head_height: u64,
-    head_state_root: String,
+    head_state_root: Hash,
     replayed_blocks: u64,
     replay_matches_head: bool,
 }
@@ -148,119 +168,137 @@ impl Demo {
         }
     }
 
-    /// Submit a batch with `?wait=commit`; returns one row per transaction and the raw results.
-    fn submit(&mut self, title: &str, txs: Vec<(String, SignedTx)>) -> anyhow::Result<(StepReport, Vec<Value>)> {
+    /// Submit a batch with `?wait=commit`; returns one row per transaction and the node's results.
+    fn submit(&mut self, title: &str, txs: Vec<(String, SignedTx)>) -> anyhow::Result<(StepReport, Vec<SubmitResult>)> {
         let (whats, txs): (Vec<String>, Vec<SignedTx>) = txs.into_iter().unzip();
-        let v: Value = self.client.post("/v1/txs?wait=commit", &serde_json::to_value(&txs)?)?;
-        let results = v["results"].as_array().context("the node sent no results")?.clone();
+        let results = self.client.submit_batch(&txs, true)?.results;
         let rows = whats
             .into_iter()
             .zip(&results)
             .map(|(what, r)| TxReport {
                 what,
-                status: r["status"].as_str().unwrap_or("?").to_string(),
-                height: r["receipt"]["height"].as_u64(),
-                result: r["receipt"]["code"].as_str().or(r["code"].as_str()).unwrap_or("?").to_string(),
+                status: r.status.to_string(),
+                height: r.receipt.as_ref().and_then(|x| x.height),
+                result: r
+                    .receipt
+                    .as_ref()
+                    .and_then(|x| x.code.clone())
+                    .or_else(|| r.code.clone())
+                    .unwrap_or_else(|| "?".into()),
             })
             .collect();
         Ok((StepReport { title: title.to_string(), txs: rows }, results))
     }
 
     fn height(&self) -> anyhow::Result<u64> {
-        let h: Value = self.client.get("/health")?;
-        h["height"].as_u64().context("health without height")
+        Ok(self.client.height()?)
     }
 
-    fn event_line(&self, e: &Value) -> String {
-        let amount =
-            |k: &str| e[k].as_str().and_then(|s| s.parse::<Amount>().ok()).map_or("?".into(), Amount::to_swk_string);
-        let who =
-            |k: &str| e[k].as_str().and_then(|s| s.parse::<AccountId>().ok()).map_or("?".into(), |a| self.name(&a));
-        match e["event"].as_str().unwrap_or("") {
-            "transfer_posted" => format!("TransferPosted {} -> {} {}", who("from"), who("to"), amount("amount")),
-            "bonded" => format!("Bonded {} {}", who("account"), amount("amount")),
-            "unbond_started" => {
-                format!("UnbondStarted {} {} (free at height {})", who("account"), amount("amount"), e["matures_at"])
+    /// Every event from block 1, one line each (epoch ends and the task's intermediate steps left out).
+    fn event_lines(&self) -> anyhow::Result<Vec<String>> {
+        let page = self.client.events(1, api::EVENT_BLOCKS_MAX)?;
+        let mut lines = Vec::new();
+        for b in &page.blocks {
+            for e in &b.events {
+                let line = self.event_line(e);
+                if !matches!(e.event, Event::EpochEnded { .. }) && !line.is_empty() {
+                    lines.push(format!("height {:>3}  {line}", b.height));
+                }
             }
-            "unbond_matured" => format!("UnbondMatured {} {}", who("account"), amount("amount")),
-            "hold_created" => format!("HoldCreated #{} {} from {}", e["hold"], amount("amount"), who("payer")),
-            "hold_posted" => format!(
-                "HoldPosted #{} to {} recipients, {} still held",
-                e["hold"],
-                e["payouts"].as_array().map_or(0, Vec::len),
-                amount("remaining")
-            ),
-            "hold_voided" => format!("HoldVoided #{} {} back to {}", e["hold"], amount("amount"), who("payer")),
-            "hold_expired" => format!("HoldExpired #{} {} back to {}", e["hold"], amount("amount"), who("payer")),
-            "epoch_ended" => format!("EpochEnded epoch {}", e["epoch"]),
-            "node_registered" => {
-                format!("NodeRegistered {} as {}", who("account"), e["roles"][0].as_str().unwrap_or("?"))
-            }
-            "request_submitted" => format!(
-                "RequestSubmitted #{} by {} to {} for {}",
-                e["request"],
-                who("client"),
-                who("miner"),
-                amount("price")
-            ),
-            "request_completed" => format!(
-                "RequestCompleted #{} by {}: paid {}, fee {}",
-                e["request"],
-                who("miner"),
-                amount("paid"),
-                amount("fee")
-            ),
-            "request_rated" => format!(
-                "RequestRated #{} {}: {} reputation {:.3}",
-                e["request"],
-                e["rating"].as_str().unwrap_or("?"),
-                who("miner"),
-                e["reputation"].as_f64().unwrap_or(0.0) / 1e9
-            ),
-            "task_submitted" => format!("TaskSubmitted #{} creator {}", e["task"], who("creator")),
-            "task_miners_selected" => {
-                let ms: Vec<String> = e["miners"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|m| m.as_str()?.parse().ok())
-                    .map(|m| self.name(&m))
-                    .collect();
-                format!("TaskMinersSelected #{} {}", e["task"], ms.join(" "))
-            }
-            "task_advanced" => format!(
-                "TaskAdvanced #{} {} -> {} by {}",
-                e["task"],
-                e["from"].as_str().unwrap_or("?"),
-                e["to"].as_str().unwrap_or("?"),
-                e["oracle"].as_str().and_then(|o| o.parse().ok()).map_or("the engine".into(), |o| self.name(&o))
-            ),
-            "task_ended" => {
-                let list = |k: &str| -> String {
-                    e[k].as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|m| m.as_str()?.parse().ok())
-                        .map(|m| self.name(&m))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                };
-                format!(
-                    "TaskEnded #{}: Proof of Inference passed [{}], failed [{}]; paid {}",
-                    e["task"],
-                    list("passed"),
-                    list("failed"),
-                    amount("paid")
-                )
-            }
-            "task_failed" => format!("TaskFailed #{}: {}", e["task"], e["reason"].as_str().unwrap_or("?")),
-            "task_spec_published"
-            | "task_inputs_prepared"
-            | "output_precommitted"
-            | "output_revealed"
-            | "status_reported" => String::new(),
-            other => format!("{other} {e}"),
         }
+        Ok(lines)
+    }
+
+    /// A sentence for a ledger event; market and task events go to `market_line`.
+    fn event_line(&self, e: &EventRecord) -> String {
+        let who = |a: &AccountId| self.name(a);
+        match &e.event {
+            Event::TransferPosted { from, to, amount } => {
+                format!("TransferPosted {} -> {} {}", who(from), who(to), amount.to_swk_string())
+            }
+            Event::Bonded { account, amount } => format!("Bonded {} {}", who(account), amount.to_swk_string()),
+            Event::UnbondStarted { account, amount, matures_at } => {
+                format!("UnbondStarted {} {} (free at height {matures_at})", who(account), amount.to_swk_string())
+            }
+            Event::UnbondMatured { account, amount } => {
+                format!("UnbondMatured {} {}", who(account), amount.to_swk_string())
+            }
+            Event::HoldCreated { hold, payer, amount, .. } => {
+                format!("HoldCreated #{} {} from {}", hold.0, amount.to_swk_string(), who(payer))
+            }
+            Event::HoldPosted { hold, payouts, remaining } => format!(
+                "HoldPosted #{} to {} recipients, {} still held",
+                hold.0,
+                payouts.len(),
+                remaining.to_swk_string()
+            ),
+            Event::HoldVoided { hold, payer, amount } => {
+                format!("HoldVoided #{} {} back to {}", hold.0, amount.to_swk_string(), who(payer))
+            }
+            Event::HoldExpired { hold, payer, amount } => {
+                format!("HoldExpired #{} {} back to {}", hold.0, amount.to_swk_string(), who(payer))
+            }
+            Event::EpochEnded { epoch, .. } => format!("EpochEnded epoch {epoch}"),
+            _ => self.market_line(e),
+        }
+    }
+
+    /// A sentence for a market or task event; the steps a task goes through are left out (empty).
+    fn market_line(&self, e: &EventRecord) -> String {
+        let who = |a: &AccountId| self.name(a);
+        let names = |list: &[AccountId]| list.iter().map(|a| self.name(a)).collect::<Vec<_>>().join(" ");
+        match &e.event {
+            Event::NodeRegistered { account, roles, .. } => {
+                format!("NodeRegistered {} as {}", who(account), roles.first().map_or("?".into(), wire_name))
+            }
+            Event::RequestSubmitted { request, client, miner, price, .. } => format!(
+                "RequestSubmitted #{request} by {} to {} for {}",
+                who(client),
+                who(miner),
+                price.to_swk_string()
+            ),
+            Event::RequestCompleted { request, miner, paid, fee, .. } => format!(
+                "RequestCompleted #{request} by {}: paid {}, fee {}",
+                who(miner),
+                paid.to_swk_string(),
+                fee.to_swk_string()
+            ),
+            Event::RequestRated { request, miner, rating, reputation } => format!(
+                "RequestRated #{request} {}: {} reputation {:.3}",
+                wire_name(rating),
+                who(miner),
+                f64::from(reputation.raw()) / 1e9
+            ),
+            Event::TaskSubmitted { task, creator, .. } => format!("TaskSubmitted #{task} creator {}", who(creator)),
+            Event::TaskMinersSelected { task, miners } => format!("TaskMinersSelected #{task} {}", names(miners)),
+            Event::TaskAdvanced { task, from, to, oracle, .. } => format!(
+                "TaskAdvanced #{task} {} -> {} by {}",
+                wire_name(from),
+                wire_name(to),
+                oracle.as_ref().map_or("the engine".into(), who)
+            ),
+            Event::TaskEnded { task, passed, failed, paid, .. } => format!(
+                "TaskEnded #{task}: Proof of Inference passed [{}], failed [{}]; paid {}",
+                names(passed),
+                names(failed),
+                paid.to_swk_string()
+            ),
+            Event::TaskFailed { task, reason, .. } => format!("TaskFailed #{task}: {reason}"),
+            Event::TaskSpecPublished { .. }
+            | Event::TaskInputsPrepared { .. }
+            | Event::OutputPrecommitted { .. }
+            | Event::OutputRevealed { .. }
+            | Event::StatusReported { .. } => String::new(),
+            _ => raw_line(e),
+        }
+    }
+}
+
+/// An event the walkthrough has no sentence for: its name and the record as the node sends it.
+fn raw_line(e: &EventRecord) -> String {
+    match serde_json::to_value(e) {
+        Ok(v) => format!("{} {v}", v.get("event").and_then(Value::as_str).unwrap_or("?")),
+        Err(_) => format!("{:?}", e.event),
     }
 }
 
@@ -268,10 +306,8 @@ const MINERS: [&str; 5] = ["m1", "m2", "m3", "m4", "m5"];
 const ANSWER: &str =
     "Photosynthesis turns light, water and carbon dioxide into glucose and oxygen in the chloroplasts.";
 
-/// Steps 4 and 5: miners and an oracle join the registry; a paid request is completed and rated; a Proof of
-/// Useful Work task runs through every state with the oracle advancing it, and one lazy miner is caught
-/// by Proof of Inference.
-fn market_and_task(d: &mut Demo, steps: &mut Vec<StepReport>) -> anyhow::Result<()> {
+/// Step 4: miners and an oracle join the registry; a paid request is completed and rated.
+fn market_steps(d: &mut Demo, steps: &mut Vec<StepReport>) -> anyhow::Result<()> {
     eprintln!("demo: [4/5] miners and an oracle register; a paid request is completed and rated");
     let mut batch: Vec<_> = MINERS
         .iter()
@@ -290,9 +326,16 @@ fn market_and_task(d: &mut Demo, steps: &mut Vec<StepReport>) -> anyhow::Result<
     batch.push(d.tx("alice", Call::SubmitRequest { service: 1, max_price: swk(1), avoid: vec![] }));
     let (step, results) = d.submit("miners and an oracle register; alice pays for an inference request", batch)?;
     steps.push(step);
-    let miner =
-        results[MINERS.len() + 1]["receipt"]["events"][0]["miner"].as_str().context("the request was not assigned")?;
-    let miner = d.static_name(&miner.parse()?)?;
+    let miner = results
+        .get(MINERS.len() + 1)
+        .into_iter()
+        .flat_map(receipt_events)
+        .find_map(|e| match e {
+            Event::RequestSubmitted { miner, .. } => Some(*miner),
+            _ => None,
+        })
+        .context("the request was not assigned")?;
+    let miner = d.static_name(&miner)?;
     let batch = vec![
         d.tx(
             miner,
@@ -302,12 +345,17 @@ fn market_and_task(d: &mut Demo, steps: &mut Vec<StepReport>) -> anyhow::Result<
     ];
     let (step, _) = d.submit("the assigned miner completes it and alice rates it Good", batch)?;
     steps.push(step);
+    Ok(())
+}
 
+/// Step 5: a Proof of Useful Work task runs through every state with the oracle advancing it, and one lazy
+/// miner is caught by Proof of Inference.
+fn task_steps(d: &mut Demo, steps: &mut Vec<StepReport>) -> anyhow::Result<()> {
     eprintln!("demo: [5/5] a Proof-of-Useful-Work task with three miners, one of them lazy");
     let order = d.tx("alice", Call::SubmitTask { service: 1, redundancy: 3, max_price: swk(2), avoid: vec![] });
     let (step, _) = d.submit("alice orders a task run by 3 miners", vec![order])?;
     steps.push(step);
-    let task = |d: &Demo| -> anyhow::Result<Task> { d.client.get::<Task>("/v1/tasks/1") };
+    let task = |d: &Demo| -> anyhow::Result<Task> { Ok(d.client.task(1)?) };
     let creator = d.static_name(&task(d)?.creator)?;
     let batch = vec![
         d.tx(creator, Call::PublishTaskSpec { task: 1, spec: "Explain photosynthesis.".into() }),
@@ -344,14 +392,12 @@ fn market_and_task(d: &mut Demo, steps: &mut Vec<StepReport>) -> anyhow::Result<
     Ok(())
 }
 
-pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
-    let people = ["alice", "bob", "carol", "dave", "m1", "m2", "m3", "m4", "m5", "o1"];
-    let keys: BTreeMap<&'static str, SigningKey> =
-        people.into_iter().map(|n| (n, derived_key(&format!("demo/{n}")))).collect();
+/// The walkthrough's chain: four people, five miners and an oracle, one service, short epochs and unbonding.
+fn walkthrough_genesis(keys: &BTreeMap<&'static str, SigningKey>) -> Genesis {
     let mut start = vec![("alice", 1_000, 0), ("bob", 400, 100), ("carol", 200, 0), ("dave", 0, 0)];
     start.extend(MINERS.iter().map(|m| (*m, 1, 150)));
     start.push(("o1", 1, 150));
-    let genesis = Genesis {
+    Genesis {
         services: vec![GenesisService {
             name: "text-generation".into(),
             weight: 1,
@@ -379,7 +425,108 @@ pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
                 bonded: swk(*bonded),
             })
             .collect(),
-    };
+    }
+}
+
+/// Steps 1 to 3: payments, stake and an escrow hold; an unbond, a partial payout and a replay; then, once
+/// the unbond matured and the hold expired, small transfers.
+fn ledger_steps(d: &mut Demo, block_ms: u64, steps: &mut Vec<StepReport>) -> anyhow::Result<()> {
+    let (alice, bob, carol, dave) = (d.id("alice"), d.id("bob"), d.id("carol"), d.id("dave"));
+    let expires = Height(d.height()? + 8);
+    let first = d.tx("alice", Call::Transfer { to: bob, amount: swk(250) });
+    let replay = first.1.clone();
+    let batch = vec![
+        first,
+        d.tx("bob", Call::Bond { amount: swk(50) }),
+        d.tx("carol", Call::HoldCreate { amount: swk(80), expires_at: Some(expires) }),
+        d.tx("dave", Call::Transfer { to: alice, amount: swk(10) }),
+    ];
+    eprintln!("demo: [1/3] payments, stake and an escrow hold");
+    let (step, results) = d.submit("payments, stake and an escrow hold", batch)?;
+    steps.push(step);
+    *d.nonces.get_mut("dave").context("dave signed")? = 0; // dave's overdraft was rejected: its nonce is unused
+    let hold = results
+        .get(2)
+        .into_iter()
+        .flat_map(receipt_events)
+        .find_map(|e| match e {
+            Event::HoldCreated { hold, .. } => Some(*hold),
+            _ => None,
+        })
+        .context("carol's hold was not created")?;
+
+    eprintln!("demo: [2/3] unbond, partial escrow payout, a replayed transaction");
+    let reuse = TxBody { signer: alice, nonce: 0, fee: d.fee, call: Call::Transfer { to: dave, amount: swk(5) } }
+        .sign(&d.keys["alice"], &d.chain_id);
+    let batch = vec![
+        d.tx("bob", Call::Unbond { amount: swk(120) }),
+        d.tx("carol", Call::HoldPost { hold, payouts: vec![(dave, swk(30)), (alice, swk(20))] }),
+        ("alice: her first transfer again (a replay: not run twice)".to_string(), replay),
+        ("alice: a new transfer that reuses nonce 0".to_string(), reuse),
+    ];
+    let (step, results) = d.submit("unbond, partial escrow payout, a replayed transaction", batch)?;
+    steps.push(step);
+    let matures = results
+        .first()
+        .and_then(|r| receipt_events(r).next())
+        .and_then(|e| match e {
+            Event::UnbondStarted { matures_at, .. } => Some(matures_at.0),
+            _ => None,
+        })
+        .context("bob's unbond did not start")?;
+    wait_for_height(d, matures.max(expires.0), block_ms)?;
+
+    eprintln!("demo: [3/3] small transfers after the deadlines");
+    let batch = vec![
+        d.tx("alice", Call::Transfer { to: bob, amount: swk(1) }),
+        d.tx("alice", Call::Transfer { to: carol, amount: swk(1) }),
+        d.tx("dave", Call::Transfer { to: carol, amount: swk(5) }),
+    ];
+    let (step, _) = d.submit("small transfers after the deadlines", batch)?;
+    steps.push(step);
+    Ok(())
+}
+
+/// Wait (with progress) until the node has made block `due`: the unbond matures, the hold expires.
+fn wait_for_height(d: &Demo, due: u64, block_ms: u64) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    loop {
+        let h = d.height()?;
+        eprint!("\rdemo: waiting for height {due} (the unbond matures, the hold expires): at {h}   ");
+        if h >= due {
+            eprintln!();
+            return Ok(());
+        }
+        if t0.elapsed() > Duration::from_secs(60) {
+            bail!("the node stopped making blocks (height {h}, waiting for {due})");
+        }
+        std::thread::sleep(Duration::from_millis(block_ms.min(200)));
+    }
+}
+
+/// Every demo account's balances, by name.
+fn balances(d: &Demo) -> anyhow::Result<Vec<BalanceRow>> {
+    let mut balances = Vec::new();
+    for (id, name) in &d.names {
+        let a = d.client.account(id)?;
+        balances.push(BalanceRow {
+            name: name.clone(),
+            account: *id,
+            free: a.free,
+            held: a.held,
+            bonded: a.bonded,
+            unbonding: a.unbonding,
+        });
+    }
+    balances.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(balances)
+}
+
+pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
+    let people = ["alice", "bob", "carol", "dave", "m1", "m2", "m3", "m4", "m5", "o1"];
+    let keys: BTreeMap<&'static str, SigningKey> =
+        people.into_iter().map(|n| (n, derived_key(&format!("demo/{n}")))).collect();
+    let genesis = walkthrough_genesis(&keys);
     let dir = tempfile::tempdir().context("temporary directory")?;
     let genesis_path = dir.path().join("genesis.toml");
     std::fs::write(&genesis_path, genesis.to_toml())?;
@@ -398,104 +545,18 @@ pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
         names,
         nonces: BTreeMap::new(),
     };
-    let (alice, bob, carol, dave) = (d.id("alice"), d.id("bob"), d.id("carol"), d.id("dave"));
     let mut steps = Vec::new();
+    ledger_steps(&mut d, args.block_ms, &mut steps)?;
+    market_steps(&mut d, &mut steps)?;
+    task_steps(&mut d, &mut steps)?;
 
-    let expires = Height(d.height()? + 8);
-    let first = d.tx("alice", Call::Transfer { to: bob, amount: swk(250) });
-    let replay = first.1.clone();
-    let batch = vec![
-        first,
-        d.tx("bob", Call::Bond { amount: swk(50) }),
-        d.tx("carol", Call::HoldCreate { amount: swk(80), expires_at: Some(expires) }),
-        d.tx("dave", Call::Transfer { to: alice, amount: swk(10) }),
-    ];
-    eprintln!("demo: [1/3] payments, stake and an escrow hold");
-    let (step, results) = d.submit("payments, stake and an escrow hold", batch)?;
-    steps.push(step);
-    *d.nonces.get_mut("dave").context("dave signed")? = 0; // dave's overdraft was rejected: its nonce is unused
-    let hold = results[2]["receipt"]["events"]
-        .as_array()
-        .and_then(|evs| evs.iter().find(|e| e["event"] == "hold_created"))
-        .and_then(|e| e["hold"].as_u64())
-        .context("carol's hold was not created")?;
-
-    eprintln!("demo: [2/3] unbond, partial escrow payout, a replayed transaction");
-    let reuse = TxBody { signer: alice, nonce: 0, fee: d.fee, call: Call::Transfer { to: dave, amount: swk(5) } }
-        .sign(&d.keys["alice"], &d.chain_id);
-    let batch = vec![
-        d.tx("bob", Call::Unbond { amount: swk(120) }),
-        d.tx("carol", Call::HoldPost { hold: HoldId(hold), payouts: vec![(dave, swk(30)), (alice, swk(20))] }),
-        ("alice: her first transfer again (a replay: not run twice)".to_string(), replay),
-        ("alice: a new transfer that reuses nonce 0".to_string(), reuse),
-    ];
-    let (step, results) = d.submit("unbond, partial escrow payout, a replayed transaction", batch)?;
-    steps.push(step);
-    let matures = results[0]["receipt"]["events"][0]["matures_at"].as_u64().context("bob's unbond did not start")?;
-
-    let due = matures.max(expires.0);
-    let t0 = Instant::now();
-    loop {
-        let h = d.height()?;
-        eprint!("\rdemo: waiting for height {due} (the unbond matures, the hold expires): at {h}   ");
-        if h >= due {
-            eprintln!();
-            break;
-        }
-        if t0.elapsed() > Duration::from_secs(60) {
-            bail!("the node stopped making blocks (height {h}, waiting for {due})");
-        }
-        std::thread::sleep(Duration::from_millis(args.block_ms.min(200)));
-    }
-
-    eprintln!("demo: [3/3] small transfers after the deadlines");
-    let batch = vec![
-        d.tx("alice", Call::Transfer { to: bob, amount: swk(1) }),
-        d.tx("alice", Call::Transfer { to: carol, amount: swk(1) }),
-        d.tx("dave", Call::Transfer { to: carol, amount: swk(5) }),
-    ];
-    let (step, _) = d.submit("small transfers after the deadlines", batch)?;
-    steps.push(step);
-    market_and_task(&mut d, &mut steps)?;
-
-    let ev: Value = d.client.get("/v1/events?since=1")?;
-    let mut events = Vec::new();
-    for b in ev["blocks"].as_array().into_iter().flatten() {
-        for e in b["events"].as_array().into_iter().flatten() {
-            let line = d.event_line(e);
-            if e["event"] != "epoch_ended" && !line.is_empty() {
-                events.push(format!("height {:>3}  {line}", b["height"].as_u64().unwrap_or_default()));
-            }
-        }
-    }
-    let mut balances = Vec::new();
-    for (id, name) in d.names.clone() {
-        let a: node::AccountView = d.client.get(&format!("/v1/accounts/{id}"))?;
-        balances.push(BalanceRow {
-            name,
-            account: id,
-            free: a.account.free,
-            held: a.account.held,
-            bonded: a.account.bonded,
-            unbonding: a.account.unbonding,
-        });
-    }
-    balances.sort_by(|a, b| a.name.cmp(&b.name));
-    let supply: Value = d.client.get("/v1/supply")?;
-    let head: Value = d.client.get("/health")?;
-    let head_height = head["height"].as_u64().context("head height")?;
-    let head_root = head["state_root"].as_str().context("head root")?.to_string();
+    let events = d.event_lines()?;
+    let balances = balances(&d)?;
+    let supply = d.client.supply()?;
+    let head = d.client.health()?;
     node.stop()?;
-
     // Replay the whole log from genesis (every block's root checked) and compare with the head we saw.
-    let store = store::Store::open(&dir.path().join("data")).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
-    let stored_genesis = store.bind_genesis(None).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
-    let (replayed, rec) =
-        store.replay_from_genesis(&stored_genesis).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
-    let block =
-        store.block(head_height).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?.context("head block missing")?;
-    let replay_matches_head = replayed.height().0 >= head_height && block.state_root.to_hex() == head_root;
-
+    let (replay_matches_head, replayed_blocks) = replay(dir.path(), head.height.0, &head.state_root)?;
     let report = Report {
         chain_id: d.chain_id.clone(),
         node_url: url,
@@ -503,9 +564,9 @@ pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
         events,
         balances,
         supply,
-        head_height,
-        head_state_root: head_root,
-        replayed_blocks: rec.replayed,
+        head_height: head.height.0,
+        head_state_root: head.state_root,
+        replayed_blocks,
         replay_matches_head,
     };
     if json {
@@ -513,10 +574,10 @@ pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
     } else {
         print_text(&report);
     }
-    if report.supply["conserved"] != true || !report.replay_matches_head {
+    if !report.supply.conserved || !report.replay_matches_head {
         bail!(
             "the demo failed its own checks (conserved {}, replay matches {})",
-            report.supply["conserved"],
+            report.supply.conserved,
             report.replay_matches_head
         );
     }
@@ -542,16 +603,14 @@ fn print_text(r: &Report) {
     for b in &r.balances {
         outln!("  {:<10} {:>14} {:>10} {:>10} {:>10}", b.name, f(&b.free), f(&b.held), f(&b.bonded), f(&b.unbonding));
     }
-    let amt =
-        |k: &str| r.supply[k].as_str().and_then(|s| s.parse::<Amount>().ok()).map_or("?".into(), Amount::to_swk_string);
     outln!(
         "\nconservation (/v1/supply): accounts sum to {} = total supply {} (genesis {} + minted {} - burned {}) -> {}",
-        amt("accounts_total"),
-        amt("total_supply"),
-        amt("genesis"),
-        amt("minted"),
-        amt("burned"),
-        if r.supply["conserved"] == true { "OK" } else { "BROKEN" }
+        r.supply.accounts_total.map_or("?".into(), Amount::to_swk_string),
+        r.supply.total_supply.to_swk_string(),
+        r.supply.genesis.to_swk_string(),
+        r.supply.minted.to_swk_string(),
+        r.supply.burned.to_swk_string(),
+        if r.supply.conserved { "OK" } else { "BROKEN" }
     );
     outln!("head:   height {}  state root {}", r.head_height, r.head_state_root);
     outln!(

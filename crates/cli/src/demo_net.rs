@@ -5,19 +5,22 @@
 //! places the job's StakeIn, waits (with progress), stops everyone with SIGTERM and reports what the
 //! chain says happened, then replays the block log from genesis.
 
+use crate::demo::wire_name;
 use crate::keys::{account_of, derived_key, write_key};
 use crate::local_node::LocalNode;
-use agent::chain::{NodeApi, Signer};
 use anyhow::{bail, Context};
+use api::SupplyView;
+use client::{Client, Signer};
+use ed25519_dalek::SigningKey;
 use engine::{Call, Genesis, GenesisAccount, GenesisService, Params, Role};
-use serde::Serialize;
-use serde_json::Value;
+use protocol::{Event, JobOutcome, JobPhase, TaskState};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use types::{AccountId, Amount, Ppb};
+use types::{AccountId, Amount, JobId, Ppb};
 
 const MINERS: [&str; 6] = ["m1", "m2", "m3", "m4", "m5-lazy", "m6-slow"];
 const CLIENTS: [(&str, u128); 3] = [("c1", 10), ("c2", 30), ("c3", 60)];
@@ -35,9 +38,9 @@ pub struct NetReport {
     tasks: TaskSummary,
     dishonest_miner: DishonestRow,
     nodes: Vec<NodeRow>,
-    router: Value,
-    job: Value,
-    supply: Value,
+    router: Option<RouterRow>,
+    job: JobRow,
+    supply: SupplyView,
     agents_stopped_cleanly: bool,
     head_height: u64,
     replay_matches_head: bool,
@@ -81,6 +84,40 @@ struct NodeRow {
     reputation_ppb: u32,
 }
 
+/// The router's reward in the epoch it carried the most validated bytes, with its pay over the whole run.
+#[derive(Debug, Serialize)]
+struct RouterRow {
+    router: String,
+    epoch: u64,
+    #[serde(with = "protocol::points::u128_text")]
+    bandwidth: u128,
+    latency_factor: Ppb,
+    reputation: Ppb,
+    /// What the formula owed it in that epoch.
+    owed: Amount,
+    /// What it was paid over the run.
+    amount: Amount,
+}
+
+#[derive(Debug, Serialize)]
+struct JobRow {
+    phase: JobPhase,
+    outcome: Option<JobOutcome>,
+    escrow: Amount,
+    /// The job's payouts and refunds, one line per event.
+    movements: Vec<String>,
+}
+
+/// What a client agent prints with `--json` once its burst is done (its own figures, not the node's).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct ClientOutput {
+    requests: u64,
+    rated_good: u64,
+    rated_bad: u64,
+    mean_wait_blocks: f64,
+}
+
 /// A child agent; killed if dropped while running.
 struct Proc {
     name: String,
@@ -96,20 +133,29 @@ impl Drop for Proc {
     }
 }
 
-fn spawn(name: &str, logs: &Path, url: &str, keys: &Path, args: &[&str], stdout: bool) -> anyhow::Result<Proc> {
-    let exe = std::env::current_exe().context("finding the stakework binary")?;
-    let log = std::fs::File::create(logs.join(format!("{name}.log"))).context("agent log file")?;
-    let child = Command::new(exe)
-        .arg("--node")
-        .arg(url)
-        .arg("--keys-dir")
-        .arg(keys)
-        .args(args)
-        .stdout(if stdout { Stdio::piped() } else { Stdio::null() })
-        .stderr(log)
-        .spawn()
-        .with_context(|| format!("starting {name}"))?;
-    Ok(Proc { name: name.to_string(), child })
+/// Starts agents: this binary with the node's URL and the keys directory, its log in `logs`.
+struct Launcher {
+    logs: PathBuf,
+    url: String,
+    keys: PathBuf,
+}
+
+impl Launcher {
+    fn spawn(&self, name: &str, args: &[&str], stdout: bool) -> anyhow::Result<Proc> {
+        let exe = std::env::current_exe().context("finding the stakework binary")?;
+        let log = std::fs::File::create(self.logs.join(format!("{name}.log"))).context("agent log file")?;
+        let child = Command::new(exe)
+            .arg("--node")
+            .arg(&self.url)
+            .arg("--keys-dir")
+            .arg(&self.keys)
+            .args(args)
+            .stdout(if stdout { Stdio::piped() } else { Stdio::null() })
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {name}"))?;
+        Ok(Proc { name: name.to_string(), child })
+    }
 }
 
 fn sigterm(p: &mut Proc) -> bool {
@@ -191,8 +237,36 @@ pub fn run(block_ms: u64, json: bool) -> anyhow::Result<()> {
         LocalNode::start(&dir.path().join("data"), &genesis_path, &["--block-ms", &bms, "--snapshot-every", "50"])?;
     let url = node.url.clone();
     eprintln!("demo: node at {url}; agent logs in {}", logs.display());
-    let api = NodeApi::new(&url);
-    let signer = |n: &str| Signer::connect(&api, keys[n].clone()).map_err(|e| anyhow::anyhow!("{e}"));
+    let api = Client::new(&url);
+    register_members(&api, &keys)?;
+    let launcher = Launcher { logs, url, keys: keys_dir };
+    let t0 = Instant::now();
+    let (mut procs, relay) = start_network(&api, &launcher, t0)?;
+    let coordinator = start_job(&launcher, &mut procs)?;
+    let mut clients = start_clients(&api, &launcher, &relay)?;
+    drive(&api, &keys, &launcher, &mut clients, t0)?;
+    let clean = stop_all(&mut procs);
+    let client_stats = client_outputs(clients)?;
+    let mut coordinator = coordinator;
+    let _ = coordinator.child.wait();
+    let report = gather(&api, &who, &client_stats, clean, procs.len() + 4)?;
+    let head_root = api.health()?.state_root;
+    node.stop()?;
+    let replay_matches_head = crate::demo::replay_matches(dir.path(), report.head_height, &head_root)?;
+    let report = NetReport { replay_matches_head, ..report };
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    if !report.supply.conserved || !report.replay_matches_head || !report.agents_stopped_cleanly {
+        bail!("the demo failed its own checks");
+    }
+    Ok(())
+}
+
+/// Register the oracles, the router and the training job's members (the miners register themselves).
+fn register_members(api: &Client, keys: &BTreeMap<String, SigningKey>) -> anyhow::Result<()> {
     let register = |n: &str, role: Role| -> anyhow::Result<()> {
         let call = Call::RegisterNode {
             roles: vec![role],
@@ -200,7 +274,7 @@ pub fn run(block_ms: u64, json: bool) -> anyhow::Result<()> {
             capacity: 1,
             endpoint: "http://127.0.0.1:1".into(),
         };
-        let o = signer(n)?.submit(&api, call, Duration::from_secs(30)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let o = Signer::connect(api, keys[n].clone())?.submit(api, call, Duration::from_secs(30))?;
         if !o.ok() {
             bail!("registering {n}: {o:?}");
         }
@@ -212,16 +286,15 @@ pub fn run(block_ms: u64, json: bool) -> anyhow::Result<()> {
     for (n, role) in [("d1", Role::DataOwner), ("d2", Role::DataOwner), ("p1", Role::Mpc)] {
         register(n, role)?;
     }
+    Ok(())
+}
 
+/// Start the router, the miners and the oracles and wait until all of them are registered; returns the
+/// processes and the router's relay address.
+fn start_network(api: &Client, launcher: &Launcher, t0: Instant) -> anyhow::Result<(Vec<Proc>, String)> {
     let mut procs: Vec<Proc> = Vec::new();
-    let mut router = spawn(
-        "router-r1",
-        &logs,
-        &url,
-        &keys_dir,
-        &["router", "run", "--from", "r1", "--listen", "127.0.0.1:0"],
-        true,
-    )?;
+    let mut router =
+        launcher.spawn("router-r1", &["router", "run", "--from", "r1", "--listen", "127.0.0.1:0"], true)?;
     let mut line = String::new();
     BufReader::new(router.child.stdout.take().context("router stdout")?).read_line(&mut line)?;
     let relay =
@@ -235,25 +308,28 @@ pub fn run(block_ms: u64, json: bool) -> anyhow::Result<()> {
         if m.ends_with("slow") {
             args.extend(["--delay-ms", "400"]);
         }
-        procs.push(spawn(m, &logs, &url, &keys_dir, &args, false)?);
+        procs.push(launcher.spawn(m, &args, false)?);
     }
     for o in ["o1", "o2"] {
-        procs.push(spawn(o, &logs, &url, &keys_dir, &["oracle", "--from", o, "--poll-ms", "50"], false)?);
+        procs.push(launcher.spawn(o, &["oracle", "--from", o, "--poll-ms", "50"], false)?);
     }
-    let t0 = Instant::now();
-    let limit = Duration::from_secs(150);
-    while api.get::<Value>("/v1/nodes").map(|v| v["nodes"].as_array().map_or(0, Vec::len)).unwrap_or(0) < 13 {
-        if t0.elapsed() > limit {
-            bail!("the miners did not register (see {})", logs.display());
+    while api.nodes().map(|v| v.nodes.len()).unwrap_or(0) < 13 {
+        if t0.elapsed() > LIMIT {
+            bail!("the miners did not register (see {})", launcher.logs.display());
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     eprintln!("demo: 6 miners, 2 oracles and a router are up");
-    let coordinator = spawn(
+    Ok((procs, relay))
+}
+
+/// How long the network may take to serve its traffic and settle the job.
+const LIMIT: Duration = Duration::from_secs(150);
+
+/// Start the training job's coordinator (returned) and its trainers (added to `procs`).
+fn start_job(launcher: &Launcher, procs: &mut Vec<Proc>) -> anyhow::Result<Proc> {
+    let coordinator = launcher.spawn(
         "coordinator-gds",
-        &logs,
-        &url,
-        &keys_dir,
         &[
             "--json",
             "coordinator",
@@ -279,18 +355,17 @@ pub fn run(block_ms: u64, json: bool) -> anyhow::Result<()> {
         true,
     )?;
     for t in ["d1", "d2", "p1"] {
-        procs.push(spawn(
-            &format!("trainer-{t}"),
-            &logs,
-            &url,
-            &keys_dir,
-            &["trainer", "--from", t, "--job", JOB, "--blocks-per-epoch", "3"],
-            false,
-        )?);
+        let args = ["trainer", "--from", t, "--job", JOB, "--blocks-per-epoch", "3"];
+        procs.push(launcher.spawn(&format!("trainer-{t}"), &args, false)?);
     }
+    Ok(coordinator)
+}
+
+/// Start the three clients; their bursts land in the same block, so their requests meet in the miners'
+/// queues.
+fn start_clients(api: &Client, launcher: &Launcher, relay: &str) -> anyhow::Result<Vec<Proc>> {
+    let at = (api.height()? + 10).to_string();
     let mut clients = Vec::new();
-    // The three bursts land in the same block, so their requests meet in the miners' queues.
-    let at = (api.height().map_err(|e| anyhow::anyhow!("{e}"))? + 10).to_string();
     for (c, _) in CLIENTS {
         let args = [
             "--json",
@@ -298,7 +373,7 @@ pub fn run(block_ms: u64, json: bool) -> anyhow::Result<()> {
             "--from",
             c,
             "--router",
-            &relay,
+            relay,
             "--requests",
             "12",
             "--burst",
@@ -307,61 +382,74 @@ pub fn run(block_ms: u64, json: bool) -> anyhow::Result<()> {
             "--tasks",
             "1",
         ];
-        clients.push(spawn(&format!("client-{c}"), &logs, &url, &keys_dir, &args, true)?);
+        clients.push(launcher.spawn(&format!("client-{c}"), &args, true)?);
     }
-    // The QC stakes the job once the GDS has ordered it and selected its MPC node.
+    Ok(clients)
+}
+
+/// Wait (with progress) until the clients are done and the job settled, staking the job for the QC once
+/// the GDS has ordered it and selected its MPC node; then wait for the epoch to end so points, rewards and
+/// the router's report are booked.
+fn drive(
+    api: &Client,
+    keys: &BTreeMap<String, SigningKey>,
+    launcher: &Launcher,
+    clients: &mut [Proc],
+    t0: Instant,
+) -> anyhow::Result<()> {
+    let job: JobId = JOB.parse()?;
     let mut staked = false;
     let mut last_progress = Instant::now();
-    let job_path = format!("/v1/jobs/{JOB}");
     loop {
         if !staked {
-            if let Ok(j) = api.get::<Value>(&job_path) {
-                if !j["schema"].is_null() && j["due"] != "0" {
-                    let amount: Amount = serde_json::from_value(j["due"].clone())?;
-                    let o = signer("qc")?.submit(
-                        &api,
-                        Call::SubmitJobQuery { job: JOB.parse()?, amount },
-                        Duration::from_secs(30),
-                    );
+            if let Ok(j) = api.job(&job) {
+                if j.job.schema.is_some() && j.due != Amount::ZERO {
+                    let call = Call::SubmitJobQuery { job, amount: j.due };
+                    let o = Signer::connect(api, keys["qc"].clone())?.submit(api, call, Duration::from_secs(30));
                     staked = o.map(|o| o.ok()).unwrap_or(false);
                 }
             }
         }
         let clients_done = clients.iter_mut().all(|c| matches!(c.child.try_wait(), Ok(Some(_))));
-        let job_done = api.get::<Value>(&job_path).is_ok_and(|j| j["phase"] == "settled");
+        let job_done = api.job(&job).is_ok_and(|j| j.job.phase == JobPhase::Settled);
         if clients_done && job_done {
             break;
         }
         if last_progress.elapsed() > Duration::from_secs(2) {
-            let h = api.height().unwrap_or(0);
-            let tasks: Vec<Value> = api.get("/v1/tasks").unwrap_or_default();
-            let done = tasks.iter().filter(|t| t["state"] == "ended" || t["state"] == "failed").count();
-            eprintln!(
-                "demo: {:>3}s height {h}: clients {}/3 done, tasks {done}/{} finished, job {}",
-                t0.elapsed().as_secs(),
-                clients.iter_mut().map(|c| matches!(c.child.try_wait(), Ok(Some(_)))).filter(|done| *done).count(),
-                tasks.len(),
-                api.get::<Value>(&job_path)
-                    .map(|j| j["phase"].as_str().unwrap_or("?").to_string())
-                    .unwrap_or("not ordered".into())
-            );
+            progress(api, &job, clients, t0);
             last_progress = Instant::now();
         }
-        if t0.elapsed() > limit {
-            bail!("the network did not finish in {} s (see {})", limit.as_secs(), logs.display());
+        if t0.elapsed() > LIMIT {
+            bail!("the network did not finish in {} s (see {})", LIMIT.as_secs(), launcher.logs.display());
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    // Let the current epoch end so points, rewards and the router's report are booked.
-    let epoch: Value = api.get("/v1/epoch").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let end = epoch["last_height"].as_u64().context("epoch end")?;
+    let end = api.epoch()?.last_height;
     eprintln!("demo: traffic done; waiting for the epoch to end at height {end}");
     while api.height().unwrap_or(0) <= end + 1 {
-        if t0.elapsed() > limit + Duration::from_secs(30) {
+        if t0.elapsed() > LIMIT + Duration::from_secs(30) {
             bail!("the epoch did not end");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    Ok(())
+}
+
+fn progress(api: &Client, job: &JobId, clients: &mut [Proc], t0: Instant) {
+    let h = api.height().unwrap_or(0);
+    let tasks = api.tasks().unwrap_or_default();
+    let done = tasks.iter().filter(|t| matches!(t.state, TaskState::Ended | TaskState::Failed)).count();
+    eprintln!(
+        "demo: {:>3}s height {h}: clients {}/3 done, tasks {done}/{} finished, job {}",
+        t0.elapsed().as_secs(),
+        clients.iter_mut().map(|c| matches!(c.child.try_wait(), Ok(Some(_)))).filter(|done| *done).count(),
+        tasks.len(),
+        api.job(job).map_or_else(|_| "not ordered".into(), |j| wire_name(&j.job.phase))
+    );
+}
+
+/// Stop every agent with SIGTERM; whether all of them exited cleanly.
+fn stop_all(procs: &mut [Proc]) -> bool {
     let mut clean = true;
     for p in procs.iter_mut() {
         let ok = sigterm(p);
@@ -370,98 +458,133 @@ pub fn run(block_ms: u64, json: bool) -> anyhow::Result<()> {
         }
         clean &= ok;
     }
-    let mut client_stats = BTreeMap::new();
+    clean
+}
+
+/// Each client's `--json` summary, by client name (zeros for a client that printed none).
+fn client_outputs(clients: Vec<Proc>) -> anyhow::Result<BTreeMap<String, ClientOutput>> {
+    let mut stats = BTreeMap::new();
     for mut c in clients {
         let mut out = String::new();
         if let Some(mut o) = c.child.stdout.take() {
             std::io::Read::read_to_string(&mut o, &mut out)?;
         }
-        client_stats.insert(
+        stats.insert(
             c.name.trim_start_matches("client-").to_string(),
-            serde_json::from_str::<Value>(out.trim()).unwrap_or_default(),
+            serde_json::from_str::<ClientOutput>(out.trim()).unwrap_or_default(),
         );
     }
-    let mut coordinator = coordinator;
-    let _ = coordinator.child.wait();
-    let report = gather(&api, &who, &client_stats, clean, procs.len() + 4)?;
-    let head_root = api.get::<Value>("/health").map_err(|e| anyhow::anyhow!("{e}"))?["state_root"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
-    node.stop()?;
-    let replay_matches_head = crate::demo::replay_matches(dir.path(), report.head_height, &head_root)?;
-    let report = NetReport { replay_matches_head, ..report };
-    if json {
-        outln!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_report(&report);
-    }
-    if report.supply["conserved"] != true || !report.replay_matches_head || !report.agents_stopped_cleanly {
-        bail!("the demo failed its own checks");
-    }
-    Ok(())
+    Ok(stats)
 }
 
-fn all_events(api: &NodeApi) -> anyhow::Result<Vec<Value>> {
+/// Every event from block 1 to the head, page by page.
+fn all_events(api: &Client) -> anyhow::Result<Vec<Event>> {
     let mut out = Vec::new();
     let mut since = 1;
     loop {
-        let v: Value = api.get(&format!("/v1/events?since={since}")).map_err(|e| anyhow::anyhow!("{e}"))?;
-        for b in v["blocks"].as_array().into_iter().flatten() {
-            out.extend(b["events"].as_array().cloned().unwrap_or_default());
+        let page = api.events(since, api::EVENT_BLOCKS_MAX)?;
+        for b in page.blocks {
+            out.extend(b.events.into_iter().map(|e| e.event));
         }
-        let next = v["next"].as_u64().unwrap_or(since);
-        if next <= since || next > api.height().map_err(|e| anyhow::anyhow!("{e}"))? {
+        if page.next <= since || page.next > api.height()? {
             return Ok(out);
         }
-        since = next;
+        since = page.next;
     }
 }
 
-fn gather(
-    api: &NodeApi,
-    who: &BTreeMap<AccountId, String>,
-    client_stats: &BTreeMap<String, Value>,
-    clean: bool,
-    processes: usize,
-) -> anyhow::Result<NetReport> {
-    let err = |e: agent::AgentError| anyhow::anyhow!("{e}");
-    let events = all_events(api)?;
-    let name = |a: &Value| {
-        a.as_str().and_then(|s| s.parse::<AccountId>().ok()).and_then(|a| who.get(&a).cloned()).unwrap_or("?".into())
-    };
+/// What the events say about tasks, the dishonest miner, rewards and the router.
+#[derive(Default)]
+struct Tally {
+    tasks: TaskSummary,
+    /// Times the lazy miner failed and passed Proof of Inference.
+    caught: u64,
+    passed: u64,
+    /// Miner rewards and points rewards per node name, in base units.
+    rewards: BTreeMap<String, (u128, u128)>,
+    router: Option<RouterRow>,
+}
+
+fn tally(events: &[Event], name: &dyn Fn(&AccountId) -> String) -> Tally {
+    let mut t = Tally::default();
+    let lazy = |list: &[AccountId]| list.iter().filter(|a| name(a) == "m5-lazy").count() as u64;
+    for e in events {
+        match e {
+            Event::TaskEnded { passed, failed, .. } => {
+                t.tasks.ended += 1;
+                t.caught += lazy(failed);
+                t.passed += lazy(passed);
+            }
+            Event::TaskFailed { reason, .. } => {
+                t.tasks.failed += 1;
+                *t.tasks.failure_reasons.entry(reason.clone()).or_default() += 1;
+            }
+            Event::MinerRewarded { miner, amount, .. } => t.rewards.entry(name(miner)).or_default().0 += amount.0,
+            Event::PointsRewarded { node, amount, .. } => t.rewards.entry(name(node)).or_default().1 += amount.0,
+            // Keep the epoch in which the router carried the traffic (the most validated bytes), paid in
+            // total over the run.
+            Event::RouterRewarded { epoch, router, bandwidth, latency_factor, reputation, owed, amount } => {
+                let total = t.router.as_ref().map_or(0, |r| r.amount.0) + amount.0;
+                if t.router.as_ref().is_none_or(|r| *bandwidth > r.bandwidth) {
+                    t.router = Some(RouterRow {
+                        router: name(router),
+                        epoch: *epoch,
+                        bandwidth: *bandwidth,
+                        latency_factor: *latency_factor,
+                        reputation: *reputation,
+                        owed: *owed,
+                        amount: *amount,
+                    });
+                }
+                if let Some(r) = t.router.as_mut() {
+                    r.amount = Amount(total);
+                }
+            }
+            _ => {}
+        }
+    }
+    t
+}
+
+/// Each client's share of stake and of the served requests, its waits, ratings and mean queue position.
+fn client_rows(
+    client_stats: &BTreeMap<String, ClientOutput>,
+    events: &[Event],
+    name: &dyn Fn(&AccountId) -> String,
+) -> Vec<ClientRow> {
     let total_stake: u128 = CLIENTS.iter().map(|(_, s)| s).sum();
-    let total_served: u64 = client_stats.values().map(|s| s["requests"].as_u64().unwrap_or(0)).sum();
-    let clients: Vec<ClientRow> = CLIENTS
+    let total_served: u64 = client_stats.values().map(|s| s.requests).sum();
+    let positions = queue_positions(events, name);
+    CLIENTS
         .iter()
         .map(|(c, stake)| {
-            let s = &client_stats[*c];
-            let requests = s["requests"].as_u64().unwrap_or(0);
+            let s = client_stats.get(*c).cloned().unwrap_or_default();
             ClientRow {
                 name: c.to_string(),
                 stake_share_pct: 100.0 * *stake as f64 / total_stake as f64,
-                requests,
-                served_share_pct: if total_served == 0 { 0.0 } else { 100.0 * requests as f64 / total_served as f64 },
-                mean_wait_blocks: s["mean_wait_blocks"].as_f64().unwrap_or(0.0),
-                mean_queue_position: 0.0,
-                rated_good: s["rated_good"].as_u64().unwrap_or(0),
-                rated_bad: s["rated_bad"].as_u64().unwrap_or(0),
+                requests: s.requests,
+                served_share_pct: if total_served == 0 { 0.0 } else { 100.0 * s.requests as f64 / total_served as f64 },
+                mean_wait_blocks: s.mean_wait_blocks,
+                mean_queue_position: positions.get(*c).map_or(0.0, |v| v.iter().sum::<f64>() / v.len().max(1) as f64),
+                rated_good: s.rated_good,
+                rated_bad: s.rated_bad,
             }
         })
-        .collect();
-    // Each miner's serving order: completions in (height, event) order, per miner.
+        .collect()
+}
+
+/// Per client, the places of its requests in each busy miner's serving order (completions in (height,
+/// event) order; 0 first, 1 last), over miners that served more than one request.
+fn queue_positions(events: &[Event], name: &dyn Fn(&AccountId) -> String) -> BTreeMap<String, Vec<f64>> {
     let mut client_of: BTreeMap<u64, String> = BTreeMap::new();
     let mut order: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for e in &events {
-        if e["event"] == "request_submitted" {
-            if let Some(id) = e["request"].as_u64() {
-                client_of.insert(id, name(&e["client"]));
+    for e in events {
+        match e {
+            Event::RequestSubmitted { request, client, .. } => {
+                client_of.insert(*request, name(client));
             }
-        }
-        if e["event"] == "request_completed" {
-            if let Some(id) = e["request"].as_u64() {
-                order.entry(name(&e["miner"])).or_default().push(id);
-            }
+            Event::RequestCompleted { request, miner, .. } => order.entry(name(miner)).or_default().push(*request),
+            _ => {}
         }
     }
     let mut positions: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -471,68 +594,48 @@ fn gather(
             positions.entry(c).or_default().push(i as f64 / (served.len() - 1) as f64);
         }
     }
-    let mean_position = |c: &str| positions.get(c).map_or(0.0, |v| v.iter().sum::<f64>() / v.len().max(1) as f64);
-    let clients: Vec<ClientRow> = clients
-        .into_iter()
-        .map(|mut row: ClientRow| {
-            row.mean_queue_position = mean_position(&row.name);
-            row
+    positions
+}
+
+/// The training job's phase, outcome and escrow, with its payouts and refunds.
+fn job_row(api: &Client, events: &[Event], name: &dyn Fn(&AccountId) -> String) -> anyhow::Result<JobRow> {
+    let id: JobId = JOB.parse()?;
+    let job = api.job(&id)?;
+    let line = |kind: &str, list: &[(AccountId, Amount)]| {
+        let parts: Vec<String> = list.iter().map(|(a, v)| format!("{} {}", name(a), v.to_swk_string())).collect();
+        format!("{kind}: {}", parts.join(", "))
+    };
+    let movements = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RewardDistributed { job, payouts } if *job == id => Some(line("reward_distributed", payouts)),
+            Event::Refund { job, refunds } if *job == id => Some(line("refund", refunds)),
+            _ => None,
         })
         .collect();
-    let mut tasks = TaskSummary::default();
-    let (mut caught, mut passed) = (0, 0);
-    let mut rewards: BTreeMap<String, (u128, u128)> = BTreeMap::new();
-    let mut router = Value::Null;
-    for e in &events {
-        match e["event"].as_str() {
-            Some("task_ended") => {
-                tasks.ended += 1;
-                caught += e["failed"].as_array().into_iter().flatten().filter(|a| name(a) == "m5-lazy").count() as u64;
-                passed += e["passed"].as_array().into_iter().flatten().filter(|a| name(a) == "m5-lazy").count() as u64;
-            }
-            Some("task_failed") => {
-                tasks.failed += 1;
-                *tasks.failure_reasons.entry(e["reason"].as_str().unwrap_or("?").to_string()).or_default() += 1;
-            }
-            Some("miner_rewarded") => {
-                rewards.entry(name(&e["miner"])).or_default().0 +=
-                    e["amount"].as_str().and_then(|s| s.parse::<u128>().ok()).unwrap_or(0)
-            }
-            Some("points_rewarded") => {
-                rewards.entry(name(&e["node"])).or_default().1 +=
-                    e["amount"].as_str().and_then(|s| s.parse::<u128>().ok()).unwrap_or(0)
-            }
-            // Keep the epoch in which the router carried the traffic (the most validated bytes), paid in
-            // total over the run.
-            Some("router_rewarded") => {
-                let bytes = |v: &Value| v["bandwidth"].as_str().and_then(|b| b.parse::<u128>().ok()).unwrap_or(0);
-                let paid = |v: &Value| v["amount"].as_str().and_then(|b| b.parse::<u128>().ok()).unwrap_or(0);
-                let total = paid(&router) + paid(e);
-                if router.is_null() || bytes(e) > bytes(&router) {
-                    router = e.clone();
-                }
-                router["amount"] = Value::String(total.to_string());
-            }
-            _ => {}
-        }
-    }
+    Ok(JobRow { phase: job.job.phase, outcome: job.job.outcome, escrow: job.escrow, movements })
+}
+
+fn gather(
+    api: &Client,
+    who: &BTreeMap<AccountId, String>,
+    client_stats: &BTreeMap<String, ClientOutput>,
+    clean: bool,
+    processes: usize,
+) -> anyhow::Result<NetReport> {
+    let events = all_events(api)?;
+    let name = |a: &AccountId| who.get(a).cloned().unwrap_or("?".into());
+    let clients = client_rows(client_stats, &events, &name);
+    let t = tally(&events, &name);
     let rep = |n: &str| -> u32 {
         let id = who.iter().find(|(_, x)| *x == n).map(|(a, _)| *a);
-        id.and_then(|a| api.get::<Value>(&format!("/v1/reputation/{a}")).ok())
-            .and_then(|v| v["reputation"].as_u64())
-            .unwrap_or(0) as u32
+        id.and_then(|a| api.reputation(&a).ok()).map_or(0, |v| v.reputation.raw())
     };
-    let points: Value = api.get("/v1/points").map_err(err)?;
+    let points = api.points()?;
     let mut nodes = Vec::new();
     for m in MINERS {
-        let net = points["last"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|r| name(&r["node"]) == m)
-            .and_then(|r| r["net"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "0".into());
-        let (mr, pr) = rewards.get(m).copied().unwrap_or_default();
+        let net = points.last.iter().find(|r| name(&r.node) == m).map_or_else(|| "0".into(), |r| r.net.to_string());
+        let (mr, pr) = t.rewards.get(m).copied().unwrap_or_default();
         nodes.push(NodeRow {
             name: m.to_string(),
             points_net: net,
@@ -541,78 +644,45 @@ fn gather(
             reputation_ppb: rep(m),
         });
     }
-    if !router.is_null() {
-        router["router"] = Value::String(name(&router["router"]));
-    }
-    let job: Value = api.get(&format!("/v1/jobs/{JOB}")).map_err(err)?;
-    let amount =
-        |v: &Value| v.as_str().and_then(|s| s.parse::<Amount>().ok()).map_or("?".into(), Amount::to_swk_string);
-    let job_flows: Vec<Value> = events
-        .iter()
-        .filter(|e| e["job"] == JOB && (e["event"] == "reward_distributed" || e["event"] == "refund"))
-        .map(|e| {
-            let list = if e["event"] == "refund" { &e["refunds"] } else { &e["payouts"] };
-            let parts: Vec<String> =
-                list.as_array().into_iter().flatten().map(|p| format!("{} {}", name(&p[0]), amount(&p[1]))).collect();
-            Value::String(format!("{}: {}", e["event"].as_str().unwrap_or("?"), parts.join(", ")))
-        })
-        .collect();
-    let supply: Value = api.get("/v1/supply").map_err(err)?;
+    let job = job_row(api, &events, &name)?;
+    let supply = api.supply()?;
     Ok(NetReport {
         chain_id: "stakework-demo".into(),
         processes: vec![format!("1 node and {processes} agent processes")],
         clients,
-        tasks,
+        tasks: t.tasks,
         dishonest_miner: DishonestRow {
             name: "m5-lazy".into(),
-            caught_as_outlier: caught,
-            passed,
+            caught_as_outlier: t.caught,
+            passed: t.passed,
             reputation_ppb: rep("m5-lazy"),
         },
         nodes,
-        router,
-        job: serde_json::json!({"phase": job["phase"], "outcome": job["outcome"], "escrow": job["escrow"], "movements": job_flows}),
+        router: t.router,
+        job,
         supply,
         agents_stopped_cleanly: clean,
-        head_height: api.height().map_err(err)?,
+        head_height: api.height()?,
         replay_matches_head: false,
     })
+}
+
+/// The outcome's name as the node writes it.
+fn outcome_name(o: &JobOutcome) -> &'static str {
+    match o {
+        JobOutcome::Completed => "completed",
+        JobOutcome::Reported { .. } => "reported",
+        JobOutcome::SelfReported { .. } => "self_reported",
+        JobOutcome::Cancelled { .. } => "cancelled",
+        JobOutcome::Withdrawn => "withdrawn",
+        JobOutcome::Lapsed => "lapsed",
+    }
 }
 
 fn print_report(r: &NetReport) {
     let pct = |p: u32| format!("{:.3}", f64::from(p) / 1e9);
     outln!("stakework demo: a whole network of real processes on loopback ({})\n", r.processes.join(", "));
-    outln!("clients: each placed a burst of 12 requests in one block; prompts went through the router, and answers");
-    outln!("were checked against the miners' on-chain result hashes. Busy miners serve their queues by client stake:");
-    outln!(
-        "  {:<6} {:>12} {:>9} {:>12} {:>16} {:>15} {:>6} {:>5}",
-        "client",
-        "stake share",
-        "requests",
-        "served share",
-        "mean wait",
-        "queue position",
-        "good",
-        "bad"
-    );
-    for c in &r.clients {
-        outln!(
-            "  {:<6} {:>11.1}% {:>9} {:>11.1}% {:>9.2} blocks {:>15.2} {:>6} {:>5}",
-            c.name,
-            c.stake_share_pct,
-            c.requests,
-            c.served_share_pct,
-            c.mean_wait_blocks,
-            c.mean_queue_position,
-            c.rated_good,
-            c.rated_bad
-        );
-    }
-    outln!(
-        "  (everyone is served in the end; stake buys an earlier place in each busy miner's queue: queue position is"
-    );
-    outln!("   the mean place of the client's requests in the order each miner served them, 0 first and 1 last. Waits");
-    outln!("   also depend on which miner the draw picked: the slow miner takes 4 blocks per answer)\n");
+    print_clients(&r.clients);
     outln!(
         "tasks: {} ended (passed Proof of Inference), {} failed {:?}",
         r.tasks.ended,
@@ -646,35 +716,66 @@ fn print_report(r: &NetReport) {
             pct(n.reputation_ppb)
         );
     }
-    if r.router.is_null() {
-        outln!("\nrouter: no reward event yet");
-    } else {
-        let amt =
-            |v: &Value| v.as_str().and_then(|s| s.parse::<Amount>().ok()).map_or("?".into(), Amount::to_swk_string);
-        outln!(
+    match &r.router {
+        None => outln!("\nrouter: no reward event yet"),
+        Some(router) => outln!(
             "\nrouter {}: {} bytes validated in its busiest epoch (router and nodes agree), latency factor {}, owed {} \
              for that epoch; paid {} over the run",
-            r.router["router"].as_str().unwrap_or("?"),
-            r.router["bandwidth"].as_str().unwrap_or("?"),
-            r.router["latency_factor"].as_u64().map_or("?".into(), |p| pct(p as u32)),
-            amt(&r.router["owed"]),
-            amt(&r.router["amount"])
-        );
+            router.router,
+            router.bandwidth,
+            pct(router.latency_factor.raw()),
+            router.owed.to_swk_string(),
+            router.amount.to_swk_string()
+        ),
     }
     outln!(
         "training job (coordinator, 2 data owners, 1 MPC node): {}, outcome {}, escrow now {}",
-        r.job["phase"].as_str().unwrap_or("?"),
-        r.job["outcome"]["outcome"].as_str().unwrap_or("?"),
-        r.job["escrow"].as_str().unwrap_or("?")
+        wire_name(&r.job.phase),
+        r.job.outcome.as_ref().map_or("?", outcome_name),
+        r.job.escrow
     );
-    for m in r.job["movements"].as_array().into_iter().flatten() {
-        outln!("  {}", m.as_str().unwrap_or("?"));
+    for m in &r.job.movements {
+        outln!("  {m}");
     }
     outln!(
         "\nconservation (/v1/supply): {} ; agents stopped cleanly: {} ; replay from genesis matches head {}: {}",
-        if r.supply["conserved"] == true { "OK" } else { "BROKEN" },
+        if r.supply.conserved { "OK" } else { "BROKEN" },
         r.agents_stopped_cleanly,
         r.head_height,
         r.replay_matches_head
     );
+}
+
+fn print_clients(clients: &[ClientRow]) {
+    outln!("clients: each placed a burst of 12 requests in one block; prompts went through the router, and answers");
+    outln!("were checked against the miners' on-chain result hashes. Busy miners serve their queues by client stake:");
+    outln!(
+        "  {:<6} {:>12} {:>9} {:>12} {:>16} {:>15} {:>6} {:>5}",
+        "client",
+        "stake share",
+        "requests",
+        "served share",
+        "mean wait",
+        "queue position",
+        "good",
+        "bad"
+    );
+    for c in clients {
+        outln!(
+            "  {:<6} {:>11.1}% {:>9} {:>11.1}% {:>9.2} blocks {:>15.2} {:>6} {:>5}",
+            c.name,
+            c.stake_share_pct,
+            c.requests,
+            c.served_share_pct,
+            c.mean_wait_blocks,
+            c.mean_queue_position,
+            c.rated_good,
+            c.rated_bad
+        );
+    }
+    outln!(
+        "  (everyone is served in the end; stake buys an earlier place in each busy miner's queue: queue position is"
+    );
+    outln!("   the mean place of the client's requests in the order each miner served them, 0 first and 1 last. Waits");
+    outln!("   also depend on which miner the draw picked: the slow miner takes 4 blocks per answer)\n");
 }

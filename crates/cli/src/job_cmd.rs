@@ -1,12 +1,12 @@
 //! `stakework job …`: federated training jobs, one subcommand per role's call (DESIGN §6), and
 //! `stakework query job ID`.
 
-use crate::client::Client;
 use crate::keys::{load, resolve_account};
 use crate::tx::{submit_call, TxArgs};
 use anyhow::{bail, Context};
 use clap::Subcommand;
-use engine::{Call, JobFault, JobKind, JobOrder, JobProgress, JobStage, JobStatus, WHOLE};
+use client::Client;
+use protocol::{Call, JobFault, JobKind, JobOrder, JobProgress, JobStage, JobStatus, WHOLE};
 use std::path::Path;
 use types::{AccountId, Amount, JobId};
 
@@ -164,8 +164,8 @@ fn accounts(keys: &Path, names: &[String]) -> anyhow::Result<Vec<AccountId>> {
     names.iter().map(|n| resolve_account(keys, n)).collect()
 }
 
-fn fetch(client: &Client, job: &JobId) -> anyhow::Result<node::JobView> {
-    client.get(&format!("/v1/jobs/{job}"))
+fn fetch(client: &Client, job: &JobId) -> anyhow::Result<api::JobView> {
+    Ok(client.job(job)?)
 }
 
 pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
@@ -220,7 +220,7 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
             (common, Call::ReplaceMpc { job: *job, mpc, replacement: resolve_account(keys, replacement)? })
         }
         JobCommand::List => {
-            let jobs: Vec<node::JobView> = client.get("/v1/jobs")?;
+            let jobs: Vec<api::JobView> = client.get("/v1/jobs")?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&jobs)?);
             } else {

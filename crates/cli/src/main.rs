@@ -17,7 +17,6 @@ mod bench_node;
 mod bench_poi;
 mod bench_rewards;
 mod bench_sched;
-mod client;
 mod demo;
 mod demo_net;
 mod genesis_cmd;

@@ -1,12 +1,11 @@
 //! CLI for the inference market: `node register|deregister|status`, `service`, `gov`, `request`.
 
-use crate::client::Client;
 use crate::keys::resolve_account;
 use crate::tx::{submit_call, TxArgs};
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Subcommand;
-use engine::{Call, ProposalAction, Rating, ReportedStatus, Role};
-use serde_json::Value;
+use client::Client;
+use protocol::{Call, ProposalAction, Rating, ReportedStatus, Role};
 use std::path::Path;
 use types::{Amount, Hash};
 
@@ -179,8 +178,7 @@ pub fn task(cmd: &TaskCommand, client: &Client, keys: &Path, json: bool) -> anyh
             let max_price = match max_price {
                 Some(p) => *p,
                 None => {
-                    let s: Value = client.get(&format!("/v1/services/{service}"))?;
-                    let price: Amount = serde_json::from_value(s["price"].clone()).context("the node sent no price")?;
+                    let price = client.service(*service)?.price;
                     price.checked_mul(u128::from(*redundancy)).context("price × redundancy overflows")?
                 }
             };
@@ -190,8 +188,8 @@ pub fn task(cmd: &TaskCommand, client: &Client, keys: &Path, json: bool) -> anyh
         TaskCommand::Advance { common, task } => {
             submit_call(client, keys, common, Call::AdvanceTask { task: *task }, json)
         }
-        TaskCommand::List => show(&client.get("/v1/tasks")?),
-        TaskCommand::Show { id } => show(&client.get(&format!("/v1/tasks/{id}"))?),
+        TaskCommand::List => show(&client.tasks()?),
+        TaskCommand::Show { id } => show(&client.task(*id)?),
     }
 }
 
@@ -251,30 +249,31 @@ pub fn node_action(a: &NodeAction, client: &Client, keys: &Path, json: bool) -> 
     }
 }
 
-fn show(v: &Value) -> anyhow::Result<()> {
+/// Print a view as pretty JSON (the `--json` form, and `show` commands).
+pub fn show<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     outln!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
+}
+
+/// One value in its JSON form, for a line of text.
+pub fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 pub fn service(cmd: &ServiceCommand, client: &Client, json: bool) -> anyhow::Result<()> {
     match cmd {
         ServiceCommand::List => {
-            let v: Value = client.get("/v1/services")?;
+            let services = client.services()?;
             if json {
-                return show(&v);
+                return show(&services);
             }
             outln!("{:>4}  {:<24} {:>6}  price", "id", "name", "weight");
-            for s in v.as_array().into_iter().flatten() {
-                let price = s["price"]
-                    .as_str()
-                    .and_then(|p| p.parse::<Amount>().ok())
-                    .map_or("?".into(), Amount::to_swk_string);
-                let (id, weight) = (s["id"].as_u64().unwrap_or_default(), s["weight"].as_u64().unwrap_or_default());
-                outln!("{id:>4}  {:<24} {weight:>6}  {price}", s["name"].as_str().unwrap_or("?"));
+            for s in &services {
+                outln!("{:>4}  {:<24} {:>6}  {}", s.id, s.name, s.weight, s.price.to_swk_string());
             }
             Ok(())
         }
-        ServiceCommand::Show { id } => show(&client.get(&format!("/v1/services/{id}"))?),
+        ServiceCommand::Show { id } => show(&client.service(*id)?),
     }
 }
 
@@ -298,24 +297,24 @@ pub fn gov(cmd: &GovCommand, client: &Client, keys: &Path, json: bool) -> anyhow
             submit_call(client, keys, common, Call::Vote { proposal: *proposal, approve: *vote }, json)
         }
         GovCommand::List => {
-            let v: Value = client.get("/v1/proposals")?;
+            let proposals = client.proposals()?;
             if json {
-                return show(&v);
+                return show(&proposals);
             }
-            for p in v.as_array().into_iter().flatten() {
+            for p in &proposals {
                 outln!(
                     "#{} {} yes {} no {} until height {}: {}",
-                    p["id"],
-                    p["status"],
-                    p["yes"],
-                    p["no"],
-                    p["voting_ends"],
-                    p["action"]
+                    p.id,
+                    json_text(&p.status),
+                    json_text(&p.yes),
+                    json_text(&p.no),
+                    p.voting_ends.0,
+                    json_text(&p.action)
                 );
             }
             Ok(())
         }
-        GovCommand::Show { id } => show(&client.get(&format!("/v1/proposals/{id}"))?),
+        GovCommand::Show { id } => show(&client.proposal(*id)?),
     }
 }
 
@@ -326,10 +325,7 @@ pub fn request(cmd: &RequestCommand, client: &Client, keys: &Path, json: bool) -
                 avoid.iter().map(|l| crate::router_cmd::parse_list_ref(keys, l)).collect::<anyhow::Result<_>>()?;
             let max_price = match max_price {
                 Some(p) => *p,
-                None => {
-                    let s: Value = client.get(&format!("/v1/services/{service}"))?;
-                    serde_json::from_value(s["price"].clone()).context("the node sent no price")?
-                }
+                None => client.service(*service)?.price,
             };
             submit_call(client, keys, common, Call::SubmitRequest { service: *service, max_price, avoid }, json)
         }
@@ -340,33 +336,43 @@ pub fn request(cmd: &RequestCommand, client: &Client, keys: &Path, json: bool) -
         RequestCommand::Rate { common, request, rating } => {
             submit_call(client, keys, common, Call::RateRequest { request: *request, rating: *rating }, json)
         }
-        RequestCommand::Show { id } => show(&client.get(&format!("/v1/requests/{id}"))?),
+        RequestCommand::Show { id } => show(&client.request(*id)?),
     }
 }
 
 /// `query node|reputation` for an account id or key name.
 pub fn query_node(client: &Client, keys: &Path, account: &str, json: bool) -> anyhow::Result<()> {
     let id = resolve_account(keys, account)?;
-    let v: Value = client.get(&format!("/v1/nodes/{id}"))?;
+    let n = client.node(&id)?;
     if json {
-        return show(&v);
+        return show(&n);
     }
     outln!("node {id}");
-    for k in ["roles", "services", "capacity", "endpoint", "status", "bonded", "reputation", "last_heartbeat"] {
-        outln!("  {k:<15} {}", v[k]);
+    let rows = [
+        ("roles", json_text(&n.roles)),
+        ("services", json_text(&n.services)),
+        ("capacity", json_text(&n.capacity)),
+        ("endpoint", json_text(&n.endpoint)),
+        ("status", json_text(&n.status)),
+        ("bonded", json_text(&n.bonded)),
+        ("reputation", json_text(&n.reputation)),
+        ("last_heartbeat", json_text(&n.last_heartbeat)),
+    ];
+    for (k, v) in rows {
+        outln!("  {k:<15} {v}");
     }
     Ok(())
 }
 
 pub fn query_reputation(client: &Client, keys: &Path, account: &str, json: bool) -> anyhow::Result<()> {
     let id = resolve_account(keys, account)?;
-    let v: Value = client.get(&format!("/v1/reputation/{id}"))?;
+    let r = client.reputation(&id)?;
     if json {
-        return show(&v);
+        return show(&r);
     }
-    let Some(rep) = v["reputation"].as_u64() else { bail!("the node sent no reputation") };
-    let clients = v["client_ratings"].as_object().map_or(0, |m| m.len());
-    outln!("reputation of {id}: {:.4} ({rep} ppb)", rep as f64 / 1e9);
-    outln!("  client ratings {clients}, network good {}, network bad {}", v["network_good"], v["network_bad"]);
+    let rep = r.reputation.raw();
+    let clients = r.client_ratings.as_ref().map_or(0, |m| m.len());
+    outln!("reputation of {id}: {:.4} ({rep} ppb)", f64::from(rep) / 1e9);
+    outln!("  client ratings {clients}, network good {}, network bad {}", r.network_good, r.network_bad);
     Ok(())
 }

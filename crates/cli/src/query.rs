@@ -1,9 +1,8 @@
 //! `stakework query …`: read the node's state.
 
-use crate::client::Client;
 use crate::keys::resolve_account;
 use clap::Subcommand;
-use serde_json::Value;
+use client::Client;
 use std::path::Path;
 
 #[derive(Debug, Subcommand)]
@@ -49,17 +48,17 @@ pub fn run(cmd: &QueryCommand, client: &Client, keys: &Path, json: bool) -> anyh
     match cmd {
         QueryCommand::Account { account } => {
             let id = resolve_account(keys, account)?;
-            let a: node::AccountView = client.get(&format!("/v1/accounts/{id}"))?;
+            let a: api::AccountView = client.get(&format!("/v1/accounts/{id}"))?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&a)?);
             } else {
                 outln!("account {} at height {}", a.id, a.height);
-                outln!("  free       {}", a.account.free.to_swk_string());
-                outln!("  held       {}", a.account.held.to_swk_string());
-                outln!("  bonded     {}", a.account.bonded.to_swk_string());
-                outln!("  unbonding  {}", a.account.unbonding.to_swk_string());
-                outln!("  nonce      {}", a.account.nonce);
-                for c in &a.account.unbonding_chunks {
+                outln!("  free       {}", a.free.to_swk_string());
+                outln!("  held       {}", a.held.to_swk_string());
+                outln!("  bonded     {}", a.bonded.to_swk_string());
+                outln!("  unbonding  {}", a.unbonding.to_swk_string());
+                outln!("  nonce      {}", a.nonce);
+                for c in &a.unbonding_chunks {
                     outln!("  unbonding chunk {} free at height {}", c.amount.to_swk_string(), c.matures_at);
                 }
                 for h in &a.holds {
@@ -68,7 +67,7 @@ pub fn run(cmd: &QueryCommand, client: &Client, keys: &Path, json: bool) -> anyh
             }
         }
         QueryCommand::Block { id } => {
-            let b: node::BlockView = client.get(&format!("/v1/blocks/{id}"))?;
+            let b: api::BlockView = client.get(&format!("/v1/blocks/{id}"))?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&b)?);
             } else {
@@ -84,7 +83,7 @@ pub fn run(cmd: &QueryCommand, client: &Client, keys: &Path, json: bool) -> anyh
             }
         }
         QueryCommand::Tx { hash } => {
-            let r: node::TxReceiptView = client.get(&format!("/v1/txs/{hash}"))?;
+            let r: api::TxReceipt = client.get(&format!("/v1/txs/{hash}"))?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&r)?);
             } else {
@@ -101,12 +100,13 @@ pub fn run(cmd: &QueryCommand, client: &Client, keys: &Path, json: bool) -> anyh
             }
         }
         QueryCommand::Params => {
-            let v: Value = client.get("/v1/params")?;
+            let v = client.params()?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                outln!("height {}", v["height"]);
-                if let Some(p) = v["params"].as_object() {
+                outln!("height {}", v.height.0);
+                // The parameters in their JSON form: one line per field, in the struct's order.
+                if let serde_json::Value::Object(p) = serde_json::to_value(&v.params)? {
                     for (k, val) in p {
                         outln!("  {k:<22} {}", val.as_str().map_or_else(|| val.to_string(), str::to_string));
                     }
@@ -118,30 +118,24 @@ pub fn run(cmd: &QueryCommand, client: &Client, keys: &Path, json: bool) -> anyh
         QueryCommand::Service { id } => {
             crate::market_cmd::service(&crate::market_cmd::ServiceCommand::Show { id: *id }, client, json)?
         }
-        QueryCommand::Request { id } => {
-            outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(&format!("/v1/requests/{id}"))?)?)
-        }
+        QueryCommand::Request { id } => crate::market_cmd::show(&client.request(*id)?)?,
         QueryCommand::Job { id } => crate::job_cmd::query(client, id, json)?,
         QueryCommand::Points => crate::router_cmd::query_points(client, json)?,
-        QueryCommand::Epoch => crate::router_cmd::query_plain(client, "/v1/epoch")?,
-        QueryCommand::Lists => crate::router_cmd::query_plain(client, "/v1/lists")?,
-        QueryCommand::Task { id } => {
-            outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(&format!("/v1/tasks/{id}"))?)?)
-        }
-        QueryCommand::Proposal { id } => {
-            outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(&format!("/v1/proposals/{id}"))?)?)
-        }
+        QueryCommand::Epoch => crate::market_cmd::show(&client.epoch()?)?,
+        QueryCommand::Lists => crate::market_cmd::show(&client.lists()?)?,
+        QueryCommand::Task { id } => crate::market_cmd::show(&client.task(*id)?)?,
+        QueryCommand::Proposal { id } => crate::market_cmd::show(&client.proposal(*id)?)?,
         QueryCommand::Events { since, limit } => {
-            let v: Value = client.get(&format!("/v1/events?since={since}&limit={limit}"))?;
+            let v = client.events(*since, *limit)?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                for b in v["blocks"].as_array().into_iter().flatten() {
-                    for e in b["events"].as_array().into_iter().flatten() {
-                        outln!("block {:>6}  {}", b["height"], e);
+                for b in &v.blocks {
+                    for e in &b.events {
+                        outln!("block {:>6}  {}", b.height, serde_json::to_string(e)?);
                     }
                 }
-                outln!("next: --since {}", v["next"]);
+                outln!("next: --since {}", v.next);
             }
         }
     }

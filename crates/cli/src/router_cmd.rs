@@ -1,13 +1,12 @@
 //! `stakework router …`, `stakework list …` and the epoch queries (`query points|epoch|lists`): routers,
 //! epoch points and curated lists (DESIGN §7).
 
-use crate::client::Client;
 use crate::keys::resolve_account;
 use crate::tx::{submit_call, TxArgs};
 use anyhow::{bail, Context};
 use clap::Subcommand;
-use engine::{Call, ListRef, NodeTraffic, Role};
-use serde_json::Value;
+use client::Client;
+use protocol::{Call, ListRef, NodeTraffic, Role};
 use std::path::Path;
 use types::Ppb;
 
@@ -87,8 +86,7 @@ pub fn parse_list_ref(keys: &Path, text: &str) -> anyhow::Result<ListRef> {
 }
 
 fn current_epoch(client: &Client) -> anyhow::Result<u64> {
-    let v: Value = client.get("/v1/epoch")?;
-    v["epoch"].as_u64().context("the node sent no epoch")
+    Ok(client.epoch()?.epoch)
 }
 
 fn parse_traffic(keys: &Path, text: &str) -> anyhow::Result<NodeTraffic> {
@@ -135,8 +133,7 @@ pub fn router(cmd: &RouterCommand, client: &Client, keys: &Path, json: bool) -> 
         }
         RouterCommand::Run { .. } => unreachable!("run is dispatched by main"),
         RouterCommand::List => {
-            outln!("{}", serde_json::to_string_pretty(&client.get::<Value>("/v1/routers")?)?);
-            return Ok(());
+            return crate::market_cmd::show(&client.routers()?);
         }
     };
     submit_call(client, keys, common, call, json)
@@ -153,33 +150,27 @@ pub fn list(cmd: &ListCommand, client: &Client, keys: &Path, json: bool) -> anyh
 
 /// `query points`: a table of the epoch in progress and the last finished one.
 pub fn query_points(client: &Client, json: bool) -> anyhow::Result<()> {
-    let v: Value = client.get("/v1/points")?;
+    let v = client.points()?;
     if json {
-        outln!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(());
+        return crate::market_cmd::show(&v);
     }
-    for (title, key, epoch) in
-        [("epoch in progress", "current", &v["epoch"]), ("last finished epoch", "last", &v["last_epoch"])]
+    for (title, rows, epoch) in
+        [("epoch in progress", &v.current, v.epoch), ("last finished epoch", &v.last, v.last_epoch)]
     {
         outln!("{title} ({epoch}):");
         outln!("  {:<16} {:>10} {:>10} {:>10} {:>7} {:>8}", "node", "earned", "deducted", "net", "rounds", "failures");
-        for r in v[key].as_array().into_iter().flatten() {
-            let node = r["node"].as_str().unwrap_or("?");
+        for r in rows {
+            let node = r.node.to_string();
             outln!(
                 "  {:<16} {:>10} {:>10} {:>10} {:>7} {:>8}",
-                &node[..node.len().min(16)],
-                r["earned"].as_str().unwrap_or("0"),
-                r["deducted"].as_str().unwrap_or("0"),
-                r["net"].as_str().unwrap_or("0"),
-                r["rounds"],
-                r["failures"]
+                &node[..16],
+                r.earned,
+                r.deducted,
+                r.net,
+                r.rounds,
+                r.failures
             );
         }
     }
-    Ok(())
-}
-
-pub fn query_plain(client: &Client, path: &str) -> anyhow::Result<()> {
-    outln!("{}", serde_json::to_string_pretty(&client.get::<Value>(path)?)?);
     Ok(())
 }

@@ -1,11 +1,9 @@
 //! `stakework tx …`: sign locally, submit, optionally wait for the receipt.
 
-use crate::client::Client;
 use crate::keys::{account_of, load, resolve_account};
-use anyhow::Context;
 use clap::{Args, Subcommand};
-use engine::{Call, TxBody};
-use serde_json::Value;
+use client::Client;
+use protocol::{Call, TxBody};
 use std::path::Path;
 use types::Amount;
 
@@ -66,21 +64,28 @@ pub fn run(cmd: &TxCommand, client: &Client, keys: &Path, json: bool) -> anyhow:
 pub fn submit_call(client: &Client, keys: &Path, common: &TxArgs, call: Call, json: bool) -> anyhow::Result<()> {
     let key = load(keys, &common.from)?;
     let signer = account_of(&key);
-    let params: Value = client.get("/v1/params")?;
-    let chain_id = params["params"]["chain_id"].as_str().context("node sent no chain id")?.to_string();
-    let fee = match common.fee {
-        Some(f) => f,
-        None => serde_json::from_value(params["params"]["min_fee"].clone()).context("node sent no min_fee")?,
-    };
-    let account: node::AccountView = client.get(&format!("/v1/accounts/{signer}"))?;
-    let tx = TxBody { signer, nonce: account.account.nonce, fee, call }.sign(&key, &chain_id);
-    let path = if common.wait { "/v1/txs?wait=commit" } else { "/v1/txs" };
-    let result: node::SubmitResult = client.post(path, &serde_json::to_value(&tx)?)?;
+    let params = client.params()?.params;
+    let fee = common.fee.unwrap_or(params.min_fee);
+    let nonce = client.account(&signer)?.nonce;
+    let tx = TxBody { signer, nonce, fee, call }.sign(&key, &params.chain_id);
+    let result = client.submit(&tx, common.wait)?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&result)?);
-        return Ok(());
+    } else {
+        print_result(&result)?;
     }
+    // Text and JSON alike: a transaction refused at the door or rejected in its block is a failed command.
+    match refusal(&result) {
+        Some(why) => anyhow::bail!("{why}"),
+        None => Ok(()),
+    }
+}
+
+fn print_result(result: &api::SubmitResult) -> anyhow::Result<()> {
     outln!("tx {} {}", result.hash, result.status);
+    if let (Some(code), Some(message)) = (&result.code, &result.message) {
+        outln!("  [{code}] {message}");
+    }
     if let Some(r) = &result.receipt {
         outln!("  block {}  result {}", r.height.unwrap_or_default(), r.code.as_deref().unwrap_or("?"));
         if let Some(m) = &r.message {
@@ -89,9 +94,21 @@ pub fn submit_call(client: &Client, keys: &Path, common: &TxArgs, call: Call, js
         for e in &r.events {
             outln!("  event {}", serde_json::to_string(&e.event)?);
         }
-        if r.code.as_deref() != Some("ok") {
-            anyhow::bail!("the transaction was rejected in its block: {}", r.code.as_deref().unwrap_or("?"));
-        }
     }
     Ok(())
+}
+
+/// Why a submission failed, if it did: refused at the door, or committed with a rejection code.
+pub fn refusal(result: &api::SubmitResult) -> Option<String> {
+    match (result.status, &result.receipt) {
+        (api::SubmitStatus::Refused, _) => Some(format!(
+            "the node refused the transaction: [{}] {}",
+            result.code.as_deref().unwrap_or("?"),
+            result.message.as_deref().unwrap_or("")
+        )),
+        (api::SubmitStatus::Committed, Some(r)) if !r.ok() => {
+            Some(format!("the transaction was rejected in its block: {}", r.code.as_deref().unwrap_or("?")))
+        }
+        _ => None,
+    }
 }

@@ -430,9 +430,11 @@ impl Engine {
                 job.members.get(o).ok_or_else(|| Rejection::InvalidJobReport(format!("{o} is not a member")))?;
             match fault {
                 JobFault::NoHeartbeat => {
-                    let due = Height(member.heartbeat.0.saturating_add(self.params.job_heartbeat_timeout));
-                    if self.height < due {
-                        return Err(Rejection::HeartbeatNotExpired { member: *o, due });
+                    if !member.silent_at(self.height, &self.params) {
+                        return Err(Rejection::HeartbeatNotExpired {
+                            member: *o,
+                            due: member.heartbeat_due(&self.params),
+                        });
                     }
                 }
                 JobFault::NonCompliant => {

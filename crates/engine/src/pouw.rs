@@ -482,6 +482,11 @@ impl Engine {
         if !self.params.semantic_poi {
             return Amount::ZERO;
         }
+        self.oracle_stake()
+    }
+
+    /// The bonded stake of every registered oracle: what the semantic-PoI attestation quorum is a share of.
+    pub fn oracle_stake(&self) -> Amount {
         let oracles = self.m.nodes.iter().filter(|(_, n)| n.roles.contains(&crate::market::Role::Oracle));
         Amount(oracles.map(|(id, _)| self.ledger.bonded(id).0).sum())
     }

@@ -8,14 +8,10 @@
 //! Errors are JSON `{code, message}` with stable codes; the caller's mistakes are 4xx, an overloaded
 //! node is 503, and nothing is 500.
 
-mod api;
+mod http;
 mod mempool;
 mod metrics;
 mod sequencer;
-mod wire;
-
-pub use api::routes_spec;
-pub use wire::{AccountView, ApiError, BlockView, CommittedTx, JobView, StoredOutcome, SubmitResult, TxReceiptView};
 
 use engine::Engine;
 use std::net::SocketAddr;
@@ -73,7 +69,7 @@ pub(crate) struct Shared {
     pub store: Store,
     pub mempool: Mutex<mempool::Mempool>,
     pub wake: std::sync::Condvar,
-    pub commits: tokio::sync::broadcast::Sender<Arc<StoredOutcome>>,
+    pub commits: tokio::sync::broadcast::Sender<Arc<api::StoredOutcome>>,
     pub metrics: metrics::Metrics,
     pub cfg: NodeConfig,
     pub stopping: AtomicBool,
@@ -93,6 +89,15 @@ pub struct RunningNode {
 /// Open the data directory, recover, bind, and serve until SIGINT/SIGTERM. `on_ready` is called once the
 /// socket is bound (with the real address, useful with port 0).
 pub async fn run(cfg: NodeConfig, on_ready: impl FnOnce(&RunningNode)) -> Result<(), StartError> {
+    run_until(cfg, on_ready, shutdown_signal()).await
+}
+
+/// [`run`], stopping gracefully when `stop` resolves instead of on a signal (in-process tests).
+pub async fn run_until(
+    cfg: NodeConfig,
+    on_ready: impl FnOnce(&RunningNode),
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
     if cfg.block_ms == 0 || cfg.block_ms > 60_000 {
         return Err(StartError::Config { field: "--block-ms", message: "must be between 1 and 60000".into() });
     }
@@ -124,10 +129,10 @@ pub async fn run(cfg: NodeConfig, on_ready: impl FnOnce(&RunningNode)) -> Result
     });
     let sequencer = sequencer::spawn(shared.clone());
     on_ready(&RunningNode { addr, recovered_height });
-    let app = api::router(shared.clone());
+    let app = http::router(shared.clone());
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            stop.await;
             let _ = stop_tx.send(true);
         })
         .await;

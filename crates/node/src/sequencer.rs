@@ -1,6 +1,7 @@
 //! The single writer: seals blocks from the mempool, makes them durable, then announces them.
 
-use crate::{Shared, StoredOutcome};
+use crate::Shared;
+use api::StoredOutcome;
 use engine::{SignatureCheck, SignedTx};
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::Arc;

@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use types::{Hash, Height};
 
 /// A block: the transactions applied at `height` on top of `parent_hash`, and the state root after them.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Block {
     pub height: Height,
     pub parent_hash: Hash,
@@ -56,7 +58,7 @@ impl Receipt {
 }
 
 /// An event and where it came from: transaction `tx` of the block, or the end-of-block step (`None`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EventRecord {
     pub tx: Option<u32>,
     #[serde(flatten)]

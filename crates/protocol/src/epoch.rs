@@ -13,14 +13,28 @@ pub const NETWORK_LISTS_NAME: &str = "network";
 pub const UNDERPERFORMERS: &str = "underperformers";
 
 /// A list a client may avoid: `owner` `None` is the network.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct ListRef {
     #[serde(default)]
     pub owner: Option<AccountId>,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct CuratedList {
     pub nodes: BTreeSet<AccountId>,
     pub published_at: Height,

@@ -8,7 +8,7 @@ use types::HoldId;
 use types::{AccountId, Amount, Hash, Height, JobId, Ppb};
 
 /// Something that happened, in the past tense. Emitted by transactions and by the end-of-block step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     TransferPosted {
@@ -103,6 +103,7 @@ pub enum Event {
         amount: Amount,
         /// Reputation (ppb) × weighted volume (ppb units): easily above 2^64, so a decimal string in JSON.
         #[serde(with = "crate::points::u128_text")]
+        #[schemars(with = "crate::points::U128Text")]
         score: u128,
     },
     ProposalCreated {
@@ -273,8 +274,10 @@ pub enum Event {
         epoch: u64,
         node: AccountId,
         #[serde(with = "crate::points::u128_text")]
+        #[schemars(with = "crate::points::U128Text")]
         earned: u128,
         #[serde(with = "crate::points::u128_text")]
+        #[schemars(with = "crate::points::U128Text")]
         deducted: u128,
         amount: Amount,
     },
@@ -309,6 +312,7 @@ pub enum Event {
         epoch: u64,
         router: AccountId,
         #[serde(with = "crate::points::u128_text")]
+        #[schemars(with = "crate::points::U128Text")]
         bandwidth: u128,
         latency_factor: Ppb,
         reputation: Ppb,

@@ -16,7 +16,7 @@ use types::{AccountId, Amount};
 /// free = "1000 SWK"     # or base units: "1000000000000" / 1000000000000
 /// bonded = "100 SWK"
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Genesis {
     #[serde(default)]
@@ -29,7 +29,7 @@ pub struct Genesis {
 }
 
 /// A service at genesis.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisService {
     pub name: String,
@@ -45,7 +45,7 @@ fn default_poi_threshold() -> types::Ppb {
 }
 
 /// One account's starting balances.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisAccount {
     pub id: AccountId,

@@ -10,7 +10,18 @@ use types::{AccountId, Amount, Height, HoldId, JobId};
 pub const WHOLE: u32 = u32::MAX;
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
@@ -22,7 +33,18 @@ pub enum JobKind {
 
 /// The stage a status update is about (the seed's `Type`).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum JobStage {
@@ -32,7 +54,18 @@ pub enum JobStage {
 }
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum JobProgress {
@@ -43,7 +76,9 @@ pub enum JobProgress {
 }
 
 /// A member's status update (seed 002's `JobStatus`); every update is also a heartbeat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct JobStatus {
     #[serde(rename = "type")]
@@ -56,7 +91,9 @@ pub struct JobStatus {
 }
 
 /// What the GDS reports about offenders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum JobFault {
     /// No status update for `job_heartbeat_timeout` blocks (the engine checks the age).
@@ -65,7 +102,9 @@ pub enum JobFault {
     NonCompliant,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum JobPhase {
     /// Waiting for StakeIn, the MPC selection and the deposits.
@@ -75,7 +114,9 @@ pub enum JobPhase {
 }
 
 /// How a job ended.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum JobOutcome {
     Completed,
@@ -99,7 +140,9 @@ pub enum JobOutcome {
 }
 
 /// The payouts the reward schema promises, fixed when the MPCs are first selected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct RewardSchema {
     pub per_do: Amount,
     pub per_mpc: Amount,
@@ -108,7 +151,9 @@ pub struct RewardSchema {
     pub total: Amount,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum JobRole {
     DataOwner,
@@ -116,7 +161,9 @@ pub enum JobRole {
 }
 
 /// A DO or MPC of a job.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct JobMember {
     pub role: JobRole,
     /// The member's deposit hold, once it accepted the job.
@@ -128,6 +175,18 @@ pub struct JobMember {
 }
 
 impl JobMember {
+    /// The first height at which the member may be reported for silence: its last heartbeat plus
+    /// `job_heartbeat_timeout`.
+    pub fn heartbeat_due(&self, params: &crate::Params) -> Height {
+        Height(self.heartbeat.0.saturating_add(params.job_heartbeat_timeout))
+    }
+
+    /// Whether a `NoHeartbeat` report against this member in the block at `height` passes the engine's
+    /// heartbeat check.
+    pub fn silent_at(&self, height: Height, params: &crate::Params) -> bool {
+        height >= self.heartbeat_due(params)
+    }
+
     pub fn done(&self) -> bool {
         self.last_status
             .is_some_and(|s| s.status == JobProgress::Completed && s.epoch == WHOLE && s.stage != JobStage::Psi)
@@ -135,14 +194,18 @@ impl JobMember {
 }
 
 /// One line of a job's history, for people (`stakework query job`).
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct JobRecord {
     pub height: Height,
     pub what: String,
 }
 
 /// What a GDS orders (the `OrderJob` call's fields).
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct JobOrder {
     pub id: JobId,
@@ -160,7 +223,9 @@ pub struct JobOrder {
     pub quote: Amount,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Job {
     pub id: JobId,
     pub kind: JobKind,

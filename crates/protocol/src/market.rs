@@ -16,7 +16,18 @@ pub const POI_THRESHOLD_DEFAULT: Ppb = match Ppb::new(850_000_000) {
 };
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -29,7 +40,9 @@ pub enum Role {
 }
 
 /// What a miner reports about itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportedStatus {
     Ready,
@@ -37,7 +50,7 @@ pub enum ReportedStatus {
 }
 
 /// A miner's status at a height (MintAI's enum): what it reported, or Stale if it went quiet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MinerStatus {
     Stale,
@@ -45,7 +58,9 @@ pub enum MinerStatus {
     Busy,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct NodeRecord {
     pub roles: BTreeSet<Role>,
     pub services: BTreeSet<u32>,
@@ -56,7 +71,9 @@ pub struct NodeRecord {
     pub registered_at: Height,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Service {
     pub id: u32,
     pub name: String,
@@ -67,14 +84,18 @@ pub struct Service {
     pub poi_threshold: Ppb,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum RequestStatus {
     Assigned,
     Completed { at: Height, result_hash: Hash },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Request {
     pub id: u64,
     pub client: AccountId,
@@ -90,7 +111,9 @@ pub struct Request {
 }
 
 /// A miner's ratings: the latest per client, plus network ratings from validation outcomes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ReputationRecord {
     pub by_client: BTreeMap<AccountId, Rating>,
     pub network_good: u64,

@@ -6,7 +6,17 @@ const FIXED_PARAMS: &[&str] = &["chain_id", "protocol_version"];
 
 /// Every protocol parameter. Loaded from the genesis TOML `[params]` table; unknown keys are errors.
 /// Later protocol modules add their parameters here, each with a default and a validation rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+    schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct Params {
     /// Name of the network; part of every signed message, so a transaction cannot be replayed on another chain.

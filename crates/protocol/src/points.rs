@@ -7,11 +7,25 @@ use std::collections::BTreeMap;
 use types::{AccountId, Ppb};
 
 /// One node's points in the current epoch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct NodePoints {
     #[serde(with = "u128_text")]
+    #[schemars(with = "crate::points::U128Text")]
     pub earned: u128,
     #[serde(with = "u128_text")]
+    #[schemars(with = "crate::points::U128Text")]
     pub deducted: u128,
     /// Task rounds the node took part in, and how many of them it failed.
     pub rounds: u64,
@@ -30,6 +44,23 @@ impl NodePoints {
             return Ppb::ZERO;
         }
         Ppb::from_ratio_floor(u128::from(self.failures), u128::from(self.rounds)).expect("failures ≤ rounds")
+    }
+}
+
+/// The JSON form of a 128-bit count: a decimal string (for the schema of fields using [`u128_text`]).
+#[derive(Debug)]
+pub struct U128Text;
+
+impl schemars::JsonSchema for U128Text {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "U128Text".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[0-9]{1,39}$",
+            "description": "a 128-bit count as a decimal string (JSON parsers round large numbers)"
+        })
     }
 }
 
@@ -61,7 +92,9 @@ pub fn points_failure(success: u128, target_failure_rate: Ppb) -> u128 {
 }
 
 /// The current epoch's points, per node (ordered, so iteration never depends on hashing).
-#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct EpochPoints {
     pub nodes: BTreeMap<AccountId, NodePoints>,
 }

@@ -11,7 +11,18 @@ use types::{AccountId, Amount, Hash, Height, HoldId};
 pub const BACKGROUND_POOL_NAME: &str = "background-pool";
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum TaskState {
@@ -53,7 +64,9 @@ pub fn transition(from: TaskState, step: Step) -> Option<TaskState> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum TaskOrigin {
     /// Paid by `client`: `price` (the service price × k) held in `hold` (none when free).
@@ -62,7 +75,9 @@ pub enum TaskOrigin {
     Background,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Task {
     pub id: u64,
     pub origin: TaskOrigin,

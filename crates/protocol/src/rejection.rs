@@ -206,3 +206,218 @@ impl Rejection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use types::{AccountId, HoldId};
+
+    /// One rejection of every kind. The match below does not compile when a variant is added, so the list
+    /// (and the pinned codes) cannot silently miss one.
+    fn every_kind() -> Vec<Rejection> {
+        let ledger = [
+            LedgerError::InsufficientFunds {
+                account: AccountId::default(),
+                needed: Amount::ZERO,
+                available: Amount::ZERO,
+            },
+            LedgerError::InsufficientBonded {
+                account: AccountId::default(),
+                needed: Amount::ZERO,
+                available: Amount::ZERO,
+            },
+            LedgerError::AmountOverflow,
+            LedgerError::ZeroAmount,
+            LedgerError::UnknownHold(HoldId(1)),
+            LedgerError::HoldOverdrawn { hold: HoldId(1), remaining: Amount::ZERO, requested: Amount::ZERO },
+            LedgerError::NoPayouts,
+            LedgerError::HoldNotExpired(HoldId(1)),
+            LedgerError::ExpiryInPast,
+            LedgerError::TooManyUnbondingChunks(AccountId::default()),
+        ];
+        let mut all = vec![
+            Rejection::BadSignature,
+            Rejection::BadNonce { expected: Default::default(), got: Default::default() },
+            Rejection::FeeTooLow { min: Default::default(), got: Default::default() },
+            Rejection::NotAuthorized,
+            Rejection::TooManyPayouts { max: Default::default(), got: Default::default() },
+            Rejection::AlreadyRegistered,
+            Rejection::NotRegistered,
+            Rejection::InvalidRegistration(Default::default()),
+            Rejection::InsufficientStake { needed: Default::default(), bonded: Default::default() },
+            Rejection::StakeBelowMinimum { needed: Default::default(), remaining: Default::default() },
+            Rejection::UnknownService(Default::default()),
+            Rejection::ZeroWeight,
+            Rejection::InvalidService(Default::default()),
+            Rejection::PriceAboveMax { price: Default::default(), max_price: Default::default() },
+            Rejection::NoMinerAvailable(Default::default()),
+            Rejection::UnknownRequest(Default::default()),
+            Rejection::RequestNotOpen(Default::default()),
+            Rejection::RequestNotCompleted(Default::default()),
+            Rejection::RatingWindowClosed(Default::default()),
+            Rejection::NoStake,
+            Rejection::UnknownProposal(Default::default()),
+            Rejection::ProposalClosed(Default::default()),
+            Rejection::AlreadyVoted(Default::default()),
+            Rejection::InvalidProposal(Default::default()),
+            Rejection::InvalidTask(Default::default()),
+            Rejection::UnknownTask(Default::default()),
+            Rejection::WrongTaskState { task: Default::default(), state: Default::default() },
+            Rejection::AlreadyActed(Default::default()),
+            Rejection::NoPrecommit(Default::default()),
+            Rejection::RevealMismatch(Default::default()),
+            Rejection::NotAnOracle,
+            Rejection::PrematureAdvance { task: Default::default(), deadline: Default::default() },
+            Rejection::UnknownJob(Default::default()),
+            Rejection::JobExists(Default::default()),
+            Rejection::InvalidJob(Default::default()),
+            Rejection::WrongJobPhase { job: Default::default(), phase: Default::default() },
+            Rejection::WrongAmount { expected: Default::default(), got: Default::default() },
+            Rejection::AlreadyAccepted(Default::default()),
+            Rejection::InvalidJobStatus(Default::default()),
+            Rejection::EpochWentBack { last: Default::default(), got: Default::default() },
+            Rejection::HeartbeatNotExpired { member: Default::default(), due: Default::default() },
+            Rejection::InvalidJobReport(Default::default()),
+            Rejection::ReplacementLimit { max: Default::default() },
+            Rejection::InvalidList(Default::default()),
+            Rejection::InvalidRouterReport(Default::default()),
+            Rejection::WrongEpoch { current: Default::default(), got: Default::default() },
+            Rejection::AlreadyReported { epoch: Default::default() },
+        ];
+        for r in &all {
+            match r {
+                Rejection::BadSignature
+                | Rejection::BadNonce { .. }
+                | Rejection::FeeTooLow { .. }
+                | Rejection::NotAuthorized
+                | Rejection::TooManyPayouts { .. }
+                | Rejection::AlreadyRegistered
+                | Rejection::NotRegistered
+                | Rejection::InvalidRegistration(_)
+                | Rejection::InsufficientStake { .. }
+                | Rejection::StakeBelowMinimum { .. }
+                | Rejection::UnknownService(_)
+                | Rejection::ZeroWeight
+                | Rejection::InvalidService(_)
+                | Rejection::PriceAboveMax { .. }
+                | Rejection::NoMinerAvailable(_)
+                | Rejection::UnknownRequest(_)
+                | Rejection::RequestNotOpen(_)
+                | Rejection::RequestNotCompleted(_)
+                | Rejection::RatingWindowClosed(_)
+                | Rejection::NoStake
+                | Rejection::UnknownProposal(_)
+                | Rejection::ProposalClosed(_)
+                | Rejection::AlreadyVoted(_)
+                | Rejection::InvalidProposal(_)
+                | Rejection::InvalidTask(_)
+                | Rejection::UnknownTask(_)
+                | Rejection::WrongTaskState { .. }
+                | Rejection::AlreadyActed(_)
+                | Rejection::NoPrecommit(_)
+                | Rejection::RevealMismatch(_)
+                | Rejection::NotAnOracle
+                | Rejection::PrematureAdvance { .. }
+                | Rejection::UnknownJob(_)
+                | Rejection::JobExists(_)
+                | Rejection::InvalidJob(_)
+                | Rejection::WrongJobPhase { .. }
+                | Rejection::WrongAmount { .. }
+                | Rejection::AlreadyAccepted(_)
+                | Rejection::InvalidJobStatus(_)
+                | Rejection::EpochWentBack { .. }
+                | Rejection::HeartbeatNotExpired { .. }
+                | Rejection::InvalidJobReport(_)
+                | Rejection::ReplacementLimit { .. }
+                | Rejection::InvalidList(_)
+                | Rejection::InvalidRouterReport(_)
+                | Rejection::WrongEpoch { .. }
+                | Rejection::AlreadyReported { .. }
+                | Rejection::Ledger(_) => {}
+            }
+        }
+        for e in &ledger {
+            match e {
+                LedgerError::InsufficientFunds { .. }
+                | LedgerError::InsufficientBonded { .. }
+                | LedgerError::AmountOverflow
+                | LedgerError::ZeroAmount
+                | LedgerError::UnknownHold(_)
+                | LedgerError::HoldOverdrawn { .. }
+                | LedgerError::NoPayouts
+                | LedgerError::HoldNotExpired(_)
+                | LedgerError::ExpiryInPast
+                | LedgerError::TooManyUnbondingChunks(_) => {}
+            }
+        }
+        all.extend(ledger.into_iter().map(Rejection::Ledger));
+        all
+    }
+
+    /// The stable codes, pinned: a code may be added, never renamed, removed or reused.
+    #[test]
+    fn the_codes_are_pinned_and_unique() {
+        let codes: Vec<&str> = every_kind().iter().map(Rejection::code).collect();
+        let unique: std::collections::BTreeSet<&str> = codes.iter().copied().collect();
+        assert_eq!(unique.len(), codes.len(), "a code is used twice: {codes:?}");
+        expect_test::expect![[r#"
+            bad_signature
+            bad_nonce
+            fee_too_low
+            not_authorized
+            too_many_payouts
+            already_registered
+            not_registered
+            invalid_registration
+            insufficient_stake
+            stake_below_minimum
+            unknown_service
+            zero_weight
+            invalid_service
+            price_above_max
+            no_miner_available
+            unknown_request
+            request_not_open
+            request_not_completed
+            rating_window_closed
+            no_stake
+            unknown_proposal
+            proposal_closed
+            already_voted
+            invalid_proposal
+            invalid_task
+            unknown_task
+            wrong_task_state
+            already_acted
+            no_precommit
+            reveal_mismatch
+            not_an_oracle
+            premature_advance
+            unknown_job
+            job_exists
+            invalid_job
+            wrong_job_phase
+            wrong_amount
+            already_accepted
+            invalid_job_status
+            epoch_went_back
+            heartbeat_not_expired
+            invalid_job_report
+            replacement_limit
+            invalid_list
+            invalid_router_report
+            wrong_epoch
+            already_reported
+            insufficient_funds
+            insufficient_bonded
+            amount_overflow
+            zero_amount
+            unknown_hold
+            hold_overdrawn
+            no_payouts
+            hold_not_expired
+            expiry_in_past
+            too_many_unbonding_chunks"#]]
+        .assert_eq(&codes.join("\n"));
+    }
+}

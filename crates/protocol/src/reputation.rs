@@ -26,6 +26,7 @@ const PPB: u128 = 1_000_000_000;
     borsh::BorshDeserialize,
     serde::Serialize,
     serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Rating {

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use types::{mul_div_floor, AccountId, Amount, Height, Ppb};
 
 /// What a router reports about one attached node for an epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct NodeTraffic {
     pub node: AccountId,
@@ -17,7 +19,9 @@ pub struct NodeTraffic {
     pub online: Ppb,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct RouterReport {
     pub epoch: u64,
     pub validator_latency_ms: u32,
@@ -26,9 +30,10 @@ pub struct RouterReport {
 }
 
 /// The inputs of one router's reward, and the reward, for people and tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RouterScore {
     #[serde(with = "crate::points::u128_text")]
+    #[schemars(with = "crate::points::U128Text")]
     pub bandwidth: u128,
     pub latency_factor: Ppb,
     pub reputation: Ppb,

@@ -14,7 +14,9 @@ use types::{AccountId, Amount, Hash, Height, JobId, Signature};
 ///
 /// The borsh encoding tags variants by position: new calls (registry, market, tasks, jobs, routers,
 /// governance) are appended at the end so existing signed transactions keep their meaning.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "call", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Call {
     /// Move free balance to another account.
@@ -110,7 +112,9 @@ impl Call {
 }
 
 /// The signed part of a transaction.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct TxBody {
     pub signer: AccountId,
@@ -120,7 +124,9 @@ pub struct TxBody {
 }
 
 /// A transaction: body plus the signer's ed25519 signature over the chain's signing message.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct SignedTx {
     pub body: TxBody,

@@ -17,6 +17,7 @@ use std::fmt;
     BorshDeserialize,
     Serialize,
     Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(transparent)]
 pub struct Height(pub u64);

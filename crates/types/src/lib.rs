@@ -15,6 +15,7 @@ mod job_id;
 mod ledger_error;
 mod math;
 mod ppb;
+mod schema;
 mod signature;
 
 pub use account::{AccountId, ParseIdError};
@@ -26,6 +27,7 @@ pub use job_id::{JobId, ParseJobIdError};
 pub use ledger_error::LedgerError;
 pub use math::mul_div_floor;
 pub use ppb::Ppb;
+pub use schema::{HEX64_PATTERN, UUID_PATTERN};
 pub use signature::Signature;
 
 /// Canonical binary encoding of a value (borsh). Used for every hash and every signature.

@@ -2,7 +2,7 @@
 
 use agent::oracle::{semantic_scores, Similarity};
 use agent::AgentError;
-use engine::{Task, TaskOrigin, TaskState};
+use protocol::{Task, TaskOrigin, TaskState};
 use std::collections::{BTreeMap, BTreeSet};
 use types::{AccountId, Height};
 

@@ -5,6 +5,7 @@ mod agents;
 mod bad_input;
 mod crash;
 mod e2e;
+mod exit_codes;
 mod jobs;
 mod market;
 mod routers;

@@ -441,3 +441,105 @@ fn the_lazy_outlier_loses_points_lands_on_underperformers_and_is_avoided() {
     }
     assert!(net.engine.height().0 < 40);
 }
+
+/// Would an oracle's advance of task 1 in the next block be accepted? Tried on a fork of the engine.
+fn advance_accepted(net: &Net) -> bool {
+    let mut fork = net.engine.clone();
+    let o1 = crate::harness::id("o1");
+    let body = engine::TxBody {
+        signer: o1,
+        nonce: fork.ledger().nonce(&o1),
+        fee: Amount(1),
+        call: Call::AdvanceTask { task: 1 },
+    };
+    let tx = body.sign(&crate::harness::key("o1"), &fork.params().chain_id);
+    let sigs = engine::verify_signatures(std::slice::from_ref(&tx), &fork.params().chain_id);
+    let (_, out) = fork.produce_block(vec![tx], &sigs).expect("well-formed block");
+    out.receipts[0].result.is_ok()
+}
+
+/// `Task::advanceable_at` is the rule the engine enforces, not a copy of it: at every height of a task's
+/// life (participants acting late or never, deadlines passing, semantic attestations arriving), an
+/// oracle's advance in the next block is accepted exactly when the query says so. The oracle agent and the
+/// simulator decide with this query. (The agent's old copy said yes one block early, at `height ==
+/// deadline`, and ignored the attestation quorum.)
+#[test]
+fn the_advanceable_query_is_exactly_the_rule_the_engine_enforces() {
+    let mut old_copy_wrong = 0;
+    for semantic in [false, true] {
+        let mut net = setup(Params { semantic_poi: semantic, ..params() }, 0);
+        let t =
+            net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000), avoid: vec![] });
+        net.block(vec![t]);
+        let (mut checked, mut accepted) = (0, 0);
+        for step in 0..60u32 {
+            let Some(t) = net.engine.task(1).cloned() else { break };
+            if matches!(t.state, TaskState::Ended | TaskState::Failed) {
+                break;
+            }
+            let next = net.engine.height().next();
+            let says = t.advanceable_at(next, net.engine.params(), net.engine.oracle_stake());
+            assert_eq!(advance_accepted(&net), says, "semantic {semantic}, {:?} at height {}", t.state, next.0);
+            checked += 1;
+            accepted += u32::from(says);
+            old_copy_wrong += u32::from(old_agent_rule(&t, next.0, semantic) != says);
+            // Participants act every other block; the first selected miner never precommits, and each oracle
+            // attests once at Committed (two blocks apart), so both the deadline and the quorum decide.
+            let mut txs = Vec::new();
+            if step % 2 == 0 {
+                match t.state {
+                    TaskState::Requested if t.spec.is_none() => {
+                        let c = net.name(&t.creator);
+                        txs.push(net.tx(&c, Call::PublishTaskSpec { task: 1, spec: "Explain photosynthesis.".into() }));
+                    }
+                    TaskState::Created if t.inputs.is_none() => {
+                        let p = net.name(&t.preparer.expect("a preparer"));
+                        txs.push(net.tx(&p, Call::PrepareTask { task: 1, inputs: "Explain it briefly.".into() }));
+                    }
+                    TaskState::Started => {
+                        for (i, m) in
+                            t.miners.iter().enumerate().skip(1).filter(|(_, m)| !t.precommits.contains_key(*m))
+                        {
+                            let commitment = output_commitment(ANSWER, &salt(i));
+                            let name = net.name(m);
+                            txs.push(net.tx(&name, Call::PrecommitOutput { task: 1, commitment }));
+                        }
+                    }
+                    TaskState::Precommitted => {
+                        for (i, m) in t.miners.iter().enumerate().filter(|(_, m)| !t.outputs.contains_key(*m)) {
+                            let name = net.name(m);
+                            txs.push(
+                                net.tx(&name, Call::RevealOutput { task: 1, output: ANSWER.into(), salt: salt(i) }),
+                            );
+                        }
+                    }
+                    TaskState::Committed => {
+                        let oracle = if t.attestations.is_empty() { "o1" } else { "o2" };
+                        if !t.attestations.contains_key(&crate::harness::id(oracle)) {
+                            let scores = t.outputs.keys().map(|m| (*m, 900_000_000)).collect();
+                            txs.push(net.tx(oracle, Call::AttestPoi { task: 1, scores }));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            net.block(txs);
+        }
+        assert!(checked > 10 && accepted > 0 && accepted < checked, "checked {checked}, accepted {accepted}");
+    }
+    assert!(old_copy_wrong > 0, "the drift this test exists for: the agent's old copy of the rule was wrong");
+}
+
+/// The oracle agent's former private copy of the rule (removed): kept here only to show it drifted.
+fn old_agent_rule(t: &engine::Task, height: u64, semantic: bool) -> bool {
+    let all_acted = match t.state {
+        TaskState::Requested => t.spec.is_some(),
+        TaskState::Created => t.inputs.is_some(),
+        TaskState::Prepared => true,
+        TaskState::Started => t.miners.iter().all(|m| t.precommits.contains_key(m)),
+        TaskState::Precommitted => t.miners.iter().all(|m| t.outputs.contains_key(m)),
+        TaskState::Committed => !semantic,
+        TaskState::Ended | TaskState::Failed => return false,
+    };
+    all_acted || height >= t.deadline.0
+}

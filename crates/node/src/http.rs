@@ -1,19 +1,24 @@
-//! HTTP/JSON API. The router and `/openapi.json` are both built from [`ROUTES`], so they cannot drift.
+//! HTTP/JSON API: the handlers of `api::ROUTES`. Every answer is one of the `api` crate's types, and
+//! `/openapi.json` is `api::openapi()`, so the document and the server cannot drift.
 
 use crate::mempool::Refusal;
-use crate::wire::{AccountView, ApiError, BlockTxView, BlockView, StoredOutcome, SubmitResult, TxReceiptView};
 use crate::Shared;
+use api::{
+    AccountView, ApiError, BlockEvents, BlockTxView, BlockView, EpochView, EventsPage, Health, HoldOwnerView,
+    HoldReasonView, HoldView, JobView, ListView, NodeView, NodesView, ParamsView, PointsRow, PointsView, PoolsView,
+    ReputationView, RouterView, StoredOutcome, SubmitBatch, SubmitResult, SubmitStatus, SupplyView, TxReceipt,
+    TxStatus, UnbondingView,
+};
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use engine::SignedTx;
 use serde::Deserialize;
-use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -22,257 +27,46 @@ use types::{AccountId, Hash};
 
 type App = Arc<Shared>;
 
-/// Most blocks one events query or stream backlog reads.
-const EVENT_BLOCKS_MAX: u64 = 1_000;
+use api::EVENT_BLOCKS_MAX;
 
-/// One route: what the spec says about it and how the router mounts it.
-pub struct Route {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub summary: &'static str,
-    /// (name, where, description)
-    pub params: &'static [(&'static str, &'static str, &'static str)],
-    /// (status, meaning)
-    pub responses: &'static [(u16, &'static str)],
-    mount: fn(&'static str, Router<App>) -> Router<App>,
-}
-
-impl std::fmt::Debug for Route {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.method, self.path)
+/// The handler of each route of `api::ROUTES`.
+fn handler(route: &api::Route) -> MethodRouter<App> {
+    match (route.method, route.path) {
+        ("post", "/v1/txs") => post(submit),
+        ("get", "/v1/accounts/{id}") => get(account),
+        ("get", "/v1/blocks/{id}") => get(block),
+        ("get", "/v1/txs/{hash}") => get(tx_receipt),
+        ("get", "/v1/params") => get(params),
+        ("get", "/v1/nodes") => get(nodes),
+        ("get", "/v1/nodes/{id}") => get(node_one),
+        ("get", "/v1/services") => get(services),
+        ("get", "/v1/services/{id}") => get(service_one),
+        ("get", "/v1/reputation/{id}") => get(reputation),
+        ("get", "/v1/requests/{id}") => get(request_one),
+        ("get", "/v1/tasks") => get(tasks),
+        ("get", "/v1/tasks/{id}") => get(task_one),
+        ("get", "/v1/jobs") => get(jobs),
+        ("get", "/v1/jobs/{id}") => get(job_one),
+        ("get", "/v1/epoch") => get(epoch_view),
+        ("get", "/v1/points") => get(points_view),
+        ("get", "/v1/lists") => get(lists_view),
+        ("get", "/v1/routers") => get(routers_view),
+        ("get", "/v1/proposals") => get(proposals),
+        ("get", "/v1/proposals/{id}") => get(proposal_one),
+        ("get", "/v1/supply") => get(supply),
+        ("get", "/v1/events") => get(events),
+        ("get", "/v1/events/stream") => get(event_stream),
+        ("get", "/health") => get(health),
+        ("get", "/metrics") => get(metrics),
+        ("get", "/openapi.json") => get(openapi),
+        (method, path) => panic!("api::ROUTES names {method} {path}, which the node does not serve"),
     }
-}
-
-const ERR: (u16, &str) = (400, "the request is malformed; body {code, message}");
-
-pub static ROUTES: &[Route] = &[
-    Route {
-        method: "post",
-        path: "/v1/txs",
-        summary: "Submit one signed transaction (a JSON object) or a batch (a JSON array). With ?wait=commit, answer once each is in a durable block, with receipts.",
-        params: &[("wait", "query", "`commit` to wait for inclusion"), ("timeout_ms", "query", "longest wait (default and maximum: the node's wait limit)")],
-        responses: &[(200, "committed (wait=commit, or already committed earlier) or batch results"), (202, "accepted into the mempool"), ERR, (401, "bad_signature"), (409, "nonce_in_use"), (413, "body_too_large"), (415, "unsupported_media_type"), (422, "invalid_tx, fee_too_low, bad_nonce, nonce_gap, insufficient_funds"), (429, "too_many_pending"), (503, "mempool_full")],
-        mount: |p, r| r.route(p, post(submit)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/accounts/{id}",
-        summary: "An account's balances, nonce, unbonding chunks and the open holds it pays.",
-        params: &[("id", "path", "64 hex digits")],
-        responses: &[(200, "the account (all zero if it never received anything)"), ERR],
-        mount: |p, r| r.route(p, get(account)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/blocks/{id}",
-        summary: "A durable block by height or hash, with each transaction's receipt code and the block's events.",
-        params: &[("id", "path", "a height, or a block hash (64 hex digits)")],
-        responses: &[(200, "the block"), ERR, (404, "not_found")],
-        mount: |p, r| r.route(p, get(block)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/txs/{hash}",
-        summary: "A transaction's receipt: committed (height, index, code, events) or pending.",
-        params: &[("hash", "path", "64 hex digits")],
-        responses: &[(200, "the receipt"), ERR, (404, "not_found")],
-        mount: |p, r| r.route(p, get(tx_receipt)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/params",
-        summary: "The protocol parameters in force, the chain id and the current height.",
-        params: &[],
-        responses: &[(200, "parameters")],
-        mount: |p, r| r.route(p, get(params)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/nodes",
-        summary: "Registered nodes with their roles, services, capacity, endpoint, status (Stale/Ready/Busy) and reputation.",
-        params: &[],
-        responses: &[(200, "{height, nodes: [...]}")],
-        mount: |p, r| r.route(p, get(nodes)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/nodes/{id}",
-        summary: "One registered node.",
-        params: &[("id", "path", "64 hex digits")],
-        responses: &[(200, "the node"), ERR, (404, "not_found")],
-        mount: |p, r| r.route(p, get(node_one)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/services",
-        summary: "Services with their weights and prices.",
-        params: &[],
-        responses: &[(200, "[service]")],
-        mount: |p, r| r.route(p, get(services)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/services/{id}",
-        summary: "One service.",
-        params: &[("id", "path", "service id")],
-        responses: &[(200, "the service"), ERR, (404, "not_found")],
-        mount: |p, r| r.route(p, get(service_one)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/reputation/{id}",
-        summary: "A miner's reputation (ppb) and the ratings behind it.",
-        params: &[("id", "path", "64 hex digits")],
-        responses: &[(200, "{account, reputation, client_ratings, network_good, network_bad}"), ERR],
-        mount: |p, r| r.route(p, get(reputation)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/requests/{id}",
-        summary: "An inference request: client, service, assigned miner, price, status, rating.",
-        params: &[("id", "path", "request id")],
-        responses: &[(200, "the request"), ERR, (404, "not_found (never existed, expired, or forgotten after its rating window)")],
-        mount: |p, r| r.route(p, get(request_one)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/tasks",
-        summary: "Proof-of-Useful-Work tasks the engine still holds (open ones, and finished ones for a rating window).",
-        params: &[],
-        responses: &[(200, "[task]")],
-        mount: |p, r| r.route(p, get(tasks)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/tasks/{id}",
-        summary: "One task: state, deadline, creator, preparer, miners, precommits, revealed outputs, attestations.",
-        params: &[("id", "path", "task id")],
-        responses: &[(200, "the task"), ERR, (404, "not_found")],
-        mount: |p, r| r.route(p, get(task_one)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/jobs",
-        summary: "Federated training jobs the engine holds (open ones, and settled ones for job_retention blocks).",
-        params: &[],
-        responses: &[(200, "[job]")],
-        mount: |p, r| r.route(p, get(jobs)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/jobs/{id}",
-        summary: "One training job: roles, reward schema, phase, members with deposits and heartbeats, escrow, amount due, outcome, history.",
-        params: &[("id", "path", "job id (UUID)")],
-        responses: &[(200, "the job"), ERR, (404, "not_found")],
-        mount: |p, r| r.route(p, get(job_one)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/epoch",
-        summary: "The current epoch: number, first and last height, emission and pool balances.",
-        params: &[],
-        responses: &[(200, "epoch")],
-        mount: |p, r| r.route(p, get(epoch_view)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/points",
-        summary: "Epoch points per node: the epoch in progress and the last finished one (earned, deducted, net, rounds, failures).",
-        params: &[],
-        responses: &[(200, "points")],
-        mount: |p, r| r.route(p, get(points_view)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/lists",
-        summary: "Curated lists of nodes to avoid: the network's underperformers and lists staked accounts published.",
-        params: &[],
-        responses: &[(200, "[list]")],
-        mount: |p, r| r.route(p, get(lists_view)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/routers",
-        summary: "Routers: attached nodes, this epoch's report, its score so far and the nodes' connectivity.",
-        params: &[],
-        responses: &[(200, "[router]")],
-        mount: |p, r| r.route(p, get(routers_view)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/proposals",
-        summary: "Governance proposals with their votes and status.",
-        params: &[],
-        responses: &[(200, "[proposal]")],
-        mount: |p, r| r.route(p, get(proposals)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/proposals/{id}",
-        summary: "One governance proposal.",
-        params: &[("id", "path", "proposal id")],
-        responses: &[(200, "the proposal"), ERR, (404, "not_found")],
-        mount: |p, r| r.route(p, get(proposal_one)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/supply",
-        summary: "The conservation audit: genesis, minted, burned, total supply, the sum of every account's balances (O(accounts)) and whether the ledger invariants hold.",
-        params: &[],
-        responses: &[(200, "{height, genesis, minted, burned, total_supply, accounts_total, conserved, violation}")],
-        mount: |p, r| r.route(p, get(supply)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/events",
-        summary: "Events of durable blocks from height `since` (at most 1000 blocks per call).",
-        params: &[("since", "query", "first height (default 1)"), ("limit", "query", "most blocks to read (default and maximum 1000)")],
-        responses: &[(200, "{next, blocks: [{height, events}]}"), ERR],
-        mount: |p, r| r.route(p, get(events)),
-    },
-    Route {
-        method: "get",
-        path: "/v1/events/stream",
-        summary: "Server-Sent Events: one `block` event per durable block with its events, from `since` (backlog of at most 1000 blocks) and then live.",
-        params: &[("since", "query", "first height of the backlog (default: live only)")],
-        responses: &[(200, "text/event-stream")],
-        mount: |p, r| r.route(p, get(event_stream)),
-    },
-    Route {
-        method: "get",
-        path: "/health",
-        summary: "Liveness and the head of the chain.",
-        params: &[],
-        responses: &[(200, "{status, height, state_root, last_block_hash, mempool}")],
-        mount: |p, r| r.route(p, get(health)),
-    },
-    Route {
-        method: "get",
-        path: "/metrics",
-        summary: "Prometheus metrics.",
-        params: &[],
-        responses: &[(200, "text/plain; version=0.0.4")],
-        mount: |p, r| r.route(p, get(metrics)),
-    },
-    Route {
-        method: "get",
-        path: "/openapi.json",
-        summary: "This API's OpenAPI 3.1 description, generated from the route table.",
-        params: &[],
-        responses: &[(200, "OpenAPI document")],
-        mount: |p, r| r.route(p, get(openapi)),
-    },
-];
-
-/// The route table, for documentation and tests.
-pub fn routes_spec() -> &'static [Route] {
-    ROUTES
 }
 
 pub fn router(shared: App) -> Router {
     let mut r: Router<App> = Router::new();
-    for route in ROUTES {
-        r = (route.mount)(route.path, r);
+    for route in api::ROUTES {
+        r = r.route(route.path, handler(route));
     }
     r.fallback(|| async { fail(StatusCode::NOT_FOUND, "not_found", "no such route; see /openapi.json") })
         .method_not_allowed_fallback(|| async {
@@ -369,7 +163,7 @@ async fn submit(
         return fail(StatusCode::SERVICE_UNAVAILABLE, "admission_failed", "admission stopped unexpectedly; retry");
     };
     drop(permit);
-    if results.iter().any(|r| r.status == "accepted") {
+    if results.iter().any(|r| r.status == SubmitStatus::Accepted) {
         s.wake.notify_one();
     }
     if wait {
@@ -378,14 +172,14 @@ async fn submit(
     }
     if !batch {
         let r = results.pop().expect("one transaction was submitted");
-        if r.status == "refused" {
+        if r.status == SubmitStatus::Refused {
             let code = r.code.clone().unwrap_or_default();
             return fail(refusal_status(&code), &code, r.message.unwrap_or_default());
         }
-        let status = if r.status == "committed" { StatusCode::OK } else { StatusCode::ACCEPTED };
+        let status = if r.status == SubmitStatus::Committed { StatusCode::OK } else { StatusCode::ACCEPTED };
         return (status, Json(r)).into_response();
     }
-    (StatusCode::OK, Json(json!({ "results": results }))).into_response()
+    (StatusCode::OK, Json(SubmitBatch { results })).into_response()
 }
 
 /// Read a request body of at most `limit` bytes. An oversized body is still drained (up to 4× the limit)
@@ -432,7 +226,13 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
     let hashes: Vec<Hash> = txs.iter().map(SignedTx::hash).collect();
     let refuse = |hash: Hash, code: &str, message: String| {
         s.metrics.txs_refused.fetch_add(1, Relaxed);
-        SubmitResult { hash, status: "refused".into(), code: Some(code.into()), message: Some(message), receipt: None }
+        SubmitResult {
+            hash,
+            status: SubmitStatus::Refused,
+            code: Some(code.into()),
+            message: Some(message),
+            receipt: None,
+        }
     };
     let locations = match s.store.tx_locations(&hashes) {
         Ok(l) => l,
@@ -456,10 +256,9 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
                 // rejected in its block changed nothing, its nonce included, so it may be admitted again.
                 match committed_receipt(s, hash) {
                     Ok(Some(receipt)) if receipt.code.as_deref() == Some("ok") => {
-                        let status = "committed".into();
                         return Some(SubmitResult {
                             hash: *hash,
-                            status,
+                            status: SubmitStatus::Committed,
                             code: None,
                             message: None,
                             receipt: Some(receipt),
@@ -496,9 +295,11 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
         let result = match mp.admit(hash, tx, height, nonce, free) {
             Ok(true) => {
                 s.metrics.txs_admitted.fetch_add(1, Relaxed);
-                SubmitResult { hash, status: "accepted".into(), code: None, message: None, receipt: None }
+                SubmitResult { hash, status: SubmitStatus::Accepted, code: None, message: None, receipt: None }
             }
-            Ok(false) => SubmitResult { hash, status: "duplicate".into(), code: None, message: None, receipt: None },
+            Ok(false) => {
+                SubmitResult { hash, status: SubmitStatus::Duplicate, code: None, message: None, receipt: None }
+            }
             Err(r) => refusal(hash, r, &refuse),
         };
         results[i] = Some(result);
@@ -534,8 +335,11 @@ async fn wait_for_commit(
     results: &mut [SubmitResult],
     limit: Duration,
 ) {
-    let mut waiting: BTreeSet<Hash> =
-        results.iter().filter(|r| r.status == "accepted" || r.status == "duplicate").map(|r| r.hash).collect();
+    let mut waiting: BTreeSet<Hash> = results
+        .iter()
+        .filter(|r| matches!(r.status, SubmitStatus::Accepted | SubmitStatus::Duplicate))
+        .map(|r| r.hash)
+        .collect();
     let deadline = tokio::time::Instant::now() + limit;
     while !waiting.is_empty() {
         match tokio::time::timeout_at(deadline, commits.recv()).await {
@@ -544,7 +348,7 @@ async fn wait_for_commit(
                 for t in &outcome.txs {
                     if waiting.remove(&t.hash) {
                         if let Some(r) = results.iter_mut().find(|r| r.hash == t.hash) {
-                            r.status = "committed".into();
+                            r.status = SubmitStatus::Committed;
                             r.receipt = outcome.receipt(t.index);
                         }
                     }
@@ -556,7 +360,7 @@ async fn wait_for_commit(
                 for r in results.iter_mut().filter(|r| still.contains(&r.hash)) {
                     if let Ok(Some(receipt)) = committed_receipt(s, &r.hash) {
                         waiting.remove(&r.hash);
-                        r.status = "committed".into();
+                        r.status = SubmitStatus::Committed;
                         r.receipt = Some(receipt);
                     }
                 }
@@ -565,7 +369,7 @@ async fn wait_for_commit(
         }
     }
     for r in results.iter_mut().filter(|r| waiting.contains(&r.hash)) {
-        r.status = "pending".into();
+        r.status = SubmitStatus::Pending;
     }
 }
 
@@ -577,39 +381,90 @@ fn load_outcome(s: &Shared, height: u64) -> Result<Option<StoredOutcome>, store:
         .map_err(|e| store::StoreError::CorruptBlock { height, reason: format!("outcome does not decode: {e}") })
 }
 
-fn committed_receipt(s: &Shared, hash: &Hash) -> Result<Option<TxReceiptView>, store::StoreError> {
+fn committed_receipt(s: &Shared, hash: &Hash) -> Result<Option<TxReceipt>, store::StoreError> {
     let Some((height, index)) = s.store.tx_location(hash)? else { return Ok(None) };
     Ok(load_outcome(s, height)?.and_then(|o| o.receipt(index)))
 }
 
 // ----- queries -----------------------------------------------------------------------------------
 
+fn path_text(raw: Result<Path<String>, PathRejection>) -> Option<String> {
+    raw.ok().map(|Path(v)| v)
+}
+
+fn parse_account(raw: Result<Path<String>, PathRejection>) -> Option<AccountId> {
+    path_text(raw).and_then(|v| api::path::account_id(&v))
+}
+
+fn bad_account() -> Response {
+    fail(StatusCode::BAD_REQUEST, "bad_account_id", "an account id is 64 hex digits")
+}
+
+fn parse_number(raw: Result<Path<String>, PathRejection>) -> Option<u64> {
+    path_text(raw).and_then(|v| api::path::number(&v))
+}
+
+fn bad_id(what: &str) -> Response {
+    fail(StatusCode::BAD_REQUEST, &format!("bad_{what}_id"), format!("a {what} id is a number"))
+}
+
+fn hold_view(h: &ledger::Hold) -> HoldView {
+    let owner = match h.owner {
+        ledger::HoldOwner::Payment(a) => HoldOwnerView::Payment(a),
+        ledger::HoldOwner::Request(r) => HoldOwnerView::Request(r),
+        ledger::HoldOwner::Task(t) => HoldOwnerView::Task(t),
+        ledger::HoldOwner::Job(j) => HoldOwnerView::Job(j),
+    };
+    let reason = match h.reason {
+        ledger::HoldReason::Escrow => HoldReasonView::Escrow,
+        ledger::HoldReason::RequestPrice => HoldReasonView::RequestPrice,
+        ledger::HoldReason::TaskPrice => HoldReasonView::TaskPrice,
+        ledger::HoldReason::JobStake => HoldReasonView::JobStake,
+        ledger::HoldReason::JobDeposit => HoldReasonView::JobDeposit,
+    };
+    HoldView {
+        id: h.id,
+        payer: h.payer,
+        owner,
+        reason,
+        amount: h.amount,
+        created_at: h.created_at,
+        expires_at: h.expires_at,
+    }
+}
+
 async fn account(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
     let Some(id) = parse_account(id) else { return bad_account() };
     let e = s.engine.read().expect("engine lock poisoned");
     let a = e.ledger().account(&id).cloned().unwrap_or_default();
-    let holds = e.ledger().holds().filter(|h| h.payer == id).cloned().collect();
-    Json(AccountView { id, account: a, holds, height: e.height().0 }).into_response()
+    let chunks = a.unbonding_chunks.iter();
+    Json(AccountView {
+        id,
+        free: a.free,
+        held: a.held,
+        bonded: a.bonded,
+        unbonding: a.unbonding,
+        nonce: a.nonce,
+        unbonding_chunks: chunks
+            .map(|c| UnbondingView { amount: c.amount, unbonded_at: c.unbonded_at, matures_at: c.matures_at })
+            .collect(),
+        holds: e.ledger().holds().filter(|h| h.payer == id).map(hold_view).collect(),
+        height: e.height().0,
+    })
+    .into_response()
 }
 
 async fn block(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
-    let Ok(Path(id)) = id else {
+    let Some(id) = path_text(id).and_then(|v| api::path::block_id(&v)) else {
         return fail(StatusCode::BAD_REQUEST, "bad_block_id", "a block id is a height or 64 hex digits");
     };
-    let height = if id.bytes().all(|b| b.is_ascii_digit()) && !id.is_empty() {
-        match id.parse::<u64>() {
-            Ok(h) => h,
-            Err(_) => return fail(StatusCode::BAD_REQUEST, "bad_block_id", "height does not fit in 64 bits"),
-        }
-    } else {
-        let Ok(hash) = id.parse::<Hash>() else {
-            return fail(StatusCode::BAD_REQUEST, "bad_block_id", "a block id is a height or 64 hex digits");
-        };
-        match s.store.height_of_block(&hash) {
+    let height = match id {
+        api::path::BlockId::Height(h) => h,
+        api::path::BlockId::Hash(hash) => match s.store.height_of_block(&hash) {
             Ok(Some(h)) => h,
             Ok(None) => return fail(StatusCode::NOT_FOUND, "not_found", format!("no block with hash {hash}")),
             Err(e) => return internal(e),
-        }
+        },
     };
     let (b, outcome) = match (s.store.block(height), load_outcome(&s, height)) {
         (Ok(Some(b)), Ok(Some(o))) => (b, o),
@@ -636,14 +491,14 @@ async fn block(State(s): State<App>, id: Result<Path<String>, PathRejection>) ->
 }
 
 async fn tx_receipt(State(s): State<App>, hash: Result<Path<String>, PathRejection>) -> Response {
-    let Ok(hash) = hash.map_err(|_| ()).and_then(|Path(h)| h.parse::<Hash>().map_err(|_| ())) else {
+    let Some(hash) = path_text(hash).and_then(|v| api::path::hash(&v)) else {
         return fail(StatusCode::BAD_REQUEST, "bad_tx_hash", "a transaction hash is 64 hex digits");
     };
     match committed_receipt(&s, &hash) {
         Ok(Some(r)) => Json(r).into_response(),
-        Ok(None) if s.mempool.lock().expect("mempool lock poisoned").contains(&hash) => Json(TxReceiptView {
+        Ok(None) if s.mempool.lock().expect("mempool lock poisoned").contains(&hash) => Json(TxReceipt {
             hash,
-            status: "pending".into(),
+            status: TxStatus::Pending,
             height: None,
             index: None,
             code: None,
@@ -658,28 +513,34 @@ async fn tx_receipt(State(s): State<App>, hash: Result<Path<String>, PathRejecti
 
 async fn params(State(s): State<App>) -> Response {
     let e = s.engine.read().expect("engine lock poisoned");
-    Json(json!({ "params": e.params(), "height": e.height(), "treasury": e.treasury() })).into_response()
+    Json(ParamsView {
+        params: e.params().clone(),
+        height: e.height(),
+        treasury: e.treasury(),
+        oracle_stake: e.oracle_stake(),
+    })
+    .into_response()
 }
 
-fn node_view(e: &engine::Engine, id: &AccountId, n: &engine::NodeRecord) -> serde_json::Value {
-    json!({
-        "account": id,
-        "roles": n.roles,
-        "services": n.services,
-        "capacity": n.capacity,
-        "endpoint": n.endpoint,
-        "status": e.miner_status_at(id, e.height()),
-        "last_heartbeat": n.last_heartbeat,
-        "registered_at": n.registered_at,
-        "bonded": e.ledger().bonded(id),
-        "reputation": e.reputation(id),
-    })
+fn node_view(e: &engine::Engine, id: &AccountId, n: &engine::NodeRecord) -> NodeView {
+    NodeView {
+        account: *id,
+        roles: n.roles.clone(),
+        services: n.services.clone(),
+        capacity: n.capacity,
+        endpoint: n.endpoint.clone(),
+        status: e.miner_status_at(id, e.height()),
+        last_heartbeat: n.last_heartbeat,
+        registered_at: n.registered_at,
+        bonded: e.ledger().bonded(id),
+        reputation: e.reputation(id),
+    }
 }
 
 async fn nodes(State(s): State<App>) -> Response {
     let e = s.engine.read().expect("engine lock poisoned");
-    let nodes: Vec<_> = e.nodes().map(|(id, n)| node_view(&e, id, n)).collect();
-    Json(json!({ "height": e.height(), "nodes": nodes })).into_response()
+    let nodes = e.nodes().map(|(id, n)| node_view(&e, id, n)).collect();
+    Json(NodesView { height: e.height(), nodes }).into_response()
 }
 
 async fn node_one(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
@@ -696,22 +557,6 @@ async fn services(State(s): State<App>) -> Response {
     Json(e.services().cloned().collect::<Vec<_>>()).into_response()
 }
 
-fn parse_account(raw: Result<Path<String>, PathRejection>) -> Option<AccountId> {
-    raw.ok().and_then(|Path(v)| v.parse::<AccountId>().ok())
-}
-
-fn bad_account() -> Response {
-    fail(StatusCode::BAD_REQUEST, "bad_account_id", "an account id is 64 hex digits")
-}
-
-fn parse_number(raw: Result<Path<String>, PathRejection>) -> Option<u64> {
-    raw.ok().and_then(|Path(v)| v.parse::<u64>().ok())
-}
-
-fn bad_id(what: &str) -> Response {
-    fail(StatusCode::BAD_REQUEST, &format!("bad_{what}_id"), format!("a {what} id is a number"))
-}
-
 async fn service_one(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
     let Some(id) = parse_number(id) else { return bad_id("service") };
     let e = s.engine.read().expect("engine lock poisoned");
@@ -725,13 +570,13 @@ async fn reputation(State(s): State<App>, id: Result<Path<String>, PathRejection
     let Some(id) = parse_account(id) else { return bad_account() };
     let e = s.engine.read().expect("engine lock poisoned");
     let rec = e.reputation_record(&id);
-    Json(json!({
-        "account": id,
-        "reputation": e.reputation(&id),
-        "client_ratings": rec.map(|r| &r.by_client),
-        "network_good": rec.map_or(0, |r| r.network_good),
-        "network_bad": rec.map_or(0, |r| r.network_bad),
-    }))
+    Json(ReputationView {
+        account: id,
+        reputation: e.reputation(&id),
+        client_ratings: rec.map(|r| r.by_client.clone()),
+        network_good: rec.map_or(0, |r| r.network_good),
+        network_bad: rec.map_or(0, |r| r.network_bad),
+    })
     .into_response()
 }
 
@@ -764,8 +609,8 @@ async fn task_one(State(s): State<App>, id: Result<Path<String>, PathRejection>)
     }
 }
 
-fn job_view(e: &engine::Engine, job: &engine::Job) -> crate::JobView {
-    crate::JobView { job: job.clone(), escrow: e.job_escrow(&job.id), due: job.due(), height: e.height().0 }
+fn job_view(e: &engine::Engine, job: &engine::Job) -> JobView {
+    JobView { job: job.clone(), escrow: e.job_escrow(&job.id), due: job.due(), height: e.height().0 }
 }
 
 async fn jobs(State(s): State<App>) -> Response {
@@ -774,7 +619,7 @@ async fn jobs(State(s): State<App>) -> Response {
 }
 
 async fn job_one(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
-    let Some(id) = id.ok().and_then(|Path(v)| v.parse::<types::JobId>().ok()) else {
+    let Some(id) = path_text(id).and_then(|v| api::path::job_id(&v)) else {
         return fail(StatusCode::BAD_REQUEST, "bad_job_id", "a job id is a UUID (32 hex digits, dashes allowed)");
     };
     let e = s.engine.read().expect("engine lock poisoned");
@@ -793,77 +638,67 @@ async fn epoch_view(State(s): State<App>) -> Response {
     let p = e.params();
     let epoch = e.epoch_of(e.height().next());
     let pool = |name: &str| e.ledger().free(&types::AccountId::system(name));
-    Json(serde_json::json!({
-        "height": e.height().0,
-        "epoch": epoch,
-        "epoch_length": p.epoch_length,
-        "first_height": (epoch - 1) * p.epoch_length + 1,
-        "last_height": epoch * p.epoch_length,
-        "emission_per_epoch": p.emission_per_epoch,
-        "pools": {
-            "miners": pool(engine::MINERS_POOL_NAME),
-            "points": pool(engine::POINTS_POOL_NAME),
-            "routers": pool(engine::ROUTERS_POOL_NAME),
-            "background": pool(engine::BACKGROUND_POOL_NAME),
-            "treasury": e.ledger().free(&e.treasury()),
+    Json(EpochView {
+        height: e.height().0,
+        epoch,
+        epoch_length: p.epoch_length,
+        first_height: (epoch - 1) * p.epoch_length + 1,
+        last_height: epoch * p.epoch_length,
+        emission_per_epoch: p.emission_per_epoch,
+        pools: PoolsView {
+            miners: pool(engine::MINERS_POOL_NAME),
+            points: pool(engine::POINTS_POOL_NAME),
+            routers: pool(engine::ROUTERS_POOL_NAME),
+            background: pool(engine::BACKGROUND_POOL_NAME),
+            treasury: e.ledger().free(&e.treasury()),
         },
-        "minted": e.ledger().minted(),
-    }))
+        minted: e.ledger().minted(),
+    })
     .into_response()
-}
-
-fn points_json(points: &engine::EpochPoints) -> serde_json::Value {
-    let rows: Vec<serde_json::Value> = points
-        .nodes
-        .iter()
-        .map(|(a, p)| {
-            serde_json::json!({
-                "node": a, "earned": p.earned.to_string(), "deducted": p.deducted.to_string(),
-                "net": p.net().to_string(), "rounds": p.rounds, "failures": p.failures, "blocks": p.blocks,
-                "failure_rate_ppb": p.failure_rate().raw(),
-            })
-        })
-        .collect();
-    serde_json::Value::Array(rows)
 }
 
 async fn points_view(State(s): State<App>) -> Response {
     let e = s.engine.read().expect("engine lock poisoned");
     let (last_epoch, last) = e.last_epoch_points();
-    Json(serde_json::json!({
-        "epoch": e.epoch_of(e.height().next()),
-        "current": points_json(e.epoch_points()),
-        "last_epoch": last_epoch,
-        "last": points_json(last),
-    }))
+    Json(PointsView {
+        epoch: e.epoch_of(e.height().next()),
+        current: PointsRow::rows(e.epoch_points()),
+        last_epoch,
+        last: PointsRow::rows(last),
+    })
     .into_response()
 }
 
 async fn lists_view(State(s): State<App>) -> Response {
     let e = s.engine.read().expect("engine lock poisoned");
-    let lists: Vec<serde_json::Value> = e
+    let lists: Vec<ListView> = e
         .lists()
         .into_iter()
-        .map(|(owner, name, l)| serde_json::json!({"owner": owner, "name": name, "nodes": l.nodes, "published_at": l.published_at}))
+        .map(|(owner, name, l)| ListView {
+            owner,
+            name: name.to_string(),
+            nodes: l.nodes.clone(),
+            published_at: l.published_at,
+        })
         .collect();
     Json(lists).into_response()
 }
 
 async fn routers_view(State(s): State<App>) -> Response {
     let e = s.engine.read().expect("engine lock poisoned");
-    let routers: Vec<serde_json::Value> = e
+    let routers: Vec<RouterView> = e
         .nodes()
         .filter(|(_, n)| n.roles.contains(&engine::Role::Router))
         .map(|(id, _)| {
             let report = e.router_report(id);
-            serde_json::json!({
-                "router": id,
-                "collateral": e.ledger().bonded(id),
-                "attached": e.attached(id),
-                "report": report,
-                "score": report.map(|r| e.router_score(id, r)),
-                "connectivity_ppb": e.router_connectivity(id).map(|c| c.raw()),
-            })
+            RouterView {
+                router: *id,
+                collateral: e.ledger().bonded(id),
+                attached: e.attached(id),
+                report: report.cloned(),
+                score: report.map(|r| e.router_score(id, r)),
+                connectivity_ppb: e.router_connectivity(id).map(|c| c.raw()),
+            }
         })
         .collect();
     Json(routers).into_response()
@@ -891,16 +726,16 @@ async fn supply(State(s): State<App>) -> Response {
         .iter()
         .try_fold(types::Amount::ZERO, |acc, (_, a)| a.total().and_then(|t| acc.checked_add(t)));
     let check = e.check_invariants();
-    Json(json!({
-        "height": e.height(),
-        "genesis": l.genesis_supply(),
-        "minted": l.minted(),
-        "burned": l.burned(),
-        "total_supply": l.total_supply(),
-        "accounts_total": accounts_total,
-        "conserved": check.is_ok() && accounts_total == Some(l.total_supply()),
-        "violation": check.err().map(|v| v.to_string()),
-    }))
+    Json(SupplyView {
+        height: e.height(),
+        genesis: l.genesis_supply(),
+        minted: l.minted(),
+        burned: l.burned(),
+        total_supply: l.total_supply(),
+        accounts_total,
+        conserved: check.is_ok() && accounts_total == Some(l.total_supply()),
+        violation: check.err().map(|v| v.to_string()),
+    })
     .into_response()
 }
 
@@ -911,7 +746,7 @@ struct EventsQuery {
     limit: Option<u64>,
 }
 
-fn read_events(s: &Shared, since: u64, limit: u64) -> Result<(u64, Vec<serde_json::Value>), store::StoreError> {
+fn read_events(s: &Shared, since: u64, limit: u64) -> Result<EventsPage, store::StoreError> {
     let last = s.store.last_height()?;
     let since = since.max(1);
     let end = last.min(since.saturating_add(limit.clamp(1, EVENT_BLOCKS_MAX)) - 1);
@@ -919,10 +754,10 @@ fn read_events(s: &Shared, since: u64, limit: u64) -> Result<(u64, Vec<serde_jso
     for h in since..=end {
         let Some(o) = load_outcome(s, h)? else { break };
         if !o.events.is_empty() {
-            blocks.push(json!({ "height": h, "events": o.events }));
+            blocks.push(BlockEvents { height: h, events: o.events });
         }
     }
-    Ok((end.max(since - 1) + 1, blocks))
+    Ok(EventsPage { next: end.max(since - 1) + 1, blocks })
 }
 
 async fn events(State(s): State<App>, query: Result<Query<EventsQuery>, QueryRejection>) -> Response {
@@ -934,7 +769,7 @@ async fn events(State(s): State<App>, query: Result<Query<EventsQuery>, QueryRej
         read_events(&app, q.since.unwrap_or(1), q.limit.unwrap_or(EVENT_BLOCKS_MAX))
     });
     match read.await {
-        Ok(Ok((next, blocks))) => Json(json!({ "next": next, "blocks": blocks })).into_response(),
+        Ok(Ok(page)) => Json(page).into_response(),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
     }
@@ -1004,7 +839,7 @@ async fn health(State(s): State<App>) -> Response {
         (e.height(), e.state_root(), e.last_block_hash())
     };
     let mempool = s.mempool.lock().expect("mempool lock poisoned").len();
-    Json(json!({ "status": "ok", "height": height, "state_root": root, "last_block_hash": hash, "mempool": mempool }))
+    Json(Health { status: "ok".into(), height, state_root: root, last_block_hash: hash, mempool: mempool as u64 })
         .into_response()
 }
 
@@ -1015,37 +850,5 @@ async fn metrics(State(s): State<App>) -> Response {
 }
 
 async fn openapi() -> Response {
-    Json(openapi_doc()).into_response()
-}
-
-/// The OpenAPI document, built from [`ROUTES`].
-pub fn openapi_doc() -> serde_json::Value {
-    let mut paths = serde_json::Map::new();
-    for r in ROUTES {
-        let params: Vec<_> = r
-            .params
-            .iter()
-            .map(|(name, loc, desc)| json!({"name": name, "in": loc, "required": *loc == "path", "description": desc, "schema": {"type": "string"}}))
-            .collect();
-        let responses: serde_json::Map<_, _> = r
-            .responses
-            .iter()
-            .map(|(code, desc)| {
-                let schema = if *code >= 400 { json!({"$ref": "#/components/schemas/Error"}) } else { json!({}) };
-                (code.to_string(), json!({"description": desc, "content": {"application/json": {"schema": schema}}}))
-            })
-            .collect();
-        let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
-        entry[r.method] = json!({"summary": r.summary, "parameters": params, "responses": responses});
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "stakework node API", "version": env!("CARGO_PKG_VERSION")},
-        "paths": paths,
-        "components": {"schemas": {"Error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
-        }}}
-    })
+    Json(api::openapi()).into_response()
 }

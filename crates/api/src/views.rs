@@ -1,0 +1,425 @@
+//! One type per resource the node shows, serialized by the node and read by every client.
+
+use protocol::{EventRecord, MinerStatus, Params, Rating, RouterReport, RouterScore, SignedTx};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use types::{AccountId, Amount, Hash, Height, HoldId, JobId, Ppb};
+
+/// Every error body: a stable code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+}
+
+/// What became of one submitted transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmitStatus {
+    /// New in the mempool.
+    Accepted,
+    /// Already waiting in the mempool.
+    Duplicate,
+    /// Refused at the door (never in a block); `code` says why.
+    Refused,
+    /// In a durable block (with `?wait=commit`, or committed earlier); the receipt says whether it applied.
+    Committed,
+    /// With `?wait=commit`: not in a block before the wait ended; ask again.
+    Pending,
+}
+
+impl std::fmt::Display for SubmitStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SubmitStatus::Accepted => "accepted",
+            SubmitStatus::Duplicate => "duplicate",
+            SubmitStatus::Refused => "refused",
+            SubmitStatus::Committed => "committed",
+            SubmitStatus::Pending => "pending",
+        })
+    }
+}
+
+/// The answer for one submitted transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SubmitResult {
+    pub hash: Hash,
+    pub status: SubmitStatus,
+    /// Why it was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Its receipt, once committed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<TxReceipt>,
+}
+
+/// The answer for a batch: one result per transaction, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SubmitBatch {
+    pub results: Vec<SubmitResult>,
+}
+
+/// Where a transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TxStatus {
+    Committed,
+    Pending,
+}
+
+impl std::fmt::Display for TxStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TxStatus::Committed => "committed",
+            TxStatus::Pending => "pending",
+        })
+    }
+}
+
+/// A transaction's status: `committed` (with its receipt) or `pending` (in the mempool).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TxReceipt {
+    pub hash: Hash,
+    pub status: TxStatus,
+    pub height: Option<u64>,
+    pub index: Option<u32>,
+    /// `ok`, or the stable code of the rejection (then the transaction changed nothing).
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub events: Vec<EventRecord>,
+}
+
+impl TxReceipt {
+    /// Committed and applied.
+    pub fn ok(&self) -> bool {
+        self.status == TxStatus::Committed && self.code.as_deref() == Some("ok")
+    }
+}
+
+/// One transaction of a durable block and its receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CommittedTx {
+    pub hash: Hash,
+    pub index: u32,
+    /// `ok` or the rejection code.
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// What the node stores and announces for each durable block (the data of an event-stream `block` event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct StoredOutcome {
+    pub height: u64,
+    pub block_hash: Hash,
+    pub state_root: Hash,
+    pub txs: Vec<CommittedTx>,
+    pub events: Vec<EventRecord>,
+}
+
+impl StoredOutcome {
+    pub fn new(out: &protocol::BlockOutcome, hashes: &[Hash]) -> StoredOutcome {
+        let txs = out
+            .receipts
+            .iter()
+            .zip(hashes)
+            .enumerate()
+            .map(|(i, (r, h))| CommittedTx {
+                hash: *h,
+                index: u32::try_from(i).expect("a block holds fewer than 2^32 transactions"),
+                code: r.code().to_string(),
+                message: r.result.as_ref().err().map(|e| e.to_string()),
+            })
+            .collect();
+        StoredOutcome {
+            height: out.height.0,
+            block_hash: out.block_hash,
+            state_root: out.state_root,
+            txs,
+            events: out.events.clone(),
+        }
+    }
+
+    /// The receipt of transaction `index`, with its events.
+    pub fn receipt(&self, index: u32) -> Option<TxReceipt> {
+        let tx = self.txs.get(index as usize)?;
+        Some(TxReceipt {
+            hash: tx.hash,
+            status: TxStatus::Committed,
+            height: Some(self.height),
+            index: Some(tx.index),
+            code: Some(tx.code.clone()),
+            message: tx.message.clone(),
+            events: self.events.iter().filter(|e| e.tx == Some(index)).cloned().collect(),
+        })
+    }
+}
+
+/// Stake on its way from bonded to free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UnbondingView {
+    pub amount: Amount,
+    pub unbonded_at: Height,
+    pub matures_at: Height,
+}
+
+/// What a hold's money is locked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum HoldOwnerView {
+    Payment(AccountId),
+    Request(u64),
+    Task(u64),
+    Job(JobId),
+}
+
+/// Why money is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldReasonView {
+    Escrow,
+    RequestPrice,
+    TaskPrice,
+    JobStake,
+    JobDeposit,
+}
+
+/// An open hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HoldView {
+    pub id: HoldId,
+    pub payer: AccountId,
+    pub owner: HoldOwnerView,
+    pub reason: HoldReasonView,
+    /// What is still held.
+    pub amount: Amount,
+    pub created_at: Height,
+    pub expires_at: Option<Height>,
+}
+
+/// An account's balances, nonce, unbonding chunks and the open holds it pays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AccountView {
+    pub id: AccountId,
+    pub free: Amount,
+    pub held: Amount,
+    pub bonded: Amount,
+    pub unbonding: Amount,
+    /// The next nonce this account may sign with.
+    pub nonce: u64,
+    /// Oldest first; each becomes free at `matures_at`.
+    pub unbonding_chunks: Vec<UnbondingView>,
+    pub holds: Vec<HoldView>,
+    /// The height these figures are at.
+    pub height: u64,
+}
+
+/// A durable block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BlockView {
+    pub height: u64,
+    pub hash: Hash,
+    pub parent_hash: Hash,
+    pub state_root: Hash,
+    pub txs: Vec<BlockTxView>,
+    pub events: Vec<EventRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BlockTxView {
+    pub hash: Hash,
+    pub code: String,
+    pub tx: SignedTx,
+}
+
+/// The parameters in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ParamsView {
+    pub params: Params,
+    pub height: Height,
+    pub treasury: AccountId,
+    /// The bonded stake of every registered oracle: what the semantic-PoI attestation quorum is a share of
+    /// (`Task::advanceable_at` takes it).
+    pub oracle_stake: Amount,
+}
+
+/// A registered node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct NodeView {
+    pub account: AccountId,
+    pub roles: BTreeSet<protocol::Role>,
+    pub services: BTreeSet<u32>,
+    pub capacity: u32,
+    pub endpoint: String,
+    /// A miner's status now (`None` for a node without the miner role).
+    pub status: Option<MinerStatus>,
+    pub last_heartbeat: Height,
+    pub registered_at: Height,
+    pub bonded: Amount,
+    pub reputation: Ppb,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct NodesView {
+    pub height: Height,
+    pub nodes: Vec<NodeView>,
+}
+
+/// A miner's reputation and the ratings behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ReputationView {
+    pub account: AccountId,
+    pub reputation: Ppb,
+    /// The latest rating per client (`None` when nobody rated it yet).
+    pub client_ratings: Option<BTreeMap<AccountId, Rating>>,
+    pub network_good: u64,
+    pub network_bad: u64,
+}
+
+/// A training job: the engine's record plus what its escrow holds now and what the query client still has
+/// to stake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct JobView {
+    #[serde(flatten)]
+    pub job: protocol::Job,
+    /// StakeIn plus deposits still held; zero once the job settled.
+    pub escrow: Amount,
+    /// What `job query` must stake now (zero once dispatched).
+    pub due: Amount,
+    pub height: u64,
+}
+
+/// The balances of the system pools.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PoolsView {
+    pub miners: Amount,
+    pub points: Amount,
+    pub routers: Amount,
+    pub background: Amount,
+    pub treasury: Amount,
+}
+
+/// The epoch in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EpochView {
+    pub height: u64,
+    pub epoch: u64,
+    pub epoch_length: u64,
+    pub first_height: u64,
+    pub last_height: u64,
+    pub emission_per_epoch: Amount,
+    pub pools: PoolsView,
+    pub minted: Amount,
+}
+
+/// One node's points in an epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PointsRow {
+    pub node: AccountId,
+    #[serde(with = "protocol::points::u128_text")]
+    #[schemars(with = "protocol::points::U128Text")]
+    pub earned: u128,
+    #[serde(with = "protocol::points::u128_text")]
+    #[schemars(with = "protocol::points::U128Text")]
+    pub deducted: u128,
+    /// `max(0, earned − deducted)`.
+    #[serde(with = "protocol::points::u128_text")]
+    #[schemars(with = "protocol::points::U128Text")]
+    pub net: u128,
+    pub rounds: u64,
+    pub failures: u64,
+    pub blocks: u64,
+    pub failure_rate_ppb: u32,
+}
+
+impl PointsRow {
+    pub fn rows(points: &protocol::EpochPoints) -> Vec<PointsRow> {
+        let row = |(node, p): (&AccountId, &protocol::NodePoints)| PointsRow {
+            node: *node,
+            earned: p.earned,
+            deducted: p.deducted,
+            net: p.net(),
+            rounds: p.rounds,
+            failures: p.failures,
+            blocks: p.blocks,
+            failure_rate_ppb: p.failure_rate().raw(),
+        };
+        points.nodes.iter().map(row).collect()
+    }
+}
+
+/// Epoch points: the epoch in progress and the last finished one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PointsView {
+    pub epoch: u64,
+    pub current: Vec<PointsRow>,
+    pub last_epoch: u64,
+    pub last: Vec<PointsRow>,
+}
+
+/// A curated list of nodes to avoid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ListView {
+    /// `None`: the network's own list.
+    pub owner: Option<AccountId>,
+    pub name: String,
+    pub nodes: BTreeSet<AccountId>,
+    pub published_at: Height,
+}
+
+/// A router with its attached nodes, this epoch's report and its score so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RouterView {
+    pub router: AccountId,
+    pub collateral: Amount,
+    pub attached: Vec<AccountId>,
+    pub report: Option<RouterReport>,
+    pub score: Option<RouterScore>,
+    pub connectivity_ppb: Option<u32>,
+}
+
+/// The conservation audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SupplyView {
+    pub height: Height,
+    pub genesis: Amount,
+    pub minted: Amount,
+    pub burned: Amount,
+    pub total_supply: Amount,
+    /// The sum of every account's balances (`None` if it overflowed, which breaks conservation).
+    pub accounts_total: Option<Amount>,
+    pub conserved: bool,
+    pub violation: Option<String>,
+}
+
+/// The events of one durable block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BlockEvents {
+    pub height: u64,
+    pub events: Vec<EventRecord>,
+}
+
+/// A page of events: read on from `next`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EventsPage {
+    pub next: u64,
+    pub blocks: Vec<BlockEvents>,
+}
+
+/// Liveness and the head of the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Health {
+    /// Always `ok` when the node answers.
+    pub status: String,
+    pub height: Height,
+    pub state_root: Hash,
+    pub last_block_hash: Hash,
+    /// Transactions waiting in the mempool.
+    pub mempool: u64,
+}
