@@ -4,7 +4,7 @@ use protocol::{EventRecord, MinerStatus, Params, Rating, RouterReport, RouterSco
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use types::{AccountId, Amount, Hash, Height, HoldId, JobId, Ppb};
+use types::{AccountId, Amount, Hash, Height, HoldId, Ppb};
 
 /// Every error body: a stable code and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -169,34 +169,13 @@ pub struct UnbondingView {
     pub matures_at: Height,
 }
 
-/// What a hold's money is locked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
-pub enum HoldOwnerView {
-    Payment(AccountId),
-    Request(u64),
-    Task(u64),
-    Job(JobId),
-}
-
-/// Why money is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HoldReasonView {
-    Escrow,
-    RequestPrice,
-    TaskPrice,
-    JobStake,
-    JobDeposit,
-}
-
 /// An open hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct HoldView {
     pub id: HoldId,
     pub payer: AccountId,
-    pub owner: HoldOwnerView,
-    pub reason: HoldReasonView,
+    pub owner: protocol::HoldOwner,
+    pub reason: protocol::HoldReason,
     /// What is still held.
     pub amount: Amount,
     pub created_at: Height,

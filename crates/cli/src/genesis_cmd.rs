@@ -1,3 +1,5 @@
+//! `stakework genesis check|example`: validate a genesis file with the engine, or print a commented example.
+
 use anyhow::Context;
 use clap::Subcommand;
 use engine::{Engine, Genesis, GenesisAccount};

@@ -1,3 +1,6 @@
+//! The integer n-gram embedder: character n-grams hashed into a fixed number of integer counts, so every
+//! node computes the same vector for the same text.
+
 use crate::Embedder;
 
 /// An integer embedding vector.

@@ -1,3 +1,6 @@
+//! Proof of Inference by integer similarity: exact integer cosine, each output's median similarity to the
+//! others, and the verdict (a strict majority at the threshold passes, outliers fail).
+
 use crate::{cosine_ppb, Embedding};
 
 /// The Proof-of-Inference verdict over one task's outputs.

@@ -1,3 +1,6 @@
+//! The engine: its state, block production and replay, transaction dispatch, the end-of-block step, the
+//! state root over the block's write set, and snapshots.
+
 use crate::epoch::EpochState;
 use crate::governance::GovernanceState;
 use crate::jobs::JobsState;
@@ -6,10 +9,12 @@ use crate::pouw::PouwState;
 use crate::routers::RouterState;
 use crate::sig::{verify_signatures, SignatureCheck};
 use crate::{Event, Genesis, GenesisError, Params, Rejection};
+use crate::{Ledger, LedgerSnapshot};
 use borsh::{BorshDeserialize, BorshSerialize};
-use ledger::{HoldId, HoldOwner, HoldReason, Ledger, LedgerError};
+use ledger::{HoldId, LedgerError};
 use protocol::block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
 use protocol::tx::{Call, SignedTx};
+use protocol::{HoldOwner, HoldReason, HoldTag};
 use std::collections::BTreeSet;
 use types::{AccountId, Amount, Hash, Height, JobId};
 
@@ -101,7 +106,7 @@ struct EngineSnapshot {
     last_block_hash: Hash,
     state_root: Hash,
     deadlines: Vec<(Height, Deadline)>,
-    ledger: ledger::LedgerSnapshot,
+    ledger: LedgerSnapshot,
     market: MarketState,
     governance: GovernanceState,
     pouw: PouwState,
@@ -467,6 +472,58 @@ impl Engine {
     ) -> Result<(), Rejection> {
         let tx = Some(index);
         let event = match call {
+            Call::Transfer { .. }
+            | Call::Bond { .. }
+            | Call::Unbond { .. }
+            | Call::HoldCreate { .. }
+            | Call::HoldPost { .. }
+            | Call::HoldVoid { .. } => self.apply_ledger_call(signer, call)?,
+            Call::RegisterNode { roles, services, capacity, endpoint } => {
+                self.register_node(signer, roles, services, *capacity, endpoint)?
+            }
+            Call::DeregisterNode => self.deregister_node(signer)?,
+            Call::ReportStatus { status } => self.report_status(signer, *status)?,
+            Call::SubmitRequest { service, max_price, avoid } => {
+                self.submit_request(signer, *service, *max_price, avoid)?
+            }
+            Call::CompleteRequest { request, result_hash } => self.complete_request(signer, *request, *result_hash)?,
+            Call::RateRequest { request, rating } => self.rate_request(signer, *request, *rating)?,
+            Call::Propose { action } => self.propose(signer, action)?,
+            Call::Vote { proposal, approve } => self.vote(signer, *proposal, *approve)?,
+            Call::SubmitTask { service, redundancy, max_price, avoid } => {
+                self.submit_task(signer, *service, *redundancy, *max_price, avoid)?
+            }
+            Call::PublishTaskSpec { task, spec } => self.publish_spec(signer, *task, spec)?,
+            Call::PrepareTask { task, inputs } => self.prepare_task(signer, *task, inputs)?,
+            Call::PrecommitOutput { task, commitment } => self.precommit_output(signer, *task, *commitment)?,
+            Call::RevealOutput { task, output, salt } => self.reveal_output(signer, *task, output, *salt)?,
+            Call::AdvanceTask { task } => self.oracle_advance(signer, *task, events, index)?,
+            Call::AttestPoi { task, scores } => self.attest_poi(signer, *task, scores)?,
+            // Job calls emit their own events, in order (a call may also dispatch or settle the job).
+            Call::OrderJob { .. }
+            | Call::SubmitJobQuery { .. }
+            | Call::SelectMpcs { .. }
+            | Call::AcceptJob { .. }
+            | Call::PostJobStatus { .. }
+            | Call::ReportJobFailure { .. }
+            | Call::CancelJob { .. }
+            | Call::ReplaceMpc { .. } => return self.apply_job_call(signer, call, events, index),
+            Call::AttachRouter { router } => self.attach_router(signer, *router)?,
+            Call::ReportRouterEpoch { epoch, validator_latency_ms, nodes } => {
+                self.report_router_epoch(signer, *epoch, *validator_latency_ms, nodes)?
+            }
+            Call::ReportNodeTraffic { epoch, router, bytes } => {
+                self.report_node_traffic(signer, *epoch, *router, *bytes)?
+            }
+            Call::PublishList { name, nodes } => self.publish_list(signer, name, nodes)?,
+        };
+        events.push(EventRecord { tx, event });
+        Ok(())
+    }
+
+    /// The ledger's own calls: transfers, bonds, and holds a payer manages itself.
+    fn apply_ledger_call(&mut self, signer: AccountId, call: &Call) -> Result<Event, Rejection> {
+        Ok(match call {
             Call::Transfer { to, amount } => {
                 if amount.is_zero() {
                     return Err(LedgerError::ZeroAmount.into());
@@ -479,31 +536,16 @@ impl Engine {
                 self.reweigh(signer);
                 Event::Bonded { account: signer, amount: *amount }
             }
-            Call::Unbond { amount } => {
-                if let Some(node) = self.m.nodes.get(&signer) {
-                    let needed = self.stake_required(&node.roles);
-                    let remaining = Amount(self.ledger.bonded(&signer).0.saturating_sub(amount.0));
-                    if remaining < needed {
-                        return Err(Rejection::StakeBelowMinimum { needed, remaining });
-                    }
-                }
-                let matures_at =
-                    self.height.checked_add(self.params.unbonding_period).ok_or(LedgerError::AmountOverflow)?;
-                self.ledger.unbond(
-                    signer,
-                    *amount,
-                    self.height,
-                    matures_at,
-                    self.params.max_unbonding_chunks as usize,
-                )?;
-                self.deadlines.insert((matures_at, Deadline::UnbondMaturity(signer)));
-                self.reweigh(signer);
-                Event::UnbondStarted { account: signer, amount: *amount, matures_at }
-            }
+            Call::Unbond { amount } => return self.unbond_call(signer, *amount),
             Call::HoldCreate { amount, expires_at } => {
                 let owner = HoldOwner::Payment(signer);
-                let hold =
-                    self.ledger.hold_create(signer, *amount, owner, HoldReason::Escrow, self.height, *expires_at)?;
+                let hold = self.ledger.hold_create(
+                    signer,
+                    *amount,
+                    HoldTag::new(owner, HoldReason::Escrow),
+                    self.height,
+                    *expires_at,
+                )?;
                 if let Some(at) = expires_at {
                     self.deadlines.insert((*at, Deadline::HoldExpiry(hold)));
                 }
@@ -527,51 +569,49 @@ impl Engine {
                 self.forget_expiry(*hold, expires_at);
                 Event::HoldVoided { hold: *hold, payer: signer, amount }
             }
-            Call::RegisterNode { roles, services, capacity, endpoint } => {
-                self.register_node(signer, roles, services, *capacity, endpoint)?
+            other => unreachable!("apply_call routes only ledger calls here, not {other:?}"),
+        })
+    }
+
+    /// Unbond `amount`: a registered node keeps at least its roles' minimum bonded.
+    fn unbond_call(&mut self, signer: AccountId, amount: Amount) -> Result<Event, Rejection> {
+        if let Some(node) = self.m.nodes.get(&signer) {
+            let needed = self.stake_required(&node.roles);
+            let remaining = Amount(self.ledger.bonded(&signer).0.saturating_sub(amount.0));
+            if remaining < needed {
+                return Err(Rejection::StakeBelowMinimum { needed, remaining });
             }
-            Call::DeregisterNode => self.deregister_node(signer)?,
-            Call::ReportStatus { status } => self.report_status(signer, *status)?,
-            Call::SubmitRequest { service, max_price, avoid } => {
-                self.submit_request(signer, *service, *max_price, avoid)?
-            }
-            Call::CompleteRequest { request, result_hash } => self.complete_request(signer, *request, *result_hash)?,
-            Call::RateRequest { request, rating } => self.rate_request(signer, *request, *rating)?,
-            Call::Propose { action } => self.propose(signer, action)?,
-            Call::Vote { proposal, approve } => self.vote(signer, *proposal, *approve)?,
-            Call::SubmitTask { service, redundancy, max_price, avoid } => {
-                self.submit_task(signer, *service, *redundancy, *max_price, avoid)?
-            }
-            Call::PublishTaskSpec { task, spec } => self.publish_spec(signer, *task, spec)?,
-            Call::PrepareTask { task, inputs } => self.prepare_task(signer, *task, inputs)?,
-            Call::PrecommitOutput { task, commitment } => self.precommit_output(signer, *task, *commitment)?,
-            Call::RevealOutput { task, output, salt } => self.reveal_output(signer, *task, output, *salt)?,
-            Call::AdvanceTask { task } => self.oracle_advance(signer, *task, events, index)?,
-            Call::AttestPoi { task, scores } => self.attest_poi(signer, *task, scores)?,
-            // Job calls emit their own events, in order (a call may also dispatch or settle the job).
-            Call::OrderJob { order } => return self.order_job(signer, order, events, index),
-            Call::SubmitJobQuery { job, amount } => return self.submit_job_query(signer, *job, *amount, events, index),
-            Call::SelectMpcs { job, mpcs } => return self.select_mpcs(signer, *job, mpcs, events, index),
-            Call::AcceptJob { job, deposit } => return self.accept_job(signer, *job, *deposit, events, index),
-            Call::PostJobStatus { job, status } => return self.post_job_status(signer, *job, *status, events, index),
+        }
+        let matures_at = self.height.checked_add(self.params.unbonding_period).ok_or(LedgerError::AmountOverflow)?;
+        self.ledger.unbond(signer, amount, self.height, matures_at, self.params.max_unbonding_chunks as usize)?;
+        self.deadlines.insert((matures_at, Deadline::UnbondMaturity(signer)));
+        self.reweigh(signer);
+        Ok(Event::UnbondStarted { account: signer, amount, matures_at })
+    }
+
+    /// The training-job calls; each emits its own events, in order.
+    fn apply_job_call(
+        &mut self,
+        signer: AccountId,
+        call: &Call,
+        events: &mut Vec<EventRecord>,
+        index: u32,
+    ) -> Result<(), Rejection> {
+        match call {
+            Call::OrderJob { order } => self.order_job(signer, order, events, index),
+            Call::SubmitJobQuery { job, amount } => self.submit_job_query(signer, *job, *amount, events, index),
+            Call::SelectMpcs { job, mpcs } => self.select_mpcs(signer, *job, mpcs, events, index),
+            Call::AcceptJob { job, deposit } => self.accept_job(signer, *job, *deposit, events, index),
+            Call::PostJobStatus { job, status } => self.post_job_status(signer, *job, *status, events, index),
             Call::ReportJobFailure { job, offenders, fault } => {
-                return self.report_job_failure(signer, *job, offenders, *fault, events, index)
+                self.report_job_failure(signer, *job, offenders, *fault, events, index)
             }
-            Call::CancelJob { job } => return self.cancel_job(signer, *job, events, index),
-            Call::AttachRouter { router } => self.attach_router(signer, *router)?,
-            Call::ReportRouterEpoch { epoch, validator_latency_ms, nodes } => {
-                self.report_router_epoch(signer, *epoch, *validator_latency_ms, nodes)?
-            }
-            Call::ReportNodeTraffic { epoch, router, bytes } => {
-                self.report_node_traffic(signer, *epoch, *router, *bytes)?
-            }
-            Call::PublishList { name, nodes } => self.publish_list(signer, name, nodes)?,
+            Call::CancelJob { job } => self.cancel_job(signer, *job, events, index),
             Call::ReplaceMpc { job, mpc, replacement } => {
-                return self.replace_mpc(signer, *job, *mpc, *replacement, events, index)
+                self.replace_mpc(signer, *job, *mpc, *replacement, events, index)
             }
-        };
-        events.push(EventRecord { tx, event });
-        Ok(())
+            other => unreachable!("apply_call routes only job calls here, not {other:?}"),
+        }
     }
 
     /// The hold's expiry, if `signer` created it with `HoldCreate`; otherwise the rejection. Holds the
@@ -579,7 +619,7 @@ impl Engine {
     /// them directly, or it could take back a price the engine still has to pay out.
     fn own_hold(&self, signer: AccountId, id: HoldId) -> Result<Option<Height>, Rejection> {
         let hold = self.ledger.hold(id).ok_or(LedgerError::UnknownHold(id))?;
-        if hold.owner != HoldOwner::Payment(signer) {
+        if hold.tag.owner != HoldOwner::Payment(signer) {
             return Err(Rejection::NotAuthorized);
         }
         Ok(hold.expires_at)

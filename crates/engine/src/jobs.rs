@@ -38,7 +38,8 @@ use crate::engine::{Deadline, EngineKey};
 use crate::market::Role;
 use crate::{Engine, Event, EventRecord, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
-use ledger::{distribute, HoldId, HoldOwner, HoldReason, LedgerError};
+use ledger::{distribute, HoldId, LedgerError};
+use protocol::{HoldOwner, HoldReason, HoldTag};
 use std::collections::{BTreeMap, BTreeSet};
 use types::{mul_div_floor, AccountId, Amount, Height, JobId};
 
@@ -102,13 +103,8 @@ impl Engine {
         Ok(())
     }
 
-    pub(crate) fn order_job(
-        &mut self,
-        gds: AccountId,
-        o: &JobOrder,
-        ev: &mut Vec<EventRecord>,
-        tx: u32,
-    ) -> Result<(), Rejection> {
+    /// The order's checks, in order; on success the deposit each member owes and the dispatch deadline.
+    fn check_job_order(&self, gds: AccountId, o: &JobOrder) -> Result<(Amount, Height), Rejection> {
         let bad = |m: String| Err(Rejection::InvalidJob(m));
         if !self.has_role(&gds, Role::Coordinator) {
             return Err(Rejection::NotAuthorized);
@@ -137,50 +133,19 @@ impl Engine {
         let deposit = per_do.checked_mul(o.dos.len() as u128).ok_or(LedgerError::AmountOverflow)?;
         let dispatch_by =
             self.height.checked_add(self.params.job_dispatch_timeout).ok_or(LedgerError::AmountOverflow)?;
+        Ok((deposit, dispatch_by))
+    }
+
+    pub(crate) fn order_job(
+        &mut self,
+        gds: AccountId,
+        o: &JobOrder,
+        ev: &mut Vec<EventRecord>,
+        tx: u32,
+    ) -> Result<(), Rejection> {
+        let (deposit, dispatch_by) = self.check_job_order(gds, o)?;
         // After this point the command must succeed.
-        let members = o
-            .dos
-            .iter()
-            .map(|d| {
-                (
-                    *d,
-                    JobMember {
-                        role: JobRole::DataOwner,
-                        deposit: None,
-                        heartbeat: self.height,
-                        last_status: None,
-                        updates: 0,
-                    },
-                )
-            })
-            .collect();
-        let mut job = Job {
-            id: o.id,
-            kind: o.kind,
-            gds,
-            qc: o.qc,
-            dos: o.dos.clone(),
-            mpcs: Vec::new(),
-            price_per_do: o.price_per_do,
-            complexity: o.complexity,
-            mpc_factor: o.mpc_factor,
-            epochs: o.epochs,
-            quote: o.quote,
-            deposit,
-            schema: None,
-            stake_in: None,
-            staked: Amount::ZERO,
-            members,
-            replacement: None,
-            replacements: 0,
-            phase: JobPhase::Ordered,
-            outcome: None,
-            ordered_at: self.height,
-            dispatch_by,
-            dispatched_at: None,
-            settled_at: None,
-            history: Vec::new(),
-        };
+        let mut job = Job::ordered(gds, o, deposit, self.height, dispatch_by);
         job.record(
             self.height,
             format!("ordered by GDS {gds}: {} DOs, quote {}, deposit {deposit} each", o.dos.len(), o.quote),
@@ -216,7 +181,7 @@ impl Engine {
         }
         let hold = self
             .ledger
-            .hold_create(qc, staked, HoldOwner::Job(id), HoldReason::JobStake, self.height, None)
+            .hold_create(qc, staked, HoldTag::new(HoldOwner::Job(id), HoldReason::JobStake), self.height, None)
             .expect("the QC's free balance covers the old stake plus the amount due");
         let height = self.height;
         let job = self.j.jobs.get_mut(&id).expect("checked above");
@@ -326,7 +291,7 @@ impl Engine {
         // After this point the command must succeed (free ≥ amount + fee was checked by `apply_tx`).
         let hold = self
             .ledger
-            .hold_create(who, amount, HoldOwner::Job(id), HoldReason::JobDeposit, self.height, None)
+            .hold_create(who, amount, HoldTag::new(HoldOwner::Job(id), HoldReason::JobDeposit), self.height, None)
             .expect("free balance was checked");
         let height = self.height;
         if let Some((old, new)) = nominee {

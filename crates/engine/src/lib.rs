@@ -22,6 +22,13 @@ mod pouw;
 mod routers;
 mod sig;
 
+/// The engine's ledger: holds tagged with their owner and reason ([`protocol::HoldTag`]).
+pub type Ledger = ledger::Ledger<protocol::HoldTag>;
+/// A hold of the engine's ledger.
+pub type Hold = ledger::Hold<protocol::HoldTag>;
+/// A snapshot of the engine's ledger.
+pub type LedgerSnapshot = ledger::LedgerSnapshot<protocol::HoldTag>;
+
 /// The public contract the engine implements; `engine::protocol::X` and `engine::X` name the same item.
 pub use protocol;
 

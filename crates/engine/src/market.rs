@@ -15,8 +15,9 @@
 use crate::engine::{Deadline, EngineKey};
 use crate::{Engine, Event, EventRecord, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
-use ledger::{HoldOwner, HoldReason, LedgerError};
+use ledger::LedgerError;
 use protocol::reputation::{logistic_ppb, mean_ppb, Rating};
+use protocol::{HoldOwner, HoldReason, HoldTag};
 use std::collections::{BTreeMap, BTreeSet};
 use types::{AccountId, Amount, Hash, Height, Ppb};
 
@@ -259,8 +260,7 @@ impl Engine {
             Some(self.ledger.hold_create(
                 client,
                 price,
-                HoldOwner::Request(id),
-                HoldReason::RequestPrice,
+                HoldTag::new(HoldOwner::Request(id), HoldReason::RequestPrice),
                 self.height,
                 None,
             )?)

@@ -18,7 +18,8 @@ use crate::engine::{Deadline, EngineKey};
 use crate::{Engine, Event, EventRecord, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use embed::{poi_verdict, verdict_from_scores, weighted_median, Embedder, NgramEmbedder};
-use ledger::{HoldOwner, HoldReason, LedgerError};
+use ledger::LedgerError;
+use protocol::{HoldOwner, HoldReason, HoldTag};
 use std::collections::{BTreeMap, BTreeSet};
 use types::{AccountId, Amount, Hash, Height};
 
@@ -173,7 +174,7 @@ impl Engine {
         if !price.is_zero() {
             let hold = self
                 .ledger
-                .hold_create(client, price, HoldOwner::Task(id), HoldReason::TaskPrice, self.height, None)
+                .hold_create(client, price, HoldTag::new(HoldOwner::Task(id), HoldReason::TaskPrice), self.height, None)
                 .expect("free balance was checked above");
             if let Some(t) = self.p.tasks.get_mut(&id) {
                 t.origin = TaskOrigin::User { client, hold: Some(hold), price };
@@ -326,6 +327,32 @@ impl Engine {
         });
     }
 
+    /// Everyone acted: the task's next state (selecting the preparer or the miners where it needs them).
+    fn advance_ready(&mut self, id: u64, state: TaskState, events: &mut Vec<EventRecord>, tx: Option<u32>) {
+        match state {
+            TaskState::Requested => {
+                let Some(preparer) = self.select(id, 1) else {
+                    return self.fail(id, "no preparer available", Vec::new(), events, tx);
+                };
+                self.p.tasks.get_mut(&id).expect("exists").preparer = Some(preparer);
+                self.move_to(id, Step::SpecPublished);
+            }
+            TaskState::Created => {
+                self.move_to(id, Step::InputsPrepared);
+                // Prepared needs nobody: select the miners in the same advance.
+                self.start(id, events, tx);
+            }
+            TaskState::Prepared => self.start(id, events, tx),
+            TaskState::Started => self.move_to(id, Step::AllPrecommitted),
+            TaskState::Precommitted => {
+                self.move_to(id, Step::RevealsClosed);
+                self.evaluate_unless_attesting(id, events, tx);
+            }
+            TaskState::Committed => self.evaluate(id, events, tx),
+            TaskState::Ended | TaskState::Failed => {}
+        }
+    }
+
     /// Move the task on: forward if everyone acted, else replace whoever missed the deadline or fail.
     fn advance(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
         let (ready, state) = {
@@ -333,28 +360,7 @@ impl Engine {
             (self.task_ready(t), t.state)
         };
         if ready {
-            match state {
-                TaskState::Requested => {
-                    let Some(preparer) = self.select(id, 1) else {
-                        return self.fail(id, "no preparer available", Vec::new(), events, tx);
-                    };
-                    self.p.tasks.get_mut(&id).expect("exists").preparer = Some(preparer);
-                    self.move_to(id, Step::SpecPublished);
-                }
-                TaskState::Created => {
-                    self.move_to(id, Step::InputsPrepared);
-                    // Prepared needs nobody: select the miners in the same advance.
-                    self.start(id, events, tx);
-                }
-                TaskState::Prepared => self.start(id, events, tx),
-                TaskState::Started => self.move_to(id, Step::AllPrecommitted),
-                TaskState::Precommitted => {
-                    self.move_to(id, Step::RevealsClosed);
-                    self.evaluate_unless_attesting(id, events, tx);
-                }
-                TaskState::Committed => self.evaluate(id, events, tx),
-                TaskState::Ended | TaskState::Failed => {}
-            }
+            self.advance_ready(id, state, events, tx);
             return;
         }
         let t = self.p.tasks[&id].clone();

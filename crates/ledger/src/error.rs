@@ -1,3 +1,5 @@
+//! Broken ledger invariants: always a bug, never a user error (the refusals are `types::LedgerError`).
+
 use types::{AccountId, Amount, HoldId};
 
 /// A broken ledger invariant: always a bug, never a user error.

@@ -18,8 +18,7 @@ mod state;
 pub use distribute::{distribute, DistributeError};
 pub use error::InvariantViolation;
 pub use state::{
-    Account, Hold, HoldOwner, HoldReason, Ledger, LedgerSnapshot, SlashDestination, SlashOutcome, StateKey,
-    UnbondingChunk,
+    Account, Hold, HoldTag, Ledger, LedgerSnapshot, SlashDestination, SlashOutcome, StateKey, UnbondingChunk,
 };
 pub use types::{HoldId, LedgerError};
 

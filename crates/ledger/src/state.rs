@@ -1,9 +1,13 @@
+//! The ledger's state and every operation on it: accounts, holds, bonds and unbonding chunks, slashing,
+//! mint and burn; each checks first and mutates after, and records what it touched for the state root.
+
 use crate::error::InvariantViolation;
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use types::LedgerError;
-use types::{AccountId, Amount, Height, HoldId, JobId};
+use types::{AccountId, Amount, Height, HoldId};
 
 /// One account's balances. `held` and `unbonding` are totals of the account's open holds and unbonding
 /// chunks; `nonce` is the next transaction sequence number the account may use.
@@ -34,47 +38,20 @@ pub struct UnbondingChunk {
     pub matures_at: Height,
 }
 
-/// What a hold's money is locked for. Later protocol modules (requests, tasks, jobs) add their owners.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
-pub enum HoldOwner {
-    /// A two-phase payment its payer created directly with a transaction.
-    Payment(AccountId),
-    /// An inference request: its price, until the miner completes it or it expires.
-    Request(u64),
-    /// A Proof-of-Useful-Work task: its price × redundancy, until it ends or fails.
-    Task(u64),
-    /// A federated training job: the query client's StakeIn and each member's deposit, until it settles.
-    Job(JobId),
-}
+/// What a hold is for, as the protocol above the ledger defines it (in stakework: an owner and a
+/// reason). The ledger stores it with the hold, hashes it into the state root and hands it back; it never
+/// reads it, so the ledger knows nothing of requests, tasks or jobs.
+pub trait HoldTag: Clone + fmt::Debug + PartialEq + Eq + BorshSerialize + BorshDeserialize {}
 
-/// Why money is held, so locked money always says why.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum HoldReason {
-    /// A payment reserved by its payer, to be posted to payees, voided, or expired.
-    Escrow,
-    /// The price of an inference request, paid to the miner on completion or refunded on expiry.
-    RequestPrice,
-    /// The price of a user task, paid to the agreeing miners or refunded if the task fails.
-    TaskPrice,
-    /// A training job's StakeIn, paid by its query client to the job's roles or refunded.
-    JobStake,
-    /// A data owner's or MPC node's deposit for a training job, fined if it fails the job.
-    JobDeposit,
-}
+impl<T: Clone + fmt::Debug + PartialEq + Eq + BorshSerialize + BorshDeserialize> HoldTag for T {}
 
 /// Money set aside from `payer`'s balance. Posting pays it out; voiding or expiry returns it to `payer`.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct Hold {
+pub struct Hold<T> {
     pub id: HoldId,
     pub payer: AccountId,
-    pub owner: HoldOwner,
-    pub reason: HoldReason,
+    /// What the hold is for (opaque to the ledger).
+    pub tag: T,
     /// What is still held (a partial post lowers it).
     pub amount: Amount,
     pub created_at: Height,
@@ -122,11 +99,11 @@ pub enum Fault {
 
 /// All balances, holds and supply totals.
 #[derive(Debug, Clone)]
-pub struct Ledger {
+pub struct Ledger<T = ()> {
     // A HashMap for O(1) lookups: its iteration order never reaches an output (sums are commutative,
     // snapshots and write sets are sorted before use).
     accounts: HashMap<AccountId, Slot, ahash::RandomState>,
-    holds: BTreeMap<HoldId, Hold>,
+    holds: BTreeMap<HoldId, Hold<T>>,
     next_hold: u64,
     genesis_supply: Amount,
     minted: Amount,
@@ -148,16 +125,16 @@ struct Slot {
 
 /// Everything a ledger holds, in canonical order, for snapshots.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct LedgerSnapshot {
+pub struct LedgerSnapshot<T = ()> {
     pub accounts: Vec<(AccountId, Account)>,
-    pub holds: Vec<Hold>,
+    pub holds: Vec<Hold<T>>,
     pub next_hold: u64,
     pub genesis_supply: Amount,
     pub minted: Amount,
     pub burned: Amount,
 }
 
-impl Default for Ledger {
+impl<T: HoldTag> Default for Ledger<T> {
     fn default() -> Self {
         Ledger::new()
     }
@@ -167,8 +144,8 @@ fn insufficient(account: AccountId, needed: Amount, available: Amount) -> Ledger
     LedgerError::InsufficientFunds { account, needed, available }
 }
 
-impl Ledger {
-    pub fn new() -> Ledger {
+impl<T: HoldTag> Ledger<T> {
+    pub fn new() -> Ledger<T> {
         Ledger {
             accounts: HashMap::default(),
             holds: BTreeMap::new(),
@@ -213,10 +190,10 @@ impl Ledger {
     pub fn nonce(&self, id: &AccountId) -> u64 {
         self.accounts.get(id).map_or(0, |s| s.account.nonce)
     }
-    pub fn hold(&self, id: HoldId) -> Option<&Hold> {
+    pub fn hold(&self, id: HoldId) -> Option<&Hold<T>> {
         self.holds.get(&id)
     }
-    pub fn holds(&self) -> impl Iterator<Item = &Hold> {
+    pub fn holds(&self) -> impl Iterator<Item = &Hold<T>> {
         self.holds.values()
     }
     pub fn account_count(&self) -> usize {
@@ -291,8 +268,7 @@ impl Ledger {
         &mut self,
         payer: AccountId,
         amount: Amount,
-        owner: HoldOwner,
-        reason: HoldReason,
+        tag: T,
         now: Height,
         expires_at: Option<Height>,
     ) -> Result<HoldId, LedgerError> {
@@ -312,7 +288,7 @@ impl Ledger {
         let a = self.account_mut(payer);
         a.free.0 -= amount.0;
         a.held = a.held.checked_add(amount).expect("held <= total supply");
-        self.holds.insert(id, Hold { id, payer, owner, reason, amount, created_at: now, expires_at });
+        self.holds.insert(id, Hold { id, payer, tag, amount, created_at: now, expires_at });
         self.write_set.push(StateKey::Hold(id));
         Ok(id)
     }
@@ -584,7 +560,7 @@ impl Ledger {
     }
 
     /// The whole ledger in canonical order (accounts and holds sorted by id).
-    pub fn snapshot(&self) -> LedgerSnapshot {
+    pub fn snapshot(&self) -> LedgerSnapshot<T> {
         LedgerSnapshot {
             accounts: self.accounts_sorted().into_iter().map(|(id, a)| (id, a.clone())).collect(),
             holds: self.holds.values().cloned().collect(),
@@ -596,7 +572,7 @@ impl Ledger {
     }
 
     /// Rebuild a ledger from a snapshot, refusing one that breaks an invariant.
-    pub fn from_snapshot(snap: LedgerSnapshot) -> Result<Ledger, InvariantViolation> {
+    pub fn from_snapshot(snap: LedgerSnapshot<T>) -> Result<Ledger<T>, InvariantViolation> {
         let mut l = Ledger::new();
         l.next_hold = snap.next_hold;
         l.genesis_supply = snap.genesis_supply;

@@ -4,10 +4,9 @@
 use crate::mempool::Refusal;
 use crate::Shared;
 use api::{
-    AccountView, ApiError, BlockEvents, BlockTxView, BlockView, EpochView, EventsPage, Health, HoldOwnerView,
-    HoldReasonView, HoldView, JobView, ListView, NodeView, NodesView, ParamsView, PointsRow, PointsView, PoolsView,
-    ReputationView, RouterView, StoredOutcome, SubmitBatch, SubmitResult, SubmitStatus, SupplyView, TxReceipt,
-    TxStatus, UnbondingView,
+    AccountView, ApiError, BlockEvents, BlockTxView, BlockView, EpochView, EventsPage, Health, HoldView, JobView,
+    ListView, NodeView, NodesView, ParamsView, PointsRow, PointsView, PoolsView, ReputationView, RouterView,
+    StoredOutcome, SubmitBatch, SubmitResult, SubmitStatus, SupplyView, TxReceipt, TxStatus, UnbondingView,
 };
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -408,25 +407,12 @@ fn bad_id(what: &str) -> Response {
     fail(StatusCode::BAD_REQUEST, &format!("bad_{what}_id"), format!("a {what} id is a number"))
 }
 
-fn hold_view(h: &ledger::Hold) -> HoldView {
-    let owner = match h.owner {
-        ledger::HoldOwner::Payment(a) => HoldOwnerView::Payment(a),
-        ledger::HoldOwner::Request(r) => HoldOwnerView::Request(r),
-        ledger::HoldOwner::Task(t) => HoldOwnerView::Task(t),
-        ledger::HoldOwner::Job(j) => HoldOwnerView::Job(j),
-    };
-    let reason = match h.reason {
-        ledger::HoldReason::Escrow => HoldReasonView::Escrow,
-        ledger::HoldReason::RequestPrice => HoldReasonView::RequestPrice,
-        ledger::HoldReason::TaskPrice => HoldReasonView::TaskPrice,
-        ledger::HoldReason::JobStake => HoldReasonView::JobStake,
-        ledger::HoldReason::JobDeposit => HoldReasonView::JobDeposit,
-    };
+fn hold_view(h: &engine::Hold) -> HoldView {
     HoldView {
         id: h.id,
         payer: h.payer,
-        owner,
-        reason,
+        owner: h.tag.owner,
+        reason: h.tag.reason,
         amount: h.amount,
         created_at: h.created_at,
         expires_at: h.expires_at,

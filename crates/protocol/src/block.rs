@@ -1,3 +1,5 @@
+//! Blocks, receipts and outcomes: what a block carries and what applying it produced.
+
 use crate::{Event, Rejection, SignedTx};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};

@@ -1,3 +1,6 @@
+//! Events: what happened, in the past tense, with named fields; the API shows them as JSON objects
+//! tagged by `event`.
+
 use crate::governance::ProposalAction;
 use crate::jobs::{JobKind, JobOutcome, JobStatus, RewardSchema};
 use crate::market::{ReportedStatus, Role};

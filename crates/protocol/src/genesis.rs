@@ -1,3 +1,6 @@
+//! The genesis document: parameters, initial balances and services, in one TOML file validated with the
+//! bad field named.
+
 use crate::Params;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

@@ -258,6 +258,39 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job as `gds` ordered it at `height`: every DO a member with no deposit yet, nothing staked.
+    pub fn ordered(gds: AccountId, o: &JobOrder, deposit: Amount, height: Height, dispatch_by: Height) -> Job {
+        let member =
+            JobMember { role: JobRole::DataOwner, deposit: None, heartbeat: height, last_status: None, updates: 0 };
+        Job {
+            id: o.id,
+            kind: o.kind,
+            gds,
+            qc: o.qc,
+            dos: o.dos.clone(),
+            mpcs: Vec::new(),
+            price_per_do: o.price_per_do,
+            complexity: o.complexity,
+            mpc_factor: o.mpc_factor,
+            epochs: o.epochs,
+            quote: o.quote,
+            deposit,
+            schema: None,
+            stake_in: None,
+            staked: Amount::ZERO,
+            members: o.dos.iter().map(|d| (*d, member.clone())).collect(),
+            replacement: None,
+            replacements: 0,
+            phase: JobPhase::Ordered,
+            outcome: None,
+            ordered_at: height,
+            dispatch_by,
+            dispatched_at: None,
+            settled_at: None,
+            history: Vec::new(),
+        }
+    }
+
     /// What the QC must stake now: the rest of the final price once it is known, else the quote.
     pub fn due(&self) -> Amount {
         match (self.phase, self.schema) {

@@ -14,6 +14,7 @@ pub mod epoch;
 pub mod event;
 pub mod genesis;
 pub mod governance;
+pub mod hold;
 pub mod jobs;
 pub mod market;
 pub mod params;
@@ -29,6 +30,7 @@ pub use epoch::{CuratedList, ListRef, NETWORK_LISTS_NAME, POINTS_POOL_NAME, ROUT
 pub use event::Event;
 pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisService};
 pub use governance::{Proposal, ProposalAction, ProposalStatus};
+pub use hold::{HoldOwner, HoldReason, HoldTag};
 pub use jobs::{
     compute_schema, Job, JobFault, JobKind, JobMember, JobOrder, JobOutcome, JobPhase, JobProgress, JobRecord, JobRole,
     JobStage, JobStatus, RewardSchema, WHOLE,

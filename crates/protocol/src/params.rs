@@ -1,3 +1,6 @@
+//! Every protocol parameter with its default and its validation rule; governance may change all but the
+//! fixed ones.
+
 use serde::{Deserialize, Serialize};
 use types::{Amount, Ppb};
 
@@ -271,6 +274,24 @@ impl Params {
         if self.max_payouts == 0 {
             return bad("params.max_payouts", "must be at least 1");
         }
+        self.validate_periods()?;
+        if self.selection_cooldown > MAX_PERIOD_BLOCKS || self.max_reassignments > 100 {
+            return bad("params.selection_cooldown", "cooldown at most 2^32 blocks and at most 100 reassignments");
+        }
+        if !(2..=64).contains(&self.task_redundancy_max)
+            || !(2..=self.task_redundancy_max).contains(&self.background_redundancy)
+        {
+            return bad(
+                "params.task_redundancy_max",
+                "task_redundancy_max is 2..64 and background_redundancy 2..task_redundancy_max",
+            );
+        }
+        self.validate_limits()
+    }
+
+    /// The periods in blocks: each between 1 and 2^32.
+    fn validate_periods(&self) -> Result<(), (&'static str, String)> {
+        let bad = |field, msg: &str| Err((field, msg.to_string()));
         for (field, v) in [
             ("params.heartbeat_timeout", self.heartbeat_timeout),
             ("params.request_timeout", self.request_timeout),
@@ -296,17 +317,12 @@ impl Params {
                 return bad(field, "must be between 1 and 4294967296 blocks");
             }
         }
-        if self.selection_cooldown > MAX_PERIOD_BLOCKS || self.max_reassignments > 100 {
-            return bad("params.selection_cooldown", "cooldown at most 2^32 blocks and at most 100 reassignments");
-        }
-        if !(2..=64).contains(&self.task_redundancy_max)
-            || !(2..=self.task_redundancy_max).contains(&self.background_redundancy)
-        {
-            return bad(
-                "params.task_redundancy_max",
-                "task_redundancy_max is 2..64 and background_redundancy 2..task_redundancy_max",
-            );
-        }
+        Ok(())
+    }
+
+    /// Sizes, factors and shares.
+    fn validate_limits(&self) -> Result<(), (&'static str, String)> {
+        let bad = |field, msg: &str| Err((field, msg.to_string()));
         if self.task_text_len_max == 0 || self.task_text_len_max > 1 << 20 {
             return bad("params.task_text_len_max", "must be between 1 and 1048576 bytes");
         }

@@ -1,3 +1,6 @@
+//! Why a transaction was rejected: one enum with a stable snake_case code per variant, never renamed,
+//! removed or reused (a test pins the list).
+
 use types::Amount;
 use types::LedgerError;
 

@@ -1,3 +1,6 @@
+//! Transactions: the `Call` a transaction asks for, the signed body, and the signing message with the
+//! chain tag.
+
 use crate::epoch::ListRef;
 use crate::governance::ProposalAction;
 use crate::jobs::{JobFault, JobOrder, JobStatus};

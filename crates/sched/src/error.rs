@@ -1,3 +1,5 @@
+//! Why the scheduler refused a request.
+
 use types::AccountId;
 
 /// Why a scheduler command was refused. Nothing changed. Codes are stable and never reused.

@@ -1,3 +1,6 @@
+//! The stake-weighted queue: deficit round-robin over clients in stake units, with capacity-aware
+//! Ready/Busy transitions.
+
 use crate::SchedError;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use types::AccountId;

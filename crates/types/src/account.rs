@@ -1,3 +1,5 @@
+//! Account ids: ed25519 public keys, written as 64 hex digits, and the ids of named system accounts.
+
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;

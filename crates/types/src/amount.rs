@@ -1,3 +1,5 @@
+//! `Amount`: money in base units (1 SWK = 10^9), checked arithmetic only; JSON as a decimal string.
+
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;

@@ -1,3 +1,5 @@
+//! `Hash`: a blake3 digest, written as 64 hex digits.
+
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;

@@ -1,3 +1,5 @@
+//! `Height`: block height, the ledger's only clock.
+
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,3 +1,5 @@
+//! `HoldId`: the id of a hold, assigned sequentially from 1.
+
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,3 +1,5 @@
+//! `JobId`: a training job's 16-byte id, written as a UUID.
+
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;

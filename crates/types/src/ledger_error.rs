@@ -1,3 +1,6 @@
+//! `LedgerError`: why a ledger operation was refused (nothing changed); its codes are stable and shared with
+//! the engine's rejections.
+
 use crate::{AccountId, Amount, HoldId};
 
 /// Why a ledger operation was refused. Nothing changed. Codes are stable and never reused.

@@ -1,3 +1,5 @@
+//! Exact integer maths for pro-rata splits: `mul_div_floor` in 256 bits, so it is exact for any `u128`.
+
 use ethnum::U256;
 
 /// `a × b / c` computed in 256 bits: returns the floored quotient and the remainder, or `None` when `c == 0`

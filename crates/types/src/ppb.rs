@@ -1,3 +1,5 @@
+//! `Ppb`: a ratio in parts per billion; every operation names its rounding direction.
+
 use crate::{math::mul_div_floor, Amount};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};

@@ -1,3 +1,5 @@
+//! `Signature`: an ed25519 signature, written as 128 hex digits.
+
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;

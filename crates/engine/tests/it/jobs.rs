@@ -5,7 +5,7 @@
 use crate::harness::{id, small_params, Net};
 use engine::{Call, JobFault, JobKind, JobOrder, JobProgress, JobStage, JobStatus, Params, Role, WHOLE};
 use expect_test::{expect, Expect};
-use ledger::HoldOwner;
+use protocol::HoldOwner;
 use types::{Amount, JobId};
 
 const JOB: JobId = JobId([0x5e; 16]);
@@ -101,7 +101,7 @@ fn quiet_blocks(net: &mut Net, n: usize) {
 /// the status lines are many) and every balance.
 fn check(net: &mut Net, expected: Expect) {
     assert_eq!(net.engine.job_escrow(&JOB), Amount::ZERO, "escrow left in the job");
-    assert!(net.engine.ledger().holds().all(|h| h.owner != HoldOwner::Job(JOB)), "a hold still names the job");
+    assert!(net.engine.ledger().holds().all(|h| h.tag.owner != HoldOwner::Job(JOB)), "a hold still names the job");
     net.log = net.log.lines().filter(|l| !l.contains("JobStatusUpdated")).map(|l| format!("{l}\n")).collect();
     net.balances();
     expected.assert_eq(&net.log);

@@ -9,8 +9,8 @@ use crate::harness::{id, small_params, Net};
 use engine::{
     Call, Engine, Event, JobFault, JobKind, JobOrder, JobPhase, JobProgress, JobStage, JobStatus, Params, Role, WHOLE,
 };
-use ledger::HoldOwner;
 use proptest::prelude::*;
+use protocol::HoldOwner;
 use std::collections::BTreeMap;
 use types::{Amount, JobId};
 
@@ -240,7 +240,7 @@ fn check_jobs(net: &Net) -> Result<(), TestCaseError> {
         prop_assert_eq!(inflow, outflow + escrow, "job {}: in {} out {} escrow {}", job.id, inflow, outflow, escrow);
         if job.phase == JobPhase::Settled {
             prop_assert_eq!(escrow, 0);
-            prop_assert!(net.engine.ledger().holds().all(|h| h.owner != HoldOwner::Job(job.id)));
+            prop_assert!(net.engine.ledger().holds().all(|h| h.tag.owner != HoldOwner::Job(job.id)));
         }
     }
     Ok(())
@@ -307,7 +307,7 @@ proptest! {
         }
         net.empty_blocks(31);
         check_jobs(&net)?;
-        prop_assert!(net.engine.ledger().holds().all(|h| !matches!(h.owner, HoldOwner::Job(_))), "a job's hold is stranded");
+        prop_assert!(net.engine.ledger().holds().all(|h| !matches!(h.tag.owner, HoldOwner::Job(_))), "a job's hold is stranded");
         prop_assert!(net.engine.jobs().all(|j| j.phase == JobPhase::Settled));
         let settled = net.events.iter().filter(|e| matches!(e, Event::JobSettled { .. })).count();
         let ordered = net.events.iter().filter(|e| matches!(e, Event::JobOrdered { .. })).count();

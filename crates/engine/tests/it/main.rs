@@ -1,6 +1,7 @@
 //! Engine integration tests: readable scenarios, a property test against a naive model, genesis checks.
 
 mod genesis;
+mod golden;
 mod harness;
 mod jobs;
 mod jobs_props;

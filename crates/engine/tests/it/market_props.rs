@@ -9,8 +9,8 @@ use engine::{
     output_commitment, Call, Engine, Genesis, GenesisAccount, GenesisService, Params, ProposalAction, Rating,
     ReportedStatus, Role, SignedTx, TaskState, TxBody,
 };
-use ledger::{HoldOwner, HoldReason};
 use proptest::prelude::*;
+use protocol::{HoldOwner, HoldReason};
 use types::{AccountId, Amount, Hash, Ppb};
 
 const PEOPLE: usize = 6;
@@ -195,7 +195,7 @@ fn genesis() -> Genesis {
 /// No stranded escrow: request and task holds correspond one to one with open requests and open user tasks.
 fn escrow_matches_requests(e: &Engine) -> Result<(), TestCaseError> {
     for h in e.ledger().holds() {
-        if let (HoldOwner::Task(id), HoldReason::TaskPrice) = (h.owner, h.reason) {
+        if let (HoldOwner::Task(id), HoldReason::TaskPrice) = (h.tag.owner, h.tag.reason) {
             let open = e.task(id).is_some_and(|t| {
                 !matches!(t.state, TaskState::Ended | TaskState::Failed)
                     && matches!(t.origin, engine::TaskOrigin::User { hold: Some(x), price, .. } if x == h.id && price == h.amount)
@@ -210,7 +210,7 @@ fn escrow_matches_requests(e: &Engine) -> Result<(), TestCaseError> {
         }
     }
     for h in e.ledger().holds() {
-        if let (HoldOwner::Request(id), HoldReason::RequestPrice) = (h.owner, h.reason) {
+        if let (HoldOwner::Request(id), HoldReason::RequestPrice) = (h.tag.owner, h.tag.reason) {
             let r = e.request(id);
             prop_assert!(
                 r.is_some_and(|r| r.hold == Some(h.id) && r.status == engine::RequestStatus::Assigned),

@@ -1,0 +1,26 @@
+//! The tidy check, run by `cargo test`: the conventions that can be checked by reading the sources.
+
+#[test]
+fn the_tree_is_tidy() {
+    let findings = xtask::tidy(&xtask::root());
+    assert!(findings.is_empty(), "{} finding(s):\n{}", findings.len(), findings.join("\n"));
+}
+
+#[test]
+fn the_checks_see_what_they_look_for() {
+    let src = xtask::Source {
+        path: "crates/engine/src/x.rs".into(),
+        crate_name: "engine".into(),
+        lines: ["fn long() {".to_string()]
+            .into_iter()
+            .chain((0..80).map(|i| format!("    let _x{i} = {i}; // f64 in a comment is fine")))
+            .chain(["}".to_string(), "fn short() {".into(), "    let t: f64 = 0.5;".into(), "}".into()])
+            .collect(),
+        code_end: 85,
+    };
+    let long = xtask::long_functions(&src, xtask::FN_LINES_MAX);
+    assert_eq!(long.len(), 1);
+    assert_eq!((long[0].name.as_str(), long[0].lines), ("long", 82));
+    assert_eq!(xtask::lines_with(&src, &["f64"]), vec![84]);
+    assert!(!xtask::has_header(&src));
+}
