@@ -159,7 +159,7 @@ impl Launcher {
 }
 
 fn sigterm(p: &mut Proc) -> bool {
-    let _ = Command::new("kill").args(["-TERM", &p.child.id().to_string()]).status();
+    crate::local_node::sigterm(&p.child);
     let deadline = Instant::now() + Duration::from_secs(15);
     while Instant::now() < deadline {
         if let Ok(Some(status)) = p.child.try_wait() {

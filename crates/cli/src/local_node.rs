@@ -39,7 +39,7 @@ impl LocalNode {
 
     /// Stop with SIGTERM and wait (up to 10 s) for a clean exit.
     pub fn stop(&mut self) -> anyhow::Result<()> {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        sigterm(&self.child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait()? {
@@ -60,5 +60,12 @@ impl Drop for LocalNode {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// Ask `child` to stop (SIGTERM), as an operator's `kill` would; it may have exited already.
+pub fn sigterm(child: &std::process::Child) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
     }
 }

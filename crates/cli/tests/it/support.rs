@@ -96,7 +96,7 @@ impl Node {
     }
 
     pub fn sigterm(mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        sigterm(&self.child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -162,7 +162,7 @@ impl Agent {
 
     /// SIGTERM, then the exit status and everything the agent logged.
     pub fn stop(mut self) -> (std::process::ExitStatus, String) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        sigterm(&self.child);
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -183,4 +183,10 @@ impl Drop for Agent {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// SIGTERM to a child process (as an operator's `kill` would).
+pub fn sigterm(child: &Child) {
+    let pid = i32::try_from(child.id()).expect("a pid fits in i32");
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
 }

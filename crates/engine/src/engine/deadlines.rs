@@ -1,0 +1,54 @@
+//! The end-of-block step: due deadlines in (height, deadline) order, and the epoch boundary.
+
+use super::*;
+
+impl Engine {
+    /// The end-of-block step: due deadlines in (height, id) order, then the epoch hook.
+    pub(crate) fn end_block(&mut self, height: Height, events: &mut Vec<EventRecord>) {
+        while let Some(&(at, deadline)) = self.deadlines.first() {
+            if at > height {
+                break;
+            }
+            self.deadlines.pop_first();
+            match deadline {
+                Deadline::UnbondMaturity(account) => {
+                    let amount = self.ledger.mature_unbonding(account, height);
+                    if !amount.is_zero() {
+                        events.push(EventRecord { tx: None, event: Event::UnbondMatured { account, amount } });
+                    }
+                }
+                Deadline::HoldExpiry(hold) => {
+                    let payer =
+                        self.ledger.hold(hold).expect("an expiry deadline is removed when its hold closes").payer;
+                    let amount = self.ledger.hold_expire(hold, height).expect("the hold's expiry height has come");
+                    events.push(EventRecord { tx: None, event: Event::HoldExpired { hold, payer, amount } });
+                }
+                Deadline::RequestExpiry(id) => self.expire_request(id, events),
+                Deadline::RequestClose(id) => self.close_request(id),
+                Deadline::ProposalEnd(id) => self.tally(id, events),
+                Deadline::TaskAuto(id, stage) => self.auto_advance(id, stage, events),
+                Deadline::TaskClose(id) => self.close_task(id),
+                Deadline::JobLapse(id) => self.lapse_job(id, events),
+                Deadline::JobClose(id) => self.close_job(id),
+            }
+        }
+        self.book_block();
+        self.maybe_create_background_task(events);
+        if height.0 % self.params.epoch_length == 0 {
+            self.on_epoch_end(height.0 / self.params.epoch_length, height, events);
+        }
+    }
+
+    /// The epoch hook: miner rewards with the weights in force during the epoch, then the changes
+    /// governance passed, which take effect from the next epoch. Emission and points (later) settle here.
+    pub(crate) fn on_epoch_end(&mut self, epoch: u64, height: Height, events: &mut Vec<EventRecord>) {
+        self.mint_emission(epoch, events);
+        self.settle_miner_rewards(epoch, events);
+        self.settle_points(epoch, events);
+        self.settle_routers(epoch, height, events);
+        self.sweep_pools(events);
+        self.close_epoch_points(epoch, events);
+        self.apply_passed_proposals(events);
+        events.push(EventRecord { tx: None, event: Event::EpochEnded { epoch, height } });
+    }
+}

@@ -1,0 +1,202 @@
+//! Transaction dispatch: the signer's nonce and fee, then the call, routed to the module that owns it.
+
+use super::*;
+
+impl Engine {
+    /// One transaction: read-only checks, then the call (all-or-nothing), then fee and nonce.
+    pub(crate) fn apply_tx(
+        &mut self,
+        tx: &SignedTx,
+        index: u32,
+        events: &mut Vec<EventRecord>,
+    ) -> Result<(), Rejection> {
+        let b = &tx.body;
+        if b.fee < self.params.min_fee {
+            return Err(Rejection::FeeTooLow { min: self.params.min_fee, got: b.fee });
+        }
+        let expected = self.ledger.nonce(&b.signer);
+        if b.nonce != expected {
+            return Err(Rejection::BadNonce { expected, got: b.nonce });
+        }
+        let needed = b.fee.checked_add(b.call.free_needed()).ok_or(LedgerError::AmountOverflow)?;
+        let available = self.ledger.free(&b.signer);
+        if available < needed {
+            return Err(LedgerError::InsufficientFunds { account: b.signer, needed, available }.into());
+        }
+        self.apply_call(b.signer, &b.call, index, events)?;
+        // After this point the command must succeed: the call moved at most `needed - fee` out of free.
+        if !b.fee.is_zero() {
+            self.ledger.transfer(b.signer, self.treasury, b.fee).expect("free >= fee was checked before the call");
+        }
+        self.ledger.bump_nonce(b.signer);
+        Ok(())
+    }
+
+    pub(crate) fn apply_call(
+        &mut self,
+        signer: AccountId,
+        call: &Call,
+        index: u32,
+        events: &mut Vec<EventRecord>,
+    ) -> Result<(), Rejection> {
+        let tx = Some(index);
+        let event = match call {
+            Call::Transfer { .. }
+            | Call::Bond { .. }
+            | Call::Unbond { .. }
+            | Call::HoldCreate { .. }
+            | Call::HoldPost { .. }
+            | Call::HoldVoid { .. } => self.apply_ledger_call(signer, call)?,
+            Call::RegisterNode { roles, services, capacity, endpoint } => {
+                self.register_node(signer, roles, services, *capacity, endpoint)?
+            }
+            Call::DeregisterNode => self.deregister_node(signer)?,
+            Call::ReportStatus { status } => self.report_status(signer, *status)?,
+            Call::SubmitRequest { service, max_price, avoid } => {
+                self.submit_request(signer, *service, *max_price, avoid)?
+            }
+            Call::CompleteRequest { request, result_hash } => self.complete_request(signer, *request, *result_hash)?,
+            Call::RateRequest { request, rating } => self.rate_request(signer, *request, *rating)?,
+            Call::Propose { action } => self.propose(signer, action)?,
+            Call::Vote { proposal, approve } => self.vote(signer, *proposal, *approve)?,
+            Call::SubmitTask { service, redundancy, max_price, avoid } => {
+                self.submit_task(signer, *service, *redundancy, *max_price, avoid)?
+            }
+            Call::PublishTaskSpec { task, spec } => self.publish_spec(signer, *task, spec)?,
+            Call::PrepareTask { task, inputs } => self.prepare_task(signer, *task, inputs)?,
+            Call::PrecommitOutput { task, commitment } => self.precommit_output(signer, *task, *commitment)?,
+            Call::RevealOutput { task, output, salt } => self.reveal_output(signer, *task, output, *salt)?,
+            Call::AdvanceTask { task } => self.oracle_advance(signer, *task, events, index)?,
+            Call::AttestPoi { task, scores } => self.attest_poi(signer, *task, scores)?,
+            // Job calls emit their own events, in order (a call may also dispatch or settle the job).
+            Call::OrderJob { .. }
+            | Call::SubmitJobQuery { .. }
+            | Call::SelectMpcs { .. }
+            | Call::AcceptJob { .. }
+            | Call::PostJobStatus { .. }
+            | Call::ReportJobFailure { .. }
+            | Call::CancelJob { .. }
+            | Call::ReplaceMpc { .. } => return self.apply_job_call(signer, call, events, index),
+            Call::AttachRouter { router } => self.attach_router(signer, *router)?,
+            Call::ReportRouterEpoch { epoch, validator_latency_ms, nodes } => {
+                self.report_router_epoch(signer, *epoch, *validator_latency_ms, nodes)?
+            }
+            Call::ReportNodeTraffic { epoch, router, bytes } => {
+                self.report_node_traffic(signer, *epoch, *router, *bytes)?
+            }
+            Call::PublishList { name, nodes } => self.publish_list(signer, name, nodes)?,
+        };
+        events.push(EventRecord { tx, event });
+        Ok(())
+    }
+
+    /// The ledger's own calls: transfers, bonds, and holds a payer manages itself.
+    pub(crate) fn apply_ledger_call(&mut self, signer: AccountId, call: &Call) -> Result<Event, Rejection> {
+        Ok(match call {
+            Call::Transfer { to, amount } => {
+                if amount.is_zero() {
+                    return Err(LedgerError::ZeroAmount.into());
+                }
+                self.ledger.transfer(signer, *to, *amount)?;
+                Event::TransferPosted { from: signer, to: *to, amount: *amount }
+            }
+            Call::Bond { amount } => {
+                self.ledger.bond(signer, *amount)?;
+                self.reweigh(signer);
+                Event::Bonded { account: signer, amount: *amount }
+            }
+            Call::Unbond { amount } => return self.unbond_call(signer, *amount),
+            Call::HoldCreate { amount, expires_at } => {
+                let owner = HoldOwner::Payment(signer);
+                let hold = self.ledger.hold_create(
+                    signer,
+                    *amount,
+                    HoldTag::new(owner, HoldReason::Escrow),
+                    self.height,
+                    *expires_at,
+                )?;
+                if let Some(at) = expires_at {
+                    self.deadlines.insert((*at, Deadline::HoldExpiry(hold)));
+                }
+                Event::HoldCreated { hold, payer: signer, amount: *amount, expires_at: *expires_at }
+            }
+            Call::HoldPost { hold, payouts } => {
+                if payouts.len() > self.params.max_payouts as usize {
+                    return Err(Rejection::TooManyPayouts { max: self.params.max_payouts, got: payouts.len() });
+                }
+                let expires_at = self.own_hold(signer, *hold)?;
+                self.ledger.hold_post(*hold, payouts)?;
+                let remaining = self.ledger.hold(*hold).map_or(Amount::ZERO, |h| h.amount);
+                if remaining.is_zero() {
+                    self.forget_expiry(*hold, expires_at);
+                }
+                Event::HoldPosted { hold: *hold, payouts: payouts.clone(), remaining }
+            }
+            Call::HoldVoid { hold } => {
+                let expires_at = self.own_hold(signer, *hold)?;
+                let amount = self.ledger.hold_void(*hold)?;
+                self.forget_expiry(*hold, expires_at);
+                Event::HoldVoided { hold: *hold, payer: signer, amount }
+            }
+            other => unreachable!("apply_call routes only ledger calls here, not {other:?}"),
+        })
+    }
+
+    /// Unbond `amount`: a registered node keeps at least its roles' minimum bonded.
+    pub(crate) fn unbond_call(&mut self, signer: AccountId, amount: Amount) -> Result<Event, Rejection> {
+        if let Some(node) = self.m.nodes.get(&signer) {
+            let needed = self.stake_required(&node.roles);
+            let remaining = Amount(self.ledger.bonded(&signer).0.saturating_sub(amount.0));
+            if remaining < needed {
+                return Err(Rejection::StakeBelowMinimum { needed, remaining });
+            }
+        }
+        let matures_at = self.height.checked_add(self.params.unbonding_period).ok_or(LedgerError::AmountOverflow)?;
+        self.ledger.unbond(signer, amount, self.height, matures_at, self.params.max_unbonding_chunks as usize)?;
+        self.deadlines.insert((matures_at, Deadline::UnbondMaturity(signer)));
+        self.reweigh(signer);
+        Ok(Event::UnbondStarted { account: signer, amount, matures_at })
+    }
+
+    /// The training-job calls; each emits its own events, in order.
+    pub(crate) fn apply_job_call(
+        &mut self,
+        signer: AccountId,
+        call: &Call,
+        events: &mut Vec<EventRecord>,
+        index: u32,
+    ) -> Result<(), Rejection> {
+        match call {
+            Call::OrderJob { order } => self.order_job(signer, order, events, index),
+            Call::SubmitJobQuery { job, amount } => self.submit_job_query(signer, *job, *amount, events, index),
+            Call::SelectMpcs { job, mpcs } => self.select_mpcs(signer, *job, mpcs, events, index),
+            Call::AcceptJob { job, deposit } => self.accept_job(signer, *job, *deposit, events, index),
+            Call::PostJobStatus { job, status } => self.post_job_status(signer, *job, *status, events, index),
+            Call::ReportJobFailure { job, offenders, fault } => {
+                self.report_job_failure(signer, *job, offenders, *fault, events, index)
+            }
+            Call::CancelJob { job } => self.cancel_job(signer, *job, events, index),
+            Call::ReplaceMpc { job, mpc, replacement } => {
+                self.replace_mpc(signer, *job, *mpc, *replacement, events, index)
+            }
+            other => unreachable!("apply_call routes only job calls here, not {other:?}"),
+        }
+    }
+
+    /// The hold's expiry, if `signer` created it with `HoldCreate`; otherwise the rejection. Holds the
+    /// engine created for a request, task or job belong to that object: their payer may not post or void
+    /// them directly, or it could take back a price the engine still has to pay out.
+    pub(crate) fn own_hold(&self, signer: AccountId, id: HoldId) -> Result<Option<Height>, Rejection> {
+        let hold = self.ledger.hold(id).ok_or(LedgerError::UnknownHold(id))?;
+        if hold.tag.owner != HoldOwner::Payment(signer) {
+            return Err(Rejection::NotAuthorized);
+        }
+        Ok(hold.expires_at)
+    }
+
+    pub(crate) fn forget_expiry(&mut self, id: HoldId, expires_at: Option<Height>) {
+        if let Some(at) = expires_at {
+            self.deadlines.remove(&(at, Deadline::HoldExpiry(id)));
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! The state root: the previous root, the height and the block's sorted write set (ledger entries and
+//! engine entries), encoded on two threads when the write set is big.
+
+use super::*;
+
+impl Engine {
+    /// Chain the previous root with this block's sorted write set: O(changes), not O(state). Big write
+    /// sets are encoded in two parts on two threads (read-only over the state); hashing the parts in
+    /// order gives exactly the bytes of one sequential encoding.
+    pub(crate) fn compute_root(&mut self, height: Height, genesis: bool) -> Hash {
+        let write_set = self.ledger.take_write_set();
+        let dirty = self.dirty.take_sorted();
+        // Buffers reused block after block (fresh ones of several MB per block cost page faults).
+        let mut bufs = std::mem::take(&mut self.root_bufs);
+        for b in &mut bufs {
+            b.clear();
+        }
+        let [head, tail] = &mut bufs;
+        head.extend_from_slice(STATE_DOMAIN);
+        head.extend_from_slice(&self.state_root.0);
+        head.extend_from_slice(&height.0.to_le_bytes());
+        if genesis {
+            borsh::to_writer(&mut *head, &self.params).expect("writing to a Vec cannot fail");
+        }
+        let this = &*self;
+        let encode_ledger = |keys: &[ledger::StateKey], out: &mut Vec<u8>| {
+            for key in keys {
+                this.ledger.encode_entry(key, out);
+            }
+        };
+        let encode_engine = |keys: &[EngineKey], out: &mut Vec<u8>| {
+            for key in keys {
+                this.encode_engine_entry(key, out);
+            }
+        };
+        if write_set.len() + dirty.len() < PARALLEL_ROOT_MIN {
+            encode_ledger(&write_set, head);
+            encode_engine(&dirty, head);
+        } else {
+            // The ledger's entries and the first engine entries on one thread, the rest on this one (engine
+            // entries, tasks above all, are the bigger part).
+            let (first, rest) = dirty.split_at(dirty.len() / 3);
+            std::thread::scope(|s| {
+                let part = s.spawn(|| {
+                    encode_ledger(&write_set, head);
+                    encode_engine(first, head);
+                });
+                encode_engine(rest, tail);
+                part.join().expect("encoding cannot panic");
+            });
+        }
+        let mut h = blake3::Hasher::new();
+        h.update(head);
+        h.update(tail);
+        let root = Hash(*h.finalize().as_bytes());
+        self.root_bufs = bufs;
+        self.ledger.recycle_write_set(write_set);
+        self.dirty.recycle(dirty);
+        root
+    }
+
+    /// `borsh(key) ‖ borsh(current value or None)` for an engine-level write-set entry.
+    pub(crate) fn encode_engine_entry(&self, key: &EngineKey, out: &mut Vec<u8>) {
+        let ok = "writing to a Vec cannot fail";
+        borsh::to_writer(&mut *out, key).expect(ok);
+        match key {
+            EngineKey::Params => borsh::to_writer(out, &self.params),
+            EngineKey::Counters => {
+                let counters = (self.m.next_service, self.m.next_request, self.g.next_proposal, self.p.next_task);
+                borsh::to_writer(out, &(counters, &self.g.pending))
+            }
+            EngineKey::Node(id) => borsh::to_writer(out, &self.m.nodes.get(id)),
+            EngineKey::Service(id) => borsh::to_writer(out, &self.m.services.get(id)),
+            EngineKey::Request(id) => borsh::to_writer(out, &self.m.requests.get(id)),
+            EngineKey::Reputation(id) => borsh::to_writer(out, &self.m.reputation.get(id)),
+            EngineKey::EpochWork(id) => borsh::to_writer(out, &self.m.epoch_work.get(id)),
+            EngineKey::Proposal(id) => borsh::to_writer(out, &self.g.proposals.get(id)),
+            EngineKey::Task(id) => borsh::to_writer(out, &self.p.tasks.get(id)),
+            EngineKey::Selected(id) => borsh::to_writer(out, &self.p.last_selected.get(id)),
+            EngineKey::Job(id) => borsh::to_writer(out, &self.j.jobs.get(id)),
+            EngineKey::Points(id) => borsh::to_writer(out, &self.e.points.nodes.get(id)),
+            EngineKey::LastPoints => borsh::to_writer(out, &(self.e.last_epoch, &self.e.last_points)),
+            EngineKey::Lists(id) => borsh::to_writer(out, &self.e.lists.get(id)),
+            EngineKey::Attachment(id) => borsh::to_writer(out, &self.r.attachments.get(id)),
+            EngineKey::RouterReport(id) => borsh::to_writer(out, &self.r.reports.get(id)),
+            EngineKey::TrafficClaim(id) => borsh::to_writer(out, &self.r.claims.get(id)),
+        }
+        .expect(ok);
+    }
+}
