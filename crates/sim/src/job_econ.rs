@@ -20,6 +20,7 @@
 
 use crate::chain::{sim_account, SimChain};
 use crate::rng::Rng;
+use crate::SimError;
 use crate::{Output, Plot, PlotKind, Progress, Series};
 use engine::{
     Call, Event, Job, JobFault, JobKind, JobOrder, JobOutcome, JobPhase, JobProgress, JobStage, JobStatus, Params,
@@ -75,33 +76,38 @@ impl Default for Config {
 }
 
 impl Config {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), SimError> {
         if !(2..=64).contains(&self.data_owners) {
-            return Err("data_owners: a job needs 2 to 64 data owners (one fails, the others are honest)".into());
+            return Err(SimError::Setting(
+                "data_owners: a job needs 2 to 64 data owners (one fails, the others are honest)".into(),
+            ));
         }
         if !(1..=63).contains(&self.mpcs) {
-            return Err("mpcs: 1 to 63 MPC nodes (one more is registered as the spare)".into());
+            return Err(SimError::Setting("mpcs: 1 to 63 MPC nodes (one more is registered as the spare)".into()));
         }
         if self.price_per_do == 0 || self.price_per_do > 1_000_000_000_000_000 || self.complexity == 0 {
-            return Err("price_per_do is 1 to 10^18 base units and complexity at least 1".into());
+            return Err(SimError::Setting("price_per_do is 1 to 10^18 base units and complexity at least 1".into()));
         }
         if u64::from(self.complexity) * self.price_per_do > 1_000_000_000_000_000 {
-            return Err("price_per_do × complexity is at most 10^18 base units".into());
+            return Err(SimError::Setting("price_per_do × complexity is at most 10^18 base units".into()));
         }
         if !(2..=1_000).contains(&self.epochs) {
-            return Err("epochs: 2 to 1000 training epochs".into());
+            return Err(SimError::Setting("epochs: 2 to 1000 training epochs".into()));
         }
         if !(1..=100_000).contains(&self.heartbeat_timeout) || !(1..=100_000).contains(&self.dispatch_timeout) {
-            return Err("heartbeat_timeout and dispatch_timeout: 1 to 100000 blocks".into());
+            return Err(SimError::Setting("heartbeat_timeout and dispatch_timeout: 1 to 100000 blocks".into()));
         }
         if self.fee > 1_000_000_000 {
-            return Err("fee: at most 10^9 base units".into());
+            return Err(SimError::Setting("fee: at most 10^9 base units".into()));
         }
         if let Some(e) = self.do_failure_epochs.iter().chain([&self.mpc_failure_epoch]).find(|e| **e >= self.epochs) {
-            return Err(format!("failure epoch {e}: training epochs are 0 to {} (epochs − 1)", self.epochs - 1));
+            return Err(SimError::Setting(format!(
+                "failure epoch {e}: training epochs are 0 to {} (epochs − 1)",
+                self.epochs - 1
+            )));
         }
         if self.non_compliant_dos == 0 || self.non_compliant_dos >= self.data_owners {
-            return Err("non_compliant_dos: at least 1 and fewer than data_owners".into());
+            return Err(SimError::Setting("non_compliant_dos: at least 1 and fewer than data_owners".into()));
         }
         Ok(())
     }
@@ -329,7 +335,7 @@ fn status(job: JobId, stage: JobStage, epoch: u32, progress: JobProgress) -> Cal
 }
 
 impl JobNet {
-    fn new(c: &Config, cast: &Cast) -> Result<JobNet, String> {
+    fn new(c: &Config, cast: &Cast) -> Result<JobNet, SimError> {
         let stake = Amount(100);
         let params = Params {
             min_fee: Amount(u128::from(c.fee)),
@@ -349,7 +355,8 @@ impl JobNet {
         for m in cast.dos.iter().chain(&cast.mpcs) {
             accounts.push((*m, Amount(2 * deposit + fees), stake));
         }
-        let chain = SimChain::new(params, accounts, Vec::new()).map_err(|e| format!("genesis: {e}"))?;
+        let chain =
+            SimChain::new(params, accounts, Vec::new()).map_err(|e| SimError::Setting(format!("genesis: {e}")))?;
         let mut net = JobNet {
             chain,
             cast: cast.clone(),
@@ -382,7 +389,7 @@ impl JobNet {
     }
 
     /// Seal the queued transactions: every one must be accepted, or the scenario is wrong.
-    fn seal(&mut self, what: &str) -> Result<(), String> {
+    fn seal(&mut self, what: &str) -> Result<(), SimError> {
         let signers = std::mem::take(&mut self.signers);
         let mut k = 0;
         for o in self.chain.block() {
@@ -391,11 +398,11 @@ impl JobNet {
                 k += 1;
                 if r.result.is_err() {
                     let name = self.cast.name(&who, &self.chain.engine.treasury());
-                    return Err(format!(
+                    return Err(SimError::Unexpected(format!(
                         "{what}: {name}'s transaction in block {} was rejected: {}",
                         o.height,
                         r.code()
-                    ));
+                    )));
                 }
                 *self.fees.entry(who).or_insert(0) += self.fee;
             }
@@ -411,25 +418,27 @@ impl JobNet {
     }
 
     /// Seal one queued transaction that the engine must refuse with `code`.
-    fn seal_refused(&mut self, what: &str, code: &str) -> Result<(), String> {
+    fn seal_refused(&mut self, what: &str, code: &str) -> Result<(), SimError> {
         self.signers.clear();
         let outcomes = self.chain.block();
         let got: Vec<&str> = outcomes.iter().flat_map(|o| o.receipts.iter().map(|r| r.code())).collect();
         if got != [code] {
-            return Err(format!("{what}: expected the engine to refuse with {code}, got {got:?}"));
+            return Err(SimError::Unexpected(format!(
+                "{what}: expected the engine to refuse with {code}, got {got:?}"
+            )));
         }
         Ok(())
     }
 
-    fn wait_until(&mut self, height: u64) -> Result<(), String> {
+    fn wait_until(&mut self, height: u64) -> Result<(), SimError> {
         while self.chain.engine.height().0 < height {
             self.seal("waiting")?;
         }
         Ok(())
     }
 
-    fn job(&self) -> Result<&Job, String> {
-        self.chain.engine.job(&self.cast.job).ok_or_else(|| "the job is not in the engine".to_string())
+    fn job(&self) -> Result<&Job, SimError> {
+        self.chain.engine.job(&self.cast.job).ok_or_else(|| SimError::Unexpected("the job is not in the engine".into()))
     }
 
     /// The job's MPC nodes for a job of `kind`.
@@ -440,7 +449,7 @@ impl JobNet {
 
     /// The GDS orders with a quote of the DOs' payout, the QC stakes it, the GDS selects the MPCs; the QC
     /// tops up to the final price (the schema adds the MPCs and the GDS's share).
-    fn order(&mut self, c: &Config, kind: JobKind) -> Result<(), String> {
+    fn order(&mut self, c: &Config, kind: JobKind) -> Result<(), SimError> {
         let quote = Amount(u128::from(c.data_owners) * u128::from(c.price_per_do) * u128::from(c.complexity));
         let order = JobOrder {
             id: self.cast.job,
@@ -466,7 +475,7 @@ impl JobNet {
         Ok(())
     }
 
-    fn accept(&mut self, members: &[AccountId]) -> Result<(), String> {
+    fn accept(&mut self, members: &[AccountId]) -> Result<(), SimError> {
         let (job, deposit) = (self.cast.job, self.job()?.deposit);
         for m in members {
             self.submit(*m, Call::AcceptJob { job, deposit });
@@ -475,7 +484,7 @@ impl JobNet {
     }
 
     /// Order, stake, select and deposit: the job is dispatched; returns the dispatch height.
-    fn dispatch(&mut self, c: &Config, kind: JobKind) -> Result<u64, String> {
+    fn dispatch(&mut self, c: &Config, kind: JobKind) -> Result<u64, SimError> {
         self.order(c, kind)?;
         let mut members = self.cast.dos.clone();
         members.extend(self.job_mpcs(c, kind));
@@ -484,7 +493,7 @@ impl JobNet {
         let job = self.job()?;
         match (job.phase, job.dispatched_at) {
             (JobPhase::Dispatched, Some(h)) => Ok(h.0),
-            _ => Err("the job was not dispatched after every deposit".into()),
+            _ => Err(SimError::Unexpected("the job was not dispatched after every deposit".into())),
         }
     }
 
@@ -528,7 +537,7 @@ fn balances(engine: &engine::Engine) -> BTreeMap<AccountId, i128> {
 }
 
 /// Drive one job to its outcome on a fresh chain.
-fn drive(c: &Config, net: &mut JobNet, s: Scenario) -> Result<(), String> {
+fn drive(c: &Config, net: &mut JobNet, s: Scenario) -> Result<(), SimError> {
     if s.failed() && s != Scenario::NonCompliantMpc {
         return drive_failure(c, net, s);
     }
@@ -581,7 +590,7 @@ fn drive(c: &Config, net: &mut JobNet, s: Scenario) -> Result<(), String> {
 }
 
 /// Outcomes 2 to 6 of a horizontal job: the others post progress, then the offence and its report.
-fn drive_failure(c: &Config, net: &mut JobNet, s: Scenario) -> Result<(), String> {
+fn drive_failure(c: &Config, net: &mut JobNet, s: Scenario) -> Result<(), SimError> {
     let cast = net.cast.clone();
     let (job, gds, culprit, mpc) = (cast.job, cast.gds, cast.offenders[0], cast.mpcs[0]);
     let h = JobKind::Horizontal;
@@ -629,7 +638,7 @@ fn drive_failure(c: &Config, net: &mut JobNet, s: Scenario) -> Result<(), String
 }
 
 /// Outcome 6, vertical: PSI, then training; the GDS reports the MPC.
-fn non_compliant_vertical(c: &Config, net: &mut JobNet) -> Result<(), String> {
+fn non_compliant_vertical(c: &Config, net: &mut JobNet) -> Result<(), SimError> {
     let v = JobKind::Vertical;
     let (job, gds, mpc) = (net.cast.job, net.cast.gds, net.cast.mpcs[0]);
     net.dispatch(c, v)?;
@@ -709,7 +718,7 @@ fn class_of(c: &Config, cast: &Cast, s: Scenario, a: &AccountId) -> &'static str
 }
 
 /// Run one job from a fresh chain to its settlement and read every party's delta.
-pub fn run_outcome(c: &Config, s: Scenario) -> Result<OutcomeRun, String> {
+pub fn run_outcome(c: &Config, s: Scenario) -> Result<OutcomeRun, SimError> {
     c.validate()?;
     let cast = Cast::new(c);
     let mut net = JobNet::new(c, &cast)?;
@@ -717,9 +726,12 @@ pub fn run_outcome(c: &Config, s: Scenario) -> Result<OutcomeRun, String> {
     let supply_before = net.chain.engine.ledger().total_supply().0;
     drive(c, &mut net, s)?;
     let engine = &net.chain.engine;
-    let settled = net.settled.clone().ok_or_else(|| format!("{}: the job did not settle", s.label(c.epochs)))?;
+    let settled = net
+        .settled
+        .clone()
+        .ok_or_else(|| SimError::Unexpected(format!("{}: the job did not settle", s.label(c.epochs))))?;
     if !settled_as_expected(s, &settled) {
-        return Err(format!("{}: the engine settled the job as {settled:?}", s.label(c.epochs)));
+        return Err(SimError::Unexpected(format!("{}: the engine settled the job as {settled:?}", s.label(c.epochs))));
     }
     let escrow_after = engine.job_escrow(&cast.job).0;
     assert_eq!(escrow_after, 0, "{}: the job's escrow must end at exactly zero", s.label(c.epochs));
@@ -797,7 +809,7 @@ fn sweep_row(run: &OutcomeRun, epoch: u32) -> SweepRow {
 }
 
 /// Every outcome, then the sweep of the DO's failure epoch over 0..epochs.
-pub fn simulate(c: &Config, progress: &mut dyn Progress) -> Result<(Vec<OutcomeRun>, Vec<SweepRow>), String> {
+pub fn simulate(c: &Config, progress: &mut dyn Progress) -> Result<(Vec<OutcomeRun>, Vec<SweepRow>), SimError> {
     c.validate()?;
     let list = scenarios(c);
     progress.start((list.len() + c.epochs as usize) as u64, "jobs");
@@ -816,7 +828,7 @@ pub fn simulate(c: &Config, progress: &mut dyn Progress) -> Result<(Vec<OutcomeR
 }
 
 /// The scenario: `outcomes.csv`, `failure-epoch.csv`, the failure-epoch plot and the summary.
-pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Output, String> {
+pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Output, SimError> {
     let (runs, sweep) = simulate(c, progress)?;
     let mut csv = String::from("outcome,engine_outcome,party,class,delta,fees,job_net\n");
     for r in &runs {

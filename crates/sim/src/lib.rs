@@ -92,8 +92,26 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ("jobs", "training-job failure economics: what each party gains or loses in every outcome"),
 ];
 
+/// Why a scenario could not run, or stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// A setting is out of range or does not parse (the message names it); nothing ran.
+    #[error("{0}")]
+    Setting(String),
+    /// No built-in scenario has this name.
+    #[error("unknown scenario {name:?}; the built-in ones are: {known}")]
+    UnknownScenario { name: String, known: String },
+    /// The chain did what the scenario did not expect (a refused transaction, an unexpected settlement,
+    /// a broken invariant): a bug in the scenario or the engine. The message names the step.
+    #[error("{0}")]
+    Unexpected(String),
+    /// One run of a sweep failed: the swept key, its value, and why.
+    #[error("{key}={value}: {source}")]
+    Sweep { key: String, value: String, source: Box<SimError> },
+}
+
 /// `base` with every key of `table` laid over it (nested tables merge key by key), read back as `T`.
-fn overlay<T: serde::Serialize + serde::de::DeserializeOwned>(base: &T, table: &toml::Table) -> Result<T, String> {
+fn overlay<T: serde::Serialize + serde::de::DeserializeOwned>(base: &T, table: &toml::Table) -> Result<T, SimError> {
     fn merge(into: &mut toml::Table, from: &toml::Table) {
         for (k, v) in from {
             match (into.get_mut(k), v) {
@@ -104,33 +122,37 @@ fn overlay<T: serde::Serialize + serde::de::DeserializeOwned>(base: &T, table: &
             }
         }
     }
-    let mut t = toml::Table::try_from(base).map_err(|e| format!("configuration does not serialize: {e}"))?;
+    let mut t =
+        toml::Table::try_from(base).map_err(|e| SimError::Setting(format!("configuration does not serialize: {e}")))?;
     merge(&mut t, table);
-    toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| e.message().to_string())
+    toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| SimError::Setting(e.message().to_string()))
 }
 
 /// Set `key` in `table`; a dotted key (`params.epoch_length`) names a nested table, created if absent.
-pub fn set_key(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
+pub fn set_key(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), SimError> {
     let parts: Vec<&str> = key.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
-        return Err(format!("bad key {key:?}"));
+        return Err(SimError::Setting(format!("bad key {key:?}")));
     }
     let mut slot = table;
     for p in &parts[..parts.len() - 1] {
         let entry = slot.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        slot = entry.as_table_mut().ok_or(format!("{p} is not a table"))?;
+        slot = entry.as_table_mut().ok_or_else(|| SimError::Setting(format!("{p} is not a table")))?;
     }
     slot.insert(parts[parts.len() - 1].to_string(), value);
     Ok(())
 }
 
 /// Run built-in scenario `name` with `table` laid over its defaults (the keys of its TOML table).
-pub fn run_scenario(name: &str, table: &toml::Table, progress: &mut dyn Progress) -> Result<Output, String> {
+pub fn run_scenario(name: &str, table: &toml::Table, progress: &mut dyn Progress) -> Result<Output, SimError> {
     match name {
         "xx" => {
             let c: xx::XxConfig = overlay(&xx::XxConfig::default(), table)?;
             if c.team == 0 || c.team > c.nodes || c.bad > c.nodes {
-                return Err(format!("a team has 1 to {} members and at most {} nodes are bad", c.nodes, c.nodes));
+                return Err(SimError::Setting(format!(
+                    "a team has 1 to {} members and at most {} nodes are bad",
+                    c.nodes, c.nodes
+                )));
             }
             progress.start(c.rounds, "rounds");
             let out = xx::run(&c);
@@ -144,7 +166,7 @@ pub fn run_scenario(name: &str, table: &toml::Table, progress: &mut dyn Progress
         "poi" => Ok(poi::run(&overlay(&poi::Config::default(), table)?, progress)),
         "routers" => router_econ::run(&overlay(&router_econ::Config::default(), table)?, progress),
         "jobs" => job_econ::run(&overlay(&job_econ::Config::default(), table)?, progress),
-        other => Err(format!("unknown scenario {other:?}; the built-in ones are: {}", names())),
+        other => Err(SimError::UnknownScenario { name: other.to_string(), known: names() }),
     }
 }
 
@@ -161,14 +183,18 @@ pub fn sweep(
     key: &str,
     values: &[toml::Value],
     progress: &mut dyn Progress,
-) -> Result<Output, String> {
+) -> Result<Output, SimError> {
     let mut base = run_scenario(name, table, progress)?;
     let mut csv = String::new();
     let mut rows = Vec::new();
     for v in values {
         let mut t = table.clone();
         set_key(&mut t, key, v.clone())?;
-        let out = run_scenario(name, &t, progress).map_err(|e| format!("{key}={v}: {e}"))?;
+        let out = run_scenario(name, &t, progress).map_err(|e| SimError::Sweep {
+            key: key.to_string(),
+            value: v.to_string(),
+            source: Box::new(e),
+        })?;
         if csv.is_empty() {
             let cols: Vec<&str> = out.headline.iter().map(|(k, _)| k.as_str()).collect();
             csv = format!("{key},{}\n", cols.join(","));

@@ -20,6 +20,7 @@
 
 use crate::chain::{sim_account, SimChain};
 use crate::rng::Rng;
+use crate::SimError;
 use crate::{Output, Plot, PlotKind, Progress, Series};
 use engine::{Call, Event, Params, Role, TaskState};
 use serde::{Deserialize, Serialize};
@@ -128,7 +129,7 @@ impl NetworkConfig {
 
     /// The engine parameters of the run: small fees and prices, short epochs, a selection cooldown of
     /// one block (a node is drawn at most once per block), then the overrides.
-    pub fn params(&self) -> Result<Params, String> {
+    pub fn params(&self) -> Result<Params, SimError> {
         let base = Params {
             chain_id: "stakework-sim".into(),
             min_fee: Amount(1),
@@ -143,40 +144,42 @@ impl NetworkConfig {
             background_task_reward: Amount::ZERO,
             emission_per_epoch: Amount(10_000_000),
             miner_reward_per_epoch: Amount(4_000_000),
-            points_target_failure_rate: Ppb::new(50_000_000).ok_or("5%")?,
+            points_target_failure_rate: Ppb::new(50_000_000).expect("5% is a ratio"),
             list_len_max: 100_000,
             ..Params::default()
         };
         let mut p = base;
         for (name, value) in &self.params {
-            p = p.with_set(name, value).map_err(|e| format!("params.{name}: {e}"))?;
+            p = p.with_set(name, value).map_err(|e| SimError::Setting(format!("params.{name}: {e}")))?;
         }
         Ok(p)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), SimError> {
         let shares = self.lazy_pct + self.copier_pct + self.flaky_pct + self.slow_pct;
         if shares > 100 || self.flaky_skip_pct > 100 || self.outage_pct > 100 {
-            return Err("class shares add up to at most 100 percent".into());
+            return Err(SimError::Setting("class shares add up to at most 100 percent".into()));
         }
         if self.miners < self.redundancy + 2 {
-            return Err(format!(
+            return Err(SimError::Setting(format!(
                 "{} miners cannot serve tasks of redundancy {} (need k + 2)",
                 self.miners, self.redundancy
-            ));
+            )));
         }
         if u64::from(self.tasks_per_block) * u64::from(self.redundancy + 2) > u64::from(self.miners / 2) {
-            return Err(format!(
+            return Err(SimError::Setting(format!(
                 "tasks_per_block × (redundancy + 2) must be at most half the miners ({}): each task draws a creator, \
                  a preparer and k miners, and a miner is drawn at most once per block",
                 self.miners / 2
-            ));
+            )));
         }
         if self.oracles == 0 || self.clients == 0 || self.tasks_per_block == 0 || self.stake_spread == 0 {
-            return Err("oracles, clients, tasks_per_block and stake_spread must be at least 1".into());
+            return Err(SimError::Setting(
+                "oracles, clients, tasks_per_block and stake_spread must be at least 1".into(),
+            ));
         }
         if self.miners > 10_000_000 || self.clients > 10_000_000 {
-            return Err("at most 10,000,000 miners and clients".into());
+            return Err(SimError::Setting("at most 10,000,000 miners and clients".into()));
         }
         Ok(())
     }
@@ -571,23 +574,14 @@ impl Sim<'_> {
 }
 
 /// Run the scenario. `Err` for a configuration that cannot run (said plainly).
-pub fn simulate(c: &NetworkConfig, progress: &mut dyn Progress) -> Result<(NetworkReport, Output), String> {
-    c.validate()?;
-    let params = c.params()?;
-    let mut rng = Rng::new(c.seed);
-    let min = params.miner_stake_min.0;
-    let price = 100u128;
-    let k = c.redundancy;
-    if k < 2 || k > params.task_redundancy_max {
-        return Err(format!("redundancy must be 2 to {}", params.task_redundancy_max));
-    }
+/// Each miner's class: by share, then shuffled so the id order says nothing.
+fn assign_classes(c: &NetworkConfig, rng: &mut Rng) -> Vec<Class> {
     let shares = [
         (Class::Lazy, c.lazy_pct),
         (Class::Copier, c.copier_pct),
         (Class::Flaky, c.flaky_pct),
         (Class::Slow, c.slow_pct),
     ];
-    // Classes by share, then shuffled so the id order says nothing.
     let mut classes = Vec::with_capacity(c.miners as usize);
     for (class, pct) in shares {
         let n = (u64::from(c.miners) * u64::from(pct) / 100) as usize;
@@ -598,6 +592,20 @@ pub fn simulate(c: &NetworkConfig, progress: &mut dyn Progress) -> Result<(Netwo
         let j = rng.below(i as u32 + 1) as usize;
         classes.swap(i, j);
     }
+    classes
+}
+
+pub fn simulate(c: &NetworkConfig, progress: &mut dyn Progress) -> Result<(NetworkReport, Output), SimError> {
+    c.validate()?;
+    let params = c.params()?;
+    let mut rng = Rng::new(c.seed);
+    let min = params.miner_stake_min.0;
+    let price = 100u128;
+    let k = c.redundancy;
+    if k < 2 || k > params.task_redundancy_max {
+        return Err(SimError::Setting(format!("redundancy must be 2 to {}", params.task_redundancy_max)));
+    }
+    let classes = assign_classes(c, &mut rng);
     let stakes: Vec<u128> = (0..c.miners).map(|_| min * u128::from(1 + rng.below(c.stake_spread))).collect();
     let miner_ids: Vec<AccountId> = (0..c.miners).map(|i| sim_account(MINER, i)).collect();
     let per_client = c.tasks.div_ceil(u64::from(c.clients)) as u128;
@@ -616,11 +624,11 @@ pub fn simulate(c: &NetworkConfig, progress: &mut dyn Progress) -> Result<(Netwo
         name: "inference".into(),
         weight: 1,
         price: Amount(price),
-        poi_threshold: Ppb::new(850_000_000).ok_or("ppb")?,
+        poi_threshold: Ppb::new(850_000_000).expect("0.85 is a ratio"),
     }];
     let heartbeat = (params.heartbeat_timeout / 2).max(1);
     let epoch_length = params.epoch_length;
-    let chain = SimChain::new(params, accounts, services).map_err(|e| e.to_string())?;
+    let chain = SimChain::new(params, accounts, services).map_err(|e| SimError::Setting(e.to_string()))?;
     let supply_start = chain.engine.ledger().total_supply().0;
     let n = c.miners as usize;
     let mut sim = Sim {
@@ -710,7 +718,7 @@ pub fn simulate(c: &NetworkConfig, progress: &mut dyn Progress) -> Result<(Netwo
             break;
         }
         if h > 100 * (submit_blocks + 100) {
-            return Err(format!("tasks still open at height {h}: the scenario cannot finish"));
+            return Err(SimError::Unexpected(format!("tasks still open at height {h}: the scenario cannot finish")));
         }
     }
     sim.check();
@@ -723,7 +731,12 @@ pub fn simulate(c: &NetworkConfig, progress: &mut dyn Progress) -> Result<(Netwo
         sim.report.underperformers.push((class, on));
     }
     for (i, s) in sim.stats.iter().enumerate() {
-        let r = sim.report.classes.iter_mut().find(|r| r.0 == sim.classes[i]).ok_or("class")?;
+        let r = sim
+            .report
+            .classes
+            .iter_mut()
+            .find(|r| r.0 == sim.classes[i])
+            .ok_or_else(|| SimError::Unexpected("a miner's class has no row".into()))?;
         r.2 += s.selected;
         r.3 += s.passed;
         r.4 += s.outlier;

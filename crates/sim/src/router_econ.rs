@@ -18,6 +18,7 @@
 
 use crate::chain::{sim_account, SimChain};
 use crate::rng::Rng;
+use crate::SimError;
 use crate::{Output, Plot, PlotKind, Progress, Series};
 use engine::{Call, Event, EventRecord, NodeTraffic, Params, Role};
 use std::collections::BTreeMap;
@@ -93,46 +94,50 @@ impl Config {
         (self.overclaim_pct > 0 && self.routers >= 2).then(|| self.routers - 1)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), SimError> {
         let range = |name: &str, lo: u32, hi: u32, max: u32| {
             if lo > hi || hi > max {
-                Err(format!("{name}: the minimum must not exceed the maximum, and the maximum is at most {max}"))
+                Err(SimError::Setting(format!(
+                    "{name}: the minimum must not exceed the maximum, and the maximum is at most {max}"
+                )))
             } else {
                 Ok(())
             }
         };
         if self.routers == 0 || self.routers > 1_000 {
-            return Err("routers: a network needs 1 to 1000 routers".into());
+            return Err(SimError::Setting("routers: a network needs 1 to 1000 routers".into()));
         }
         if self.nodes_per_router == 0 || self.nodes_per_router > 1_000 {
-            return Err("nodes_per_router: each router needs 1 to 1000 attached nodes".into());
+            return Err(SimError::Setting("nodes_per_router: each router needs 1 to 1000 attached nodes".into()));
         }
         if self.routers * self.nodes_per_router > 100_000 {
-            return Err("routers × nodes_per_router: at most 100000 nodes".into());
+            return Err(SimError::Setting("routers × nodes_per_router: at most 100000 nodes".into()));
         }
         if self.epochs == 0 || self.epochs > 10_000 {
-            return Err("epochs: run 1 to 10000 epochs".into());
+            return Err(SimError::Setting("epochs: run 1 to 10000 epochs".into()));
         }
         if !(4..=1_000).contains(&self.epoch_length) {
-            return Err("epoch_length: 4 to 1000 blocks (setup takes the first two blocks of epoch 1)".into());
+            return Err(SimError::Setting(
+                "epoch_length: 4 to 1000 blocks (setup takes the first two blocks of epoch 1)".into(),
+            ));
         }
         range("node_latency_ms", self.node_latency_ms_min, self.node_latency_ms_max, 100_000)?;
         range("validator_latency_ms", self.validator_latency_ms_min, self.validator_latency_ms_max, 100_000)?;
         range("online_pct", self.online_pct_min, self.online_pct_max, 100)?;
         if self.online_jitter_pct > 100 || self.latency_jitter_pct > 100 || self.traffic_jitter_pct > 100 {
-            return Err("the jitters are percentages from 0 to 100".into());
+            return Err(SimError::Setting("the jitters are percentages from 0 to 100".into()));
         }
         if self.traffic_mb_per_node == 0 || self.traffic_mb_per_node > 1_000_000 {
-            return Err("traffic_mb_per_node: 1 to 1000000 MB per node and epoch".into());
+            return Err(SimError::Setting("traffic_mb_per_node: 1 to 1000000 MB per node and epoch".into()));
         }
         if self.overclaim_pct > 1_000 {
-            return Err("overclaim_pct: at most 1000".into());
+            return Err(SimError::Setting("overclaim_pct: at most 1000".into()));
         }
         if self.collateral < self.router_stake_min {
-            return Err(format!(
+            return Err(SimError::Setting(format!(
                 "collateral {} is below router_stake_min {}: the routers could not register",
                 self.collateral, self.router_stake_min
-            ));
+            )));
         }
         Ok(())
     }
@@ -271,18 +276,22 @@ fn draw(c: &Config, p: &RouterProfile, rng: &mut Rng) -> Draw {
 }
 
 /// Seal the queued transactions; every one must be accepted (a rejection means the scenario is wrong).
-fn seal(chain: &mut SimChain, what: &str) -> Result<Vec<EventRecord>, String> {
+fn seal(chain: &mut SimChain, what: &str) -> Result<Vec<EventRecord>, SimError> {
     let mut events = Vec::new();
     for o in chain.block() {
         if let Some((i, r)) = o.receipts.iter().enumerate().find(|(_, r)| r.result.is_err()) {
-            return Err(format!("{what}: transaction {i} of block {} was rejected: {}", o.height, r.code()));
+            return Err(SimError::Unexpected(format!(
+                "{what}: transaction {i} of block {} was rejected: {}",
+                o.height,
+                r.code()
+            )));
         }
         events.extend(o.events);
     }
     Ok(events)
 }
 
-fn chain(c: &Config) -> Result<(SimChain, Params), String> {
+fn chain(c: &Config) -> Result<(SimChain, Params), SimError> {
     let params = Params {
         epoch_length: c.epoch_length,
         router_stake_min: Amount(u128::from(c.router_stake_min)),
@@ -301,7 +310,8 @@ fn chain(c: &Config) -> Result<(SimChain, Params), String> {
             accounts.push((node_id(r, j, c.nodes_per_router), fees, params.data_owner_stake_min));
         }
     }
-    let mut chain = SimChain::new(params.clone(), accounts, Vec::new()).map_err(|e| format!("genesis: {e}"))?;
+    let mut chain =
+        SimChain::new(params.clone(), accounts, Vec::new()).map_err(|e| SimError::Setting(format!("genesis: {e}")))?;
     let register =
         |role| Call::RegisterNode { roles: vec![role], services: vec![], capacity: 1, endpoint: "http://sim".into() };
     for r in 0..c.routers {
@@ -321,7 +331,7 @@ fn chain(c: &Config) -> Result<(SimChain, Params), String> {
 }
 
 /// Run the scenario on the real engine and collect what it paid and slashed.
-pub fn simulate(c: &Config, progress: &mut dyn Progress) -> Result<RouterRun, String> {
+pub fn simulate(c: &Config, progress: &mut dyn Progress) -> Result<RouterRun, SimError> {
     c.validate()?;
     let mut rng = Rng::new(c.seed);
     let profiles = profiles(c, &mut rng);
@@ -354,7 +364,7 @@ pub fn simulate(c: &Config, progress: &mut dyn Progress) -> Result<RouterRun, St
         progress.advance(1);
     }
     let registered_at_end = (0..c.routers).map(|r| chain.engine.has_role(&router_id(r), Role::Router)).collect();
-    chain.engine.check_invariants().map_err(|e| format!("ledger invariant broken: {e:?}"))?;
+    chain.engine.check_invariants().map_err(|e| SimError::Unexpected(format!("ledger invariant broken: {e:?}")))?;
     Ok(RouterRun {
         profiles,
         rows,
@@ -537,7 +547,7 @@ fn swk(base: u128) -> f64 {
 }
 
 /// The scenario: `routers.csv`, `router-summary.csv`, two plots and the summary.
-pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Output, String> {
+pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Output, SimError> {
     let run = simulate(c, progress)?;
     let totals = totals(&run);
     let mut csv = String::from(

@@ -107,7 +107,11 @@ fn a_silent_do_quits_at_epoch_0_for_free_after_the_others_trained() {
 
 #[test]
 fn bad_job_configs_are_refused_with_a_reason() {
-    let err = |c: Config| run(&c, &mut NoProgress).expect_err("refused");
+    // Refused before anything ran, as a bad setting, with a message that names it.
+    let err = |c: Config| match run(&c, &mut NoProgress).expect_err("refused") {
+        sim::SimError::Setting(message) => message,
+        other => panic!("a setting error, not {other:?}"),
+    };
     assert!(err(Config { data_owners: 1, ..quick() }).contains("data_owners"));
     assert!(err(Config { do_failure_epochs: vec![10], ..quick() }).contains("failure epoch 10"));
     assert!(err(Config { mpcs: 0, ..quick() }).contains("mpcs"));

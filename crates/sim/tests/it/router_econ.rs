@@ -141,7 +141,11 @@ fn progress_counts_epochs_and_bad_configs_are_refused_with_a_reason() {
     let mut p = Count::default();
     run(&short(), &mut p).expect("run");
     assert_eq!((p.total, p.done, p.unit.as_str()), (4, 4, "epochs"));
-    let err = |c: Config| run(&c, &mut NoProgress).expect_err("refused");
+    // Refused before anything ran, as a bad setting, with a message that names it.
+    let err = |c: Config| match run(&c, &mut NoProgress).expect_err("refused") {
+        sim::SimError::Setting(message) => message,
+        other => panic!("a setting error, not {other:?}"),
+    };
     assert!(err(Config { routers: 0, ..short() }).contains("routers: a network needs 1 to 1000 routers"));
     assert!(err(Config { collateral: 1, ..short() }).contains("router_stake_min"));
     assert!(err(Config { online_pct_max: 120, ..short() }).contains("online_pct"));
