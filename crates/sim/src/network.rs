@@ -340,14 +340,14 @@ impl Sim<'_> {
             deadline,
         };
         let mut calls: Vec<(AccountId, Call)> = Vec::new();
-        // The task's record once this block's calls are in: the oracle advances it when the engine's own
-        // query says that record may be advanced.
-        let mut after = t.clone();
+        // The task's record once this block's calls are in (copied only when a call changes it): the oracle
+        // advances it when the engine's own query says that record may be advanced.
+        let mut after: Option<protocol::Task> = None;
         match t.state {
             TaskState::Requested => {
                 if t.spec.is_none() && self.acts(&t.creator, &at, h, false) {
                     let spec = format!("task {id}");
-                    after.spec = Some(spec.clone());
+                    after.get_or_insert_with(|| t.clone()).spec = Some(spec.clone());
                     calls.push((t.creator, Call::PublishTaskSpec { task: id, spec }));
                 }
             }
@@ -355,7 +355,7 @@ impl Sim<'_> {
                 if let (Some(p), None) = (t.preparer, &t.inputs) {
                     if self.acts(&p, &at, h, false) {
                         let inputs = format!("inputs {id}");
-                        after.inputs = Some(inputs.clone());
+                        after.get_or_insert_with(|| t.clone()).inputs = Some(inputs.clone());
                         calls.push((p, Call::PrepareTask { task: id, inputs }));
                     }
                 }
@@ -368,7 +368,7 @@ impl Sim<'_> {
                         } else {
                             engine::output_commitment(&self.output(m, id), &Self::salt(id, m))
                         };
-                        after.precommits.insert(*m, commitment);
+                        after.get_or_insert_with(|| t.clone()).precommits.insert(*m, commitment);
                         calls.push((*m, Call::PrecommitOutput { task: id, commitment }));
                     }
                 }
@@ -377,7 +377,7 @@ impl Sim<'_> {
                 for m in t.miners.iter().filter(|m| !t.outputs.contains_key(*m)) {
                     if self.acts(m, &at, h, true) {
                         let (output, salt) = (self.output(m, id), Self::salt(id, m));
-                        after.outputs.insert(*m, output.clone());
+                        after.get_or_insert_with(|| t.clone()).outputs.insert(*m, output.clone());
                         calls.push((*m, Call::RevealOutput { task: id, output, salt }));
                     }
                 }
@@ -385,7 +385,8 @@ impl Sim<'_> {
             // Prepared and Committed never rest without semantic PoI (the engine moves on in the same advance).
             _ => return Some((calls, false)),
         }
-        let advance = after.advanceable_at(types::Height(h), self.chain.engine.params(), Amount::ZERO);
+        let record = after.as_ref().unwrap_or(t);
+        let advance = record.advanceable_at(types::Height(h), self.chain.engine.params(), Amount::ZERO);
         Some((calls, advance))
     }
 
