@@ -77,7 +77,9 @@ impl ServiceIndex {
 /// The per-service selection index (see the module comment).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DrawIndex {
-    services: BTreeMap<u32, ServiceIndex>,
+    /// Shared between forks of the engine: a fork copies one service's index only when it reweighs one of
+    /// its miners (`Arc::make_mut`).
+    services: BTreeMap<u32, std::sync::Arc<ServiceIndex>>,
 }
 
 impl DrawIndex {
@@ -133,7 +135,7 @@ impl Engine {
             if let Some(index) = self.draw.services.get_mut(s) {
                 if let Ok(slot) = index.ids.binary_search(&id) {
                     if index.weights[slot] != weight {
-                        index.set(slot, weight);
+                        std::sync::Arc::make_mut(index).set(slot, weight);
                     }
                 }
             }
@@ -166,7 +168,7 @@ impl Engine {
     ) -> Option<AccountId> {
         if !self.draw.services.contains_key(&service) {
             let index = self.build_service_index(service);
-            self.draw.services.insert(service, index);
+            self.draw.services.insert(service, std::sync::Arc::new(index));
         }
         let index = &self.draw.services[&service];
         if index.total == 0 {
@@ -206,7 +208,7 @@ impl Engine {
     pub(crate) fn check_draw_index(&self) {
         for (s, index) in &self.draw.services {
             assert!(
-                *index == self.build_service_index(*s),
+                **index == self.build_service_index(*s),
                 "selection index of service {s} out of step with the state (a missing reweigh)"
             );
         }

@@ -20,8 +20,11 @@ use types::{AccountId, Amount, Hash, Height, JobId};
 
 mod deadlines;
 mod dispatch;
+mod fork;
 mod root;
 mod snapshot;
+
+pub use fork::ForkError;
 
 /// Name of the system account that receives fees (see `AccountId::system`).
 pub const TREASURY_NAME: &str = "treasury";
@@ -144,7 +147,7 @@ pub struct Engine {
     pub(crate) height: Height,
     pub(crate) last_block_hash: Hash,
     state_root: Hash,
-    pub(crate) deadlines: BTreeSet<(Height, Deadline)>,
+    pub(crate) deadlines: deadlines::Deadlines,
     pub(crate) m: MarketState,
     pub(crate) g: GovernanceState,
     pub(crate) p: PouwState,
@@ -161,6 +164,8 @@ pub struct Engine {
     root_bufs: [Vec<u8>; 2],
     /// Derived selection index (not state; see `draw`).
     pub(crate) draw: crate::draw::DrawIndex,
+    /// The head this state was forked from, if it is a fork (not state; see [`Engine::fork`]).
+    forked_at: Option<(Height, Hash)>,
 }
 
 impl Engine {
@@ -181,7 +186,7 @@ impl Engine {
             height: Height::GENESIS,
             last_block_hash: Hash::ZERO,
             state_root: Hash::ZERO,
-            deadlines: BTreeSet::new(),
+            deadlines: Default::default(),
             m: MarketState::new(),
             g: GovernanceState::new(),
             p: PouwState::new(),
@@ -193,6 +198,7 @@ impl Engine {
             spare: Default::default(),
             block_buf: Vec::new(),
             draw: Default::default(),
+            forked_at: None,
         };
         for (i, s) in genesis.services.iter().enumerate() {
             engine
@@ -257,6 +263,7 @@ impl Engine {
             self.execute(height, &txs, sigs)
         };
         let block_hash = Block::hash_with_root(&mut buf, self.state_root);
+        buf.clear();
         self.block_buf = buf;
         let block = Block { height, parent_hash: parent, txs, state_root: self.state_root };
         debug_assert_eq!(block_hash, block.hash(), "the streamed block hash is the block's hash");
@@ -339,6 +346,7 @@ impl Engine {
         }
         self.end_block(height, &mut events);
         self.state_root = self.compute_root(height, false);
+        self.flatten();
         #[cfg(debug_assertions)]
         {
             if let Err(v) = self.ledger.check_invariants() {

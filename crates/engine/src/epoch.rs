@@ -17,6 +17,7 @@ use crate::points::{compute_points_payout, points_failure, EpochPoints, NodePoin
 use crate::{Engine, Event, EventRecord, Rejection, BACKGROUND_POOL_NAME, MINERS_POOL_NAME};
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::{BTreeMap, BTreeSet};
+use types::overlay::OverlayMap;
 use types::{AccountId, Amount, Height};
 
 pub use protocol::epoch::{
@@ -32,7 +33,7 @@ pub(crate) struct EpochState {
     pub last_points: EpochPoints,
     pub last_epoch: u64,
     /// Lists by owner (the network's under `AccountId::system("network")`), then name.
-    pub lists: BTreeMap<AccountId, BTreeMap<String, CuratedList>>,
+    pub lists: OverlayMap<AccountId, BTreeMap<String, CuratedList>>,
 }
 
 impl Engine {
@@ -139,7 +140,7 @@ impl Engine {
         // After this point the command must succeed.
         let list = CuratedList { nodes: nodes.iter().copied().collect(), published_at: self.height };
         let count = list.nodes.len() as u32;
-        self.e.lists.entry(owner).or_default().insert(name.to_string(), list);
+        self.e.lists.get_or_insert_with(owner, Default::default).insert(name.to_string(), list);
         self.dirty.insert(EngineKey::Lists(owner));
         Ok(Event::ListPublished { owner: Some(owner), name: name.to_string(), nodes: count })
     }
@@ -231,8 +232,7 @@ impl Engine {
         let count = nodes.len() as u32;
         self.e
             .lists
-            .entry(network)
-            .or_default()
+            .get_or_insert_with(network, Default::default)
             .insert(UNDERPERFORMERS.to_string(), CuratedList { nodes, published_at: self.height });
         self.dirty.insert(EngineKey::Lists(network));
         events.push(EventRecord {

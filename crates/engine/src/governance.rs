@@ -8,13 +8,14 @@ use crate::engine::{Deadline, EngineKey};
 use crate::{Engine, Event, EventRecord, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::BTreeMap;
+use types::overlay::OverlayMap;
 use types::{AccountId, Amount};
 
 pub use protocol::governance::{Proposal, ProposalAction, ProposalStatus};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub(crate) struct GovernanceState {
-    pub proposals: BTreeMap<u64, Proposal>,
+    pub proposals: OverlayMap<u64, Proposal>,
     pub next_proposal: u64,
     /// Passed proposals in the order they passed, applied at the next epoch boundary.
     pub pending: Vec<u64>,

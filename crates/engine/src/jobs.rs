@@ -41,6 +41,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use ledger::{distribute, HoldId, LedgerError};
 use protocol::{HoldOwner, HoldReason, HoldTag};
 use std::collections::{BTreeMap, BTreeSet};
+use types::overlay::OverlayMap;
 use types::{mul_div_floor, AccountId, Amount, Height, JobId};
 
 pub use protocol::jobs::{
@@ -50,7 +51,7 @@ pub use protocol::jobs::{
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub(crate) struct JobsState {
-    pub jobs: BTreeMap<JobId, Job>,
+    pub jobs: OverlayMap<JobId, Job>,
 }
 
 /// A settlement plan: money leaving each hold of the escrow, to whom. Built by the `compute_*` functions,

@@ -32,7 +32,7 @@ pub type LedgerSnapshot = ledger::LedgerSnapshot<protocol::HoldTag>;
 /// The public contract the engine implements; `engine::protocol::X` and `engine::X` name the same item.
 pub use protocol;
 
-pub use engine::{Deadline, Engine, SnapshotError, TREASURY_NAME};
+pub use engine::{Deadline, Engine, ForkError, SnapshotError, TREASURY_NAME};
 pub use epoch::{CuratedList, ListRef, NETWORK_LISTS_NAME, POINTS_POOL_NAME, ROUTERS_POOL_NAME, UNDERPERFORMERS};
 pub use governance::{Proposal, ProposalAction, ProposalStatus};
 pub use jobs::{

@@ -19,6 +19,7 @@ use ledger::LedgerError;
 use protocol::reputation::{logistic_ppb, mean_ppb, Rating};
 use protocol::{HoldOwner, HoldReason, HoldTag};
 use std::collections::{BTreeMap, BTreeSet};
+use types::overlay::OverlayMap;
 use types::{AccountId, Amount, Hash, Height, Ppb};
 
 pub use protocol::market::{
@@ -33,14 +34,14 @@ const SERVICE_NAME_LEN_MAX: usize = 64;
 /// Market state: part of the engine's state, snapshots and root.
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub(crate) struct MarketState {
-    pub nodes: BTreeMap<AccountId, NodeRecord>,
-    pub services: BTreeMap<u32, Service>,
+    pub nodes: OverlayMap<AccountId, NodeRecord>,
+    pub services: OverlayMap<u32, Service>,
     pub next_service: u32,
-    pub requests: BTreeMap<u64, Request>,
+    pub requests: OverlayMap<u64, Request>,
     pub next_request: u64,
-    pub reputation: BTreeMap<AccountId, ReputationRecord>,
+    pub reputation: OverlayMap<AccountId, ReputationRecord>,
     /// Work done this epoch, per miner and service: (user requests and tasks, background tasks).
-    pub epoch_work: BTreeMap<AccountId, BTreeMap<u32, (u64, u64)>>,
+    pub epoch_work: OverlayMap<AccountId, BTreeMap<u32, (u64, u64)>>,
 }
 
 impl MarketState {
@@ -314,7 +315,7 @@ impl Engine {
         self.deadlines.insert((close, Deadline::RequestClose(id)));
         let r = self.m.requests.get_mut(&id).expect("looked up above");
         r.status = RequestStatus::Completed { at: h, result_hash };
-        self.m.epoch_work.entry(signer).or_default().entry(service).or_default().0 += 1;
+        self.m.epoch_work.get_or_insert_with(signer, Default::default).entry(service).or_default().0 += 1;
         self.dirty.extend([EngineKey::Request(id), EngineKey::EpochWork(signer)]);
         Ok(Event::RequestCompleted { request: id, miner: signer, result_hash, paid, fee })
     }
@@ -333,7 +334,7 @@ impl Engine {
         // After this point the command must succeed.
         let miner = r.miner;
         self.m.requests.get_mut(&id).expect("looked up above").rating = Some(rating);
-        self.m.reputation.entry(miner).or_default().by_client.insert(signer, rating);
+        self.m.reputation.get_or_insert_with(miner, Default::default).by_client.insert(signer, rating);
         let reputation = self.refresh_reputation(miner);
         self.dirty.insert(EngineKey::Request(id));
         Ok(Event::RequestRated { request: id, miner, rating, reputation })
@@ -342,7 +343,7 @@ impl Engine {
     /// A validation outcome as a rating from the network (the PoUW hook): passing counts Good, an outlier
     /// or a missed deadline Bad.
     pub(crate) fn record_network_rating(&mut self, miner: AccountId, good: bool) -> Ppb {
-        let rec = self.m.reputation.entry(miner).or_default();
+        let rec = self.m.reputation.get_or_insert_with(miner, Default::default);
         if good {
             rec.network_good += 1;
         } else {
@@ -353,7 +354,7 @@ impl Engine {
 
     fn refresh_reputation(&mut self, miner: AccountId) -> Ppb {
         let p = &self.params;
-        let rec = self.m.reputation.entry(miner).or_default();
+        let rec = self.m.reputation.get_or_insert_with(miner, Default::default);
         let x = mean_ppb(rec.sum_halves(), rec.ratings(), p.reputation_prior, p.reputation_x0);
         rec.reputation = logistic_ppb(x, p.reputation_k_milli, p.reputation_x0);
         let reputation = rec.reputation;

@@ -21,16 +21,17 @@ use embed::{poi_verdict, verdict_from_scores, weighted_median, Embedder, NgramEm
 use ledger::LedgerError;
 use protocol::{HoldOwner, HoldReason, HoldTag};
 use std::collections::{BTreeMap, BTreeSet};
+use types::overlay::OverlayMap;
 use types::{AccountId, Amount, Hash, Height};
 
 pub use protocol::pouw::{output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub(crate) struct PouwState {
-    pub tasks: BTreeMap<u64, Task>,
+    pub tasks: OverlayMap<u64, Task>,
     pub next_task: u64,
     /// When each miner was last selected for a task (for the cooldown).
-    pub last_selected: BTreeMap<AccountId, Height>,
+    pub last_selected: OverlayMap<AccountId, Height>,
 }
 
 impl PouwState {
@@ -462,7 +463,7 @@ impl Engine {
         let paid = self.pay_task(&origin, &passed);
         let background = origin == TaskOrigin::Background;
         for m in &passed {
-            let w = self.m.epoch_work.entry(*m).or_default().entry(service).or_default();
+            let w = self.m.epoch_work.get_or_insert_with(*m, Default::default).entry(service).or_default();
             if background {
                 w.1 += 1;
             } else {

@@ -22,6 +22,7 @@ use crate::{Engine, Event, EventRecord, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ledger::{distribute, SlashDestination};
 use std::collections::{BTreeMap, BTreeSet};
+use types::overlay::OverlayMap;
 use types::{AccountId, Amount, Height, Ppb};
 
 pub use protocol::routers::{compute_router_reward, latency_factor, NodeTraffic, RouterReport, RouterScore};
@@ -29,11 +30,11 @@ pub use protocol::routers::{compute_router_reward, latency_factor, NodeTraffic, 
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub(crate) struct RouterState {
     /// node → the router it is attached to.
-    pub attachments: BTreeMap<AccountId, AccountId>,
+    pub attachments: OverlayMap<AccountId, AccountId>,
     /// This epoch's router reports, by router.
-    pub reports: BTreeMap<AccountId, RouterReport>,
+    pub reports: OverlayMap<AccountId, RouterReport>,
     /// This epoch's node-side claims: node → (router, bytes exchanged through it).
-    pub claims: BTreeMap<AccountId, (AccountId, u64)>,
+    pub claims: OverlayMap<AccountId, (AccountId, u64)>,
 }
 
 impl Engine {

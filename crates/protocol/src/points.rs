@@ -3,7 +3,6 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use types::{AccountId, Ppb};
 
 /// One node's points in the current epoch.
@@ -96,14 +95,15 @@ pub fn points_failure(success: u128, target_failure_rate: Ppb) -> u128 {
     Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
 )]
 pub struct EpochPoints {
-    pub nodes: BTreeMap<AccountId, NodePoints>,
+    /// An overlay, so that a fork of the engine does not copy every node's points.
+    pub nodes: types::overlay::OverlayMap<AccountId, NodePoints>,
 }
 
 impl EpochPoints {
     /// A successful round: each member earns `success`.
     pub fn record_success(&mut self, team: &[AccountId], rules: &PointsRules) {
         for m in team {
-            let p = self.nodes.entry(*m).or_default();
+            let p = self.nodes.get_or_insert_with(*m, NodePoints::default);
             p.rounds += 1;
             p.earned += rules.success;
         }
@@ -114,7 +114,7 @@ impl EpochPoints {
     pub fn record_failure(&mut self, team: &[AccountId], culprits: &[AccountId], rules: &PointsRules) {
         let per_culprit = rules.blame_culprits && !culprits.is_empty();
         for m in team {
-            let p = self.nodes.entry(*m).or_default();
+            let p = self.nodes.get_or_insert_with(*m, NodePoints::default);
             p.rounds += 1;
             if !per_culprit || culprits.contains(m) {
                 p.failures += 1;
@@ -127,7 +127,7 @@ impl EpochPoints {
     pub fn record_ended(&mut self, passed: &[AccountId], outliers: &[AccountId], rules: &PointsRules) {
         self.record_success(passed, rules);
         for m in outliers {
-            let p = self.nodes.entry(*m).or_default();
+            let p = self.nodes.get_or_insert_with(*m, NodePoints::default);
             p.rounds += 1;
             p.failures += 1;
             p.deducted += rules.failure;
@@ -135,7 +135,7 @@ impl EpochPoints {
     }
 
     pub fn record_block(&mut self, producer: AccountId, rules: &PointsRules) {
-        let p = self.nodes.entry(producer).or_default();
+        let p = self.nodes.get_or_insert_with(producer, NodePoints::default);
         p.blocks += 1;
         p.earned += rules.block;
     }

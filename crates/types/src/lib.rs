@@ -14,6 +14,7 @@ mod hold;
 mod job_id;
 mod ledger_error;
 mod math;
+pub mod overlay;
 mod ppb;
 mod schema;
 mod signature;

@@ -1,6 +1,42 @@
 //! The end-of-block step: due deadlines in (height, deadline) order, and the epoch boundary.
 
 use super::*;
+use types::overlay::OverlayMap;
+
+/// The deadline queue: a set of `(height, deadline)` in processing order, forkable like the rest of the
+/// state (an overlay: a fork copies only the entries it changes).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Deadlines(OverlayMap<(Height, Deadline), ()>);
+
+impl Deadlines {
+    pub(crate) fn insert(&mut self, entry: (Height, Deadline)) -> bool {
+        self.0.insert(entry, ()).is_none()
+    }
+    pub(crate) fn remove(&mut self, entry: &(Height, Deadline)) -> bool {
+        self.0.remove(entry).is_some()
+    }
+    pub(crate) fn first(&self) -> Option<&(Height, Deadline)> {
+        self.0.first_key_value().map(|(k, _)| k)
+    }
+    pub(crate) fn pop_first(&mut self) -> Option<(Height, Deadline)> {
+        self.0.pop_first().map(|(k, ())| k)
+    }
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &(Height, Deadline)> {
+        self.0.keys()
+    }
+    pub(crate) fn flatten(&mut self) {
+        self.0.flatten();
+    }
+    pub(crate) fn deep_clone(&self) -> Deadlines {
+        Deadlines(self.0.deep_clone())
+    }
+}
+
+impl FromIterator<(Height, Deadline)> for Deadlines {
+    fn from_iter<I: IntoIterator<Item = (Height, Deadline)>>(iter: I) -> Self {
+        Deadlines(iter.into_iter().map(|k| (k, ())).collect())
+    }
+}
 
 impl Engine {
     /// The end-of-block step: due deadlines in (height, id) order, then the epoch hook.

@@ -53,6 +53,10 @@ impl Engine {
         h.update(head);
         h.update(tail);
         let root = Hash(*h.finalize().as_bytes());
+        // Kept empty at rest (capacity stays), so that a fork does not copy the last block's encoding.
+        for b in &mut bufs {
+            b.clear();
+        }
         self.root_bufs = bufs;
         self.ledger.recycle_write_set(write_set);
         self.dirty.recycle(dirty);

@@ -83,7 +83,7 @@ impl Engine {
             height: snap.height,
             last_block_hash: snap.last_block_hash,
             state_root: snap.state_root,
-            deadlines,
+            deadlines: deadlines.into_iter().collect(),
             m: snap.market,
             g: snap.governance,
             p: snap.pouw,
@@ -95,6 +95,7 @@ impl Engine {
             spare: Default::default(),
             block_buf: Vec::new(),
             draw: Default::default(),
+            forked_at: None,
         })
     }
 }
