@@ -45,8 +45,8 @@ use types::overlay::OverlayMap;
 use types::{mul_div_floor, AccountId, Amount, Height, JobId};
 
 pub use protocol::jobs::{
-    compute_schema, Job, JobFault, JobKind, JobMember, JobOrder, JobOutcome, JobPhase, JobProgress, JobRecord, JobRole,
-    JobStage, JobStatus, RewardSchema, WHOLE,
+    compute_schema, Job, JobEntry, JobFault, JobKind, JobMember, JobOrder, JobOutcome, JobPhase, JobProgress,
+    JobRecord, JobRole, JobStage, JobStatus, RewardSchema, WHOLE,
 };
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -147,10 +147,8 @@ impl Engine {
         let (deposit, dispatch_by) = self.check_job_order(gds, o)?;
         // After this point the command must succeed.
         let mut job = Job::ordered(gds, o, deposit, self.height, dispatch_by);
-        job.record(
-            self.height,
-            format!("ordered by GDS {gds}: {} DOs, quote {}, deposit {deposit} each", o.dos.len(), o.quote),
-        );
+        let dos = u32::try_from(o.dos.len()).expect("the order check bounds the DOs");
+        job.record(self.height, JobEntry::Ordered { gds, dos, quote: o.quote, deposit });
         self.j.jobs.insert(o.id, job);
         self.deadlines.insert((dispatch_by, Deadline::JobLapse(o.id)));
         self.dirty.insert(EngineKey::Job(o.id));
@@ -188,7 +186,7 @@ impl Engine {
         let job = self.j.jobs.get_mut(&id).expect("checked above");
         job.stake_in = Some(hold);
         job.staked = staked;
-        job.record(height, format!("QC staked {amount} (StakeIn now {staked})"));
+        job.record(height, JobEntry::Staked { amount, staked });
         self.dirty.insert(EngineKey::Job(id));
         ev.push(EventRecord { tx: Some(tx), event: Event::JobQuerySubmitted { job: id, qc, amount, staked } });
         self.try_dispatch(id, ev, tx);
@@ -251,7 +249,8 @@ impl Engine {
         }
         job.mpcs = mpcs.to_vec();
         job.schema = Some(schema);
-        job.record(height, format!("GDS selected {} MPC nodes; final price {}", mpcs.len(), schema.total));
+        let count = u32::try_from(mpcs.len()).expect("the selection check bounds the MPCs");
+        job.record(height, JobEntry::MpcsSelected { mpcs: count, price: schema.total });
         self.dirty.insert(EngineKey::Job(id));
         ev.push(EventRecord { tx: Some(tx), event: Event::MpcsSelected { job: id, mpcs: mpcs.to_vec(), schema } });
         if !refunds.is_empty() {
@@ -301,7 +300,7 @@ impl Engine {
         }
         let job = self.j.jobs.get_mut(&id).expect("checked above");
         job.members.get_mut(&who).expect("checked above").deposit = Some(hold);
-        job.record(height, format!("{who} deposited {amount}"));
+        job.record(height, JobEntry::Deposited { member: who, amount });
         self.dirty.insert(EngineKey::Job(id));
         ev.push(EventRecord { tx: Some(tx), event: Event::JobAccepted { job: id, member: who, deposit: amount } });
         self.try_dispatch(id, ev, tx);
@@ -332,9 +331,7 @@ impl Engine {
         for m in job.members.values_mut() {
             m.heartbeat = height;
         }
-        let note =
-            if surplus.is_zero() { String::new() } else { format!("; {surplus} above the final price refunded") };
-        job.record(height, format!("dispatched{note}"));
+        job.record(height, JobEntry::Dispatched { refunded: surplus });
         self.dirty.insert(EngineKey::Job(id));
         let event = Event::JobDispatched { job: id, dos: job.dos.clone(), mpcs: job.mpcs.clone() };
         ev.push(EventRecord { tx: Some(tx), event });
@@ -475,7 +472,7 @@ impl Engine {
         let height = self.height;
         let job = self.j.jobs.get_mut(&id).expect("checked above");
         job.replacement = Some((mpc, nominee));
-        job.record(height, format!("GDS nominated {nominee} to replace MPC {mpc}"));
+        job.record(height, JobEntry::ReplacementNominated { nominee, mpc });
         self.dirty.insert(EngineKey::Job(id));
         ev.push(EventRecord {
             tx: Some(tx),
@@ -512,7 +509,7 @@ impl Engine {
         }
         job.replacement = None;
         job.replacements += 1;
-        job.record(height, format!("{new} replaced MPC {old} (replacement {}), old deposit fined", job.replacements));
+        job.record(height, JobEntry::MpcReplaced { new, old, replacements: job.replacements });
         self.dirty.insert(EngineKey::Job(id));
         let event = Event::MpcReplaced { job: id, old, new, replacements: job.replacements };
         ev.push(EventRecord { tx: Some(tx), event });
@@ -698,7 +695,7 @@ impl Engine {
         }
         job.settled_at = Some(height);
         job.outcome = Some(outcome.clone());
-        job.record(height, format!("settled: {outcome:?}"));
+        job.record(height, JobEntry::Settled { outcome: outcome.clone() });
         let close_at = Height(height.0.saturating_add(retention));
         self.deadlines.insert((close_at, Deadline::JobClose(id)));
         self.dirty.insert(EngineKey::Job(id));

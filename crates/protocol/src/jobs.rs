@@ -193,13 +193,60 @@ impl JobMember {
     }
 }
 
-/// One line of a job's history, for people (`stakework query job`).
+/// One entry of a job's history: when, and what happened (typed; [`JobEntry`]'s `Display` is the line
+/// `stakework query job` prints).
 #[derive(
     Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
 )]
 pub struct JobRecord {
     pub height: Height,
-    pub what: String,
+    pub what: JobEntry,
+}
+
+/// What happened to a job.
+#[derive(
+    Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case", tag = "entry")]
+pub enum JobEntry {
+    /// The GDS ordered the job for `dos` data owners, each to deposit `deposit`.
+    Ordered { gds: AccountId, dos: u32, quote: Amount, deposit: Amount },
+    /// The QC staked `amount`; its StakeIn holds `staked`.
+    Staked { amount: Amount, staked: Amount },
+    /// The GDS selected `mpcs` MPC nodes; the final price is `price`.
+    MpcsSelected { mpcs: u32, price: Amount },
+    /// A member deposited `amount`.
+    Deposited { member: AccountId, amount: Amount },
+    /// Everyone staked and deposited: training started; `refunded` above the final price went back.
+    Dispatched { refunded: Amount },
+    /// The GDS nominated `nominee` to replace `mpc`.
+    ReplacementNominated { nominee: AccountId, mpc: AccountId },
+    /// `new` replaced MPC `old` (the job's `replacements`-th), and the old deposit was fined.
+    MpcReplaced { new: AccountId, old: AccountId, replacements: u32 },
+    /// The job settled.
+    Settled { outcome: JobOutcome },
+}
+
+impl std::fmt::Display for JobEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobEntry::Ordered { gds, dos, quote, deposit } => {
+                write!(f, "ordered by GDS {gds}: {dos} DOs, quote {quote}, deposit {deposit} each")
+            }
+            JobEntry::Staked { amount, staked } => write!(f, "QC staked {amount} (StakeIn now {staked})"),
+            JobEntry::MpcsSelected { mpcs, price } => write!(f, "GDS selected {mpcs} MPC nodes; final price {price}"),
+            JobEntry::Deposited { member, amount } => write!(f, "{member} deposited {amount}"),
+            JobEntry::Dispatched { refunded } if refunded.is_zero() => f.write_str("dispatched"),
+            JobEntry::Dispatched { refunded } => write!(f, "dispatched; {refunded} above the final price refunded"),
+            JobEntry::ReplacementNominated { nominee, mpc } => {
+                write!(f, "GDS nominated {nominee} to replace MPC {mpc}")
+            }
+            JobEntry::MpcReplaced { new, old, replacements } => {
+                write!(f, "{new} replaced MPC {old} (replacement {replacements}), old deposit fined")
+            }
+            JobEntry::Settled { outcome } => write!(f, "settled: {outcome:?}"),
+        }
+    }
 }
 
 /// What a GDS orders (the `OrderJob` call's fields).
@@ -309,8 +356,64 @@ impl Job {
         self.members.get(who).map(|m| m.role)
     }
 
-    pub fn record(&mut self, height: Height, what: String) {
+    pub fn record(&mut self, height: Height, what: JobEntry) {
         self.history.push(JobRecord { height, what });
+    }
+
+    /// The job's encoding in the state root (root format v1): its borsh encoding, except that each history
+    /// entry is the line its `Display` prints, as the history was kept as text before it was typed. A new
+    /// root format (a protocol version, DESIGN §14) may encode the typed entries instead.
+    pub fn encode_for_root(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let Job { history, .. } = self;
+        self.encode_fields(out)?;
+        let len = u32::try_from(history.len()).map_err(|_| std::io::Error::other("history longer than u32::MAX"))?;
+        BorshSerialize::serialize(&len, out)?;
+        for r in history {
+            BorshSerialize::serialize(&r.height, out)?;
+            BorshSerialize::serialize(&r.what.to_string(), out)?;
+        }
+        Ok(())
+    }
+
+    /// Every field but the history, in declaration order (borsh's order). The destructuring names every
+    /// field, so a new one does not compile until it is placed here.
+    fn encode_fields(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let Job {
+            id,
+            kind,
+            gds,
+            qc,
+            dos,
+            mpcs,
+            price_per_do,
+            complexity,
+            mpc_factor,
+            epochs,
+            quote,
+            deposit,
+            schema,
+            stake_in,
+            staked,
+            members,
+            replacement,
+            replacements,
+            phase,
+            outcome,
+            ordered_at,
+            dispatch_by,
+            dispatched_at,
+            settled_at,
+            history: _,
+        } = self;
+        BorshSerialize::serialize(
+            &(id, kind, gds, qc, dos, mpcs, price_per_do, complexity, mpc_factor, epochs, quote, deposit),
+            out,
+        )?;
+        BorshSerialize::serialize(
+            &(schema, stake_in, staked, members, replacement, replacements, phase, outcome),
+            out,
+        )?;
+        BorshSerialize::serialize(&(ordered_at, dispatch_by, dispatched_at, settled_at), out)
     }
 }
 
@@ -325,4 +428,44 @@ pub fn compute_schema(order: &Job, n_mpc: usize, gds_share: types::Ppb) -> Optio
     let work = per_do.checked_mul(n_do)?.checked_add(per_mpc.checked_mul(n_mpc as u128)?)?;
     let gds = gds_share.mul_floor(work);
     Some(RewardSchema { per_do, per_mpc, gds, total: work.checked_add(gds)? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> Job {
+        let order = JobOrder {
+            id: JobId([3; 16]),
+            kind: JobKind::Horizontal,
+            qc: AccountId([1; 32]),
+            dos: vec![AccountId([2; 32])],
+            price_per_do: Amount(50),
+            complexity: 1,
+            mpc_factor: 1,
+            epochs: 2,
+            quote: Amount(120),
+        };
+        Job::ordered(AccountId([4; 32]), &order, Amount(7), Height(5), Height(9))
+    }
+
+    /// Without history the root form is exactly borsh: every field, in order.
+    #[test]
+    fn the_root_form_of_a_job_is_its_borsh_encoding_with_history_as_text() {
+        let mut j = job();
+        let mut root = Vec::new();
+        j.encode_for_root(&mut root).expect("encode");
+        assert_eq!(root, borsh::to_vec(&j).expect("encode"));
+        j.record(Height(6), JobEntry::Staked { amount: Amount(120), staked: Amount(120) });
+        j.record(Height(8), JobEntry::Dispatched { refunded: Amount::ZERO });
+        let mut root = Vec::new();
+        j.encode_for_root(&mut root).expect("encode");
+        let without = borsh::to_vec(&Job { history: Vec::new(), ..j.clone() }).expect("encode");
+        let mut text = without[..without.len() - 4].to_vec();
+        let lines: Vec<(Height, String)> = j.history.iter().map(|r| (r.height, r.what.to_string())).collect();
+        text.extend(borsh::to_vec(&lines).expect("encode"));
+        assert_eq!(root, text);
+        assert_eq!(lines[0].1, format!("QC staked {} (StakeIn now {})", Amount(120), Amount(120)));
+        assert_eq!(lines[1].1, "dispatched");
+    }
 }

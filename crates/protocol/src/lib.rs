@@ -32,8 +32,8 @@ pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisService};
 pub use governance::{Proposal, ProposalAction, ProposalStatus};
 pub use hold::{HoldOwner, HoldReason, HoldTag};
 pub use jobs::{
-    compute_schema, Job, JobFault, JobKind, JobMember, JobOrder, JobOutcome, JobPhase, JobProgress, JobRecord, JobRole,
-    JobStage, JobStatus, RewardSchema, WHOLE,
+    compute_schema, Job, JobEntry, JobFault, JobKind, JobMember, JobOrder, JobOutcome, JobPhase, JobProgress,
+    JobRecord, JobRole, JobStage, JobStatus, RewardSchema, WHOLE,
 };
 pub use market::{
     MinerStatus, NodeRecord, ReportedStatus, ReputationRecord, Request, RequestStatus, Role, Service, MINERS_POOL_NAME,

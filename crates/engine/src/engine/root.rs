@@ -81,7 +81,11 @@ impl Engine {
             EngineKey::Proposal(id) => borsh::to_writer(out, &self.g.proposals.get(id)),
             EngineKey::Task(id) => borsh::to_writer(out, &self.p.tasks.get(id)),
             EngineKey::Selected(id) => borsh::to_writer(out, &self.p.last_selected.get(id)),
-            EngineKey::Job(id) => borsh::to_writer(out, &self.j.jobs.get(id)),
+            EngineKey::Job(id) => match self.j.jobs.get(id) {
+                // `Option<Job>` as borsh writes it, with the job in its root form (history as text).
+                Some(job) => borsh::to_writer(&mut *out, &1u8).and_then(|()| job.encode_for_root(out)),
+                None => borsh::to_writer(out, &0u8),
+            },
             EngineKey::Points(id) => borsh::to_writer(out, &self.e.points.nodes.get(id)),
             EngineKey::LastPoints => borsh::to_writer(out, &(self.e.last_epoch, &self.e.last_points)),
             EngineKey::Lists(id) => borsh::to_writer(out, &self.e.lists.get(id)),
