@@ -18,11 +18,15 @@ use protocol::{HoldOwner, HoldReason, HoldTag};
 use std::collections::BTreeSet;
 use types::{AccountId, Amount, Hash, Height, JobId};
 
+mod ctx;
 mod deadlines;
 mod dispatch;
 mod fork;
 mod root;
 mod snapshot;
+
+pub(crate) use ctx::Ctx;
+pub(crate) use fork::overlay_maps;
 
 pub use fork::ForkError;
 

@@ -45,6 +45,13 @@ pub(crate) struct MarketState {
 }
 
 impl MarketState {
+    pub(crate) fn service(&self, id: u32) -> Option<&Service> {
+        self.services.get(&id)
+    }
+    /// Is a service called `name` offered?
+    pub(crate) fn has_service_named(&self, name: &str) -> bool {
+        self.services.values().any(|s| s.name == name)
+    }
     pub fn new() -> MarketState {
         MarketState { next_service: 1, next_request: 1, ..MarketState::default() }
     }
@@ -138,6 +145,14 @@ impl Engine {
         self.m.services.insert(id, Service { id, name: name.to_string(), weight, price, poi_threshold });
         self.dirty.insert(EngineKey::Service(id));
         Ok(id)
+    }
+
+    /// Governance's `SetServiceWeight`, applied at an epoch boundary.
+    pub(crate) fn set_service_weight(&mut self, service: u32, weight: u32) -> Result<(), Rejection> {
+        let s = self.m.services.get_mut(&service).ok_or(Rejection::UnknownService(service))?;
+        s.weight = weight;
+        self.dirty.insert(EngineKey::Service(service));
+        Ok(())
     }
 
     // ----- registry ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 //! The end-of-block step: due deadlines in (height, deadline) order, and the epoch boundary.
 
 use super::*;
+use crate::governance::ProposalAction;
 use types::overlay::OverlayMap;
 
 /// The deadline queue: a set of `(height, deadline)` in processing order, forkable like the rest of the
@@ -61,7 +62,10 @@ impl Engine {
                 }
                 Deadline::RequestExpiry(id) => self.expire_request(id, events),
                 Deadline::RequestClose(id) => self.close_request(id),
-                Deadline::ProposalEnd(id) => self.tally(id, events),
+                Deadline::ProposalEnd(id) => {
+                    let (mut ctx, g, _) = self.governance_ctx(events, None);
+                    crate::governance::tally(&mut ctx, g, id);
+                }
                 Deadline::TaskAuto(id, stage) => self.auto_advance(id, stage, events),
                 Deadline::TaskClose(id) => self.close_task(id),
                 Deadline::JobLapse(id) => self.lapse_job(id, events),
@@ -86,5 +90,31 @@ impl Engine {
         self.close_epoch_points(epoch, events);
         self.apply_passed_proposals(events);
         events.push(EventRecord { tx: None, event: Event::EpochEnded { epoch, height } });
+    }
+
+    /// At the epoch boundary: apply passed proposals in the order they passed. Governance decides what
+    /// passed; the market and the parameters change through their own functions.
+    pub(crate) fn apply_passed_proposals(&mut self, events: &mut Vec<EventRecord>) {
+        for (id, action) in crate::governance::take_passed(&mut self.g) {
+            let outcome = crate::governance::check_action(&self.params, &self.m, &action)
+                .and_then(|()| self.apply_action(&action));
+            let (mut ctx, g, _) = self.governance_ctx(events, None);
+            crate::governance::record_applied(&mut ctx, g, id, action, outcome);
+        }
+    }
+
+    fn apply_action(&mut self, action: &ProposalAction) -> Result<(), Rejection> {
+        match action {
+            ProposalAction::AddService { name, weight, price } => {
+                self.add_service(name, *weight, *price, crate::market::POI_THRESHOLD_DEFAULT).map(|_| ())
+            }
+            ProposalAction::SetServiceWeight { service, weight } => self.set_service_weight(*service, *weight),
+            ProposalAction::SetParam { name, value } => {
+                self.params = self.params.with_set(name, value).map_err(Rejection::InvalidProposal)?;
+                self.draw.clear();
+                self.dirty.insert(EngineKey::Params);
+                Ok(())
+            }
+        }
     }
 }

@@ -57,8 +57,14 @@ impl Engine {
             }
             Call::CompleteRequest { request, result_hash } => self.complete_request(signer, *request, *result_hash)?,
             Call::RateRequest { request, rating } => self.rate_request(signer, *request, *rating)?,
-            Call::Propose { action } => self.propose(signer, action)?,
-            Call::Vote { proposal, approve } => self.vote(signer, *proposal, *approve)?,
+            Call::Propose { action } => {
+                let (mut ctx, g, m) = self.governance_ctx(events, tx);
+                crate::governance::propose(&mut ctx, g, m, signer, action)?
+            }
+            Call::Vote { proposal, approve } => {
+                let (mut ctx, g, _) = self.governance_ctx(events, tx);
+                crate::governance::vote(&mut ctx, g, signer, *proposal, *approve)?
+            }
             Call::SubmitTask { service, redundancy, max_price, avoid } => {
                 self.submit_task(signer, *service, *redundancy, *max_price, avoid)?
             }

@@ -7,7 +7,6 @@
 
 use super::*;
 use crate::epoch::EpochState;
-use crate::governance::GovernanceState;
 use crate::jobs::JobsState;
 use crate::market::MarketState;
 use crate::pouw::PouwState;
@@ -20,7 +19,7 @@ pub enum ForkError {
     NotDescended { forked_at: Height, head: Height },
 }
 
-/// Per-state-struct fold and deep copy of its overlay maps.
+/// Per-state-struct fold and deep copy of its overlay maps (invoked by each module on its own state).
 macro_rules! overlay_maps {
     ($state:ty { $($map:ident $(. $inner:ident)?),* }) => {
         impl $state {
@@ -42,8 +41,9 @@ macro_rules! overlay_maps {
     };
 }
 
+pub(crate) use overlay_maps;
+
 overlay_maps!(MarketState { nodes, services, requests, reputation, epoch_work });
-overlay_maps!(GovernanceState { proposals });
 overlay_maps!(PouwState { tasks, last_selected });
 overlay_maps!(JobsState { jobs });
 overlay_maps!(EpochState { points.nodes, last_points.nodes, lists });

@@ -70,15 +70,18 @@ impl Engine {
         match key {
             EngineKey::Params => borsh::to_writer(out, &self.params),
             EngineKey::Counters => {
-                let counters = (self.m.next_service, self.m.next_request, self.g.next_proposal, self.p.next_task);
-                borsh::to_writer(out, &(counters, &self.g.pending))
+                let counters = (self.m.next_service, self.m.next_request, self.g.next_proposal(), self.p.next_task);
+                borsh::to_writer(out, &(counters, self.g.pending()))
             }
             EngineKey::Node(id) => borsh::to_writer(out, &self.m.nodes.get(id)),
             EngineKey::Service(id) => borsh::to_writer(out, &self.m.services.get(id)),
             EngineKey::Request(id) => borsh::to_writer(out, &self.m.requests.get(id)),
             EngineKey::Reputation(id) => borsh::to_writer(out, &self.m.reputation.get(id)),
             EngineKey::EpochWork(id) => borsh::to_writer(out, &self.m.epoch_work.get(id)),
-            EngineKey::Proposal(id) => borsh::to_writer(out, &self.g.proposals.get(id)),
+            EngineKey::Proposal(id) => {
+                self.g.encode_entry(crate::governance::GovernanceKey::Proposal(*id), out);
+                Ok(())
+            }
             EngineKey::Task(id) => borsh::to_writer(out, &self.p.tasks.get(id)),
             EngineKey::Selected(id) => borsh::to_writer(out, &self.p.last_selected.get(id)),
             EngineKey::Job(id) => match self.j.jobs.get(id) {

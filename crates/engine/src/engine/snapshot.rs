@@ -51,11 +51,7 @@ impl Engine {
                 implied.insert((r.expires_at, Deadline::RequestExpiry(r.id)));
             }
         }
-        for p in snap.governance.proposals.values() {
-            if p.status == crate::governance::ProposalStatus::Open {
-                implied.insert((p.voting_ends, Deadline::ProposalEnd(p.id)));
-            }
-        }
+        implied.extend(snap.governance.implied_deadlines());
         for j in snap.jobs.jobs.values() {
             if j.phase == crate::jobs::JobPhase::Ordered {
                 implied.insert((j.dispatch_by, Deadline::JobLapse(j.id)));

@@ -1,0 +1,61 @@
+//! `Ctx`: everything a module's handler may touch besides its own state — the ledger, the height, the
+//! parameters, the deadline queue, the block's write set and the event sink. A handler has the shape
+//! `fn(ctx: &mut Ctx, state: &mut ModuleState, …) -> Result<_, Rejection>`; it reaches another module
+//! only through that module's small named functions, passed in by the dispatcher.
+
+use super::*;
+
+/// The shared part of the state a handler works with (see the module comment).
+#[derive(Debug)]
+pub(crate) struct Ctx<'a> {
+    pub ledger: &'a mut Ledger,
+    pub params: &'a Params,
+    pub height: Height,
+    pub treasury: AccountId,
+    deadlines: &'a mut deadlines::Deadlines,
+    dirty: &'a mut Dirty,
+    events: &'a mut Vec<EventRecord>,
+    /// The transaction being applied (its index in the block), or `None` in the end-of-block step.
+    pub tx: Option<u32>,
+}
+
+impl Ctx<'_> {
+    /// Have the end-of-block step at `at` process `deadline`.
+    pub(crate) fn schedule(&mut self, at: Height, deadline: impl Into<Deadline>) {
+        self.deadlines.insert((at, deadline.into()));
+    }
+    /// Forget a scheduled deadline (its object closed before it came).
+    pub(crate) fn unschedule(&mut self, at: Height, deadline: impl Into<Deadline>) {
+        self.deadlines.remove(&(at, deadline.into()));
+    }
+    /// Record that `key`'s value changed in this block (it enters the state root).
+    pub(crate) fn touch(&mut self, key: impl Into<EngineKey>) {
+        self.dirty.insert(key.into());
+    }
+    /// Emit an event of the current transaction (or of the end-of-block step).
+    pub(crate) fn emit(&mut self, event: Event) {
+        self.events.push(EventRecord { tx: self.tx, event });
+    }
+}
+
+impl Engine {
+    /// Split the state into the shared context and the governance state, for one transaction (`tx`) or
+    /// the end-of-block step (`None`).
+    pub(crate) fn governance_ctx<'a>(
+        &'a mut self,
+        events: &'a mut Vec<EventRecord>,
+        tx: Option<u32>,
+    ) -> (Ctx<'a>, &'a mut crate::governance::GovernanceState, &'a crate::market::MarketState) {
+        let ctx = Ctx {
+            ledger: &mut self.ledger,
+            params: &self.params,
+            height: self.height,
+            treasury: self.treasury,
+            deadlines: &mut self.deadlines,
+            dirty: &mut self.dirty,
+            events,
+            tx,
+        };
+        (ctx, &mut self.g, &self.m)
+    }
+}
