@@ -36,6 +36,11 @@ pub(crate) struct EpochState {
     pub lists: OverlayMap<AccountId, BTreeMap<String, CuratedList>>,
 }
 
+/// The epoch a height belongs to (epoch 1 is heights 1..=epoch_length).
+pub(crate) fn epoch_of(params: &crate::Params, height: Height) -> u64 {
+    height.0.saturating_sub(1) / params.epoch_length + 1
+}
+
 impl Engine {
     // ----- queries -----------------------------------------------------------------------------------
 
@@ -49,7 +54,7 @@ impl Engine {
     }
     /// The epoch a height belongs to: blocks `(e − 1)·L + 1 ..= e·L` are epoch `e`.
     pub fn epoch_of(&self, height: Height) -> u64 {
-        height.0.saturating_sub(1) / self.params.epoch_length + 1
+        epoch_of(&self.params, height)
     }
     pub fn list(&self, list: &ListRef) -> Option<&CuratedList> {
         let owner = list.owner.unwrap_or_else(|| AccountId::system(NETWORK_LISTS_NAME));

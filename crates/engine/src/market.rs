@@ -13,7 +13,7 @@
 //!   `score_m = rep_m × Σ_s requests_done(m, s) × weight_s`, exactly (largest remainder).
 
 use crate::engine::{Deadline, EngineKey};
-use crate::{Engine, Event, EventRecord, Rejection};
+use crate::{Engine, Event, EventRecord, Params, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ledger::LedgerError;
 use protocol::reputation::{logistic_ppb, mean_ppb, Rating};
@@ -48,6 +48,17 @@ impl MarketState {
     pub(crate) fn service(&self, id: u32) -> Option<&Service> {
         self.services.get(&id)
     }
+    pub(crate) fn is_registered(&self, id: &AccountId) -> bool {
+        self.nodes.contains_key(id)
+    }
+    /// Whether `who` is registered with `role`.
+    pub(crate) fn has_role(&self, who: &AccountId, role: Role) -> bool {
+        self.nodes.get(who).is_some_and(|n| n.roles.contains(&role))
+    }
+    /// A miner's reputation (neutral before any rating).
+    pub(crate) fn reputation_of(&self, params: &Params, id: &AccountId) -> Ppb {
+        self.reputation.get(id).map_or_else(|| neutral_reputation(params), |r| r.reputation)
+    }
     /// Is a service called `name` offered?
     pub(crate) fn has_service_named(&self, name: &str) -> bool {
         self.services.values().any(|s| s.name == name)
@@ -55,6 +66,11 @@ impl MarketState {
     pub fn new() -> MarketState {
         MarketState { next_service: 1, next_request: 1, ..MarketState::default() }
     }
+}
+
+/// The reputation of a miner nobody has rated yet (0.5 with the default prior).
+fn neutral_reputation(p: &Params) -> Ppb {
+    logistic_ppb(mean_ppb(0, 0, p.reputation_prior, p.reputation_x0), p.reputation_k_milli, p.reputation_x0)
 }
 
 fn invalid(msg: &str) -> Rejection {
@@ -81,7 +97,7 @@ impl Engine {
     }
     /// A miner's reputation (neutral, 0.5 with the default prior, before any rating).
     pub fn reputation(&self, id: &AccountId) -> Ppb {
-        self.m.reputation.get(id).map_or_else(|| self.neutral_reputation(), |r| r.reputation)
+        self.m.reputation_of(&self.params, id)
     }
     pub fn reputation_record(&self, id: &AccountId) -> Option<&ReputationRecord> {
         self.m.reputation.get(id)
@@ -99,7 +115,7 @@ impl Engine {
     }
     /// Whether `who` is registered with `role`.
     pub fn has_role(&self, who: &AccountId, role: Role) -> bool {
-        self.m.nodes.get(who).is_some_and(|n| n.roles.contains(&role))
+        self.m.has_role(who, role)
     }
     /// The least bonded stake a node with these roles needs.
     pub fn stake_required(&self, roles: &BTreeSet<Role>) -> Amount {
@@ -116,11 +132,6 @@ impl Engine {
             })
             .max()
             .unwrap_or(Amount::ZERO)
-    }
-
-    fn neutral_reputation(&self) -> Ppb {
-        let p = &self.params;
-        logistic_ppb(mean_ppb(0, 0, p.reputation_prior, p.reputation_x0), p.reputation_k_milli, p.reputation_x0)
     }
 
     pub(crate) fn add_service(

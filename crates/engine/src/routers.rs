@@ -15,125 +15,90 @@
 //! epoch (unreported nodes count 0) is below `router_connectivity_min` loses `router_slash` of its collateral
 //! to the treasury. All arithmetic is integer: ppb factors, floors at each step.
 
-use crate::engine::EngineKey;
-use crate::epoch::ROUTERS_POOL_NAME;
-use crate::market::Role;
-use crate::{Engine, Event, EventRecord, Rejection};
+use crate::engine::{overlay_maps, Ctx, EngineKey};
+use crate::epoch::{epoch_of, ROUTERS_POOL_NAME};
+use crate::market::{MarketState, Role};
+use crate::{Engine, Event, Params, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ledger::{distribute, SlashDestination};
 use std::collections::{BTreeMap, BTreeSet};
 use types::overlay::OverlayMap;
-use types::{AccountId, Amount, Height, Ppb};
+use types::{AccountId, Amount, Ppb};
 
 pub use protocol::routers::{compute_router_reward, latency_factor, NodeTraffic, RouterReport, RouterScore};
 
+/// The routers' state. Private: the engine and other modules use the functions below.
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub(crate) struct RouterState {
     /// node → the router it is attached to.
-    pub attachments: OverlayMap<AccountId, AccountId>,
+    attachments: OverlayMap<AccountId, AccountId>,
     /// This epoch's router reports, by router.
-    pub reports: OverlayMap<AccountId, RouterReport>,
+    reports: OverlayMap<AccountId, RouterReport>,
     /// This epoch's node-side claims: node → (router, bytes exchanged through it).
-    pub claims: OverlayMap<AccountId, (AccountId, u64)>,
+    claims: OverlayMap<AccountId, (AccountId, u64)>,
 }
 
-impl Engine {
+overlay_maps!(RouterState { attachments, reports, claims });
+
+/// The routers' entries in the state root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RouterKey {
+    Attachment(AccountId),
+    RouterReport(AccountId),
+    TrafficClaim(AccountId),
+}
+
+impl From<RouterKey> for EngineKey {
+    fn from(key: RouterKey) -> EngineKey {
+        match key {
+            RouterKey::Attachment(id) => EngineKey::Attachment(id),
+            RouterKey::RouterReport(id) => EngineKey::RouterReport(id),
+            RouterKey::TrafficClaim(id) => EngineKey::TrafficClaim(id),
+        }
+    }
+}
+
+impl RouterState {
     pub fn router_of(&self, node: &AccountId) -> Option<AccountId> {
-        self.r.attachments.get(node).copied()
+        self.attachments.get(node).copied()
     }
-    pub fn router_report(&self, router: &AccountId) -> Option<&RouterReport> {
-        self.r.reports.get(router)
+    pub fn report(&self, router: &AccountId) -> Option<&RouterReport> {
+        self.reports.get(router)
     }
-    /// Nodes attached to `router`.
+    /// The nodes attached to `router`, in id order.
     pub fn attached(&self, router: &AccountId) -> Vec<AccountId> {
-        self.r.attachments.iter().filter(|(_, r)| *r == router).map(|(n, _)| *n).collect()
+        self.attachments.iter().filter(|(_, r)| *r == router).map(|(n, _)| *n).collect()
+    }
+    /// `borsh(current value or None)` of a router entry of the state root.
+    pub fn encode_entry(&self, key: RouterKey, out: &mut Vec<u8>) {
+        match key {
+            RouterKey::Attachment(id) => borsh::to_writer(out, &self.attachments.get(&id)),
+            RouterKey::RouterReport(id) => borsh::to_writer(out, &self.reports.get(&id)),
+            RouterKey::TrafficClaim(id) => borsh::to_writer(out, &self.claims.get(&id)),
+        }
+        .expect("writing to a Vec cannot fail");
     }
 
-    pub(crate) fn attach_router(&mut self, node: AccountId, router: AccountId) -> Result<Event, Rejection> {
-        if !self.m.nodes.contains_key(&node) {
-            return Err(Rejection::NotRegistered);
-        }
-        if !self.has_role(&router, Role::Router) || router == node {
-            return Err(Rejection::InvalidRouterReport(format!("{router} is not a registered router")));
-        }
-        // After this point the command must succeed.
-        self.r.attachments.insert(node, router);
-        self.dirty.insert(EngineKey::Attachment(node));
-        Ok(Event::RouterAttached { node, router })
-    }
-
-    pub(crate) fn report_router_epoch(
-        &mut self,
-        router: AccountId,
-        epoch: u64,
-        validator_latency_ms: u32,
-        nodes: &[NodeTraffic],
-    ) -> Result<Event, Rejection> {
-        if !self.has_role(&router, Role::Router) {
-            return Err(Rejection::NotAuthorized);
-        }
-        let current = self.epoch_of(self.height);
-        if epoch != current {
-            return Err(Rejection::WrongEpoch { current, got: epoch });
-        }
-        if self.r.reports.contains_key(&router) {
-            return Err(Rejection::AlreadyReported { epoch });
-        }
-        if nodes.len() > self.params.list_len_max as usize {
-            return Err(Rejection::InvalidRouterReport("too many nodes in one report".into()));
-        }
-        let unique: BTreeSet<AccountId> = nodes.iter().map(|n| n.node).collect();
-        if unique.len() != nodes.len() {
-            return Err(Rejection::InvalidRouterReport("a node appears twice".into()));
-        }
-        if let Some(n) = nodes.iter().find(|n| self.r.attachments.get(&n.node) != Some(&router)) {
-            return Err(Rejection::InvalidRouterReport(format!("{} is not attached to this router", n.node)));
-        }
-        // After this point the command must succeed.
-        let report = RouterReport { epoch, validator_latency_ms, nodes: nodes.to_vec(), reported_at: self.height };
-        self.r.reports.insert(router, report);
-        self.dirty.insert(EngineKey::RouterReport(router));
-        Ok(Event::RouterReported { router, epoch, nodes: nodes.len() as u32 })
-    }
-
-    pub(crate) fn report_node_traffic(
-        &mut self,
-        node: AccountId,
-        epoch: u64,
-        router: AccountId,
-        bytes: u64,
-    ) -> Result<Event, Rejection> {
-        if self.r.attachments.get(&node) != Some(&router) {
-            return Err(Rejection::NotAuthorized);
-        }
-        let current = self.epoch_of(self.height);
-        if epoch != current {
-            return Err(Rejection::WrongEpoch { current, got: epoch });
-        }
-        if self.r.claims.contains_key(&node) {
-            return Err(Rejection::AlreadyReported { epoch });
-        }
-        // After this point the command must succeed.
-        self.r.claims.insert(node, (router, bytes));
-        self.dirty.insert(EngineKey::TrafficClaim(node));
-        Ok(Event::NodeTrafficReported { node, router, epoch, bytes })
-    }
-
-    /// One router's score from its report and the nodes' claims.
-    pub fn router_score(&self, router: &AccountId, report: &RouterReport) -> RouterScore {
-        let p = &self.params;
+    /// A router's reward terms for this epoch: validated bandwidth, latency factor, reputation, reward.
+    pub fn score(
+        &self,
+        params: &Params,
+        market: &MarketState,
+        router: &AccountId,
+        report: &RouterReport,
+    ) -> RouterScore {
         let mut bandwidth = 0u128;
         let mut latency_sum = 0u64;
         let mut rep_sum = 0u128;
         for n in &report.nodes {
             let claimed_by_router = u128::from(n.bytes_in) + u128::from(n.bytes_out);
-            let confirmed = match self.r.claims.get(&n.node) {
+            let confirmed = match self.claims.get(&n.node) {
                 Some((r, bytes)) if r == router => u128::from(*bytes),
                 _ => 0,
             };
             bandwidth += claimed_by_router.min(confirmed);
             latency_sum += u64::from(n.latency_ms);
-            rep_sum += u128::from(self.reputation(&n.node).raw());
+            rep_sum += u128::from(market.reputation_of(params, &n.node).raw());
         }
         let count = report.nodes.len() as u64;
         let (mean_latency, reputation) = if count == 0 {
@@ -143,86 +108,185 @@ impl Engine {
             (latency_sum / count, Ppb::new(rep).expect("a mean of ppb values is at most one"))
         };
         let factor = latency_factor(
-            p.router_latency_weight_milli,
+            params.router_latency_weight_milli,
             mean_latency,
             u64::from(report.validator_latency_ms),
-            p.router_latency_max_ms,
+            params.router_latency_max_ms,
         );
-        let reward = compute_router_reward(p.router_reward_per_mb, bandwidth, factor, reputation);
+        let reward = compute_router_reward(params.router_reward_per_mb, bandwidth, factor, reputation);
         RouterScore { bandwidth, latency_factor: factor, reputation, reward }
     }
 
-    /// Mean online fraction of the router's attached nodes over the epoch (unreported nodes count 0);
+    /// The mean online fraction of `router`'s attached nodes this epoch (unreported nodes count 0);
     /// `None` without attached nodes.
-    pub fn router_connectivity(&self, router: &AccountId) -> Option<Ppb> {
+    pub fn connectivity(&self, router: &AccountId) -> Option<Ppb> {
         let attached = self.attached(router);
         if attached.is_empty() {
             return None;
         }
-        let online: BTreeMap<AccountId, Ppb> = self
-            .r
-            .reports
-            .get(router)
-            .map(|r| r.nodes.iter().map(|n| (n.node, n.online)).collect())
-            .unwrap_or_default();
+        let online: BTreeMap<AccountId, Ppb> =
+            self.reports.get(router).map(|r| r.nodes.iter().map(|n| (n.node, n.online)).collect()).unwrap_or_default();
         let sum: u128 = attached.iter().map(|n| u128::from(online.get(n).map_or(0, |p| p.raw()))).sum();
         let mean = u32::try_from(sum / attached.len() as u128).expect("a mean of ppb values is a ppb value");
         Some(Ppb::new(mean).expect("at most one"))
     }
+}
 
-    /// The epoch's router rewards (scaled down pro rata if the pool is short) and connectivity slashes.
-    pub(crate) fn settle_routers(&mut self, epoch: u64, height: Height, events: &mut Vec<EventRecord>) {
-        let pool = AccountId::system(ROUTERS_POOL_NAME);
-        let scores: Vec<(AccountId, RouterScore)> =
-            self.r.reports.iter().map(|(r, rep)| (*r, self.router_score(r, rep))).collect();
-        let owed: u128 = scores.iter().map(|(_, s)| s.reward.0).sum();
-        let available = self.ledger.free(&pool);
-        let paid: Vec<(AccountId, Amount)> = if owed <= available.0 {
-            scores.iter().map(|(r, s)| (*r, s.reward)).collect()
-        } else {
-            let weights: Vec<(AccountId, u128)> =
-                scores.iter().filter(|(_, s)| !s.reward.is_zero()).map(|(r, s)| (*r, s.reward.0)).collect();
-            distribute(available, &weights).expect("routers are distinct, rewards positive")
-        };
-        let paid: BTreeMap<AccountId, Amount> = paid.into_iter().collect();
-        for (router, score) in &scores {
-            let amount = paid.get(router).copied().unwrap_or(Amount::ZERO);
-            if !amount.is_zero() {
-                self.ledger.transfer(pool, *router, amount).expect("the payouts sum to at most the pool");
-            }
-            events.push(EventRecord {
-                tx: None,
-                event: Event::RouterRewarded {
-                    epoch,
-                    router: *router,
-                    bandwidth: score.bandwidth,
-                    latency_factor: score.latency_factor,
-                    reputation: score.reputation,
-                    owed: score.reward,
-                    amount,
-                },
-            });
-        }
-        let routers: BTreeSet<AccountId> = self.r.attachments.values().copied().collect();
-        for router in routers {
-            let Some(connectivity) = self.router_connectivity(&router) else { continue };
-            if connectivity >= self.params.router_connectivity_min {
-                continue;
-            }
-            let collateral = self.ledger.bonded(&router);
-            let amount = self.params.router_slash.mul_floor(collateral);
-            let taken = self.ledger.slash(router, amount, height, SlashDestination::Account(self.treasury)).total();
-            self.reweigh(router);
-            events.push(EventRecord {
-                tx: None,
-                event: Event::RouterSlashed { epoch, router, connectivity, amount: taken },
-            });
-        }
-        for r in std::mem::take(&mut self.r.reports).into_keys() {
-            self.dirty.insert(EngineKey::RouterReport(r));
-        }
-        for n in std::mem::take(&mut self.r.claims).into_keys() {
-            self.dirty.insert(EngineKey::TrafficClaim(n));
-        }
+impl Engine {
+    pub fn router_of(&self, node: &AccountId) -> Option<AccountId> {
+        self.r.router_of(node)
     }
+    pub fn router_report(&self, router: &AccountId) -> Option<&RouterReport> {
+        self.r.report(router)
+    }
+    pub fn attached(&self, router: &AccountId) -> Vec<AccountId> {
+        self.r.attached(router)
+    }
+    pub fn router_score(&self, router: &AccountId, report: &RouterReport) -> RouterScore {
+        self.r.score(&self.params, &self.m, router, report)
+    }
+    pub fn router_connectivity(&self, router: &AccountId) -> Option<Ppb> {
+        self.r.connectivity(router)
+    }
+}
+
+pub(crate) fn attach(
+    ctx: &mut Ctx,
+    r: &mut RouterState,
+    market: &MarketState,
+    node: AccountId,
+    router: AccountId,
+) -> Result<Event, Rejection> {
+    if !market.is_registered(&node) {
+        return Err(Rejection::NotRegistered);
+    }
+    if !market.has_role(&router, Role::Router) || router == node {
+        return Err(Rejection::InvalidRouterReport(format!("{router} is not a registered router")));
+    }
+    // After this point the command must succeed.
+    r.attachments.insert(node, router);
+    ctx.touch(RouterKey::Attachment(node));
+    Ok(Event::RouterAttached { node, router })
+}
+
+pub(crate) fn report_epoch(
+    ctx: &mut Ctx,
+    r: &mut RouterState,
+    market: &MarketState,
+    router: AccountId,
+    (epoch, validator_latency_ms): (u64, u32),
+    nodes: &[NodeTraffic],
+) -> Result<Event, Rejection> {
+    if !market.has_role(&router, Role::Router) {
+        return Err(Rejection::NotAuthorized);
+    }
+    let current = epoch_of(ctx.params, ctx.height);
+    if epoch != current {
+        return Err(Rejection::WrongEpoch { current, got: epoch });
+    }
+    if r.reports.contains_key(&router) {
+        return Err(Rejection::AlreadyReported { epoch });
+    }
+    if nodes.len() > ctx.params.list_len_max as usize {
+        return Err(Rejection::InvalidRouterReport("too many nodes in one report".into()));
+    }
+    let unique: BTreeSet<AccountId> = nodes.iter().map(|n| n.node).collect();
+    if unique.len() != nodes.len() {
+        return Err(Rejection::InvalidRouterReport("a node appears twice".into()));
+    }
+    if let Some(n) = nodes.iter().find(|n| r.attachments.get(&n.node) != Some(&router)) {
+        return Err(Rejection::InvalidRouterReport(format!("{} is not attached to this router", n.node)));
+    }
+    // After this point the command must succeed.
+    let report = RouterReport { epoch, validator_latency_ms, nodes: nodes.to_vec(), reported_at: ctx.height };
+    r.reports.insert(router, report);
+    ctx.touch(RouterKey::RouterReport(router));
+    Ok(Event::RouterReported { router, epoch, nodes: nodes.len() as u32 })
+}
+
+pub(crate) fn report_traffic(
+    ctx: &mut Ctx,
+    r: &mut RouterState,
+    node: AccountId,
+    (epoch, router): (u64, AccountId),
+    bytes: u64,
+) -> Result<Event, Rejection> {
+    if r.attachments.get(&node) != Some(&router) {
+        return Err(Rejection::NotAuthorized);
+    }
+    let current = epoch_of(ctx.params, ctx.height);
+    if epoch != current {
+        return Err(Rejection::WrongEpoch { current, got: epoch });
+    }
+    if r.claims.contains_key(&node) {
+        return Err(Rejection::AlreadyReported { epoch });
+    }
+    // After this point the command must succeed.
+    r.claims.insert(node, (router, bytes));
+    ctx.touch(RouterKey::TrafficClaim(node));
+    Ok(Event::NodeTrafficReported { node, router, epoch, bytes })
+}
+
+/// The epoch's end: pay each reporting router its reward from the routers' pool (scaled down pro rata
+/// when the pool is short), slash routers below the connectivity minimum, and clear the epoch's reports
+/// and claims. Returns the slashed routers, whose stake changed.
+pub(crate) fn settle(ctx: &mut Ctx, r: &mut RouterState, market: &MarketState, epoch: u64) -> Vec<AccountId> {
+    pay(ctx, r, market, epoch);
+    let slashed = slash(ctx, r, epoch);
+    for router in std::mem::take(&mut r.reports).into_keys() {
+        ctx.touch(RouterKey::RouterReport(router));
+    }
+    for node in std::mem::take(&mut r.claims).into_keys() {
+        ctx.touch(RouterKey::TrafficClaim(node));
+    }
+    slashed
+}
+
+fn pay(ctx: &mut Ctx, r: &RouterState, market: &MarketState, epoch: u64) {
+    let pool = AccountId::system(ROUTERS_POOL_NAME);
+    let scores: Vec<(AccountId, RouterScore)> =
+        r.reports.iter().map(|(id, rep)| (*id, r.score(ctx.params, market, id, rep))).collect();
+    let owed: u128 = scores.iter().map(|(_, s)| s.reward.0).sum();
+    let available = ctx.ledger.free(&pool);
+    let paid: Vec<(AccountId, Amount)> = if owed <= available.0 {
+        scores.iter().map(|(id, s)| (*id, s.reward)).collect()
+    } else {
+        let weights: Vec<(AccountId, u128)> =
+            scores.iter().filter(|(_, s)| !s.reward.is_zero()).map(|(id, s)| (*id, s.reward.0)).collect();
+        distribute(available, &weights).expect("routers are distinct, rewards positive")
+    };
+    let paid: BTreeMap<AccountId, Amount> = paid.into_iter().collect();
+    for (router, score) in &scores {
+        let amount = paid.get(router).copied().unwrap_or(Amount::ZERO);
+        if !amount.is_zero() {
+            ctx.ledger.transfer(pool, *router, amount).expect("the payouts sum to at most the pool");
+        }
+        ctx.emit(Event::RouterRewarded {
+            epoch,
+            router: *router,
+            bandwidth: score.bandwidth,
+            latency_factor: score.latency_factor,
+            reputation: score.reputation,
+            owed: score.reward,
+            amount,
+        });
+    }
+}
+
+fn slash(ctx: &mut Ctx, r: &RouterState, epoch: u64) -> Vec<AccountId> {
+    let routers: BTreeSet<AccountId> = r.attachments.values().copied().collect();
+    let mut slashed = Vec::new();
+    for router in routers {
+        let Some(connectivity) = r.connectivity(&router) else { continue };
+        if connectivity >= ctx.params.router_connectivity_min {
+            continue;
+        }
+        let collateral = ctx.ledger.bonded(&router);
+        let amount = ctx.params.router_slash.mul_floor(collateral);
+        let to = SlashDestination::Account(ctx.treasury);
+        let taken = ctx.ledger.slash(router, amount, ctx.height, to).total();
+        slashed.push(router);
+        ctx.emit(Event::RouterSlashed { epoch, router, connectivity, amount: taken });
+    }
+    slashed
 }

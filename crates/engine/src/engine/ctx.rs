@@ -38,14 +38,22 @@ impl Ctx<'_> {
     }
 }
 
+/// Each module's own state, borrowed apart from the [`Ctx`] so that a handler gets its module's state and
+/// only the other modules' states the dispatcher hands it.
+#[derive(Debug)]
+pub(crate) struct States<'a> {
+    pub m: &'a mut crate::market::MarketState,
+    pub g: &'a mut crate::governance::GovernanceState,
+    pub p: &'a mut crate::pouw::PouwState,
+    pub j: &'a mut crate::jobs::JobsState,
+    pub e: &'a mut crate::epoch::EpochState,
+    pub r: &'a mut crate::routers::RouterState,
+}
+
 impl Engine {
-    /// Split the state into the shared context and the governance state, for one transaction (`tx`) or
-    /// the end-of-block step (`None`).
-    pub(crate) fn governance_ctx<'a>(
-        &'a mut self,
-        events: &'a mut Vec<EventRecord>,
-        tx: Option<u32>,
-    ) -> (Ctx<'a>, &'a mut crate::governance::GovernanceState, &'a crate::market::MarketState) {
+    /// Split the state into the shared context and the modules' states, for one transaction (`tx`) or the
+    /// end-of-block step (`None`).
+    pub(crate) fn split<'a>(&'a mut self, events: &'a mut Vec<EventRecord>, tx: Option<u32>) -> (Ctx<'a>, States<'a>) {
         let ctx = Ctx {
             ledger: &mut self.ledger,
             params: &self.params,
@@ -56,6 +64,8 @@ impl Engine {
             events,
             tx,
         };
-        (ctx, &mut self.g, &self.m)
+        let states =
+            States { m: &mut self.m, g: &mut self.g, p: &mut self.p, j: &mut self.j, e: &mut self.e, r: &mut self.r };
+        (ctx, states)
     }
 }

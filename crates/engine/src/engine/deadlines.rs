@@ -63,8 +63,8 @@ impl Engine {
                 Deadline::RequestExpiry(id) => self.expire_request(id, events),
                 Deadline::RequestClose(id) => self.close_request(id),
                 Deadline::ProposalEnd(id) => {
-                    let (mut ctx, g, _) = self.governance_ctx(events, None);
-                    crate::governance::tally(&mut ctx, g, id);
+                    let (mut ctx, s) = self.split(events, None);
+                    crate::governance::tally(&mut ctx, s.g, id);
                 }
                 Deadline::TaskAuto(id, stage) => self.auto_advance(id, stage, events),
                 Deadline::TaskClose(id) => self.close_task(id),
@@ -85,7 +85,10 @@ impl Engine {
         self.mint_emission(epoch, events);
         self.settle_miner_rewards(epoch, events);
         self.settle_points(epoch, events);
-        self.settle_routers(epoch, height, events);
+        let (mut ctx, s) = self.split(events, None);
+        for router in crate::routers::settle(&mut ctx, s.r, s.m, epoch) {
+            self.reweigh(router);
+        }
         self.sweep_pools(events);
         self.close_epoch_points(epoch, events);
         self.apply_passed_proposals(events);
@@ -98,8 +101,8 @@ impl Engine {
         for (id, action) in crate::governance::take_passed(&mut self.g) {
             let outcome = crate::governance::check_action(&self.params, &self.m, &action)
                 .and_then(|()| self.apply_action(&action));
-            let (mut ctx, g, _) = self.governance_ctx(events, None);
-            crate::governance::record_applied(&mut ctx, g, id, action, outcome);
+            let (mut ctx, s) = self.split(events, None);
+            crate::governance::record_applied(&mut ctx, s.g, id, action, outcome);
         }
     }
 

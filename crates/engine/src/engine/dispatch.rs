@@ -58,12 +58,12 @@ impl Engine {
             Call::CompleteRequest { request, result_hash } => self.complete_request(signer, *request, *result_hash)?,
             Call::RateRequest { request, rating } => self.rate_request(signer, *request, *rating)?,
             Call::Propose { action } => {
-                let (mut ctx, g, m) = self.governance_ctx(events, tx);
-                crate::governance::propose(&mut ctx, g, m, signer, action)?
+                let (mut ctx, s) = self.split(events, tx);
+                crate::governance::propose(&mut ctx, s.g, s.m, signer, action)?
             }
             Call::Vote { proposal, approve } => {
-                let (mut ctx, g, _) = self.governance_ctx(events, tx);
-                crate::governance::vote(&mut ctx, g, signer, *proposal, *approve)?
+                let (mut ctx, s) = self.split(events, tx);
+                crate::governance::vote(&mut ctx, s.g, signer, *proposal, *approve)?
             }
             Call::SubmitTask { service, redundancy, max_price, avoid } => {
                 self.submit_task(signer, *service, *redundancy, *max_price, avoid)?
@@ -83,12 +83,17 @@ impl Engine {
             | Call::ReportJobFailure { .. }
             | Call::CancelJob { .. }
             | Call::ReplaceMpc { .. } => return self.apply_job_call(signer, call, events, index),
-            Call::AttachRouter { router } => self.attach_router(signer, *router)?,
+            Call::AttachRouter { router } => {
+                let (mut ctx, s) = self.split(events, tx);
+                crate::routers::attach(&mut ctx, s.r, s.m, signer, *router)?
+            }
             Call::ReportRouterEpoch { epoch, validator_latency_ms, nodes } => {
-                self.report_router_epoch(signer, *epoch, *validator_latency_ms, nodes)?
+                let (mut ctx, s) = self.split(events, tx);
+                crate::routers::report_epoch(&mut ctx, s.r, s.m, signer, (*epoch, *validator_latency_ms), nodes)?
             }
             Call::ReportNodeTraffic { epoch, router, bytes } => {
-                self.report_node_traffic(signer, *epoch, *router, *bytes)?
+                let (mut ctx, s) = self.split(events, tx);
+                crate::routers::report_traffic(&mut ctx, s.r, signer, (*epoch, *router), *bytes)?
             }
             Call::PublishList { name, nodes } => self.publish_list(signer, name, nodes)?,
         };

@@ -10,7 +10,6 @@ use crate::epoch::EpochState;
 use crate::jobs::JobsState;
 use crate::market::MarketState;
 use crate::pouw::PouwState;
-use crate::routers::RouterState;
 
 /// Why a fork cannot be committed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,7 +46,6 @@ overlay_maps!(MarketState { nodes, services, requests, reputation, epoch_work })
 overlay_maps!(PouwState { tasks, last_selected });
 overlay_maps!(JobsState { jobs });
 overlay_maps!(EpochState { points.nodes, last_points.nodes, lists });
-overlay_maps!(RouterState { attachments, reports, claims });
 
 impl Engine {
     /// An independent state at the same head: executing blocks on it never changes `self`, and it costs

@@ -2,6 +2,7 @@
 //! engine entries), encoded on two threads when the write set is big.
 
 use super::*;
+use crate::routers::RouterKey;
 
 impl Engine {
     /// Chain the previous root with this block's sorted write set: O(changes), not O(state). Big write
@@ -92,9 +93,18 @@ impl Engine {
             EngineKey::Points(id) => borsh::to_writer(out, &self.e.points.nodes.get(id)),
             EngineKey::LastPoints => borsh::to_writer(out, &(self.e.last_epoch, &self.e.last_points)),
             EngineKey::Lists(id) => borsh::to_writer(out, &self.e.lists.get(id)),
-            EngineKey::Attachment(id) => borsh::to_writer(out, &self.r.attachments.get(id)),
-            EngineKey::RouterReport(id) => borsh::to_writer(out, &self.r.reports.get(id)),
-            EngineKey::TrafficClaim(id) => borsh::to_writer(out, &self.r.claims.get(id)),
+            EngineKey::Attachment(id) => {
+                self.r.encode_entry(RouterKey::Attachment(*id), out);
+                Ok(())
+            }
+            EngineKey::RouterReport(id) => {
+                self.r.encode_entry(RouterKey::RouterReport(*id), out);
+                Ok(())
+            }
+            EngineKey::TrafficClaim(id) => {
+                self.r.encode_entry(RouterKey::TrafficClaim(*id), out);
+                Ok(())
+            }
         }
         .expect(ok);
     }
