@@ -267,7 +267,7 @@ impl Engine {
         max_price: Amount,
         avoid: &[crate::ListRef],
     ) -> Result<Event, Rejection> {
-        self.check_avoid(avoid)?;
+        crate::epoch::check_avoid(avoid)?;
         let s = self.m.services.get(&service).ok_or(Rejection::UnknownService(service))?;
         let price = s.price;
         if price > max_price {
@@ -276,7 +276,7 @@ impl Engine {
         let id = self.m.next_request;
         let mut seed = b"request".to_vec();
         seed.extend_from_slice(&id.to_le_bytes());
-        let mut exclude = self.avoided(avoid);
+        let mut exclude = self.e.avoided(avoid);
         exclude.insert(client);
         let miner = self.draw_miner(service, &exclude, &seed, false).ok_or(Rejection::NoMinerAvailable(service))?;
         let expires_at = self.height.checked_add(self.params.request_timeout).ok_or(LedgerError::AmountOverflow)?;

@@ -152,7 +152,7 @@ impl Engine {
         max_price: Amount,
         avoid: &[crate::ListRef],
     ) -> Result<Event, Rejection> {
-        self.check_avoid(avoid)?;
+        crate::epoch::check_avoid(avoid)?;
         let s = self.m.services.get(&service).ok_or(Rejection::UnknownService(service))?;
         if redundancy < 2 || redundancy > self.params.task_redundancy_max {
             return Err(Rejection::InvalidTask(format!("redundancy must be 2 to {}", self.params.task_redundancy_max)));
@@ -169,7 +169,7 @@ impl Engine {
             }
             .into());
         }
-        let avoided = self.avoided(avoid);
+        let avoided = self.e.avoided(avoid);
         let id = self.new_task(TaskOrigin::User { client, hold: None, price }, service, redundancy, avoided)?;
         // After this point the command must succeed (funds were checked above).
         if !price.is_zero() {
@@ -473,7 +473,9 @@ impl Engine {
         }
         self.move_to(id, Step::Evaluated);
         let scores = miners.iter().copied().zip(verdict.scores.iter().copied()).collect();
-        self.book_task_ended(&passed, &failed);
+        let mut none = Vec::new();
+        let (mut ctx, s) = self.split(&mut none, None);
+        crate::epoch::book_task_ended(&mut ctx, s.e, &passed, &failed);
         events.push(EventRecord { tx, event: Event::TaskEnded { task: id, passed, failed, scores, paid } });
         self.finish(id);
     }
@@ -597,7 +599,9 @@ impl Engine {
         let realtime = matches!(t.state, TaskState::Started | TaskState::Precommitted | TaskState::Committed);
         self.move_to(id, Step::Abandoned);
         let team = t.miners.clone();
-        self.book_task_failed(&team, &culprits, realtime);
+        let mut none = Vec::new();
+        let (mut ctx, s) = self.split(&mut none, None);
+        crate::epoch::book_task_failed(&mut ctx, s.e, &team, &culprits, realtime);
         events.push(EventRecord {
             tx,
             event: Event::TaskFailed { task: id, reason: reason.to_string(), culprits, team, realtime },

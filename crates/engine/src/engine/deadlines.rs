@@ -72,7 +72,8 @@ impl Engine {
                 Deadline::JobClose(id) => self.close_job(id),
             }
         }
-        self.book_block();
+        let (mut ctx, s) = self.split(events, None);
+        crate::epoch::book_block(&mut ctx, s.e);
         self.maybe_create_background_task(events);
         if height.0 % self.params.epoch_length == 0 {
             self.on_epoch_end(height.0 / self.params.epoch_length, height, events);
@@ -82,15 +83,17 @@ impl Engine {
     /// The epoch hook: miner rewards with the weights in force during the epoch, then the changes
     /// governance passed, which take effect from the next epoch. Emission and points (later) settle here.
     pub(crate) fn on_epoch_end(&mut self, epoch: u64, height: Height, events: &mut Vec<EventRecord>) {
-        self.mint_emission(epoch, events);
+        crate::epoch::mint_emission(&mut self.split(events, None).0, epoch);
         self.settle_miner_rewards(epoch, events);
-        self.settle_points(epoch, events);
+        let (mut ctx, s) = self.split(events, None);
+        crate::epoch::settle_points(&mut ctx, s.e, epoch);
         let (mut ctx, s) = self.split(events, None);
         for router in crate::routers::settle(&mut ctx, s.r, s.m, epoch) {
             self.reweigh(router);
         }
-        self.sweep_pools(events);
-        self.close_epoch_points(epoch, events);
+        let (mut ctx, s) = self.split(events, None);
+        crate::epoch::sweep_pools(&mut ctx);
+        crate::epoch::close_epoch_points(&mut ctx, s.e, epoch);
         self.apply_passed_proposals(events);
         events.push(EventRecord { tx: None, event: Event::EpochEnded { epoch, height } });
     }

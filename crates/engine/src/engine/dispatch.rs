@@ -95,7 +95,10 @@ impl Engine {
                 let (mut ctx, s) = self.split(events, tx);
                 crate::routers::report_traffic(&mut ctx, s.r, signer, (*epoch, *router), *bytes)?
             }
-            Call::PublishList { name, nodes } => self.publish_list(signer, name, nodes)?,
+            Call::PublishList { name, nodes } => {
+                let (mut ctx, s) = self.split(events, tx);
+                crate::epoch::publish_list(&mut ctx, s.e, signer, name, nodes)?
+            }
         };
         events.push(EventRecord { tx, event });
         Ok(())

@@ -2,6 +2,7 @@
 //! engine entries), encoded on two threads when the write set is big.
 
 use super::*;
+use crate::epoch::EpochKey;
 use crate::routers::RouterKey;
 
 impl Engine {
@@ -90,9 +91,18 @@ impl Engine {
                 Some(job) => borsh::to_writer(&mut *out, &1u8).and_then(|()| job.encode_for_root(out)),
                 None => borsh::to_writer(out, &0u8),
             },
-            EngineKey::Points(id) => borsh::to_writer(out, &self.e.points.nodes.get(id)),
-            EngineKey::LastPoints => borsh::to_writer(out, &(self.e.last_epoch, &self.e.last_points)),
-            EngineKey::Lists(id) => borsh::to_writer(out, &self.e.lists.get(id)),
+            EngineKey::Points(id) => {
+                self.e.encode_entry(EpochKey::Points(*id), out);
+                Ok(())
+            }
+            EngineKey::LastPoints => {
+                self.e.encode_entry(EpochKey::LastPoints, out);
+                Ok(())
+            }
+            EngineKey::Lists(id) => {
+                self.e.encode_entry(EpochKey::Lists(*id), out);
+                Ok(())
+            }
             EngineKey::Attachment(id) => {
                 self.r.encode_entry(RouterKey::Attachment(*id), out);
                 Ok(())
