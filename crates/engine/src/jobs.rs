@@ -34,9 +34,9 @@
 //! Only these calls move money into or out of a job's holds (`HoldOwner::Job`); `HoldPost`/`HoldVoid` refuse
 //! them.
 
-use crate::engine::{Deadline, EngineKey};
-use crate::market::Role;
-use crate::{Engine, Event, EventRecord, Rejection};
+use crate::engine::{overlay_maps, Ctx, Deadline, EngineKey};
+use crate::market::{MarketState, Role};
+use crate::{Engine, Event, Ledger, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ledger::{distribute, HoldId, LedgerError};
 use protocol::{HoldOwner, HoldReason, HoldTag};
@@ -49,13 +49,67 @@ pub use protocol::jobs::{
     JobRecord, JobRole, JobStage, JobStatus, RewardSchema, WHOLE,
 };
 
+/// The jobs module's state. Private: the engine and other modules use the functions below.
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub(crate) struct JobsState {
-    pub jobs: OverlayMap<JobId, Job>,
+    jobs: OverlayMap<JobId, Job>,
+}
+
+overlay_maps!(JobsState { jobs });
+
+/// The jobs module's entries in the state root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JobsKey {
+    Job(JobId),
+}
+
+impl From<JobsKey> for EngineKey {
+    fn from(key: JobsKey) -> EngineKey {
+        match key {
+            JobsKey::Job(id) => EngineKey::Job(id),
+        }
+    }
+}
+
+/// The jobs module's deadlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JobsDeadline {
+    /// An order not dispatched by now lapses (everything returned).
+    Lapse(JobId),
+    /// A settled job is forgotten.
+    Close(JobId),
+}
+
+impl From<JobsDeadline> for Deadline {
+    fn from(deadline: JobsDeadline) -> Deadline {
+        match deadline {
+            JobsDeadline::Lapse(id) => Deadline::JobLapse(id),
+            JobsDeadline::Close(id) => Deadline::JobClose(id),
+        }
+    }
+}
+
+impl JobsState {
+    /// `borsh(current value or None)` of a job entry of the state root (the job in its root form).
+    pub fn encode_entry(&self, key: JobsKey, out: &mut Vec<u8>) {
+        let JobsKey::Job(id) = key;
+        match self.jobs.get(&id) {
+            Some(job) => borsh::to_writer(&mut *out, &1u8).and_then(|()| job.encode_for_root(out)),
+            None => borsh::to_writer(out, &0u8),
+        }
+        .expect("writing to a Vec cannot fail");
+    }
+    /// The deadlines this state implies (ordered jobs' lapses), for checking a restored snapshot.
+    pub fn implied_deadlines(&self) -> impl Iterator<Item = (Height, Deadline)> + '_ {
+        self.jobs
+            .values()
+            .filter(|j| j.phase == JobPhase::Ordered)
+            .map(|j| (j.dispatch_by, JobsDeadline::Lapse(j.id).into()))
+    }
 }
 
 /// A settlement plan: money leaving each hold of the escrow, to whom. Built by the `compute_*` functions,
-/// applied by [`Engine::apply_settlement`]; each hold's lines sum to exactly what it holds.
+/// applied by [`apply_settlement`]; each hold's lines sum to exactly what it holds.
 type Plan = Vec<(HoldId, AccountId, Amount)>;
 
 impl Engine {
@@ -69,638 +123,610 @@ impl Engine {
     }
     /// What a job's escrow holds now (StakeIn plus deposits); zero once it settled.
     pub fn job_escrow(&self, id: &JobId) -> Amount {
-        let holds = self.j.jobs.get(id).map(Job::holds).unwrap_or_default();
-        Amount::checked_sum(holds.iter().filter_map(|h| self.ledger.hold(*h)).map(|h| h.amount))
-            .expect("escrow is part of the supply")
+        self.j.jobs.get(id).map_or(Amount::ZERO, |job| escrow(&self.ledger, job))
     }
+}
 
-    // ----- calls -------------------------------------------------------------------------------------
+/// What a job's escrow holds now: its StakeIn and deposits still open.
+fn escrow(ledger: &Ledger, job: &Job) -> Amount {
+    Amount::checked_sum(job.holds().iter().filter_map(|h| ledger.hold(*h)).map(|h| h.amount))
+        .expect("escrow is part of the supply")
+}
 
-    fn open_job(&self, id: &JobId) -> Result<&Job, Rejection> {
-        self.j.jobs.get(id).ok_or(Rejection::UnknownJob(*id))
+// ----- calls -------------------------------------------------------------------------------------
+
+fn open_job<'a>(j: &'a JobsState, id: &JobId) -> Result<&'a Job, Rejection> {
+    j.jobs.get(id).ok_or(Rejection::UnknownJob(*id))
+}
+
+/// The job, if `signer` is the party `party` names (its GDS or QC) and the job is in `phase`: the
+/// checks every GDS and QC call starts with, in this order.
+fn job_for<'a>(
+    j: &'a JobsState,
+    id: &JobId,
+    signer: AccountId,
+    party: fn(&Job) -> AccountId,
+    phase: JobPhase,
+) -> Result<&'a Job, Rejection> {
+    let job = open_job(j, id)?;
+    if party(job) != signer {
+        return Err(Rejection::NotAuthorized);
     }
+    job_phase_is(job, phase)?;
+    Ok(job)
+}
 
-    /// The job, if `signer` is the party `party` names (its GDS or QC) and the job is in `phase`: the
-    /// checks every GDS and QC call starts with, in this order.
-    fn job_for(
-        &self,
-        id: &JobId,
-        signer: AccountId,
-        party: fn(&Job) -> AccountId,
-        phase: JobPhase,
-    ) -> Result<&Job, Rejection> {
-        let job = self.open_job(id)?;
-        if party(job) != signer {
-            return Err(Rejection::NotAuthorized);
-        }
-        Self::job_phase_is(job, phase)?;
-        Ok(job)
+fn job_phase_is(job: &Job, phase: JobPhase) -> Result<(), Rejection> {
+    if job.phase != phase {
+        return Err(Rejection::WrongJobPhase { job: job.id, phase: format!("{:?}", job.phase).to_lowercase() });
     }
+    Ok(())
+}
 
-    fn job_phase_is(job: &Job, phase: JobPhase) -> Result<(), Rejection> {
-        if job.phase != phase {
-            return Err(Rejection::WrongJobPhase { job: job.id, phase: format!("{:?}", job.phase).to_lowercase() });
-        }
-        Ok(())
+/// The order's checks, in order; on success the deposit each member owes and the dispatch deadline.
+fn check_job_order(
+    ctx: &Ctx,
+    j: &JobsState,
+    market: &MarketState,
+    gds: AccountId,
+    o: &JobOrder,
+) -> Result<(Amount, Height), Rejection> {
+    let bad = |m: String| Err(Rejection::InvalidJob(m));
+    if !market.has_role(&gds, Role::Coordinator) {
+        return Err(Rejection::NotAuthorized);
     }
-
-    /// The order's checks, in order; on success the deposit each member owes and the dispatch deadline.
-    fn check_job_order(&self, gds: AccountId, o: &JobOrder) -> Result<(Amount, Height), Rejection> {
-        let bad = |m: String| Err(Rejection::InvalidJob(m));
-        if !self.has_role(&gds, Role::Coordinator) {
-            return Err(Rejection::NotAuthorized);
-        }
-        if self.j.jobs.contains_key(&o.id) {
-            return Err(Rejection::JobExists(o.id));
-        }
-        let max = self.params.job_members_max as usize;
-        if o.dos.is_empty() || o.dos.len() > max {
-            return bad(format!("a job needs 1 to {max} data owners"));
-        }
-        let unique: BTreeSet<AccountId> = o.dos.iter().copied().collect();
-        if unique.len() != o.dos.len() || unique.contains(&gds) || unique.contains(&o.qc) || gds == o.qc {
-            return bad("data owners, the QC and the GDS must be distinct accounts".into());
-        }
-        if let Some(d) = o.dos.iter().find(|d| !self.has_role(d, Role::DataOwner)) {
-            return bad(format!("{d} is not a registered data owner"));
-        }
-        if o.price_per_do.is_zero() || o.quote.is_zero() || o.complexity == 0 || o.epochs == 0 || o.mpc_factor == 0 {
-            return bad("price, quote, complexity, MPC factor and epochs must be positive".into());
-        }
-        if o.kind == JobKind::Horizontal && o.mpc_factor != 1 {
-            return bad("the MPC factor applies to vertical jobs only; use 1".into());
-        }
-        let per_do = o.price_per_do.checked_mul(u128::from(o.complexity)).ok_or(LedgerError::AmountOverflow)?;
-        let deposit = per_do.checked_mul(o.dos.len() as u128).ok_or(LedgerError::AmountOverflow)?;
-        let dispatch_by =
-            self.height.checked_add(self.params.job_dispatch_timeout).ok_or(LedgerError::AmountOverflow)?;
-        Ok((deposit, dispatch_by))
+    if j.jobs.contains_key(&o.id) {
+        return Err(Rejection::JobExists(o.id));
     }
-
-    pub(crate) fn order_job(
-        &mut self,
-        gds: AccountId,
-        o: &JobOrder,
-        ev: &mut Vec<EventRecord>,
-        tx: u32,
-    ) -> Result<(), Rejection> {
-        let (deposit, dispatch_by) = self.check_job_order(gds, o)?;
-        // After this point the command must succeed.
-        let mut job = Job::ordered(gds, o, deposit, self.height, dispatch_by);
-        let dos = u32::try_from(o.dos.len()).expect("the order check bounds the DOs");
-        job.record(self.height, JobEntry::Ordered { gds, dos, quote: o.quote, deposit });
-        self.j.jobs.insert(o.id, job);
-        self.deadlines.insert((dispatch_by, Deadline::JobLapse(o.id)));
-        self.dirty.insert(EngineKey::Job(o.id));
-        let event =
-            Event::JobOrdered { job: o.id, gds, qc: o.qc, kind: o.kind, dos: o.dos.clone(), quote: o.quote, deposit };
-        ev.push(EventRecord { tx: Some(tx), event });
-        Ok(())
+    let max = ctx.params.job_members_max as usize;
+    if o.dos.is_empty() || o.dos.len() > max {
+        return bad(format!("a job needs 1 to {max} data owners"));
     }
-
-    /// The QC stakes what is due: the quote, or the rest of the final price once the MPCs are selected.
-    pub(crate) fn submit_job_query(
-        &mut self,
-        qc: AccountId,
-        id: JobId,
-        amount: Amount,
-        ev: &mut Vec<EventRecord>,
-        tx: u32,
-    ) -> Result<(), Rejection> {
-        let job = self.job_for(&id, qc, |j| j.qc, JobPhase::Ordered)?;
-        let due = job.due();
-        if due.is_zero() || amount != due {
-            return Err(Rejection::WrongAmount { expected: due, got: amount });
-        }
-        let staked = job.staked.checked_add(amount).ok_or(LedgerError::AmountOverflow)?;
-        let previous = job.stake_in;
-        // After this point the command must succeed (free ≥ amount + fee was checked by `apply_tx`).
-        if let Some(h) = previous {
-            self.ledger.hold_void(h).expect("the StakeIn hold is open while the job is ordered");
-        }
-        let hold = self
-            .ledger
-            .hold_create(qc, staked, HoldTag::new(HoldOwner::Job(id), HoldReason::JobStake), self.height, None)
-            .expect("the QC's free balance covers the old stake plus the amount due");
-        let height = self.height;
-        let job = self.j.jobs.get_mut(&id).expect("checked above");
-        job.stake_in = Some(hold);
-        job.staked = staked;
-        job.record(height, JobEntry::Staked { amount, staked });
-        self.dirty.insert(EngineKey::Job(id));
-        ev.push(EventRecord { tx: Some(tx), event: Event::JobQuerySubmitted { job: id, qc, amount, staked } });
-        self.try_dispatch(id, ev, tx);
-        Ok(())
+    let unique: BTreeSet<AccountId> = o.dos.iter().copied().collect();
+    if unique.len() != o.dos.len() || unique.contains(&gds) || unique.contains(&o.qc) || gds == o.qc {
+        return bad("data owners, the QC and the GDS must be distinct accounts".into());
     }
-
-    pub(crate) fn select_mpcs(
-        &mut self,
-        gds: AccountId,
-        id: JobId,
-        mpcs: &[AccountId],
-        ev: &mut Vec<EventRecord>,
-        tx: u32,
-    ) -> Result<(), Rejection> {
-        let job = self.job_for(&id, gds, |j| j.gds, JobPhase::Ordered)?;
-        let max = self.params.job_members_max as usize;
-        if mpcs.is_empty() || mpcs.len() > max {
-            return Err(Rejection::InvalidJob(format!("a job needs 1 to {max} MPC nodes")));
-        }
-        if !job.mpcs.is_empty() && job.mpcs.len() != mpcs.len() {
-            return Err(Rejection::InvalidJob(format!(
-                "the job has {} MPC nodes; the GDS may change them, never their number",
-                job.mpcs.len()
-            )));
-        }
-        let unique: BTreeSet<AccountId> = mpcs.iter().copied().collect();
-        if unique.len() != mpcs.len() || unique.iter().any(|m| *m == job.gds || *m == job.qc || job.dos.contains(m)) {
-            return Err(Rejection::InvalidJob("MPC nodes must be distinct from each other and the job's roles".into()));
-        }
-        if let Some(m) = mpcs.iter().find(|m| !self.has_role(m, Role::Mpc)) {
-            return Err(Rejection::InvalidJob(format!("{m} is not a registered MPC node")));
-        }
-        let schema = compute_schema(job, mpcs.len(), self.params.job_gds_share).ok_or(LedgerError::AmountOverflow)?;
-        // After this point the command must succeed.
-        let dropped: Vec<(AccountId, Option<HoldId>)> = job
-            .mpcs
-            .iter()
-            .filter(|m| !unique.contains(m))
-            .map(|m| (*m, job.members.get(m).and_then(|x| x.deposit)))
-            .collect();
-        let mut refunds = Vec::new();
-        for (m, hold) in &dropped {
-            if let Some(h) = hold {
-                refunds.push((*m, self.ledger.hold_void(*h).expect("a deposit is open until the job settles")));
-            }
-        }
-        let height = self.height;
-        let job = self.j.jobs.get_mut(&id).expect("checked above");
-        for (m, _) in &dropped {
-            job.members.remove(m);
-        }
-        for m in mpcs {
-            job.members.entry(*m).or_insert(JobMember {
-                role: JobRole::Mpc,
-                deposit: None,
-                heartbeat: height,
-                last_status: None,
-                updates: 0,
-            });
-        }
-        job.mpcs = mpcs.to_vec();
-        job.schema = Some(schema);
-        let count = u32::try_from(mpcs.len()).expect("the selection check bounds the MPCs");
-        job.record(height, JobEntry::MpcsSelected { mpcs: count, price: schema.total });
-        self.dirty.insert(EngineKey::Job(id));
-        ev.push(EventRecord { tx: Some(tx), event: Event::MpcsSelected { job: id, mpcs: mpcs.to_vec(), schema } });
-        if !refunds.is_empty() {
-            ev.push(EventRecord { tx: Some(tx), event: Event::Refund { job: id, refunds } });
-        }
-        self.try_dispatch(id, ev, tx);
-        Ok(())
+    if let Some(d) = o.dos.iter().find(|d| !market.has_role(d, Role::DataOwner)) {
+        return bad(format!("{d} is not a registered data owner"));
     }
-
-    /// A DO or MPC (or a nominated replacement MPC) holds its deposit.
-    pub(crate) fn accept_job(
-        &mut self,
-        who: AccountId,
-        id: JobId,
-        amount: Amount,
-        ev: &mut Vec<EventRecord>,
-        tx: u32,
-    ) -> Result<(), Rejection> {
-        let job = self.open_job(&id)?;
-        let nominee = job.replacement.filter(|(_, n)| *n == who);
-        match (job.phase, nominee) {
-            (JobPhase::Dispatched, Some(_)) => {
-                if job.replacements >= self.params.max_mpc_replacements {
-                    return Err(Rejection::ReplacementLimit { max: self.params.max_mpc_replacements });
-                }
-            }
-            (JobPhase::Ordered, _) => {
-                let member = job.members.get(&who).ok_or(Rejection::NotAuthorized)?;
-                if member.deposit.is_some() {
-                    return Err(Rejection::AlreadyAccepted(id));
-                }
-            }
-            _ => Self::job_phase_is(job, JobPhase::Ordered)?,
-        }
-        if amount != job.deposit {
-            return Err(Rejection::WrongAmount { expected: job.deposit, got: amount });
-        }
-        // After this point the command must succeed (free ≥ amount + fee was checked by `apply_tx`).
-        let hold = self
-            .ledger
-            .hold_create(who, amount, HoldTag::new(HoldOwner::Job(id), HoldReason::JobDeposit), self.height, None)
-            .expect("free balance was checked");
-        let height = self.height;
-        if let Some((old, new)) = nominee {
-            self.swap_mpc(id, old, new, hold, ev, tx);
-            return Ok(());
-        }
-        let job = self.j.jobs.get_mut(&id).expect("checked above");
-        job.members.get_mut(&who).expect("checked above").deposit = Some(hold);
-        job.record(height, JobEntry::Deposited { member: who, amount });
-        self.dirty.insert(EngineKey::Job(id));
-        ev.push(EventRecord { tx: Some(tx), event: Event::JobAccepted { job: id, member: who, deposit: amount } });
-        self.try_dispatch(id, ev, tx);
-        Ok(())
+    if o.price_per_do.is_zero() || o.quote.is_zero() || o.complexity == 0 || o.epochs == 0 || o.mpc_factor == 0 {
+        return bad("price, quote, complexity, MPC factor and epochs must be positive".into());
     }
+    if o.kind == JobKind::Horizontal && o.mpc_factor != 1 {
+        return bad("the MPC factor applies to vertical jobs only; use 1".into());
+    }
+    let per_do = o.price_per_do.checked_mul(u128::from(o.complexity)).ok_or(LedgerError::AmountOverflow)?;
+    let deposit = per_do.checked_mul(o.dos.len() as u128).ok_or(LedgerError::AmountOverflow)?;
+    let dispatch_by = ctx.height.checked_add(ctx.params.job_dispatch_timeout).ok_or(LedgerError::AmountOverflow)?;
+    Ok((deposit, dispatch_by))
+}
 
-    /// Dispatch once StakeIn covers the price, the MPCs are selected and every deposit is in.
-    fn try_dispatch(&mut self, id: JobId, ev: &mut Vec<EventRecord>, tx: u32) {
-        let job = self.j.jobs.get(&id).expect("the caller found the job");
-        let Some(schema) = job.schema else { return };
-        if job.phase != JobPhase::Ordered
-            || job.staked < schema.total
-            || job.members.values().any(|m| m.deposit.is_none())
-        {
-            return;
-        }
-        let surplus = Amount(job.staked.0 - schema.total.0);
-        let (qc, stake, dispatch_by) = (job.qc, job.stake_in.expect("staked > 0 means a hold"), job.dispatch_by);
-        if !surplus.is_zero() {
-            self.ledger.hold_post(stake, &[(qc, surplus)]).expect("the StakeIn hold holds the surplus");
-        }
-        let height = self.height;
-        self.deadlines.remove(&(dispatch_by, Deadline::JobLapse(id)));
-        let job = self.j.jobs.get_mut(&id).expect("checked above");
-        job.staked = schema.total;
-        job.phase = JobPhase::Dispatched;
-        job.dispatched_at = Some(height);
-        for m in job.members.values_mut() {
-            m.heartbeat = height;
-        }
-        job.record(height, JobEntry::Dispatched { refunded: surplus });
-        self.dirty.insert(EngineKey::Job(id));
-        let event = Event::JobDispatched { job: id, dos: job.dos.clone(), mpcs: job.mpcs.clone() };
-        ev.push(EventRecord { tx: Some(tx), event });
-        if !surplus.is_zero() {
-            ev.push(EventRecord { tx: Some(tx), event: Event::Refund { job: id, refunds: vec![(qc, surplus)] } });
+pub(crate) fn order_job(
+    ctx: &mut Ctx,
+    j: &mut JobsState,
+    market: &MarketState,
+    gds: AccountId,
+    o: &JobOrder,
+) -> Result<(), Rejection> {
+    let (deposit, dispatch_by) = check_job_order(ctx, j, market, gds, o)?;
+    // After this point the command must succeed.
+    let mut job = Job::ordered(gds, o, deposit, ctx.height, dispatch_by);
+    let dos = u32::try_from(o.dos.len()).expect("the order check bounds the DOs");
+    job.record(ctx.height, JobEntry::Ordered { gds, dos, quote: o.quote, deposit });
+    j.jobs.insert(o.id, job);
+    ctx.schedule(dispatch_by, JobsDeadline::Lapse(o.id));
+    ctx.touch(JobsKey::Job(o.id));
+    let event =
+        Event::JobOrdered { job: o.id, gds, qc: o.qc, kind: o.kind, dos: o.dos.clone(), quote: o.quote, deposit };
+    ctx.emit(event);
+    Ok(())
+}
+
+/// The QC stakes what is due: the quote, or the rest of the final price once the MPCs are selected.
+pub(crate) fn submit_job_query(
+    ctx: &mut Ctx,
+    j: &mut JobsState,
+    qc: AccountId,
+    id: JobId,
+    amount: Amount,
+) -> Result<(), Rejection> {
+    let job = job_for(j, &id, qc, |x| x.qc, JobPhase::Ordered)?;
+    let due = job.due();
+    if due.is_zero() || amount != due {
+        return Err(Rejection::WrongAmount { expected: due, got: amount });
+    }
+    let staked = job.staked.checked_add(amount).ok_or(LedgerError::AmountOverflow)?;
+    let previous = job.stake_in;
+    // After this point the command must succeed (free ≥ amount + fee was checked by `apply_tx`).
+    if let Some(h) = previous {
+        ctx.ledger.hold_void(h).expect("the StakeIn hold is open while the job is ordered");
+    }
+    let hold = ctx
+        .ledger
+        .hold_create(qc, staked, HoldTag::new(HoldOwner::Job(id), HoldReason::JobStake), ctx.height, None)
+        .expect("the QC's free balance covers the old stake plus the amount due");
+    let height = ctx.height;
+    let job = j.jobs.get_mut(&id).expect("checked above");
+    job.stake_in = Some(hold);
+    job.staked = staked;
+    job.record(height, JobEntry::Staked { amount, staked });
+    ctx.touch(JobsKey::Job(id));
+    ctx.emit(Event::JobQuerySubmitted { job: id, qc, amount, staked });
+    try_dispatch(ctx, j, id);
+    Ok(())
+}
+
+pub(crate) fn select_mpcs(
+    ctx: &mut Ctx,
+    j: &mut JobsState,
+    market: &MarketState,
+    gds: AccountId,
+    id: JobId,
+    mpcs: &[AccountId],
+) -> Result<(), Rejection> {
+    let job = job_for(j, &id, gds, |x| x.gds, JobPhase::Ordered)?;
+    let max = ctx.params.job_members_max as usize;
+    if mpcs.is_empty() || mpcs.len() > max {
+        return Err(Rejection::InvalidJob(format!("a job needs 1 to {max} MPC nodes")));
+    }
+    if !job.mpcs.is_empty() && job.mpcs.len() != mpcs.len() {
+        return Err(Rejection::InvalidJob(format!(
+            "the job has {} MPC nodes; the GDS may change them, never their number",
+            job.mpcs.len()
+        )));
+    }
+    let unique: BTreeSet<AccountId> = mpcs.iter().copied().collect();
+    if unique.len() != mpcs.len() || unique.iter().any(|m| *m == job.gds || *m == job.qc || job.dos.contains(m)) {
+        return Err(Rejection::InvalidJob("MPC nodes must be distinct from each other and the job's roles".into()));
+    }
+    if let Some(m) = mpcs.iter().find(|m| !market.has_role(m, Role::Mpc)) {
+        return Err(Rejection::InvalidJob(format!("{m} is not a registered MPC node")));
+    }
+    let schema = compute_schema(job, mpcs.len(), ctx.params.job_gds_share).ok_or(LedgerError::AmountOverflow)?;
+    // After this point the command must succeed.
+    let dropped: Vec<(AccountId, Option<HoldId>)> = job
+        .mpcs
+        .iter()
+        .filter(|m| !unique.contains(m))
+        .map(|m| (*m, job.members.get(m).and_then(|x| x.deposit)))
+        .collect();
+    let mut refunds = Vec::new();
+    for (m, hold) in &dropped {
+        if let Some(h) = hold {
+            refunds.push((*m, ctx.ledger.hold_void(*h).expect("a deposit is open until the job settles")));
         }
     }
-
-    pub(crate) fn post_job_status(
-        &mut self,
-        who: AccountId,
-        id: JobId,
-        status: JobStatus,
-        ev: &mut Vec<EventRecord>,
-        tx: u32,
-    ) -> Result<(), Rejection> {
-        let job = self.open_job(&id)?;
-        let role = job.role_of(&who).ok_or(Rejection::NotAuthorized)?;
-        Self::job_phase_is(job, JobPhase::Dispatched)?;
-        let member = &job.members[&who];
-        check_status(job.kind, role, job.epochs, member, &status)?;
-        // After this point the command must succeed.
-        let height = self.height;
-        let job = self.j.jobs.get_mut(&id).expect("checked above");
-        let member = job.members.get_mut(&who).expect("checked above");
-        member.heartbeat = height;
-        member.last_status = Some(status);
-        member.updates = member.updates.saturating_add(1);
-        self.dirty.insert(EngineKey::Job(id));
-        ev.push(EventRecord { tx: Some(tx), event: Event::JobStatusUpdated { job: id, member: who, status } });
-        if status.status == JobProgress::Failed {
-            let epoch = if status.stage == JobStage::Psi { 0 } else { status.epoch };
-            let epochs = job.epochs;
-            let plan = self.compute_self_reported(id, who, epoch);
-            self.settle(id, JobOutcome::SelfReported { member: who, epoch, epochs }, plan, ev, Some(tx));
-        } else if job.members.values().all(JobMember::done) {
-            let plan = self.compute_completed(id);
-            self.settle(id, JobOutcome::Completed, plan, ev, Some(tx));
-        }
-        Ok(())
+    let height = ctx.height;
+    let job = j.jobs.get_mut(&id).expect("checked above");
+    for (m, _) in &dropped {
+        job.members.remove(m);
     }
-
-    pub(crate) fn report_job_failure(
-        &mut self,
-        gds: AccountId,
-        id: JobId,
-        offenders: &[AccountId],
-        fault: JobFault,
-        ev: &mut Vec<EventRecord>,
-        tx: u32,
-    ) -> Result<(), Rejection> {
-        let job = self.job_for(&id, gds, |j| j.gds, JobPhase::Dispatched)?;
-        let unique: BTreeSet<AccountId> = offenders.iter().copied().collect();
-        if unique.is_empty() || unique.len() != offenders.len() {
-            return Err(Rejection::InvalidJobReport("name each offender once, at least one".into()));
-        }
-        for o in &unique {
-            let member =
-                job.members.get(o).ok_or_else(|| Rejection::InvalidJobReport(format!("{o} is not a member")))?;
-            match fault {
-                JobFault::NoHeartbeat => {
-                    if !member.silent_at(self.height, &self.params) {
-                        return Err(Rejection::HeartbeatNotExpired {
-                            member: *o,
-                            due: member.heartbeat_due(&self.params),
-                        });
-                    }
-                }
-                JobFault::NonCompliant => {
-                    let expected = match job.kind {
-                        JobKind::Horizontal => JobRole::DataOwner,
-                        JobKind::Vertical => JobRole::Mpc,
-                    };
-                    if member.role != expected {
-                        return Err(Rejection::InvalidJobReport(format!(
-                            "non-compliant results are reported against the {expected:?} nodes of a {:?} job",
-                            job.kind
-                        )));
-                    }
-                }
-            }
-        }
-        // After this point the command must succeed.
-        let offenders: Vec<AccountId> = unique.into_iter().collect();
-        let plan = self.compute_reported(id, &offenders);
-        self.settle(id, JobOutcome::Reported { fault, offenders }, plan, ev, Some(tx));
-        Ok(())
-    }
-
-    pub(crate) fn cancel_job(
-        &mut self,
-        qc: AccountId,
-        id: JobId,
-        ev: &mut Vec<EventRecord>,
-        tx: u32,
-    ) -> Result<(), Rejection> {
-        let job = self.open_job(&id)?;
-        if job.qc != qc {
-            return Err(Rejection::NotAuthorized);
-        }
-        match job.phase {
-            JobPhase::Ordered => {
-                let plan = self.compute_returned(id);
-                self.settle(id, JobOutcome::Withdrawn, plan, ev, Some(tx));
-            }
-            JobPhase::Dispatched => {
-                let (plan, fined, refunded) = self.compute_cancelled(id);
-                self.settle(id, JobOutcome::Cancelled { fined, refunded }, plan, ev, Some(tx));
-            }
-            JobPhase::Settled => Self::job_phase_is(job, JobPhase::Dispatched)?,
-        }
-        Ok(())
-    }
-
-    pub(crate) fn replace_mpc(
-        &mut self,
-        gds: AccountId,
-        id: JobId,
-        mpc: AccountId,
-        nominee: AccountId,
-        ev: &mut Vec<EventRecord>,
-        tx: u32,
-    ) -> Result<(), Rejection> {
-        let job = self.job_for(&id, gds, |j| j.gds, JobPhase::Dispatched)?;
-        if job.role_of(&mpc) != Some(JobRole::Mpc) {
-            return Err(Rejection::InvalidJobReport(format!("{mpc} is not an MPC node of the job")));
-        }
-        if job.replacements >= self.params.max_mpc_replacements {
-            return Err(Rejection::ReplacementLimit { max: self.params.max_mpc_replacements });
-        }
-        if nominee == job.gds || nominee == job.qc || job.members.contains_key(&nominee) {
-            return Err(Rejection::InvalidJobReport("the replacement must not already have a role in the job".into()));
-        }
-        if !self.has_role(&nominee, Role::Mpc) {
-            return Err(Rejection::InvalidJobReport(format!("{nominee} is not a registered MPC node")));
-        }
-        // After this point the command must succeed.
-        let height = self.height;
-        let job = self.j.jobs.get_mut(&id).expect("checked above");
-        job.replacement = Some((mpc, nominee));
-        job.record(height, JobEntry::ReplacementNominated { nominee, mpc });
-        self.dirty.insert(EngineKey::Job(id));
-        ev.push(EventRecord {
-            tx: Some(tx),
-            event: Event::MpcReplacementNominated { job: id, mpc, replacement: nominee },
+    for m in mpcs {
+        job.members.entry(*m).or_insert(JobMember {
+            role: JobRole::Mpc,
+            deposit: None,
+            heartbeat: height,
+            last_status: None,
+            updates: 0,
         });
-        Ok(())
     }
-
-    /// The nominee deposited: it takes the old MPC's place and the old MPC's deposit is fined as in 4.
-    fn swap_mpc(
-        &mut self,
-        id: JobId,
-        old: AccountId,
-        new: AccountId,
-        hold: HoldId,
-        ev: &mut Vec<EventRecord>,
-        tx: u32,
-    ) {
-        let plan = self.compute_fine(id, &[old], false);
-        ev.push(EventRecord {
-            tx: Some(tx),
-            event: Event::JobAccepted { job: id, member: new, deposit: self.j.jobs[&id].deposit },
-        });
-        self.apply_settlement(id, &plan, ev, Some(tx));
-        let height = self.height;
-        let job = self.j.jobs.get_mut(&id).expect("the caller found the job");
-        job.members.remove(&old);
-        job.members.insert(
-            new,
-            JobMember { role: JobRole::Mpc, deposit: Some(hold), heartbeat: height, last_status: None, updates: 0 },
-        );
-        for m in job.mpcs.iter_mut().filter(|m| **m == old) {
-            *m = new;
-        }
-        job.replacement = None;
-        job.replacements += 1;
-        job.record(height, JobEntry::MpcReplaced { new, old, replacements: job.replacements });
-        self.dirty.insert(EngineKey::Job(id));
-        let event = Event::MpcReplaced { job: id, old, new, replacements: job.replacements };
-        ev.push(EventRecord { tx: Some(tx), event });
+    job.mpcs = mpcs.to_vec();
+    job.schema = Some(schema);
+    let count = u32::try_from(mpcs.len()).expect("the selection check bounds the MPCs");
+    job.record(height, JobEntry::MpcsSelected { mpcs: count, price: schema.total });
+    ctx.touch(JobsKey::Job(id));
+    ctx.emit(Event::MpcsSelected { job: id, mpcs: mpcs.to_vec(), schema });
+    if !refunds.is_empty() {
+        ctx.emit(Event::Refund { job: id, refunds });
     }
+    try_dispatch(ctx, j, id);
+    Ok(())
+}
 
-    /// End-of-block: an order not dispatched in time returns everything.
-    pub(crate) fn lapse_job(&mut self, id: JobId, events: &mut Vec<EventRecord>) {
-        let job = self.j.jobs.get(&id).expect("a lapse deadline is removed when its job dispatches or settles");
-        assert_eq!(job.phase, JobPhase::Ordered, "a lapse deadline is only pending for ordered jobs");
-        let plan = self.compute_returned(id);
-        self.settle(id, JobOutcome::Lapsed, plan, events, None);
-    }
-
-    /// End-of-block: a settled job is forgotten after `job_retention` blocks.
-    pub(crate) fn close_job(&mut self, id: JobId) {
-        self.j.jobs.remove(&id);
-        self.dirty.insert(EngineKey::Job(id));
-    }
-
-    // ----- settlement --------------------------------------------------------------------------------
-
-    /// Returns everything: StakeIn to the QC, each deposit to its member.
-    fn compute_returned(&self, id: JobId) -> Plan {
-        self.job_holds(id)
-    }
-
-    /// Outcome 1: the schema from StakeIn; deposits return.
-    fn compute_completed(&self, id: JobId) -> Plan {
-        let job = &self.j.jobs[&id];
-        let schema = job.schema.expect("a dispatched job has a schema");
-        let stake = job.stake_in.expect("a dispatched job has StakeIn");
-        let mut plan: Plan = job.dos.iter().map(|d| (stake, *d, schema.per_do)).collect();
-        plan.extend(job.mpcs.iter().map(|m| (stake, *m, schema.per_mpc)));
-        plan.push((stake, job.gds, schema.gds));
-        plan.extend(self.deposit_returns(job, &[]));
-        plan
-    }
-
-    /// Outcomes 2, 4 and 6: QC refunded, the penalty from the offenders' deposits.
-    fn compute_reported(&self, id: JobId, offenders: &[AccountId]) -> Plan {
-        let job = &self.j.jobs[&id];
-        let stake = job.stake_in.expect("a dispatched job has StakeIn");
-        let mut plan: Plan = vec![(stake, job.qc, job.staked)];
-        plan.extend(self.compute_fine(id, offenders, true));
-        plan
-    }
-
-    /// The penalty `T` from `offenders`' deposits in equal shares (largest remainder); each good DO gets its
-    /// promised reward and the GDS the rest; the rest of the offenders' deposits returns. With
-    /// `release_others`, every other deposit returns too (the job ends).
-    fn compute_fine(&self, id: JobId, offenders: &[AccountId], release_others: bool) -> Plan {
-        let job = &self.j.jobs[&id];
-        let schema = job.schema.expect("a dispatched job has a schema");
-        let equal: Vec<(AccountId, u128)> = offenders.iter().map(|o| (*o, 1)).collect();
-        let shares = distribute(job.deposit, &equal).expect("offenders are distinct and non-empty");
-        let mut sources: Vec<(HoldId, Amount)> = Vec::new();
-        let mut plan: Plan = Vec::new();
-        for (o, share) in &shares {
-            let hold = job.members[o].deposit.expect("a dispatched member has a deposit");
-            sources.push((hold, *share));
-            plan.push((hold, *o, Amount(job.deposit.0 - share.0)));
-        }
-        let good: Vec<(AccountId, Amount)> =
-            job.dos.iter().filter(|d| !offenders.contains(d)).map(|d| (*d, schema.per_do)).collect();
-        let paid = Amount::checked_sum(good.iter().map(|(_, a)| *a)).expect("at most T");
-        let mut sinks = good;
-        sinks.push((job.gds, Amount(job.deposit.0 - paid.0)));
-        plan.extend(route(&sources, &sinks));
-        if release_others {
-            plan.extend(self.deposit_returns(job, offenders));
-        }
-        plan
-    }
-
-    /// Outcomes 3 and 5: QC refunded; each good DO gets `⌊promised × e / E⌋` from the offender's deposit.
-    fn compute_self_reported(&self, id: JobId, member: AccountId, epoch: u32) -> Plan {
-        let job = &self.j.jobs[&id];
-        let schema = job.schema.expect("a dispatched job has a schema");
-        let stake = job.stake_in.expect("a dispatched job has StakeIn");
-        let hold = job.members[&member].deposit.expect("a dispatched member has a deposit");
-        let cost = mul_div_floor(schema.per_do.0, u128::from(epoch.min(job.epochs)), u128::from(job.epochs))
-            .expect("epochs > 0 and the result is at most per_do")
-            .0;
-        let mut plan: Plan = vec![(stake, job.qc, job.staked)];
-        let mut paid = 0u128;
-        for d in job.dos.iter().filter(|d| **d != member) {
-            plan.push((hold, *d, Amount(cost)));
-            paid += cost;
-        }
-        plan.push((hold, member, Amount(job.deposit.0 - paid)));
-        plan.extend(self.deposit_returns(job, &[member]));
-        plan
-    }
-
-    /// Outcome 7: `job_cancel_fine` of StakeIn split by schema payouts, the rest refunded; deposits return.
-    fn compute_cancelled(&self, id: JobId) -> (Plan, Amount, Amount) {
-        let job = &self.j.jobs[&id];
-        let schema = job.schema.expect("a dispatched job has a schema");
-        let stake = job.stake_in.expect("a dispatched job has StakeIn");
-        let fined = self.params.job_cancel_fine.mul_floor(job.staked);
-        let refunded = Amount(job.staked.0 - fined.0);
-        let mut weights: Vec<(AccountId, u128)> = job.dos.iter().map(|d| (*d, schema.per_do.0)).collect();
-        weights.extend(job.mpcs.iter().map(|m| (*m, schema.per_mpc.0)));
-        weights.push((job.gds, schema.gds.0));
-        let weights: Vec<(AccountId, u128)> = weights.into_iter().filter(|(_, w)| *w > 0).collect();
-        let mut plan: Plan = vec![(stake, job.qc, refunded)];
-        let split = distribute(fined, &weights).expect("roles are distinct and the DOs' weight is positive");
-        plan.extend(split.into_iter().map(|(a, x)| (stake, a, x)));
-        plan.extend(self.deposit_returns(job, &[]));
-        (plan, fined, refunded)
-    }
-
-    fn deposit_returns(&self, job: &Job, except: &[AccountId]) -> Plan {
-        let mut plan = Plan::new();
-        for (who, m) in job.members.iter().filter(|(who, _)| !except.contains(who)) {
-            if let Some(h) = m.deposit {
-                plan.push((h, *who, job.deposit));
+/// A DO or MPC (or a nominated replacement MPC) holds its deposit.
+pub(crate) fn accept_job(
+    ctx: &mut Ctx,
+    j: &mut JobsState,
+    who: AccountId,
+    id: JobId,
+    amount: Amount,
+) -> Result<(), Rejection> {
+    let job = open_job(j, &id)?;
+    let nominee = job.replacement.filter(|(_, n)| *n == who);
+    match (job.phase, nominee) {
+        (JobPhase::Dispatched, Some(_)) => {
+            if job.replacements >= ctx.params.max_mpc_replacements {
+                return Err(Rejection::ReplacementLimit { max: ctx.params.max_mpc_replacements });
             }
         }
-        plan
-    }
-
-    /// (hold, payer, amount) for every open hold of the job.
-    fn job_holds(&self, id: JobId) -> Vec<(HoldId, AccountId, Amount)> {
-        let job = &self.j.jobs[&id];
-        job.holds()
-            .into_iter()
-            .map(|h| {
-                let hold = self.ledger.hold(h).expect("a job's holds are open until it settles");
-                (h, hold.payer, hold.amount)
-            })
-            .collect()
-    }
-
-    /// Post `plan` out of the job's holds and emit `RewardDistributed` (to others) and `Refund` (back to
-    /// payers). Panics if a hold's lines do not add up to its amount: that is a bug in a `compute_*`.
-    fn apply_settlement(&mut self, id: JobId, plan: &Plan, events: &mut Vec<EventRecord>, tx: Option<u32>) {
-        let mut by_hold: BTreeMap<HoldId, BTreeMap<AccountId, Amount>> = BTreeMap::new();
-        for (h, to, amount) in plan.iter().filter(|(_, _, a)| !a.is_zero()) {
-            let e = by_hold.entry(*h).or_default().entry(*to).or_insert(Amount::ZERO);
-            *e = e.checked_add(*amount).expect("bounded by the hold");
-        }
-        let mut rewards: BTreeMap<AccountId, Amount> = BTreeMap::new();
-        let mut refunds: BTreeMap<AccountId, Amount> = BTreeMap::new();
-        for (h, payouts) in &by_hold {
-            let hold = self.ledger.hold(*h).expect("a planned hold is open").clone();
-            let lines: Vec<(AccountId, Amount)> = payouts.iter().map(|(a, x)| (*a, *x)).collect();
-            let total = Amount::checked_sum(lines.iter().map(|(_, x)| *x)).expect("bounded by the hold");
-            assert!(total <= hold.amount, "job {id}: plan overdraws hold {h} ({total} > {})", hold.amount);
-            self.ledger.hold_post(*h, &lines).expect("the plan fits the hold");
-            for (a, x) in lines {
-                let book = if a == hold.payer { &mut refunds } else { &mut rewards };
-                let e = book.entry(a).or_insert(Amount::ZERO);
-                *e = e.checked_add(x).expect("bounded by the supply");
+        (JobPhase::Ordered, _) => {
+            let member = job.members.get(&who).ok_or(Rejection::NotAuthorized)?;
+            if member.deposit.is_some() {
+                return Err(Rejection::AlreadyAccepted(id));
             }
         }
-        if !rewards.is_empty() {
-            let payouts = rewards.into_iter().collect();
-            events.push(EventRecord { tx, event: Event::RewardDistributed { job: id, payouts } });
-        }
-        if !refunds.is_empty() {
-            let refunds = refunds.into_iter().collect();
-            events.push(EventRecord { tx, event: Event::Refund { job: id, refunds } });
-        }
+        _ => job_phase_is(job, JobPhase::Ordered)?,
     }
+    if amount != job.deposit {
+        return Err(Rejection::WrongAmount { expected: job.deposit, got: amount });
+    }
+    // After this point the command must succeed (free ≥ amount + fee was checked by `apply_tx`).
+    let hold = ctx
+        .ledger
+        .hold_create(who, amount, HoldTag::new(HoldOwner::Job(id), HoldReason::JobDeposit), ctx.height, None)
+        .expect("free balance was checked");
+    let height = ctx.height;
+    if let Some((old, new)) = nominee {
+        swap_mpc(ctx, j, id, (old, new), hold);
+        return Ok(());
+    }
+    let job = j.jobs.get_mut(&id).expect("checked above");
+    job.members.get_mut(&who).expect("checked above").deposit = Some(hold);
+    job.record(height, JobEntry::Deposited { member: who, amount });
+    ctx.touch(JobsKey::Job(id));
+    ctx.emit(Event::JobAccepted { job: id, member: who, deposit: amount });
+    try_dispatch(ctx, j, id);
+    Ok(())
+}
 
-    /// Apply the final plan, check the escrow is empty, and mark the job settled.
-    fn settle(&mut self, id: JobId, outcome: JobOutcome, plan: Plan, events: &mut Vec<EventRecord>, tx: Option<u32>) {
-        self.apply_settlement(id, &plan, events, tx);
-        assert!(self.job_escrow(&id).is_zero(), "job {id}: escrow not empty after settlement ({outcome:?})");
-        let height = self.height;
-        let retention = self.params.job_retention;
-        let job = self.j.jobs.get_mut(&id).expect("the caller found the job");
-        if job.phase == JobPhase::Ordered {
-            self.deadlines.remove(&(job.dispatch_by, Deadline::JobLapse(id)));
-        }
-        job.phase = JobPhase::Settled;
-        job.stake_in = None;
-        job.staked = Amount::ZERO;
-        job.replacement = None;
-        for m in job.members.values_mut() {
-            m.deposit = None;
-        }
-        job.settled_at = Some(height);
-        job.outcome = Some(outcome.clone());
-        job.record(height, JobEntry::Settled { outcome: outcome.clone() });
-        let close_at = Height(height.0.saturating_add(retention));
-        self.deadlines.insert((close_at, Deadline::JobClose(id)));
-        self.dirty.insert(EngineKey::Job(id));
-        events.push(EventRecord { tx, event: Event::JobSettled { job: id, outcome } });
+/// Dispatch once StakeIn covers the price, the MPCs are selected and every deposit is in.
+fn try_dispatch(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
+    let job = j.jobs.get(&id).expect("the caller found the job");
+    let Some(schema) = job.schema else { return };
+    if job.phase != JobPhase::Ordered || job.staked < schema.total || job.members.values().any(|m| m.deposit.is_none())
+    {
+        return;
     }
+    let surplus = Amount(job.staked.0 - schema.total.0);
+    let (qc, stake, dispatch_by) = (job.qc, job.stake_in.expect("staked > 0 means a hold"), job.dispatch_by);
+    if !surplus.is_zero() {
+        ctx.ledger.hold_post(stake, &[(qc, surplus)]).expect("the StakeIn hold holds the surplus");
+    }
+    let height = ctx.height;
+    ctx.unschedule(dispatch_by, JobsDeadline::Lapse(id));
+    let job = j.jobs.get_mut(&id).expect("checked above");
+    job.staked = schema.total;
+    job.phase = JobPhase::Dispatched;
+    job.dispatched_at = Some(height);
+    for m in job.members.values_mut() {
+        m.heartbeat = height;
+    }
+    job.record(height, JobEntry::Dispatched { refunded: surplus });
+    ctx.touch(JobsKey::Job(id));
+    let event = Event::JobDispatched { job: id, dos: job.dos.clone(), mpcs: job.mpcs.clone() };
+    ctx.emit(event);
+    if !surplus.is_zero() {
+        ctx.emit(Event::Refund { job: id, refunds: vec![(qc, surplus)] });
+    }
+}
+
+pub(crate) fn post_job_status(
+    ctx: &mut Ctx,
+    j: &mut JobsState,
+    who: AccountId,
+    id: JobId,
+    status: JobStatus,
+) -> Result<(), Rejection> {
+    let job = open_job(j, &id)?;
+    let role = job.role_of(&who).ok_or(Rejection::NotAuthorized)?;
+    job_phase_is(job, JobPhase::Dispatched)?;
+    let member = &job.members[&who];
+    check_status(job.kind, role, job.epochs, member, &status)?;
+    // After this point the command must succeed.
+    let height = ctx.height;
+    let job = j.jobs.get_mut(&id).expect("checked above");
+    let member = job.members.get_mut(&who).expect("checked above");
+    member.heartbeat = height;
+    member.last_status = Some(status);
+    member.updates = member.updates.saturating_add(1);
+    ctx.touch(JobsKey::Job(id));
+    ctx.emit(Event::JobStatusUpdated { job: id, member: who, status });
+    if status.status == JobProgress::Failed {
+        let epoch = if status.stage == JobStage::Psi { 0 } else { status.epoch };
+        let epochs = job.epochs;
+        let plan = compute_self_reported(&j.jobs[&id], who, epoch);
+        settle(ctx, j, id, JobOutcome::SelfReported { member: who, epoch, epochs }, plan);
+    } else if job.members.values().all(JobMember::done) {
+        let plan = compute_completed(&j.jobs[&id]);
+        settle(ctx, j, id, JobOutcome::Completed, plan);
+    }
+    Ok(())
+}
+
+pub(crate) fn report_job_failure(
+    ctx: &mut Ctx,
+    j: &mut JobsState,
+    gds: AccountId,
+    id: JobId,
+    offenders: &[AccountId],
+    fault: JobFault,
+) -> Result<(), Rejection> {
+    let job = job_for(j, &id, gds, |x| x.gds, JobPhase::Dispatched)?;
+    let unique: BTreeSet<AccountId> = offenders.iter().copied().collect();
+    if unique.is_empty() || unique.len() != offenders.len() {
+        return Err(Rejection::InvalidJobReport("name each offender once, at least one".into()));
+    }
+    for o in &unique {
+        let member = job.members.get(o).ok_or_else(|| Rejection::InvalidJobReport(format!("{o} is not a member")))?;
+        match fault {
+            JobFault::NoHeartbeat => {
+                if !member.silent_at(ctx.height, ctx.params) {
+                    return Err(Rejection::HeartbeatNotExpired { member: *o, due: member.heartbeat_due(ctx.params) });
+                }
+            }
+            JobFault::NonCompliant => {
+                let expected = match job.kind {
+                    JobKind::Horizontal => JobRole::DataOwner,
+                    JobKind::Vertical => JobRole::Mpc,
+                };
+                if member.role != expected {
+                    return Err(Rejection::InvalidJobReport(format!(
+                        "non-compliant results are reported against the {expected:?} nodes of a {:?} job",
+                        job.kind
+                    )));
+                }
+            }
+        }
+    }
+    // After this point the command must succeed.
+    let offenders: Vec<AccountId> = unique.into_iter().collect();
+    let plan = compute_reported(&j.jobs[&id], &offenders);
+    settle(ctx, j, id, JobOutcome::Reported { fault, offenders }, plan);
+    Ok(())
+}
+
+pub(crate) fn cancel_job(ctx: &mut Ctx, j: &mut JobsState, qc: AccountId, id: JobId) -> Result<(), Rejection> {
+    let job = open_job(j, &id)?;
+    if job.qc != qc {
+        return Err(Rejection::NotAuthorized);
+    }
+    match job.phase {
+        JobPhase::Ordered => {
+            let plan = compute_returned(ctx.ledger, &j.jobs[&id]);
+            settle(ctx, j, id, JobOutcome::Withdrawn, plan);
+        }
+        JobPhase::Dispatched => {
+            let (plan, fined, refunded) = compute_cancelled(ctx.params.job_cancel_fine, &j.jobs[&id]);
+            settle(ctx, j, id, JobOutcome::Cancelled { fined, refunded }, plan);
+        }
+        JobPhase::Settled => job_phase_is(job, JobPhase::Dispatched)?,
+    }
+    Ok(())
+}
+
+pub(crate) fn replace_mpc(
+    ctx: &mut Ctx,
+    j: &mut JobsState,
+    market: &MarketState,
+    gds: AccountId,
+    id: JobId,
+    (mpc, nominee): (AccountId, AccountId),
+) -> Result<(), Rejection> {
+    let job = job_for(j, &id, gds, |x| x.gds, JobPhase::Dispatched)?;
+    if job.role_of(&mpc) != Some(JobRole::Mpc) {
+        return Err(Rejection::InvalidJobReport(format!("{mpc} is not an MPC node of the job")));
+    }
+    if job.replacements >= ctx.params.max_mpc_replacements {
+        return Err(Rejection::ReplacementLimit { max: ctx.params.max_mpc_replacements });
+    }
+    if nominee == job.gds || nominee == job.qc || job.members.contains_key(&nominee) {
+        return Err(Rejection::InvalidJobReport("the replacement must not already have a role in the job".into()));
+    }
+    if !market.has_role(&nominee, Role::Mpc) {
+        return Err(Rejection::InvalidJobReport(format!("{nominee} is not a registered MPC node")));
+    }
+    // After this point the command must succeed.
+    let height = ctx.height;
+    let job = j.jobs.get_mut(&id).expect("checked above");
+    job.replacement = Some((mpc, nominee));
+    job.record(height, JobEntry::ReplacementNominated { nominee, mpc });
+    ctx.touch(JobsKey::Job(id));
+    ctx.emit(Event::MpcReplacementNominated { job: id, mpc, replacement: nominee });
+    Ok(())
+}
+
+/// The nominee deposited: it takes the old MPC's place and the old MPC's deposit is fined as in 4.
+fn swap_mpc(ctx: &mut Ctx, j: &mut JobsState, id: JobId, (old, new): (AccountId, AccountId), hold: HoldId) {
+    let plan = compute_fine(&j.jobs[&id], &[old], false);
+    ctx.emit(Event::JobAccepted { job: id, member: new, deposit: j.jobs[&id].deposit });
+    apply_settlement(ctx, id, &plan);
+    let height = ctx.height;
+    let job = j.jobs.get_mut(&id).expect("the caller found the job");
+    job.members.remove(&old);
+    job.members.insert(
+        new,
+        JobMember { role: JobRole::Mpc, deposit: Some(hold), heartbeat: height, last_status: None, updates: 0 },
+    );
+    for m in job.mpcs.iter_mut().filter(|m| **m == old) {
+        *m = new;
+    }
+    job.replacement = None;
+    job.replacements += 1;
+    job.record(height, JobEntry::MpcReplaced { new, old, replacements: job.replacements });
+    ctx.touch(JobsKey::Job(id));
+    let event = Event::MpcReplaced { job: id, old, new, replacements: job.replacements };
+    ctx.emit(event);
+}
+
+/// End-of-block: an order not dispatched in time returns everything.
+pub(crate) fn lapse_job(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
+    let job = j.jobs.get(&id).expect("a lapse deadline is removed when its job dispatches or settles");
+    assert_eq!(job.phase, JobPhase::Ordered, "a lapse deadline is only pending for ordered jobs");
+    let plan = compute_returned(ctx.ledger, &j.jobs[&id]);
+    settle(ctx, j, id, JobOutcome::Lapsed, plan);
+}
+
+/// End-of-block: a settled job is forgotten after `job_retention` blocks.
+pub(crate) fn close_job(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
+    j.jobs.remove(&id);
+    ctx.touch(JobsKey::Job(id));
+}
+
+// ----- settlement --------------------------------------------------------------------------------
+
+/// Returns everything: StakeIn to the QC, each deposit to its member.
+fn compute_returned(ledger: &Ledger, job: &Job) -> Plan {
+    job_holds(ledger, job)
+}
+
+/// Outcome 1: the schema from StakeIn; deposits return.
+fn compute_completed(job: &Job) -> Plan {
+    let schema = job.schema.expect("a dispatched job has a schema");
+    let stake = job.stake_in.expect("a dispatched job has StakeIn");
+    let mut plan: Plan = job.dos.iter().map(|d| (stake, *d, schema.per_do)).collect();
+    plan.extend(job.mpcs.iter().map(|m| (stake, *m, schema.per_mpc)));
+    plan.push((stake, job.gds, schema.gds));
+    plan.extend(deposit_returns(job, &[]));
+    plan
+}
+
+/// Outcomes 2, 4 and 6: QC refunded, the penalty from the offenders' deposits.
+fn compute_reported(job: &Job, offenders: &[AccountId]) -> Plan {
+    let stake = job.stake_in.expect("a dispatched job has StakeIn");
+    let mut plan: Plan = vec![(stake, job.qc, job.staked)];
+    plan.extend(compute_fine(job, offenders, true));
+    plan
+}
+
+/// The penalty `T` from `offenders`' deposits in equal shares (largest remainder); each good DO gets its
+/// promised reward and the GDS the rest; the rest of the offenders' deposits returns. With
+/// `release_others`, every other deposit returns too (the job ends).
+fn compute_fine(job: &Job, offenders: &[AccountId], release_others: bool) -> Plan {
+    let schema = job.schema.expect("a dispatched job has a schema");
+    let equal: Vec<(AccountId, u128)> = offenders.iter().map(|o| (*o, 1)).collect();
+    let shares = distribute(job.deposit, &equal).expect("offenders are distinct and non-empty");
+    let mut sources: Vec<(HoldId, Amount)> = Vec::new();
+    let mut plan: Plan = Vec::new();
+    for (o, share) in &shares {
+        let hold = job.members[o].deposit.expect("a dispatched member has a deposit");
+        sources.push((hold, *share));
+        plan.push((hold, *o, Amount(job.deposit.0 - share.0)));
+    }
+    let good: Vec<(AccountId, Amount)> =
+        job.dos.iter().filter(|d| !offenders.contains(d)).map(|d| (*d, schema.per_do)).collect();
+    let paid = Amount::checked_sum(good.iter().map(|(_, a)| *a)).expect("at most T");
+    let mut sinks = good;
+    sinks.push((job.gds, Amount(job.deposit.0 - paid.0)));
+    plan.extend(route(&sources, &sinks));
+    if release_others {
+        plan.extend(deposit_returns(job, offenders));
+    }
+    plan
+}
+
+/// Outcomes 3 and 5: QC refunded; each good DO gets `⌊promised × e / E⌋` from the offender's deposit.
+fn compute_self_reported(job: &Job, member: AccountId, epoch: u32) -> Plan {
+    let schema = job.schema.expect("a dispatched job has a schema");
+    let stake = job.stake_in.expect("a dispatched job has StakeIn");
+    let hold = job.members[&member].deposit.expect("a dispatched member has a deposit");
+    let cost = mul_div_floor(schema.per_do.0, u128::from(epoch.min(job.epochs)), u128::from(job.epochs))
+        .expect("epochs > 0 and the result is at most per_do")
+        .0;
+    let mut plan: Plan = vec![(stake, job.qc, job.staked)];
+    let mut paid = 0u128;
+    for d in job.dos.iter().filter(|d| **d != member) {
+        plan.push((hold, *d, Amount(cost)));
+        paid += cost;
+    }
+    plan.push((hold, member, Amount(job.deposit.0 - paid)));
+    plan.extend(deposit_returns(job, &[member]));
+    plan
+}
+
+/// Outcome 7: `job_cancel_fine` of StakeIn split by schema payouts, the rest refunded; deposits return.
+fn compute_cancelled(cancel_fine: types::Ppb, job: &Job) -> (Plan, Amount, Amount) {
+    let schema = job.schema.expect("a dispatched job has a schema");
+    let stake = job.stake_in.expect("a dispatched job has StakeIn");
+    let fined = cancel_fine.mul_floor(job.staked);
+    let refunded = Amount(job.staked.0 - fined.0);
+    let mut weights: Vec<(AccountId, u128)> = job.dos.iter().map(|d| (*d, schema.per_do.0)).collect();
+    weights.extend(job.mpcs.iter().map(|m| (*m, schema.per_mpc.0)));
+    weights.push((job.gds, schema.gds.0));
+    let weights: Vec<(AccountId, u128)> = weights.into_iter().filter(|(_, w)| *w > 0).collect();
+    let mut plan: Plan = vec![(stake, job.qc, refunded)];
+    let split = distribute(fined, &weights).expect("roles are distinct and the DOs' weight is positive");
+    plan.extend(split.into_iter().map(|(a, x)| (stake, a, x)));
+    plan.extend(deposit_returns(job, &[]));
+    (plan, fined, refunded)
+}
+
+fn deposit_returns(job: &Job, except: &[AccountId]) -> Plan {
+    let mut plan = Plan::new();
+    for (who, m) in job.members.iter().filter(|(who, _)| !except.contains(who)) {
+        if let Some(h) = m.deposit {
+            plan.push((h, *who, job.deposit));
+        }
+    }
+    plan
+}
+
+/// (hold, payer, amount) for every open hold of the job.
+fn job_holds(ledger: &Ledger, job: &Job) -> Vec<(HoldId, AccountId, Amount)> {
+    job.holds()
+        .into_iter()
+        .map(|h| {
+            let hold = ledger.hold(h).expect("a job's holds are open until it settles");
+            (h, hold.payer, hold.amount)
+        })
+        .collect()
+}
+
+/// Post `plan` out of the job's holds and emit `RewardDistributed` (to others) and `Refund` (back to
+/// payers). Panics if a hold's lines do not add up to its amount: that is a bug in a `compute_*`.
+fn apply_settlement(ctx: &mut Ctx, id: JobId, plan: &Plan) {
+    let mut by_hold: BTreeMap<HoldId, BTreeMap<AccountId, Amount>> = BTreeMap::new();
+    for (h, to, amount) in plan.iter().filter(|(_, _, a)| !a.is_zero()) {
+        let e = by_hold.entry(*h).or_default().entry(*to).or_insert(Amount::ZERO);
+        *e = e.checked_add(*amount).expect("bounded by the hold");
+    }
+    let mut rewards: BTreeMap<AccountId, Amount> = BTreeMap::new();
+    let mut refunds: BTreeMap<AccountId, Amount> = BTreeMap::new();
+    for (h, payouts) in &by_hold {
+        let hold = ctx.ledger.hold(*h).expect("a planned hold is open").clone();
+        let lines: Vec<(AccountId, Amount)> = payouts.iter().map(|(a, x)| (*a, *x)).collect();
+        let total = Amount::checked_sum(lines.iter().map(|(_, x)| *x)).expect("bounded by the hold");
+        assert!(total <= hold.amount, "job {id}: plan overdraws hold {h} ({total} > {})", hold.amount);
+        ctx.ledger.hold_post(*h, &lines).expect("the plan fits the hold");
+        for (a, x) in lines {
+            let book = if a == hold.payer { &mut refunds } else { &mut rewards };
+            let e = book.entry(a).or_insert(Amount::ZERO);
+            *e = e.checked_add(x).expect("bounded by the supply");
+        }
+    }
+    if !rewards.is_empty() {
+        let payouts = rewards.into_iter().collect();
+        ctx.emit(Event::RewardDistributed { job: id, payouts });
+    }
+    if !refunds.is_empty() {
+        let refunds = refunds.into_iter().collect();
+        ctx.emit(Event::Refund { job: id, refunds });
+    }
+}
+
+/// Apply the final plan, check the escrow is empty, and mark the job settled.
+fn settle(ctx: &mut Ctx, j: &mut JobsState, id: JobId, outcome: JobOutcome, plan: Plan) {
+    apply_settlement(ctx, id, &plan);
+    assert!(escrow(ctx.ledger, &j.jobs[&id]).is_zero(), "job {id}: escrow not empty after settlement ({outcome:?})");
+    let height = ctx.height;
+    let retention = ctx.params.job_retention;
+    let job = j.jobs.get_mut(&id).expect("the caller found the job");
+    if job.phase == JobPhase::Ordered {
+        ctx.unschedule(job.dispatch_by, JobsDeadline::Lapse(id));
+    }
+    job.phase = JobPhase::Settled;
+    job.stake_in = None;
+    job.staked = Amount::ZERO;
+    job.replacement = None;
+    for m in job.members.values_mut() {
+        m.deposit = None;
+    }
+    job.settled_at = Some(height);
+    job.outcome = Some(outcome.clone());
+    job.record(height, JobEntry::Settled { outcome: outcome.clone() });
+    let close_at = Height(height.0.saturating_add(retention));
+    ctx.schedule(close_at, JobsDeadline::Close(id));
+    ctx.touch(JobsKey::Job(id));
+    ctx.emit(Event::JobSettled { job: id, outcome });
 }
 
 /// Check a status update against the job and the member's previous update (read-only).

@@ -68,8 +68,14 @@ impl Engine {
                 }
                 Deadline::TaskAuto(id, stage) => self.auto_advance(id, stage, events),
                 Deadline::TaskClose(id) => self.close_task(id),
-                Deadline::JobLapse(id) => self.lapse_job(id, events),
-                Deadline::JobClose(id) => self.close_job(id),
+                Deadline::JobLapse(id) => {
+                    let (mut ctx, s) = self.split(events, None);
+                    crate::jobs::lapse_job(&mut ctx, s.j, id);
+                }
+                Deadline::JobClose(id) => {
+                    let (mut ctx, s) = self.split(events, None);
+                    crate::jobs::close_job(&mut ctx, s.j, id);
+                }
             }
         }
         let (mut ctx, s) = self.split(events, None);

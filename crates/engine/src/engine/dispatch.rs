@@ -1,6 +1,7 @@
 //! Transaction dispatch: the signer's nonce and fee, then the call, routed to the module that owns it.
 
 use super::*;
+use crate::jobs;
 
 impl Engine {
     /// One transaction: read-only checks, then the call (all-or-nothing), then fee and nonce.
@@ -180,18 +181,20 @@ impl Engine {
         events: &mut Vec<EventRecord>,
         index: u32,
     ) -> Result<(), Rejection> {
+        let (mut ctx, s) = self.split(events, Some(index));
+        let ctx = &mut ctx;
         match call {
-            Call::OrderJob { order } => self.order_job(signer, order, events, index),
-            Call::SubmitJobQuery { job, amount } => self.submit_job_query(signer, *job, *amount, events, index),
-            Call::SelectMpcs { job, mpcs } => self.select_mpcs(signer, *job, mpcs, events, index),
-            Call::AcceptJob { job, deposit } => self.accept_job(signer, *job, *deposit, events, index),
-            Call::PostJobStatus { job, status } => self.post_job_status(signer, *job, *status, events, index),
+            Call::OrderJob { order } => jobs::order_job(ctx, s.j, s.m, signer, order),
+            Call::SubmitJobQuery { job, amount } => jobs::submit_job_query(ctx, s.j, signer, *job, *amount),
+            Call::SelectMpcs { job, mpcs } => jobs::select_mpcs(ctx, s.j, s.m, signer, *job, mpcs),
+            Call::AcceptJob { job, deposit } => jobs::accept_job(ctx, s.j, signer, *job, *deposit),
+            Call::PostJobStatus { job, status } => jobs::post_job_status(ctx, s.j, signer, *job, *status),
             Call::ReportJobFailure { job, offenders, fault } => {
-                self.report_job_failure(signer, *job, offenders, *fault, events, index)
+                jobs::report_job_failure(ctx, s.j, signer, *job, offenders, *fault)
             }
-            Call::CancelJob { job } => self.cancel_job(signer, *job, events, index),
+            Call::CancelJob { job } => jobs::cancel_job(ctx, s.j, signer, *job),
             Call::ReplaceMpc { job, mpc, replacement } => {
-                self.replace_mpc(signer, *job, *mpc, *replacement, events, index)
+                jobs::replace_mpc(ctx, s.j, s.m, signer, *job, (*mpc, *replacement))
             }
             other => unreachable!("apply_call routes only job calls here, not {other:?}"),
         }

@@ -6,7 +6,6 @@
 //! a fork runs: a validator verifies a proposed block on a fork and keeps it only if it votes for it.
 
 use super::*;
-use crate::jobs::JobsState;
 use crate::market::MarketState;
 use crate::pouw::PouwState;
 
@@ -43,7 +42,6 @@ pub(crate) use overlay_maps;
 
 overlay_maps!(MarketState { nodes, services, requests, reputation, epoch_work });
 overlay_maps!(PouwState { tasks, last_selected });
-overlay_maps!(JobsState { jobs });
 
 impl Engine {
     /// An independent state at the same head: executing blocks on it never changes `self`, and it costs

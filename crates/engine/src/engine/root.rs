@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::epoch::EpochKey;
+use crate::jobs::JobsKey;
 use crate::routers::RouterKey;
 
 impl Engine {
@@ -86,11 +87,10 @@ impl Engine {
             }
             EngineKey::Task(id) => borsh::to_writer(out, &self.p.tasks.get(id)),
             EngineKey::Selected(id) => borsh::to_writer(out, &self.p.last_selected.get(id)),
-            EngineKey::Job(id) => match self.j.jobs.get(id) {
-                // `Option<Job>` as borsh writes it, with the job in its root form (history as text).
-                Some(job) => borsh::to_writer(&mut *out, &1u8).and_then(|()| job.encode_for_root(out)),
-                None => borsh::to_writer(out, &0u8),
-            },
+            EngineKey::Job(id) => {
+                self.j.encode_entry(JobsKey::Job(*id), out);
+                Ok(())
+            }
             EngineKey::Points(id) => {
                 self.e.encode_entry(EpochKey::Points(*id), out);
                 Ok(())

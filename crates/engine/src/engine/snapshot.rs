@@ -52,11 +52,7 @@ impl Engine {
             }
         }
         implied.extend(snap.governance.implied_deadlines());
-        for j in snap.jobs.jobs.values() {
-            if j.phase == crate::jobs::JobPhase::Ordered {
-                implied.insert((j.dispatch_by, Deadline::JobLapse(j.id)));
-            }
-        }
+        implied.extend(snap.jobs.implied_deadlines());
         // Maturity entries may outlive a slashed chunk (they then release nothing) and closing a completed
         // request is housekeeping, so the queue must contain every implied deadline and only those besides.
         let extra_ok = deadlines.difference(&implied).all(|(_, d)| {
