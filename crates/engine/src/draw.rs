@@ -15,10 +15,11 @@
 //! (`reweigh`) wherever one of those changes. Membership or parameter changes drop the service's index,
 //! rebuilt at the next draw. Debug builds compare it with a fresh build after every block.
 
-use crate::market::{MinerStatus, ReportedStatus, Role};
-use crate::Engine;
+use crate::market::{MarketState, MinerStatus, ReportedStatus, Role};
+use crate::{Engine, Ledger, Params};
 use std::collections::{BTreeMap, BTreeSet};
-use types::{AccountId, Ppb};
+use types::overlay::OverlayMap;
+use types::{AccountId, Hash, Height, Ppb};
 
 /// Weighted attempts before the exact fallback pass.
 const ATTEMPTS: u32 = 32;
@@ -100,39 +101,60 @@ fn digest(last_block_hash: &types::Hash, seed: &[u8], attempt: u32) -> u128 {
     u128::from_le_bytes(draw)
 }
 
-impl Engine {
-    /// A miner's draw weight: bonded stake × reputation if it is a registered miner reporting Ready, else 0.
-    fn draw_weight(&self, id: &AccountId) -> u128 {
-        match self.m.nodes.get(id) {
-            Some(n) if n.roles.contains(&Role::Miner) && n.reported == ReportedStatus::Ready => {
-                let rep = u128::from(self.reputation(id).raw());
-                types::mul_div_floor(self.ledger.bonded(id).0, rep, u128::from(Ppb::ONE_RAW)).map_or(0, |(w, _)| w)
-            }
-            _ => 0,
+/// What a draw reads besides the index: the registry and reputations, bonded stake, the parameters, the
+/// height, the previous block hash (the randomness) and, for tasks, when each miner was last selected.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DrawView<'a> {
+    pub market: &'a MarketState,
+    pub ledger: &'a Ledger,
+    pub params: &'a Params,
+    pub height: Height,
+    pub last_block_hash: Hash,
+    /// With `Some`, miners selected within the last `selection_cooldown` blocks are skipped.
+    pub cooldown: Option<&'a OverlayMap<AccountId, Height>>,
+}
+
+/// A miner's draw weight: bonded stake × reputation if it is a registered miner reporting Ready, else 0.
+fn draw_weight(market: &MarketState, ledger: &Ledger, params: &Params, id: &AccountId) -> u128 {
+    match market.node(id) {
+        Some(n) if n.roles.contains(&Role::Miner) && n.reported == ReportedStatus::Ready => {
+            let rep = u128::from(market.reputation_of(params, id).raw());
+            types::mul_div_floor(ledger.bonded(id).0, rep, u128::from(Ppb::ONE_RAW)).map_or(0, |(w, _)| w)
         }
+        _ => 0,
     }
+}
 
-    fn build_service_index(&self, service: u32) -> ServiceIndex {
-        let ids: Vec<AccountId> = self
-            .m
-            .nodes
-            .iter()
-            .filter(|(_, n)| n.roles.contains(&Role::Miner) && n.services.contains(&service))
-            .map(|(id, _)| *id)
-            .collect();
-        let weights = ids.iter().map(|id| self.draw_weight(id)).collect();
-        ServiceIndex::build(ids, weights)
+fn build_service_index(market: &MarketState, ledger: &Ledger, params: &Params, service: u32) -> ServiceIndex {
+    let ids: Vec<AccountId> = market
+        .nodes()
+        .filter(|(_, n)| n.roles.contains(&Role::Miner) && n.services.contains(&service))
+        .map(|(id, _)| *id)
+        .collect();
+    let weights = ids.iter().map(|id| draw_weight(market, ledger, params, id)).collect();
+    ServiceIndex::build(ids, weights)
+}
+
+impl DrawView<'_> {
+    fn eligible(&self, id: &AccountId, exclude: &BTreeSet<AccountId>) -> bool {
+        !exclude.contains(id)
+            && self.market.miner_status_at(self.params, id, self.height) == Some(MinerStatus::Ready)
+            && !self
+                .cooldown
+                .is_some_and(|last| last.get(id).is_some_and(|h| self.height.0 < h.0 + self.params.selection_cooldown))
     }
+}
 
+impl DrawIndex {
     /// `id`'s weight may have changed (stake, reputation, reported status): update it where indexed.
-    pub(crate) fn reweigh(&mut self, id: AccountId) {
-        if self.draw.services.is_empty() {
+    pub(crate) fn reweigh(&mut self, market: &MarketState, ledger: &Ledger, params: &Params, id: AccountId) {
+        if self.services.is_empty() {
             return;
         }
-        let weight = self.draw_weight(&id);
-        let Some(node) = self.m.nodes.get(&id) else { return };
+        let weight = draw_weight(market, ledger, params, &id);
+        let Some(node) = market.node(&id) else { return };
         for s in &node.services {
-            if let Some(index) = self.draw.services.get_mut(s) {
+            if let Some(index) = self.services.get_mut(s) {
                 if let Ok(slot) = index.ids.binary_search(&id) {
                     if index.weights[slot] != weight {
                         std::sync::Arc::make_mut(index).set(slot, weight);
@@ -142,42 +164,34 @@ impl Engine {
         }
     }
 
-    /// `id` joins or leaves the registry: the indexes of its services are rebuilt at their next draw.
+    /// A node joins or leaves the registry: the indexes of its services are rebuilt at their next draw.
     pub(crate) fn reindex_membership(&mut self, services: &BTreeSet<u32>) {
         for s in services {
-            self.draw.services.remove(s);
+            self.services.remove(s);
         }
-    }
-
-    fn eligible(&self, id: &AccountId, exclude: &BTreeSet<AccountId>, cooldown: bool) -> bool {
-        !exclude.contains(id)
-            && self.miner_status_at(id, self.height) == Some(MinerStatus::Ready)
-            && !(cooldown
-                && self.p.last_selected.get(id).is_some_and(|h| self.height.0 < h.0 + self.params.selection_cooldown))
     }
 
     /// Draw one Ready miner of `service` not in `exclude`, with probability ∝ bonded stake × reputation,
-    /// from blake3 of `seed` and the previous block hash. With `cooldown`, miners selected for a task in
-    /// the last `selection_cooldown` blocks are skipped. O(log n) while most weight is eligible.
-    pub(crate) fn draw_miner(
+    /// from blake3 of `seed` and the previous block hash. O(log n) while most weight is eligible.
+    pub(crate) fn draw(
         &mut self,
+        view: &DrawView,
         service: u32,
         exclude: &BTreeSet<AccountId>,
         seed: &[u8],
-        cooldown: bool,
     ) -> Option<AccountId> {
-        if !self.draw.services.contains_key(&service) {
-            let index = self.build_service_index(service);
-            self.draw.services.insert(service, std::sync::Arc::new(index));
+        if !self.services.contains_key(&service) {
+            let index = build_service_index(view.market, view.ledger, view.params, service);
+            self.services.insert(service, std::sync::Arc::new(index));
         }
-        let index = &self.draw.services[&service];
+        let index = &self.services[&service];
         if index.total == 0 {
             return None;
         }
         for attempt in 0..ATTEMPTS {
-            let slot = index.find(digest(&self.last_block_hash, seed, attempt) % index.total);
+            let slot = index.find(digest(&view.last_block_hash, seed, attempt) % index.total);
             let id = index.ids[slot];
-            if self.eligible(&id, exclude, cooldown) {
+            if view.eligible(&id, exclude) {
                 return Some(id);
             }
         }
@@ -186,14 +200,14 @@ impl Engine {
             .ids
             .iter()
             .zip(&index.weights)
-            .filter(|(id, w)| **w > 0 && self.eligible(id, exclude, cooldown))
+            .filter(|(id, w)| **w > 0 && view.eligible(id, exclude))
             .map(|(id, w)| (*id, *w))
             .collect();
         let total: u128 = candidates.iter().map(|(_, w)| w).sum();
         if total == 0 {
             return None;
         }
-        let mut r = digest(&self.last_block_hash, seed, ATTEMPTS) % total;
+        let mut r = digest(&view.last_block_hash, seed, ATTEMPTS) % total;
         for (id, w) in candidates {
             if r < w {
                 return Some(id);
@@ -205,13 +219,20 @@ impl Engine {
 
     /// Debug builds: every built service index equals a fresh build from the state.
     #[cfg(debug_assertions)]
-    pub(crate) fn check_draw_index(&self) {
-        for (s, index) in &self.draw.services {
+    pub(crate) fn check(&self, market: &MarketState, ledger: &Ledger, params: &Params) {
+        for (s, index) in &self.services {
             assert!(
-                **index == self.build_service_index(*s),
+                **index == build_service_index(market, ledger, params, *s),
                 "selection index of service {s} out of step with the state (a missing reweigh)"
             );
         }
+    }
+}
+
+impl Engine {
+    /// `id`'s stake or standing may have changed: update its draw weight.
+    pub(crate) fn reweigh(&mut self, id: AccountId) {
+        self.draw.reweigh(&self.m, &self.ledger, &self.params, id);
     }
 }
 

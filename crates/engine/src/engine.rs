@@ -93,9 +93,6 @@ impl Dirty {
     pub(crate) fn insert(&mut self, key: EngineKey) {
         self.0.push(key);
     }
-    pub(crate) fn extend(&mut self, keys: impl IntoIterator<Item = EngineKey>) {
-        self.0.extend(keys);
-    }
     fn take_sorted(&mut self) -> Vec<EngineKey> {
         let mut keys = std::mem::take(&mut self.0);
         keys.sort_unstable();
@@ -205,8 +202,9 @@ impl Engine {
             forked_at: None,
         };
         for (i, s) in genesis.services.iter().enumerate() {
-            engine
-                .add_service(&s.name, s.weight, s.price, s.poi_threshold)
+            let mut none = Vec::new();
+            let (mut ctx, states) = engine.split(&mut none, None);
+            crate::market::add_service(&mut ctx, states.m, &s.name, (s.weight, s.price), s.poi_threshold)
                 .map_err(|e| GenesisError::Invalid { field: format!("services[{i}]"), message: e.to_string() })?;
         }
         engine.state_root = engine.compute_root(Height::GENESIS, true);
@@ -356,7 +354,7 @@ impl Engine {
             if let Err(v) = self.ledger.check_invariants() {
                 panic!("ledger invariant broken after block {height}: {v}");
             }
-            self.check_draw_index();
+            self.draw.check(&self.m, &self.ledger, &self.params);
         }
         (receipts, events)
     }

@@ -48,6 +48,13 @@ const BACKGROUND_PROMPTS: &[&str] = &[
 ];
 
 impl Engine {
+    /// A validation outcome as the network's rating of `miner` (see `market::record_network_rating`).
+    fn network_rating(&mut self, miner: AccountId, good: bool) -> types::Ppb {
+        let mut none = Vec::new();
+        let (mut ctx, s) = self.split(&mut none, None);
+        crate::market::record_network_rating(&mut ctx, s.m, s.draw, miner, good)
+    }
+
     pub fn task(&self, id: u64) -> Option<&Task> {
         self.p.tasks.get(&id)
     }
@@ -96,7 +103,15 @@ impl Engine {
         seed.extend_from_slice(&id.to_le_bytes());
         seed.extend_from_slice(&stage.to_le_bytes());
         seed.extend_from_slice(&slot.to_le_bytes());
-        let miner = self.draw_miner(service, exclude, &seed, true)?;
+        let view = crate::draw::DrawView {
+            market: &self.m,
+            ledger: &self.ledger,
+            params: &self.params,
+            height: self.height,
+            last_block_hash: self.last_block_hash,
+            cooldown: Some(&self.p.last_selected),
+        };
+        let miner = self.draw.draw(&view, service, exclude, &seed)?;
         self.p.last_selected.insert(miner, self.height);
         self.dirty.insert(EngineKey::Selected(miner));
         Some(miner)
@@ -153,7 +168,7 @@ impl Engine {
         avoid: &[crate::ListRef],
     ) -> Result<Event, Rejection> {
         crate::epoch::check_avoid(avoid)?;
-        let s = self.m.services.get(&service).ok_or(Rejection::UnknownService(service))?;
+        let s = self.m.service(service).ok_or(Rejection::UnknownService(service))?;
         if redundancy < 2 || redundancy > self.params.task_redundancy_max {
             return Err(Rejection::InvalidTask(format!("redundancy must be 2 to {}", self.params.task_redundancy_max)));
         }
@@ -376,7 +391,7 @@ impl Engine {
             _ => Vec::new(),
         };
         for m in &missing {
-            self.record_network_rating(*m, false);
+            self.network_rating(*m, false);
         }
         if t.state == TaskState::Precommitted {
             // Reveals cannot be redone by someone new: the silent ones fail, the task goes on without them.
@@ -439,7 +454,7 @@ impl Engine {
     fn evaluate(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
         let (miners, verdict, origin, service) = {
             let t = &self.p.tasks[&id];
-            let threshold = i64::from(self.m.services.get(&t.service).map_or(850_000_000, |s| s.poi_threshold.raw()));
+            let threshold = i64::from(self.m.service(t.service).map_or(850_000_000, |s| s.poi_threshold.raw()));
             let (miners, outputs): (Vec<AccountId>, Vec<_>) =
                 t.outputs.iter().map(|(m, o)| (*m, NgramEmbedder::default().embed(o))).unzip();
             let mut verdict = poi_verdict(&outputs, threshold);
@@ -455,20 +470,17 @@ impl Engine {
         let failed: Vec<AccountId> =
             miners.iter().zip(&verdict.passed).filter(|(_, p)| !**p).map(|(m, _)| *m).collect();
         for m in &passed {
-            self.record_network_rating(*m, true);
+            self.network_rating(*m, true);
         }
         for m in &failed {
-            self.record_network_rating(*m, false);
+            self.network_rating(*m, false);
         }
         let paid = self.pay_task(&origin, &passed);
         let background = origin == TaskOrigin::Background;
         for m in &passed {
-            let w = self.m.epoch_work.get_or_insert_with(*m, Default::default).entry(service).or_default();
-            if background {
-                w.1 += 1;
-            } else {
-                w.0 += 1;
-            }
+            let mut none = Vec::new();
+            let (mut ctx, s) = self.split(&mut none, None);
+            s.m.record_work(&mut ctx, *m, service, background);
             self.dirty.insert(EngineKey::EpochWork(*m));
         }
         self.move_to(id, Step::Evaluated);
@@ -496,7 +508,7 @@ impl Engine {
 
     /// The bonded stake of every registered oracle: what the semantic-PoI attestation quorum is a share of.
     pub fn oracle_stake(&self) -> Amount {
-        let oracles = self.m.nodes.iter().filter(|(_, n)| n.roles.contains(&crate::market::Role::Oracle));
+        let oracles = self.m.nodes().filter(|(_, n)| n.roles.contains(&crate::market::Role::Oracle));
         Amount(oracles.map(|(id, _)| self.ledger.bonded(id).0).sum())
     }
 
@@ -632,15 +644,14 @@ impl Engine {
         let pool = AccountId::system(BACKGROUND_POOL_NAME);
         let reward = self.params.background_task_reward;
         // Cheap checks first: this runs at the end of every block.
-        if reward.is_zero() || self.ledger.free(&pool) < reward || self.m.services.is_empty() {
+        if reward.is_zero() || self.ledger.free(&pool) < reward || self.m.services().next().is_none() {
             return;
         }
-        let busy = self.m.requests.values().any(|r| r.status == crate::market::RequestStatus::Assigned)
-            || self.p.tasks.values().any(Self::is_open);
+        let busy = self.m.has_open_request() || self.p.tasks.values().any(Self::is_open);
         if busy {
             return;
         }
-        let services: Vec<u32> = self.m.services.keys().copied().collect();
+        let services: Vec<u32> = self.m.service_ids();
         let service = services[(self.height.0 % services.len() as u64) as usize];
         let k = self.params.background_redundancy;
         let ready = self

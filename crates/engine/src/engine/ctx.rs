@@ -12,6 +12,8 @@ pub(crate) struct Ctx<'a> {
     pub params: &'a Params,
     pub height: Height,
     pub treasury: AccountId,
+    /// The previous block's hash: the randomness of this block's draws.
+    pub last_block_hash: Hash,
     deadlines: &'a mut deadlines::Deadlines,
     dirty: &'a mut Dirty,
     events: &'a mut Vec<EventRecord>,
@@ -32,6 +34,21 @@ impl Ctx<'_> {
     pub(crate) fn touch(&mut self, key: impl Into<EngineKey>) {
         self.dirty.insert(key.into());
     }
+    /// What a draw of a miner reads now; with `cooldown`, miners selected for a task recently are skipped.
+    pub(crate) fn draw_view<'b>(
+        &'b self,
+        market: &'b crate::market::MarketState,
+        cooldown: Option<&'b types::overlay::OverlayMap<AccountId, Height>>,
+    ) -> crate::draw::DrawView<'b> {
+        crate::draw::DrawView {
+            market,
+            ledger: self.ledger,
+            params: self.params,
+            height: self.height,
+            last_block_hash: self.last_block_hash,
+            cooldown,
+        }
+    }
     /// Emit an event of the current transaction (or of the end-of-block step).
     pub(crate) fn emit(&mut self, event: Event) {
         self.events.push(EventRecord { tx: self.tx, event });
@@ -48,6 +65,8 @@ pub(crate) struct States<'a> {
     pub j: &'a mut crate::jobs::JobsState,
     pub e: &'a mut crate::epoch::EpochState,
     pub r: &'a mut crate::routers::RouterState,
+    /// The miners' selection index (derived from the market and the ledger; see `draw`).
+    pub draw: &'a mut crate::draw::DrawIndex,
 }
 
 impl Engine {
@@ -59,13 +78,21 @@ impl Engine {
             params: &self.params,
             height: self.height,
             treasury: self.treasury,
+            last_block_hash: self.last_block_hash,
             deadlines: &mut self.deadlines,
             dirty: &mut self.dirty,
             events,
             tx,
         };
-        let states =
-            States { m: &mut self.m, g: &mut self.g, p: &mut self.p, j: &mut self.j, e: &mut self.e, r: &mut self.r };
+        let states = States {
+            m: &mut self.m,
+            g: &mut self.g,
+            p: &mut self.p,
+            j: &mut self.j,
+            e: &mut self.e,
+            r: &mut self.r,
+            draw: &mut self.draw,
+        };
         (ctx, states)
     }
 }

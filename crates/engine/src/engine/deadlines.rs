@@ -60,8 +60,14 @@ impl Engine {
                     let amount = self.ledger.hold_expire(hold, height).expect("the hold's expiry height has come");
                     events.push(EventRecord { tx: None, event: Event::HoldExpired { hold, payer, amount } });
                 }
-                Deadline::RequestExpiry(id) => self.expire_request(id, events),
-                Deadline::RequestClose(id) => self.close_request(id),
+                Deadline::RequestExpiry(id) => {
+                    let (mut ctx, s) = self.split(events, None);
+                    crate::market::expire_request(&mut ctx, s.m, s.draw, id);
+                }
+                Deadline::RequestClose(id) => {
+                    let (mut ctx, s) = self.split(events, None);
+                    crate::market::close_request(&mut ctx, s.m, id);
+                }
                 Deadline::ProposalEnd(id) => {
                     let (mut ctx, s) = self.split(events, None);
                     crate::governance::tally(&mut ctx, s.g, id);
@@ -90,7 +96,8 @@ impl Engine {
     /// governance passed, which take effect from the next epoch. Emission and points (later) settle here.
     pub(crate) fn on_epoch_end(&mut self, epoch: u64, height: Height, events: &mut Vec<EventRecord>) {
         crate::epoch::mint_emission(&mut self.split(events, None).0, epoch);
-        self.settle_miner_rewards(epoch, events);
+        let (mut ctx, s) = self.split(events, None);
+        crate::market::settle_miner_rewards(&mut ctx, s.m, epoch);
         let (mut ctx, s) = self.split(events, None);
         crate::epoch::settle_points(&mut ctx, s.e, epoch);
         let (mut ctx, s) = self.split(events, None);
@@ -118,9 +125,16 @@ impl Engine {
     fn apply_action(&mut self, action: &ProposalAction) -> Result<(), Rejection> {
         match action {
             ProposalAction::AddService { name, weight, price } => {
-                self.add_service(name, *weight, *price, crate::market::POI_THRESHOLD_DEFAULT).map(|_| ())
+                let mut none = Vec::new();
+                let (mut ctx, s) = self.split(&mut none, None);
+                let threshold = crate::market::POI_THRESHOLD_DEFAULT;
+                crate::market::add_service(&mut ctx, s.m, name, (*weight, *price), threshold).map(|_| ())
             }
-            ProposalAction::SetServiceWeight { service, weight } => self.set_service_weight(*service, *weight),
+            ProposalAction::SetServiceWeight { service, weight } => {
+                let mut none = Vec::new();
+                let (mut ctx, s) = self.split(&mut none, None);
+                crate::market::set_service_weight(&mut ctx, s.m, *service, *weight)
+            }
             ProposalAction::SetParam { name, value } => {
                 self.params = self.params.with_set(name, value).map_err(Rejection::InvalidProposal)?;
                 self.draw.clear();

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::jobs;
+use crate::market;
 
 impl Engine {
     /// One transaction: read-only checks, then the call (all-or-nothing), then fee and nonce.
@@ -49,15 +50,33 @@ impl Engine {
             | Call::HoldPost { .. }
             | Call::HoldVoid { .. } => self.apply_ledger_call(signer, call)?,
             Call::RegisterNode { roles, services, capacity, endpoint } => {
-                self.register_node(signer, roles, services, *capacity, endpoint)?
+                let (mut ctx, s) = self.split(events, tx);
+                let what = (roles.as_slice(), services.as_slice());
+                market::register_node(&mut ctx, s.m, s.draw, signer, what, (*capacity, endpoint))?
             }
-            Call::DeregisterNode => self.deregister_node(signer)?,
-            Call::ReportStatus { status } => self.report_status(signer, *status)?,
+            Call::DeregisterNode => {
+                let (mut ctx, s) = self.split(events, tx);
+                market::deregister_node(&mut ctx, s.m, s.draw, signer)?
+            }
+            Call::ReportStatus { status } => {
+                let (mut ctx, s) = self.split(events, tx);
+                market::report_status(&mut ctx, s.m, s.draw, signer, *status)?
+            }
             Call::SubmitRequest { service, max_price, avoid } => {
-                self.submit_request(signer, *service, *max_price, avoid)?
+                crate::epoch::check_avoid(avoid)?;
+                let (mut ctx, s) = self.split(events, tx);
+                let mut exclude = s.e.avoided(avoid);
+                exclude.insert(signer);
+                market::submit_request(&mut ctx, s.m, s.draw, signer, (*service, *max_price), exclude)?
             }
-            Call::CompleteRequest { request, result_hash } => self.complete_request(signer, *request, *result_hash)?,
-            Call::RateRequest { request, rating } => self.rate_request(signer, *request, *rating)?,
+            Call::CompleteRequest { request, result_hash } => {
+                let (mut ctx, s) = self.split(events, tx);
+                market::complete_request(&mut ctx, s.m, signer, *request, *result_hash)?
+            }
+            Call::RateRequest { request, rating } => {
+                let (mut ctx, s) = self.split(events, tx);
+                market::rate_request(&mut ctx, s.m, s.draw, signer, (*request, *rating))?
+            }
             Call::Propose { action } => {
                 let (mut ctx, s) = self.split(events, tx);
                 crate::governance::propose(&mut ctx, s.g, s.m, signer, action)?
@@ -159,8 +178,8 @@ impl Engine {
 
     /// Unbond `amount`: a registered node keeps at least its roles' minimum bonded.
     pub(crate) fn unbond_call(&mut self, signer: AccountId, amount: Amount) -> Result<Event, Rejection> {
-        if let Some(node) = self.m.nodes.get(&signer) {
-            let needed = self.stake_required(&node.roles);
+        if let Some(node) = self.m.node(&signer) {
+            let needed = market::stake_required(&self.params, &node.roles);
             let remaining = Amount(self.ledger.bonded(&signer).0.saturating_sub(amount.0));
             if remaining < needed {
                 return Err(Rejection::StakeBelowMinimum { needed, remaining });

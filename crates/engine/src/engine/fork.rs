@@ -6,7 +6,6 @@
 //! a fork runs: a validator verifies a proposed block on a fork and keeps it only if it votes for it.
 
 use super::*;
-use crate::market::MarketState;
 use crate::pouw::PouwState;
 
 /// Why a fork cannot be committed.
@@ -40,7 +39,6 @@ macro_rules! overlay_maps {
 
 pub(crate) use overlay_maps;
 
-overlay_maps!(MarketState { nodes, services, requests, reputation, epoch_work });
 overlay_maps!(PouwState { tasks, last_selected });
 
 impl Engine {

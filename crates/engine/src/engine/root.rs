@@ -4,6 +4,7 @@
 use super::*;
 use crate::epoch::EpochKey;
 use crate::jobs::JobsKey;
+use crate::market::MarketKey;
 use crate::routers::RouterKey;
 
 impl Engine {
@@ -73,14 +74,30 @@ impl Engine {
         match key {
             EngineKey::Params => borsh::to_writer(out, &self.params),
             EngineKey::Counters => {
-                let counters = (self.m.next_service, self.m.next_request, self.g.next_proposal(), self.p.next_task);
+                let (next_service, next_request) = self.m.counters();
+                let counters = (next_service, next_request, self.g.next_proposal(), self.p.next_task);
                 borsh::to_writer(out, &(counters, self.g.pending()))
             }
-            EngineKey::Node(id) => borsh::to_writer(out, &self.m.nodes.get(id)),
-            EngineKey::Service(id) => borsh::to_writer(out, &self.m.services.get(id)),
-            EngineKey::Request(id) => borsh::to_writer(out, &self.m.requests.get(id)),
-            EngineKey::Reputation(id) => borsh::to_writer(out, &self.m.reputation.get(id)),
-            EngineKey::EpochWork(id) => borsh::to_writer(out, &self.m.epoch_work.get(id)),
+            EngineKey::Node(id) => {
+                self.m.encode_entry(MarketKey::Node(*id), out);
+                Ok(())
+            }
+            EngineKey::Service(id) => {
+                self.m.encode_entry(MarketKey::Service(*id), out);
+                Ok(())
+            }
+            EngineKey::Request(id) => {
+                self.m.encode_entry(MarketKey::Request(*id), out);
+                Ok(())
+            }
+            EngineKey::Reputation(id) => {
+                self.m.encode_entry(MarketKey::Reputation(*id), out);
+                Ok(())
+            }
+            EngineKey::EpochWork(id) => {
+                self.m.encode_entry(MarketKey::EpochWork(*id), out);
+                Ok(())
+            }
             EngineKey::Proposal(id) => {
                 self.g.encode_entry(crate::governance::GovernanceKey::Proposal(*id), out);
                 Ok(())

@@ -46,11 +46,7 @@ impl Engine {
                 implied.insert((c.matures_at, Deadline::UnbondMaturity(*id)));
             }
         }
-        for r in snap.market.requests.values() {
-            if r.status == crate::market::RequestStatus::Assigned {
-                implied.insert((r.expires_at, Deadline::RequestExpiry(r.id)));
-            }
-        }
+        implied.extend(snap.market.implied_deadlines());
         implied.extend(snap.governance.implied_deadlines());
         implied.extend(snap.jobs.implied_deadlines());
         // Maturity entries may outlive a slashed chunk (they then release nothing) and closing a completed
