@@ -139,9 +139,9 @@ impl DrawView<'_> {
     fn eligible(&self, id: &AccountId, exclude: &BTreeSet<AccountId>) -> bool {
         !exclude.contains(id)
             && self.market.miner_status_at(self.params, id, self.height) == Some(MinerStatus::Ready)
-            && !self
+            && self
                 .cooldown
-                .is_some_and(|last| last.get(id).is_some_and(|h| self.height.0 < h.0 + self.params.selection_cooldown))
+                .is_none_or(|last| last.get(id).is_none_or(|h| self.height.0 >= h.0 + self.params.selection_cooldown))
     }
 }
 
@@ -180,11 +180,9 @@ impl DrawIndex {
         exclude: &BTreeSet<AccountId>,
         seed: &[u8],
     ) -> Option<AccountId> {
-        if !self.services.contains_key(&service) {
-            let index = build_service_index(view.market, view.ledger, view.params, service);
-            self.services.insert(service, std::sync::Arc::new(index));
-        }
-        let index = &self.services[&service];
+        let index = self.services.entry(service).or_insert_with(|| {
+            std::sync::Arc::new(build_service_index(view.market, view.ledger, view.params, service))
+        });
         if index.total == 0 {
             return None;
         }

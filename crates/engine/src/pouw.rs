@@ -14,8 +14,11 @@
 //! User tasks hold `price × k` from the client; background tasks are created when miners are idle and paid
 //! from the background pool; their work counts at `background_weight` in epoch rewards.
 
-use crate::engine::{Deadline, EngineKey};
-use crate::{Engine, Event, EventRecord, Rejection};
+use crate::draw::DrawIndex;
+use crate::engine::{overlay_maps, Ctx, Deadline, EngineKey};
+use crate::epoch::EpochState;
+use crate::market::{self, MarketState};
+use crate::{Engine, Event, Ledger, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use embed::{poi_verdict, verdict_from_scores, weighted_median, Embedder, NgramEmbedder};
 use ledger::LedgerError;
@@ -26,17 +29,66 @@ use types::{AccountId, Amount, Hash, Height};
 
 pub use protocol::pouw::{output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME};
 
+/// Proof of Useful Work's state. Private: the engine and other modules use the functions below.
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub(crate) struct PouwState {
-    pub tasks: OverlayMap<u64, Task>,
-    pub next_task: u64,
+    tasks: OverlayMap<u64, Task>,
+    next_task: u64,
     /// When each miner was last selected for a task (for the cooldown).
-    pub last_selected: OverlayMap<AccountId, Height>,
+    last_selected: OverlayMap<AccountId, Height>,
+}
+
+overlay_maps!(PouwState { tasks, last_selected });
+
+/// Proof of Useful Work's entries in the state root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PouwKey {
+    Task(u64),
+    Selected(AccountId),
+}
+
+impl From<PouwKey> for EngineKey {
+    fn from(key: PouwKey) -> EngineKey {
+        match key {
+            PouwKey::Task(id) => EngineKey::Task(id),
+            PouwKey::Selected(id) => EngineKey::Selected(id),
+        }
+    }
+}
+
+/// Proof of Useful Work's deadlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PouwDeadline {
+    /// No oracle advanced task (id) at stage (n) in time: the engine advances it.
+    Auto(u64, u32),
+    /// A finished task is forgotten.
+    Close(u64),
+}
+
+impl From<PouwDeadline> for Deadline {
+    fn from(deadline: PouwDeadline) -> Deadline {
+        match deadline {
+            PouwDeadline::Auto(id, stage) => Deadline::TaskAuto(id, stage),
+            PouwDeadline::Close(id) => Deadline::TaskClose(id),
+        }
+    }
 }
 
 impl PouwState {
     pub fn new() -> PouwState {
         PouwState { next_task: 1, ..PouwState::default() }
+    }
+    /// The id the next task gets (part of the root's counters entry).
+    pub fn next_task(&self) -> u64 {
+        self.next_task
+    }
+    /// `borsh(current value or None)` of a pouw entry of the state root.
+    pub fn encode_entry(&self, key: PouwKey, out: &mut Vec<u8>) {
+        match key {
+            PouwKey::Task(id) => borsh::to_writer(out, &self.tasks.get(&id)),
+            PouwKey::Selected(id) => borsh::to_writer(out, &self.last_selected.get(&id)),
+        }
+        .expect("writing to a Vec cannot fail");
     }
 }
 
@@ -48,33 +100,60 @@ const BACKGROUND_PROMPTS: &[&str] = &[
 ];
 
 impl Engine {
-    /// A validation outcome as the network's rating of `miner` (see `market::record_network_rating`).
-    fn network_rating(&mut self, miner: AccountId, good: bool) -> types::Ppb {
-        let mut none = Vec::new();
-        let (mut ctx, s) = self.split(&mut none, None);
-        crate::market::record_network_rating(&mut ctx, s.m, s.draw, miner, good)
-    }
-
     pub fn task(&self, id: u64) -> Option<&Task> {
         self.p.tasks.get(&id)
     }
     pub fn tasks(&self) -> impl Iterator<Item = &Task> {
         self.p.tasks.values()
     }
+    /// The bonded stake of every registered oracle: what the semantic-PoI attestation quorum is a share of.
+    pub fn oracle_stake(&self) -> Amount {
+        oracle_stake(&self.m, &self.ledger)
+    }
+}
+
+/// The bonded stake of every registered oracle (O(nodes)).
+fn oracle_stake(m: &MarketState, ledger: &Ledger) -> Amount {
+    let oracles = m.nodes().filter(|(_, n)| n.roles.contains(&crate::market::Role::Oracle));
+    Amount(oracles.map(|(id, _)| ledger.bonded(id).0).sum())
+}
+
+fn is_open(t: &Task) -> bool {
+    !matches!(t.state, TaskState::Ended | TaskState::Failed)
+}
+
+/// Proof of Useful Work's handlers: its own state, the shared [`Ctx`], and the modules it reports to —
+/// the market (selection, network ratings, booked work) and the epoch module (points) — which it reaches
+/// only through their named functions.
+#[derive(Debug)]
+pub(crate) struct Pouw<'a, 'c> {
+    pub ctx: &'a mut Ctx<'c>,
+    pub p: &'a mut PouwState,
+    pub m: &'a mut MarketState,
+    pub draw: &'a mut DrawIndex,
+    pub e: &'a mut EpochState,
+}
+
+impl Pouw<'_, '_> {
+    /// A validation outcome as the network's rating of `miner` (see `market::record_network_rating`).
+    fn network_rating(&mut self, miner: AccountId, good: bool) {
+        market::record_network_rating(self.ctx, self.m, self.draw, miner, good);
+    }
 
     /// Enter `state` (or re-enter it after a reassignment): new deadline, new stage, and the automatic
     /// advance `oracle_grace` blocks after the deadline.
     fn enter(&mut self, id: u64, state: TaskState) {
-        let grace = self.params.oracle_grace;
-        let deadline = self.height.checked_add(self.params.task_deadline(state)).expect("periods are capped at 2^32");
+        let grace = self.ctx.params.oracle_grace;
+        let deadline =
+            self.ctx.height.checked_add(self.ctx.params.task_deadline(state)).expect("periods are capped at 2^32");
         let t = self.p.tasks.get_mut(&id).expect("entering a state of an existing task");
         t.state = state;
         t.stage += 1;
         t.deadline = deadline;
         let stage = t.stage;
         let auto = deadline.checked_add(grace).expect("periods are capped at 2^32");
-        self.deadlines.insert((auto, Deadline::TaskAuto(id, stage)));
-        self.dirty.insert(EngineKey::Task(id));
+        self.ctx.schedule(auto, PouwDeadline::Auto(id, stage));
+        self.ctx.touch(PouwKey::Task(id));
     }
 
     /// Select a participant for task `id`, never one already involved; marks the cooldown.
@@ -103,17 +182,10 @@ impl Engine {
         seed.extend_from_slice(&id.to_le_bytes());
         seed.extend_from_slice(&stage.to_le_bytes());
         seed.extend_from_slice(&slot.to_le_bytes());
-        let view = crate::draw::DrawView {
-            market: &self.m,
-            ledger: &self.ledger,
-            params: &self.params,
-            height: self.height,
-            last_block_hash: self.last_block_hash,
-            cooldown: Some(&self.p.last_selected),
-        };
+        let view = self.ctx.draw_view(self.m, Some(&self.p.last_selected));
         let miner = self.draw.draw(&view, service, exclude, &seed)?;
-        self.p.last_selected.insert(miner, self.height);
-        self.dirty.insert(EngineKey::Selected(miner));
+        self.p.last_selected.insert(miner, self.ctx.height);
+        self.ctx.touch(PouwKey::Selected(miner));
         Some(miner)
     }
 
@@ -138,7 +210,7 @@ impl Engine {
             redundancy,
             state: TaskState::Requested,
             stage: 0,
-            deadline: self.height,
+            deadline: self.ctx.height,
             reassignments: 0,
             creator,
             preparer: None,
@@ -148,49 +220,55 @@ impl Engine {
             precommits: BTreeMap::new(),
             outputs: BTreeMap::new(),
             replaced: BTreeSet::new(),
-            created_at: self.height,
+            created_at: self.ctx.height,
             attestations: BTreeMap::new(),
             avoided,
         };
         self.p.tasks.insert(id, task);
         self.p.next_task += 1;
         self.enter(id, TaskState::Requested);
-        self.dirty.insert(EngineKey::Counters);
+        self.ctx.touch(EngineKey::Counters);
         Ok(id)
     }
 
     pub(crate) fn submit_task(
         &mut self,
         client: AccountId,
-        service: u32,
-        redundancy: u32,
-        max_price: Amount,
-        avoid: &[crate::ListRef],
+        (service, redundancy, max_price): (u32, u32, Amount),
+        avoided: BTreeSet<AccountId>,
     ) -> Result<Event, Rejection> {
-        crate::epoch::check_avoid(avoid)?;
         let s = self.m.service(service).ok_or(Rejection::UnknownService(service))?;
-        if redundancy < 2 || redundancy > self.params.task_redundancy_max {
-            return Err(Rejection::InvalidTask(format!("redundancy must be 2 to {}", self.params.task_redundancy_max)));
+        if redundancy < 2 || redundancy > self.ctx.params.task_redundancy_max {
+            return Err(Rejection::InvalidTask(format!(
+                "redundancy must be 2 to {}",
+                self.ctx.params.task_redundancy_max
+            )));
         }
         let price = s.price.checked_mul(u128::from(redundancy)).ok_or(LedgerError::AmountOverflow)?;
         if price > max_price {
             return Err(Rejection::PriceAboveMax { price, max_price });
         }
-        if self.ledger.free(&client) < price {
+        if self.ctx.ledger.free(&client) < price {
             return Err(LedgerError::InsufficientFunds {
                 account: client,
                 needed: price,
-                available: self.ledger.free(&client),
+                available: self.ctx.ledger.free(&client),
             }
             .into());
         }
-        let avoided = self.e.avoided(avoid);
         let id = self.new_task(TaskOrigin::User { client, hold: None, price }, service, redundancy, avoided)?;
         // After this point the command must succeed (funds were checked above).
         if !price.is_zero() {
             let hold = self
+                .ctx
                 .ledger
-                .hold_create(client, price, HoldTag::new(HoldOwner::Task(id), HoldReason::TaskPrice), self.height, None)
+                .hold_create(
+                    client,
+                    price,
+                    HoldTag::new(HoldOwner::Task(id), HoldReason::TaskPrice),
+                    self.ctx.height,
+                    None,
+                )
                 .expect("free balance was checked above");
             if let Some(t) = self.p.tasks.get_mut(&id) {
                 t.origin = TaskOrigin::User { client, hold: Some(hold), price };
@@ -209,8 +287,11 @@ impl Engine {
     }
 
     fn check_text(&self, text: &str) -> Result<(), Rejection> {
-        if text.is_empty() || text.len() > self.params.task_text_len_max as usize {
-            return Err(Rejection::InvalidTask(format!("text must be 1 to {} bytes", self.params.task_text_len_max)));
+        if text.is_empty() || text.len() > self.ctx.params.task_text_len_max as usize {
+            return Err(Rejection::InvalidTask(format!(
+                "text must be 1 to {} bytes",
+                self.ctx.params.task_text_len_max
+            )));
         }
         Ok(())
     }
@@ -293,62 +374,53 @@ impl Engine {
     fn ready(&mut self, id: u64) {
         let t = &self.p.tasks[&id];
         if self.task_ready(t) {
-            let at = self.height.checked_add(self.params.oracle_grace).expect("periods are capped at 2^32");
-            self.deadlines.insert((at, Deadline::TaskAuto(id, t.stage)));
+            let at = self.ctx.height.checked_add(self.ctx.params.oracle_grace).expect("periods are capped at 2^32");
+            self.ctx.schedule(at, PouwDeadline::Auto(id, t.stage));
         }
-        self.dirty.insert(EngineKey::Task(id));
+        self.ctx.touch(PouwKey::Task(id));
     }
 
     /// An oracle asks to move task `id` on. Refused unless everyone acted or the deadline passed.
-    pub(crate) fn oracle_advance(
-        &mut self,
-        signer: AccountId,
-        id: u64,
-        events: &mut Vec<EventRecord>,
-        tx: u32,
-    ) -> Result<Event, Rejection> {
-        if !self.has_role(&signer, crate::market::Role::Oracle) {
+    pub(crate) fn oracle_advance(&mut self, signer: AccountId, id: u64) -> Result<Event, Rejection> {
+        if !self.m.has_role(&signer, crate::market::Role::Oracle) {
             return Err(Rejection::NotAnOracle);
         }
         let t = self.p.tasks.get(&id).ok_or(Rejection::UnknownTask(id))?;
         if matches!(t.state, TaskState::Ended | TaskState::Failed) {
             return Err(Rejection::WrongTaskState { task: id, state: format!("{:?}", t.state) });
         }
-        if !t.advanceable_at(self.height, &self.params, self.oracle_stake_for_quorum()) {
+        if !t.advanceable_at(self.ctx.height, self.ctx.params, self.oracle_stake_for_quorum()) {
             return Err(Rejection::PrematureAdvance { task: id, deadline: t.deadline });
         }
         // After this point the command must succeed.
         let from = t.state;
-        self.advance(id, events, Some(tx));
-        let fee = Amount(self.params.oracle_fee.0.min(self.ledger.free(&self.treasury).0));
+        self.advance(id);
+        let fee = Amount(self.ctx.params.oracle_fee.0.min(self.ctx.ledger.free(&self.ctx.treasury).0));
         if !fee.is_zero() {
-            self.ledger.transfer(self.treasury, signer, fee).expect("the treasury holds the fee");
+            self.ctx.ledger.transfer(self.ctx.treasury, signer, fee).expect("the treasury holds the fee");
         }
         let to = self.p.tasks[&id].state;
         Ok(Event::TaskAdvanced { task: id, from, to, oracle: Some(signer), fee })
     }
 
     /// End-of-block: no oracle advanced a task that was ready (or late) `oracle_grace` blocks ago.
-    pub(crate) fn auto_advance(&mut self, id: u64, stage: u32, events: &mut Vec<EventRecord>) {
+    pub(crate) fn auto_advance(&mut self, id: u64, stage: u32) {
         let Some(t) = self.p.tasks.get(&id) else { return };
         if t.stage != stage || matches!(t.state, TaskState::Ended | TaskState::Failed) {
             return; // an oracle (or an earlier fallback) already moved it on
         }
         let from = t.state;
-        self.advance(id, events, None);
+        self.advance(id);
         let to = self.p.tasks[&id].state;
-        events.push(EventRecord {
-            tx: None,
-            event: Event::TaskAdvanced { task: id, from, to, oracle: None, fee: Amount::ZERO },
-        });
+        self.ctx.emit(Event::TaskAdvanced { task: id, from, to, oracle: None, fee: Amount::ZERO });
     }
 
     /// Everyone acted: the task's next state (selecting the preparer or the miners where it needs them).
-    fn advance_ready(&mut self, id: u64, state: TaskState, events: &mut Vec<EventRecord>, tx: Option<u32>) {
+    fn advance_ready(&mut self, id: u64, state: TaskState) {
         match state {
             TaskState::Requested => {
                 let Some(preparer) = self.select(id, 1) else {
-                    return self.fail(id, "no preparer available", Vec::new(), events, tx);
+                    return self.fail(id, "no preparer available", Vec::new());
                 };
                 self.p.tasks.get_mut(&id).expect("exists").preparer = Some(preparer);
                 self.move_to(id, Step::SpecPublished);
@@ -356,38 +428,37 @@ impl Engine {
             TaskState::Created => {
                 self.move_to(id, Step::InputsPrepared);
                 // Prepared needs nobody: select the miners in the same advance.
-                self.start(id, events, tx);
+                self.start(id);
             }
-            TaskState::Prepared => self.start(id, events, tx),
+            TaskState::Prepared => self.start(id),
             TaskState::Started => self.move_to(id, Step::AllPrecommitted),
             TaskState::Precommitted => {
                 self.move_to(id, Step::RevealsClosed);
-                self.evaluate_unless_attesting(id, events, tx);
+                self.evaluate_unless_attesting(id);
             }
-            TaskState::Committed => self.evaluate(id, events, tx),
+            TaskState::Committed => self.evaluate(id),
             TaskState::Ended | TaskState::Failed => {}
         }
     }
 
     /// Move the task on: forward if everyone acted, else replace whoever missed the deadline or fail.
-    fn advance(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
+    fn advance(&mut self, id: u64) {
         let (ready, state) = {
             let t = &self.p.tasks[&id];
             (self.task_ready(t), t.state)
         };
         if ready {
-            self.advance_ready(id, state, events, tx);
+            self.advance_ready(id, state);
             return;
         }
         let t = self.p.tasks[&id].clone();
-        let emit = |events: &mut Vec<EventRecord>, event: Event| events.push(EventRecord { tx, event });
         // Late: who missed it?
         let missing: Vec<AccountId> = match t.state {
             TaskState::Requested => vec![t.creator],
             TaskState::Created => t.preparer.into_iter().collect(),
             TaskState::Started => t.miners.iter().filter(|m| !t.precommits.contains_key(m)).copied().collect(),
             TaskState::Precommitted => t.miners.iter().filter(|m| !t.outputs.contains_key(m)).copied().collect(),
-            TaskState::Committed => return self.evaluate(id, events, tx), // attestation time is up
+            TaskState::Committed => return self.evaluate(id), // attestation time is up
             _ => Vec::new(),
         };
         for m in &missing {
@@ -397,21 +468,21 @@ impl Engine {
             // Reveals cannot be redone by someone new: the silent ones fail, the task goes on without them.
             let revealed: Vec<AccountId> = t.miners.iter().filter(|m| t.outputs.contains_key(m)).copied().collect();
             if revealed.len() < 2 {
-                return self.fail(id, "too few reveals", missing, events, tx);
+                return self.fail(id, "too few reveals", missing);
             }
             let task = self.p.tasks.get_mut(&id).expect("exists");
             task.miners = revealed;
             self.move_to(id, Step::RevealsClosed);
-            emit(events, Event::TaskParticipantsDropped { task: id, miners: missing });
-            return self.evaluate_unless_attesting(id, events, tx);
+            self.ctx.emit(Event::TaskParticipantsDropped { task: id, miners: missing });
+            return self.evaluate_unless_attesting(id);
         }
-        if t.reassignments >= self.params.max_reassignments {
-            return self.fail(id, "missed deadline after the last reassignment", missing, events, tx);
+        if t.reassignments >= self.ctx.params.max_reassignments {
+            return self.fail(id, "missed deadline after the last reassignment", missing);
         }
         for (slot, old) in missing.iter().enumerate() {
             self.p.tasks.get_mut(&id).expect("exists").replaced.insert(*old);
             let Some(new) = self.select(id, 10 + slot as u32) else {
-                return self.fail(id, "no replacement available", missing.clone(), events, tx);
+                return self.fail(id, "no replacement available", missing.clone());
             };
             let task = self.p.tasks.get_mut(&id).expect("exists");
             match t.state {
@@ -423,7 +494,7 @@ impl Engine {
                     }
                 }
             }
-            emit(events, Event::TaskParticipantReplaced { task: id, old: *old, new });
+            self.ctx.emit(Event::TaskParticipantReplaced { task: id, old: *old, new });
         }
         self.p.tasks.get_mut(&id).expect("exists").reassignments += 1;
         self.enter(id, t.state);
@@ -436,22 +507,22 @@ impl Engine {
         self.enter(id, to);
     }
 
-    fn start(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
+    fn start(&mut self, id: u64) {
         let k = self.p.tasks[&id].redundancy;
         let mut miners = Vec::with_capacity(k as usize);
         for slot in 0..k {
             let Some(m) = self.select(id, 100 + slot) else {
-                return self.fail(id, "too few Ready miners for the redundancy", Vec::new(), events, tx);
+                return self.fail(id, "too few Ready miners for the redundancy", Vec::new());
             };
             miners.push(m);
             self.p.tasks.get_mut(&id).expect("exists").miners = miners.clone();
         }
         self.move_to(id, Step::MinersSelected);
-        events.push(EventRecord { tx, event: Event::TaskMinersSelected { task: id, miners } });
+        self.ctx.emit(Event::TaskMinersSelected { task: id, miners });
     }
 
     /// Committed: Proof of Inference over the revealed outputs, then pay, rate and end (or fail unblamed).
-    fn evaluate(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
+    fn evaluate(&mut self, id: u64) {
         let (miners, verdict, origin, service) = {
             let t = &self.p.tasks[&id];
             let threshold = i64::from(self.m.service(t.service).map_or(850_000_000, |s| s.poi_threshold.raw()));
@@ -464,7 +535,7 @@ impl Engine {
             (miners, verdict, t.origin.clone(), t.service)
         };
         if !verdict.majority {
-            return self.fail(id, "no agreeing majority", Vec::new(), events, tx);
+            return self.fail(id, "no agreeing majority", Vec::new());
         }
         let passed: Vec<AccountId> = miners.iter().zip(&verdict.passed).filter(|(_, p)| **p).map(|(m, _)| *m).collect();
         let failed: Vec<AccountId> =
@@ -478,43 +549,34 @@ impl Engine {
         let paid = self.pay_task(&origin, &passed);
         let background = origin == TaskOrigin::Background;
         for m in &passed {
-            let mut none = Vec::new();
-            let (mut ctx, s) = self.split(&mut none, None);
-            s.m.record_work(&mut ctx, *m, service, background);
-            self.dirty.insert(EngineKey::EpochWork(*m));
+            self.m.record_work(self.ctx, *m, service, background);
         }
         self.move_to(id, Step::Evaluated);
         let scores = miners.iter().copied().zip(verdict.scores.iter().copied()).collect();
-        let mut none = Vec::new();
-        let (mut ctx, s) = self.split(&mut none, None);
-        crate::epoch::book_task_ended(&mut ctx, s.e, &passed, &failed);
-        events.push(EventRecord { tx, event: Event::TaskEnded { task: id, passed, failed, scores, paid } });
+        crate::epoch::book_task_ended(self.ctx, self.e, &passed, &failed);
+        self.ctx.emit(Event::TaskEnded { task: id, passed, failed, scores, paid });
         self.finish(id);
     }
 
     /// Whether everyone task `t`'s state waits for has acted ([`Task::ready`]).
     fn task_ready(&self, t: &Task) -> bool {
-        t.ready(&self.params, self.oracle_stake_for_quorum())
+        t.ready(self.ctx.params, self.oracle_stake_for_quorum())
     }
 
     /// The oracles' bonded stake, which the attestation quorum is a share of; computed only when semantic
     /// PoI is on (it costs O(nodes)).
     fn oracle_stake_for_quorum(&self) -> Amount {
-        if !self.params.semantic_poi {
+        if !self.ctx.params.semantic_poi {
             return Amount::ZERO;
         }
-        self.oracle_stake()
-    }
-
-    /// The bonded stake of every registered oracle: what the semantic-PoI attestation quorum is a share of.
-    pub fn oracle_stake(&self) -> Amount {
-        let oracles = self.m.nodes().filter(|(_, n)| n.roles.contains(&crate::market::Role::Oracle));
-        Amount(oracles.map(|(id, _)| self.ledger.bonded(id).0).sum())
+        oracle_stake(self.m, self.ctx.ledger)
     }
 
     /// With enough attestations, each miner's semantic score: the stake-weighted median of what oracles said.
     fn attested_scores(&self, t: &Task, miners: &[AccountId]) -> Option<Vec<i64>> {
-        if !self.params.semantic_poi || !t.attestation_quorum_reached(&self.params, self.oracle_stake_for_quorum()) {
+        if !self.ctx.params.semantic_poi
+            || !t.attestation_quorum_reached(self.ctx.params, self.oracle_stake_for_quorum())
+        {
             return None;
         }
         miners
@@ -530,9 +592,9 @@ impl Engine {
     }
 
     /// After reveals close: evaluate now, or wait at Committed for semantic attestations.
-    fn evaluate_unless_attesting(&mut self, id: u64, events: &mut Vec<EventRecord>, tx: Option<u32>) {
-        if !self.params.semantic_poi {
-            self.evaluate(id, events, tx);
+    fn evaluate_unless_attesting(&mut self, id: u64) {
+        if !self.ctx.params.semantic_poi {
+            self.evaluate(id);
         }
     }
 
@@ -543,7 +605,7 @@ impl Engine {
         id: u64,
         scores: &[(AccountId, i64)],
     ) -> Result<Event, Rejection> {
-        if !self.has_role(&signer, crate::market::Role::Oracle) {
+        if !self.m.has_role(&signer, crate::market::Role::Oracle) {
             return Err(Rejection::NotAnOracle);
         }
         let t = self.active_task(id, TaskState::Committed)?;
@@ -558,7 +620,7 @@ impl Engine {
         {
             return Err(Rejection::InvalidTask("attest one score in [-1e9, 1e9] for each revealed miner".into()));
         }
-        let stake = self.ledger.bonded(&signer);
+        let stake = self.ctx.ledger.bonded(&signer);
         // After this point the command must succeed.
         self.p.tasks.get_mut(&id).expect("looked up above").attestations.insert(signer, (stake, scores.to_vec()));
         self.ready(id);
@@ -570,24 +632,24 @@ impl Engine {
         let weights: Vec<(AccountId, u128)> = passed.iter().map(|m| (*m, 1)).collect();
         match origin {
             TaskOrigin::User { hold: Some(hold), price, .. } => {
-                let fee = self.params.protocol_fee.mul_floor(*price);
+                let fee = self.ctx.params.protocol_fee.mul_floor(*price);
                 let pot = Amount(price.0 - fee.0);
                 let mut payouts = ledger::distribute(pot, &weights).expect("at least one miner passed");
-                payouts.push((self.treasury, fee));
+                payouts.push((self.ctx.treasury, fee));
                 payouts.retain(|(_, a)| !a.is_zero());
-                self.ledger.hold_post(*hold, &payouts).expect("the hold holds exactly the price");
+                self.ctx.ledger.hold_post(*hold, &payouts).expect("the hold holds exactly the price");
                 pot
             }
             TaskOrigin::User { hold: None, .. } => Amount::ZERO,
             TaskOrigin::Background => {
                 let pool = AccountId::system(BACKGROUND_POOL_NAME);
-                let pot = Amount(self.params.background_task_reward.0.min(self.ledger.free(&pool).0));
+                let pot = Amount(self.ctx.params.background_task_reward.0.min(self.ctx.ledger.free(&pool).0));
                 if pot.is_zero() {
                     return pot;
                 }
                 for (m, a) in ledger::distribute(pot, &weights).expect("at least one miner passed") {
                     if !a.is_zero() {
-                        self.ledger.transfer(pool, m, a).expect("the pool holds the pot");
+                        self.ctx.ledger.transfer(pool, m, a).expect("the pool holds the pot");
                     }
                 }
                 pot
@@ -595,82 +657,65 @@ impl Engine {
         }
     }
 
-    fn fail(
-        &mut self,
-        id: u64,
-        reason: &str,
-        culprits: Vec<AccountId>,
-        events: &mut Vec<EventRecord>,
-        tx: Option<u32>,
-    ) {
+    fn fail(&mut self, id: u64, reason: &str, culprits: Vec<AccountId>) {
         let t = self.p.tasks[&id].clone();
         if let TaskOrigin::User { hold: Some(hold), .. } = t.origin {
-            self.ledger.hold_void(hold).expect("an unfinished user task's hold is open");
+            self.ctx.ledger.hold_void(hold).expect("an unfinished user task's hold is open");
         }
         // A realtime failure: the task failed after its miners had started.
         let realtime = matches!(t.state, TaskState::Started | TaskState::Precommitted | TaskState::Committed);
         self.move_to(id, Step::Abandoned);
         let team = t.miners.clone();
-        let mut none = Vec::new();
-        let (mut ctx, s) = self.split(&mut none, None);
-        crate::epoch::book_task_failed(&mut ctx, s.e, &team, &culprits, realtime);
-        events.push(EventRecord {
-            tx,
-            event: Event::TaskFailed { task: id, reason: reason.to_string(), culprits, team, realtime },
-        });
+        crate::epoch::book_task_failed(self.ctx, self.e, &team, &culprits, realtime);
+        self.ctx.emit(Event::TaskFailed { task: id, reason: reason.to_string(), culprits, team, realtime });
         self.finish(id);
     }
 
     /// A finished task stays queryable for a rating window, then is forgotten (its events are the record).
     fn finish(&mut self, id: u64) {
-        let at = self.height.checked_add(self.params.rating_window).expect("periods are capped at 2^32");
-        self.deadlines.insert((at, Deadline::TaskClose(id)));
+        let at = self.ctx.height.checked_add(self.ctx.params.rating_window).expect("periods are capped at 2^32");
+        self.ctx.schedule(at, PouwDeadline::Close(id));
     }
 
     /// End-of-block: forget a finished task.
     pub(crate) fn close_task(&mut self, id: u64) {
         if self.p.tasks.remove(&id).is_some() {
-            self.dirty.insert(EngineKey::Task(id));
+            self.ctx.touch(PouwKey::Task(id));
         }
-    }
-
-    fn is_open(t: &Task) -> bool {
-        !matches!(t.state, TaskState::Ended | TaskState::Failed)
     }
 
     /// End-of-block: when no user work is waiting, the network creates a background task (one open at a
     /// time) if the background pool can pay for it and enough miners are Ready.
-    pub(crate) fn maybe_create_background_task(&mut self, events: &mut Vec<EventRecord>) {
+    pub(crate) fn maybe_create_background_task(&mut self) {
         let pool = AccountId::system(BACKGROUND_POOL_NAME);
-        let reward = self.params.background_task_reward;
+        let reward = self.ctx.params.background_task_reward;
         // Cheap checks first: this runs at the end of every block.
-        if reward.is_zero() || self.ledger.free(&pool) < reward || self.m.services().next().is_none() {
+        if reward.is_zero() || self.ctx.ledger.free(&pool) < reward || self.m.services().next().is_none() {
             return;
         }
-        let busy = self.m.has_open_request() || self.p.tasks.values().any(Self::is_open);
+        let busy = self.m.has_open_request() || self.p.tasks.values().any(is_open);
         if busy {
             return;
         }
         let services: Vec<u32> = self.m.service_ids();
-        let service = services[(self.height.0 % services.len() as u64) as usize];
-        let k = self.params.background_redundancy;
+        let service = services[(self.ctx.height.0 % services.len() as u64) as usize];
+        let k = self.ctx.params.background_redundancy;
         let ready = self
+            .m
             .nodes()
             .filter(|(id, n)| {
                 n.services.contains(&service)
-                    && self.miner_status_at(id, self.height) == Some(crate::market::MinerStatus::Ready)
+                    && self.m.miner_status_at(self.ctx.params, id, self.ctx.height)
+                        == Some(crate::market::MinerStatus::Ready)
             })
             .count();
         if ready < k as usize + 2 {
             return;
         }
         if let Ok(id) = self.new_task(TaskOrigin::Background, service, k, BTreeSet::new()) {
-            let prompt = BACKGROUND_PROMPTS[(self.height.0 % BACKGROUND_PROMPTS.len() as u64) as usize];
+            let prompt = BACKGROUND_PROMPTS[(self.ctx.height.0 % BACKGROUND_PROMPTS.len() as u64) as usize];
             let creator = self.p.tasks[&id].creator;
-            events.push(EventRecord {
-                tx: None,
-                event: Event::BackgroundTaskCreated { task: id, service, creator, prompt: prompt.to_string() },
-            });
+            self.ctx.emit(Event::BackgroundTaskCreated { task: id, service, creator, prompt: prompt.to_string() });
         }
     }
 }

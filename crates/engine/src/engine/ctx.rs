@@ -69,6 +69,16 @@ pub(crate) struct States<'a> {
     pub draw: &'a mut crate::draw::DrawIndex,
 }
 
+impl<'a> States<'a> {
+    /// Proof of Useful Work's handlers over `ctx`, with the market and epoch states they report to.
+    pub(crate) fn pouw<'b, 'c>(self, ctx: &'b mut Ctx<'c>) -> crate::pouw::Pouw<'b, 'c>
+    where
+        'a: 'b,
+    {
+        crate::pouw::Pouw { ctx, p: self.p, m: self.m, draw: self.draw, e: self.e }
+    }
+}
+
 impl Engine {
     /// Split the state into the shared context and the modules' states, for one transaction (`tx`) or the
     /// end-of-block step (`None`).

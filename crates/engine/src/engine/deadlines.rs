@@ -72,8 +72,14 @@ impl Engine {
                     let (mut ctx, s) = self.split(events, None);
                     crate::governance::tally(&mut ctx, s.g, id);
                 }
-                Deadline::TaskAuto(id, stage) => self.auto_advance(id, stage, events),
-                Deadline::TaskClose(id) => self.close_task(id),
+                Deadline::TaskAuto(id, stage) => {
+                    let (mut ctx, s) = self.split(events, None);
+                    s.pouw(&mut ctx).auto_advance(id, stage);
+                }
+                Deadline::TaskClose(id) => {
+                    let (mut ctx, s) = self.split(events, None);
+                    s.pouw(&mut ctx).close_task(id);
+                }
                 Deadline::JobLapse(id) => {
                     let (mut ctx, s) = self.split(events, None);
                     crate::jobs::lapse_job(&mut ctx, s.j, id);
@@ -86,7 +92,8 @@ impl Engine {
         }
         let (mut ctx, s) = self.split(events, None);
         crate::epoch::book_block(&mut ctx, s.e);
-        self.maybe_create_background_task(events);
+        let (mut ctx, s) = self.split(events, None);
+        s.pouw(&mut ctx).maybe_create_background_task();
         if height.0 % self.params.epoch_length == 0 {
             self.on_epoch_end(height.0 / self.params.epoch_length, height, events);
         }

@@ -49,34 +49,12 @@ impl Engine {
             | Call::HoldCreate { .. }
             | Call::HoldPost { .. }
             | Call::HoldVoid { .. } => self.apply_ledger_call(signer, call)?,
-            Call::RegisterNode { roles, services, capacity, endpoint } => {
-                let (mut ctx, s) = self.split(events, tx);
-                let what = (roles.as_slice(), services.as_slice());
-                market::register_node(&mut ctx, s.m, s.draw, signer, what, (*capacity, endpoint))?
-            }
-            Call::DeregisterNode => {
-                let (mut ctx, s) = self.split(events, tx);
-                market::deregister_node(&mut ctx, s.m, s.draw, signer)?
-            }
-            Call::ReportStatus { status } => {
-                let (mut ctx, s) = self.split(events, tx);
-                market::report_status(&mut ctx, s.m, s.draw, signer, *status)?
-            }
-            Call::SubmitRequest { service, max_price, avoid } => {
-                crate::epoch::check_avoid(avoid)?;
-                let (mut ctx, s) = self.split(events, tx);
-                let mut exclude = s.e.avoided(avoid);
-                exclude.insert(signer);
-                market::submit_request(&mut ctx, s.m, s.draw, signer, (*service, *max_price), exclude)?
-            }
-            Call::CompleteRequest { request, result_hash } => {
-                let (mut ctx, s) = self.split(events, tx);
-                market::complete_request(&mut ctx, s.m, signer, *request, *result_hash)?
-            }
-            Call::RateRequest { request, rating } => {
-                let (mut ctx, s) = self.split(events, tx);
-                market::rate_request(&mut ctx, s.m, s.draw, signer, (*request, *rating))?
-            }
+            Call::RegisterNode { .. }
+            | Call::DeregisterNode
+            | Call::ReportStatus { .. }
+            | Call::SubmitRequest { .. }
+            | Call::CompleteRequest { .. }
+            | Call::RateRequest { .. } => self.apply_market_call(signer, call, events, index)?,
             Call::Propose { action } => {
                 let (mut ctx, s) = self.split(events, tx);
                 crate::governance::propose(&mut ctx, s.g, s.m, signer, action)?
@@ -85,15 +63,13 @@ impl Engine {
                 let (mut ctx, s) = self.split(events, tx);
                 crate::governance::vote(&mut ctx, s.g, signer, *proposal, *approve)?
             }
-            Call::SubmitTask { service, redundancy, max_price, avoid } => {
-                self.submit_task(signer, *service, *redundancy, *max_price, avoid)?
-            }
-            Call::PublishTaskSpec { task, spec } => self.publish_spec(signer, *task, spec)?,
-            Call::PrepareTask { task, inputs } => self.prepare_task(signer, *task, inputs)?,
-            Call::PrecommitOutput { task, commitment } => self.precommit_output(signer, *task, *commitment)?,
-            Call::RevealOutput { task, output, salt } => self.reveal_output(signer, *task, output, *salt)?,
-            Call::AdvanceTask { task } => self.oracle_advance(signer, *task, events, index)?,
-            Call::AttestPoi { task, scores } => self.attest_poi(signer, *task, scores)?,
+            Call::SubmitTask { .. }
+            | Call::PublishTaskSpec { .. }
+            | Call::PrepareTask { .. }
+            | Call::PrecommitOutput { .. }
+            | Call::RevealOutput { .. }
+            | Call::AdvanceTask { .. }
+            | Call::AttestPoi { .. } => self.apply_task_call(signer, call, events, index)?,
             // Job calls emit their own events, in order (a call may also dispatch or settle the job).
             Call::OrderJob { .. }
             | Call::SubmitJobQuery { .. }
@@ -233,6 +209,67 @@ impl Engine {
     pub(crate) fn forget_expiry(&mut self, id: HoldId, expires_at: Option<Height>) {
         if let Some(at) = expires_at {
             self.deadlines.remove(&(at, Deadline::HoldExpiry(id)));
+        }
+    }
+
+    /// The Proof-of-Useful-Work calls.
+    fn apply_task_call(
+        &mut self,
+        signer: AccountId,
+        call: &Call,
+        events: &mut Vec<EventRecord>,
+        index: u32,
+    ) -> Result<Event, Rejection> {
+        let (mut ctx, s) = self.split(events, Some(index));
+        let mut pouw = s.pouw(&mut ctx);
+        match call {
+            Call::SubmitTask { service, redundancy, max_price, avoid } => {
+                crate::epoch::check_avoid(avoid)?;
+                let avoided = pouw.e.avoided(avoid);
+                pouw.submit_task(signer, (*service, *redundancy, *max_price), avoided)
+            }
+            Call::PublishTaskSpec { task, spec } => pouw.publish_spec(signer, *task, spec),
+            Call::PrepareTask { task, inputs } => pouw.prepare_task(signer, *task, inputs),
+            Call::PrecommitOutput { task, commitment } => pouw.precommit_output(signer, *task, *commitment),
+            Call::RevealOutput { task, output, salt } => pouw.reveal_output(signer, *task, output, *salt),
+            Call::AdvanceTask { task } => pouw.oracle_advance(signer, *task),
+            Call::AttestPoi { task, scores } => pouw.attest_poi(signer, *task, scores),
+            other => unreachable!("apply_call routes only task calls here, not {other:?}"),
+        }
+    }
+
+    /// The market's calls: the registry and requests.
+    fn apply_market_call(
+        &mut self,
+        signer: AccountId,
+        call: &Call,
+        events: &mut Vec<EventRecord>,
+        index: u32,
+    ) -> Result<Event, Rejection> {
+        if let Call::SubmitRequest { avoid, .. } = call {
+            crate::epoch::check_avoid(avoid)?;
+        }
+        let (mut ctx, s) = self.split(events, Some(index));
+        let ctx = &mut ctx;
+        match call {
+            Call::RegisterNode { roles, services, capacity, endpoint } => {
+                let what = (roles.as_slice(), services.as_slice());
+                market::register_node(ctx, s.m, s.draw, signer, what, (*capacity, endpoint))
+            }
+            Call::DeregisterNode => market::deregister_node(ctx, s.m, s.draw, signer),
+            Call::ReportStatus { status } => market::report_status(ctx, s.m, s.draw, signer, *status),
+            Call::SubmitRequest { service, max_price, avoid } => {
+                let mut exclude = s.e.avoided(avoid);
+                exclude.insert(signer);
+                market::submit_request(ctx, s.m, s.draw, signer, (*service, *max_price), exclude)
+            }
+            Call::CompleteRequest { request, result_hash } => {
+                market::complete_request(ctx, s.m, signer, *request, *result_hash)
+            }
+            Call::RateRequest { request, rating } => {
+                market::rate_request(ctx, s.m, s.draw, signer, (*request, *rating))
+            }
+            other => unreachable!("apply_call routes only market calls here, not {other:?}"),
         }
     }
 }

@@ -6,7 +6,6 @@
 //! a fork runs: a validator verifies a proposed block on a fork and keeps it only if it votes for it.
 
 use super::*;
-use crate::pouw::PouwState;
 
 /// Why a fork cannot be committed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,8 +37,6 @@ macro_rules! overlay_maps {
 }
 
 pub(crate) use overlay_maps;
-
-overlay_maps!(PouwState { tasks, last_selected });
 
 impl Engine {
     /// An independent state at the same head: executing blocks on it never changes `self`, and it costs

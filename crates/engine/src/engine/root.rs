@@ -3,8 +3,10 @@
 
 use super::*;
 use crate::epoch::EpochKey;
+use crate::governance::GovernanceKey;
 use crate::jobs::JobsKey;
 use crate::market::MarketKey;
+use crate::pouw::PouwKey;
 use crate::routers::RouterKey;
 
 impl Engine {
@@ -67,72 +69,33 @@ impl Engine {
         root
     }
 
-    /// `borsh(key) ‖ borsh(current value or None)` for an engine-level write-set entry.
+    /// `borsh(key) ‖ borsh(current value or None)` for an engine-level write-set entry: the engine's own
+    /// entries here, every other entry by the module that owns it.
     pub(crate) fn encode_engine_entry(&self, key: &EngineKey, out: &mut Vec<u8>) {
         let ok = "writing to a Vec cannot fail";
         borsh::to_writer(&mut *out, key).expect(ok);
-        match key {
-            EngineKey::Params => borsh::to_writer(out, &self.params),
+        match *key {
+            EngineKey::Params => borsh::to_writer(out, &self.params).expect(ok),
             EngineKey::Counters => {
                 let (next_service, next_request) = self.m.counters();
-                let counters = (next_service, next_request, self.g.next_proposal(), self.p.next_task);
-                borsh::to_writer(out, &(counters, self.g.pending()))
+                let counters = (next_service, next_request, self.g.next_proposal(), self.p.next_task());
+                borsh::to_writer(out, &(counters, self.g.pending())).expect(ok)
             }
-            EngineKey::Node(id) => {
-                self.m.encode_entry(MarketKey::Node(*id), out);
-                Ok(())
-            }
-            EngineKey::Service(id) => {
-                self.m.encode_entry(MarketKey::Service(*id), out);
-                Ok(())
-            }
-            EngineKey::Request(id) => {
-                self.m.encode_entry(MarketKey::Request(*id), out);
-                Ok(())
-            }
-            EngineKey::Reputation(id) => {
-                self.m.encode_entry(MarketKey::Reputation(*id), out);
-                Ok(())
-            }
-            EngineKey::EpochWork(id) => {
-                self.m.encode_entry(MarketKey::EpochWork(*id), out);
-                Ok(())
-            }
-            EngineKey::Proposal(id) => {
-                self.g.encode_entry(crate::governance::GovernanceKey::Proposal(*id), out);
-                Ok(())
-            }
-            EngineKey::Task(id) => borsh::to_writer(out, &self.p.tasks.get(id)),
-            EngineKey::Selected(id) => borsh::to_writer(out, &self.p.last_selected.get(id)),
-            EngineKey::Job(id) => {
-                self.j.encode_entry(JobsKey::Job(*id), out);
-                Ok(())
-            }
-            EngineKey::Points(id) => {
-                self.e.encode_entry(EpochKey::Points(*id), out);
-                Ok(())
-            }
-            EngineKey::LastPoints => {
-                self.e.encode_entry(EpochKey::LastPoints, out);
-                Ok(())
-            }
-            EngineKey::Lists(id) => {
-                self.e.encode_entry(EpochKey::Lists(*id), out);
-                Ok(())
-            }
-            EngineKey::Attachment(id) => {
-                self.r.encode_entry(RouterKey::Attachment(*id), out);
-                Ok(())
-            }
-            EngineKey::RouterReport(id) => {
-                self.r.encode_entry(RouterKey::RouterReport(*id), out);
-                Ok(())
-            }
-            EngineKey::TrafficClaim(id) => {
-                self.r.encode_entry(RouterKey::TrafficClaim(*id), out);
-                Ok(())
-            }
+            EngineKey::Node(id) => self.m.encode_entry(MarketKey::Node(id), out),
+            EngineKey::Service(id) => self.m.encode_entry(MarketKey::Service(id), out),
+            EngineKey::Request(id) => self.m.encode_entry(MarketKey::Request(id), out),
+            EngineKey::Reputation(id) => self.m.encode_entry(MarketKey::Reputation(id), out),
+            EngineKey::EpochWork(id) => self.m.encode_entry(MarketKey::EpochWork(id), out),
+            EngineKey::Proposal(id) => self.g.encode_entry(GovernanceKey::Proposal(id), out),
+            EngineKey::Task(id) => self.p.encode_entry(PouwKey::Task(id), out),
+            EngineKey::Selected(id) => self.p.encode_entry(PouwKey::Selected(id), out),
+            EngineKey::Job(id) => self.j.encode_entry(JobsKey::Job(id), out),
+            EngineKey::Points(id) => self.e.encode_entry(EpochKey::Points(id), out),
+            EngineKey::LastPoints => self.e.encode_entry(EpochKey::LastPoints, out),
+            EngineKey::Lists(id) => self.e.encode_entry(EpochKey::Lists(id), out),
+            EngineKey::Attachment(id) => self.r.encode_entry(RouterKey::Attachment(id), out),
+            EngineKey::RouterReport(id) => self.r.encode_entry(RouterKey::RouterReport(id), out),
+            EngineKey::TrafficClaim(id) => self.r.encode_entry(RouterKey::TrafficClaim(id), out),
         }
-        .expect(ok);
     }
 }
