@@ -16,7 +16,7 @@
 //! rebuilt at the next draw. Debug builds compare it with a fresh build after every block.
 
 use crate::market::{MarketState, MinerStatus, ReportedStatus, Role};
-use crate::{Engine, Ledger, Params};
+use crate::{Ledger, Params};
 use std::collections::{BTreeMap, BTreeSet};
 use types::overlay::OverlayMap;
 use types::{AccountId, Hash, Height, Ppb};
@@ -224,13 +224,6 @@ impl DrawIndex {
                 "selection index of service {s} out of step with the state (a missing reweigh)"
             );
         }
-    }
-}
-
-impl Engine {
-    /// `id`'s stake or standing may have changed: update its draw weight.
-    pub(crate) fn reweigh(&mut self, id: AccountId) {
-        self.draw.reweigh(&self.m, &self.ledger, &self.params, id);
     }
 }
 

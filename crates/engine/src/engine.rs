@@ -22,6 +22,7 @@ mod ctx;
 mod deadlines;
 mod dispatch;
 mod fork;
+mod queries;
 mod root;
 mod snapshot;
 

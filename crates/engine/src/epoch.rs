@@ -14,7 +14,7 @@
 
 use crate::engine::{overlay_maps, Ctx, EngineKey};
 use crate::points::{compute_points_payout, points_failure, EpochPoints, NodePoints, PointsRules};
-use crate::{Engine, Event, Params, Rejection, BACKGROUND_POOL_NAME, MINERS_POOL_NAME};
+use crate::{Event, Params, Rejection, BACKGROUND_POOL_NAME, MINERS_POOL_NAME};
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::{BTreeMap, BTreeSet};
 use types::overlay::OverlayMap;
@@ -73,6 +73,18 @@ pub(crate) fn points_rules(p: &Params) -> PointsRules {
 }
 
 impl EpochState {
+    /// Points of the epoch in progress.
+    pub fn points(&self) -> &EpochPoints {
+        &self.points
+    }
+    /// Points of the last finished epoch, and its number (0 before the first ends).
+    pub fn last_points(&self) -> (u64, &EpochPoints) {
+        (self.last_epoch, &self.last_points)
+    }
+    /// Every owner's lists, by owner then name.
+    pub fn lists_by_owner(&self) -> impl Iterator<Item = (&AccountId, &BTreeMap<String, CuratedList>)> {
+        self.lists.iter()
+    }
     pub fn list(&self, list: &ListRef) -> Option<&CuratedList> {
         let owner = list.owner.unwrap_or_else(|| AccountId::system(NETWORK_LISTS_NAME));
         self.lists.get(&owner).and_then(|l| l.get(&list.name))
@@ -89,37 +101,6 @@ impl EpochState {
             EpochKey::Lists(id) => borsh::to_writer(out, &self.lists.get(&id)),
         }
         .expect("writing to a Vec cannot fail");
-    }
-}
-
-impl Engine {
-    // ----- queries -----------------------------------------------------------------------------------
-
-    /// Points of the epoch in progress.
-    pub fn epoch_points(&self) -> &EpochPoints {
-        &self.e.points
-    }
-    /// Points of the last finished epoch, and its number (0 before the first ends).
-    pub fn last_epoch_points(&self) -> (u64, &EpochPoints) {
-        (self.e.last_epoch, &self.e.last_points)
-    }
-    /// The epoch a height belongs to: blocks `(e − 1)·L + 1 ..= e·L` are epoch `e`.
-    pub fn epoch_of(&self, height: Height) -> u64 {
-        epoch_of(&self.params, height)
-    }
-    pub fn list(&self, list: &ListRef) -> Option<&CuratedList> {
-        self.e.list(list)
-    }
-    /// Every list: (owner, `None` for the network), name, list.
-    pub fn lists(&self) -> Vec<(Option<AccountId>, &str, &CuratedList)> {
-        let network = AccountId::system(NETWORK_LISTS_NAME);
-        let mut out = Vec::new();
-        for (owner, lists) in &self.e.lists {
-            for (name, l) in lists {
-                out.push(((*owner != network).then_some(*owner), name.as_str(), l));
-            }
-        }
-        out
     }
 }
 

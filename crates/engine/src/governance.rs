@@ -6,7 +6,7 @@
 
 use crate::engine::{overlay_maps, Ctx, Deadline, EngineKey};
 use crate::market::MarketState;
-use crate::{Engine, Event, Params, Rejection};
+use crate::{Event, Params, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::BTreeMap;
 use types::overlay::OverlayMap;
@@ -85,15 +85,6 @@ impl GovernanceState {
             .values()
             .filter(|p| p.status == ProposalStatus::Open)
             .map(|p| (p.voting_ends, GovernanceDeadline::ProposalEnd(p.id).into()))
-    }
-}
-
-impl Engine {
-    pub fn proposal(&self, id: u64) -> Option<&Proposal> {
-        self.g.proposal(id)
-    }
-    pub fn proposals(&self) -> impl Iterator<Item = &Proposal> {
-        self.g.proposals()
     }
 }
 

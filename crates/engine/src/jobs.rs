@@ -36,7 +36,7 @@
 
 use crate::engine::{overlay_maps, Ctx, Deadline, EngineKey};
 use crate::market::{MarketState, Role};
-use crate::{Engine, Event, Ledger, Rejection};
+use crate::{Event, Ledger, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ledger::{distribute, HoldId, LedgerError};
 use protocol::{HoldOwner, HoldReason, HoldTag};
@@ -90,6 +90,12 @@ impl From<JobsDeadline> for Deadline {
 }
 
 impl JobsState {
+    pub fn job(&self, id: &JobId) -> Option<&Job> {
+        self.jobs.get(id)
+    }
+    pub fn jobs(&self) -> impl Iterator<Item = &Job> {
+        self.jobs.values()
+    }
     /// `borsh(current value or None)` of a job entry of the state root (the job in its root form).
     pub fn encode_entry(&self, key: JobsKey, out: &mut Vec<u8>) {
         let JobsKey::Job(id) = key;
@@ -112,23 +118,8 @@ impl JobsState {
 /// applied by [`apply_settlement`]; each hold's lines sum to exactly what it holds.
 type Plan = Vec<(HoldId, AccountId, Amount)>;
 
-impl Engine {
-    // ----- queries -----------------------------------------------------------------------------------
-
-    pub fn job(&self, id: &JobId) -> Option<&Job> {
-        self.j.jobs.get(id)
-    }
-    pub fn jobs(&self) -> impl Iterator<Item = &Job> {
-        self.j.jobs.values()
-    }
-    /// What a job's escrow holds now (StakeIn plus deposits); zero once it settled.
-    pub fn job_escrow(&self, id: &JobId) -> Amount {
-        self.j.jobs.get(id).map_or(Amount::ZERO, |job| escrow(&self.ledger, job))
-    }
-}
-
 /// What a job's escrow holds now: its StakeIn and deposits still open.
-fn escrow(ledger: &Ledger, job: &Job) -> Amount {
+pub(crate) fn escrow(ledger: &Ledger, job: &Job) -> Amount {
     Amount::checked_sum(job.holds().iter().filter_map(|h| ledger.hold(*h)).map(|h| h.amount))
         .expect("escrow is part of the supply")
 }

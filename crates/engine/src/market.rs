@@ -14,7 +14,7 @@
 
 use crate::draw::DrawIndex;
 use crate::engine::{overlay_maps, Ctx, Deadline, EngineKey};
-use crate::{Engine, Event, Params, Rejection};
+use crate::{Event, Params, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ledger::LedgerError;
 use protocol::reputation::{logistic_ppb, mean_ppb, Rating};
@@ -200,45 +200,6 @@ pub(crate) fn stake_required(p: &Params, roles: &BTreeSet<Role>) -> Amount {
         })
         .max()
         .unwrap_or(Amount::ZERO)
-}
-
-impl Engine {
-    // ----- queries -----------------------------------------------------------------------------------
-
-    pub fn node(&self, id: &AccountId) -> Option<&NodeRecord> {
-        self.m.node(id)
-    }
-    pub fn nodes(&self) -> impl Iterator<Item = (&AccountId, &NodeRecord)> {
-        self.m.nodes()
-    }
-    pub fn service(&self, id: u32) -> Option<&Service> {
-        self.m.service(id)
-    }
-    pub fn services(&self) -> impl Iterator<Item = &Service> {
-        self.m.services()
-    }
-    pub fn request(&self, id: u64) -> Option<&Request> {
-        self.m.request(id)
-    }
-    /// A miner's reputation (neutral, 0.5 with the default prior, before any rating).
-    pub fn reputation(&self, id: &AccountId) -> Ppb {
-        self.m.reputation_of(&self.params, id)
-    }
-    pub fn reputation_record(&self, id: &AccountId) -> Option<&ReputationRecord> {
-        self.m.reputation_record(id)
-    }
-    /// A miner's status at `height`: Stale after `heartbeat_timeout` blocks without a report.
-    pub fn miner_status_at(&self, id: &AccountId, height: Height) -> Option<MinerStatus> {
-        self.m.miner_status_at(&self.params, id, height)
-    }
-    /// Whether `who` is registered with `role`.
-    pub fn has_role(&self, who: &AccountId, role: Role) -> bool {
-        self.m.has_role(who, role)
-    }
-    /// The least bonded stake a node with these roles needs.
-    pub fn stake_required(&self, roles: &BTreeSet<Role>) -> Amount {
-        stake_required(&self.params, roles)
-    }
 }
 
 // ----- services ------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ use crate::draw::DrawIndex;
 use crate::engine::{overlay_maps, Ctx, Deadline, EngineKey};
 use crate::epoch::EpochState;
 use crate::market::{self, MarketState};
-use crate::{Engine, Event, Ledger, Rejection};
+use crate::{Event, Ledger, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use embed::{poi_verdict, verdict_from_scores, weighted_median, Embedder, NgramEmbedder};
 use ledger::LedgerError;
@@ -75,6 +75,12 @@ impl From<PouwDeadline> for Deadline {
 }
 
 impl PouwState {
+    pub fn task(&self, id: u64) -> Option<&Task> {
+        self.tasks.get(&id)
+    }
+    pub fn tasks(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.values()
+    }
     pub fn new() -> PouwState {
         PouwState { next_task: 1, ..PouwState::default() }
     }
@@ -99,21 +105,8 @@ const BACKGROUND_PROMPTS: &[&str] = &[
     "Describe how a bicycle converts pedalling into motion.",
 ];
 
-impl Engine {
-    pub fn task(&self, id: u64) -> Option<&Task> {
-        self.p.tasks.get(&id)
-    }
-    pub fn tasks(&self) -> impl Iterator<Item = &Task> {
-        self.p.tasks.values()
-    }
-    /// The bonded stake of every registered oracle: what the semantic-PoI attestation quorum is a share of.
-    pub fn oracle_stake(&self) -> Amount {
-        oracle_stake(&self.m, &self.ledger)
-    }
-}
-
 /// The bonded stake of every registered oracle (O(nodes)).
-fn oracle_stake(m: &MarketState, ledger: &Ledger) -> Amount {
+pub(crate) fn oracle_stake(m: &MarketState, ledger: &Ledger) -> Amount {
     let oracles = m.nodes().filter(|(_, n)| n.roles.contains(&crate::market::Role::Oracle));
     Amount(oracles.map(|(id, _)| ledger.bonded(id).0).sum())
 }

@@ -18,7 +18,7 @@
 use crate::engine::{overlay_maps, Ctx, EngineKey};
 use crate::epoch::{epoch_of, ROUTERS_POOL_NAME};
 use crate::market::{MarketState, Role};
-use crate::{Engine, Event, Params, Rejection};
+use crate::{Event, Params, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ledger::{distribute, SlashDestination};
 use std::collections::{BTreeMap, BTreeSet};
@@ -129,24 +129,6 @@ impl RouterState {
         let sum: u128 = attached.iter().map(|n| u128::from(online.get(n).map_or(0, |p| p.raw()))).sum();
         let mean = u32::try_from(sum / attached.len() as u128).expect("a mean of ppb values is a ppb value");
         Some(Ppb::new(mean).expect("at most one"))
-    }
-}
-
-impl Engine {
-    pub fn router_of(&self, node: &AccountId) -> Option<AccountId> {
-        self.r.router_of(node)
-    }
-    pub fn router_report(&self, router: &AccountId) -> Option<&RouterReport> {
-        self.r.report(router)
-    }
-    pub fn attached(&self, router: &AccountId) -> Vec<AccountId> {
-        self.r.attached(router)
-    }
-    pub fn router_score(&self, router: &AccountId, report: &RouterReport) -> RouterScore {
-        self.r.score(&self.params, &self.m, router, report)
-    }
-    pub fn router_connectivity(&self, router: &AccountId) -> Option<Ppb> {
-        self.r.connectivity(router)
     }
 }
 

@@ -25,6 +25,22 @@ pub const THREADS_ALLOWED: &[&str] = &["crates/engine/src/engine.rs", "crates/en
 /// Files of the pure crates that may use floats: the MiniLM embedder, behind the `minilm` feature.
 pub const FLOATS_ALLOWED: &[&str] = &["crates/embed/src/minilm.rs"];
 
+/// The engine's protocol modules and the other modules each may name (`crate::module`): a module reaches
+/// another only through its named functions, and only along these edges. "Routers never touch jobs" is
+/// the absence of `jobs` from the routers' row. The engine core (`crate::engine`: ctx, dispatch, deadlines,
+/// root, snapshot, fork) wires them together and is not listed.
+pub const ENGINE_MODULE_DEPS: &[(&str, &[&str])] = &[
+    ("draw", &["market"]),
+    ("epoch", &["points"]),
+    ("governance", &["market"]),
+    ("jobs", &["market"]),
+    ("market", &["draw"]),
+    ("points", &[]),
+    ("pouw", &["draw", "epoch", "market"]),
+    ("routers", &["epoch", "market"]),
+    ("sig", &[]),
+];
+
 /// A function longer than [`FN_LINES_MAX`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LongFn {
@@ -173,8 +189,25 @@ pub fn tidy(root: &Path) -> Vec<String> {
         if PURE.contains(&src.crate_name.as_str()) {
             check_pure(src, &mut out);
         }
+        check_engine_module(src, &mut out);
     }
     out
+}
+
+/// An engine module names only the modules its [`ENGINE_MODULE_DEPS`] row allows.
+pub fn check_engine_module(src: &Source, out: &mut Vec<String>) {
+    let Some(module) = src.path.strip_prefix("crates/engine/src/").and_then(|m| m.strip_suffix(".rs")) else {
+        return;
+    };
+    let Some((_, allowed)) = ENGINE_MODULE_DEPS.iter().find(|(m, _)| *m == module) else { return };
+    for (i, line) in src.lines[..src.code_end].iter().enumerate() {
+        for (other, _) in ENGINE_MODULE_DEPS {
+            let named = line.contains(&format!("crate::{other}::")) || line.contains(&format!("crate::{other};"));
+            if named && *other != module && !allowed.contains(other) {
+                out.push(format!("{}:{}: the {module} module reaches into {other}", src.path, i + 1));
+            }
+        }
+    }
 }
 
 fn check_pure(src: &Source, out: &mut Vec<String>) {

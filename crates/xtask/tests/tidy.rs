@@ -24,3 +24,16 @@ fn the_checks_see_what_they_look_for() {
     assert_eq!(xtask::lines_with(&src, &["f64"]), vec![84]);
     assert!(!xtask::has_header(&src));
 }
+
+#[test]
+fn an_engine_module_reaching_into_another_is_found() {
+    let src = xtask::Source {
+        path: "crates/engine/src/routers.rs".into(),
+        crate_name: "engine".into(),
+        lines: vec!["//! Routers.".into(), "use crate::jobs::JobsState;".into(), "use crate::market::Role;".into()],
+        code_end: 3,
+    };
+    let mut findings = Vec::new();
+    xtask::check_engine_module(&src, &mut findings);
+    assert_eq!(findings, vec!["crates/engine/src/routers.rs:2: the routers module reaches into jobs".to_string()]);
+}

@@ -1,0 +1,157 @@
+//! The engine's public queries: each reads the module that owns the state (modules add no `impl Engine`).
+
+use super::*;
+use crate::epoch::{self, CuratedList, ListRef, NETWORK_LISTS_NAME};
+use crate::governance::Proposal;
+use crate::jobs::{self, Job};
+use crate::market::{self, MinerStatus, NodeRecord, ReputationRecord, Request, Role, Service};
+use crate::points::EpochPoints;
+use crate::pouw::{self, Task};
+use crate::routers::{RouterReport, RouterScore};
+use types::Ppb;
+
+// ----- jobs --------------------------------------------------------------------------------------
+
+impl Engine {
+    // ----- queries -----------------------------------------------------------------------------------
+
+    pub fn job(&self, id: &JobId) -> Option<&Job> {
+        self.j.job(id)
+    }
+    pub fn jobs(&self) -> impl Iterator<Item = &Job> {
+        self.j.jobs()
+    }
+    /// What a job's escrow holds now (StakeIn plus deposits); zero once it settled.
+    pub fn job_escrow(&self, id: &JobId) -> Amount {
+        self.j.job(id).map_or(Amount::ZERO, |job| jobs::escrow(&self.ledger, job))
+    }
+}
+
+// ----- pouw --------------------------------------------------------------------------------------
+
+impl Engine {
+    pub fn task(&self, id: u64) -> Option<&Task> {
+        self.p.task(id)
+    }
+    pub fn tasks(&self) -> impl Iterator<Item = &Task> {
+        self.p.tasks()
+    }
+    /// The bonded stake of every registered oracle: what the semantic-PoI attestation quorum is a share of.
+    pub fn oracle_stake(&self) -> Amount {
+        pouw::oracle_stake(&self.m, &self.ledger)
+    }
+}
+
+// ----- routers -----------------------------------------------------------------------------------
+
+impl Engine {
+    pub fn router_of(&self, node: &AccountId) -> Option<AccountId> {
+        self.r.router_of(node)
+    }
+    pub fn router_report(&self, router: &AccountId) -> Option<&RouterReport> {
+        self.r.report(router)
+    }
+    pub fn attached(&self, router: &AccountId) -> Vec<AccountId> {
+        self.r.attached(router)
+    }
+    pub fn router_score(&self, router: &AccountId, report: &RouterReport) -> RouterScore {
+        self.r.score(&self.params, &self.m, router, report)
+    }
+    pub fn router_connectivity(&self, router: &AccountId) -> Option<Ppb> {
+        self.r.connectivity(router)
+    }
+}
+
+// ----- draw --------------------------------------------------------------------------------------
+
+impl Engine {
+    /// `id`'s stake or standing may have changed: update its draw weight.
+    pub(crate) fn reweigh(&mut self, id: AccountId) {
+        self.draw.reweigh(&self.m, &self.ledger, &self.params, id);
+    }
+}
+
+// ----- epoch -------------------------------------------------------------------------------------
+
+impl Engine {
+    // ----- queries -----------------------------------------------------------------------------------
+
+    /// Points of the epoch in progress.
+    pub fn epoch_points(&self) -> &EpochPoints {
+        self.e.points()
+    }
+    /// Points of the last finished epoch, and its number (0 before the first ends).
+    pub fn last_epoch_points(&self) -> (u64, &EpochPoints) {
+        self.e.last_points()
+    }
+    /// The epoch a height belongs to: blocks `(e − 1)·L + 1 ..= e·L` are epoch `e`.
+    pub fn epoch_of(&self, height: Height) -> u64 {
+        epoch::epoch_of(&self.params, height)
+    }
+    pub fn list(&self, list: &ListRef) -> Option<&CuratedList> {
+        self.e.list(list)
+    }
+    /// Every list: (owner, `None` for the network), name, list.
+    pub fn lists(&self) -> Vec<(Option<AccountId>, &str, &CuratedList)> {
+        let network = AccountId::system(NETWORK_LISTS_NAME);
+        let mut out = Vec::new();
+        for (owner, lists) in self.e.lists_by_owner() {
+            for (name, l) in lists {
+                out.push(((*owner != network).then_some(*owner), name.as_str(), l));
+            }
+        }
+        out
+    }
+}
+
+// ----- governance --------------------------------------------------------------------------------
+
+impl Engine {
+    pub fn proposal(&self, id: u64) -> Option<&Proposal> {
+        self.g.proposal(id)
+    }
+    pub fn proposals(&self) -> impl Iterator<Item = &Proposal> {
+        self.g.proposals()
+    }
+}
+
+// ----- market ------------------------------------------------------------------------------------
+
+impl Engine {
+    // ----- queries -----------------------------------------------------------------------------------
+
+    pub fn node(&self, id: &AccountId) -> Option<&NodeRecord> {
+        self.m.node(id)
+    }
+    pub fn nodes(&self) -> impl Iterator<Item = (&AccountId, &NodeRecord)> {
+        self.m.nodes()
+    }
+    pub fn service(&self, id: u32) -> Option<&Service> {
+        self.m.service(id)
+    }
+    pub fn services(&self) -> impl Iterator<Item = &Service> {
+        self.m.services()
+    }
+    pub fn request(&self, id: u64) -> Option<&Request> {
+        self.m.request(id)
+    }
+    /// A miner's reputation (neutral, 0.5 with the default prior, before any rating).
+    pub fn reputation(&self, id: &AccountId) -> Ppb {
+        self.m.reputation_of(&self.params, id)
+    }
+    pub fn reputation_record(&self, id: &AccountId) -> Option<&ReputationRecord> {
+        self.m.reputation_record(id)
+    }
+    /// A miner's status at `height`: Stale after `heartbeat_timeout` blocks without a report.
+    pub fn miner_status_at(&self, id: &AccountId, height: Height) -> Option<MinerStatus> {
+        self.m.miner_status_at(&self.params, id, height)
+    }
+    /// Whether `who` is registered with `role`.
+    pub fn has_role(&self, who: &AccountId, role: Role) -> bool {
+        self.m.has_role(who, role)
+    }
+    /// The least bonded stake a node with these roles needs.
+    pub fn stake_required(&self, roles: &BTreeSet<Role>) -> Amount {
+        market::stake_required(&self.params, roles)
+    }
+}
