@@ -145,6 +145,49 @@ pub fn burst(
     let outcomes = ctx.signer.submit_batch(ctx.api, calls)?;
     let placed: Vec<(u64, AccountId)> = outcomes.iter().filter_map(submitted_request).collect();
     stats.unserved += (count as usize - placed.len()) as u64;
+    relay_burst(ctx, &placed, stats)
+}
+
+/// This client's requests placed on chain by someone else (the demo places every client's burst in one
+/// batch, so they land in one block): wait until `count` requests of ours appear at or after height
+/// `since`, up to `patience`. Returns (request, miner) in request order.
+pub fn placed_requests(
+    ctx: &ClientCtx,
+    since: u64,
+    count: u32,
+    patience: Duration,
+) -> Result<Vec<(u64, AccountId)>, AgentError> {
+    let deadline = Instant::now() + patience;
+    let (me, mut next, mut found) = (ctx.signer.account, since.max(1), Vec::new());
+    while found.len() < count as usize {
+        let page = ctx.api.events(next, 100)?;
+        for b in &page.blocks {
+            for e in &b.events {
+                if let Event::RequestSubmitted { request, client, miner, .. } = e.event {
+                    if client == me {
+                        found.push((request, miner));
+                    }
+                }
+            }
+        }
+        next = page.next.max(next);
+        if found.len() < count as usize {
+            if Instant::now() > deadline {
+                return Err(AgentError::Config(format!("only {} of {count} requests were placed", found.len())));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    Ok(found)
+}
+
+/// Relay the prompts of requests already placed, in parallel, then check and rate each: the second half
+/// of a burst. Returns, per request served, the blocks from submission to completion.
+pub fn relay_burst(
+    ctx: &ClientCtx,
+    placed: &[(u64, AccountId)],
+    stats: &mut ClientStats,
+) -> Result<Vec<u64>, AgentError> {
     stats.requests += placed.len() as u64;
     let router = ctx.router;
     let answers: Vec<Option<String>> = std::thread::scope(|s| {
