@@ -243,3 +243,32 @@ pub fn replay(exe: &Path, data: &Path, at: u64) -> Result<Replayed> {
     serde_json::from_slice(&out.stdout)
         .map_err(|e| DevnetError::Process(format!("stakework replay printed something else: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Process {
+        let child = Command::new("sh").args(["-c", script]).stdout(Stdio::piped()).spawn().expect("sh");
+        Process::new("sh", child, None)
+    }
+
+    #[test]
+    fn the_address_is_read_from_the_first_line_and_sigterm_stops_the_process() {
+        let mut p = sh("echo 'listening on http://127.0.0.1:7650 (pid $$)'; exec sleep 30");
+        assert_eq!(p.read_url().expect("url"), "http://127.0.0.1:7650");
+        let t0 = Instant::now();
+        let stopped = p.stop(STOP_PATIENCE);
+        assert!(t0.elapsed() < STOP_PATIENCE, "SIGTERM ended it, not the patience");
+        assert!(stopped.status.is_some() && !stopped.clean(), "killed by a signal is not a clean exit: {stopped:?}");
+    }
+
+    #[test]
+    fn a_line_without_an_address_is_an_error_and_output_waits_for_the_exit() {
+        assert!(sh("echo oops").read_url().is_err());
+        let (status, out) = sh("echo '{\"requests\": 12}'").output(STOP_PATIENCE).expect("output");
+        assert!(status.success());
+        assert_eq!(out.trim(), "{\"requests\": 12}");
+        assert!(sh("exec sleep 30").output(Duration::from_millis(100)).is_err(), "still running after the patience");
+    }
+}
