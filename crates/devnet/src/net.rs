@@ -29,6 +29,9 @@ pub const DISHONEST_MINER: &str = "m5-lazy";
 pub const CLIENTS: [(&str, u128); 3] = [("c1", 10), ("c2", 30), ("c3", 60)];
 /// Requests in each client's burst.
 pub const BURST: u32 = 12;
+/// Tasks each client orders after its burst (k = 3 of the six task miners, drawn by stake × reputation
+/// from the block hash): nine in all, so the dishonest miner is almost surely drawn into some of them.
+const TASKS: &str = "3";
 const CHAT: u32 = 2;
 const JOB: &str = "5e5e0000-0000-4000-8000-00000000de00";
 /// How long the network may take to serve its traffic and settle the job.
@@ -228,7 +231,7 @@ fn start_job(sup: &Supervisor, procs: &mut Vec<Process>) -> Result<Process> {
 }
 
 /// Start the three clients, waiting for the bursts the demo places for them from height `since` on; each
-/// orders one task afterwards.
+/// orders its tasks afterwards.
 fn start_clients(sup: &Supervisor, relay: &str, since: u64) -> Result<Vec<Process>> {
     let (since, burst) = (since.to_string(), BURST.to_string());
     CLIENTS
@@ -247,7 +250,7 @@ fn start_clients(sup: &Supervisor, relay: &str, since: u64) -> Result<Vec<Proces
                 "--placed-since",
                 &since,
                 "--tasks",
-                "1",
+                TASKS,
             ];
             sup.spawn(&format!("client-{c}"), &args, true)
         })
