@@ -31,6 +31,37 @@ pub struct ClientStats {
     pub tasks_failed: u64,
 }
 
+/// What `stakework client --json` prints once it is done: its own figures (not the node's), read back by
+/// whoever started it (the demo).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ClientReport {
+    pub requests: u64,
+    pub answered: u64,
+    pub rated_good: u64,
+    pub rated_bad: u64,
+    pub unserved: u64,
+    pub tasks_ended: u64,
+    pub tasks_failed: u64,
+    /// Mean blocks from a burst request's submission to its completion (0 without a burst).
+    pub mean_wait_blocks: f64,
+}
+
+impl ClientReport {
+    pub fn new(stats: &ClientStats, mean_wait_blocks: f64) -> ClientReport {
+        ClientReport {
+            requests: stats.requests,
+            answered: stats.answered,
+            rated_good: stats.rated_good,
+            rated_bad: stats.rated_bad,
+            unserved: stats.unserved,
+            tasks_ended: stats.tasks_ended,
+            tasks_failed: stats.tasks_failed,
+            mean_wait_blocks,
+        }
+    }
+}
+
 fn submitted_request(o: &Outcome) -> Option<(u64, AccountId)> {
     o.events().iter().find_map(|e| match e.event {
         Event::RequestSubmitted { request, miner, .. } => Some((request, miner)),

@@ -266,15 +266,7 @@ pub fn client(args: ClientArgs, node_url: &str, keys: &Path, json: bool) -> anyh
         }
     }
     if json {
-        outln!(
-            "{}",
-            serde_json::json!({
-                "requests": stats.requests, "answered": stats.answered, "rated_good": stats.rated_good,
-                "rated_bad": stats.rated_bad, "unserved": stats.unserved,
-                "tasks_ended": stats.tasks_ended, "tasks_failed": stats.tasks_failed,
-                "mean_wait_blocks": mean_wait,
-            })
-        );
+        outln!("{}", serde_json::to_string(&agent::client::ClientReport::new(&stats, mean_wait))?);
     } else {
         outln!(
             "client {}: {} requests, {} answered through the router, {} rated good, {} bad, {} unserved; tasks {} ended, {} failed",

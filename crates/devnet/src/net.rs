@@ -11,7 +11,7 @@
 
 use crate::keys::{account_of, derived_key, write_key};
 use crate::process::{replay, stop_all, Node, Process, Supervisor};
-use crate::report::{self, ClientOutput, DishonestRow, JobRow, NetReport, NodeRow};
+use crate::report::{self, ClientReport, DishonestRow, JobRow, NetReport, NodeRow};
 use crate::{wire_name, DevnetError, Result};
 use client::{Client, Signer};
 use ed25519_dalek::SigningKey;
@@ -353,12 +353,12 @@ fn progress(api: &Client, job: &JobId, clients: &mut [Process], t0: Instant) {
 }
 
 /// Each client's `--json` summary, by client name (zeros for a client that printed none).
-fn client_outputs(clients: Vec<Process>) -> Result<BTreeMap<String, ClientOutput>> {
+fn client_outputs(clients: Vec<Process>) -> Result<BTreeMap<String, ClientReport>> {
     let mut stats = BTreeMap::new();
     for c in clients {
         let name = c.name.trim_start_matches("client-").to_string();
         let (_, out) = c.output(Duration::from_secs(15))?;
-        stats.insert(name, serde_json::from_str::<ClientOutput>(out.trim()).unwrap_or_default());
+        stats.insert(name, serde_json::from_str::<ClientReport>(out.trim()).unwrap_or_default());
     }
     Ok(stats)
 }
@@ -380,7 +380,7 @@ pub fn all_events(api: &Client) -> Result<Vec<Event>> {
 fn gather(
     api: &Client,
     names: &report::Names,
-    outputs: &BTreeMap<String, ClientOutput>,
+    outputs: &BTreeMap<String, ClientReport>,
     clean: bool,
     agents: usize,
 ) -> Result<NetReport> {

@@ -3,9 +3,10 @@
 //! talks to a process, so every figure of the report has a unit test over recorded events.
 
 use crate::queue::{busy_periods, ranked_by_stake};
+pub use agent::client::ClientReport;
 use api::SupplyView;
 use protocol::{Event, JobOutcome, JobPhase};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use types::{AccountId, Amount, JobId, Ppb};
 
@@ -60,16 +61,6 @@ pub struct ClientRow {
     pub mean_wait_blocks: f64,
     pub rated_good: u64,
     pub rated_bad: u64,
-}
-
-/// What a client agent prints with `--json` once its burst is done (its own figures, not the node's).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ClientOutput {
-    pub requests: u64,
-    pub rated_good: u64,
-    pub rated_bad: u64,
-    pub mean_wait_blocks: f64,
 }
 
 /// Where the clients' bursts met: the busy miner's queue, one row per busy period.
@@ -223,7 +214,7 @@ fn pct(part: u128, whole: u128) -> f64 {
 }
 
 /// Each client's stake share and what its agent reported (zeros for a client that printed nothing).
-pub fn client_rows(stakes: &[(&str, u128)], outputs: &BTreeMap<String, ClientOutput>) -> Vec<ClientRow> {
+pub fn client_rows(stakes: &[(&str, u128)], outputs: &BTreeMap<String, ClientReport>) -> Vec<ClientRow> {
     let total: u128 = stakes.iter().map(|(_, s)| s).sum();
     stakes
         .iter()

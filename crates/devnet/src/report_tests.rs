@@ -113,10 +113,12 @@ fn the_routers_row_is_its_busiest_epoch_with_its_pay_over_the_run() {
 
 #[test]
 fn client_rows_and_job_movements_read_names_and_outputs() {
-    let outputs: BTreeMap<String, ClientOutput> =
-        [("c3".to_string(), ClientOutput { requests: 12, rated_good: 12, rated_bad: 0, mean_wait_blocks: 4.5 })]
-            .into_iter()
-            .collect();
+    let outputs: BTreeMap<String, ClientReport> = [(
+        "c3".to_string(),
+        ClientReport { requests: 12, rated_good: 12, mean_wait_blocks: 4.5, ..ClientReport::default() },
+    )]
+    .into_iter()
+    .collect();
     let rows = client_rows(&STAKES, &outputs);
     assert_eq!(rows.iter().map(|r| r.stake_share_pct).collect::<Vec<_>>(), [10.0, 30.0, 60.0]);
     assert_eq!((rows[2].requests, rows[2].rated_good, rows[0].requests), (12, 12, 0));
