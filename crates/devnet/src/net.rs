@@ -38,7 +38,7 @@ const JOB: &str = "5e5e0000-0000-4000-8000-00000000de00";
 const LIMIT: Duration = Duration::from_secs(150);
 
 fn swk(n: u128) -> Amount {
-    Amount::swk(n).unwrap_or(Amount::ZERO)
+    Amount::swk(n).expect("demo amounts are a few thousand SWK at most")
 }
 
 fn network_error(what: String) -> DevnetError {
