@@ -31,6 +31,37 @@ pub struct ClientStats {
     pub tasks_failed: u64,
 }
 
+/// What `stakework client --json` prints once it is done: its own figures (not the node's), read back by
+/// whoever started it (the demo).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ClientReport {
+    pub requests: u64,
+    pub answered: u64,
+    pub rated_good: u64,
+    pub rated_bad: u64,
+    pub unserved: u64,
+    pub tasks_ended: u64,
+    pub tasks_failed: u64,
+    /// Mean blocks from a burst request's submission to its completion (0 without a burst).
+    pub mean_wait_blocks: f64,
+}
+
+impl ClientReport {
+    pub fn new(stats: &ClientStats, mean_wait_blocks: f64) -> ClientReport {
+        ClientReport {
+            requests: stats.requests,
+            answered: stats.answered,
+            rated_good: stats.rated_good,
+            rated_bad: stats.rated_bad,
+            unserved: stats.unserved,
+            tasks_ended: stats.tasks_ended,
+            tasks_failed: stats.tasks_failed,
+            mean_wait_blocks,
+        }
+    }
+}
+
 fn submitted_request(o: &Outcome) -> Option<(u64, AccountId)> {
     o.events().iter().find_map(|e| match e.event {
         Event::RequestSubmitted { request, miner, .. } => Some((request, miner)),
@@ -145,6 +176,49 @@ pub fn burst(
     let outcomes = ctx.signer.submit_batch(ctx.api, calls)?;
     let placed: Vec<(u64, AccountId)> = outcomes.iter().filter_map(submitted_request).collect();
     stats.unserved += (count as usize - placed.len()) as u64;
+    relay_burst(ctx, &placed, stats)
+}
+
+/// This client's requests placed on chain by someone else (the demo places every client's burst in one
+/// batch, so they land in one block): wait until `count` requests of ours appear at or after height
+/// `since`, up to `patience`. Returns (request, miner) in request order.
+pub fn placed_requests(
+    ctx: &ClientCtx,
+    since: u64,
+    count: u32,
+    patience: Duration,
+) -> Result<Vec<(u64, AccountId)>, AgentError> {
+    let deadline = Instant::now() + patience;
+    let (me, mut next, mut found) = (ctx.signer.account, since.max(1), Vec::new());
+    while found.len() < count as usize {
+        let page = ctx.api.events(next, 100)?;
+        for b in &page.blocks {
+            for e in &b.events {
+                if let Event::RequestSubmitted { request, client, miner, .. } = e.event {
+                    if client == me {
+                        found.push((request, miner));
+                    }
+                }
+            }
+        }
+        next = page.next.max(next);
+        if found.len() < count as usize {
+            if Instant::now() > deadline {
+                return Err(AgentError::Config(format!("only {} of {count} requests were placed", found.len())));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    Ok(found)
+}
+
+/// Relay the prompts of requests already placed, in parallel, then check and rate each: the second half
+/// of a burst. Returns, per request served, the blocks from submission to completion.
+pub fn relay_burst(
+    ctx: &ClientCtx,
+    placed: &[(u64, AccountId)],
+    stats: &mut ClientStats,
+) -> Result<Vec<u64>, AgentError> {
     stats.requests += placed.len() as u64;
     let router = ctx.router;
     let answers: Vec<Option<String>> = std::thread::scope(|s| {

@@ -89,6 +89,11 @@ pub struct ClientArgs {
     /// Wait for this block height before starting (so several clients' bursts meet in the same queues).
     #[arg(long)]
     pub at_height: Option<u64>,
+    /// With `--burst`: the burst's requests are placed on chain by someone else at or after this height
+    /// (the demo places every client's burst in one batch, so they meet in one block); wait for them, then
+    /// relay, check and rate them.
+    #[arg(long, value_name = "HEIGHT", requires = "burst")]
+    pub placed_since: Option<u64>,
     /// Tasks to order after the requests (redundancy 3).
     #[arg(long, default_value_t = 0)]
     pub tasks: u32,
@@ -237,7 +242,11 @@ pub fn client(args: ClientArgs, node_url: &str, keys: &Path, json: bool) -> anyh
     }
     let ctx = agent::client::ClientCtx { api: &api, signer: &signer, router: &args.router, log: &log };
     let mut waits = Vec::new();
-    if args.burst {
+    if let Some(since) = args.placed_since {
+        let placed = agent::client::placed_requests(&ctx, since, args.requests, Duration::from_secs(120))
+            .and_then(|placed| agent::client::relay_burst(&ctx, &placed, &mut stats));
+        waits = placed.map_err(|e| anyhow::anyhow!("{e}"))?;
+    } else if args.burst {
         waits = agent::client::burst(&ctx, args.service, args.max_price, args.requests, &mut stats)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     } else {
@@ -257,15 +266,7 @@ pub fn client(args: ClientArgs, node_url: &str, keys: &Path, json: bool) -> anyh
         }
     }
     if json {
-        outln!(
-            "{}",
-            serde_json::json!({
-                "requests": stats.requests, "answered": stats.answered, "rated_good": stats.rated_good,
-                "rated_bad": stats.rated_bad, "unserved": stats.unserved,
-                "tasks_ended": stats.tasks_ended, "tasks_failed": stats.tasks_failed,
-                "mean_wait_blocks": mean_wait,
-            })
-        );
+        outln!("{}", serde_json::to_string(&agent::client::ClientReport::new(&stats, mean_wait))?);
     } else {
         outln!(
             "client {}: {} requests, {} answered through the router, {} rated good, {} bad, {} unserved; tasks {} ended, {} failed",

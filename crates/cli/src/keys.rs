@@ -8,11 +8,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use types::AccountId;
 
-/// The well-known key of `label`. Never use these for real money: anyone can derive them.
-pub fn derived_key(label: &str) -> SigningKey {
-    let seed = blake3::hash(format!("stakework/insecure-derived-key/{label}").as_bytes());
-    SigningKey::from_bytes(seed.as_bytes())
-}
+/// The well-known key of a label (`devnet`'s, which the demos use). Never use these for real money: anyone
+/// can derive them.
+pub use devnet::keys::derived_key;
 
 pub fn account_of(key: &SigningKey) -> AccountId {
     AccountId(key.verifying_key().to_bytes())
@@ -83,14 +81,6 @@ pub fn resolve_account(dir: &Path, text: &str) -> anyhow::Result<AccountId> {
     load(dir, text)
         .map(|k| account_of(&k))
         .with_context(|| format!("{text:?} is neither a 64-hex-digit account id nor a key name"))
-}
-
-/// Write `key` as key file NAME in `dir` (mode 0600), for keys made elsewhere (the demo's derived keys).
-pub fn write_key(dir: &Path, name: &str, key: &SigningKey) -> anyhow::Result<()> {
-    valid_name(name)?;
-    create_dir_private(dir)?;
-    let file = KeyFile { name: name.to_string(), account: account_of(key), secret_hex: hex::encode(key.to_bytes()) };
-    write_private(&dir.join(format!("{name}.json")), &serde_json::to_string_pretty(&file)?)
 }
 
 pub fn run(cmd: &KeysCommand, dir: &Path, json: bool) -> anyhow::Result<()> {

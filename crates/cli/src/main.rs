@@ -18,7 +18,6 @@ mod bench_poi;
 mod bench_rewards;
 mod bench_sched;
 mod demo;
-mod demo_net;
 mod genesis_cmd;
 mod job_cmd;
 mod keys;
@@ -142,8 +141,7 @@ fn client(flag: Option<&str>) -> client::Client {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo(args) if args.walkthrough => demo::run(&args, cli.json),
-        Command::Demo(args) => demo_net::run(args.block_ms, cli.json),
+        Command::Demo(args) => demo::run(&args, cli.json),
         Command::Bench(cmd) => bench::run(&cmd, cli.json),
         Command::Genesis(cmd) => genesis_cmd::run(&cmd, cli.json),
         Command::Sim(cmd) => sim_cmd::run(&cmd, cli.json),

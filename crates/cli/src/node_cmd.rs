@@ -1,6 +1,6 @@
 //! `stakework node` and `stakework replay`.
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -73,6 +73,10 @@ pub struct ReplayArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also print the state root of the block at this height (checked by the replay), to compare with
+    /// the head a running node served.
+    #[arg(long, value_name = "HEIGHT")]
+    pub at: Option<u64>,
 }
 
 /// Replay the whole block log from genesis, ignoring snapshots, checking every state root.
@@ -80,11 +84,21 @@ pub fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
     let store = store::Store::open(&args.data).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     let genesis = store.bind_genesis(None).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     let (engine, rec) = store.replay_from_genesis(&genesis).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+    let root_at = match args.at {
+        Some(h) if h <= engine.height().0 => {
+            let block = store.block(h).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+            Some(block.with_context(|| format!("no block at height {h}"))?.state_root)
+        }
+        Some(h) => bail!("the log ends at height {} before height {h}", engine.height()),
+        None => None,
+    };
     if args.json {
-        outln!(
-            "{}",
-            serde_json::json!({"height": engine.height(), "state_root": engine.state_root(), "replayed": rec.replayed})
-        );
+        let mut v =
+            serde_json::json!({"height": engine.height(), "state_root": engine.state_root(), "replayed": rec.replayed});
+        if let Some(root) = root_at {
+            v["root_at"] = serde_json::json!(root);
+        }
+        outln!("{v}");
     } else {
         outln!(
             "replayed {} blocks from genesis: height {}, state root {}",
@@ -92,6 +106,9 @@ pub fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
             engine.height(),
             engine.state_root()
         );
+        if let (Some(h), Some(root)) = (args.at, root_at) {
+            outln!("state root at height {h}: {root}");
+        }
     }
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! client's task runs to its end with nobody driving it by hand, a request is served through the miner's
 //! queue, and every agent stops cleanly on SIGTERM.
 
-use crate::support::{cli, key_of, Agent, Node};
+use crate::support::{cli, key_of, stop_clean, supervisor, Node};
+use devnet::process::Process;
 use std::time::{Duration, Instant};
 
 const MINERS: [&str; 5] = ["m1", "m2", "m3", "m4", "lazy"];
@@ -32,21 +33,23 @@ fn miners_and_an_oracle_run_a_task_and_a_request_to_the_end() {
         Some(&url),
         &["node", "register", "--from", "o1", "--role", "oracle", "--endpoint", "http://127.0.0.1:1", "--wait"],
     );
-    let mut agents: Vec<(String, Agent)> = MINERS
+    let sup = supervisor(dir.path(), &home, &url);
+    let mut agents: Vec<Process> = MINERS
         .iter()
         .map(|m| {
             let mut args = vec!["miner", "--from", m, "--service", "1", "--poll-ms", "50"];
             if *m == "lazy" {
                 args.push("--lazy");
             }
-            (m.to_string(), Agent::start(&home, &url, &args))
+            sup.spawn(m, &args, false).expect("miner")
         })
         .collect();
-    agents.push(("o1".into(), Agent::start(&home, &url, &["oracle", "--from", "o1", "--poll-ms", "50"])));
+    agents.push(sup.spawn("o1", &["oracle", "--from", "o1", "--poll-ms", "50"], false).expect("oracle"));
     let deadline = Instant::now() + Duration::from_secs(60);
     while node.get("/v1/nodes").expect("nodes")["nodes"].as_array().map_or(0, Vec::len) < 6 {
         if Instant::now() > deadline {
-            let logs: Vec<String> = agents.into_iter().map(|(n, a)| format!("{n}: {}", a.stop().1)).collect();
+            let logs: Vec<String> =
+                devnet::process::stop_all(agents).into_iter().map(|s| format!("{}: {}", s.name, s.log)).collect();
             panic!("the miners did not register: {logs:#?}");
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -86,9 +89,9 @@ fn miners_and_an_oracle_run_a_task_and_a_request_to_the_end() {
         assert!(Instant::now() < deadline, "the request was not served: {r}");
         std::thread::sleep(Duration::from_millis(100));
     }
-    for (name, agent) in agents {
-        let (status, log) = agent.stop();
-        assert!(status.success(), "{name} exited with {status}: {log}");
+    for agent in agents {
+        let name = agent.name.clone();
+        let log = stop_clean(agent);
         assert!(log.contains("stopped;"), "{name} did not report stopping: {log}");
     }
 }
@@ -136,11 +139,11 @@ fn a_dead_miner_is_replaced_and_agents_survive_a_node_restart() {
         Some(&url),
         &["node", "register", "--from", "o1", "--role", "oracle", "--endpoint", "http://127.0.0.1:1", "--wait"],
     );
-    let mut agents: std::collections::BTreeMap<String, Agent> = names
-        .iter()
-        .map(|m| (m.to_string(), Agent::start(&home, &url, &["miner", "--from", m, "--poll-ms", "50"])))
-        .collect();
-    agents.insert("o1".into(), Agent::start(&home, &url, &["oracle", "--from", "o1", "--poll-ms", "50"]));
+    let sup = supervisor(dir.path(), &home, &url);
+    let spawn = |name: &str, args: &[&str]| (name.to_string(), sup.spawn(name, args, false).expect("agent"));
+    let mut agents: std::collections::BTreeMap<String, Process> =
+        names.iter().map(|m| spawn(m, &["miner", "--from", m, "--poll-ms", "50"])).collect();
+    agents.extend([spawn("o1", &["oracle", "--from", "o1", "--poll-ms", "50"])]);
     let deadline = Instant::now() + Duration::from_secs(90);
     while node.get("/v1/nodes").expect("nodes")["nodes"].as_array().map_or(0, Vec::len) < 8 {
         assert!(Instant::now() < deadline, "the miners did not register");
@@ -156,8 +159,7 @@ fn a_dead_miner_is_replaced_and_agents_survive_a_node_restart() {
         if let Some(m) = t["miners"].as_array().and_then(|m| m.first()).and_then(|m| m.as_str()) {
             let name = by_account[m].clone();
             if let Some(mut a) = agents.remove(&name) {
-                let _ = a.child.kill();
-                let _ = a.child.wait();
+                a.kill();
             }
             break m.to_string();
         }
@@ -180,8 +182,7 @@ fn a_dead_miner_is_replaced_and_agents_survive_a_node_restart() {
     let t = wait_task(&node, 2, deadline);
     assert_eq!(t["state"], "ended", "{t}");
     for (name, agent) in agents {
-        let (status, log) = agent.stop();
-        assert!(status.success(), "{name} exited with {status}: {log}");
+        let log = stop_clean(agent);
         assert!(log.contains("stopped;"), "{name}: {log}");
     }
 }
@@ -210,11 +211,12 @@ fn a_client_is_served_through_a_router_that_is_paid_for_the_traffic() {
     let node = Node::start(&dir.path().join("data"), Some(&path), 50, &[]);
     let url = node.url.clone();
     cli(&home, Some(&url), &["router", "register", "--from", "r1", "--endpoint", "http://127.0.0.1:1", "--wait"]);
+    let sup = supervisor(dir.path(), &home, &url);
     let (router, relay) =
-        Agent::start_with_url(&home, &url, &["router", "run", "--from", "r1", "--listen", "127.0.0.1:0"]);
-    let miners: Vec<Agent> = ["b1", "b2", "b3"]
+        sup.spawn_with_url("r1", &["router", "run", "--from", "r1", "--listen", "127.0.0.1:0"]).expect("router");
+    let miners: Vec<Process> = ["b1", "b2", "b3"]
         .iter()
-        .map(|m| Agent::start(&home, &url, &["miner", "--from", m, "--router", "r1", "--poll-ms", "50"]))
+        .map(|m| sup.spawn(m, &["miner", "--from", m, "--router", "r1", "--poll-ms", "50"], false).expect("miner"))
         .collect();
     let deadline = Instant::now() + Duration::from_secs(60);
     while node.get("/v1/nodes").expect("nodes")["nodes"].as_array().map_or(0, Vec::len) < 4 {
@@ -246,25 +248,15 @@ fn a_client_is_served_through_a_router_that_is_paid_for_the_traffic() {
     };
     assert_ne!(rewarded["bandwidth"], "0", "validated traffic: {rewarded}");
     assert_ne!(rewarded["amount"], "0", "{rewarded}");
-    for (name, agent) in miners.into_iter().map(|a| ("miner", a)).chain([("router", router)]) {
-        let (status, log) = agent.stop();
-        assert!(status.success(), "{name} exited with {status}: {log}");
+    for agent in miners.into_iter().chain([router]) {
+        stop_clean(agent);
     }
 }
 
-fn wait_output(agent: Agent, deadline: Instant) -> String {
-    let mut agent = agent;
-    loop {
-        if let Ok(Some(_)) = agent.child.try_wait() {
-            let mut out = String::new();
-            if let Some(mut o) = agent.child.stdout.take() {
-                let _ = std::io::Read::read_to_string(&mut o, &mut out);
-            }
-            return out;
-        }
-        assert!(Instant::now() < deadline, "the coordinator did not finish");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+fn wait_output(agent: Process, deadline: Instant) -> String {
+    let patience = deadline.saturating_duration_since(Instant::now());
+    let (_, out) = agent.output(patience).expect("the coordinator finished");
+    out
 }
 
 /// A coordinator agent runs two jobs: one whose members all work completes and pays the schema; in the
@@ -298,6 +290,7 @@ fn a_coordinator_runs_a_job_to_completion_and_reports_a_silent_data_owner() {
         );
     }
     let deadline = Instant::now() + Duration::from_secs(90);
+    let sup = supervisor(dir.path(), &home, &url);
     let start_gds = |id: &str| {
         let args = [
             "coordinator",
@@ -320,23 +313,18 @@ fn a_coordinator_runs_a_job_to_completion_and_reports_a_silent_data_owner() {
             "--quote",
             "3.3 SWK",
         ];
-        let child = std::process::Command::new(crate::support::BIN)
-            .env("STAKEWORK_HOME", &home)
-            .env("STAKEWORK_NODE", &url)
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("coordinator");
-        Agent { child }
+        sup.spawn(&format!("gds-{id}"), &args, true).expect("coordinator")
     };
     for (id, silent) in
         [("00000000-0000-4000-8000-00000000000a", false), ("00000000-0000-4000-8000-00000000000b", true)]
     {
         let gds = start_gds(id);
-        let trainers: Vec<Agent> = ["d1", "d2", "p1"]
+        let trainers: Vec<Process> = ["d1", "d2", "p1"]
             .iter()
-            .map(|m| Agent::start(&home, &url, &["trainer", "--from", m, "--job", id, "--blocks-per-epoch", "2"]))
+            .map(|m| {
+                let args = ["trainer", "--from", m, "--job", id, "--blocks-per-epoch", "2"];
+                sup.spawn(&format!("{m}-{id}"), &args, false).expect("trainer")
+            })
             .collect();
         while node.get(&format!("/v1/jobs/{id}")).map(|j| j["due"] == "0").unwrap_or(true) {
             assert!(Instant::now() < deadline, "the job was not ordered");
@@ -350,9 +338,7 @@ fn a_coordinator_runs_a_job_to_completion_and_reports_a_silent_data_owner() {
                 assert!(Instant::now() < deadline, "the job was not dispatched");
                 std::thread::sleep(Duration::from_millis(20));
             }
-            let mut d2 = trainers.remove(1);
-            let _ = d2.child.kill();
-            let _ = d2.child.wait();
+            trainers.remove(1).kill();
         }
         let out = wait_output(gds, deadline);
         let job = node.get(&format!("/v1/jobs/{id}")).expect("job");
@@ -364,8 +350,7 @@ fn a_coordinator_runs_a_job_to_completion_and_reports_a_silent_data_owner() {
             assert_eq!(job["outcome"]["outcome"], "completed", "{out} {job}");
         }
         for t in trainers {
-            let (status, log) = t.stop();
-            assert!(status.success(), "{log}");
+            stop_clean(t);
         }
     }
 }
@@ -426,21 +411,19 @@ fn a_minilm_oracle_attests_and_the_lazy_miner_fails_on_meaning() {
     );
     // s5 is lazy; with semantic_poi the oracle's MiniLM scores decide the verdict. The task waits at Committed
     // for the oracle (up to 400 blocks), which may still be loading the model when the task is submitted.
-    let mut agents: Vec<Agent> = miners
+    let sup = supervisor(dir.path(), &home, &url);
+    let mut agents: Vec<Process> = miners
         .iter()
         .map(|m| {
             let mut args = vec!["miner", "--from", m, "--poll-ms", "50"];
             if *m == "s5" {
                 args.push("--lazy");
             }
-            Agent::start(&home, &url, &args)
+            sup.spawn(m, &args, false).expect("miner")
         })
         .collect();
-    agents.push(Agent::start(
-        &home,
-        &url,
-        &["oracle", "--from", "o1", "--poll-ms", "50", "--embedder", "minilm", "--model-dir", &model],
-    ));
+    let oracle = ["oracle", "--from", "o1", "--poll-ms", "50", "--embedder", "minilm", "--model-dir", &model];
+    agents.push(sup.spawn("o1", &oracle, false).expect("oracle"));
     let deadline = Instant::now() + Duration::from_secs(120);
     while node.get("/v1/nodes").expect("nodes")["nodes"].as_array().map_or(0, Vec::len) < 6 {
         assert!(Instant::now() < deadline, "the miners did not register");
@@ -450,7 +433,7 @@ fn a_minilm_oracle_attests_and_the_lazy_miner_fails_on_meaning() {
     let t = wait_task(&node, 1, deadline);
     let events = node.get("/v1/events?since=1&limit=1000").expect("events").to_string();
     if !events.contains("poi_attested") {
-        let oracle = agents.pop().expect("oracle").stop().1;
+        let oracle = agents.pop().expect("oracle").stop(devnet::process::STOP_PATIENCE).log;
         panic!("the oracle did not attest: {oracle}");
     }
     assert_eq!(t["state"], "ended", "{t}");
@@ -459,7 +442,6 @@ fn a_minilm_oracle_attests_and_the_lazy_miner_fails_on_meaning() {
         assert!(events.contains(&format!("\"failed\":[\"{lazy}\"]")), "the lazy miner failed on meaning: {events}");
     }
     for a in agents {
-        let (status, log) = a.stop();
-        assert!(status.success(), "{log}");
+        stop_clean(a);
     }
 }

@@ -122,6 +122,16 @@ fn the_demo_runs_a_network_of_real_processes_and_its_checks_pass() {
         assert!(c["rated_good"].as_u64().unwrap_or(0) >= 6, "answers matched the miners' result hashes: {c}");
         assert_eq!(c["rated_bad"], 0, "no answer differed from its on-chain hash: {c}");
     }
+    // The three bursts met in the busy miner's queue, which served them by stake: 60% first, 10% last.
+    let queue = &r["queue"];
+    assert_eq!(queue["stake_priority_visible"], true, "{queue}");
+    let period = &queue["periods"][0];
+    assert_eq!(period["requests"], 36, "all three bursts in one busy period: {queue}");
+    let position = |c: &str| {
+        let row = period["clients"].as_array().expect("clients").iter().find(|x| x["name"] == c).expect("row");
+        row["mean_queue_position"].as_f64().expect("position")
+    };
+    assert!(position("c3") < position("c2") && position("c2") < position("c1"), "{queue}");
     assert!(r["tasks"]["ended"].as_u64().unwrap_or(0) >= 1, "{r}");
     assert_eq!(r["dishonest_miner"]["passed"], 0, "the lazy miner never passes Proof of Inference: {r}");
     assert!(!r["router"].is_null(), "the router was rewarded: {r}");

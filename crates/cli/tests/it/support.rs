@@ -1,9 +1,8 @@
 //! Start and stop real node processes; talk to them over HTTP.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_stakework");
 
@@ -40,8 +39,9 @@ pub fn write_genesis(dir: &Path, accounts: &[String]) -> PathBuf {
     path
 }
 
+/// A node process (devnet's), with helpers to read its HTTP answers as untyped JSON.
 pub struct Node {
-    pub child: Child,
+    node: Option<devnet::process::Node>,
     pub url: String,
 }
 
@@ -53,22 +53,11 @@ impl Node {
 
     /// As [`Node::start`], listening on `listen` (to restart a node at the address its agents know).
     pub fn start_on(listen: &str, data: &Path, genesis: Option<&Path>, block_ms: u64, extra: &[&str]) -> Node {
-        let mut c = Command::new(BIN);
-        c.args(["node", "--data"]).arg(data).args(["--listen", listen, "--block-ms", &block_ms.to_string()]);
-        if let Some(g) = genesis {
-            c.arg("--genesis").arg(g);
-        }
-        c.args(extra).stdout(Stdio::piped()).stderr(Stdio::inherit());
-        let mut child = c.spawn().expect("spawn node");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read node output");
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("node did not report its address: {line:?}"))
-            .to_string();
-        Node { child, url }
+        let block_ms = block_ms.to_string();
+        let mut args = vec!["--block-ms", block_ms.as_str()];
+        args.extend_from_slice(extra);
+        let node = devnet::process::Node::start(Path::new(BIN), listen, data, genesis, &args).expect("start node");
+        Node { url: node.url.clone(), node: Some(node) }
     }
 
     pub fn get(&self, path: &str) -> Result<serde_json::Value, (u16, serde_json::Value)> {
@@ -95,98 +84,29 @@ impl Node {
         self.get("/health").expect("health")
     }
 
+    /// SIGTERM; the node must exit cleanly.
     pub fn sigterm(mut self) {
-        sigterm(&self.child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                assert!(status.success(), "node exited with {status} on SIGTERM");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if let Some(node) = self.node.take() {
+            node.stop().expect("the node exits cleanly on SIGTERM");
         }
-        let _ = self.child.kill();
-        panic!("node did not stop within 10 s of SIGTERM");
     }
 
     pub fn sigkill(mut self) {
-        let _ = self.child.kill(); // SIGKILL on unix
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// An agent process (`stakework miner|oracle …`), killed if the test ends without stopping it.
-#[derive(Debug)]
-pub struct Agent {
-    pub child: Child,
-}
-
-impl Agent {
-    pub fn start(home: &Path, node: &str, args: &[&str]) -> Agent {
-        let child = Command::new(BIN)
-            .env("STAKEWORK_HOME", home)
-            .env("STAKEWORK_NODE", node)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn agent");
-        Agent { child }
-    }
-
-    /// Start an agent that prints its address on its first stdout line (`stakework router run`).
-    pub fn start_with_url(home: &Path, node: &str, args: &[&str]) -> (Agent, String) {
-        let mut child = Command::new(BIN)
-            .env("STAKEWORK_HOME", home)
-            .env("STAKEWORK_NODE", node)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn agent");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read agent output");
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address: {line:?}"));
-        (Agent { child }, url.to_string())
-    }
-
-    /// SIGTERM, then the exit status and everything the agent logged.
-    pub fn stop(mut self) -> (std::process::ExitStatus, String) {
-        sigterm(&self.child);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                let mut log = String::new();
-                if let Some(mut err) = self.child.stderr.take() {
-                    let _ = std::io::Read::read_to_string(&mut err, &mut log);
-                }
-                return (status, log);
-            }
-            assert!(Instant::now() < deadline, "agent did not stop within 15 s of SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
+        if let Some(node) = self.node.take() {
+            node.kill();
         }
     }
 }
 
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts agent processes (`stakework miner|oracle|router run|client|…`) of the node at `url` with the keys
+/// of `home`, their logs in `dir/logs`: devnet's supervisor, as the demo uses it.
+pub fn supervisor(dir: &Path, home: &Path, url: &str) -> devnet::process::Supervisor {
+    devnet::process::Supervisor::new(Path::new(BIN), &dir.join("logs"), url, &home.join("keys")).expect("supervisor")
 }
 
-/// SIGTERM to a child process (as an operator's `kill` would).
-pub fn sigterm(child: &Child) {
-    let pid = i32::try_from(child.id()).expect("a pid fits in i32");
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+/// Stop an agent with SIGTERM; it must exit cleanly and say it stopped. Returns its log.
+pub fn stop_clean(agent: devnet::process::Process) -> String {
+    let s = agent.stop(devnet::process::STOP_PATIENCE);
+    assert!(s.clean(), "{} exited with {:?}: {}", s.name, s.status, s.log);
+    s.log
 }
