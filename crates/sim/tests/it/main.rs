@@ -1,6 +1,7 @@
 //! Simulator tests: determinism per seed, the xx scenario's numbers, and the sweep.
 
 mod fairness;
+mod framework;
 mod job_econ;
 mod network;
 mod plot;
