@@ -707,19 +707,14 @@ fn summary(c: &Config, grid: &[Vec<Cell>], recommended: &[u32], sims: &Similarit
     );
     let q = |v: &[i64], p: f64| format!("{:.2}", quantile(v, p) as f64 / 1e9);
     let _ = writeln!(s, "## Similarity of outputs to the same prompt\n");
-    let _ = writeln!(s, "| pair | 1st percentile | median | 99th percentile |\n|---|---|---|---|");
-    let _ = writeln!(
-        s,
-        "| honest – honest | {} | {} | {} |",
-        q(&sims.honest, 0.01),
-        q(&sims.honest, 0.5),
-        q(&sims.honest, 0.99)
-    );
+    let mut t = Table::new("", &["pair", "1st percentile", "median", "99th percentile"]);
+    t.row(&[&"honest – honest", &q(&sims.honest, 0.01), &q(&sims.honest, 0.5), &q(&sims.honest, 0.99)]);
     for (i, b) in LAZY.iter().enumerate() {
         for (label, v) in [("honest", &sims.lazy_vs_honest[i]), (b.name(), &sims.lazy_vs_same[i])] {
-            let _ = writeln!(s, "| {} – {label} | {} | {} | {} |", b.name(), q(v, 0.01), q(v, 0.5), q(v, 0.99));
+            t.row(&[&format!("{} – {label}", b.name()), &q(v, 0.01), &q(v, 0.5), &q(v, 0.99)]);
         }
     }
+    s.push_str(&t.markdown());
     let _ = writeln!(
         s,
         "\nAn output passes when it reaches the threshold with at least half of the others, so the threshold must \
