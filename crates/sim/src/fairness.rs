@@ -363,24 +363,10 @@ pub fn run(c: &Config, progress: &mut dyn Progress) -> Report {
 }
 
 fn clients_table(variants: &[Variant; 2]) -> Table {
-    let mut t = Table::new(
+    let mut t = Table::with_header(
         "clients.csv",
-        &[
-            "variant",
-            "client",
-            "class",
-            "stake",
-            "stake_share",
-            "submitted",
-            "served",
-            "queued",
-            "service_share",
-            "service_share_rounds",
-            "fair_share",
-            "service_over_fair",
-            "wait_mean",
-            "wait_max",
-        ],
+        "variant,client,class,stake,stake_share,submitted,served,queued,service_share,service_share_rounds,\
+         fair_share,service_over_fair,wait_mean,wait_max",
     );
     for v in variants {
         for r in &v.clients {

@@ -843,8 +843,7 @@ impl crate::Scenario for Jobs {
 
 pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> {
     let (runs, sweep) = simulate(c, progress)?;
-    let mut outcomes =
-        Table::new("outcomes.csv", &["outcome", "engine_outcome", "party", "class", "delta", "fees", "job_net"]);
+    let mut outcomes = Table::with_header("outcomes.csv", "outcome,engine_outcome,party,class,delta,fees,job_net");
     for r in &runs {
         for p in &r.parties {
             outcomes.row(&[
@@ -858,8 +857,7 @@ pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> 
             ]);
         }
     }
-    let mut sw =
-        Table::new("failure-epoch.csv", &["failure_epoch", "x", "failing_do", "qc", "honest_do", "honest_mpc", "gds"]);
+    let mut sw = Table::with_header("failure-epoch.csv", "failure_epoch,x,failing_do,qc,honest_do,honest_mpc,gds");
     for r in &sweep {
         sw.row(&[
             &r.epoch,

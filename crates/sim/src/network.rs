@@ -674,21 +674,9 @@ fn genesis(c: &NetworkConfig, params: Params, stakes: &[u128], miner_ids: &[Acco
 }
 
 fn epochs_table() -> Table {
-    Table::new(
+    Table::with_header(
         "epochs.csv",
-        &[
-            "epoch",
-            "class",
-            "miners",
-            "selected",
-            "passed",
-            "outlier",
-            "missed",
-            "points_net_mean",
-            "points_paid",
-            "miner_rewards",
-            "income_mean",
-        ],
+        "epoch,class,miners,selected,passed,outlier,missed,points_net_mean,points_paid,miner_rewards,income_mean",
     )
 }
 
@@ -931,10 +919,8 @@ fn write_output(sim: &Sim<'_>) -> Report {
 
 fn miners_table(sim: &Sim<'_>) -> Table {
     let engine = &sim.chain.engine;
-    let mut miners = Table::new(
-        "miners.csv",
-        &["miner", "class", "stake", "selected", "passed", "outlier", "missed", "reputation_ppb", "free"],
-    );
+    let mut miners =
+        Table::with_header("miners.csv", "miner,class,stake,selected,passed,outlier,missed,reputation_ppb,free");
     for (i, s) in sim.stats.iter().enumerate() {
         let id = &sim.miner_ids[i];
         miners.row(&[
@@ -972,7 +958,7 @@ fn service_vs_stake(sim: &Sim<'_>) -> (Table, Vec<(f64, f64)>) {
         })
         .collect();
     let mut share_csv =
-        Table::new("service-vs-stake.csv", &["stake", "miners", "stake_share_pct", "selected", "service_share_pct"]);
+        Table::with_header("service-vs-stake.csv", "stake,miners,stake_share_pct,selected,service_share_pct");
     for ((stake, (n, sel)), (x, y)) in by_stake.iter().zip(&share_points) {
         share_csv.row(&[stake, n, &format!("{x:.4}"), sel, &format!("{y:.4}")]);
     }

@@ -584,25 +584,11 @@ impl crate::Scenario for Poi {
 }
 
 fn poi_table(cells: &[&Cell]) -> Table {
-    let mut t = Table::new(
+    let mut t = Table::with_header(
         "poi.csv",
-        &[
-            "threshold",
-            "dishonest_share",
-            "tasks",
-            "detection",
-            "false_positive",
-            "no_majority",
-            "detection_hm",
-            "false_positive_hm",
-            "honest_unpaid",
-            "dishonest_passed",
-            "dishonest_majority",
-            "detection_random_words",
-            "detection_unrelated",
-            "detection_canned",
-            "detection_echo",
-        ],
+        "threshold,dishonest_share,tasks,detection,false_positive,no_majority,detection_hm,false_positive_hm,\
+         honest_unpaid,dishonest_passed,dishonest_majority,detection_random_words,detection_unrelated,\
+         detection_canned,detection_echo",
     );
     for x in cells {
         t.row(&[

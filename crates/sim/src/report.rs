@@ -24,6 +24,11 @@ impl Table {
         Table { file: file.to_string(), columns: columns.iter().map(|c| c.to_string()).collect(), rows: Vec::new() }
     }
 
+    /// An empty CSV table whose columns are the comma-separated names of `header` (its first line).
+    pub fn with_header(file: &str, header: &str) -> Table {
+        Table { file: file.to_string(), columns: header.split(',').map(str::to_string).collect(), rows: Vec::new() }
+    }
+
     /// Append a row; each cell is written with its `Display`.
     pub fn row(&mut self, cells: &[&dyn Display]) {
         self.rows.push(cells.iter().map(|c| c.to_string()).collect());

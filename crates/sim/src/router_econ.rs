@@ -567,26 +567,10 @@ fn class(overclaims: bool) -> &'static str {
 }
 
 fn epochs_table(run: &RouterRun) -> Table {
-    let mut t = Table::new(
+    let mut t = Table::with_header(
         "routers.csv",
-        &[
-            "epoch",
-            "router",
-            "class",
-            "node_latency_ms",
-            "validator_latency_ms",
-            "latency_ms",
-            "latency_factor",
-            "connectivity",
-            "reported_bytes",
-            "node_bytes",
-            "validated_bytes",
-            "owed",
-            "paid",
-            "paid_per_mb",
-            "slashed",
-            "collateral",
-        ],
+        "epoch,router,class,node_latency_ms,validator_latency_ms,latency_ms,latency_factor,connectivity,\
+         reported_bytes,node_bytes,validated_bytes,owed,paid,paid_per_mb,slashed,collateral",
     );
     for r in &run.rows {
         t.row(&[
@@ -612,24 +596,10 @@ fn epochs_table(run: &RouterRun) -> Table {
 }
 
 fn totals_table(totals: &[RouterTotals]) -> Table {
-    let mut t = Table::new(
+    let mut t = Table::with_header(
         "router-summary.csv",
-        &[
-            "router",
-            "class",
-            "node_latency_ms",
-            "validator_latency_ms",
-            "latency_ms",
-            "connectivity",
-            "epochs_slashed",
-            "reported_bytes",
-            "validated_bytes",
-            "paid",
-            "paid_per_mb",
-            "slashed",
-            "collateral_end",
-            "below_min_after_epoch",
-        ],
+        "router,class,node_latency_ms,validator_latency_ms,latency_ms,connectivity,epochs_slashed,\
+         reported_bytes,validated_bytes,paid,paid_per_mb,slashed,collateral_end,below_min_after_epoch",
     );
     for r in totals {
         t.row(&[

@@ -207,22 +207,10 @@ pub fn run(c: &Config, progress: &mut dyn Progress) -> Report {
 }
 
 fn sizes_table(rows: &[SizeRow]) -> Table {
-    let mut t = Table::new(
+    let mut t = Table::with_header(
         "sizes.csv",
-        &[
-            "rule",
-            "nodes",
-            "bad",
-            "rounds",
-            "p_share",
-            "good_failure_cf",
-            "good_failure",
-            "good_floored",
-            "good_floored_pct",
-            "good_mean_net",
-            "good_pool_share",
-            "bad_tolerated",
-        ],
+        "rule,nodes,bad,rounds,p_share,good_failure_cf,good_failure,good_floored,good_floored_pct,\
+         good_mean_net,good_pool_share,bad_tolerated",
     );
     for r in rows {
         t.row(&[

@@ -169,8 +169,7 @@ pub fn run(c: &XxConfig) -> Report {
     let first_bad = c.nodes - c.bad;
     let paid: std::collections::BTreeMap<AccountId, Amount> =
         compute_points_payout(POOL, &points).into_iter().collect();
-    let mut nodes =
-        Table::new("nodes.csv", &["node", "class", "rounds", "failures", "earned", "deducted", "net", "pool_share"]);
+    let mut nodes = Table::with_header("nodes.csv", "node,class,rounds,failures,earned,deducted,net,pool_share");
     for i in 0..c.nodes {
         let p = points.nodes.get(&node(i)).copied().unwrap_or_default();
         let share = paid.get(&node(i)).map_or(0.0, |a| a.0 as f64 / POOL.0 as f64);
