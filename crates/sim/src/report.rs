@@ -93,11 +93,6 @@ impl Report {
         self.tables.iter().map(|t| (t.file.clone(), t.csv())).collect()
     }
 
-    /// The table written as `file`, if any.
-    pub fn table(&self, file: &str) -> Option<&Table> {
-        self.tables.iter().find(|t| t.file == file)
-    }
-
     /// Write the report into `dir` (created if absent): every table as CSV, every plot as PNG and
     /// `summary.md` (the summary followed by `extra`, e.g. the run's speed, which is not part of the
     /// report because it differs between runs). Returns the plots' file names.

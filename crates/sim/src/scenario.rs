@@ -1,6 +1,6 @@
 //! The [`Scenario`] trait every built-in scenario implements, the registry [`SCENARIOS`] that
 //! `stakework sim list|run` reads, and what runs any scenario: settings laid over its defaults
-//! ([`settings_of`], [`set_key`]), a single run ([`run`]) and a sweep over one key ([`sweep`]).
+//! ([`Scenario::settings`], [`set_key`]), a single run ([`run`]) and a sweep over one key ([`sweep`]).
 
 use crate::report::{Report, Table};
 use crate::{Plot, PlotKind, Progress, Series, SimError};
@@ -93,11 +93,6 @@ pub fn overlay<T: serde::Serialize + serde::de::DeserializeOwned>(
         toml::Table::try_from(base).map_err(|e| SimError::Setting(format!("configuration does not serialize: {e}")))?;
     merge(&mut t, table);
     toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| SimError::Setting(e.message().to_string()))
-}
-
-/// The settings of `scenario` with `table` laid over its defaults (for callers that know the type).
-pub fn settings_of<S: Scenario>(scenario: &S, table: &toml::Table) -> Result<S::Settings, SimError> {
-    scenario.settings(table)
 }
 
 /// Set `key` in `table`; a dotted key (`params.epoch_length`) names a nested table, created if absent.
