@@ -21,6 +21,8 @@ mod points;
 mod pouw;
 mod routers;
 mod sig;
+#[cfg(feature = "test-utils")]
+pub mod testkit;
 
 /// The engine's ledger: holds tagged with their owner and reason ([`protocol::HoldTag`]).
 pub type Ledger = ledger::Ledger<protocol::HoldTag>;

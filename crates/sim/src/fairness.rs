@@ -16,8 +16,9 @@
 //! middle of a round, which leaves the clients not yet served in it short by up to one turn; the shares are
 //! also measured at the last round boundary, where deficit round-robin is exact to within one request.
 
+use crate::report::{Report, Table};
 use crate::rng::Rng;
-use crate::{Output, Plot, PlotKind, Progress, Series};
+use crate::{Plot, PlotKind, Progress, Series, SimError};
 use sched::Scheduler;
 use std::fmt::Write;
 use types::AccountId;
@@ -323,37 +324,32 @@ fn classes(c: &Config) -> (Vec<Class>, Vec<Class>) {
     (all, mixed)
 }
 
-pub fn run(c: &Config, progress: &mut dyn Progress) -> Output {
+/// The fairness scenario in the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fairness;
+
+impl crate::Scenario for Fairness {
+    type Settings = Config;
+    fn name(&self) -> &'static str {
+        "fairness"
+    }
+    fn description(&self) -> &'static str {
+        "stake-weighted queue fairness: service share vs stake share, light clients, latency"
+    }
+    fn defaults(&self) -> Config {
+        Config::default()
+    }
+    fn run(&self, c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> {
+        Ok(run(c, progress))
+    }
+}
+
+pub fn run(c: &Config, progress: &mut dyn Progress) -> Report {
     assert!(c.clients >= 1, "a miner needs at least one client");
     progress.start(2 * c.picks, "picks");
     let (all, mixed) = classes(c);
     let variants = [simulate(c, "backlogged", &all, progress), simulate(c, "light", &mixed, progress)];
-    let mut csv = String::from(
-        "variant,client,class,stake,stake_share,submitted,served,queued,service_share,service_share_rounds,\
-         fair_share,service_over_fair,wait_mean,wait_max\n",
-    );
-    for v in &variants {
-        for r in &v.clients {
-            let _ = writeln!(
-                csv,
-                "{},{},{},{},{:.6},{},{},{},{:.6},{:.6},{:.6},{:.4},{:.1},{}",
-                v.name,
-                r.client,
-                r.class.name(),
-                r.stake,
-                r.stake_share,
-                r.submitted,
-                r.served,
-                r.queued,
-                r.service_share,
-                r.service_share_rounds,
-                r.fair_share,
-                r.service_share / r.fair_share.max(f64::MIN_POSITIVE),
-                r.wait_mean,
-                r.wait_max
-            );
-        }
-    }
+    let csv = clients_table(&variants);
     let [backlogged, light] = &variants;
     let headline = vec![
         ("max_deviation".to_string(), format!("{:.6}", backlogged.max_deviation())),
@@ -363,12 +359,36 @@ pub fn run(c: &Config, progress: &mut dyn Progress) -> Output {
         ("light_served_min".to_string(), format!("{:.6}", light.light_served_min())),
         ("light_wait_max".to_string(), light.light_wait_max().to_string()),
     ];
-    Output {
-        files: vec![("clients.csv".to_string(), csv)],
-        plots: plots(&variants),
-        summary: summary(c, &variants),
-        headline,
+    Report { tables: vec![csv], plots: plots(&variants), summary: summary(c, &variants), headline }
+}
+
+fn clients_table(variants: &[Variant; 2]) -> Table {
+    let mut t = Table::with_header(
+        "clients.csv",
+        "variant,client,class,stake,stake_share,submitted,served,queued,service_share,service_share_rounds,\
+         fair_share,service_over_fair,wait_mean,wait_max",
+    );
+    for v in variants {
+        for r in &v.clients {
+            t.row(&[
+                &v.name,
+                &r.client,
+                &r.class.name(),
+                &r.stake,
+                &format!("{:.6}", r.stake_share),
+                &r.submitted,
+                &r.served,
+                &r.queued,
+                &format!("{:.6}", r.service_share),
+                &format!("{:.6}", r.service_share_rounds),
+                &format!("{:.6}", r.fair_share),
+                &format!("{:.4}", r.service_share / r.fair_share.max(f64::MIN_POSITIVE)),
+                &format!("{:.1}", r.wait_mean),
+                &r.wait_max,
+            ]);
+        }
     }
+    t
 }
 
 fn plots(variants: &[Variant; 2]) -> Vec<Plot> {
@@ -416,6 +436,38 @@ fn plots(variants: &[Variant; 2]) -> Vec<Plot> {
     ]
 }
 
+fn variants_table(c: &Config, variants: &[Variant; 2]) -> Table {
+    let mut t = Table::new(
+        "",
+        &["variant", "max abs(service − fair share)", "Jain index of service / fair", "rounds", "picks per round"],
+    );
+    for v in variants {
+        t.row(&[
+            &v.name,
+            &format!("{:.4} percentage points", 100.0 * v.max_deviation()),
+            &format!("{:.6}", v.jain()),
+            &v.rounds,
+            &format!("{:.0}", c.picks as f64 / v.rounds.max(1) as f64),
+        ]);
+    }
+    t
+}
+
+fn light_table(light: &Variant) -> Table {
+    let mut t = Table::new("", &["light client", "class", "stake share", "asked", "served", "wait mean / max (picks)"]);
+    for r in light.light_clients() {
+        t.row(&[
+            &r.client,
+            &r.class.name(),
+            &format!("{:.2}%", 100.0 * r.stake_share),
+            &r.submitted,
+            &r.served,
+            &format!("{:.0} / {}", r.wait_mean, r.wait_max),
+        ]);
+    }
+    t
+}
+
 fn summary(c: &Config, variants: &[Variant; 2]) -> String {
     let [backlogged, light] = variants;
     let mut s = String::new();
@@ -426,22 +478,7 @@ fn summary(c: &Config, variants: &[Variant; 2]) -> String {
          variant with the real `sched::Scheduler`. Seed {}.\n",
         c.clients, c.whales, c.whale_stake, c.stake_max, c.picks, c.seed
     );
-    let _ = writeln!(
-        s,
-        "| variant | max abs(service − fair share) | Jain index of service / fair | rounds | picks per round |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|");
-    for v in variants {
-        let _ = writeln!(
-            s,
-            "| {} | {:.4} percentage points | {:.6} | {} | {:.0} |",
-            v.name,
-            100.0 * v.max_deviation(),
-            v.jain(),
-            v.rounds,
-            c.picks as f64 / v.rounds.max(1) as f64
-        );
-    }
+    s.push_str(&variants_table(c, variants).markdown());
     let _ = writeln!(
         s,
         "\n**All backlogged.** Every client's service share equals its stake share to within {:.4} percentage \
@@ -467,21 +504,7 @@ fn summary(c: &Config, variants: &[Variant; 2]) -> String {
         100.0 * light.max_deviation(),
         light.jain()
     );
-    let _ = writeln!(s, "\n| light client | class | stake share | asked | served | wait mean / max (picks) |");
-    let _ = writeln!(s, "|---|---|---|---|---|---|");
-    for r in light.light_clients() {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {:.2}% | {} | {} | {:.0} / {} |",
-            r.client,
-            r.class.name(),
-            100.0 * r.stake_share,
-            r.submitted,
-            r.served,
-            r.wait_mean,
-            r.wait_max
-        );
-    }
+    let _ = writeln!(s, "\n{}", light_table(light).markdown().trim_end());
     let _ = write!(
         s,
         "\nNo client starves, but a request that arrives just after its client's turn waits for the rest of the \

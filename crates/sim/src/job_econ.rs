@@ -3,7 +3,7 @@
 //! One federated job per outcome the engine implements (`crates/engine/src/jobs.rs`: 1 completed; 2 a DO
 //! without heartbeat; 3 a DO's self-reported failure; 4 a stalled MPC; 5 an MPC's self-reported failure;
 //! 6 non-compliant results; 7 the QC cancels; 8 an MPC replaced; plus the order withdrawn before dispatch
-//! and the order that lapses), each on a fresh [`SimChain`] with the seed's worked numbers (10 DOs promised
+//! and the order that lapses), each on a fresh [`TestChain`] with the seed's worked numbers (10 DOs promised
 //! 1,000 each, so every DO and MPC deposits 10,000; two MPCs for horizontal jobs, one for the vertical one).
 //! The jobs are driven by transactions only (`OrderJob`, `SubmitJobQuery`, `SelectMpcs`, `AcceptJob`,
 //! `PostJobStatus`, `ReportJobFailure`, `CancelJob`, `ReplaceMpc`) and by blocks, for heartbeat and
@@ -18,10 +18,11 @@
 //!
 //! The seed picks the job id and which DOs are the offenders; the numbers do not depend on it.
 
-use crate::chain::{sim_account, SimChain};
+use crate::figures::span;
+use crate::report::{Report, Table};
 use crate::rng::Rng;
-use crate::SimError;
-use crate::{Output, Plot, PlotKind, Progress, Series};
+use crate::{Plot, PlotKind, Progress, Series, SimError};
+use engine::testkit::{self, account, TestChain};
 use engine::{
     Call, Event, Job, JobFault, JobKind, JobOrder, JobOutcome, JobPhase, JobProgress, JobStage, JobStatus, Params,
     Role, WHOLE,
@@ -286,7 +287,7 @@ impl Cast {
         for chunk in job.chunks_mut(8) {
             chunk.copy_from_slice(&rng.next_u64().to_be_bytes()[..chunk.len()]);
         }
-        let dos: Vec<AccountId> = (0..c.data_owners).map(|i| sim_account(12, i)).collect();
+        let dos: Vec<AccountId> = (0..c.data_owners).map(|i| account(12, i)).collect();
         let mut offenders = dos.clone();
         for k in (1..offenders.len()).rev() {
             let j = rng.below(k as u32 + 1) as usize;
@@ -294,10 +295,10 @@ impl Cast {
         }
         Cast {
             job: JobId(job),
-            gds: sim_account(10, 0),
-            qc: sim_account(11, 0),
+            gds: account(10, 0),
+            qc: account(11, 0),
             dos,
-            mpcs: (0..=c.mpcs).map(|i| sim_account(13, i)).collect(),
+            mpcs: (0..=c.mpcs).map(|i| account(13, i)).collect(),
             offenders,
         }
     }
@@ -322,7 +323,7 @@ impl Cast {
 /// A chain with the cast registered, tracking fees from the receipts.
 #[derive(Debug)]
 struct JobNet {
-    chain: SimChain,
+    chain: TestChain,
     cast: Cast,
     fee: u128,
     signers: Vec<AccountId>,
@@ -355,8 +356,8 @@ impl JobNet {
         for m in cast.dos.iter().chain(&cast.mpcs) {
             accounts.push((*m, Amount(2 * deposit + fees), stake));
         }
-        let chain =
-            SimChain::new(params, accounts, Vec::new()).map_err(|e| SimError::Setting(format!("genesis: {e}")))?;
+        let chain = TestChain::new(&testkit::genesis(params, accounts, Vec::new()))
+            .map_err(|e| SimError::Setting(format!("genesis: {e}")))?;
         let mut net = JobNet {
             chain,
             cast: cast.clone(),
@@ -391,26 +392,18 @@ impl JobNet {
     /// Seal the queued transactions: every one must be accepted, or the scenario is wrong.
     fn seal(&mut self, what: &str) -> Result<(), SimError> {
         let signers = std::mem::take(&mut self.signers);
-        let mut k = 0;
-        for o in self.chain.block() {
-            for r in &o.receipts {
-                let who = signers.get(k).copied().unwrap_or(AccountId([0; 32]));
-                k += 1;
-                if r.result.is_err() {
-                    let name = self.cast.name(&who, &self.chain.engine.treasury());
-                    return Err(SimError::Unexpected(format!(
-                        "{what}: {name}'s transaction in block {} was rejected: {}",
-                        o.height,
-                        r.code()
-                    )));
-                }
-                *self.fees.entry(who).or_insert(0) += self.fee;
-            }
-            for e in o.events {
-                if let Event::JobSettled { job, outcome } = e.event {
-                    if job == self.cast.job {
-                        self.settled = Some(outcome);
-                    }
+        let outcomes = self.chain.seal().map_err(|r| {
+            let who = signers.get(r.queued).copied().unwrap_or(AccountId([0; 32]));
+            let name = self.cast.name(&who, &self.chain.engine.treasury());
+            SimError::Unexpected(format!("{what}: {name}'s transaction in block {} was rejected: {}", r.height, r.code))
+        })?;
+        for who in signers {
+            *self.fees.entry(who).or_insert(0) += self.fee;
+        }
+        for e in outcomes.into_iter().flat_map(|o| o.events) {
+            if let Event::JobSettled { job, outcome } = e.event {
+                if job == self.cast.job {
+                    self.settled = Some(outcome);
                 }
             }
         }
@@ -828,41 +821,61 @@ pub fn simulate(c: &Config, progress: &mut dyn Progress) -> Result<(Vec<OutcomeR
 }
 
 /// The scenario: `outcomes.csv`, `failure-epoch.csv`, the failure-epoch plot and the summary.
-pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Output, SimError> {
+/// The jobs scenario in the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Jobs;
+
+impl crate::Scenario for Jobs {
+    type Settings = Config;
+    fn name(&self) -> &'static str {
+        "jobs"
+    }
+    fn description(&self) -> &'static str {
+        "training-job failure economics: what each party gains or loses in every outcome"
+    }
+    fn defaults(&self) -> Config {
+        Config::default()
+    }
+    fn run(&self, c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> {
+        run(c, progress)
+    }
+}
+
+pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> {
     let (runs, sweep) = simulate(c, progress)?;
-    let mut csv = String::from("outcome,engine_outcome,party,class,delta,fees,job_net\n");
+    let mut outcomes = Table::with_header("outcomes.csv", "outcome,engine_outcome,party,class,delta,fees,job_net");
     for r in &runs {
         for p in &r.parties {
-            let _ = writeln!(
-                csv,
-                "{},{},{},{},{},{},{}",
-                r.scenario.label(c.epochs),
-                r.settled.replace(',', ";"),
-                p.name,
-                p.class,
-                p.delta,
-                p.fees,
-                p.job_net()
-            );
+            outcomes.row(&[
+                &r.scenario.label(c.epochs),
+                &r.settled.replace(',', ";"),
+                &p.name,
+                &p.class,
+                &p.delta,
+                &p.fees,
+                &p.job_net(),
+            ]);
         }
     }
-    let mut sw = String::from("failure_epoch,x,failing_do,qc,honest_do,honest_mpc,gds\n");
+    let mut sw = Table::with_header("failure-epoch.csv", "failure_epoch,x,failing_do,qc,honest_do,honest_mpc,gds");
     for r in &sweep {
-        let _ = writeln!(
-            sw,
-            "{},{:.4},{},{},{},{},{}",
-            r.epoch,
-            f64::from(r.epoch) / f64::from(c.epochs),
-            r.failing_do,
-            r.qc,
-            r.honest_do,
-            r.honest_mpc,
-            r.gds
-        );
+        sw.row(&[
+            &r.epoch,
+            &format!("{:.4}", f64::from(r.epoch) / f64::from(c.epochs)),
+            &r.failing_do,
+            &r.qc,
+            &r.honest_do,
+            &r.honest_mpc,
+            &r.gds,
+        ]);
     }
-    let files = vec![("outcomes.csv".to_string(), csv), ("failure-epoch.csv".to_string(), sw)];
     let plots = vec![plot(c, &runs, &sweep)];
-    Ok(Output { files, plots, summary: summary(c, &runs, &sweep), headline: headline(&runs, &sweep) })
+    Ok(Report {
+        tables: vec![outcomes, sw],
+        plots,
+        summary: summary(c, &runs, &sweep),
+        headline: headline(&runs, &sweep),
+    })
 }
 
 fn find(runs: &[OutcomeRun], s: Scenario) -> Option<&OutcomeRun> {
@@ -922,14 +935,6 @@ fn headline(runs: &[OutcomeRun], sweep: &[SweepRow]) -> Vec<(String, String)> {
 }
 
 /// "v" if every value is v, else "lo … hi"; "–" if none.
-fn span(v: &[i128]) -> String {
-    match (v.iter().min(), v.iter().max()) {
-        (Some(lo), Some(hi)) if lo == hi => format!("{lo:+}"),
-        (Some(lo), Some(hi)) => format!("{lo:+} … {hi:+}"),
-        _ => "–".into(),
-    }
-}
-
 fn summary(c: &Config, runs: &[OutcomeRun], sweep: &[SweepRow]) -> String {
     let mut s = String::new();
     let deposit = u128::from(c.data_owners) * u128::from(c.price_per_do) * u128::from(c.complexity);
@@ -944,11 +949,10 @@ fn summary(c: &Config, runs: &[OutcomeRun], sweep: &[SweepRow]) -> String {
          accounts (treasury included) summed to 0 and the supply did not change.\n",
         c.data_owners, c.price_per_do, c.complexity, c.mpcs, c.epochs, c.heartbeat_timeout, c.fee
     );
-    let _ = writeln!(
-        s,
-        "| # | what happened | engine | QC | GDS | each honest DO | each honest MPC | offender(s) | fees |"
+    let mut t = Table::new(
+        "",
+        &["#", "what happened", "engine", "QC", "GDS", "each honest DO", "each honest MPC", "offender(s)", "fees"],
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
     for r in runs {
         let mut mpc = r.nets("mpc");
         mpc.extend(r.nets("mpc_replacement"));
@@ -956,19 +960,19 @@ fn summary(c: &Config, runs: &[OutcomeRun], sweep: &[SweepRow]) -> String {
         bad.extend(r.nets("mpc_offender"));
         bad.extend(r.nets("mpc_replaced"));
         let fees: u128 = r.parties.iter().map(|p| p.fees).sum();
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {fees} |",
-            r.scenario.number(),
-            r.scenario.describe(c),
-            r.settled,
-            span(&r.nets("qc")),
-            span(&r.nets("gds")),
-            span(&r.nets("do")),
-            span(&mpc),
-            span(&bad)
-        );
+        t.row(&[
+            &r.scenario.number(),
+            &r.scenario.describe(c),
+            &r.settled,
+            &span(&r.nets("qc")),
+            &span(&r.nets("gds")),
+            &span(&r.nets("do")),
+            &span(&mpc),
+            &span(&bad),
+            &fees,
+        ]);
     }
+    s.push_str(&t.markdown());
     reading(&mut s, c, runs, sweep);
     s
 }
@@ -1005,6 +1009,12 @@ fn reading(s: &mut String, c: &Config, runs: &[OutcomeRun], sweep: &[SweepRow]) 
             c.epochs.saturating_sub(2)
         );
     }
+    reading_parties(s, c, runs);
+}
+
+/// The reading's paragraphs on the QC, the honest members and the GDS.
+fn reading_parties(s: &mut String, c: &Config, runs: &[OutcomeRun]) {
+    let net = |sc: Scenario, class: &str| find(runs, sc).and_then(|r| r.nets(class).first().copied());
     let cancel = net(Scenario::Cancelled, "qc").unwrap_or(0);
     let price = net(Scenario::Completed, "qc").unwrap_or(0);
     let qc_loses = runs.iter().filter(|r| r.scenario.failed() && r.nets("qc").iter().any(|n| *n < 0)).count();

@@ -18,10 +18,10 @@
 //! stale. The simulator never sends a transaction it expects to be refused: a refused one is counted,
 //! reported and (in tests) must be zero, which checks the simulated oracle against the engine.
 
-use crate::chain::{sim_account, SimChain};
+use crate::report::{Report, Table};
 use crate::rng::Rng;
-use crate::SimError;
-use crate::{Output, Plot, PlotKind, Progress, Series};
+use crate::{Plot, PlotKind, Progress, Series, SimError};
+use engine::testkit::{self, account, TestChain};
 use engine::{Call, Event, Params, Role, TaskState};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -107,6 +107,61 @@ impl Default for NetworkConfig {
             params: BTreeMap::new(),
             seed: 1,
         }
+    }
+}
+
+/// The network scenario in the registry (200 miners, 20,000 tasks).
+#[derive(Debug, Clone, Copy)]
+pub struct Network;
+
+/// The same scenario at scale (100,000 miners, 1,000,000 tasks).
+#[derive(Debug, Clone, Copy)]
+pub struct Scale;
+
+fn speed(c: &NetworkConfig, wall: f64) -> Option<String> {
+    Some(format!(
+        "{} task rounds (whole lifecycles, every step a transaction through the engine) in {wall:.1} s: {:.0} task \
+         rounds per second",
+        c.tasks,
+        c.tasks as f64 / wall.max(1e-9)
+    ))
+}
+
+impl crate::Scenario for Network {
+    type Settings = NetworkConfig;
+    fn name(&self) -> &'static str {
+        "network"
+    }
+    fn description(&self) -> &'static str {
+        "whole task lifecycles on the real engine: honest, lazy, copier, flaky and slow miners, oracles, an outage"
+    }
+    fn defaults(&self) -> NetworkConfig {
+        NetworkConfig::default()
+    }
+    fn run(&self, c: &NetworkConfig, progress: &mut dyn Progress) -> Result<Report, SimError> {
+        simulate(c, progress).map(|r| r.1)
+    }
+    fn speed(&self, c: &NetworkConfig, wall: f64) -> Option<String> {
+        speed(c, wall)
+    }
+}
+
+impl crate::Scenario for Scale {
+    type Settings = NetworkConfig;
+    fn name(&self) -> &'static str {
+        "scale"
+    }
+    fn description(&self) -> &'static str {
+        "the network scenario at scale: 100,000 nodes and 1,000,000 task rounds"
+    }
+    fn defaults(&self) -> NetworkConfig {
+        NetworkConfig::scale()
+    }
+    fn run(&self, c: &NetworkConfig, progress: &mut dyn Progress) -> Result<Report, SimError> {
+        simulate(c, progress).map(|r| r.1)
+    }
+    fn speed(&self, c: &NetworkConfig, wall: f64) -> Option<String> {
+        speed(c, wall)
     }
 }
 
@@ -258,7 +313,7 @@ pub type ClassRow = (Class, u64, u64, u64, u64, u64, u128, i128);
 /// The network under simulation.
 struct Sim<'a> {
     c: &'a NetworkConfig,
-    chain: SimChain,
+    chain: TestChain,
     classes: Vec<Class>,
     stakes: Vec<u128>,
     miner_ids: Vec<AccountId>,
@@ -267,7 +322,7 @@ struct Sim<'a> {
     active: Vec<u64>,
     stats: Vec<MinerStats>,
     epoch: BTreeMap<Class, Tally>,
-    epoch_rows: String,
+    epoch_rows: Table,
     points_series: BTreeMap<Class, Vec<(f64, f64)>>,
     rewards_series: BTreeMap<Class, Vec<(f64, f64)>>,
     income: Vec<i128>,
@@ -319,7 +374,7 @@ impl Sim<'_> {
 
     fn oracle(&mut self) -> AccountId {
         self.next_oracle = (self.next_oracle + 1) % self.c.oracles;
-        sim_account(ORACLE, self.next_oracle)
+        account(ORACLE, self.next_oracle)
     }
 
     /// What happens to task `id` this block: `None` if it is finished (forget it), else the participants'
@@ -427,6 +482,14 @@ impl Sim<'_> {
         Some((i, *self.classes.get(i)?))
     }
 
+    /// Miner `m` missed a deadline (replaced, dropped or blamed for a failed task).
+    fn missed(&mut self, m: &AccountId) {
+        if let Some((i, c)) = self.tally(m) {
+            self.stats[i].missed += 1;
+            self.epoch.entry(c).or_default().missed += 1;
+        }
+    }
+
     fn on_event(&mut self, e: &Event) {
         match e {
             Event::TaskSubmitted { task, creator, .. } => {
@@ -441,18 +504,10 @@ impl Sim<'_> {
             Event::TaskMinersSelected { miners, .. } => miners.iter().for_each(|m| self.count_selected(m)),
             Event::TaskParticipantReplaced { old, new, .. } => {
                 self.count_selected(new);
-                if let Some((i, c)) = self.tally(old) {
-                    self.stats[i].missed += 1;
-                    self.epoch.entry(c).or_default().missed += 1;
-                }
+                self.missed(old);
             }
             Event::TaskParticipantsDropped { miners, .. } => {
-                for m in miners {
-                    if let Some((i, c)) = self.tally(m) {
-                        self.stats[i].missed += 1;
-                        self.epoch.entry(c).or_default().missed += 1;
-                    }
-                }
+                miners.iter().for_each(|m| self.missed(m));
             }
             Event::TaskEnded { passed, failed, .. } => {
                 self.report.tasks_ended += 1;
@@ -471,12 +526,7 @@ impl Sim<'_> {
             }
             Event::TaskFailed { culprits, .. } => {
                 self.report.tasks_failed += 1;
-                for m in culprits {
-                    if let Some((i, c)) = self.tally(m) {
-                        self.stats[i].missed += 1;
-                        self.epoch.entry(c).or_default().missed += 1;
-                    }
-                }
+                culprits.iter().for_each(|m| self.missed(m));
             }
             Event::PointsRewarded { node, earned, deducted, amount, .. } => {
                 if let Some((_, c)) = self.tally(node) {
@@ -525,19 +575,19 @@ impl Sim<'_> {
             }
             let t = self.epoch.get(&c).copied().unwrap_or_default();
             let inc = income.get(&c).copied().unwrap_or(0);
-            let _ = writeln!(
-                self.epoch_rows,
-                "{epoch},{},{n},{},{},{},{},{:.1},{},{},{:.1}",
-                c.name(),
-                t.selected,
-                t.passed,
-                t.outlier,
-                t.missed,
-                t.points_net as f64 / n as f64,
-                t.points_paid,
-                t.rewards,
-                inc as f64 / n as f64
-            );
+            self.epoch_rows.row(&[
+                &epoch,
+                &c.name(),
+                &n,
+                &t.selected,
+                &t.passed,
+                &t.outlier,
+                &t.missed,
+                &format!("{:.1}", t.points_net as f64 / n as f64),
+                &t.points_paid,
+                &t.rewards,
+                &format!("{:.1}", inc as f64 / n as f64),
+            ]);
             self.points_series.entry(c).or_default().push((epoch as f64, t.points_net as f64 / n as f64));
             self.rewards_series.entry(c).or_default().push((epoch as f64, inc as f64 / n as f64));
             let r = self.report.classes.iter_mut().find(|r| r.0 == c);
@@ -596,122 +646,178 @@ fn assign_classes(c: &NetworkConfig, rng: &mut Rng) -> Vec<Class> {
     classes
 }
 
-pub fn simulate(c: &NetworkConfig, progress: &mut dyn Progress) -> Result<(NetworkReport, Output), SimError> {
-    c.validate()?;
-    let params = c.params()?;
-    let mut rng = Rng::new(c.seed);
-    let min = params.miner_stake_min.0;
-    let price = 100u128;
-    let k = c.redundancy;
-    if k < 2 || k > params.task_redundancy_max {
-        return Err(SimError::Setting(format!("redundancy must be 2 to {}", params.task_redundancy_max)));
-    }
-    let classes = assign_classes(c, &mut rng);
-    let stakes: Vec<u128> = (0..c.miners).map(|_| min * u128::from(1 + rng.below(c.stake_spread))).collect();
-    let miner_ids: Vec<AccountId> = (0..c.miners).map(|i| sim_account(MINER, i)).collect();
+/// What a client pays per miner of a task.
+const PRICE: u128 = 100;
+
+/// The genesis: miners with their stakes, oracles, clients funded for their share of the tasks, and the
+/// inference service.
+fn genesis(c: &NetworkConfig, params: Params, stakes: &[u128], miner_ids: &[AccountId]) -> engine::Genesis {
     let per_client = c.tasks.div_ceil(u64::from(c.clients)) as u128;
-    let client_funds = per_client * (price * u128::from(k) + 10) + 1_000;
+    let client_funds = per_client * (PRICE * u128::from(c.redundancy) + 10) + 1_000;
     let mut accounts: Vec<(AccountId, Amount, Amount)> = Vec::new();
     for (i, id) in miner_ids.iter().enumerate() {
         accounts.push((*id, Amount(1_000_000), Amount(stakes[i])));
     }
     for i in 0..c.oracles {
-        accounts.push((sim_account(ORACLE, i), Amount(10_000_000), Amount(params.oracle_stake_min.0)));
+        accounts.push((account(ORACLE, i), Amount(10_000_000), Amount(params.oracle_stake_min.0)));
     }
     for i in 0..c.clients {
-        accounts.push((sim_account(CLIENT, i), Amount(client_funds), Amount::ZERO));
+        accounts.push((account(CLIENT, i), Amount(client_funds), Amount::ZERO));
     }
     let services = vec![engine::GenesisService {
         name: "inference".into(),
         weight: 1,
-        price: Amount(price),
+        price: Amount(PRICE),
         poi_threshold: Ppb::new(850_000_000).expect("0.85 is a ratio"),
     }];
-    let heartbeat = (params.heartbeat_timeout / 2).max(1);
-    let epoch_length = params.epoch_length;
-    let chain = SimChain::new(params, accounts, services).map_err(|e| SimError::Setting(e.to_string()))?;
-    let supply_start = chain.engine.ledger().total_supply().0;
-    let n = c.miners as usize;
-    let mut sim = Sim {
-        c,
-        chain,
-        classes,
-        stakes,
-        miner_ids,
-        dark_from: 0,
-        dark: vec![false; n],
-        active: Vec::new(),
-        stats: vec![MinerStats::default(); n],
-        epoch: BTreeMap::new(),
-        epoch_rows: String::from(
-            "epoch,class,miners,selected,passed,outlier,missed,points_net_mean,points_paid,miner_rewards,income_mean\n",
-        ),
-        points_series: BTreeMap::new(),
-        rewards_series: BTreeMap::new(),
-        income: vec![1_000_000; n],
-        listed: std::collections::BTreeSet::new(),
-        report: NetworkReport { supply_start, ..NetworkReport::default() },
-        next_oracle: 0,
-    };
-    for c in Class::ALL {
-        let count = sim.classes.iter().filter(|x| **x == c).count() as u64;
-        sim.report.classes.push((c, count, 0, 0, 0, 0, 0, 0));
-    }
-    // Block 1: everyone registers.
-    for id in sim.miner_ids.clone() {
-        let call = Call::RegisterNode {
-            roles: vec![Role::Miner],
-            services: vec![SERVICE],
-            capacity: 1,
-            endpoint: "http://sim.invalid".into(),
-        };
-        sim.chain.submit(id, call);
-    }
-    for i in 0..c.oracles {
-        let call = Call::RegisterNode {
-            roles: vec![Role::Oracle],
-            services: vec![],
-            capacity: 1,
-            endpoint: "http://sim.invalid".into(),
-        };
-        sim.chain.submit(sim_account(ORACLE, i), call);
-    }
-    sim.seal();
-    // The outage starts a seeded while into the run and hits a seeded set of miners.
-    let submit_blocks = c.tasks.div_ceil(u64::from(c.tasks_per_block));
-    sim.dark_from = 2 + u64::from(rng.below(submit_blocks.clamp(1, u64::from(u32::MAX)) as u32)) / 2;
-    let dark_set: Vec<bool> = (0..n).map(|_| rng.below(100) < c.outage_pct).collect();
-    progress.start(c.tasks, "tasks");
-    let mut submitted = 0u64;
-    let mut reported = 0u64;
-    // Run until every task has finished, plus the epoch it finished in.
-    loop {
-        let h = sim.chain.engine.height().0 + 1;
-        let dark_now = h >= sim.dark_from && h < sim.dark_from + c.outage_blocks;
-        for (i, d) in dark_set.iter().enumerate() {
-            sim.dark[i] = *d && dark_now;
+    testkit::genesis(params, accounts, services)
+}
+
+fn epochs_table() -> Table {
+    Table::with_header(
+        "epochs.csv",
+        "epoch,class,miners,selected,passed,outlier,missed,points_net_mean,points_paid,miner_rewards,income_mean",
+    )
+}
+
+impl<'a> Sim<'a> {
+    fn new(c: &'a NetworkConfig, chain: TestChain, classes: Vec<Class>, stakes: Vec<u128>) -> Sim<'a> {
+        let supply_start = chain.engine.ledger().total_supply().0;
+        let n = c.miners as usize;
+        let mut report = NetworkReport { supply_start, ..NetworkReport::default() };
+        for class in Class::ALL {
+            let count = classes.iter().filter(|x| **x == class).count() as u64;
+            report.classes.push((class, count, 0, 0, 0, 0, 0, 0));
         }
-        // Heartbeats, staggered.
-        for i in 0..n {
-            if (h + i as u64) % heartbeat == 0 && !sim.dark[i] {
-                sim.chain.submit(sim.miner_ids[i], Call::ReportStatus { status: engine::ReportedStatus::Ready });
+        Sim {
+            c,
+            chain,
+            classes,
+            stakes,
+            miner_ids: (0..c.miners).map(|i| account(MINER, i)).collect(),
+            dark_from: 0,
+            dark: vec![false; n],
+            active: Vec::new(),
+            stats: vec![MinerStats::default(); n],
+            epoch: BTreeMap::new(),
+            epoch_rows: epochs_table(),
+            points_series: BTreeMap::new(),
+            rewards_series: BTreeMap::new(),
+            income: vec![1_000_000; n],
+            listed: std::collections::BTreeSet::new(),
+            report,
+            next_oracle: 0,
+        }
+    }
+
+    /// Block 1: every miner and oracle registers.
+    fn register(&mut self) {
+        for id in self.miner_ids.clone() {
+            let call = Call::RegisterNode {
+                roles: vec![Role::Miner],
+                services: vec![SERVICE],
+                capacity: 1,
+                endpoint: "http://sim.invalid".into(),
+            };
+            self.chain.submit(id, call);
+        }
+        for i in 0..self.c.oracles {
+            let call = Call::RegisterNode {
+                roles: vec![Role::Oracle],
+                services: vec![],
+                capacity: 1,
+                endpoint: "http://sim.invalid".into(),
+            };
+            self.chain.submit(account(ORACLE, i), call);
+        }
+        self.seal();
+    }
+
+    /// One block at height `h`: heartbeats (staggered, none from dark miners), the miners' and oracles'
+    /// actions, then the clients' new tasks; returns how many tasks were submitted.
+    fn step(&mut self, h: u64, heartbeat: u64, dark_set: &[bool], submitted: u64) -> u64 {
+        let c = self.c;
+        let dark_now = h >= self.dark_from && h < self.dark_from + c.outage_blocks;
+        for (i, d) in dark_set.iter().enumerate() {
+            self.dark[i] = *d && dark_now;
+        }
+        for i in 0..self.miner_ids.len() {
+            if (h + i as u64) % heartbeat == 0 && !self.dark[i] {
+                self.chain.submit(self.miner_ids[i], Call::ReportStatus { status: engine::ReportedStatus::Ready });
             }
         }
         let mut advances = Vec::new();
-        sim.act(h, &mut advances);
+        self.act(h, &mut advances);
         for id in advances {
-            let oracle = sim.oracle();
-            sim.chain.submit(oracle, Call::AdvanceTask { task: id });
+            let oracle = self.oracle();
+            self.chain.submit(oracle, Call::AdvanceTask { task: id });
         }
         let new = (c.tasks - submitted).min(u64::from(c.tasks_per_block));
         for j in 0..new {
-            let client = sim_account(CLIENT, ((submitted + j) % u64::from(c.clients)) as u32);
-            let max_price = Amount(price * u128::from(k));
-            sim.chain.submit(client, Call::SubmitTask { service: SERVICE, redundancy: k, max_price, avoid: vec![] });
+            let client = account(CLIENT, ((submitted + j) % u64::from(c.clients)) as u32);
+            let max_price = Amount(PRICE * u128::from(c.redundancy));
+            let call = Call::SubmitTask { service: SERVICE, redundancy: c.redundancy, max_price, avoid: vec![] };
+            self.chain.submit(client, call);
         }
-        submitted += new;
-        sim.report.tasks_submitted = submitted;
-        sim.seal();
+        self.report.tasks_submitted = submitted + new;
+        self.seal();
+        new
+    }
+
+    /// After the last block: the invariants, the refusals, the supply and the per-class totals.
+    fn finish(&mut self) -> Result<(), SimError> {
+        self.check();
+        self.report.refused = self.chain.refused.clone();
+        let engine = &self.chain.engine;
+        self.report.supply_end = engine.ledger().total_supply().0;
+        self.report.minted = engine.ledger().minted().0;
+        for class in Class::ALL {
+            let on = self.listed.iter().filter(|i| self.classes[**i as usize] == class).count() as u64;
+            self.report.underperformers.push((class, on));
+        }
+        for (i, s) in self.stats.iter().enumerate() {
+            let r = self
+                .report
+                .classes
+                .iter_mut()
+                .find(|r| r.0 == self.classes[i])
+                .ok_or_else(|| SimError::Unexpected("a miner's class has no row".into()))?;
+            r.2 += s.selected;
+            r.3 += s.passed;
+            r.4 += s.outlier;
+            r.5 += s.missed;
+        }
+        Ok(())
+    }
+}
+
+pub fn simulate(c: &NetworkConfig, progress: &mut dyn Progress) -> Result<(NetworkReport, Report), SimError> {
+    c.validate()?;
+    let params = c.params()?;
+    let mut rng = Rng::new(c.seed);
+    let min = params.miner_stake_min.0;
+    if c.redundancy < 2 || c.redundancy > params.task_redundancy_max {
+        return Err(SimError::Setting(format!("redundancy must be 2 to {}", params.task_redundancy_max)));
+    }
+    let classes = assign_classes(c, &mut rng);
+    let stakes: Vec<u128> = (0..c.miners).map(|_| min * u128::from(1 + rng.below(c.stake_spread))).collect();
+    let miner_ids: Vec<AccountId> = (0..c.miners).map(|i| account(MINER, i)).collect();
+    let heartbeat = (params.heartbeat_timeout / 2).max(1);
+    let epoch_length = params.epoch_length;
+    let chain =
+        TestChain::new(&genesis(c, params, &stakes, &miner_ids)).map_err(|e| SimError::Setting(e.to_string()))?;
+    let mut sim = Sim::new(c, chain, classes, stakes);
+    sim.register();
+    // The outage starts a seeded while into the run and hits a seeded set of miners.
+    let submit_blocks = c.tasks.div_ceil(u64::from(c.tasks_per_block));
+    sim.dark_from = 2 + u64::from(rng.below(submit_blocks.clamp(1, u64::from(u32::MAX)) as u32)) / 2;
+    let dark_set: Vec<bool> = (0..c.miners).map(|_| rng.below(100) < c.outage_pct).collect();
+    progress.start(c.tasks, "tasks");
+    let (mut submitted, mut reported) = (0u64, 0u64);
+    // Run until every task has finished, plus the epoch it finished in.
+    loop {
+        let h = sim.chain.engine.height().0 + 1;
+        submitted += sim.step(h, heartbeat, &dark_set, submitted);
         let done = sim.report.tasks_ended + sim.report.tasks_failed;
         progress.advance(done - reported);
         reported = done;
@@ -722,33 +828,38 @@ pub fn simulate(c: &NetworkConfig, progress: &mut dyn Progress) -> Result<(Netwo
             return Err(SimError::Unexpected(format!("tasks still open at height {h}: the scenario cannot finish")));
         }
     }
-    sim.check();
-    sim.report.refused = sim.chain.refused.clone();
-    let engine = &sim.chain.engine;
-    sim.report.supply_end = engine.ledger().total_supply().0;
-    sim.report.minted = engine.ledger().minted().0;
-    for class in Class::ALL {
-        let on = sim.listed.iter().filter(|i| sim.classes[**i as usize] == class).count() as u64;
-        sim.report.underperformers.push((class, on));
-    }
-    for (i, s) in sim.stats.iter().enumerate() {
-        let r = sim
-            .report
-            .classes
-            .iter_mut()
-            .find(|r| r.0 == sim.classes[i])
-            .ok_or_else(|| SimError::Unexpected("a miner's class has no row".into()))?;
-        r.2 += s.selected;
-        r.3 += s.passed;
-        r.4 += s.outlier;
-        r.5 += s.missed;
-    }
+    sim.finish()?;
     let output = write_output(&sim);
     Ok((sim.report.clone(), output))
 }
 
 /// Whether the heaviest stake group got less than its stake share: a miner is drawn at most once per
 /// block (`selection_cooldown`), which caps the biggest stakes when the network is busy.
+fn classes_table(r: &NetworkReport) -> Table {
+    let mut t = Table::new(
+        "",
+        &[
+            "class",
+            "miners",
+            "selected",
+            "passed PoI",
+            "PoI outlier",
+            "missed a deadline",
+            "points paid",
+            "income per miner",
+            "on underperformers",
+        ],
+    );
+    for (cl, n, sel, pass, out, miss, paid, inc) in &r.classes {
+        if *n == 0 {
+            continue;
+        }
+        let under = r.underperformers.iter().find(|u| u.0 == *cl).map_or(0, |u| u.1);
+        t.row(&[&cl.name(), n, sel, pass, out, miss, paid, &format!("{:.0}", *inc as f64 / *n as f64), &under]);
+    }
+    t
+}
+
 fn cap_note(points: &[(f64, f64)]) -> String {
     let (Some(low), Some(high)) = (points.first(), points.last()) else { return ".".into() };
     let ratio = |p: &(f64, f64)| if p.0 > 0.0 { p.1 / p.0 } else { 0.0 };
@@ -761,27 +872,75 @@ fn cap_note(points: &[(f64, f64)]) -> String {
     )
 }
 
-fn write_output(sim: &Sim<'_>) -> Output {
-    let c = sim.c;
+fn write_output(sim: &Sim<'_>) -> Report {
     let r = &sim.report;
+    let (share_csv, share_points) = service_vs_stake(sim);
+    let mut s = intro(sim);
+    s.push_str(&classes_table(r).markdown());
+    let per = |cl: Class| -> f64 {
+        r.classes.iter().find(|x| x.0 == cl).map_or(0.0, |x| if x.1 == 0 { 0.0 } else { x.7 as f64 / x.1 as f64 })
+    };
+    let _ = writeln!(
+        s,
+        "\nWhat the run shows: {}. Lazy outputs are PoI outliers whenever the other miners are honest; copiers \
+         never reveal (commit–reveal leaves them nothing to copy) and are dropped at the reveal deadline; flaky and \
+         slow miners are replaced when they miss a deadline. Each failure is a Bad network rating: reputation, and \
+         with it the chance of being selected, falls, which is why the other classes are selected so much less \
+         than honest miners of the same stake. Points paid follow the floored nets: the 5% target's deduction \
+         floors most of a bad class.",
+        class_findings(r).join("; ")
+    );
+    let _ = writeln!(
+        s,
+        "\nTokens: supply {} at genesis + {} minted = {} at the end (ledger invariants checked {}).",
+        r.supply_start,
+        r.minted,
+        r.supply_end,
+        if sim.c.check_every_block { "after every block" } else { "at every epoch end" }
+    );
+    let _ = writeln!(
+        s,
+        "\nService share vs stake share (honest miners, see service-vs-stake.csv and the plot): selection follows \
+         stake × reputation, so among honest miners the selection share tracks the stake share{}",
+        cap_note(&share_points)
+    );
+    let honest_income = per(Class::Honest);
+    let headline = vec![
+        ("tasks_ended".into(), r.tasks_ended.to_string()),
+        ("tasks_failed".into(), r.tasks_failed.to_string()),
+        ("rejected_txs".into(), r.rejected_txs.to_string()),
+        ("honest_income_per_miner".into(), format!("{honest_income:.0}")),
+        ("lazy_income_per_miner".into(), format!("{:.0}", per(Class::Lazy))),
+        ("flaky_income_per_miner".into(), format!("{:.0}", per(Class::Flaky))),
+    ];
+    let tables = vec![sim.epoch_rows.clone(), miners_table(sim), share_csv];
+    Report { tables, plots: plots(sim, &share_points), summary: s, headline }
+}
+
+fn miners_table(sim: &Sim<'_>) -> Table {
     let engine = &sim.chain.engine;
-    let mut miners = String::from("miner,class,stake,selected,passed,outlier,missed,reputation_ppb,free\n");
+    let mut miners =
+        Table::with_header("miners.csv", "miner,class,stake,selected,passed,outlier,missed,reputation_ppb,free");
     for (i, s) in sim.stats.iter().enumerate() {
         let id = &sim.miner_ids[i];
-        let _ = writeln!(
-            miners,
-            "{i},{},{},{},{},{},{},{},{}",
-            sim.classes[i].name(),
-            sim.stakes[i],
-            s.selected,
-            s.passed,
-            s.outlier,
-            s.missed,
-            engine.reputation(id).raw(),
-            engine.ledger().free(id).0
-        );
+        miners.row(&[
+            &i,
+            &sim.classes[i].name(),
+            &sim.stakes[i],
+            &s.selected,
+            &s.passed,
+            &s.outlier,
+            &s.missed,
+            &engine.reputation(id).raw(),
+            &engine.ledger().free(id).0,
+        ]);
     }
-    // Service share vs stake share, honest miners (their reputation stays high, so stake should decide).
+    miners
+}
+
+/// Service share vs stake share of the honest miners, grouped by stake (their reputation stays high, so
+/// stake should decide): the table and the points (stake share %, selection share %).
+fn service_vs_stake(sim: &Sim<'_>) -> (Table, Vec<(f64, f64)>) {
     let honest: Vec<usize> = (0..sim.classes.len()).filter(|i| sim.classes[*i] == Class::Honest).collect();
     let stake_total: u128 = honest.iter().map(|i| sim.stakes[*i]).sum();
     let sel_total: u64 = honest.iter().map(|i| sim.stats[*i].selected).sum();
@@ -798,15 +957,20 @@ fn write_output(sim: &Sim<'_>) -> Output {
             (stake_share * 100.0, *sel as f64 / sel_total.max(1) as f64 * 100.0)
         })
         .collect();
-    let max_x = share_points.iter().map(|p| p.0).fold(0.0, f64::max);
-    let mut share_csv = String::from("stake,miners,stake_share_pct,selected,service_share_pct\n");
+    let mut share_csv =
+        Table::with_header("service-vs-stake.csv", "stake,miners,stake_share_pct,selected,service_share_pct");
     for ((stake, (n, sel)), (x, y)) in by_stake.iter().zip(&share_points) {
-        let _ = writeln!(share_csv, "{stake},{n},{x:.4},{sel},{y:.4}");
+        share_csv.row(&[stake, n, &format!("{x:.4}"), sel, &format!("{y:.4}")]);
     }
+    (share_csv, share_points)
+}
+
+fn plots(sim: &Sim<'_>, share_points: &[(f64, f64)]) -> Vec<Plot> {
+    let max_x = share_points.iter().map(|p| p.0).fold(0.0, f64::max);
     let series = |m: &BTreeMap<Class, Vec<(f64, f64)>>| -> Vec<Series> {
         m.iter().map(|(c, pts)| Series { name: c.name().into(), points: pts.clone() }).collect()
     };
-    let plots = vec![
+    vec![
         Plot {
             file: "points-per-class.png".into(),
             title: "Epoch points per node, by class".into(),
@@ -830,11 +994,16 @@ fn write_output(sim: &Sim<'_>) -> Output {
             y_label: "selection share %".into(),
             kind: PlotKind::ScatterWithLine,
             series: vec![
-                Series { name: "honest miners".into(), points: share_points.clone() },
+                Series { name: "honest miners".into(), points: share_points.to_vec() },
                 Series { name: "ideal (y = x)".into(), points: vec![(0.0, 0.0), (max_x, max_x)] },
             ],
         },
-    ];
+    ]
+}
+
+/// The summary's opening: the run's settings and its totals.
+fn intro(sim: &Sim<'_>) -> String {
+    let (c, r) = (sim.c, &sim.report);
     let mut s = String::new();
     let _ = writeln!(s, "# Network scenario: whole task lifecycles on the real engine\n");
     let _ = writeln!(
@@ -863,20 +1032,11 @@ fn write_output(sim: &Sim<'_>) -> Output {
     if !r.refused.is_empty() {
         let _ = writeln!(s, "Refused transactions by call and code: {:?}\n", r.refused);
     }
-    let _ = writeln!(s, "| class | miners | selected | passed PoI | PoI outlier | missed a deadline | points paid | income per miner | on underperformers |");
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
-    for (cl, n, sel, pass, out, miss, paid, inc) in &r.classes {
-        if *n == 0 {
-            continue;
-        }
-        let under = r.underperformers.iter().find(|u| u.0 == *cl).map_or(0, |u| u.1);
-        let _ = writeln!(
-            s,
-            "| {} | {n} | {sel} | {pass} | {out} | {miss} | {paid} | {:.0} | {under} |",
-            cl.name(),
-            *inc as f64 / *n as f64
-        );
-    }
+    s
+}
+
+/// Per bad class: its income and selections against an honest miner's.
+fn class_findings(r: &NetworkReport) -> Vec<String> {
     let per = |cl: Class| -> f64 {
         r.classes.iter().find(|x| x.0 == cl).map_or(0.0, |x| if x.1 == 0 { 0.0 } else { x.7 as f64 / x.1 as f64 })
     };
@@ -899,46 +1059,5 @@ fn write_output(sim: &Sim<'_>) -> Output {
             selected_per(Class::Honest)
         ));
     }
-    let _ = writeln!(
-        s,
-        "\nWhat the run shows: {}. Lazy outputs are PoI outliers whenever the other miners are honest; copiers \
-         never reveal (commit–reveal leaves them nothing to copy) and are dropped at the reveal deadline; flaky and \
-         slow miners are replaced when they miss a deadline. Each failure is a Bad network rating: reputation, and \
-         with it the chance of being selected, falls, which is why the other classes are selected so much less \
-         than honest miners of the same stake. Points paid follow the floored nets: the 5% target's deduction \
-         floors most of a bad class.",
-        findings.join("; ")
-    );
-    let _ = writeln!(
-        s,
-        "\nTokens: supply {} at genesis + {} minted = {} at the end (ledger invariants checked {}).",
-        r.supply_start,
-        r.minted,
-        r.supply_end,
-        if c.check_every_block { "after every block" } else { "at every epoch end" }
-    );
-    let _ = writeln!(
-        s,
-        "\nService share vs stake share (honest miners, see service-vs-stake.csv and the plot): selection follows \
-         stake × reputation, so among honest miners the selection share tracks the stake share{}",
-        cap_note(&share_points)
-    );
-    let headline = vec![
-        ("tasks_ended".into(), r.tasks_ended.to_string()),
-        ("tasks_failed".into(), r.tasks_failed.to_string()),
-        ("rejected_txs".into(), r.rejected_txs.to_string()),
-        ("honest_income_per_miner".into(), format!("{honest_income:.0}")),
-        ("lazy_income_per_miner".into(), format!("{:.0}", per(Class::Lazy))),
-        ("flaky_income_per_miner".into(), format!("{:.0}", per(Class::Flaky))),
-    ];
-    Output {
-        files: vec![
-            ("epochs.csv".into(), sim.epoch_rows.clone()),
-            ("miners.csv".into(), miners),
-            ("service-vs-stake.csv".into(), share_csv),
-        ],
-        plots,
-        summary: s,
-        headline,
-    }
+    findings
 }

@@ -22,8 +22,10 @@
 //! followed by `verdict_from_scores(scores, threshold)`, so the scenario calls `poi_verdict` once per task
 //! and re-applies `verdict_from_scores` to its scores for the other thresholds (a test checks the two agree).
 
+use crate::figures::{opt, pct, ratio};
+use crate::report::{Report, Table};
 use crate::rng::Rng;
-use crate::{Output, Plot, PlotKind, Progress, Series};
+use crate::{Plot, PlotKind, Progress, Series, SimError};
 use embed::{cosine_ppb, poi_verdict, verdict_from_scores, Embedder, Embedding, NgramEmbedder, PoiVerdict};
 use std::fmt::Write;
 
@@ -358,10 +360,6 @@ pub struct Cell {
     pub hm_lazy_failed: u64,
 }
 
-fn ratio(num: u64, den: u64) -> Option<f64> {
-    (den > 0).then(|| num as f64 / den as f64)
-}
-
 impl Cell {
     pub fn dishonest(&self) -> u64 {
         self.lazy.iter().sum()
@@ -539,10 +537,6 @@ pub fn copier_pass_rate(c: &Config, threshold_ppb: u32, tasks: u32) -> f64 {
     passed as f64 / f64::from(tasks.max(1))
 }
 
-fn opt(x: Option<f64>) -> String {
-    x.map_or(String::new(), |v| format!("{v:.6}"))
-}
-
 fn thr(t: u32) -> String {
     format!("{:.2}", f64::from(t) / 1e9)
 }
@@ -569,37 +563,61 @@ pub fn recommended(grid: &[Vec<Cell>]) -> Vec<u32> {
         .collect()
 }
 
-pub fn run(c: &Config, progress: &mut dyn Progress) -> Output {
-    progress.start(u64::from(c.tasks) * c.dishonest_pct.len() as u64, "tasks");
-    let grid: Vec<Vec<Cell>> = c.dishonest_pct.iter().map(|&d| simulate_share(c, d, progress)).collect();
-    let mut csv = String::from(
+/// The poi scenario in the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Poi;
+
+impl crate::Scenario for Poi {
+    type Settings = Config;
+    fn name(&self) -> &'static str {
+        "poi"
+    }
+    fn description(&self) -> &'static str {
+        "Proof-of-Inference detection vs threshold and the share of dishonest miners"
+    }
+    fn defaults(&self) -> Config {
+        Config::default()
+    }
+    fn run(&self, c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> {
+        Ok(run(c, progress))
+    }
+}
+
+fn poi_table(cells: &[&Cell]) -> Table {
+    let mut t = Table::with_header(
+        "poi.csv",
         "threshold,dishonest_share,tasks,detection,false_positive,no_majority,detection_hm,false_positive_hm,\
          honest_unpaid,dishonest_passed,dishonest_majority,detection_random_words,detection_unrelated,\
-         detection_canned,detection_echo\n",
+         detection_canned,detection_echo",
     );
+    for x in cells {
+        t.row(&[
+            &thr(x.threshold_ppb),
+            &format!("{:.2}", f64::from(x.dishonest_pct) / 100.0),
+            &x.tasks,
+            &opt(x.detection()),
+            &opt(x.false_positive()),
+            &format!("{:.6}", x.no_majority_rate()),
+            &opt(x.detection_hm()),
+            &opt(x.false_positive_hm()),
+            &opt(x.honest_unpaid()),
+            &opt(x.dishonest_passed()),
+            &format!("{:.6}", x.dishonest_majority_rate()),
+            &opt(x.detection_of(Behaviour::RandomWords)),
+            &opt(x.detection_of(Behaviour::Unrelated)),
+            &opt(x.detection_of(Behaviour::Canned)),
+            &opt(x.detection_of(Behaviour::Echo)),
+        ]);
+    }
+    t
+}
+
+pub fn run(c: &Config, progress: &mut dyn Progress) -> Report {
+    progress.start(u64::from(c.tasks) * c.dishonest_pct.len() as u64, "tasks");
+    let grid: Vec<Vec<Cell>> = c.dishonest_pct.iter().map(|&d| simulate_share(c, d, progress)).collect();
     let mut cells: Vec<&Cell> = grid.iter().flatten().collect();
     cells.sort_by_key(|x| (x.threshold_ppb, x.dishonest_pct));
-    for x in &cells {
-        let _ = writeln!(
-            csv,
-            "{},{:.2},{},{},{},{:.6},{},{},{},{},{:.6},{},{},{},{}",
-            thr(x.threshold_ppb),
-            f64::from(x.dishonest_pct) / 100.0,
-            x.tasks,
-            opt(x.detection()),
-            opt(x.false_positive()),
-            x.no_majority_rate(),
-            opt(x.detection_hm()),
-            opt(x.false_positive_hm()),
-            opt(x.honest_unpaid()),
-            opt(x.dishonest_passed()),
-            x.dishonest_majority_rate(),
-            opt(x.detection_of(Behaviour::RandomWords)),
-            opt(x.detection_of(Behaviour::Unrelated)),
-            opt(x.detection_of(Behaviour::Canned)),
-            opt(x.detection_of(Behaviour::Echo)),
-        );
-    }
+    let csv = poi_table(&cells);
     let recommended = recommended(&grid);
     let at_default = |pct: u32| cells.iter().find(|x| x.threshold_ppb == DEFAULT_THRESHOLD && x.dishonest_pct == pct);
     let mut headline = vec![
@@ -611,12 +629,7 @@ pub fn run(c: &Config, progress: &mut dyn Progress) -> Output {
         headline.push(("honest_unpaid_0.85".to_string(), opt(x.honest_unpaid())));
     }
     let sims = similarities(c, c.tasks.min(1000));
-    Output {
-        files: vec![("poi.csv".to_string(), csv)],
-        plots: plots(&grid),
-        summary: summary(c, &grid, &recommended, &sims),
-        headline,
-    }
+    Report { tables: vec![csv], plots: plots(&grid), summary: summary(c, &grid, &recommended, &sims), headline }
 }
 
 fn plots(grid: &[Vec<Cell>]) -> Vec<Plot> {
@@ -655,28 +668,16 @@ fn plots(grid: &[Vec<Cell>]) -> Vec<Plot> {
     ]
 }
 
-fn pct(x: Option<f64>) -> String {
-    x.map_or("–".to_string(), |v| format!("{:.1}%", 100.0 * v))
-}
-
 /// A markdown table: one row per threshold, one column per dishonest share.
 fn matrix(grid: &[Vec<Cell>], f: fn(&Cell) -> Option<f64>) -> String {
-    let mut s = String::from("| threshold |");
-    for row in grid {
-        if let Some(x) = row.first() {
-            let _ = write!(s, " {}% dishonest |", x.dishonest_pct);
-        }
-    }
-    let _ = writeln!(s, "\n|---|{}", "---|".repeat(grid.len()));
+    let mut columns = vec!["threshold".to_string()];
+    columns.extend(grid.iter().filter_map(|row| row.first()).map(|x| format!("{}% dishonest", x.dishonest_pct)));
+    let mut t = Table { file: String::new(), columns, rows: Vec::new() };
     let thresholds: Vec<u32> = grid.first().map(|r| r.iter().map(|x| x.threshold_ppb).collect()).unwrap_or_default();
-    for (i, t) in thresholds.iter().enumerate() {
-        let _ = write!(s, "| {} |", thr(*t));
-        for row in grid {
-            let _ = write!(s, " {} |", pct(row.get(i).and_then(f)));
-        }
-        s.push('\n');
+    for (i, th) in thresholds.iter().enumerate() {
+        t.push(std::iter::once(thr(*th)).chain(grid.iter().map(|row| pct(row.get(i).and_then(f)))).collect());
     }
-    s
+    t.markdown()
 }
 
 fn summary(c: &Config, grid: &[Vec<Cell>], recommended: &[u32], sims: &Similarities) -> String {
@@ -692,19 +693,14 @@ fn summary(c: &Config, grid: &[Vec<Cell>], recommended: &[u32], sims: &Similarit
     );
     let q = |v: &[i64], p: f64| format!("{:.2}", quantile(v, p) as f64 / 1e9);
     let _ = writeln!(s, "## Similarity of outputs to the same prompt\n");
-    let _ = writeln!(s, "| pair | 1st percentile | median | 99th percentile |\n|---|---|---|---|");
-    let _ = writeln!(
-        s,
-        "| honest – honest | {} | {} | {} |",
-        q(&sims.honest, 0.01),
-        q(&sims.honest, 0.5),
-        q(&sims.honest, 0.99)
-    );
+    let mut t = Table::new("", &["pair", "1st percentile", "median", "99th percentile"]);
+    t.row(&[&"honest – honest", &q(&sims.honest, 0.01), &q(&sims.honest, 0.5), &q(&sims.honest, 0.99)]);
     for (i, b) in LAZY.iter().enumerate() {
         for (label, v) in [("honest", &sims.lazy_vs_honest[i]), (b.name(), &sims.lazy_vs_same[i])] {
-            let _ = writeln!(s, "| {} – {label} | {} | {} | {} |", b.name(), q(v, 0.01), q(v, 0.5), q(v, 0.99));
+            t.row(&[&format!("{} – {label}", b.name()), &q(v, 0.01), &q(v, 0.5), &q(v, 0.99)]);
         }
     }
+    s.push_str(&t.markdown());
     let _ = writeln!(
         s,
         "\nAn output passes when it reaches the threshold with at least half of the others, so the threshold must \

@@ -1,7 +1,7 @@
 //! Router economics vs latency and connectivity (seed 003; DESIGN §7), through the real engine.
 //!
 //! A network of `routers` routers, each with `nodes_per_router` nodes attached, runs `epochs` real epochs on
-//! a [`SimChain`]: every epoch each router sends `ReportRouterEpoch` (per node: bytes in and out, latency,
+//! a [`TestChain`]: every epoch each router sends `ReportRouterEpoch` (per node: bytes in and out, latency,
 //! online fraction; its own validator latency) and each node sends `ReportNodeTraffic` (the bytes it
 //! exchanged). The engine's epoch end pays `R = kB · B · clamp01(1 − kL·(Ln + Lv)/Lmax) · S` from the
 //! routers' pool (filled by emission) and slashes routers whose nodes' mean online fraction is below
@@ -16,17 +16,17 @@
 //! `overclaim_pct` > 0 the last router is the twin of router 0 (the very same draws) but reports its
 //! traffic inflated by that much: the nodes' own claims cap its validated bandwidth.
 
-use crate::chain::{sim_account, SimChain};
+use crate::figures::{ppb, ppb_pct, swk, SWK};
+use crate::report::{Report, Table};
 use crate::rng::Rng;
-use crate::SimError;
-use crate::{Output, Plot, PlotKind, Progress, Series};
+use crate::{Plot, PlotKind, Progress, Series, SimError};
+use engine::testkit::{self, account, TestChain};
 use engine::{Call, Event, EventRecord, NodeTraffic, Params, Role};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use types::{AccountId, Amount, Ppb};
 
 const MB: u64 = 1_000_000;
-const SWK: f64 = 1e9;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -213,11 +213,11 @@ pub struct RouterRun {
 }
 
 fn router_id(i: u32) -> AccountId {
-    sim_account(1, i)
+    account(1, i)
 }
 
 fn node_id(router: u32, j: u32, per_router: u32) -> AccountId {
-    sim_account(2, router * per_router + j)
+    account(2, router * per_router + j)
 }
 
 /// Router profiles from evenly spaced strata: latencies in router order, connectivity shuffled.
@@ -275,23 +275,13 @@ fn draw(c: &Config, p: &RouterProfile, rng: &mut Rng) -> Draw {
     Draw { nodes, validator_latency_ms }
 }
 
-/// Seal the queued transactions; every one must be accepted (a rejection means the scenario is wrong).
-fn seal(chain: &mut SimChain, what: &str) -> Result<Vec<EventRecord>, SimError> {
-    let mut events = Vec::new();
-    for o in chain.block() {
-        if let Some((i, r)) = o.receipts.iter().enumerate().find(|(_, r)| r.result.is_err()) {
-            return Err(SimError::Unexpected(format!(
-                "{what}: transaction {i} of block {} was rejected: {}",
-                o.height,
-                r.code()
-            )));
-        }
-        events.extend(o.events);
-    }
-    Ok(events)
+/// Seal the queued transactions (every one must be accepted) and return the blocks' events.
+fn seal(chain: &mut TestChain, what: &str) -> Result<Vec<EventRecord>, SimError> {
+    let outcomes = chain.seal().map_err(|r| crate::rejected(what, r))?;
+    Ok(outcomes.into_iter().flat_map(|o| o.events).collect())
 }
 
-fn chain(c: &Config) -> Result<(SimChain, Params), SimError> {
+fn chain(c: &Config) -> Result<(TestChain, Params), SimError> {
     let params = Params {
         epoch_length: c.epoch_length,
         router_stake_min: Amount(u128::from(c.router_stake_min)),
@@ -310,8 +300,8 @@ fn chain(c: &Config) -> Result<(SimChain, Params), SimError> {
             accounts.push((node_id(r, j, c.nodes_per_router), fees, params.data_owner_stake_min));
         }
     }
-    let mut chain =
-        SimChain::new(params.clone(), accounts, Vec::new()).map_err(|e| SimError::Setting(format!("genesis: {e}")))?;
+    let mut chain = TestChain::new(&testkit::genesis(params.clone(), accounts, Vec::new()))
+        .map_err(|e| SimError::Setting(format!("genesis: {e}")))?;
     let register =
         |role| Call::RegisterNode { roles: vec![role], services: vec![], capacity: 1, endpoint: "http://sim".into() };
     for r in 0..c.routers {
@@ -384,7 +374,7 @@ pub fn simulate(c: &Config, progress: &mut dyn Progress) -> Result<RouterRun, Si
 /// are filled in later.
 fn submit_reports(
     c: &Config,
-    chain: &mut SimChain,
+    chain: &mut TestChain,
     epoch: u32,
     profiles: &[RouterProfile],
     draws: &[Draw],
@@ -439,7 +429,7 @@ fn submit_reports(
 /// Fill the rows from the epoch end's `RouterRewarded` / `RouterSlashed` events and the ledger; returns
 /// (owed, paid, minted into the routers' pool).
 fn read_settlement(
-    chain: &SimChain,
+    chain: &TestChain,
     events: &[EventRecord],
     epoch: u64,
     rows: &mut [RouterEpoch],
@@ -538,72 +528,98 @@ fn name(router: u32) -> String {
     format!("r{router:02}")
 }
 
-fn ppb(p: Ppb) -> String {
-    format!("{}.{:09}", p.raw() / Ppb::ONE_RAW, p.raw() % Ppb::ONE_RAW)
-}
-
-fn swk(base: u128) -> f64 {
-    base as f64 / SWK
-}
-
 /// The scenario: `routers.csv`, `router-summary.csv`, two plots and the summary.
-pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Output, SimError> {
+/// The routers scenario in the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Routers;
+
+impl crate::Scenario for Routers {
+    type Settings = Config;
+    fn name(&self) -> &'static str {
+        "routers"
+    }
+    fn description(&self) -> &'static str {
+        "router economics vs latency and connectivity: rewards, slashes, an over-claiming router"
+    }
+    fn defaults(&self) -> Config {
+        Config::default()
+    }
+    fn run(&self, c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> {
+        run(c, progress)
+    }
+}
+
+pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> {
     let run = simulate(c, progress)?;
     let totals = totals(&run);
-    let mut csv = String::from(
-        "epoch,router,class,node_latency_ms,validator_latency_ms,latency_ms,latency_factor,connectivity,\
-         reported_bytes,node_bytes,validated_bytes,owed,paid,paid_per_mb,slashed,collateral\n",
-    );
-    for r in &run.rows {
-        let _ = writeln!(
-            csv,
-            "{},{},{},{:.1},{},{:.1},{},{},{},{},{},{},{},{:.3},{},{}",
-            r.epoch,
-            name(r.router),
-            if r.overclaims { "overclaiming" } else { "honest" },
-            r.node_latency_ms,
-            r.validator_latency_ms,
-            r.latency_ms(),
-            ppb(r.latency_factor),
-            ppb(r.connectivity),
-            r.reported_bytes,
-            r.node_bytes,
-            r.validated_bytes,
-            r.owed,
-            r.paid,
-            r.paid_per_mb(),
-            r.slashed,
-            r.collateral
-        );
-    }
-    let mut sum = String::from(
-        "router,class,node_latency_ms,validator_latency_ms,latency_ms,connectivity,epochs_slashed,reported_bytes,\
-         validated_bytes,paid,paid_per_mb,slashed,collateral_end,below_min_after_epoch\n",
-    );
-    for t in &totals {
-        let _ = writeln!(
-            sum,
-            "{},{},{:.1},{:.1},{:.1},{:.4},{},{},{},{},{:.3},{},{},{}",
-            name(t.router),
-            if t.overclaims { "overclaiming" } else { "honest" },
-            t.node_latency_ms,
-            t.validator_latency_ms,
-            t.latency_ms,
-            t.connectivity,
-            t.epochs_slashed,
-            t.reported_bytes,
-            t.validated_bytes,
-            t.paid,
-            t.paid_per_mb(),
-            t.slashed,
-            t.collateral_end,
-            t.below_min_after.map_or(String::new(), |e| e.to_string())
-        );
-    }
-    let files = vec![("routers.csv".to_string(), csv), ("router-summary.csv".to_string(), sum)];
+    let tables = vec![epochs_table(&run), totals_table(&totals)];
     let plots = plots(&run, &totals);
     let summary = summary(c, &run, &totals);
-    Ok(Output { files, plots, summary, headline: headline(&run, &totals) })
+    Ok(Report { tables, plots, summary, headline: headline(&run, &totals) })
+}
+
+fn class(overclaims: bool) -> &'static str {
+    if overclaims {
+        "overclaiming"
+    } else {
+        "honest"
+    }
+}
+
+fn epochs_table(run: &RouterRun) -> Table {
+    let mut t = Table::with_header(
+        "routers.csv",
+        "epoch,router,class,node_latency_ms,validator_latency_ms,latency_ms,latency_factor,connectivity,\
+         reported_bytes,node_bytes,validated_bytes,owed,paid,paid_per_mb,slashed,collateral",
+    );
+    for r in &run.rows {
+        t.row(&[
+            &r.epoch,
+            &name(r.router),
+            &class(r.overclaims),
+            &format!("{:.1}", r.node_latency_ms),
+            &r.validator_latency_ms,
+            &format!("{:.1}", r.latency_ms()),
+            &ppb(r.latency_factor),
+            &ppb(r.connectivity),
+            &r.reported_bytes,
+            &r.node_bytes,
+            &r.validated_bytes,
+            &r.owed,
+            &r.paid,
+            &format!("{:.3}", r.paid_per_mb()),
+            &r.slashed,
+            &r.collateral,
+        ]);
+    }
+    t
+}
+
+fn totals_table(totals: &[RouterTotals]) -> Table {
+    let mut t = Table::with_header(
+        "router-summary.csv",
+        "router,class,node_latency_ms,validator_latency_ms,latency_ms,connectivity,epochs_slashed,\
+         reported_bytes,validated_bytes,paid,paid_per_mb,slashed,collateral_end,below_min_after_epoch",
+    );
+    for r in totals {
+        t.row(&[
+            &name(r.router),
+            &class(r.overclaims),
+            &format!("{:.1}", r.node_latency_ms),
+            &format!("{:.1}", r.validator_latency_ms),
+            &format!("{:.1}", r.latency_ms),
+            &format!("{:.4}", r.connectivity),
+            &r.epochs_slashed,
+            &r.reported_bytes,
+            &r.validated_bytes,
+            &r.paid,
+            &format!("{:.3}", r.paid_per_mb()),
+            &r.slashed,
+            &r.collateral_end,
+            &r.below_min_after.map_or(String::new(), |e| e.to_string()),
+        ]);
+    }
+    t
 }
 
 fn plots(run: &RouterRun, totals: &[RouterTotals]) -> Vec<Plot> {
@@ -645,10 +661,6 @@ fn plots(run: &RouterRun, totals: &[RouterTotals]) -> Vec<Plot> {
         series,
     };
     vec![scatter, collateral]
-}
-
-fn ppb_pct(p: Ppb) -> String {
-    format!("{:.0}%", f64::from(p.raw()) / 1e7)
 }
 
 fn headline(run: &RouterRun, totals: &[RouterTotals]) -> Vec<(String, String)> {
@@ -695,35 +707,43 @@ fn summary(c: &Config, run: &RouterRun, totals: &[RouterTotals]) -> String {
         c.router_stake_min as f64 / SWK,
         c.routers_pool_per_epoch as f64 / SWK
     );
-    let _ = writeln!(
-        s,
-        "| router | latency Ln + Lv (ms) | connectivity | validated GB | paid (SWK) | per MB (base units) | \
-         epochs slashed | collateral left (SWK) |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
     let mut by_latency: Vec<&RouterTotals> = totals.iter().collect();
     by_latency.sort_by(|a, b| a.latency_ms.total_cmp(&b.latency_ms).then(a.router.cmp(&b.router)));
-    for t in &by_latency {
-        let _ = writeln!(
-            s,
-            "| {}{} | {:.0} | {:.1}% | {:.2} | {:.4} | {:.0} | {} of {} | {:.2} |",
-            name(t.router),
-            if t.overclaims { " (over-claims)" } else { "" },
-            t.latency_ms,
-            t.connectivity * 100.0,
-            t.validated_bytes as f64 / 1e9,
-            swk(t.paid),
-            t.paid_per_mb(),
-            t.epochs_slashed,
-            c.epochs,
-            swk(t.collateral_end)
-        );
-    }
+    s.push_str(&routers_md(c, &by_latency).markdown());
     latency_finding(&mut s, run, &by_latency);
     connectivity_finding(&mut s, c, run, totals, &line);
     overclaim_finding(&mut s, c, totals);
     pool_finding(&mut s, run);
     s
+}
+
+fn routers_md(c: &Config, by_latency: &[&RouterTotals]) -> Table {
+    let mut md = Table::new(
+        "",
+        &[
+            "router",
+            "latency Ln + Lv (ms)",
+            "connectivity",
+            "validated GB",
+            "paid (SWK)",
+            "per MB (base units)",
+            "epochs slashed",
+            "collateral left (SWK)",
+        ],
+    );
+    for t in by_latency {
+        md.row(&[
+            &format!("{}{}", name(t.router), if t.overclaims { " (over-claims)" } else { "" }),
+            &format!("{:.0}", t.latency_ms),
+            &format!("{:.1}%", t.connectivity * 100.0),
+            &format!("{:.2}", t.validated_bytes as f64 / 1e9),
+            &format!("{:.4}", swk(t.paid)),
+            &format!("{:.0}", t.paid_per_mb()),
+            &format!("{} of {}", t.epochs_slashed, c.epochs),
+            &format!("{:.2}", swk(t.collateral_end)),
+        ]);
+    }
+    md
 }
 
 fn latency_finding(s: &mut String, run: &RouterRun, by_latency: &[&RouterTotals]) {

@@ -10,9 +10,10 @@
 //! good node is floored once `P(share) > 2f`. Every node joins about `rounds_per_node` rounds whatever the
 //! network's size, so the sizes differ only in who shares teams with whom.
 
+use crate::report::{Report, Table};
 use crate::rng::Rng;
 use crate::xx::{closed_form, node, simulate, XxConfig, POOL};
-use crate::{Output, Plot, PlotKind, Progress, Series};
+use crate::{Plot, PlotKind, Progress, Series, SimError};
 use engine::{compute_points_payout, points_failure, EpochPoints};
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -163,7 +164,27 @@ fn networks(c: &Config) -> Vec<(String, u32, u32)> {
     out
 }
 
-pub fn run(c: &Config, progress: &mut dyn Progress) -> Output {
+/// The target scenario in the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Target;
+
+impl crate::Scenario for Target {
+    type Settings = Config;
+    fn name(&self) -> &'static str {
+        "target"
+    }
+    fn description(&self) -> &'static str {
+        "the 5% failure target (deduction 190) on networks of 15, 100 and 1,000 nodes: who gets floored"
+    }
+    fn defaults(&self) -> Config {
+        Config::default()
+    }
+    fn run(&self, c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> {
+        Ok(run(c, progress))
+    }
+}
+
+pub fn run(c: &Config, progress: &mut dyn Progress) -> Report {
     assert!(c.team >= 1 && c.sizes.iter().all(|&n| n > c.team), "every network is larger than a team");
     let nets = networks(c);
     progress.start(nets.iter().map(|(_, n, b)| xx_config(c, *n, *b, 0).rounds).sum(), "rounds");
@@ -182,33 +203,32 @@ pub fn run(c: &Config, progress: &mut dyn Progress) -> Output {
             (format!("floored_pct_{}{suffix}", r.nodes), format!("{:.2}", r.floored_pct()))
         })
         .collect();
-    Output { files: vec![("sizes.csv".to_string(), sizes_csv(&rows))], plots, summary: summary(c, &rows), headline }
+    Report { tables: vec![sizes_table(&rows)], plots, summary: summary(c, &rows), headline }
 }
 
-fn sizes_csv(rows: &[SizeRow]) -> String {
-    let mut csv = String::from(
-        "rule,nodes,bad,rounds,p_share,good_failure_cf,good_failure,good_floored,good_floored_pct,good_mean_net,\
-         good_pool_share,bad_tolerated\n",
+fn sizes_table(rows: &[SizeRow]) -> Table {
+    let mut t = Table::with_header(
+        "sizes.csv",
+        "rule,nodes,bad,rounds,p_share,good_failure_cf,good_failure,good_floored,good_floored_pct,\
+         good_mean_net,good_pool_share,bad_tolerated",
     );
     for r in rows {
-        let _ = writeln!(
-            csv,
-            "{},{},{},{},{:.6},{:.6},{:.6},{},{:.2},{:.1},{:.6},{}",
-            r.rule,
-            r.nodes,
-            r.bad,
-            r.rounds,
-            r.p_share,
-            r.good_failure_cf,
-            r.good_failure,
-            r.good_floored,
-            r.floored_pct(),
-            r.good_mean_net,
-            r.good_pool_share,
-            r.bad_tolerated
-        );
+        t.row(&[
+            &r.rule,
+            &r.nodes,
+            &r.bad,
+            &r.rounds,
+            &format!("{:.6}", r.p_share),
+            &format!("{:.6}", r.good_failure_cf),
+            &format!("{:.6}", r.good_failure),
+            &r.good_floored,
+            &format!("{:.2}", r.floored_pct()),
+            &format!("{:.1}", r.good_mean_net),
+            &format!("{:.6}", r.good_pool_share),
+            &r.bad_tolerated,
+        ]);
     }
-    csv
+    t
 }
 
 fn floored_plot(c: &Config, rows: &[SizeRow]) -> Plot {
@@ -266,29 +286,32 @@ fn summary(c: &Config, rows: &[SizeRow]) -> String {
         c.points_failure,
         200.0 * f
     );
-    let _ = writeln!(
-        s,
-        "| nodes | bad | P(share) | good failure rate: closed form / simulated | good nodes floored | good mean net \
-         | pool to good nodes | bad nodes tolerated |"
+    let mut t = Table::new(
+        "",
+        &[
+            "nodes",
+            "bad",
+            "P(share)",
+            "good failure rate: closed form / simulated",
+            "good nodes floored",
+            "good mean net",
+            "pool to good nodes",
+            "bad nodes tolerated",
+        ],
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
     for r in rows {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {:.1}% | {:.2}% / {:.2}% | {} of {} ({:.0}%) | {:.0} | {:.1}% | {} |",
-            r.nodes,
-            r.bad,
-            100.0 * r.p_share,
-            100.0 * r.good_failure_cf,
-            100.0 * r.good_failure,
-            r.good_floored,
-            r.good(),
-            r.floored_pct(),
-            r.good_mean_net,
-            100.0 * r.good_pool_share,
-            r.bad_tolerated
-        );
+        t.row(&[
+            &r.nodes,
+            &r.bad,
+            &format!("{:.1}%", 100.0 * r.p_share),
+            &format!("{:.2}% / {:.2}%", 100.0 * r.good_failure_cf, 100.0 * r.good_failure),
+            &format!("{} of {} ({:.0}%)", r.good_floored, r.good(), r.floored_pct()),
+            &format!("{:.0}", r.good_mean_net),
+            &format!("{:.1}%", 100.0 * r.good_pool_share),
+            &r.bad_tolerated,
+        ]);
     }
+    s.push_str(&t.markdown());
     let _ = writeln!(s, "\n{}", conclusion(c, rows));
     s
 }

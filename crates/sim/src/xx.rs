@@ -9,8 +9,9 @@
 //! bad, teams of 5), and such a round fails half the time, so a good node nets `(success·(1−p) − D·p)` per
 //! round it joins, with `p` half that probability. The blog simplifies `p` to 1/6.
 
+use crate::report::{Report, Table};
 use crate::rng::Rng;
-use crate::Output;
+use crate::{Progress, SimError};
 use engine::{compute_points_payout, points_failure, EpochPoints, PointsRules};
 use std::fmt::Write;
 use types::{AccountId, Amount, Ppb};
@@ -38,6 +39,42 @@ impl Default for XxConfig {
             points_failure: u64::try_from(points_failure(10, Ppb::new(333_333_333).expect("1/3"))).expect("20"),
             seed: 1,
         }
+    }
+}
+
+/// The xx scenario in the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Xx;
+
+impl crate::Scenario for Xx {
+    type Settings = XxConfig;
+    fn name(&self) -> &'static str {
+        "xx"
+    }
+    fn description(&self) -> &'static str {
+        "xx network epoch points: 15 nodes, teams of 5 drawn at random, one node failing half its rounds (seed 004)"
+    }
+    fn defaults(&self) -> XxConfig {
+        XxConfig::default()
+    }
+    fn run(&self, c: &XxConfig, progress: &mut dyn Progress) -> Result<Report, SimError> {
+        if c.team == 0 || c.team > c.nodes || c.bad > c.nodes {
+            return Err(SimError::Setting(format!(
+                "a team has 1 to {} members and at most {} nodes are bad",
+                c.nodes, c.nodes
+            )));
+        }
+        progress.start(c.rounds, "rounds");
+        let out = run(c);
+        progress.advance(c.rounds);
+        Ok(out)
+    }
+    fn speed(&self, c: &XxConfig, wall: f64) -> Option<String> {
+        Some(format!(
+            "{:.2} million rounds per second (teams drawn and booked through the engine's points rules; the \
+             whole run with its report, {wall:.2} s)",
+            c.rounds as f64 / wall.max(1e-9) / 1e6
+        ))
     }
 }
 
@@ -127,20 +164,18 @@ fn row_from(c: &XxConfig, points: &EpochPoints) -> SweepRow {
 /// The scenario's files: `nodes.csv` (per node; `sim::sweep` adds `sweep.csv` from the headline); plus the
 /// summary, which states the closed form beside the simulated numbers and what the run shows. The speed is
 /// measured by the caller (`stakework sim run` appends it), so the output stays byte-identical per seed.
-pub fn run(c: &XxConfig) -> Output {
+pub fn run(c: &XxConfig) -> Report {
     let points = simulate(c);
     let first_bad = c.nodes - c.bad;
     let paid: std::collections::BTreeMap<AccountId, Amount> =
         compute_points_payout(POOL, &points).into_iter().collect();
-    let mut csv = String::from("node,class,rounds,failures,earned,deducted,net,pool_share\n");
+    let mut nodes = Table::with_header("nodes.csv", "node,class,rounds,failures,earned,deducted,net,pool_share");
     for i in 0..c.nodes {
         let p = points.nodes.get(&node(i)).copied().unwrap_or_default();
         let share = paid.get(&node(i)).map_or(0.0, |a| a.0 as f64 / POOL.0 as f64);
         let class = if i >= first_bad { "bad" } else { "good" };
-        let _ =
-            writeln!(csv, "{i},{class},{},{},{},{},{},{share:.6}", p.rounds, p.failures, p.earned, p.deducted, p.net());
+        nodes.row(&[&i, &class, &p.rounds, &p.failures, &p.earned, &p.deducted, &p.net(), &format!("{share:.6}")]);
     }
-    let files = vec![("nodes.csv".to_string(), csv)];
     let summary = summary(c, &points, &paid);
     let row = row_from(c, &points);
     let headline = vec![
@@ -168,7 +203,7 @@ pub fn run(c: &XxConfig) -> Output {
             crate::Series { name: "bad".into(), points: net(first_bad..c.nodes) },
         ],
     }];
-    Output { files, plots, summary, headline }
+    Report { tables: vec![nodes], plots, summary, headline }
 }
 
 fn summary(c: &XxConfig, points: &EpochPoints, paid: &std::collections::BTreeMap<AccountId, Amount>) -> String {
@@ -192,21 +227,18 @@ fn summary(c: &XxConfig, points: &EpochPoints, paid: &std::collections::BTreeMap
          successful round, −{} per realtime failure to every member, seed {}.\n",
         c.nodes, c.bad, c.team, c.rounds, c.points_success, c.points_failure, c.seed
     );
-    let _ = writeln!(s, "| | blog (stylised: a good node fails 1/6) | closed form (random teams) | simulated |");
-    let _ = writeln!(s, "|---|---|---|---|");
     let blog_good = joined * (c.points_success as f64 * 5.0 / 6.0 - c.points_failure as f64 / 6.0);
-    let _ = writeln!(
-        s,
-        "| good node net | {blog_good:.0} | {:.0} | {good_mean:.0} (mean of {first_bad}) |",
-        good_cf * joined
-    );
-    let _ = writeln!(
-        s,
-        "| bad node, earned − deducted | {:.0} | {:.0} | {:?} |",
-        bad_cf * joined,
-        bad_cf * joined,
-        bad_raw
-    );
+    let mut table =
+        Table::new("", &["", "blog (stylised: a good node fails 1/6)", "closed form (random teams)", "simulated"]);
+    table.row(&[
+        &"good node net",
+        &format!("{blog_good:.0}"),
+        &format!("{:.0}", good_cf * joined),
+        &format!("{good_mean:.0} (mean of {first_bad})"),
+    ]);
+    let bad_cf = format!("{:.0}", bad_cf * joined);
+    table.row(&[&"bad node, earned − deducted", &bad_cf, &bad_cf, &format!("{bad_raw:?}")]);
+    s.push_str(&table.markdown());
     let conclusion = if bad_paid == 0 && good_mean > 0.0 {
         format!(
             "The bad node is floored to 0 and paid nothing; the pool is shared by the {first_bad} good nodes, \

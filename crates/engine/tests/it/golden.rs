@@ -69,7 +69,7 @@ fn the_state_root_of_a_chain_with_every_kind_of_hold_is_pinned() {
     let refused: Vec<&str> =
         net.log.lines().filter(|l| l.starts_with("  ") && !l.starts_with("  *") && !l.ends_with("-> ok")).collect();
     assert!(refused.is_empty(), "every transaction applies: {refused:?}");
-    assert_eq!(net.engine.ledger().holds().count(), 4, "one hold of each kind is open");
+    assert_eq!(net.chain.engine.ledger().holds().count(), 4, "one hold of each kind is open");
     expect!["2bb0cb213fe17578b28aeb565d692c856fbf4754dce4994ed26bd11420ed710f"]
-        .assert_eq(&net.engine.state_root().to_string());
+        .assert_eq(&net.chain.engine.state_root().to_string());
 }

@@ -1,7 +1,8 @@
 //! `Net`: a tiny network of named accounts driven block by block, with a readable log for snapshots.
 
 use ed25519_dalek::SigningKey;
-use engine::{Call, Engine, Event, Genesis, GenesisAccount, GenesisService, Params, SignatureCheck, SignedTx, TxBody};
+use engine::testkit::TestChain;
+use engine::{Call, Event, Genesis, GenesisAccount, GenesisService, Params, SignatureCheck, SignedTx};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use types::{AccountId, Amount};
@@ -15,9 +16,9 @@ pub fn id(name: &str) -> AccountId {
 }
 
 pub struct Net {
-    pub engine: Engine,
+    /// The engine, driven through the shared test chain (nonces tracked there).
+    pub chain: TestChain,
     names: BTreeMap<AccountId, String>,
-    pending_nonce: BTreeMap<AccountId, u64>,
     pub log: String,
     /// Every event of every block, in order.
     pub events: Vec<Event>,
@@ -73,7 +74,8 @@ impl Net {
             let id = AccountId::system(name);
             genesis.accounts.push(GenesisAccount { id, name: None, free: Amount(*free), bonded: Amount::ZERO });
         }
-        let engine = Engine::from_genesis(&genesis).expect("valid genesis");
+        let chain = TestChain::new(&genesis).expect("valid genesis");
+        let engine = &chain.engine;
         let mut names: BTreeMap<AccountId, String> = accounts.iter().map(|(n, _, _)| (id(n), n.to_string())).collect();
         names.insert(engine.treasury(), "treasury".to_string());
         names.insert(AccountId::system(engine::MINERS_POOL_NAME), "miners-pool".to_string());
@@ -83,7 +85,7 @@ impl Net {
         for extra in ["bob", "carol", "dave"] {
             names.entry(id(extra)).or_insert_with(|| extra.to_string());
         }
-        Net { engine, names, pending_nonce: BTreeMap::new(), log: String::new(), events: Vec::new() }
+        Net { chain, names, log: String::new(), events: Vec::new() }
     }
 
     pub fn names(&self, ids: &[AccountId]) -> String {
@@ -119,23 +121,21 @@ impl Net {
     }
 
     pub fn tx_with(&mut self, who: &str, fee: u128, call: Call) -> SignedTx {
-        let signer = id(who);
-        let next = self.pending_nonce.entry(signer).or_insert_with(|| self.engine.ledger().nonce(&signer));
-        let nonce = *next;
-        *next += 1;
-        TxBody { signer, nonce, fee: Amount(fee), call }.sign(&key(who), &self.engine.params().chain_id)
+        let body = self.chain.body(id(who), Amount(fee), call);
+        body.sign(&key(who), &self.chain.engine.params().chain_id)
     }
 
     /// Seal a block of `txs` (signatures checked for real) and log what happened.
     pub fn block(&mut self, txs: Vec<SignedTx>) {
-        let sigs = engine::verify_signatures(&txs, &self.engine.params().chain_id);
+        let sigs = engine::verify_signatures(&txs, &self.chain.engine.params().chain_id);
         self.block_with(txs, sigs);
     }
 
     pub fn block_with(&mut self, txs: Vec<SignedTx>, sigs: SignatureCheck) {
         let described: Vec<String> = txs.iter().map(|t| self.describe(t)).collect();
-        let (_, out) = self.engine.produce_block(txs, &sigs).expect("well-formed block");
-        self.pending_nonce.clear();
+        let (_, out) = self.chain.produce(txs, &sigs);
+        // A test may make transactions it never sends: every signer's nonce is read again next block.
+        self.chain.forget_nonces();
         let _ = writeln!(self.log, "block {}:", out.height);
         for (d, r) in described.iter().zip(&out.receipts) {
             let _ = writeln!(self.log, "  {d} -> {}", r.code());
@@ -144,7 +144,7 @@ impl Net {
             let _ = writeln!(self.log, "  * {}", self.event(&e.event));
         }
         self.events.extend(out.events.into_iter().map(|e| e.event));
-        self.engine.check_invariants().expect("invariants after every block");
+        self.chain.engine.check_invariants().expect("invariants after every block");
         if std::env::var_os("NET_LOG").is_some() {
             eprint!("{}", &self.log[self.log.rfind("block ").unwrap_or(0)..]);
         }
@@ -159,6 +159,7 @@ impl Net {
     pub fn balances(&mut self) {
         let _ = writeln!(self.log, "balances (free held bonded unbonding):");
         for (a, acct) in self
+            .chain
             .engine
             .ledger()
             .accounts_sorted()

@@ -76,7 +76,7 @@ fn dispatched(kind: JobKind, mpcs: &[&str], params: Params) -> Net {
     accepts.extend(mpcs.iter().map(|m| net.tx(m, Call::AcceptJob { job: JOB, deposit: Amount(10_000) })));
     net.block(accepts);
     assert!(net.log.contains("JobDispatched"), "{}", net.log);
-    assert_eq!(net.engine.job_escrow(&JOB), Amount(price + 10_000 * (10 + mpcs.len() as u128)));
+    assert_eq!(net.chain.engine.job_escrow(&JOB), Amount(price + 10_000 * (10 + mpcs.len() as u128)));
     net.log.clear();
     net
 }
@@ -100,15 +100,18 @@ fn quiet_blocks(net: &mut Net, n: usize) {
 /// The job's escrow is exactly zero and no hold names it; then the log (only the settlement's events,
 /// the status lines are many) and every balance.
 fn check(net: &mut Net, expected: Expect) {
-    assert_eq!(net.engine.job_escrow(&JOB), Amount::ZERO, "escrow left in the job");
-    assert!(net.engine.ledger().holds().all(|h| h.tag.owner != HoldOwner::Job(JOB)), "a hold still names the job");
+    assert_eq!(net.chain.engine.job_escrow(&JOB), Amount::ZERO, "escrow left in the job");
+    assert!(
+        net.chain.engine.ledger().holds().all(|h| h.tag.owner != HoldOwner::Job(JOB)),
+        "a hold still names the job"
+    );
     net.log = net.log.lines().filter(|l| !l.contains("JobStatusUpdated")).map(|l| format!("{l}\n")).collect();
     net.balances();
     expected.assert_eq(&net.log);
 }
 
 fn free(net: &Net, name: &str) -> u128 {
-    net.engine.ledger().free(&id(name)).0
+    net.chain.engine.ledger().free(&id(name)).0
 }
 
 #[test]
@@ -125,12 +128,12 @@ fn the_quote_is_topped_up_and_dispatch_waits_for_every_deposit() {
     txs.extend(DOS.iter().map(|d| net.tx(d, Call::AcceptJob { job: JOB, deposit: Amount(10_000) })));
     txs.push(net.tx("mpc1", Call::AcceptJob { job: JOB, deposit: Amount(10_000) }));
     net.block(txs);
-    assert_eq!(net.engine.job(&JOB).expect("job").phase, engine::JobPhase::Ordered, "mpc2 has not deposited");
+    assert_eq!(net.chain.engine.job(&JOB).expect("job").phase, engine::JobPhase::Ordered, "mpc2 has not deposited");
     let again = net.tx("mpc1", Call::AcceptJob { job: JOB, deposit: Amount(10_000) });
     net.block(vec![again]);
     let last = net.tx("mpc2", Call::AcceptJob { job: JOB, deposit: Amount(10_000) });
     net.block(vec![last]);
-    assert_eq!(net.engine.job_escrow(&JOB), Amount(13_200 + 12 * 10_000));
+    assert_eq!(net.chain.engine.job_escrow(&JOB), Amount(13_200 + 12 * 10_000));
     // The ten DOs' deposits are alike: keep the MPCs' lines only.
     let from_do = |l: &str| l.trim_start().starts_with("do") || l.contains("JobAccepted do");
     net.log = net.log.lines().filter(|l| !from_do(l)).map(|l| format!("{l}\n")).collect();
@@ -227,17 +230,21 @@ fn outcome_1_every_member_completes_and_the_schema_is_paid() {
 #[test]
 fn outcome_2_gds_reports_a_do_without_heartbeat_after_3600_blocks() {
     let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
-    let dispatched_at = net.engine.height().0;
+    let dispatched_at = net.chain.engine.height().0;
     quiet_blocks(&mut net, 3_598);
     let alive = net.tx("do1", status(JobStage::Training, 5, JobProgress::InProgress));
     let early =
         net.tx("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("do3")], fault: JobFault::NoHeartbeat });
     net.block(vec![alive, early]);
-    assert_eq!(net.engine.height().0, dispatched_at + 3_599);
+    assert_eq!(net.chain.engine.height().0, dispatched_at + 3_599);
     let report =
         net.tx("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("do3")], fault: JobFault::NoHeartbeat });
     net.block(vec![report]);
-    assert_eq!(net.engine.height().0, dispatched_at + 3_600, "accepted exactly 3,600 blocks after the last heartbeat");
+    assert_eq!(
+        net.chain.engine.height().0,
+        dispatched_at + 3_600,
+        "accepted exactly 3,600 blocks after the last heartbeat"
+    );
     // QC refunded in full; do3 loses its whole deposit: 9 good DOs get 1,000 each, the GDS the rest.
     assert_eq!(free(&net, "qc"), 30_000 - 1);
     assert_eq!(free(&net, "do3"), START - 10_000 - 2);
@@ -811,12 +818,13 @@ fn bad_job_input_is_refused_and_changes_nothing() {
     net.block(vec![d]);
     net.log.clear();
     let state = |net: &Net| {
-        let accounts: Vec<_> = net.engine.ledger().accounts_sorted().into_iter().map(|(a, x)| (a, x.clone())).collect();
-        let holds: Vec<_> = net.engine.ledger().holds().cloned().collect();
-        (accounts, holds, net.engine.job(&JOB).cloned())
+        let accounts: Vec<_> =
+            net.chain.engine.ledger().accounts_sorted().into_iter().map(|(a, x)| (a, x.clone())).collect();
+        let holds: Vec<_> = net.chain.engine.ledger().holds().cloned().collect();
+        (accounts, holds, net.chain.engine.job(&JOB).cloned())
     };
     let before = state(&net);
-    let job = net.engine.job(&JOB).expect("job").clone();
+    let job = net.chain.engine.job(&JOB).expect("job").clone();
     let deposit = job.members[&id("do4")].deposit.expect("deposit");
     let stake = job.stake_in.expect("stake");
     let cases = vec![

@@ -140,7 +140,7 @@ fn network() -> Net {
 
 /// The transaction an op stands for (signer, call), reading what it needs from the engine.
 fn call(net: &Net, op: &Op) -> (&'static str, Call) {
-    let job = |j: u8| net.engine.job(&job_id(j));
+    let job = |j: u8| net.chain.engine.job(&job_id(j));
     match op {
         Op::Order { job: j, kind, dos, price, complexity, epochs, quote } => {
             let kind = if *kind { JobKind::Vertical } else { JobKind::Horizontal };
@@ -234,13 +234,13 @@ fn flows(events: &[Event]) -> BTreeMap<JobId, (u128, u128)> {
 
 fn check_jobs(net: &Net) -> Result<(), TestCaseError> {
     let flows = flows(&net.events);
-    for job in net.engine.jobs() {
+    for job in net.chain.engine.jobs() {
         let (inflow, outflow) = flows.get(&job.id).copied().unwrap_or_default();
-        let escrow = net.engine.job_escrow(&job.id).0;
+        let escrow = net.chain.engine.job_escrow(&job.id).0;
         prop_assert_eq!(inflow, outflow + escrow, "job {}: in {} out {} escrow {}", job.id, inflow, outflow, escrow);
         if job.phase == JobPhase::Settled {
             prop_assert_eq!(escrow, 0);
-            prop_assert!(net.engine.ledger().holds().all(|h| h.tag.owner != HoldOwner::Job(job.id)));
+            prop_assert!(net.chain.engine.ledger().holds().all(|h| h.tag.owner != HoldOwner::Job(job.id)));
         }
     }
     Ok(())
@@ -255,7 +255,7 @@ proptest! {
             match op {
                 Op::Wait(n) => net.empty_blocks(*n),
                 Op::Prepare { job, first } => {
-                    if net.engine.job(&job_id(*job)).is_some_and(|x| x.mpcs.is_empty()) {
+                    if net.chain.engine.job(&job_id(*job)).is_some_and(|x| x.mpcs.is_empty()) {
                         let (who, c) = call(&net, &Op::Select { job: *job, first: *first, count: 1 + first % 2 });
                         let tx = net.tx(who, c);
                         net.block(vec![tx]);
@@ -268,7 +268,7 @@ proptest! {
                     let accept = matches!(op, Op::AcceptAll { .. });
                     let txs: Vec<_> = (0..DOS.len() + MPCS.len())
                         .filter(|i| {
-                            let j = net.engine.job(&job_id(*job));
+                            let j = net.chain.engine.job(&job_id(*job));
                             let nominee = j.and_then(|x| x.replacement).is_some_and(|(_, n)| n == id(member(*i)));
                             let m = j.and_then(|x| x.members.get(&id(member(*i))).cloned());
                             m.is_some_and(|m| m.deposit.is_none() == accept) || (accept && nominee)
@@ -295,20 +295,20 @@ proptest! {
             }
             check_jobs(&net)?;
             if i == ops.len() / 2 {
-                let restored = Engine::restore(&net.engine.snapshot()).expect("a snapshot with open jobs restores");
-                prop_assert_eq!(restored.state_root(), net.engine.state_root());
+                let restored = Engine::restore(&net.chain.engine.snapshot()).expect("a snapshot with open jobs restores");
+                prop_assert_eq!(restored.state_root(), net.chain.engine.state_root());
             }
         }
         // Wind down: the QC cancels whatever is dispatched; what is still ordered lapses.
-        let open: Vec<JobId> = net.engine.jobs().filter(|j| j.phase == JobPhase::Dispatched).map(|j| j.id).collect();
+        let open: Vec<JobId> = net.chain.engine.jobs().filter(|j| j.phase == JobPhase::Dispatched).map(|j| j.id).collect();
         for job in open {
             let tx = net.tx("qc", Call::CancelJob { job });
             net.block(vec![tx]);
         }
         net.empty_blocks(31);
         check_jobs(&net)?;
-        prop_assert!(net.engine.ledger().holds().all(|h| !matches!(h.tag.owner, HoldOwner::Job(_))), "a job's hold is stranded");
-        prop_assert!(net.engine.jobs().all(|j| j.phase == JobPhase::Settled));
+        prop_assert!(net.chain.engine.ledger().holds().all(|h| !matches!(h.tag.owner, HoldOwner::Job(_))), "a job's hold is stranded");
+        prop_assert!(net.chain.engine.jobs().all(|j| j.phase == JobPhase::Settled));
         let settled = net.events.iter().filter(|e| matches!(e, Event::JobSettled { .. })).count();
         let ordered = net.events.iter().filter(|e| matches!(e, Event::JobOrdered { .. })).count();
         prop_assert_eq!(settled, ordered, "every ordered job settled exactly once");

@@ -73,7 +73,7 @@ fn a_request_is_paid_on_completion_rated_and_reputation_moves() {
     net.empty_blocks(3);
     let late = net.tx("client", Call::RateRequest { request: 1, rating: Rating::Good });
     net.block(vec![late]);
-    assert_eq!(net.engine.reputation(&id("miner")).raw(), 302_940_715, "one Bad with the prior of 5: x = 2.5/6");
+    assert_eq!(net.chain.engine.reputation(&id("miner")).raw(), 302_940_715, "one Bad with the prior of 5: x = 2.5/6");
     check(
         &mut net,
         expect![[r#"
@@ -160,11 +160,11 @@ fn registration_needs_stake_and_busy_or_stale_miners_get_no_work() {
     let busy = net.tx("b", Call::ReportStatus { status: ReportedStatus::Busy });
     let r1 = net.tx("client", request(1));
     net.block(vec![busy, r1]);
-    assert_eq!(net.engine.miner_status_at(&id("b"), net.engine.height()), Some(MinerStatus::Busy));
-    assert_eq!(net.engine.request(1).expect("assigned").miner, id("a"), "b is Busy");
+    assert_eq!(net.chain.engine.miner_status_at(&id("b"), net.chain.engine.height()), Some(MinerStatus::Busy));
+    assert_eq!(net.chain.engine.request(1).expect("assigned").miner, id("a"), "b is Busy");
     net.empty_blocks(3);
     // Neither has reported for more than heartbeat_timeout blocks: both are Stale.
-    assert_eq!(net.engine.miner_status_at(&id("a"), net.engine.height()), Some(MinerStatus::Stale));
+    assert_eq!(net.chain.engine.miner_status_at(&id("a"), net.chain.engine.height()), Some(MinerStatus::Stale));
     let r2 = net.tx("client", request(1));
     let below = net.tx("a", Call::Unbond { amount: Amount(1) });
     net.block(vec![r2, below]);
@@ -223,7 +223,7 @@ fn assignment_follows_bonded_stake_times_reputation() {
         net.block(all);
     }
     for r in 1..=400u64 {
-        if net.engine.request(r).expect("open").miner == id("big") {
+        if net.chain.engine.request(r).expect("open").miner == id("big") {
             to_big += 1;
         }
     }
@@ -250,7 +250,7 @@ fn a_stale_heavyweight_is_never_assigned_and_the_rest_split_by_stake() {
     // The first blocks (huge still fresh) may assign to it; count only once it is stale.
     let stale_from = 4 * 4 + 1;
     for r in stale_from..=2000u64 {
-        let miner = net.engine.request(r).expect("open").miner;
+        let miner = net.chain.engine.request(r).expect("open").miner;
         assert_ne!(miner, id("huge"), "request {r} went to a stale miner");
         if miner == id("big") {
             to_big += 1;
@@ -281,10 +281,10 @@ fn governance_passes_by_stake_majority_and_quorum_and_applies_at_the_epoch_bound
     let dave = net.tx("dave", Call::Vote { proposal: 2, approve: true });
     net.block(vec![v1, v2, twice, v3, dave]);
     net.empty_blocks(2);
-    assert_eq!(net.engine.service(1).expect("text").weight, 1, "passed, but not before the epoch boundary");
+    assert_eq!(net.chain.engine.service(1).expect("text").weight, 1, "passed, but not before the epoch boundary");
     net.empty_blocks(6);
-    assert_eq!(net.engine.service(1).expect("text").weight, 3);
-    assert_eq!(net.engine.params().request_timeout, 5, "proposal 2 missed the quorum");
+    assert_eq!(net.chain.engine.service(1).expect("text").weight, 3);
+    assert_eq!(net.chain.engine.params().request_timeout, 5, "proposal 2 missed the quorum");
     let late = net.tx("carol", Call::Vote { proposal: 1, approve: true });
     net.block(vec![late]);
     check(
@@ -357,7 +357,7 @@ fn miners_are_paid_from_the_pool_by_reputation_times_weighted_work() {
     let rate = vec![net.tx("client", Call::RateRequest { request: 3, rating: Rating::Good })];
     net.block(rate);
     net.empty_blocks(6);
-    let height = net.engine.height();
+    let height = net.chain.engine.height();
     assert_eq!(height, Height(10));
     check(
         &mut net,
@@ -413,7 +413,7 @@ fn request_hold_voided_by_its_client() {
     net.block(vec![m]);
     let r = net.tx("client", request(1));
     net.block(vec![r]);
-    let hold = net.engine.ledger().holds().next().expect("the request's hold").id;
+    let hold = net.chain.engine.ledger().holds().next().expect("the request's hold").id;
     let void = net.tx("client", Call::HoldVoid { hold });
     net.block(vec![void]);
     let post = net.tx("client", Call::HoldPost { hold, payouts: vec![(id("client"), Amount(50))] });

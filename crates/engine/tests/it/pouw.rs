@@ -72,7 +72,7 @@ fn setup(p: Params, background_pool: u128) -> Net {
 }
 
 fn task(net: &Net) -> engine::Task {
-    net.engine.task(1).expect("task 1 is open").clone()
+    net.chain.engine.task(1).expect("task 1 is open").clone()
 }
 fn creator(net: &Net) -> String {
     net.name(&task(net).creator)
@@ -126,7 +126,7 @@ fn commit_and_reveal(net: &mut Net, outputs: &[&str]) {
 }
 
 fn free(net: &Net, who: &str) -> u128 {
-    net.engine.ledger().free(&crate::harness::id(who)).0
+    net.chain.engine.ledger().free(&crate::harness::id(who)).0
 }
 
 #[test]
@@ -190,7 +190,10 @@ fn a_miner_missing_the_precommit_deadline_is_replaced() {
     let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
     net.block(vec![adv]);
     assert!(net.log.contains("TaskEnded 1 passed"), "{}", net.log);
-    assert!(net.engine.reputation(&crate::harness::id(&ms[2])).raw() < 500_000_000, "the silent miner was rated Bad");
+    assert!(
+        net.chain.engine.reputation(&crate::harness::id(&ms[2])).raw() < 500_000_000,
+        "the silent miner was rated Bad"
+    );
 }
 
 #[test]
@@ -321,9 +324,9 @@ fn background_tasks_appear_only_while_miners_are_idle() {
     let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000), avoid: vec![] });
     net.block(vec![t]);
     assert_eq!(net.log.matches("BackgroundTaskCreated").count(), 1, "no second one while work is open");
-    let bg = net.engine.task(1).expect("background task").clone();
+    let bg = net.chain.engine.task(1).expect("background task").clone();
     assert_eq!(bg.origin, engine::TaskOrigin::Background);
-    let user_task_open = net.engine.task(2).is_some();
+    let user_task_open = net.chain.engine.task(2).is_some();
     assert!(user_task_open);
     let _ = AccountId::system(engine::BACKGROUND_POOL_NAME);
 }
@@ -405,20 +408,20 @@ fn the_lazy_outlier_loses_points_lands_on_underperformers_and_is_avoided() {
     net.block(rev);
     net.empty_blocks(2);
     let lazy = crate::harness::id(&ms[3]);
-    let points = net.engine.epoch_points().nodes.clone();
+    let points = net.chain.engine.epoch_points().nodes.clone();
     for m in &ms[..3] {
         let p = points[&crate::harness::id(m)];
         assert_eq!((p.earned, p.deducted, p.rounds, p.failures), (10, 0, 1, 0), "{m}");
     }
     let p = points[&lazy];
     assert_eq!((p.earned, p.deducted, p.net(), p.failures), (0, 20, 0, 1));
-    let to_end = 20 - net.engine.height().0 as usize;
+    let to_end = 20 - net.chain.engine.height().0 as usize;
     net.empty_blocks(to_end);
     let list = engine::ListRef { owner: None, name: engine::UNDERPERFORMERS.into() };
-    let under = net.engine.list(&list).expect("published at the epoch's end");
+    let under = net.chain.engine.list(&list).expect("published at the epoch's end");
     assert_eq!(under.nodes.iter().copied().collect::<Vec<_>>(), vec![lazy]);
-    assert_eq!(net.engine.last_epoch_points().0, 1);
-    assert!(net.engine.epoch_points().nodes.is_empty(), "a new epoch starts from zero");
+    assert_eq!(net.chain.engine.last_epoch_points().0, 1);
+    assert!(net.chain.engine.epoch_points().nodes.is_empty(), "a new epoch starts from zero");
     // Two tasks fit before the next epoch's end, which publishes a fresh list from that epoch's rounds.
     for task in 2..4u64 {
         let t = net.tx(
@@ -434,17 +437,17 @@ fn the_lazy_outlier_loses_points_lands_on_underperformers_and_is_avoided() {
         let inputs = net.tx(&p, Call::PrepareTask { task, inputs: "Explain.".into() });
         net.block(vec![inputs]);
         net.empty_blocks(2);
-        let t = net.engine.task(task).expect("task").clone();
+        let t = net.chain.engine.task(task).expect("task").clone();
         assert!(t.avoided.contains(&lazy));
         let involved: Vec<AccountId> = t.miners.iter().copied().chain([t.creator]).chain(t.preparer).collect();
         assert!(!involved.contains(&lazy), "task {task} selected an avoided node");
     }
-    assert!(net.engine.height().0 < 40);
+    assert!(net.chain.engine.height().0 < 40);
 }
 
 /// Would an oracle's advance of task 1 in the next block be accepted? Tried on a fork of the engine.
 fn advance_accepted(net: &Net) -> bool {
-    let mut fork = net.engine.clone();
+    let mut fork = net.chain.engine.clone();
     let o1 = crate::harness::id("o1");
     let body = engine::TxBody {
         signer: o1,
@@ -473,12 +476,12 @@ fn the_advanceable_query_is_exactly_the_rule_the_engine_enforces() {
         net.block(vec![t]);
         let (mut checked, mut accepted) = (0, 0);
         for step in 0..60u32 {
-            let Some(t) = net.engine.task(1).cloned() else { break };
+            let Some(t) = net.chain.engine.task(1).cloned() else { break };
             if matches!(t.state, TaskState::Ended | TaskState::Failed) {
                 break;
             }
-            let next = net.engine.height().next();
-            let says = t.advanceable_at(next, net.engine.params(), net.engine.oracle_stake());
+            let next = net.chain.engine.height().next();
+            let says = t.advanceable_at(next, net.chain.engine.params(), net.chain.engine.oracle_stake());
             assert_eq!(advance_accepted(&net), says, "semantic {semantic}, {:?} at height {}", t.state, next.0);
             checked += 1;
             accepted += u32::from(says);

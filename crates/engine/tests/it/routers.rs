@@ -126,16 +126,16 @@ fn router_rewards_by_hand_a_clamped_latency_and_the_75_percent_line() {
         "{}",
         net.log
     );
-    let height = net.engine.height().0 as usize;
+    let height = net.chain.engine.height().0 as usize;
     net.empty_blocks(10 - height);
     assert_eq!(
         rewards(&net),
         vec![("r1".into(), 1_050, 1_050, 600_000_000, 500_000_000), ("r2".into(), 0, 0, 0, 500_000_000)]
     );
     assert_eq!(slashes(&net), vec![("r1".into(), 1_000, 740_000_000)], "74% is slashed, 76% is not");
-    assert_eq!(net.engine.ledger().bonded(&id("r1")).0, 9_000);
-    assert_eq!(net.engine.ledger().bonded(&id("r2")).0, 10_000);
-    assert_eq!(net.engine.ledger().free(&id("r1")).0, 100 - 2 + 1_050, "two fees (register, report)");
+    assert_eq!(net.chain.engine.ledger().bonded(&id("r1")).0, 9_000);
+    assert_eq!(net.chain.engine.ledger().bonded(&id("r2")).0, 10_000);
+    assert_eq!(net.chain.engine.ledger().free(&id("r1")).0, 100 - 2 + 1_050, "two fees (register, report)");
     // A router that does not report while nodes are attached has 0% connectivity.
     net.empty_blocks(10);
     assert_eq!(slashes(&net).len(), 3, "both routers slashed in epoch 2 for not reporting: {:?}", slashes(&net));
@@ -163,12 +163,12 @@ fn a_short_routers_pool_pays_pro_rata() {
     let c1 = net.tx("n1", Call::ReportNodeTraffic { epoch: 1, router: id("r1"), bytes: 1_000_000 });
     let c3 = net.tx("n3", Call::ReportNodeTraffic { epoch: 1, router: id("r2"), bytes: 3_000_000 });
     net.block(vec![r1, r2, c1, c3]);
-    let height = net.engine.height().0 as usize;
+    let height = net.chain.engine.height().0 as usize;
     net.empty_blocks(10 - height);
     // Owed 500 and 1,500 (S = 0.5, no latency); the pool holds 700: 175 and 525, exactly the pool.
     let paid: Vec<(String, u128, u128)> = rewards(&net).into_iter().map(|(r, o, a, _, _)| (r, o, a)).collect();
     assert_eq!(paid, vec![("r1".into(), 500, 175), ("r2".into(), 1_500, 525)]);
-    assert_eq!(net.engine.ledger().free(&AccountId::system(ROUTERS_POOL_NAME)).0, 0);
+    assert_eq!(net.chain.engine.ledger().free(&AccountId::system(ROUTERS_POOL_NAME)).0, 0);
     // n2 sent nothing through r1 and was not reported: r1's connectivity is (100% + 0) / 2 = 50%.
     assert_eq!(slashes(&net), vec![("r1".into(), 1_000, 500_000_000)]);
 }
@@ -184,9 +184,9 @@ fn emission_is_minted_split_paid_and_swept_and_tokens_are_conserved_across_epoch
         ..small_params()
     };
     let mut net = Net::new(&[("producer", 0, 0), ("alice", 1_000, 0)], p);
-    let genesis = net.engine.ledger().total_supply().0;
+    let genesis = net.chain.engine.ledger().total_supply().0;
     net.empty_blocks(15);
-    let ledger = net.engine.ledger();
+    let ledger = net.chain.engine.ledger();
     assert_eq!(ledger.minted().0, 3 * 1_000_000);
     assert_eq!(ledger.total_supply().0, genesis + 3 * 1_000_000);
     let mints: Vec<u128> = net
@@ -199,7 +199,7 @@ fn emission_is_minted_split_paid_and_swept_and_tokens_are_conserved_across_epoch
     assert_eq!(ledger.free(&producer).0, 3 * 300_000);
     // Nobody worked or routed: the miners' (40%) and routers' (15%) shares return to the treasury, which also
     // keeps its own 5%; the background pool keeps one epoch's share (10%) as its budget.
-    assert_eq!(ledger.free(&net.engine.treasury()).0, 3 * (400_000 + 150_000 + 50_000) + 2 * 100_000);
+    assert_eq!(ledger.free(&net.chain.engine.treasury()).0, 3 * (400_000 + 150_000 + 50_000) + 2 * 100_000);
     assert_eq!(ledger.free(&AccountId::system(engine::BACKGROUND_POOL_NAME)).0, 100_000);
     let swept: u128 = net
         .events
@@ -207,7 +207,7 @@ fn emission_is_minted_split_paid_and_swept_and_tokens_are_conserved_across_epoch
         .filter_map(|e| if let Event::PoolSwept { amount, .. } = e { Some(amount.0) } else { None })
         .sum();
     assert_eq!(swept, 3 * 550_000 + 2 * 100_000, "every sweep is an event");
-    net.engine.check_invariants().expect("conservation with minting");
+    net.chain.engine.check_invariants().expect("conservation with minting");
 }
 
 #[test]
@@ -245,12 +245,12 @@ fn a_staked_account_publishes_a_list_and_a_client_avoiding_it_never_gets_its_nod
         .map(|_| net.tx("client", Call::SubmitRequest { service: 1, max_price: Amount(5), avoid: avoid.clone() }))
         .collect();
     net.block(txs);
-    let miners: Vec<AccountId> = (1..=12).map(|r| net.engine.request(r).expect("request").miner).collect();
+    let miners: Vec<AccountId> = (1..=12).map(|r| net.chain.engine.request(r).expect("request").miner).collect();
     assert!(miners.iter().all(|m| *m == id("m2")), "a node on an avoided list was assigned");
     let txs: Vec<_> = (0..12)
         .map(|_| net.tx("client", Call::SubmitRequest { service: 1, max_price: Amount(5), avoid: vec![] }))
         .collect();
     net.block(txs);
-    let miners: Vec<AccountId> = (13..=24).map(|r| net.engine.request(r).expect("request").miner).collect();
+    let miners: Vec<AccountId> = (13..=24).map(|r| net.chain.engine.request(r).expect("request").miner).collect();
     assert!(miners.contains(&id("m1")), "without the list m1 is drawn too");
 }

@@ -70,9 +70,9 @@ fn a_forged_signature_is_rejected_and_changes_nothing() {
     let mut forged = net.tx("alice", transfer("bob", 60));
     forged.signature = Signature([7; 64]);
     let genuine = net.tx("alice", transfer("carol", 10)); // nonce 1: stale after the forgery is refused
-    let root_before = net.engine.state_root();
+    let root_before = net.chain.engine.state_root();
     net.block(vec![forged, genuine]);
-    assert_ne!(net.engine.state_root(), root_before);
+    assert_ne!(net.chain.engine.state_root(), root_before);
     check(
         &mut net,
         expect![[r#"
@@ -181,20 +181,20 @@ fn the_epoch_hook_runs_every_epoch_length_blocks() {
 #[test]
 fn replaying_the_blocks_reproduces_every_root_and_a_tampered_block_is_refused() {
     let mut net = Net::new(&[("alice", 1_000, 0)], small_params());
-    let genesis = net.engine.clone();
+    let genesis = net.chain.engine.clone();
     let mut blocks = Vec::new();
     for i in 0..5u128 {
         let t = net.tx("alice", transfer("bob", 10 + i));
         let sigs = engine::verify_signatures(std::slice::from_ref(&t), "stakework-local");
-        blocks.push(net.engine.produce_block(vec![t], &sigs).expect("block").0);
+        blocks.push(net.chain.engine.produce_block(vec![t], &sigs).expect("block").0);
     }
     let mut replica = genesis.clone();
     for b in &blocks {
         let out = replica.apply_block(b).expect("replay");
         assert_eq!(out.state_root, b.state_root);
     }
-    assert_eq!(replica.state_root(), net.engine.state_root());
-    assert_eq!(replica.last_block_hash(), net.engine.last_block_hash());
+    assert_eq!(replica.state_root(), net.chain.engine.state_root());
+    assert_eq!(replica.last_block_hash(), net.chain.engine.last_block_hash());
 
     let mut tampered = blocks[0].clone();
     if let Call::Transfer { amount, .. } = &mut tampered.txs[0].body.call {
@@ -214,9 +214,9 @@ fn replaying_the_blocks_reproduces_every_root_and_a_tampered_block_is_refused() 
 #[test]
 fn write_set_lost_account_changes() {
     let mut net = Net::new(&[("alice", 1_000, 0)], small_params());
-    let mut empty = net.engine.clone();
+    let mut empty = net.chain.engine.clone();
     let t = net.tx("alice", transfer("bob", 10));
     net.block(vec![t]);
     let (b, _) = empty.produce_block(vec![], &SignatureCheck::trusted_all_valid(0)).expect("empty block");
-    assert_ne!(net.engine.state_root(), b.state_root);
+    assert_ne!(net.chain.engine.state_root(), b.state_root);
 }

@@ -7,8 +7,8 @@ use sim::NoProgress;
 fn fairness_the_same_seed_gives_byte_identical_csv() {
     let c = Config { picks: 20_000, seed: 5, ..Config::default() };
     let a = run(&c, &mut NoProgress);
-    assert_eq!(a.files, run(&c, &mut NoProgress).files);
-    assert_ne!(a.files, run(&Config { seed: 6, ..c }, &mut NoProgress).files, "another seed draws other stakes");
+    assert_eq!(a.files(), run(&c, &mut NoProgress).files());
+    assert_ne!(a.files(), run(&Config { seed: 6, ..c }, &mut NoProgress).files(), "another seed draws other stakes");
 }
 
 /// A run stopping mid-round leaves a client short of at most one turn, `stake_max / stake_min` picks (5,000
@@ -35,7 +35,8 @@ fn fairness_backlogged_clients_are_served_in_proportion_to_stake() {
 fn fairness_a_light_client_gets_all_it_asks_and_the_rest_goes_by_stake() {
     let c = Config { picks: 600_000, ..Config::default() };
     let out = run(&c, &mut NoProgress);
-    let csv = &out.files[0].1;
+    let files = out.files();
+    let csv = &files[0].1;
     let mut light_clients = 0;
     for line in csv.lines().skip(1).filter(|l| l.starts_with("light,")) {
         // variant,client,class,stake,stake_share,submitted,served,queued,service_share,service_share_rounds,

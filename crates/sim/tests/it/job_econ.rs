@@ -22,13 +22,13 @@ fn job_econ_the_same_config_gives_byte_identical_files() {
     let c = quick();
     let a = run(&c, &mut NoProgress).expect("run");
     let b = run(&c, &mut NoProgress).expect("run");
-    assert_eq!(a.files, b.files);
+    assert_eq!(a.files(), b.files());
     assert_eq!(a.summary, b.summary);
-    assert_eq!(a.files.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["outcomes.csv", "failure-epoch.csv"]);
+    assert_eq!(a.files().iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["outcomes.csv", "failure-epoch.csv"]);
     // Another seed picks other offenders; the economics are the same.
     let other = run(&Config { seed: 9, ..c }, &mut NoProgress).expect("run");
-    assert_ne!(a.files[0], other.files[0], "the offenders differ");
-    assert_eq!(a.files[1], other.files[1], "the sweep's figures do not depend on who fails");
+    assert_ne!(a.files()[0], other.files()[0], "the offenders differ");
+    assert_eq!(a.files()[1], other.files()[1], "the sweep's figures do not depend on who fails");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Simulator tests: determinism per seed, the xx scenario's numbers, and the sweep.
 
 mod fairness;
+mod framework;
 mod job_econ;
 mod network;
 mod plot;
@@ -15,9 +16,9 @@ fn the_same_seed_gives_byte_identical_csv() {
     let c = XxConfig { rounds: 20_000, seed: 7, ..XxConfig::default() };
     let a = run(&c);
     let b = run(&c);
-    assert_eq!(a.files, b.files);
+    assert_eq!(a.files(), b.files());
     let other = run(&XxConfig { seed: 8, ..c });
-    assert_ne!(a.files, other.files, "another seed draws other teams");
+    assert_ne!(a.files(), other.files(), "another seed draws other teams");
 }
 
 #[test]
@@ -46,7 +47,8 @@ fn xx_the_bad_node_is_floored_and_the_good_nodes_share_the_pool() {
     );
     let out = run(&c);
     assert!(out.summary.contains("floored to 0 and paid nothing"), "{}", out.summary);
-    let csv = &out.files[0].1;
+    let files = out.files();
+    let csv = &files[0].1;
     let shares: Vec<f64> =
         csv.lines().skip(1).map(|l| l.rsplit(',').next().unwrap_or("0").parse().unwrap_or(-1.0)).collect();
     assert_eq!(shares[14], 0.0);
@@ -59,7 +61,8 @@ fn a_sweep_gives_one_row_per_deduction_and_190_floors_the_good_nodes_too() {
     let table: toml::Table = toml::from_str("rounds = 30000").expect("toml");
     let values = [20, 90, 190].map(toml::Value::Integer);
     let out = sim::sweep("xx", &table, "points_failure", &values, &mut sim::NoProgress).expect("sweep");
-    let sweep = &out.files.iter().find(|(n, _)| n == "sweep.csv").expect("sweep.csv").1;
+    let files = out.files();
+    let sweep = &files.iter().find(|(n, _)| n == "sweep.csv").expect("sweep.csv").1;
     let rows: Vec<&str> = sweep.lines().skip(1).collect();
     assert_eq!(rows.len(), 3, "{sweep}");
     assert!(rows[0].starts_with("20,") && rows[2].starts_with("190,"));

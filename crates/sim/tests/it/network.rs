@@ -37,7 +37,7 @@ fn the_same_seed_gives_byte_identical_csv() {
     let c = NetworkConfig { miners: 60, tasks: 600, tasks_per_block: 6, ..NetworkConfig::default() };
     let (_, a) = simulate(&c, &mut NoProgress).expect("runs");
     let (_, b) = simulate(&c, &mut NoProgress).expect("runs");
-    assert_eq!(a.files, b.files);
+    assert_eq!(a.files(), b.files());
     let (_, other) = simulate(&NetworkConfig { seed: 2, ..c }, &mut NoProgress).expect("runs");
-    assert_ne!(a.files, other.files);
+    assert_ne!(a.files(), other.files());
 }

@@ -20,8 +20,8 @@ fn cell(grid: &[Vec<Cell>], threshold: u32, pct: u32) -> &Cell {
 fn poi_the_same_seed_gives_byte_identical_csv() {
     let c = Config { dishonest_pct: vec![0, 20], ..small(60) };
     let a = run(&c, &mut NoProgress);
-    assert_eq!(a.files, run(&c, &mut NoProgress).files);
-    assert_ne!(a.files, run(&Config { seed: 2, ..c }, &mut NoProgress).files, "another seed draws other tasks");
+    assert_eq!(a.files(), run(&c, &mut NoProgress).files());
+    assert_ne!(a.files(), run(&Config { seed: 2, ..c }, &mut NoProgress).files(), "another seed draws other tasks");
 }
 
 /// The scenario judges every threshold from one `poi_verdict`'s scores; that must equal calling
@@ -88,9 +88,9 @@ fn poi_a_copier_that_sees_an_output_passes_which_is_why_outputs_are_committed_fi
 #[test]
 fn poi_the_report_recommends_a_range_and_explains_the_dishonest_majority() {
     let out = run(&Config { thresholds_ppb: vec![300_000_000, LOW, DEFAULT], ..small(200) }, &mut NoProgress);
-    let headline: std::collections::BTreeMap<_, _> = out.headline.into_iter().collect();
+    let headline: std::collections::BTreeMap<_, _> = out.headline.clone().into_iter().collect();
     assert_eq!(headline["recommended_min"], "0.50", "{headline:?}");
     assert!(out.summary.contains("**Half or more dishonest.**"), "{}", out.summary);
-    let rows = out.files[0].1.lines().count();
+    let rows = out.files()[0].1.lines().count();
     assert_eq!(rows, 1 + 3 * 3, "one row per threshold and share");
 }

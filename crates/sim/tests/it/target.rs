@@ -3,8 +3,9 @@
 use sim::target::{run, Config};
 use sim::NoProgress;
 
-fn csv_rows(out: &sim::Output) -> Vec<Vec<String>> {
-    let csv = &out.files.iter().find(|(n, _)| n == "sizes.csv").expect("sizes.csv").1;
+fn csv_rows(out: &sim::Report) -> Vec<Vec<String>> {
+    let files = out.files();
+    let csv = &files.iter().find(|(n, _)| n == "sizes.csv").expect("sizes.csv").1;
     csv.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
 }
 
@@ -12,8 +13,8 @@ fn csv_rows(out: &sim::Output) -> Vec<Vec<String>> {
 fn target_the_same_seed_gives_byte_identical_csv() {
     let c = Config { sizes: vec![15, 100], rounds_per_node: 200, seed: 3, ..Config::default() };
     let a = run(&c, &mut NoProgress);
-    assert_eq!(a.files, run(&c, &mut NoProgress).files);
-    assert_ne!(a.files, run(&Config { seed: 4, ..c }, &mut NoProgress).files, "another seed draws other teams");
+    assert_eq!(a.files(), run(&c, &mut NoProgress).files());
+    assert_ne!(a.files(), run(&Config { seed: 4, ..c }, &mut NoProgress).files(), "another seed draws other teams");
 }
 
 /// Closed form (teams of 5, bad nodes failing half their rounds): a good node's failure rate is
