@@ -134,13 +134,9 @@ fn time_sched(stakes: &[u128], picks: usize) -> Result<SchedRun, BenchError> {
     while done < picks {
         let chunk = &mut served[..CHUNK.min(picks - done)];
         let started = Instant::now();
-        for slot in chunk.iter_mut() {
-            let Some((_, client)) = s.pick() else {
-                return Err(BenchError::Check("a benchmark client ran out of requests".into()));
-            };
-            *slot = client;
-        }
+        let filled = pick_into(&mut s, chunk);
         elapsed += started.elapsed();
+        crate::check(filled, "a benchmark client ran out of requests")?;
         for &client in chunk.iter() {
             if client != last {
                 turns += 1;
@@ -153,6 +149,16 @@ fn time_sched(stakes: &[u128], picks: usize) -> Result<SchedRun, BenchError> {
     }
     crate::check(s.backlogged_clients() == stakes.len(), "every benchmark client stays backlogged")?;
     Ok(SchedRun { elapsed, turns })
+}
+
+/// Fill `chunk` with picks; false if the queue ran dry first (the refills prevent it). The timed loop
+/// holds nothing else, not even the construction of the error.
+fn pick_into(s: &mut Scheduler<u32>, chunk: &mut [u32]) -> bool {
+    for slot in chunk.iter_mut() {
+        let Some((_, client)) = s.pick() else { return false };
+        *slot = client;
+    }
+    true
 }
 
 /// One upstream peer of nginx's smooth weighted round-robin (`ngx_http_upstream_get_peer`).
