@@ -4,6 +4,7 @@
 //!   assigned to it through the stake-weighted `sched` queue (Busy when full, Ready when drained), and does
 //!   its part of every Proof-of-Useful-Work task it was drawn for (spec, inputs, precommit, reveal);
 //! - [`oracle`]: advances tasks once everyone acted or a deadline passed;
+//! - [`launch`]: an agent as a process: its backend, its endpoint's runtime, its loop until a signal;
 //! - [`backend`]: where a miner's answers come from: an OpenAI-compatible HTTP server (llama.cpp server,
 //!   vLLM, Ollama) or a built-in deterministic backend that says plainly it is not a model.
 //!
@@ -17,6 +18,7 @@
 
 pub mod backend;
 pub mod client;
+pub mod launch;
 pub mod miner;
 pub mod oracle;
 pub mod router;

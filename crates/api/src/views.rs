@@ -57,6 +57,23 @@ pub struct SubmitResult {
     pub receipt: Option<TxReceipt>,
 }
 
+impl SubmitResult {
+    /// Why the submission failed, if it did: refused at the door, or committed with a rejection code.
+    pub fn refusal(&self) -> Option<String> {
+        match (self.status, &self.receipt) {
+            (SubmitStatus::Refused, _) => Some(format!(
+                "the node refused the transaction: [{}] {}",
+                self.code.as_deref().unwrap_or("?"),
+                self.message.as_deref().unwrap_or("")
+            )),
+            (SubmitStatus::Committed, Some(r)) if !r.ok() => {
+                Some(format!("the transaction was rejected in its block: {}", r.code.as_deref().unwrap_or("?")))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The answer for a batch: one result per transaction, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SubmitBatch {
@@ -401,4 +418,38 @@ pub struct Health {
     pub last_block_hash: Hash,
     /// Transactions waiting in the mempool.
     pub mempool: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(status: SubmitStatus, code: Option<&str>) -> SubmitResult {
+        let receipt = code.map(|c| TxReceipt {
+            hash: Hash([0; 32]),
+            status: TxStatus::Committed,
+            height: Some(3),
+            index: Some(0),
+            code: Some(c.to_string()),
+            message: None,
+            events: Vec::new(),
+        });
+        SubmitResult { hash: Hash([0; 32]), status, code: None, message: None, receipt }
+    }
+
+    #[test]
+    fn a_submission_failed_when_refused_or_rejected_in_its_block() {
+        let mut refused = result(SubmitStatus::Refused, None);
+        refused.code = Some("bad_nonce".into());
+        refused.message = Some("nonce 3, expected 2".into());
+        let why = refused.refusal().expect("refused");
+        assert_eq!(why, "the node refused the transaction: [bad_nonce] nonce 3, expected 2");
+        let rejected = result(SubmitStatus::Committed, Some("insufficient_funds"));
+        assert_eq!(
+            rejected.refusal().expect("rejected"),
+            "the transaction was rejected in its block: insufficient_funds"
+        );
+        assert_eq!(result(SubmitStatus::Committed, Some("ok")).refusal(), None);
+        assert_eq!(result(SubmitStatus::Accepted, None).refusal(), None);
+    }
 }

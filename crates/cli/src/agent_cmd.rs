@@ -1,14 +1,12 @@
 //! `stakework miner` and `stakework oracle`: agents that run until SIGINT or SIGTERM.
 
-use agent::backend::{Backend, BuiltinBackend, OpenAiBackend};
-use agent::miner::{Miner, MinerConfig};
+use agent::launch::{until_signal, ClientPlan};
+use agent::miner::MinerConfig;
 use agent::Log;
 use anyhow::{bail, Context};
 use clap::Args;
 use client::{Client as NodeApi, Signer};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Args)]
@@ -110,74 +108,29 @@ fn connect(from: &str, node_url: &str, keys: &Path) -> anyhow::Result<(NodeApi, 
     Ok((api, signer))
 }
 
-/// Run `work` on a thread until SIGINT/SIGTERM sets the stop flag (or the work ends), then wait for it.
-fn until_signal<T: Send + 'static>(work: impl FnOnce(Arc<AtomicBool>) -> T + Send + 'static) -> anyhow::Result<T> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("signal runtime")?;
-    until_signal_on(&rt, work)
-}
-
-fn until_signal_on<T: Send + 'static>(
-    rt: &tokio::runtime::Runtime,
-    work: impl FnOnce(Arc<AtomicBool>) -> T + Send + 'static,
-) -> anyhow::Result<T> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicBool::new(false));
-    let worker = {
-        let (stop, done) = (stop.clone(), done.clone());
-        std::thread::spawn(move || {
-            let out = work(stop);
-            done.store(true, Ordering::Relaxed);
-            out
-        })
-    };
-    let watcher = done.clone();
-    rt.block_on(async move {
-        tokio::select! {
-            _ = node::shutdown_signal() => {},
-            _ = async { while !watcher.load(Ordering::Relaxed) { tokio::time::sleep(Duration::from_millis(100)).await } } => {},
-        }
-    });
-    stop.store(true, Ordering::Relaxed);
-    worker.join().map_err(|_| anyhow::anyhow!("the agent thread panicked"))
+/// An agent's error as the CLI reports it.
+fn failed(e: agent::AgentError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
 }
 
 pub fn miner(args: MinerArgs, node_url: &str, keys: &Path) -> anyhow::Result<()> {
-    let backend: Box<dyn Backend> = match args.backend.as_str() {
-        "builtin" => Box::new(BuiltinBackend { lazy: args.lazy }),
-        "openai" => {
-            let url = args.backend_url.as_deref().context("--backend openai needs --backend-url")?;
-            Box::new(OpenAiBackend::new(url, &args.model, Duration::from_secs(args.backend_timeout_s)))
-        }
-        other => bail!("unknown backend {other:?}: use builtin or openai"),
-    };
+    let timeout = Duration::from_secs(args.backend_timeout_s);
+    let backend = agent::launch::backend(&args.backend, args.backend_url.as_deref(), &args.model, timeout, args.lazy)
+        .map_err(failed)?;
     let (api, signer) = connect(&args.from, node_url, keys)?;
     let router = args.router.as_deref().map(|r| crate::keys::resolve_account(keys, r)).transpose()?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("runtime")?;
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind(&args.listen))
-        .with_context(|| format!("listen on {}", args.listen))?;
-    let addr = listener.local_addr().context("local address")?;
-    let inbox = Arc::new(agent::serve::Inbox::default());
-    let (halt, mut halted) = tokio::sync::watch::channel(false);
-    rt.spawn(agent::serve::serve(listener, inbox.clone(), async move {
-        let _ = halted.changed().await;
-    }));
     let cfg = MinerConfig {
         service: args.service,
         capacity: args.capacity,
-        endpoint: args.endpoint.clone().unwrap_or_else(|| format!("http://{addr}")),
+        endpoint: String::new(),
         poll: Duration::from_millis(args.poll_ms),
         delay: Duration::from_millis(args.delay_ms),
         router,
         prompt_wait_blocks: 5,
     };
     let log = Log { name: format!("miner {}", args.from), quiet: false };
-    log.line(&format!("endpoint {} (listening on {addr})", cfg.endpoint));
-    let stats = until_signal_on(&rt, move |stop| -> anyhow::Result<agent::miner::MinerStats> {
-        let mut miner = Miner::start(&api, signer, backend.as_ref(), cfg, &log, inbox)?;
-        Ok(miner.run(&stop))
-    })??;
-    let _ = halt.send(true);
+    let listen = (args.listen.as_str(), args.endpoint.clone());
+    let stats = agent::launch::run_miner(api, signer, backend, cfg, listen, log).map_err(failed)?;
     eprintln!(
         "miner {}: stopped; {} requests served, {} task steps, {} heartbeats, {} rejected",
         args.from, stats.requests_served, stats.task_actions, stats.heartbeats, stats.rejected
@@ -197,7 +150,8 @@ pub fn oracle(args: OracleArgs, node_url: &str, keys: &Path) -> anyhow::Result<(
         let log = Log { name: format!("oracle {name}"), quiet: false };
         log.line(if semantic.is_some() { "watching tasks; attesting MiniLM scores" } else { "watching tasks" });
         agent::oracle::run_oracle(&api, &signer, Duration::from_millis(args.poll_ms), semantic.as_deref(), &stop, &log)
-    })?;
+    })
+    .map_err(failed)?;
     eprintln!(
         "oracle {}: stopped; {} advances, {} refused, {} attestations",
         args.from, stats.advanced, stats.refused, stats.attested
@@ -208,20 +162,10 @@ pub fn oracle(args: OracleArgs, node_url: &str, keys: &Path) -> anyhow::Result<(
 /// `stakework router run`: the relay and the epoch reporter.
 pub fn router_run(from: &str, listen: &str, node_url: &str, keys: &Path) -> anyhow::Result<()> {
     let (api, signer) = connect(from, node_url, keys)?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("runtime")?;
-    let listener = rt.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("listen on {listen}"))?;
-    let addr = listener.local_addr().context("local address")?;
-    let meter = Arc::new(agent::router::Meter::default());
-    let (halt, mut halted) = tokio::sync::watch::channel(false);
-    rt.spawn(agent::router::serve(listener, api.clone(), meter.clone(), async move {
-        let _ = halted.changed().await;
-    }));
     let log = Log { name: format!("router {from}"), quiet: false };
-    log.line(&format!("relaying on http://{addr}"));
     // A line on stdout for scripts and tests that start the router on port 0.
-    outln!("router relaying on http://{addr}");
-    let reports = until_signal_on(&rt, move |stop| agent::router::run_reporter(&api, &signer, &meter, &stop, &log))?;
-    let _ = halt.send(true);
+    let listening = |addr| outln!("router relaying on http://{addr}");
+    let reports = agent::launch::run_router(api, signer, listen, log, listening).map_err(failed)?;
     eprintln!("router {from}: stopped; {reports} epoch reports");
     Ok(())
 }
@@ -230,41 +174,17 @@ pub fn router_run(from: &str, listen: &str, node_url: &str, keys: &Path) -> anyh
 pub fn client(args: ClientArgs, node_url: &str, keys: &Path, json: bool) -> anyhow::Result<()> {
     let (api, signer) = connect(&args.from, node_url, keys)?;
     let log = Log { name: format!("client {}", args.from), quiet: false };
-    let mut stats = agent::client::ClientStats::default();
-    if let Some(h) = args.at_height {
-        let t0 = std::time::Instant::now();
-        while api.height().map_err(|e| anyhow::anyhow!("{e}"))? < h {
-            if t0.elapsed() > Duration::from_secs(120) {
-                bail!("the chain did not reach height {h}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
     let ctx = agent::client::ClientCtx { api: &api, signer: &signer, router: &args.router, log: &log };
-    let mut waits = Vec::new();
-    if let Some(since) = args.placed_since {
-        let placed = agent::client::placed_requests(&ctx, since, args.requests, Duration::from_secs(120))
-            .and_then(|placed| agent::client::relay_burst(&ctx, &placed, &mut stats));
-        waits = placed.map_err(|e| anyhow::anyhow!("{e}"))?;
-    } else if args.burst {
-        waits = agent::client::burst(&ctx, args.service, args.max_price, args.requests, &mut stats)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    } else {
-        for i in 0..args.requests {
-            let prompt = format!("Question {i} from {}: what is proof of useful work?", args.from);
-            agent::client::request_once(&ctx, args.service, args.max_price, &prompt, &mut stats)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-    }
-    let mean_wait = if waits.is_empty() { 0.0 } else { waits.iter().sum::<u64>() as f64 / waits.len() as f64 };
-    for _ in 0..args.tasks {
-        let price = args.max_price.checked_mul(3).context("price overflow")?;
-        match agent::client::task_once(&api, &signer, args.service, 3, price).map_err(|e| anyhow::anyhow!("{e}"))? {
-            Some(true) => stats.tasks_ended += 1,
-            Some(false) => stats.tasks_failed += 1,
-            None => {}
-        }
-    }
+    let plan = ClientPlan {
+        service: args.service,
+        requests: args.requests,
+        burst: args.burst,
+        at_height: args.at_height,
+        placed_since: args.placed_since,
+        tasks: args.tasks,
+        max_price: args.max_price,
+    };
+    let (stats, mean_wait) = agent::launch::run_client(&ctx, &plan, &args.from).map_err(failed)?;
     if json {
         outln!("{}", serde_json::to_string(&agent::client::ClientReport::new(&stats, mean_wait))?);
     } else {
@@ -322,27 +242,25 @@ pub fn coordinator(args: CoordinatorArgs, node_url: &str, keys: &Path, json: boo
         "vertical" => protocol::JobKind::Vertical,
         other => bail!("unknown kind {other:?}: horizontal or vertical"),
     };
-    let accounts = |names: &[String]| {
-        names.iter().map(|n| crate::keys::resolve_account(keys, n)).collect::<anyhow::Result<Vec<_>>>()
-    };
     let order = protocol::JobOrder {
         id: args.id,
         kind,
         qc: crate::keys::resolve_account(keys, &args.qc)?,
-        dos: accounts(&args.dos)?,
+        dos: crate::keys::resolve_accounts(keys, &args.dos)?,
         price_per_do: args.price,
         complexity: 1,
         mpc_factor: 1,
         epochs: args.epochs,
         quote: args.quote,
     };
-    let mpcs = accounts(&args.mpcs)?;
+    let mpcs = crate::keys::resolve_accounts(keys, &args.mpcs)?;
     let from = args.from.clone();
     let view = until_signal(move |stop| {
         let log = Log { name: format!("coordinator {from}"), quiet: false };
         agent::training::run_coordinator(&api, &signer, order, mpcs, &stop, &log)
-    })?
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    })
+    .map_err(failed)?
+    .map_err(failed)?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&view)?);
     } else {
@@ -359,8 +277,9 @@ pub fn trainer(args: TrainerArgs, node_url: &str, keys: &Path) -> anyhow::Result
     until_signal(move |stop| {
         let log = Log { name: format!("trainer {from}"), quiet: false };
         agent::training::run_member(&api, &signer, args.job, args.blocks_per_epoch, &stop, &log)
-    })?
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .map_err(failed)?
+    .map_err(failed)
 }
 
 #[cfg(feature = "minilm")]

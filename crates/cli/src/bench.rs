@@ -1,16 +1,11 @@
-//! `stakework bench …`: benchmarks that print figures and a ratio against a baseline measured in the
-//! same process, so machine noise affects both sides alike. Timed here, never in tests.
+//! `stakework bench …`: the flags, and the printing of the `bench` crate's reports (figures and a ratio
+//! against a baseline measured in the same process). Timed here, never in tests.
 
-use crate::keys::{account_of, derived_key};
+use crate::local_node::LocalNode;
 use anyhow::{ensure, Context};
+use bench::{ledger::LedgerReport, node::NodeReport, poi::PoiReport, rewards::RewardsReport, sched::SchedReport};
 use clap::{Args, Subcommand};
-use ed25519_dalek::SigningKey;
-use engine::{Call, Engine, Genesis, GenesisAccount, Params, SignatureCheck, SignedTx, TxBody};
-use serde::Serialize;
-use std::collections::HashMap;
 use std::io::Write;
-use std::time::Instant;
-use types::{AccountId, Amount};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -22,11 +17,11 @@ pub enum BenchCommand {
     Node(NodeArgs),
     /// The miner's stake-weighted queue: picks per second with 10, 1,000 and 100,000 backlogged clients
     /// against nginx's smooth weighted round-robin in the same process.
-    Sched(crate::bench_sched::SchedArgs),
+    Sched(SchedArgs),
     /// Epoch miner-reward settlement for 100,000 miners (exact split and ledger transfers).
-    Rewards(crate::bench_rewards::RewardsArgs),
+    Rewards(RewardsArgs),
     /// Proof-of-Inference task evaluations per second (k = 5 outputs of 1 KiB) and embedder throughput.
-    Poi(crate::bench_poi::PoiArgs),
+    Poi(PoiArgs),
 }
 
 #[derive(Debug, Args)]
@@ -61,182 +56,225 @@ pub struct LedgerArgs {
     pub signatures: usize,
 }
 
-#[derive(Debug, Serialize)]
-struct LedgerReport {
-    accounts: usize,
-    block_txs: usize,
-    transfers: usize,
-    apply_transfers_per_s: f64,
-    apply_ns_per_transfer: f64,
-    baseline_hashmap_transfers_per_s: f64,
-    apply_vs_baseline: f64,
-    target_transfers_per_s: f64,
-    meets_target: bool,
-    verify_single_per_s: f64,
-    verify_batch_per_s: f64,
-    batch_vs_single: f64,
+#[derive(Debug, Args)]
+pub struct SchedArgs {
+    /// Picks measured per client count.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub picks: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RewardsArgs {
+    /// Miners with work in the epoch.
+    #[arg(long, default_value_t = 100_000)]
+    pub miners: usize,
+    /// Timed runs; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PoiArgs {
+    /// Task evaluations to time.
+    #[arg(long, default_value_t = 20_000)]
+    pub evaluations: usize,
+}
+
+/// Progress on stderr: a counter rewritten in place, and a line per phase.
+struct Stderr;
+
+impl bench::Progress for Stderr {
+    fn count(&mut self, label: &str, done: usize, total: usize) {
+        if done % (total / 20).max(1) == 0 || done == total {
+            eprint!("\r{label}: {done}/{total} ({:.0}%)   ", 100.0 * done as f64 / total.max(1) as f64);
+            if done == total {
+                eprintln!();
+            }
+            let _ = std::io::stderr().flush();
+        }
+    }
+    fn phase(&mut self, text: &str) {
+        eprintln!("{text}");
+    }
 }
 
 pub fn run(cmd: &BenchCommand, json: bool) -> anyhow::Result<()> {
-    match cmd {
-        BenchCommand::Ledger(args) => ledger(args, json),
-        BenchCommand::Node(args) => crate::bench_node::run(args, json),
-        BenchCommand::Sched(args) => crate::bench_sched::run(args, json),
-        BenchCommand::Rewards(args) => crate::bench_rewards::run(args, json),
-        BenchCommand::Poi(args) => crate::bench_poi::run(args, json),
-    }
-}
-
-pub(crate) fn progress(label: &str, done: usize, total: usize) {
-    if done % (total / 20).max(1) == 0 || done == total {
-        eprint!("\r{label}: {done}/{total} ({:.0}%)   ", 100.0 * done as f64 / total.max(1) as f64);
-        if done == total {
-            eprintln!();
-        }
-        let _ = std::io::stderr().flush();
-    }
-}
-
-/// xorshift64*: a fixed, seedable recipient sequence, so runs are comparable.
-fn next_rand(state: &mut u64) -> u64 {
-    *state ^= *state >> 12;
-    *state ^= *state << 25;
-    *state ^= *state >> 27;
-    state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-}
-
-fn ledger(args: &LedgerArgs, json: bool) -> anyhow::Result<()> {
-    ensure!(
-        args.accounts >= 2 && args.block_txs >= 1 && args.blocks >= 1,
-        "need at least 2 accounts, 1 tx per block and 1 block"
-    );
+    let how = |b: &str| format!("benchmarks need an optimized build: cargo run --release {b}");
     ensure!(
         cfg!(not(debug_assertions)),
-        "benchmarks need an optimized build: cargo run --release -p cli -- bench ledger"
-    );
-    let n = args.accounts;
-    let keys: Vec<SigningKey> = (0..n)
-        .map(|i| {
-            progress("deriving keys", i + 1, n);
-            derived_key(&format!("bench/{i}"))
+        "{}",
+        how(match cmd {
+            BenchCommand::Ledger(_) => "-p cli -- bench ledger",
+            BenchCommand::Sched(_) => "-p cli -- bench sched",
+            BenchCommand::Node(_) => "--bin stakework -- bench node",
+            BenchCommand::Rewards(_) => "--bin stakework -- bench rewards",
+            BenchCommand::Poi(_) => "--bin stakework -- bench poi",
         })
-        .collect();
-    let ids: Vec<AccountId> = keys.iter().map(account_of).collect();
-    let params = Params {
-        chain_id: "bench".into(),
-        min_fee: Amount(1),
-        max_block_txs: args.block_txs as u32,
-        ..Params::default()
-    };
-    let genesis = Genesis {
-        services: Vec::new(),
-        params: params.clone(),
-        accounts: ids
-            .iter()
-            .map(|id| GenesisAccount { id: *id, name: None, free: Amount(1_000_000_000_000), bonded: Amount::ZERO })
-            .collect(),
-    };
-    let mut engine = Engine::from_genesis(&genesis).context("bench genesis")?;
-
-    let total = args.blocks * args.block_txs;
-    let mut nonces = vec![0u64; n];
-    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
-    let mut blocks: Vec<Vec<SignedTx>> = Vec::with_capacity(args.blocks);
-    let mut plain: Vec<(AccountId, AccountId, u128)> = Vec::with_capacity(total);
-    for b in 0..args.blocks {
-        let mut txs = Vec::with_capacity(args.block_txs);
-        for i in 0..args.block_txs {
-            let s = (b * args.block_txs + i) % n;
-            let to = ids[(next_rand(&mut rng) % n as u64) as usize];
-            let amount = 1 + next_rand(&mut rng) % 1_000;
-            let body = TxBody {
-                signer: ids[s],
-                nonce: nonces[s],
-                fee: Amount(1),
-                call: Call::Transfer { to, amount: Amount(u128::from(amount)) },
+    );
+    match cmd {
+        BenchCommand::Ledger(a) => {
+            let cfg = bench::ledger::LedgerConfig {
+                accounts: a.accounts,
+                block_txs: a.block_txs,
+                blocks: a.blocks,
+                signatures: a.signatures,
             };
-            nonces[s] += 1;
-            plain.push((ids[s], to, u128::from(amount)));
-            txs.push(body.sign(&keys[s], &params.chain_id));
-            progress("signing transfers", b * args.block_txs + i + 1, total);
+            print(&bench::ledger::run(&cfg, &mut Stderr)?, json, print_ledger)
         }
-        blocks.push(txs);
+        BenchCommand::Node(a) => {
+            let cfg = bench::node::NodeConfig {
+                txs: a.txs,
+                connections: a.connections,
+                batch: a.batch,
+                block_ms: a.block_ms,
+            };
+            print(&node(&cfg)?, json, print_node)
+        }
+        BenchCommand::Sched(a) => print(&bench::sched::run(a.picks, &mut Stderr)?, json, print_sched),
+        BenchCommand::Rewards(a) => print(&bench::rewards::run(a.miners, a.runs)?, json, |r| print_rewards(r, a.runs)),
+        BenchCommand::Poi(a) => print(&bench::poi::run(a.evaluations)?, json, print_poi),
     }
+}
 
-    // Signature verification, single (verify_strict) and batched, on the same transactions.
-    let sample: Vec<SignedTx> = blocks.iter().flatten().take(args.signatures).cloned().collect();
-    let t = Instant::now();
-    let single_ok = sample.iter().filter(|tx| engine::verify_one(tx, &params.chain_id)).count();
-    let single_s = t.elapsed().as_secs_f64();
-    ensure!(single_ok == sample.len(), "a benchmark signature failed to verify");
-    let t = Instant::now();
-    for chunk in sample.chunks(args.block_txs) {
-        let check = engine::verify_signatures(chunk, &params.chain_id);
-        ensure!((0..chunk.len()).all(|i| check.is_valid(i)), "a benchmark signature failed batch verification");
-    }
-    let batch_s = t.elapsed().as_secs_f64();
-
-    // Engine: apply every block (signatures pre-checked above), with fees, nonces, events and state root.
-    eprintln!("applying {} blocks of {} transfers …", args.blocks, args.block_txs);
-    let t = Instant::now();
-    for txs in blocks {
-        let sigs = SignatureCheck::trusted_all_valid(txs.len());
-        let (_, out) = engine.produce_block(txs, &sigs).context("bench block")?;
-        ensure!(out.receipts.iter().all(|r| r.result.is_ok()), "a bench transfer was rejected");
-    }
-    let apply_s = t.elapsed().as_secs_f64();
-    engine.check_invariants().context("invariants after the benchmark")?;
-
-    // Baseline: the bare minimum a transfer needs (a hash map debit and credit), same transfers.
-    let mut bare: HashMap<AccountId, u128, ahash::RandomState> =
-        ids.iter().map(|id| (*id, 1_000_000_000_000u128)).collect();
-    let t = Instant::now();
-    for (from, to, amount) in &plain {
-        let f = bare.get_mut(from).context("sender exists")?;
-        *f = f.checked_sub(*amount).context("funded")?;
-        let d = bare.entry(*to).or_default();
-        *d = d.checked_add(*amount).context("no overflow")?;
-    }
-    let bare_s = t.elapsed().as_secs_f64();
-    std::hint::black_box(&bare);
-
-    let apply_rate = total as f64 / apply_s;
-    let report = LedgerReport {
-        accounts: n,
-        block_txs: args.block_txs,
-        transfers: total,
-        apply_transfers_per_s: apply_rate,
-        apply_ns_per_transfer: apply_s * 1e9 / total as f64,
-        baseline_hashmap_transfers_per_s: total as f64 / bare_s,
-        apply_vs_baseline: apply_rate / (total as f64 / bare_s),
-        target_transfers_per_s: 1_000_000.0,
-        meets_target: apply_rate >= 1_000_000.0,
-        verify_single_per_s: sample.len() as f64 / single_s,
-        verify_batch_per_s: sample.len() as f64 / batch_s,
-        batch_vs_single: single_s / batch_s,
-    };
+fn print<R: serde::Serialize>(report: &R, json: bool, text: impl FnOnce(&R)) -> anyhow::Result<()> {
     if json {
-        outln!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(report)?);
     } else {
-        let r = &report;
-        outln!(
-            "ledger benchmark: {} accounts, blocks of {} transfers, {} transfers, one core",
-            r.accounts,
-            r.block_txs,
-            r.transfers
-        );
-        outln!("  engine apply (fees, nonces, events, state root): {:>12.0} transfers/s  ({:.0} ns each)  target ≥ 1,000,000: {}", r.apply_transfers_per_s, r.apply_ns_per_transfer, if r.meets_target { "met" } else { "NOT met" });
-        outln!(
-            "  baseline: bare HashMap (ahash) debit+credit:     {:>12.0} transfers/s  (engine = {:.2}× baseline)",
-            r.baseline_hashmap_transfers_per_s,
-            r.apply_vs_baseline
-        );
-        outln!("  ed25519 verify_strict, one by one:               {:>12.0} signatures/s", r.verify_single_per_s);
-        outln!(
-            "  ed25519 batch verification:                      {:>12.0} signatures/s  (batch = {:.2}× single)",
-            r.verify_batch_per_s,
-            r.batch_vs_single
-        );
+        text(report);
     }
     Ok(())
+}
+
+/// Sign everything, start a node process of this binary on a temporary directory, and load it.
+fn node(cfg: &bench::node::NodeConfig) -> anyhow::Result<NodeReport> {
+    let prepared = bench::node::prepare(cfg, &mut Stderr)?;
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let genesis_path = dir.path().join("genesis.toml");
+    std::fs::write(&genesis_path, &prepared.genesis_toml)?;
+    let flags = prepared.node_flags();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let node = LocalNode::start(&dir.path().join("data"), &genesis_path, &flags)?;
+    let report = bench::node::load(prepared, &node.url, &mut Stderr)?;
+    drop(node);
+    Ok(report)
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
+
+fn print_ledger(r: &LedgerReport) {
+    outln!(
+        "ledger benchmark: {} accounts, blocks of {} transfers, {} transfers, one core",
+        r.accounts,
+        r.block_txs,
+        r.transfers
+    );
+    outln!("  engine apply (fees, nonces, events, state root): {:>12.0} transfers/s  ({:.0} ns each)  target ≥ 1,000,000: {}", r.apply_transfers_per_s, r.apply_ns_per_transfer, met(r.meets_target));
+    outln!(
+        "  baseline: bare HashMap (ahash) debit+credit:     {:>12.0} transfers/s  (engine = {:.2}× baseline)",
+        r.baseline_hashmap_transfers_per_s,
+        r.apply_vs_baseline
+    );
+    outln!("  ed25519 verify_strict, one by one:               {:>12.0} signatures/s", r.verify_single_per_s);
+    outln!(
+        "  ed25519 batch verification:                      {:>12.0} signatures/s  (batch = {:.2}× single)",
+        r.verify_batch_per_s,
+        r.batch_vs_single
+    );
+}
+
+fn print_node(r: &NodeReport) {
+    outln!(
+        "node benchmark: {} transfers, {} connections × batches of {}, block every {} ms, fsync per block",
+        r.submitted,
+        r.connections,
+        r.batch,
+        r.block_ms
+    );
+    outln!("  committed:            {} of {} in {:.2} s", r.committed, r.submitted, r.seconds);
+    outln!("  committed transfers/s: {:>10.0}   target ≥ 20,000: {}", r.committed_per_s, met(r.meets_target));
+    outln!("  commit latency (per batch, submit → receipt): p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms; p99 ≤ 2 blocks: {}", r.latency_ms_p50, r.latency_ms_p90, r.latency_ms_p99, r.latency_ms_max, if r.p99_within_two_blocks { "yes" } else { "no" });
+    outln!("  node: {} blocks, mean seal (execute + fsynced append) {:.1} ms", r.blocks, r.seal_ms_mean);
+    outln!(
+        "  bound: one core verifies {:.0} signatures/s (verify_strict); committed = {:.2}× that",
+        r.verify_single_core_per_s,
+        r.committed_vs_single_core_verify
+    );
+}
+
+fn print_sched(report: &SchedReport) {
+    outln!("sched benchmark: stake-weighted picks, one core; stakes 1..=1000 pseudo-random, every client backlogged");
+    outln!(
+        "{:>9}  {:>14}  {:>9}  {:>10}  {:>13}  {:>14}  {:>13}  {:>11}",
+        "clients",
+        "sched picks/s",
+        "ns/pick",
+        "picks/turn",
+        "equal ns/pick",
+        "nginx picks/s",
+        "nginx ns/pick",
+        "sched/nginx"
+    );
+    for r in &report.rows {
+        outln!(
+            "{:>9}  {:>14.0}  {:>9.1}  {:>10.1}  {:>13.1}  {:>14.0}  {:>13.1}  {:>10.1}×",
+            r.clients,
+            r.sched_picks_per_s,
+            r.sched_ns_per_pick,
+            r.sched_picks_per_turn,
+            r.sched_equal_stakes_ns_per_pick,
+            r.nginx_picks_per_s,
+            r.nginx_ns_per_pick,
+            r.sched_vs_nginx
+        );
+    }
+    outln!(
+        "growth of ns/pick, 100,000 vs 10 clients: {:.2}×  target ≤ {:.0}×: {}  (equal stakes: {:.2}×)",
+        report.growth_ns_per_pick_100000_vs_10,
+        report.target_growth_max,
+        met(report.meets_growth_target),
+        report.growth_equal_stakes_100000_vs_10
+    );
+    outln!(
+        "sched at 100,000 clients: {:.0} picks/s  target ≥ 10,000,000: {}",
+        report.rows[2].sched_picks_per_s,
+        met(report.meets_rate_target)
+    );
+    outln!("(picks/turn = stake ÷ minimum stake on average; \"equal\" = all stakes equal, a new client every pick)");
+}
+
+fn print_rewards(r: &RewardsReport, runs: usize) {
+    outln!("epoch miner-reward settlement, {} miners, median of {} runs, one core", r.miners, runs);
+    outln!(
+        "  exact (compute + apply):  {:>8.1} ms  (compute {:.1} ms)  target < 100 ms: {}",
+        r.settle_ms_median,
+        r.compute_ms_median,
+        met(r.meets_target)
+    );
+    outln!(
+        "  baseline naive floor:     {:>8.1} ms  (exact = {:.2}× baseline; the baseline strands {} base units)",
+        r.baseline_ms_median,
+        r.ratio_vs_baseline,
+        r.baseline_stranded_units
+    );
+}
+
+fn print_poi(r: &PoiReport) {
+    outln!("PoI benchmark: k = {} outputs of {} bytes per task, one core", r.outputs_per_task, r.output_bytes);
+    outln!(
+        "  task evaluations (embed all + verdict): {:>10.0}/s   target ≥ 10,000: {}",
+        r.evaluations_per_s,
+        met(r.meets_target)
+    );
+    outln!("  integer n-gram embedder:                {:>10.1} MB/s", r.embed_mb_per_s);
+    outln!(
+        "  baseline (string trigrams, hash map, f64): {:>7.0}/s   (integer = {:.1}× baseline)",
+        r.baseline_evaluations_per_s,
+        r.speedup_vs_baseline
+    );
 }

@@ -1,56 +1,14 @@
 //! `stakework job …`: federated training jobs, one subcommand per role's call (DESIGN §6), and
 //! `stakework query job ID`.
 
-use crate::keys::{load, resolve_account};
+use crate::keys::{load, resolve_account, resolve_accounts};
 use crate::tx::{submit_call, TxArgs};
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use client::Client;
 use protocol::{Call, JobFault, JobKind, JobOrder, JobProgress, JobStage, JobStatus, WHOLE};
 use std::path::Path;
-use types::{AccountId, Amount, JobId};
-
-fn parse_kind(s: &str) -> Result<JobKind, String> {
-    match s {
-        "horizontal" => Ok(JobKind::Horizontal),
-        "vertical" => Ok(JobKind::Vertical),
-        _ => Err("expected horizontal or vertical".into()),
-    }
-}
-fn parse_stage(s: &str) -> Result<JobStage, String> {
-    match s {
-        "training" => Ok(JobStage::Training),
-        "psi" => Ok(JobStage::Psi),
-        "aggregation" => Ok(JobStage::Aggregation),
-        _ => Err("expected training, psi or aggregation".into()),
-    }
-}
-fn parse_progress(s: &str) -> Result<JobProgress, String> {
-    match s {
-        "started" => Ok(JobProgress::Started),
-        "in-progress" => Ok(JobProgress::InProgress),
-        "completed" => Ok(JobProgress::Completed),
-        "failed" => Ok(JobProgress::Failed),
-        _ => Err("expected started, in-progress, completed or failed".into()),
-    }
-}
-/// A number, or `whole` (0xffffffff: the whole training or the whole epoch).
-fn parse_index(s: &str) -> Result<u32, String> {
-    if s == "whole" {
-        return Ok(WHOLE);
-    }
-    match s.parse::<u32>() {
-        Ok(WHOLE) | Err(_) => Err("expected a number below 4294967295, or `whole`".into()),
-        Ok(n) => Ok(n),
-    }
-}
-fn parse_fault(s: &str) -> Result<JobFault, String> {
-    match s {
-        "no-heartbeat" => Ok(JobFault::NoHeartbeat),
-        "non-compliant" => Ok(JobFault::NonCompliant),
-        _ => Err("expected no-heartbeat or non-compliant".into()),
-    }
-}
+use types::{Amount, JobId};
 
 #[derive(Debug, Subcommand)]
 pub enum JobCommand {
@@ -62,7 +20,7 @@ pub enum JobCommand {
         #[arg(long)]
         id: Option<JobId>,
         /// horizontal or vertical.
-        #[arg(long, value_parser = parse_kind, default_value = "horizontal")]
+        #[arg(long, value_parser = client::words::job_kind, default_value = "horizontal")]
         kind: JobKind,
         /// The query client who pays (an account id or key name).
         #[arg(long)]
@@ -116,16 +74,16 @@ pub enum JobCommand {
         common: TxArgs,
         job: JobId,
         /// training, psi (vertical jobs) or aggregation (MPC nodes).
-        #[arg(long = "type", value_parser = parse_stage)]
+        #[arg(long = "type", value_parser = client::words::job_stage)]
         stage: JobStage,
         /// Epoch (or PSI level), or `whole`.
-        #[arg(long, value_parser = parse_index)]
+        #[arg(long, value_parser = client::words::job_index)]
         epoch: u32,
         /// Batch within the epoch, or `whole`.
-        #[arg(long, value_parser = parse_index, default_value = "whole")]
+        #[arg(long, value_parser = client::words::job_index, default_value = "whole")]
         batch: u32,
         /// started, in-progress, completed or failed (failed reports your own failure and ends the job).
-        #[arg(long, value_parser = parse_progress)]
+        #[arg(long, value_parser = client::words::job_progress)]
         status: JobProgress,
     },
     /// As the GDS, report offenders: no heartbeat for the timeout, or non-compliant results.
@@ -137,7 +95,7 @@ pub enum JobCommand {
         #[arg(long = "offender", required = true)]
         offenders: Vec<String>,
         /// no-heartbeat or non-compliant.
-        #[arg(long, value_parser = parse_fault)]
+        #[arg(long, value_parser = client::words::job_fault)]
         fault: JobFault,
     },
     /// As the query client, cancel the job (after dispatch, 60% of StakeIn is fined).
@@ -160,10 +118,6 @@ pub enum JobCommand {
     List,
 }
 
-fn accounts(keys: &Path, names: &[String]) -> anyhow::Result<Vec<AccountId>> {
-    names.iter().map(|n| resolve_account(keys, n)).collect()
-}
-
 fn fetch(client: &Client, job: &JobId) -> anyhow::Result<api::JobView> {
     Ok(client.job(job)?)
 }
@@ -182,7 +136,7 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
                 id,
                 kind: *kind,
                 qc: resolve_account(keys, qc)?,
-                dos: accounts(keys, dos)?,
+                dos: resolve_accounts(keys, dos)?,
                 price_per_do: *price,
                 complexity: *complexity,
                 mpc_factor: *mpc_factor,
@@ -202,7 +156,7 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
             (common, Call::SubmitJobQuery { job: *job, amount })
         }
         JobCommand::SelectMpcs { common, job, mpcs } => {
-            (common, Call::SelectMpcs { job: *job, mpcs: accounts(keys, mpcs)? })
+            (common, Call::SelectMpcs { job: *job, mpcs: resolve_accounts(keys, mpcs)? })
         }
         JobCommand::Accept { common, job } => {
             (common, Call::AcceptJob { job: *job, deposit: fetch(client, job)?.job.deposit })
@@ -212,7 +166,7 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
             (common, Call::PostJobStatus { job: *job, status })
         }
         JobCommand::Report { common, job, offenders, fault } => {
-            (common, Call::ReportJobFailure { job: *job, offenders: accounts(keys, offenders)?, fault: *fault })
+            (common, Call::ReportJobFailure { job: *job, offenders: resolve_accounts(keys, offenders)?, fault: *fault })
         }
         JobCommand::Cancel { common, job } => (common, Call::CancelJob { job: *job }),
         JobCommand::ReplaceMpc { common, job, mpc, replacement } => {
@@ -234,17 +188,11 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
     submit_call(client, keys, common, call, json)
 }
 
-/// A fresh job id: blake3 of the GDS key's account and the current time, cut to 16 bytes.
+/// A fresh job id for the GDS key `from`, from its account and the current time.
 fn fresh_id(keys: &Path, from: &str) -> anyhow::Result<JobId> {
     let account = crate::keys::account_of(&load(keys, from)?);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).context("clock before 1970")?;
-    let mut h = blake3::Hasher::new();
-    h.update(b"stakework/job-id/");
-    h.update(&account.0);
-    h.update(&now.as_nanos().to_le_bytes());
-    let mut id = [0u8; 16];
-    id.copy_from_slice(&h.finalize().as_bytes()[..16]);
-    Ok(JobId(id))
+    Ok(client::job_id(&account, now.as_nanos()))
 }
 
 /// `stakework query job ID`: the job, its escrow and its history.

@@ -13,10 +13,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod agent_cmd;
 mod bench;
-mod bench_node;
-mod bench_poi;
-mod bench_rewards;
-mod bench_sched;
 mod demo;
 mod genesis_cmd;
 mod job_cmd;
@@ -129,86 +125,80 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments) {
     }
 }
 
-fn node_url(flag: Option<&str>) -> String {
-    let env = std::env::var("STAKEWORK_NODE").ok();
-    flag.or(env.as_deref()).unwrap_or(client::DEFAULT_NODE).to_string()
+/// What the network commands share: where the node is, where the keys are, and the output form.
+struct Ctx {
+    node: Option<String>,
+    keys_dir: Option<std::path::PathBuf>,
+    json: bool,
 }
 
-fn client(flag: Option<&str>) -> client::Client {
-    client::Client::new(&node_url(flag))
+impl Ctx {
+    /// `--node`, else `$STAKEWORK_NODE`, else the default address.
+    fn url(&self) -> String {
+        let env = std::env::var("STAKEWORK_NODE").ok();
+        self.node.as_deref().or(env.as_deref()).unwrap_or(client::DEFAULT_NODE).to_string()
+    }
+
+    fn client(&self) -> client::Client {
+        client::Client::new(&self.url())
+    }
+
+    fn keys(&self) -> std::path::PathBuf {
+        keys::keys_dir(self.keys_dir.as_deref())
+    }
 }
 
 fn main() {
     let cli = Cli::parse();
+    let ctx = Ctx { node: cli.node, keys_dir: cli.keys_dir, json: cli.json };
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args, cli.json),
         Command::Bench(cmd) => bench::run(&cmd, cli.json),
         Command::Genesis(cmd) => genesis_cmd::run(&cmd, cli.json),
         Command::Sim(cmd) => sim_cmd::run(&cmd, cli.json),
-        Command::Node(cmd) => match &cmd.action {
-            Some(a) => market_cmd::node_action(
-                a,
-                &client(cli.node.as_deref()),
-                &keys::keys_dir(cli.keys_dir.as_deref()),
-                cli.json,
-            ),
-            None => node_cmd::run(&cmd.run),
-        },
-        Command::Service(cmd) => market_cmd::service(&cmd, &client(cli.node.as_deref()), cli.json),
-        Command::Gov(cmd) => {
-            market_cmd::gov(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
-        }
-        Command::Task(cmd) => {
-            market_cmd::task(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
-        }
-        Command::Request(cmd) => {
-            market_cmd::request(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
-        }
-        Command::Job(cmd) => {
-            job_cmd::run(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
-        }
-        Command::Router(router_cmd::RouterCommand::Run { from, listen }) => agent_cmd::router_run(
-            &from,
-            &listen,
-            &node_url(cli.node.as_deref()),
-            &keys::keys_dir(cli.keys_dir.as_deref()),
-        ),
-        Command::Coordinator(args) => agent_cmd::coordinator(
-            args,
-            &node_url(cli.node.as_deref()),
-            &keys::keys_dir(cli.keys_dir.as_deref()),
-            cli.json,
-        ),
-        Command::Trainer(args) => {
-            agent_cmd::trainer(args, &node_url(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()))
-        }
-        Command::Client(args) => {
-            agent_cmd::client(args, &node_url(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
-        }
-        Command::Router(cmd) => {
-            router_cmd::router(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
-        }
-        Command::List(cmd) => {
-            router_cmd::list(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
-        }
-        Command::Miner(args) => {
-            agent_cmd::miner(args, &node_url(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()))
-        }
-        Command::Oracle(args) => {
-            agent_cmd::oracle(args, &node_url(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()))
-        }
         Command::Replay(args) => node_cmd::replay(&args),
-        Command::Keys(cmd) => keys::run(&cmd, &keys::keys_dir(cli.keys_dir.as_deref()), cli.json),
-        Command::Tx(cmd) => {
-            tx::run(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
-        }
-        Command::Query(cmd) => {
-            query::run(&cmd, &client(cli.node.as_deref()), &keys::keys_dir(cli.keys_dir.as_deref()), cli.json)
-        }
+        Command::Node(cmd) if cmd.action.is_none() => node_cmd::run(&cmd.run),
+        other => network(other, &ctx),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
+    }
+}
+
+/// The commands that talk to a node or run an agent against one.
+fn network(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
+    let (url, keys, json) = (ctx.url(), ctx.keys(), ctx.json);
+    match command {
+        Command::Node(node_cmd::NodeCmd { action: Some(a), .. }) => {
+            market_cmd::node_action(&a, &ctx.client(), &keys, json)
+        }
+        Command::Service(cmd) => market_cmd::service(&cmd, &ctx.client(), json),
+        Command::Gov(cmd) => market_cmd::gov(&cmd, &ctx.client(), &keys, json),
+        Command::Task(cmd) => market_cmd::task(&cmd, &ctx.client(), &keys, json),
+        Command::Request(cmd) => market_cmd::request(&cmd, &ctx.client(), &keys, json),
+        Command::Job(cmd) => job_cmd::run(&cmd, &ctx.client(), &keys, json),
+        Command::Router(router_cmd::RouterCommand::Run { from, listen }) => {
+            agent_cmd::router_run(&from, &listen, &url, &keys)
+        }
+        Command::Router(cmd) => router_cmd::router(&cmd, &ctx.client(), &keys, json),
+        Command::List(cmd) => router_cmd::list(&cmd, &ctx.client(), &keys, json),
+        Command::Coordinator(args) => agent_cmd::coordinator(args, &url, &keys, json),
+        Command::Trainer(args) => agent_cmd::trainer(args, &url, &keys),
+        Command::Client(args) => agent_cmd::client(args, &url, &keys, json),
+        Command::Miner(args) => agent_cmd::miner(args, &url, &keys),
+        Command::Oracle(args) => agent_cmd::oracle(args, &url, &keys),
+        Command::Keys(cmd) => keys::run(&cmd, &keys, json),
+        Command::Tx(cmd) => tx::run(&cmd, &ctx.client(), &keys, json),
+        Command::Query(cmd) => query::run(&cmd, &ctx.client(), &keys, json),
+        Command::Demo(_)
+        | Command::Bench(_)
+        | Command::Genesis(_)
+        | Command::Sim(_)
+        | Command::Replay(_)
+        | Command::Node(_) => {
+            unreachable!("dispatched by main")
+        }
     }
 }
 

@@ -9,43 +9,6 @@ use protocol::{Call, ProposalAction, Rating, ReportedStatus, Role};
 use std::path::Path;
 use types::{Amount, Hash};
 
-fn parse_role(s: &str) -> Result<Role, String> {
-    Ok(match s {
-        "miner" => Role::Miner,
-        "oracle" => Role::Oracle,
-        "router" => Role::Router,
-        "data-owner" => Role::DataOwner,
-        "mpc" => Role::Mpc,
-        "coordinator" => Role::Coordinator,
-        _ => return Err("roles: miner, oracle, router, data-owner, mpc, coordinator".into()),
-    })
-}
-
-fn parse_status(s: &str) -> Result<ReportedStatus, String> {
-    match s {
-        "ready" => Ok(ReportedStatus::Ready),
-        "busy" => Ok(ReportedStatus::Busy),
-        _ => Err("status: ready or busy".into()),
-    }
-}
-
-fn parse_rating(s: &str) -> Result<Rating, String> {
-    match s {
-        "good" => Ok(Rating::Good),
-        "fair" => Ok(Rating::Fair),
-        "bad" => Ok(Rating::Bad),
-        _ => Err("rating: good, fair or bad".into()),
-    }
-}
-
-fn parse_vote(s: &str) -> Result<bool, String> {
-    match s {
-        "yes" => Ok(true),
-        "no" => Ok(false),
-        _ => Err("vote: yes or no".into()),
-    }
-}
-
 #[derive(Debug, Subcommand)]
 pub enum NodeAction {
     /// Join the registry (needs bonded stake ≥ every role's minimum; see `query params`).
@@ -53,7 +16,7 @@ pub enum NodeAction {
         #[command(flatten)]
         common: TxArgs,
         /// A role: miner, oracle, router, data-owner, mpc, coordinator (repeat for several).
-        #[arg(long = "role", value_parser = parse_role, required = true)]
+        #[arg(long = "role", value_parser = client::words::role, required = true)]
         roles: Vec<Role>,
         /// A service id this node serves (repeat for several; miners need at least one).
         #[arg(long = "service")]
@@ -74,7 +37,7 @@ pub enum NodeAction {
     Status {
         #[command(flatten)]
         common: TxArgs,
-        #[arg(value_parser = parse_status)]
+        #[arg(value_parser = client::words::status)]
         status: ReportedStatus,
     },
 }
@@ -103,7 +66,7 @@ pub enum GovCommand {
         #[arg(long)]
         proposal: u64,
         /// yes or no.
-        #[arg(value_parser = parse_vote, action = clap::ArgAction::Set)]
+        #[arg(value_parser = client::words::vote, action = clap::ArgAction::Set)]
         vote: bool,
     },
     /// All proposals.
@@ -224,7 +187,7 @@ pub enum RequestCommand {
         common: TxArgs,
         #[arg(long)]
         request: u64,
-        #[arg(value_parser = parse_rating)]
+        #[arg(value_parser = client::words::rating)]
         rating: Rating,
     },
     /// One request.

@@ -142,7 +142,7 @@ pub fn router(cmd: &RouterCommand, client: &Client, keys: &Path, json: bool) -> 
 pub fn list(cmd: &ListCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
     match cmd {
         ListCommand::Publish { common, name, nodes } => {
-            let nodes = nodes.iter().map(|n| resolve_account(keys, n)).collect::<anyhow::Result<Vec<_>>>()?;
+            let nodes = crate::keys::resolve_accounts(keys, nodes)?;
             submit_call(client, keys, common, Call::PublishList { name: name.clone(), nodes }, json)
         }
     }

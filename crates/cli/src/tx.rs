@@ -1,9 +1,9 @@
 //! `stakework tx …`: sign locally, submit, optionally wait for the receipt.
 
-use crate::keys::{account_of, load, resolve_account};
+use crate::keys::{load, resolve_account};
 use clap::{Args, Subcommand};
 use client::Client;
-use protocol::{Call, TxBody};
+use protocol::Call;
 use std::path::Path;
 use types::Amount;
 
@@ -63,19 +63,14 @@ pub fn run(cmd: &TxCommand, client: &Client, keys: &Path, json: bool) -> anyhow:
 /// Sign `call` with key `common.from` (nonce and chain id from the node), submit it, and print the result.
 pub fn submit_call(client: &Client, keys: &Path, common: &TxArgs, call: Call, json: bool) -> anyhow::Result<()> {
     let key = load(keys, &common.from)?;
-    let signer = account_of(&key);
-    let params = client.params()?.params;
-    let fee = common.fee.unwrap_or(params.min_fee);
-    let nonce = client.account(&signer)?.nonce;
-    let tx = TxBody { signer, nonce, fee, call }.sign(&key, &params.chain_id);
-    let result = client.submit(&tx, common.wait)?;
+    let result = client.sign_and_submit(&key, common.fee, call, common.wait)?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&result)?);
     } else {
         print_result(&result)?;
     }
     // Text and JSON alike: a transaction refused at the door or rejected in its block is a failed command.
-    match refusal(&result) {
+    match result.refusal() {
         Some(why) => anyhow::bail!("{why}"),
         None => Ok(()),
     }
@@ -96,19 +91,4 @@ fn print_result(result: &api::SubmitResult) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Why a submission failed, if it did: refused at the door, or committed with a rejection code.
-pub fn refusal(result: &api::SubmitResult) -> Option<String> {
-    match (result.status, &result.receipt) {
-        (api::SubmitStatus::Refused, _) => Some(format!(
-            "the node refused the transaction: [{}] {}",
-            result.code.as_deref().unwrap_or("?"),
-            result.message.as_deref().unwrap_or("")
-        )),
-        (api::SubmitStatus::Committed, Some(r)) if !r.ok() => {
-            Some(format!("the transaction was rejected in its block: {}", r.code.as_deref().unwrap_or("?")))
-        }
-        _ => None,
-    }
 }

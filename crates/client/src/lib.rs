@@ -8,8 +8,10 @@
 //!   so a retry never runs a call twice;
 //! - the node's `{code, message}` errors surface as [`ClientError::Node`] with the stable code.
 
+pub mod keys;
 mod signer;
 mod stream;
+pub mod words;
 
 pub use signer::{Outcome, Signer};
 pub use stream::EventStream;
@@ -26,6 +28,18 @@ use types::{AccountId, Hash, JobId};
 
 /// The node a command talks to unless told otherwise.
 pub const DEFAULT_NODE: &str = "http://127.0.0.1:7650";
+
+/// A job id for a GDS: blake3 of its account and a time in nanoseconds, cut to 16 bytes, so ids made at
+/// different times differ.
+pub fn job_id(gds: &AccountId, nanos: u128) -> JobId {
+    let mut h = blake3::Hasher::new();
+    h.update(b"stakework/job-id/");
+    h.update(&gds.0);
+    h.update(&nanos.to_le_bytes());
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    JobId(id)
+}
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -282,6 +296,23 @@ impl Client {
         self.call_with(&path, |url| http.get(url).call().map_err(Box::new), |_, resp| Ok(EventStream::new(resp)))
     }
 
+    /// Sign `call` with `key` (the chain id, the minimum fee unless `fee` is given, and the signer's next
+    /// nonce read from the node) and submit it as [`Client::submit`] does.
+    pub fn sign_and_submit(
+        &self,
+        key: &ed25519_dalek::SigningKey,
+        fee: Option<types::Amount>,
+        call: protocol::Call,
+        wait: bool,
+    ) -> Result<SubmitResult, ClientError> {
+        let signer = keys::account_of(key);
+        let params = self.params()?.params;
+        let fee = fee.unwrap_or(params.min_fee);
+        let nonce = self.account(&signer)?.nonce;
+        let tx = protocol::TxBody { signer, nonce, fee, call }.sign(key, &params.chain_id);
+        self.submit(&tx, wait)
+    }
+
     /// Submit one signed transaction; with `wait`, answer once it is in a durable block. A refusal at the
     /// door is an `Ok` result with status `refused` and the node's code, like a refusal inside a batch.
     pub fn submit(&self, tx: &SignedTx, wait: bool) -> Result<SubmitResult, ClientError> {
@@ -330,5 +361,18 @@ fn attempt_once<T>(
             }
         }
         Err(e) => Attempt::Again(ClientError::Unreachable(format!("cannot reach the node at {base}: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_ids_depend_on_the_gds_and_the_time() {
+        let (a, b) = (AccountId([1; 32]), AccountId([2; 32]));
+        assert_eq!(job_id(&a, 5), job_id(&a, 5));
+        assert_ne!(job_id(&a, 5), job_id(&a, 6));
+        assert_ne!(job_id(&a, 5), job_id(&b, 5));
     }
 }

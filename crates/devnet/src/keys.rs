@@ -1,44 +1,18 @@
-//! The well-known derived keys of demos, and key files in the format `stakework keys` reads, so that
-//! agent processes started with `--keys-dir` find them.
+//! The well-known derived keys of demos, and key files in the format `stakework keys` reads (both from
+//! `client::keys`), so that agent processes started with `--keys-dir` find them.
 
 use crate::{DevnetError, Result};
 use ed25519_dalek::SigningKey;
 use std::path::Path;
-use types::AccountId;
 
-/// The well-known key of `label`. Never use these for real money: anyone can derive them.
-pub fn derived_key(label: &str) -> SigningKey {
-    let seed = blake3::hash(format!("stakework/insecure-derived-key/{label}").as_bytes());
-    SigningKey::from_bytes(seed.as_bytes())
-}
+/// The well-known key of a label, and the account it signs for: `client::keys`' own (never use these for
+/// real money: anyone can derive them).
+pub use client::keys::{account_of, derived_key};
 
-pub fn account_of(key: &SigningKey) -> AccountId {
-    AccountId(key.verifying_key().to_bytes())
-}
-
-/// Write `key` as key file `NAME.json` in `dir` (created 0700; the file 0600), as `stakework keys new`
-/// writes one: `{ name, account, secret_hex }`.
+/// Write `key` as key file `NAME.json` in `dir`, through `client::keys` (the one writer of the format
+/// `stakework keys` reads).
 pub fn write_key(dir: &Path, name: &str, key: &SigningKey) -> Result<()> {
-    use std::io::Write;
-    std::fs::create_dir_all(dir).map_err(DevnetError::io(format!("creating {}", dir.display())))?;
-    let text = serde_json::json!({
-        "name": name,
-        "account": account_of(key),
-        "secret_hex": hex::encode(key.to_bytes()),
-    })
-    .to_string();
-    let path = dir.join(format!("{name}.json"));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        opts.mode(0o600);
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(DevnetError::io(format!("making {} private", dir.display())))?;
-    }
-    let mut f = opts.open(&path).map_err(DevnetError::io(format!("creating {}", path.display())))?;
-    f.write_all(text.as_bytes()).map_err(DevnetError::io(format!("writing {}", path.display())))
+    client::keys::write_key(dir, name, key).map_err(|e| DevnetError::Process(format!("key file {name}: {e}")))
 }
 
 #[cfg(test)]

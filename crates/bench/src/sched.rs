@@ -1,4 +1,4 @@
-//! `stakework bench sched`: stake-weighted picks per second of `sched::Scheduler` (deficit round-robin in
+//! The scheduler benchmark: stake-weighted picks per second of `sched::Scheduler` (deficit round-robin in
 //! stake units, O(1) amortised per pick) with 10, 1,000 and 100,000 backlogged clients, against nginx's
 //! smooth weighted round-robin (O(n) per pick) measured in the same process on the same weights.
 //!
@@ -7,56 +7,51 @@
 //! can empty and leave the ring. Stakes are 1..=1000 from a fixed pseudo-random sequence; a second, equal-
 //! stakes run shows the worst case for deficit round-robin, where every pick moves to the next client.
 
-use anyhow::{bail, ensure};
+use crate::{next_rand, numbered_id, BenchError, Progress};
 use sched::Scheduler;
 use serde::Serialize;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use types::AccountId;
 
-const CLIENT_COUNTS: [usize; 3] = [10, 1_000, 100_000];
+pub const CLIENT_COUNTS: [usize; 3] = [10, 1_000, 100_000];
 /// Picks timed between two untimed refills; every client keeps more than this queued, so none empties.
 const CHUNK: usize = 64;
 const STAKE_MAX: u64 = 1_000;
-const TARGET_PICKS_PER_S: f64 = 10_000_000.0;
-const TARGET_GROWTH_MAX: f64 = 2.0;
+pub const TARGET_PICKS_PER_S: f64 = 10_000_000.0;
+pub const TARGET_GROWTH_MAX: f64 = 2.0;
 /// Peer visits the O(n) baseline may spend per client count: 2,000 picks at 100,000 peers.
 const NGINX_VISITS: usize = 200_000_000;
 const NGINX_PICKS_MIN: usize = 2_000;
 
-#[derive(Debug, clap::Args)]
-pub struct SchedArgs {
-    /// Picks measured per client count.
-    #[arg(long, default_value_t = 2_000_000)]
-    pub picks: usize,
-}
-
-#[derive(Debug, Serialize)]
-struct SchedRow {
-    clients: usize,
-    stake_min: u128,
-    sched_picks: usize,
-    sched_picks_per_s: f64,
-    sched_ns_per_pick: f64,
+/// One client count's figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct SchedRow {
+    pub clients: usize,
+    pub stake_min: u128,
+    pub sched_picks: usize,
+    pub sched_picks_per_s: f64,
+    pub sched_ns_per_pick: f64,
     /// Consecutive picks of the same client, on average: stake ÷ minimum stake.
-    sched_picks_per_turn: f64,
+    pub sched_picks_per_turn: f64,
     /// All stakes equal: one pick per turn, every pick moves to the next client.
-    sched_equal_stakes_ns_per_pick: f64,
-    nginx_picks: usize,
-    nginx_picks_per_s: f64,
-    nginx_ns_per_pick: f64,
-    sched_vs_nginx: f64,
+    pub sched_equal_stakes_ns_per_pick: f64,
+    pub nginx_picks: usize,
+    pub nginx_picks_per_s: f64,
+    pub nginx_ns_per_pick: f64,
+    pub sched_vs_nginx: f64,
 }
 
-#[derive(Debug, Serialize)]
-struct SchedReport {
-    rows: Vec<SchedRow>,
-    growth_ns_per_pick_100000_vs_10: f64,
-    growth_equal_stakes_100000_vs_10: f64,
-    target_picks_per_s_at_100000: f64,
-    meets_rate_target: bool,
-    target_growth_max: f64,
-    meets_growth_target: bool,
+/// The figures; serialized as `stakework bench sched --json` prints them.
+#[derive(Debug, Clone, Serialize)]
+pub struct SchedReport {
+    pub rows: Vec<SchedRow>,
+    pub growth_ns_per_pick_100000_vs_10: f64,
+    pub growth_equal_stakes_100000_vs_10: f64,
+    pub target_picks_per_s_at_100000: f64,
+    pub meets_rate_target: bool,
+    pub target_growth_max: f64,
+    pub meets_growth_target: bool,
 }
 
 /// What one timed run of the scheduler measured.
@@ -65,22 +60,21 @@ struct SchedRun {
     turns: usize,
 }
 
-pub fn run(args: &SchedArgs, json: bool) -> anyhow::Result<()> {
-    ensure!(args.picks >= 1, "need at least one pick");
-    ensure!(
-        cfg!(not(debug_assertions)),
-        "benchmarks need an optimized build: cargo run --release -p cli -- bench sched"
-    );
+/// Run the benchmark with `picks` picks per client count.
+pub fn run(picks: usize, progress: &mut dyn Progress) -> Result<SchedReport, BenchError> {
+    if picks < 1 {
+        return Err(BenchError::Settings("need at least one pick".into()));
+    }
     // Warm-up (untimed), so the first client count is not measured on a cold CPU and cache, which would
     // flatter the growth ratio.
-    time_sched(&stakes(CLIENT_COUNTS[0]), args.picks)?;
+    time_sched(&stakes(CLIENT_COUNTS[0]), picks)?;
     let mut rows = Vec::with_capacity(CLIENT_COUNTS.len());
     for n in CLIENT_COUNTS {
-        rows.push(measure(n, args.picks)?);
+        rows.push(measure(n, picks, progress)?);
     }
     let growth = rows[2].sched_ns_per_pick / rows[0].sched_ns_per_pick;
     let growth_equal = rows[2].sched_equal_stakes_ns_per_pick / rows[0].sched_equal_stakes_ns_per_pick;
-    let report = SchedReport {
+    Ok(SchedReport {
         meets_rate_target: rows[2].sched_picks_per_s >= TARGET_PICKS_PER_S,
         rows,
         growth_ns_per_pick_100000_vs_10: growth,
@@ -88,23 +82,17 @@ pub fn run(args: &SchedArgs, json: bool) -> anyhow::Result<()> {
         target_picks_per_s_at_100000: TARGET_PICKS_PER_S,
         target_growth_max: TARGET_GROWTH_MAX,
         meets_growth_target: growth <= TARGET_GROWTH_MAX,
-    };
-    if json {
-        outln!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_table(&report);
-    }
-    Ok(())
+    })
 }
 
-fn measure(n: usize, picks: usize) -> anyhow::Result<SchedRow> {
+fn measure(n: usize, picks: usize, progress: &mut dyn Progress) -> Result<SchedRow, BenchError> {
     let stakes = stakes(n);
-    eprintln!("sched: {n} clients, {picks} picks …");
+    progress.phase(&format!("sched: {n} clients, {picks} picks …"));
     let varied = time_sched(&stakes, picks)?;
-    eprintln!("sched: {n} clients with equal stakes, {picks} picks …");
+    progress.phase(&format!("sched: {n} clients with equal stakes, {picks} picks …"));
     let equal = time_sched(&vec![STAKE_MAX.into(); n], picks)?;
     let nginx_picks = (NGINX_VISITS / n).max(NGINX_PICKS_MIN).min(picks);
-    eprintln!("nginx smooth weighted round-robin: {n} peers, {nginx_picks} picks …");
+    progress.phase(&format!("nginx smooth weighted round-robin: {n} peers, {nginx_picks} picks …"));
     let nginx = time_nginx(&stakes, nginx_picks);
 
     let sched_ns = varied.elapsed.as_secs_f64() * 1e9 / picks as f64;
@@ -127,30 +115,17 @@ fn measure(n: usize, picks: usize) -> anyhow::Result<SchedRow> {
 /// Stakes 1..=1000 from xorshift64* with a fixed seed, so runs are comparable.
 fn stakes(n: usize) -> Vec<u128> {
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    (0..n)
-        .map(|_| {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            u128::from(1 + state.wrapping_mul(0x2545_F491_4F6C_DD1D) % STAKE_MAX)
-        })
-        .collect()
-}
-
-fn client_id(i: usize) -> AccountId {
-    let mut id = [0u8; 32];
-    id[..8].copy_from_slice(&(i as u64).to_le_bytes());
-    AccountId(id)
+    (0..n).map(|_| u128::from(1 + next_rand(&mut state) % STAKE_MAX)).collect()
 }
 
 /// Times `picks` picks with every client kept backlogged; pushes (the initial fill and the refills between
 /// chunks) are not timed. The payload is the client's index, so refilling needs no lookup.
-fn time_sched(stakes: &[u128], picks: usize) -> anyhow::Result<SchedRun> {
-    let ids: Vec<AccountId> = (0..stakes.len()).map(client_id).collect();
+fn time_sched(stakes: &[u128], picks: usize) -> Result<SchedRun, BenchError> {
+    let ids: Vec<AccountId> = (0..stakes.len()).map(numbered_id).collect();
     let mut s: Scheduler<u32> = Scheduler::new(1);
     for (i, (&id, &stake)) in ids.iter().zip(stakes).enumerate() {
         for _ in 0..=CHUNK {
-            s.push(id, stake, i as u32)?;
+            s.push(id, stake, i as u32).map_err(crate::step("queueing a request"))?;
         }
     }
     let mut served = [0u32; CHUNK];
@@ -159,23 +134,31 @@ fn time_sched(stakes: &[u128], picks: usize) -> anyhow::Result<SchedRun> {
     while done < picks {
         let chunk = &mut served[..CHUNK.min(picks - done)];
         let started = Instant::now();
-        for slot in chunk.iter_mut() {
-            let Some((_, client)) = s.pick() else { bail!("a benchmark client ran out of requests") };
-            *slot = client;
-        }
+        let filled = pick_into(&mut s, chunk);
         elapsed += started.elapsed();
+        crate::check(filled, "a benchmark client ran out of requests")?;
         for &client in chunk.iter() {
             if client != last {
                 turns += 1;
                 last = client;
             }
             let i = client as usize;
-            s.push(ids[i], stakes[i], client)?;
+            s.push(ids[i], stakes[i], client).map_err(crate::step("queueing a request"))?;
         }
         done += chunk.len();
     }
-    ensure!(s.backlogged_clients() == stakes.len(), "every benchmark client stays backlogged");
+    crate::check(s.backlogged_clients() == stakes.len(), "every benchmark client stays backlogged")?;
     Ok(SchedRun { elapsed, turns })
+}
+
+/// Fill `chunk` with picks; false if the queue ran dry first (the refills prevent it). The timed loop
+/// holds nothing else, not even the construction of the error.
+fn pick_into(s: &mut Scheduler<u32>, chunk: &mut [u32]) -> bool {
+    for slot in chunk.iter_mut() {
+        let Some((_, client)) = s.pick() else { return false };
+        *slot = client;
+    }
+    true
 }
 
 /// One upstream peer of nginx's smooth weighted round-robin (`ngx_http_upstream_get_peer`).
@@ -216,44 +199,33 @@ fn time_nginx(stakes: &[u128], picks: usize) -> Duration {
     elapsed
 }
 
-fn print_table(report: &SchedReport) {
-    outln!("sched benchmark: stake-weighted picks, one core; stakes 1..=1000 pseudo-random, every client backlogged");
-    outln!(
-        "{:>9}  {:>14}  {:>9}  {:>10}  {:>13}  {:>14}  {:>13}  {:>11}",
-        "clients",
-        "sched picks/s",
-        "ns/pick",
-        "picks/turn",
-        "equal ns/pick",
-        "nginx picks/s",
-        "nginx ns/pick",
-        "sched/nginx"
-    );
-    for r in &report.rows {
-        outln!(
-            "{:>9}  {:>14.0}  {:>9.1}  {:>10.1}  {:>13.1}  {:>14.0}  {:>13.1}  {:>10.1}×",
-            r.clients,
-            r.sched_picks_per_s,
-            r.sched_ns_per_pick,
-            r.sched_picks_per_turn,
-            r.sched_equal_stakes_ns_per_pick,
-            r.nginx_picks_per_s,
-            r.nginx_ns_per_pick,
-            r.sched_vs_nginx
-        );
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nginx_spreads_picks_smoothly_by_weight() {
+        // nginx's documented example: weights 5, 1, 1 give a a b a c a a.
+        let mut peers: Vec<Peer> = [5, 1, 1].iter().map(|&weight| Peer { weight, current: 0 }).collect();
+        let picks: Vec<usize> = (0..7).map(|_| nginx_pick(&mut peers)).collect();
+        assert_eq!(picks, [0, 0, 1, 0, 2, 0, 0]);
     }
-    let met = |ok: bool| if ok { "met" } else { "NOT met" };
-    outln!(
-        "growth of ns/pick, 100,000 vs 10 clients: {:.2}×  target ≤ {:.0}×: {}  (equal stakes: {:.2}×)",
-        report.growth_ns_per_pick_100000_vs_10,
-        report.target_growth_max,
-        met(report.meets_growth_target),
-        report.growth_equal_stakes_100000_vs_10
-    );
-    outln!(
-        "sched at 100,000 clients: {:.0} picks/s  target ≥ 10,000,000: {}",
-        report.rows[2].sched_picks_per_s,
-        met(report.meets_rate_target)
-    );
-    outln!("(picks/turn = stake ÷ minimum stake on average; \"equal\" = all stakes equal, a new client every pick)");
+
+    #[test]
+    fn stakes_are_fixed_and_within_range() {
+        let s = stakes(1_000);
+        assert_eq!(s, stakes(1_000));
+        assert!(s.iter().all(|&x| (1..=u128::from(STAKE_MAX)).contains(&x)));
+        assert!(s.iter().min() < s.iter().max());
+    }
+
+    #[test]
+    fn every_client_stays_backlogged_and_turns_follow_stake() {
+        // Equal stakes: every pick is a new client's turn.
+        let run = time_sched(&[7, 7, 7], 300).expect("a run");
+        assert_eq!(run.turns, 300);
+        // One client with all the stake but one unit per other client: long turns.
+        let run = time_sched(&[1_000, 1], 3_000).expect("a run");
+        assert!(run.turns < 100, "{} turns", run.turns);
+    }
 }
