@@ -8,8 +8,10 @@
 //! - [`node`]: committed transfers per second through a real node process, with commit latency;
 //! - [`sched`]: the miner's stake-weighted queue against nginx's smooth weighted round-robin;
 //! - [`rewards`]: epoch miner-reward settlement against a naive floor split;
-//! - [`poi`]: Proof-of-Inference evaluations against a straightforward embedder.
+//! - [`poi`]: Proof-of-Inference evaluations against a straightforward embedder;
+//! - [`fork`]: verifying a block on a fork of the engine's state and committing it, against a full copy.
 
+pub mod fork;
 pub mod ledger;
 pub mod node;
 pub mod poi;

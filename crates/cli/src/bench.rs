@@ -3,7 +3,10 @@
 
 use crate::local_node::LocalNode;
 use anyhow::{ensure, Context};
-use bench::{ledger::LedgerReport, node::NodeReport, poi::PoiReport, rewards::RewardsReport, sched::SchedReport};
+use bench::{
+    fork::ForkReport, ledger::LedgerReport, node::NodeReport, poi::PoiReport, rewards::RewardsReport,
+    sched::SchedReport,
+};
 use clap::{Args, Subcommand};
 use std::io::Write;
 
@@ -22,6 +25,22 @@ pub enum BenchCommand {
     Rewards(RewardsArgs),
     /// Proof-of-Inference task evaluations per second (k = 5 outputs of 1 KiB) and embedder throughput.
     Poi(PoiArgs),
+    /// Verifying a block on a fork of the state (fork + apply + commit) against a full copy of the state
+    /// (copy + apply + keep), at 100,000 accounts: what a validator pays to check a proposal.
+    Fork(ForkArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ForkArgs {
+    /// Accounts in the state.
+    #[arg(long, default_value_t = 100_000)]
+    pub accounts: usize,
+    /// Transfers per block.
+    #[arg(long, default_value_t = 1_000)]
+    pub block_txs: usize,
+    /// Blocks; the median per block is reported.
+    #[arg(long, default_value_t = 20)]
+    pub blocks: usize,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +128,7 @@ pub fn run(cmd: &BenchCommand, json: bool) -> anyhow::Result<()> {
             BenchCommand::Node(_) => "--bin stakework -- bench node",
             BenchCommand::Rewards(_) => "--bin stakework -- bench rewards",
             BenchCommand::Poi(_) => "--bin stakework -- bench poi",
+            BenchCommand::Fork(_) => "--bin stakework -- bench fork",
         })
     );
     match cmd {
@@ -133,6 +153,9 @@ pub fn run(cmd: &BenchCommand, json: bool) -> anyhow::Result<()> {
         BenchCommand::Sched(a) => print(&bench::sched::run(a.picks, &mut Stderr)?, json, print_sched),
         BenchCommand::Rewards(a) => print(&bench::rewards::run(a.miners, a.runs)?, json, |r| print_rewards(r, a.runs)),
         BenchCommand::Poi(a) => print(&bench::poi::run(a.evaluations)?, json, print_poi),
+        BenchCommand::Fork(a) => {
+            print(&bench::fork::run(a.accounts, a.block_txs, a.blocks, &mut Stderr)?, json, print_fork)
+        }
     }
 }
 
@@ -276,5 +299,25 @@ fn print_poi(r: &PoiReport) {
         "  baseline (string trigrams, hash map, f64): {:>7.0}/s   (integer = {:.1}× baseline)",
         r.baseline_evaluations_per_s,
         r.speedup_vs_baseline
+    );
+}
+
+fn print_fork(r: &ForkReport) {
+    outln!(
+        "fork benchmark: {} accounts, blocks of {} transfers, median of {} blocks",
+        r.accounts,
+        r.txs_per_block,
+        r.blocks
+    );
+    outln!(
+        "  fork + apply + commit:        {:>9.2} ms per block  (fork alone {:.1} µs)",
+        r.fork_apply_commit_ms_median,
+        r.fork_us_median
+    );
+    outln!(
+        "  baseline copy + apply + keep: {:>9.2} ms per block  (full copy alone {:.2} ms; fork = {:.1}× cheaper)",
+        r.clone_apply_keep_ms_median,
+        r.deep_clone_ms_median,
+        r.ratio_vs_baseline
     );
 }
