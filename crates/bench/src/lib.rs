@@ -17,6 +17,7 @@ pub mod node;
 pub mod poi;
 pub mod rewards;
 pub mod sched;
+pub mod text;
 
 /// Why a benchmark did not produce figures.
 #[derive(Debug, thiserror::Error)]

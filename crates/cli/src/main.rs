@@ -17,7 +17,6 @@ mod demo;
 mod genesis_cmd;
 mod job_cmd;
 mod keys;
-mod local_node;
 mod market_cmd;
 mod node_cmd;
 mod query;
