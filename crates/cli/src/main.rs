@@ -124,6 +124,25 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments) {
     }
 }
 
+/// Print `v` as pretty JSON.
+fn show<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    outln!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+/// Print `v` as pretty JSON with `--json`, else its text (`client::text`); an empty text (an empty list)
+/// prints nothing.
+fn print<T: serde::Serialize>(v: &T, json: bool, text: impl FnOnce(&T) -> String) -> anyhow::Result<()> {
+    if json {
+        return show(v);
+    }
+    let text = text(v);
+    if !text.is_empty() {
+        outln!("{text}");
+    }
+    Ok(())
+}
+
 /// What the network commands share: where the node is, where the keys are, and the output form.
 struct Ctx {
     node: Option<String>,

@@ -1,6 +1,5 @@
 //! CLI for the inference market: `node register|deregister|status`, `service`, `gov`, `request`.
 
-use crate::keys::resolve_account;
 use crate::tx::{submit_call, TxArgs};
 use anyhow::Context;
 use clap::Subcommand;
@@ -151,8 +150,8 @@ pub fn task(cmd: &TaskCommand, client: &Client, keys: &Path, json: bool) -> anyh
         TaskCommand::Advance { common, task } => {
             submit_call(client, keys, common, Call::AdvanceTask { task: *task }, json)
         }
-        TaskCommand::List => show(&client.tasks()?),
-        TaskCommand::Show { id } => show(&client.task(*id)?),
+        TaskCommand::List => crate::show(&client.tasks()?),
+        TaskCommand::Show { id } => crate::show(&client.task(*id)?),
     }
 }
 
@@ -212,31 +211,10 @@ pub fn node_action(a: &NodeAction, client: &Client, keys: &Path, json: bool) -> 
     }
 }
 
-/// Print a view as pretty JSON (the `--json` form, and `show` commands).
-pub fn show<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
-    outln!("{}", serde_json::to_string_pretty(v)?);
-    Ok(())
-}
-
-/// One value in its JSON form, for a line of text.
-pub fn json_text<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_default()
-}
-
 pub fn service(cmd: &ServiceCommand, client: &Client, json: bool) -> anyhow::Result<()> {
     match cmd {
-        ServiceCommand::List => {
-            let services = client.services()?;
-            if json {
-                return show(&services);
-            }
-            outln!("{:>4}  {:<24} {:>6}  price", "id", "name", "weight");
-            for s in &services {
-                outln!("{:>4}  {:<24} {:>6}  {}", s.id, s.name, s.weight, s.price.to_swk_string());
-            }
-            Ok(())
-        }
-        ServiceCommand::Show { id } => show(&client.service(*id)?),
+        ServiceCommand::List => crate::print(&client.services()?, json, |s| client::text::services(s)),
+        ServiceCommand::Show { id } => crate::show(&client.service(*id)?),
     }
 }
 
@@ -259,25 +237,8 @@ pub fn gov(cmd: &GovCommand, client: &Client, keys: &Path, json: bool) -> anyhow
         GovCommand::Vote { common, proposal, vote } => {
             submit_call(client, keys, common, Call::Vote { proposal: *proposal, approve: *vote }, json)
         }
-        GovCommand::List => {
-            let proposals = client.proposals()?;
-            if json {
-                return show(&proposals);
-            }
-            for p in &proposals {
-                outln!(
-                    "#{} {} yes {} no {} until height {}: {}",
-                    p.id,
-                    json_text(&p.status),
-                    json_text(&p.yes),
-                    json_text(&p.no),
-                    p.voting_ends.0,
-                    json_text(&p.action)
-                );
-            }
-            Ok(())
-        }
-        GovCommand::Show { id } => show(&client.proposal(*id)?),
+        GovCommand::List => crate::print(&client.proposals()?, json, |p| client::text::proposals(p)),
+        GovCommand::Show { id } => crate::show(&client.proposal(*id)?),
     }
 }
 
@@ -299,43 +260,6 @@ pub fn request(cmd: &RequestCommand, client: &Client, keys: &Path, json: bool) -
         RequestCommand::Rate { common, request, rating } => {
             submit_call(client, keys, common, Call::RateRequest { request: *request, rating: *rating }, json)
         }
-        RequestCommand::Show { id } => show(&client.request(*id)?),
+        RequestCommand::Show { id } => crate::show(&client.request(*id)?),
     }
-}
-
-/// `query node|reputation` for an account id or key name.
-pub fn query_node(client: &Client, keys: &Path, account: &str, json: bool) -> anyhow::Result<()> {
-    let id = resolve_account(keys, account)?;
-    let n = client.node(&id)?;
-    if json {
-        return show(&n);
-    }
-    outln!("node {id}");
-    let rows = [
-        ("roles", json_text(&n.roles)),
-        ("services", json_text(&n.services)),
-        ("capacity", json_text(&n.capacity)),
-        ("endpoint", json_text(&n.endpoint)),
-        ("status", json_text(&n.status)),
-        ("bonded", json_text(&n.bonded)),
-        ("reputation", json_text(&n.reputation)),
-        ("last_heartbeat", json_text(&n.last_heartbeat)),
-    ];
-    for (k, v) in rows {
-        outln!("  {k:<15} {v}");
-    }
-    Ok(())
-}
-
-pub fn query_reputation(client: &Client, keys: &Path, account: &str, json: bool) -> anyhow::Result<()> {
-    let id = resolve_account(keys, account)?;
-    let r = client.reputation(&id)?;
-    if json {
-        return show(&r);
-    }
-    let rep = r.reputation.raw();
-    let clients = r.client_ratings.as_ref().map_or(0, |m| m.len());
-    outln!("reputation of {id}: {:.4} ({rep} ppb)", f64::from(rep) / 1e9);
-    outln!("  client ratings {clients}, network good {}, network bad {}", r.network_good, r.network_bad);
-    Ok(())
 }

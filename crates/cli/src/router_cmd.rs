@@ -133,7 +133,7 @@ pub fn router(cmd: &RouterCommand, client: &Client, keys: &Path, json: bool) -> 
         }
         RouterCommand::Run { .. } => unreachable!("run is dispatched by main"),
         RouterCommand::List => {
-            return crate::market_cmd::show(&client.routers()?);
+            return crate::show(&client.routers()?);
         }
     };
     submit_call(client, keys, common, call, json)
@@ -146,31 +146,4 @@ pub fn list(cmd: &ListCommand, client: &Client, keys: &Path, json: bool) -> anyh
             submit_call(client, keys, common, Call::PublishList { name: name.clone(), nodes }, json)
         }
     }
-}
-
-/// `query points`: a table of the epoch in progress and the last finished one.
-pub fn query_points(client: &Client, json: bool) -> anyhow::Result<()> {
-    let v = client.points()?;
-    if json {
-        return crate::market_cmd::show(&v);
-    }
-    for (title, rows, epoch) in
-        [("epoch in progress", &v.current, v.epoch), ("last finished epoch", &v.last, v.last_epoch)]
-    {
-        outln!("{title} ({epoch}):");
-        outln!("  {:<16} {:>10} {:>10} {:>10} {:>7} {:>8}", "node", "earned", "deducted", "net", "rounds", "failures");
-        for r in rows {
-            let node = r.node.to_string();
-            outln!(
-                "  {:<16} {:>10} {:>10} {:>10} {:>7} {:>8}",
-                &node[..16],
-                r.earned,
-                r.deducted,
-                r.net,
-                r.rounds,
-                r.failures
-            );
-        }
-    }
-    Ok(())
 }

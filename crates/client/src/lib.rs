@@ -11,6 +11,7 @@
 pub mod keys;
 mod signer;
 mod stream;
+pub mod text;
 pub mod words;
 
 pub use signer::{Outcome, Signer};
