@@ -3,8 +3,8 @@
 
 use anyhow::{ensure, Context};
 use bench::node::NodeReport;
+use bench::Stderr;
 use clap::{Args, Subcommand};
-use std::io::Write;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -93,24 +93,6 @@ pub struct PoiArgs {
     /// Task evaluations to time.
     #[arg(long, default_value_t = 20_000)]
     pub evaluations: usize,
-}
-
-/// Progress on stderr: a counter rewritten in place, and a line per phase.
-struct Stderr;
-
-impl bench::Progress for Stderr {
-    fn count(&mut self, label: &str, done: usize, total: usize) {
-        if done % (total / 20).max(1) == 0 || done == total {
-            eprint!("\r{label}: {done}/{total} ({:.0}%)   ", 100.0 * done as f64 / total.max(1) as f64);
-            if done == total {
-                eprintln!();
-            }
-            let _ = std::io::stderr().flush();
-        }
-    }
-    fn phase(&mut self, text: &str) {
-        eprintln!("{text}");
-    }
 }
 
 pub fn run(cmd: &BenchCommand, json: bool) -> anyhow::Result<()> {

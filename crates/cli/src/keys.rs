@@ -1,6 +1,6 @@
 //! `stakework keys …`: key files live in `client::keys`; this prints them.
 
-pub use client::keys::{account_of, derived_key, keys_dir, load, resolve_account, resolve_accounts};
+pub use client::keys::{account_of, keys_dir, load, resolve_account, resolve_accounts};
 
 use clap::Subcommand;
 use std::path::Path;

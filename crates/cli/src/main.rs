@@ -169,25 +169,21 @@ impl Ctx {
 fn main() {
     let cli = Cli::parse();
     let ctx = Ctx { node: cli.node, keys_dir: cli.keys_dir, json: cli.json };
-    let result = match cli.command {
-        Command::Demo(args) => demo::run(&args, cli.json),
-        Command::Bench(cmd) => bench::run(&cmd, cli.json),
-        Command::Genesis(cmd) => genesis_cmd::run(&cmd, cli.json),
-        Command::Sim(cmd) => sim_cmd::run(&cmd, cli.json),
-        Command::Replay(args) => node_cmd::replay(&args),
-        Command::Node(cmd) if cmd.action.is_none() => node_cmd::run(&cmd.run),
-        other => network(other, &ctx),
-    };
-    if let Err(e) = result {
+    if let Err(e) = run(cli.command, &ctx) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
 }
 
-/// The commands that talk to a node or run an agent against one.
-fn network(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
+fn run(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
     let (url, keys, json) = (ctx.url(), ctx.keys(), ctx.json);
     match command {
+        Command::Demo(args) => demo::run(&args, json),
+        Command::Bench(cmd) => bench::run(&cmd, json),
+        Command::Genesis(cmd) => genesis_cmd::run(&cmd, json),
+        Command::Sim(cmd) => sim_cmd::run(&cmd, json),
+        Command::Replay(args) => node_cmd::replay(&args),
+        Command::Node(node_cmd::NodeCmd { action: None, run }) => node_cmd::run(&run),
         Command::Node(node_cmd::NodeCmd { action: Some(a), .. }) => {
             market_cmd::node_action(&a, &ctx.client(), &keys, json)
         }
@@ -209,14 +205,6 @@ fn network(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
         Command::Keys(cmd) => keys::run(&cmd, &keys, json),
         Command::Tx(cmd) => tx::run(&cmd, &ctx.client(), &keys, json),
         Command::Query(cmd) => query::run(&cmd, &ctx.client(), &keys, json),
-        Command::Demo(_)
-        | Command::Bench(_)
-        | Command::Genesis(_)
-        | Command::Sim(_)
-        | Command::Replay(_)
-        | Command::Node(_) => {
-            unreachable!("dispatched by main")
-        }
     }
 }
 
