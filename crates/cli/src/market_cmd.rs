@@ -133,10 +133,9 @@ pub enum TaskCommand {
 }
 
 pub fn task(cmd: &TaskCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
-    match cmd {
+    let (common, call) = match cmd {
         TaskCommand::Submit { common, service, redundancy, max_price, avoid } => {
-            let avoid =
-                avoid.iter().map(|l| crate::router_cmd::parse_list_ref(keys, l)).collect::<anyhow::Result<_>>()?;
+            let avoid = crate::router_cmd::parse_list_refs(keys, avoid)?;
             let max_price = match max_price {
                 Some(p) => *p,
                 None => {
@@ -144,15 +143,13 @@ pub fn task(cmd: &TaskCommand, client: &Client, keys: &Path, json: bool) -> anyh
                     price.checked_mul(u128::from(*redundancy)).context("price × redundancy overflows")?
                 }
             };
-            let call = Call::SubmitTask { service: *service, redundancy: *redundancy, max_price, avoid };
-            submit_call(client, keys, common, call, json)
+            (common, Call::SubmitTask { service: *service, redundancy: *redundancy, max_price, avoid })
         }
-        TaskCommand::Advance { common, task } => {
-            submit_call(client, keys, common, Call::AdvanceTask { task: *task }, json)
-        }
-        TaskCommand::List => crate::show(&client.tasks()?),
-        TaskCommand::Show { id } => crate::show(&client.task(*id)?),
-    }
+        TaskCommand::Advance { common, task } => (common, Call::AdvanceTask { task: *task }),
+        TaskCommand::List => return crate::show(&client.tasks()?),
+        TaskCommand::Show { id } => return crate::show(&client.task(*id)?),
+    };
+    submit_call(client, keys, common, call, json)
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,21 +191,15 @@ pub enum RequestCommand {
 }
 
 pub fn node_action(a: &NodeAction, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
-    match a {
+    let (common, call) = match a {
         NodeAction::Register { common, roles, services, capacity, endpoint } => {
-            let call = Call::RegisterNode {
-                roles: roles.clone(),
-                services: services.clone(),
-                capacity: *capacity,
-                endpoint: endpoint.clone(),
-            };
-            submit_call(client, keys, common, call, json)
+            let (roles, services, endpoint) = (roles.clone(), services.clone(), endpoint.clone());
+            (common, Call::RegisterNode { roles, services, capacity: *capacity, endpoint })
         }
-        NodeAction::Deregister { common } => submit_call(client, keys, common, Call::DeregisterNode, json),
-        NodeAction::Status { common, status } => {
-            submit_call(client, keys, common, Call::ReportStatus { status: *status }, json)
-        }
-    }
+        NodeAction::Deregister { common } => (common, Call::DeregisterNode),
+        NodeAction::Status { common, status } => (common, Call::ReportStatus { status: *status }),
+    };
+    submit_call(client, keys, common, call, json)
 }
 
 pub fn service(cmd: &ServiceCommand, client: &Client, json: bool) -> anyhow::Result<()> {
@@ -219,47 +210,47 @@ pub fn service(cmd: &ServiceCommand, client: &Client, json: bool) -> anyhow::Res
 }
 
 pub fn gov(cmd: &GovCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
-    match cmd {
-        GovCommand::Propose { common, change } => {
-            let action = match change {
-                Change::AddService { name, weight, price } => {
-                    ProposalAction::AddService { name: name.clone(), weight: *weight, price: *price }
-                }
-                Change::SetWeight { service, weight } => {
-                    ProposalAction::SetServiceWeight { service: *service, weight: *weight }
-                }
-                Change::SetParam { name, value } => {
-                    ProposalAction::SetParam { name: name.clone(), value: value.clone() }
-                }
-            };
-            submit_call(client, keys, common, Call::Propose { action }, json)
+    let (common, call) = match cmd {
+        GovCommand::Propose { common, change } => (common, Call::Propose { action: change.action() }),
+        GovCommand::Vote { common, proposal, vote } => (common, Call::Vote { proposal: *proposal, approve: *vote }),
+        GovCommand::List => return crate::print(&client.proposals()?, json, |p| client::text::proposals(p)),
+        GovCommand::Show { id } => return crate::show(&client.proposal(*id)?),
+    };
+    submit_call(client, keys, common, call, json)
+}
+
+impl Change {
+    fn action(&self) -> ProposalAction {
+        match self {
+            Change::AddService { name, weight, price } => {
+                ProposalAction::AddService { name: name.clone(), weight: *weight, price: *price }
+            }
+            Change::SetWeight { service, weight } => {
+                ProposalAction::SetServiceWeight { service: *service, weight: *weight }
+            }
+            Change::SetParam { name, value } => ProposalAction::SetParam { name: name.clone(), value: value.clone() },
         }
-        GovCommand::Vote { common, proposal, vote } => {
-            submit_call(client, keys, common, Call::Vote { proposal: *proposal, approve: *vote }, json)
-        }
-        GovCommand::List => crate::print(&client.proposals()?, json, |p| client::text::proposals(p)),
-        GovCommand::Show { id } => crate::show(&client.proposal(*id)?),
     }
 }
 
 pub fn request(cmd: &RequestCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
-    match cmd {
+    let (common, call) = match cmd {
         RequestCommand::Submit { common, service, max_price, avoid } => {
-            let avoid =
-                avoid.iter().map(|l| crate::router_cmd::parse_list_ref(keys, l)).collect::<anyhow::Result<_>>()?;
+            let avoid = crate::router_cmd::parse_list_refs(keys, avoid)?;
             let max_price = match max_price {
                 Some(p) => *p,
                 None => client.service(*service)?.price,
             };
-            submit_call(client, keys, common, Call::SubmitRequest { service: *service, max_price, avoid }, json)
+            (common, Call::SubmitRequest { service: *service, max_price, avoid })
         }
         RequestCommand::Complete { common, request, result } => {
             let result_hash = Hash(*blake3::hash(result.as_bytes()).as_bytes());
-            submit_call(client, keys, common, Call::CompleteRequest { request: *request, result_hash }, json)
+            (common, Call::CompleteRequest { request: *request, result_hash })
         }
         RequestCommand::Rate { common, request, rating } => {
-            submit_call(client, keys, common, Call::RateRequest { request: *request, rating: *rating }, json)
+            (common, Call::RateRequest { request: *request, rating: *rating })
         }
-        RequestCommand::Show { id } => crate::show(&client.request(*id)?),
-    }
+        RequestCommand::Show { id } => return crate::show(&client.request(*id)?),
+    };
+    submit_call(client, keys, common, call, json)
 }

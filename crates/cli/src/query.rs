@@ -47,12 +47,9 @@ pub enum QueryCommand {
 pub fn run(cmd: &QueryCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
     match cmd {
         QueryCommand::Account { account } => {
-            let a: api::AccountView = client.get(&format!("/v1/accounts/{}", resolve_account(keys, account)?))?;
-            crate::print(&a, json, client::text::account)
+            crate::print(&client.account(&resolve_account(keys, account)?)?, json, client::text::account)
         }
-        QueryCommand::Block { id } => {
-            crate::print(&client.get::<api::BlockView>(&format!("/v1/blocks/{id}"))?, json, client::text::block)
-        }
+        QueryCommand::Block { id } => crate::print(&client.block(id)?, json, client::text::block),
         QueryCommand::Tx { hash } => {
             crate::print(&client.get::<api::TxReceipt>(&format!("/v1/txs/{hash}"))?, json, client::text::receipt)
         }

@@ -75,9 +75,10 @@ pub enum ListCommand {
     },
 }
 
-/// `NAME` (the network's list) or `OWNER/NAME` (an account id or key name, then the list's name).
-pub fn parse_list_ref(keys: &Path, text: &str) -> anyhow::Result<ListRef> {
-    client::words::list_ref(text, |owner| resolve_account(keys, owner).map_err(anyhow::Error::from))
+/// Each `NAME` (the network's list) or `OWNER/NAME` (an account id or key name, then the list's name).
+pub fn parse_list_refs(keys: &Path, texts: &[String]) -> anyhow::Result<Vec<ListRef>> {
+    let owner = |o: &str| resolve_account(keys, o).map_err(anyhow::Error::from);
+    texts.iter().map(|text| client::words::list_ref(text, owner)).collect()
 }
 
 /// A `--traffic` line (`client::words::traffic`), its account an account id or key name.

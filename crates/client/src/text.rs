@@ -255,6 +255,23 @@ pub fn points(v: &PointsView) -> String {
     out.done()
 }
 
+/// `stakework keys new|show`: a key's name, account and file.
+pub fn key(name: &str, account: &AccountId, path: &std::path::Path) -> String {
+    format!("{name}: {account}\n  file: {}", path.display())
+}
+
+/// `stakework keys list`: a line per key, or where there is none.
+pub fn keys(rows: &[(String, AccountId)], dir: &std::path::Path) -> String {
+    if rows.is_empty() {
+        return format!("no keys in {}", dir.display());
+    }
+    let mut out = Lines::new();
+    for (n, a) in rows {
+        line!(out, "{n:<20} {a}");
+    }
+    out.done()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
