@@ -3,7 +3,7 @@
 
 use crate::keys::{load, resolve_account, resolve_accounts};
 use crate::tx::{submit_call, TxArgs};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Subcommand;
 use client::Client;
 use protocol::{Call, JobFault, JobKind, JobOrder, JobProgress, JobStage, JobStatus};
@@ -118,16 +118,12 @@ pub enum JobCommand {
     List,
 }
 
-fn fetch(client: &Client, job: &JobId) -> anyhow::Result<api::JobView> {
-    Ok(client.job(job)?)
-}
-
 pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
     let (common, call) = match cmd {
         JobCommand::Order { common, id, kind, qc, dos, price, complexity, mpc_factor, epochs, quote } => {
             let id = match id {
                 Some(id) => *id,
-                None => fresh_id(keys, &common.from)?,
+                None => client::job_id_now(&crate::keys::account_of(&load(keys, &common.from)?)),
             };
             if !json {
                 outln!("job {id}");
@@ -148,7 +144,7 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
         JobCommand::Query { common, job, amount } => {
             let amount = match amount {
                 Some(a) => *a,
-                None => fetch(client, job)?.due,
+                None => client.job(job)?.due,
             };
             if amount.is_zero() {
                 bail!("nothing is due on job {job}");
@@ -159,7 +155,7 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
             (common, Call::SelectMpcs { job: *job, mpcs: resolve_accounts(keys, mpcs)? })
         }
         JobCommand::Accept { common, job } => {
-            (common, Call::AcceptJob { job: *job, deposit: fetch(client, job)?.job.deposit })
+            (common, Call::AcceptJob { job: *job, deposit: client.job(job)?.job.deposit })
         }
         JobCommand::Status { common, job, stage, epoch, batch, status } => {
             let status = JobStatus { stage: *stage, epoch: *epoch, batch: *batch, status: *status };
@@ -179,11 +175,4 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
         }
     };
     submit_call(client, keys, common, call, json)
-}
-
-/// A fresh job id for the GDS key `from`, from its account and the current time.
-fn fresh_id(keys: &Path, from: &str) -> anyhow::Result<JobId> {
-    let account = crate::keys::account_of(&load(keys, from)?);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).context("clock before 1970")?;
-    Ok(client::job_id(&account, now.as_nanos()))
 }
