@@ -117,7 +117,7 @@ pub fn run(cmd: &BenchCommand, json: bool) -> anyhow::Result<()> {
                 blocks: a.blocks,
                 signatures: a.signatures,
             };
-            print(&bench::ledger::run(&cfg, &mut Stderr)?, json, bench::ledger::LedgerReport::text)
+            crate::print(&bench::ledger::run(&cfg, &mut Stderr)?, json, bench::ledger::LedgerReport::text)
         }
         BenchCommand::Node(a) => {
             let cfg = bench::node::NodeConfig {
@@ -126,28 +126,19 @@ pub fn run(cmd: &BenchCommand, json: bool) -> anyhow::Result<()> {
                 batch: a.batch,
                 block_ms: a.block_ms,
             };
-            print(&node(&cfg)?, json, NodeReport::text)
+            crate::print(&node(&cfg)?, json, NodeReport::text)
         }
         BenchCommand::Sched(a) => {
-            print(&bench::sched::run(a.picks, &mut Stderr)?, json, bench::sched::SchedReport::text)
+            crate::print(&bench::sched::run(a.picks, &mut Stderr)?, json, bench::sched::SchedReport::text)
         }
-        BenchCommand::Rewards(a) => print(&bench::rewards::run(a.miners, a.runs)?, json, |r| r.text(a.runs)),
-        BenchCommand::Poi(a) => print(&bench::poi::run(a.evaluations)?, json, bench::poi::PoiReport::text),
-        BenchCommand::Fork(a) => print(
+        BenchCommand::Rewards(a) => crate::print(&bench::rewards::run(a.miners, a.runs)?, json, |r| r.text(a.runs)),
+        BenchCommand::Poi(a) => crate::print(&bench::poi::run(a.evaluations)?, json, bench::poi::PoiReport::text),
+        BenchCommand::Fork(a) => crate::print(
             &bench::fork::run(a.accounts, a.block_txs, a.blocks, &mut Stderr)?,
             json,
             bench::fork::ForkReport::text,
         ),
     }
-}
-
-fn print<R: serde::Serialize>(report: &R, json: bool, text: impl FnOnce(&R) -> String) -> anyhow::Result<()> {
-    if json {
-        outln!("{}", serde_json::to_string_pretty(report)?);
-    } else {
-        outln!("{}", text(report));
-    }
-    Ok(())
 }
 
 /// Sign everything, start a node process of this binary on a temporary directory, and load it.
