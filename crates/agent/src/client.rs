@@ -31,6 +31,18 @@ pub struct ClientStats {
     pub tasks_failed: u64,
 }
 
+/// What `stakework client` prints once it is done (after "client NAME: ").
+impl std::fmt::Display for ClientStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let s = self;
+        write!(
+            f,
+            "{} requests, {} answered through the router, {} rated good, {} bad, {} unserved; tasks {} ended, {} failed",
+            s.requests, s.answered, s.rated_good, s.rated_bad, s.unserved, s.tasks_ended, s.tasks_failed
+        )
+    }
+}
+
 /// What `stakework client --json` prints once it is done: its own figures (not the node's), read back by
 /// whoever started it (the demo).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -6,13 +6,16 @@
 use crate::backend::{Backend, BuiltinBackend, OpenAiBackend};
 use crate::client::{ClientCtx, ClientStats};
 use crate::miner::{Miner, MinerConfig, MinerStats};
+use crate::oracle::{OracleStats, Similarity};
 use crate::{AgentError, Log};
 use ::client::{Client, Signer};
+use api::JobView;
+use protocol::JobOrder;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use types::Amount;
+use types::{AccountId, Amount, JobId};
 
 /// A miner's backend: `builtin` (deterministic, not a model; `lazy` answers filler) or `openai` (an
 /// OpenAI-compatible server at `url`).
@@ -200,6 +203,46 @@ pub fn run_client(ctx: &ClientCtx, plan: &ClientPlan, name: &str) -> Result<(Cli
     Ok((stats, mean_wait))
 }
 
+/// Run an oracle (`semantic`: also attest similarity scores) until a signal, logging as `oracle NAME`.
+pub fn run_oracle(
+    api: Client,
+    signer: Signer,
+    poll: Duration,
+    semantic: Option<Box<dyn Similarity>>,
+    name: &str,
+) -> Result<OracleStats, AgentError> {
+    let log = Log { name: format!("oracle {name}"), quiet: false };
+    until_signal(move |stop| {
+        log.line(if semantic.is_some() { "watching tasks; attesting MiniLM scores" } else { "watching tasks" });
+        crate::oracle::run_oracle(&api, &signer, poll, semantic.as_deref(), &stop, &log)
+    })
+}
+
+/// Run the coordinator of the job `order` orders (with `mpcs` for its MPC nodes) until it settles or a
+/// signal comes; the job as it ended.
+pub fn run_coordinator(
+    api: Client,
+    signer: Signer,
+    order: JobOrder,
+    mpcs: Vec<AccountId>,
+    name: &str,
+) -> Result<JobView, AgentError> {
+    let log = Log { name: format!("coordinator {name}"), quiet: false };
+    until_signal(move |stop| crate::training::run_coordinator(&api, &signer, order, mpcs, &stop, &log))?
+}
+
+/// Run a data owner or MPC node of job `job` until a signal.
+pub fn run_trainer(
+    api: Client,
+    signer: Signer,
+    job: JobId,
+    blocks_per_epoch: u64,
+    name: &str,
+) -> Result<(), AgentError> {
+    let log = Log { name: format!("trainer {name}"), quiet: false };
+    until_signal(move |stop| crate::training::run_member(&api, &signer, job, blocks_per_epoch, &stop, &log))?
+}
+
 /// Wait until the chain reaches height `h`, for at most `timeout`.
 pub fn wait_for_height(api: &Client, h: u64, timeout: Duration) -> Result<(), AgentError> {
     let t0 = Instant::now();
@@ -215,6 +258,27 @@ pub fn wait_for_height(api: &Client, h: u64, timeout: Duration) -> Result<(), Ag
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_exit_lines_name_every_count() {
+        let miner = MinerStats { requests_served: 1, task_actions: 2, heartbeats: 3, rejected: 4 };
+        assert_eq!(miner.to_string(), "1 requests served, 2 task steps, 3 heartbeats, 4 rejected");
+        let oracle = OracleStats { advanced: 1, refused: 2, attested: 3 };
+        assert_eq!(oracle.to_string(), "1 advances, 2 refused, 3 attestations");
+        let client = ClientStats {
+            requests: 5,
+            answered: 4,
+            rated_good: 3,
+            rated_bad: 1,
+            unserved: 1,
+            tasks_ended: 2,
+            tasks_failed: 0,
+        };
+        assert_eq!(
+            client.to_string(),
+            "5 requests, 4 answered through the router, 3 rated good, 1 bad, 1 unserved; tasks 2 ended, 0 failed"
+        );
+    }
 
     #[test]
     fn backends_are_named_and_openai_needs_a_url() {

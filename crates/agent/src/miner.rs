@@ -35,6 +35,18 @@ pub struct MinerStats {
     pub rejected: u64,
 }
 
+/// The miner's exit line after "stopped; ".
+impl std::fmt::Display for MinerStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let s = self;
+        write!(
+            f,
+            "{} requests served, {} task steps, {} heartbeats, {} rejected",
+            s.requests_served, s.task_actions, s.heartbeats, s.rejected
+        )
+    }
+}
+
 #[derive(Debug)]
 pub struct Miner<'a> {
     api: &'a Client,

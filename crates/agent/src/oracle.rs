@@ -14,6 +14,13 @@ pub struct OracleStats {
     pub attested: u64,
 }
 
+/// The oracle's exit line after "stopped; ".
+impl std::fmt::Display for OracleStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} advances, {} refused, {} attestations", self.advanced, self.refused, self.attested)
+    }
+}
+
 /// A semantic similarity between two texts in ppb (the MiniLM sentence embedder in `stakework oracle
 /// --embedder minilm`); the oracle attests each miner's median similarity to the other outputs.
 pub trait Similarity: Send + Sync {

@@ -17,6 +17,7 @@ pub mod node;
 pub mod poi;
 pub mod rewards;
 pub mod sched;
+pub mod text;
 
 /// Why a benchmark did not produce figures.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +54,27 @@ pub trait Progress {
     fn count(&mut self, label: &str, done: usize, total: usize);
     /// A phase begins.
     fn phase(&mut self, text: &str);
+}
+
+/// Progress on stderr, as `stakework bench` shows it: a counter rewritten in place (every 5%), and a
+/// line per phase.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stderr;
+
+impl Progress for Stderr {
+    fn count(&mut self, label: &str, done: usize, total: usize) {
+        use std::io::Write;
+        if done % (total / 20).max(1) == 0 || done == total {
+            eprint!("\r{label}: {done}/{total} ({:.0}%)   ", 100.0 * done as f64 / total.max(1) as f64);
+            if done == total {
+                eprintln!();
+            }
+            let _ = std::io::stderr().flush();
+        }
+    }
+    fn phase(&mut self, text: &str) {
+        eprintln!("{text}");
+    }
 }
 
 /// Reports nothing.

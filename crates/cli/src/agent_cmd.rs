@@ -1,6 +1,6 @@
 //! `stakework miner` and `stakework oracle`: agents that run until SIGINT or SIGTERM.
 
-use agent::launch::{until_signal, ClientPlan};
+use agent::launch::ClientPlan;
 use agent::miner::MinerConfig;
 use agent::Log;
 use anyhow::{bail, Context};
@@ -131,10 +131,7 @@ pub fn miner(args: MinerArgs, node_url: &str, keys: &Path) -> anyhow::Result<()>
     let log = Log { name: format!("miner {}", args.from), quiet: false };
     let listen = (args.listen.as_str(), args.endpoint.clone());
     let stats = agent::launch::run_miner(api, signer, backend, cfg, listen, log).map_err(failed)?;
-    eprintln!(
-        "miner {}: stopped; {} requests served, {} task steps, {} heartbeats, {} rejected",
-        args.from, stats.requests_served, stats.task_actions, stats.heartbeats, stats.rejected
-    );
+    eprintln!("miner {}: stopped; {stats}", args.from);
     Ok(())
 }
 
@@ -145,17 +142,9 @@ pub fn oracle(args: OracleArgs, node_url: &str, keys: &Path) -> anyhow::Result<(
         bail!("{me} is not registered as an oracle (stakework node register --role oracle)");
     }
     let semantic = semantic_embedder(args.embedder.as_deref(), args.model_dir.as_deref())?;
-    let name = args.from.clone();
-    let stats = until_signal(move |stop| {
-        let log = Log { name: format!("oracle {name}"), quiet: false };
-        log.line(if semantic.is_some() { "watching tasks; attesting MiniLM scores" } else { "watching tasks" });
-        agent::oracle::run_oracle(&api, &signer, Duration::from_millis(args.poll_ms), semantic.as_deref(), &stop, &log)
-    })
-    .map_err(failed)?;
-    eprintln!(
-        "oracle {}: stopped; {} advances, {} refused, {} attestations",
-        args.from, stats.advanced, stats.refused, stats.attested
-    );
+    let poll = Duration::from_millis(args.poll_ms);
+    let stats = agent::launch::run_oracle(api, signer, poll, semantic, &args.from).map_err(failed)?;
+    eprintln!("oracle {}: stopped; {stats}", args.from);
     Ok(())
 }
 
@@ -188,11 +177,7 @@ pub fn client(args: ClientArgs, node_url: &str, keys: &Path, json: bool) -> anyh
     if json {
         outln!("{}", serde_json::to_string(&agent::client::ClientReport::new(&stats, mean_wait))?);
     } else {
-        outln!(
-            "client {}: {} requests, {} answered through the router, {} rated good, {} bad, {} unserved; tasks {} ended, {} failed",
-            args.from, stats.requests, stats.answered, stats.rated_good, stats.rated_bad, stats.unserved,
-            stats.tasks_ended, stats.tasks_failed
-        );
+        outln!("client {}: {stats}", args.from);
     }
     Ok(())
 }
@@ -237,11 +222,8 @@ pub struct TrainerArgs {
 /// `stakework coordinator`: the GDS of one job, until it settles (or SIGINT/SIGTERM).
 pub fn coordinator(args: CoordinatorArgs, node_url: &str, keys: &Path, json: bool) -> anyhow::Result<()> {
     let (api, signer) = connect(&args.from, node_url, keys)?;
-    let kind = match args.kind.as_str() {
-        "horizontal" => protocol::JobKind::Horizontal,
-        "vertical" => protocol::JobKind::Vertical,
-        other => bail!("unknown kind {other:?}: horizontal or vertical"),
-    };
+    let kind = client::words::job_kind(&args.kind)
+        .map_err(|_| anyhow::anyhow!("unknown kind {:?}: horizontal or vertical", args.kind))?;
     let order = protocol::JobOrder {
         id: args.id,
         kind,
@@ -254,13 +236,7 @@ pub fn coordinator(args: CoordinatorArgs, node_url: &str, keys: &Path, json: boo
         quote: args.quote,
     };
     let mpcs = crate::keys::resolve_accounts(keys, &args.mpcs)?;
-    let from = args.from.clone();
-    let view = until_signal(move |stop| {
-        let log = Log { name: format!("coordinator {from}"), quiet: false };
-        agent::training::run_coordinator(&api, &signer, order, mpcs, &stop, &log)
-    })
-    .map_err(failed)?
-    .map_err(failed)?;
+    let view = agent::launch::run_coordinator(api, signer, order, mpcs, &args.from).map_err(failed)?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&view)?);
     } else {
@@ -273,13 +249,7 @@ pub fn coordinator(args: CoordinatorArgs, node_url: &str, keys: &Path, json: boo
 /// `stakework trainer`: a data owner or MPC node working on one job.
 pub fn trainer(args: TrainerArgs, node_url: &str, keys: &Path) -> anyhow::Result<()> {
     let (api, signer) = connect(&args.from, node_url, keys)?;
-    let from = args.from.clone();
-    until_signal(move |stop| {
-        let log = Log { name: format!("trainer {from}"), quiet: false };
-        agent::training::run_member(&api, &signer, args.job, args.blocks_per_epoch, &stop, &log)
-    })
-    .map_err(failed)?
-    .map_err(failed)
+    agent::launch::run_trainer(api, signer, args.job, args.blocks_per_epoch, &args.from).map_err(failed)
 }
 
 #[cfg(feature = "minilm")]

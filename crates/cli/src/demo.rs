@@ -4,7 +4,6 @@
 
 use anyhow::{bail, Context};
 use clap::Args;
-use serde::Serialize;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -17,22 +16,11 @@ pub struct DemoArgs {
     pub walkthrough: bool,
 }
 
-fn print<R: Serialize>(report: &R, text: impl FnOnce() -> String, json: bool) -> anyhow::Result<()> {
-    if json {
-        outln!("{}", serde_json::to_string_pretty(report)?);
-    } else {
-        outln!("{}", text());
-    }
-    Ok(())
-}
-
-/// Run the demo; its checks (conservation, replay from genesis, clean stops, stake priority in the busy
-/// miner's queue) decide the exit status in text and `--json` mode alike.
 pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("finding the stakework binary")?;
     if args.walkthrough {
         let r = devnet::walkthrough::run(&exe, args.block_ms)?;
-        print(&r, || r.render(), json)?;
+        crate::print(&r, json, |r| r.render())?;
         if !r.supply.conserved || !r.replay_matches_head {
             bail!(
                 "the demo failed its own checks (conserved {}, replay matches {})",
@@ -42,7 +30,7 @@ pub fn run(args: &DemoArgs, json: bool) -> anyhow::Result<()> {
         }
     } else {
         let r = devnet::net::run(&exe, args.block_ms)?;
-        print(&r, || r.render(), json)?;
+        crate::print(&r, json, |r| r.render())?;
         let failed = r.failed_checks();
         if !failed.is_empty() {
             bail!("the demo failed its own checks: {}", failed.join(", "));

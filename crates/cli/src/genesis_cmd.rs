@@ -2,8 +2,7 @@
 
 use anyhow::Context;
 use clap::Subcommand;
-use engine::{Engine, Genesis, GenesisAccount};
-use types::Amount;
+use engine::{Engine, Genesis};
 
 #[derive(Debug, Subcommand)]
 pub enum GenesisCommand {
@@ -41,29 +40,7 @@ pub fn run(cmd: &GenesisCommand, json: bool) -> anyhow::Result<()> {
             Ok(())
         }
         GenesisCommand::Example => {
-            let genesis = Genesis {
-                services: vec![
-                    engine::GenesisService {
-                        name: "text-generation".into(),
-                        weight: 1,
-                        price: Amount(10_000_000),
-                        poi_threshold: engine::POI_THRESHOLD_DEFAULT,
-                    },
-                    engine::GenesisService {
-                        name: "image-generation".into(),
-                        weight: 4,
-                        price: Amount(50_000_000),
-                        poi_threshold: engine::POI_THRESHOLD_DEFAULT,
-                    },
-                ],
-                params: engine::Params::default(),
-                accounts: vec![GenesisAccount {
-                    id: crate::keys::account_of(&crate::keys::derived_key("example")),
-                    name: Some("example".to_string()),
-                    free: Amount::swk(1_000).expect("small constant"),
-                    bonded: Amount::swk(100).expect("small constant"),
-                }],
-            };
+            let genesis = devnet::keys::example_genesis();
             outln!("{}", genesis.to_toml().trim_end());
             Ok(())
         }

@@ -3,10 +3,10 @@
 
 use crate::keys::{load, resolve_account, resolve_accounts};
 use crate::tx::{submit_call, TxArgs};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Subcommand;
 use client::Client;
-use protocol::{Call, JobFault, JobKind, JobOrder, JobProgress, JobStage, JobStatus, WHOLE};
+use protocol::{Call, JobFault, JobKind, JobOrder, JobProgress, JobStage, JobStatus};
 use std::path::Path;
 use types::{Amount, JobId};
 
@@ -118,16 +118,12 @@ pub enum JobCommand {
     List,
 }
 
-fn fetch(client: &Client, job: &JobId) -> anyhow::Result<api::JobView> {
-    Ok(client.job(job)?)
-}
-
 pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
     let (common, call) = match cmd {
         JobCommand::Order { common, id, kind, qc, dos, price, complexity, mpc_factor, epochs, quote } => {
             let id = match id {
                 Some(id) => *id,
-                None => fresh_id(keys, &common.from)?,
+                None => client::job_id_now(&crate::keys::account_of(&load(keys, &common.from)?)),
             };
             if !json {
                 outln!("job {id}");
@@ -148,7 +144,7 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
         JobCommand::Query { common, job, amount } => {
             let amount = match amount {
                 Some(a) => *a,
-                None => fetch(client, job)?.due,
+                None => client.job(job)?.due,
             };
             if amount.is_zero() {
                 bail!("nothing is due on job {job}");
@@ -159,7 +155,7 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
             (common, Call::SelectMpcs { job: *job, mpcs: resolve_accounts(keys, mpcs)? })
         }
         JobCommand::Accept { common, job } => {
-            (common, Call::AcceptJob { job: *job, deposit: fetch(client, job)?.job.deposit })
+            (common, Call::AcceptJob { job: *job, deposit: client.job(job)?.job.deposit })
         }
         JobCommand::Status { common, job, stage, epoch, batch, status } => {
             let status = JobStatus { stage: *stage, epoch: *epoch, batch: *batch, status: *status };
@@ -175,62 +171,8 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
         }
         JobCommand::List => {
             let jobs: Vec<api::JobView> = client.get("/v1/jobs")?;
-            if json {
-                outln!("{}", serde_json::to_string_pretty(&jobs)?);
-            } else {
-                for j in &jobs {
-                    outln!("{}  {:?} {:?}  escrow {}", j.job.id, j.job.kind, j.job.phase, j.escrow.to_swk_string());
-                }
-            }
-            return Ok(());
+            return crate::print(&jobs, json, |j| client::text::jobs(j));
         }
     };
     submit_call(client, keys, common, call, json)
-}
-
-/// A fresh job id for the GDS key `from`, from its account and the current time.
-fn fresh_id(keys: &Path, from: &str) -> anyhow::Result<JobId> {
-    let account = crate::keys::account_of(&load(keys, from)?);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).context("clock before 1970")?;
-    Ok(client::job_id(&account, now.as_nanos()))
-}
-
-/// `stakework query job ID`: the job, its escrow and its history.
-pub fn query(client: &Client, job: &JobId, json: bool) -> anyhow::Result<()> {
-    let v = fetch(client, job)?;
-    if json {
-        outln!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(());
-    }
-    let j = &v.job;
-    outln!("job {} ({:?}) at height {}: {:?}", j.id, j.kind, v.height, j.phase);
-    outln!("  GDS {}", j.gds);
-    outln!("  QC  {}", j.qc);
-    outln!("  escrow {}  (StakeIn {}, deposits {} each)", v.escrow, j.staked, j.deposit);
-    if !v.due.is_zero() {
-        outln!("  due from the QC: {}", v.due);
-    }
-    match &j.schema {
-        Some(s) => outln!("  schema: per DO {}, per MPC {}, GDS {}, price {}", s.per_do, s.per_mpc, s.gds, s.total),
-        None => outln!("  schema: not yet (quote {}; MPC nodes not selected)", j.quote),
-    }
-    for (who, m) in &j.members {
-        let last = m.last_status.map_or("no status yet".to_string(), |s| {
-            let n = |x: u32| if x == WHOLE { "whole".to_string() } else { x.to_string() };
-            format!("{:?} epoch {} batch {} {:?}", s.stage, n(s.epoch), n(s.batch), s.status)
-        });
-        let deposit = if m.deposit.is_some() { "deposit held" } else { "no deposit" };
-        outln!("  {:?} {who}: {deposit}, heartbeat at {}, {last}", m.role, m.heartbeat);
-    }
-    if let Some((old, new)) = &j.replacement {
-        outln!("  replacement nominated: {new} for {old}");
-    }
-    if let Some(o) = &j.outcome {
-        outln!("  outcome: {}", serde_json::to_string(o)?);
-    }
-    outln!("  history:");
-    for r in &j.history {
-        outln!("    {:>8}  {}", r.height, r.what);
-    }
-    Ok(())
 }

@@ -1,6 +1,6 @@
 //! `stakework keys …`: key files live in `client::keys`; this prints them.
 
-pub use client::keys::{account_of, derived_key, keys_dir, load, resolve_account, resolve_accounts};
+pub use client::keys::{account_of, keys_dir, load, resolve_account, resolve_accounts};
 
 use clap::Subcommand;
 use std::path::Path;
@@ -33,12 +33,8 @@ pub fn run(cmd: &KeysCommand, dir: &Path, json: bool) -> anyhow::Result<()> {
             if json {
                 let v: Vec<_> = rows.iter().map(|(n, a)| serde_json::json!({"name": n, "account": a})).collect();
                 outln!("{}", serde_json::to_string_pretty(&v)?);
-            } else if rows.is_empty() {
-                outln!("no keys in {}", dir.display());
             } else {
-                for (n, a) in rows {
-                    outln!("{n:<20} {a}");
-                }
+                outln!("{}", client::text::keys(&rows, dir));
             }
         }
     }
@@ -49,6 +45,6 @@ fn print_key(name: &str, account: &AccountId, path: &Path, json: bool) {
     if json {
         outln!("{}", serde_json::json!({"name": name, "account": account, "file": path}));
     } else {
-        outln!("{name}: {account}\n  file: {}", path.display());
+        outln!("{}", client::text::key(name, account, path));
     }
 }

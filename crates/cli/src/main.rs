@@ -17,7 +17,6 @@ mod demo;
 mod genesis_cmd;
 mod job_cmd;
 mod keys;
-mod local_node;
 mod market_cmd;
 mod node_cmd;
 mod query;
@@ -125,6 +124,25 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments) {
     }
 }
 
+/// Print `v` as pretty JSON.
+fn show<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    outln!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+/// Print `v` as pretty JSON with `--json`, else its text (`client::text`); an empty text (an empty list)
+/// prints nothing.
+fn print<T: serde::Serialize>(v: &T, json: bool, text: impl FnOnce(&T) -> String) -> anyhow::Result<()> {
+    if json {
+        return show(v);
+    }
+    let text = text(v);
+    if !text.is_empty() {
+        outln!("{text}");
+    }
+    Ok(())
+}
+
 /// What the network commands share: where the node is, where the keys are, and the output form.
 struct Ctx {
     node: Option<String>,
@@ -151,25 +169,21 @@ impl Ctx {
 fn main() {
     let cli = Cli::parse();
     let ctx = Ctx { node: cli.node, keys_dir: cli.keys_dir, json: cli.json };
-    let result = match cli.command {
-        Command::Demo(args) => demo::run(&args, cli.json),
-        Command::Bench(cmd) => bench::run(&cmd, cli.json),
-        Command::Genesis(cmd) => genesis_cmd::run(&cmd, cli.json),
-        Command::Sim(cmd) => sim_cmd::run(&cmd, cli.json),
-        Command::Replay(args) => node_cmd::replay(&args),
-        Command::Node(cmd) if cmd.action.is_none() => node_cmd::run(&cmd.run),
-        other => network(other, &ctx),
-    };
-    if let Err(e) = result {
+    if let Err(e) = run(cli.command, &ctx) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
 }
 
-/// The commands that talk to a node or run an agent against one.
-fn network(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
+fn run(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
     let (url, keys, json) = (ctx.url(), ctx.keys(), ctx.json);
     match command {
+        Command::Demo(args) => demo::run(&args, json),
+        Command::Bench(cmd) => bench::run(&cmd, json),
+        Command::Genesis(cmd) => genesis_cmd::run(&cmd, json),
+        Command::Sim(cmd) => sim_cmd::run(&cmd, json),
+        Command::Replay(args) => node_cmd::replay(&args),
+        Command::Node(node_cmd::NodeCmd { action: None, run }) => node_cmd::run(&run),
         Command::Node(node_cmd::NodeCmd { action: Some(a), .. }) => {
             market_cmd::node_action(&a, &ctx.client(), &keys, json)
         }
@@ -191,14 +205,6 @@ fn network(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
         Command::Keys(cmd) => keys::run(&cmd, &keys, json),
         Command::Tx(cmd) => tx::run(&cmd, &ctx.client(), &keys, json),
         Command::Query(cmd) => query::run(&cmd, &ctx.client(), &keys, json),
-        Command::Demo(_)
-        | Command::Bench(_)
-        | Command::Genesis(_)
-        | Command::Sim(_)
-        | Command::Replay(_)
-        | Command::Node(_) => {
-            unreachable!("dispatched by main")
-        }
     }
 }
 

@@ -1,6 +1,5 @@
 //! CLI for the inference market: `node register|deregister|status`, `service`, `gov`, `request`.
 
-use crate::keys::resolve_account;
 use crate::tx::{submit_call, TxArgs};
 use anyhow::Context;
 use clap::Subcommand;
@@ -134,10 +133,9 @@ pub enum TaskCommand {
 }
 
 pub fn task(cmd: &TaskCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
-    match cmd {
+    let (common, call) = match cmd {
         TaskCommand::Submit { common, service, redundancy, max_price, avoid } => {
-            let avoid =
-                avoid.iter().map(|l| crate::router_cmd::parse_list_ref(keys, l)).collect::<anyhow::Result<_>>()?;
+            let avoid = crate::router_cmd::parse_list_refs(keys, avoid)?;
             let max_price = match max_price {
                 Some(p) => *p,
                 None => {
@@ -145,15 +143,13 @@ pub fn task(cmd: &TaskCommand, client: &Client, keys: &Path, json: bool) -> anyh
                     price.checked_mul(u128::from(*redundancy)).context("price × redundancy overflows")?
                 }
             };
-            let call = Call::SubmitTask { service: *service, redundancy: *redundancy, max_price, avoid };
-            submit_call(client, keys, common, call, json)
+            (common, Call::SubmitTask { service: *service, redundancy: *redundancy, max_price, avoid })
         }
-        TaskCommand::Advance { common, task } => {
-            submit_call(client, keys, common, Call::AdvanceTask { task: *task }, json)
-        }
-        TaskCommand::List => show(&client.tasks()?),
-        TaskCommand::Show { id } => show(&client.task(*id)?),
-    }
+        TaskCommand::Advance { common, task } => (common, Call::AdvanceTask { task: *task }),
+        TaskCommand::List => return crate::show(&client.tasks()?),
+        TaskCommand::Show { id } => return crate::show(&client.task(*id)?),
+    };
+    submit_call(client, keys, common, call, json)
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,147 +191,66 @@ pub enum RequestCommand {
 }
 
 pub fn node_action(a: &NodeAction, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
-    match a {
+    let (common, call) = match a {
         NodeAction::Register { common, roles, services, capacity, endpoint } => {
-            let call = Call::RegisterNode {
-                roles: roles.clone(),
-                services: services.clone(),
-                capacity: *capacity,
-                endpoint: endpoint.clone(),
-            };
-            submit_call(client, keys, common, call, json)
+            let (roles, services, endpoint) = (roles.clone(), services.clone(), endpoint.clone());
+            (common, Call::RegisterNode { roles, services, capacity: *capacity, endpoint })
         }
-        NodeAction::Deregister { common } => submit_call(client, keys, common, Call::DeregisterNode, json),
-        NodeAction::Status { common, status } => {
-            submit_call(client, keys, common, Call::ReportStatus { status: *status }, json)
-        }
-    }
-}
-
-/// Print a view as pretty JSON (the `--json` form, and `show` commands).
-pub fn show<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
-    outln!("{}", serde_json::to_string_pretty(v)?);
-    Ok(())
-}
-
-/// One value in its JSON form, for a line of text.
-pub fn json_text<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_default()
+        NodeAction::Deregister { common } => (common, Call::DeregisterNode),
+        NodeAction::Status { common, status } => (common, Call::ReportStatus { status: *status }),
+    };
+    submit_call(client, keys, common, call, json)
 }
 
 pub fn service(cmd: &ServiceCommand, client: &Client, json: bool) -> anyhow::Result<()> {
     match cmd {
-        ServiceCommand::List => {
-            let services = client.services()?;
-            if json {
-                return show(&services);
-            }
-            outln!("{:>4}  {:<24} {:>6}  price", "id", "name", "weight");
-            for s in &services {
-                outln!("{:>4}  {:<24} {:>6}  {}", s.id, s.name, s.weight, s.price.to_swk_string());
-            }
-            Ok(())
-        }
-        ServiceCommand::Show { id } => show(&client.service(*id)?),
+        ServiceCommand::List => crate::print(&client.services()?, json, |s| client::text::services(s)),
+        ServiceCommand::Show { id } => crate::show(&client.service(*id)?),
     }
 }
 
 pub fn gov(cmd: &GovCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
-    match cmd {
-        GovCommand::Propose { common, change } => {
-            let action = match change {
-                Change::AddService { name, weight, price } => {
-                    ProposalAction::AddService { name: name.clone(), weight: *weight, price: *price }
-                }
-                Change::SetWeight { service, weight } => {
-                    ProposalAction::SetServiceWeight { service: *service, weight: *weight }
-                }
-                Change::SetParam { name, value } => {
-                    ProposalAction::SetParam { name: name.clone(), value: value.clone() }
-                }
-            };
-            submit_call(client, keys, common, Call::Propose { action }, json)
-        }
-        GovCommand::Vote { common, proposal, vote } => {
-            submit_call(client, keys, common, Call::Vote { proposal: *proposal, approve: *vote }, json)
-        }
-        GovCommand::List => {
-            let proposals = client.proposals()?;
-            if json {
-                return show(&proposals);
+    let (common, call) = match cmd {
+        GovCommand::Propose { common, change } => (common, Call::Propose { action: change.action() }),
+        GovCommand::Vote { common, proposal, vote } => (common, Call::Vote { proposal: *proposal, approve: *vote }),
+        GovCommand::List => return crate::print(&client.proposals()?, json, |p| client::text::proposals(p)),
+        GovCommand::Show { id } => return crate::show(&client.proposal(*id)?),
+    };
+    submit_call(client, keys, common, call, json)
+}
+
+impl Change {
+    fn action(&self) -> ProposalAction {
+        match self {
+            Change::AddService { name, weight, price } => {
+                ProposalAction::AddService { name: name.clone(), weight: *weight, price: *price }
             }
-            for p in &proposals {
-                outln!(
-                    "#{} {} yes {} no {} until height {}: {}",
-                    p.id,
-                    json_text(&p.status),
-                    json_text(&p.yes),
-                    json_text(&p.no),
-                    p.voting_ends.0,
-                    json_text(&p.action)
-                );
+            Change::SetWeight { service, weight } => {
+                ProposalAction::SetServiceWeight { service: *service, weight: *weight }
             }
-            Ok(())
+            Change::SetParam { name, value } => ProposalAction::SetParam { name: name.clone(), value: value.clone() },
         }
-        GovCommand::Show { id } => show(&client.proposal(*id)?),
     }
 }
 
 pub fn request(cmd: &RequestCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
-    match cmd {
+    let (common, call) = match cmd {
         RequestCommand::Submit { common, service, max_price, avoid } => {
-            let avoid =
-                avoid.iter().map(|l| crate::router_cmd::parse_list_ref(keys, l)).collect::<anyhow::Result<_>>()?;
+            let avoid = crate::router_cmd::parse_list_refs(keys, avoid)?;
             let max_price = match max_price {
                 Some(p) => *p,
                 None => client.service(*service)?.price,
             };
-            submit_call(client, keys, common, Call::SubmitRequest { service: *service, max_price, avoid }, json)
+            (common, Call::SubmitRequest { service: *service, max_price, avoid })
         }
         RequestCommand::Complete { common, request, result } => {
             let result_hash = Hash(*blake3::hash(result.as_bytes()).as_bytes());
-            submit_call(client, keys, common, Call::CompleteRequest { request: *request, result_hash }, json)
+            (common, Call::CompleteRequest { request: *request, result_hash })
         }
         RequestCommand::Rate { common, request, rating } => {
-            submit_call(client, keys, common, Call::RateRequest { request: *request, rating: *rating }, json)
+            (common, Call::RateRequest { request: *request, rating: *rating })
         }
-        RequestCommand::Show { id } => show(&client.request(*id)?),
-    }
-}
-
-/// `query node|reputation` for an account id or key name.
-pub fn query_node(client: &Client, keys: &Path, account: &str, json: bool) -> anyhow::Result<()> {
-    let id = resolve_account(keys, account)?;
-    let n = client.node(&id)?;
-    if json {
-        return show(&n);
-    }
-    outln!("node {id}");
-    let rows = [
-        ("roles", json_text(&n.roles)),
-        ("services", json_text(&n.services)),
-        ("capacity", json_text(&n.capacity)),
-        ("endpoint", json_text(&n.endpoint)),
-        ("status", json_text(&n.status)),
-        ("bonded", json_text(&n.bonded)),
-        ("reputation", json_text(&n.reputation)),
-        ("last_heartbeat", json_text(&n.last_heartbeat)),
-    ];
-    for (k, v) in rows {
-        outln!("  {k:<15} {v}");
-    }
-    Ok(())
-}
-
-pub fn query_reputation(client: &Client, keys: &Path, account: &str, json: bool) -> anyhow::Result<()> {
-    let id = resolve_account(keys, account)?;
-    let r = client.reputation(&id)?;
-    if json {
-        return show(&r);
-    }
-    let rep = r.reputation.raw();
-    let clients = r.client_ratings.as_ref().map_or(0, |m| m.len());
-    outln!("reputation of {id}: {:.4} ({rep} ppb)", f64::from(rep) / 1e9);
-    outln!("  client ratings {clients}, network good {}, network bad {}", r.network_good, r.network_bad);
-    Ok(())
+        RequestCommand::Show { id } => return crate::show(&client.request(*id)?),
+    };
+    submit_call(client, keys, common, call, json)
 }

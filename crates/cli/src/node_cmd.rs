@@ -39,12 +39,9 @@ pub struct NodeArgs {
 }
 
 pub fn run(args: &NodeArgs) -> anyhow::Result<()> {
-    let genesis_toml = match &args.genesis {
-        Some(p) => {
-            Some(std::fs::read_to_string(p).with_context(|| format!("cannot read genesis file {}", p.display()))?)
-        }
-        None => None,
-    };
+    let read =
+        |p: &PathBuf| std::fs::read_to_string(p).with_context(|| format!("cannot read genesis file {}", p.display()));
+    let genesis_toml = args.genesis.as_ref().map(read).transpose()?;
     let Some(data) = &args.data else {
         anyhow::bail!("running a node needs --data DIR (see `stakework node --help`)");
     };

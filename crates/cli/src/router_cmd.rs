@@ -3,12 +3,10 @@
 
 use crate::keys::resolve_account;
 use crate::tx::{submit_call, TxArgs};
-use anyhow::{bail, Context};
 use clap::Subcommand;
 use client::Client;
 use protocol::{Call, ListRef, NodeTraffic, Role};
 use std::path::Path;
-use types::Ppb;
 
 #[derive(Debug, Subcommand)]
 pub enum RouterCommand {
@@ -77,34 +75,16 @@ pub enum ListCommand {
     },
 }
 
-/// `NAME` (the network's list) or `OWNER/NAME` (an account id or key name, then the list's name).
-pub fn parse_list_ref(keys: &Path, text: &str) -> anyhow::Result<ListRef> {
-    match text.split_once('/') {
-        None => Ok(ListRef { owner: None, name: text.to_string() }),
-        Some((owner, name)) => Ok(ListRef { owner: Some(resolve_account(keys, owner)?), name: name.to_string() }),
-    }
+/// Each `NAME` (the network's list) or `OWNER/NAME` (an account id or key name, then the list's name).
+pub fn parse_list_refs(keys: &Path, texts: &[String]) -> anyhow::Result<Vec<ListRef>> {
+    let owner = |o: &str| resolve_account(keys, o).map_err(anyhow::Error::from);
+    texts.iter().map(|text| client::words::list_ref(text, owner)).collect()
 }
 
-fn current_epoch(client: &Client) -> anyhow::Result<u64> {
-    Ok(client.epoch()?.epoch)
-}
-
+/// A `--traffic` line (`client::words::traffic`), its account an account id or key name.
 fn parse_traffic(keys: &Path, text: &str) -> anyhow::Result<NodeTraffic> {
-    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-    let [node, bytes_in, bytes_out, latency, online] = parts[..] else {
-        bail!("--traffic takes ACCOUNT,BYTES_IN,BYTES_OUT,LATENCY_MS,ONLINE_PERCENT, got {text:?}");
-    };
-    let online: f64 = online.parse().with_context(|| format!("online percent {online:?}"))?;
-    if !(0.0..=100.0).contains(&online) {
-        bail!("online percent must be between 0 and 100, got {online}");
-    }
-    Ok(NodeTraffic {
-        node: resolve_account(keys, node)?,
-        bytes_in: bytes_in.parse().with_context(|| format!("bytes in {bytes_in:?}"))?,
-        bytes_out: bytes_out.parse().with_context(|| format!("bytes out {bytes_out:?}"))?,
-        latency_ms: latency.parse().with_context(|| format!("latency {latency:?}"))?,
-        online: Ppb::new((online * 10_000_000.0).round() as u32).context("online fraction")?,
-    })
+    let node = |n: &str| resolve_account(keys, n).map_err(|e| format!("{:#}", anyhow::Error::from(e)));
+    client::words::traffic(text, node).map_err(anyhow::Error::msg)
 }
 
 pub fn router(cmd: &RouterCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
@@ -119,7 +99,7 @@ pub fn router(cmd: &RouterCommand, client: &Client, keys: &Path, json: bool) -> 
         RouterCommand::Report { common, epoch, validator_latency_ms, nodes } => {
             let epoch = match epoch {
                 Some(e) => *e,
-                None => current_epoch(client)?,
+                None => client.epoch()?.epoch,
             };
             let nodes = nodes.iter().map(|n| parse_traffic(keys, n)).collect::<anyhow::Result<Vec<_>>>()?;
             (common, Call::ReportRouterEpoch { epoch, validator_latency_ms: *validator_latency_ms, nodes })
@@ -127,13 +107,13 @@ pub fn router(cmd: &RouterCommand, client: &Client, keys: &Path, json: bool) -> 
         RouterCommand::Traffic { common, router, bytes, epoch } => {
             let epoch = match epoch {
                 Some(e) => *e,
-                None => current_epoch(client)?,
+                None => client.epoch()?.epoch,
             };
             (common, Call::ReportNodeTraffic { epoch, router: resolve_account(keys, router)?, bytes: *bytes })
         }
         RouterCommand::Run { .. } => unreachable!("run is dispatched by main"),
         RouterCommand::List => {
-            return crate::market_cmd::show(&client.routers()?);
+            return crate::show(&client.routers()?);
         }
     };
     submit_call(client, keys, common, call, json)
@@ -146,31 +126,4 @@ pub fn list(cmd: &ListCommand, client: &Client, keys: &Path, json: bool) -> anyh
             submit_call(client, keys, common, Call::PublishList { name: name.clone(), nodes }, json)
         }
     }
-}
-
-/// `query points`: a table of the epoch in progress and the last finished one.
-pub fn query_points(client: &Client, json: bool) -> anyhow::Result<()> {
-    let v = client.points()?;
-    if json {
-        return crate::market_cmd::show(&v);
-    }
-    for (title, rows, epoch) in
-        [("epoch in progress", &v.current, v.epoch), ("last finished epoch", &v.last, v.last_epoch)]
-    {
-        outln!("{title} ({epoch}):");
-        outln!("  {:<16} {:>10} {:>10} {:>10} {:>7} {:>8}", "node", "earned", "deducted", "net", "rounds", "failures");
-        for r in rows {
-            let node = r.node.to_string();
-            outln!(
-                "  {:<16} {:>10} {:>10} {:>10} {:>7} {:>8}",
-                &node[..16],
-                r.earned,
-                r.deducted,
-                r.net,
-                r.rounds,
-                r.failures
-            );
-        }
-    }
-    Ok(())
 }

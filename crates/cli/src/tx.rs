@@ -67,28 +67,11 @@ pub fn submit_call(client: &Client, keys: &Path, common: &TxArgs, call: Call, js
     if json {
         outln!("{}", serde_json::to_string_pretty(&result)?);
     } else {
-        print_result(&result)?;
+        outln!("{}", client::text::submit_result(&result));
     }
     // Text and JSON alike: a transaction refused at the door or rejected in its block is a failed command.
     match result.refusal() {
         Some(why) => anyhow::bail!("{why}"),
         None => Ok(()),
     }
-}
-
-fn print_result(result: &api::SubmitResult) -> anyhow::Result<()> {
-    outln!("tx {} {}", result.hash, result.status);
-    if let (Some(code), Some(message)) = (&result.code, &result.message) {
-        outln!("  [{code}] {message}");
-    }
-    if let Some(r) = &result.receipt {
-        outln!("  block {}  result {}", r.height.unwrap_or_default(), r.code.as_deref().unwrap_or("?"));
-        if let Some(m) = &r.message {
-            outln!("  {m}");
-        }
-        for e in &r.events {
-            outln!("  event {}", serde_json::to_string(&e.event)?);
-        }
-    }
-    Ok(())
 }

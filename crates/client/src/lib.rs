@@ -11,6 +11,7 @@
 pub mod keys;
 mod signer;
 mod stream;
+pub mod text;
 pub mod words;
 
 pub use signer::{Outcome, Signer};
@@ -28,6 +29,12 @@ use types::{AccountId, Hash, JobId};
 
 /// The node a command talks to unless told otherwise.
 pub const DEFAULT_NODE: &str = "http://127.0.0.1:7650";
+
+/// A fresh job id for a GDS: [`job_id`] at the current time (a clock before 1970 counts as 1970).
+pub fn job_id_now(gds: &AccountId) -> JobId {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    job_id(gds, now.as_nanos())
+}
 
 /// A job id for a GDS: blake3 of its account and a time in nanoseconds, cut to 16 bytes, so ids made at
 /// different times differ.

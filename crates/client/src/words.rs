@@ -1,7 +1,8 @@
 //! The words people type for protocol values (`--role data-owner`, `--status in-progress`, `whole`), one
 //! parser each; an unknown word is refused with the list of the words that are accepted.
 
-use protocol::{JobFault, JobKind, JobProgress, JobStage, Rating, ReportedStatus, Role, WHOLE};
+use protocol::{JobFault, JobKind, JobProgress, JobStage, ListRef, NodeTraffic, Rating, ReportedStatus, Role, WHOLE};
+use types::{AccountId, Ppb};
 
 pub fn role(s: &str) -> Result<Role, String> {
     Ok(match s {
@@ -86,6 +87,36 @@ pub fn job_fault(s: &str) -> Result<JobFault, String> {
     }
 }
 
+/// `NAME` (the network's list) or `OWNER/NAME`; `owner` turns the owner's text (an account id or key
+/// name) into its account.
+pub fn list_ref<E>(text: &str, owner: impl FnOnce(&str) -> Result<AccountId, E>) -> Result<ListRef, E> {
+    match text.split_once('/') {
+        None => Ok(ListRef { owner: None, name: text.to_string() }),
+        Some((who, name)) => Ok(ListRef { owner: Some(owner(who)?), name: name.to_string() }),
+    }
+}
+
+/// A router's report line for one node, `ACCOUNT,BYTES_IN,BYTES_OUT,LATENCY_MS,ONLINE_PERCENT`; `node` turns
+/// the account's text into its account (its error is reported as it is). The online percent may have
+/// decimals and is kept in ppb (rounded to the nearest).
+pub fn traffic(text: &str, node: impl FnOnce(&str) -> Result<AccountId, String>) -> Result<NodeTraffic, String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [account, bytes_in, bytes_out, latency, online] = parts[..] else {
+        return Err(format!("--traffic takes ACCOUNT,BYTES_IN,BYTES_OUT,LATENCY_MS,ONLINE_PERCENT, got {text:?}"));
+    };
+    let online: f64 = online.parse().map_err(|e| format!("online percent {online:?}: {e}"))?;
+    if !(0.0..=100.0).contains(&online) {
+        return Err(format!("online percent must be between 0 and 100, got {online}"));
+    }
+    Ok(NodeTraffic {
+        node: node(account)?,
+        bytes_in: bytes_in.parse().map_err(|e| format!("bytes in {bytes_in:?}: {e}"))?,
+        bytes_out: bytes_out.parse().map_err(|e| format!("bytes out {bytes_out:?}: {e}"))?,
+        latency_ms: latency.parse().map_err(|e| format!("latency {latency:?}: {e}"))?,
+        online: Ppb::new((online * 10_000_000.0).round() as u32).ok_or("online fraction")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +143,23 @@ mod tests {
         assert_eq!(job_index("7"), Ok(7));
         assert!(job_index("4294967295").is_err(), "the number reserved for whole");
         assert!(job_index("-1").is_err());
+    }
+
+    #[test]
+    fn a_list_is_the_networks_or_an_owners() {
+        let owner = |_: &str| Ok::<_, String>(AccountId([1; 32]));
+        assert_eq!(list_ref("slow", owner), Ok(ListRef { owner: None, name: "slow".into() }));
+        assert_eq!(list_ref("me/slow", owner), Ok(ListRef { owner: Some(AccountId([1; 32])), name: "slow".into() }));
+    }
+
+    #[test]
+    fn a_traffic_line_has_five_fields_and_a_percent_up_to_100() {
+        let node = |_: &str| Ok(AccountId([2; 32]));
+        let t = traffic("n, 10,20,30,99.5", node).expect("a good line");
+        assert_eq!((t.bytes_in, t.bytes_out, t.latency_ms, t.online.raw()), (10, 20, 30, 995_000_000));
+        assert!(traffic("n,1,2,3", node).expect_err("four fields").starts_with("--traffic takes"));
+        assert_eq!(traffic("n,1,2,3,101", node), Err("online percent must be between 0 and 100, got 101".into()));
+        assert_eq!(traffic("n,x,2,3,1", node), Err("bytes in \"x\": invalid digit found in string".into()));
+        assert_eq!(traffic("n,1,2,3,1", |_| Err("no key".into())), Err("no key".into()));
     }
 }

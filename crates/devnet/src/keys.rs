@@ -15,6 +15,28 @@ pub fn write_key(dir: &Path, name: &str, key: &SigningKey) -> Result<()> {
     client::keys::write_key(dir, name, key).map_err(|e| DevnetError::Process(format!("key file {name}: {e}")))
 }
 
+/// The genesis `stakework genesis example` prints: default parameters, a text and an image service, and
+/// the well-known key `example` with 1,000 SWK free and 100 bonded.
+pub fn example_genesis() -> protocol::Genesis {
+    let service = |name: &str, weight, price| protocol::GenesisService {
+        name: name.into(),
+        weight,
+        price: types::Amount(price),
+        poi_threshold: protocol::POI_THRESHOLD_DEFAULT,
+    };
+    let swk = |n| types::Amount::swk(n).expect("small constant");
+    protocol::Genesis {
+        services: vec![service("text-generation", 1, 10_000_000), service("image-generation", 4, 50_000_000)],
+        params: protocol::Params::default(),
+        accounts: vec![protocol::GenesisAccount {
+            id: account_of(&derived_key("example")),
+            name: Some("example".to_string()),
+            free: swk(1_000),
+            bonded: swk(100),
+        }],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,5 +58,13 @@ mod tests {
         assert_eq!(v["account"], account_of(&key).to_string());
         assert_eq!(v["secret_hex"], hex::encode(key.to_bytes()));
         assert!(write_key(dir.path(), "a", &key).is_err(), "an existing key file is never replaced");
+    }
+
+    #[test]
+    fn the_example_genesis_reads_back_from_its_toml() {
+        let genesis = example_genesis();
+        let back = protocol::Genesis::from_toml(&genesis.to_toml()).expect("the example is valid");
+        assert_eq!(back.to_toml(), genesis.to_toml());
+        assert_eq!(back.accounts[0].id, account_of(&derived_key("example")));
     }
 }
