@@ -29,11 +29,9 @@ impl NetReport {
         self.render_clients(&mut s);
         render_queue(&mut s, &self.queue);
         let t = &self.tasks;
-        let _ = writeln!(
-            s,
-            "tasks: {} ended (passed Proof of Inference), {} failed {:?}",
-            t.ended, t.failed, t.failure_reasons
-        );
+        let reasons: Vec<String> = t.failure_reasons.iter().map(|(r, n)| format!("{n}× {r}")).collect();
+        let why = if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) };
+        let _ = writeln!(s, "tasks: {} ended (passed Proof of Inference), {} failed{why}", t.ended, t.failed);
         let d = &self.dishonest_miner;
         let _ = writeln!(
             s,
