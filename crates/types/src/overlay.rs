@@ -449,6 +449,9 @@ mod tests {
         Fork,
         /// Drop the other copy and flatten the survivor (a commit, or dropping a fork).
         Settle(bool),
+        /// Drop the fork without flattening: the original owns its base alone again while its delta is
+        /// not yet folded (the engine between a dropped fork and its next block's end).
+        DropFork,
         PopFirst,
         Upsert(u8, u16),
     }
@@ -460,6 +463,7 @@ mod tests {
             2 => (0u8..24, any::<u16>()).prop_map(|(k, v)| Op::Mutate(k, v)),
             1 => Just(Op::Fork),
             1 => any::<bool>().prop_map(Op::Settle),
+            1 => Just(Op::DropFork),
             1 => Just(Op::PopFirst),
             2 => (0u8..24, any::<u16>()).prop_map(|(k, v)| Op::Upsert(k, v)),
         ]
@@ -486,7 +490,7 @@ mod tests {
                 *want = want.wrapping_add(1);
                 assert_eq!(*got, *want);
             }
-            Op::Fork | Op::Settle(_) => unreachable!("handled by the driver"),
+            Op::Fork | Op::Settle(_) | Op::DropFork => unreachable!("handled by the driver"),
         }
     }
 
@@ -513,6 +517,7 @@ mod tests {
             for (op, on_fork) in &ops {
                 match op {
                     Op::Fork => fork = Some((main.0.clone(), main.1.clone())),
+                    Op::DropFork => fork = None,
                     Op::Settle(keep_fork) => {
                         if let Some(f) = fork.take() {
                             if *keep_fork {
