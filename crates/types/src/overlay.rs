@@ -269,27 +269,9 @@ impl<K: Ord + Clone, V: Clone> OverlayMap<K, V, BTreeMap<K, V>> {
         let value = self.remove(&key).expect("the first key is present");
         Some((key, value))
     }
-    /// Change every entry with `update`; only entries it reports as changed (`true`) are written, so a
-    /// forked map copies just those.
-    pub fn update_all(&mut self, mut update: impl FnMut(&K, &mut V) -> bool) {
-        let keys: Vec<K> = self.keys().cloned().collect();
-        for key in keys {
-            let mut value = self.get(&key).expect("the key is present").clone();
-            if update(&key, &mut value) {
-                self.insert(key, value);
-            }
-        }
-    }
     /// Every key in order, leaving the map empty.
     pub fn into_keys(self) -> impl Iterator<Item = K> {
         self.keys().cloned().collect::<Vec<K>>().into_iter()
-    }
-    /// Keep only the entries `keep` accepts.
-    pub fn retain(&mut self, mut keep: impl FnMut(&K, &V) -> bool) {
-        let gone: Vec<K> = self.iter().filter(|(k, v)| !keep(k, v)).map(|(k, _)| k.clone()).collect();
-        for key in gone {
-            self.remove(&key);
-        }
     }
 }
 

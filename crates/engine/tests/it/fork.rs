@@ -2,8 +2,8 @@
 //! the committed state, and without copying it.
 
 use crate::harness::{id, small_params, Net};
-use engine::{Call, Engine, ForkError, GenesisService, JobKind, JobOrder, Params, Role};
-use types::{Amount, JobId, Ppb};
+use engine::{Call, Engine, ForkError};
+use types::Amount;
 
 /// Run `txs` as the next block on a fork of `net.chain.engine`, check the committed state did not change by a
 /// byte, then commit the fork.
@@ -23,67 +23,8 @@ fn block_on_fork(net: &mut Net, txs: Vec<engine::SignedTx>) {
 /// the same state root as running it directly.
 #[test]
 fn blocks_run_on_forks_and_committed_give_the_pinned_root() {
-    let params = Params {
-        miner_stake_min: Amount(100),
-        oracle_stake_min: Amount(100),
-        data_owner_stake_min: Amount(100),
-        coordinator_stake_min: Amount(100),
-        protocol_fee: Ppb::new(100_000_000).expect("10%"),
-        selection_cooldown: 0,
-        ..small_params()
-    };
-    let mut accounts = vec![("alice", 10_000, 100), ("qc", 10_000, 0), ("gds", 1_000, 100), ("do1", 1_000, 100)];
-    accounts.extend([("m1", 100, 100), ("m2", 100, 100), ("m3", 100, 100), ("m4", 100, 100), ("o1", 100, 100)]);
-    let service = GenesisService {
-        name: "text".into(),
-        weight: 1,
-        price: Amount(30),
-        poi_threshold: engine::POI_THRESHOLD_DEFAULT,
-    };
-    let mut net = Net::with_system(&accounts, params, vec![service], &[("treasury", 1_000)]);
-    let reg = |role: Role, services: Vec<u32>| Call::RegisterNode {
-        roles: vec![role],
-        services,
-        capacity: 2,
-        endpoint: "http://n".into(),
-    };
-    let mut txs: Vec<_> = ["m1", "m2", "m3", "m4"].iter().map(|m| net.tx(m, reg(Role::Miner, vec![1]))).collect();
-    txs.push(net.tx("o1", reg(Role::Oracle, vec![])));
-    txs.push(net.tx("gds", reg(Role::Coordinator, vec![])));
-    txs.push(net.tx("do1", reg(Role::DataOwner, vec![])));
-    block_on_fork(&mut net, txs);
-    let order = JobOrder {
-        id: JobId([7; 16]),
-        kind: JobKind::Horizontal,
-        qc: id("qc"),
-        dos: vec![id("do1")],
-        price_per_do: Amount(50),
-        complexity: 1,
-        mpc_factor: 1,
-        epochs: 2,
-        quote: Amount(120),
-    };
-    let txs = vec![
-        net.tx("alice", Call::HoldCreate { amount: Amount(500), expires_at: None }),
-        net.tx("alice", Call::SubmitRequest { service: 1, max_price: Amount(30), avoid: vec![] }),
-        net.tx("alice", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000), avoid: vec![] }),
-        net.tx("gds", Call::OrderJob { order }),
-    ];
-    block_on_fork(&mut net, txs);
-    let txs = vec![
-        net.tx("qc", Call::SubmitJobQuery { job: JobId([7; 16]), amount: Amount(120) }),
-        net.tx("alice", Call::HoldPost { hold: types::HoldId(1), payouts: vec![(id("qc"), Amount(200))] }),
-        net.tx("alice", Call::Transfer { to: id("m1"), amount: Amount(10) }),
-    ];
-    block_on_fork(&mut net, txs);
-    for _ in 0..3 {
-        block_on_fork(&mut net, Vec::new());
-    }
-    assert_eq!(
-        net.chain.engine.state_root().to_string(),
-        "2bb0cb213fe17578b28aeb565d692c856fbf4754dce4994ed26bd11420ed710f",
-        "the root pinned by golden.rs"
-    );
+    let net = crate::golden::every_kind_of_hold(&mut block_on_fork);
+    assert_eq!(net.chain.engine.state_root().to_string(), crate::golden::PINNED_ROOT, "the root pinned by golden.rs");
 }
 
 fn two_accounts() -> Net {
