@@ -352,13 +352,15 @@ fn progress(api: &Client, job: &JobId, clients: &mut [Process], t0: Instant) {
     );
 }
 
-/// Each client's `--json` summary, by client name (zeros for a client that printed none).
+/// Each client's `--json` summary, by client name; a client that printed none is an error, not zeros.
 fn client_outputs(clients: Vec<Process>) -> Result<BTreeMap<String, ClientReport>> {
     let mut stats = BTreeMap::new();
     for c in clients {
         let name = c.name.trim_start_matches("client-").to_string();
         let (_, out) = c.output(Duration::from_secs(15))?;
-        stats.insert(name, serde_json::from_str::<ClientReport>(out.trim()).unwrap_or_default());
+        let report = serde_json::from_str::<ClientReport>(out.trim())
+            .map_err(|e| DevnetError::Process(format!("client {name} printed no report ({e}): {:?}", out.trim())))?;
+        stats.insert(name, report);
     }
     Ok(stats)
 }
@@ -386,20 +388,24 @@ fn gather(
 ) -> Result<NetReport> {
     let events = all_events(api)?;
     let t = report::tally(&events, names, DISHONEST_MINER);
-    let rep = |n: &str| -> u32 { names.id(n).and_then(|a| api.reputation(&a).ok()).map_or(0, |v| v.reputation.raw()) };
+    // A miner's reputation as the node reports it; a failed query is an error, not a reputation of 0.
+    let rep = |n: &str| -> Result<u32> {
+        let a = names.id(n).ok_or_else(|| network_error(format!("no account named {n}")))?;
+        Ok(api.reputation(&a)?.reputation.raw())
+    };
     let nodes = MINERS
         .iter()
         .map(|m| {
             let (mr, pr, points) = t.rewards.get(*m).copied().unwrap_or_default();
-            NodeRow {
+            Ok(NodeRow {
                 name: m.to_string(),
                 points_net: points,
                 miner_rewards: Amount(mr),
                 points_rewards: Amount(pr),
-                reputation_ppb: rep(m),
-            }
+                reputation_ppb: rep(m)?,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<NodeRow>>>()?;
     let id: JobId = JOB.parse().map_err(|_| network_error("the job id".into()))?;
     let job = api.job(&id)?;
     Ok(NetReport {
@@ -412,7 +418,7 @@ fn gather(
             name: DISHONEST_MINER.into(),
             caught_as_outlier: t.caught,
             passed: t.passed,
-            reputation_ppb: rep(DISHONEST_MINER),
+            reputation_ppb: rep(DISHONEST_MINER)?,
         },
         nodes,
         router: t.router,
