@@ -54,10 +54,7 @@ pub fn run(args: &NodeArgs) -> anyhow::Result<()> {
     rt.block_on(node::run(cfg, |n| {
         outln!("stakework node listening on http://{} (recovered at height {})", n.addr, n.recovered_height);
     }))
-    .map_err(|e| match &e {
-        node::StartError::Store(s) => anyhow::anyhow!("[{}] {e}", s.code()),
-        _ => anyhow::anyhow!("{e}"),
-    })?;
+    .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     eprintln!("stakework node stopped");
     Ok(())
 }
@@ -76,9 +73,10 @@ pub struct ReplayArgs {
     pub at: Option<u64>,
 }
 
-/// Replay the whole block log from genesis, ignoring snapshots, checking every state root.
+/// Replay the whole block log from genesis, ignoring snapshots, checking every state root. Read-only: the
+/// data directory is not changed, not even by redb's own bookkeeping.
 pub fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
-    let store = store::Store::open(&args.data).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+    let store = store::Store::open_read_only(&args.data).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     let genesis = store.bind_genesis(None).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     let (engine, rec) = store.replay_from_genesis(&genesis).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     let root_at = match args.at {

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
-use store::Store;
+use store::{Start, Store};
 
 /// Validated node settings.
 #[derive(Debug, Clone)]
@@ -64,6 +64,17 @@ pub enum StartError {
     Config { field: &'static str, message: String },
 }
 
+impl StartError {
+    /// Stable code: the store's own code for a store error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StartError::Store(e) => e.code(),
+            StartError::Listen { .. } => "listen_failed",
+            StartError::Config { .. } => "config_invalid",
+        }
+    }
+}
+
 pub(crate) struct Shared {
     pub engine: RwLock<Engine>,
     pub store: Store,
@@ -104,13 +115,14 @@ pub async fn run_until(
     if cfg.snapshot_every == 0 {
         return Err(StartError::Config { field: "--snapshot-every", message: "must be at least 1".into() });
     }
-    let store = Store::open(&cfg.data_dir)?;
-    let genesis = store.bind_genesis(cfg.genesis_toml.as_deref())?;
-    let (engine, _recovery) = store.recover(&genesis)?;
+    // Read-only until ready: every check that can refuse the start runs before the first write, so a
+    // refused start (bad genesis, busy port, another chain's directory) leaves the directory unchanged.
+    let start = Start::prepare(&cfg.data_dir, cfg.genesis_toml.as_deref())?;
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| StartError::Listen { addr: cfg.listen, message: e.to_string() })?;
     let addr = listener.local_addr().map_err(|e| StartError::Listen { addr: cfg.listen, message: e.to_string() })?;
+    let (store, engine, _recovery): (Store, _, _) = start.commit()?;
     let (commits, _) = tokio::sync::broadcast::channel(1024);
     let recovered_height = engine.height().0;
     let (stop_tx, shutdown) = tokio::sync::watch::channel(false);

@@ -7,7 +7,16 @@
 //!   corrupt with its height, never used;
 //! - recovery = newest snapshot that restores and whose root equals its block's root, then replay of every
 //!   later block through the real engine, checking each block's state root; any failure stops recovery
-//!   with the height and the reason.
+//!   with the height and the reason;
+//! - nothing but an append (or a node start that is ready to serve) writes the data directory: a
+//!   read-only open ([`Store::open_read_only`], used by replay, verify and the checks before a start)
+//!   reads the file through a handle that cannot write, and [`Start::prepare`] does every check of a
+//!   start without writing, so a refused start leaves the directory byte-for-byte as it was.
+
+mod readonly;
+mod start;
+
+pub use start::Start;
 
 use borsh::BorshDeserialize;
 use engine::{Block, Engine, Genesis};
@@ -27,8 +36,8 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub enum StoreError {
     #[error("database error at {path}: {message}")]
     Db { path: PathBuf, message: String },
-    #[error("database file {path} is damaged (shorter than its header says, or unreadable); restore it from a copy or start a new data directory")]
-    Damaged { path: PathBuf },
+    #[error("database file {path} is damaged ({reason}); restore it from a copy or start a new data directory")]
+    Damaged { path: PathBuf, reason: String },
     #[error("block {height} is corrupt: {reason}")]
     CorruptBlock { height: u64, reason: String },
     #[error("the log ends at height {last} but block {height} was appended")]
@@ -37,8 +46,12 @@ pub enum StoreError {
     GenesisMismatch,
     #[error("the data directory has no genesis; start the node with --genesis FILE once")]
     NoGenesis,
-    #[error("stored genesis is invalid: {0}")]
+    #[error("the genesis stored in the data directory is invalid: {0}")]
     BadGenesis(String),
+    #[error("the genesis given is invalid: {0}")]
+    GivenGenesisInvalid(String),
+    #[error("the store at {path} is open read-only; nothing can be appended")]
+    ReadOnly { path: PathBuf },
     #[error("recovery failed at block {height}: {reason}")]
     Replay { height: u64, reason: String },
 }
@@ -53,6 +66,8 @@ impl StoreError {
             StoreError::GenesisMismatch => "store_genesis_mismatch",
             StoreError::NoGenesis => "store_no_genesis",
             StoreError::BadGenesis(_) => "store_bad_genesis",
+            StoreError::GivenGenesisInvalid(_) => "genesis_invalid",
+            StoreError::ReadOnly { .. } => "store_read_only",
             StoreError::Replay { .. } => "store_replay_failed",
         }
     }
@@ -63,6 +78,12 @@ impl StoreError {
 pub struct Store {
     db: Database,
     path: PathBuf,
+    writable: bool,
+}
+
+/// The database file in a data directory.
+pub(crate) fn db_path(dir: &Path) -> PathBuf {
+    dir.join("stakework.redb")
 }
 
 /// What recovery did.
@@ -91,28 +112,75 @@ fn unseal(stored: &[u8]) -> Option<&[u8]> {
 }
 
 impl Store {
-    /// Open (or create) `dir/stakework.redb`.
+    /// Open `dir/stakework.redb` for appending, creating the directory and the database if there is none.
+    ///
+    /// A new database is built under a temporary name with its tables, then renamed into place, so a
+    /// `stakework.redb` of 0 bytes is never one we made: it is damage, and opening it is refused instead of
+    /// starting a new chain in it. Opening an existing database writes nothing of ours.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let path = dir.join("stakework.redb");
+        let path = db_path(dir);
+        if !path.exists() {
+            return Store::create(dir);
+        }
+        refuse_empty(&path)?;
+        let db = catch_damage(&path, || Database::open(&path))?;
+        let store = Store { db, path, writable: true };
+        store.tables_exist()?;
+        Ok(store)
+    }
+
+    /// Open an existing `dir/stakework.redb` without ever writing the directory (see [`readonly`]).
+    pub fn open_read_only(dir: &Path) -> Result<Store, StoreError> {
+        let path = db_path(dir);
+        if !path.exists() {
+            return Err(StoreError::NoGenesis);
+        }
+        refuse_empty(&path)?;
+        let db_err = |e: &dyn std::fmt::Display| StoreError::Db { path: path.clone(), message: e.to_string() };
+        let file = std::fs::File::open(&path).map_err(|e| db_err(&e))?;
+        let backend = readonly::ReadOnlyFile::new(file).map_err(|e| db_err(&e))?;
+        let db = catch_damage(&path, || redb::Builder::new().create_with_backend(backend))?;
+        let store = Store { db, path: path.clone(), writable: false };
+        store.tables_exist()?;
+        Ok(store)
+    }
+
+    fn create(dir: &Path) -> Result<Store, StoreError> {
+        let path = db_path(dir);
+        let tmp = dir.join("stakework.redb.new");
         let db_err = |e: &dyn std::fmt::Display| StoreError::Db { path: path.clone(), message: e.to_string() };
         std::fs::create_dir_all(dir).map_err(|e| db_err(&e))?;
-        // redb asserts (panics) on some damaged files, e.g. one cut shorter than its header says; turn
-        // that into a reported error instead of a crash.
-        let opened = std::panic::catch_unwind(|| Database::create(&path));
-        let db = match opened {
-            Ok(r) => r.map_err(|e| db_err(&e))?,
-            Err(_) => return Err(StoreError::Damaged { path: path.clone() }),
-        };
-        let store = Store { db, path };
-        let w = store.db.begin_write().map_err(|e| store.err(e))?;
+        // A leftover from a start that crashed while creating: it never held anything acknowledged.
+        let _ = std::fs::remove_file(&tmp);
+        let db = Database::create(&tmp).map_err(|e| db_err(&e))?;
+        let w = db.begin_write().map_err(|e| db_err(&e))?;
         for t in [BLOCKS, OUTCOMES, SNAPSHOTS] {
-            w.open_table(t).map_err(|e| store.err(e))?;
+            w.open_table(t).map_err(|e| db_err(&e))?;
         }
-        w.open_table(BLOCK_BY_HASH).map_err(|e| store.err(e))?;
-        w.open_table(TX_BY_HASH).map_err(|e| store.err(e))?;
-        w.open_table(META).map_err(|e| store.err(e))?;
-        w.commit().map_err(|e| store.err(e))?;
-        Ok(store)
+        w.open_table(BLOCK_BY_HASH).map_err(|e| db_err(&e))?;
+        w.open_table(TX_BY_HASH).map_err(|e| db_err(&e))?;
+        w.open_table(META).map_err(|e| db_err(&e))?;
+        w.commit().map_err(|e| db_err(&e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| db_err(&e))?;
+        sync_dir(dir).map_err(|e| db_err(&e))?;
+        Ok(Store { db, path, writable: true })
+    }
+
+    /// Every table is there: a database that lost one is damaged, not empty.
+    fn tables_exist(&self) -> Result<(), StoreError> {
+        let r = self.db.begin_read().map_err(|e| self.err(e))?;
+        r.open_table(BLOCKS).map_err(|e| self.err(e))?;
+        r.open_table(OUTCOMES).map_err(|e| self.err(e))?;
+        r.open_table(SNAPSHOTS).map_err(|e| self.err(e))?;
+        r.open_table(BLOCK_BY_HASH).map_err(|e| self.err(e))?;
+        r.open_table(TX_BY_HASH).map_err(|e| self.err(e))?;
+        r.open_table(META).map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Whether appends are allowed (false for [`Store::open_read_only`]).
+    pub fn is_writable(&self) -> bool {
+        self.writable
     }
 
     fn err(&self, e: impl std::fmt::Display) -> StoreError {
@@ -121,23 +189,34 @@ impl Store {
 
     /// Record the genesis text on first start; afterwards require the same text (or none).
     pub fn bind_genesis(&self, given: Option<&str>) -> Result<Genesis, StoreError> {
+        let (genesis, unrecorded) = self.check_genesis(given)?;
+        if let (Some(g), true) = (given, unrecorded) {
+            self.writable_or_refuse()?;
+            let w = self.db.begin_write().map_err(|e| self.err(e))?;
+            w.open_table(META).map_err(|e| self.err(e))?.insert("genesis", g.as_bytes()).map_err(|e| self.err(e))?;
+            w.commit().map_err(|e| self.err(e))?;
+        }
+        Ok(genesis)
+    }
+
+    /// The genesis this directory runs, checked against the one `given` without writing anything; the
+    /// flag says it is not recorded yet (then it is the given one).
+    pub fn check_genesis(&self, given: Option<&str>) -> Result<(Genesis, bool), StoreError> {
         let stored = self.meta("genesis")?.map(|b| String::from_utf8_lossy(&b).into_owned());
-        let text = match (stored, given) {
-            (Some(s), Some(g)) if s != g => return Err(StoreError::GenesisMismatch),
-            (Some(s), _) => s,
-            (None, Some(g)) => {
-                Genesis::from_toml(g).map_err(|e| StoreError::BadGenesis(e.to_string()))?;
-                let w = self.db.begin_write().map_err(|e| self.err(e))?;
-                w.open_table(META)
-                    .map_err(|e| self.err(e))?
-                    .insert("genesis", g.as_bytes())
-                    .map_err(|e| self.err(e))?;
-                w.commit().map_err(|e| self.err(e))?;
-                g.to_string()
-            }
-            (None, None) => return Err(StoreError::NoGenesis),
-        };
-        Genesis::from_toml(&text).map_err(|e| StoreError::BadGenesis(e.to_string()))
+        match (stored, given) {
+            (Some(s), Some(g)) if s != g => Err(StoreError::GenesisMismatch),
+            (Some(s), _) => Ok((Genesis::from_toml(&s).map_err(|e| StoreError::BadGenesis(e.to_string()))?, false)),
+            (None, Some(g)) => Ok((validate_genesis(g)?, true)),
+            (None, None) => Err(StoreError::NoGenesis),
+        }
+    }
+
+    fn writable_or_refuse(&self) -> Result<(), StoreError> {
+        if self.writable {
+            Ok(())
+        } else {
+            Err(StoreError::ReadOnly { path: self.path.clone() })
+        }
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -163,6 +242,7 @@ impl Store {
         outcome: &[u8],
         snapshot: Option<&[u8]>,
     ) -> Result<(), StoreError> {
+        self.writable_or_refuse()?;
         let height = block.height.0;
         let last = self.last_height()?;
         if height != last + 1 {
@@ -292,6 +372,44 @@ impl Store {
         }
         Ok(engine)
     }
+}
+
+/// fsync a directory, so a rename or a new file in it is durable.
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// Parse a genesis given by the operator and build its engine, so a genesis that cannot start a chain is
+/// refused before anything is written.
+pub fn validate_genesis(text: &str) -> Result<Genesis, StoreError> {
+    let genesis = Genesis::from_toml(text).map_err(|e| StoreError::GivenGenesisInvalid(e.to_string()))?;
+    Engine::from_genesis(&genesis).map_err(|e| StoreError::GivenGenesisInvalid(e.to_string()))?;
+    Ok(genesis)
+}
+
+/// redb asserts (panics) on some damaged files, e.g. one cut shorter than its header says; turn that into
+/// a reported error instead of a crash.
+fn catch_damage<T>(path: &Path, open: impl FnOnce() -> Result<T, redb::DatabaseError>) -> Result<T, StoreError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(open)) {
+        Ok(r) => r.map_err(|e| StoreError::Db { path: path.to_path_buf(), message: e.to_string() }),
+        Err(_) => Err(StoreError::Damaged {
+            path: path.to_path_buf(),
+            reason: "redb cannot read it: shorter than its header says, or its structure is broken".into(),
+        }),
+    }
+}
+
+/// A database file of 0 bytes is damage (we never create one, see [`Store::open`]); redb would take it for
+/// a new database.
+fn refuse_empty(path: &Path) -> Result<(), StoreError> {
+    let len =
+        std::fs::metadata(path).map_err(|e| StoreError::Db { path: path.to_path_buf(), message: e.to_string() })?;
+    if len.len() == 0 {
+        return Err(StoreError::Damaged { path: path.to_path_buf(), reason: "it is 0 bytes long".into() });
+    }
+    Ok(())
 }
 
 fn decode_block(height: u64, stored: &[u8]) -> Result<Block, StoreError> {

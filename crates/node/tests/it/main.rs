@@ -147,6 +147,7 @@ fn transfer(client: &client::Client, from: u8, to: AccountId, amount: u128) -> p
 }
 
 mod queries;
+mod start;
 mod submit;
 mod world;
 

@@ -9,6 +9,8 @@ fn key() -> SigningKey {
     SigningKey::from_bytes(&[7; 32])
 }
 
+mod readonly;
+
 fn genesis_text() -> String {
     let g = Genesis {
         services: Vec::new(),
@@ -24,7 +26,7 @@ fn genesis_text() -> String {
 }
 
 /// Run `blocks` blocks of 3 transfers each into `store`, snapshotting every `every` blocks.
-fn run(store: &Store, genesis: &Genesis, blocks: u64, every: u64) -> Engine {
+pub(crate) fn run(store: &Store, genesis: &Genesis, blocks: u64, every: u64) -> Engine {
     let mut engine = Engine::from_genesis(genesis).expect("genesis");
     let signer = AccountId(key().verifying_key().to_bytes());
     let mut nonce = 0;

@@ -1,0 +1,105 @@
+//! Read-only until ready: a start that is refused (bad flags, a bad genesis, a busy port, another chain's
+//! directory) leaves the data directory byte-for-byte as it was, in a fresh directory and in a used one.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Every file under `dir` (relative path → blake3 of its bytes); missing directory = empty map.
+fn fingerprint(dir: &Path) -> BTreeMap<String, types::Hash> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries {
+            let p = e.expect("dir entry").path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("under dir").display().to_string();
+                out.insert(rel, types::hash_bytes(&std::fs::read(&p).expect("read file")));
+            }
+        }
+    }
+    out
+}
+
+/// Start a node and stop it as soon as it is ready; `Ok(height)` if it started.
+fn start(
+    data: &Path,
+    listen: &str,
+    genesis: Option<String>,
+    tweak: impl FnOnce(&mut node::NodeConfig),
+) -> Result<u64, String> {
+    let mut cfg = node::NodeConfig::new(data.to_path_buf(), listen.parse().expect("addr"));
+    cfg.genesis_toml = genesis;
+    cfg.block_ms = 20;
+    tweak(&mut cfg);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let mut height = 0;
+    let run = node::run_until(
+        cfg,
+        |n| {
+            height = n.recovered_height;
+            let _ = tx.lock().expect("lock").take().map(|t| t.send(()));
+        },
+        async move {
+            let _ = rx.await;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        },
+    );
+    rt.block_on(run).map_err(|e| format!("[{}] {e}", e.code()))?;
+    Ok(height)
+}
+
+fn twice() -> String {
+    let mut g = crate::genesis();
+    g.accounts.push(g.accounts[0].clone());
+    g.to_toml()
+}
+
+/// A refused start: name, listen address, genesis given, a change to the settings, the code expected.
+type Case<'a> = (&'a str, &'a str, Option<String>, fn(&mut node::NodeConfig), &'a str);
+
+/// Every way a start can be refused, each checked against an unchanged fingerprint of `data`.
+fn refused_starts_change_nothing(data: &Path, good: &str) {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let busy_addr = busy.local_addr().expect("addr").to_string();
+    let other = good.replace("api-test", "other-chain");
+    let cases: Vec<Case> = vec![
+        ("unparsable genesis", "127.0.0.1:0", Some("this is = not [ toml".into()), |_| {}, "genesis_invalid"),
+        ("genesis listing an account twice", "127.0.0.1:0", Some(twice()), |_| {}, "genesis_invalid"),
+        ("busy port", &busy_addr, Some(good.to_string()), |_| {}, "listen_failed"),
+        ("bad block interval", "127.0.0.1:0", Some(good.to_string()), |c| c.block_ms = 0, "config_invalid"),
+        ("bad snapshot interval", "127.0.0.1:0", Some(good.to_string()), |c| c.snapshot_every = 0, "config_invalid"),
+    ];
+    let mut cases = cases;
+    if data.join("stakework.redb").exists() {
+        cases.push(("another chain's genesis", "127.0.0.1:0", Some(other), |_| {}, "store_genesis_mismatch"));
+    } else {
+        cases.push(("no genesis at all", "127.0.0.1:0", None, |_| {}, "store_no_genesis"));
+    }
+    for (name, listen, genesis, tweak, code) in cases {
+        let before = fingerprint(data);
+        let err = start(data, listen, genesis, tweak).expect_err(name);
+        assert!(err.starts_with(&format!("[{code}]")), "{name}: {err}");
+        assert_eq!(fingerprint(data), before, "{name} changed the data directory");
+    }
+    drop(busy);
+}
+
+#[test]
+fn a_refused_start_leaves_the_data_directory_unchanged() {
+    let good = crate::genesis().to_toml();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    refused_starts_change_nothing(&data, &good);
+    assert!(!data.exists(), "a refused start in a fresh directory created it");
+    // The corrected start works (it was not bound to anything by the failures), and blocks get sealed.
+    start(&data, "127.0.0.1:0", Some(good.clone()), |_| {}).expect("the corrected start");
+    let height = start(&data, "127.0.0.1:0", None, |_| {}).expect("a restart");
+    assert!(height > 0, "the first run sealed blocks");
+    refused_starts_change_nothing(&data, &good);
+    assert!(start(&data, "127.0.0.1:0", Some(good), |_| {}).expect("start again") >= height);
+}

@@ -1,0 +1,66 @@
+//! A node start in two steps: every check without writing ([`Start::prepare`]), then, once the node is
+//! ready to serve (its port bound), the first write ([`Start::commit`]).
+//!
+//! A start can fail for reasons that have nothing to do with the data (a busy port, a bad flag, a typo in
+//! the genesis file). If such a start had already created the database or recorded the genesis, the
+//! corrected start would find a directory changed by a failure, e.g. bound to the wrong genesis. So the
+//! data directory is only read until [`Start::commit`].
+
+use crate::{db_path, validate_genesis, Recovery, Store, StoreError};
+use engine::{Engine, Genesis};
+use std::path::{Path, PathBuf};
+
+/// A start whose checks passed: the recovered engine, and what to write once the node is ready.
+#[derive(Debug)]
+pub struct Start {
+    dir: PathBuf,
+    /// The genesis text to record at commit: a fresh directory, or a database created without one.
+    unrecorded_genesis: Option<String>,
+    engine: Engine,
+    recovery: Recovery,
+}
+
+impl Start {
+    /// Check everything a start needs without writing `dir`: the genesis `given` (parsed and built), the
+    /// stored one (present, valid, equal to the given one), and recovery of the engine from the log.
+    pub fn prepare(dir: &Path, given: Option<&str>) -> Result<Start, StoreError> {
+        let genesis = given.map(validate_genesis).transpose()?;
+        if !db_path(dir).exists() {
+            let (Some(text), Some(genesis)) = (given, genesis) else { return Err(StoreError::NoGenesis) };
+            let engine = Engine::from_genesis(&genesis).map_err(|e| StoreError::GivenGenesisInvalid(e.to_string()))?;
+            let recovery = Recovery { snapshot_height: 0, skipped_snapshots: Vec::new(), replayed: 0 };
+            return Ok(Start { dir: dir.to_path_buf(), unrecorded_genesis: Some(text.into()), engine, recovery });
+        }
+        let store = Store::open_read_only(dir)?;
+        let (genesis, unrecorded): (Genesis, bool) = store.check_genesis(given)?;
+        let (engine, recovery) = store.recover(&genesis)?;
+        let unrecorded_genesis = given.filter(|_| unrecorded).map(str::to_string);
+        Ok(Start { dir: dir.to_path_buf(), unrecorded_genesis, engine, recovery })
+    }
+
+    /// Height the node will serve from.
+    pub fn height(&self) -> u64 {
+        self.engine.height().0
+    }
+
+    /// Open the store for appending (creating it in a fresh directory) and record what `prepare` found
+    /// missing. The database must still end where `prepare` found it.
+    pub fn commit(self) -> Result<(Store, Engine, Recovery), StoreError> {
+        let store = Store::open(&self.dir)?;
+        if let Some(text) = &self.unrecorded_genesis {
+            store.bind_genesis(Some(text))?;
+        }
+        let last = store.last_height()?;
+        if last != self.engine.height().0 {
+            return Err(StoreError::Db {
+                path: db_path(&self.dir),
+                message: format!(
+                    "the log changed while the node started (checked at height {}, now {last}); is another \
+                     process writing this data directory?",
+                    self.engine.height()
+                ),
+            });
+        }
+        Ok((store, self.engine, self.recovery))
+    }
+}
