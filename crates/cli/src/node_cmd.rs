@@ -77,6 +77,8 @@ pub struct ReplayArgs {
 /// data directory is not changed, not even by redb's own bookkeeping.
 pub fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
     let store = store::Store::open_read_only(&args.data).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+    // A database rolled back behind its head record would replay "fine" to the wrong height.
+    store.check_head().map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     let genesis = store.bind_genesis(None).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     let (engine, rec) = store.replay_from_genesis(&genesis).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     let root_at = match args.at {

@@ -8,14 +8,21 @@
 //! - recovery = newest snapshot that restores and whose root equals its block's root, then replay of every
 //!   later block through the real engine, checking each block's state root; any failure stops recovery
 //!   with the height and the reason;
+//! - no silent rollback: after every append the height and hash of the new block are written to a head
+//!   record beside the database (`DIR/HEAD`, see [`head`]); a database that ends below the head, holds a
+//!   different block at its height, is missing or is 0 bytes long is refused (`store_rolled_back`,
+//!   `store_damaged`), so blocks acknowledged to clients are never forgotten and never sealed again with
+//!   other contents;
 //! - nothing but an append (or a node start that is ready to serve) writes the data directory: a
 //!   read-only open ([`Store::open_read_only`], used by replay, verify and the checks before a start)
 //!   reads the file through a handle that cannot write, and [`Start::prepare`] does every check of a
 //!   start without writing, so a refused start leaves the directory byte-for-byte as it was.
 
+mod head;
 mod readonly;
 mod start;
 
+pub use head::Head;
 pub use start::Start;
 
 use borsh::BorshDeserialize;
@@ -52,6 +59,17 @@ pub enum StoreError {
     GivenGenesisInvalid(String),
     #[error("the store at {path} is open read-only; nothing can be appended")]
     ReadOnly { path: PathBuf },
+    #[error(
+        "the database was rolled back: the head record {head_path} says block {expected_height} (hash \
+         {expected_hash}) was made durable, but the database {found}. Refusing to serve or re-seal a \
+         different history: restore the database from a copy, or move the data directory aside"
+    )]
+    RolledBack { head_path: PathBuf, expected_height: u64, expected_hash: Hash, found: String },
+    #[error(
+        "the head record {path} is damaged ({reason}); check the database with `stakework node --verify`, \
+         then remove the record to accept the database as it is"
+    )]
+    HeadDamaged { path: PathBuf, reason: String },
     #[error("recovery failed at block {height}: {reason}")]
     Replay { height: u64, reason: String },
 }
@@ -69,6 +87,8 @@ impl StoreError {
             StoreError::GivenGenesisInvalid(_) => "genesis_invalid",
             StoreError::ReadOnly { .. } => "store_read_only",
             StoreError::Replay { .. } => "store_replay_failed",
+            StoreError::RolledBack { .. } => "store_rolled_back",
+            StoreError::HeadDamaged { .. } => "store_head_damaged",
         }
     }
 }
@@ -78,6 +98,7 @@ impl StoreError {
 pub struct Store {
     db: Database,
     path: PathBuf,
+    dir: PathBuf,
     writable: bool,
 }
 
@@ -124,7 +145,7 @@ impl Store {
         }
         refuse_empty(&path)?;
         let db = catch_damage(&path, || Database::open(&path))?;
-        let store = Store { db, path, writable: true };
+        let store = Store { db, path, dir: dir.to_path_buf(), writable: true };
         store.tables_exist()?;
         Ok(store)
     }
@@ -133,6 +154,7 @@ impl Store {
     pub fn open_read_only(dir: &Path) -> Result<Store, StoreError> {
         let path = db_path(dir);
         if !path.exists() {
+            head_without_database(dir)?;
             return Err(StoreError::NoGenesis);
         }
         refuse_empty(&path)?;
@@ -140,12 +162,13 @@ impl Store {
         let file = std::fs::File::open(&path).map_err(|e| db_err(&e))?;
         let backend = readonly::ReadOnlyFile::new(file).map_err(|e| db_err(&e))?;
         let db = catch_damage(&path, || redb::Builder::new().create_with_backend(backend))?;
-        let store = Store { db, path: path.clone(), writable: false };
+        let store = Store { db, path: path.clone(), dir: dir.to_path_buf(), writable: false };
         store.tables_exist()?;
         Ok(store)
     }
 
     fn create(dir: &Path) -> Result<Store, StoreError> {
+        head_without_database(dir)?;
         let path = db_path(dir);
         let tmp = dir.join("stakework.redb.new");
         let db_err = |e: &dyn std::fmt::Display| StoreError::Db { path: path.clone(), message: e.to_string() };
@@ -163,7 +186,7 @@ impl Store {
         w.commit().map_err(|e| db_err(&e))?;
         std::fs::rename(&tmp, &path).map_err(|e| db_err(&e))?;
         sync_dir(dir).map_err(|e| db_err(&e))?;
-        Ok(Store { db, path, writable: true })
+        Ok(Store { db, path, dir: dir.to_path_buf(), writable: true })
     }
 
     /// Every table is there: a database that lost one is damaged, not empty.
@@ -266,7 +289,51 @@ impl Store {
                 snaps.insert(height, seal(snap).as_slice()).map_err(|e| self.err(e))?;
             }
         }
-        w.commit().map_err(|e| self.err(e))
+        w.commit().map_err(|e| self.err(e))?;
+        // Only now is the block acknowledged (the sequencer announces after `append`): a crash before this
+        // line leaves the database one block ahead of the head record, which a start accepts.
+        self.write_head(&Head { height, hash: block.hash() })
+    }
+
+    /// The head record of this directory, if there is one.
+    pub fn head(&self) -> Result<Option<Head>, StoreError> {
+        read_head(&self.dir)
+    }
+
+    /// Replace the head record (after a start that found the database at or past it).
+    pub(crate) fn write_head(&self, head: &Head) -> Result<(), StoreError> {
+        self.writable_or_refuse()?;
+        head::write(&self.dir, head).map_err(|e| StoreError::Db { path: head::path(&self.dir), message: e.to_string() })
+    }
+
+    /// Refuse a database that lost blocks the head record says were made durable: it ends below the
+    /// head, or holds another block at the head's height. A database ahead of the head is fine (a crash
+    /// between the commit and the head's update; that block was never acknowledged).
+    pub fn check_head(&self) -> Result<(), StoreError> {
+        let Some(head) = self.head()? else { return Ok(()) };
+        let rolled_back = |found: String| StoreError::RolledBack {
+            head_path: head::path(&self.dir),
+            expected_height: head.height,
+            expected_hash: head.hash,
+            found,
+        };
+        let last = self.last_height()?;
+        if last < head.height {
+            let hash = match self.block(last) {
+                Ok(Some(b)) => b.hash().to_hex(),
+                _ => "unreadable".into(),
+            };
+            let at = if last == 0 { "genesis".to_string() } else { format!("block {last} (hash {hash})") };
+            return Err(rolled_back(format!("ends at {at}")));
+        }
+        if head.height > 0 {
+            let found = self.block(head.height)?.map(|b| b.hash());
+            if found != Some(head.hash) {
+                let found = found.map_or("nothing".into(), |h| h.to_hex());
+                return Err(rolled_back(format!("holds block {} with hash {found}", head.height)));
+            }
+        }
+        Ok(())
     }
 
     /// The block at `height`, checksum verified.
@@ -379,6 +446,23 @@ pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::fs::File::open(dir)?.sync_all()?;
     Ok(())
+}
+
+fn read_head(dir: &Path) -> Result<Option<Head>, StoreError> {
+    head::read(dir).map_err(|reason| StoreError::HeadDamaged { path: head::path(dir), reason })
+}
+
+/// A head record without a database: the database was deleted or moved, not a fresh directory.
+fn head_without_database(dir: &Path) -> Result<(), StoreError> {
+    match read_head(dir)? {
+        Some(head) => Err(StoreError::RolledBack {
+            head_path: head::path(dir),
+            expected_height: head.height,
+            expected_hash: head.hash,
+            found: format!("file {} is missing", db_path(dir).display()),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Parse a genesis given by the operator and build its engine, so a genesis that cannot start a chain is

@@ -6,7 +6,7 @@
 //! corrected start would find a directory changed by a failure, e.g. bound to the wrong genesis. So the
 //! data directory is only read until [`Start::commit`].
 
-use crate::{db_path, validate_genesis, Recovery, Store, StoreError};
+use crate::{db_path, validate_genesis, Head, Recovery, Store, StoreError};
 use engine::{Engine, Genesis};
 use std::path::{Path, PathBuf};
 
@@ -22,10 +22,12 @@ pub struct Start {
 
 impl Start {
     /// Check everything a start needs without writing `dir`: the genesis `given` (parsed and built), the
-    /// stored one (present, valid, equal to the given one), and recovery of the engine from the log.
+    /// stored one (present, valid, equal to the given one), the head record (no rollback, see
+    /// [`Store::check_head`]), and recovery of the engine from the log.
     pub fn prepare(dir: &Path, given: Option<&str>) -> Result<Start, StoreError> {
         let genesis = given.map(validate_genesis).transpose()?;
         if !db_path(dir).exists() {
+            crate::head_without_database(dir)?;
             let (Some(text), Some(genesis)) = (given, genesis) else { return Err(StoreError::NoGenesis) };
             let engine = Engine::from_genesis(&genesis).map_err(|e| StoreError::GivenGenesisInvalid(e.to_string()))?;
             let recovery = Recovery { snapshot_height: 0, skipped_snapshots: Vec::new(), replayed: 0 };
@@ -33,6 +35,7 @@ impl Start {
         }
         let store = Store::open_read_only(dir)?;
         let (genesis, unrecorded): (Genesis, bool) = store.check_genesis(given)?;
+        store.check_head()?;
         let (engine, recovery) = store.recover(&genesis)?;
         let unrecorded_genesis = given.filter(|_| unrecorded).map(str::to_string);
         Ok(Start { dir: dir.to_path_buf(), unrecorded_genesis, engine, recovery })
@@ -61,6 +64,9 @@ impl Start {
                 ),
             });
         }
+        // Directories from before the head record get one here; others move it to where recovery ended
+        // (past it when a crash came between a commit and the head's update).
+        store.write_head(&Head { height: last, hash: self.engine.last_block_hash() })?;
         Ok((store, self.engine, self.recovery))
     }
 }

@@ -10,6 +10,7 @@ fn key() -> SigningKey {
 }
 
 mod readonly;
+mod rollback;
 
 fn genesis_text() -> String {
     let g = Genesis {
