@@ -36,6 +36,18 @@ pub struct NodeArgs {
     /// Most transactions waiting in the mempool.
     #[arg(long, default_value_t = 100_000)]
     pub mempool_max: usize,
+    /// Check every stored block and index entry at start, not only the newest ones, and rewrite damaged
+    /// index entries from the blocks (takes time proportional to the whole log).
+    #[arg(long)]
+    pub check_all: bool,
+    /// Do not run: check the data directory read-only (every block, outcome, snapshot and index entry,
+    /// the head record, and a replay from genesis), name the first damage and exit non-zero, or print a
+    /// summary.
+    #[arg(long)]
+    pub verify: bool,
+    /// With --verify: print the summary as JSON.
+    #[arg(long, requires = "verify")]
+    pub json: bool,
 }
 
 pub fn run(args: &NodeArgs) -> anyhow::Result<()> {
@@ -45,17 +57,51 @@ pub fn run(args: &NodeArgs) -> anyhow::Result<()> {
     let Some(data) = &args.data else {
         anyhow::bail!("running a node needs --data DIR (see `stakework node --help`)");
     };
+    if args.verify {
+        return verify(data, args.json);
+    }
     let mut cfg = node::NodeConfig::new(data.clone(), args.listen);
     cfg.genesis_toml = genesis_toml;
     cfg.block_ms = args.block_ms;
     cfg.snapshot_every = args.snapshot_every;
     cfg.mempool_max = args.mempool_max;
+    cfg.check_all_at_start = args.check_all;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     rt.block_on(node::run(cfg, |n| {
+        if n.index_repaired > 0 {
+            eprintln!("warning: rewrote {} damaged index entries from the blocks", n.index_repaired);
+        }
         outln!("stakework node listening on http://{} (recovered at height {})", n.addr, n.recovered_height);
     }))
     .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     eprintln!("stakework node stopped");
+    Ok(())
+}
+
+/// `stakework node --verify --data DIR`: the whole directory checked, read-only.
+fn verify(data: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let code = |e: store::StoreError| anyhow::anyhow!("[{}] {e}", e.code());
+    let v = store::Store::open_read_only(data).map_err(code)?.verify().map_err(code)?;
+    if json {
+        outln!(
+            "{}",
+            serde_json::json!({
+                "height": v.height, "state_root": v.state_root, "blocks": v.blocks, "txs": v.txs,
+                "snapshots": v.snapshots, "index_entries": v.index_entries,
+                "head": v.head.map(|h| serde_json::json!({"height": h.height, "hash": h.hash})),
+            })
+        );
+    } else {
+        outln!(
+            "verified {} blocks ({} txs, {} snapshots, {} index entries): height {}, state root {}",
+            v.blocks,
+            v.txs,
+            v.snapshots,
+            v.index_entries,
+            v.height,
+            v.state_root
+        );
+    }
     Ok(())
 }
 

@@ -36,6 +36,9 @@ pub struct NodeConfig {
     pub body_limit: usize,
     /// Longest a `?wait=commit` request waits, in milliseconds.
     pub wait_ms_max: u64,
+    /// Check every stored block and index entry at start, not only the newest (repairs index damage
+    /// anywhere; takes time proportional to the whole log).
+    pub check_all_at_start: bool,
 }
 
 impl NodeConfig {
@@ -49,6 +52,7 @@ impl NodeConfig {
             snapshot_every: 1_000,
             body_limit: 8 * 1024 * 1024,
             wait_ms_max: 30_000,
+            check_all_at_start: false,
         }
     }
 }
@@ -95,6 +99,8 @@ pub(crate) struct Shared {
 pub struct RunningNode {
     pub addr: SocketAddr,
     pub recovered_height: u64,
+    /// Damaged index entries the start found and rewrote from the blocks.
+    pub index_repaired: u64,
 }
 
 /// Open the data directory, recover, bind, and serve until SIGINT/SIGTERM. `on_ready` is called once the
@@ -117,12 +123,12 @@ pub async fn run_until(
     }
     // Read-only until ready: every check that can refuse the start runs before the first write, so a
     // refused start (bad genesis, busy port, another chain's directory) leaves the directory unchanged.
-    let start = Start::prepare(&cfg.data_dir, cfg.genesis_toml.as_deref())?;
+    let start = Start::prepare_checking(&cfg.data_dir, cfg.genesis_toml.as_deref(), cfg.check_all_at_start)?;
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| StartError::Listen { addr: cfg.listen, message: e.to_string() })?;
     let addr = listener.local_addr().map_err(|e| StartError::Listen { addr: cfg.listen, message: e.to_string() })?;
-    let (store, engine, _recovery): (Store, _, _) = start.commit()?;
+    let (store, engine, recovery): (Store, _, _) = start.commit()?;
     let (commits, _) = tokio::sync::broadcast::channel(1024);
     let recovered_height = engine.height().0;
     let (stop_tx, shutdown) = tokio::sync::watch::channel(false);
@@ -140,7 +146,7 @@ pub async fn run_until(
         shutdown,
     });
     let sequencer = sequencer::spawn(shared.clone());
-    on_ready(&RunningNode { addr, recovered_height });
+    on_ready(&RunningNode { addr, recovered_height, index_repaired: recovery.index_repaired });
     let app = http::router(shared.clone());
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {

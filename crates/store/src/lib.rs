@@ -21,9 +21,11 @@
 mod head;
 mod readonly;
 mod start;
+mod verify;
 
 pub use head::Head;
-pub use start::Start;
+pub use start::{Start, START_CHECK_BLOCKS};
+pub use verify::{IndexDamage, Verified, Walk};
 
 use borsh::BorshDeserialize;
 use engine::{Block, Engine, Genesis};
@@ -31,11 +33,11 @@ use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::{Path, PathBuf};
 use types::{Hash, Height};
 
-const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
-const OUTCOMES: TableDefinition<u64, &[u8]> = TableDefinition::new("outcomes");
-const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("snapshots");
-const BLOCK_BY_HASH: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_by_hash");
-const TX_BY_HASH: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_by_hash");
+pub(crate) const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+pub(crate) const OUTCOMES: TableDefinition<u64, &[u8]> = TableDefinition::new("outcomes");
+pub(crate) const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("snapshots");
+pub(crate) const BLOCK_BY_HASH: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_by_hash");
+pub(crate) const TX_BY_HASH: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_by_hash");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
 /// Why the store refused or failed. `code()` is stable.
@@ -70,6 +72,10 @@ pub enum StoreError {
          then remove the record to accept the database as it is"
     )]
     HeadDamaged { path: PathBuf, reason: String },
+    #[error("snapshot at height {height} is corrupt: {reason}")]
+    CorruptSnapshot { height: u64, reason: String },
+    #[error("index entry damaged: {0}")]
+    CorruptIndex(String),
     #[error("recovery failed at block {height}: {reason}")]
     Replay { height: u64, reason: String },
 }
@@ -88,6 +94,8 @@ impl StoreError {
             StoreError::ReadOnly { .. } => "store_read_only",
             StoreError::Replay { .. } => "store_replay_failed",
             StoreError::RolledBack { .. } => "store_rolled_back",
+            StoreError::CorruptSnapshot { .. } => "store_corrupt_snapshot",
+            StoreError::CorruptIndex(_) => "store_corrupt_index",
             StoreError::HeadDamaged { .. } => "store_head_damaged",
         }
     }
@@ -108,7 +116,7 @@ pub(crate) fn db_path(dir: &Path) -> PathBuf {
 }
 
 /// What recovery did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recovery {
     /// Height of the snapshot recovery started from (0 = genesis).
     pub snapshot_height: u64,
@@ -116,16 +124,18 @@ pub struct Recovery {
     pub skipped_snapshots: Vec<(u64, String)>,
     /// Blocks replayed after the snapshot.
     pub replayed: u64,
+    /// Index entries found damaged by the start's checks and rewritten from the blocks.
+    pub index_repaired: u64,
 }
 
-fn seal(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn seal(bytes: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(bytes.len() + 32);
     v.extend_from_slice(&types::hash_bytes(bytes).0);
     v.extend_from_slice(bytes);
     v
 }
 
-fn unseal(stored: &[u8]) -> Option<&[u8]> {
+pub(crate) fn unseal(stored: &[u8]) -> Option<&[u8]> {
     if stored.len() < 32 || types::hash_bytes(&stored[32..]).0[..] != stored[..32] {
         return None;
     }
@@ -353,24 +363,53 @@ impl Store {
         unseal(v.value()).map(<[u8]>::to_vec).map(Some).ok_or_else(corrupt)
     }
 
+    /// Height of the block with this hash. A hit is checked against the block it points to.
     pub fn height_of_block(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
         let r = self.db.begin_read().map_err(|e| self.err(e))?;
         let t = r.open_table(BLOCK_BY_HASH).map_err(|e| self.err(e))?;
-        Ok(t.get(&hash.0).map_err(|e| self.err(e))?.map(|v| v.value()))
+        let Some(height) = t.get(&hash.0).map_err(|e| self.err(e))?.map(|v| v.value()) else { return Ok(None) };
+        let blocks = r.open_table(BLOCKS).map_err(|e| self.err(e))?;
+        let found = match blocks.get(height).map_err(|e| self.err(e))? {
+            Some(v) => Some(decode_block(height, v.value())?.hash()),
+            None => None,
+        };
+        if found != Some(*hash) {
+            return Err(StoreError::CorruptIndex(format!(
+                "block_by_hash says block {hash} is at height {height}, but that block has another hash"
+            )));
+        }
+        Ok(Some(height))
     }
 
-    /// Where the transaction with this hash was last included: (height, index in block).
+    /// Where the transaction with this hash was last included: (height, index in block). A hit is checked
+    /// against the block it points to, so a damaged entry is an error, never a wrong receipt.
     pub fn tx_location(&self, hash: &Hash) -> Result<Option<(u64, u32)>, StoreError> {
-        let r = self.db.begin_read().map_err(|e| self.err(e))?;
-        let t = r.open_table(TX_BY_HASH).map_err(|e| self.err(e))?;
-        Ok(t.get(&hash.0).map_err(|e| self.err(e))?.map(|v| v.value()))
+        Ok(self.tx_locations(std::slice::from_ref(hash))?.pop().flatten())
     }
 
-    /// Where each of these transactions was last included, in one read transaction.
+    /// Where each of these transactions was last included, in one read transaction, each hit checked.
     pub fn tx_locations(&self, hashes: &[Hash]) -> Result<Vec<Option<(u64, u32)>>, StoreError> {
         let r = self.db.begin_read().map_err(|e| self.err(e))?;
         let t = r.open_table(TX_BY_HASH).map_err(|e| self.err(e))?;
-        hashes.iter().map(|h| Ok(t.get(&h.0).map_err(|e| self.err(e))?.map(|v| v.value()))).collect()
+        let blocks = r.open_table(BLOCKS).map_err(|e| self.err(e))?;
+        let mut out = Vec::with_capacity(hashes.len());
+        for hash in hashes {
+            let Some((height, index)) = t.get(&hash.0).map_err(|e| self.err(e))?.map(|v| v.value()) else {
+                out.push(None);
+                continue;
+            };
+            let found = match blocks.get(height).map_err(|e| self.err(e))? {
+                Some(v) => decode_block(height, v.value())?.txs.get(index as usize).map(engine::SignedTx::hash),
+                None => None,
+            };
+            if found != Some(*hash) {
+                return Err(StoreError::CorruptIndex(format!(
+                    "tx_by_hash says tx {hash} is at block {height} index {index}, but that is not it"
+                )));
+            }
+            out.push(Some((height, index)));
+        }
+        Ok(out)
     }
 
     pub fn snapshot_count(&self) -> Result<u64, StoreError> {
@@ -418,7 +457,7 @@ impl Store {
             engine.apply_block(&block).map_err(|e| StoreError::Replay { height, reason: e.to_string() })?;
             replayed += 1;
         }
-        Ok((engine, Recovery { snapshot_height, skipped_snapshots: skipped, replayed }))
+        Ok((engine, Recovery { snapshot_height, skipped_snapshots: skipped, replayed, index_repaired: 0 }))
     }
 
     fn usable_snapshot(
@@ -496,7 +535,7 @@ fn refuse_empty(path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn decode_block(height: u64, stored: &[u8]) -> Result<Block, StoreError> {
+pub(crate) fn decode_block(height: u64, stored: &[u8]) -> Result<Block, StoreError> {
     let corrupt = |reason: &str| StoreError::CorruptBlock { height, reason: reason.to_string() };
     let bytes = unseal(stored).ok_or_else(|| corrupt("checksum mismatch"))?;
     let block = Block::try_from_slice(bytes).map_err(|e| corrupt(&format!("does not decode: {e}")))?;

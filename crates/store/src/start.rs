@@ -6,7 +6,7 @@
 //! corrected start would find a directory changed by a failure, e.g. bound to the wrong genesis. So the
 //! data directory is only read until [`Start::commit`].
 
-use crate::{db_path, validate_genesis, Head, Recovery, Store, StoreError};
+use crate::{db_path, validate_genesis, Head, IndexDamage, Recovery, Store, StoreError};
 use engine::{Engine, Genesis};
 use std::path::{Path, PathBuf};
 
@@ -18,27 +18,50 @@ pub struct Start {
     unrecorded_genesis: Option<String>,
     engine: Engine,
     recovery: Recovery,
+    /// Index entries to rewrite from the blocks at commit.
+    index_damage: Vec<IndexDamage>,
 }
+
+/// A start checks at least this many of the newest blocks (and every block it replays): checksums,
+/// parent links, outcomes and index entries. `stakework node --verify` checks them all.
+pub const START_CHECK_BLOCKS: u64 = 1_000;
 
 impl Start {
     /// Check everything a start needs without writing `dir`: the genesis `given` (parsed and built), the
     /// stored one (present, valid, equal to the given one), the head record (no rollback, see
     /// [`Store::check_head`]), and recovery of the engine from the log.
     pub fn prepare(dir: &Path, given: Option<&str>) -> Result<Start, StoreError> {
+        Start::prepare_checking(dir, given, false)
+    }
+
+    /// [`Start::prepare`], checking every block and every index entry instead of the newest ones when
+    /// `all` (so index damage anywhere is repaired at commit).
+    pub fn prepare_checking(dir: &Path, given: Option<&str>, all: bool) -> Result<Start, StoreError> {
         let genesis = given.map(validate_genesis).transpose()?;
         if !db_path(dir).exists() {
             crate::head_without_database(dir)?;
             let (Some(text), Some(genesis)) = (given, genesis) else { return Err(StoreError::NoGenesis) };
             let engine = Engine::from_genesis(&genesis).map_err(|e| StoreError::GivenGenesisInvalid(e.to_string()))?;
-            let recovery = Recovery { snapshot_height: 0, skipped_snapshots: Vec::new(), replayed: 0 };
-            return Ok(Start { dir: dir.to_path_buf(), unrecorded_genesis: Some(text.into()), engine, recovery });
+            let recovery = Recovery::default();
+            let unrecorded_genesis = Some(text.into());
+            return Ok(Start {
+                dir: dir.to_path_buf(),
+                unrecorded_genesis,
+                engine,
+                recovery,
+                index_damage: Vec::new(),
+            });
         }
         let store = Store::open_read_only(dir)?;
         let (genesis, unrecorded): (Genesis, bool) = store.check_genesis(given)?;
         store.check_head()?;
-        let (engine, recovery) = store.recover(&genesis)?;
+        let (engine, mut recovery) = store.recover(&genesis)?;
+        let newest = engine.height().0.saturating_sub(START_CHECK_BLOCKS - 1);
+        let first = if all { 1 } else { newest.min(recovery.snapshot_height + 1) };
+        let walk = store.walk(&genesis, first, all)?;
+        recovery.index_repaired = walk.index_damage.len() as u64;
         let unrecorded_genesis = given.filter(|_| unrecorded).map(str::to_string);
-        Ok(Start { dir: dir.to_path_buf(), unrecorded_genesis, engine, recovery })
+        Ok(Start { dir: dir.to_path_buf(), unrecorded_genesis, engine, recovery, index_damage: walk.index_damage })
     }
 
     /// Height the node will serve from.
@@ -64,6 +87,7 @@ impl Start {
                 ),
             });
         }
+        store.repair_index(&self.index_damage)?;
         // Directories from before the head record get one here; others move it to where recovery ended
         // (past it when a crash came between a commit and the head's update).
         store.write_head(&Head { height: last, hash: self.engine.last_block_hash() })?;

@@ -11,6 +11,7 @@ fn key() -> SigningKey {
 
 mod readonly;
 mod rollback;
+mod verify;
 
 fn genesis_text() -> String {
     let g = Genesis {
