@@ -512,15 +512,30 @@ pub fn validate_genesis(text: &str) -> Result<Genesis, StoreError> {
     Ok(genesis)
 }
 
-/// redb asserts (panics) on some damaged files, e.g. one cut shorter than its header says; turn that into
-/// a reported error instead of a crash.
-fn catch_damage<T>(path: &Path, open: impl FnOnce() -> Result<T, redb::DatabaseError>) -> Result<T, StoreError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(open)) {
-        Ok(r) => r.map_err(|e| StoreError::Db { path: path.to_path_buf(), message: e.to_string() }),
+/// redb asserts (panics) on some damaged files, e.g. one cut shorter than its header says, when it opens
+/// or reads them; turn that into a reported error instead of a crash.
+pub(crate) fn catch_damage<T, E>(path: &Path, work: impl FnOnce() -> Result<T, E>) -> Result<T, StoreError>
+where
+    StoreError: From<(PathBuf, E)>,
+{
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(r) => r.map_err(|e| StoreError::from((path.to_path_buf(), e))),
         Err(_) => Err(StoreError::Damaged {
             path: path.to_path_buf(),
             reason: "redb cannot read it: shorter than its header says, or its structure is broken".into(),
         }),
+    }
+}
+
+impl From<(PathBuf, redb::DatabaseError)> for StoreError {
+    fn from((path, e): (PathBuf, redb::DatabaseError)) -> StoreError {
+        StoreError::Db { path, message: e.to_string() }
+    }
+}
+
+impl From<(PathBuf, StoreError)> for StoreError {
+    fn from((_, e): (PathBuf, StoreError)) -> StoreError {
+        e
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Start {
     recovery: Recovery,
     /// Index entries to rewrite from the blocks at commit.
     index_damage: Vec<IndexDamage>,
+    /// Heights of snapshots that failed their checks, dropped at commit.
+    bad_snapshots: Vec<u64>,
 }
 
 /// A start checks at least this many of the newest blocks (and every block it replays): checksums,
@@ -37,6 +39,10 @@ impl Start {
     /// [`Start::prepare`], checking every block and every index entry instead of the newest ones when
     /// `all` (so index damage anywhere is repaired at commit).
     pub fn prepare_checking(dir: &Path, given: Option<&str>, all: bool) -> Result<Start, StoreError> {
+        crate::catch_damage(&db_path(dir), || Start::prepare_inner(dir, given, all))
+    }
+
+    fn prepare_inner(dir: &Path, given: Option<&str>, all: bool) -> Result<Start, StoreError> {
         let genesis = given.map(validate_genesis).transpose()?;
         if !db_path(dir).exists() {
             crate::head_without_database(dir)?;
@@ -50,6 +56,7 @@ impl Start {
                 engine,
                 recovery,
                 index_damage: Vec::new(),
+                bad_snapshots: Vec::new(),
             });
         }
         let store = Store::open_read_only(dir)?;
@@ -60,8 +67,15 @@ impl Start {
         let first = if all { 1 } else { newest.min(recovery.snapshot_height + 1) };
         let walk = store.walk(&genesis, first, all)?;
         recovery.index_repaired = walk.index_damage.len() as u64;
+        let mut bad_snapshots: Vec<u64> = recovery.skipped_snapshots.iter().map(|(h, _)| *h).collect();
+        if all {
+            bad_snapshots.extend(store.damaged_snapshots()?.1.into_iter().map(|(h, _)| h));
+            bad_snapshots.sort_unstable();
+            bad_snapshots.dedup();
+        }
         let unrecorded_genesis = given.filter(|_| unrecorded).map(str::to_string);
-        Ok(Start { dir: dir.to_path_buf(), unrecorded_genesis, engine, recovery, index_damage: walk.index_damage })
+        let index_damage = walk.index_damage;
+        Ok(Start { dir: dir.to_path_buf(), unrecorded_genesis, engine, recovery, index_damage, bad_snapshots })
     }
 
     /// Height the node will serve from.
@@ -72,6 +86,11 @@ impl Start {
     /// Open the store for appending (creating it in a fresh directory) and record what `prepare` found
     /// missing. The database must still end where `prepare` found it.
     pub fn commit(self) -> Result<(Store, Engine, Recovery), StoreError> {
+        let path = db_path(&self.dir);
+        crate::catch_damage(&path, || self.commit_inner())
+    }
+
+    fn commit_inner(self) -> Result<(Store, Engine, Recovery), StoreError> {
         let store = Store::open(&self.dir)?;
         if let Some(text) = &self.unrecorded_genesis {
             store.bind_genesis(Some(text))?;
@@ -88,6 +107,7 @@ impl Start {
             });
         }
         store.repair_index(&self.index_damage)?;
+        store.drop_snapshots(&self.bad_snapshots)?;
         // Directories from before the head record get one here; others move it to where recovery ended
         // (past it when a crash came between a commit and the head's update).
         store.write_head(&Head { height: last, hash: self.engine.last_block_hash() })?;

@@ -80,7 +80,10 @@ impl Store {
                 walk.index_damage.len()
             )));
         }
-        let snapshots = self.check_snapshots()?;
+        let (snapshots, damaged) = self.damaged_snapshots()?;
+        if let Some((height, reason)) = damaged.into_iter().next() {
+            return Err(StoreError::CorruptSnapshot { height, reason });
+        }
         let (engine, _) = self.replay_from_genesis(&genesis)?;
         Ok(Verified {
             height: engine.height().0,
@@ -150,22 +153,41 @@ impl Store {
         block.map(|b| b.hash()).ok_or(StoreError::CorruptBlock { height, reason: "missing from the log".into() })
     }
 
-    /// Check every snapshot (checksum, restore, agreement with its block); returns how many there are.
-    /// Recovery skips a bad snapshot and replays the log instead; a verify names it.
-    pub fn check_snapshots(&self) -> Result<u64, StoreError> {
+    /// Check every snapshot (checksum, restore, agreement with its block): how many there are, and the
+    /// damaged ones with the reason. Recovery skips a bad snapshot and replays the log instead, a start
+    /// drops it, a verify names it.
+    pub fn damaged_snapshots(&self) -> Result<(u64, Vec<(u64, String)>), StoreError> {
         let r = self.db.begin_read().map_err(|e| self.err(e))?;
         let snaps = r.open_table(SNAPSHOTS).map_err(|e| self.err(e))?;
         let blocks = r.open_table(BLOCKS).map_err(|e| self.err(e))?;
         let blocks = &blocks;
-        let mut n = 0;
+        let (mut n, mut damaged) = (0, Vec::new());
         for entry in snaps.iter().map_err(|e| self.err(e))? {
             let (k, v) = entry.map_err(|e| self.err(e))?;
             let height = k.value();
-            self.usable_snapshot(blocks, height, v.value())
-                .map_err(|reason| StoreError::CorruptSnapshot { height, reason })?;
+            if let Err(reason) = self.usable_snapshot(blocks, height, v.value()) {
+                damaged.push((height, reason));
+            }
             n += 1;
         }
-        Ok(n)
+        Ok((n, damaged))
+    }
+
+    /// Remove snapshots that failed their checks: they hold no history (the log does), and a directory
+    /// without them verifies again.
+    pub fn drop_snapshots(&self, heights: &[u64]) -> Result<(), StoreError> {
+        self.writable_or_refuse()?;
+        if heights.is_empty() {
+            return Ok(());
+        }
+        let w = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut snaps = w.open_table(SNAPSHOTS).map_err(|e| self.err(e))?;
+            for h in heights {
+                snaps.remove(*h).map_err(|e| self.err(e))?;
+            }
+        }
+        w.commit().map_err(|e| self.err(e))
     }
 
     /// Every index entry must point to a block or tx with its key's hash.

@@ -5,10 +5,11 @@ use engine::{Call, Engine, Genesis, GenesisAccount, Params, SignedTx, TxBody};
 use store::Store;
 use types::{AccountId, Amount};
 
-fn key() -> SigningKey {
+pub(crate) fn key() -> SigningKey {
     SigningKey::from_bytes(&[7; 32])
 }
 
+mod faults;
 mod readonly;
 mod rollback;
 mod verify;
