@@ -3,8 +3,12 @@
 //! Invariants:
 //! - a block is on disk (redb commits with fsync) before `append` returns, so nothing the node
 //!   acknowledges after `append` can be lost;
-//! - every stored block and snapshot carries a blake3 checksum; a value that fails it is reported as
-//!   corrupt with its height, never used;
+//! - every byte served is checked: blocks, outcomes and snapshots carry a blake3 checksum; a value that
+//!   fails it is reported as corrupt with its height, never used. The indexes (`block_by_hash`,
+//!   `tx_by_hash`) are checked against the blocks they point to on every hit (see [`verify`]), so a
+//!   damaged entry is `store_corrupt_index`, never a wrong answer; misses are covered by the walk a start
+//!   makes over the newest blocks (damaged entries rewritten from the blocks, a damaged block or outcome a
+//!   refusal naming its height) and by `stakework node --verify`, which walks everything;
 //! - recovery = newest snapshot that restores and whose root equals its block's root, then replay of every
 //!   later block through the real engine, checking each block's state root; any failure stops recovery
 //!   with the height and the reason;

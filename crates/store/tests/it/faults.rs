@@ -225,6 +225,38 @@ fn positions(file: &[u8], n: usize, rng: &mut u64) -> Vec<u64> {
         .collect()
 }
 
+/// Every position where `needle` occurs in `file` (redb copies on write, so a value may be there twice).
+fn occurrences(file: &[u8], needle: &[u8]) -> Vec<u64> {
+    file.windows(needle.len()).enumerate().filter(|(_, w)| *w == needle).map(|(i, _)| i as u64).collect()
+}
+
+/// Damage aimed at what matters: redb's header and commit slots, and every stored copy of the newest
+/// block, the first block, the newest outcome and the genesis text.
+fn targeted(file: &[u8], r: &Reference, head: u64) -> Vec<(&'static str, Damage)> {
+    let primary = u64::from(file[9] & 1);
+    let mut cases = vec![
+        ("header: magic", Damage::Flip(0)),
+        ("header: flags", Damage::Flip(9)),
+        ("header: newest commit slot", Damage::Flip(64 + primary * 128 + 20)),
+        ("header: older commit slot", Damage::Flip(64 + (1 - primary) * 128 + 20)),
+        ("header: zeroed", Damage::Zero(0)),
+        ("cut to 0 bytes", Damage::Truncate(0)),
+    ];
+    let newest = &r.blocks[head as usize - 1].txs[2].signature.0;
+    let first = &r.blocks[0].txs[0].signature.0;
+    let out = format!("outcome of block {head}: ");
+    let values: [(&str, &[u8]); 4] = [
+        ("newest block", newest),
+        ("block 1", first),
+        ("newest outcome", out.as_bytes()),
+        ("genesis text", b"stakework-local"),
+    ];
+    for (name, needle) in values {
+        cases.extend(occurrences(file, needle).into_iter().map(|at| (name, Damage::Flip(at + 5))));
+    }
+    cases
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read dir") {
@@ -250,24 +282,24 @@ fn damaged_files_are_refused_or_serve_exactly_the_durable_head() {
     let mut broken = Vec::new();
     for (stop, base, head) in [("clean stop", &clean, BLOCKS), ("SIGKILL", &sigkilled, killed_head)] {
         let file = std::fs::read(base.join("stakework.redb")).expect("read");
-        for (k, at) in positions(&file, per_kind * 3, &mut rng).into_iter().enumerate() {
-            let (kind, damage) = match k % 3 {
-                0 => ("truncate", Damage::Truncate(at)),
-                1 => ("zero 64 bytes", Damage::Zero(at)),
-                _ => ("flip a byte", Damage::Flip(at)),
-            };
+        let seeded = positions(&file, per_kind * 3, &mut rng).into_iter().enumerate().map(|(k, at)| match k % 3 {
+            0 => ("truncate", Damage::Truncate(at)),
+            1 => ("zero 64 bytes", Damage::Zero(at)),
+            _ => ("flip a byte", Damage::Flip(at)),
+        });
+        for (k, (kind, damage)) in targeted(&file, &r, head).into_iter().chain(seeded).enumerate() {
             let case = work.path().join(format!("case-{stop}-{k}"));
             copy_dir(base, &case);
             damage.apply(&case.join("stakework.redb"));
             match check(&case, &r, head) {
                 Ok(outcome) => *matrix.entry((stop, kind, outcome)).or_default() += 1,
-                Err(why) => broken.push(format!("{stop}, {damage:?} (file of {} bytes): {why}", file.len())),
+                Err(why) => broken.push(format!("{stop}, {kind}, {damage:?} (file of {} bytes): {why}", file.len())),
             }
             std::fs::remove_dir_all(&case).expect("clean up");
         }
     }
     for ((stop, kind, outcome), n) in &matrix {
-        eprintln!("{stop:10} | {kind:13} | {outcome:?} × {n}");
+        eprintln!("| {stop} | {kind} | {outcome:?} | {n} |");
     }
     assert!(broken.is_empty(), "seed {seed}: {} cases broke the rule:\n{}", broken.len(), broken.join("\n"));
 }
