@@ -5,10 +5,16 @@
 //! replay, a `--verify` or a node start that is later refused must leave the data directory exactly as it
 //! was, so this backend reads the file through a handle that cannot write and keeps every write redb makes
 //! in memory, where later reads see it. The file on disk never changes, whatever redb does.
+//!
+//! The reads go through redb's own `FileBackend`, which takes the file's lock: a read-only open of a
+//! database a running node holds is refused (`Database already open`), as a writable one is, instead of
+//! reading pages while they change.
 
+use redb::backends::FileBackend;
+use redb::StorageBackend;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
 use std::sync::Mutex;
 
 /// Writes are kept in chunks of this many bytes (redb's pages are a multiple of 4 KiB).
@@ -21,7 +27,8 @@ pub(crate) struct ReadOnlyFile {
 
 #[derive(Debug)]
 struct Overlay {
-    file: File,
+    /// Opened read-only: redb's backend is used for its lock and its reads, never its writes.
+    file: FileBackend,
     /// Bytes of the file still visible: a `set_len` below the file's length hides the rest for good.
     file_visible: u64,
     /// Length as redb sees it.
@@ -31,8 +38,10 @@ struct Overlay {
 }
 
 impl ReadOnlyFile {
-    pub(crate) fn new(file: File) -> io::Result<ReadOnlyFile> {
-        let len = file.metadata()?.len();
+    /// Wrap `file`, opened read-only; fails with `DatabaseAlreadyOpen` while another handle holds it.
+    pub(crate) fn new(file: File) -> Result<ReadOnlyFile, redb::DatabaseError> {
+        let file = FileBackend::new(file)?;
+        let len = file.len()?;
         Ok(ReadOnlyFile { state: Mutex::new(Overlay { file, file_visible: len, len, written: BTreeMap::new() }) })
     }
 
@@ -43,25 +52,24 @@ impl ReadOnlyFile {
 
 impl Overlay {
     /// The bytes of `chunk` as the file holds them (zeros past its visible end).
-    fn file_chunk(&mut self, chunk: u64) -> io::Result<Vec<u8>> {
+    fn file_chunk(&self, chunk: u64) -> io::Result<Vec<u8>> {
         let mut buf = vec![0; CHUNK as usize];
         let start = chunk * CHUNK;
         if start < self.file_visible {
             let n = (self.file_visible - start).min(CHUNK) as usize;
-            self.file.seek(SeekFrom::Start(start))?;
-            self.file.read_exact(&mut buf[..n])?;
+            buf[..n].copy_from_slice(&self.file.read(start, n)?);
         }
         Ok(buf)
     }
 }
 
-impl redb::StorageBackend for ReadOnlyFile {
+impl StorageBackend for ReadOnlyFile {
     fn len(&self) -> io::Result<u64> {
         Ok(self.lock()?.len)
     }
 
     fn read(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        let mut s = self.lock()?;
+        let s = self.lock()?;
         let end = offset.checked_add(len as u64).filter(|&e| e <= s.len);
         let Some(end) = end else {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "read past the end of the database file"));

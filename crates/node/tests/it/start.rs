@@ -103,3 +103,64 @@ fn a_refused_start_leaves_the_data_directory_unchanged() {
     refused_starts_change_nothing(&data, &good);
     assert!(start(&data, "127.0.0.1:0", Some(good), |_| {}).expect("start again") >= height);
 }
+
+/// A node serving `data` until `body` returns (then stopped gracefully).
+fn serving(data: &Path, genesis: Option<String>, body: impl FnOnce(&client::Client)) {
+    let mut cfg = node::NodeConfig::new(data.to_path_buf(), "127.0.0.1:0".parse().expect("addr"));
+    cfg.genesis_toml = genesis;
+    cfg.block_ms = 20;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (ready, addr) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
+        let until = async move {
+            let _ = stopped.await;
+        };
+        rt.block_on(node::run_until(cfg, |n| ready.send(n.addr).expect("ready"), until)).expect("node runs");
+    });
+    let addr = addr.recv().expect("the node started");
+    body(&client::Client::new(&format!("http://{addr}")));
+    let _ = stop.send(());
+    thread.join().expect("node thread");
+}
+
+/// The tester's case (A) through a real node: transactions acknowledged with `wait=commit`, then the
+/// database put back from a copy taken before them. The node must refuse to start, naming the height
+/// and hash of the newest block it had made durable, instead of answering 404 for them and sealing a
+/// different block at that height.
+#[test]
+fn a_rolled_back_database_is_refused_instead_of_resealing_acknowledged_heights() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    serving(&data, Some(crate::genesis().to_toml()), |c| {
+        let r = c.submit(&crate::transfer(c, 1, crate::account(2), 5), true).expect("submit");
+        assert_eq!(r.receipt.and_then(|r| r.code).as_deref(), Some("ok"));
+    });
+    let db = data.join("stakework.redb");
+    let old = std::fs::read(&db).expect("copy of the database");
+    let mut acknowledged = None;
+    serving(&data, None, |c| {
+        let r = c.submit(&crate::transfer(c, 1, crate::account(2), 7), true).expect("submit");
+        let receipt = r.receipt.expect("committed");
+        assert_eq!(receipt.code.as_deref(), Some("ok"));
+        acknowledged = Some((r.hash, receipt.height.expect("height")));
+    });
+    let (hash, height) = acknowledged.expect("acknowledged");
+    let head = std::fs::read_to_string(data.join("HEAD")).expect("head record");
+    let head_height: u64 =
+        head.lines().nth(1).and_then(|l| l.strip_prefix("height ")).expect("height").parse().expect("n");
+    assert!(head_height >= height);
+    let current = std::fs::read(&db).expect("the current database");
+    std::fs::write(&db, &old).expect("put the old copy back");
+    let before = fingerprint(&data);
+    let err = start(&data, "127.0.0.1:0", None, |_| {}).expect_err("a rolled-back database must be refused");
+    assert!(err.starts_with("[store_rolled_back]"), "{err}");
+    assert!(err.contains(&format!("block {head_height} ")), "the refusal names the head: {err}");
+    assert_eq!(fingerprint(&data), before);
+    // Given its current database back, the node answers the acknowledged transaction with its receipt.
+    std::fs::write(&db, &current).expect("restore");
+    serving(&data, None, |c| {
+        let receipt = c.tx(&hash).expect("the acknowledged transaction");
+        assert_eq!((receipt.height, receipt.code.as_deref()), (Some(height), Some("ok")));
+    });
+}

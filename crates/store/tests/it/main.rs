@@ -9,6 +9,16 @@ pub(crate) fn key() -> SigningKey {
     SigningKey::from_bytes(&[7; 32])
 }
 
+/// Leave the database file as a SIGKILL would: its bytes copied while `store` is open (redb's header
+/// then says "recovery required"), put back after the store is closed.
+pub(crate) fn as_if_killed(dir: &std::path::Path, store: Store) {
+    let path = dir.join("stakework.redb");
+    let bytes = std::fs::read(&path).expect("read the open database");
+    assert_ne!(bytes[9] & 2, 0, "redb's header of an open database says recovery required");
+    drop(store);
+    std::fs::write(&path, bytes).expect("put the crash-time bytes back");
+}
+
 mod faults;
 mod readonly;
 mod rollback;

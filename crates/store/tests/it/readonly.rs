@@ -23,8 +23,8 @@ fn a_read_only_open_changes_no_byte_even_of_a_database_left_open() {
     let store = Store::open(dir.path()).expect("open");
     let genesis = store.bind_genesis(Some(&genesis_text())).expect("genesis");
     let live = run(&store, &genesis, 5, 2);
-    // Never closed: redb's header still says "recovery required", as after a SIGKILL.
-    std::mem::forget(store);
+    // The file as a SIGKILL would leave it: copied while open, so redb's header says "recovery required".
+    crate::as_if_killed(dir.path(), store);
     let before = fingerprint(dir.path());
     for _ in 0..2 {
         let ro = Store::open_read_only(dir.path()).expect("read-only open");
@@ -35,6 +35,8 @@ fn a_read_only_open_changes_no_byte_even_of_a_database_left_open() {
             ro.append(&ro.block(5).expect("read").expect("block 5"), &[], b"", None).expect_err("ro").code(),
             "store_read_only"
         );
+        // The lock is redb's: a second open of a database in use is refused, read-only or not.
+        assert_eq!(Store::open(dir.path()).expect_err("in use").code(), "store_io");
         drop(ro);
         assert_eq!(fingerprint(dir.path()), before, "a read-only open wrote the directory");
     }
