@@ -103,8 +103,9 @@ pub struct RunningNode {
     pub index_repaired: u64,
 }
 
-/// Open the data directory, recover, bind, and serve until SIGINT/SIGTERM. `on_ready` is called once the
-/// socket is bound (with the real address, useful with port 0).
+/// Check the data directory and recover from it read-only, bind, then open it for writing and serve until
+/// SIGINT/SIGTERM; a start refused before that point leaves the directory unchanged. `on_ready` is called
+/// once the socket is bound (with the real address, useful with port 0).
 pub async fn run(cfg: NodeConfig, on_ready: impl FnOnce(&RunningNode)) -> Result<(), StartError> {
     run_until(cfg, on_ready, shutdown_signal()).await
 }

@@ -117,7 +117,12 @@ impl Store {
                 blocks.get(height).map_err(|e| self.err(e))?.ok_or_else(|| corrupt("missing from the log".into()))?;
             let block = decode_block(height, stored.value())?;
             if block.parent_hash != parent {
-                return Err(corrupt(format!("its parent hash is not the hash of block {}", height - 1)));
+                return Err(corrupt(match height {
+                    1 => {
+                        "its parent hash is not the stored genesis's (block 1 or the stored genesis is damaged)".into()
+                    }
+                    _ => format!("its parent hash is not the hash of block {}", height - 1),
+                }));
             }
             parent = block.hash();
             let outcome =
