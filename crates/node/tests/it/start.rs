@@ -164,3 +164,29 @@ fn a_rolled_back_database_is_refused_instead_of_resealing_acknowledged_heights()
         assert_eq!((receipt.height, receipt.code.as_deref()), (Some(height), Some("ok")));
     });
 }
+
+/// Case (B) through a real node: the index entry of an acknowledged transaction damaged on disk (it
+/// points at another place in its block). The start's walk finds it and rewrites it from the block, and
+/// the transaction answers with its receipt, not a 404 or another transaction's receipt.
+#[test]
+fn a_damaged_tx_index_entry_is_repaired_at_start_and_the_receipt_served() {
+    const TX_BY_HASH: redb::TableDefinition<&[u8; 32], (u64, u32)> = redb::TableDefinition::new("tx_by_hash");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let mut acknowledged = None;
+    serving(&data, Some(crate::genesis().to_toml()), |c| {
+        let r = c.submit(&crate::transfer(c, 1, crate::account(2), 5), true).expect("submit");
+        acknowledged = Some((r.hash, r.receipt.and_then(|r| r.height).expect("committed")));
+    });
+    let (hash, height) = acknowledged.expect("acknowledged");
+    {
+        let db = redb::Database::open(data.join("stakework.redb")).expect("open");
+        let w = db.begin_write().expect("write");
+        w.open_table(TX_BY_HASH).expect("table").insert(&hash.0, (height, 7)).expect("damage the entry");
+        w.commit().expect("commit");
+    }
+    serving(&data, None, |c| {
+        let receipt = c.tx(&hash).expect("the acknowledged transaction");
+        assert_eq!((receipt.height, receipt.index, receipt.code.as_deref()), (Some(height), Some(0), Some("ok")));
+    });
+}
