@@ -245,17 +245,7 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
         (e.params().chain_id.clone(), e.params().min_fee)
     };
     // What the signature and the fee say; a committed transaction is answered with its receipt instead.
-    let verdicts: Vec<Option<(&str, String)>> = txs
-        .iter()
-        .map(|tx| {
-            if !engine::verify_one(tx, &chain_id) {
-                let msg = format!("the signature does not verify for signer {} on chain {chain_id}", tx.body.signer);
-                return Some(("bad_signature", msg));
-            }
-            (tx.body.fee < min_fee)
-                .then(|| ("fee_too_low", format!("fee {} is below the minimum {min_fee}", tx.body.fee)))
-        })
-        .collect();
+    let verdicts: Vec<_> = txs.iter().map(|tx| signature_and_fee(tx, &chain_id, min_fee)).collect();
     let e = s.engine.read().expect("engine lock poisoned");
     let locations = match s.store.tx_locations(&hashes) {
         Ok(l) => l,
@@ -265,21 +255,19 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
     let mut mp = s.mempool.lock().expect("mempool lock poisoned");
     let mut results = Vec::with_capacity(txs.len());
     for (((tx, hash), location), verdict) in txs.into_iter().zip(hashes).zip(locations).zip(verdicts) {
-        if let Some((height, index)) = location {
+        match location.map(|(height, index)| load_outcome(s, height).map(|o| o.and_then(|o| o.receipt(index)))) {
             // Applied in a block already: answer with its receipt, it never runs twice. A transaction
             // rejected in its block changed nothing, its nonce included, so it may be admitted again.
-            match load_outcome(s, height).map(|o| o.and_then(|o| o.receipt(index))) {
-                Ok(Some(receipt)) if receipt.ok() => {
-                    let status = SubmitStatus::Committed;
-                    results.push(SubmitResult { hash, status, code: None, message: None, receipt: Some(receipt) });
-                    continue;
-                }
-                Ok(_) => {}
-                Err(err) => {
-                    results.push(refuse(hash, "store_unavailable", err.to_string()));
-                    continue;
-                }
+            Some(Ok(Some(receipt))) if receipt.ok() => {
+                let status = SubmitStatus::Committed;
+                results.push(SubmitResult { hash, status, code: None, message: None, receipt: Some(receipt) });
+                continue;
             }
+            Some(Err(err)) => {
+                results.push(refuse(hash, "store_unavailable", err.to_string()));
+                continue;
+            }
+            _ => {}
         }
         if let Some((code, message)) = verdict {
             results.push(refuse(hash, code, message));
@@ -303,6 +291,15 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
         });
     }
     results
+}
+
+/// A refusal's code and message if the signature does not verify or the fee is below the minimum.
+fn signature_and_fee(tx: &SignedTx, chain_id: &str, min_fee: types::Amount) -> Option<(&'static str, String)> {
+    if !engine::verify_one(tx, chain_id) {
+        let msg = format!("the signature does not verify for signer {} on chain {chain_id}", tx.body.signer);
+        return Some(("bad_signature", msg));
+    }
+    (tx.body.fee < min_fee).then(|| ("fee_too_low", format!("fee {} is below the minimum {min_fee}", tx.body.fee)))
 }
 
 fn refusal(hash: Hash, r: Refusal, refuse: &impl Fn(Hash, &str, String) -> SubmitResult) -> SubmitResult {
