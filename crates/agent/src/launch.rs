@@ -158,18 +158,32 @@ pub fn run_router(
     Ok(reports)
 }
 
-/// What a client process does: requests (one after another, or one burst), then tasks.
-#[derive(Debug, Clone)]
+/// What a client process does: requests (one after another, or one burst), then tasks. Also the flags
+/// of `stakework client` after `--from` and `--router`.
+#[derive(Debug, Clone, clap::Args)]
 pub struct ClientPlan {
+    #[arg(long, default_value_t = 1)]
     pub service: u32,
+    /// Requests to send, one after another.
+    #[arg(long, default_value_t = 5)]
     pub requests: u32,
+    /// Place the requests as one burst in a single block, relaying prompts in parallel (a busy client:
+    /// miners' queues fill and serve by stake); reports the mean wait in blocks.
+    #[arg(long)]
     pub burst: bool,
-    /// Wait for this height before starting (so several clients' bursts meet in the same queues).
+    /// Wait for this block height before starting (so several clients' bursts meet in the same queues).
+    #[arg(long)]
     pub at_height: Option<u64>,
-    /// Relay the requests placed for this client since this height (the demo places every client's burst
-    /// in one block) instead of submitting its own.
+    /// With `--burst`: the burst's requests are placed on chain by someone else at or after this height
+    /// (the demo places every client's burst in one batch, so they meet in one block); wait for them, then
+    /// relay, check and rate them.
+    #[arg(long, value_name = "HEIGHT", requires = "burst")]
     pub placed_since: Option<u64>,
+    /// Tasks to order after the requests (redundancy 3).
+    #[arg(long, default_value_t = 0)]
     pub tasks: u32,
+    /// Most to pay per request (default: 1 SWK).
+    #[arg(long, default_value = "1 SWK")]
     pub max_price: Amount,
 }
 

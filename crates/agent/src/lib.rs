@@ -4,6 +4,7 @@
 //!   assigned to it through the stake-weighted `sched` queue (Busy when full, Ready when drained), and does
 //!   its part of every Proof-of-Useful-Work task it was drawn for (spec, inputs, precommit, reveal);
 //! - [`oracle`]: advances tasks once everyone acted or a deadline passed;
+//! - [`args`]: the agents' command-line settings (clap derives the flags from them);
 //! - [`launch`]: an agent as a process: its backend, its endpoint's runtime, its loop until a signal;
 //! - [`backend`]: where a miner's answers come from: an OpenAI-compatible HTTP server (llama.cpp server,
 //!   vLLM, Ollama) or a built-in deterministic backend that says plainly it is not a model.
@@ -16,6 +17,7 @@
 //! talk to nodes through the one `client`. Where an agent needs a rule's read side (may this task be
 //! advanced?), it calls the same `protocol` query the engine calls.
 
+pub mod args;
 pub mod backend;
 pub mod client;
 pub mod launch;

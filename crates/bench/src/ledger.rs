@@ -16,16 +16,20 @@ pub const TARGET_TRANSFERS_PER_S: f64 = 1_000_000.0;
 /// Every account's balance at genesis.
 const FUNDS: u128 = 1_000_000_000_000;
 
-/// What to run.
-#[derive(Debug, Clone)]
+/// What to run (also the flags of `stakework bench ledger`).
+#[derive(Debug, Clone, clap::Args)]
 pub struct LedgerConfig {
-    /// Funded accounts (each also signs transfers).
+    /// Number of funded accounts (each also signs transfers).
+    #[arg(long, default_value_t = 100_000)]
     pub accounts: usize,
     /// Transactions per block.
+    #[arg(long, default_value_t = 10_000)]
     pub block_txs: usize,
-    /// Blocks to apply.
+    /// Number of blocks to apply.
+    #[arg(long, default_value_t = 30)]
     pub blocks: usize,
-    /// Signatures to verify for the single-against-batch comparison.
+    /// Signatures to verify for the single-vs-batch comparison.
+    #[arg(long, default_value_t = 20_000)]
     pub signatures: usize,
 }
 

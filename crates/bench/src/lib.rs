@@ -11,6 +11,7 @@
 //! - [`poi`]: Proof-of-Inference evaluations against a straightforward embedder;
 //! - [`fork`]: verifying a block on a fork of the engine's state and committing it, against a full copy.
 
+pub mod command;
 pub mod fork;
 pub mod ledger;
 pub mod node;

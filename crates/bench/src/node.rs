@@ -15,16 +15,20 @@ use types::{AccountId, Amount};
 pub const TARGET_PER_S: f64 = 20_000.0;
 const CHAIN: &str = "bench-node";
 
-/// What to run.
-#[derive(Debug, Clone)]
+/// What to run (also the flags of `stakework bench node`).
+#[derive(Debug, Clone, clap::Args)]
 pub struct NodeConfig {
     /// Signed transfers to submit in all.
+    #[arg(long, default_value_t = 60_000)]
     pub txs: usize,
     /// Concurrent HTTP connections; each owns its senders and waits for commit before its next batch.
+    #[arg(long, default_value_t = 10)]
     pub connections: usize,
     /// Transactions per HTTP request (one per sender of the connection).
+    #[arg(long, default_value_t = 250)]
     pub batch: usize,
     /// The node's block interval in milliseconds.
+    #[arg(long, default_value_t = 100)]
     pub block_ms: u64,
 }
 
@@ -138,6 +142,27 @@ fn verify_rate(sample: &[SignedTx]) -> f64 {
         verified += sample.iter().filter(|tx| engine::verify_one(tx, CHAIN)).count();
     }
     verified as f64 / t.elapsed().as_secs_f64()
+}
+
+/// Sign everything, start a node process of the stakework binary `exe` on a temporary directory, load it
+/// and stop it.
+pub fn run_process(
+    cfg: &NodeConfig,
+    exe: &std::path::Path,
+    progress: &mut dyn Progress,
+) -> Result<NodeReport, BenchError> {
+    let prepared = prepare(cfg, progress)?;
+    let dir = tempfile::tempdir().map_err(step("creating a temporary directory"))?;
+    let genesis_path = dir.path().join("genesis.toml");
+    std::fs::write(&genesis_path, &prepared.genesis_toml).map_err(step("writing the genesis file"))?;
+    let flags = prepared.node_flags();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let data = dir.path().join("data");
+    let node = devnet::process::Node::start(exe, "127.0.0.1:0", &data, Some(&genesis_path), &flags)
+        .map_err(step("starting the node"))?;
+    let report = load(prepared, &node.url, progress);
+    drop(node);
+    report
 }
 
 /// Send every batch to the node at `url` (started from `prepared`'s genesis) and measure.

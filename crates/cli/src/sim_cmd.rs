@@ -1,35 +1,8 @@
 //! `stakework sim …`: list the simulator's scenarios, or run one (built-in or TOML) and print where its
-//! report went. Parsing, running and writing the folder are the simulator's (`sim::invocation`).
+//! report went. The flags, parsing, running and writing the folder are the simulator's (`sim::invocation`).
 
 use anyhow::Context;
-use clap::Subcommand;
-use std::path::PathBuf;
-
-#[derive(Debug, Subcommand)]
-pub enum SimCommand {
-    /// The built-in scenarios.
-    List,
-    /// Run a scenario and write its folder: CSV, PNG plots and summary.md (with speed and peak memory).
-    ///
-    /// SCENARIO is a built-in name (`stakework sim list`) or a TOML file: `scenario = "NAME"` and a table
-    /// `[NAME]` of settings laid over the built-in defaults (a file with only an `[xx]` table runs xx).
-    Run {
-        /// A built-in name, or a path to SCENARIO.toml.
-        scenario: String,
-        /// Seed of every random draw; the same seed gives byte-identical CSV.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Set a scenario key (repeatable): `--set miners=500`, `--set params.epoch_length=50`.
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
-        /// Sweep one key: `--sweep points_failure=20,90,190` adds sweep.csv with one row per value.
-        #[arg(long, value_name = "KEY=V1,V2,…")]
-        sweep: Option<String>,
-        /// Output folder (default: sim-out/SCENARIO-SEED).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
-}
+pub use sim::invocation::SimCommand;
 
 /// mimalloc returns freed pages to the OS after a short delay; the simulator frees a block's worth of
 /// tasks and events at once and allocates as much again a moment later, so those pages fault back in
@@ -50,22 +23,12 @@ fn rerun_with_allocator_tuning() -> anyhow::Result<Option<i32>> {
     Ok(Some(status.code().unwrap_or(1)))
 }
 
-fn list(json: bool) {
-    if json {
-        let list: Vec<_> =
-            sim::SCENARIOS.iter().map(|s| serde_json::json!({"name": s.name(), "about": s.description()})).collect();
-        outln!("{}", serde_json::Value::Array(list));
-    } else {
-        for s in sim::SCENARIOS {
-            outln!("{:<10} {}", s.name(), s.description());
-        }
-    }
-}
-
 pub fn run(cmd: &SimCommand, json: bool) -> anyhow::Result<()> {
     let SimCommand::Run { scenario, seed, set, sweep, out } = cmd else {
-        list(json);
-        return Ok(());
+        let list: Vec<_> =
+            sim::SCENARIOS.iter().map(|s| serde_json::json!({"name": s.name(), "about": s.description()})).collect();
+        let text = |_: &_| sim::SCENARIOS.iter().map(|s| format!("{:<10} {}", s.name(), s.description()));
+        return crate::print(&list, json, |l| text(l).collect::<Vec<_>>().join("\n"));
     };
     if let Some(code) = rerun_with_allocator_tuning()? {
         std::process::exit(code);
@@ -74,24 +37,5 @@ pub fn run(cmd: &SimCommand, json: bool) -> anyhow::Result<()> {
     let done = request
         .execute(out.clone(), &mut sim::progress::Bar::default())
         .map_err(|e| anyhow::anyhow!("scenario {}: {e}", request.name))?;
-    if json {
-        let headline: serde_json::Map<_, _> =
-            done.headline.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-        outln!(
-            "{}",
-            serde_json::json!({
-                "scenario": done.name,
-                "out": done.dir,
-                "seconds": done.seconds,
-                "peak_memory_bytes": done.peak_memory_bytes,
-                "files": done.files,
-                "plots": done.plots,
-                "headline": headline,
-            })
-        );
-    } else {
-        outln!("{}", done.summary);
-        outln!("written to {}", done.dir.display());
-    }
-    Ok(())
+    crate::print(&done, json, |d| format!("{}\nwritten to {}", d.summary, d.dir.display()))
 }

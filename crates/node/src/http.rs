@@ -218,9 +218,16 @@ fn refusal_status(code: &str) -> StatusCode {
     }
 }
 
-/// The door, for a request's transactions at once: already committed? (one store read), signature,
-/// fee, stale nonce (one engine read), then the mempool's rules (one mempool lock): no nonce gap, a cap per
-/// signer, funds for everything the signer has waiting, de-duplication.
+/// The door, for a request's transactions at once. Signature and fee are checked first, outside every
+/// lock. Then, in one consistent view of the chain, the committed check (one store read), the stale nonce
+/// and the mempool's rules (no nonce gap, a cap per signer, funds for everything the signer has waiting,
+/// de-duplication).
+///
+/// The view is the engine's read lock: the sequencer takes a block from the mempool, applies it and makes
+/// it durable only under the engine's write lock, so while the read lock is held the store's index, the
+/// nonces and the mempool all describe the same moment. Read apart, a resend could miss a block in the
+/// index, then find the nonce it consumed (`bad_nonce` for a committed transaction), or find the mempool
+/// already emptied of it (a second "accepted" for a committed hash).
 fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
     let hashes: Vec<Hash> = txs.iter().map(SignedTx::hash).collect();
     let refuse = |hash: Hash, code: &str, message: String| {
@@ -233,65 +240,46 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
             receipt: None,
         }
     };
+    let (chain_id, min_fee) = {
+        let e = s.engine.read().expect("engine lock poisoned");
+        (e.params().chain_id.clone(), e.params().min_fee)
+    };
+    // What the signature and the fee say; a committed transaction is answered with its receipt instead.
+    let verdicts: Vec<_> = txs.iter().map(|tx| signature_and_fee(tx, &chain_id, min_fee)).collect();
+    let e = s.engine.read().expect("engine lock poisoned");
     let locations = match s.store.tx_locations(&hashes) {
         Ok(l) => l,
-        Err(e) => return hashes.iter().map(|h| refuse(*h, "store_unavailable", e.to_string())).collect(),
+        Err(err) => return hashes.iter().map(|h| refuse(*h, "store_unavailable", err.to_string())).collect(),
     };
-    let (chain_id, min_fee, height, accounts) = {
-        let e = s.engine.read().expect("engine lock poisoned");
-        let accounts: Vec<(u64, types::Amount)> =
-            txs.iter().map(|t| (e.ledger().nonce(&t.body.signer), e.ledger().free(&t.body.signer))).collect();
-        (e.params().chain_id.clone(), e.params().min_fee, e.height().0, accounts)
-    };
-    // Read-only checks first, outside every lock; `None` marks a transaction still in the running.
-    let mut results: Vec<Option<SubmitResult>> = txs
-        .iter()
-        .zip(&hashes)
-        .zip(&locations)
-        .zip(&accounts)
-        .map(|(((tx, hash), location), (nonce, _))| {
-            if location.is_some() {
-                // Applied in a block already: answer with its receipt, it never runs twice. A transaction
-                // rejected in its block changed nothing, its nonce included, so it may be admitted again.
-                match committed_receipt(s, hash) {
-                    Ok(Some(receipt)) if receipt.code.as_deref() == Some("ok") => {
-                        return Some(SubmitResult {
-                            hash: *hash,
-                            status: SubmitStatus::Committed,
-                            code: None,
-                            message: None,
-                            receipt: Some(receipt),
-                        });
-                    }
-                    Ok(_) => {}
-                    Err(e) => return Some(refuse(*hash, "store_unavailable", e.to_string())),
-                }
-            }
-            if !engine::verify_one(tx, &chain_id) {
-                let msg = format!("the signature does not verify for signer {} on chain {chain_id}", tx.body.signer);
-                return Some(refuse(*hash, "bad_signature", msg));
-            }
-            if tx.body.fee < min_fee {
-                return Some(refuse(
-                    *hash,
-                    "fee_too_low",
-                    format!("fee {} is below the minimum {min_fee}", tx.body.fee),
-                ));
-            }
-            if tx.body.nonce < *nonce {
-                let msg = format!("nonce {} is already used; the next nonce is {nonce}", tx.body.nonce);
-                return Some(refuse(*hash, "bad_nonce", msg));
-            }
-            None
-        })
-        .collect();
+    let height = e.height().0;
     let mut mp = s.mempool.lock().expect("mempool lock poisoned");
-    for (i, tx) in txs.into_iter().enumerate() {
-        if results[i].is_some() {
+    let mut results = Vec::with_capacity(txs.len());
+    for (((tx, hash), location), verdict) in txs.into_iter().zip(hashes).zip(locations).zip(verdicts) {
+        match location.map(|(height, index)| load_outcome(s, height).map(|o| o.and_then(|o| o.receipt(index)))) {
+            // Applied in a block already: answer with its receipt, it never runs twice. A transaction
+            // rejected in its block changed nothing, its nonce included, so it may be admitted again.
+            Some(Ok(Some(receipt))) if receipt.ok() => {
+                let status = SubmitStatus::Committed;
+                results.push(SubmitResult { hash, status, code: None, message: None, receipt: Some(receipt) });
+                continue;
+            }
+            Some(Err(err)) => {
+                results.push(refuse(hash, "store_unavailable", err.to_string()));
+                continue;
+            }
+            _ => {}
+        }
+        if let Some((code, message)) = verdict {
+            results.push(refuse(hash, code, message));
             continue;
         }
-        let (hash, (nonce, free)) = (hashes[i], accounts[i]);
-        let result = match mp.admit(hash, tx, height, nonce, free) {
+        let (nonce, free) = (e.ledger().nonce(&tx.body.signer), e.ledger().free(&tx.body.signer));
+        if tx.body.nonce < nonce {
+            let msg = format!("nonce {} is already used; the next nonce is {nonce}", tx.body.nonce);
+            results.push(refuse(hash, "bad_nonce", msg));
+            continue;
+        }
+        results.push(match mp.admit(hash, tx, height, nonce, free) {
             Ok(true) => {
                 s.metrics.txs_admitted.fetch_add(1, Relaxed);
                 SubmitResult { hash, status: SubmitStatus::Accepted, code: None, message: None, receipt: None }
@@ -300,10 +288,18 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
                 SubmitResult { hash, status: SubmitStatus::Duplicate, code: None, message: None, receipt: None }
             }
             Err(r) => refusal(hash, r, &refuse),
-        };
-        results[i] = Some(result);
+        });
     }
-    results.into_iter().map(|r| r.expect("every transaction was answered")).collect()
+    results
+}
+
+/// A refusal's code and message if the signature does not verify or the fee is below the minimum.
+fn signature_and_fee(tx: &SignedTx, chain_id: &str, min_fee: types::Amount) -> Option<(&'static str, String)> {
+    if !engine::verify_one(tx, chain_id) {
+        let msg = format!("the signature does not verify for signer {} on chain {chain_id}", tx.body.signer);
+        return Some(("bad_signature", msg));
+    }
+    (tx.body.fee < min_fee).then(|| ("fee_too_low", format!("fee {} is below the minimum {min_fee}", tx.body.fee)))
 }
 
 fn refusal(hash: Hash, r: Refusal, refuse: &impl Fn(Hash, &str, String) -> SubmitResult) -> SubmitResult {

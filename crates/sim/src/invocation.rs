@@ -16,19 +16,55 @@ pub struct Request {
     pub sweep: Option<(String, Vec<toml::Value>)>,
 }
 
-/// A finished run, as written.
-#[derive(Debug, Clone, PartialEq)]
+/// A finished run, as written; serialized as `stakework sim run --json` prints it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Done {
+    #[serde(rename = "scenario")]
     pub name: String,
+    #[serde(rename = "out")]
     pub dir: PathBuf,
     /// Wall time of the run(s), seconds.
     pub seconds: f64,
     pub peak_memory_bytes: Option<u64>,
     pub files: Vec<String>,
     pub plots: Vec<String>,
+    /// The headline figures, in the report's order (a JSON object).
+    #[serde(serialize_with = "as_map")]
     pub headline: Vec<(String, String)>,
     /// `summary.md` as written (the report's summary and the performance section).
+    #[serde(skip)]
     pub summary: String,
+}
+
+fn as_map<S: serde::Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
+}
+
+/// `stakework sim …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum SimCommand {
+    /// The built-in scenarios.
+    List,
+    /// Run a scenario and write its folder: CSV, PNG plots and summary.md (with speed and peak memory).
+    ///
+    /// SCENARIO is a built-in name (`stakework sim list`) or a TOML file: `scenario = "NAME"` and a table
+    /// `[NAME]` of settings laid over the built-in defaults (a file with only an `[xx]` table runs xx).
+    Run {
+        /// A built-in name, or a path to SCENARIO.toml.
+        scenario: String,
+        /// Seed of every random draw; the same seed gives byte-identical CSV.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Set a scenario key (repeatable): `--set miners=500`, `--set params.epoch_length=50`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Sweep one key: `--sweep points_failure=20,90,190` adds sweep.csv with one row per value.
+        #[arg(long, value_name = "KEY=V1,V2,…")]
+        sweep: Option<String>,
+        /// Output folder (default: sim-out/SCENARIO-SEED).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// A TOML value from command-line text: an integer, float or boolean if it reads as one, else a string.

@@ -12,6 +12,10 @@ pub const PURE: &[&str] = &["types", "protocol", "api", "ledger", "engine", "sch
 /// The longest a function may be, in lines.
 pub const FN_LINES_MAX: usize = 70;
 
+/// The most lines the `cli` crate's sources may hold in all: parsing, a context and printing. Logic a
+/// test would want to call lives in a library crate.
+pub const CLI_LINES_MAX: usize = 1_500;
+
 /// Files of the pure crates that may use a hash map, and why its order never reaches an output.
 pub const HASH_MAP_ALLOWED: &[(&str, &str)] = &[
     ("crates/ledger/src/state.rs", "iterated only for commutative sums (check_invariants) or after sorting"),
@@ -179,6 +183,9 @@ pub fn tidy(root: &Path) -> Vec<String> {
     let sources = sources(root);
     let mut out = Vec::new();
     check_lengths(root, &sources, &mut out);
+    if let Some(finding) = check_cli_budget(&sources) {
+        out.push(finding);
+    }
     for src in &sources {
         if !has_header(src) {
             out.push(format!("{}: no `//!` header saying what the module is for", src.path));
@@ -192,6 +199,14 @@ pub fn tidy(root: &Path) -> Vec<String> {
         check_engine_module(src, &mut out);
     }
     out
+}
+
+/// The `cli` crate within [`CLI_LINES_MAX`] lines (tests included).
+pub fn check_cli_budget(sources: &[Source]) -> Option<String> {
+    let total: usize = sources.iter().filter(|s| s.crate_name == "cli").map(|s| s.lines.len()).sum();
+    (total > CLI_LINES_MAX).then(|| {
+        format!("crates/cli/src: {total} lines, over the budget of {CLI_LINES_MAX}: move logic into a library crate")
+    })
 }
 
 /// An engine module names only the modules its [`ENGINE_MODULE_DEPS`] row allows.

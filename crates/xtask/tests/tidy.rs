@@ -37,3 +37,16 @@ fn an_engine_module_reaching_into_another_is_found() {
     xtask::check_engine_module(&src, &mut findings);
     assert_eq!(findings, vec!["crates/engine/src/routers.rs:2: the routers module reaches into jobs".to_string()]);
 }
+
+#[test]
+fn a_cli_over_its_line_budget_is_found() {
+    let file = |n: usize| xtask::Source {
+        path: format!("crates/cli/src/f{n}.rs"),
+        crate_name: "cli".into(),
+        lines: vec![String::new(); 800],
+        code_end: 800,
+    };
+    assert_eq!(xtask::check_cli_budget(&[file(1)]), None);
+    let over = xtask::check_cli_budget(&[file(1), file(2)]).expect("1,600 lines are over 1,500");
+    assert!(over.contains("1600 lines"), "{over}");
+}

@@ -18,10 +18,15 @@ struct TestNode {
 
 impl TestNode {
     fn start(genesis: &Genesis) -> TestNode {
+        TestNode::start_with(genesis, 20)
+    }
+
+    /// A node sealing a block every `block_ms` milliseconds.
+    fn start_with(genesis: &Genesis, block_ms: u64) -> TestNode {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut cfg = node::NodeConfig::new(dir.path().to_path_buf(), "127.0.0.1:0".parse().expect("addr"));
         cfg.genesis_toml = Some(genesis.to_toml());
-        cfg.block_ms = 20;
+        cfg.block_ms = block_ms;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, addr) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -147,6 +152,7 @@ fn transfer(client: &client::Client, from: u8, to: AccountId, amount: u128) -> p
 }
 
 mod queries;
+mod race;
 mod start;
 mod submit;
 mod world;
