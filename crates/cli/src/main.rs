@@ -167,6 +167,7 @@ impl Ctx {
 }
 
 fn main() {
+    store::quiet_damage_panics();
     let cli = Cli::parse();
     let ctx = Ctx { node: cli.node, keys_dir: cli.keys_dir, json: cli.json };
     if let Err(e) = run(cli.command, &ctx) {

@@ -123,18 +123,25 @@ pub struct ReplayArgs {
 /// data directory is not changed, not even by redb's own bookkeeping.
 pub fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
     let store = store::Store::open_read_only(&args.data).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
-    // A database rolled back behind its head record would replay "fine" to the wrong height.
-    store.check_head().map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
-    let genesis = store.bind_genesis(None).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
-    let (engine, rec) = store.replay_from_genesis(&genesis).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
-    let root_at = match args.at {
-        Some(h) if h <= engine.height().0 => {
-            let block = store.block(h).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
-            Some(block.with_context(|| format!("no block at height {h}"))?.state_root)
-        }
-        Some(h) => bail!("the log ends at height {} before height {h}", engine.height()),
-        None => None,
-    };
+    let at = args.at;
+    // A database rolled back behind its head record would replay "fine" to the wrong height. Every read is
+    // guarded: redb's panic on a damaged file is a `store_damaged` error.
+    let (engine, rec, root_at) = store
+        .guard(|| {
+            store.check_head()?;
+            let (engine, rec) = store.replay_from_genesis(&store.bind_genesis(None)?)?;
+            let root_at = match at.filter(|h| *h <= engine.height().0) {
+                Some(h) => store.block(h)?.map(|b| b.state_root),
+                None => None,
+            };
+            Ok((engine, rec, root_at))
+        })
+        .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+    match at {
+        Some(h) if h > engine.height().0 => bail!("the log ends at height {} before height {h}", engine.height()),
+        Some(h) if root_at.is_none() => bail!("no block at height {h}"),
+        _ => {}
+    }
     if args.json {
         let mut v =
             serde_json::json!({"height": engine.height(), "state_root": engine.state_root(), "replayed": rec.replayed});

@@ -428,7 +428,13 @@ impl Store {
 
     /// Replay every block from genesis, ignoring snapshots: the audit that the log alone gives the state.
     pub fn replay_from_genesis(&self, genesis: &Genesis) -> Result<(Engine, Recovery), StoreError> {
-        self.recover_with(genesis, false)
+        self.guard(|| self.recover_with(genesis, false))
+    }
+
+    /// Run `work` on this store with redb's panics on a damaged file caught and reported as
+    /// `store_damaged` (reads that walk the whole file: replay, verify).
+    pub fn guard<T>(&self, work: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        catch_damage(&self.path, work)
     }
 
     fn recover_with(&self, genesis: &Genesis, use_snapshots: bool) -> Result<(Engine, Recovery), StoreError> {
@@ -516,13 +522,35 @@ pub fn validate_genesis(text: &str) -> Result<Genesis, StoreError> {
     Ok(genesis)
 }
 
+thread_local! {
+    /// Set while [`catch_damage`] runs on this thread: a panic then is redb refusing a damaged file, which
+    /// becomes a `store_damaged` error, so [`quiet_damage_panics`] keeps its message off stderr.
+    static EXPECTING_DAMAGE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Install a panic hook that stays silent about redb's panics on a damaged file (they are reported as
+/// `store_damaged` errors, with what to do) and passes every other panic to the hook that was there.
+/// The binary calls it once at start; a panic anywhere else still prints as before.
+pub fn quiet_damage_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !EXPECTING_DAMAGE.with(std::cell::Cell::get) {
+            previous(info);
+        }
+    }));
+}
+
 /// redb asserts (panics) on some damaged files, e.g. one cut shorter than its header says, when it opens
 /// or reads them; turn that into a reported error instead of a crash.
 pub(crate) fn catch_damage<T, E>(path: &Path, work: impl FnOnce() -> Result<T, E>) -> Result<T, StoreError>
 where
     StoreError: From<(PathBuf, E)>,
 {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+    // Nested calls: only the outermost one clears the flag.
+    let outer = EXPECTING_DAMAGE.with(|d| d.replace(true));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    EXPECTING_DAMAGE.with(|d| d.set(outer));
+    match caught {
         Ok(r) => r.map_err(|e| StoreError::from((path.to_path_buf(), e))),
         Err(_) => Err(StoreError::Damaged {
             path: path.to_path_buf(),

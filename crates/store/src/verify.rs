@@ -71,6 +71,10 @@ impl Store {
     /// and index entry, then a replay of the whole log from genesis checking every state root. The first
     /// damage found is the error, naming what and where.
     pub fn verify(&self) -> Result<Verified, StoreError> {
+        self.guard(|| self.verify_unguarded())
+    }
+
+    fn verify_unguarded(&self) -> Result<Verified, StoreError> {
         let (genesis, _) = self.check_genesis(None)?;
         self.check_head()?;
         let walk = self.walk(&genesis, 1, true)?;

@@ -6,6 +6,7 @@ mod bad_input;
 mod crash;
 mod e2e;
 mod exit_codes;
+mod faults;
 mod jobs;
 mod market;
 mod routers;
