@@ -3,11 +3,18 @@
 //! redb survives a damaged newest commit by falling back to the one before it, and a file cut to 0 bytes
 //! looks like a new database to it. Either would silently forget blocks whose transactions were already
 //! acknowledged. The head record is the witness that cannot be rolled back with the database: it is
-//! written after every append (write a temporary file, fsync it, rename it over `HEAD`, fsync the
-//! directory), so it never names a block the database did not hold when it was written, and a start
-//! whose database is behind it or disagrees with it is refused.
+//! written after every append, so it never names a block the database did not hold when it was written,
+//! and a start whose database is behind it or disagrees with it is refused.
 //!
-//! The format is a few lines of text, so an operator can read it:
+//! It is on the sequencer's path (under the engine's write lock), so it must cost little. The file has
+//! two slots of 512 bytes; block `h` overwrites slot `h % 2` in place and syncs its data (no rename, no
+//! directory sync: about 0.1 ms here, against 7.7 ms for write-temp + rename + directory sync). A crash
+//! mid-write can tear only the slot being written; the other still holds the previous head, one block
+//! behind a database that a start then accepts (one block ahead is a crash between the two writes). A
+//! read takes the highest valid slot; with no valid slot the record is damaged. The file is created
+//! (both slots) by write-temp + rename + directory sync, once.
+//!
+//! Each slot is a few lines of text, zero-padded, so an operator can read it:
 //!
 //! ```text
 //! stakework head v1
@@ -67,24 +74,58 @@ pub(crate) fn path(dir: &Path) -> PathBuf {
     dir.join(FILE)
 }
 
-/// The head record in `dir`, `Ok(None)` if there is none, `Err(reason)` if it is there but unreadable.
+/// Bytes per slot; a record is far shorter (about 170 bytes).
+const SLOT: usize = 512;
+
+/// The head record in `dir`, `Ok(None)` if there is none, `Err(reason)` if it is there but unreadable:
+/// the highest of its valid slots.
 pub(crate) fn read(dir: &Path) -> Result<Option<Head>, String> {
-    match std::fs::read(path(dir)) {
-        Ok(bytes) => {
-            let text = String::from_utf8(bytes).map_err(|_| "it is not text".to_string())?;
-            decode(&text).map(Some)
+    let bytes = match std::fs::read(path(dir)) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    if bytes.len() != 2 * SLOT {
+        return Err(format!("it is {} bytes long, not {}", bytes.len(), 2 * SLOT));
+    }
+    let slot = |b: &[u8]| -> Result<Head, String> {
+        let end = b.iter().position(|x| *x == 0).unwrap_or(b.len());
+        if b[end..].iter().any(|x| *x != 0) {
+            return Err("bytes after its record".into());
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.to_string()),
+        decode(std::str::from_utf8(&b[..end]).map_err(|_| "it is not text".to_string())?)
+    };
+    match (slot(&bytes[..SLOT]), slot(&bytes[SLOT..])) {
+        (Ok(a), Ok(b)) => Ok(Some(if b.height > a.height { b } else { a })),
+        (Ok(one), Err(_)) | (Err(_), Ok(one)) => Ok(Some(one)),
+        (Err(a), Err(b)) => Err(format!("both slots are damaged: {a}; {b}")),
     }
 }
 
-/// Replace the head record atomically and durably: after this returns, a crash leaves either the old
-/// record or this one, never a mix, and the new one survives power loss.
+fn padded(head: &Head) -> Vec<u8> {
+    let mut bytes = encode(head).into_bytes();
+    bytes.resize(SLOT, 0);
+    bytes
+}
+
+/// Record `head` durably: overwrite its slot (`height % 2`) in place and sync the data. A missing or
+/// misshapen file is first created whole, atomically (write-temp, rename, directory sync).
 pub(crate) fn write(dir: &Path, head: &Head) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::OpenOptions::new().write(true).open(path(dir));
+    match file {
+        Ok(f) if f.metadata()?.len() == 2 * SLOT as u64 => {
+            f.write_all_at(&padded(head), (head.height % 2) * SLOT as u64)?;
+            f.sync_data()
+        }
+        _ => create(dir, head),
+    }
+}
+
+fn create(dir: &Path, head: &Head) -> std::io::Result<()> {
     let tmp = dir.join(TMP);
     let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(encode(head).as_bytes())?;
+    f.write_all(&[padded(head), padded(head)].concat())?;
     f.sync_all()?;
     drop(f);
     std::fs::rename(&tmp, path(dir))?;
@@ -94,6 +135,24 @@ pub(crate) fn write(dir: &Path, head: &Head) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_newest_valid_slot_wins_and_a_torn_slot_falls_back_to_the_other() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let head = |h: u64| Head { height: h, hash: types::hash_bytes(&h.to_le_bytes()) };
+        for h in 1..=5 {
+            write(dir.path(), &head(h)).expect("write");
+            assert_eq!(read(dir.path()), Ok(Some(head(h))));
+        }
+        // Height 5 sits in slot 1; tear it: height 4 in slot 0 answers.
+        let mut bytes = std::fs::read(path(dir.path())).expect("read");
+        bytes[SLOT + 30] ^= 0x01;
+        std::fs::write(path(dir.path()), &bytes).expect("write");
+        assert_eq!(read(dir.path()), Ok(Some(head(4))));
+        bytes[30] ^= 0x01;
+        std::fs::write(path(dir.path()), &bytes).expect("write");
+        assert!(read(dir.path()).expect_err("both slots torn").starts_with("both slots are damaged"));
+    }
 
     #[test]
     fn a_head_reads_back_and_any_flipped_byte_is_caught() {

@@ -96,6 +96,9 @@ fn a_database_ahead_of_its_head_is_accepted() {
     assert_eq!(store.head().expect("head"), Some(store::Head { height: 4, hash: h4 }));
 }
 
+/// The head record's two slots: one damaged slot is what a crash mid-write leaves (the other holds the
+/// head before it, and the database is at most one block ahead: accepted, the record rewritten); both
+/// damaged is a refusal.
 #[test]
 fn a_damaged_head_record_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -103,6 +106,10 @@ fn a_damaged_head_record_is_refused() {
     let head = dir.path().join("HEAD");
     let mut bytes = std::fs::read(&head).expect("head");
     bytes[20] ^= 0x01;
+    std::fs::write(&head, &bytes).expect("write");
+    let start = Start::prepare(dir.path(), None).expect("one torn slot starts from the other");
+    assert_eq!(start.height(), 2);
+    bytes[512 + 20] ^= 0x01;
     std::fs::write(&head, &bytes).expect("write");
     refused(dir.path(), "store_head_damaged", &["HEAD".into()]);
 }
