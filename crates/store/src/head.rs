@@ -86,7 +86,12 @@ pub(crate) fn read(dir: &Path) -> Result<Option<Head>, String> {
         Err(e) => return Err(e.to_string()),
     };
     if bytes.len() != 2 * SLOT {
-        return Err(format!("it is {} bytes long, not {}", bytes.len(), 2 * SLOT));
+        // The first form of the record: one record, the whole file (rewritten as two slots at the next
+        // block).
+        let text = std::str::from_utf8(&bytes).map_err(|_| "it is not text".to_string())?;
+        return decode(text)
+            .map(Some)
+            .map_err(|e| format!("it is {} bytes long, not {}, and {e}", bytes.len(), 2 * SLOT));
     }
     let slot = |b: &[u8]| -> Result<Head, String> {
         let end = b.iter().position(|x| *x == 0).unwrap_or(b.len());
@@ -152,6 +157,17 @@ mod tests {
         bytes[30] ^= 0x01;
         std::fs::write(path(dir.path()), &bytes).expect("write");
         assert!(read(dir.path()).expect_err("both slots torn").starts_with("both slots are damaged"));
+    }
+
+    #[test]
+    fn a_record_of_the_first_form_reads_and_is_rewritten_as_two_slots() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let head = |h: u64| Head { height: h, hash: types::hash_bytes(&h.to_le_bytes()) };
+        std::fs::write(path(dir.path()), encode(&head(7))).expect("write");
+        assert_eq!(read(dir.path()), Ok(Some(head(7))));
+        write(dir.path(), &head(8)).expect("write");
+        assert_eq!(std::fs::metadata(path(dir.path())).expect("meta").len(), 2 * SLOT as u64);
+        assert_eq!(read(dir.path()), Ok(Some(head(8))));
     }
 
     #[test]
