@@ -109,7 +109,7 @@ fn genesis(accounts: usize, keys: &[SigningKey]) -> Genesis {
         free: Amount(1_000),
         bonded: Amount::ZERO,
     }));
-    Genesis { params, accounts: list, services: Vec::new() }
+    Genesis { params, accounts: list, services: Vec::new(), validators: Vec::new() }
 }
 
 /// Block `b`'s `n` transfers: sender `i mod SENDERS` to a numbered account spread over the whole state.

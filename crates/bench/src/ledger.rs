@@ -109,6 +109,7 @@ fn setup(cfg: &LedgerConfig, progress: &mut dyn Progress) -> Result<Chain, Bench
         ..Params::default()
     };
     let genesis = Genesis {
+        validators: Vec::new(),
         services: Vec::new(),
         params: params.clone(),
         accounts: ids

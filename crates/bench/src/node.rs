@@ -86,6 +86,7 @@ pub fn prepare(cfg: &NodeConfig, progress: &mut dyn Progress) -> Result<Prepared
     let keys: Vec<SigningKey> = (0..senders).map(|i| derived_key(&format!("bench-node/{i}"))).collect();
     let ids: Vec<AccountId> = keys.iter().map(account_of).collect();
     let genesis = Genesis {
+        validators: Vec::new(),
         services: Vec::new(),
         params: Params { chain_id: CHAIN.into(), min_fee: Amount(1), ..Params::default() },
         accounts: ids

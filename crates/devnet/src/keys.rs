@@ -26,6 +26,7 @@ pub fn example_genesis() -> protocol::Genesis {
     };
     let swk = |n| types::Amount::swk(n).expect("small constant");
     protocol::Genesis {
+        validators: Vec::new(),
         services: vec![service("text-generation", 1, 10_000_000), service("image-generation", 4, 50_000_000)],
         params: protocol::Params::default(),
         accounts: vec![protocol::GenesisAccount {

@@ -66,6 +66,7 @@ pub fn genesis(keys: &BTreeMap<String, SigningKey>) -> Genesis {
         poi_threshold: protocol::POI_THRESHOLD_DEFAULT,
     };
     Genesis {
+        validators: Vec::new(),
         services: vec![service("text-generation"), service("chat")],
         params: Params {
             chain_id: "stakework-demo".into(),

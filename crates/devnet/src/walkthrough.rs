@@ -226,6 +226,7 @@ fn walkthrough_genesis(keys: &BTreeMap<&'static str, SigningKey>) -> Genesis {
     start.extend(MINERS.iter().map(|m| (*m, 1, 150)));
     start.push(("o1", 1, 150));
     Genesis {
+        validators: Vec::new(),
         services: vec![GenesisService {
             name: "text-generation".into(),
             weight: 1,

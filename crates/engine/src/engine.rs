@@ -376,6 +376,7 @@ mod tests {
         let alice = AccountId(key.verifying_key().to_bytes());
         let genesis = Genesis {
             services: Vec::new(),
+            validators: Vec::new(),
             params: Params::default(),
             accounts: vec![GenesisAccount { id: alice, name: None, free: Amount(1_000_000), bonded: Amount::ZERO }],
         };

@@ -33,6 +33,7 @@ pub fn genesis(params: Params, accounts: Vec<(AccountId, Amount, Amount)>, servi
             .map(|(id, free, bonded)| GenesisAccount { id, name: None, free, bonded })
             .collect(),
         services,
+        validators: Vec::new(),
     }
 }
 

@@ -29,6 +29,23 @@ pub struct Genesis {
     /// Services at genesis, given ids 1, 2, … in this order. Later ones come through governance.
     #[serde(default)]
     pub services: Vec<GenesisService>,
+    /// The consensus validator set (docs/CONSENSUS.md). Empty, the default, is a single node that seals
+    /// every block itself; a validator's node runs with `--validator-key` naming one of these keys. Not
+    /// part of the engine's state: it never reaches a state root.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validators: Vec<GenesisValidator>,
+}
+
+/// One validator of the consensus set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidator {
+    /// Its consensus and p2p public key: ed25519, 64 hex digits (the key of `--validator-key FILE`).
+    pub key: AccountId,
+    /// Where the other validators reach it: `ip:port`.
+    pub p2p: String,
+    /// The account that stakes for it: one of the genesis accounts.
+    pub account: AccountId,
 }
 
 /// A service at genesis.
@@ -110,6 +127,28 @@ impl Genesis {
             supply = supply.checked_add(a.free).and_then(|s| s.checked_add(a.bonded)).ok_or_else(|| {
                 GenesisError::Invalid { field: field("free"), message: "total supply overflows 128 bits".to_string() }
             })?;
+        }
+        self.validate_validators(&seen)
+    }
+
+    /// Each validator: a key and a p2p address no other validator has, an address that parses, and a
+    /// staking account among the genesis accounts.
+    fn validate_validators(&self, accounts: &BTreeSet<AccountId>) -> Result<(), GenesisError> {
+        let (mut keys, mut addrs) = (BTreeSet::new(), BTreeSet::new());
+        for (i, v) in self.validators.iter().enumerate() {
+            let bad =
+                |f: &str, message: String| GenesisError::Invalid { field: format!("validators[{i}].{f}"), message };
+            if !keys.insert(v.key) {
+                return Err(bad("key", format!("validator key {} is listed twice", v.key)));
+            }
+            let addr: std::net::SocketAddr =
+                v.p2p.parse().map_err(|_| bad("p2p", format!("{:?} is not an ip:port address", v.p2p)))?;
+            if !addrs.insert(addr) {
+                return Err(bad("p2p", format!("address {addr} is listed twice")));
+            }
+            if !accounts.contains(&v.account) {
+                return Err(bad("account", format!("account {} is not a genesis account", v.account)));
+            }
         }
         Ok(())
     }

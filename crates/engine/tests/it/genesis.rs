@@ -62,3 +62,35 @@ fn genesis_root_commits_to_every_balance() {
     assert_ne!(root(1), root(2));
     assert_eq!(root(1), root(1));
 }
+
+/// The validator set: named in genesis, checked, round-tripped, and outside the state (the same root
+/// with or without it, so a single node and a validator network of the same genesis agree).
+#[test]
+fn a_validator_set_is_checked_and_never_reaches_the_state_root() {
+    let id = "0101010101010101010101010101010101010101010101010101010101010101";
+    let key = |n: u8| format!("{n:02x}").repeat(32);
+    let base = format!("[[accounts]]\nid = \"{id}\"\nbonded = 100\n");
+    let validator = |k: &str, p2p: &str, account: &str| {
+        format!("[[validators]]\nkey = \"{k}\"\np2p = \"{p2p}\"\naccount = \"{account}\"\n")
+    };
+    let two = format!("{base}{}{}", validator(&key(2), "127.0.0.1:7000", id), validator(&key(3), "127.0.0.1:7001", id));
+    let g = Genesis::from_toml(&two).expect("valid");
+    assert_eq!(g.validators.len(), 2);
+    assert_eq!(Genesis::from_toml(&g.to_toml()).expect("round trip"), g);
+    let single = Genesis::from_toml(&base).expect("valid");
+    assert!(!single.to_toml().contains("validators"), "an empty set is not written");
+    let root = |g: &Genesis| Engine::from_genesis(g).expect("engine").state_root();
+    assert_eq!(root(&g), root(&single));
+
+    let dup_key =
+        format!("{base}{}{}", validator(&key(2), "127.0.0.1:7000", id), validator(&key(2), "127.0.0.1:7001", id));
+    assert!(err(&dup_key).contains("validators[1].key"));
+    let dup_addr =
+        format!("{base}{}{}", validator(&key(2), "127.0.0.1:7000", id), validator(&key(3), "127.0.0.1:7000", id));
+    assert!(err(&dup_addr).contains("validators[1].p2p"));
+    assert!(err(&format!("{base}{}", validator(&key(2), "localhost", id))).contains("validators[0].p2p"));
+    let stranger = key(9);
+    assert!(
+        err(&format!("{base}{}", validator(&key(2), "127.0.0.1:7000", &stranger))).contains("validators[0].account")
+    );
+}

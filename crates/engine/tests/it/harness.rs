@@ -59,6 +59,7 @@ impl Net {
     ) -> Net {
         let mut genesis = Genesis {
             services,
+            validators: Vec::new(),
             params,
             accounts: accounts
                 .iter()

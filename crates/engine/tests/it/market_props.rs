@@ -189,6 +189,7 @@ fn genesis() -> Genesis {
                 poi_threshold: engine::POI_THRESHOLD_DEFAULT,
             },
         ],
+        validators: Vec::new(),
     }
 }
 

@@ -319,6 +319,7 @@ fn params() -> Params {
 fn run_case(genesis_balances: Vec<(u128, u128)>, blocks: Vec<Vec<TxSpec>>) -> Result<(), TestCaseError> {
     let genesis = Genesis {
         services: Vec::new(),
+        validators: Vec::new(),
         params: params(),
         accounts: genesis_balances
             .iter()

@@ -27,6 +27,7 @@ mod verify;
 fn genesis_text() -> String {
     let g = Genesis {
         services: Vec::new(),
+        validators: Vec::new(),
         params: Params { min_fee: Amount(1), ..Params::default() },
         accounts: vec![GenesisAccount {
             id: AccountId(key().verifying_key().to_bytes()),
