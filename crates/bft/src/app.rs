@@ -377,10 +377,11 @@ impl Reporter for App {
 mod tests {
     use super::*;
     use crate::pool::MemoryPool;
+    use commonware_utils::acknowledgement::Exact;
     use ed25519_dalek::SigningKey;
     use engine::{testkit, Call, Params, TxBody};
     use futures::{executor::block_on, stream};
-    use types::Amount;
+    use types::{Amount, Signature};
 
     #[derive(Default)]
     struct Recorded(Mutex<Vec<(Height, Hash)>>);
@@ -478,5 +479,86 @@ mod tests {
         assert_eq!(err.code(), "finalized_block_does_not_apply");
         assert_eq!(app.committed_head().0, Height::GENESIS, "the committed engine is untouched");
         assert!(sink.0.lock().expect("test lock").is_empty());
+    }
+
+    #[test]
+    fn a_finalized_block_that_does_not_apply_stops_the_validator_unacknowledged() {
+        let genesis = genesis();
+        let blocks = chain(&genesis, 1);
+        let (mut app, sink) = app(&genesis);
+        let mut bad = blocks[0].block().clone();
+        bad.state_root.0[0] ^= 1;
+        let (ack, waiter) = Exact::handle();
+        block_on(app.report(Update::Block(ChainBlock::new(bad), ack)));
+        assert_eq!(app.fatal().map(|e| e.code()), Some("finalized_block_does_not_apply"));
+        assert!(block_on(waiter).is_err(), "marshal is never told the block was handled");
+        let (ack, waiter) = Exact::handle();
+        block_on(app.report(Update::Block(blocks[0].clone(), ack)));
+        assert!(block_on(waiter).is_err(), "a stopped validator takes no later block");
+        assert_eq!(app.committed_head().0, Height::GENESIS);
+        assert!(sink.0.lock().expect("test lock").is_empty());
+    }
+
+    #[test]
+    fn a_finalized_block_is_acknowledged_once_the_sink_has_it() {
+        let genesis = genesis();
+        let blocks = chain(&genesis, 1);
+        let (mut app, sink) = app(&genesis);
+        let (ack, waiter) = Exact::handle();
+        block_on(app.report(Update::Block(blocks[0].clone(), ack)));
+        assert!(block_on(waiter).is_ok());
+        assert_eq!(sink.0.lock().expect("test lock").len(), 1);
+    }
+
+    struct Failing;
+
+    impl Sink for Failing {
+        fn finalized(&self, _: &Block, _: &BlockOutcome) -> Result<(), SinkError> {
+            Err(SinkError { code: "disk_full", message: "no space".into() })
+        }
+    }
+
+    #[test]
+    fn a_block_the_sink_refuses_stops_the_validator_unacknowledged() {
+        let genesis = genesis();
+        let blocks = chain(&genesis, 1);
+        let committed = Arc::new(RwLock::new(Engine::from_genesis(&genesis).expect("valid genesis")));
+        let pool = Arc::new(MemoryPool::new(&genesis.params.chain_id));
+        let config = AppConfig { block_interval: Duration::ZERO };
+        let mut app = App::new(&genesis, committed, pool, Arc::new(Failing), config).expect("valid genesis");
+        let (ack, waiter) = Exact::handle();
+        block_on(app.report(Update::Block(blocks[0].clone(), ack)));
+        assert_eq!(app.fatal().map(|e| e.code()), Some("finalized_block_not_durable"));
+        assert!(block_on(waiter).is_err());
+    }
+
+    /// A source that did not check signatures at its door.
+    struct Unchecked(Vec<SignedTx>);
+
+    impl TxSource for Unchecked {
+        fn signatures_verified(&self) -> bool {
+            false
+        }
+        fn select(&self, _: usize, _: &dyn Fn(&AccountId) -> u64) -> Vec<SignedTx> {
+            self.0.clone()
+        }
+        fn admit(&self, _: SignedTx) {}
+        fn finalized(&self, _: &[SignedTx]) {}
+    }
+
+    #[test]
+    fn a_proposer_checks_signatures_a_source_did_not() {
+        let genesis = genesis();
+        let mut forged = chain(&genesis, 1)[0].block().txs[0].clone();
+        forged.signature = Signature([0; 64]);
+        let committed = Arc::new(RwLock::new(Engine::from_genesis(&genesis).expect("valid genesis")));
+        let source = Arc::new(Unchecked(vec![forged]));
+        let config = AppConfig { block_interval: Duration::ZERO };
+        let app = App::new(&genesis, committed.clone(), source, Arc::new(Recorded::default()), config).expect("valid");
+        let state = committed.read().expect("test lock").fork();
+        let block = app.build(state).expect("builds");
+        let pending = app.pending();
+        let receipt = &pending.get(&block.digest()).expect("kept").outcome.receipts[0];
+        assert!(receipt.result.is_err(), "a forged transaction is rejected, not executed");
     }
 }
