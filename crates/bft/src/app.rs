@@ -13,6 +13,7 @@
 //! why through [`App::fatal`]) instead of continuing from a state the others do not have.
 
 use crate::block::{to_digest, ChainBlock, Digest};
+use crate::validator::LEADER_TIMEOUT;
 use commonware_consensus::{
     marshal::{
         ancestry::{AncestorStream, BlockProvider},
@@ -94,8 +95,30 @@ impl FinalizeError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppConfig {
     /// How long a leader waits before building a block, so that blocks (and engine time, which is block
-    /// height) do not advance every few milliseconds. Must stay well below the leader timeout.
+    /// height) do not advance every few milliseconds. At most half the leader timeout, so that the block
+    /// can still travel and be verified before the other validators give up on the leader.
     pub block_interval: Duration,
+}
+
+/// Why an application could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppError {
+    /// The genesis document does not build an engine.
+    #[error(transparent)]
+    Genesis(#[from] GenesisError),
+    /// Every leader would time out waiting for its own pacing.
+    #[error("block_interval {block_interval:?} is over half the leader timeout {leader_timeout:?}")]
+    BlockIntervalTooLong { block_interval: Duration, leader_timeout: Duration },
+}
+
+impl AppError {
+    /// A stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Genesis(_) => "genesis_invalid",
+            AppError::BlockIntervalTooLong { .. } => "block_interval_too_long",
+        }
+    }
 }
 
 /// The post-state of a proposed or verified block that is not finalized yet.
@@ -134,7 +157,11 @@ impl App {
         txs: Arc<dyn TxSource>,
         sink: Arc<dyn Sink>,
         config: AppConfig,
-    ) -> Result<App, GenesisError> {
+    ) -> Result<App, AppError> {
+        if config.block_interval * 2 > LEADER_TIMEOUT {
+            let block_interval = config.block_interval;
+            return Err(AppError::BlockIntervalTooLong { block_interval, leader_timeout: LEADER_TIMEOUT });
+        }
         let state = Engine::from_genesis(genesis)?;
         let block =
             Block { height: Height::GENESIS, parent_hash: Hash::ZERO, txs: Vec::new(), state_root: state.state_root() };
@@ -423,6 +450,16 @@ mod tests {
         let sink = Arc::new(Recorded::default());
         let config = AppConfig { block_interval: Duration::ZERO };
         (App::new(genesis, committed, pool, sink.clone(), config).expect("valid genesis"), sink)
+    }
+
+    #[test]
+    fn a_block_interval_over_half_the_leader_timeout_is_refused() {
+        let genesis = genesis();
+        let committed = Arc::new(RwLock::new(Engine::from_genesis(&genesis).expect("valid genesis")));
+        let pool = Arc::new(MemoryPool::new(&genesis.params.chain_id));
+        let config = AppConfig { block_interval: LEADER_TIMEOUT / 2 + Duration::from_millis(1) };
+        let err = App::new(&genesis, committed, pool, Arc::new(Recorded::default()), config).expect_err("too slow");
+        assert_eq!(err.code(), "block_interval_too_long");
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod gossip;
 pub mod pool;
 pub mod validator;
 
-pub use app::{App, AppConfig, FinalizeError, Sink, SinkError, TxSource};
+pub use app::{App, AppConfig, AppError, FinalizeError, Sink, SinkError, TxSource};
 pub use block::{to_digest, ChainBlock, Digest, BLOCK_BYTES_MAX};
 pub use gossip::{start_gossip, Gossip, GossipError};
 pub use pool::MemoryPool;
