@@ -76,7 +76,8 @@ pub enum FinalizeError {
     /// The network finalized a block that does not apply on our committed state.
     #[error("finalized block {height} ({hash}) does not apply: {error}")]
     DoesNotApply { height: Height, hash: Hash, error: BlockError },
-    /// The sink refused a finalized block.
+    /// The sink refused a finalized block. The committed engine already holds it (as the sequencer's does
+    /// when its append fails): the node must exit rather than serve a state its disk does not hold.
     #[error("finalized block {height} could not be made durable: {error}")]
     NotDurable { height: Height, error: SinkError },
 }

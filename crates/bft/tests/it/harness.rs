@@ -56,6 +56,9 @@ pub struct Scenario {
     pub late: bool,
     /// This validator's proposals carry a corrupted state root.
     pub byzantine: Option<usize>,
+    /// After `blocks`, split the validators into two halves for a while, then heal and go on to twice
+    /// `blocks`.
+    pub partition: bool,
     /// Signed transfers submitted to one validator.
     pub txs: u64,
 }
@@ -69,6 +72,7 @@ impl std::fmt::Debug for Scenario {
             .field("blocks", &self.blocks)
             .field("late", &self.late)
             .field("byzantine", &self.byzantine)
+            .field("partition", &self.partition)
             .field("txs", &self.txs)
             .finish()
     }
@@ -93,6 +97,8 @@ pub struct Run {
     /// Transaction hashes in each validator's finalized blocks.
     pub finalized_txs: Vec<BTreeSet<Hash>>,
     pub fatal: Vec<Option<FinalizeError>>,
+    /// The most blocks any validator finalized while the network was split in halves.
+    pub partition_progress: Option<u64>,
     /// Ancestors each validator replayed to rebuild a parent state it had not seen.
     pub replayed: Vec<u64>,
     pub auditor: String,
@@ -283,6 +289,47 @@ fn reached(v: &Validator, blocks: u64) -> bool {
     v.sink.chain.lock().expect("a test lock").len() as u64 >= blocks
 }
 
+async fn set_halves(
+    oracle: &Oracle<PublicKey, deterministic::Context>,
+    participants: &[PublicKey],
+    link: &Link,
+    connected: bool,
+) {
+    let half = participants.len() / 2;
+    for (i, a) in participants.iter().enumerate() {
+        for (j, b) in participants.iter().enumerate() {
+            if (i < half) != (j < half) {
+                if connected {
+                    oracle.add_link(a.clone(), b.clone(), link.clone()).await.expect("a link");
+                } else {
+                    oracle.remove_link(a.clone(), b.clone()).await.expect("a link to remove");
+                }
+            }
+        }
+    }
+}
+
+/// Split the validators in two halves (neither a quorum) for 5 simulated seconds, then heal and wait
+/// until all reach twice the scenario's blocks; the most blocks any validator finalized while split.
+async fn split_and_heal(
+    context: &mut deterministic::Context,
+    oracle: &Oracle<PublicKey, deterministic::Context>,
+    participants: &[PublicKey],
+    validators: &[Validator],
+    scenario: &Scenario,
+) -> u64 {
+    let lengths = || validators.iter().map(|v| v.sink.chain.lock().expect("a test lock").len() as u64);
+    set_halves(oracle, participants, &scenario.link, false).await;
+    let before: Vec<u64> = lengths().collect();
+    context.sleep(Duration::from_secs(5)).await;
+    let progress = lengths().zip(before).map(|(after, before)| after - before).max().unwrap_or(0);
+    set_halves(oracle, participants, &scenario.link, true).await;
+    while !validators.iter().all(|v| reached(v, 2 * scenario.blocks)) {
+        context.sleep(Duration::from_millis(100)).await;
+    }
+    progress
+}
+
 /// Run `scenario` to its end and report what every validator saw. `BFT_SEED=n` replaces its seed (to
 /// replay a printed seed, or to try others).
 pub fn run(scenario: &Scenario) -> Run {
@@ -325,7 +372,13 @@ pub fn run(scenario: &Scenario) -> Run {
                 context.sleep(Duration::from_millis(100)).await;
             }
         }
+        let partition_progress = if scenario.partition {
+            Some(split_and_heal(&mut context, &oracle, &participants, &validators, &scenario).await)
+        } else {
+            None
+        };
         Run {
+            partition_progress,
             sinks: validators.iter().map(|v| v.sink.chain.lock().expect("a test lock").clone()).collect(),
             heads: validators
                 .iter()

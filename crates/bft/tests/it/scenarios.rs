@@ -1,13 +1,13 @@
 //! The consensus scenarios: one validator, four that agree (and replay identically), lossy links, a late
-//! joiner that catches up and gets its own proposals finalized, and a Byzantine leader whose wrong state
-//! roots are refused.
+//! joiner that catches up and gets its own proposals finalized, a Byzantine leader whose wrong state
+//! roots are refused, and a split into two halves that halts until it heals.
 
 use crate::harness::{assert_agreement, good_link, run, slow, Scenario};
 use commonware_p2p::simulated::Link;
 use std::time::Duration;
 
 fn scenario(n: u32, seed: u64, blocks: u64) -> Scenario {
-    Scenario { n, seed, link: good_link(), blocks, late: false, byzantine: None, txs: 8 }
+    Scenario { n, seed, link: good_link(), blocks, late: false, byzantine: None, partition: false, txs: 8 }
 }
 
 #[test]
@@ -66,4 +66,14 @@ fn a_proposal_with_a_wrong_state_root_is_refused() {
             assert!(chain.iter().all(|(_, h, _)| h.0 != d.0), "validator {i} finalized a corrupted block");
         }
     }
+}
+
+#[test]
+fn a_split_without_a_quorum_halts_and_heals() {
+    let blocks = if slow() { 30 } else { 8 };
+    let run = run(&Scenario { partition: true, ..scenario(4, 13, blocks) });
+    let progress = run.partition_progress.expect("the scenario split the network");
+    println!("blocks finalized while split: {progress}");
+    assert!(progress <= 1, "{progress} blocks finalized with no quorum on either side (1 may be in flight)");
+    assert_agreement(&run, 2 * blocks, None);
 }
