@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 /// The pure crates: no IO, no clock, no floats in state, no unordered iteration reaching an output.
 pub const PURE: &[&str] = &["types", "protocol", "api", "ledger", "engine", "sched", "embed"];
 
+/// The only crates that may depend on commonware: consensus stays out of the pure core and of the node
+/// until it is wired in on purpose, and a pure crate may not reach it through `bft` either.
+pub const COMMONWARE_ALLOWED: &[&str] = &["bft"];
+
 /// The longest a function may be, in lines.
 pub const FN_LINES_MAX: usize = 70;
 
@@ -186,6 +190,9 @@ pub fn tidy(root: &Path) -> Vec<String> {
     if let Some(finding) = check_cli_budget(&sources) {
         out.push(finding);
     }
+    for (crate_name, manifest) in manifests(root) {
+        out.extend(check_manifest(&crate_name, &manifest));
+    }
     for src in &sources {
         if !has_header(src) {
             out.push(format!("{}: no `//!` header saying what the module is for", src.path));
@@ -197,6 +204,39 @@ pub fn tidy(root: &Path) -> Vec<String> {
             check_pure(src, &mut out);
         }
         check_engine_module(src, &mut out);
+    }
+    out
+}
+
+/// Every crate's name and `Cargo.toml` text, in name order.
+pub fn manifests(root: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(root.join("crates"))
+        .map(|dir| dir.filter_map(Result::ok).map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|dir| {
+            let name = dir.file_name()?.to_str()?.to_string();
+            Some((name, std::fs::read_to_string(dir.join("Cargo.toml")).ok()?))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A dependency a crate's manifest may not name: a commonware crate outside [`COMMONWARE_ALLOWED`], or
+/// `bft` in a pure crate.
+pub fn check_manifest(crate_name: &str, manifest: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, line) in manifest.lines().enumerate() {
+        let dep = line.trim_start().split(['=', '.', ' ']).next().unwrap_or("");
+        let commonware = dep.starts_with("commonware-") && !COMMONWARE_ALLOWED.contains(&crate_name);
+        let bft = dep == "bft" && PURE.contains(&crate_name);
+        if commonware || bft {
+            out.push(format!(
+                "crates/{crate_name}/Cargo.toml:{}: {crate_name} depends on {dep}; only bft may use commonware",
+                i + 1
+            ));
+        }
     }
     out
 }

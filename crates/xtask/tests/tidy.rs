@@ -50,3 +50,21 @@ fn a_cli_over_its_line_budget_is_found() {
     let over = xtask::check_cli_budget(&[file(1), file(2)]).expect("1,600 lines are over 1,500");
     assert!(over.contains("1600 lines"), "{over}");
 }
+
+#[test]
+fn a_dependency_on_commonware_outside_bft_is_found() {
+    let manifest =
+        "[dependencies]\nengine.workspace = true\ncommonware-codec.workspace = true\nbft = { path = \"x\" }\n";
+    let findings = xtask::check_manifest("engine", manifest);
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    assert!(findings[0].starts_with("crates/engine/Cargo.toml:3: engine depends on commonware-codec"));
+    assert!(findings[1].starts_with("crates/engine/Cargo.toml:4: engine depends on bft"));
+    assert_eq!(xtask::check_manifest("node", "bft.workspace = true\n"), Vec::<String>::new());
+    assert_eq!(xtask::check_manifest("bft", manifest), Vec::<String>::new());
+    let real = xtask::manifests(&xtask::root());
+    assert!(
+        real.iter().any(|(name, m)| name == "bft" && m.contains("commonware-consensus")),
+        "the check reads the tree"
+    );
+    assert!(real.iter().any(|(name, _)| name == "engine"));
+}

@@ -1,0 +1,285 @@
+//! One validator's commonware stack: block broadcast, marshal (standard variant, `Inline` over our
+//! [`crate::App`]) and simplex (ed25519 signatures, round-robin leaders), wired as in commonware's alto
+//! at the pinned release.
+//!
+//! Every validator must be given the same participant set in the same order (commonware sorts it) and the
+//! same namespace. The epoch never changes (`u64::MAX` views per epoch): there is one validator set for
+//! now. Storage partitions are named after the validator's public key, so several validators can share
+//! one runtime in tests.
+
+use crate::block::{ChainBlock, Digest, BLOCK_BYTES_MAX};
+use commonware_broadcast::buffered;
+use commonware_consensus::{
+    marshal::{
+        self,
+        core::{Actor as MarshalActor, Mailbox as MarshalMailbox},
+        standard::{Inline, Standard},
+        Update,
+    },
+    simplex::{
+        self,
+        elector::RoundRobin,
+        scheme::ed25519,
+        types::{Context, Finalization},
+    },
+    types::{Epoch, FixedEpocher, ViewDelta},
+    Reporter, VerifyingApplication,
+};
+use commonware_cryptography::{certificate::ConstantProvider, certificate::Scheme as _, ed25519::PublicKey};
+use commonware_p2p::{Blocker, Provider, Receiver, Sender};
+use commonware_parallel::Sequential;
+use commonware_runtime::{buffer::paged::CacheRef, BufferPooler, Clock, Metrics, Spawner, Storage};
+use commonware_storage::archive::immutable;
+use commonware_utils::{NZUsize, NZU16, NZU64};
+use rand::{CryptoRng, Rng};
+use std::time::Duration;
+
+/// The signing scheme of votes and certificates.
+pub type Scheme = ed25519::Scheme;
+
+/// p2p channel of votes.
+pub const CHANNEL_VOTES: u64 = 0;
+/// p2p channel of notarization, nullification and finalization certificates.
+pub const CHANNEL_CERTIFICATES: u64 = 1;
+/// p2p channel of simplex's certificate fetches.
+pub const CHANNEL_RESOLVER: u64 = 2;
+/// p2p channel of full blocks (marshal's buffered broadcast).
+pub const CHANNEL_BLOCKS: u64 = 3;
+/// p2p channel of marshal's backfill of missing finalized blocks.
+pub const CHANNEL_BACKFILL: u64 = 4;
+/// p2p channel of transaction gossip ([`crate::gossip`]).
+pub const CHANNEL_TXS: u64 = 5;
+
+/// How long a validator waits for a leader's proposal before voting to skip the view.
+pub const LEADER_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a validator waits for a notarization before voting to skip the view.
+pub const CERTIFICATION_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Why a validator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidatorError {
+    #[error("cannot open marshal's {archive} archive: {error}")]
+    Archive { archive: &'static str, error: commonware_storage::archive::Error },
+}
+
+impl ValidatorError {
+    /// A stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ValidatorError::Archive { .. } => "archive_unavailable",
+        }
+    }
+}
+
+/// The five consensus channels, each a (sender, receiver) pair: votes, certificates, resolver, blocks,
+/// backfill (channels 0 to 4).
+pub type Channels<S0, R0, S1, R1, S2, R2, S3, R3, S4, R4> = ((S0, R0), (S1, R1), (S2, R2), (S3, R3), (S4, R4));
+
+/// Start one validator running `app` with the key behind `scheme` (whose public key is `public_key`).
+/// The application side (broadcast, marshal) starts before consensus, as alto does.
+#[allow(clippy::type_complexity)]
+pub async fn start_validator<E, A, P, B, S0, R0, S1, R1, S2, R2, S3, R3, S4, R4>(
+    context: E,
+    app: A,
+    scheme: Scheme,
+    public_key: PublicKey,
+    provider: P,
+    blocker: B,
+    (votes, certificates, resolver, blocks, backfill): Channels<S0, R0, S1, R1, S2, R2, S3, R3, S4, R4>,
+) -> Result<(), ValidatorError>
+where
+    E: BufferPooler + Clock + CryptoRng + Rng + Spawner + Storage + Metrics,
+    A: VerifyingApplication<E, Block = ChainBlock, SigningScheme = Scheme, Context = Context<Digest, PublicKey>>
+        + Reporter<Activity = Update<ChainBlock>>,
+    P: Provider<PublicKey = PublicKey>,
+    B: Blocker<PublicKey = PublicKey>,
+    S0: Sender<PublicKey = PublicKey>,
+    R0: Receiver<PublicKey = PublicKey>,
+    S1: Sender<PublicKey = PublicKey>,
+    R1: Receiver<PublicKey = PublicKey>,
+    S2: Sender<PublicKey = PublicKey>,
+    R2: Receiver<PublicKey = PublicKey>,
+    S3: Sender<PublicKey = PublicKey>,
+    R3: Receiver<PublicKey = PublicKey>,
+    S4: Sender<PublicKey = PublicKey>,
+    R4: Receiver<PublicKey = PublicKey>,
+{
+    let (buffer, buffer_mailbox) = buffered::Engine::<_, PublicKey, ChainBlock, _>::new(
+        context.with_label("buffer"),
+        buffered::Config {
+            public_key: public_key.clone(),
+            mailbox_size: 1024,
+            deque_size: 10,
+            priority: true,
+            codec_config: BLOCK_BYTES_MAX,
+            peer_provider: provider.clone(),
+        },
+    );
+    let page_cache = CacheRef::from_pooler(&context, NZU16!(4096), NZUsize!(1024));
+    let (marshal_actor, marshal_mailbox) = init_marshal(&context, &scheme, &public_key, &page_cache).await?;
+    let inline = Inline::new(context.with_label("inline"), app, marshal_mailbox.clone(), epocher());
+    let backfill_config = marshal::resolver::p2p::Config {
+        public_key: public_key.clone(),
+        peer_provider: provider,
+        blocker: blocker.clone(),
+        mailbox_size: 1024,
+        initial: Duration::from_secs(1),
+        timeout: Duration::from_secs(2),
+        fetch_retry_timeout: Duration::from_millis(100),
+        priority_requests: false,
+        priority_responses: false,
+    };
+    let resolver_parts = marshal::resolver::p2p::init(&context.with_label("backfill"), backfill_config, backfill);
+    buffer.start(blocks);
+    marshal_actor.start(inline.clone(), buffer_mailbox, resolver_parts);
+    let consensus = Consensus { scheme, public_key, blocker, inline, marshal: marshal_mailbox, page_cache };
+    start_consensus(&context, consensus, (votes, certificates, resolver));
+    Ok(())
+}
+
+/// One epoch for ever: the validator set never changes (alto's choice), so marshal's epoch-boundary logic
+/// never runs.
+fn epocher() -> FixedEpocher {
+    FixedEpocher::new(NZU64!(u64::MAX))
+}
+
+/// What simplex needs besides its channels.
+struct Consensus<E, A, B>
+where
+    E: Rng + Spawner + Metrics + Clock,
+    A: VerifyingApplication<E, Block = ChainBlock, SigningScheme = Scheme, Context = Context<Digest, PublicKey>>,
+{
+    scheme: Scheme,
+    public_key: PublicKey,
+    blocker: B,
+    inline: Inline<E, Scheme, A, ChainBlock, FixedEpocher>,
+    marshal: MarshalMailbox<Scheme, Standard<ChainBlock>>,
+    page_cache: CacheRef,
+}
+
+/// Start simplex on channels 0 to 2, proposing and verifying through `inline` and reporting certificates
+/// to marshal.
+fn start_consensus<E, A, B, S0, R0, S1, R1, S2, R2>(
+    context: &E,
+    c: Consensus<E, A, B>,
+    (votes, certificates, resolver): ((S0, R0), (S1, R1), (S2, R2)),
+) where
+    E: BufferPooler + Clock + CryptoRng + Rng + Spawner + Storage + Metrics,
+    A: VerifyingApplication<E, Block = ChainBlock, SigningScheme = Scheme, Context = Context<Digest, PublicKey>>,
+    B: Blocker<PublicKey = PublicKey>,
+    S0: Sender<PublicKey = PublicKey>,
+    R0: Receiver<PublicKey = PublicKey>,
+    S1: Sender<PublicKey = PublicKey>,
+    R1: Receiver<PublicKey = PublicKey>,
+    S2: Sender<PublicKey = PublicKey>,
+    R2: Receiver<PublicKey = PublicKey>,
+{
+    let config = simplex::Config {
+        scheme: c.scheme,
+        elector: RoundRobin::<commonware_cryptography::Sha256>::default(),
+        blocker: c.blocker,
+        automaton: c.inline.clone(),
+        relay: c.inline,
+        reporter: c.marshal,
+        strategy: Sequential,
+        partition: format!("{}-consensus", c.public_key),
+        mailbox_size: 1024,
+        epoch: Epoch::zero(),
+        replay_buffer: NZUsize!(1 << 16),
+        write_buffer: NZUsize!(1 << 16),
+        page_cache: c.page_cache,
+        leader_timeout: LEADER_TIMEOUT,
+        certification_timeout: CERTIFICATION_TIMEOUT,
+        timeout_retry: Duration::from_secs(10),
+        activity_timeout: ViewDelta::new(10),
+        skip_timeout: ViewDelta::new(5),
+        fetch_timeout: Duration::from_secs(1),
+        fetch_concurrent: 4,
+    };
+    simplex::Engine::new(context.with_label("consensus"), config).start(votes, certificates, resolver);
+}
+
+type FinalizationArchive<E> = immutable::Archive<E, Digest, Finalization<Scheme, Digest>>;
+type BlockArchive<E> = immutable::Archive<E, Digest, ChainBlock>;
+type Marshal<E> = MarshalActor<
+    E,
+    Standard<ChainBlock>,
+    ConstantProvider<Scheme, Epoch>,
+    FinalizationArchive<E>,
+    BlockArchive<E>,
+    FixedEpocher,
+    Sequential,
+>;
+
+/// Open marshal's archives (finalizations by height, finalized blocks) and its actor.
+async fn init_marshal<E>(
+    context: &E,
+    scheme: &Scheme,
+    public_key: &PublicKey,
+    page_cache: &CacheRef,
+) -> Result<(Marshal<E>, MarshalMailbox<Scheme, Standard<ChainBlock>>), ValidatorError>
+where
+    E: BufferPooler + Clock + CryptoRng + Rng + Spawner + Storage + Metrics,
+{
+    let certificates = Scheme::certificate_codec_config_unbounded();
+    let finalizations = immutable::Archive::init(
+        context.with_label("finalizations"),
+        archive_config(public_key, "finalizations", page_cache, certificates),
+    )
+    .await
+    .map_err(|error| ValidatorError::Archive { archive: "finalizations", error })?;
+    let blocks = immutable::Archive::init(
+        context.with_label("blocks"),
+        archive_config(public_key, "blocks", page_cache, BLOCK_BYTES_MAX),
+    )
+    .await
+    .map_err(|error| ValidatorError::Archive { archive: "blocks", error })?;
+    let config = marshal::Config {
+        provider: ConstantProvider::new(scheme.clone()),
+        epocher: epocher(),
+        partition_prefix: format!("{public_key}-marshal"),
+        mailbox_size: 1024,
+        view_retention_timeout: ViewDelta::new(100),
+        prunable_items_per_section: NZU64!(1024),
+        page_cache: page_cache.clone(),
+        replay_buffer: NZUsize!(1 << 16),
+        key_write_buffer: NZUsize!(1 << 16),
+        value_write_buffer: NZUsize!(1 << 16),
+        block_codec_config: BLOCK_BYTES_MAX,
+        max_repair: NZUsize!(10),
+        max_pending_acks: NZUsize!(4),
+        strategy: Sequential,
+    };
+    let (actor, mailbox, _acked) =
+        MarshalActor::init(context.with_label("marshal"), finalizations, blocks, config).await;
+    Ok((actor, mailbox))
+}
+
+/// An immutable archive's settings, its partitions named after the validator and `name`. Small tables
+/// and 1 MiB value journals keep the deterministic runtime's in-memory storage small.
+fn archive_config<C>(
+    public_key: &PublicKey,
+    name: &str,
+    page_cache: &CacheRef,
+    codec_config: C,
+) -> immutable::Config<C> {
+    immutable::Config {
+        metadata_partition: format!("{public_key}-{name}-metadata"),
+        freezer_table_partition: format!("{public_key}-{name}-freezer-table"),
+        freezer_table_initial_size: 1 << 10,
+        freezer_table_resize_frequency: 4,
+        freezer_table_resize_chunk_size: 1 << 10,
+        freezer_key_partition: format!("{public_key}-{name}-freezer-key"),
+        freezer_key_page_cache: page_cache.clone(),
+        freezer_key_write_buffer: NZUsize!(1 << 16),
+        freezer_value_partition: format!("{public_key}-{name}-freezer-value"),
+        freezer_value_write_buffer: NZUsize!(1 << 16),
+        freezer_value_target_size: 1 << 20,
+        freezer_value_compression: None,
+        ordinal_partition: format!("{public_key}-{name}-ordinal"),
+        ordinal_write_buffer: NZUsize!(1 << 16),
+        items_per_section: NZU64!(1024),
+        codec_config,
+        replay_buffer: NZUsize!(1 << 16),
+    }
+}
