@@ -57,8 +57,9 @@ pub trait TxSource: Send + Sync + 'static {
 
 /// Where finalized blocks go before marshal is told they are handled (the node's store).
 pub trait Sink: Send + Sync + 'static {
-    /// Make `block` durable. Called once per height, in order, with the committed engine's write lock held.
-    fn finalized(&self, block: &Block, outcome: &BlockOutcome) -> Result<(), SinkError>;
+    /// Make `block` durable. Called once per height, in order, with the committed engine's write lock held;
+    /// `state` is the committed state after the block (for a snapshot).
+    fn finalized(&self, block: &Block, outcome: &BlockOutcome, state: &Engine) -> Result<(), SinkError>;
 }
 
 /// Why a [`Sink`] could not make a block durable.
@@ -300,7 +301,8 @@ impl App {
         }
         let pending = self.pending().remove(&block.digest());
         let outcome = advance(&mut committed, block, pending)?;
-        self.sink.finalized(block.block(), &outcome).map_err(|error| FinalizeError::NotDurable { height, error })?;
+        let durable = self.sink.finalized(block.block(), &outcome, &committed);
+        durable.map_err(|error| FinalizeError::NotDurable { height, error })?;
         drop(committed);
         self.pending().retain(|_, p| p.state.height() > height);
         self.txs.finalized(&block.block().txs);
@@ -415,7 +417,7 @@ mod tests {
     struct Recorded(Mutex<Vec<(Height, Hash)>>);
 
     impl Sink for Recorded {
-        fn finalized(&self, block: &Block, outcome: &BlockOutcome) -> Result<(), SinkError> {
+        fn finalized(&self, block: &Block, outcome: &BlockOutcome, _state: &Engine) -> Result<(), SinkError> {
             self.0.lock().expect("test lock").push((block.height, outcome.block_hash));
             Ok(())
         }
@@ -551,7 +553,7 @@ mod tests {
     struct Failing;
 
     impl Sink for Failing {
-        fn finalized(&self, _: &Block, _: &BlockOutcome) -> Result<(), SinkError> {
+        fn finalized(&self, _: &Block, _: &BlockOutcome, _: &Engine) -> Result<(), SinkError> {
             Err(SinkError { code: "disk_full", message: "no space".into() })
         }
     }

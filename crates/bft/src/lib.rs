@@ -15,11 +15,13 @@
 pub mod app;
 pub mod block;
 pub mod gossip;
+pub mod net;
 pub mod pool;
 pub mod validator;
 
 pub use app::{App, AppConfig, AppError, FinalizeError, Sink, SinkError, TxSource};
 pub use block::{to_digest, ChainBlock, Digest, BLOCK_BYTES_MAX};
 pub use gossip::{start_gossip, Gossip, GossipError};
+pub use net::{NetConfig, NetError};
 pub use pool::MemoryPool;
-pub use validator::{start_validator, Channels, Scheme, ValidatorError, CHANNEL_TXS};
+pub use validator::{start_validator, Channels, Scheme, ValidatorError, CHANNEL_TXS, LEADER_TIMEOUT};

@@ -40,6 +40,10 @@ pub struct NodeArgs {
     /// index entries from the blocks (takes time proportional to the whole log).
     #[arg(long)]
     pub check_all: bool,
+    /// Run as this validator of the genesis validator set: a key file (`stakework keys new NAME` writes
+    /// ~/.stakework/keys/NAME.json). Blocks are then agreed with the other validators (docs/CONSENSUS.md).
+    #[arg(long, value_name = "FILE")]
+    pub validator_key: Option<PathBuf>,
     /// Do not run: check the data directory read-only (every block, outcome, snapshot and index entry,
     /// the head record, and a replay from genesis), name the first damage and exit non-zero, or print a
     /// summary.
@@ -66,6 +70,7 @@ pub fn run(args: &NodeArgs) -> anyhow::Result<()> {
     cfg.snapshot_every = args.snapshot_every;
     cfg.mempool_max = args.mempool_max;
     cfg.check_all_at_start = args.check_all;
+    cfg.validator_key = args.validator_key.as_deref().map(validator_key).transpose()?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     rt.block_on(node::run(cfg, |n| {
         if n.index_repaired > 0 {
@@ -161,4 +166,12 @@ pub fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The secret of a key file given by path (`DIR/NAME.json`).
+fn validator_key(path: &std::path::Path) -> anyhow::Result<[u8; 32]> {
+    let named = path.extension().is_some_and(|e| e == "json").then(|| path.file_stem()).flatten();
+    let name = named.and_then(|n| n.to_str()).context("--validator-key names a key file NAME.json")?;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    Ok(client::keys::load(dir, name)?.to_bytes())
 }

@@ -254,6 +254,8 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
     let height = e.height().0;
     let mut mp = s.mempool.lock().expect("mempool lock poisoned");
     let mut results = Vec::with_capacity(txs.len());
+    // In consensus mode, what this door admitted goes to the other validators too.
+    let mut gossip = Vec::new();
     for (((tx, hash), location), verdict) in txs.into_iter().zip(hashes).zip(locations).zip(verdicts) {
         match location.map(|(height, index)| load_outcome(s, height).map(|o| o.and_then(|o| o.receipt(index)))) {
             // Applied in a block already: answer with its receipt, it never runs twice. A transaction
@@ -279,9 +281,11 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
             results.push(refuse(hash, "bad_nonce", msg));
             continue;
         }
+        let copy = s.gossip.get().map(|_| tx.clone());
         results.push(match mp.admit(hash, tx, height, nonce, free) {
             Ok(true) => {
                 s.metrics.txs_admitted.fetch_add(1, Relaxed);
+                gossip.extend(copy);
                 SubmitResult { hash, status: SubmitStatus::Accepted, code: None, message: None, receipt: None }
             }
             Ok(false) => {
@@ -290,7 +294,17 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
             Err(r) => refusal(hash, r, &refuse),
         });
     }
+    drop((mp, e));
+    spread(s, gossip);
     results
+}
+
+/// In consensus mode, send what the door admitted to the other validators.
+fn spread(s: &Shared, txs: Vec<SignedTx>) {
+    if let (Some(g), false) = (s.gossip.get(), txs.is_empty()) {
+        // The gossip task ends only when the node is stopping; nothing to tell the client.
+        let _ = g.submit(txs);
+    }
 }
 
 /// A refusal's code and message if the signature does not verify or the fee is below the minimum.

@@ -8,6 +8,7 @@
 //! Errors are JSON `{code, message}` with stable codes; the caller's mistakes are 4xx, an overloaded
 //! node is 503, and nothing is 500.
 
+mod consensus;
 mod http;
 mod mempool;
 mod metrics;
@@ -39,6 +40,9 @@ pub struct NodeConfig {
     /// Check every stored block and index entry at start, not only the newest (repairs index damage
     /// anywhere; takes time proportional to the whole log).
     pub check_all_at_start: bool,
+    /// The validator's ed25519 secret (the seed of its key file) when the genesis names validators: the
+    /// node then agrees on blocks with the others (docs/CONSENSUS.md) instead of sealing them itself.
+    pub validator_key: Option<[u8; 32]>,
 }
 
 impl NodeConfig {
@@ -53,6 +57,7 @@ impl NodeConfig {
             body_limit: 8 * 1024 * 1024,
             wait_ms_max: 30_000,
             check_all_at_start: false,
+            validator_key: None,
         }
     }
 }
@@ -80,7 +85,10 @@ impl StartError {
 }
 
 pub(crate) struct Shared {
-    pub engine: RwLock<Engine>,
+    /// The committed state; in consensus mode shared with the validator, which advances it.
+    pub engine: Arc<RwLock<Engine>>,
+    /// In consensus mode, where admitted transactions are sent to the other validators.
+    pub gossip: std::sync::OnceLock<bft::Gossip>,
     pub store: Store,
     pub mempool: Mutex<mempool::Mempool>,
     pub wake: std::sync::Condvar,
@@ -125,6 +133,8 @@ pub async fn run_until(
     // Read-only until ready: every check that can refuse the start runs before the first write, so a
     // refused start (bad genesis, busy port, another chain's directory) leaves the directory unchanged.
     let start = Start::prepare_checking(&cfg.data_dir, cfg.genesis_toml.as_deref(), cfg.check_all_at_start)?;
+    consensus::check_key(start.genesis(), cfg.validator_key.as_ref(), cfg.block_ms)?;
+    let genesis = start.genesis().clone();
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| StartError::Listen { addr: cfg.listen, message: e.to_string() })?;
@@ -135,7 +145,8 @@ pub async fn run_until(
     let (stop_tx, shutdown) = tokio::sync::watch::channel(false);
     let shared = Arc::new(Shared {
         mempool: Mutex::new(mempool::Mempool::new(cfg.mempool_max)),
-        engine: RwLock::new(engine),
+        engine: Arc::new(RwLock::new(engine)),
+        gossip: std::sync::OnceLock::new(),
         store,
         wake: std::sync::Condvar::new(),
         commits,
@@ -146,7 +157,16 @@ pub async fn run_until(
         admission: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         shutdown,
     });
-    let sequencer = sequencer::spawn(shared.clone());
+    let (stop_consensus, consensus_stop) = tokio::sync::oneshot::channel();
+    let writer = match shared.cfg.validator_key {
+        None => sequencer::spawn(shared.clone()),
+        Some(key_seed) => {
+            let storage = shared.cfg.data_dir.join("consensus");
+            let block_interval = std::time::Duration::from_millis(shared.cfg.block_ms);
+            let net = bft::NetConfig { genesis, key_seed, storage, block_interval };
+            consensus::spawn(shared.clone(), net, consensus_stop)
+        }
+    };
     on_ready(&RunningNode { addr, recovered_height, index_repaired: recovery.index_repaired });
     let app = http::router(shared.clone());
     let served = axum::serve(listener, app)
@@ -157,7 +177,8 @@ pub async fn run_until(
         .await;
     shared.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
     shared.wake.notify_all();
-    let _ = sequencer.join();
+    let _ = stop_consensus.send(());
+    let _ = writer.join();
     served.map_err(|e| StartError::Listen { addr, message: e.to_string() })
 }
 

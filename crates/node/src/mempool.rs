@@ -133,6 +133,51 @@ impl Mempool {
         out
     }
 
+    /// Up to `max` transactions that can run after a state whose nonces `nonce_of` gives: each signer's
+    /// next nonces, in arrival order, as [`Mempool::take_block`] picks them, but removing nothing (in
+    /// consensus a proposal may never be finalized; [`Mempool::settle`] removes what a finalized block holds).
+    pub fn select(&self, max: usize, nonce_of: &dyn Fn(&AccountId) -> u64) -> Vec<SignedTx> {
+        let mut expected: HashMap<AccountId, u64> = HashMap::new();
+        let mut taken: HashSet<Hash> = HashSet::new();
+        let mut out = Vec::new();
+        for _ in 0..4 {
+            let before = out.len();
+            for h in &self.order {
+                let Some(w) = self.by_hash.get(h) else { continue };
+                if out.len() >= max || taken.contains(h) {
+                    continue;
+                }
+                let exp = expected.entry(w.tx.body.signer).or_insert_with(|| nonce_of(&w.tx.body.signer));
+                if w.tx.body.nonce == *exp {
+                    *exp += 1;
+                    taken.insert(*h);
+                    out.push(w.tx.clone());
+                }
+            }
+            if out.len() == before || out.len() >= max {
+                break;
+            }
+        }
+        out
+    }
+
+    /// After a finalized block at `height`: forget its transactions (`hashes`), those whose nonce the
+    /// committed state (`nonce_of`) has used, and those stuck behind a gap for `FUTURE_WAIT_BLOCKS` blocks.
+    pub fn settle(&mut self, hashes: &[Hash], height: u64, nonce_of: impl Fn(&AccountId) -> u64) {
+        for h in hashes {
+            self.drop_tx(h);
+        }
+        let order = std::mem::take(&mut self.order);
+        for h in order {
+            let Some(w) = self.by_hash.get(&h) else { continue };
+            if w.tx.body.nonce < nonce_of(&w.tx.body.signer) || w.admitted_at + FUTURE_WAIT_BLOCKS < height {
+                self.drop_tx(&h);
+            } else {
+                self.order.push_back(h);
+            }
+        }
+    }
+
     fn drop_tx(&mut self, h: &Hash) -> Option<SignedTx> {
         let w = self.by_hash.remove(h)?;
         let signer = w.tx.body.signer;
@@ -199,5 +244,30 @@ mod tests {
         assert_eq!(m.len(), 0, "evicted after waiting too long");
         let (h, t) = tx(1, 1, 1);
         assert_eq!(m.admit(h, t, 30, 1, Amount(100)), Ok(true), "the signer's load was released");
+    }
+
+    /// Consensus: a proposal selects without removing (it may never be finalized, and the next leader
+    /// needs the same transactions); a finalized block settles what it held and what it made stale.
+    #[test]
+    fn selection_removes_nothing_and_settling_forgets_the_finalized_and_the_stale() {
+        let mut m = Mempool::new(100);
+        let mut hashes = Vec::new();
+        for n in 0..3 {
+            let (h, t) = tx(1, n, 1);
+            assert_eq!(m.admit(h, t, 1, 0, Amount(100)), Ok(true));
+            hashes.push(h);
+        }
+        let (h, t) = tx(2, 0, 1);
+        assert_eq!(m.admit(h, t, 1, 0, Amount(100)), Ok(true));
+        let nonces = |a: &AccountId| if a.0[0] == 1 { 1 } else { 0 };
+        let picked = m.select(10, &nonces);
+        let picked: Vec<(u8, u64)> = picked.iter().map(|t| (t.body.signer.0[0], t.body.nonce)).collect();
+        assert_eq!(picked, [(1, 1), (1, 2), (2, 0)], "after a state where signer 1 used nonce 0");
+        assert_eq!(m.select(2, &|_| 0).len(), 2, "at most max");
+        assert_eq!(m.len(), 4, "nothing was removed");
+        // A block finalized signer 2's transaction; signer 1's committed nonce is now 2.
+        m.settle(&[h], 5, |a| if a.0[0] == 1 { 2 } else { 1 });
+        assert_eq!(m.len(), 1, "the finalized one and signer 1's used nonces 0 and 1 are gone");
+        assert!(m.contains(&hashes[2]));
     }
 }

@@ -16,6 +16,8 @@ pub struct Start {
     dir: PathBuf,
     /// The genesis text to record at commit: a fresh directory, or a database created without one.
     unrecorded_genesis: Option<String>,
+    /// The chain's genesis (the stored one, or the one given to a fresh directory).
+    genesis: Genesis,
     engine: Engine,
     recovery: Recovery,
     /// Index entries to rewrite from the blocks at commit.
@@ -53,6 +55,7 @@ impl Start {
             return Ok(Start {
                 dir: dir.to_path_buf(),
                 unrecorded_genesis,
+                genesis,
                 engine,
                 recovery,
                 index_damage: Vec::new(),
@@ -75,7 +78,13 @@ impl Start {
         }
         let unrecorded_genesis = given.filter(|_| unrecorded).map(str::to_string);
         let index_damage = walk.index_damage;
-        Ok(Start { dir: dir.to_path_buf(), unrecorded_genesis, engine, recovery, index_damage, bad_snapshots })
+        let dir = dir.to_path_buf();
+        Ok(Start { dir, unrecorded_genesis, genesis, engine, recovery, index_damage, bad_snapshots })
+    }
+
+    /// The chain's genesis.
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
     }
 
     /// Height the node will serve from.

@@ -112,7 +112,7 @@ pub struct RecordingSink {
 }
 
 impl Sink for RecordingSink {
-    fn finalized(&self, block: &Block, outcome: &BlockOutcome) -> Result<(), SinkError> {
+    fn finalized(&self, block: &Block, outcome: &BlockOutcome, _state: &Engine) -> Result<(), SinkError> {
         self.chain.lock().expect("a test lock").push((block.height.0, outcome.block_hash, outcome.state_root));
         self.txs.lock().expect("a test lock").extend(block.txs.iter().map(SignedTx::hash));
         Ok(())

@@ -12,3 +12,4 @@ mod market;
 mod routers;
 mod sim;
 mod support;
+mod validators;

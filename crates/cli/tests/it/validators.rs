@@ -1,0 +1,114 @@
+//! Many validators, end to end: four `stakework node --validator-key` processes on loopback, named in one
+//! genesis, agree on every block through commonware (docs/CONSENSUS.md). A transaction sent to any one of
+//! them is gossiped, finalized and answered with its receipt; every node serves the same blocks; with one
+//! validator killed the other three (a quorum of 2f + 1) go on.
+
+use crate::support::{cli, key_of, Node};
+use ed25519_dalek::SigningKey;
+use engine::{Call, TxBody};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use types::Amount;
+
+const N: usize = 4;
+
+/// A free loopback port (bound, read, released: the node binds it a moment later).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// The genesis: the validators' accounts (bonded), a funded user, and the validator set.
+fn write_genesis(dir: &Path, validators: &[(String, u16)], user: &str) -> std::path::PathBuf {
+    let mut text = String::from("[params]\nchain_id = \"validators\"\nmin_fee = 1000\n");
+    text.push_str(&format!("[[accounts]]\nid = \"{user}\"\nfree = \"1000 SWK\"\n"));
+    for (id, _) in validators {
+        text.push_str(&format!("[[accounts]]\nid = \"{id}\"\nbonded = \"100 SWK\"\n"));
+    }
+    for (id, port) in validators {
+        text.push_str(&format!("[[validators]]\nkey = \"{id}\"\np2p = \"127.0.0.1:{port}\"\naccount = \"{id}\"\n"));
+    }
+    let path = dir.join("genesis.toml");
+    std::fs::write(&path, text).expect("write genesis");
+    path
+}
+
+/// Send one transfer from the user to `node` and wait for its receipt (finalized).
+fn transfer(node: &Node, user: &SigningKey, nonce: u64) -> serde_json::Value {
+    let to = types::AccountId([7; 32]);
+    let tx = TxBody {
+        signer: types::AccountId(user.verifying_key().to_bytes()),
+        nonce,
+        fee: Amount(1_000),
+        call: Call::Transfer { to, amount: Amount(5) },
+    }
+    .sign(user, "validators");
+    let body = serde_json::to_vec(&tx).expect("json");
+    let (status, v) = node.post_raw("/v1/txs?wait=commit&timeout_ms=30000", "application/json", &body);
+    assert_eq!((status, v["receipt"]["code"].as_str()), (200, Some("ok")), "{v}");
+    v
+}
+
+fn height(node: &Node) -> u64 {
+    node.health()["height"].as_u64().expect("height")
+}
+
+/// Wait until every node is at `h` or above.
+fn wait_all(nodes: &[&Node], h: u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while nodes.iter().any(|n| height(n) < h) {
+        let heights: Vec<u64> = nodes.iter().map(|n| height(n)).collect();
+        assert!(Instant::now() < deadline, "validators stuck at {heights:?}, waiting for {h}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn four_validators_agree_on_every_block_and_survive_one_crash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    for i in 0..N {
+        cli(&home, None, &["keys", "new", &format!("v{i}")]);
+    }
+    let validators: Vec<(String, u16)> = (0..N).map(|i| (key_of(&home, &format!("v{i}")), free_port())).collect();
+    let user = SigningKey::from_bytes(&[77; 32]);
+    let user_id = types::AccountId(user.verifying_key().to_bytes()).to_hex();
+    let genesis = write_genesis(dir.path(), &validators, &user_id);
+    let started = Instant::now();
+    let mut nodes: Vec<Node> = (0..N)
+        .map(|i| {
+            let key = home.join("keys").join(format!("v{i}.json"));
+            let args = ["--validator-key", key.to_str().expect("utf8")];
+            Node::start(&dir.path().join(format!("data{i}")), Some(&genesis), 200, &args)
+        })
+        .collect();
+
+    // Sent to validator 2, committed (finalized) everywhere with the same receipt.
+    let receipt = transfer(&nodes[2], &user, 0);
+    let h = receipt["receipt"]["height"].as_u64().expect("a height");
+    let refs: Vec<&Node> = nodes.iter().collect();
+    wait_all(&refs, h + 2);
+    let hash = receipt["hash"].as_str().expect("hash");
+    for n in &nodes {
+        let r = n.get(&format!("/v1/txs/{hash}")).expect("the transaction is known everywhere");
+        assert_eq!((r["code"].as_str(), r["height"].as_u64()), (Some("ok"), Some(h)), "{r}");
+    }
+    for height in 1..=h + 2 {
+        let blocks: Vec<serde_json::Value> =
+            nodes.iter().map(|n| n.get(&format!("/v1/blocks/{height}")).expect("a block")).collect();
+        assert!(blocks.iter().all(|b| *b == blocks[0]), "validators disagree at height {height}: {blocks:?}");
+    }
+    eprintln!("4 validators finalized {} blocks in {:?}", h + 2, started.elapsed());
+
+    // One crash (f = 1 of 4): the other three still finalize.
+    nodes.pop().expect("validator 3").sigkill();
+    let receipt = transfer(&nodes[0], &user, 1);
+    let h = receipt["receipt"]["height"].as_u64().expect("a height");
+    let refs: Vec<&Node> = nodes.iter().collect();
+    wait_all(&refs, h);
+    let roots: Vec<serde_json::Value> =
+        nodes.iter().map(|n| n.get(&format!("/v1/blocks/{h}")).expect("a block")["state_root"].clone()).collect();
+    assert!(roots.iter().all(|r| *r == roots[0]), "{roots:?}");
+    for n in nodes {
+        n.sigterm();
+    }
+}

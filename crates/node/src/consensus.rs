@@ -1,0 +1,127 @@
+//! Consensus mode: when the genesis names validators, blocks are agreed by the `bft` crate instead of
+//! sealed by the sequencer. The node lends it the committed engine, its mempool as the transaction source
+//! (selected without removal, settled on finalization) and its store as the sink (a finalized block is
+//! appended with fsync and its head record, then announced, so `?wait=commit` answers on finalization).
+
+use crate::Shared;
+use api::StoredOutcome;
+use engine::{Block, BlockOutcome, Engine, SignedTx};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use types::{AccountId, Hash};
+
+/// The node's mempool as the proposer's source of transactions.
+pub(crate) struct NodeTxs(pub Arc<Shared>);
+
+impl bft::TxSource for NodeTxs {
+    fn signatures_verified(&self) -> bool {
+        // Every transaction in the mempool passed `verify_strict` at the door or at gossip.
+        true
+    }
+
+    fn select(&self, max: usize, nonce_of: &dyn Fn(&AccountId) -> u64) -> Vec<SignedTx> {
+        self.0.mempool.lock().expect("mempool lock poisoned").select(max, nonce_of)
+    }
+
+    fn admit(&self, tx: SignedTx) {
+        let s = &self.0;
+        let hash = tx.hash();
+        let e = s.engine.read().expect("engine lock poisoned");
+        let (nonce, free) = (e.ledger().nonce(&tx.body.signer), e.ledger().free(&tx.body.signer));
+        if tx.body.nonce < nonce || s.store.tx_location(&hash).ok().flatten().is_some() {
+            return;
+        }
+        let mut mp = s.mempool.lock().expect("mempool lock poisoned");
+        if let Ok(true) = mp.admit(hash, tx, e.height().0, nonce, free) {
+            s.metrics.txs_admitted.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn finalized(&self, txs: &[SignedTx]) {
+        let s = &self.0;
+        let e = s.engine.read().expect("engine lock poisoned");
+        let hashes: Vec<Hash> = txs.iter().map(SignedTx::hash).collect();
+        let height = e.height().0;
+        s.mempool.lock().expect("mempool lock poisoned").settle(&hashes, height, |a| e.ledger().nonce(a));
+    }
+}
+
+/// The node's store as the sink of finalized blocks.
+pub(crate) struct NodeStore(pub Arc<Shared>);
+
+impl bft::Sink for NodeStore {
+    fn finalized(&self, block: &Block, outcome: &BlockOutcome, state: &Engine) -> Result<(), bft::SinkError> {
+        let s = &self.0;
+        let hashes: Vec<Hash> = block.txs.iter().map(SignedTx::hash).collect();
+        let stored = StoredOutcome::new(outcome, &hashes);
+        let bytes = serde_json::to_vec(&stored).expect("outcomes always serialize");
+        let snapshot = (block.height.0 % s.cfg.snapshot_every == 0).then(|| state.snapshot());
+        s.store
+            .append(block, &hashes, &bytes, snapshot.as_deref())
+            .map_err(|e| bft::SinkError { code: e.code(), message: e.to_string() })?;
+        let rejected = stored.txs.iter().filter(|t| t.code != "ok").count() as u64;
+        s.metrics.blocks_sealed.fetch_add(1, Relaxed);
+        s.metrics.txs_committed.fetch_add(hashes.len() as u64, Relaxed);
+        s.metrics.txs_rejected_in_block.fetch_add(rejected, Relaxed);
+        let _ = s.commits.send(Arc::new(stored));
+        Ok(())
+    }
+}
+
+/// The validator's thread: runs until the node stops (`stop` fires) or the validator stops on a
+/// finalized block it cannot take, which ends the process as a failed append ends the sequencer's.
+pub(crate) fn spawn(
+    shared: Arc<Shared>,
+    cfg: bft::NetConfig,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("consensus".into())
+        .spawn(move || {
+            let txs = Arc::new(NodeTxs(shared.clone()));
+            let sink = Arc::new(NodeStore(shared.clone()));
+            let gossip_slot = shared.clone();
+            let on_gossip = move |g| {
+                let _ = gossip_slot.gossip.set(g);
+            };
+            let stopped = async move {
+                let _ = stop.await;
+            };
+            if let Err(e) = bft::net::run(cfg, shared.engine.clone(), txs, sink, on_gossip, stopped) {
+                eprintln!("fatal: the validator stopped: [{}] {e}", e.code());
+                std::process::exit(74);
+            }
+        })
+        .expect("the OS can start one thread")
+}
+
+/// The validator key's public half must be one of the genesis validators; checked before the node binds.
+pub(crate) fn check_key(
+    genesis: &engine::Genesis,
+    seed: Option<&[u8; 32]>,
+    block_ms: u64,
+) -> Result<(), crate::StartError> {
+    let config = |message: String| crate::StartError::Config { field: "--validator-key", message };
+    let interval = std::time::Duration::from_millis(block_ms);
+    if seed.is_some() && interval * 2 > bft::LEADER_TIMEOUT {
+        let message =
+            format!("a validator's block interval is at most half the leader timeout ({:?})", bft::LEADER_TIMEOUT);
+        return Err(crate::StartError::Config { field: "--block-ms", message });
+    }
+    match (genesis.validators.is_empty(), seed) {
+        (true, None) => Ok(()),
+        (true, Some(_)) => Err(config("the genesis names no validators; a single node runs without a key".into())),
+        (false, None) => Err(config(format!(
+            "the genesis names {} validators: run one of them with --validator-key FILE",
+            genesis.validators.len()
+        ))),
+        (false, Some(seed)) => {
+            let public = AccountId(ed25519_dalek::SigningKey::from_bytes(seed).verifying_key().to_bytes());
+            if genesis.validators.iter().any(|v| v.key == public) {
+                Ok(())
+            } else {
+                Err(config(format!("key {public} is not one of the genesis validators")))
+            }
+        }
+    }
+}
