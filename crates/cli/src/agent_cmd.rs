@@ -11,7 +11,7 @@ use std::path::Path;
 /// Load key `from` and connect to the node (chain id and minimum fee read once).
 fn connect(from: &str, node_url: &str, keys: &Path) -> anyhow::Result<(NodeApi, Signer)> {
     let key = crate::keys::load(keys, from)?;
-    let api = NodeApi::new(node_url);
+    let api = NodeApi::from_list(node_url);
     let signer = Signer::connect(&api, key).with_context(|| format!("cannot reach the node at {node_url}"))?;
     Ok((api, signer))
 }

@@ -33,7 +33,8 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "stakework", version, propagate_version = true)]
 struct Cli {
-    /// Node API address for tx and query commands (default: $STAKEWORK_NODE, else http://127.0.0.1:7650).
+    /// Node API address for tx, query and agent commands (default: $STAKEWORK_NODE, else
+    /// http://127.0.0.1:7650); several as URL,URL,… (validators of one network): calls fail over between them.
     #[arg(long, global = true, value_name = "URL")]
     node: Option<String>,
     /// Directory of key files (default: $STAKEWORK_HOME/keys, else ~/.stakework/keys).
@@ -158,7 +159,7 @@ impl Ctx {
     }
 
     fn client(&self) -> client::Client {
-        client::Client::new(&self.url())
+        client::Client::from_list(&self.url())
     }
 
     fn keys(&self) -> std::path::PathBuf {

@@ -121,6 +121,16 @@ impl Client {
         Client::with_urls(&[url])
     }
 
+    /// A client of the nodes in a comma-separated list (`URL,URL,…`, as `--node` takes it); a list with no
+    /// URL in it is taken as one URL, so the call that uses it reports what is wrong with it.
+    pub fn from_list(list: &str) -> Client {
+        let urls: Vec<&str> = list.split(',').map(str::trim).filter(|u| !u.is_empty()).collect();
+        if urls.is_empty() {
+            return Client::new(list);
+        }
+        Client::with_urls(&urls)
+    }
+
     /// A client of several nodes: a call goes to the one that answered last, and on to the next when that
     /// one cannot be reached.
     pub fn with_urls<S: AsRef<str>>(urls: &[S]) -> Client {

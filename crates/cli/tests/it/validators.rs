@@ -101,7 +101,13 @@ fn four_validators_agree_through_one_crash_stall_at_two_and_catch_up_after_resta
     eprintln!("4 validators finalized {} blocks in {:?}", h + 2, started.elapsed());
 
     // One crash (f = 1 of 4): the other three still finalize.
-    nodes.pop().expect("validator 3").sigkill();
+    let dead = nodes.pop().expect("validator 3");
+    let dead_url = dead.url.clone();
+    dead.sigkill();
+    // The CLI given several validators (`--node URL,URL`) fails over from the dead one.
+    let list = format!("{dead_url},{}", nodes[0].url);
+    let account = cli(&home, Some(&list), &["query", "account", &user_id, "--json"]);
+    assert!(account.contains("\"nonce\": 1"), "{account}");
     let mut acked = vec![hash.to_string()];
     let receipt = transfer(&nodes[0], &user, 1);
     acked.push(receipt["hash"].as_str().expect("hash").to_string());
