@@ -112,7 +112,9 @@ pub struct RecordingSink {
 }
 
 impl Sink for RecordingSink {
-    fn finalized(&self, block: &Block, outcome: &BlockOutcome, _state: &Engine) -> Result<(), SinkError> {
+    fn finalized(&self, block: &Block, outcome: &BlockOutcome, state: &Engine) -> Result<(), SinkError> {
+        // Conservation after every finalized block on every validator.
+        state.check_invariants().unwrap_or_else(|v| panic!("block {}: {v:?}", block.height));
         self.chain.lock().expect("a test lock").push((block.height.0, outcome.block_hash, outcome.state_root));
         self.txs.lock().expect("a test lock").extend(block.txs.iter().map(SignedTx::hash));
         Ok(())
