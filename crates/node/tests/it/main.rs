@@ -13,7 +13,7 @@ struct TestNode {
     url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TestNode {
@@ -21,11 +21,18 @@ impl TestNode {
         TestNode::start_with(genesis, 20)
     }
 
-    /// A node sealing a block every `block_ms` milliseconds.
+    /// A node on a fresh directory sealing a block every `block_ms` milliseconds.
     fn start_with(genesis: &Genesis, block_ms: u64) -> TestNode {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut cfg = node::NodeConfig::new(dir.path().to_path_buf(), "127.0.0.1:0".parse().expect("addr"));
-        cfg.genesis_toml = Some(genesis.to_toml());
+        let mut node = TestNode::on(dir.path(), Some(genesis.to_toml()), block_ms);
+        node._dir = Some(dir);
+        node
+    }
+
+    /// A node on the data directory `data` (its first start needs `genesis`), stopped gracefully on drop.
+    fn on(data: &std::path::Path, genesis: Option<String>, block_ms: u64) -> TestNode {
+        let mut cfg = node::NodeConfig::new(data.to_path_buf(), "127.0.0.1:0".parse().expect("addr"));
+        cfg.genesis_toml = genesis;
         cfg.block_ms = block_ms;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, addr) = std::sync::mpsc::channel();
@@ -37,7 +44,7 @@ impl TestNode {
             rt.block_on(node::run_until(cfg, |n| ready.send(n.addr).expect("ready"), until)).expect("node runs");
         });
         let addr = addr.recv().expect("the node started");
-        TestNode { url: format!("http://{addr}"), stop: Some(stop), thread: Some(thread), _dir: dir }
+        TestNode { url: format!("http://{addr}"), stop: Some(stop), thread: Some(thread), _dir: None }
     }
 }
 

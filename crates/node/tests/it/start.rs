@@ -106,22 +106,8 @@ fn a_refused_start_leaves_the_data_directory_unchanged() {
 
 /// A node serving `data` until `body` returns (then stopped gracefully).
 fn serving(data: &Path, genesis: Option<String>, body: impl FnOnce(&client::Client)) {
-    let mut cfg = node::NodeConfig::new(data.to_path_buf(), "127.0.0.1:0".parse().expect("addr"));
-    cfg.genesis_toml = genesis;
-    cfg.block_ms = 20;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (ready, addr) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
-        let until = async move {
-            let _ = stopped.await;
-        };
-        rt.block_on(node::run_until(cfg, |n| ready.send(n.addr).expect("ready"), until)).expect("node runs");
-    });
-    let addr = addr.recv().expect("the node started");
-    body(&client::Client::new(&format!("http://{addr}")));
-    let _ = stop.send(());
-    thread.join().expect("node thread");
+    let node = crate::TestNode::on(data, genesis, 20);
+    body(&client::Client::new(&node.url));
 }
 
 /// The tester's case (A) through a real node: transactions acknowledged with `wait=commit`, then the
