@@ -13,9 +13,15 @@ use types::Amount;
 
 const N: usize = 4;
 
-/// A free loopback port (bound, read, released: the node binds it a moment later).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+/// `n` free loopback ports for the validators' p2p listeners, below the kernel's ephemeral range
+/// (32768 and up here), so that no port-0 bind of another test can take one between this check and the
+/// node's own bind.
+fn free_ports(n: usize) -> Vec<u16> {
+    let start = 20_000 + (std::process::id() % 1_000) as u16 * 10;
+    let free = |p: &u16| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok();
+    let ports: Vec<u16> = (start..30_000).filter(free).take(n).collect();
+    assert_eq!(ports.len(), n, "free loopback ports from {start}");
+    ports
 }
 
 /// The genesis: the validators' accounts (bonded), a funded user, and the validator set.
@@ -70,7 +76,8 @@ fn four_validators_agree_through_one_crash_stall_at_two_and_catch_up_after_resta
     for i in 0..N {
         cli(&home, None, &["keys", "new", &format!("v{i}")]);
     }
-    let validators: Vec<(String, u16)> = (0..N).map(|i| (key_of(&home, &format!("v{i}")), free_port())).collect();
+    let ports = free_ports(N);
+    let validators: Vec<(String, u16)> = (0..N).map(|i| (key_of(&home, &format!("v{i}")), ports[i])).collect();
     let user = SigningKey::from_bytes(&[77; 32]);
     let user_id = types::AccountId(user.verifying_key().to_bytes()).to_hex();
     let genesis = write_genesis(dir.path(), &validators, &user_id);
