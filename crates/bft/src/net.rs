@@ -110,14 +110,14 @@ pub fn run(
     let secret = ed25519::PrivateKey::decode(&cfg.key_seed[..]).map_err(|e| NetError::Start(format!("key: {e}")))?;
     let me = secret.public_key();
     let Some((_, listen)) = set.iter().find(|(k, _)| *k == me) else {
-        return Err(NetError::NotAValidator { key: hex(&me.encode()) });
+        return Err(NetError::NotAValidator { key: key_hex(&me) });
     };
     let listen = *listen;
     let chain_id = cfg.genesis.params.chain_id.clone();
     let namespace = namespace(&chain_id);
     let participants = Set::from_iter_dedup(set.iter().map(|(k, _)| k.clone()));
     let scheme = crate::Scheme::signer(&namespace, participants, secret.clone())
-        .ok_or_else(|| NetError::NotAValidator { key: hex(&me.encode()) })?;
+        .ok_or_else(|| NetError::NotAValidator { key: key_hex(&me) })?;
     let app = App::new(&cfg.genesis, committed, txs.clone(), sink, AppConfig { block_interval: cfg.block_interval })?;
     let runtime = cw_tokio::Config::new().with_worker_threads(2).with_storage_directory(cfg.storage.clone());
     cw_tokio::Runner::new(runtime).start(|context| async move {
@@ -167,6 +167,9 @@ fn is_global(addr: &SocketAddr) -> bool {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The key as 64 hex digits, as the genesis writes it (the types crate's `AccountId::to_hex`).
+fn key_hex(key: &ed25519::PublicKey) -> String {
+    let mut bytes = [0u8; 32];
+    bytes.copy_from_slice(&key.encode()[..32]);
+    types::AccountId(bytes).to_hex()
 }
