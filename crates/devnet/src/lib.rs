@@ -7,6 +7,7 @@
 //! - [`keys`]: the well-known derived keys of demos, written as key files the agents load;
 //! - [`queue`]: busy periods of a miner's queue and each client's place in them, from recorded events;
 //! - [`report`]: the demo network's report rows, pure functions of recorded events and names;
+//! - [`cluster`]: validator processes named in one genesis, killed and restarted on their data directories;
 //! - [`net`]: the demo network itself (a node, miners, oracles, a router, clients, a training job);
 //! - [`walkthrough`]: the scripted single-node tour of the ledger, the market and a task.
 //!
@@ -14,6 +15,7 @@
 //! agents' own output; the replay check runs `stakework replay` on the stopped node's data directory.
 //! devnet knows nothing about the engine, the ledger or the store: it talks to processes.
 
+pub mod cluster;
 pub mod keys;
 pub mod net;
 pub mod process;

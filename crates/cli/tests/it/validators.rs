@@ -13,17 +13,6 @@ use types::Amount;
 
 const N: usize = 4;
 
-/// `n` free loopback ports for the validators' p2p listeners, below the kernel's ephemeral range
-/// (32768 and up here), so that no port-0 bind of another test can take one between this check and the
-/// node's own bind.
-fn free_ports(n: usize) -> Vec<u16> {
-    let start = 20_000 + (std::process::id() % 1_000) as u16 * 10;
-    let free = |p: &u16| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok();
-    let ports: Vec<u16> = (start..30_000).filter(free).take(n).collect();
-    assert_eq!(ports.len(), n, "free loopback ports from {start}");
-    ports
-}
-
 /// The genesis: the validators' accounts (bonded), a funded user, and the validator set.
 fn write_genesis(dir: &Path, validators: &[(String, u16)], user: &str) -> std::path::PathBuf {
     let mut text = String::from("[params]\nchain_id = \"validators\"\nmin_fee = 1000\n");
@@ -76,7 +65,7 @@ fn four_validators_agree_through_one_crash_stall_at_two_and_catch_up_after_resta
     for i in 0..N {
         cli(&home, None, &["keys", "new", &format!("v{i}")]);
     }
-    let ports = free_ports(N);
+    let ports = devnet::cluster::free_p2p_ports(N).expect("free loopback ports");
     let validators: Vec<(String, u16)> = (0..N).map(|i| (key_of(&home, &format!("v{i}")), ports[i])).collect();
     let user = SigningKey::from_bytes(&[77; 32]);
     let user_id = types::AccountId(user.verifying_key().to_bytes()).to_hex();
