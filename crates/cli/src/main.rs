@@ -182,7 +182,7 @@ fn run(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
     match command {
         Command::Demo(args) => demo::run(&args, json),
         Command::Bench(cmd) => bench::run(&cmd, json),
-        Command::Genesis(cmd) => genesis_cmd::run(&cmd, json),
+        Command::Genesis(cmd) => genesis_cmd::run(&cmd, &keys, json),
         Command::Sim(cmd) => sim_cmd::run(&cmd, json),
         Command::Replay(args) => node_cmd::replay(&args),
         Command::Node(node_cmd::NodeCmd { action: None, run }) => node_cmd::run(&run),
