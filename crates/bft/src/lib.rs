@@ -14,13 +14,15 @@
 
 pub mod app;
 pub mod block;
+pub mod finality;
 pub mod gossip;
 pub mod net;
 pub mod pool;
 pub mod validator;
 
-pub use app::{App, AppConfig, AppError, FinalizeError, Sink, SinkError, TxSource};
+pub use app::{App, AppConfig, AppError, FinalizeError, Finalizer, Sink, SinkError, TxSource};
 pub use block::{to_digest, ChainBlock, Digest, BLOCK_BYTES_MAX};
+pub use finality::{Certificate, Certificates, Finality, FinalityError};
 pub use gossip::{start_gossip, Gossip, GossipError};
 pub use net::{NetConfig, NetError};
 pub use pool::MemoryPool;
