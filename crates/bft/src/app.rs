@@ -474,12 +474,23 @@ mod tests {
     use types::{Amount, Signature};
 
     #[derive(Default)]
-    struct Recorded(Mutex<Vec<(Height, Hash)>>);
+    struct Recorded(Mutex<Vec<(Height, Hash)>>, Mutex<Vec<Finality>>);
 
     impl Sink for Recorded {
         fn finalized(&self, block: &Block, outcome: &BlockOutcome, _state: &Engine) -> Result<(), SinkError> {
             self.0.lock().expect("test lock").push((block.height, outcome.block_hash));
             Ok(())
+        }
+
+        fn finalized_with(
+            &self,
+            block: &Block,
+            outcome: &BlockOutcome,
+            state: &Engine,
+            finality: &Finality,
+        ) -> Result<(), SinkError> {
+            self.1.lock().expect("test lock").push(finality.clone());
+            self.finalized(block, outcome, state)
         }
     }
 
@@ -608,6 +619,45 @@ mod tests {
         block_on(app.report(Update::Block(blocks[0].clone(), ack)));
         assert!(block_on(waiter).is_ok());
         assert_eq!(sink.0.lock().expect("test lock").len(), 1);
+    }
+
+    fn certificate(view: u64) -> crate::Certificate {
+        crate::Certificate {
+            view,
+            parent_view: view - 1,
+            proposer: AccountId([1; 32]),
+            signers: vec![AccountId([1; 32])],
+            quorum: 1,
+            validators: 1,
+            encoded: vec![view as u8],
+        }
+    }
+
+    #[test]
+    fn a_block_gets_its_own_certificate_or_names_the_certified_tip() {
+        use commonware_consensus::types::{Epoch, Height as ChainHeight, Round, View};
+        let genesis = genesis();
+        let blocks = chain(&genesis, 3);
+        let (mut app, sink) = app(&genesis);
+        app.certificates().insert(blocks[0].digest(), certificate(1));
+        app.certificates().insert(blocks[2].digest(), certificate(4));
+        let tip = Update::Tip(Round::new(Epoch::zero(), View::new(4)), ChainHeight::new(3), blocks[2].digest());
+        block_on(app.report(tip));
+        for block in &blocks {
+            let (ack, waiter) = Exact::handle();
+            block_on(app.report(Update::Block(block.clone(), ack)));
+            assert!(block_on(waiter).is_ok());
+        }
+        let seen = sink.1.lock().expect("test lock").clone();
+        assert_eq!(
+            seen,
+            vec![
+                Finality::Certified(certificate(1)),
+                Finality::Ancestor { certified_height: Some(Height(3)) },
+                Finality::Certified(certificate(4)),
+            ]
+        );
+        assert!(app.certificates().is_empty(), "a delivered block's certificate leaves the book");
     }
 
     struct Failing;

@@ -172,7 +172,7 @@ impl Certificates {
         self.0.lock().expect("a thread panicked holding the certificate book")
     }
 
-    fn insert(&self, digest: Digest, certificate: Certificate) {
+    pub(crate) fn insert(&self, digest: Digest, certificate: Certificate) {
         self.lock().insert(digest, certificate);
     }
 
