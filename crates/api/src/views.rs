@@ -225,6 +225,46 @@ pub struct BlockView {
     pub state_root: Hash,
     pub txs: Vec<BlockTxView>,
     pub events: Vec<EventRecord>,
+    /// How the block was finalized: by a single node, or by the validators' certificate.
+    pub finality: FinalityView,
+}
+
+/// How a block was finalized (`kind`). A validator stores this with the block, in the same write; it is
+/// not part of any state root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FinalityView {
+    /// Sealed by the node alone (a genesis without validators): there is no certificate.
+    SingleNode,
+    /// The block's own simplex finalization certificate.
+    Certificate(CertificateView),
+    /// Finalized as an ancestor of the block at `certified_height`, whose certificate this node holds; the
+    /// block's own certificate never reached it (its view was only notarized, or the node caught up
+    /// from peers). `null` if no certified height was known.
+    Ancestor { certified_height: Option<u64> },
+    /// A validator's block stored before finality evidence was kept.
+    Unrecorded,
+}
+
+/// A simplex finalization certificate (ed25519) of a block, as the validators signed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CertificateView {
+    /// The leader of `view`, which proposed the block: a validator's public key.
+    pub proposer: AccountId,
+    /// The consensus view the block was proposed and finalized in.
+    pub view: u64,
+    /// The view of the parent block's proposal.
+    pub parent_view: u64,
+    /// The validators whose finalize votes the certificate holds.
+    pub signers: Vec<AccountId>,
+    pub signer_count: u32,
+    /// Votes a certificate needs: n − f of the `validators`.
+    pub quorum: u32,
+    /// The size of the genesis validator set.
+    pub validators: u32,
+    /// commonware's canonical encoding of the finalization (proposal, signer bitmap, signatures), hex: check
+    /// it against the genesis validator set and the chain's consensus namespace.
+    pub certificate: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

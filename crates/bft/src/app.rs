@@ -13,6 +13,7 @@
 //! why through [`App::fatal`]) instead of continuing from a state the others do not have.
 
 use crate::block::{to_digest, ChainBlock, Digest};
+use crate::finality::{Certificates, Finality};
 use crate::validator::LEADER_TIMEOUT;
 use commonware_consensus::{
     marshal::{
@@ -60,6 +61,28 @@ pub trait Sink: Send + Sync + 'static {
     /// Make `block` durable. Called once per height, in order, with the committed engine's write lock held;
     /// `state` is the committed state after the block (for a snapshot).
     fn finalized(&self, block: &Block, outcome: &BlockOutcome, state: &Engine) -> Result<(), SinkError>;
+
+    /// [`Sink::finalized`] with the block's finality evidence, to be made durable with it (the node writes
+    /// both in one transaction). What the validator calls; by default the evidence is dropped.
+    fn finalized_with(
+        &self,
+        block: &Block,
+        outcome: &BlockOutcome,
+        state: &Engine,
+        finality: &Finality,
+    ) -> Result<(), SinkError> {
+        let _ = finality;
+        self.finalized(block, outcome, state)
+    }
+}
+
+/// What [`crate::start_validator`] needs from the application beyond marshal's traits: [`App`] and any
+/// wrapper around it hand on the app's.
+pub trait Finalizer {
+    /// The book simplex's finalization certificates are kept in until their block is delivered.
+    fn certificates(&self) -> Certificates;
+    /// The height of the committed state (the store's height, for the node).
+    fn committed_height(&self) -> Height;
 }
 
 /// Why a [`Sink`] could not make a block durable.
@@ -142,6 +165,10 @@ pub struct App {
     fatal: Arc<Mutex<Option<FinalizeError>>>,
     /// Ancestors replayed to rebuild a missing parent state (`state_at` case 3), for tests and metrics.
     replayed: Arc<AtomicU64>,
+    /// Finalization certificates simplex reported, by block digest ([`crate::finality::Recorder`]).
+    certificates: Certificates,
+    /// The height of marshal's finalized tip (its newest height with a certificate), 0 before any.
+    tip: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for App {
@@ -178,6 +205,8 @@ impl App {
             config,
             fatal: Default::default(),
             replayed: Default::default(),
+            certificates: Default::default(),
+            tip: Default::default(),
         })
     }
 
@@ -291,17 +320,32 @@ impl App {
         }
     }
 
+    /// The evidence of a finalized block: its own certificate if simplex reported one, else that it was
+    /// finalized as an ancestor of marshal's certified tip (see [`crate::finality`]).
+    fn finality_of(&self, block: &ChainBlock) -> Finality {
+        match self.certificates.take(&block.digest()) {
+            Some(certificate) => Finality::Certified(certificate),
+            None => {
+                let tip = self.tip.load(Ordering::Relaxed);
+                let certified_height = (tip >= block.block().height.0).then_some(Height(tip));
+                Finality::Ancestor { certified_height }
+            }
+        }
+    }
+
     /// Commit a finalized block onto the committed engine, hand it to the sink, then forget what it
     /// settles. `Ok` for a height already committed (marshal delivers at least once).
     fn finalize(&self, block: &ChainBlock) -> Result<(), FinalizeError> {
         let height = block.block().height;
         let mut committed = self.committed.write().expect("a thread panicked holding the committed engine");
         if height <= committed.height() {
+            self.certificates.take(&block.digest());
             return Ok(());
         }
         let pending = self.pending().remove(&block.digest());
         let outcome = advance(&mut committed, block, pending)?;
-        let durable = self.sink.finalized(block.block(), &outcome, &committed);
+        let finality = self.finality_of(block);
+        let durable = self.sink.finalized_with(block.block(), &outcome, &committed, &finality);
         durable.map_err(|error| FinalizeError::NotDurable { height, error })?;
         drop(committed);
         self.pending().retain(|_, p| p.state.height() > height);
@@ -330,6 +374,16 @@ fn advance(
         .commit(fork)
         .map_err(|_| refused(BlockError::WrongHeight { current: head, got: block.block().height }))?;
     Ok(outcome)
+}
+
+impl Finalizer for App {
+    fn certificates(&self) -> Certificates {
+        self.certificates.clone()
+    }
+
+    fn committed_height(&self) -> Height {
+        self.committed_head().0
+    }
 }
 
 impl<E: Rng + Spawner + Metrics + Clock> Application<E> for App {
@@ -388,7 +442,13 @@ impl Reporter for App {
     type Activity = Update<ChainBlock>;
 
     async fn report(&mut self, activity: Self::Activity) {
-        let Update::Block(block, ack) = activity else { return };
+        let (block, ack) = match activity {
+            Update::Block(block, ack) => (block, ack),
+            Update::Tip(_, height, _) => {
+                self.tip.fetch_max(height.get(), Ordering::Relaxed);
+                return;
+            }
+        };
         if self.fatal().is_some() {
             return;
         }
@@ -414,12 +474,23 @@ mod tests {
     use types::{Amount, Signature};
 
     #[derive(Default)]
-    struct Recorded(Mutex<Vec<(Height, Hash)>>);
+    struct Recorded(Mutex<Vec<(Height, Hash)>>, Mutex<Vec<Finality>>);
 
     impl Sink for Recorded {
         fn finalized(&self, block: &Block, outcome: &BlockOutcome, _state: &Engine) -> Result<(), SinkError> {
             self.0.lock().expect("test lock").push((block.height, outcome.block_hash));
             Ok(())
+        }
+
+        fn finalized_with(
+            &self,
+            block: &Block,
+            outcome: &BlockOutcome,
+            state: &Engine,
+            finality: &Finality,
+        ) -> Result<(), SinkError> {
+            self.1.lock().expect("test lock").push(finality.clone());
+            self.finalized(block, outcome, state)
         }
     }
 
@@ -548,6 +619,45 @@ mod tests {
         block_on(app.report(Update::Block(blocks[0].clone(), ack)));
         assert!(block_on(waiter).is_ok());
         assert_eq!(sink.0.lock().expect("test lock").len(), 1);
+    }
+
+    fn certificate(view: u64) -> crate::Certificate {
+        crate::Certificate {
+            view,
+            parent_view: view - 1,
+            proposer: AccountId([1; 32]),
+            signers: vec![AccountId([1; 32])],
+            quorum: 1,
+            validators: 1,
+            encoded: vec![view as u8],
+        }
+    }
+
+    #[test]
+    fn a_block_gets_its_own_certificate_or_names_the_certified_tip() {
+        use commonware_consensus::types::{Epoch, Height as ChainHeight, Round, View};
+        let genesis = genesis();
+        let blocks = chain(&genesis, 3);
+        let (mut app, sink) = app(&genesis);
+        app.certificates().insert(blocks[0].digest(), certificate(1));
+        app.certificates().insert(blocks[2].digest(), certificate(4));
+        let tip = Update::Tip(Round::new(Epoch::zero(), View::new(4)), ChainHeight::new(3), blocks[2].digest());
+        block_on(app.report(tip));
+        for block in &blocks {
+            let (ack, waiter) = Exact::handle();
+            block_on(app.report(Update::Block(block.clone(), ack)));
+            assert!(block_on(waiter).is_ok());
+        }
+        let seen = sink.1.lock().expect("test lock").clone();
+        assert_eq!(
+            seen,
+            vec![
+                Finality::Certified(certificate(1)),
+                Finality::Ancestor { certified_height: Some(Height(3)) },
+                Finality::Certified(certificate(4)),
+            ]
+        );
+        assert!(app.certificates().is_empty(), "a delivered block's certificate leaves the book");
     }
 
     struct Failing;

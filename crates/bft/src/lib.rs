@@ -4,23 +4,27 @@
 //!
 //! What it owns: the block as consensus carries it ([`ChainBlock`]; its digest is `Block::hash`), the
 //! application that proposes, verifies and finalizes blocks on forks of the engine ([`App`]), the wiring
-//! of one validator ([`start_validator`]) and transaction gossip ([`gossip`]). See docs/CONSENSUS.md.
+//! of one validator ([`start_validator`]), each finalized block's evidence (its finalization certificate
+//! and proposer, [`finality`]) and transaction gossip ([`gossip`]). See docs/CONSENSUS.md.
 //!
 //! Invariants, as absences: no wall clock reaches a block (pacing only delays the proposer); no finalized
 //! block is skipped (one that does not apply stops the validator); no block is acknowledged to marshal
-//! before the [`Sink`] took it; no decoded block's digest is read from the wire (it is recomputed); no
+//! before the [`Sink`] took it, with its finality evidence; no validator starts over a committed state below
+//! the height it acknowledged to marshal; no decoded block's digest is read from the wire (it is recomputed); no
 //! engine rule lives here (blocks are built and checked only by `Engine::produce_block` and
 //! `Engine::apply_block`); no transaction is admitted without a valid signature for the chain.
 
 pub mod app;
 pub mod block;
+pub mod finality;
 pub mod gossip;
 pub mod net;
 pub mod pool;
 pub mod validator;
 
-pub use app::{App, AppConfig, AppError, FinalizeError, Sink, SinkError, TxSource};
+pub use app::{App, AppConfig, AppError, FinalizeError, Finalizer, Sink, SinkError, TxSource};
 pub use block::{to_digest, ChainBlock, Digest, BLOCK_BYTES_MAX};
+pub use finality::{Certificate, Certificates, Finality, FinalityError};
 pub use gossip::{start_gossip, Gossip, GossipError};
 pub use net::{NetConfig, NetError};
 pub use pool::MemoryPool;

@@ -56,6 +56,8 @@ pub enum NetError {
     #[error("cannot start the validator: {0}")]
     Start(String),
     #[error(transparent)]
+    Validator(#[from] crate::ValidatorError),
+    #[error(transparent)]
     Fatal(#[from] FinalizeError),
 }
 
@@ -68,6 +70,7 @@ impl NetError {
             NetError::BadValidator { .. } => "validator_invalid",
             NetError::App(e) => e.code(),
             NetError::Start(_) => "validator_start_failed",
+            NetError::Validator(e) => e.code(),
             NetError::Fatal(e) => e.code(),
         }
     }
@@ -139,8 +142,7 @@ pub fn run(
         let gossip = start_gossip(context.with_label("gossip"), &chain_id, txs, gossip_channel);
         on_gossip(gossip);
         start_validator(context.with_label("validator"), app.clone(), scheme, me, oracle.clone(), oracle, chans)
-            .await
-            .map_err(|e| NetError::Start(e.to_string()))?;
+            .await?;
         watch(context, app, stop).await
     })
 }

@@ -8,6 +8,8 @@
 //! one runtime in tests.
 
 use crate::block::{ChainBlock, Digest, BLOCK_BYTES_MAX};
+use crate::finality::Recorder;
+use crate::Finalizer;
 use commonware_broadcast::buffered;
 use commonware_consensus::{
     marshal::{
@@ -60,6 +62,14 @@ pub const CERTIFICATION_TIMEOUT: Duration = Duration::from_secs(2);
 pub enum ValidatorError {
     #[error("cannot open marshal's {archive} archive: {error}")]
     Archive { archive: &'static str, error: commonware_storage::archive::Error },
+    /// Marshal was told blocks up to `acked` were durable, but the committed state (the node's store) ends
+    /// at `store`: the store lost finalized blocks it had acknowledged (put back from an older copy beside
+    /// newer consensus archives). Marshal will not deliver them again, so the validator cannot go on.
+    #[error(
+        "the store ends at height {store} but consensus was told blocks up to {acked} were durable: the store \
+         lost finalized blocks; restore the data directory (store and consensus) from one copy, or start a new one"
+    )]
+    StoreBehindConsensus { store: u64, acked: u64 },
 }
 
 impl ValidatorError {
@@ -67,6 +77,7 @@ impl ValidatorError {
     pub fn code(&self) -> &'static str {
         match self {
             ValidatorError::Archive { .. } => "archive_unavailable",
+            ValidatorError::StoreBehindConsensus { .. } => "store_behind_consensus",
         }
     }
 }
@@ -76,7 +87,10 @@ impl ValidatorError {
 pub type Channels<S0, R0, S1, R1, S2, R2, S3, R3, S4, R4> = ((S0, R0), (S1, R1), (S2, R2), (S3, R3), (S4, R4));
 
 /// Start one validator running `app` with the key behind `scheme` (whose public key is `public_key`).
-/// The application side (broadcast, marshal) starts before consensus, as alto does.
+/// The application side (broadcast, marshal) starts before consensus, as alto does. Refused, with nothing
+/// started, when marshal's acknowledged height is above the app's committed height
+/// (`store_behind_consensus`); the other way round is a crash between the sink's append and the
+/// acknowledgement, and marshal delivers those blocks again (the app ignores heights it has).
 #[allow(clippy::type_complexity)]
 pub async fn start_validator<E, A, P, B, S0, R0, S1, R1, S2, R2, S3, R3, S4, R4>(
     context: E,
@@ -90,7 +104,8 @@ pub async fn start_validator<E, A, P, B, S0, R0, S1, R1, S2, R2, S3, R3, S4, R4>
 where
     E: BufferPooler + Clock + CryptoRng + Rng + Spawner + Storage + Metrics,
     A: VerifyingApplication<E, Block = ChainBlock, SigningScheme = Scheme, Context = Context<Digest, PublicKey>>
-        + Reporter<Activity = Update<ChainBlock>>,
+        + Reporter<Activity = Update<ChainBlock>>
+        + Finalizer,
     P: Provider<PublicKey = PublicKey>,
     B: Blocker<PublicKey = PublicKey>,
     S0: Sender<PublicKey = PublicKey>,
@@ -116,7 +131,16 @@ where
         },
     );
     let page_cache = CacheRef::from_pooler(&context, NZU16!(4096), NZUsize!(1024));
-    let (marshal_actor, marshal_mailbox) = init_marshal(&context, &scheme, &public_key, &page_cache).await?;
+    let (marshal_actor, marshal_mailbox, acked) = init_marshal(&context, &scheme, &public_key, &page_cache).await?;
+    let store = app.committed_height().0;
+    if acked.get() > store {
+        return Err(ValidatorError::StoreBehindConsensus { store, acked: acked.get() });
+    }
+    let recorder = Recorder {
+        inner: marshal_mailbox.clone(),
+        book: app.certificates(),
+        participants: scheme.participants().clone(),
+    };
     let inline = Inline::new(context.with_label("inline"), app, marshal_mailbox.clone(), epocher());
     let backfill_config = marshal::resolver::p2p::Config {
         public_key: public_key.clone(),
@@ -132,7 +156,7 @@ where
     let resolver_parts = marshal::resolver::p2p::init(&context.with_label("backfill"), backfill_config, backfill);
     buffer.start(blocks);
     marshal_actor.start(inline.clone(), buffer_mailbox, resolver_parts);
-    let consensus = Consensus { scheme, public_key, blocker, inline, marshal: marshal_mailbox, page_cache };
+    let consensus = Consensus { scheme, public_key, blocker, inline, reporter: recorder, page_cache };
     start_consensus(&context, consensus, (votes, certificates, resolver));
     Ok(())
 }
@@ -153,12 +177,13 @@ where
     public_key: PublicKey,
     blocker: B,
     inline: Inline<E, Scheme, A, ChainBlock, FixedEpocher>,
-    marshal: MarshalMailbox<Scheme, Standard<ChainBlock>>,
+    /// Marshal's mailbox behind the recorder of finalization certificates.
+    reporter: Recorder<MarshalMailbox<Scheme, Standard<ChainBlock>>>,
     page_cache: CacheRef,
 }
 
 /// Start simplex on channels 0 to 2, proposing and verifying through `inline` and reporting certificates
-/// to marshal.
+/// to marshal through the recorder.
 fn start_consensus<E, A, B, S0, R0, S1, R1, S2, R2>(
     context: &E,
     c: Consensus<E, A, B>,
@@ -180,7 +205,7 @@ fn start_consensus<E, A, B, S0, R0, S1, R1, S2, R2>(
         blocker: c.blocker,
         automaton: c.inline.clone(),
         relay: c.inline,
-        reporter: c.marshal,
+        reporter: c.reporter,
         strategy: Sequential,
         partition: format!("{}-consensus", c.public_key),
         mailbox_size: 1024,
@@ -211,13 +236,17 @@ type Marshal<E> = MarshalActor<
     Sequential,
 >;
 
-/// Open marshal's archives (finalizations by height, finalized blocks) and its actor.
+/// Open marshal's archives (finalizations by height, finalized blocks) and its actor; with the height it
+/// last had acknowledged.
 async fn init_marshal<E>(
     context: &E,
     scheme: &Scheme,
     public_key: &PublicKey,
     page_cache: &CacheRef,
-) -> Result<(Marshal<E>, MarshalMailbox<Scheme, Standard<ChainBlock>>), ValidatorError>
+) -> Result<
+    (Marshal<E>, MarshalMailbox<Scheme, Standard<ChainBlock>>, commonware_consensus::types::Height),
+    ValidatorError,
+>
 where
     E: BufferPooler + Clock + CryptoRng + Rng + Spawner + Storage + Metrics,
 {
@@ -250,9 +279,9 @@ where
         max_pending_acks: NZUsize!(4),
         strategy: Sequential,
     };
-    let (actor, mailbox, _acked) =
+    let (actor, mailbox, acked) =
         MarshalActor::init(context.with_label("marshal"), finalizations, blocks, config).await;
-    Ok((actor, mailbox))
+    Ok((actor, mailbox, acked))
 }
 
 /// An immutable archive's settings, its partitions named after the validator and `name`. Small tables

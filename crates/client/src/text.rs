@@ -2,7 +2,9 @@
 //! (no newline after the last). `--json` prints the views themselves; these are for people reading a
 //! terminal. Values that have no text form of their own print as their JSON.
 
-use api::{AccountView, BlockView, EventsPage, JobView, NodeView, ParamsView, PointsView, ReputationView};
+use api::{
+    AccountView, BlockView, EventsPage, FinalityView, JobView, NodeView, ParamsView, PointsView, ReputationView,
+};
 use api::{SubmitResult, TxReceipt};
 use protocol::{Proposal, Service, WHOLE};
 use std::fmt::Write;
@@ -77,6 +79,20 @@ pub fn block(b: &BlockView) -> String {
     line!(out, "block {}  hash {}", b.height, b.hash);
     line!(out, "  parent     {}", b.parent_hash);
     line!(out, "  state root {}", b.state_root);
+    match &b.finality {
+        FinalityView::SingleNode => line!(out, "  finality   sealed by a single node"),
+        FinalityView::Certificate(c) => {
+            line!(out, "  proposer   {} (view {})", c.proposer, c.view);
+            line!(out, "  finality   {} of {} validators signed (quorum {})", c.signer_count, c.validators, c.quorum);
+        }
+        FinalityView::Ancestor { certified_height: Some(h) } => {
+            line!(out, "  finality   as an ancestor of certified block {h}")
+        }
+        FinalityView::Ancestor { certified_height: None } => {
+            line!(out, "  finality   as an ancestor of a certified block")
+        }
+        FinalityView::Unrecorded => line!(out, "  finality   not recorded"),
+    }
     for t in &b.txs {
         line!(out, "  tx {} from {} nonce {} -> {}", t.hash, t.tx.body.signer.short(), t.tx.body.nonce, t.code);
     }

@@ -4,7 +4,7 @@
 //! appended with fsync and its head record, then announced, so `?wait=commit` answers on finalization).
 
 use crate::Shared;
-use api::StoredOutcome;
+use api::{CertificateView, FinalityView, StoredOutcome};
 use engine::{Block, BlockOutcome, Engine, SignedTx};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -51,13 +51,56 @@ pub(crate) struct NodeStore(pub Arc<Shared>);
 
 impl bft::Sink for NodeStore {
     fn finalized(&self, block: &Block, outcome: &BlockOutcome, state: &Engine) -> Result<(), bft::SinkError> {
+        self.append(block, outcome, state, None)
+    }
+
+    fn finalized_with(
+        &self,
+        block: &Block,
+        outcome: &BlockOutcome,
+        state: &Engine,
+        finality: &bft::Finality,
+    ) -> Result<(), bft::SinkError> {
+        self.append(block, outcome, state, Some(&finality_view(finality)))
+    }
+}
+
+/// What the block view shows of a validator's finality evidence; stored as JSON beside the block.
+pub(crate) fn finality_view(finality: &bft::Finality) -> FinalityView {
+    match finality {
+        bft::Finality::Certified(c) => FinalityView::Certificate(CertificateView {
+            proposer: c.proposer,
+            view: c.view,
+            parent_view: c.parent_view,
+            signers: c.signers.clone(),
+            signer_count: c.signers.len() as u32,
+            quorum: c.quorum,
+            validators: c.validators,
+            certificate: hex::encode(&c.encoded),
+        }),
+        bft::Finality::Ancestor { certified_height } => {
+            FinalityView::Ancestor { certified_height: certified_height.map(|h| h.0) }
+        }
+    }
+}
+
+impl NodeStore {
+    /// Append the block, its outcome and its finality evidence in one durable write, then announce it.
+    fn append(
+        &self,
+        block: &Block,
+        outcome: &BlockOutcome,
+        state: &Engine,
+        finality: Option<&FinalityView>,
+    ) -> Result<(), bft::SinkError> {
         let s = &self.0;
         let hashes: Vec<Hash> = block.txs.iter().map(SignedTx::hash).collect();
         let stored = StoredOutcome::new(outcome, &hashes);
         let bytes = serde_json::to_vec(&stored).expect("outcomes always serialize");
         let snapshot = (block.height.0 % s.cfg.snapshot_every == 0).then(|| state.snapshot());
+        let evidence = finality.map(|f| serde_json::to_vec(f).expect("finality views always serialize"));
         s.store
-            .append(block, &hashes, &bytes, snapshot.as_deref())
+            .append_finalized(block, &hashes, &bytes, snapshot.as_deref(), evidence.as_deref())
             .map_err(|e| bft::SinkError { code: e.code(), message: e.to_string() })?;
         let rejected = stored.txs.iter().filter(|t| t.code != "ok").count() as u64;
         s.metrics.blocks_sealed.fetch_add(1, Relaxed);

@@ -4,8 +4,8 @@
 use crate::mempool::Refusal;
 use crate::Shared;
 use api::{
-    AccountView, ApiError, BlockEvents, BlockTxView, BlockView, EpochView, EventsPage, Health, HoldView, JobView,
-    ListView, NodeView, NodesView, ParamsView, PointsRow, PointsView, PoolsView, ReputationView, RouterView,
+    AccountView, ApiError, BlockEvents, BlockTxView, BlockView, EpochView, EventsPage, FinalityView, Health, HoldView,
+    JobView, ListView, NodeView, NodesView, ParamsView, PointsRow, PointsView, PoolsView, ReputationView, RouterView,
     StoredOutcome, SubmitBatch, SubmitResult, SubmitStatus, SupplyView, TxReceipt, TxStatus, UnbondingView,
 };
 use axum::body::Body;
@@ -390,6 +390,19 @@ fn load_outcome(s: &Shared, height: u64) -> Result<Option<StoredOutcome>, store:
         .map_err(|e| store::StoreError::CorruptBlock { height, reason: format!("outcome does not decode: {e}") })
 }
 
+/// How the block at `height` was finalized: sealed by this node alone, or the evidence a validator stored
+/// with it (`unrecorded` for a block stored before evidence was kept).
+fn load_finality(s: &Shared, height: u64) -> Result<FinalityView, store::StoreError> {
+    if s.cfg.validator_key.is_none() {
+        return Ok(FinalityView::SingleNode);
+    }
+    let Some(bytes) = s.store.finality(height)? else { return Ok(FinalityView::Unrecorded) };
+    serde_json::from_slice(&bytes).map_err(|e| store::StoreError::CorruptBlock {
+        height,
+        reason: format!("finality evidence does not decode: {e}"),
+    })
+}
+
 fn committed_receipt(s: &Shared, hash: &Hash) -> Result<Option<TxReceipt>, store::StoreError> {
     let Some((height, index)) = s.store.tx_location(hash)? else { return Ok(None) };
     Ok(load_outcome(s, height)?.and_then(|o| o.receipt(index)))
@@ -469,6 +482,10 @@ async fn block(State(s): State<App>, id: Result<Path<String>, PathRejection>) ->
         }
         (Err(e), _) | (_, Err(e)) => return internal(e),
     };
+    let finality = match load_finality(&s, height) {
+        Ok(f) => f,
+        Err(e) => return internal(e),
+    };
     let txs = b
         .txs
         .iter()
@@ -482,6 +499,7 @@ async fn block(State(s): State<App>, id: Result<Path<String>, PathRejection>) ->
         state_root: b.state_root,
         txs,
         events: outcome.events,
+        finality,
     })
     .into_response()
 }

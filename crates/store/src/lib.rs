@@ -43,6 +43,9 @@ pub(crate) const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("
 pub(crate) const BLOCK_BY_HASH: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_by_hash");
 pub(crate) const TX_BY_HASH: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_by_hash");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// A finalized block's evidence (the node's encoding), by height; validators only, and not part of any
+/// state root. Databases made before it was kept lack the table: reads then find nothing.
+pub(crate) const FINALITY: TableDefinition<u64, &[u8]> = TableDefinition::new("finality");
 
 /// Why the store refused or failed. `code()` is stable.
 #[derive(Debug, thiserror::Error)]
@@ -191,7 +194,7 @@ impl Store {
         let _ = std::fs::remove_file(&tmp);
         let db = Database::create(&tmp).map_err(|e| db_err(&e))?;
         let w = db.begin_write().map_err(|e| db_err(&e))?;
-        for t in [BLOCKS, OUTCOMES, SNAPSHOTS] {
+        for t in [BLOCKS, OUTCOMES, SNAPSHOTS, FINALITY] {
             w.open_table(t).map_err(|e| db_err(&e))?;
         }
         w.open_table(BLOCK_BY_HASH).map_err(|e| db_err(&e))?;
@@ -279,6 +282,19 @@ impl Store {
         outcome: &[u8],
         snapshot: Option<&[u8]>,
     ) -> Result<(), StoreError> {
+        self.append_finalized(block, tx_hashes, outcome, snapshot, None)
+    }
+
+    /// [`Store::append`] with the block's finality evidence (a validator's), written in the same
+    /// transaction: a block is never durable without the evidence it was finalized with.
+    pub fn append_finalized(
+        &self,
+        block: &Block,
+        tx_hashes: &[Hash],
+        outcome: &[u8],
+        snapshot: Option<&[u8]>,
+        finality: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
         self.writable_or_refuse()?;
         let height = block.height.0;
         let last = self.last_height()?;
@@ -301,6 +317,10 @@ impl Store {
             if let Some(snap) = snapshot {
                 let mut snaps = w.open_table(SNAPSHOTS).map_err(|e| self.err(e))?;
                 snaps.insert(height, seal(snap).as_slice()).map_err(|e| self.err(e))?;
+            }
+            if let Some(evidence) = finality {
+                let mut table = w.open_table(FINALITY).map_err(|e| self.err(e))?;
+                table.insert(height, seal(evidence).as_slice()).map_err(|e| self.err(e))?;
             }
         }
         w.commit().map_err(|e| self.err(e))?;
@@ -364,6 +384,20 @@ impl Store {
         let t = r.open_table(OUTCOMES).map_err(|e| self.err(e))?;
         let Some(v) = t.get(height).map_err(|e| self.err(e))? else { return Ok(None) };
         let corrupt = || StoreError::CorruptBlock { height, reason: "outcome checksum mismatch".into() };
+        unseal(v.value()).map(<[u8]>::to_vec).map(Some).ok_or_else(corrupt)
+    }
+
+    /// The finality evidence stored with the block at `height`, checksum verified; `None` for a block
+    /// sealed by a single node or stored before evidence was kept.
+    pub fn finality(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let r = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = match r.open_table(FINALITY) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(self.err(e)),
+        };
+        let Some(v) = t.get(height).map_err(|e| self.err(e))? else { return Ok(None) };
+        let corrupt = || StoreError::CorruptBlock { height, reason: "finality evidence checksum mismatch".into() };
         unseal(v.value()).map(<[u8]>::to_vec).map(Some).ok_or_else(corrupt)
     }
 

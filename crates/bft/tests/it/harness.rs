@@ -3,8 +3,8 @@
 //! Byzantine (its proposals carry a corrupted state root).
 
 use bft::{
-    start_gossip, start_validator, App, AppConfig, ChainBlock, Digest, FinalizeError, MemoryPool, Sink, SinkError,
-    TxSource, CHANNEL_TXS,
+    start_gossip, start_validator, App, AppConfig, Certificates, ChainBlock, Digest, Finality, FinalizeError,
+    Finalizer, MemoryPool, Sink, SinkError, TxSource, CHANNEL_TXS,
 };
 use commonware_consensus::{
     marshal::{
@@ -31,7 +31,7 @@ use std::{
 };
 use types::{AccountId, Amount, Hash};
 
-const NAMESPACE: &[u8] = b"stakework/consensus/test";
+pub const NAMESPACE: &[u8] = b"stakework/consensus/test";
 const QUOTA: Quota = Quota::per_second(NZU32!(u32::MAX));
 
 /// Whether the heavier variants run (`RUN_SLOW_TESTS=1`).
@@ -102,6 +102,10 @@ pub struct Run {
     /// Ancestors each validator replayed to rebuild a parent state it had not seen.
     pub replayed: Vec<u64>,
     pub auditor: String,
+    /// Each validator's public key.
+    pub keys: Vec<PublicKey>,
+    /// The finality evidence each validator's sink got, as (height, block hash, evidence).
+    pub finality: Vec<Vec<(u64, Hash, Finality)>>,
 }
 
 /// Records finalized blocks (the node makes them durable here).
@@ -109,6 +113,7 @@ pub struct Run {
 pub struct RecordingSink {
     chain: Mutex<Chain>,
     txs: Mutex<BTreeSet<Hash>>,
+    finality: Mutex<Vec<(u64, Hash, Finality)>>,
 }
 
 impl Sink for RecordingSink {
@@ -118,6 +123,17 @@ impl Sink for RecordingSink {
         self.chain.lock().expect("a test lock").push((block.height.0, outcome.block_hash, outcome.state_root));
         self.txs.lock().expect("a test lock").extend(block.txs.iter().map(SignedTx::hash));
         Ok(())
+    }
+
+    fn finalized_with(
+        &self,
+        block: &Block,
+        outcome: &BlockOutcome,
+        state: &Engine,
+        finality: &Finality,
+    ) -> Result<(), SinkError> {
+        self.finality.lock().expect("a test lock").push((block.height.0, outcome.block_hash, finality.clone()));
+        self.finalized(block, outcome, state)
     }
 }
 
@@ -167,6 +183,15 @@ impl<E: Rng + Spawner + Metrics + Clock> VerifyingApplication<E> for TestApp {
     }
 }
 
+impl Finalizer for TestApp {
+    fn certificates(&self) -> Certificates {
+        self.inner.certificates()
+    }
+    fn committed_height(&self) -> types::Height {
+        self.inner.committed_height()
+    }
+}
+
 impl Reporter for TestApp {
     type Activity = Update<ChainBlock>;
     async fn report(&mut self, activity: Self::Activity) {
@@ -179,6 +204,7 @@ impl Reporter for TestApp {
 
 /// One validator's handles, as the test sees them.
 struct Validator {
+    key: PublicKey,
     app: App,
     engine: Arc<RwLock<Engine>>,
     sink: Arc<RecordingSink>,
@@ -282,7 +308,7 @@ async fn start_all(
         start_validator(ctx, test_app, scheme, pk.clone(), oracle.manager(), control, chans)
             .await
             .expect("the validator starts");
-        validators.push(Validator { app, engine, sink, pool, proposed, gossip });
+        validators.push(Validator { key: pk, app, engine, sink, pool, proposed, gossip });
     }
     (participants, validators)
 }
@@ -397,6 +423,8 @@ pub fn run(scenario: &Scenario) -> Run {
             fatal: validators.iter().map(|v| v.app.fatal()).collect(),
             replayed: validators.iter().map(|v| v.app.replayed()).collect(),
             auditor: context.auditor().state(),
+            keys: validators.iter().map(|v| v.key.clone()).collect(),
+            finality: validators.iter().map(|v| v.sink.finality.lock().expect("a test lock").clone()).collect(),
         }
     })
 }

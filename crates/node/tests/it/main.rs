@@ -34,6 +34,11 @@ impl TestNode {
         let mut cfg = node::NodeConfig::new(data.to_path_buf(), "127.0.0.1:0".parse().expect("addr"));
         cfg.genesis_toml = genesis;
         cfg.block_ms = block_ms;
+        TestNode::with(cfg)
+    }
+
+    /// A node running `cfg`, stopped gracefully on drop.
+    fn with(cfg: node::NodeConfig) -> TestNode {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, addr) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -158,6 +163,7 @@ fn transfer(client: &client::Client, from: u8, to: AccountId, amount: u128) -> p
         .sign(&key(from), "api-test")
 }
 
+mod finality;
 mod queries;
 mod race;
 mod start;

@@ -184,3 +184,46 @@ fn a_corrupt_snapshot_is_skipped_and_the_log_replayed() {
     assert_eq!(rec.skipped_snapshots.len(), 1, "{:?}", rec.skipped_snapshots);
     assert_eq!(engine.state_root(), live.state_root());
 }
+
+#[test]
+fn finality_evidence_is_written_with_its_block_and_survives_a_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let genesis = store.bind_genesis(Some(&genesis_text())).expect("genesis");
+    let mut engine = Engine::from_genesis(&genesis).expect("genesis");
+    let (block, _) = engine.produce_block(Vec::new(), &engine::SignatureCheck::trusted_all_valid(0)).expect("block");
+    store.append_finalized(&block, &[], b"outcome", None, Some(b"evidence of 1")).expect("append");
+    let (block, _) = engine.produce_block(Vec::new(), &engine::SignatureCheck::trusted_all_valid(0)).expect("block");
+    store.append(&block, &[], b"outcome", None).expect("append without evidence");
+    let root = engine.state_root();
+    drop(store);
+    let store = Store::open(dir.path()).expect("reopen");
+    assert_eq!(store.finality(1).expect("read").as_deref(), Some(&b"evidence of 1"[..]));
+    assert_eq!(store.finality(2).expect("read"), None, "a block appended without evidence has none");
+    assert_eq!(store.finality(3).expect("read"), None);
+    let (recovered, _) = store.recover(&genesis).expect("recover");
+    assert_eq!(recovered.state_root(), root, "the evidence is not state");
+    drop(store);
+    let ro = Store::open_read_only(dir.path()).expect("read-only open");
+    assert_eq!(ro.finality(1).expect("read").as_deref(), Some(&b"evidence of 1"[..]));
+}
+
+#[test]
+fn a_database_from_before_finality_evidence_reads_as_having_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let genesis = store.bind_genesis(Some(&genesis_text())).expect("genesis");
+    run(&store, &genesis, 2, 10);
+    drop(store);
+    // Drop the table, as a database made by an older node lacks it.
+    let db = redb::Database::open(dir.path().join("stakework.redb")).expect("redb");
+    let w = db.begin_write().expect("write");
+    w.delete_table(redb::TableDefinition::<u64, &[u8]>::new("finality")).expect("delete");
+    w.commit().expect("commit");
+    drop(db);
+    let ro = Store::open_read_only(dir.path()).expect("an older database still opens");
+    assert_eq!(ro.finality(1).expect("read"), None);
+    drop(ro);
+    let store = Store::open(dir.path()).expect("an older database still opens for appending");
+    assert_eq!(store.finality(2).expect("read"), None);
+}
