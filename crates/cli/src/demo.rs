@@ -1,13 +1,15 @@
-//! `stakework demo`: a whole network of agent processes, or with `--walkthrough` a single node driven
-//! step by step. Both are run by the `devnet` library with this binary as the processes' program; the CLI
-//! parses the flags, prints the report and exits non-zero when the demo fails one of its own checks.
+//! `stakework demo`: a whole network of agent processes on four validators, or with `--walkthrough` a
+//! single node driven step by step. Both are run by the `devnet` library with this binary as the
+//! processes' program; the CLI parses the flags, prints the report and exits non-zero when the demo fails
+//! one of its own checks.
 
 use anyhow::{bail, Context};
 use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Block interval of the demo node, in milliseconds.
+    /// Block interval of the demo's validators (at most 500: half the leader timeout), or of the
+    /// walkthrough's node, in milliseconds.
     #[arg(long, default_value_t = 100)]
     pub block_ms: u64,
     /// Instead of the network of agents, walk through the ledger and market step by step with scripted

@@ -172,6 +172,19 @@ impl Cluster {
         }
     }
 
+    /// Validator `i`'s finalized height; `None` if it is not running or did not answer.
+    pub fn height(&self, i: usize) -> Option<u64> {
+        let v = &self.validators[i];
+        v.running().then(|| client::Client::new(&v.url).height().ok()).flatten()
+    }
+
+    /// The lowest and the highest finalized height among the running validators other than `i` that
+    /// answered; `None` if none did.
+    pub fn others_heights(&self, i: usize) -> Option<(u64, u64)> {
+        let heights: Vec<u64> = (0..self.validators.len()).filter(|j| *j != i).filter_map(|j| self.height(j)).collect();
+        Some((*heights.iter().min()?, *heights.iter().max()?))
+    }
+
     /// Each running validator's name and finalized height (`None` if it did not answer).
     pub fn heights(&self) -> Vec<(String, Option<u64>)> {
         self.validators

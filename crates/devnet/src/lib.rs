@@ -8,14 +8,16 @@
 //! - [`queue`]: busy periods of a miner's queue and each client's place in them, from recorded events;
 //! - [`report`]: the demo network's report rows, pure functions of recorded events and names;
 //! - [`cluster`]: validator processes named in one genesis, killed and restarted on their data directories;
-//! - [`net`]: the demo network itself (a node, miners, oracles, a router, clients, a training job);
+//! - [`crash`]: one validator of a cluster killed in the middle of a run, restarted, timed as it catches up;
+//! - [`net`]: the demo network itself (four validators, miners, oracles, a router, clients, a training job);
 //! - [`walkthrough`]: the scripted single-node tour of the ledger, the market and a task.
 //!
 //! Everything a report says is read from the chain (events, accounts, the supply audit) or from the
-//! agents' own output; the replay check runs `stakework replay` on the stopped node's data directory.
+//! agents' own output; the replay check runs `stakework replay` on each stopped node's data directory.
 //! devnet knows nothing about the engine, the ledger or the store: it talks to processes.
 
 pub mod cluster;
+pub mod crash;
 pub mod keys;
 pub mod net;
 pub mod process;

@@ -1,23 +1,34 @@
-//! The demo network: one node (fresh temporary data directory), six miners for tasks (one dishonest, one
+//! The demo network: four validators (fresh temporary data directories, [`crate::cluster`]), six miners for tasks (one dishonest, one
 //! slow), a seventh, busy miner that alone serves the `chat` service with capacity 1, two oracles, a router,
 //! three clients with different stakes and a small training job (a coordinator, two data owners, an MPC
-//! node). Every agent is a child process of the `stakework` binary talking to the node over HTTP.
+//! node). Every agent is a child process of the `stakework` binary talking to the validators over HTTP:
+//! each is given all four (`--node URL,…`), the list rotated so that agent k calls validator k mod 4 first
+//! and fails over to the next.
 //!
 //! The clients' bursts meet in the busy miner's queue: the demo signs all three (12 requests each, for the
 //! `chat` service) and submits them as one batch, so they land in one block and are queued together; the
 //! clients, started with `--placed-since`, find their requests, relay the prompts through the router,
 //! check the answers and rate them. The demo places the job's StakeIn, waits (with progress), stops everyone
 //! with SIGTERM, gathers what the chain says happened ([`crate::report`]) and replays the block log.
+//!
+//! In the middle of the traffic one validator is killed (SIGKILL) and later restarted from its data
+//! directory ([`crate::crash`]); the others must finalize meanwhile, it must catch up, and at the end all
+//! four must serve, and replay from their data directories, the same root at a common height.
 
+use crate::cluster::Cluster;
+use crate::crash::{self, Schedule};
 use crate::keys::{account_of, derived_key, write_key};
-use crate::process::{replay, stop_all, Node, Process, Supervisor};
-use crate::report::{self, ClientReport, DishonestRow, JobRow, NetReport, NodeRow};
+use crate::process::{replay, stop_all, Process, Supervisor};
+use crate::report::{
+    self, ClientReport, CrashRow, DishonestRow, JobRow, NetReport, NodeRow, ValidatorFinal, ValidatorsReport,
+};
 use crate::{wire_name, DevnetError, Result};
 use client::{Client, Signer};
 use ed25519_dalek::SigningKey;
 use protocol::{Call, Event, Genesis, GenesisAccount, GenesisService, JobPhase, Params, Role, TaskState};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use types::{Amount, JobId, Ppb};
 
@@ -36,6 +47,25 @@ const CHAT: u32 = 2;
 const JOB: &str = "5e5e0000-0000-4000-8000-00000000de00";
 /// How long the network may take to serve its traffic and settle the job.
 const LIMIT: Duration = Duration::from_secs(150);
+/// The validators; the demo's own calls go to the first one first.
+pub const VALIDATORS: usize = 4;
+/// The validator killed in the middle of the traffic: not the one the demo calls first.
+pub const VICTIM: usize = 1;
+/// How long the restarted validator may take to reach the others' height.
+const CATCH_UP_BOUND: Duration = Duration::from_secs(30);
+
+/// The crash: 10 blocks after the bursts' block (the busy miner is serving them, the clients relaying
+/// and rating), for at least 3 s and 10 blocks of the others.
+fn schedule() -> Schedule {
+    Schedule {
+        victim: VICTIM,
+        after_blocks: 10,
+        down_for: Duration::from_secs(3),
+        down_blocks_min: 10,
+        down_max: Duration::from_secs(30),
+        catch_up_bound: CATCH_UP_BOUND,
+    }
+}
 
 fn swk(n: u128) -> Amount {
     Amount::swk(n).expect("demo amounts are a few thousand SWK at most")
@@ -105,30 +135,69 @@ fn make_keys(keys_dir: &Path) -> Result<BTreeMap<String, SigningKey>> {
     Ok(keys)
 }
 
+/// Starts the agents on the validators in turn: agent k (from 1; the demo itself is 0) calls validator
+/// k mod n first and fails over to the ones after it, so the load spreads and some agents start on the
+/// validator that will be killed.
+struct Agents {
+    sup: Supervisor,
+    n: usize,
+    /// Each agent started and the validator it calls first.
+    first: Vec<(String, usize)>,
+}
+
+impl Agents {
+    fn spawn(&mut self, name: &str, args: &[&str], stdout: bool) -> Result<Process> {
+        let k = self.first.len() + 1;
+        self.first.push((name.to_string(), k % self.n));
+        self.sup.rotated(k).spawn(name, args, stdout)
+    }
+
+    fn spawn_with_url(&mut self, name: &str, args: &[&str]) -> Result<(Process, String)> {
+        let mut p = self.spawn(name, args, true)?;
+        let url = p.read_url()?;
+        Ok((p, url))
+    }
+
+    /// The agents that call validator `i` first.
+    fn on(&self, i: usize) -> Vec<String> {
+        self.first.iter().filter(|(_, v)| *v == i).map(|(name, _)| name.clone()).collect()
+    }
+}
+
 /// Run the whole demo network with the `stakework` binary at `exe` and blocks of `block_ms`; the report.
 pub fn run(exe: &Path, block_ms: u64) -> Result<NetReport> {
     let dir = tempfile::tempdir().map_err(DevnetError::io("creating a temporary directory"))?;
-    let keys = make_keys(&dir.path().join("keys"))?;
+    let keys_dir = dir.path().join("keys");
+    let keys = make_keys(&keys_dir)?;
     let names = report::Names(keys.iter().map(|(n, k)| (account_of(k), n.clone())).collect());
-    let genesis = genesis(&keys);
-    let genesis_path = dir.path().join("genesis.toml");
-    std::fs::write(&genesis_path, genesis.to_toml()).map_err(DevnetError::io("writing the genesis file"))?;
-    let (bms, data) = (block_ms.to_string(), dir.path().join("data"));
-    let node =
-        Node::start(exe, "127.0.0.1:0", &data, Some(&genesis_path), &["--block-ms", &bms, "--snapshot-every", "50"])?;
-    let sup = Supervisor::new(exe, &dir.path().join("logs"), &node.url, &dir.path().join("keys"))?;
-    eprintln!("demo: node at {}; agent logs in {}", node.url, sup.logs.display());
-    let api = Client::new(&node.url);
+    let genesis = Cluster::genesis(&genesis(&keys), VALIDATORS, "demo-net", &keys_dir)?;
+    let bms = block_ms.to_string();
+    let mut cluster =
+        Cluster::start(exe, dir.path(), &genesis, &keys_dir, &["--block-ms", &bms, "--snapshot-every", "50"])?;
+    let nodes = cluster.url_list();
+    let sup = Supervisor::new(exe, &dir.path().join("logs"), &nodes, &keys_dir)?;
+    eprintln!("demo: {VALIDATORS} validators at {nodes}; agent logs in {}", sup.logs.display());
+    let mut agents = Agents { sup, n: VALIDATORS, first: Vec::new() };
+    let api = Client::from_list(&nodes);
     register_members(&api, &keys)?;
     let t0 = Instant::now();
-    let (mut procs, relay) = start_network(&api, &sup, t0)?;
-    let coordinator = start_job(&sup, &mut procs)?;
+    let (mut procs, relay) = start_network(&api, &mut agents, t0)?;
+    let coordinator = start_job(&mut agents, &mut procs)?;
     let since = api.height()?;
-    let mut clients = start_clients(&sup, &relay, since)?;
+    let mut clients = start_clients(&mut agents, &relay, since)?;
     let block = place_bursts(&api, &genesis.params, &keys)?;
     eprintln!("demo: the three clients' bursts ({} requests) are in block {block}", 3 * BURST);
-    drive(&api, &keys, &sup, &mut clients, t0)?;
-    let agents = procs.len() + clients.len() + 1;
+    let abort = AtomicBool::new(false);
+    let (driven, crashed) = std::thread::scope(|s| {
+        let crash = s.spawn(|| crash::run(&mut cluster, &schedule(), block, &abort));
+        let driven = drive(&api, &keys, &agents.sup, &mut clients, t0);
+        abort.store(driven.is_err(), Ordering::Relaxed);
+        (driven, crash.join())
+    });
+    driven?;
+    let crash = crashed.map_err(|_| DevnetError::Process("the crash of a validator panicked".into()))??;
+    let crash = CrashRow { agents_failed_over: agents.on(VICTIM), ..crash };
+    let count = procs.len() + clients.len() + 1;
     let stopped = stop_all(procs);
     for s in stopped.iter().filter(|s| !s.clean()) {
         eprintln!("demo: {} did not stop cleanly: {}", s.name, s.log.lines().last().unwrap_or_default());
@@ -136,11 +205,40 @@ pub fn run(exe: &Path, block_ms: u64) -> Result<NetReport> {
     let outputs = client_outputs(clients)?;
     let _ = coordinator.output(Duration::from_secs(15));
     let clean = stopped.iter().all(|s| s.clean());
-    let report = gather(&api, &names, &outputs, clean, agents)?;
-    let head = api.health()?;
-    node.stop()?;
-    let replayed = replay(exe, &data, head.height.0)?;
-    Ok(NetReport { replay_matches_head: replayed.root_at == Some(head.state_root), ..report })
+    let report = gather(&api, &names, &outputs, clean, count)?;
+    let validators = finish_validators(exe, cluster, crash)?;
+    let root = validators.finals.first().map(|v| v.root_served);
+    let replayed = root.is_some() && validators.finals.iter().all(|v| v.replayed_root == root);
+    Ok(NetReport { head_height: validators.common_height, replay_matches_head: replayed, validators, ..report })
+}
+
+/// Read every validator's root at their common height (the lowest head), stop them all (SIGTERM), and
+/// replay each one's data directory from genesis to that height.
+fn finish_validators(exe: &Path, cluster: Cluster, crash: CrashRow) -> Result<ValidatorsReport> {
+    let heights = cluster.heights();
+    let common = heights.iter().map(|(_, h)| *h).min().flatten();
+    let common = common.ok_or_else(|| network_error(format!("a validator did not answer: {heights:?}")))?;
+    let mut served = Vec::new();
+    for v in &cluster.validators {
+        let root = Client::new(&v.url).block(&common.to_string())?.state_root;
+        served.push((v.name.clone(), v.data.clone(), root));
+    }
+    let count = cluster.validators.len();
+    let stopped_cleanly = match cluster.stop() {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("demo: a validator did not stop cleanly: {e}");
+            false
+        }
+    };
+    let finals = served
+        .into_iter()
+        .map(|(name, data, root_served)| {
+            let r = replay(exe, &data, common)?;
+            Ok(ValidatorFinal { name, root_served, replayed_height: r.height, replayed_root: r.root_at })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ValidatorsReport { count, crash, common_height: common, finals, stopped_cleanly })
 }
 
 /// Register the oracles, the router and the training job's members (the miners register themselves).
@@ -171,7 +269,7 @@ fn register_members(api: &Client, keys: &BTreeMap<String, SigningKey>) -> Result
 
 /// Start the router, the miners and the oracles and wait until all of them are registered; returns the
 /// processes and the router's relay address.
-fn start_network(api: &Client, sup: &Supervisor, t0: Instant) -> Result<(Vec<Process>, String)> {
+fn start_network(api: &Client, sup: &mut Agents, t0: Instant) -> Result<(Vec<Process>, String)> {
     let (router, relay) =
         sup.spawn_with_url("router-r1", &["router", "run", "--from", "r1", "--listen", "127.0.0.1:0"])?;
     let mut procs = vec![router];
@@ -191,7 +289,7 @@ fn start_network(api: &Client, sup: &Supervisor, t0: Instant) -> Result<(Vec<Pro
     }
     while api.nodes().map(|v| v.nodes.len()).unwrap_or(0) < 7 + MINERS.len() {
         if t0.elapsed() > LIMIT {
-            return Err(network_error(format!("the miners did not register (see {})", sup.logs.display())));
+            return Err(network_error(format!("the miners did not register (see {})", sup.sup.logs.display())));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -200,7 +298,7 @@ fn start_network(api: &Client, sup: &Supervisor, t0: Instant) -> Result<(Vec<Pro
 }
 
 /// Start the training job's coordinator (returned) and its trainers (added to `procs`).
-fn start_job(sup: &Supervisor, procs: &mut Vec<Process>) -> Result<Process> {
+fn start_job(sup: &mut Agents, procs: &mut Vec<Process>) -> Result<Process> {
     let args = [
         "--json",
         "coordinator",
@@ -233,7 +331,7 @@ fn start_job(sup: &Supervisor, procs: &mut Vec<Process>) -> Result<Process> {
 
 /// Start the three clients, waiting for the bursts the demo places for them from height `since` on; each
 /// orders its tasks afterwards.
-fn start_clients(sup: &Supervisor, relay: &str, since: u64) -> Result<Vec<Process>> {
+fn start_clients(sup: &mut Agents, relay: &str, since: u64) -> Result<Vec<Process>> {
     let (since, burst) = (since.to_string(), BURST.to_string());
     CLIENTS
         .iter()
@@ -411,7 +509,7 @@ fn gather(
     let job = api.job(&id)?;
     Ok(NetReport {
         chain_id: "stakework-demo".into(),
-        processes: format!("1 node and {agents} agent processes"),
+        processes: format!("{VALIDATORS} validators and {agents} agent processes"),
         clients: report::client_rows(&CLIENTS, outputs),
         queue: report::queue_finding(&events, names, BUSY_MINER, &CLIENTS),
         tasks: t.tasks,
@@ -433,5 +531,7 @@ fn gather(
         agents_stopped_cleanly: clean,
         head_height: api.height()?,
         replay_matches_head: false,
+        // Filled in once the validators are stopped; the default fails every validator check.
+        validators: ValidatorsReport::default(),
     })
 }

@@ -146,6 +146,18 @@ impl Supervisor {
         Ok(Supervisor { exe: exe.to_path_buf(), logs: logs.to_path_buf(), node: node.to_string(), keys: keys.into() })
     }
 
+    /// The same supervisor with its node list (`URL,URL,…`) rotated left by `k`: the agents it starts call
+    /// node `k` (modulo the list's length) first and fail over to the ones after it, so the agents of a
+    /// network of several nodes spread over them.
+    pub fn rotated(&self, k: usize) -> Supervisor {
+        Supervisor { node: rotate_list(&self.node, k), ..self.clone() }
+    }
+
+    /// The node its agents call first.
+    pub fn first_node(&self) -> &str {
+        self.node.split(',').next().unwrap_or_default().trim()
+    }
+
     /// Start agent `name`: `stakework --node URL --keys-dir DIR ARGS…`, its standard output piped when
     /// `stdout` (to read its result or its address), else discarded.
     pub fn spawn(&self, name: &str, args: &[&str], stdout: bool) -> Result<Process> {
@@ -170,6 +182,16 @@ impl Supervisor {
         let url = p.read_url()?;
         Ok((p, url))
     }
+}
+
+/// A comma-separated list (`URL,URL,…`) rotated left by `k` modulo its length.
+pub fn rotate_list(list: &str, k: usize) -> String {
+    let mut urls: Vec<&str> = list.split(',').map(str::trim).filter(|u| !u.is_empty()).collect();
+    if !urls.is_empty() {
+        let n = urls.len();
+        urls.rotate_left(k % n);
+    }
+    urls.join(",")
 }
 
 /// A `stakework node` process on a data directory, listening on loopback.
@@ -261,6 +283,17 @@ mod tests {
         let stopped = p.stop(STOP_PATIENCE);
         assert!(t0.elapsed() < STOP_PATIENCE, "SIGTERM ended it, not the patience");
         assert!(stopped.status.is_some() && !stopped.clean(), "killed by a signal is not a clean exit: {stopped:?}");
+    }
+
+    #[test]
+    fn a_rotated_list_starts_at_the_kth_node_and_keeps_the_others_in_order() {
+        assert_eq!(rotate_list("a,b,c,d", 1), "b,c,d,a");
+        assert_eq!(rotate_list("a, b,c,d", 6), "c,d,a,b");
+        assert_eq!(rotate_list("a", 3), "a");
+        assert_eq!(rotate_list("", 3), "");
+        let sup = Supervisor { exe: "x".into(), logs: "l".into(), node: "a,b,c".into(), keys: "k".into() };
+        assert_eq!(sup.rotated(2).first_node(), "c");
+        assert_eq!(sup.first_node(), "a");
     }
 
     #[test]

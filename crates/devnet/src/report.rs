@@ -8,7 +8,7 @@ use api::SupplyView;
 use protocol::{Event, JobOutcome, JobPhase};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use types::{AccountId, Amount, JobId, Ppb};
+use types::{AccountId, Amount, Hash, JobId, Ppb};
 
 /// Account names; an account outside the run is `?`.
 #[derive(Debug, Clone, Default)]
@@ -36,8 +36,11 @@ pub struct NetReport {
     pub job: JobRow,
     pub supply: SupplyView,
     pub agents_stopped_cleanly: bool,
+    /// The common head height of the validators (the lowest head when the run stopped).
     pub head_height: u64,
+    /// Every validator's data directory, replayed from genesis, gives the root served at `head_height`.
     pub replay_matches_head: bool,
+    pub validators: ValidatorsReport,
 }
 
 impl NetReport {
@@ -48,6 +51,71 @@ impl NetReport {
             (self.replay_matches_head, "replay from genesis"),
             (self.agents_stopped_cleanly, "agents stopped cleanly"),
             (self.queue.stake_priority_visible, "stake priority in the busy miner's queue"),
+        ];
+        let mut failed: Vec<&'static str> = checks.into_iter().filter(|(ok, _)| !ok).map(|(_, name)| name).collect();
+        failed.extend(self.validators.failed_checks());
+        failed
+    }
+}
+
+/// The validators of the run: one killed in the middle of the traffic and restarted, and the state all of
+/// them agree on at the end.
+#[derive(Debug, Serialize, Default)]
+pub struct ValidatorsReport {
+    pub count: usize,
+    pub crash: CrashRow,
+    /// The lowest head among the validators when the run stopped: where their roots are compared.
+    pub common_height: u64,
+    pub finals: Vec<ValidatorFinal>,
+    pub stopped_cleanly: bool,
+}
+
+/// One validator killed (SIGKILL) and restarted from its data directory.
+#[derive(Debug, Serialize, Default)]
+pub struct CrashRow {
+    pub validator: String,
+    /// Its finalized height when it was killed.
+    pub killed_at: u64,
+    /// The others' height when it was restarted.
+    pub restarted_at: u64,
+    /// Blocks the other validators finalized while it was down: finality went on.
+    pub finalized_while_down: u64,
+    pub down_ms: u64,
+    /// From its restart until its height reached the others'; `None` if not within the bound.
+    pub catch_up_ms: Option<u64>,
+    pub caught_up_at: Option<u64>,
+    pub catch_up_bound_ms: u64,
+    /// The agents whose `--node` list named it first: they failed over to the next validator.
+    pub agents_failed_over: Vec<String>,
+}
+
+/// One validator at the end of the run.
+#[derive(Debug, Serialize)]
+pub struct ValidatorFinal {
+    pub name: String,
+    /// The state root it served for the block at the common height.
+    pub root_served: Hash,
+    /// The head its data directory replayed to after it stopped, and the root the replay gave at the
+    /// common height.
+    pub replayed_height: u64,
+    pub replayed_root: Option<Hash>,
+}
+
+impl ValidatorsReport {
+    /// Whether every validator served, and replayed to, one root at the common height.
+    pub fn agree(&self) -> bool {
+        let Some(first) = self.finals.first() else { return false };
+        self.finals.iter().all(|v| v.root_served == first.root_served && v.replayed_root == Some(first.root_served))
+    }
+
+    /// The validators' checks the demo fails on: finality went on while one was down, the restarted one
+    /// caught up within the bound, all agree at the end, all stopped cleanly.
+    pub fn failed_checks(&self) -> Vec<&'static str> {
+        let checks = [
+            (self.crash.finalized_while_down > 0, "finality while a validator was down"),
+            (self.crash.catch_up_ms.is_some(), "the restarted validator caught up"),
+            (self.agree(), "the validators agree on the state root"),
+            (self.stopped_cleanly, "validators stopped cleanly"),
         ];
         checks.into_iter().filter(|(ok, _)| !ok).map(|(_, name)| name).collect()
     }

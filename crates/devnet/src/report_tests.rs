@@ -129,3 +129,44 @@ fn client_rows_and_job_movements_read_names_and_outputs() {
     ];
     assert_eq!(job_movements(&events, &job, &names()), ["reward_distributed: c1 1 SWK", "refund: c2 0.5 SWK"]);
 }
+
+fn validators(finalized_while_down: u64, catch_up_ms: Option<u64>, roots: [u8; 4]) -> ValidatorsReport {
+    let finals = roots
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ValidatorFinal {
+            name: format!("v{i}"),
+            root_served: Hash([1; 32]),
+            replayed_height: 100,
+            replayed_root: Some(Hash([*r; 32])),
+        })
+        .collect();
+    ValidatorsReport {
+        count: 4,
+        crash: CrashRow {
+            validator: "v1".into(),
+            killed_at: 40,
+            restarted_at: 40 + finalized_while_down,
+            finalized_while_down,
+            down_ms: 3_000,
+            catch_up_ms,
+            caught_up_at: catch_up_ms.map(|_| 80),
+            catch_up_bound_ms: 30_000,
+            agents_failed_over: vec!["r1".into()],
+        },
+        common_height: 90,
+        finals,
+        stopped_cleanly: true,
+    }
+}
+
+#[test]
+fn the_validators_fail_the_demo_when_finality_stopped_one_lagged_or_they_disagree() {
+    assert!(validators(30, Some(800), [1; 4]).failed_checks().is_empty());
+    assert_eq!(validators(0, Some(800), [1; 4]).failed_checks(), ["finality while a validator was down"]);
+    assert_eq!(validators(30, None, [1; 4]).failed_checks(), ["the restarted validator caught up"]);
+    assert_eq!(validators(30, Some(800), [1, 1, 2, 1]).failed_checks(), ["the validators agree on the state root"]);
+    let mut none = validators(30, Some(800), [1; 4]);
+    none.finals.clear();
+    assert!(!none.agree(), "no validator is no agreement");
+}

@@ -1,6 +1,6 @@
 //! The demo network's report as text: what `stakework demo` prints.
 
-use crate::report::{NetReport, QueueFinding};
+use crate::report::{NetReport, QueueFinding, ValidatorsReport};
 use crate::wire_name;
 use protocol::JobOutcome;
 use std::fmt::Write;
@@ -43,9 +43,11 @@ impl NetReport {
         );
         self.render_nodes(&mut s);
         self.render_job(&mut s);
+        render_validators(&mut s, &self.validators);
         let _ = write!(
             s,
-            "\nconservation (/v1/supply): {} ; agents stopped cleanly: {} ; replay from genesis matches head {}: {}",
+            "\nconservation (/v1/supply): {} ; agents stopped cleanly: {} ; every validator's replay from genesis \
+             matches the root at height {}: {}",
             if self.supply.conserved { "OK" } else { "BROKEN" },
             self.agents_stopped_cleanly,
             self.head_height,
@@ -156,4 +158,55 @@ fn render_queue(s: &mut String, q: &QueueFinding) {
         "stake priority: NOT VISIBLE (the queue did not rank the clients by stake)"
     };
     let _ = writeln!(s, "  {verdict}\n");
+}
+
+fn secs(ms: u64) -> String {
+    format!("{:.2} s", ms as f64 / 1e3)
+}
+
+fn render_validators(s: &mut String, v: &ValidatorsReport) {
+    let c = &v.crash;
+    let _ = writeln!(
+        s,
+        "\nvalidators: {} on loopback, agreeing through commonware's simplex (f = 1 of 4); the demo and every \
+         agent were given all of them, each agent's list starting at a different one",
+        v.count
+    );
+    let _ = writeln!(
+        s,
+        "  {} killed (SIGKILL) at height {} in the middle of the traffic; the other {} finalized {} blocks while \
+         it was down ({}){}",
+        c.validator,
+        c.killed_at,
+        v.count.saturating_sub(1),
+        c.finalized_while_down,
+        secs(c.down_ms),
+        if c.finalized_while_down > 0 { ": finality went on" } else { ": FINALITY STOPPED" }
+    );
+    let caught = match (c.catch_up_ms, c.caught_up_at) {
+        (Some(ms), Some(h)) => format!("caught up with the others in {} (at height {h})", secs(ms)),
+        _ => format!("did NOT catch up within {}", secs(c.catch_up_bound_ms)),
+    };
+    let _ = writeln!(s, "  restarted from its data directory at height {}; {caught}", c.restarted_at);
+    let _ = writeln!(
+        s,
+        "  agents that called {} first and failed over to the next validator: {}",
+        c.validator,
+        if c.agents_failed_over.is_empty() { "none".into() } else { c.agents_failed_over.join(", ") }
+    );
+    let _ = writeln!(s, "  at the end, each validator at the common height {}:", v.common_height);
+    let _ = writeln!(s, "    {:<4} {:<66} {:>12} {:>9}", "", "state root served", "replayed to", "replay");
+    for f in &v.finals {
+        let same = f.replayed_root == Some(f.root_served);
+        let _ = writeln!(
+            s,
+            "    {:<4} {:<66} {:>12} {:>9}",
+            f.name,
+            f.root_served.to_string(),
+            f.replayed_height,
+            if same { "same" } else { "DIFFERS" }
+        );
+    }
+    let verdict = if v.agree() { "all agree" } else { "they DISAGREE" };
+    let _ = writeln!(s, "  {verdict}; validators stopped cleanly: {}", v.stopped_cleanly);
 }

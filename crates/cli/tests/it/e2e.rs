@@ -106,7 +106,8 @@ fn a_clear_error_when_the_node_is_unreachable_or_the_key_is_missing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("store_no_genesis"), "{out:?}");
 }
 
-/// The README's main job: a whole network of real processes, checks that pass and a report that adds up.
+/// The README's main job: a whole network of real processes (four validators, one of them crashed and
+/// restarted mid-run), checks that pass and a report that adds up.
 #[test]
 fn the_demo_runs_a_network_of_real_processes_and_its_checks_pass() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -136,6 +137,25 @@ fn the_demo_runs_a_network_of_real_processes_and_its_checks_pass() {
     assert_eq!(r["dishonest_miner"]["passed"], 0, "the lazy miner never passes Proof of Inference: {r}");
     assert!(!r["router"].is_null(), "the router was rewarded: {r}");
     assert_ne!(r["router"]["bandwidth"], "0", "the router's relayed traffic was validated: {r}");
+    // Four validators; one killed in the middle of the traffic and restarted: finality went on, it caught
+    // up, the agents that called it first failed over, and all four serve and replay one root at the end.
+    let v = &r["validators"];
+    assert_eq!(v["count"], 4, "{v}");
+    let crash = &v["crash"];
+    assert!(crash["finalized_while_down"].as_u64().unwrap_or(0) > 0, "finality went on: {crash}");
+    assert!(crash["catch_up_ms"].is_u64(), "the restarted validator caught up: {crash}");
+    assert!(!crash["agents_failed_over"].as_array().expect("agents").is_empty(), "{crash}");
+    let finals = v["finals"].as_array().expect("finals");
+    assert_eq!(finals.len(), 4, "{v}");
+    for f in finals {
+        assert_eq!(f["root_served"], finals[0]["root_served"], "{v}");
+        assert_eq!(f["replayed_root"], finals[0]["root_served"], "{v}");
+    }
+    assert_eq!(v["stopped_cleanly"], true, "{v}");
+    eprintln!(
+        "demo: {} validators; {} blocks finalized while {} was down; caught up in {} ms",
+        v["count"], crash["finalized_while_down"], crash["validator"], crash["catch_up_ms"]
+    );
 }
 
 /// `demo --walkthrough`: a real node, driven over HTTP step by step, checks that pass and numbers that add up.
