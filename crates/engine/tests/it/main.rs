@@ -1,5 +1,6 @@
 //! Engine integration tests: readable scenarios, a property test against a naive model, genesis checks.
 
+mod attacks;
 mod fork;
 mod genesis;
 mod golden;
