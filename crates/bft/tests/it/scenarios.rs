@@ -2,12 +2,12 @@
 //! joiner that catches up and gets its own proposals finalized, a Byzantine leader whose wrong state
 //! roots are refused, and a split into two halves that halts until it heals.
 
-use crate::harness::{assert_agreement, good_link, run, slow, Scenario};
+use crate::harness::{assert_agreement, run, slow, Crash, Scenario, Twins};
 use commonware_p2p::simulated::Link;
 use std::time::Duration;
 
 fn scenario(n: u32, seed: u64, blocks: u64) -> Scenario {
-    Scenario { n, seed, link: good_link(), blocks, late: false, byzantine: None, partition: false, txs: 8 }
+    Scenario::new(n, seed, blocks)
 }
 
 #[test]
@@ -62,7 +62,7 @@ fn a_proposal_with_a_wrong_state_root_is_refused() {
     let corrupted = &run.proposed[3];
     assert!(!corrupted.is_empty(), "the Byzantine validator never led a view");
     for (i, chain) in run.sinks.iter().enumerate().take(3) {
-        for d in corrupted {
+        for (_, d) in corrupted {
             assert!(chain.iter().all(|(_, h, _)| h.0 != d.0), "validator {i} finalized a corrupted block");
         }
     }
@@ -76,6 +76,60 @@ fn a_split_without_a_quorum_halts_and_heals() {
     println!("blocks finalized while split: {progress}");
     assert!(progress <= 1, "{progress} blocks finalized with no quorum on either side (1 may be in flight)");
     assert_agreement(&run, 2 * blocks, None);
+}
+
+/// A validator stops abruptly (its tasks dropped wherever they are) and restarts from what it persisted:
+/// commonware's journal and archives in the runtime's storage, its committed blocks in its sink (replayed
+/// from genesis). Once at a seeded moment; once right after its sink took a block and before marshal was
+/// acknowledged, so marshal delivers that block again and the App must skip it; and two at once, when
+/// nothing may be finalized until they are back. Each time every validator ends on one chain, the
+/// restarted ones included.
+#[test]
+fn a_crashed_validator_restarts_from_its_disk_and_catches_up() {
+    let blocks = if slow() { 20 } else { 6 };
+    for at_ack in [false, true] {
+        let crash =
+            Crash { validators: vec![2], at_ack, after: Duration::from_millis(700), down: Duration::from_secs(3) };
+        let run = run(&Scenario { crash: Some(crash), ..scenario(4, 17, blocks) });
+        assert_agreement(&run, 2 * blocks, None);
+        println!("blocks delivered again after the restart: {:?}", run.redelivered);
+        if at_ack {
+            assert!(run.redelivered[2] > 0, "marshal never delivered the durable, unacknowledged block again");
+        }
+    }
+    let crash = Crash {
+        validators: vec![1, 3],
+        at_ack: false,
+        after: Duration::from_millis(300),
+        down: Duration::from_secs(5),
+    };
+    let run = run(&Scenario { crash: Some(crash), ..scenario(4, 23, blocks) });
+    let progress = run.crash_progress.expect("two were down");
+    println!("blocks finalized while two were down: {progress}");
+    assert!(progress <= 1, "{progress} blocks finalized with two of four down (1 may be in flight)");
+    assert_agreement(&run, 2 * blocks, None);
+}
+
+/// Validator 0 runs as two twins sharing its key, each with its own valid, conflicting block: when the key
+/// leads, it proposes two blocks in one view and notarizes both. Both twins talk to everyone (every honest
+/// validator sees both), or one talks only to validator 2 and the other to the rest. The honest validators
+/// never finalize two blocks at one height, keep finalizing, and block only the equivocator.
+#[test]
+fn an_equivocating_leader_never_splits_the_honest_validators() {
+    let blocks = if slow() { 30 } else { 12 };
+    for isolate in [None, Some(2)] {
+        let twins = Twins { validator: 0, isolate };
+        let run = run(&Scenario { twins: Some(twins), ..scenario(4, 19, blocks) });
+        assert_agreement(&run, blocks, Some(0));
+        println!("heights with two proposals: {}; blocked (by, whom): {:?}", run.equivocations, run.blocked);
+        assert!(run.equivocations > 0, "the twins never proposed two blocks at one height");
+        assert!(run.blocked.iter().all(|(_, whom)| *whom == 0), "an honest validator was blocked");
+        if isolate.is_none() {
+            for honest in 1..4 {
+                assert!(run.blocked.contains(&(honest, 0)), "validator {honest} never caught the conflicting votes");
+            }
+        }
+    }
 }
 
 /// Many seeds, each with one kind of fault chosen by the seed: good links, lossy links (75% delivery,
