@@ -22,11 +22,7 @@ use commonware_consensus::{
     simplex::{scheme::ed25519, types::Context},
     Application, Heightable, Reporter, VerifyingApplication,
 };
-use commonware_cryptography::{
-    certificate::mocks::Fixture,
-    ed25519::{PrivateKey, PublicKey},
-    Digestible,
-};
+use commonware_cryptography::{certificate::mocks::Fixture, ed25519::PublicKey, Digestible};
 use commonware_p2p::{
     simulated::{self, Link, Network, Oracle, SplitOrigin, SplitTarget},
     Manager, Recipients,
@@ -355,9 +351,8 @@ struct Instance {
     handle: Option<Handle<()>>,
 }
 
-/// One validator: its key, what survives its crashes, and its running instance.
+/// One validator: its signing scheme, what survives its crashes, and its running instance.
 struct Validator {
-    key: PrivateKey,
     scheme: Scheme,
     sink: Arc<RecordingSink>,
     proposed: Arc<Mutex<Vec<(u64, Digest)>>>,
@@ -365,6 +360,29 @@ struct Validator {
     crash_hook: CrashHook,
     restarts: u32,
     live: Instance,
+}
+
+/// What survives a validator's crash (its store, and what the test counts), for its next instance.
+#[derive(Clone, Default)]
+struct Durable {
+    sink: Arc<RecordingSink>,
+    proposed: Arc<Mutex<Vec<(u64, Digest)>>>,
+    redelivered: Arc<AtomicU64>,
+    crash_hook: CrashHook,
+    restarts: u32,
+}
+
+impl Validator {
+    /// What its next instance starts from.
+    fn restarted(&self) -> Durable {
+        Durable {
+            sink: self.sink.clone(),
+            proposed: self.proposed.clone(),
+            redelivered: self.redelivered.clone(),
+            crash_hook: self.crash_hook.clone(),
+            restarts: self.restarts + 1,
+        }
+    }
 }
 
 /// Everything a scenario's validators share.
@@ -465,13 +483,8 @@ impl Net {
     }
 
     /// Start validator `i` (or restart it), under a root task whose abort stops all of it.
-    async fn start(&self, i: usize, prior: Option<&Validator>, key: PrivateKey, scheme: Scheme) -> Validator {
-        let (sink, proposed, redelivered, crash_hook, restarts) = match prior {
-            Some(v) => {
-                (v.sink.clone(), v.proposed.clone(), v.redelivered.clone(), v.crash_hook.clone(), v.restarts + 1)
-            }
-            None => Default::default(),
-        };
+    async fn start(&self, i: usize, durable: Durable, scheme: Scheme) -> Validator {
+        let Durable { sink, proposed, redelivered, crash_hook, restarts } = durable;
         let (app, engine, pool) = self.app(&sink, None);
         let slow_disk = (self.scenario.late && i == 0).then(|| (self.context.clone(), Duration::from_millis(300)));
         let test_app = TestApp {
@@ -491,7 +504,7 @@ impl Net {
         let partitions = self.participants[i].to_string();
         let (handle, gossip) = self.spawn(&label, test_app, scheme.clone(), i, partitions, chans, gossip).await;
         let live = Instance { app, engine, pool, gossip, handle: Some(handle) };
-        Validator { key, scheme, sink, proposed, redelivered, crash_hook, restarts, live }
+        Validator { scheme, sink, proposed, redelivered, crash_hook, restarts, live }
     }
 
     /// Spawn one instance's root task: gossip (if given) and the validator stack, then wait to be aborted.
@@ -539,7 +552,7 @@ impl Net {
     /// Start the Byzantine validator `twins.validator` as two twins sharing its key and channels, each with
     /// its own partitions, committed engine, sink and conflicting transactions. The first is returned as
     /// the validator, the second beside it.
-    async fn start_twins(&self, twins: &Twins, key: PrivateKey, scheme: Scheme) -> (Validator, Validator) {
+    async fn start_twins(&self, twins: &Twins, scheme: Scheme) -> (Validator, Validator) {
         let i = twins.validator;
         let participants = self.participants.clone();
         let first: Vec<PublicKey> = match twins.isolate {
@@ -592,16 +605,7 @@ impl Net {
                 .await;
             let live = Instance { app, engine, pool, gossip, handle: Some(handle) };
             let (redelivered, crash_hook) = Default::default();
-            out.push(Validator {
-                key: key.clone(),
-                scheme: scheme.clone(),
-                sink,
-                proposed,
-                redelivered,
-                crash_hook,
-                restarts: 0,
-                live,
-            });
+            out.push(Validator { scheme: scheme.clone(), sink, proposed, redelivered, crash_hook, restarts: 0, live });
         }
         let second = out.pop().expect("two twins");
         (out.pop().expect("two twins"), second)
@@ -713,8 +717,8 @@ async fn crash_and_restart(net: &Net, validators: &mut [Validator], crash: &Cras
     let after = lengths(validators);
     let progress = after.iter().zip(&before).map(|(a, b)| a - b).max().unwrap_or(0);
     for &i in &crash.validators {
-        let (key, scheme) = (validators[i].key.clone(), validators[i].scheme.clone());
-        validators[i] = net.start(i, Some(&validators[i]), key, scheme).await;
+        let (durable, scheme) = (validators[i].restarted(), validators[i].scheme.clone());
+        validators[i] = net.start(i, durable, scheme).await;
     }
     let target = net.scenario.target().max(after.iter().max().copied().unwrap_or(0) + net.scenario.blocks);
     let honest: Vec<usize> = (0..validators.len()).filter(|i| Some(*i) != net.scenario.faulty()).collect();
@@ -722,18 +726,19 @@ async fn crash_and_restart(net: &Net, validators: &mut [Validator], crash: &Cras
     (crash.validators.len() > 1).then_some(progress)
 }
 
-/// Start every validator (the Byzantine one as twins, if the scenario has them); the second twin apart.
-async fn start_all(net: &Net, keys: Vec<(PrivateKey, Scheme)>) -> (Vec<Validator>, Option<Validator>) {
+/// Start every validator (the Byzantine one as twins, if the scenario has them), from `durables` if they
+/// restart; the second twin apart.
+async fn start_all(net: &Net, schemes: Vec<Scheme>, durables: &[Durable]) -> (Vec<Validator>, Option<Validator>) {
     let mut validators = Vec::new();
     let mut second = None;
-    for (i, (key, scheme)) in keys.into_iter().enumerate() {
+    for (i, scheme) in schemes.into_iter().enumerate() {
         match &net.scenario.twins {
             Some(twins) if twins.validator == i => {
-                let (a, b) = net.start_twins(twins, key, scheme).await;
+                let (a, b) = net.start_twins(twins, scheme).await;
                 validators.push(a);
                 second = Some(b);
             }
-            _ => validators.push(net.start(i, None, key, scheme).await),
+            _ => validators.push(net.start(i, durables.get(i).cloned().unwrap_or_default(), scheme).await),
         }
     }
     (validators, second)
@@ -786,61 +791,122 @@ async fn late_join(net: &Net, validators: &[Validator]) -> Vec<Digest> {
     }
 }
 
-/// Run `scenario` to its end and report what every validator saw. `BFT_SEED=n` replaces its seed (to
-/// replay a printed seed, or to try others).
-pub fn run(scenario: &Scenario) -> Run {
+/// The scenario with `BFT_SEED=n` in place of its seed (to replay a printed seed, or to try others), and
+/// its runtime's settings.
+fn seeded(scenario: &Scenario) -> (Scenario, deterministic::Config) {
     let mut scenario = scenario.clone();
     if let Some(seed) = std::env::var("BFT_SEED").ok().and_then(|s| s.parse().ok()) {
         scenario.seed = seed;
     }
     println!("seed {} for {scenario:?}", scenario.seed);
     let config = deterministic::Config::default().with_seed(scenario.seed).with_timeout(Some(Duration::from_secs(300)));
+    (scenario, config)
+}
+
+/// A simulated network with the scenario's links, and the validators' keys (drawn from the runtime's
+/// seed, or given again after a restart of the whole runtime).
+async fn open(
+    context: &mut deterministic::Context,
+    scenario: Scenario,
+    keys: Option<(Vec<Scheme>, Vec<PublicKey>)>,
+) -> (Net, Vec<Scheme>) {
+    let simulated = simulated::Config { max_size: 16 << 20, disconnect_on_block: true, tracked_peer_sets: Some(1) };
+    let (network, oracle) = Network::new(context.with_label("network"), simulated);
+    network.start();
+    let (schemes, participants) = keys.unwrap_or_else(|| {
+        let Fixture { schemes, participants, .. } = ed25519::fixture(context, NAMESPACE, scenario.n);
+        (schemes, participants)
+    });
+    oracle.manager().track(0, Set::from_iter_dedup(participants.clone())).await;
+    link_all(&oracle, &participants, &scenario.link, scenario.late.then_some(0)).await;
+    (Net { context: context.clone(), oracle, participants, genesis: genesis(), scenario }, schemes)
+}
+
+/// What the phases of a run found.
+#[derive(Default)]
+struct Phases {
+    submitted: Vec<Hash>,
+    late_proposed: Vec<Digest>,
+    partition_progress: Option<u64>,
+    crash_progress: Option<u64>,
+}
+
+/// Run `scenario` to its end and report what every validator saw (`BFT_SEED=n` replaces its seed).
+pub fn run(scenario: &Scenario) -> Run {
+    let (scenario, config) = seeded(scenario);
     deterministic::Runner::new(config).start(|mut context| async move {
-        let simulated = simulated::Config { max_size: 16 << 20, disconnect_on_block: true, tracked_peer_sets: Some(1) };
-        let (network, oracle) = Network::new(context.with_label("network"), simulated);
-        network.start();
-        let Fixture { schemes, private_keys, participants, .. } = ed25519::fixture(&mut context, NAMESPACE, scenario.n);
-        oracle.manager().track(0, Set::from_iter_dedup(participants.clone())).await;
-        link_all(&oracle, &participants, &scenario.link, scenario.late.then_some(0)).await;
-        let net = Net { context: context.clone(), oracle, participants, genesis: genesis(), scenario };
-        let (mut validators, twin) = start_all(&net, private_keys.into_iter().zip(schemes).collect()).await;
-        let submitted = submit_and_wait(&net, &validators).await;
-        let late_proposed = if net.scenario.late { late_join(&net, &validators).await } else { Vec::new() };
-        let partition_progress =
-            if net.scenario.partition { Some(split_and_heal(&net, &validators).await) } else { None };
-        let crash = net.scenario.crash.clone();
-        let crash_progress = match &crash {
-            Some(crash) => crash_and_restart(&net, &mut validators, crash).await,
-            None => None,
-        };
-        let index = |pk: &PublicKey| net.participants.iter().position(|p| p == pk).expect("a participant");
-        let blocked = net.oracle.blocked().await.expect("the network runs");
-        Run {
-            partition_progress,
-            crash_progress,
-            sinks: validators.iter().map(|v| v.sink.chain.lock().expect("a test lock").clone()).collect(),
-            heads: validators
-                .iter()
-                .map(|v| {
-                    let e = v.live.engine.read().expect("a test lock");
-                    (e.height().0, e.last_block_hash(), e.state_root())
-                })
-                .collect(),
-            proposed: validators.iter().map(|v| v.proposed.lock().expect("a test lock").clone()).collect(),
-            late_proposed,
-            gossiped: validators.iter().map(|v| v.live.pool.admitted()).collect(),
-            submitted,
-            finalized_txs: validators.iter().map(|v| v.sink.txs.lock().expect("a test lock").clone()).collect(),
-            fatal: validators.iter().map(|v| v.live.app.fatal()).collect(),
-            redelivered: validators.iter().map(|v| v.redelivered.load(Ordering::Relaxed)).collect(),
-            equivocations: twin
-                .as_ref()
-                .map_or(0, |b| equivocations(&validators[net.scenario.faulty().expect("twins")], b)),
-            blocked: blocked.iter().map(|(a, b)| (index(a), index(b))).collect(),
-            replayed: validators.iter().map(|v| v.live.app.replayed()).collect(),
-            auditor: context.auditor().state(),
+        let (net, schemes) = open(&mut context, scenario, None).await;
+        let (mut validators, twin) = start_all(&net, schemes, &[]).await;
+        let mut phases = Phases { submitted: submit_and_wait(&net, &validators).await, ..Phases::default() };
+        if net.scenario.late {
+            phases.late_proposed = late_join(&net, &validators).await;
         }
+        if net.scenario.partition {
+            phases.partition_progress = Some(split_and_heal(&net, &validators).await);
+        }
+        if let Some(crash) = net.scenario.crash.clone() {
+            phases.crash_progress = crash_and_restart(&net, &mut validators, &crash).await;
+        }
+        report(&net, &validators, twin.as_ref(), phases).await
     })
+}
+
+/// Run `scenario` until its first `blocks`, then `stop_after` later stop the whole runtime abruptly (every
+/// task dropped, unsynced storage lost: `start_and_recover`), start a new runtime from its checkpoint and
+/// every validator from what it persisted, and wait until all finalize `blocks` more.
+pub fn run_through_an_unclean_shutdown(scenario: &Scenario, stop_after: Duration) -> Run {
+    let (scenario, config) = seeded(scenario);
+    let durables: Vec<Durable> = (0..scenario.n).map(|_| Durable::default()).collect();
+    let before = scenario.clone();
+    let (keys, checkpoint) = deterministic::Runner::new(config).start_and_recover(|mut context| {
+        let durables = durables.clone();
+        async move {
+            let (net, schemes) = open(&mut context, before, None).await;
+            let keys = (schemes.clone(), net.participants.clone());
+            let (validators, _) = start_all(&net, schemes, &durables).await;
+            submit_and_wait(&net, &validators).await;
+            context.sleep(stop_after).await;
+            keys
+        }
+    });
+    deterministic::Runner::from(checkpoint).start(|mut context| async move {
+        let (net, schemes) = open(&mut context, scenario, Some(keys)).await;
+        let restarted: Vec<Durable> = durables.iter().map(|d| Durable { restarts: 1, ..d.clone() }).collect();
+        let (validators, _) = start_all(&net, schemes, &restarted).await;
+        let target = durables.iter().map(|d| d.sink.len()).max().unwrap_or(0) + net.scenario.blocks;
+        wait_until(&net.context, || validators.iter().all(|v| reached(v, target))).await;
+        report(&net, &validators, None, Phases::default()).await
+    })
+}
+
+/// What every validator saw.
+async fn report(net: &Net, validators: &[Validator], twin: Option<&Validator>, phases: Phases) -> Run {
+    let index = |pk: &PublicKey| net.participants.iter().position(|p| p == pk).expect("a participant");
+    let blocked = net.oracle.blocked().await.expect("the network runs");
+    let faulty = net.scenario.faulty();
+    Run {
+        partition_progress: phases.partition_progress,
+        crash_progress: phases.crash_progress,
+        sinks: validators.iter().map(|v| v.sink.chain.lock().expect("a test lock").clone()).collect(),
+        heads: validators
+            .iter()
+            .map(|v| {
+                let e = v.live.engine.read().expect("a test lock");
+                (e.height().0, e.last_block_hash(), e.state_root())
+            })
+            .collect(),
+        proposed: validators.iter().map(|v| v.proposed.lock().expect("a test lock").clone()).collect(),
+        late_proposed: phases.late_proposed,
+        gossiped: validators.iter().map(|v| v.live.pool.admitted()).collect(),
+        submitted: phases.submitted,
+        finalized_txs: validators.iter().map(|v| v.sink.txs.lock().expect("a test lock").clone()).collect(),
+        fatal: validators.iter().map(|v| v.live.app.fatal()).collect(),
+        redelivered: validators.iter().map(|v| v.redelivered.load(Ordering::Relaxed)).collect(),
+        equivocations: twin.map_or(0, |b| equivocations(&validators[faulty.expect("twins")], b)),
+        blocked: blocked.iter().map(|(a, b)| (index(a), index(b))).collect(),
+        replayed: validators.iter().map(|v| v.live.app.replayed()).collect(),
+        auditor: net.context.auditor().state(),
+    }
 }
 
 /// Every validator (but `except`) finalized the same first `blocks` blocks, and every committed engine's

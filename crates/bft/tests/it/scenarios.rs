@@ -2,7 +2,7 @@
 //! joiner that catches up and gets its own proposals finalized, a Byzantine leader whose wrong state
 //! roots are refused, and a split into two halves that halts until it heals.
 
-use crate::harness::{assert_agreement, good_link, run, slow, Crash, Scenario, Twins};
+use crate::harness::{assert_agreement, good_link, run, run_through_an_unclean_shutdown, slow, Crash, Scenario, Twins};
 use commonware_p2p::simulated::Link;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::time::Duration;
@@ -109,6 +109,20 @@ fn a_crashed_validator_restarts_from_its_disk_and_catches_up() {
     println!("blocks finalized while two were down: {progress}");
     assert!(progress <= 1, "{progress} blocks finalized with two of four down (1 may be in flight)");
     assert_agreement(&run, 2 * blocks, None);
+}
+
+/// The whole network stops abruptly (the runtime ends: every task dropped, unsynced storage lost, as in
+/// alto's unclean-shutdown test) at a few moments after its first K blocks, and a new runtime starts from
+/// the checkpoint: every validator from its synced journal and archives and its stored blocks. All four
+/// go on to K more blocks on one chain.
+#[test]
+fn the_whole_network_restarts_after_an_unclean_shutdown() {
+    let blocks = if slow() { 20 } else { 6 };
+    for (seed, stop_after) in [(29, 0), (31, 450), (37, 1_234)] {
+        let run = run_through_an_unclean_shutdown(&scenario(4, seed, blocks), Duration::from_millis(stop_after));
+        println!("blocks delivered again after the restart: {:?}", run.redelivered);
+        assert_agreement(&run, 2 * blocks, None);
+    }
 }
 
 /// Validator 0 runs as two twins sharing its key, each with its own valid, conflicting block: when the key
