@@ -568,7 +568,7 @@ impl Net {
         let mut halves = (Vec::new(), Vec::new());
         for (c, (sender, receiver)) in self.channels(i).await.into_iter().enumerate().take(5) {
             // Like commonware's twins, neither twin asks or answers simplex's certificate fetches (channel
-            // 2): they cannot be told apart by view.
+            // 2): a fetch is tied to no view, and its answer would reach both twins.
             let fetches = c == 2;
             let (s1, s2) = sender.split_with(forwarder(fetches, first.clone(), second.clone()));
             let route = router(fetches, first.clone(), second.clone());
