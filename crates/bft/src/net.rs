@@ -141,8 +141,18 @@ pub fn run(
         network.start();
         let gossip = start_gossip(context.with_label("gossip"), &chain_id, txs, gossip_channel);
         on_gossip(gossip);
-        start_validator(context.with_label("validator"), app.clone(), scheme, me, oracle.clone(), oracle, chans)
-            .await?;
+        let partitions = me.to_string();
+        start_validator(
+            context.with_label("validator"),
+            app.clone(),
+            scheme,
+            me,
+            &partitions,
+            oracle.clone(),
+            oracle,
+            chans,
+        )
+        .await?;
         watch(context, app, stop).await
     })
 }

@@ -4,8 +4,8 @@
 //!
 //! Every validator must be given the same participant set in the same order (commonware sorts it) and the
 //! same namespace. The epoch never changes (`u64::MAX` views per epoch): there is one validator set for
-//! now. Storage partitions are named after the validator's public key, so several validators can share
-//! one runtime in tests.
+//! now. Storage partitions carry a prefix the caller names (the node uses the validator's public key), so
+//! several validators can share one runtime in tests, and a restarted one finds what it synced.
 
 use crate::block::{ChainBlock, Digest, BLOCK_BYTES_MAX};
 use crate::finality::Recorder;
@@ -86,17 +86,21 @@ impl ValidatorError {
 /// backfill (channels 0 to 4).
 pub type Channels<S0, R0, S1, R1, S2, R2, S3, R3, S4, R4> = ((S0, R0), (S1, R1), (S2, R2), (S3, R3), (S4, R4));
 
-/// Start one validator running `app` with the key behind `scheme` (whose public key is `public_key`).
+/// Start one validator running `app` with the key behind `scheme` (whose public key is `public_key`),
+/// its storage partitions named `{partitions}-…` (the node passes the public key; two instances sharing a
+/// runtime, as a test's Byzantine twins do, need two names). A validator restarted with the same name
+/// resumes from what it synced there.
 /// The application side (broadcast, marshal) starts before consensus, as alto does. Refused, with nothing
 /// started, when marshal's acknowledged height is above the app's committed height
 /// (`store_behind_consensus`); the other way round is a crash between the sink's append and the
 /// acknowledgement, and marshal delivers those blocks again (the app ignores heights it has).
-#[allow(clippy::type_complexity)]
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
 pub async fn start_validator<E, A, P, B, S0, R0, S1, R1, S2, R2, S3, R3, S4, R4>(
     context: E,
     app: A,
     scheme: Scheme,
     public_key: PublicKey,
+    partitions: &str,
     provider: P,
     blocker: B,
     (votes, certificates, resolver, blocks, backfill): Channels<S0, R0, S1, R1, S2, R2, S3, R3, S4, R4>,
@@ -131,7 +135,7 @@ where
         },
     );
     let page_cache = CacheRef::from_pooler(&context, NZU16!(4096), NZUsize!(1024));
-    let (marshal_actor, marshal_mailbox, acked) = init_marshal(&context, &scheme, &public_key, &page_cache).await?;
+    let (marshal_actor, marshal_mailbox, acked) = init_marshal(&context, &scheme, partitions, &page_cache).await?;
     let store = app.committed_height().0;
     if acked.get() > store {
         return Err(ValidatorError::StoreBehindConsensus { store, acked: acked.get() });
@@ -156,7 +160,8 @@ where
     let resolver_parts = marshal::resolver::p2p::init(&context.with_label("backfill"), backfill_config, backfill);
     buffer.start(blocks);
     marshal_actor.start(inline.clone(), buffer_mailbox, resolver_parts);
-    let consensus = Consensus { scheme, public_key, blocker, inline, reporter: recorder, page_cache };
+    let partition = format!("{partitions}-consensus");
+    let consensus = Consensus { scheme, partition, blocker, inline, reporter: recorder, page_cache };
     start_consensus(&context, consensus, (votes, certificates, resolver));
     Ok(())
 }
@@ -174,7 +179,7 @@ where
     A: VerifyingApplication<E, Block = ChainBlock, SigningScheme = Scheme, Context = Context<Digest, PublicKey>>,
 {
     scheme: Scheme,
-    public_key: PublicKey,
+    partition: String,
     blocker: B,
     inline: Inline<E, Scheme, A, ChainBlock, FixedEpocher>,
     /// Marshal's mailbox behind the recorder of finalization certificates.
@@ -207,7 +212,7 @@ fn start_consensus<E, A, B, S0, R0, S1, R1, S2, R2>(
         relay: c.inline,
         reporter: c.reporter,
         strategy: Sequential,
-        partition: format!("{}-consensus", c.public_key),
+        partition: c.partition,
         mailbox_size: 1024,
         epoch: Epoch::zero(),
         replay_buffer: NZUsize!(1 << 16),
@@ -241,7 +246,7 @@ type Marshal<E> = MarshalActor<
 async fn init_marshal<E>(
     context: &E,
     scheme: &Scheme,
-    public_key: &PublicKey,
+    partitions: &str,
     page_cache: &CacheRef,
 ) -> Result<
     (Marshal<E>, MarshalMailbox<Scheme, Standard<ChainBlock>>, commonware_consensus::types::Height),
@@ -253,20 +258,20 @@ where
     let certificates = Scheme::certificate_codec_config_unbounded();
     let finalizations = immutable::Archive::init(
         context.with_label("finalizations"),
-        archive_config(public_key, "finalizations", page_cache, certificates),
+        archive_config(partitions, "finalizations", page_cache, certificates),
     )
     .await
     .map_err(|error| ValidatorError::Archive { archive: "finalizations", error })?;
     let blocks = immutable::Archive::init(
         context.with_label("blocks"),
-        archive_config(public_key, "blocks", page_cache, BLOCK_BYTES_MAX),
+        archive_config(partitions, "blocks", page_cache, BLOCK_BYTES_MAX),
     )
     .await
     .map_err(|error| ValidatorError::Archive { archive: "blocks", error })?;
     let config = marshal::Config {
         provider: ConstantProvider::new(scheme.clone()),
         epocher: epocher(),
-        partition_prefix: format!("{public_key}-marshal"),
+        partition_prefix: format!("{partitions}-marshal"),
         mailbox_size: 1024,
         view_retention_timeout: ViewDelta::new(100),
         prunable_items_per_section: NZU64!(1024),
@@ -284,28 +289,23 @@ where
     Ok((actor, mailbox, acked))
 }
 
-/// An immutable archive's settings, its partitions named after the validator and `name`. Small tables
+/// An immutable archive's settings, its partitions named after `partitions` and `name`. Small tables
 /// and 1 MiB value journals keep the deterministic runtime's in-memory storage small.
-fn archive_config<C>(
-    public_key: &PublicKey,
-    name: &str,
-    page_cache: &CacheRef,
-    codec_config: C,
-) -> immutable::Config<C> {
+fn archive_config<C>(partitions: &str, name: &str, page_cache: &CacheRef, codec_config: C) -> immutable::Config<C> {
     immutable::Config {
-        metadata_partition: format!("{public_key}-{name}-metadata"),
-        freezer_table_partition: format!("{public_key}-{name}-freezer-table"),
+        metadata_partition: format!("{partitions}-{name}-metadata"),
+        freezer_table_partition: format!("{partitions}-{name}-freezer-table"),
         freezer_table_initial_size: 1 << 10,
         freezer_table_resize_frequency: 4,
         freezer_table_resize_chunk_size: 1 << 10,
-        freezer_key_partition: format!("{public_key}-{name}-freezer-key"),
+        freezer_key_partition: format!("{partitions}-{name}-freezer-key"),
         freezer_key_page_cache: page_cache.clone(),
         freezer_key_write_buffer: NZUsize!(1 << 16),
-        freezer_value_partition: format!("{public_key}-{name}-freezer-value"),
+        freezer_value_partition: format!("{partitions}-{name}-freezer-value"),
         freezer_value_write_buffer: NZUsize!(1 << 16),
         freezer_value_target_size: 1 << 20,
         freezer_value_compression: None,
-        ordinal_partition: format!("{public_key}-{name}-ordinal"),
+        ordinal_partition: format!("{partitions}-{name}-ordinal"),
         ordinal_write_buffer: NZUsize!(1 << 16),
         items_per_section: NZU64!(1024),
         codec_config,

@@ -45,7 +45,18 @@ fn a_late_joiners_blocks_carry_a_certificate_or_a_later_certified_height() {
 }
 
 fn scenario(seed: u64, late: bool) -> Scenario {
-    Scenario { n: 4, seed, link: good_link(), blocks: 12, late, byzantine: None, partition: false, txs: 8 }
+    Scenario {
+        n: 4,
+        seed,
+        link: good_link(),
+        blocks: 12,
+        late,
+        byzantine: None,
+        partition: false,
+        txs: 8,
+        crash: None,
+        twins: None,
+    }
 }
 
 /// Check validator `i`'s evidence for at least `blocks` blocks: each certificate verifies against the set,
@@ -68,7 +79,7 @@ fn check_evidence(run: &Run, i: usize, blocks: u64) -> usize {
                 assert_eq!((c.quorum, c.validators), (3, 4));
                 assert!(c.signers.len() as u32 >= c.quorum, "block {height}: {} signers", c.signers.len());
                 assert!(c.parent_view < c.view);
-                let proposer = run.proposed.iter().position(|p| p.iter().any(|d| d.0 == hash.0));
+                let proposer = run.proposed.iter().position(|p| p.iter().any(|(_, d)| d.0 == hash.0));
                 let proposer = proposer.unwrap_or_else(|| panic!("nobody proposed block {height}"));
                 assert_eq!(c.proposer, validators[proposer], "block {height}: the named leader did not propose it");
                 assert_eq!(checked.proposer, c.proposer);
@@ -133,7 +144,9 @@ async fn start_one(
     let pool = Arc::new(MemoryPool::new(&genesis.params.chain_id)) as Arc<dyn TxSource>;
     let config = AppConfig { block_interval: Duration::from_millis(100) };
     let app = App::new(&genesis, engine, pool, sink, config).expect("a valid genesis");
-    start_validator(context.with_label("validator"), app, scheme, key, oracle.manager(), control, chans).await
+    let partitions = key.to_string();
+    start_validator(context.with_label("validator"), app, scheme, key, &partitions, oracle.manager(), control, chans)
+        .await
 }
 
 #[test]
