@@ -13,6 +13,12 @@ pub enum BenchCommand {
     /// Committed signed transfers per second through a real node process over HTTP (fsync per block),
     /// commit-latency percentiles, and this machine's single-core ed25519 verification rate as the bound.
     Node(crate::node::NodeConfig),
+    /// Finalized signed transfers per second through `--validators` validator processes on loopback
+    /// (commonware consensus; every validator verifies every signature), with finality latency (submit to
+    /// finalized receipt, `?wait=commit`) p50 and p99, against one node (the `bench node` path) loaded
+    /// with the same transfers in the same run. The load's connections are spread over the validators.
+    /// All processes share this machine's cores.
+    Network(crate::network::NetworkConfig),
     /// The miner's stake-weighted queue: picks per second with 10, 1,000 and 100,000 backlogged clients
     /// against nginx's smooth weighted round-robin in the same process.
     Sched(SchedArgs),
@@ -83,6 +89,7 @@ impl BenchCommand {
             BenchCommand::Ledger(_) => "cargo run --release -p cli -- bench ledger",
             BenchCommand::Sched(_) => "cargo run --release -p cli -- bench sched",
             BenchCommand::Node(_) => "cargo run --release --bin stakework -- bench node",
+            BenchCommand::Network(_) => "cargo run --release --bin stakework -- bench network",
             BenchCommand::Rewards(_) => "cargo run --release --bin stakework -- bench rewards",
             BenchCommand::Poi(_) => "cargo run --release --bin stakework -- bench poi",
             BenchCommand::Fork(_) => "cargo run --release --bin stakework -- bench fork",
@@ -90,12 +97,15 @@ impl BenchCommand {
     }
 
     /// Run the benchmark with progress on stderr. `exe` is the stakework binary, which `bench node`
-    /// starts as a node process.
+    /// and `bench network` start as node processes.
     pub fn run(&self, exe: &Path) -> Result<Output, BenchError> {
         let p = &mut Stderr;
         match self {
             BenchCommand::Ledger(cfg) => crate::ledger::run(cfg, p).and_then(|r| Output::of(&r, r.text())),
             BenchCommand::Node(cfg) => crate::node::run_process(cfg, exe, p).and_then(|r| Output::of(&r, r.text())),
+            BenchCommand::Network(cfg) => {
+                crate::network::run_process(cfg, exe, p).and_then(|r| Output::of(&r, r.text()))
+            }
             BenchCommand::Sched(a) => crate::sched::run(a.picks, p).and_then(|r| Output::of(&r, r.text())),
             BenchCommand::Rewards(a) => {
                 crate::rewards::run(a.miners, a.runs).and_then(|r| Output::of(&r, r.text(a.runs)))

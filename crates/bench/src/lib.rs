@@ -6,6 +6,8 @@
 //! - [`ledger`]: transfers applied per second by the engine against a bare hash map, and ed25519
 //!   verification single against batched;
 //! - [`node`]: committed transfers per second through a real node process, with commit latency;
+//! - [`network`]: finalized transfers per second through validator processes, with finality latency,
+//!   against one node loaded the same way;
 //! - [`sched`]: the miner's stake-weighted queue against nginx's smooth weighted round-robin;
 //! - [`rewards`]: epoch miner-reward settlement against a naive floor split;
 //! - [`poi`]: Proof-of-Inference evaluations against a straightforward embedder;
@@ -14,6 +16,7 @@
 pub mod command;
 pub mod fork;
 pub mod ledger;
+pub mod network;
 pub mod node;
 pub mod poi;
 pub mod rewards;

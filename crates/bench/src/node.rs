@@ -59,14 +59,14 @@ pub struct NodeReport {
 /// Everything signed and measured before the node starts.
 #[derive(Debug)]
 pub struct Prepared {
-    cfg: NodeConfig,
+    pub(crate) cfg: NodeConfig,
     /// The genesis the node must start from: every sender funded.
     pub genesis_toml: String,
     /// `batches[c][r]`: connection c's round r as a JSON array, one transfer per sender of c.
     batches: Vec<Vec<String>>,
-    total: usize,
+    pub(crate) total: usize,
     /// One core's `verify_strict` rate, as the node's admission checks signatures: the bound.
-    verify_rate: f64,
+    pub(crate) verify_rate: f64,
 }
 
 impl Prepared {
@@ -153,6 +153,15 @@ pub fn run_process(
     progress: &mut dyn Progress,
 ) -> Result<NodeReport, BenchError> {
     let prepared = prepare(cfg, progress)?;
+    run_single(&prepared, exe, progress)
+}
+
+/// Start one node process from `prepared`'s genesis on a temporary directory, load it and stop it.
+pub fn run_single(
+    prepared: &Prepared,
+    exe: &std::path::Path,
+    progress: &mut dyn Progress,
+) -> Result<NodeReport, BenchError> {
     let dir = tempfile::tempdir().map_err(step("creating a temporary directory"))?;
     let genesis_path = dir.path().join("genesis.toml");
     std::fs::write(&genesis_path, &prepared.genesis_toml).map_err(step("writing the genesis file"))?;
@@ -166,18 +175,44 @@ pub fn run_process(
     report
 }
 
-/// Send every batch to the node at `url` (started from `prepared`'s genesis) and measure.
-pub fn load(prepared: Prepared, url: &str, progress: &mut dyn Progress) -> Result<NodeReport, BenchError> {
-    let Prepared { cfg, batches, total, verify_rate, .. } = prepared;
+/// What one load run measured: transfers committed, the wall time, and each batch's latency in
+/// milliseconds (submit to receipt), sorted.
+#[derive(Debug, Clone)]
+pub(crate) struct Drive {
+    pub committed: usize,
+    pub seconds: f64,
+    pub latencies: Vec<f64>,
+}
+
+impl Drive {
+    /// The `p` quantile of the batch latencies.
+    pub fn latency(&self, p: f64) -> f64 {
+        percentile(&self.latencies, p)
+    }
+}
+
+/// Send every batch of `prepared`, connection c to `urls[c % urls.len()]`, each connection waiting for
+/// its batch's receipts before the next, and time it. The batches are copied before the clock starts, so
+/// the same signed transfers can load another chain started from the same genesis accounts.
+pub(crate) fn drive(prepared: &Prepared, urls: &[String], progress: &mut dyn Progress) -> Result<Drive, BenchError> {
+    let cfg = &prepared.cfg;
+    if urls.is_empty() {
+        return Err(BenchError::Settings("no node to load".into()));
+    }
+    let batches = prepared.batches.clone();
     progress.phase(&format!(
-        "submitting {total} transfers over {} connections in batches of {} …",
-        cfg.connections, cfg.batch
+        "submitting {} transfers over {} connections in batches of {} to {} node(s) …",
+        prepared.total,
+        cfg.connections,
+        cfg.batch,
+        urls.len()
     ));
     let start = Instant::now();
     let handles: Vec<_> = batches
         .into_iter()
-        .map(|conn| {
-            let url = url.to_string();
+        .enumerate()
+        .map(|(c, conn)| {
+            let url = urls[c % urls.len()].clone();
             std::thread::spawn(move || send_all(&url, conn))
         })
         .collect();
@@ -189,25 +224,31 @@ pub fn load(prepared: Prepared, url: &str, progress: &mut dyn Progress) -> Resul
         latencies.extend(l);
     }
     let seconds = start.elapsed().as_secs_f64();
-    let (blocks, seal_ms_mean) = seal_figures(url)?;
     latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| percentile(&latencies, p);
-    let rate = committed as f64 / seconds;
+    Ok(Drive { committed, seconds, latencies })
+}
+
+/// Send every batch to the node at `url` (started from `prepared`'s genesis) and measure.
+pub fn load(prepared: &Prepared, url: &str, progress: &mut dyn Progress) -> Result<NodeReport, BenchError> {
+    let cfg = &prepared.cfg;
+    let d = drive(prepared, &[url.to_string()], progress)?;
+    let (blocks, seal_ms_mean) = seal_figures(url)?;
+    let rate = d.committed as f64 / d.seconds;
     Ok(NodeReport {
-        submitted: total,
-        committed,
-        seconds,
+        submitted: prepared.total,
+        committed: d.committed,
+        seconds: d.seconds,
         committed_per_s: rate,
         target_per_s: TARGET_PER_S,
         meets_target: rate >= TARGET_PER_S,
         block_ms: cfg.block_ms,
-        latency_ms_p50: pct(0.5),
-        latency_ms_p90: pct(0.9),
-        latency_ms_p99: pct(0.99),
-        latency_ms_max: pct(1.0),
-        p99_within_two_blocks: pct(0.99) <= 2.0 * cfg.block_ms as f64,
-        verify_single_core_per_s: verify_rate,
-        committed_vs_single_core_verify: rate / verify_rate,
+        latency_ms_p50: d.latency(0.5),
+        latency_ms_p90: d.latency(0.9),
+        latency_ms_p99: d.latency(0.99),
+        latency_ms_max: d.latency(1.0),
+        p99_within_two_blocks: d.latency(0.99) <= 2.0 * cfg.block_ms as f64,
+        verify_single_core_per_s: prepared.verify_rate,
+        committed_vs_single_core_verify: rate / prepared.verify_rate,
         connections: cfg.connections,
         batch: cfg.batch,
         blocks,
@@ -232,7 +273,7 @@ fn send_all(url: &str, conn: Vec<String>) -> Result<(usize, Vec<f64>), BenchErro
 }
 
 /// Blocks sealed and their mean seal time in milliseconds, from the node's `/metrics`.
-fn seal_figures(url: &str) -> Result<(f64, f64), BenchError> {
+pub(crate) fn seal_figures(url: &str) -> Result<(f64, f64), BenchError> {
     let metrics = ureq::get(&format!("{url}/metrics"))
         .call()
         .map_err(step("reading the node's metrics"))?
@@ -244,7 +285,7 @@ fn seal_figures(url: &str) -> Result<(f64, f64), BenchError> {
 }
 
 /// The value of `stakework_NAME` in Prometheus text, 0 if absent.
-fn metric(text: &str, name: &str) -> f64 {
+pub(crate) fn metric(text: &str, name: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("stakework_{name} ")))
         .and_then(|v| v.trim().parse::<f64>().ok())

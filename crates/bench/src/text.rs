@@ -2,7 +2,8 @@
 //! ratio against the baseline. Floats are formatted here, for display only.
 
 use crate::sched::SchedReport;
-use crate::{fork::ForkReport, ledger::LedgerReport, node::NodeReport, poi::PoiReport, rewards::RewardsReport};
+use crate::{fork::ForkReport, ledger::LedgerReport, network::NetworkReport, node::NodeReport};
+use crate::{poi::PoiReport, rewards::RewardsReport};
 use std::fmt::Write;
 
 /// Lines written with `line!`, joined by newlines (no newline after the last).
@@ -49,6 +50,21 @@ impl NodeReport {
             "  commit latency (per batch, submit → receipt): p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms; p99 ≤ 2 blocks: {}", r.latency_ms_p50, r.latency_ms_p90, r.latency_ms_p99, r.latency_ms_max, p99;
             "  node: {} blocks, mean seal (execute + fsynced append) {:.1} ms", r.blocks, r.seal_ms_mean;
             "  bound: one core verifies {:.0} signatures/s (verify_strict); committed = {:.2}× that", r.verify_single_core_per_s, r.committed_vs_single_core_verify;
+        }
+    }
+}
+
+impl NetworkReport {
+    /// The report as `stakework bench network` prints it.
+    pub fn text(&self) -> String {
+        let (r, b) = (self, &self.baseline);
+        lines! {
+            "network benchmark: {} validators on loopback sharing this machine's cores, {} transfers, {} connections × batches of {} spread over the validators, block every {} ms", r.validators, r.submitted, r.connections, r.batch, r.block_ms;
+            "  finalized:             {} of {} in {:.2} s; {} blocks, {:.0} transfers a block; all validators serve the same block {}", r.finalized, r.submitted, r.seconds, r.blocks, r.txs_per_block_mean, r.agreed_height;
+            "  finalized transfers/s: {:>10.0}   target ≥ 10,000: {}", r.finalized_per_s, met(r.meets_rate_target);
+            "  finality latency (per batch, submit → finalized receipt): p50 {:.0} ms (target ≤ 300: {}), p90 {:.0} ms, p99 {:.0} ms (target ≤ 1,000: {}), max {:.0} ms", r.latency_ms_p50, met(r.meets_p50_target), r.latency_ms_p90, r.latency_ms_p99, met(r.meets_p99_target), r.latency_ms_max;
+            "  baseline, one node (the bench node path, same transfers): {:.0} committed/s, p50 {:.0} ms, p99 {:.0} ms; {} blocks, mean seal {:.1} ms", b.committed_per_s, b.latency_ms_p50, b.latency_ms_p99, b.blocks, b.seal_ms_mean;
+            "  network = {:.2}× one node; one core verifies {:.0} signatures/s (verify_strict)", r.finalized_vs_single_node, b.verify_single_core_per_s;
         }
     }
 }

@@ -50,6 +50,12 @@ pub trait TxSource: Send + Sync + 'static {
     /// Up to `max` transactions for the next block, each signer's in consecutive nonce order from
     /// `nonce_of(signer)`. Nothing is removed: a proposal may never be finalized.
     fn select(&self, max: usize, nonce_of: &dyn Fn(&AccountId) -> u64) -> Vec<SignedTx>;
+    /// For each of `txs`, whether this source holds that exact transaction (same hash, which covers the
+    /// signature) after checking its signature with `verify_strict` for this chain; a verifier trusts
+    /// those and checks the rest. The default vouches for none.
+    fn checked(&self, txs: &[SignedTx]) -> Vec<bool> {
+        vec![false; txs.len()]
+    }
     /// A transaction whose signature was checked against this chain (one received by gossip).
     fn admit(&self, tx: SignedTx);
     /// The transactions of a finalized block: they will never be needed again.
@@ -425,7 +431,9 @@ impl<E: Rng + Spawner + Metrics + Clock> VerifyingApplication<E> for App {
             return true;
         }
         let Some(mut state) = self.state_at(parent, &mut ancestry).await else { return false };
-        match state.apply_block(block.block()) {
+        // A signature this validator checked at its door or on gossip receipt is not checked again.
+        let checked = self.txs.checked(&block.block().txs);
+        match state.apply_block_checked(block.block(), &checked) {
             Ok(outcome) => {
                 self.remember(block.digest(), state, outcome);
                 true

@@ -59,6 +59,11 @@ impl TxSource for MemoryPool {
         true
     }
 
+    fn checked(&self, txs: &[SignedTx]) -> Vec<bool> {
+        let held = self.txs();
+        txs.iter().map(|tx| held.get(&(tx.body.signer, tx.body.nonce)) == Some(tx)).collect()
+    }
+
     fn select(&self, max: usize, nonce_of: &dyn Fn(&AccountId) -> u64) -> Vec<SignedTx> {
         let txs = self.txs();
         let mut out = Vec::new();

@@ -299,6 +299,17 @@ impl Engine {
         self.apply_block_preverified(block, &sigs)
     }
 
+    /// As [`Engine::apply_block`], trusting the signatures of the transactions marked `true` in `checked`
+    /// (this node checked each with `verify_strict` when it admitted it; see
+    /// [`crate::sig::verify_signatures_except`]). A validator verifying a proposal uses it so that it
+    /// checks each signature once, not once at its door and again in the block.
+    pub fn apply_block_checked(&mut self, block: &Block, checked: &[bool]) -> Result<BlockOutcome, BlockError> {
+        let unchecked = SignatureCheck::trusted_all_valid(block.txs.len());
+        self.check_shape(block.height, block.parent_hash, block.txs.len(), &unchecked)?;
+        let sigs = crate::sig::verify_signatures_except(&block.txs, &self.params.chain_id, checked);
+        self.apply_block_preverified(block, &sigs)
+    }
+
     /// As [`Engine::apply_block`], with signatures already checked by [`verify_signatures`].
     pub fn apply_block_preverified(
         &mut self,

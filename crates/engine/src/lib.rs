@@ -55,4 +55,4 @@ pub use protocol::rejection::Rejection;
 pub use protocol::reputation::{logistic_ppb, mean_ppb, Rating};
 pub use protocol::tx::{Call, SignedTx, TxBody};
 pub use routers::{compute_router_reward, latency_factor, NodeTraffic, RouterReport, RouterScore};
-pub use sig::{verify_one, verify_signatures, SignatureCheck};
+pub use sig::{verify_one, verify_signatures, verify_signatures_except, SignatureCheck};

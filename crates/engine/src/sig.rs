@@ -64,6 +64,54 @@ pub fn verify_signatures(txs: &[SignedTx], chain_id: &str) -> SignatureCheck {
     }
 }
 
+/// As [`verify_signatures`], trusting the transactions marked `true` in `checked` (a missing mark is
+/// `false`): each was checked with `verify_strict` for this chain when a node admitted it, and its hash,
+/// which covers the signature, is the one admitted. Only the others are verified, batched when they can be.
+/// The verdicts equal `verify_signatures`'s for any transaction a strict check accepts, since a batch
+/// accepts whatever is strictly valid.
+pub fn verify_signatures_except(txs: &[SignedTx], chain_id: &str, checked: &[bool]) -> SignatureCheck {
+    let rest: Vec<usize> = (0..txs.len()).filter(|i| !checked.get(*i).copied().unwrap_or(false)).collect();
+    if rest.len() == txs.len() {
+        return verify_signatures(txs, chain_id);
+    }
+    let mut out = vec![true; txs.len()];
+    if !rest.is_empty() {
+        let subset: Vec<SignedTx> = rest.iter().map(|&i| txs[i].clone()).collect();
+        let verdicts = verify_signatures(&subset, chain_id);
+        for (k, &i) in rest.iter().enumerate() {
+            out[i] = verdicts.is_valid(k);
+        }
+    }
+    SignatureCheck(out)
+}
+
 fn verify_each(txs: &[SignedTx], chain: &Hash) -> SignatureCheck {
     SignatureCheck(txs.iter().map(|t| verify_strict(t, chain)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::tx::{Call, TxBody};
+    use types::{AccountId, Amount};
+
+    fn signed(seed: u8, nonce: u64) -> SignedTx {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+        let signer = AccountId(key.verifying_key().to_bytes());
+        let call = Call::Transfer { to: AccountId([9; 32]), amount: Amount(1) };
+        TxBody { signer, nonce, fee: Amount(1), call }.sign(&key, "sig")
+    }
+
+    #[test]
+    fn only_the_unchecked_signatures_are_verified() {
+        let mut txs: Vec<SignedTx> = (0..4).map(|i| signed(i + 1, 0)).collect();
+        txs[3].signature = types::Signature([0; 64]);
+        let all = verify_signatures(&txs, "sig");
+        assert_eq!((0..4).map(|i| all.is_valid(i)).collect::<Vec<_>>(), [true, true, true, false]);
+        assert_eq!(verify_signatures_except(&txs, "sig", &[]), all, "nothing checked: the plain rule");
+        assert_eq!(verify_signatures_except(&txs, "sig", &[true, false, true]), all, "a forged one is still caught");
+        let trusted = verify_signatures_except(&txs, "sig", &[false, false, false, true]);
+        assert!(trusted.is_valid(3), "a mark is trusted: the caller vouches for a strict check");
+        assert!(verify_signatures_except(&txs, "sig", &[true; 4]).0.iter().all(|v| *v));
+    }
 }

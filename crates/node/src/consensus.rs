@@ -23,6 +23,13 @@ impl bft::TxSource for NodeTxs {
         self.0.mempool.lock().expect("mempool lock poisoned").select(max, nonce_of)
     }
 
+    fn checked(&self, txs: &[SignedTx]) -> Vec<bool> {
+        // The mempool admits a transaction only after `verify_strict` (door or gossip), keyed by its hash.
+        let hashes: Vec<Hash> = txs.iter().map(SignedTx::hash).collect();
+        let mp = self.0.mempool.lock().expect("mempool lock poisoned");
+        hashes.iter().map(|h| mp.contains(h)).collect()
+    }
+
     fn admit(&self, tx: SignedTx) {
         let s = &self.0;
         let hash = tx.hash();

@@ -3,6 +3,7 @@
 
 mod agents;
 mod bad_input;
+mod bench;
 mod crash;
 mod e2e;
 mod exit_codes;
