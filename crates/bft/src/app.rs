@@ -58,6 +58,11 @@ pub trait TxSource: Send + Sync + 'static {
     }
     /// A transaction whose signature was checked against this chain (one received by gossip).
     fn admit(&self, tx: SignedTx);
+    /// A batch received in one gossip message, admitted together: a source with a lock should take it once,
+    /// so a proposer never selects half of a batch a client sent as one (the demo's bursts, one block).
+    fn admit_all(&self, txs: Vec<SignedTx>) {
+        txs.into_iter().for_each(|tx| self.admit(tx));
+    }
     /// The transactions of a finalized block: they will never be needed again.
     fn finalized(&self, txs: &[SignedTx]);
 }

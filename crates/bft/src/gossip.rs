@@ -86,7 +86,7 @@ async fn send_loop<S: Sender<PublicKey = PublicKey>>(mut inbox: mpsc::UnboundedR
 async fn receive_loop<R: Receiver<PublicKey = PublicKey>>(mut receiver: R, chain_id: String, pool: Arc<dyn TxSource>) {
     while let Ok((_peer, message)) = receiver.recv().await {
         match decode_batch(message.as_ref(), &chain_id) {
-            Ok(txs) => txs.into_iter().for_each(|tx| pool.admit(tx)),
+            Ok(txs) => pool.admit_all(txs),
             Err(e) => eprintln!("bft: gossip message refused: [{}] {e}", e.code()),
         }
     }

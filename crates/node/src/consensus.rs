@@ -31,16 +31,27 @@ impl bft::TxSource for NodeTxs {
     }
 
     fn admit(&self, tx: SignedTx) {
+        self.admit_all(vec![tx]);
+    }
+
+    fn admit_all(&self, txs: Vec<SignedTx>) {
         let s = &self.0;
-        let hash = tx.hash();
         let e = s.engine.read().expect("engine lock poisoned");
-        let (nonce, free) = (e.ledger().nonce(&tx.body.signer), e.ledger().free(&tx.body.signer));
-        if tx.body.nonce < nonce || s.store.tx_location(&hash).ok().flatten().is_some() {
-            return;
-        }
+        // Store lookups first, outside the mempool lock; then the whole batch under one lock.
+        let fresh: Vec<(Hash, SignedTx)> = txs
+            .into_iter()
+            .map(|tx| (tx.hash(), tx))
+            .filter(|(hash, tx)| {
+                tx.body.nonce >= e.ledger().nonce(&tx.body.signer)
+                    && s.store.tx_location(hash).ok().flatten().is_none()
+            })
+            .collect();
         let mut mp = s.mempool.lock().expect("mempool lock poisoned");
-        if let Ok(true) = mp.admit(hash, tx, e.height().0, nonce, free) {
-            s.metrics.txs_admitted.fetch_add(1, Relaxed);
+        for (hash, tx) in fresh {
+            let (nonce, free) = (e.ledger().nonce(&tx.body.signer), e.ledger().free(&tx.body.signer));
+            if let Ok(true) = mp.admit(hash, tx, e.height().0, nonce, free) {
+                s.metrics.txs_admitted.fetch_add(1, Relaxed);
+            }
         }
     }
 
