@@ -42,8 +42,7 @@ impl bft::TxSource for NodeTxs {
             .into_iter()
             .map(|tx| (tx.hash(), tx))
             .filter(|(hash, tx)| {
-                tx.body.nonce >= e.ledger().nonce(&tx.body.signer)
-                    && s.store.tx_location(hash).ok().flatten().is_none()
+                tx.body.nonce >= e.ledger().nonce(&tx.body.signer) && s.store.tx_location(hash).ok().flatten().is_none()
             })
             .collect();
         let mut mp = s.mempool.lock().expect("mempool lock poisoned");
