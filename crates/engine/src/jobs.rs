@@ -17,7 +17,8 @@
 //! Outcomes (the escrow, StakeIn plus deposits, always ends at exactly zero):
 //! 1. every member posts `Completed` for the whole training: the schema is paid from StakeIn, deposits return;
 //! 2. (and 4., 6.) the GDS reports offenders (no heartbeat for `job_heartbeat_timeout` blocks, which the engine
-//!    checks, or non-compliant results: DOs of a horizontal job, MPCs of a vertical one): the QC is refunded;
+//!    checks, and never against a member that posted Completed for the whole training: `member_completed`;
+//!    or non-compliant results: DOs of a horizontal job, MPCs of a vertical one): the QC is refunded;
 //!    the penalty `T` is taken from the offenders' deposits in equal shares; each good DO gets its promised
 //!    reward from it and the rest goes to the GDS; the rest of each deposit returns;
 //! 3. (and 5.) a member posts `Failed` at epoch e of E (x = e/E; Psi counts as 0): the QC is refunded; each good
@@ -441,6 +442,9 @@ pub(crate) fn report_job_failure(
         let member = job.members.get(o).ok_or_else(|| Rejection::InvalidJobReport(format!("{o} is not a member")))?;
         match fault {
             JobFault::NoHeartbeat => {
+                if member.done() {
+                    return Err(Rejection::MemberCompleted { member: *o });
+                }
                 if !member.silent_at(ctx.height, ctx.params) {
                     return Err(Rejection::HeartbeatNotExpired { member: *o, due: member.heartbeat_due(ctx.params) });
                 }

@@ -182,9 +182,10 @@ impl JobMember {
     }
 
     /// Whether a `NoHeartbeat` report against this member in the block at `height` passes the engine's
-    /// heartbeat check.
+    /// heartbeat check: its heartbeat is `job_heartbeat_timeout` blocks old and it has not completed the
+    /// whole training (a done member has nothing left to post, so its silence is not a fault; issue 18).
     pub fn silent_at(&self, height: Height, params: &crate::Params) -> bool {
-        height >= self.heartbeat_due(params)
+        !self.done() && height >= self.heartbeat_due(params)
     }
 
     pub fn done(&self) -> bool {
@@ -447,6 +448,22 @@ mod tests {
             quote: Amount(120),
         };
         Job::ordered(AccountId([4; 32]), &order, Amount(7), Height(5), Height(9))
+    }
+
+    /// A member that completed the whole training is never silent, however old its heartbeat: the
+    /// coordinator agent, which asks `silent_at`, never reports it (issue 18).
+    #[test]
+    fn a_member_that_completed_the_whole_training_is_never_silent() {
+        let params = crate::Params::default();
+        let mut m = job().members.into_values().next().expect("one DO");
+        let late = Height(m.heartbeat.0 + params.job_heartbeat_timeout);
+        assert!(m.silent_at(late, &params));
+        let training = |epoch, status| JobStatus { stage: JobStage::Training, epoch, batch: WHOLE, status };
+        m.last_status = Some(training(3, JobProgress::Completed));
+        assert!(m.silent_at(late, &params), "an epoch's completion is not the whole training's");
+        m.last_status = Some(training(WHOLE, JobProgress::Completed));
+        assert!(!m.silent_at(late, &params));
+        assert!(!m.silent_at(Height(u64::MAX), &params));
     }
 
     /// Without history the root form is exactly borsh: every field, in order.

@@ -8,11 +8,11 @@ use expect_test::{expect, Expect};
 use protocol::HoldOwner;
 use types::{Amount, JobId};
 
-const JOB: JobId = JobId([0x5e; 16]);
-const DOS: [&str; 10] = ["do0", "do1", "do2", "do3", "do4", "do5", "do6", "do7", "do8", "do9"];
-const START: u128 = 20_000;
+pub(crate) const JOB: JobId = JobId([0x5e; 16]);
+pub(crate) const DOS: [&str; 10] = ["do0", "do1", "do2", "do3", "do4", "do5", "do6", "do7", "do8", "do9"];
+pub(crate) const START: u128 = 20_000;
 
-fn params() -> Params {
+pub(crate) fn params() -> Params {
     Params {
         data_owner_stake_min: Amount(100),
         mpc_stake_min: Amount(100),
@@ -22,7 +22,7 @@ fn params() -> Params {
 }
 
 /// Every role registered in block 1; the log starts empty.
-fn network(params: Params) -> Net {
+pub(crate) fn network(params: Params) -> Net {
     let mut accounts: Vec<(&str, u128, u128)> = vec![("gds", START, 100), ("qc", 30_000, 0), ("eve", START, 100)];
     accounts.extend(DOS.iter().map(|d| (*d, START, 100)));
     accounts.extend(["mpc1", "mpc2", "mpc3"].iter().map(|m| (*m, START, 100)));
@@ -43,7 +43,7 @@ fn network(params: Params) -> Net {
     net
 }
 
-fn order(kind: JobKind, quote: u128) -> Call {
+pub(crate) fn order(kind: JobKind, quote: u128) -> Call {
     Call::OrderJob {
         order: JobOrder {
             id: JOB,
@@ -59,12 +59,12 @@ fn order(kind: JobKind, quote: u128) -> Call {
     }
 }
 
-fn status(stage: JobStage, epoch: u32, status: JobProgress) -> Call {
+pub(crate) fn status(stage: JobStage, epoch: u32, status: JobProgress) -> Call {
     Call::PostJobStatus { job: JOB, status: JobStatus { stage, epoch, batch: WHOLE, status } }
 }
 
 /// Order, stake the exact price, select `mpcs`, every member deposits: the job is dispatched.
-fn dispatched(kind: JobKind, mpcs: &[&str], params: Params) -> Net {
+pub(crate) fn dispatched(kind: JobKind, mpcs: &[&str], params: Params) -> Net {
     let mut net = network(params);
     let price = if kind == JobKind::Horizontal { 13_200 } else { 22_000 };
     let o = net.tx("gds", order(kind, price));
@@ -82,7 +82,7 @@ fn dispatched(kind: JobKind, mpcs: &[&str], params: Params) -> Net {
 }
 
 /// Every DO and MPC completes the whole training.
-fn complete_all(net: &mut Net, kind: JobKind, mpcs: &[&str]) {
+pub(crate) fn complete_all(net: &mut Net, kind: JobKind, mpcs: &[&str]) {
     let mut txs: Vec<_> =
         DOS.iter().map(|d| net.tx(d, status(JobStage::Training, WHOLE, JobProgress::Completed))).collect();
     let mpc_stage = if kind == JobKind::Horizontal { JobStage::Aggregation } else { JobStage::Training };
@@ -91,7 +91,7 @@ fn complete_all(net: &mut Net, kind: JobKind, mpcs: &[&str]) {
 }
 
 /// `n` empty blocks, left out of the log.
-fn quiet_blocks(net: &mut Net, n: usize) {
+pub(crate) fn quiet_blocks(net: &mut Net, n: usize) {
     let len = net.log.len();
     net.empty_blocks(n);
     net.log.truncate(len);
@@ -110,7 +110,7 @@ fn check(net: &mut Net, expected: Expect) {
     expected.assert_eq(&net.log);
 }
 
-fn free(net: &Net, name: &str) -> u128 {
+pub(crate) fn free(net: &Net, name: &str) -> u128 {
     net.chain.engine.ledger().free(&id(name)).0
 }
 
