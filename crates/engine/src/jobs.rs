@@ -21,9 +21,12 @@
 //!    or non-compliant results: DOs of a horizontal job, MPCs of a vertical one): the QC is refunded;
 //!    the penalty `T` is taken from the offenders' deposits in equal shares; each good DO gets its promised
 //!    reward from it and the rest goes to the GDS; the rest of each deposit returns;
-//! 3. (and 5.) a member posts `Failed` at epoch e of E (x = e/E; Psi counts as 0): the QC is refunded; each good
-//!    DO gets `⌊x × promised⌋` from the offender's deposit (its computation cost); the rest returns to the
-//!    offender — reporting honestly costs less than being caught;
+//! 3. (and 5.) a member posts `Failed`: its x is the progress it had already posted (epochs shown completed,
+//!    of E; a failure shows none of its own); the QC is refunded; each good DO d gets `⌊promised × p_d / E⌋`
+//!    from the offender's deposit, p_d being the epochs d has posted as completed (its computation cost, by
+//!    its own record); the rest returns to the offender — at most `(N_DO − 1) / N_DO` of the penalty, so
+//!    reporting honestly costs less than being caught. A member past its heartbeat timeout cannot post at
+//!    all (`heartbeat_expired`): it is reportable for silence instead;
 //! 7. the QC cancels a dispatched job: `job_cancel_fine` (60%) of StakeIn is split among the DOs, MPCs and
 //!    GDS by their schema payouts (largest remainder), the rest is refunded; before dispatch, cancelling
 //!    returns everything;
@@ -300,6 +303,7 @@ pub(crate) fn select_mpcs(
             heartbeat: height,
             last_status: None,
             updates: 0,
+            progress: 0,
         });
     }
     job.mpcs = mpcs.to_vec();
@@ -403,21 +407,30 @@ pub(crate) fn post_job_status(
     let role = job.role_of(&who).ok_or(Rejection::NotAuthorized)?;
     job_phase_is(job, JobPhase::Dispatched)?;
     let member = &job.members[&who];
+    // A silent member is reportable; letting it post now would let it race the report with a cheaper
+    // self-reported failure (or revive, then fail).
+    if member.silent_at(ctx.height, ctx.params) {
+        return Err(Rejection::HeartbeatExpired { member: who, due: member.heartbeat_due(ctx.params) });
+    }
     check_status(job.kind, role, job.epochs, member, &status)?;
     // After this point the command must succeed.
     let height = ctx.height;
     let job = j.jobs.get_mut(&id).expect("checked above");
+    let epochs = job.epochs;
     let member = job.members.get_mut(&who).expect("checked above");
     member.heartbeat = height;
     member.last_status = Some(status);
     member.updates = member.updates.saturating_add(1);
+    // A failure shows no progress of its own: x is what the member had posted before it.
+    if status.status != JobProgress::Failed {
+        member.progress = member.progress.max(status.completed_epochs(epochs));
+    }
+    let progress = member.progress;
     ctx.touch(JobsKey::Job(id));
     ctx.emit(Event::JobStatusUpdated { job: id, member: who, status });
     if status.status == JobProgress::Failed {
-        let epoch = if status.stage == JobStage::Psi { 0 } else { status.epoch };
-        let epochs = job.epochs;
-        let plan = compute_self_reported(&j.jobs[&id], who, epoch);
-        settle(ctx, j, id, JobOutcome::SelfReported { member: who, epoch, epochs }, plan);
+        let plan = compute_self_reported(&j.jobs[&id], who);
+        settle(ctx, j, id, JobOutcome::SelfReported { member: who, epoch: progress, epochs }, plan);
     } else if job.members.values().all(JobMember::done) {
         let plan = compute_completed(&j.jobs[&id]);
         settle(ctx, j, id, JobOutcome::Completed, plan);
@@ -530,7 +543,14 @@ fn swap_mpc(ctx: &mut Ctx, j: &mut JobsState, id: JobId, (old, new): (AccountId,
     job.members.remove(&old);
     job.members.insert(
         new,
-        JobMember { role: JobRole::Mpc, deposit: Some(hold), heartbeat: height, last_status: None, updates: 0 },
+        JobMember {
+            role: JobRole::Mpc,
+            deposit: Some(hold),
+            heartbeat: height,
+            last_status: None,
+            updates: 0,
+            progress: 0,
+        },
     );
     for m in job.mpcs.iter_mut().filter(|m| **m == old) {
         *m = new;
@@ -609,17 +629,19 @@ fn compute_fine(job: &Job, offenders: &[AccountId], release_others: bool) -> Pla
     plan
 }
 
-/// Outcomes 3 and 5: QC refunded; each good DO gets `⌊promised × e / E⌋` from the offender's deposit.
-fn compute_self_reported(job: &Job, member: AccountId, epoch: u32) -> Plan {
+/// Outcomes 3 and 5: QC refunded; each good DO d gets `⌊promised × p_d / E⌋` from the offender's deposit,
+/// p_d being the epochs d has posted as completed (its computation cost, by its own evidence).
+fn compute_self_reported(job: &Job, member: AccountId) -> Plan {
     let schema = job.schema.expect("a dispatched job has a schema");
     let stake = job.stake_in.expect("a dispatched job has StakeIn");
     let hold = job.members[&member].deposit.expect("a dispatched member has a deposit");
-    let cost = mul_div_floor(schema.per_do.0, u128::from(epoch.min(job.epochs)), u128::from(job.epochs))
-        .expect("epochs > 0 and the result is at most per_do")
-        .0;
     let mut plan: Plan = vec![(stake, job.qc, job.staked)];
     let mut paid = 0u128;
     for d in job.dos.iter().filter(|d| **d != member) {
+        let done = job.members[d].progress.min(job.epochs);
+        let cost = mul_div_floor(schema.per_do.0, u128::from(done), u128::from(job.epochs))
+            .expect("epochs > 0 and the result is at most per_do")
+            .0;
         plan.push((hold, *d, Amount(cost)));
         paid += cost;
     }

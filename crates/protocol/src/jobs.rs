@@ -90,6 +90,21 @@ pub struct JobStatus {
     pub status: JobProgress,
 }
 
+impl JobStatus {
+    /// Epochs of `epochs` this status shows as already completed: `completed` at epoch e shows e + 1 (the
+    /// whole training: all), `started`/`in_progress`/`failed` at epoch e shows the e before it, PSI and
+    /// "whole training, in progress" show none.
+    pub fn completed_epochs(&self, epochs: u32) -> u32 {
+        match (self.stage, self.status, self.epoch) {
+            (JobStage::Psi, _, _) => 0,
+            (_, JobProgress::Completed, WHOLE) => epochs,
+            (_, _, WHOLE) => 0,
+            (_, JobProgress::Completed, e) => e.saturating_add(1).min(epochs),
+            (_, _, e) => e.min(epochs),
+        }
+    }
+}
+
 /// What the GDS reports about offenders.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
@@ -172,6 +187,9 @@ pub struct JobMember {
     pub heartbeat: Height,
     pub last_status: Option<JobStatus>,
     pub updates: u32,
+    /// Epochs the member's statuses have shown as completed so far (never decreases; see
+    /// [`JobStatus::completed_epochs`]): the `x` of its own failure and its share when another fails.
+    pub progress: u32,
 }
 
 impl JobMember {
@@ -308,8 +326,14 @@ pub struct Job {
 impl Job {
     /// A job as `gds` ordered it at `height`: every DO a member with no deposit yet, nothing staked.
     pub fn ordered(gds: AccountId, o: &JobOrder, deposit: Amount, height: Height, dispatch_by: Height) -> Job {
-        let member =
-            JobMember { role: JobRole::DataOwner, deposit: None, heartbeat: height, last_status: None, updates: 0 };
+        let member = JobMember {
+            role: JobRole::DataOwner,
+            deposit: None,
+            heartbeat: height,
+            last_status: None,
+            updates: 0,
+            progress: 0,
+        };
         Job {
             id: o.id,
             kind: o.kind,

@@ -327,41 +327,54 @@ fn several_offenders_share_the_penalty_equally() {
 #[test]
 fn outcome_3_a_do_reports_its_own_failure_at_four_tenths() {
     let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
-    let a = net.tx("do3", status(JobStage::Training, 2, JobProgress::InProgress));
-    net.block(vec![a]);
+    // do3 posts epoch 4 in progress (x = 4/10); the others have completed epochs 0 to 3.
+    let mut txs = vec![net.tx("do3", status(JobStage::Training, 4, JobProgress::InProgress))];
+    txs.extend(
+        DOS.iter().filter(|d| **d != "do3").map(|d| net.tx(d, status(JobStage::Training, 3, JobProgress::Completed))),
+    );
+    net.block(txs);
     let fail = net.tx("do3", status(JobStage::Training, 4, JobProgress::Failed));
     net.block(vec![fail]);
-    // x = 4/10: each of the 9 good DOs is paid 400 from do3's deposit; 6,400 returns to do3.
+    // Each of the 9 good DOs is paid its own 4/10 of 1,000 from do3's deposit; 6,400 returns to do3.
     assert_eq!(free(&net, "do3"), START - 3_600 - 4);
-    assert_eq!(free(&net, "do0"), START + 400 - 2);
+    assert_eq!(free(&net, "do0"), START + 400 - 3);
     check(
         &mut net,
         expect![[r#"
             block 4:
-              do3#2 status Training epoch 2 batch whole InProgress -> ok
+              do3#2 status Training epoch 4 batch whole InProgress -> ok
+              do0#2 status Training epoch 3 batch whole Completed -> ok
+              do1#2 status Training epoch 3 batch whole Completed -> ok
+              do2#2 status Training epoch 3 batch whole Completed -> ok
+              do4#2 status Training epoch 3 batch whole Completed -> ok
+              do5#2 status Training epoch 3 batch whole Completed -> ok
+              do6#2 status Training epoch 3 batch whole Completed -> ok
+              do7#2 status Training epoch 3 batch whole Completed -> ok
+              do8#2 status Training epoch 3 batch whole Completed -> ok
+              do9#2 status Training epoch 3 batch whole Completed -> ok
             block 5:
               do3#3 status Training epoch 4 batch whole Failed -> ok
               * RewardDistributed do0 400, do1 400, do2 400, do4 400, do5 400, do6 400, do7 400, do8 400, do9 400
               * Refund do0 10000, do1 10000, do2 10000, do3 6400, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 13200
               * JobSettled self-reported do3 at 4/10
             balances (free held bonded unbonding):
-              do0: 20398 0 100 0
-              do1: 20398 0 100 0
-              do2: 20398 0 100 0
+              do0: 20397 0 100 0
+              do1: 20397 0 100 0
+              do2: 20397 0 100 0
               do3: 16396 0 100 0
-              do4: 20398 0 100 0
-              do5: 20398 0 100 0
-              do6: 20398 0 100 0
-              do7: 20398 0 100 0
-              do8: 20398 0 100 0
-              do9: 20398 0 100 0
+              do4: 20397 0 100 0
+              do5: 20397 0 100 0
+              do6: 20397 0 100 0
+              do7: 20397 0 100 0
+              do8: 20397 0 100 0
+              do9: 20397 0 100 0
               eve: 20000 0 100 0
               gds: 19997 0 100 0
               mpc1: 19998 0 100 0
               mpc2: 19998 0 100 0
               mpc3: 19999 0 100 0
               qc: 29999 0 0 0
-              treasury: 31 0 0 0
+              treasury: 40 0 0 0
         "#]],
     );
 }
@@ -423,36 +436,52 @@ fn outcome_4_gds_reports_a_stalled_mpc() {
 #[test]
 fn outcome_5_an_mpc_reports_its_own_failure_at_half_way() {
     let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
+    // mpc1 aggregates epoch 5 (x = 5/10); every DO has completed epochs 0 to 4.
+    let mut txs = vec![net.tx("mpc1", status(JobStage::Aggregation, 5, JobProgress::InProgress))];
+    txs.extend(DOS.iter().map(|d| net.tx(d, status(JobStage::Training, 4, JobProgress::Completed))));
+    net.block(txs);
     let fail = net.tx("mpc1", status(JobStage::Aggregation, 5, JobProgress::Failed));
     net.block(vec![fail]);
-    // x = 5/10: every DO gets 500 from mpc1's deposit (5,000); mpc1 keeps the other 5,000.
-    assert_eq!(free(&net, "mpc1"), START - 5_000 - 3);
+    // Every DO gets its own 5/10 of 1,000 from mpc1's deposit (5,000); mpc1 keeps the other 5,000.
+    assert_eq!(free(&net, "mpc1"), START - 5_000 - 4);
     check(
         &mut net,
         expect![[r#"
             block 4:
-              mpc1#2 status Aggregation epoch 5 batch whole Failed -> ok
+              mpc1#2 status Aggregation epoch 5 batch whole InProgress -> ok
+              do0#2 status Training epoch 4 batch whole Completed -> ok
+              do1#2 status Training epoch 4 batch whole Completed -> ok
+              do2#2 status Training epoch 4 batch whole Completed -> ok
+              do3#2 status Training epoch 4 batch whole Completed -> ok
+              do4#2 status Training epoch 4 batch whole Completed -> ok
+              do5#2 status Training epoch 4 batch whole Completed -> ok
+              do6#2 status Training epoch 4 batch whole Completed -> ok
+              do7#2 status Training epoch 4 batch whole Completed -> ok
+              do8#2 status Training epoch 4 batch whole Completed -> ok
+              do9#2 status Training epoch 4 batch whole Completed -> ok
+            block 5:
+              mpc1#3 status Aggregation epoch 5 batch whole Failed -> ok
               * RewardDistributed do0 500, do1 500, do2 500, do3 500, do4 500, do5 500, do6 500, do7 500, do8 500, do9 500
               * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 5000, mpc2 10000, qc 13200
               * JobSettled self-reported mpc1 at 5/10
             balances (free held bonded unbonding):
-              do0: 20498 0 100 0
-              do1: 20498 0 100 0
-              do2: 20498 0 100 0
-              do3: 20498 0 100 0
-              do4: 20498 0 100 0
-              do5: 20498 0 100 0
-              do6: 20498 0 100 0
-              do7: 20498 0 100 0
-              do8: 20498 0 100 0
-              do9: 20498 0 100 0
+              do0: 20497 0 100 0
+              do1: 20497 0 100 0
+              do2: 20497 0 100 0
+              do3: 20497 0 100 0
+              do4: 20497 0 100 0
+              do5: 20497 0 100 0
+              do6: 20497 0 100 0
+              do7: 20497 0 100 0
+              do8: 20497 0 100 0
+              do9: 20497 0 100 0
               eve: 20000 0 100 0
               gds: 19997 0 100 0
-              mpc1: 14997 0 100 0
+              mpc1: 14996 0 100 0
               mpc2: 19998 0 100 0
               mpc3: 19999 0 100 0
               qc: 29999 0 0 0
-              treasury: 30 0 0 0
+              treasury: 41 0 0 0
         "#]],
     );
 }

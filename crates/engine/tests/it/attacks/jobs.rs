@@ -73,3 +73,87 @@ fn finished_member_reported_silent() {
     }
     assert_eq!(free(&net, "qc"), 30_000 - 13_200 - 1, "the QC pays the final price");
 }
+
+/// One block in which the nine honest DOs post `Completed` for `epoch`, the MPCs post aggregation
+/// progress at `epoch`, and `idle` repeats "epoch 0, in progress".
+fn honest_epoch_and_idle_heartbeat(net: &mut Net, epoch: u32, idle: &str) {
+    let mut txs: Vec<_> = DOS
+        .iter()
+        .filter(|d| **d != idle)
+        .map(|d| net.tx(d, status(JobStage::Training, epoch, JobProgress::Completed)))
+        .collect();
+    txs.extend(MPCS.iter().map(|m| net.tx(m, status(JobStage::Aggregation, epoch, JobProgress::InProgress))));
+    txs.push(net.tx(idle, status(JobStage::Training, 0, JobProgress::InProgress)));
+    net.block(txs);
+}
+
+/// Issue 18, item 3. do0 never trains: it posts "epoch 0, in progress" every 3,000 blocks (each a
+/// heartbeat, so it cannot be reported), while the nine other DOs complete epochs 0, 1 and 2; then it
+/// reports its own failure at epoch 0. Under the old rule x = 0/10 and do0 kept its whole deposit while
+/// the nine honest DOs got nothing for three epochs' work. Now each good DO is paid by its own posted
+/// progress: `⌊1,000 × 3 / 10⌋` = 300 each, 2,700 from do0's deposit; x is do0's posted progress (0).
+#[test]
+fn idle_heartbeats_then_failure_at_epoch_zero_keeps_the_deposit() {
+    let mut net = dispatched(JobKind::Horizontal, &MPCS, params());
+    let total = supply(&net);
+    for epoch in 0..3 {
+        quiet_blocks(&mut net, 3_000);
+        honest_epoch_and_idle_heartbeat(&mut net, epoch, "do0");
+    }
+    let fail = net.tx("do0", status(JobStage::Training, 0, JobProgress::Failed));
+    net.block(vec![fail]);
+    assert_eq!(code_of(&net, "Failed"), "ok");
+    assert!(net.log.contains("JobSettled self-reported do0 at 0/10"), "x is do0's posted progress: {}", net.log);
+    assert_no_escrow(&net);
+    assert_eq!(supply(&net), total, "conservation");
+    // do0 (fees: register, deposit, three idle statuses, the failure) pays the nine DOs' completed share.
+    let do0_gain = free(&net, "do0") as i128 - (START as i128 - 6 - 2_700);
+    assert!(do0_gain <= 0, "the idle DO gained {do0_gain} over paying for the others' three epochs");
+    assert_eq!(free(&net, "do0"), START - 6 - 2_700);
+    for d in &DOS[1..] {
+        // Fees: register, deposit, three epochs.
+        assert_eq!(free(&net, d), START - 5 + 300, "{d} is paid its three completed epochs of ten");
+    }
+    for m in MPCS {
+        assert_eq!(free(&net, m), START - 5, "{m}'s deposit returns");
+    }
+    assert_eq!(free(&net, "qc"), 30_000 - 1, "the QC is refunded in full");
+    assert_eq!(free(&net, "gds"), START - 3, "the GDS gets nothing from a self-reported failure");
+}
+
+/// Issue 18, item 3. do0 goes silent from dispatch. When its heartbeat is 3,600 blocks old the GDS
+/// reports it, and do0 races the report with its own failure at epoch 0 (first in the block). Under the
+/// old rule the self-report settled the job first and do0 paid nothing (x = 0) instead of the 10,000
+/// penalty. A member past its heartbeat timeout can no longer post (`heartbeat_expired`): it is
+/// reportable instead, and the report settles with the penalty.
+#[test]
+fn silent_member_self_reports_to_escape_the_fine() {
+    let mut net = dispatched(JobKind::Horizontal, &MPCS, params());
+    let total = supply(&net);
+    quiet_blocks(&mut net, 1_799);
+    let mut alive: Vec<_> =
+        DOS[1..].iter().map(|d| net.tx(d, status(JobStage::Training, 1, JobProgress::InProgress))).collect();
+    alive.extend(MPCS.iter().map(|m| net.tx(m, status(JobStage::Aggregation, 1, JobProgress::InProgress))));
+    net.block(alive);
+    quiet_blocks(&mut net, 1_799);
+    let escape = net.tx("do0", status(JobStage::Training, 0, JobProgress::Failed));
+    let report =
+        net.tx("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("do0")], fault: JobFault::NoHeartbeat });
+    net.block(vec![escape, report]);
+    assert_eq!(code_of(&net, "Failed"), "heartbeat_expired", "a silent member cannot self-report");
+    assert_eq!(code_of(&net, "report NoHeartbeat"), "ok");
+    assert_no_escrow(&net);
+    assert_eq!(supply(&net), total, "conservation");
+    // do0 (fees: register, deposit; the refused status costs nothing) loses the whole penalty.
+    let do0_gain = free(&net, "do0") as i128 - (START as i128 - 2 - 10_000);
+    assert!(do0_gain <= 0, "the silent DO gained {do0_gain} by racing the report");
+    assert_eq!(free(&net, "do0"), START - 2 - 10_000);
+    for d in &DOS[1..] {
+        assert_eq!(free(&net, d), START - 3 + 1_000, "{d} gets its promised reward from the penalty");
+    }
+    for m in MPCS {
+        assert_eq!(free(&net, m), START - 3, "{m}'s deposit returns");
+    }
+    assert_eq!(free(&net, "qc"), 30_000 - 1, "the QC is refunded in full");
+    assert_eq!(free(&net, "gds"), START - 4 + 1_000, "the GDS gets the penalty's rest (issue 18 item 2 moves it)");
+}
