@@ -34,7 +34,12 @@
 //!    deposits, it takes the MPC's place and the replaced MPC's deposit is fined as in 4 (every DO gets its
 //!    promised reward for the batches it redoes, the rest goes to the GDS); the job continues.
 //!
-//! An order that is not dispatched within `job_dispatch_timeout` blocks lapses and returns everything.
+//! An order that is not dispatched within `job_dispatch_timeout` blocks lapses and returns everything. A
+//! dispatched job not settled `duration_max` blocks (the order's, at most `job_duration_max`) after dispatch
+//! expires: StakeIn pays each member that completed the whole training its schema payout and the GDS its
+//! share and refunds the QC the rest; the members that did not complete are treated as silent: the penalty
+//! `T` from their deposits in equal shares makes the QC whole for what StakeIn paid out, any rest to the
+//! treasury.
 //! Only these calls move money into or out of a job's holds (`HoldOwner::Job`); `HoldPost`/`HoldVoid` refuse
 //! them.
 
@@ -82,6 +87,8 @@ pub(crate) enum JobsDeadline {
     Lapse(JobId),
     /// A settled job is forgotten.
     Close(JobId),
+    /// A dispatched job not settled by now settles by its recorded progress.
+    Expire(JobId),
 }
 
 impl From<JobsDeadline> for Deadline {
@@ -89,6 +96,7 @@ impl From<JobsDeadline> for Deadline {
         match deadline {
             JobsDeadline::Lapse(id) => Deadline::JobLapse(id),
             JobsDeadline::Close(id) => Deadline::JobClose(id),
+            JobsDeadline::Expire(id) => Deadline::JobExpiry(id),
         }
     }
 }
@@ -109,12 +117,14 @@ impl JobsState {
         }
         .expect("writing to a Vec cannot fail");
     }
-    /// The deadlines this state implies (ordered jobs' lapses), for checking a restored snapshot.
+    /// The deadlines this state implies (ordered jobs' lapses, dispatched jobs' expiries), for checking a
+    /// restored snapshot.
     pub fn implied_deadlines(&self) -> impl Iterator<Item = (Height, Deadline)> + '_ {
-        self.jobs
-            .values()
-            .filter(|j| j.phase == JobPhase::Ordered)
-            .map(|j| (j.dispatch_by, JobsDeadline::Lapse(j.id).into()))
+        self.jobs.values().filter_map(|j| match (j.phase, j.expires_at) {
+            (JobPhase::Ordered, _) => Some((j.dispatch_by, JobsDeadline::Lapse(j.id).into())),
+            (JobPhase::Dispatched, Some(at)) => Some((at, JobsDeadline::Expire(j.id).into())),
+            _ => None,
+        })
     }
 }
 
@@ -186,6 +196,10 @@ fn check_job_order(
     }
     if o.price_per_do.is_zero() || o.quote.is_zero() || o.complexity == 0 || o.epochs == 0 || o.mpc_factor == 0 {
         return bad("price, quote, complexity, MPC factor and epochs must be positive".into());
+    }
+    let longest = ctx.params.job_duration_max;
+    if o.duration_max == 0 || o.duration_max > longest {
+        return bad(format!("the maximum duration is 1 to {longest} blocks"));
     }
     if o.kind == JobKind::Horizontal && o.mpc_factor != 1 {
         return bad("the MPC factor applies to vertical jobs only; use 1".into());
@@ -379,11 +393,15 @@ fn try_dispatch(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
         ctx.ledger.hold_post(stake, &[(qc, surplus)]).expect("the StakeIn hold holds the surplus");
     }
     let height = ctx.height;
+    // The order check bounds the duration by `job_duration_max` (at most 2^32 blocks).
+    let expires_at = Height(height.0.saturating_add(job.duration_max));
     ctx.unschedule(dispatch_by, JobsDeadline::Lapse(id));
+    ctx.schedule(expires_at, JobsDeadline::Expire(id));
     let job = j.jobs.get_mut(&id).expect("checked above");
     job.staked = schema.total;
     job.phase = JobPhase::Dispatched;
     job.dispatched_at = Some(height);
+    job.expires_at = Some(expires_at);
     for m in job.members.values_mut() {
         m.heartbeat = height;
     }
@@ -571,6 +589,15 @@ pub(crate) fn lapse_job(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
     settle(ctx, j, id, JobOutcome::Lapsed, plan);
 }
 
+/// End-of-block: a dispatched job whose maximum duration passed settles by its recorded progress.
+pub(crate) fn expire_job(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
+    let job = j.jobs.get(&id).expect("an expiry deadline is removed when its job settles");
+    assert_eq!(job.phase, JobPhase::Dispatched, "an expiry deadline is only pending for dispatched jobs");
+    let offenders: Vec<AccountId> = job.members.iter().filter(|(_, m)| !m.done()).map(|(a, _)| *a).collect();
+    let plan = compute_expired(job, &offenders, ctx.treasury);
+    settle(ctx, j, id, JobOutcome::Expired { offenders }, plan);
+}
+
 /// End-of-block: a settled job is forgotten after `job_retention` blocks.
 pub(crate) fn close_job(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
     j.jobs.remove(&id);
@@ -647,6 +674,40 @@ fn compute_self_reported(job: &Job, member: AccountId) -> Plan {
     }
     plan.push((hold, member, Amount(job.deposit.0 - paid)));
     plan.extend(deposit_returns(job, &[member]));
+    plan
+}
+
+/// Expiry: StakeIn pays each member that completed its schema payout and the GDS its share, and refunds
+/// the QC the rest; the members that did not complete (never empty: a job whose members all completed has
+/// settled) are treated as silent: the penalty `T` from their deposits in equal shares makes the QC whole
+/// for what StakeIn paid out, and any rest goes to the treasury (nobody judged, so nobody profits).
+fn compute_expired(job: &Job, offenders: &[AccountId], treasury: AccountId) -> Plan {
+    let schema = job.schema.expect("a dispatched job has a schema");
+    let stake = job.stake_in.expect("a dispatched job has StakeIn");
+    let mut plan = Plan::new();
+    let mut paid = Amount::ZERO;
+    for (who, m) in job.members.iter().filter(|(who, _)| !offenders.contains(who)) {
+        let pay = match m.role {
+            JobRole::DataOwner => schema.per_do,
+            JobRole::Mpc => schema.per_mpc,
+        };
+        plan.push((stake, *who, pay));
+        paid = paid.checked_add(pay).expect("at most the schema's total");
+    }
+    plan.push((stake, job.gds, schema.gds));
+    let paid = paid.checked_add(schema.gds).expect("at most the schema's total");
+    plan.push((stake, job.qc, Amount(job.staked.0 - paid.0)));
+    let equal: Vec<(AccountId, u128)> = offenders.iter().map(|o| (*o, 1)).collect();
+    let shares = distribute(job.deposit, &equal).expect("offenders are distinct and non-empty");
+    let mut sources: Vec<(HoldId, Amount)> = Vec::new();
+    for (o, share) in &shares {
+        let hold = job.members[o].deposit.expect("a dispatched member has a deposit");
+        sources.push((hold, *share));
+        plan.push((hold, *o, Amount(job.deposit.0 - share.0)));
+    }
+    let to_qc = job.deposit.min(paid);
+    plan.extend(route(&sources, &[(job.qc, to_qc), (treasury, Amount(job.deposit.0 - to_qc.0))]));
+    plan.extend(deposit_returns(job, offenders));
     plan
 }
 
@@ -727,8 +788,10 @@ fn settle(ctx: &mut Ctx, j: &mut JobsState, id: JobId, outcome: JobOutcome, plan
     let height = ctx.height;
     let retention = ctx.params.job_retention;
     let job = j.jobs.get_mut(&id).expect("the caller found the job");
-    if job.phase == JobPhase::Ordered {
-        ctx.unschedule(job.dispatch_by, JobsDeadline::Lapse(id));
+    match (job.phase, job.expires_at) {
+        (JobPhase::Ordered, _) => ctx.unschedule(job.dispatch_by, JobsDeadline::Lapse(id)),
+        (JobPhase::Dispatched, Some(at)) => ctx.unschedule(at, JobsDeadline::Expire(id)),
+        _ => {}
     }
     job.phase = JobPhase::Settled;
     job.stake_in = None;

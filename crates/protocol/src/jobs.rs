@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use types::{AccountId, Amount, Height, HoldId, JobId};
 
+/// The maximum duration an order names when its author does not (the JSON field's default, and what the
+/// agents and the CLI order): 100,000 blocks from dispatch. It must not exceed `Params::job_duration_max`.
+pub const JOB_DURATION_DEFAULT: u64 = 100_000;
+
 /// `epoch` or `batch` value meaning "the whole training" or "the whole epoch" (seed 002's 0xffffffff).
 pub const WHOLE: u32 = u32::MAX;
 
@@ -152,6 +156,11 @@ pub enum JobOutcome {
     Withdrawn,
     /// Not dispatched within `job_dispatch_timeout` blocks: everything returned.
     Lapsed,
+    /// Not completed within the order's maximum duration: settled by recorded progress, the members that
+    /// had not completed (`offenders`) treated as silent.
+    Expired {
+        offenders: Vec<AccountId>,
+    },
 }
 
 /// The payouts the reward schema promises, fixed when the MPCs are first selected.
@@ -287,6 +296,16 @@ pub struct JobOrder {
     pub epochs: u32,
     /// What the GDS quoted the QC before the MPCs were chosen.
     pub quote: Amount,
+    /// Blocks from dispatch after which the job settles by its recorded progress (1 to
+    /// `Params::job_duration_max`; JSON default [`JOB_DURATION_DEFAULT`]).
+    #[serde(default = "JobOrder::duration_default")]
+    pub duration_max: u64,
+}
+
+impl JobOrder {
+    fn duration_default() -> u64 {
+        JOB_DURATION_DEFAULT
+    }
 }
 
 #[derive(
@@ -304,6 +323,8 @@ pub struct Job {
     pub mpc_factor: u32,
     pub epochs: u32,
     pub quote: Amount,
+    /// Blocks from dispatch to settlement by recorded progress (the order's `duration_max`).
+    pub duration_max: u64,
     /// Every member's deposit: the total DO payout.
     pub deposit: Amount,
     pub schema: Option<RewardSchema>,
@@ -319,6 +340,8 @@ pub struct Job {
     pub ordered_at: Height,
     pub dispatch_by: Height,
     pub dispatched_at: Option<Height>,
+    /// When a dispatched job settles by recorded progress: dispatch plus `duration_max`.
+    pub expires_at: Option<Height>,
     pub settled_at: Option<Height>,
     pub history: Vec<JobRecord>,
 }
@@ -346,6 +369,7 @@ impl Job {
             mpc_factor: o.mpc_factor,
             epochs: o.epochs,
             quote: o.quote,
+            duration_max: o.duration_max,
             deposit,
             schema: None,
             stake_in: None,
@@ -358,6 +382,7 @@ impl Job {
             ordered_at: height,
             dispatch_by,
             dispatched_at: None,
+            expires_at: None,
             settled_at: None,
             history: Vec::new(),
         }
@@ -415,6 +440,7 @@ impl Job {
             mpc_factor,
             epochs,
             quote,
+            duration_max,
             deposit,
             schema,
             stake_in,
@@ -427,18 +453,17 @@ impl Job {
             ordered_at,
             dispatch_by,
             dispatched_at,
+            expires_at,
             settled_at,
             history: _,
         } = self;
-        BorshSerialize::serialize(
-            &(id, kind, gds, qc, dos, mpcs, price_per_do, complexity, mpc_factor, epochs, quote, deposit),
-            out,
-        )?;
+        BorshSerialize::serialize(&(id, kind, gds, qc, dos, mpcs, price_per_do, complexity, mpc_factor, epochs), out)?;
+        BorshSerialize::serialize(&(quote, duration_max, deposit), out)?;
         BorshSerialize::serialize(
             &(schema, stake_in, staked, members, replacement, replacements, phase, outcome),
             out,
         )?;
-        BorshSerialize::serialize(&(ordered_at, dispatch_by, dispatched_at, settled_at), out)
+        BorshSerialize::serialize(&(ordered_at, dispatch_by, dispatched_at, expires_at, settled_at), out)
     }
 }
 
@@ -470,6 +495,7 @@ mod tests {
             mpc_factor: 1,
             epochs: 2,
             quote: Amount(120),
+            duration_max: 50,
         };
         Job::ordered(AccountId([4; 32]), &order, Amount(7), Height(5), Height(9))
     }

@@ -454,6 +454,7 @@ impl JobNet {
             mpc_factor: 1,
             epochs: c.epochs,
             quote,
+            duration_max: protocol::jobs::JOB_DURATION_DEFAULT,
         };
         let (gds, qc, job) = (self.cast.gds, self.cast.qc, self.cast.job);
         self.submit(gds, Call::OrderJob { order });
@@ -677,6 +678,7 @@ fn settled_text(o: &JobOutcome) -> String {
         JobOutcome::Cancelled { fined, refunded } => format!("cancelled: {fined} fined and {refunded} refunded"),
         JobOutcome::Withdrawn => "withdrawn".into(),
         JobOutcome::Lapsed => "lapsed".into(),
+        JobOutcome::Expired { offenders } => format!("expired with {} not completed", offenders.len()),
     }
 }
 

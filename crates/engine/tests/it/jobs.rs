@@ -55,6 +55,7 @@ pub(crate) fn order(kind: JobKind, quote: u128) -> Call {
             mpc_factor: 1,
             epochs: 10,
             quote: Amount(quote),
+            duration_max: 10_000,
         },
     }
 }

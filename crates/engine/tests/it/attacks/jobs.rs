@@ -157,3 +157,45 @@ fn silent_member_self_reports_to_escape_the_fine() {
     assert_eq!(free(&net, "qc"), 30_000 - 1, "the QC is refunded in full");
     assert_eq!(free(&net, "gds"), START - 4 + 1_000, "the GDS gets the penalty's rest (issue 18 item 2 moves it)");
 }
+
+/// The scenario jobs' maximum duration (set in their order): blocks from dispatch to settlement by
+/// recorded progress.
+const DURATION: usize = 10_000;
+
+/// Issue 18, item 4. The ten DOs and mpc1 complete the whole training; then the GDS, the QC and mpc2 (a
+/// coalition, or three parties that simply vanish) never act again. Under the old rule the job had no
+/// deadline: 133,200 (StakeIn and twelve deposits) stayed held forever, the honest members' included.
+/// Now the job settles when its maximum duration passes: members who completed are paid their schema
+/// share and released, mpc2 (not completed) is treated as silent and fined the penalty, which makes the
+/// QC whole for what StakeIn paid out (any rest would go to the treasury), the GDS gets its share, and
+/// the QC is refunded the rest of StakeIn.
+#[test]
+fn vanished_coordinator_qc_and_mpc_strand_the_escrow() {
+    let mut net = dispatched(JobKind::Horizontal, &MPCS, params());
+    let total = supply(&net);
+    let mut done: Vec<_> =
+        DOS.iter().map(|d| net.tx(d, status(JobStage::Training, WHOLE, JobProgress::Completed))).collect();
+    done.push(net.tx("mpc1", status(JobStage::Aggregation, WHOLE, JobProgress::Completed)));
+    net.block(done);
+    quiet_blocks(&mut net, DURATION - 2);
+    assert_eq!(
+        net.chain.engine.job_escrow(&JOB),
+        Amount(13_200 + 12 * 10_000),
+        "everything is held until the deadline"
+    );
+    quiet_blocks(&mut net, 2);
+    assert_no_escrow(&net);
+    assert_eq!(supply(&net), total, "conservation");
+    for d in DOS {
+        assert_eq!(free(&net, d), START - 3 + 1_000, "{d} completed: paid and released");
+    }
+    assert_eq!(free(&net, "mpc1"), START - 3 + 1_000, "mpc1 completed: paid and released");
+    assert_eq!(free(&net, "mpc2"), START - 2 - 10_000, "mpc2 never completed: fined the penalty");
+    assert_eq!(free(&net, "gds"), START - 3 + 1_200, "the GDS's schema share");
+    // StakeIn 13,200 pays 12,200 out and refunds 1,000; the penalty makes the QC whole (10,000 of 12,200).
+    assert_eq!(free(&net, "qc"), 30_000 - 1 - 13_200 + 1_000 + 10_000);
+    // The coalition's money from the job (fees left out) is what the happy outcome gives it: no gain.
+    let coalition = (-13_200i128 + 1_000 + 10_000) + 1_200 + (-10_000);
+    let happy = -13_200i128 + 1_200 + 1_000;
+    assert!(coalition - happy <= 0, "the coalition gained {}", coalition - happy);
+}
