@@ -30,7 +30,8 @@
 //! 7. the QC cancels a dispatched job: `job_cancel_fine` (60%) of StakeIn is split among the DOs, MPCs and
 //!    GDS by their schema payouts (largest remainder), the rest is refunded; before dispatch, cancelling
 //!    returns everything;
-//! 8. the GDS nominates a replacement for an MPC (at most `max_mpc_replacements` times); when the nominee
+//! 8. the GDS nominates a replacement for an MPC that stalled (its heartbeat `job_heartbeat_timeout` blocks
+//!    old, which the engine checks; at most `max_mpc_replacements` times); when the nominee
 //!    deposits, it takes the MPC's place and the replaced MPC's deposit is fined as in 4 (every DO gets its
 //!    promised reward for the batches it redoes, the rest goes to the GDS); the job continues.
 //!
@@ -540,6 +541,14 @@ pub(crate) fn replace_mpc(
     }
     if !market.has_role(&nominee, Role::Mpc) {
         return Err(Rejection::InvalidJobReport(format!("{nominee} is not a registered MPC node")));
+    }
+    // The replaced MPC's deposit is fined: only on the engine's evidence of a stall, as in outcome 4.
+    let old = &job.members[&mpc];
+    if old.done() {
+        return Err(Rejection::MemberCompleted { member: mpc });
+    }
+    if !old.silent_at(ctx.height, ctx.params) {
+        return Err(Rejection::HeartbeatNotExpired { member: mpc, due: old.heartbeat_due(ctx.params) });
     }
     // After this point the command must succeed.
     let height = ctx.height;

@@ -559,7 +559,14 @@ fn drive(c: &Config, net: &mut JobNet, s: Scenario) -> Result<(), SimError> {
             }
         }
         Scenario::MpcReplaced => {
-            net.dispatch(c, h)?;
+            // The MPC stalls from dispatch while the others post progress; a replacement needs the stall to
+            // be verifiable (its heartbeat `heartbeat_timeout` blocks old), so the GDS nominates then.
+            let dispatched = net.dispatch(c, h)?;
+            net.wait_until(dispatched + c.heartbeat_timeout / 2)?;
+            let others = net.members_except(c, h, &[mpc]);
+            net.progress(h, &others, c.epochs / 2);
+            net.seal("progress")?;
+            net.wait_until(dispatched + c.heartbeat_timeout - 1)?;
             let spare = cast.mpcs[c.mpcs as usize];
             net.submit(gds, Call::ReplaceMpc { job, mpc, replacement: spare });
             net.seal("nomination")?;

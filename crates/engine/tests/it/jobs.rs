@@ -618,6 +618,14 @@ fn outcome_7_the_qc_cancels_60_percent_fined_40_percent_refunded() {
 #[test]
 fn outcome_8_a_failing_mpc_is_replaced_and_the_job_completes() {
     let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], Params { max_mpc_replacements: 1, ..params() });
+    // mpc1 stalls from dispatch; everyone else posts progress half way through the heartbeat timeout.
+    quiet_blocks(&mut net, 1_799);
+    let mut alive: Vec<_> =
+        DOS.iter().map(|d| net.tx(d, status(JobStage::Training, 1, JobProgress::InProgress))).collect();
+    alive.push(net.tx("mpc2", status(JobStage::Aggregation, 1, JobProgress::InProgress)));
+    net.block(alive);
+    net.log.clear();
+    quiet_blocks(&mut net, 1_799);
     let nominate = net.tx("gds", Call::ReplaceMpc { job: JOB, mpc: id("mpc1"), replacement: id("mpc3") });
     let early = net.tx("mpc3", status(JobStage::Aggregation, 0, JobProgress::Started));
     net.block(vec![nominate, early]);
@@ -630,56 +638,56 @@ fn outcome_8_a_failing_mpc_is_replaced_and_the_job_completes() {
     // mpc1 lost its deposit to the DOs (1,000 each, for the batches they redo) and earned nothing;
     // mpc3 is paid as an MPC of the completed job.
     assert_eq!(free(&net, "mpc1"), START - 10_000 - 2);
-    assert_eq!(free(&net, "do0"), START + 2_000 - 3);
+    assert_eq!(free(&net, "do0"), START + 2_000 - 4);
     check(
         &mut net,
         expect![[r#"
-            block 4:
+            block 3603:
               gds#3 replace MPC mpc1 with mpc3 -> ok
               mpc3#1 status Aggregation epoch 0 batch whole Started -> not_authorized
               * MpcReplacementNominated mpc1 -> mpc3
-            block 5:
+            block 3604:
               mpc3#1 accept job, deposit 10000 -> ok
               * JobAccepted mpc3 10000
               * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000
               * MpcReplaced mpc1 -> mpc3 (1)
-            block 6:
+            block 3605:
               mpc1#2 status Aggregation epoch 0 batch whole Started -> not_authorized
               gds#4 replace MPC mpc2 with eve -> replacement_limit
-            block 7:
-              do0#2 status Training epoch whole batch whole Completed -> ok
-              do1#2 status Training epoch whole batch whole Completed -> ok
-              do2#2 status Training epoch whole batch whole Completed -> ok
-              do3#2 status Training epoch whole batch whole Completed -> ok
-              do4#2 status Training epoch whole batch whole Completed -> ok
-              do5#2 status Training epoch whole batch whole Completed -> ok
-              do6#2 status Training epoch whole batch whole Completed -> ok
-              do7#2 status Training epoch whole batch whole Completed -> ok
-              do8#2 status Training epoch whole batch whole Completed -> ok
-              do9#2 status Training epoch whole batch whole Completed -> ok
-              mpc2#2 status Aggregation epoch whole batch whole Completed -> ok
+            block 3606:
+              do0#3 status Training epoch whole batch whole Completed -> ok
+              do1#3 status Training epoch whole batch whole Completed -> ok
+              do2#3 status Training epoch whole batch whole Completed -> ok
+              do3#3 status Training epoch whole batch whole Completed -> ok
+              do4#3 status Training epoch whole batch whole Completed -> ok
+              do5#3 status Training epoch whole batch whole Completed -> ok
+              do6#3 status Training epoch whole batch whole Completed -> ok
+              do7#3 status Training epoch whole batch whole Completed -> ok
+              do8#3 status Training epoch whole batch whole Completed -> ok
+              do9#3 status Training epoch whole batch whole Completed -> ok
+              mpc2#3 status Aggregation epoch whole batch whole Completed -> ok
               mpc3#2 status Aggregation epoch whole batch whole Completed -> ok
               * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 1200, mpc2 1000, mpc3 1000
               * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc2 10000, mpc3 10000
               * JobSettled Completed
             balances (free held bonded unbonding):
-              do0: 21997 0 100 0
-              do1: 21997 0 100 0
-              do2: 21997 0 100 0
-              do3: 21997 0 100 0
-              do4: 21997 0 100 0
-              do5: 21997 0 100 0
-              do6: 21997 0 100 0
-              do7: 21997 0 100 0
-              do8: 21997 0 100 0
-              do9: 21997 0 100 0
+              do0: 21996 0 100 0
+              do1: 21996 0 100 0
+              do2: 21996 0 100 0
+              do3: 21996 0 100 0
+              do4: 21996 0 100 0
+              do5: 21996 0 100 0
+              do6: 21996 0 100 0
+              do7: 21996 0 100 0
+              do8: 21996 0 100 0
+              do9: 21996 0 100 0
               eve: 20000 0 100 0
               gds: 21196 0 100 0
               mpc1: 9998 0 100 0
-              mpc2: 20997 0 100 0
+              mpc2: 20996 0 100 0
               mpc3: 20997 0 100 0
               qc: 16799 0 0 0
-              treasury: 43 0 0 0
+              treasury: 54 0 0 0
         "#]],
     );
 }

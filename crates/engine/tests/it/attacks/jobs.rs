@@ -199,3 +199,36 @@ fn vanished_coordinator_qc_and_mpc_strand_the_escrow() {
     let happy = -13_200i128 + 1_200 + 1_000;
     assert!(coalition - happy <= 0, "the coalition gained {}", coalition - happy);
 }
+
+/// Issue 18, item 2 (replacement). The GDS controls nine DOs and mpc3. Right after dispatch it nominates
+/// mpc3 to replace mpc1, an honest MPC that has just posted its progress, and mpc3 deposits: under the old
+/// rule mpc1's whole deposit was fined on the GDS's word, 1,000 to each DO (9,000 to the coalition). A
+/// replacement now needs a verified stall: the MPC's heartbeat must be `job_heartbeat_timeout` blocks old
+/// (`heartbeat_not_expired` otherwise; an MPC's own failure settles the job instead). The job completes with
+/// mpc1 and every party gets the happy outcome.
+#[test]
+fn coordinator_replaces_a_live_mpc_and_takes_its_deposit() {
+    let mut net = dispatched(JobKind::Horizontal, &MPCS, params());
+    let total = supply(&net);
+    let alive = net.tx("mpc1", status(JobStage::Aggregation, 0, JobProgress::InProgress));
+    let nominate = net.tx("gds", Call::ReplaceMpc { job: JOB, mpc: id("mpc1"), replacement: id("mpc3") });
+    net.block(vec![alive, nominate]);
+    assert_eq!(code_of(&net, "replace MPC"), "heartbeat_not_expired", "mpc1 is alive");
+    let take_over = net.tx("mpc3", Call::AcceptJob { job: JOB, deposit: Amount(10_000) });
+    net.block(vec![take_over]);
+    let mut done: Vec<_> =
+        DOS.iter().map(|d| net.tx(d, status(JobStage::Training, WHOLE, JobProgress::Completed))).collect();
+    done.extend(MPCS.iter().map(|m| net.tx(m, status(JobStage::Aggregation, WHOLE, JobProgress::Completed))));
+    net.block(done);
+    assert_no_escrow(&net);
+    assert_eq!(supply(&net), total, "conservation");
+    // Fees: register, deposit, progress, completion.
+    assert_eq!(free(&net, "mpc1"), START - 4 + 1_000, "the honest MPC is paid and released");
+    assert_eq!(free(&net, "mpc2"), START - 3 + 1_000);
+    assert_eq!(free(&net, "mpc3"), START - 1, "the nominee never took a place (its refused deposit cost nothing)");
+    let coalition_dos: u128 = DOS[1..].iter().map(|d| free(&net, d)).sum();
+    let coalition_gain = coalition_dos as i128 - 9 * (START as i128 - 3 + 1_000);
+    assert!(coalition_gain <= 0, "the coalition's DOs gained {coalition_gain}");
+    assert_eq!(free(&net, "do0"), START - 3 + 1_000);
+    assert_eq!(free(&net, "gds"), START - 3 + 1_200, "the refused nomination cost nothing and paid nothing");
+}
