@@ -20,7 +20,8 @@
 //!    checks, and never against a member that posted Completed for the whole training: `member_completed`;
 //!    or non-compliant results: DOs of a horizontal job, MPCs of a vertical one): the QC is refunded;
 //!    the penalty `T` is taken from the offenders' deposits in equal shares; each good DO gets its promised
-//!    reward from it and the rest goes to the GDS; the rest of each deposit returns;
+//!    reward from it and the rest goes to the treasury (never to the GDS that reported); the rest of each
+//!    deposit returns;
 //! 3. (and 5.) a member posts `Failed`: its x is the progress it had already posted (epochs shown completed,
 //!    of E; a failure shows none of its own); the QC is refunded; each good DO d gets `⌊promised × p_d / E⌋`
 //!    from the offender's deposit, p_d being the epochs d has posted as completed (its computation cost, by
@@ -33,7 +34,7 @@
 //! 8. the GDS nominates a replacement for an MPC that stalled (its heartbeat `job_heartbeat_timeout` blocks
 //!    old, which the engine checks; at most `max_mpc_replacements` times); when the nominee
 //!    deposits, it takes the MPC's place and the replaced MPC's deposit is fined as in 4 (every DO gets its
-//!    promised reward for the batches it redoes, the rest goes to the GDS); the job continues.
+//!    promised reward for the batches it redoes, the rest goes to the treasury); the job continues.
 //!
 //! An order that is not dispatched within `job_dispatch_timeout` blocks lapses and returns everything. A
 //! dispatched job not settled `duration_max` blocks (the order's, at most `job_duration_max`) after dispatch
@@ -497,7 +498,7 @@ pub(crate) fn report_job_failure(
     }
     // After this point the command must succeed.
     let offenders: Vec<AccountId> = unique.into_iter().collect();
-    let plan = compute_reported(&j.jobs[&id], &offenders);
+    let plan = compute_reported(&j.jobs[&id], &offenders, ctx.treasury);
     settle(ctx, j, id, JobOutcome::Reported { fault, offenders }, plan);
     Ok(())
 }
@@ -562,7 +563,7 @@ pub(crate) fn replace_mpc(
 
 /// The nominee deposited: it takes the old MPC's place and the old MPC's deposit is fined as in 4.
 fn swap_mpc(ctx: &mut Ctx, j: &mut JobsState, id: JobId, (old, new): (AccountId, AccountId), hold: HoldId) {
-    let plan = compute_fine(&j.jobs[&id], &[old], false);
+    let plan = compute_fine(&j.jobs[&id], &[old], false, ctx.treasury);
     ctx.emit(Event::JobAccepted { job: id, member: new, deposit: j.jobs[&id].deposit });
     apply_settlement(ctx, id, &plan);
     let height = ctx.height;
@@ -632,17 +633,18 @@ fn compute_completed(job: &Job) -> Plan {
 }
 
 /// Outcomes 2, 4 and 6: QC refunded, the penalty from the offenders' deposits.
-fn compute_reported(job: &Job, offenders: &[AccountId]) -> Plan {
+fn compute_reported(job: &Job, offenders: &[AccountId], treasury: AccountId) -> Plan {
     let stake = job.stake_in.expect("a dispatched job has StakeIn");
     let mut plan: Plan = vec![(stake, job.qc, job.staked)];
-    plan.extend(compute_fine(job, offenders, true));
+    plan.extend(compute_fine(job, offenders, true, treasury));
     plan
 }
 
 /// The penalty `T` from `offenders`' deposits in equal shares (largest remainder); each good DO gets its
-/// promised reward and the GDS the rest; the rest of the offenders' deposits returns. With
-/// `release_others`, every other deposit returns too (the job ends).
-fn compute_fine(job: &Job, offenders: &[AccountId], release_others: bool) -> Plan {
+/// promised reward and the treasury the rest (never the GDS, who reported: no profit from one's own
+/// judgement); the rest of the offenders' deposits returns. With `release_others`, every other deposit
+/// returns too (the job ends).
+fn compute_fine(job: &Job, offenders: &[AccountId], release_others: bool, treasury: AccountId) -> Plan {
     let schema = job.schema.expect("a dispatched job has a schema");
     let equal: Vec<(AccountId, u128)> = offenders.iter().map(|o| (*o, 1)).collect();
     let shares = distribute(job.deposit, &equal).expect("offenders are distinct and non-empty");
@@ -657,7 +659,7 @@ fn compute_fine(job: &Job, offenders: &[AccountId], release_others: bool) -> Pla
         job.dos.iter().filter(|d| !offenders.contains(d)).map(|d| (*d, schema.per_do)).collect();
     let paid = Amount::checked_sum(good.iter().map(|(_, a)| *a)).expect("at most T");
     let mut sinks = good;
-    sinks.push((job.gds, Amount(job.deposit.0 - paid.0)));
+    sinks.push((treasury, Amount(job.deposit.0 - paid.0)));
     plan.extend(route(&sources, &sinks));
     if release_others {
         plan.extend(deposit_returns(job, offenders));

@@ -1008,10 +1008,9 @@ fn reading(s: &mut String, c: &Config, runs: &[OutcomeRun], sweep: &[SweepRow]) 
     if let Some(q) = find(runs, Scenario::DoSilentQuit) {
         let _ = writeln!(
             s,
-            "- **The failure epoch is the quitter's own word.** A DO that never posted progress reported a failure \
-             at epoch 0 while the others were at epoch {}: its net was {} and each honest DO got {} for {} epochs \
-             of work. Only the quitter's own earlier updates bind it (epochs never go back); the others' progress \
-             does not count.",
+            "- **Each honest DO is paid by its own posted progress.** A DO that never posted progress reported a \
+             failure at epoch 0 while the others were at epoch {}: its net was {} and each honest DO got {} for \
+             {} epochs of work. What a quitter pays follows the others' posted progress, never its own word.",
             c.epochs.saturating_sub(2),
             span(&q.nets("do_offender")),
             span(&q.nets("do")),
@@ -1064,8 +1063,8 @@ fn reading_parties(s: &mut String, c: &Config, runs: &[OutcomeRun]) {
         s,
         "- **The GDS.** It earns {gds_success:+} when the job completes, {:+} for reporting one silent DO, \
          {gds_nc:+} for reporting {} non-compliant DOs and {gds_mpc:+} for reporting an MPC: what the honest DOs do \
-         not take of the fine goes to it, so the more DOs it reports the more it earns, and non-compliance is its \
-         own judgement (the engine cannot check it). It gets nothing from self-reported failures.",
+         not take of the fine goes to the treasury, never to the reporter. Non-compliance is still its own \
+         judgement (the engine cannot check it). It gets nothing from self-reported failures.",
         net(Scenario::DoNoHeartbeat, "gds").unwrap_or(0),
         c.non_compliant_dos
     );

@@ -249,7 +249,11 @@ fn outcome_2_gds_reports_a_do_without_heartbeat_after_3600_blocks() {
     // QC refunded in full; do3 loses its whole deposit: 9 good DOs get 1,000 each, the GDS the rest.
     assert_eq!(free(&net, "qc"), 30_000 - 1);
     assert_eq!(free(&net, "do3"), START - 10_000 - 2);
-    assert_eq!(free(&net, "gds"), START + 1_000 - 4, "the two refused reports cost no fee");
+    assert_eq!(
+        free(&net, "gds"),
+        START - 4,
+        "the two refused reports cost no fee; the rest of the fine goes to the treasury"
+    );
     check(
         &mut net,
         expect![[r#"
@@ -258,7 +262,7 @@ fn outcome_2_gds_reports_a_do_without_heartbeat_after_3600_blocks() {
               gds#3 report NoHeartbeat [do3] -> heartbeat_not_expired
             block 3603:
               gds#3 report NoHeartbeat [do3] -> ok
-              * RewardDistributed do0 1000, do1 1000, do2 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 1000
+              * RewardDistributed do0 1000, do1 1000, do2 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, treasury 1000
               * Refund do0 10000, do1 10000, do2 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 13200
               * JobSettled reported NoHeartbeat [do3]
             balances (free held bonded unbonding):
@@ -273,12 +277,12 @@ fn outcome_2_gds_reports_a_do_without_heartbeat_after_3600_blocks() {
               do8: 20998 0 100 0
               do9: 20998 0 100 0
               eve: 20000 0 100 0
-              gds: 20996 0 100 0
+              gds: 19996 0 100 0
               mpc1: 19998 0 100 0
               mpc2: 19998 0 100 0
               mpc3: 19999 0 100 0
               qc: 29999 0 0 0
-              treasury: 31 0 0 0
+              treasury: 1031 0 0 0
         "#]],
     );
 }
@@ -300,7 +304,7 @@ fn several_offenders_share_the_penalty_equally() {
         expect![[r#"
             block 3604:
               gds#3 report NoHeartbeat [do3 do7 mpc2] -> ok
-              * RewardDistributed do0 1000, do1 1000, do2 1000, do4 1000, do5 1000, do6 1000, do8 1000, do9 1000, gds 2000
+              * RewardDistributed do0 1000, do1 1000, do2 1000, do4 1000, do5 1000, do6 1000, do8 1000, do9 1000, treasury 2000
               * Refund do0 10000, do1 10000, do2 10000, do3 6667, do4 10000, do5 10000, do6 10000, do7 6666, do8 10000, do9 10000, mpc1 10000, mpc2 6667, qc 13200
               * JobSettled reported NoHeartbeat [do3 do7 mpc2]
             balances (free held bonded unbonding):
@@ -315,12 +319,12 @@ fn several_offenders_share_the_penalty_equally() {
               do8: 20998 0 100 0
               do9: 20998 0 100 0
               eve: 20000 0 100 0
-              gds: 21996 0 100 0
+              gds: 19996 0 100 0
               mpc1: 19998 0 100 0
               mpc2: 16665 0 100 0
               mpc3: 19999 0 100 0
               qc: 29999 0 0 0
-              treasury: 30 0 0 0
+              treasury: 2030 0 0 0
         "#]],
     );
 }
@@ -507,7 +511,7 @@ fn outcome_6_non_compliant_results_horizontal_dos_and_vertical_mpc() {
               gds#3 report NonCompliant [mpc1] -> invalid_job_report
             block 5:
               gds#3 report NonCompliant [do1 do2] -> ok
-              * RewardDistributed do0 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 2000
+              * RewardDistributed do0 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, treasury 2000
               * Refund do0 10000, do1 5000, do2 5000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 13200
               * JobSettled reported NonCompliant [do1 do2]
             balances (free held bonded unbonding):
@@ -522,12 +526,12 @@ fn outcome_6_non_compliant_results_horizontal_dos_and_vertical_mpc() {
               do8: 20998 0 100 0
               do9: 20998 0 100 0
               eve: 20000 0 100 0
-              gds: 21996 0 100 0
+              gds: 19996 0 100 0
               mpc1: 19998 0 100 0
               mpc2: 19998 0 100 0
               mpc3: 19999 0 100 0
               qc: 29999 0 0 0
-              treasury: 30 0 0 0
+              treasury: 2030 0 0 0
         "#]],
     );
 

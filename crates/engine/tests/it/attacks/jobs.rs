@@ -155,7 +155,7 @@ fn silent_member_self_reports_to_escape_the_fine() {
         assert_eq!(free(&net, m), START - 3, "{m}'s deposit returns");
     }
     assert_eq!(free(&net, "qc"), 30_000 - 1, "the QC is refunded in full");
-    assert_eq!(free(&net, "gds"), START - 4 + 1_000, "the GDS gets the penalty's rest (issue 18 item 2 moves it)");
+    assert_eq!(free(&net, "gds"), START - 4, "the penalty's rest goes to the treasury, not the reporter");
 }
 
 /// The scenario jobs' maximum duration (set in their order): blocks from dispatch to settlement by
@@ -231,4 +231,48 @@ fn coordinator_replaces_a_live_mpc_and_takes_its_deposit() {
     assert!(coalition_gain <= 0, "the coalition's DOs gained {coalition_gain}");
     assert_eq!(free(&net, "do0"), START - 3 + 1_000);
     assert_eq!(free(&net, "gds"), START - 3 + 1_200, "the refused nomination cost nothing and paid nothing");
+}
+
+/// Issue 18, item 2 (the remainder). do3 and do7 go silent; the GDS reports them. The penalty (10,000) is
+/// taken from their deposits, 5,000 each, and the eight good DOs get their promised 1,000 each. Under the
+/// old rule the reporter kept the other 2,000, so a coordinator profited from its own report (and more the
+/// more members it could get reported). The rest of a fine now goes to the treasury: the GDS's gain from
+/// reporting is zero.
+#[test]
+fn coordinator_keeps_the_remainder_of_a_fine() {
+    let mut net = dispatched(JobKind::Horizontal, &MPCS, params());
+    let total = supply(&net);
+    let treasury = |net: &Net| net.chain.engine.ledger().free(&net.chain.engine.treasury()).0;
+    quiet_blocks(&mut net, 1_799);
+    let silent = ["do3", "do7"];
+    let mut alive: Vec<_> = DOS
+        .iter()
+        .filter(|d| !silent.contains(d))
+        .map(|d| net.tx(d, status(JobStage::Training, 1, JobProgress::InProgress)))
+        .collect();
+    alive.extend(MPCS.iter().map(|m| net.tx(m, status(JobStage::Aggregation, 1, JobProgress::InProgress))));
+    net.block(alive);
+    quiet_blocks(&mut net, 1_799);
+    let before = treasury(&net);
+    let offenders = silent.iter().map(|d| id(d)).collect();
+    let report = net.tx("gds", Call::ReportJobFailure { job: JOB, offenders, fault: JobFault::NoHeartbeat });
+    net.block(vec![report]);
+    assert_eq!(code_of(&net, "report NoHeartbeat"), "ok");
+    assert_no_escrow(&net);
+    assert_eq!(supply(&net), total, "conservation");
+    // The GDS paid three fees (register, order, select) and the report's: it gains nothing from the fine.
+    let gds_gain = free(&net, "gds") as i128 - (START as i128 - 4);
+    assert!(gds_gain <= 0, "the reporting GDS gained {gds_gain}");
+    assert_eq!(free(&net, "gds"), START - 4);
+    assert_eq!(treasury(&net), before + 2_000 + 1, "the fine's rest, and the report's fee");
+    for d in silent {
+        assert_eq!(free(&net, d), START - 2 - 5_000, "{d} pays half the penalty");
+    }
+    for d in DOS.iter().filter(|d| !silent.contains(d)) {
+        assert_eq!(free(&net, d), START - 3 + 1_000, "{d} gets its promised reward");
+    }
+    for m in MPCS {
+        assert_eq!(free(&net, m), START - 3, "{m}'s deposit returns");
+    }
+    assert_eq!(free(&net, "qc"), 30_000 - 1, "the QC is refunded in full");
 }
