@@ -851,6 +851,12 @@ fn an_order_not_dispatched_in_time_lapses_and_a_withdrawn_one_returns_everything
     );
 }
 
+/// A fresh order (another job id) naming `duration_max`.
+fn other_order(duration_max: u64) -> Call {
+    let Call::OrderJob { order } = order(JobKind::Horizontal, 13_200) else { unreachable!("an order") };
+    Call::OrderJob { order: JobOrder { id: JobId([0x5f; 16]), duration_max, ..order } }
+}
+
 /// The issue's bad input, and more: each is refused with its code and changes nothing (no balance, no
 /// hold, nothing in the job).
 #[test]
@@ -887,6 +893,9 @@ fn bad_job_input_is_refused_and_changes_nothing() {
         ("do5", order(JobKind::Horizontal, 1)),
         ("gds", order(JobKind::Horizontal, 1)),
         ("gds", Call::ReplaceMpc { job: JOB, mpc: id("do1"), replacement: id("mpc3") }),
+        ("gds", Call::ReplaceMpc { job: JOB, mpc: id("mpc1"), replacement: id("mpc3") }),
+        ("gds", other_order(0)),
+        ("gds", other_order(params().job_duration_max + 1)),
     ];
     for (who, call) in cases {
         let tx = net.tx(who, call);
@@ -903,25 +912,28 @@ fn bad_job_input_is_refused_and_changes_nothing() {
         .map(|l| format!("{}\n", l.trim_start()))
         .collect();
     expect![[r#"
-          eve#0 status Training epoch 5 batch whole InProgress -> not_authorized
-          do1#2 status Psi epoch 0 batch whole Started -> invalid_job_status
-          do0#3 status Training epoch 4 batch whole InProgress -> epoch_went_back
-          do2#2 status Training epoch 10 batch whole InProgress -> invalid_job_status
-          do3#2 status Training epoch whole batch whole Failed -> invalid_job_status
-          mpc1#2 status Training epoch 1 batch whole InProgress -> invalid_job_status
-          gds#3 report NoHeartbeat [do0] -> heartbeat_not_expired
-          qc#1 report NonCompliant [do3] -> not_authorized
-          eve#0 cancel job -> not_authorized
-          qc#1 stake job 1 -> wrong_job_phase
-          do4#2 void #6 -> not_authorized
-          qc#1 post #1: 1 to qc -> not_authorized
-          mpc3#1 accept job, deposit 10000 -> wrong_job_phase
-          gds#3 select MPCs [mpc2 mpc3] -> wrong_job_phase
-          do5#2 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 1 -> not_authorized
-          gds#3 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 1 -> job_exists
-          gds#3 replace MPC do1 with mpc3 -> invalid_job_report
-          qc#1 cancel job -> ok
-          qc#2 cancel job -> wrong_job_phase
+        eve#0 status Training epoch 5 batch whole InProgress -> not_authorized
+        do1#2 status Psi epoch 0 batch whole Started -> invalid_job_status
+        do0#3 status Training epoch 4 batch whole InProgress -> epoch_went_back
+        do2#2 status Training epoch 10 batch whole InProgress -> invalid_job_status
+        do3#2 status Training epoch whole batch whole Failed -> invalid_job_status
+        mpc1#2 status Training epoch 1 batch whole InProgress -> invalid_job_status
+        gds#3 report NoHeartbeat [do0] -> heartbeat_not_expired
+        qc#1 report NonCompliant [do3] -> not_authorized
+        eve#0 cancel job -> not_authorized
+        qc#1 stake job 1 -> wrong_job_phase
+        do4#2 void #6 -> not_authorized
+        qc#1 post #1: 1 to qc -> not_authorized
+        mpc3#1 accept job, deposit 10000 -> wrong_job_phase
+        gds#3 select MPCs [mpc2 mpc3] -> wrong_job_phase
+        do5#2 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 1 -> not_authorized
+        gds#3 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 1 -> job_exists
+        gds#3 replace MPC do1 with mpc3 -> invalid_job_report
+        gds#3 replace MPC mpc1 with mpc3 -> heartbeat_not_expired
+        gds#3 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 13200 -> invalid_job
+        gds#3 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 13200 -> invalid_job
+        qc#1 cancel job -> ok
+        qc#2 cancel job -> wrong_job_phase
     "#]]
     .assert_eq(&net.log);
 }
