@@ -187,6 +187,7 @@ impl CoordinatorArgs {
             mpc_factor: 1,
             epochs: self.epochs,
             quote: self.quote,
+            duration_max: protocol::jobs::JOB_DURATION_DEFAULT,
         })
     }
 }

@@ -138,6 +138,7 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
                 mpc_factor: *mpc_factor,
                 epochs: *epochs,
                 quote: *quote,
+                duration_max: protocol::jobs::JOB_DURATION_DEFAULT,
             };
             (common, Call::OrderJob { order })
         }

@@ -18,6 +18,7 @@ fn outcome_name(o: &JobOutcome) -> &'static str {
         JobOutcome::Cancelled { .. } => "cancelled",
         JobOutcome::Withdrawn => "withdrawn",
         JobOutcome::Lapsed => "lapsed",
+        JobOutcome::Expired { .. } => "expired",
     }
 }
 

@@ -61,6 +61,8 @@ pub enum Deadline {
     JobLapse(JobId),
     /// A settled job is forgotten.
     JobClose(JobId),
+    /// A dispatched training job's maximum duration passed: it settles by its recorded progress.
+    JobExpiry(JobId),
 }
 
 /// Engine state outside the ledger, as recorded in a block's write set (ordered for canonical roots).

@@ -17,20 +17,31 @@
 //! Outcomes (the escrow, StakeIn plus deposits, always ends at exactly zero):
 //! 1. every member posts `Completed` for the whole training: the schema is paid from StakeIn, deposits return;
 //! 2. (and 4., 6.) the GDS reports offenders (no heartbeat for `job_heartbeat_timeout` blocks, which the engine
-//!    checks, or non-compliant results: DOs of a horizontal job, MPCs of a vertical one): the QC is refunded;
+//!    checks, and never against a member that posted Completed for the whole training: `member_completed`;
+//!    or non-compliant results: DOs of a horizontal job, MPCs of a vertical one): the QC is refunded;
 //!    the penalty `T` is taken from the offenders' deposits in equal shares; each good DO gets its promised
-//!    reward from it and the rest goes to the GDS; the rest of each deposit returns;
-//! 3. (and 5.) a member posts `Failed` at epoch e of E (x = e/E; Psi counts as 0): the QC is refunded; each good
-//!    DO gets `⌊x × promised⌋` from the offender's deposit (its computation cost); the rest returns to the
-//!    offender — reporting honestly costs less than being caught;
+//!    reward from it and the rest goes to the treasury (never to the GDS that reported); the rest of each
+//!    deposit returns;
+//! 3. (and 5.) a member posts `Failed`: its x is the progress it had already posted (epochs shown completed,
+//!    of E; a failure shows none of its own); the QC is refunded; each good DO d gets `⌊promised × p_d / E⌋`
+//!    from the offender's deposit, p_d being the epochs d has posted as completed (its computation cost, by
+//!    its own record); the rest returns to the offender — at most `(N_DO − 1) / N_DO` of the penalty, so
+//!    reporting honestly costs less than being caught. A member past its heartbeat timeout cannot post at
+//!    all (`heartbeat_expired`): it is reportable for silence instead;
 //! 7. the QC cancels a dispatched job: `job_cancel_fine` (60%) of StakeIn is split among the DOs, MPCs and
 //!    GDS by their schema payouts (largest remainder), the rest is refunded; before dispatch, cancelling
 //!    returns everything;
-//! 8. the GDS nominates a replacement for an MPC (at most `max_mpc_replacements` times); when the nominee
+//! 8. the GDS nominates a replacement for an MPC that stalled (its heartbeat `job_heartbeat_timeout` blocks
+//!    old, which the engine checks; at most `max_mpc_replacements` times); when the nominee
 //!    deposits, it takes the MPC's place and the replaced MPC's deposit is fined as in 4 (every DO gets its
-//!    promised reward for the batches it redoes, the rest goes to the GDS); the job continues.
+//!    promised reward for the batches it redoes, the rest goes to the treasury); the job continues.
 //!
-//! An order that is not dispatched within `job_dispatch_timeout` blocks lapses and returns everything.
+//! An order that is not dispatched within `job_dispatch_timeout` blocks lapses and returns everything. A
+//! dispatched job not settled `duration_max` blocks (the order's, at most `job_duration_max`) after dispatch
+//! expires: StakeIn pays each member that completed the whole training its schema payout and the GDS its
+//! share and refunds the QC the rest; the members that did not complete are treated as silent: the penalty
+//! `T` from their deposits in equal shares makes the QC whole for what StakeIn paid out, any rest to the
+//! treasury.
 //! Only these calls move money into or out of a job's holds (`HoldOwner::Job`); `HoldPost`/`HoldVoid` refuse
 //! them.
 
@@ -78,6 +89,8 @@ pub(crate) enum JobsDeadline {
     Lapse(JobId),
     /// A settled job is forgotten.
     Close(JobId),
+    /// A dispatched job not settled by now settles by its recorded progress.
+    Expire(JobId),
 }
 
 impl From<JobsDeadline> for Deadline {
@@ -85,6 +98,7 @@ impl From<JobsDeadline> for Deadline {
         match deadline {
             JobsDeadline::Lapse(id) => Deadline::JobLapse(id),
             JobsDeadline::Close(id) => Deadline::JobClose(id),
+            JobsDeadline::Expire(id) => Deadline::JobExpiry(id),
         }
     }
 }
@@ -105,12 +119,14 @@ impl JobsState {
         }
         .expect("writing to a Vec cannot fail");
     }
-    /// The deadlines this state implies (ordered jobs' lapses), for checking a restored snapshot.
+    /// The deadlines this state implies (ordered jobs' lapses, dispatched jobs' expiries), for checking a
+    /// restored snapshot.
     pub fn implied_deadlines(&self) -> impl Iterator<Item = (Height, Deadline)> + '_ {
-        self.jobs
-            .values()
-            .filter(|j| j.phase == JobPhase::Ordered)
-            .map(|j| (j.dispatch_by, JobsDeadline::Lapse(j.id).into()))
+        self.jobs.values().filter_map(|j| match (j.phase, j.expires_at) {
+            (JobPhase::Ordered, _) => Some((j.dispatch_by, JobsDeadline::Lapse(j.id).into())),
+            (JobPhase::Dispatched, Some(at)) => Some((at, JobsDeadline::Expire(j.id).into())),
+            _ => None,
+        })
     }
 }
 
@@ -182,6 +198,10 @@ fn check_job_order(
     }
     if o.price_per_do.is_zero() || o.quote.is_zero() || o.complexity == 0 || o.epochs == 0 || o.mpc_factor == 0 {
         return bad("price, quote, complexity, MPC factor and epochs must be positive".into());
+    }
+    let longest = ctx.params.job_duration_max;
+    if o.duration_max == 0 || o.duration_max > longest {
+        return bad(format!("the maximum duration is 1 to {longest} blocks"));
     }
     if o.kind == JobKind::Horizontal && o.mpc_factor != 1 {
         return bad("the MPC factor applies to vertical jobs only; use 1".into());
@@ -299,6 +319,7 @@ pub(crate) fn select_mpcs(
             heartbeat: height,
             last_status: None,
             updates: 0,
+            progress: 0,
         });
     }
     job.mpcs = mpcs.to_vec();
@@ -374,11 +395,15 @@ fn try_dispatch(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
         ctx.ledger.hold_post(stake, &[(qc, surplus)]).expect("the StakeIn hold holds the surplus");
     }
     let height = ctx.height;
+    // The order check bounds the duration by `job_duration_max` (at most 2^32 blocks).
+    let expires_at = Height(height.0.saturating_add(job.duration_max));
     ctx.unschedule(dispatch_by, JobsDeadline::Lapse(id));
+    ctx.schedule(expires_at, JobsDeadline::Expire(id));
     let job = j.jobs.get_mut(&id).expect("checked above");
     job.staked = schema.total;
     job.phase = JobPhase::Dispatched;
     job.dispatched_at = Some(height);
+    job.expires_at = Some(expires_at);
     for m in job.members.values_mut() {
         m.heartbeat = height;
     }
@@ -402,21 +427,30 @@ pub(crate) fn post_job_status(
     let role = job.role_of(&who).ok_or(Rejection::NotAuthorized)?;
     job_phase_is(job, JobPhase::Dispatched)?;
     let member = &job.members[&who];
+    // A silent member is reportable; letting it post now would let it race the report with a cheaper
+    // self-reported failure (or revive, then fail).
+    if member.silent_at(ctx.height, ctx.params) {
+        return Err(Rejection::HeartbeatExpired { member: who, due: member.heartbeat_due(ctx.params) });
+    }
     check_status(job.kind, role, job.epochs, member, &status)?;
     // After this point the command must succeed.
     let height = ctx.height;
     let job = j.jobs.get_mut(&id).expect("checked above");
+    let epochs = job.epochs;
     let member = job.members.get_mut(&who).expect("checked above");
     member.heartbeat = height;
     member.last_status = Some(status);
     member.updates = member.updates.saturating_add(1);
+    // A failure shows no progress of its own: x is what the member had posted before it.
+    if status.status != JobProgress::Failed {
+        member.progress = member.progress.max(status.completed_epochs(epochs));
+    }
+    let progress = member.progress;
     ctx.touch(JobsKey::Job(id));
     ctx.emit(Event::JobStatusUpdated { job: id, member: who, status });
     if status.status == JobProgress::Failed {
-        let epoch = if status.stage == JobStage::Psi { 0 } else { status.epoch };
-        let epochs = job.epochs;
-        let plan = compute_self_reported(&j.jobs[&id], who, epoch);
-        settle(ctx, j, id, JobOutcome::SelfReported { member: who, epoch, epochs }, plan);
+        let plan = compute_self_reported(&j.jobs[&id], who);
+        settle(ctx, j, id, JobOutcome::SelfReported { member: who, epoch: progress, epochs }, plan);
     } else if job.members.values().all(JobMember::done) {
         let plan = compute_completed(&j.jobs[&id]);
         settle(ctx, j, id, JobOutcome::Completed, plan);
@@ -441,6 +475,9 @@ pub(crate) fn report_job_failure(
         let member = job.members.get(o).ok_or_else(|| Rejection::InvalidJobReport(format!("{o} is not a member")))?;
         match fault {
             JobFault::NoHeartbeat => {
+                if member.done() {
+                    return Err(Rejection::MemberCompleted { member: *o });
+                }
                 if !member.silent_at(ctx.height, ctx.params) {
                     return Err(Rejection::HeartbeatNotExpired { member: *o, due: member.heartbeat_due(ctx.params) });
                 }
@@ -461,7 +498,7 @@ pub(crate) fn report_job_failure(
     }
     // After this point the command must succeed.
     let offenders: Vec<AccountId> = unique.into_iter().collect();
-    let plan = compute_reported(&j.jobs[&id], &offenders);
+    let plan = compute_reported(&j.jobs[&id], &offenders, ctx.treasury);
     settle(ctx, j, id, JobOutcome::Reported { fault, offenders }, plan);
     Ok(())
 }
@@ -506,6 +543,14 @@ pub(crate) fn replace_mpc(
     if !market.has_role(&nominee, Role::Mpc) {
         return Err(Rejection::InvalidJobReport(format!("{nominee} is not a registered MPC node")));
     }
+    // The replaced MPC's deposit is fined: only on the engine's evidence of a stall, as in outcome 4.
+    let old = &job.members[&mpc];
+    if old.done() {
+        return Err(Rejection::MemberCompleted { member: mpc });
+    }
+    if !old.silent_at(ctx.height, ctx.params) {
+        return Err(Rejection::HeartbeatNotExpired { member: mpc, due: old.heartbeat_due(ctx.params) });
+    }
     // After this point the command must succeed.
     let height = ctx.height;
     let job = j.jobs.get_mut(&id).expect("checked above");
@@ -518,7 +563,7 @@ pub(crate) fn replace_mpc(
 
 /// The nominee deposited: it takes the old MPC's place and the old MPC's deposit is fined as in 4.
 fn swap_mpc(ctx: &mut Ctx, j: &mut JobsState, id: JobId, (old, new): (AccountId, AccountId), hold: HoldId) {
-    let plan = compute_fine(&j.jobs[&id], &[old], false);
+    let plan = compute_fine(&j.jobs[&id], &[old], false, ctx.treasury);
     ctx.emit(Event::JobAccepted { job: id, member: new, deposit: j.jobs[&id].deposit });
     apply_settlement(ctx, id, &plan);
     let height = ctx.height;
@@ -526,7 +571,14 @@ fn swap_mpc(ctx: &mut Ctx, j: &mut JobsState, id: JobId, (old, new): (AccountId,
     job.members.remove(&old);
     job.members.insert(
         new,
-        JobMember { role: JobRole::Mpc, deposit: Some(hold), heartbeat: height, last_status: None, updates: 0 },
+        JobMember {
+            role: JobRole::Mpc,
+            deposit: Some(hold),
+            heartbeat: height,
+            last_status: None,
+            updates: 0,
+            progress: 0,
+        },
     );
     for m in job.mpcs.iter_mut().filter(|m| **m == old) {
         *m = new;
@@ -545,6 +597,15 @@ pub(crate) fn lapse_job(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
     assert_eq!(job.phase, JobPhase::Ordered, "a lapse deadline is only pending for ordered jobs");
     let plan = compute_returned(ctx.ledger, &j.jobs[&id]);
     settle(ctx, j, id, JobOutcome::Lapsed, plan);
+}
+
+/// End-of-block: a dispatched job whose maximum duration passed settles by its recorded progress.
+pub(crate) fn expire_job(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
+    let job = j.jobs.get(&id).expect("an expiry deadline is removed when its job settles");
+    assert_eq!(job.phase, JobPhase::Dispatched, "an expiry deadline is only pending for dispatched jobs");
+    let offenders: Vec<AccountId> = job.members.iter().filter(|(_, m)| !m.done()).map(|(a, _)| *a).collect();
+    let plan = compute_expired(job, &offenders, ctx.treasury);
+    settle(ctx, j, id, JobOutcome::Expired { offenders }, plan);
 }
 
 /// End-of-block: a settled job is forgotten after `job_retention` blocks.
@@ -572,17 +633,18 @@ fn compute_completed(job: &Job) -> Plan {
 }
 
 /// Outcomes 2, 4 and 6: QC refunded, the penalty from the offenders' deposits.
-fn compute_reported(job: &Job, offenders: &[AccountId]) -> Plan {
+fn compute_reported(job: &Job, offenders: &[AccountId], treasury: AccountId) -> Plan {
     let stake = job.stake_in.expect("a dispatched job has StakeIn");
     let mut plan: Plan = vec![(stake, job.qc, job.staked)];
-    plan.extend(compute_fine(job, offenders, true));
+    plan.extend(compute_fine(job, offenders, true, treasury));
     plan
 }
 
 /// The penalty `T` from `offenders`' deposits in equal shares (largest remainder); each good DO gets its
-/// promised reward and the GDS the rest; the rest of the offenders' deposits returns. With
-/// `release_others`, every other deposit returns too (the job ends).
-fn compute_fine(job: &Job, offenders: &[AccountId], release_others: bool) -> Plan {
+/// promised reward and the treasury the rest (never the GDS, who reported: no profit from one's own
+/// judgement); the rest of the offenders' deposits returns. With `release_others`, every other deposit
+/// returns too (the job ends).
+fn compute_fine(job: &Job, offenders: &[AccountId], release_others: bool, treasury: AccountId) -> Plan {
     let schema = job.schema.expect("a dispatched job has a schema");
     let equal: Vec<(AccountId, u128)> = offenders.iter().map(|o| (*o, 1)).collect();
     let shares = distribute(job.deposit, &equal).expect("offenders are distinct and non-empty");
@@ -597,7 +659,7 @@ fn compute_fine(job: &Job, offenders: &[AccountId], release_others: bool) -> Pla
         job.dos.iter().filter(|d| !offenders.contains(d)).map(|d| (*d, schema.per_do)).collect();
     let paid = Amount::checked_sum(good.iter().map(|(_, a)| *a)).expect("at most T");
     let mut sinks = good;
-    sinks.push((job.gds, Amount(job.deposit.0 - paid.0)));
+    sinks.push((treasury, Amount(job.deposit.0 - paid.0)));
     plan.extend(route(&sources, &sinks));
     if release_others {
         plan.extend(deposit_returns(job, offenders));
@@ -605,22 +667,58 @@ fn compute_fine(job: &Job, offenders: &[AccountId], release_others: bool) -> Pla
     plan
 }
 
-/// Outcomes 3 and 5: QC refunded; each good DO gets `⌊promised × e / E⌋` from the offender's deposit.
-fn compute_self_reported(job: &Job, member: AccountId, epoch: u32) -> Plan {
+/// Outcomes 3 and 5: QC refunded; each good DO d gets `⌊promised × p_d / E⌋` from the offender's deposit,
+/// p_d being the epochs d has posted as completed (its computation cost, by its own evidence).
+fn compute_self_reported(job: &Job, member: AccountId) -> Plan {
     let schema = job.schema.expect("a dispatched job has a schema");
     let stake = job.stake_in.expect("a dispatched job has StakeIn");
     let hold = job.members[&member].deposit.expect("a dispatched member has a deposit");
-    let cost = mul_div_floor(schema.per_do.0, u128::from(epoch.min(job.epochs)), u128::from(job.epochs))
-        .expect("epochs > 0 and the result is at most per_do")
-        .0;
     let mut plan: Plan = vec![(stake, job.qc, job.staked)];
     let mut paid = 0u128;
     for d in job.dos.iter().filter(|d| **d != member) {
+        let done = job.members[d].progress.min(job.epochs);
+        let cost = mul_div_floor(schema.per_do.0, u128::from(done), u128::from(job.epochs))
+            .expect("epochs > 0 and the result is at most per_do")
+            .0;
         plan.push((hold, *d, Amount(cost)));
         paid += cost;
     }
     plan.push((hold, member, Amount(job.deposit.0 - paid)));
     plan.extend(deposit_returns(job, &[member]));
+    plan
+}
+
+/// Expiry: StakeIn pays each member that completed its schema payout and the GDS its share, and refunds
+/// the QC the rest; the members that did not complete (never empty: a job whose members all completed has
+/// settled) are treated as silent: the penalty `T` from their deposits in equal shares makes the QC whole
+/// for what StakeIn paid out, and any rest goes to the treasury (nobody judged, so nobody profits).
+fn compute_expired(job: &Job, offenders: &[AccountId], treasury: AccountId) -> Plan {
+    let schema = job.schema.expect("a dispatched job has a schema");
+    let stake = job.stake_in.expect("a dispatched job has StakeIn");
+    let mut plan = Plan::new();
+    let mut paid = Amount::ZERO;
+    for (who, m) in job.members.iter().filter(|(who, _)| !offenders.contains(who)) {
+        let pay = match m.role {
+            JobRole::DataOwner => schema.per_do,
+            JobRole::Mpc => schema.per_mpc,
+        };
+        plan.push((stake, *who, pay));
+        paid = paid.checked_add(pay).expect("at most the schema's total");
+    }
+    plan.push((stake, job.gds, schema.gds));
+    let paid = paid.checked_add(schema.gds).expect("at most the schema's total");
+    plan.push((stake, job.qc, Amount(job.staked.0 - paid.0)));
+    let equal: Vec<(AccountId, u128)> = offenders.iter().map(|o| (*o, 1)).collect();
+    let shares = distribute(job.deposit, &equal).expect("offenders are distinct and non-empty");
+    let mut sources: Vec<(HoldId, Amount)> = Vec::new();
+    for (o, share) in &shares {
+        let hold = job.members[o].deposit.expect("a dispatched member has a deposit");
+        sources.push((hold, *share));
+        plan.push((hold, *o, Amount(job.deposit.0 - share.0)));
+    }
+    let to_qc = job.deposit.min(paid);
+    plan.extend(route(&sources, &[(job.qc, to_qc), (treasury, Amount(job.deposit.0 - to_qc.0))]));
+    plan.extend(deposit_returns(job, offenders));
     plan
 }
 
@@ -701,8 +799,10 @@ fn settle(ctx: &mut Ctx, j: &mut JobsState, id: JobId, outcome: JobOutcome, plan
     let height = ctx.height;
     let retention = ctx.params.job_retention;
     let job = j.jobs.get_mut(&id).expect("the caller found the job");
-    if job.phase == JobPhase::Ordered {
-        ctx.unschedule(job.dispatch_by, JobsDeadline::Lapse(id));
+    match (job.phase, job.expires_at) {
+        (JobPhase::Ordered, _) => ctx.unschedule(job.dispatch_by, JobsDeadline::Lapse(id)),
+        (JobPhase::Dispatched, Some(at)) => ctx.unschedule(at, JobsDeadline::Expire(id)),
+        _ => {}
     }
     job.phase = JobPhase::Settled;
     job.stake_in = None;

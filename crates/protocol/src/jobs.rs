@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use types::{AccountId, Amount, Height, HoldId, JobId};
 
+/// The maximum duration an order names when its author does not (the JSON field's default, and what the
+/// agents and the CLI order): 100,000 blocks from dispatch. It must not exceed `Params::job_duration_max`.
+pub const JOB_DURATION_DEFAULT: u64 = 100_000;
+
 /// `epoch` or `batch` value meaning "the whole training" or "the whole epoch" (seed 002's 0xffffffff).
 pub const WHOLE: u32 = u32::MAX;
 
@@ -90,6 +94,21 @@ pub struct JobStatus {
     pub status: JobProgress,
 }
 
+impl JobStatus {
+    /// Epochs of `epochs` this status shows as already completed: `completed` at epoch e shows e + 1 (the
+    /// whole training: all), `started`/`in_progress`/`failed` at epoch e shows the e before it, PSI and
+    /// "whole training, in progress" show none.
+    pub fn completed_epochs(&self, epochs: u32) -> u32 {
+        match (self.stage, self.status, self.epoch) {
+            (JobStage::Psi, _, _) => 0,
+            (_, JobProgress::Completed, WHOLE) => epochs,
+            (_, _, WHOLE) => 0,
+            (_, JobProgress::Completed, e) => e.saturating_add(1).min(epochs),
+            (_, _, e) => e.min(epochs),
+        }
+    }
+}
+
 /// What the GDS reports about offenders.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
@@ -137,6 +156,11 @@ pub enum JobOutcome {
     Withdrawn,
     /// Not dispatched within `job_dispatch_timeout` blocks: everything returned.
     Lapsed,
+    /// Not completed within the order's maximum duration: settled by recorded progress, the members that
+    /// had not completed (`offenders`) treated as silent.
+    Expired {
+        offenders: Vec<AccountId>,
+    },
 }
 
 /// The payouts the reward schema promises, fixed when the MPCs are first selected.
@@ -172,6 +196,9 @@ pub struct JobMember {
     pub heartbeat: Height,
     pub last_status: Option<JobStatus>,
     pub updates: u32,
+    /// Epochs the member's statuses have shown as completed so far (never decreases; see
+    /// [`JobStatus::completed_epochs`]): the `x` of its own failure and its share when another fails.
+    pub progress: u32,
 }
 
 impl JobMember {
@@ -182,9 +209,10 @@ impl JobMember {
     }
 
     /// Whether a `NoHeartbeat` report against this member in the block at `height` passes the engine's
-    /// heartbeat check.
+    /// heartbeat check: its heartbeat is `job_heartbeat_timeout` blocks old and it has not completed the
+    /// whole training (a done member has nothing left to post, so its silence is not a fault; issue 18).
     pub fn silent_at(&self, height: Height, params: &crate::Params) -> bool {
-        height >= self.heartbeat_due(params)
+        !self.done() && height >= self.heartbeat_due(params)
     }
 
     pub fn done(&self) -> bool {
@@ -268,6 +296,16 @@ pub struct JobOrder {
     pub epochs: u32,
     /// What the GDS quoted the QC before the MPCs were chosen.
     pub quote: Amount,
+    /// Blocks from dispatch after which the job settles by its recorded progress (1 to
+    /// `Params::job_duration_max`; JSON default [`JOB_DURATION_DEFAULT`]).
+    #[serde(default = "JobOrder::duration_default")]
+    pub duration_max: u64,
+}
+
+impl JobOrder {
+    fn duration_default() -> u64 {
+        JOB_DURATION_DEFAULT
+    }
 }
 
 #[derive(
@@ -285,6 +323,8 @@ pub struct Job {
     pub mpc_factor: u32,
     pub epochs: u32,
     pub quote: Amount,
+    /// Blocks from dispatch to settlement by recorded progress (the order's `duration_max`).
+    pub duration_max: u64,
     /// Every member's deposit: the total DO payout.
     pub deposit: Amount,
     pub schema: Option<RewardSchema>,
@@ -300,6 +340,8 @@ pub struct Job {
     pub ordered_at: Height,
     pub dispatch_by: Height,
     pub dispatched_at: Option<Height>,
+    /// When a dispatched job settles by recorded progress: dispatch plus `duration_max`.
+    pub expires_at: Option<Height>,
     pub settled_at: Option<Height>,
     pub history: Vec<JobRecord>,
 }
@@ -307,8 +349,14 @@ pub struct Job {
 impl Job {
     /// A job as `gds` ordered it at `height`: every DO a member with no deposit yet, nothing staked.
     pub fn ordered(gds: AccountId, o: &JobOrder, deposit: Amount, height: Height, dispatch_by: Height) -> Job {
-        let member =
-            JobMember { role: JobRole::DataOwner, deposit: None, heartbeat: height, last_status: None, updates: 0 };
+        let member = JobMember {
+            role: JobRole::DataOwner,
+            deposit: None,
+            heartbeat: height,
+            last_status: None,
+            updates: 0,
+            progress: 0,
+        };
         Job {
             id: o.id,
             kind: o.kind,
@@ -321,6 +369,7 @@ impl Job {
             mpc_factor: o.mpc_factor,
             epochs: o.epochs,
             quote: o.quote,
+            duration_max: o.duration_max,
             deposit,
             schema: None,
             stake_in: None,
@@ -333,6 +382,7 @@ impl Job {
             ordered_at: height,
             dispatch_by,
             dispatched_at: None,
+            expires_at: None,
             settled_at: None,
             history: Vec::new(),
         }
@@ -390,6 +440,7 @@ impl Job {
             mpc_factor,
             epochs,
             quote,
+            duration_max,
             deposit,
             schema,
             stake_in,
@@ -402,18 +453,17 @@ impl Job {
             ordered_at,
             dispatch_by,
             dispatched_at,
+            expires_at,
             settled_at,
             history: _,
         } = self;
-        BorshSerialize::serialize(
-            &(id, kind, gds, qc, dos, mpcs, price_per_do, complexity, mpc_factor, epochs, quote, deposit),
-            out,
-        )?;
+        BorshSerialize::serialize(&(id, kind, gds, qc, dos, mpcs, price_per_do, complexity, mpc_factor, epochs), out)?;
+        BorshSerialize::serialize(&(quote, duration_max, deposit), out)?;
         BorshSerialize::serialize(
             &(schema, stake_in, staked, members, replacement, replacements, phase, outcome),
             out,
         )?;
-        BorshSerialize::serialize(&(ordered_at, dispatch_by, dispatched_at, settled_at), out)
+        BorshSerialize::serialize(&(ordered_at, dispatch_by, dispatched_at, expires_at, settled_at), out)
     }
 }
 
@@ -445,8 +495,25 @@ mod tests {
             mpc_factor: 1,
             epochs: 2,
             quote: Amount(120),
+            duration_max: 50,
         };
         Job::ordered(AccountId([4; 32]), &order, Amount(7), Height(5), Height(9))
+    }
+
+    /// A member that completed the whole training is never silent, however old its heartbeat: the
+    /// coordinator agent, which asks `silent_at`, never reports it (issue 18).
+    #[test]
+    fn a_member_that_completed_the_whole_training_is_never_silent() {
+        let params = crate::Params::default();
+        let mut m = job().members.into_values().next().expect("one DO");
+        let late = Height(m.heartbeat.0 + params.job_heartbeat_timeout);
+        assert!(m.silent_at(late, &params));
+        let training = |epoch, status| JobStatus { stage: JobStage::Training, epoch, batch: WHOLE, status };
+        m.last_status = Some(training(3, JobProgress::Completed));
+        assert!(m.silent_at(late, &params), "an epoch's completion is not the whole training's");
+        m.last_status = Some(training(WHOLE, JobProgress::Completed));
+        assert!(!m.silent_at(late, &params));
+        assert!(!m.silent_at(Height(u64::MAX), &params));
     }
 
     /// Without history the root form is exactly borsh: every field, in order.

@@ -108,6 +108,9 @@ pub struct Params {
     pub job_members_max: u32,
     /// Blocks a settled job stays queryable before the engine forgets it.
     pub job_retention: u64,
+    /// Largest maximum duration a job's order may name, in blocks from dispatch (default 1,000,000; 1 to
+    /// 2^32): when an order's duration passes, the job settles by its recorded progress.
+    pub job_duration_max: u64,
     /// Points each member of a successful task round earns (xx network: 10).
     pub points_success: u64,
     /// Target failure rate f; a realtime failure costs `points_success · (1 − f) / f` (20 at 1/3).
@@ -190,6 +193,7 @@ impl Default for Params {
             max_mpc_replacements: 2,
             job_members_max: 64,
             job_retention: 1_000,
+            job_duration_max: 1_000_000,
             points_success: 10,
             points_target_failure_rate: Ppb::new(333_333_333).expect("one third"),
             points_blame_culprits: false,
@@ -312,6 +316,7 @@ impl Params {
             ("params.job_heartbeat_timeout", self.job_heartbeat_timeout),
             ("params.job_dispatch_timeout", self.job_dispatch_timeout),
             ("params.job_retention", self.job_retention),
+            ("params.job_duration_max", self.job_duration_max),
         ] {
             if v == 0 || v > MAX_PERIOD_BLOCKS {
                 return bad(field, "must be between 1 and 4294967296 blocks");

@@ -131,6 +131,13 @@ pub enum Rejection {
     /// A missing-heartbeat report before the member's heartbeat is `job_heartbeat_timeout` blocks old.
     #[error("{member} sent a heartbeat recently; it can be reported from height {due}")]
     HeartbeatNotExpired { member: types::AccountId, due: types::Height },
+    /// A missing-heartbeat report against a member that already posted Completed for the whole training.
+    #[error("{member} completed the whole training; it has nothing left to report")]
+    MemberCompleted { member: types::AccountId },
+    /// A status from a member whose heartbeat is already `job_heartbeat_timeout` blocks old: it is
+    /// reportable for silence and may no longer post (not even its own failure).
+    #[error("{member} has been silent since height {due} minus the timeout; it can be reported, not post")]
+    HeartbeatExpired { member: types::AccountId, due: types::Height },
     /// A failure report or replacement that names the wrong accounts.
     #[error("invalid job report: {0}")]
     InvalidJobReport(String),
@@ -199,6 +206,8 @@ impl Rejection {
             Rejection::InvalidJobStatus(_) => "invalid_job_status",
             Rejection::EpochWentBack { .. } => "epoch_went_back",
             Rejection::HeartbeatNotExpired { .. } => "heartbeat_not_expired",
+            Rejection::MemberCompleted { .. } => "member_completed",
+            Rejection::HeartbeatExpired { .. } => "heartbeat_expired",
             Rejection::InvalidJobReport(_) => "invalid_job_report",
             Rejection::ReplacementLimit { .. } => "replacement_limit",
             Rejection::InvalidList(_) => "invalid_list",
@@ -280,6 +289,8 @@ mod tests {
             Rejection::InvalidJobStatus(Default::default()),
             Rejection::EpochWentBack { last: Default::default(), got: Default::default() },
             Rejection::HeartbeatNotExpired { member: Default::default(), due: Default::default() },
+            Rejection::MemberCompleted { member: Default::default() },
+            Rejection::HeartbeatExpired { member: Default::default(), due: Default::default() },
             Rejection::InvalidJobReport(Default::default()),
             Rejection::ReplacementLimit { max: Default::default() },
             Rejection::InvalidList(Default::default()),
@@ -330,6 +341,8 @@ mod tests {
                 | Rejection::InvalidJobStatus(_)
                 | Rejection::EpochWentBack { .. }
                 | Rejection::HeartbeatNotExpired { .. }
+                | Rejection::MemberCompleted { .. }
+                | Rejection::HeartbeatExpired { .. }
                 | Rejection::InvalidJobReport(_)
                 | Rejection::ReplacementLimit { .. }
                 | Rejection::InvalidList(_)
@@ -405,6 +418,8 @@ mod tests {
             invalid_job_status
             epoch_went_back
             heartbeat_not_expired
+            member_completed
+            heartbeat_expired
             invalid_job_report
             replacement_limit
             invalid_list

@@ -454,6 +454,7 @@ impl JobNet {
             mpc_factor: 1,
             epochs: c.epochs,
             quote,
+            duration_max: protocol::jobs::JOB_DURATION_DEFAULT,
         };
         let (gds, qc, job) = (self.cast.gds, self.cast.qc, self.cast.job);
         self.submit(gds, Call::OrderJob { order });
@@ -558,7 +559,14 @@ fn drive(c: &Config, net: &mut JobNet, s: Scenario) -> Result<(), SimError> {
             }
         }
         Scenario::MpcReplaced => {
-            net.dispatch(c, h)?;
+            // The MPC stalls from dispatch while the others post progress; a replacement needs the stall to
+            // be verifiable (its heartbeat `heartbeat_timeout` blocks old), so the GDS nominates then.
+            let dispatched = net.dispatch(c, h)?;
+            net.wait_until(dispatched + c.heartbeat_timeout / 2)?;
+            let others = net.members_except(c, h, &[mpc]);
+            net.progress(h, &others, c.epochs / 2);
+            net.seal("progress")?;
+            net.wait_until(dispatched + c.heartbeat_timeout - 1)?;
             let spare = cast.mpcs[c.mpcs as usize];
             net.submit(gds, Call::ReplaceMpc { job, mpc, replacement: spare });
             net.seal("nomination")?;
@@ -677,6 +685,7 @@ fn settled_text(o: &JobOutcome) -> String {
         JobOutcome::Cancelled { fined, refunded } => format!("cancelled: {fined} fined and {refunded} refunded"),
         JobOutcome::Withdrawn => "withdrawn".into(),
         JobOutcome::Lapsed => "lapsed".into(),
+        JobOutcome::Expired { offenders } => format!("expired with {} not completed", offenders.len()),
     }
 }
 
@@ -999,10 +1008,9 @@ fn reading(s: &mut String, c: &Config, runs: &[OutcomeRun], sweep: &[SweepRow]) 
     if let Some(q) = find(runs, Scenario::DoSilentQuit) {
         let _ = writeln!(
             s,
-            "- **The failure epoch is the quitter's own word.** A DO that never posted progress reported a failure \
-             at epoch 0 while the others were at epoch {}: its net was {} and each honest DO got {} for {} epochs \
-             of work. Only the quitter's own earlier updates bind it (epochs never go back); the others' progress \
-             does not count.",
+            "- **Each honest DO is paid by its own posted progress.** A DO that never posted progress reported a \
+             failure at epoch 0 while the others were at epoch {}: its net was {} and each honest DO got {} for \
+             {} epochs of work. What a quitter pays follows the others' posted progress, never its own word.",
             c.epochs.saturating_sub(2),
             span(&q.nets("do_offender")),
             span(&q.nets("do")),
@@ -1055,8 +1063,8 @@ fn reading_parties(s: &mut String, c: &Config, runs: &[OutcomeRun]) {
         s,
         "- **The GDS.** It earns {gds_success:+} when the job completes, {:+} for reporting one silent DO, \
          {gds_nc:+} for reporting {} non-compliant DOs and {gds_mpc:+} for reporting an MPC: what the honest DOs do \
-         not take of the fine goes to it, so the more DOs it reports the more it earns, and non-compliance is its \
-         own judgement (the engine cannot check it). It gets nothing from self-reported failures.",
+         not take of the fine goes to the treasury, never to the reporter. Non-compliance is still its own \
+         judgement (the engine cannot check it). It gets nothing from self-reported failures.",
         net(Scenario::DoNoHeartbeat, "gds").unwrap_or(0),
         c.non_compliant_dos
     );

@@ -88,6 +88,10 @@ impl Engine {
                     let (mut ctx, s) = self.split(events, None);
                     crate::jobs::close_job(&mut ctx, s.j, id);
                 }
+                Deadline::JobExpiry(id) => {
+                    let (mut ctx, s) = self.split(events, None);
+                    crate::jobs::expire_job(&mut ctx, s.j, id);
+                }
             }
         }
         let (mut ctx, s) = self.split(events, None);

@@ -8,11 +8,11 @@ use expect_test::{expect, Expect};
 use protocol::HoldOwner;
 use types::{Amount, JobId};
 
-const JOB: JobId = JobId([0x5e; 16]);
-const DOS: [&str; 10] = ["do0", "do1", "do2", "do3", "do4", "do5", "do6", "do7", "do8", "do9"];
-const START: u128 = 20_000;
+pub(crate) const JOB: JobId = JobId([0x5e; 16]);
+pub(crate) const DOS: [&str; 10] = ["do0", "do1", "do2", "do3", "do4", "do5", "do6", "do7", "do8", "do9"];
+pub(crate) const START: u128 = 20_000;
 
-fn params() -> Params {
+pub(crate) fn params() -> Params {
     Params {
         data_owner_stake_min: Amount(100),
         mpc_stake_min: Amount(100),
@@ -22,7 +22,7 @@ fn params() -> Params {
 }
 
 /// Every role registered in block 1; the log starts empty.
-fn network(params: Params) -> Net {
+pub(crate) fn network(params: Params) -> Net {
     let mut accounts: Vec<(&str, u128, u128)> = vec![("gds", START, 100), ("qc", 30_000, 0), ("eve", START, 100)];
     accounts.extend(DOS.iter().map(|d| (*d, START, 100)));
     accounts.extend(["mpc1", "mpc2", "mpc3"].iter().map(|m| (*m, START, 100)));
@@ -43,7 +43,7 @@ fn network(params: Params) -> Net {
     net
 }
 
-fn order(kind: JobKind, quote: u128) -> Call {
+pub(crate) fn order(kind: JobKind, quote: u128) -> Call {
     Call::OrderJob {
         order: JobOrder {
             id: JOB,
@@ -55,16 +55,17 @@ fn order(kind: JobKind, quote: u128) -> Call {
             mpc_factor: 1,
             epochs: 10,
             quote: Amount(quote),
+            duration_max: 10_000,
         },
     }
 }
 
-fn status(stage: JobStage, epoch: u32, status: JobProgress) -> Call {
+pub(crate) fn status(stage: JobStage, epoch: u32, status: JobProgress) -> Call {
     Call::PostJobStatus { job: JOB, status: JobStatus { stage, epoch, batch: WHOLE, status } }
 }
 
 /// Order, stake the exact price, select `mpcs`, every member deposits: the job is dispatched.
-fn dispatched(kind: JobKind, mpcs: &[&str], params: Params) -> Net {
+pub(crate) fn dispatched(kind: JobKind, mpcs: &[&str], params: Params) -> Net {
     let mut net = network(params);
     let price = if kind == JobKind::Horizontal { 13_200 } else { 22_000 };
     let o = net.tx("gds", order(kind, price));
@@ -82,7 +83,7 @@ fn dispatched(kind: JobKind, mpcs: &[&str], params: Params) -> Net {
 }
 
 /// Every DO and MPC completes the whole training.
-fn complete_all(net: &mut Net, kind: JobKind, mpcs: &[&str]) {
+pub(crate) fn complete_all(net: &mut Net, kind: JobKind, mpcs: &[&str]) {
     let mut txs: Vec<_> =
         DOS.iter().map(|d| net.tx(d, status(JobStage::Training, WHOLE, JobProgress::Completed))).collect();
     let mpc_stage = if kind == JobKind::Horizontal { JobStage::Aggregation } else { JobStage::Training };
@@ -91,7 +92,7 @@ fn complete_all(net: &mut Net, kind: JobKind, mpcs: &[&str]) {
 }
 
 /// `n` empty blocks, left out of the log.
-fn quiet_blocks(net: &mut Net, n: usize) {
+pub(crate) fn quiet_blocks(net: &mut Net, n: usize) {
     let len = net.log.len();
     net.empty_blocks(n);
     net.log.truncate(len);
@@ -110,7 +111,7 @@ fn check(net: &mut Net, expected: Expect) {
     expected.assert_eq(&net.log);
 }
 
-fn free(net: &Net, name: &str) -> u128 {
+pub(crate) fn free(net: &Net, name: &str) -> u128 {
     net.chain.engine.ledger().free(&id(name)).0
 }
 
@@ -248,7 +249,11 @@ fn outcome_2_gds_reports_a_do_without_heartbeat_after_3600_blocks() {
     // QC refunded in full; do3 loses its whole deposit: 9 good DOs get 1,000 each, the GDS the rest.
     assert_eq!(free(&net, "qc"), 30_000 - 1);
     assert_eq!(free(&net, "do3"), START - 10_000 - 2);
-    assert_eq!(free(&net, "gds"), START + 1_000 - 4, "the two refused reports cost no fee");
+    assert_eq!(
+        free(&net, "gds"),
+        START - 4,
+        "the two refused reports cost no fee; the rest of the fine goes to the treasury"
+    );
     check(
         &mut net,
         expect![[r#"
@@ -257,7 +262,7 @@ fn outcome_2_gds_reports_a_do_without_heartbeat_after_3600_blocks() {
               gds#3 report NoHeartbeat [do3] -> heartbeat_not_expired
             block 3603:
               gds#3 report NoHeartbeat [do3] -> ok
-              * RewardDistributed do0 1000, do1 1000, do2 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 1000
+              * RewardDistributed do0 1000, do1 1000, do2 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, treasury 1000
               * Refund do0 10000, do1 10000, do2 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 13200
               * JobSettled reported NoHeartbeat [do3]
             balances (free held bonded unbonding):
@@ -272,12 +277,12 @@ fn outcome_2_gds_reports_a_do_without_heartbeat_after_3600_blocks() {
               do8: 20998 0 100 0
               do9: 20998 0 100 0
               eve: 20000 0 100 0
-              gds: 20996 0 100 0
+              gds: 19996 0 100 0
               mpc1: 19998 0 100 0
               mpc2: 19998 0 100 0
               mpc3: 19999 0 100 0
               qc: 29999 0 0 0
-              treasury: 31 0 0 0
+              treasury: 1031 0 0 0
         "#]],
     );
 }
@@ -299,7 +304,7 @@ fn several_offenders_share_the_penalty_equally() {
         expect![[r#"
             block 3604:
               gds#3 report NoHeartbeat [do3 do7 mpc2] -> ok
-              * RewardDistributed do0 1000, do1 1000, do2 1000, do4 1000, do5 1000, do6 1000, do8 1000, do9 1000, gds 2000
+              * RewardDistributed do0 1000, do1 1000, do2 1000, do4 1000, do5 1000, do6 1000, do8 1000, do9 1000, treasury 2000
               * Refund do0 10000, do1 10000, do2 10000, do3 6667, do4 10000, do5 10000, do6 10000, do7 6666, do8 10000, do9 10000, mpc1 10000, mpc2 6667, qc 13200
               * JobSettled reported NoHeartbeat [do3 do7 mpc2]
             balances (free held bonded unbonding):
@@ -314,12 +319,12 @@ fn several_offenders_share_the_penalty_equally() {
               do8: 20998 0 100 0
               do9: 20998 0 100 0
               eve: 20000 0 100 0
-              gds: 21996 0 100 0
+              gds: 19996 0 100 0
               mpc1: 19998 0 100 0
               mpc2: 16665 0 100 0
               mpc3: 19999 0 100 0
               qc: 29999 0 0 0
-              treasury: 30 0 0 0
+              treasury: 2030 0 0 0
         "#]],
     );
 }
@@ -327,41 +332,54 @@ fn several_offenders_share_the_penalty_equally() {
 #[test]
 fn outcome_3_a_do_reports_its_own_failure_at_four_tenths() {
     let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
-    let a = net.tx("do3", status(JobStage::Training, 2, JobProgress::InProgress));
-    net.block(vec![a]);
+    // do3 posts epoch 4 in progress (x = 4/10); the others have completed epochs 0 to 3.
+    let mut txs = vec![net.tx("do3", status(JobStage::Training, 4, JobProgress::InProgress))];
+    txs.extend(
+        DOS.iter().filter(|d| **d != "do3").map(|d| net.tx(d, status(JobStage::Training, 3, JobProgress::Completed))),
+    );
+    net.block(txs);
     let fail = net.tx("do3", status(JobStage::Training, 4, JobProgress::Failed));
     net.block(vec![fail]);
-    // x = 4/10: each of the 9 good DOs is paid 400 from do3's deposit; 6,400 returns to do3.
+    // Each of the 9 good DOs is paid its own 4/10 of 1,000 from do3's deposit; 6,400 returns to do3.
     assert_eq!(free(&net, "do3"), START - 3_600 - 4);
-    assert_eq!(free(&net, "do0"), START + 400 - 2);
+    assert_eq!(free(&net, "do0"), START + 400 - 3);
     check(
         &mut net,
         expect![[r#"
             block 4:
-              do3#2 status Training epoch 2 batch whole InProgress -> ok
+              do3#2 status Training epoch 4 batch whole InProgress -> ok
+              do0#2 status Training epoch 3 batch whole Completed -> ok
+              do1#2 status Training epoch 3 batch whole Completed -> ok
+              do2#2 status Training epoch 3 batch whole Completed -> ok
+              do4#2 status Training epoch 3 batch whole Completed -> ok
+              do5#2 status Training epoch 3 batch whole Completed -> ok
+              do6#2 status Training epoch 3 batch whole Completed -> ok
+              do7#2 status Training epoch 3 batch whole Completed -> ok
+              do8#2 status Training epoch 3 batch whole Completed -> ok
+              do9#2 status Training epoch 3 batch whole Completed -> ok
             block 5:
               do3#3 status Training epoch 4 batch whole Failed -> ok
               * RewardDistributed do0 400, do1 400, do2 400, do4 400, do5 400, do6 400, do7 400, do8 400, do9 400
               * Refund do0 10000, do1 10000, do2 10000, do3 6400, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 13200
               * JobSettled self-reported do3 at 4/10
             balances (free held bonded unbonding):
-              do0: 20398 0 100 0
-              do1: 20398 0 100 0
-              do2: 20398 0 100 0
+              do0: 20397 0 100 0
+              do1: 20397 0 100 0
+              do2: 20397 0 100 0
               do3: 16396 0 100 0
-              do4: 20398 0 100 0
-              do5: 20398 0 100 0
-              do6: 20398 0 100 0
-              do7: 20398 0 100 0
-              do8: 20398 0 100 0
-              do9: 20398 0 100 0
+              do4: 20397 0 100 0
+              do5: 20397 0 100 0
+              do6: 20397 0 100 0
+              do7: 20397 0 100 0
+              do8: 20397 0 100 0
+              do9: 20397 0 100 0
               eve: 20000 0 100 0
               gds: 19997 0 100 0
               mpc1: 19998 0 100 0
               mpc2: 19998 0 100 0
               mpc3: 19999 0 100 0
               qc: 29999 0 0 0
-              treasury: 31 0 0 0
+              treasury: 40 0 0 0
         "#]],
     );
 }
@@ -423,36 +441,52 @@ fn outcome_4_gds_reports_a_stalled_mpc() {
 #[test]
 fn outcome_5_an_mpc_reports_its_own_failure_at_half_way() {
     let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
+    // mpc1 aggregates epoch 5 (x = 5/10); every DO has completed epochs 0 to 4.
+    let mut txs = vec![net.tx("mpc1", status(JobStage::Aggregation, 5, JobProgress::InProgress))];
+    txs.extend(DOS.iter().map(|d| net.tx(d, status(JobStage::Training, 4, JobProgress::Completed))));
+    net.block(txs);
     let fail = net.tx("mpc1", status(JobStage::Aggregation, 5, JobProgress::Failed));
     net.block(vec![fail]);
-    // x = 5/10: every DO gets 500 from mpc1's deposit (5,000); mpc1 keeps the other 5,000.
-    assert_eq!(free(&net, "mpc1"), START - 5_000 - 3);
+    // Every DO gets its own 5/10 of 1,000 from mpc1's deposit (5,000); mpc1 keeps the other 5,000.
+    assert_eq!(free(&net, "mpc1"), START - 5_000 - 4);
     check(
         &mut net,
         expect![[r#"
             block 4:
-              mpc1#2 status Aggregation epoch 5 batch whole Failed -> ok
+              mpc1#2 status Aggregation epoch 5 batch whole InProgress -> ok
+              do0#2 status Training epoch 4 batch whole Completed -> ok
+              do1#2 status Training epoch 4 batch whole Completed -> ok
+              do2#2 status Training epoch 4 batch whole Completed -> ok
+              do3#2 status Training epoch 4 batch whole Completed -> ok
+              do4#2 status Training epoch 4 batch whole Completed -> ok
+              do5#2 status Training epoch 4 batch whole Completed -> ok
+              do6#2 status Training epoch 4 batch whole Completed -> ok
+              do7#2 status Training epoch 4 batch whole Completed -> ok
+              do8#2 status Training epoch 4 batch whole Completed -> ok
+              do9#2 status Training epoch 4 batch whole Completed -> ok
+            block 5:
+              mpc1#3 status Aggregation epoch 5 batch whole Failed -> ok
               * RewardDistributed do0 500, do1 500, do2 500, do3 500, do4 500, do5 500, do6 500, do7 500, do8 500, do9 500
               * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 5000, mpc2 10000, qc 13200
               * JobSettled self-reported mpc1 at 5/10
             balances (free held bonded unbonding):
-              do0: 20498 0 100 0
-              do1: 20498 0 100 0
-              do2: 20498 0 100 0
-              do3: 20498 0 100 0
-              do4: 20498 0 100 0
-              do5: 20498 0 100 0
-              do6: 20498 0 100 0
-              do7: 20498 0 100 0
-              do8: 20498 0 100 0
-              do9: 20498 0 100 0
+              do0: 20497 0 100 0
+              do1: 20497 0 100 0
+              do2: 20497 0 100 0
+              do3: 20497 0 100 0
+              do4: 20497 0 100 0
+              do5: 20497 0 100 0
+              do6: 20497 0 100 0
+              do7: 20497 0 100 0
+              do8: 20497 0 100 0
+              do9: 20497 0 100 0
               eve: 20000 0 100 0
               gds: 19997 0 100 0
-              mpc1: 14997 0 100 0
+              mpc1: 14996 0 100 0
               mpc2: 19998 0 100 0
               mpc3: 19999 0 100 0
               qc: 29999 0 0 0
-              treasury: 30 0 0 0
+              treasury: 41 0 0 0
         "#]],
     );
 }
@@ -477,7 +511,7 @@ fn outcome_6_non_compliant_results_horizontal_dos_and_vertical_mpc() {
               gds#3 report NonCompliant [mpc1] -> invalid_job_report
             block 5:
               gds#3 report NonCompliant [do1 do2] -> ok
-              * RewardDistributed do0 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 2000
+              * RewardDistributed do0 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, treasury 2000
               * Refund do0 10000, do1 5000, do2 5000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 13200
               * JobSettled reported NonCompliant [do1 do2]
             balances (free held bonded unbonding):
@@ -492,12 +526,12 @@ fn outcome_6_non_compliant_results_horizontal_dos_and_vertical_mpc() {
               do8: 20998 0 100 0
               do9: 20998 0 100 0
               eve: 20000 0 100 0
-              gds: 21996 0 100 0
+              gds: 19996 0 100 0
               mpc1: 19998 0 100 0
               mpc2: 19998 0 100 0
               mpc3: 19999 0 100 0
               qc: 29999 0 0 0
-              treasury: 30 0 0 0
+              treasury: 2030 0 0 0
         "#]],
     );
 
@@ -588,6 +622,14 @@ fn outcome_7_the_qc_cancels_60_percent_fined_40_percent_refunded() {
 #[test]
 fn outcome_8_a_failing_mpc_is_replaced_and_the_job_completes() {
     let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], Params { max_mpc_replacements: 1, ..params() });
+    // mpc1 stalls from dispatch; everyone else posts progress half way through the heartbeat timeout.
+    quiet_blocks(&mut net, 1_799);
+    let mut alive: Vec<_> =
+        DOS.iter().map(|d| net.tx(d, status(JobStage::Training, 1, JobProgress::InProgress))).collect();
+    alive.push(net.tx("mpc2", status(JobStage::Aggregation, 1, JobProgress::InProgress)));
+    net.block(alive);
+    net.log.clear();
+    quiet_blocks(&mut net, 1_799);
     let nominate = net.tx("gds", Call::ReplaceMpc { job: JOB, mpc: id("mpc1"), replacement: id("mpc3") });
     let early = net.tx("mpc3", status(JobStage::Aggregation, 0, JobProgress::Started));
     net.block(vec![nominate, early]);
@@ -600,56 +642,56 @@ fn outcome_8_a_failing_mpc_is_replaced_and_the_job_completes() {
     // mpc1 lost its deposit to the DOs (1,000 each, for the batches they redo) and earned nothing;
     // mpc3 is paid as an MPC of the completed job.
     assert_eq!(free(&net, "mpc1"), START - 10_000 - 2);
-    assert_eq!(free(&net, "do0"), START + 2_000 - 3);
+    assert_eq!(free(&net, "do0"), START + 2_000 - 4);
     check(
         &mut net,
         expect![[r#"
-            block 4:
+            block 3603:
               gds#3 replace MPC mpc1 with mpc3 -> ok
               mpc3#1 status Aggregation epoch 0 batch whole Started -> not_authorized
               * MpcReplacementNominated mpc1 -> mpc3
-            block 5:
+            block 3604:
               mpc3#1 accept job, deposit 10000 -> ok
               * JobAccepted mpc3 10000
               * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000
               * MpcReplaced mpc1 -> mpc3 (1)
-            block 6:
+            block 3605:
               mpc1#2 status Aggregation epoch 0 batch whole Started -> not_authorized
               gds#4 replace MPC mpc2 with eve -> replacement_limit
-            block 7:
-              do0#2 status Training epoch whole batch whole Completed -> ok
-              do1#2 status Training epoch whole batch whole Completed -> ok
-              do2#2 status Training epoch whole batch whole Completed -> ok
-              do3#2 status Training epoch whole batch whole Completed -> ok
-              do4#2 status Training epoch whole batch whole Completed -> ok
-              do5#2 status Training epoch whole batch whole Completed -> ok
-              do6#2 status Training epoch whole batch whole Completed -> ok
-              do7#2 status Training epoch whole batch whole Completed -> ok
-              do8#2 status Training epoch whole batch whole Completed -> ok
-              do9#2 status Training epoch whole batch whole Completed -> ok
-              mpc2#2 status Aggregation epoch whole batch whole Completed -> ok
+            block 3606:
+              do0#3 status Training epoch whole batch whole Completed -> ok
+              do1#3 status Training epoch whole batch whole Completed -> ok
+              do2#3 status Training epoch whole batch whole Completed -> ok
+              do3#3 status Training epoch whole batch whole Completed -> ok
+              do4#3 status Training epoch whole batch whole Completed -> ok
+              do5#3 status Training epoch whole batch whole Completed -> ok
+              do6#3 status Training epoch whole batch whole Completed -> ok
+              do7#3 status Training epoch whole batch whole Completed -> ok
+              do8#3 status Training epoch whole batch whole Completed -> ok
+              do9#3 status Training epoch whole batch whole Completed -> ok
+              mpc2#3 status Aggregation epoch whole batch whole Completed -> ok
               mpc3#2 status Aggregation epoch whole batch whole Completed -> ok
               * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 1200, mpc2 1000, mpc3 1000
               * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc2 10000, mpc3 10000
               * JobSettled Completed
             balances (free held bonded unbonding):
-              do0: 21997 0 100 0
-              do1: 21997 0 100 0
-              do2: 21997 0 100 0
-              do3: 21997 0 100 0
-              do4: 21997 0 100 0
-              do5: 21997 0 100 0
-              do6: 21997 0 100 0
-              do7: 21997 0 100 0
-              do8: 21997 0 100 0
-              do9: 21997 0 100 0
+              do0: 21996 0 100 0
+              do1: 21996 0 100 0
+              do2: 21996 0 100 0
+              do3: 21996 0 100 0
+              do4: 21996 0 100 0
+              do5: 21996 0 100 0
+              do6: 21996 0 100 0
+              do7: 21996 0 100 0
+              do8: 21996 0 100 0
+              do9: 21996 0 100 0
               eve: 20000 0 100 0
               gds: 21196 0 100 0
               mpc1: 9998 0 100 0
-              mpc2: 20997 0 100 0
+              mpc2: 20996 0 100 0
               mpc3: 20997 0 100 0
               qc: 16799 0 0 0
-              treasury: 43 0 0 0
+              treasury: 54 0 0 0
         "#]],
     );
 }
@@ -809,6 +851,12 @@ fn an_order_not_dispatched_in_time_lapses_and_a_withdrawn_one_returns_everything
     );
 }
 
+/// A fresh order (another job id) naming `duration_max`.
+fn other_order(duration_max: u64) -> Call {
+    let Call::OrderJob { order } = order(JobKind::Horizontal, 13_200) else { unreachable!("an order") };
+    Call::OrderJob { order: JobOrder { id: JobId([0x5f; 16]), duration_max, ..order } }
+}
+
 /// The issue's bad input, and more: each is refused with its code and changes nothing (no balance, no
 /// hold, nothing in the job).
 #[test]
@@ -845,6 +893,9 @@ fn bad_job_input_is_refused_and_changes_nothing() {
         ("do5", order(JobKind::Horizontal, 1)),
         ("gds", order(JobKind::Horizontal, 1)),
         ("gds", Call::ReplaceMpc { job: JOB, mpc: id("do1"), replacement: id("mpc3") }),
+        ("gds", Call::ReplaceMpc { job: JOB, mpc: id("mpc1"), replacement: id("mpc3") }),
+        ("gds", other_order(0)),
+        ("gds", other_order(params().job_duration_max + 1)),
     ];
     for (who, call) in cases {
         let tx = net.tx(who, call);
@@ -861,25 +912,28 @@ fn bad_job_input_is_refused_and_changes_nothing() {
         .map(|l| format!("{}\n", l.trim_start()))
         .collect();
     expect![[r#"
-          eve#0 status Training epoch 5 batch whole InProgress -> not_authorized
-          do1#2 status Psi epoch 0 batch whole Started -> invalid_job_status
-          do0#3 status Training epoch 4 batch whole InProgress -> epoch_went_back
-          do2#2 status Training epoch 10 batch whole InProgress -> invalid_job_status
-          do3#2 status Training epoch whole batch whole Failed -> invalid_job_status
-          mpc1#2 status Training epoch 1 batch whole InProgress -> invalid_job_status
-          gds#3 report NoHeartbeat [do0] -> heartbeat_not_expired
-          qc#1 report NonCompliant [do3] -> not_authorized
-          eve#0 cancel job -> not_authorized
-          qc#1 stake job 1 -> wrong_job_phase
-          do4#2 void #6 -> not_authorized
-          qc#1 post #1: 1 to qc -> not_authorized
-          mpc3#1 accept job, deposit 10000 -> wrong_job_phase
-          gds#3 select MPCs [mpc2 mpc3] -> wrong_job_phase
-          do5#2 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 1 -> not_authorized
-          gds#3 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 1 -> job_exists
-          gds#3 replace MPC do1 with mpc3 -> invalid_job_report
-          qc#1 cancel job -> ok
-          qc#2 cancel job -> wrong_job_phase
+        eve#0 status Training epoch 5 batch whole InProgress -> not_authorized
+        do1#2 status Psi epoch 0 batch whole Started -> invalid_job_status
+        do0#3 status Training epoch 4 batch whole InProgress -> epoch_went_back
+        do2#2 status Training epoch 10 batch whole InProgress -> invalid_job_status
+        do3#2 status Training epoch whole batch whole Failed -> invalid_job_status
+        mpc1#2 status Training epoch 1 batch whole InProgress -> invalid_job_status
+        gds#3 report NoHeartbeat [do0] -> heartbeat_not_expired
+        qc#1 report NonCompliant [do3] -> not_authorized
+        eve#0 cancel job -> not_authorized
+        qc#1 stake job 1 -> wrong_job_phase
+        do4#2 void #6 -> not_authorized
+        qc#1 post #1: 1 to qc -> not_authorized
+        mpc3#1 accept job, deposit 10000 -> wrong_job_phase
+        gds#3 select MPCs [mpc2 mpc3] -> wrong_job_phase
+        do5#2 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 1 -> not_authorized
+        gds#3 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 1 -> job_exists
+        gds#3 replace MPC do1 with mpc3 -> invalid_job_report
+        gds#3 replace MPC mpc1 with mpc3 -> heartbeat_not_expired
+        gds#3 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 13200 -> invalid_job
+        gds#3 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 13200 -> invalid_job
+        qc#1 cancel job -> ok
+        qc#2 cancel job -> wrong_job_phase
     "#]]
     .assert_eq(&net.log);
 }

@@ -41,6 +41,7 @@ pub fn populate(client: &Client) {
         mpc_factor: 1,
         epochs: 1,
         quote: Amount(20),
+        duration_max: protocol::jobs::JOB_DURATION_DEFAULT,
     };
     must(client, 8, Call::OrderJob { order });
     let action = ProposalAction::SetParam { name: "min_fee".into(), value: "2".into() };

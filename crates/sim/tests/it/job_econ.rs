@@ -43,10 +43,10 @@ fn every_outcome_empties_the_escrow_and_conserves_tokens() {
         assert_eq!(r.supply_before, r.supply_after, "{:?}", r.scenario);
         assert_eq!(r.delta_sum, 0, "{:?}", r.scenario);
         // The named parties are every account that moved: their deltas alone sum to zero, and the
-        // treasury took exactly the fees.
+        // treasury took the fees (and a fine's rest, which no reporter receives).
         assert_eq!(r.parties.iter().map(|p| p.delta).sum::<i128>(), 0, "{:?}", r.scenario);
         let fees: u128 = r.parties.iter().map(|p| p.fees).sum();
-        assert_eq!(r.party("treasury").map(|p| p.delta), Some(fees as i128), "{:?}", r.scenario);
+        assert!(r.party("treasury").is_some_and(|p| p.delta >= fees as i128), "{:?}", r.scenario);
         assert_eq!(r.parties.iter().map(|p| p.job_net()).sum::<i128>(), fees as i128, "{:?}", r.scenario);
     }
 }
@@ -60,11 +60,11 @@ fn the_seed_numbers_cancel_fines_7920_and_a_silent_do_pays_the_whole_10000() {
     assert_eq!(net(&r, "qc"), -7_920);
     assert_eq!(net(&r, "gds"), 720);
     assert!(r.nets("do").iter().chain(&r.nets("mpc")).all(|n| *n == 600), "{r:?}");
-    // Outcome 2: the silent DO loses its 10,000; nine honest DOs get 1,000 each and the GDS the rest.
+    // Outcome 2: the silent DO loses its 10,000; nine honest DOs get 1,000 each and the treasury the rest.
     let r = outcome(&c, Scenario::DoNoHeartbeat);
     assert_eq!(r.nets("do_offender"), [-10_000]);
     assert_eq!(r.nets("do"), [1_000; 9]);
-    assert_eq!((net(&r, "gds"), net(&r, "qc")), (1_000, 0));
+    assert_eq!((net(&r, "gds"), net(&r, "qc")), (0, 0));
     assert_eq!(r.nets("mpc"), [0, 0], "an honest MPC is paid nothing");
     // Outcome 3 at 4/10: 400 to each of the nine others; 6,400 of the deposit returns.
     let r = outcome(&c, Scenario::DoFailed { epoch: 4 });
@@ -98,11 +98,12 @@ fn the_failure_epoch_sweep_charges_the_quitter_900_per_epoch_and_never_the_qc() 
 }
 
 #[test]
-fn a_silent_do_quits_at_epoch_0_for_free_after_the_others_trained() {
+fn a_silent_do_that_quits_at_epoch_0_pays_the_others_for_their_posted_epochs() {
     let r = outcome(&quick(), Scenario::DoSilentQuit);
     assert_eq!(r.settled, "self-reported at 0/10");
-    assert_eq!(r.nets("do_offender"), [0]);
-    assert_eq!(r.nets("do"), [0; 9]);
+    // The nine others posted epoch 8 (eight epochs done): ⌊1,000 × 8/10⌋ = 800 each from the quitter.
+    assert_eq!(r.nets("do_offender"), [-7_200]);
+    assert_eq!(r.nets("do"), [800; 9]);
 }
 
 #[test]
