@@ -454,11 +454,20 @@ fn progress(api: &Client, job: &JobId, clients: &mut [Process], t0: Instant) {
 /// Each client's `--json` summary, by client name; a client that printed none is an error, not zeros.
 fn client_outputs(clients: Vec<Process>) -> Result<BTreeMap<String, ClientReport>> {
     let mut stats = BTreeMap::new();
-    for c in clients {
+    for mut c in clients {
         let name = c.name.trim_start_matches("client-").to_string();
+        c.wait(Duration::from_secs(15));
+        let log = c.log();
         let (_, out) = c.output(Duration::from_secs(15))?;
-        let report = serde_json::from_str::<ClientReport>(out.trim())
-            .map_err(|e| DevnetError::Process(format!("client {name} printed no report ({e}): {:?}", out.trim())))?;
+        let report = serde_json::from_str::<ClientReport>(out.trim()).map_err(|e| {
+            let tail: Vec<&str> = log.lines().rev().take(15).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            DevnetError::Process(format!(
+                "client {name} printed no report ({e}): {:?}; the end of its log:\n{}",
+                out.trim(),
+                tail.join("\n")
+            ))
+        })?;
         stats.insert(name, report);
     }
     Ok(stats)
