@@ -12,7 +12,7 @@
 //! with B the validated bytes (kB per 1,000,000 bytes), Ln the mean node latency, Lv the validator latency
 //! and S the mean reputation of the reported nodes; if the routers' pool holds less than Σ R, every R is
 //! scaled down pro rata (largest remainder). A router whose attached nodes' mean online fraction over the
-//! epoch (unreported nodes count 0) is below `router_connectivity_min` loses `router_slash` of its collateral
+//! epoch (unreported nodes count 0) is not above `router_connectivity_min` loses `router_slash` of its collateral
 //! to the treasury. All arithmetic is integer: ppb factors, floors at each step.
 
 use crate::engine::{overlay_maps, Ctx, EngineKey};
@@ -260,7 +260,8 @@ fn slash(ctx: &mut Ctx, r: &RouterState, epoch: u64) -> Vec<AccountId> {
     let mut slashed = Vec::new();
     for router in routers {
         let Some(connectivity) = r.connectivity(&router) else { continue };
-        if connectivity >= ctx.params.router_connectivity_min {
+        // Seed 003: connectivity must be *greater than* the minimum; exactly the minimum is a breach.
+        if connectivity > ctx.params.router_connectivity_min {
             continue;
         }
         let collateral = ctx.ledger.bonded(&router);

@@ -134,7 +134,8 @@ pub struct Params {
     pub router_latency_weight_milli: u32,
     /// Lmax: the latency (node mean + validator) at which, with kL = 1, the reward reaches zero.
     pub router_latency_max_ms: u32,
-    /// A router whose nodes' mean online fraction over the epoch is below this is slashed (75%).
+    /// A router whose nodes' mean online fraction over the epoch is not above this is slashed (75%: exactly
+    /// 75% is a breach).
     pub router_connectivity_min: Ppb,
     /// Share of a slashed router's collateral taken (to the treasury).
     pub router_slash: Ppb,

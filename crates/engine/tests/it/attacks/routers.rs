@@ -1,2 +1,110 @@
 //! Attacks on router rewards (seed 003, DESIGN §7): attachment without consent, self-reported bandwidth
 //! and connectivity, escaping a slash, the 75% boundary.
+
+use crate::harness::{id, small_params, Net};
+use engine::{Call, Event, NodeTraffic, Params, Role, ROUTERS_POOL_NAME};
+use types::{Amount, Ppb};
+
+/// Routers with collateral 10,000 and a 10% slash, ten-block epochs.
+fn params() -> Params {
+    Params {
+        router_stake_min: Amount(1_000),
+        data_owner_stake_min: Amount(10),
+        miner_stake_min: Amount(10),
+        epoch_length: 10,
+        unbonding_period: 100,
+        router_reward_per_mb: Amount(1_000),
+        router_latency_weight_milli: 1_000,
+        router_latency_max_ms: 1_000,
+        router_connectivity_min: Ppb::new(750_000_000).expect("75%"),
+        router_slash: Ppb::new(100_000_000).expect("10%"),
+        ..small_params()
+    }
+}
+
+fn register(net: &mut Net, who: &str, role: Role) -> engine::SignedTx {
+    net.tx(who, Call::RegisterNode { roles: vec![role], services: vec![], capacity: 1, endpoint: "http://r".into() })
+}
+
+fn traffic(node: &str, bytes: u64, latency_ms: u32, online: u32) -> NodeTraffic {
+    NodeTraffic { node: id(node), bytes_in: bytes, bytes_out: 0, latency_ms, online: Ppb::new(online).expect("ppb") }
+}
+
+/// `(router, amount slashed, connectivity)` of every slash so far, sorted by name.
+fn slashes(net: &Net) -> Vec<(String, u128, u32)> {
+    let mut v: Vec<_> = net
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RouterSlashed { router, amount, connectivity, .. } => {
+                Some((net.name(router), amount.0, connectivity.raw()))
+            }
+            _ => None,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Run empty blocks up to and including the end of the current epoch.
+fn finish_epoch(net: &mut Net) {
+    let length = net.chain.engine.params().epoch_length;
+    let height = net.chain.engine.height().0;
+    net.empty_blocks((length - height % length) as usize % length as usize);
+}
+
+/// Free + bonded + unbonding of an account: everything it owns outside holds.
+fn owned(net: &Net, who: &str) -> u128 {
+    let l = net.chain.engine.ledger();
+    l.free(&id(who)).0 + l.bonded(&id(who)).0 + l.account(&id(who)).map_or(0, |a| a.unbonding.0)
+}
+
+#[test]
+fn connectivity_of_exactly_75_percent_escapes_the_slash() {
+    // Three routers, each with one node; each reports its node's online fraction: 74%, 75% and 76%.
+    // Seed 003 asks for connectivity *greater than* 75%: the router at exactly 75% is in breach.
+    let accounts = [
+        ("r74", 100, 10_000),
+        ("r75", 100, 10_000),
+        ("r76", 100, 10_000),
+        ("n74", 100, 10),
+        ("n75", 100, 10),
+        ("n76", 100, 10),
+    ];
+    let mut net = Net::with_system(&accounts, params(), Vec::new(), &[(ROUTERS_POOL_NAME, 0)]);
+    let supply = net.chain.engine.ledger().total_supply().0;
+    let treasury = net.chain.engine.treasury();
+    let mut txs = Vec::new();
+    for p in ["74", "75", "76"] {
+        txs.push(register(&mut net, &format!("r{p}"), Role::Router));
+        txs.push(register(&mut net, &format!("n{p}"), Role::DataOwner));
+    }
+    net.block(txs);
+    let mut txs = Vec::new();
+    for p in ["74", "75", "76"] {
+        txs.push(net.tx(&format!("n{p}"), Call::AttachRouter { router: id(&format!("r{p}")) }));
+    }
+    net.block(txs);
+    let mut txs = Vec::new();
+    for (p, online) in [("74", 740_000_000), ("75", 750_000_000), ("76", 760_000_000)] {
+        let nodes = vec![traffic(&format!("n{p}"), 0, 0, online)];
+        txs.push(net.tx(&format!("r{p}"), Call::ReportRouterEpoch { epoch: 1, validator_latency_ms: 0, nodes }));
+    }
+    net.block(txs);
+    let treasury_before = net.chain.engine.ledger().free(&treasury).0;
+    finish_epoch(&mut net);
+    assert_eq!(
+        slashes(&net),
+        vec![("r74".into(), 1_000, 740_000_000), ("r75".into(), 1_000, 750_000_000)],
+        "74% and exactly 75% are breaches; 76% is not"
+    );
+    // The router at exactly 75% gains nothing from sitting on the line: it loses the same 10% as at 74%.
+    let ledger = net.chain.engine.ledger();
+    assert_eq!(ledger.bonded(&id("r74")).0, 9_000);
+    assert_eq!(ledger.bonded(&id("r75")).0, 9_000);
+    assert_eq!(ledger.bonded(&id("r76")).0, 10_000, "the honest router keeps its collateral");
+    assert_eq!(owned(&net, "r75"), 100 - 2 + 9_000, "two fees (register, report) and the slash");
+    assert_eq!(ledger.free(&treasury).0, treasury_before + 2_000, "both slashes go to the treasury");
+    assert_eq!(ledger.total_supply().0, supply, "conservation");
+    net.chain.engine.check_invariants().expect("conservation");
+}
