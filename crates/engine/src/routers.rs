@@ -18,12 +18,12 @@
 use crate::engine::{overlay_maps, Ctx, EngineKey};
 use crate::epoch::{epoch_of, ROUTERS_POOL_NAME};
 use crate::market::{MarketState, Role};
-use crate::{Event, Params, Rejection};
+use crate::{Event, Ledger, Params, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ledger::{distribute, SlashDestination};
 use std::collections::{BTreeMap, BTreeSet};
 use types::overlay::OverlayMap;
-use types::{AccountId, Amount, Ppb};
+use types::{AccountId, Amount, Height, Ppb};
 
 pub use protocol::routers::{compute_router_reward, latency_factor, NodeTraffic, RouterReport, RouterScore};
 
@@ -257,6 +257,7 @@ fn pay(ctx: &mut Ctx, r: &RouterState, market: &MarketState, epoch: u64) {
 
 fn slash(ctx: &mut Ctx, r: &RouterState, epoch: u64) -> Vec<AccountId> {
     let routers: BTreeSet<AccountId> = r.attachments.values().copied().collect();
+    let offence_height = epoch_start(ctx.params, epoch);
     let mut slashed = Vec::new();
     for router in routers {
         let Some(connectivity) = r.connectivity(&router) else { continue };
@@ -264,12 +265,43 @@ fn slash(ctx: &mut Ctx, r: &RouterState, epoch: u64) -> Vec<AccountId> {
         if connectivity > ctx.params.router_connectivity_min {
             continue;
         }
-        let collateral = ctx.ledger.bonded(&router);
+        let collateral = compute_epoch_collateral(ctx.ledger, &router, offence_height);
         let amount = ctx.params.router_slash.mul_floor(collateral);
         let to = SlashDestination::Account(ctx.treasury);
-        let taken = ctx.ledger.slash(router, amount, ctx.height, to).total();
+        let taken = ctx.ledger.slash(router, amount, offence_height, to).total();
         slashed.push(router);
         ctx.emit(Event::RouterSlashed { epoch, router, connectivity, amount: taken });
     }
     slashed
+}
+
+/// The first height of `epoch`: a router's offence is the epoch, so this is its offence height.
+fn epoch_start(params: &Params, epoch: u64) -> Height {
+    Height(epoch.saturating_sub(1).saturating_mul(params.epoch_length).saturating_add(1))
+}
+
+/// What `router` had bonded during the epoch that starts at `offence_height`: its bonded stake plus the
+/// unbonding chunks it unbonded at or after that height (deregistering or unbonding during the epoch does
+/// not take stake out of that epoch's slash).
+pub(crate) fn compute_epoch_collateral(ledger: &Ledger, router: &AccountId, offence_height: Height) -> Amount {
+    let Some(account) = ledger.account(router) else { return Amount::ZERO };
+    let leaving = account.unbonding_chunks.iter().filter(|c| c.unbonded_at >= offence_height).map(|c| c.amount);
+    Amount::checked_sum(std::iter::once(account.bonded).chain(leaving))
+        .expect("an account's stake is at most the supply")
+}
+
+/// When stake that `account` unbonds at `height` becomes free: after `unbonding_period`, and for a router
+/// never before the end of the epoch it unbonds in, so that the epoch's slash can still reach it.
+pub(crate) fn unbond_matures_at(
+    params: &Params,
+    market: &MarketState,
+    account: &AccountId,
+    height: Height,
+) -> Option<Height> {
+    let matures_at = height.checked_add(params.unbonding_period)?;
+    if !market.has_role(account, Role::Router) {
+        return Some(matures_at);
+    }
+    let after_epoch = epoch_of(params, height).checked_mul(params.epoch_length)?.checked_add(1)?;
+    Some(Height(matures_at.0.max(after_epoch)))
 }

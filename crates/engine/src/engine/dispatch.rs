@@ -161,7 +161,8 @@ impl Engine {
                 return Err(Rejection::StakeBelowMinimum { needed, remaining });
             }
         }
-        let matures_at = self.height.checked_add(self.params.unbonding_period).ok_or(LedgerError::AmountOverflow)?;
+        let matures_at = crate::routers::unbond_matures_at(&self.params, &self.m, &signer, self.height)
+            .ok_or(LedgerError::AmountOverflow)?;
         self.ledger.unbond(signer, amount, self.height, matures_at, self.params.max_unbonding_chunks as usize)?;
         self.deadlines.insert((matures_at, Deadline::UnbondMaturity(signer)));
         self.reweigh(signer);

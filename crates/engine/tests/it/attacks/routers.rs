@@ -108,3 +108,68 @@ fn connectivity_of_exactly_75_percent_escapes_the_slash() {
     assert_eq!(ledger.total_supply().0, supply, "conservation");
     net.chain.engine.check_invariants().expect("conservation");
 }
+
+#[test]
+fn router_deregisters_before_the_epoch_ends_to_escape_its_slash() {
+    // Three routers with collateral 10,000, one node each, all at 50% connectivity in epoch 1. r1 then
+    // deregisters (all its stake starts unbonding), r2 unbonds down to the minimum (9,000 of 10,000),
+    // r3 stays. Each was bonded 10,000 during the epoch of its offence: each loses 10% of that, 1,000.
+    let accounts = [
+        ("r1", 100, 10_000),
+        ("r2", 100, 10_000),
+        ("r3", 100, 10_000),
+        ("n1", 100, 10),
+        ("n2", 100, 10),
+        ("n3", 100, 10),
+    ];
+    // An unbonding period shorter than the epoch: on the old rule the leavers' stake was free again
+    // before the epoch's end.
+    let p = Params { unbonding_period: 3, ..params() };
+    let mut net = Net::with_system(&accounts, p, Vec::new(), &[(ROUTERS_POOL_NAME, 0)]);
+    let supply = net.chain.engine.ledger().total_supply().0;
+    let treasury = net.chain.engine.treasury();
+    let mut txs = Vec::new();
+    for p in ["1", "2", "3"] {
+        txs.push(register(&mut net, &format!("r{p}"), Role::Router));
+        txs.push(register(&mut net, &format!("n{p}"), Role::DataOwner));
+    }
+    net.block(txs);
+    let mut txs = Vec::new();
+    for p in ["1", "2", "3"] {
+        txs.push(net.tx(&format!("n{p}"), Call::AttachRouter { router: id(&format!("r{p}")) }));
+    }
+    net.block(txs);
+    let mut txs = Vec::new();
+    for p in ["1", "2", "3"] {
+        let nodes = vec![traffic(&format!("n{p}"), 0, 0, 500_000_000)];
+        txs.push(net.tx(&format!("r{p}"), Call::ReportRouterEpoch { epoch: 1, validator_latency_ms: 0, nodes }));
+    }
+    net.block(txs);
+    // The escape: leave the stake before the epoch's end.
+    let leave = net.tx("r1", Call::DeregisterNode);
+    let unbond = net.tx("r2", Call::Unbond { amount: Amount(9_000) });
+    net.block(vec![leave, unbond]);
+    assert!(net.log.contains("r1#2 deregister -> ok"), "{}", net.log);
+    assert!(net.log.contains("r2#2 unbond 9000 -> ok"), "{}", net.log);
+    let treasury_before = net.chain.engine.ledger().free(&treasury).0;
+    finish_epoch(&mut net);
+    assert_eq!(
+        slashes(&net),
+        vec![("r1".into(), 1_000, 500_000_000), ("r2".into(), 1_000, 500_000_000), ("r3".into(), 1_000, 500_000_000)],
+        "the slash is 10% of what each router had bonded in the epoch of its offence"
+    );
+    // Nobody gains by leaving: the leavers own 9,000 after three fees, the router that stayed 9,000
+    // after two.
+    assert_eq!(owned(&net, "r1"), 100 - 3 + 9_000);
+    assert_eq!(owned(&net, "r2"), 100 - 3 + 9_000);
+    assert_eq!(owned(&net, "r3"), 100 - 2 + 9_000);
+    assert_eq!(net.chain.engine.ledger().bonded(&id("r3")).0, 9_000);
+    assert_eq!(net.chain.engine.ledger().free(&treasury).0, treasury_before + 3_000, "the slashes go to the treasury");
+    // The stake that was leaving matures smaller, and only after the epoch it was at risk in.
+    net.empty_blocks(3);
+    let ledger = net.chain.engine.ledger();
+    assert_eq!(ledger.free(&id("r1")).0, 100 - 3 + 9_000);
+    assert_eq!(ledger.bonded(&id("r1")).0, 0);
+    assert_eq!(ledger.total_supply().0, supply, "conservation");
+    net.chain.engine.check_invariants().expect("conservation");
+}
