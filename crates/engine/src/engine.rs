@@ -83,6 +83,8 @@ pub(crate) enum EngineKey {
     Attachment(AccountId),
     RouterReport(AccountId),
     TrafficClaim(AccountId),
+    RouterAccepted(AccountId),
+    RouterRoster(AccountId),
 }
 
 /// Engine keys changed in this block: appended as they change (cheap), sorted and deduplicated once

@@ -1,8 +1,10 @@
 //! Routers (seed 003, Grass; DESIGN §7): relays that meter traffic between nodes and validators, paid for
 //! validated bandwidth and slashed for poor connectivity.
 //!
-//! A router registers with the Router role and collateral (bonded stake) ≥ `router_stake_min`; nodes attach to
-//! one router. Each epoch the router reports, per attached node, bytes in and out, its latency to the node and
+//! A router registers with the Router role and collateral (bonded stake) ≥ `router_stake_min`; a node
+//! attaches to one router, only after that router accepted it (`accept_node`); either side may detach, and
+//! deregistration detaches. A router's *roster* for an epoch is every node attached to it at some time in the
+//! epoch. Each epoch the router reports, per attached node, bytes in and out, its latency to the node and
 //! the node's online fraction, plus its own latency to the validator; each node reports the bytes it exchanged
 //! through its router. A node's validated bandwidth is the smaller of the two claims (an unconfirmed claim
 //! counts zero). At the epoch's end each reporting router earns
@@ -11,9 +13,10 @@
 //!
 //! with B the validated bytes (kB per 1,000,000 bytes), Ln the mean node latency, Lv the validator latency
 //! and S the mean reputation of the reported nodes; if the routers' pool holds less than Σ R, every R is
-//! scaled down pro rata (largest remainder). A router whose attached nodes' mean online fraction over the
-//! epoch (unreported nodes count 0) is not above `router_connectivity_min` loses `router_slash` of its collateral
-//! to the treasury. All arithmetic is integer: ppb factors, floors at each step.
+//! scaled down pro rata (largest remainder). A router whose roster's mean online fraction over the epoch
+//! (unreported nodes count 0) is not above `router_connectivity_min` loses `router_slash` of the collateral
+//! it had bonded in that epoch (bonded stake plus stake unbonded since the epoch began) to the treasury.
+//! All arithmetic is integer: ppb factors, floors at each step.
 
 use crate::engine::{overlay_maps, Ctx, EngineKey};
 use crate::epoch::{epoch_of, ROUTERS_POOL_NAME};
@@ -36,9 +39,14 @@ pub(crate) struct RouterState {
     reports: OverlayMap<AccountId, RouterReport>,
     /// This epoch's node-side claims: node → (router, bytes exchanged through it).
     claims: OverlayMap<AccountId, (AccountId, u64)>,
+    /// router → the nodes it accepted that have not attached yet.
+    accepted: OverlayMap<AccountId, BTreeSet<AccountId>>,
+    /// router → every node attached to it at some time this epoch: the roster its connectivity is judged
+    /// on, so that detaching (or deregistering) before the epoch's end does not escape the slash.
+    rosters: OverlayMap<AccountId, BTreeSet<AccountId>>,
 }
 
-overlay_maps!(RouterState { attachments, reports, claims });
+overlay_maps!(RouterState { attachments, reports, claims, accepted, rosters });
 
 /// The routers' entries in the state root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +54,8 @@ pub(crate) enum RouterKey {
     Attachment(AccountId),
     RouterReport(AccountId),
     TrafficClaim(AccountId),
+    Accepted(AccountId),
+    Roster(AccountId),
 }
 
 impl From<RouterKey> for EngineKey {
@@ -54,6 +64,8 @@ impl From<RouterKey> for EngineKey {
             RouterKey::Attachment(id) => EngineKey::Attachment(id),
             RouterKey::RouterReport(id) => EngineKey::RouterReport(id),
             RouterKey::TrafficClaim(id) => EngineKey::TrafficClaim(id),
+            RouterKey::Accepted(id) => EngineKey::RouterAccepted(id),
+            RouterKey::Roster(id) => EngineKey::RouterRoster(id),
         }
     }
 }
@@ -65,6 +77,13 @@ impl RouterState {
     pub fn report(&self, router: &AccountId) -> Option<&RouterReport> {
         self.reports.get(router)
     }
+    /// Every node attached to `router` at some time this epoch, in id order.
+    pub fn roster(&self, router: &AccountId) -> Vec<AccountId> {
+        self.rosters.get(router).map(|p| p.iter().copied().collect()).unwrap_or_default()
+    }
+    fn in_roster(&self, router: &AccountId, node: &AccountId) -> bool {
+        self.rosters.get(router).is_some_and(|p| p.contains(node))
+    }
     /// The nodes attached to `router`, in id order.
     pub fn attached(&self, router: &AccountId) -> Vec<AccountId> {
         self.attachments.iter().filter(|(_, r)| *r == router).map(|(n, _)| *n).collect()
@@ -75,6 +94,8 @@ impl RouterState {
             RouterKey::Attachment(id) => borsh::to_writer(out, &self.attachments.get(&id)),
             RouterKey::RouterReport(id) => borsh::to_writer(out, &self.reports.get(&id)),
             RouterKey::TrafficClaim(id) => borsh::to_writer(out, &self.claims.get(&id)),
+            RouterKey::Accepted(id) => borsh::to_writer(out, &self.accepted.get(&id)),
+            RouterKey::Roster(id) => borsh::to_writer(out, &self.rosters.get(&id)),
         }
         .expect("writing to a Vec cannot fail");
     }
@@ -117,10 +138,10 @@ impl RouterState {
         RouterScore { bandwidth, latency_factor: factor, reputation, reward }
     }
 
-    /// The mean online fraction of `router`'s attached nodes this epoch (unreported nodes count 0);
-    /// `None` without attached nodes.
+    /// The mean online fraction of `router`'s roster this epoch (every node attached to it at some time;
+    /// unreported nodes count 0); `None` without such nodes.
     pub fn connectivity(&self, router: &AccountId) -> Option<Ppb> {
-        let attached = self.attached(router);
+        let attached = self.roster(router);
         if attached.is_empty() {
             return None;
         }
@@ -130,6 +151,30 @@ impl RouterState {
         let mean = u32::try_from(sum / attached.len() as u128).expect("a mean of ppb values is a ppb value");
         Some(Ppb::new(mean).expect("at most one"))
     }
+}
+
+/// A router accepts a node (its "initial checks on each node", seed 003): the node may then attach, once.
+pub(crate) fn accept_node(
+    ctx: &mut Ctx,
+    r: &mut RouterState,
+    market: &MarketState,
+    router: AccountId,
+    node: AccountId,
+) -> Result<Event, Rejection> {
+    if !market.has_role(&router, Role::Router) {
+        return Err(Rejection::NotAuthorized);
+    }
+    if node == router {
+        return Err(Rejection::InvalidRouterReport("a router cannot accept itself".into()));
+    }
+    let pending = r.accepted.get(&router).map_or(0, BTreeSet::len);
+    if pending >= ctx.params.list_len_max as usize {
+        return Err(Rejection::InvalidRouterReport("too many accepted nodes waiting to attach".into()));
+    }
+    // After this point the command must succeed.
+    r.accepted.get_or_insert_with(router, BTreeSet::new).insert(node);
+    ctx.touch(RouterKey::Accepted(router));
+    Ok(Event::RouterAcceptedNode { router, node })
 }
 
 pub(crate) fn attach(
@@ -145,10 +190,55 @@ pub(crate) fn attach(
     if !market.has_role(&router, Role::Router) || router == node {
         return Err(Rejection::InvalidRouterReport(format!("{router} is not a registered router")));
     }
+    if !r.accepted.get(&router).is_some_and(|a| a.contains(&node)) {
+        return Err(Rejection::RouterNotAccepted { router });
+    }
     // After this point the command must succeed.
+    let accepted = r.accepted.get_mut(&router).expect("checked above");
+    accepted.remove(&node);
+    if accepted.is_empty() {
+        r.accepted.remove(&router);
+    }
+    ctx.touch(RouterKey::Accepted(router));
     r.attachments.insert(node, router);
     ctx.touch(RouterKey::Attachment(node));
+    r.rosters.get_or_insert_with(router, BTreeSet::new).insert(node);
+    ctx.touch(RouterKey::Roster(router));
     Ok(Event::RouterAttached { node, router })
+}
+
+/// A node leaves its router, or the router drops it. The node stays in the router's roster until the epoch
+/// ends.
+pub(crate) fn detach(
+    ctx: &mut Ctx,
+    r: &mut RouterState,
+    signer: AccountId,
+    node: AccountId,
+) -> Result<Event, Rejection> {
+    let router = *r.attachments.get(&node).ok_or(Rejection::NotAttached(node))?;
+    if signer != node && signer != router {
+        return Err(Rejection::NotAuthorized);
+    }
+    // After this point the command must succeed.
+    r.attachments.remove(&node);
+    ctx.touch(RouterKey::Attachment(node));
+    Ok(Event::RouterDetached { node, router })
+}
+
+/// A deregistered account leaves routing: as a node it detaches from its router; as a router its nodes
+/// are detached and its acceptances dropped. Rosters keep them until the epoch's end.
+pub(crate) fn on_deregistered(ctx: &mut Ctx, r: &mut RouterState, account: AccountId) {
+    let mut nodes = r.attached(&account);
+    if r.attachments.contains_key(&account) {
+        nodes.insert(0, account);
+    }
+    for node in nodes {
+        let event = detach(ctx, r, node, node).expect("an attached node may always detach itself");
+        ctx.emit(event);
+    }
+    if r.accepted.remove(&account).is_some() {
+        ctx.touch(RouterKey::Accepted(account));
+    }
 }
 
 pub(crate) fn report_epoch(
@@ -176,8 +266,8 @@ pub(crate) fn report_epoch(
     if unique.len() != nodes.len() {
         return Err(Rejection::InvalidRouterReport("a node appears twice".into()));
     }
-    if let Some(n) = nodes.iter().find(|n| r.attachments.get(&n.node) != Some(&router)) {
-        return Err(Rejection::InvalidRouterReport(format!("{} is not attached to this router", n.node)));
+    if let Some(n) = nodes.iter().find(|n| !r.in_roster(&router, &n.node)) {
+        return Err(Rejection::InvalidRouterReport(format!("{} was not attached to this router", n.node)));
     }
     // After this point the command must succeed.
     let report = RouterReport { epoch, validator_latency_ms, nodes: nodes.to_vec(), reported_at: ctx.height };
@@ -193,7 +283,7 @@ pub(crate) fn report_traffic(
     (epoch, router): (u64, AccountId),
     bytes: u64,
 ) -> Result<Event, Rejection> {
-    if r.attachments.get(&node) != Some(&router) {
+    if !r.in_roster(&router, &node) {
         return Err(Rejection::NotAuthorized);
     }
     let current = epoch_of(ctx.params, ctx.height);
@@ -210,7 +300,7 @@ pub(crate) fn report_traffic(
 }
 
 /// The epoch's end: pay each reporting router its reward from the routers' pool (scaled down pro rata
-/// when the pool is short), slash routers below the connectivity minimum, and clear the epoch's reports
+/// when the pool is short), slash routers not above the connectivity minimum, and clear the epoch's reports
 /// and claims. Returns the slashed routers, whose stake changed.
 pub(crate) fn settle(ctx: &mut Ctx, r: &mut RouterState, market: &MarketState, epoch: u64) -> Vec<AccountId> {
     pay(ctx, r, market, epoch);
@@ -220,6 +310,15 @@ pub(crate) fn settle(ctx: &mut Ctx, r: &mut RouterState, market: &MarketState, e
     }
     for node in std::mem::take(&mut r.claims).into_keys() {
         ctx.touch(RouterKey::TrafficClaim(node));
+    }
+    // The next epoch's rosters start from the nodes attached now.
+    for router in std::mem::take(&mut r.rosters).into_keys() {
+        ctx.touch(RouterKey::Roster(router));
+    }
+    let attached: Vec<(AccountId, AccountId)> = r.attachments.iter().map(|(n, r)| (*n, *r)).collect();
+    for (node, router) in attached {
+        r.rosters.get_or_insert_with(router, BTreeSet::new).insert(node);
+        ctx.touch(RouterKey::Roster(router));
     }
     slashed
 }
@@ -256,7 +355,7 @@ fn pay(ctx: &mut Ctx, r: &RouterState, market: &MarketState, epoch: u64) {
 }
 
 fn slash(ctx: &mut Ctx, r: &RouterState, epoch: u64) -> Vec<AccountId> {
-    let routers: BTreeSet<AccountId> = r.attachments.values().copied().collect();
+    let routers: Vec<AccountId> = r.rosters.keys().copied().collect();
     let offence_height = epoch_start(ctx.params, epoch);
     let mut slashed = Vec::new();
     for router in routers {

@@ -95,6 +95,14 @@ impl Engine {
                 let (mut ctx, s) = self.split(events, tx);
                 crate::epoch::publish_list(&mut ctx, s.e, signer, name, nodes)?
             }
+            Call::AcceptNode { node } => {
+                let (mut ctx, s) = self.split(events, tx);
+                crate::routers::accept_node(&mut ctx, s.r, s.m, signer, *node)?
+            }
+            Call::DetachRouter { node } => {
+                let (mut ctx, s) = self.split(events, tx);
+                crate::routers::detach(&mut ctx, s.r, signer, *node)?
+            }
         };
         events.push(EventRecord { tx, event });
         Ok(())
@@ -257,7 +265,11 @@ impl Engine {
                 let what = (roles.as_slice(), services.as_slice());
                 market::register_node(ctx, s.m, s.draw, signer, what, (*capacity, endpoint))
             }
-            Call::DeregisterNode => market::deregister_node(ctx, s.m, s.draw, signer),
+            Call::DeregisterNode => {
+                let event = market::deregister_node(ctx, s.m, s.draw, signer)?;
+                crate::routers::on_deregistered(ctx, s.r, signer);
+                Ok(event)
+            }
             Call::ReportStatus { status } => market::report_status(ctx, s.m, s.draw, signer, *status),
             Call::SubmitRequest { service, max_price, avoid } => {
                 let mut exclude = s.e.avoided(avoid);

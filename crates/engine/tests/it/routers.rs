@@ -40,6 +40,12 @@ fn network(pool: u128) -> Net {
         txs.push(register(&mut net, n, Role::DataOwner));
     }
     net.block(txs);
+    let accept = vec![
+        net.tx("r1", Call::AcceptNode { node: id("n1") }),
+        net.tx("r1", Call::AcceptNode { node: id("n2") }),
+        net.tx("r2", Call::AcceptNode { node: id("n3") }),
+    ];
+    net.block(accept);
     let attach = vec![
         net.tx("n1", Call::AttachRouter { router: id("r1") }),
         net.tx("n2", Call::AttachRouter { router: id("r1") }),
@@ -135,7 +141,11 @@ fn router_rewards_by_hand_a_clamped_latency_and_the_75_percent_line() {
     assert_eq!(slashes(&net), vec![("r1".into(), 1_000, 740_000_000)], "74% is slashed, 76% is not");
     assert_eq!(net.chain.engine.ledger().bonded(&id("r1")).0, 9_000);
     assert_eq!(net.chain.engine.ledger().bonded(&id("r2")).0, 10_000);
-    assert_eq!(net.chain.engine.ledger().free(&id("r1")).0, 100 - 2 + 1_050, "two fees (register, report)");
+    assert_eq!(
+        net.chain.engine.ledger().free(&id("r1")).0,
+        100 - 4 + 1_050,
+        "four fees (register, two accepts, report)"
+    );
     // A router that does not report while nodes are attached has 0% connectivity.
     net.empty_blocks(10);
     assert_eq!(slashes(&net).len(), 3, "both routers slashed in epoch 2 for not reporting: {:?}", slashes(&net));

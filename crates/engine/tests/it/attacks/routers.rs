@@ -53,6 +53,14 @@ fn finish_epoch(net: &mut Net) {
     net.empty_blocks((length - height % length) as usize % length as usize);
 }
 
+/// `router` accepts each node, then each node attaches to it (two blocks).
+fn accept_and_attach(net: &mut Net, router: &str, nodes: &[&str]) {
+    let accept: Vec<_> = nodes.iter().map(|n| net.tx(router, Call::AcceptNode { node: id(n) })).collect();
+    net.block(accept);
+    let attach: Vec<_> = nodes.iter().map(|n| net.tx(n, Call::AttachRouter { router: id(router) })).collect();
+    net.block(attach);
+}
+
 /// Free + bonded + unbonding of an account: everything it owns outside holds.
 fn owned(net: &Net, who: &str) -> u128 {
     let l = net.chain.engine.ledger();
@@ -80,11 +88,9 @@ fn connectivity_of_exactly_75_percent_escapes_the_slash() {
         txs.push(register(&mut net, &format!("n{p}"), Role::DataOwner));
     }
     net.block(txs);
-    let mut txs = Vec::new();
     for p in ["74", "75", "76"] {
-        txs.push(net.tx(&format!("n{p}"), Call::AttachRouter { router: id(&format!("r{p}")) }));
+        accept_and_attach(&mut net, &format!("r{p}"), &[&format!("n{p}")]);
     }
-    net.block(txs);
     let mut txs = Vec::new();
     for (p, online) in [("74", 740_000_000), ("75", 750_000_000), ("76", 760_000_000)] {
         let nodes = vec![traffic(&format!("n{p}"), 0, 0, online)];
@@ -103,7 +109,7 @@ fn connectivity_of_exactly_75_percent_escapes_the_slash() {
     assert_eq!(ledger.bonded(&id("r74")).0, 9_000);
     assert_eq!(ledger.bonded(&id("r75")).0, 9_000);
     assert_eq!(ledger.bonded(&id("r76")).0, 10_000, "the honest router keeps its collateral");
-    assert_eq!(owned(&net, "r75"), 100 - 2 + 9_000, "two fees (register, report) and the slash");
+    assert_eq!(owned(&net, "r75"), 100 - 3 + 9_000, "three fees (register, accept, report) and the slash");
     assert_eq!(ledger.free(&treasury).0, treasury_before + 2_000, "both slashes go to the treasury");
     assert_eq!(ledger.total_supply().0, supply, "conservation");
     net.chain.engine.check_invariants().expect("conservation");
@@ -134,11 +140,9 @@ fn router_deregisters_before_the_epoch_ends_to_escape_its_slash() {
         txs.push(register(&mut net, &format!("n{p}"), Role::DataOwner));
     }
     net.block(txs);
-    let mut txs = Vec::new();
     for p in ["1", "2", "3"] {
-        txs.push(net.tx(&format!("n{p}"), Call::AttachRouter { router: id(&format!("r{p}")) }));
+        accept_and_attach(&mut net, &format!("r{p}"), &[&format!("n{p}")]);
     }
-    net.block(txs);
     let mut txs = Vec::new();
     for p in ["1", "2", "3"] {
         let nodes = vec![traffic(&format!("n{p}"), 0, 0, 500_000_000)];
@@ -149,8 +153,8 @@ fn router_deregisters_before_the_epoch_ends_to_escape_its_slash() {
     let leave = net.tx("r1", Call::DeregisterNode);
     let unbond = net.tx("r2", Call::Unbond { amount: Amount(9_000) });
     net.block(vec![leave, unbond]);
-    assert!(net.log.contains("r1#2 deregister -> ok"), "{}", net.log);
-    assert!(net.log.contains("r2#2 unbond 9000 -> ok"), "{}", net.log);
+    assert!(net.log.contains("r1#3 deregister -> ok"), "{}", net.log);
+    assert!(net.log.contains("r2#3 unbond 9000 -> ok"), "{}", net.log);
     let treasury_before = net.chain.engine.ledger().free(&treasury).0;
     finish_epoch(&mut net);
     assert_eq!(
@@ -158,18 +162,82 @@ fn router_deregisters_before_the_epoch_ends_to_escape_its_slash() {
         vec![("r1".into(), 1_000, 500_000_000), ("r2".into(), 1_000, 500_000_000), ("r3".into(), 1_000, 500_000_000)],
         "the slash is 10% of what each router had bonded in the epoch of its offence"
     );
-    // Nobody gains by leaving: the leavers own 9,000 after three fees, the router that stayed 9,000
-    // after two.
-    assert_eq!(owned(&net, "r1"), 100 - 3 + 9_000);
-    assert_eq!(owned(&net, "r2"), 100 - 3 + 9_000);
-    assert_eq!(owned(&net, "r3"), 100 - 2 + 9_000);
+    // Nobody gains by leaving: the leavers own 9,000 after four fees (register, accept, report, leave),
+    // the router that stayed 9,000 after three.
+    assert_eq!(owned(&net, "r1"), 100 - 4 + 9_000);
+    assert_eq!(owned(&net, "r2"), 100 - 4 + 9_000);
+    assert_eq!(owned(&net, "r3"), 100 - 3 + 9_000);
     assert_eq!(net.chain.engine.ledger().bonded(&id("r3")).0, 9_000);
     assert_eq!(net.chain.engine.ledger().free(&treasury).0, treasury_before + 3_000, "the slashes go to the treasury");
     // The stake that was leaving matures smaller, and only after the epoch it was at risk in.
     net.empty_blocks(3);
     let ledger = net.chain.engine.ledger();
-    assert_eq!(ledger.free(&id("r1")).0, 100 - 3 + 9_000);
+    assert_eq!(ledger.free(&id("r1")).0, 100 - 4 + 9_000);
     assert_eq!(ledger.bonded(&id("r1")).0, 0);
     assert_eq!(ledger.total_supply().0, supply, "conservation");
+    net.chain.engine.check_invariants().expect("conservation");
+}
+
+#[test]
+fn attaching_nodes_without_consent_then_deregistering_them_slashes_the_router() {
+    // r relays h1, h2 and h3, all online the whole epoch. The attacker registers e1 and e2, attaches them to
+    // r without asking, and deregisters them: before the fix they stayed attached, counted 0% online, and
+    // pulled r to 60% connectivity, a 1,000 slash to the treasury, every epoch, for two fees a node.
+    let accounts =
+        [("r", 100, 10_000), ("h1", 100, 10), ("h2", 100, 10), ("h3", 100, 10), ("e1", 100, 10), ("e2", 100, 10)];
+    let mut net = Net::with_system(&accounts, params(), Vec::new(), &[(ROUTERS_POOL_NAME, 0)]);
+    let supply = net.chain.engine.ledger().total_supply().0;
+    let mut txs = vec![register(&mut net, "r", Role::Router)];
+    for n in ["h1", "h2", "h3", "e1", "e2"] {
+        txs.push(register(&mut net, n, Role::DataOwner));
+    }
+    net.block(txs);
+    accept_and_attach(&mut net, "r", &["h1", "h2", "h3"]);
+    let attack: Vec<_> = ["e1", "e2"].iter().map(|e| net.tx(e, Call::AttachRouter { router: id("r") })).collect();
+    net.block(attack);
+    assert!(net.log.contains("e1#1 attach to router r -> router_not_accepted"), "{}", net.log);
+    assert!(net.log.contains("e2#1 attach to router r -> router_not_accepted"), "{}", net.log);
+    let leave: Vec<_> = ["e1", "e2"].iter().map(|e| net.tx(e, Call::DeregisterNode)).collect();
+    net.block(leave);
+    for epoch in [1, 2] {
+        let nodes = ["h1", "h2", "h3"].iter().map(|n| traffic(n, 0, 0, 1_000_000_000)).collect();
+        let report = net.tx("r", Call::ReportRouterEpoch { epoch, validator_latency_ms: 0, nodes });
+        net.block(vec![report]);
+        finish_epoch(&mut net);
+    }
+    assert_eq!(slashes(&net), vec![], "the router is not slashed for nodes it never accepted");
+    assert_eq!(net.chain.engine.ledger().bonded(&id("r")).0, 10_000);
+    // Epoch 3: h1 leaves, r drops h2, h3 deregisters (which detaches it); e1 cannot detach h3, and a node
+    // that is not attached cannot be detached. All three stay in r's pool until the epoch's end, so r
+    // still reports them; from epoch 4 its pool is empty and it is neither paid nor slashed.
+    let leave = vec![
+        net.tx("h1", Call::DetachRouter { node: id("h1") }),
+        net.tx("r", Call::DetachRouter { node: id("h2") }),
+        net.tx("e1", Call::DetachRouter { node: id("h3") }),
+        net.tx("e2", Call::DetachRouter { node: id("e2") }),
+        net.tx("h3", Call::DeregisterNode),
+    ];
+    net.block(leave);
+    for line in [
+        "h1#2 detach h1 -> ok",
+        "r#6 detach h2 -> ok",
+        "e1#2 detach h3 -> not_authorized",
+        "e2#2 detach e2 -> not_attached",
+        "h3#2 deregister -> ok",
+        "* RouterDetached h3 -> r",
+    ] {
+        assert!(net.log.contains(line), "{line}: {}", net.log);
+    }
+    let nodes = ["h1", "h2", "h3"].iter().map(|n| traffic(n, 0, 0, 1_000_000_000)).collect();
+    let report = net.tx("r", Call::ReportRouterEpoch { epoch: 3, validator_latency_ms: 0, nodes });
+    net.block(vec![report]);
+    finish_epoch(&mut net);
+    net.empty_blocks(10);
+    assert_eq!(slashes(&net), vec![]);
+    assert_eq!(net.chain.engine.ledger().bonded(&id("r")).0, 10_000, "the router keeps its collateral");
+    for e in ["e1", "e2"] {
+        assert_eq!(owned(&net, e), 100 - 2 + 10, "{e} paid two fees (register, deregister) and gained nothing");
+    }
+    assert_eq!(net.chain.engine.ledger().total_supply().0, supply, "conservation");
     net.chain.engine.check_invariants().expect("conservation");
 }
