@@ -85,6 +85,7 @@ pub(crate) enum EngineKey {
     TrafficClaim(AccountId),
     RouterAccepted(AccountId),
     RouterRoster(AccountId),
+    RouterEvidence(AccountId),
 }
 
 /// Engine keys changed in this block: appended as they change (cheap), sorted and deduplicated once

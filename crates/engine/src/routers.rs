@@ -6,8 +6,10 @@
 //! deregistration detaches. A router's *roster* for an epoch is every node attached to it at some time in the
 //! epoch. Each epoch the router reports, per attached node, bytes in and out, its latency to the node and
 //! the node's online fraction, plus its own latency to the validator; each node reports the bytes it exchanged
-//! through its router. A node's validated bandwidth is the smaller of the two claims (an unconfirmed claim
-//! counts zero). At the epoch's end each reporting router earns
+//! through its router. A node's validated bandwidth is the smallest of the two claims (an unconfirmed claim
+//! counts zero) and of what the engine's evidence supports: bytes of task outputs it revealed and inputs
+//! it prepared, `router_bytes_per_request` per completed request, plus `router_bytes_allowance`. Latencies
+//! below `router_latency_floor_ms` count as the floor. At the epoch's end each reporting router earns
 //!
 //! `R = kB · B · clamp01(1 − kL·(Ln + Lv)/Lmax) · S`
 //!
@@ -44,9 +46,19 @@ pub(crate) struct RouterState {
     /// router → every node attached to it at some time this epoch: the roster its connectivity is judged
     /// on, so that detaching (or deregistering) before the epoch's end does not escape the slash.
     rosters: OverlayMap<AccountId, BTreeSet<AccountId>>,
+    /// node → the work the engine saw it do this epoch (the evidence that caps its validated bytes).
+    evidence: OverlayMap<AccountId, NodeEvidence>,
 }
 
-overlay_maps!(RouterState { attachments, reports, claims, accepted, rosters });
+/// What the engine saw a node do in an epoch: requests it completed, bytes of task outputs it revealed
+/// and task inputs it prepared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub(crate) struct NodeEvidence {
+    pub requests: u64,
+    pub bytes: u64,
+}
+
+overlay_maps!(RouterState { attachments, reports, claims, accepted, rosters, evidence });
 
 /// The routers' entries in the state root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +68,7 @@ pub(crate) enum RouterKey {
     TrafficClaim(AccountId),
     Accepted(AccountId),
     Roster(AccountId),
+    Evidence(AccountId),
 }
 
 impl From<RouterKey> for EngineKey {
@@ -66,6 +79,7 @@ impl From<RouterKey> for EngineKey {
             RouterKey::TrafficClaim(id) => EngineKey::TrafficClaim(id),
             RouterKey::Accepted(id) => EngineKey::RouterAccepted(id),
             RouterKey::Roster(id) => EngineKey::RouterRoster(id),
+            RouterKey::Evidence(id) => EngineKey::RouterEvidence(id),
         }
     }
 }
@@ -96,8 +110,18 @@ impl RouterState {
             RouterKey::TrafficClaim(id) => borsh::to_writer(out, &self.claims.get(&id)),
             RouterKey::Accepted(id) => borsh::to_writer(out, &self.accepted.get(&id)),
             RouterKey::Roster(id) => borsh::to_writer(out, &self.rosters.get(&id)),
+            RouterKey::Evidence(id) => borsh::to_writer(out, &self.evidence.get(&id)),
         }
         .expect("writing to a Vec cannot fail");
+    }
+
+    /// The most bytes a node's evidence supports this epoch: its revealed outputs and prepared inputs, a
+    /// governed size per completed request, plus the governed allowance.
+    pub fn bytes_supported(&self, params: &Params, node: &AccountId) -> u128 {
+        let e = self.evidence.get(node).copied().unwrap_or_default();
+        u128::from(e.bytes)
+            + u128::from(e.requests) * u128::from(params.router_bytes_per_request)
+            + u128::from(params.router_bytes_allowance)
     }
 
     /// A router's reward terms for this epoch: validated bandwidth, latency factor, reputation, reward.
@@ -111,14 +135,15 @@ impl RouterState {
         let mut bandwidth = 0u128;
         let mut latency_sum = 0u64;
         let mut rep_sum = 0u128;
+        let floor = params.router_latency_floor_ms;
         for n in &report.nodes {
             let claimed_by_router = u128::from(n.bytes_in) + u128::from(n.bytes_out);
             let confirmed = match self.claims.get(&n.node) {
                 Some((r, bytes)) if r == router => u128::from(*bytes),
                 _ => 0,
             };
-            bandwidth += claimed_by_router.min(confirmed);
-            latency_sum += u64::from(n.latency_ms);
+            bandwidth += claimed_by_router.min(confirmed).min(self.bytes_supported(params, &n.node));
+            latency_sum += u64::from(n.latency_ms.max(floor));
             rep_sum += u128::from(market.reputation_of(params, &n.node).raw());
         }
         let count = report.nodes.len() as u64;
@@ -131,7 +156,7 @@ impl RouterState {
         let factor = latency_factor(
             params.router_latency_weight_milli,
             mean_latency,
-            u64::from(report.validator_latency_ms),
+            u64::from(report.validator_latency_ms.max(floor)),
             params.router_latency_max_ms,
         );
         let reward = compute_router_reward(params.router_reward_per_mb, bandwidth, factor, reputation);
@@ -225,6 +250,15 @@ pub(crate) fn detach(
     Ok(Event::RouterDetached { node, router })
 }
 
+/// Book work the engine saw `node` do (a completed request, or the bytes of a revealed output or prepared
+/// inputs) as evidence for its router's validated bandwidth.
+pub(crate) fn record_work(ctx: &mut Ctx, r: &mut RouterState, node: AccountId, requests: u64, bytes: u64) {
+    let e = r.evidence.get_or_insert_with(node, NodeEvidence::default);
+    e.requests = e.requests.saturating_add(requests);
+    e.bytes = e.bytes.saturating_add(bytes);
+    ctx.touch(RouterKey::Evidence(node));
+}
+
 /// A deregistered account leaves routing: as a node it detaches from its router; as a router its nodes
 /// are detached and its acceptances dropped. Rosters keep them until the epoch's end.
 pub(crate) fn on_deregistered(ctx: &mut Ctx, r: &mut RouterState, account: AccountId) {
@@ -310,6 +344,9 @@ pub(crate) fn settle(ctx: &mut Ctx, r: &mut RouterState, market: &MarketState, e
     }
     for node in std::mem::take(&mut r.claims).into_keys() {
         ctx.touch(RouterKey::TrafficClaim(node));
+    }
+    for node in std::mem::take(&mut r.evidence).into_keys() {
+        ctx.touch(RouterKey::Evidence(node));
     }
     // The next epoch's rosters start from the nodes attached now.
     for router in std::mem::take(&mut r.rosters).into_keys() {

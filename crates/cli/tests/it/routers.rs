@@ -16,7 +16,7 @@ fn a_router_is_paid_for_validated_traffic_and_points_split_the_pool() {
     let mut genesis = format!(
         "[params]\nchain_id = \"e2e\"\nmin_fee = 1000\nepoch_length = 40\nrouter_stake_min = \"10 SWK\"\n\
          data_owner_stake_min = \"1 SWK\"\nemission_per_epoch = \"100 SWK\"\nblock_producer = \"{producer}\"\n\
-         router_reward_per_mb = \"1 SWK\"\n"
+         router_reward_per_mb = \"1 SWK\"\nrouter_bytes_allowance = 4000000\n"
     );
     for k in ["router", "n1", "producer", "curator"] {
         genesis.push_str(&format!(

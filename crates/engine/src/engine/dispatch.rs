@@ -104,8 +104,21 @@ impl Engine {
                 crate::routers::detach(&mut ctx, s.r, signer, *node)?
             }
         };
+        self.book_router_evidence(signer, call, events, tx);
         events.push(EventRecord { tx, event });
         Ok(())
+    }
+
+    /// Work the engine saw a node do, kept as the evidence that caps its router's validated bytes.
+    fn book_router_evidence(&mut self, signer: AccountId, call: &Call, events: &mut Vec<EventRecord>, tx: Option<u32>) {
+        let (requests, bytes) = match call {
+            Call::CompleteRequest { .. } => (1, 0),
+            Call::RevealOutput { output, .. } => (0, output.len() as u64),
+            Call::PrepareTask { inputs, .. } => (0, inputs.len() as u64),
+            _ => return,
+        };
+        let (mut ctx, s) = self.split(events, tx);
+        crate::routers::record_work(&mut ctx, s.r, signer, requests, bytes);
     }
 
     /// The ledger's own calls: transfers, bonds, and holds a payer manages itself.

@@ -98,6 +98,7 @@ impl Engine {
             EngineKey::TrafficClaim(id) => self.r.encode_entry(RouterKey::TrafficClaim(id), out),
             EngineKey::RouterAccepted(id) => self.r.encode_entry(RouterKey::Accepted(id), out),
             EngineKey::RouterRoster(id) => self.r.encode_entry(RouterKey::Roster(id), out),
+            EngineKey::RouterEvidence(id) => self.r.encode_entry(RouterKey::Evidence(id), out),
         }
     }
 }

@@ -18,6 +18,9 @@ fn params() -> Params {
         router_latency_max_ms: 1_000,
         router_connectivity_min: Ppb::new(750_000_000).expect("75%"),
         router_slash: Ppb::new(100_000_000).expect("10%"),
+        // These scenarios check the formula; the evidence cap and the latency floor have attack tests.
+        router_bytes_allowance: 1_000_000_000_000,
+        router_latency_floor_ms: 0,
         ..small_params()
     }
 }

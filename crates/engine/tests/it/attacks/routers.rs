@@ -241,3 +241,87 @@ fn attaching_nodes_without_consent_then_deregistering_them_slashes_the_router() 
     assert_eq!(net.chain.engine.ledger().total_supply().0, supply, "conservation");
     net.chain.engine.check_invariants().expect("conservation");
 }
+
+/// `(router, bandwidth, latency factor, owed, paid)` of every reward, sorted by name.
+fn rewards(net: &Net) -> Vec<(String, u128, u32, u128, u128)> {
+    let mut v: Vec<_> = net
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RouterRewarded { router, bandwidth, latency_factor, owed, amount, .. } => {
+                Some((net.name(router), *bandwidth, latency_factor.raw(), owed.0, amount.0))
+            }
+            _ => None,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn router_and_its_own_node_claim_u64_max_bytes() {
+    // The honest router h relays hn, a miner that served one request (evidence the engine can see); both
+    // count 1,000,000 bytes at 100 ms to the node and 100 ms to the validator. The attacker runs router ar
+    // and its node an, which did no work the engine saw: both claim u64::MAX bytes each way, at 0 ms.
+    // The routers' pool holds 1,000. Before the fix ar's validated bandwidth was the smaller claim,
+    // u64::MAX bytes, owed 9,223,372,036,854,775, and took the whole 1,000, while h, owed 400, got 0.
+    let services = vec![engine::GenesisService {
+        name: "text".into(),
+        weight: 1,
+        price: Amount(5),
+        poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+    }];
+    let p = Params {
+        router_bytes_allowance: 100_000,
+        router_bytes_per_request: 1_000_000,
+        router_latency_floor_ms: 50,
+        ..params()
+    };
+    let accounts = [("h", 100, 10_000), ("hn", 100, 10), ("ar", 100, 10_000), ("an", 100, 10), ("client", 100, 0)];
+    let mut net = Net::with_system(&accounts, p, services, &[(ROUTERS_POOL_NAME, 1_000)]);
+    let supply = net.chain.engine.ledger().total_supply().0;
+    let miner = net.tx(
+        "hn",
+        Call::RegisterNode { roles: vec![Role::Miner], services: vec![1], capacity: 1, endpoint: "http://m".into() },
+    );
+    let txs = vec![register(&mut net, "h", Role::Router), register(&mut net, "ar", Role::Router), miner];
+    net.block(txs);
+    let an = register(&mut net, "an", Role::DataOwner);
+    net.block(vec![an]);
+    accept_and_attach(&mut net, "h", &["hn"]);
+    accept_and_attach(&mut net, "ar", &["an"]);
+    let request = net.tx("client", Call::SubmitRequest { service: 1, max_price: Amount(5), avoid: vec![] });
+    net.block(vec![request]);
+    let done = net.tx("hn", Call::CompleteRequest { request: 1, result_hash: types::Hash([7; 32]) });
+    net.block(vec![done]);
+    assert!(net.log.contains("hn#2 complete request 1 -> ok"), "{}", net.log);
+    let honest = vec![traffic("hn", 1_000_000, 100, 1_000_000_000)];
+    let lie = vec![NodeTraffic {
+        node: id("an"),
+        bytes_in: u64::MAX,
+        bytes_out: u64::MAX,
+        latency_ms: 0,
+        online: Ppb::new(1_000_000_000).expect("ppb"),
+    }];
+    let reports = vec![
+        net.tx("h", Call::ReportRouterEpoch { epoch: 1, validator_latency_ms: 100, nodes: honest }),
+        net.tx("hn", Call::ReportNodeTraffic { epoch: 1, router: id("h"), bytes: 1_000_000 }),
+        net.tx("ar", Call::ReportRouterEpoch { epoch: 1, validator_latency_ms: 0, nodes: lie }),
+        net.tx("an", Call::ReportNodeTraffic { epoch: 1, router: id("ar"), bytes: u64::MAX }),
+    ];
+    net.block(reports);
+    finish_epoch(&mut net);
+    // h: B = 1,000,000 (within 1 request · 1,000,000 + 100,000); factor 1 − 200/1000 = 0.8; S = 0.5:
+    // R = 1,000 · 1 · 0.8 · 0.5 = 400, paid in full.
+    // ar: B is capped at the allowance, 100,000; latencies raised to the 50 ms floor: 1 − 100/1000 = 0.9;
+    // R = 1,000 · 0.1 · 0.9 · 0.5 = 45, exactly what claiming the allowance truthfully at 50 ms pays:
+    // the lie gains nothing.
+    assert_eq!(
+        rewards(&net),
+        vec![("ar".into(), 100_000, 900_000_000, 45, 45), ("h".into(), 1_000_000, 800_000_000, 400, 400)]
+    );
+    let pool = net.chain.engine.ledger().free(&types::AccountId::system(ROUTERS_POOL_NAME)).0;
+    assert_eq!(pool, 1_000 - 400 - 45);
+    assert_eq!(net.chain.engine.ledger().total_supply().0, supply, "conservation");
+    net.chain.engine.check_invariants().expect("conservation");
+}
