@@ -3,8 +3,8 @@
 //!
 //! A router registers with the Router role and collateral (bonded stake) ≥ `router_stake_min`; a node
 //! attaches to one router, only after that router accepted it (`accept_node`); either side may detach, and
-//! deregistration detaches. A router's *roster* for an epoch is every node attached to it at some time in the
-//! epoch. Each epoch the router reports, per attached node, bytes in and out, its latency to the node and
+//! deregistration detaches. A router's *roster* for an epoch is every node attached to it at some time in
+//! the epoch. Each epoch the router reports, per attached node, bytes in and out, its latency to the node and
 //! the node's online fraction, plus its own latency to the validator; each node reports the bytes it exchanged
 //! through its router. A node's validated bandwidth is the smallest of the two claims (an unconfirmed claim
 //! counts zero) and of what the engine's evidence supports: bytes of task outputs it revealed and inputs
@@ -15,10 +15,12 @@
 //!
 //! with B the validated bytes (kB per 1,000,000 bytes), Ln the mean node latency, Lv the validator latency
 //! and S the mean reputation of the reported nodes; if the routers' pool holds less than Σ R, every R is
-//! scaled down pro rata (largest remainder). A router whose roster's mean online fraction over the epoch
-//! (unreported nodes count 0) is not above `router_connectivity_min` loses `router_slash` of the collateral
-//! it had bonded in that epoch (bonded stake plus stake unbonded since the epoch began) to the treasury.
-//! All arithmetic is integer: ppb factors, floors at each step.
+//! scaled down pro rata (largest remainder). A node's online fraction is the smaller of the router's report
+//! (unreported nodes count 0) and the engine's heartbeat record (the share of the epoch's
+//! `heartbeat_timeout`-block windows since it joined the roster in which it reported its status). A router
+//! whose roster's mean online fraction over the epoch is not above `router_connectivity_min` loses
+//! `router_slash` of the collateral it had bonded in that epoch (bonded stake plus stake unbonded since the
+//! epoch began) to the treasury. All arithmetic is integer: ppb factors, floors at each step.
 
 use crate::engine::{overlay_maps, Ctx, EngineKey};
 use crate::epoch::{epoch_of, ROUTERS_POOL_NAME};
@@ -45,7 +47,8 @@ pub(crate) struct RouterState {
     accepted: OverlayMap<AccountId, BTreeSet<AccountId>>,
     /// router → every node attached to it at some time this epoch: the roster its connectivity is judged
     /// on, so that detaching (or deregistering) before the epoch's end does not escape the slash.
-    rosters: OverlayMap<AccountId, BTreeSet<AccountId>>,
+    /// (node → the heartbeat window of the epoch it joined in; 0 for nodes carried over from the last epoch)
+    rosters: OverlayMap<AccountId, BTreeMap<AccountId, u64>>,
     /// node → the work the engine saw it do this epoch (the evidence that caps its validated bytes).
     evidence: OverlayMap<AccountId, NodeEvidence>,
 }
@@ -56,6 +59,22 @@ pub(crate) struct RouterState {
 pub(crate) struct NodeEvidence {
     pub requests: u64,
     pub bytes: u64,
+    /// Heartbeat windows of the epoch (`heartbeat_timeout` blocks each) in which the node reported its
+    /// status, and the last such window.
+    pub heartbeat_windows: u64,
+    pub last_window: Option<u64>,
+}
+
+/// The heartbeat window of the epoch that `height` falls in: epochs are cut into windows of
+/// `heartbeat_timeout` blocks from their first height (the last window may be shorter).
+fn window_of(params: &Params, height: Height) -> u64 {
+    let start = epoch_start(params, epoch_of(params, height));
+    (height.0 - start.0) / params.heartbeat_timeout.max(1)
+}
+
+/// Heartbeat windows in an epoch.
+fn windows_per_epoch(params: &Params) -> u64 {
+    params.epoch_length.div_ceil(params.heartbeat_timeout.max(1))
 }
 
 overlay_maps!(RouterState { attachments, reports, claims, accepted, rosters, evidence });
@@ -91,12 +110,8 @@ impl RouterState {
     pub fn report(&self, router: &AccountId) -> Option<&RouterReport> {
         self.reports.get(router)
     }
-    /// Every node attached to `router` at some time this epoch, in id order.
-    pub fn roster(&self, router: &AccountId) -> Vec<AccountId> {
-        self.rosters.get(router).map(|p| p.iter().copied().collect()).unwrap_or_default()
-    }
     fn in_roster(&self, router: &AccountId, node: &AccountId) -> bool {
-        self.rosters.get(router).is_some_and(|p| p.contains(node))
+        self.rosters.get(router).is_some_and(|p| p.contains_key(node))
     }
     /// The nodes attached to `router`, in id order.
     pub fn attached(&self, router: &AccountId) -> Vec<AccountId> {
@@ -163,17 +178,29 @@ impl RouterState {
         RouterScore { bandwidth, latency_factor: factor, reputation, reward }
     }
 
-    /// The mean online fraction of `router`'s roster this epoch (every node attached to it at some time;
-    /// unreported nodes count 0); `None` without such nodes.
-    pub fn connectivity(&self, router: &AccountId) -> Option<Ppb> {
-        let attached = self.roster(router);
-        if attached.is_empty() {
-            return None;
-        }
-        let online: BTreeMap<AccountId, Ppb> =
+    /// The share of the heartbeat windows since `node` joined a roster (`joined`) in which the engine saw
+    /// it report its status: the engine's own record of whether the node was online.
+    pub fn online_by_heartbeats(&self, params: &Params, node: &AccountId, joined: u64) -> Ppb {
+        let due = windows_per_epoch(params).saturating_sub(joined).max(1);
+        let seen = self.evidence.get(node).map_or(0, |e| e.heartbeat_windows).min(due);
+        Ppb::from_ratio_floor(u128::from(seen), u128::from(due)).expect("seen <= due")
+    }
+
+    /// The mean online fraction of `router`'s roster this epoch (every node attached to it at some time):
+    /// per node the smaller of the router's report (unreported nodes count 0; the router's word can only
+    /// lower it) and the engine's heartbeat record. `None` without such nodes.
+    pub fn connectivity(&self, params: &Params, router: &AccountId) -> Option<Ppb> {
+        let roster = self.rosters.get(router).filter(|r| !r.is_empty())?;
+        let reported: BTreeMap<AccountId, Ppb> =
             self.reports.get(router).map(|r| r.nodes.iter().map(|n| (n.node, n.online)).collect()).unwrap_or_default();
-        let sum: u128 = attached.iter().map(|n| u128::from(online.get(n).map_or(0, |p| p.raw()))).sum();
-        let mean = u32::try_from(sum / attached.len() as u128).expect("a mean of ppb values is a ppb value");
+        let sum: u128 = roster
+            .iter()
+            .map(|(n, joined)| {
+                let claim = reported.get(n).copied().unwrap_or(Ppb::ZERO);
+                u128::from(claim.min(self.online_by_heartbeats(params, n, *joined)).raw())
+            })
+            .sum();
+        let mean = u32::try_from(sum / roster.len() as u128).expect("a mean of ppb values is a ppb value");
         Some(Ppb::new(mean).expect("at most one"))
     }
 }
@@ -227,7 +254,8 @@ pub(crate) fn attach(
     ctx.touch(RouterKey::Accepted(router));
     r.attachments.insert(node, router);
     ctx.touch(RouterKey::Attachment(node));
-    r.rosters.get_or_insert_with(router, BTreeSet::new).insert(node);
+    let window = window_of(ctx.params, ctx.height);
+    r.rosters.get_or_insert_with(router, BTreeMap::new).entry(node).or_insert(window);
     ctx.touch(RouterKey::Roster(router));
     Ok(Event::RouterAttached { node, router })
 }
@@ -257,6 +285,17 @@ pub(crate) fn record_work(ctx: &mut Ctx, r: &mut RouterState, node: AccountId, r
     e.requests = e.requests.saturating_add(requests);
     e.bytes = e.bytes.saturating_add(bytes);
     ctx.touch(RouterKey::Evidence(node));
+}
+
+/// A status report is a heartbeat: book its window as evidence that the node was online.
+pub(crate) fn record_heartbeat(ctx: &mut Ctx, r: &mut RouterState, node: AccountId) {
+    let window = window_of(ctx.params, ctx.height);
+    let e = r.evidence.get_or_insert_with(node, NodeEvidence::default);
+    if e.last_window != Some(window) {
+        e.heartbeat_windows += 1;
+        e.last_window = Some(window);
+        ctx.touch(RouterKey::Evidence(node));
+    }
 }
 
 /// A deregistered account leaves routing: as a node it detaches from its router; as a router its nodes
@@ -354,7 +393,7 @@ pub(crate) fn settle(ctx: &mut Ctx, r: &mut RouterState, market: &MarketState, e
     }
     let attached: Vec<(AccountId, AccountId)> = r.attachments.iter().map(|(n, r)| (*n, *r)).collect();
     for (node, router) in attached {
-        r.rosters.get_or_insert_with(router, BTreeSet::new).insert(node);
+        r.rosters.get_or_insert_with(router, BTreeMap::new).insert(node, 0);
         ctx.touch(RouterKey::Roster(router));
     }
     slashed
@@ -396,7 +435,7 @@ fn slash(ctx: &mut Ctx, r: &RouterState, epoch: u64) -> Vec<AccountId> {
     let offence_height = epoch_start(ctx.params, epoch);
     let mut slashed = Vec::new();
     for router in routers {
-        let Some(connectivity) = r.connectivity(&router) else { continue };
+        let Some(connectivity) = r.connectivity(ctx.params, &router) else { continue };
         // Seed 003: connectivity must be *greater than* the minimum; exactly the minimum is a breach.
         if connectivity > ctx.params.router_connectivity_min {
             continue;

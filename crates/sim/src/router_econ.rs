@@ -302,7 +302,9 @@ fn chain(c: &Config) -> Result<(TestChain, Params), SimError> {
         let accepts = Amount(params.min_fee.0 * u128::from(c.nodes_per_router));
         accounts.push((router_id(r), Amount(fees.0 + accepts.0), Amount(u128::from(c.collateral))));
         for j in 0..c.nodes_per_router {
-            accounts.push((node_id(r, j, c.nodes_per_router), fees, params.data_owner_stake_min));
+            // A node pays two fees an epoch (its traffic claim and a heartbeat).
+            let node_fees = Amount(fees.0 + params.min_fee.0 * u128::from(c.epochs));
+            accounts.push((node_id(r, j, c.nodes_per_router), node_fees, params.data_owner_stake_min));
         }
     }
     let mut chain = TestChain::new(&testkit::genesis(params.clone(), accounts, Vec::new()))
@@ -410,6 +412,9 @@ fn submit_reports(
             });
             chain
                 .submit(node, Call::ReportNodeTraffic { epoch: u64::from(epoch), router: router_id(r), bytes: *bytes });
+            // A heartbeat, so that the engine's record (which caps connectivity) has the node online: the
+            // simulated online fraction is the router's report, which can only lower it.
+            chain.submit(node, Call::ReportStatus { status: engine::ReportedStatus::Ready });
             reported += u128::from(claim);
             confirmed += u128::from(*bytes);
             latency_sum += u64::from(*latency);

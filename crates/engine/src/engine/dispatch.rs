@@ -112,6 +112,10 @@ impl Engine {
     /// Work the engine saw a node do, kept as the evidence that caps its router's validated bytes.
     fn book_router_evidence(&mut self, signer: AccountId, call: &Call, events: &mut Vec<EventRecord>, tx: Option<u32>) {
         let (requests, bytes) = match call {
+            Call::ReportStatus { .. } => {
+                let (mut ctx, s) = self.split(events, tx);
+                return crate::routers::record_heartbeat(&mut ctx, s.r, signer);
+            }
             Call::CompleteRequest { .. } => (1, 0),
             Call::RevealOutput { output, .. } => (0, output.len() as u64),
             Call::PrepareTask { inputs, .. } => (0, inputs.len() as u64),

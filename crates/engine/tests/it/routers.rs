@@ -59,6 +59,12 @@ fn network(pool: u128) -> Net {
     net
 }
 
+/// Each node reports its status (a heartbeat: the engine's own record that it was online), in one block.
+fn heartbeat(net: &mut Net, nodes: &[&str]) {
+    let txs = nodes.iter().map(|n| net.tx(n, Call::ReportStatus { status: engine::ReportedStatus::Ready })).collect();
+    net.block(txs);
+}
+
 fn rewards(net: &Net) -> Vec<(String, u128, u128, u32, u32)> {
     net.events
         .iter()
@@ -86,6 +92,7 @@ fn slashes(net: &Net) -> Vec<(String, u128, u32)> {
 #[test]
 fn router_rewards_by_hand_a_clamped_latency_and_the_75_percent_line() {
     let mut net = network(1_000_000);
+    heartbeat(&mut net, &["n1", "n2", "n3"]);
     assert!(net.log.contains("eve#1 attach to router n1 -> invalid_router_report"), "{}", net.log);
     // r1: n1 claims 4,000,000 bytes by the router and confirms 3,500,000; n2's 2,000,000 are unconfirmed.
     // B = 3,500,000; Ln = (100 + 300) / 2 = 200, Lv = 200: factor 1 − 400/1000 = 0.6; S = 0.5 (neutral).
@@ -157,6 +164,7 @@ fn router_rewards_by_hand_a_clamped_latency_and_the_75_percent_line() {
 #[test]
 fn a_short_routers_pool_pays_pro_rata() {
     let mut net = network(700);
+    heartbeat(&mut net, &["n1", "n2", "n3"]);
     let r1 = net.tx(
         "r1",
         Call::ReportRouterEpoch {

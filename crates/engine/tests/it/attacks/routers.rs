@@ -61,6 +61,21 @@ fn accept_and_attach(net: &mut Net, router: &str, nodes: &[&str]) {
     net.block(attach);
 }
 
+/// Each `(router, node)` pair: every router accepts its nodes in one block, then every node attaches in the
+/// next.
+fn connect(net: &mut Net, pairs: &[(&str, &str)]) {
+    let accept: Vec<_> = pairs.iter().map(|(r, n)| net.tx(r, Call::AcceptNode { node: id(n) })).collect();
+    net.block(accept);
+    let attach: Vec<_> = pairs.iter().map(|(r, n)| net.tx(n, Call::AttachRouter { router: id(r) })).collect();
+    net.block(attach);
+}
+
+/// Each node reports its status (a heartbeat), in one block.
+fn heartbeat(net: &mut Net, nodes: &[&str]) {
+    let txs = nodes.iter().map(|n| net.tx(n, Call::ReportStatus { status: engine::ReportedStatus::Ready })).collect();
+    net.block(txs);
+}
+
 /// Free + bonded + unbonding of an account: everything it owns outside holds.
 fn owned(net: &Net, who: &str) -> u128 {
     let l = net.chain.engine.ledger();
@@ -88,9 +103,9 @@ fn connectivity_of_exactly_75_percent_escapes_the_slash() {
         txs.push(register(&mut net, &format!("n{p}"), Role::DataOwner));
     }
     net.block(txs);
-    for p in ["74", "75", "76"] {
-        accept_and_attach(&mut net, &format!("r{p}"), &[&format!("n{p}")]);
-    }
+    connect(&mut net, &[("r74", "n74"), ("r75", "n75"), ("r76", "n76")]);
+    // Every node heartbeats (the engine's record says 100%); the reports lower it to 74, 75 and 76%.
+    heartbeat(&mut net, &["n74", "n75", "n76"]);
     let mut txs = Vec::new();
     for (p, online) in [("74", 740_000_000), ("75", 750_000_000), ("76", 760_000_000)] {
         let nodes = vec![traffic(&format!("n{p}"), 0, 0, online)];
@@ -140,9 +155,8 @@ fn router_deregisters_before_the_epoch_ends_to_escape_its_slash() {
         txs.push(register(&mut net, &format!("n{p}"), Role::DataOwner));
     }
     net.block(txs);
-    for p in ["1", "2", "3"] {
-        accept_and_attach(&mut net, &format!("r{p}"), &[&format!("n{p}")]);
-    }
+    connect(&mut net, &[("r1", "n1"), ("r2", "n2"), ("r3", "n3")]);
+    heartbeat(&mut net, &["n1", "n2", "n3"]);
     let mut txs = Vec::new();
     for p in ["1", "2", "3"] {
         let nodes = vec![traffic(&format!("n{p}"), 0, 0, 500_000_000)];
@@ -200,6 +214,7 @@ fn attaching_nodes_without_consent_then_deregistering_them_slashes_the_router() 
     let leave: Vec<_> = ["e1", "e2"].iter().map(|e| net.tx(e, Call::DeregisterNode)).collect();
     net.block(leave);
     for epoch in [1, 2] {
+        heartbeat(&mut net, &["h1", "h2", "h3"]);
         let nodes = ["h1", "h2", "h3"].iter().map(|n| traffic(n, 0, 0, 1_000_000_000)).collect();
         let report = net.tx("r", Call::ReportRouterEpoch { epoch, validator_latency_ms: 0, nodes });
         net.block(vec![report]);
@@ -208,8 +223,9 @@ fn attaching_nodes_without_consent_then_deregistering_them_slashes_the_router() 
     assert_eq!(slashes(&net), vec![], "the router is not slashed for nodes it never accepted");
     assert_eq!(net.chain.engine.ledger().bonded(&id("r")).0, 10_000);
     // Epoch 3: h1 leaves, r drops h2, h3 deregisters (which detaches it); e1 cannot detach h3, and a node
-    // that is not attached cannot be detached. All three stay in r's pool until the epoch's end, so r
-    // still reports them; from epoch 4 its pool is empty and it is neither paid nor slashed.
+    // that is not attached cannot be detached. All three stay in r's roster until the epoch's end, so r
+    // still reports them; from epoch 4 its roster is empty and it is neither paid nor slashed.
+    heartbeat(&mut net, &["h1", "h2", "h3"]);
     let leave = vec![
         net.tx("h1", Call::DetachRouter { node: id("h1") }),
         net.tx("r", Call::DetachRouter { node: id("h2") }),
@@ -219,11 +235,11 @@ fn attaching_nodes_without_consent_then_deregistering_them_slashes_the_router() 
     ];
     net.block(leave);
     for line in [
-        "h1#2 detach h1 -> ok",
+        "h1#5 detach h1 -> ok",
         "r#6 detach h2 -> ok",
         "e1#2 detach h3 -> not_authorized",
         "e2#2 detach e2 -> not_attached",
-        "h3#2 deregister -> ok",
+        "h3#5 deregister -> ok",
         "* RouterDetached h3 -> r",
     ] {
         assert!(net.log.contains(line), "{line}: {}", net.log);
@@ -323,5 +339,67 @@ fn router_and_its_own_node_claim_u64_max_bytes() {
     let pool = net.chain.engine.ledger().free(&types::AccountId::system(ROUTERS_POOL_NAME)).0;
     assert_eq!(pool, 1_000 - 400 - 45);
     assert_eq!(net.chain.engine.ledger().total_supply().0, supply, "conservation");
+    net.chain.engine.check_invariants().expect("conservation");
+}
+
+#[test]
+fn router_reports_its_silent_nodes_online() {
+    // Epochs of 10 blocks cut into two heartbeat windows of 5. Router r relays s1..s4 and reports all four
+    // 100% online in epoch 2, but the engine saw s1 and s2 report their status in both windows, s3 in one
+    // and s4 in none: (1 + 1 + ½ + 0) / 4 = 62.5%, a breach. The honest router h relays hn, which
+    // heartbeats in both windows, and reports it 100% online. Before the fix connectivity was the router's
+    // word, so r (100%) was not slashed.
+    let p = Params { heartbeat_timeout: 5, ..params() };
+    let accounts = [
+        ("r", 100, 10_000),
+        ("h", 100, 10_000),
+        ("s1", 100, 10),
+        ("s2", 100, 10),
+        ("s3", 100, 10),
+        ("s4", 100, 10),
+        ("hn", 100, 10),
+    ];
+    let mut net = Net::with_system(&accounts, p, Vec::new(), &[(ROUTERS_POOL_NAME, 0)]);
+    let supply = net.chain.engine.ledger().total_supply().0;
+    let treasury = net.chain.engine.treasury();
+    let mut txs = vec![register(&mut net, "r", Role::Router), register(&mut net, "h", Role::Router)];
+    for n in ["s1", "s2", "s3", "s4", "hn"] {
+        txs.push(register(&mut net, n, Role::DataOwner));
+    }
+    net.block(txs);
+    connect(&mut net, &[("r", "s1"), ("r", "s2"), ("r", "s3"), ("r", "s4"), ("h", "hn")]); // blocks 2, 3
+    let heartbeats = heartbeat;
+    let all_online = |net: &mut Net, epoch: u64| {
+        let nodes = ["s1", "s2", "s3", "s4"].iter().map(|n| traffic(n, 0, 0, 1_000_000_000)).collect();
+        let r = net.tx("r", Call::ReportRouterEpoch { epoch, validator_latency_ms: 0, nodes });
+        let nodes = vec![traffic("hn", 0, 0, 1_000_000_000)];
+        let h = net.tx("h", Call::ReportRouterEpoch { epoch, validator_latency_ms: 0, nodes });
+        net.block(vec![r, h]);
+    };
+    // Epoch 1 (blocks 1–10, windows 1–5 and 6–10): everyone heartbeats in both windows.
+    heartbeats(&mut net, &["s1", "s2", "s3", "s4", "hn"]); // block 4
+    all_online(&mut net, 1); // block 5
+    heartbeats(&mut net, &["s1", "s2", "s3", "s4", "hn"]); // block 6
+    finish_epoch(&mut net);
+    assert_eq!(slashes(&net), vec![], "epoch 1: every node online");
+    let treasury_before = net.chain.engine.ledger().free(&treasury).0;
+    // Epoch 2: s3 misses the second window, s4 is silent throughout.
+    heartbeats(&mut net, &["s1", "s2", "s3", "hn"]); // block 11
+    all_online(&mut net, 2); // block 12
+    net.empty_blocks(3);
+    heartbeats(&mut net, &["s1", "s2", "hn"]); // block 16
+    assert_eq!(net.chain.engine.router_connectivity(&id("r")).map(|c| c.raw()), Some(625_000_000));
+    assert_eq!(net.chain.engine.router_connectivity(&id("h")).map(|c| c.raw()), Some(1_000_000_000));
+    finish_epoch(&mut net);
+    assert_eq!(slashes(&net), vec![("r".into(), 1_000, 625_000_000)], "the engine's record, not r's word");
+    let ledger = net.chain.engine.ledger();
+    assert_eq!(ledger.bonded(&id("r")).0, 9_000);
+    assert_eq!(ledger.bonded(&id("h")).0, 10_000, "the honest router keeps its collateral");
+    assert_eq!(
+        ledger.free(&treasury).0,
+        treasury_before + 1_000 + 4 + 2 + 3,
+        "the slash and epoch 2 fees (heartbeats, reports)"
+    );
+    assert_eq!(ledger.total_supply().0, supply, "conservation");
     net.chain.engine.check_invariants().expect("conservation");
 }
