@@ -66,15 +66,16 @@ pub(crate) struct NodeEvidence {
 }
 
 /// The heartbeat window of the epoch that `height` falls in: epochs are cut into windows of
-/// `heartbeat_timeout` blocks from their first height (the last window may be shorter).
+/// `heartbeat_timeout` blocks from their first height, the last one taking the remainder (so every window
+/// is at least `heartbeat_timeout` long, and a node that heartbeats as often as it must lands in each).
 fn window_of(params: &Params, height: Height) -> u64 {
     let start = epoch_start(params, epoch_of(params, height));
-    (height.0 - start.0) / params.heartbeat_timeout.max(1)
+    ((height.0 - start.0) / params.heartbeat_timeout.max(1)).min(windows_per_epoch(params) - 1)
 }
 
-/// Heartbeat windows in an epoch.
+/// Heartbeat windows in an epoch (at least one).
 fn windows_per_epoch(params: &Params) -> u64 {
-    params.epoch_length.div_ceil(params.heartbeat_timeout.max(1))
+    (params.epoch_length / params.heartbeat_timeout.max(1)).max(1)
 }
 
 overlay_maps!(RouterState { attachments, reports, claims, accepted, rosters, evidence });

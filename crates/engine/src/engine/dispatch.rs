@@ -112,7 +112,8 @@ impl Engine {
     /// Work the engine saw a node do, kept as the evidence that caps its router's validated bytes.
     fn book_router_evidence(&mut self, signer: AccountId, call: &Call, events: &mut Vec<EventRecord>, tx: Option<u32>) {
         let (requests, bytes) = match call {
-            Call::ReportStatus { .. } => {
+            // A status report is the node's heartbeat; attaching is a transaction it signed just now too.
+            Call::ReportStatus { .. } | Call::AttachRouter { .. } => {
                 let (mut ctx, s) = self.split(events, tx);
                 return crate::routers::record_heartbeat(&mut ctx, s.r, signer);
             }
