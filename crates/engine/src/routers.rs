@@ -253,7 +253,10 @@ pub(crate) fn attach(
         r.accepted.remove(&router);
     }
     ctx.touch(RouterKey::Accepted(router));
-    r.attachments.insert(node, router);
+    if let Some(old) = r.attachments.insert(node, router).filter(|old| *old != router) {
+        // Moving to another router leaves the old one (which keeps the node on its roster this epoch).
+        ctx.emit(Event::RouterDetached { node, router: old });
+    }
     ctx.touch(RouterKey::Attachment(node));
     let window = window_of(ctx.params, ctx.height);
     r.rosters.get_or_insert_with(router, BTreeMap::new).entry(node).or_insert(window);
