@@ -29,7 +29,8 @@ pub struct MinerArgs {
     /// The endpoint URL it registers (default: http:// and the address it listens on).
     #[arg(long)]
     pub endpoint: Option<String>,
-    /// Attach to this router (an account id or key name) and report traffic through it.
+    /// Attach to this router (an account id or key name; it must have accepted this miner) and report
+    /// traffic through it.
     #[arg(long)]
     pub router: Option<String>,
     /// `builtin` (deterministic, not a model) or `openai` (an OpenAI-compatible server).

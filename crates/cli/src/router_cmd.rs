@@ -17,12 +17,28 @@ pub enum RouterCommand {
         #[arg(long)]
         endpoint: String,
     },
-    /// As a registered node, attach to a router.
+    /// As a router, accept a node (after your checks on it); the node may then attach to you, once.
+    Accept {
+        #[command(flatten)]
+        common: TxArgs,
+        /// The node (an account id or key name); `--node` is the API's URL.
+        #[arg(long)]
+        member: String,
+    },
+    /// As a registered node, attach to a router that accepted you.
     Attach {
         #[command(flatten)]
         common: TxArgs,
         #[arg(long)]
         router: String,
+    },
+    /// As a node, leave your router; as a router, drop one of your nodes.
+    Detach {
+        #[command(flatten)]
+        common: TxArgs,
+        /// The node that leaves (an account id or key name).
+        #[arg(long)]
+        member: String,
     },
     /// As a router, report this epoch's traffic: `--traffic ACCOUNT,BYTES_IN,BYTES_OUT,LATENCY_MS,ONLINE_PERCENT`.
     Report {
@@ -93,8 +109,12 @@ pub fn router(cmd: &RouterCommand, client: &Client, keys: &Path, json: bool) -> 
             common,
             Call::RegisterNode { roles: vec![Role::Router], services: vec![], capacity: 1, endpoint: endpoint.clone() },
         ),
+        RouterCommand::Accept { common, member } => (common, Call::AcceptNode { node: resolve_account(keys, member)? }),
         RouterCommand::Attach { common, router } => {
             (common, Call::AttachRouter { router: resolve_account(keys, router)? })
+        }
+        RouterCommand::Detach { common, member } => {
+            (common, Call::DetachRouter { node: resolve_account(keys, member)? })
         }
         RouterCommand::Report { common, epoch, validator_latency_ms, nodes } => {
             let epoch = match epoch {

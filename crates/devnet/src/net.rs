@@ -264,6 +264,16 @@ fn register_members(api: &Client, keys: &BTreeMap<String, SigningKey>) -> Result
             return Err(network_error(format!("registering {n}: {o:?}")));
         }
     }
+    // The router's operator accepts the demo's miners (its "initial checks"), so that their `--router r1`
+    // attachment is allowed.
+    let router = Signer::connect(api, keys["r1"].clone())?;
+    for m in MINERS {
+        let node = account_of(&keys[m]);
+        let o = router.submit(api, Call::AcceptNode { node }, Duration::from_secs(30))?;
+        if !o.ok() {
+            return Err(network_error(format!("r1 accepting {m}: {o:?}")));
+        }
+    }
     Ok(())
 }
 

@@ -85,6 +85,9 @@ pub(crate) enum EngineKey {
     Attachment(AccountId),
     RouterReport(AccountId),
     TrafficClaim(AccountId),
+    RouterAccepted(AccountId),
+    RouterRoster(AccountId),
+    RouterEvidence(AccountId),
 }
 
 /// Engine keys changed in this block: appended as they change (cheap), sorted and deduplicated once

@@ -322,7 +322,8 @@ pub(crate) fn deregister_node(
         return Err(Rejection::NotRegistered);
     }
     let bonded = ctx.ledger.bonded(&signer);
-    let matures_at = ctx.height.checked_add(ctx.params.unbonding_period).ok_or(LedgerError::AmountOverflow)?;
+    let matures_at =
+        crate::routers::unbond_matures_at(ctx.params, m, &signer, ctx.height).ok_or(LedgerError::AmountOverflow)?;
     if !bonded.is_zero() {
         // Checked by the ledger before it changes anything; the registry changes only after it.
         let chunks_max = ctx.params.max_unbonding_chunks as usize;

@@ -328,4 +328,14 @@ pub enum Event {
         connectivity: Ppb,
         amount: Amount,
     },
+    /// A router accepted a node, which may now attach to it.
+    RouterAcceptedNode {
+        router: AccountId,
+        node: AccountId,
+    },
+    /// A node left its router: by its own call, the router's, or a deregistration of either.
+    RouterDetached {
+        node: AccountId,
+        router: AccountId,
+    },
 }

@@ -137,10 +137,19 @@ pub struct Params {
     pub router_latency_weight_milli: u32,
     /// Lmax: the latency (node mean + validator) at which, with kL = 1, the reward reaches zero.
     pub router_latency_max_ms: u32,
-    /// A router whose nodes' mean online fraction over the epoch is below this is slashed (75%).
+    /// A router whose nodes' mean online fraction over the epoch is not above this is slashed (75%: exactly
+    /// 75% is a breach).
     pub router_connectivity_min: Ppb,
     /// Share of a slashed router's collateral taken (to the treasury).
     pub router_slash: Ppb,
+    /// Bytes per node and epoch a router may be paid for beyond the work the engine saw the node do
+    /// (probes, heartbeats, traffic the chain does not record). At most 10^15.
+    pub router_bytes_allowance: u64,
+    /// Bytes credited to a node per request it completed in the epoch (the engine records no request sizes;
+    /// revealed task outputs and prepared inputs count their own length). At most 10^12.
+    pub router_bytes_per_request: u64,
+    /// Reported latencies (node and validator) below this count as this. At most `router_latency_max_ms`.
+    pub router_latency_floor_ms: u32,
 }
 
 impl Default for Params {
@@ -211,6 +220,9 @@ impl Default for Params {
             router_latency_max_ms: 1_000,
             router_connectivity_min: Ppb::new(750_000_000).expect("75%"),
             router_slash: Ppb::new(100_000_000).expect("10%"),
+            router_bytes_allowance: 1_000_000,
+            router_bytes_per_request: 1_000_000,
+            router_latency_floor_ms: 5,
         }
     }
 }
@@ -357,6 +369,16 @@ impl Params {
         }
         if self.router_latency_max_ms == 0 || self.list_len_max == 0 || self.list_len_max > 100_000 {
             return bad("params.router_latency_max_ms", "router_latency_max_ms ≥ 1 and list_len_max 1..100000");
+        }
+        if self.router_bytes_allowance > 1_000_000_000_000_000
+            || self.router_bytes_per_request > 1_000_000_000_000
+            || self.router_latency_floor_ms > self.router_latency_max_ms
+        {
+            return bad(
+                "params.router_bytes_allowance",
+                "router_bytes_allowance at most 10^15, router_bytes_per_request at most 10^12, \
+                 router_latency_floor_ms at most router_latency_max_ms",
+            );
         }
         if self.reputation_prior > 1_000_000 {
             return bad("params.reputation_prior", "must be at most 1000000");

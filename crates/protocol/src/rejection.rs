@@ -1,8 +1,8 @@
 //! Why a transaction was rejected: one enum with a stable snake_case code per variant, never renamed,
 //! removed or reused (a test pins the list).
 
-use types::Amount;
 use types::LedgerError;
+use types::{AccountId, Amount};
 
 /// Why a transaction was rejected. A rejected transaction changes nothing. Codes are stable: never
 /// renumbered, renamed or reused.
@@ -156,6 +156,12 @@ pub enum Rejection {
     /// The signer already reported for this epoch.
     #[error("already reported for epoch {epoch}")]
     AlreadyReported { epoch: u64 },
+    /// A node attaches to a router that has not accepted it (`accept_node`).
+    #[error("router {router} has not accepted this node")]
+    RouterNotAccepted { router: AccountId },
+    /// A detach for a node that is not attached to a router.
+    #[error("{0} is not attached to a router")]
+    NotAttached(AccountId),
     /// A ledger rule refused the call (insufficient funds, unknown hold, …); the code is the ledger's.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -214,6 +220,8 @@ impl Rejection {
             Rejection::InvalidRouterReport(_) => "invalid_router_report",
             Rejection::WrongEpoch { .. } => "wrong_epoch",
             Rejection::AlreadyReported { .. } => "already_reported",
+            Rejection::RouterNotAccepted { .. } => "router_not_accepted",
+            Rejection::NotAttached(_) => "not_attached",
             Rejection::Ledger(e) => e.code(),
         }
     }
@@ -297,6 +305,8 @@ mod tests {
             Rejection::InvalidRouterReport(Default::default()),
             Rejection::WrongEpoch { current: Default::default(), got: Default::default() },
             Rejection::AlreadyReported { epoch: Default::default() },
+            Rejection::RouterNotAccepted { router: Default::default() },
+            Rejection::NotAttached(Default::default()),
         ];
         for r in &all {
             match r {
@@ -349,6 +359,8 @@ mod tests {
                 | Rejection::InvalidRouterReport(_)
                 | Rejection::WrongEpoch { .. }
                 | Rejection::AlreadyReported { .. }
+                | Rejection::RouterNotAccepted { .. }
+                | Rejection::NotAttached(_)
                 | Rejection::Ledger(_) => {}
             }
         }
@@ -426,6 +438,8 @@ mod tests {
             invalid_router_report
             wrong_epoch
             already_reported
+            router_not_accepted
+            not_attached
             insufficient_funds
             insufficient_bonded
             amount_overflow

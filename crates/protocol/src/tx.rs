@@ -92,7 +92,7 @@ pub enum Call {
     CancelJob { job: JobId },
     /// The job's GDS nominates `replacement` for MPC `mpc`; it takes over when it deposits.
     ReplaceMpc { job: JobId, mpc: AccountId, replacement: AccountId },
-    /// A registered node attaches to a router (replacing any earlier attachment).
+    /// A registered node attaches to a router that accepted it (replacing any earlier attachment).
     AttachRouter { router: AccountId },
     /// A router's report for the current epoch: per attached node, traffic, latency and online fraction.
     ReportRouterEpoch { epoch: u64, validator_latency_ms: u32, nodes: Vec<NodeTraffic> },
@@ -100,6 +100,10 @@ pub enum Call {
     ReportNodeTraffic { epoch: u64, router: AccountId, bytes: u64 },
     /// A staked account publishes (or replaces) its own list of nodes for clients to avoid.
     PublishList { name: String, nodes: Vec<AccountId> },
+    /// A router accepts `node` (its initial checks passed): the node may then attach to it, once.
+    AcceptNode { node: AccountId },
+    /// A node leaves its router, or a router drops `node`.
+    DetachRouter { node: AccountId },
 }
 
 impl Call {

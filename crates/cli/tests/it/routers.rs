@@ -16,7 +16,7 @@ fn a_router_is_paid_for_validated_traffic_and_points_split_the_pool() {
     let mut genesis = format!(
         "[params]\nchain_id = \"e2e\"\nmin_fee = 1000\nepoch_length = 40\nrouter_stake_min = \"10 SWK\"\n\
          data_owner_stake_min = \"1 SWK\"\nemission_per_epoch = \"100 SWK\"\nblock_producer = \"{producer}\"\n\
-         router_reward_per_mb = \"1 SWK\"\n"
+         router_reward_per_mb = \"1 SWK\"\nrouter_bytes_allowance = 4000000\n"
     );
     for k in ["router", "n1", "producer", "curator"] {
         genesis.push_str(&format!(
@@ -32,6 +32,7 @@ fn a_router_is_paid_for_validated_traffic_and_points_split_the_pool() {
 
     run(&["router", "register", "--from", "router", "--endpoint", "http://127.0.0.1:1", "--wait"]);
     run(&["node", "register", "--from", "n1", "--role", "data-owner", "--endpoint", "http://127.0.0.1:2", "--wait"]);
+    run(&["router", "accept", "--from", "router", "--member", "n1", "--wait"]);
     run(&["router", "attach", "--from", "n1", "--router", "router", "--wait"]);
     let epoch: serde_json::Value = serde_json::from_str(&run(&["query", "epoch", "--json"])).expect("epoch json");
     let e = epoch["epoch"].as_u64().expect("epoch").to_string();
@@ -72,7 +73,8 @@ fn a_router_is_paid_for_validated_traffic_and_points_split_the_pool() {
     }
     // R = 1 SWK per MB × 4 MB × (1 − 200/1000) × 0.5 = 1.6 SWK, paid from the routers' pool (15 SWK).
     let router: serde_json::Value = node.get(&format!("/v1/accounts/{}", key_of(&home, "router"))).expect("router");
-    assert_eq!(router["free"], (10_000_000_000u128 + 1_600_000_000 - 2_000).to_string(), "{router}");
+    // Three fees of 1,000: register, accept, report.
+    assert_eq!(router["free"], (10_000_000_000u128 + 1_600_000_000 - 3_000).to_string(), "{router}");
     let points = run(&["query", "points"]);
     assert!(points.contains(&producer[..16]), "the producer earned block points: {points}");
     let lists = run(&["query", "lists"]);

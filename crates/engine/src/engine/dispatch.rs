@@ -95,9 +95,35 @@ impl Engine {
                 let (mut ctx, s) = self.split(events, tx);
                 crate::epoch::publish_list(&mut ctx, s.e, signer, name, nodes)?
             }
+            Call::AcceptNode { node } => {
+                let (mut ctx, s) = self.split(events, tx);
+                crate::routers::accept_node(&mut ctx, s.r, s.m, signer, *node)?
+            }
+            Call::DetachRouter { node } => {
+                let (mut ctx, s) = self.split(events, tx);
+                crate::routers::detach(&mut ctx, s.r, signer, *node)?
+            }
         };
+        self.book_router_evidence(signer, call, events, tx);
         events.push(EventRecord { tx, event });
         Ok(())
+    }
+
+    /// Work the engine saw a node do, kept as the evidence that caps its router's validated bytes.
+    fn book_router_evidence(&mut self, signer: AccountId, call: &Call, events: &mut Vec<EventRecord>, tx: Option<u32>) {
+        let (requests, bytes) = match call {
+            // A status report is the node's heartbeat; attaching is a transaction it signed just now too.
+            Call::ReportStatus { .. } | Call::AttachRouter { .. } => {
+                let (mut ctx, s) = self.split(events, tx);
+                return crate::routers::record_heartbeat(&mut ctx, s.r, signer);
+            }
+            Call::CompleteRequest { .. } => (1, 0),
+            Call::RevealOutput { output, .. } => (0, output.len() as u64),
+            Call::PrepareTask { inputs, .. } => (0, inputs.len() as u64),
+            _ => return,
+        };
+        let (mut ctx, s) = self.split(events, tx);
+        crate::routers::record_work(&mut ctx, s.r, signer, requests, bytes);
     }
 
     /// The ledger's own calls: transfers, bonds, and holds a payer manages itself.
@@ -161,7 +187,8 @@ impl Engine {
                 return Err(Rejection::StakeBelowMinimum { needed, remaining });
             }
         }
-        let matures_at = self.height.checked_add(self.params.unbonding_period).ok_or(LedgerError::AmountOverflow)?;
+        let matures_at = crate::routers::unbond_matures_at(&self.params, &self.m, &signer, self.height)
+            .ok_or(LedgerError::AmountOverflow)?;
         self.ledger.unbond(signer, amount, self.height, matures_at, self.params.max_unbonding_chunks as usize)?;
         self.deadlines.insert((matures_at, Deadline::UnbondMaturity(signer)));
         self.reweigh(signer);
@@ -256,7 +283,11 @@ impl Engine {
                 let what = (roles.as_slice(), services.as_slice());
                 market::register_node(ctx, s.m, s.draw, signer, what, (*capacity, endpoint))
             }
-            Call::DeregisterNode => market::deregister_node(ctx, s.m, s.draw, signer),
+            Call::DeregisterNode => {
+                let event = market::deregister_node(ctx, s.m, s.draw, signer)?;
+                crate::routers::on_deregistered(ctx, s.r, signer);
+                Ok(event)
+            }
             Call::ReportStatus { status } => market::report_status(ctx, s.m, s.draw, signer, *status),
             Call::SubmitRequest { service, max_price, avoid } => {
                 let mut exclude = s.e.avoided(avoid);

@@ -58,7 +58,7 @@ impl Engine {
         self.r.score(&self.params, &self.m, router, report)
     }
     pub fn router_connectivity(&self, router: &AccountId) -> Option<Ppb> {
-        self.r.connectivity(router)
+        self.r.connectivity(&self.params, router)
     }
 }
 

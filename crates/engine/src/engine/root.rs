@@ -96,6 +96,9 @@ impl Engine {
             EngineKey::Attachment(id) => self.r.encode_entry(RouterKey::Attachment(id), out),
             EngineKey::RouterReport(id) => self.r.encode_entry(RouterKey::RouterReport(id), out),
             EngineKey::TrafficClaim(id) => self.r.encode_entry(RouterKey::TrafficClaim(id), out),
+            EngineKey::RouterAccepted(id) => self.r.encode_entry(RouterKey::Accepted(id), out),
+            EngineKey::RouterRoster(id) => self.r.encode_entry(RouterKey::Roster(id), out),
+            EngineKey::RouterEvidence(id) => self.r.encode_entry(RouterKey::Evidence(id), out),
         }
     }
 }

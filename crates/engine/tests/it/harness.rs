@@ -239,6 +239,8 @@ impl Net {
                 format!("traffic epoch {epoch} via {}: {bytes} bytes", self.name(router))
             }
             Call::PublishList { name, nodes } => format!("publish list {name} [{}]", self.names(nodes)),
+            Call::AcceptNode { node } => format!("accept node {}", self.name(node)),
+            Call::DetachRouter { node } => format!("detach {}", self.name(node)),
         };
         format!("{who}#{} {what}", t.body.nonce)
     }
@@ -389,6 +391,12 @@ impl Net {
             ),
             Event::RouterSlashed { router, connectivity, amount, .. } => {
                 format!("RouterSlashed {} {amount} (connectivity {})", self.name(router), connectivity.raw())
+            }
+            Event::RouterAcceptedNode { router, node } => {
+                format!("RouterAcceptedNode {} <- {}", self.name(router), self.name(node))
+            }
+            Event::RouterDetached { node, router } => {
+                format!("RouterDetached {} -> {}", self.name(node), self.name(router))
             }
         }
     }

@@ -18,6 +18,9 @@ fn params() -> Params {
         router_latency_max_ms: 1_000,
         router_connectivity_min: Ppb::new(750_000_000).expect("75%"),
         router_slash: Ppb::new(100_000_000).expect("10%"),
+        // These scenarios check the formula; the evidence cap and the latency floor have attack tests.
+        router_bytes_allowance: 1_000_000_000_000,
+        router_latency_floor_ms: 0,
         ..small_params()
     }
 }
@@ -40,6 +43,12 @@ fn network(pool: u128) -> Net {
         txs.push(register(&mut net, n, Role::DataOwner));
     }
     net.block(txs);
+    let accept = vec![
+        net.tx("r1", Call::AcceptNode { node: id("n1") }),
+        net.tx("r1", Call::AcceptNode { node: id("n2") }),
+        net.tx("r2", Call::AcceptNode { node: id("n3") }),
+    ];
+    net.block(accept);
     let attach = vec![
         net.tx("n1", Call::AttachRouter { router: id("r1") }),
         net.tx("n2", Call::AttachRouter { router: id("r1") }),
@@ -48,6 +57,12 @@ fn network(pool: u128) -> Net {
     ];
     net.block(attach);
     net
+}
+
+/// Each node reports its status (a heartbeat: the engine's own record that it was online), in one block.
+fn heartbeat(net: &mut Net, nodes: &[&str]) {
+    let txs = nodes.iter().map(|n| net.tx(n, Call::ReportStatus { status: engine::ReportedStatus::Ready })).collect();
+    net.block(txs);
 }
 
 fn rewards(net: &Net) -> Vec<(String, u128, u128, u32, u32)> {
@@ -77,6 +92,7 @@ fn slashes(net: &Net) -> Vec<(String, u128, u32)> {
 #[test]
 fn router_rewards_by_hand_a_clamped_latency_and_the_75_percent_line() {
     let mut net = network(1_000_000);
+    heartbeat(&mut net, &["n1", "n2", "n3"]);
     assert!(net.log.contains("eve#1 attach to router n1 -> invalid_router_report"), "{}", net.log);
     // r1: n1 claims 4,000,000 bytes by the router and confirms 3,500,000; n2's 2,000,000 are unconfirmed.
     // B = 3,500,000; Ln = (100 + 300) / 2 = 200, Lv = 200: factor 1 − 400/1000 = 0.6; S = 0.5 (neutral).
@@ -135,7 +151,11 @@ fn router_rewards_by_hand_a_clamped_latency_and_the_75_percent_line() {
     assert_eq!(slashes(&net), vec![("r1".into(), 1_000, 740_000_000)], "74% is slashed, 76% is not");
     assert_eq!(net.chain.engine.ledger().bonded(&id("r1")).0, 9_000);
     assert_eq!(net.chain.engine.ledger().bonded(&id("r2")).0, 10_000);
-    assert_eq!(net.chain.engine.ledger().free(&id("r1")).0, 100 - 2 + 1_050, "two fees (register, report)");
+    assert_eq!(
+        net.chain.engine.ledger().free(&id("r1")).0,
+        100 - 4 + 1_050,
+        "four fees (register, two accepts, report)"
+    );
     // A router that does not report while nodes are attached has 0% connectivity.
     net.empty_blocks(10);
     assert_eq!(slashes(&net).len(), 3, "both routers slashed in epoch 2 for not reporting: {:?}", slashes(&net));
@@ -144,6 +164,7 @@ fn router_rewards_by_hand_a_clamped_latency_and_the_75_percent_line() {
 #[test]
 fn a_short_routers_pool_pays_pro_rata() {
     let mut net = network(700);
+    heartbeat(&mut net, &["n1", "n2", "n3"]);
     let r1 = net.tx(
         "r1",
         Call::ReportRouterEpoch {
