@@ -211,6 +211,10 @@ fn a_client_is_served_through_a_router_that_is_paid_for_the_traffic() {
     let node = Node::start(&dir.path().join("data"), Some(&path), 50, &[]);
     let url = node.url.clone();
     cli(&home, Some(&url), &["router", "register", "--from", "r1", "--endpoint", "http://127.0.0.1:1", "--wait"]);
+    // The router's operator accepts its miners first (attaching needs its consent).
+    for m in ["b1", "b2", "b3"] {
+        cli(&home, Some(&url), &["router", "accept", "--from", "r1", "--member", m, "--wait"]);
+    }
     let sup = supervisor(dir.path(), &home, &url);
     let (router, relay) =
         sup.spawn_with_url("r1", &["router", "run", "--from", "r1", "--listen", "127.0.0.1:0"]).expect("router");
