@@ -168,11 +168,13 @@ fn derive(context: &str, parts: &[&[u8]]) -> [u8; 32] {
     *kdf.finalize().as_bytes()
 }
 
-fn seal(key: &[u8; 32], aad: &[u8], msg: &[u8]) -> String {
+/// Fails only for a message beyond the AEAD's limit (256 GiB).
+fn seal(key: &[u8; 32], aad: &[u8], msg: &[u8]) -> Result<String, SealError> {
     let cipher = ChaCha20Poly1305::new(Key::from_slice(key));
-    // Encryption with a valid key cannot fail for messages below the AEAD's 256 GiB limit.
-    let sealed = cipher.encrypt(Nonce::from_slice(&[0; 12]), Payload { msg, aad }).unwrap_or_default();
-    hex::encode(sealed)
+    let sealed = cipher
+        .encrypt(Nonce::from_slice(&[0; 12]), Payload { msg, aad })
+        .map_err(|_| SealError::Malformed("message too long to seal".into()))?;
+    Ok(hex::encode(sealed))
 }
 
 fn open(key: &[u8; 32], aad: &[u8], sealed: &str) -> Result<String, SealError> {
@@ -200,7 +202,7 @@ pub fn seal_request(
     let e_public = MontgomeryPoint::mul_base_clamped(e).to_bytes();
     let header = header(request, &me.account, miner, &e_public);
     let request_key = derive(REQUEST_CONTEXT, &[&header, &dh(e, miner_key)?, &dh(me.scalar, miner_key)?]);
-    let sealed = seal(&request_key, &header, prompt.as_bytes());
+    let sealed = seal(&request_key, &header, prompt.as_bytes())?;
     let out = SealedRequest { request, client: me.account, miner: *miner, ephemeral: hex::encode(e_public), sealed };
     Ok((out, Session { request_key, header, client_ephemeral: e, client_static: me.scalar }))
 }
@@ -232,7 +234,7 @@ impl Session {
         Ok(SealedAnswer {
             request,
             ephemeral: hex::encode(f_public),
-            sealed: seal(&answer_key, &aad, answer.as_bytes()),
+            sealed: seal(&answer_key, &aad, answer.as_bytes())?,
         })
     }
 
