@@ -1,23 +1,29 @@
 //! The client agent: submits requests (and tasks), sends each request's prompt to its miner through a
-//! router, checks the miner's on-chain result hash against the answer it got, and rates the request.
+//! router, sealed to the miner's account (`crate::seal`: the router meters it but cannot read it), checks
+//! the miner's on-chain result hash against the answer it got, and rates the request.
 
-use crate::serve::{RelayAnswer, RelayRequest};
+use crate::seal::{seal_request, Identity, SealedAnswer};
 use crate::{AgentError, Log};
 use ::client::{Client, Outcome, Signer};
 use protocol::{Call, Event, Rating, RequestStatus, TaskState};
 use std::time::{Duration, Instant};
 use types::{AccountId, Amount};
 
-/// Relay `prompt` for request `id` to `miner` through the router at `router`; the miner's answer.
-fn relay(router: &str, miner: &AccountId, id: u64, prompt: String) -> Option<String> {
+/// Relay `prompt` for request `id` to `miner` through the router at `router`, sealed from `me` to the
+/// miner; the miner's answer, opened. `None` when the router or the miner failed, or the answer did not
+/// open (altered on the way).
+pub fn relay(router: &str, me: &Identity, miner: &AccountId, id: u64, prompt: &str) -> Option<String> {
+    let (sealed, session) = seal_request(me, miner, id, prompt).ok()?;
     let http = ureq::AgentBuilder::new().timeout(Duration::from_secs(45)).build();
-    let body = serde_json::to_string(&RelayRequest { request: id, prompt }).ok()?;
-    http.post(&format!("{}/relay/{miner}", router.trim_end_matches('/')))
+    let body = serde_json::to_string(&sealed).ok()?;
+    let answer = http
+        .post(&format!("{}/relay/{miner}", router.trim_end_matches('/')))
         .set("Content-Type", "application/json")
         .send_string(&body)
-        .ok()
-        .and_then(|r| r.into_json::<RelayAnswer>().ok())
-        .map(|a| a.answer)
+        .ok()?
+        .into_json::<SealedAnswer>()
+        .ok()?;
+    (answer.request == id).then(|| session.open_answer(&answer).ok()).flatten()
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -108,7 +114,7 @@ pub fn request_once(
         return Ok(());
     };
     stats.requests += 1;
-    let answer = relay(router, &miner, id, prompt.to_string());
+    let answer = relay(router, &Identity::new(signer.key()), &miner, id, prompt);
     if answer.is_some() {
         stats.answered += 1;
     }
@@ -233,12 +239,13 @@ pub fn relay_burst(
 ) -> Result<Vec<u64>, AgentError> {
     stats.requests += placed.len() as u64;
     let router = ctx.router;
+    let me = &Identity::new(ctx.signer.key());
     let answers: Vec<Option<String>> = std::thread::scope(|s| {
         let handles: Vec<_> = placed
             .iter()
             .map(|(id, miner)| {
                 let prompt = format!("Burst request {id}: what does a router do?");
-                s.spawn(move || relay(router, miner, *id, prompt))
+                s.spawn(move || relay(router, me, miner, *id, &prompt))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or(None)).collect()

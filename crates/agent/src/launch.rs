@@ -122,8 +122,9 @@ pub fn run_miner(
 ) -> Result<MinerStats, AgentError> {
     let (rt, listener, addr) = bind(listen)?;
     let inbox = Arc::new(crate::serve::Inbox::default());
+    let identity = Arc::new(crate::seal::Identity::new(signer.key()));
     let (halt, mut halted) = tokio::sync::watch::channel(false);
-    rt.spawn(crate::serve::serve(listener, inbox.clone(), async move {
+    rt.spawn(crate::serve::serve(listener, inbox.clone(), identity, async move {
         let _ = halted.changed().await;
     }));
     cfg.endpoint = endpoint.unwrap_or_else(|| format!("http://{addr}"));

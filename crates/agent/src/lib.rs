@@ -4,6 +4,8 @@
 //!   assigned to it through the stake-weighted `sched` queue (Busy when full, Ready when drained), and does
 //!   its part of every Proof-of-Useful-Work task it was drawn for (spec, inputs, precommit, reveal);
 //! - [`oracle`]: advances tasks once everyone acted or a deadline passed;
+//! - [`router`]: relays clients' sealed prompts to miners, meters the bytes and reports each epoch;
+//! - [`seal`]: the relay's end-to-end encryption between a client's and a miner's account keys;
 //! - [`args`]: the agents' command-line settings (clap derives the flags from them);
 //! - [`launch`]: an agent as a process: its backend, its endpoint's runtime, its loop until a signal;
 //! - [`backend`]: where a miner's answers come from: an OpenAI-compatible HTTP server (llama.cpp server,
@@ -24,6 +26,7 @@ pub mod launch;
 pub mod miner;
 pub mod oracle;
 pub mod router;
+pub mod seal;
 pub mod serve;
 pub mod training;
 

@@ -174,8 +174,8 @@ impl<'a> Miner<'a> {
     /// Requests whose prompt arrived, or that waited long enough, join the stake-weighted queue.
     fn release_pending(&mut self, height: u64) -> Result<(), AgentError> {
         let (ready, waiting): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.pending).into_iter().partition(|(_, _, id, seen)| {
-                self.inbox.prompt(*id).is_some() || height >= seen + self.cfg.prompt_wait_blocks
+            std::mem::take(&mut self.pending).into_iter().partition(|(client, _, id, seen)| {
+                self.inbox.prompt(*id, *client).is_some() || height >= seen + self.cfg.prompt_wait_blocks
             });
         self.pending = waiting;
         for (client, stake, id, _) in ready {
@@ -226,16 +226,18 @@ impl<'a> Miner<'a> {
     fn serve_queue(&mut self) -> Result<(), AgentError> {
         let mut served = 0;
         while served < self.cfg.capacity.max(1) {
-            let Some((_client, id)) = self.queue.dispatch() else { break };
+            let Some((client, id)) = self.queue.dispatch() else { break };
             served += 1;
             let open = self.api.request(id).is_ok_and(|r| r.status == RequestStatus::Assigned);
             if open {
                 std::thread::sleep(self.cfg.delay);
-                let prompt =
-                    self.inbox.prompt(id).unwrap_or_else(|| format!("Request {id} for service {}", self.cfg.service));
+                let prompt = self
+                    .inbox
+                    .prompt(id, client)
+                    .unwrap_or_else(|| format!("Request {id} for service {}", self.cfg.service));
                 let answer = self.backend.complete(&prompt)?;
                 let result_hash = Hash(*blake3::hash(answer.as_bytes()).as_bytes());
-                self.inbox.answer(id, answer);
+                self.inbox.answer(id, client, answer);
                 if self.send(Call::CompleteRequest { request: id, result_hash })? {
                     self.stats.requests_served += 1;
                 }

@@ -1,6 +1,10 @@
 //! The router agent: an HTTP relay between clients and miners (`POST /relay/{miner}` forwards to the
 //! miner's registered endpoint `/infer`) that meters bytes and latency per node, probes every attached
 //! node's `/health` for its online fraction, and submits its epoch report near each epoch's end.
+//!
+//! The bodies it relays are sealed end to end between the client's and the miner's accounts
+//! (`crate::seal`): the router forwards them as opaque text and meters their sizes (ciphertext is what
+//! travels, so it is what is counted, and what the miner counts too), but it holds no key that opens them.
 
 use crate::{AgentError, Log};
 use ::client::{Client, Signer};
@@ -37,8 +41,14 @@ impl Meter {
     fn with(&self, node: AccountId, f: impl FnOnce(&mut NodeMeter)) {
         f(self.nodes.lock().expect("meter lock").entry(node).or_default());
     }
-    fn take(&self) -> BTreeMap<AccountId, NodeMeter> {
+    /// The traffic and probes since the last call, per node.
+    pub fn take(&self) -> BTreeMap<AccountId, NodeMeter> {
         std::mem::take(&mut *self.nodes.lock().expect("meter lock"))
+    }
+
+    /// Relay to `node` at `endpoint` without asking the chain (which the router does once per node).
+    pub fn learn_endpoint(&self, node: AccountId, endpoint: String) {
+        self.endpoints.lock().expect("meter lock").insert(node, endpoint);
     }
 }
 

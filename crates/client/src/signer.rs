@@ -61,6 +61,11 @@ impl Signer {
         Signer { key, account, chain_id: chain_id.to_string(), fee }
     }
 
+    /// The account's signing key: agents derive the relay's encryption key from it (`agent::seal`).
+    pub fn key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// Sign `call` with `nonce`.
     pub fn sign(&self, call: Call, nonce: u64) -> protocol::SignedTx {
         TxBody { signer: self.account, nonce, fee: self.fee, call }.sign(&self.key, &self.chain_id)

@@ -62,7 +62,7 @@ impl NetReport {
             writeln!(s, "clients: each one's burst of 12 requests was placed in the same block, for the busy miner;");
         let _ = writeln!(
             s,
-            "prompts went through the router; answers were checked against the miner's on-chain result hashes."
+            "prompts went through the router sealed to each miner's key (metered, unreadable to the router); answers were\nchecked against the miner's on-chain result hashes."
         );
         let _ = writeln!(
             s,
