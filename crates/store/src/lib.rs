@@ -28,6 +28,7 @@ mod start;
 mod verify;
 
 pub use head::Head;
+
 pub use start::{Start, START_CHECK_BLOCKS};
 pub use verify::{IndexDamage, Verified, Walk};
 
@@ -531,7 +532,9 @@ pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn read_head(dir: &Path) -> Result<Option<Head>, StoreError> {
+/// The head record of the data directory `dir` (the newest block a store there made durable and
+/// acknowledged), `Ok(None)` without one; for tools and tests as well as the start.
+pub fn read_head(dir: &Path) -> Result<Option<Head>, StoreError> {
     head::read(dir).map_err(|reason| StoreError::HeadDamaged { path: head::path(dir), reason })
 }
 
