@@ -179,6 +179,8 @@ pub fn run(exe: &Path, block_ms: u64) -> Result<NetReport> {
     eprintln!("demo: {VALIDATORS} validators at {nodes}; agent logs in {}", sup.logs.display());
     let mut agents = Agents { sup, n: VALIDATORS, first: Vec::new() };
     let api = Client::from_list(&nodes);
+    // The first block needs the validators to have found each other: wait for it before any transaction.
+    cluster.wait_height(1, Duration::from_secs(60))?;
     register_members(&api, &keys)?;
     let t0 = Instant::now();
     let (mut procs, relay) = start_network(&api, &mut agents, t0)?;

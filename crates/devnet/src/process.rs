@@ -9,8 +9,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use types::Hash;
 
-/// How long a process may take to exit after SIGTERM.
-pub const STOP_PATIENCE: Duration = Duration::from_secs(15);
+/// How long a process may take to exit after SIGTERM: an agent first finishes the transaction it is
+/// waiting on (up to 30 s when its validator was just killed and it fails over).
+pub const STOP_PATIENCE: Duration = Duration::from_secs(35);
 
 /// A running child process; killed (SIGKILL) if dropped while running.
 #[derive(Debug)]

@@ -8,6 +8,7 @@ use std::path::Path;
 
 #[test]
 fn bench_network_finalizes_every_transfer_on_four_validators_and_on_the_baseline_node() {
+    let _alone = crate::support::validators_lock();
     let node = NodeConfig { txs: 16, connections: 4, batch: 2, block_ms: 100 };
     let cfg = NetworkConfig { validators: 4, node };
     let r = run_process(&cfg, Path::new(BIN), &mut bench::Quiet).expect("the benchmark runs");

@@ -110,6 +110,7 @@ fn a_clear_error_when_the_node_is_unreachable_or_the_key_is_missing() {
 /// restarted mid-run), checks that pass and a report that adds up.
 #[test]
 fn the_demo_runs_a_network_of_real_processes_and_its_checks_pass() {
+    let _alone = crate::support::validators_lock();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = cli(dir.path(), None, &["demo", "--json", "--block-ms", "50"]);
     let r: serde_json::Value = serde_json::from_str(&out).expect("demo --json");

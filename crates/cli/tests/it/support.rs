@@ -6,6 +6,14 @@ use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_stakework");
 
+/// Held by the tests that run several validator processes at once (the demo, the validators, the network
+/// bench), so that two of them never share the machine's cores: four validators each verify every
+/// signature and keep 1 s leader timeouts, and two such networks on two cores starve each other.
+pub fn validators_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub fn key_of(home: &Path, name: &str) -> String {
     let out = cli(home, None, &["keys", "show", name, "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).expect("keys show --json");

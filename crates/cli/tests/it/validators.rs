@@ -92,6 +92,7 @@ fn wait_all(nodes: &[&Node], h: u64) {
 
 #[test]
 fn four_validators_agree_through_one_crash_stall_at_two_and_catch_up_after_restarts() {
+    let _alone = crate::support::validators_lock();
     let dir = tempfile::tempdir().expect("tempdir");
     let home = dir.path().join("home");
     for i in 0..N {
