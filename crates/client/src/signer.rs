@@ -47,6 +47,9 @@ pub struct Signer {
     fee: Amount,
 }
 
+/// How long one submission waits for its block before the same bytes are sent again.
+const RESEND_AFTER: Duration = Duration::from_secs(3);
+
 impl Signer {
     /// A signer for `key`, with the chain id and minimum fee the node reports.
     pub fn connect(client: &Client, key: SigningKey) -> Result<Signer, ClientError> {
@@ -96,7 +99,10 @@ impl Signer {
         let mut backoff = Duration::from_millis(100);
         let tx = self.sign(call, client.account(&self.account)?.nonce);
         loop {
-            match client.submit(&tx, true) {
+            // Each wait is short, so a transaction that one validator holds alone (its gossip lost) is sent
+            // again, and gossiped again, well within the patience.
+            let left = deadline.saturating_duration_since(Instant::now()).min(RESEND_AFTER);
+            match client.submit_within(&tx, left.max(Duration::from_millis(1))) {
                 Ok(r) if matches!(r.status, SubmitStatus::Committed | SubmitStatus::Refused) => {
                     return Ok(outcome_of(r))
                 }
