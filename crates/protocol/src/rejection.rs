@@ -141,6 +141,20 @@ pub enum Rejection {
     /// A failure report or replacement that names the wrong accounts.
     #[error("invalid job report: {0}")]
     InvalidJobReport(String),
+    /// A non-compliance report against a member that has posted no result: there is nothing to reject.
+    #[error("{member} has posted no result to reject")]
+    ResultNotPosted { member: types::AccountId },
+    /// A non-compliance report naming a result other than the one the member posted.
+    #[error("{member} posted a different result")]
+    ResultMismatch { member: types::AccountId },
+    /// The call would settle or change a job while a non-compliance report against it is in its dispute
+    /// window.
+    #[error("job {0} has a report in dispute")]
+    JobDisputed(types::JobId),
+    /// An appeal by someone other than the accused, of no open report, a second appeal, or one too late
+    /// for governance's vote to end before the dispute window closes.
+    #[error("invalid appeal: {0}")]
+    InvalidAppeal(String),
     /// The job's MPC nodes were already replaced `max_mpc_replacements` times.
     #[error("the job's MPC nodes were already replaced {max} times")]
     ReplacementLimit { max: u32 },
@@ -214,6 +228,10 @@ impl Rejection {
             Rejection::InvalidRouterReport(_) => "invalid_router_report",
             Rejection::WrongEpoch { .. } => "wrong_epoch",
             Rejection::AlreadyReported { .. } => "already_reported",
+            Rejection::ResultNotPosted { .. } => "result_not_posted",
+            Rejection::ResultMismatch { .. } => "result_mismatch",
+            Rejection::JobDisputed(_) => "job_disputed",
+            Rejection::InvalidAppeal(_) => "invalid_appeal",
             Rejection::Ledger(e) => e.code(),
         }
     }
@@ -297,6 +315,10 @@ mod tests {
             Rejection::InvalidRouterReport(Default::default()),
             Rejection::WrongEpoch { current: Default::default(), got: Default::default() },
             Rejection::AlreadyReported { epoch: Default::default() },
+            Rejection::ResultNotPosted { member: Default::default() },
+            Rejection::ResultMismatch { member: Default::default() },
+            Rejection::JobDisputed(Default::default()),
+            Rejection::InvalidAppeal(Default::default()),
         ];
         for r in &all {
             match r {
@@ -349,6 +371,10 @@ mod tests {
                 | Rejection::InvalidRouterReport(_)
                 | Rejection::WrongEpoch { .. }
                 | Rejection::AlreadyReported { .. }
+                | Rejection::ResultNotPosted { .. }
+                | Rejection::ResultMismatch { .. }
+                | Rejection::JobDisputed(_)
+                | Rejection::InvalidAppeal(_)
                 | Rejection::Ledger(_) => {}
             }
         }

@@ -100,6 +100,13 @@ pub enum Call {
     ReportNodeTraffic { epoch: u64, router: AccountId, bytes: u64 },
     /// A staked account publishes (or replaces) its own list of nodes for clients to avoid.
     PublishList { name: String, nodes: Vec<AccountId> },
+    /// A DO or MPC of a dispatched job posts (or replaces) the hash of its result, the evidence a
+    /// non-compliance report must name.
+    PostJobResult { job: JobId, result: Hash },
+    /// The job's GDS rejects `member`'s posted `result` as non-compliant: a dispute window opens.
+    ReportNonCompliance { job: JobId, member: AccountId, result: Hash },
+    /// The accused member appeals the open non-compliance report to governance.
+    AppealJobReport { job: JobId },
 }
 
 impl Call {
