@@ -18,7 +18,8 @@
 //! 1. every member posts `Completed` for the whole training: the schema is paid from StakeIn, deposits return;
 //! 2. (and 4., 6.) the GDS reports offenders (no heartbeat for `job_heartbeat_timeout` blocks, which the engine
 //!    checks, and never against a member that posted Completed for the whole training: `member_completed`;
-//!    or non-compliant results: DOs of a horizontal job, MPCs of a vertical one): the QC is refunded;
+//!    or, 6., one member's non-compliant result, named by the hash the member posted — DOs of a horizontal
+//!    job, MPCs of a vertical one — which settles only when its dispute window closes, see below): the QC is refunded;
 //!    the penalty `T` is taken from the offenders' deposits in equal shares; each good DO gets its promised
 //!    reward from it and the rest goes to the treasury (never to the GDS that reported); the rest of each
 //!    deposit returns;
@@ -35,6 +36,14 @@
 //!    old, which the engine checks; at most `max_mpc_replacements` times); when the nominee
 //!    deposits, it takes the MPC's place and the replaced MPC's deposit is fined as in 4 (every DO gets its
 //!    promised reward for the batches it redoes, the rest goes to the treasury); the job continues.
+//!
+//! Disputes (issue 18; DESIGN §12, no profit from one's own judgement): with the order the GDS holds a bond,
+//! `job_report_bond` of `T`, in the escrow. A non-compliance report opens a window of `job_dispute_window`
+//! blocks (closing before the job expires) in which nothing else ends the job (`job_disputed`). The accused
+//! may appeal to governance — not to the job's other members, who may be the GDS's coalition — while the
+//! vote (`voting_period`) can end inside the window; a passed appeal, applied when its vote ends, voids the
+//! report and pays the bond to the accused, and the job runs on. Otherwise the report stands when the
+//! window closes. At every settlement a bond still held returns to the GDS.
 //!
 //! An order that is not dispatched within `job_dispatch_timeout` blocks lapses and returns everything. A
 //! dispatched job not settled `duration_max` blocks (the order's, at most `job_duration_max`) after dispatch
