@@ -452,6 +452,10 @@ mod tests {
             invalid_router_report
             wrong_epoch
             already_reported
+            result_not_posted
+            result_mismatch
+            job_disputed
+            invalid_appeal
             insufficient_funds
             insufficient_bonded
             amount_overflow
