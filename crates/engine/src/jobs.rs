@@ -391,6 +391,10 @@ pub(crate) fn accept_job(
     let nominee = job.replacement.filter(|(_, n)| *n == who);
     match (job.phase, nominee) {
         (JobPhase::Dispatched, Some(_)) => {
+            // A swap would fine (and remove) a member while a report may still settle the job.
+            if job.dispute.is_some() {
+                return Err(Rejection::JobDisputed(id));
+            }
             if job.replacements >= ctx.params.max_mpc_replacements {
                 return Err(Rejection::ReplacementLimit { max: ctx.params.max_mpc_replacements });
             }

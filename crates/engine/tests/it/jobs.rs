@@ -997,3 +997,26 @@ fn bad_job_input_is_refused_and_changes_nothing() {
     "#]]
     .assert_eq(&net.log);
 }
+
+/// A nominee cannot take over while a report is in dispute: the swap would fine and remove the accused
+/// MPC of a vertical job before its report settles the job.
+#[test]
+fn a_replacement_waits_for_an_open_report_against_the_replaced_mpc() {
+    let mut net = dispatched(JobKind::Vertical, &["mpc1"], params());
+    let result = types::Hash([5; 32]);
+    let post = net.tx("mpc1", Call::PostJobResult { job: JOB, result });
+    net.block(vec![post]);
+    quiet_blocks(&mut net, 3_600);
+    let nominate = net.tx("gds", Call::ReplaceMpc { job: JOB, mpc: id("mpc1"), replacement: id("mpc3") });
+    net.block(vec![nominate]);
+    let report = net.tx("gds", Call::ReportNonCompliance { job: JOB, member: id("mpc1"), result });
+    net.block(vec![report]);
+    let take_over = net.tx("mpc3", Call::AcceptJob { job: JOB, deposit: Amount(10_000) });
+    net.block(vec![take_over]);
+    assert!(net.log.contains("accept job, deposit 10000 -> job_disputed"), "{}", net.log);
+    quiet_blocks(&mut net, 3_598);
+    net.empty_blocks(1);
+    assert!(net.log.contains("JobSettled reported NonCompliant [mpc1]"), "{}", net.log);
+    assert_eq!(net.chain.engine.job_escrow(&JOB), Amount::ZERO);
+    assert_eq!(free(&net, "mpc3"), START - 1, "the refused deposit cost nothing");
+}
