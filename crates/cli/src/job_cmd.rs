@@ -8,7 +8,7 @@ use clap::Subcommand;
 use client::Client;
 use protocol::{Call, JobFault, JobKind, JobOrder, JobProgress, JobStage, JobStatus};
 use std::path::Path;
-use types::{Amount, JobId};
+use types::{Amount, Hash, JobId};
 
 #[derive(Debug, Subcommand)]
 pub enum JobCommand {
@@ -86,7 +86,7 @@ pub enum JobCommand {
         #[arg(long, value_parser = client::words::job_progress)]
         status: JobProgress,
     },
-    /// As the GDS, report offenders: no heartbeat for the timeout, or non-compliant results.
+    /// As the GDS, report offenders with no heartbeat for the timeout (non-compliant results: `report-result`).
     Report {
         #[command(flatten)]
         common: TxArgs,
@@ -97,6 +97,35 @@ pub enum JobCommand {
         /// no-heartbeat or non-compliant.
         #[arg(long, value_parser = client::words::job_fault)]
         fault: JobFault,
+    },
+    /// As a data owner or MPC node, post (or replace) the hash of your result: the evidence a
+    /// non-compliance report must name.
+    PostResult {
+        #[command(flatten)]
+        common: TxArgs,
+        job: JobId,
+        /// The result's hash (64 hex digits).
+        #[arg(long)]
+        result: Hash,
+    },
+    /// As the GDS, reject a member's posted result as non-compliant: a dispute window opens, and the
+    /// report settles the job when it closes unless governance overturns it on the member's appeal.
+    ReportResult {
+        #[command(flatten)]
+        common: TxArgs,
+        job: JobId,
+        #[arg(long)]
+        member: String,
+        /// The hash the member posted.
+        #[arg(long)]
+        result: Hash,
+    },
+    /// As the member accused of a non-compliant result, appeal to governance (a proposal bonded stake
+    /// votes on; passed, it voids the report and pays you the GDS's bond).
+    Appeal {
+        #[command(flatten)]
+        common: TxArgs,
+        job: JobId,
     },
     /// As the query client, cancel the job (after dispatch, 60% of StakeIn is fined).
     Cancel {
@@ -165,6 +194,12 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
         JobCommand::Report { common, job, offenders, fault } => {
             (common, Call::ReportJobFailure { job: *job, offenders: resolve_accounts(keys, offenders)?, fault: *fault })
         }
+        JobCommand::PostResult { common, job, result } => (common, Call::PostJobResult { job: *job, result: *result }),
+        JobCommand::ReportResult { common, job, member, result } => {
+            let member = resolve_account(keys, member)?;
+            (common, Call::ReportNonCompliance { job: *job, member, result: *result })
+        }
+        JobCommand::Appeal { common, job } => (common, Call::AppealJobReport { job: *job }),
         JobCommand::Cancel { common, job } => (common, Call::CancelJob { job: *job }),
         JobCommand::ReplaceMpc { common, job, mpc, replacement } => {
             let mpc = resolve_account(keys, mpc)?;

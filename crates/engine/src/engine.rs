@@ -63,6 +63,8 @@ pub enum Deadline {
     JobClose(JobId),
     /// A dispatched training job's maximum duration passed: it settles by its recorded progress.
     JobExpiry(JobId),
+    /// A non-compliance report's dispute window closed: unless overturned, the report settles the job.
+    JobDisputeEnd(JobId),
 }
 
 /// Engine state outside the ledger, as recorded in a block's write set (ordered for canonical roots).

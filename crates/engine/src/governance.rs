@@ -110,6 +110,9 @@ pub(crate) fn check_action(params: &Params, market: &MarketState, action: &Propo
         ProposalAction::SetParam { name, value } => {
             params.with_set(name, value).map_err(Rejection::InvalidProposal)?;
         }
+        ProposalAction::OverturnJobReport { .. } => {
+            return Err(Rejection::InvalidProposal("an appeal is filed by the accused with appeal_job_report".into()))
+        }
     }
     Ok(())
 }
@@ -126,6 +129,20 @@ pub(crate) fn propose(
     }
     check_action(ctx.params, market, action)?;
     // After this point the command must succeed.
+    Ok(open(ctx, g, signer, action))
+}
+
+/// The accused's appeal of a job's non-compliance report becomes a proposal to overturn it, voted on by
+/// bonded stake like any other; the accused need not be bonded (the jobs module checked the appeal).
+/// Returns the proposal's id.
+pub(crate) fn open_appeal(ctx: &mut Ctx, g: &mut GovernanceState, signer: AccountId, job: types::JobId) -> u64 {
+    let id = g.next_proposal;
+    let event = open(ctx, g, signer, &ProposalAction::OverturnJobReport { job });
+    ctx.emit(event);
+    id
+}
+
+fn open(ctx: &mut Ctx, g: &mut GovernanceState, signer: AccountId, action: &ProposalAction) -> Event {
     let id = g.next_proposal;
     g.next_proposal += 1;
     let voting_ends = ctx.height.checked_add(ctx.params.voting_period).expect("periods are capped at 2^32 blocks");
@@ -144,7 +161,7 @@ pub(crate) fn propose(
     ctx.schedule(voting_ends, GovernanceDeadline::ProposalEnd(id));
     ctx.touch(GovernanceKey::Proposal(id));
     ctx.touch(EngineKey::Counters);
-    Ok(Event::ProposalCreated { proposal: id, proposer: signer, action: action.clone(), voting_ends })
+    Event::ProposalCreated { proposal: id, proposer: signer, action: action.clone(), voting_ends }
 }
 
 pub(crate) fn vote(
@@ -174,8 +191,9 @@ pub(crate) fn vote(
     Ok(Event::VoteCast { proposal: id, voter: signer, approve, stake })
 }
 
-/// End-of-block at the voting deadline: count, and queue a passed proposal for the epoch boundary.
-pub(crate) fn tally(ctx: &mut Ctx, g: &mut GovernanceState, id: u64) {
+/// End-of-block at the voting deadline: count, and queue a passed proposal for the epoch boundary; a
+/// passed appeal (a judgement, not a rule change) is returned for the engine to apply now.
+pub(crate) fn tally(ctx: &mut Ctx, g: &mut GovernanceState, id: u64) -> Option<ProposalAction> {
     let bonded_total = ctx.ledger.bonded_total();
     let quorum = ctx.params.quorum.mul_ceil(bonded_total);
     let p = g.proposals.get_mut(&id).expect("a proposal's deadline exists while it is open");
@@ -183,12 +201,17 @@ pub(crate) fn tally(ctx: &mut Ctx, g: &mut GovernanceState, id: u64) {
     let passed = p.yes > p.no && turnout >= quorum && !turnout.is_zero();
     p.status = if passed { ProposalStatus::Passed } else { ProposalStatus::Rejected };
     let (yes, no) = (p.yes, p.no);
-    if passed {
+    let now = match &p.action {
+        ProposalAction::OverturnJobReport { .. } if passed => Some(p.action.clone()),
+        _ => None,
+    };
+    if passed && now.is_none() {
         g.pending.push(id);
     }
     ctx.touch(GovernanceKey::Proposal(id));
     ctx.touch(EngineKey::Counters);
     ctx.emit(Event::ProposalTallied { proposal: id, yes, no, quorum, passed });
+    now
 }
 
 /// The passed proposals to apply at this epoch boundary, in the order they passed, with their actions;

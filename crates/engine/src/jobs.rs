@@ -18,7 +18,8 @@
 //! 1. every member posts `Completed` for the whole training: the schema is paid from StakeIn, deposits return;
 //! 2. (and 4., 6.) the GDS reports offenders (no heartbeat for `job_heartbeat_timeout` blocks, which the engine
 //!    checks, and never against a member that posted Completed for the whole training: `member_completed`;
-//!    or non-compliant results: DOs of a horizontal job, MPCs of a vertical one): the QC is refunded;
+//!    or, 6., one member's non-compliant result, named by the hash the member posted — DOs of a horizontal
+//!    job, MPCs of a vertical one — which settles only when its dispute window closes, see below): the QC is refunded;
 //!    the penalty `T` is taken from the offenders' deposits in equal shares; each good DO gets its promised
 //!    reward from it and the rest goes to the treasury (never to the GDS that reported); the rest of each
 //!    deposit returns;
@@ -35,6 +36,14 @@
 //!    old, which the engine checks; at most `max_mpc_replacements` times); when the nominee
 //!    deposits, it takes the MPC's place and the replaced MPC's deposit is fined as in 4 (every DO gets its
 //!    promised reward for the batches it redoes, the rest goes to the treasury); the job continues.
+//!
+//! Disputes (issue 18; DESIGN §12, no profit from one's own judgement): with the order the GDS holds a bond,
+//! `job_report_bond` of `T`, in the escrow. A non-compliance report opens a window of `job_dispute_window`
+//! blocks (closing before the job expires) in which nothing else ends the job (`job_disputed`). The accused
+//! may appeal to governance — not to the job's other members, who may be the GDS's coalition — while the
+//! vote (`voting_period`) can end inside the window; a passed appeal, applied when its vote ends, voids the
+//! report and pays the bond to the accused, and the job runs on. Otherwise the report stands when the
+//! window closes. At every settlement a bond still held returns to the GDS.
 //!
 //! An order that is not dispatched within `job_dispatch_timeout` blocks lapses and returns everything. A
 //! dispatched job not settled `duration_max` blocks (the order's, at most `job_duration_max`) after dispatch
@@ -56,8 +65,8 @@ use types::overlay::OverlayMap;
 use types::{mul_div_floor, AccountId, Amount, Height, JobId};
 
 pub use protocol::jobs::{
-    compute_schema, Job, JobEntry, JobFault, JobKind, JobMember, JobOrder, JobOutcome, JobPhase, JobProgress,
-    JobRecord, JobRole, JobStage, JobStatus, RewardSchema, WHOLE,
+    compute_schema, Job, JobDispute, JobEntry, JobFault, JobKind, JobMember, JobOrder, JobOutcome, JobPhase,
+    JobProgress, JobRecord, JobRole, JobStage, JobStatus, RewardSchema, WHOLE,
 };
 
 /// The jobs module's state. Private: the engine and other modules use the functions below.
@@ -91,6 +100,8 @@ pub(crate) enum JobsDeadline {
     Close(JobId),
     /// A dispatched job not settled by now settles by its recorded progress.
     Expire(JobId),
+    /// A non-compliance report's dispute window closes: unless overturned, the report settles the job.
+    DisputeEnd(JobId),
 }
 
 impl From<JobsDeadline> for Deadline {
@@ -99,6 +110,7 @@ impl From<JobsDeadline> for Deadline {
             JobsDeadline::Lapse(id) => Deadline::JobLapse(id),
             JobsDeadline::Close(id) => Deadline::JobClose(id),
             JobsDeadline::Expire(id) => Deadline::JobExpiry(id),
+            JobsDeadline::DisputeEnd(id) => Deadline::JobDisputeEnd(id),
         }
     }
 }
@@ -119,14 +131,17 @@ impl JobsState {
         }
         .expect("writing to a Vec cannot fail");
     }
-    /// The deadlines this state implies (ordered jobs' lapses, dispatched jobs' expiries), for checking a
-    /// restored snapshot.
+    /// The deadlines this state implies (ordered jobs' lapses, dispatched jobs' expiries, open disputes'
+    /// ends), for checking a restored snapshot.
     pub fn implied_deadlines(&self) -> impl Iterator<Item = (Height, Deadline)> + '_ {
-        self.jobs.values().filter_map(|j| match (j.phase, j.expires_at) {
+        let phases = self.jobs.values().filter_map(|j| match (j.phase, j.expires_at) {
             (JobPhase::Ordered, _) => Some((j.dispatch_by, JobsDeadline::Lapse(j.id).into())),
             (JobPhase::Dispatched, Some(at)) => Some((at, JobsDeadline::Expire(j.id).into())),
             _ => None,
-        })
+        });
+        let disputes =
+            self.jobs.values().filter_map(|j| j.dispute.map(|d| (d.closes_at, JobsDeadline::DisputeEnd(j.id).into())));
+        phases.chain(disputes)
     }
 }
 
@@ -212,6 +227,24 @@ fn check_job_order(
     Ok((deposit, dispatch_by))
 }
 
+/// The report bond the GDS holds with an order: `job_report_bond` of the deposit `T`, floored.
+fn report_bond(params: &crate::Params, deposit: Amount) -> Amount {
+    params.job_report_bond.mul_floor(deposit)
+}
+
+/// Free balance a job call spends beyond `Call::free_needed` (which cannot see the parameters): the
+/// GDS's report bond for an order (zero when the order's amounts overflow; the order check refuses it).
+pub(crate) fn free_needed(params: &crate::Params, call: &protocol::Call) -> Amount {
+    match call {
+        protocol::Call::OrderJob { order } => order
+            .price_per_do
+            .checked_mul(u128::from(order.complexity))
+            .and_then(|d| d.checked_mul(order.dos.len() as u128))
+            .map_or(Amount::ZERO, |deposit| report_bond(params, deposit)),
+        _ => Amount::ZERO,
+    }
+}
+
 pub(crate) fn order_job(
     ctx: &mut Ctx,
     j: &mut JobsState,
@@ -220,16 +253,26 @@ pub(crate) fn order_job(
     o: &JobOrder,
 ) -> Result<(), Rejection> {
     let (deposit, dispatch_by) = check_job_order(ctx, j, market, gds, o)?;
-    // After this point the command must succeed.
+    // After this point the command must succeed (free ≥ bond + fee was checked by `apply_tx`).
     let mut job = Job::ordered(gds, o, deposit, ctx.height, dispatch_by);
     let dos = u32::try_from(o.dos.len()).expect("the order check bounds the DOs");
     job.record(ctx.height, JobEntry::Ordered { gds, dos, quote: o.quote, deposit });
+    let bond = report_bond(ctx.params, deposit);
+    if !bond.is_zero() {
+        let tag = HoldTag::new(HoldOwner::Job(o.id), HoldReason::JobBond);
+        let hold = ctx.ledger.hold_create(gds, bond, tag, ctx.height, None).expect("apply_tx checked the bond");
+        job.bond = Some((hold, bond));
+        job.record(ctx.height, JobEntry::BondPosted { bond });
+    }
     j.jobs.insert(o.id, job);
     ctx.schedule(dispatch_by, JobsDeadline::Lapse(o.id));
     ctx.touch(JobsKey::Job(o.id));
     let event =
         Event::JobOrdered { job: o.id, gds, qc: o.qc, kind: o.kind, dos: o.dos.clone(), quote: o.quote, deposit };
     ctx.emit(event);
+    if !bond.is_zero() {
+        ctx.emit(Event::JobBondPosted { job: o.id, gds, bond });
+    }
     Ok(())
 }
 
@@ -320,6 +363,7 @@ pub(crate) fn select_mpcs(
             last_status: None,
             updates: 0,
             progress: 0,
+            result: None,
         });
     }
     job.mpcs = mpcs.to_vec();
@@ -347,6 +391,10 @@ pub(crate) fn accept_job(
     let nominee = job.replacement.filter(|(_, n)| *n == who);
     match (job.phase, nominee) {
         (JobPhase::Dispatched, Some(_)) => {
+            // A swap would fine (and remove) a member while a report may still settle the job.
+            if job.dispute.is_some() {
+                return Err(Rejection::JobDisputed(id));
+            }
             if job.replacements >= ctx.params.max_mpc_replacements {
                 return Err(Rejection::ReplacementLimit { max: ctx.params.max_mpc_replacements });
             }
@@ -433,6 +481,10 @@ pub(crate) fn post_job_status(
         return Err(Rejection::HeartbeatExpired { member: who, due: member.heartbeat_due(ctx.params) });
     }
     check_status(job.kind, role, job.epochs, member, &status)?;
+    // A failure would settle the job under the open report; the report decides first.
+    if status.status == JobProgress::Failed && job.dispute.is_some() {
+        return Err(Rejection::JobDisputed(id));
+    }
     // After this point the command must succeed.
     let height = ctx.height;
     let job = j.jobs.get_mut(&id).expect("checked above");
@@ -451,11 +503,159 @@ pub(crate) fn post_job_status(
     if status.status == JobProgress::Failed {
         let plan = compute_self_reported(&j.jobs[&id], who);
         settle(ctx, j, id, JobOutcome::SelfReported { member: who, epoch: progress, epochs }, plan);
-    } else if job.members.values().all(JobMember::done) {
+    } else if job.dispute.is_none() && job.members.values().all(JobMember::done) {
+        // Under an open report the job settles when the dispute ends (`end_dispute`, `overturn_report`).
         let plan = compute_completed(&j.jobs[&id]);
         settle(ctx, j, id, JobOutcome::Completed, plan);
     }
     Ok(())
+}
+
+/// A DO or MPC of a dispatched job posts (or replaces) the hash of its result. Not a heartbeat: a result
+/// is evidence, not progress. The accused cannot change the result under dispute.
+pub(crate) fn post_job_result(
+    ctx: &mut Ctx,
+    j: &mut JobsState,
+    who: AccountId,
+    id: JobId,
+    result: types::Hash,
+) -> Result<(), Rejection> {
+    let job = open_job(j, &id)?;
+    job.role_of(&who).ok_or(Rejection::NotAuthorized)?;
+    job_phase_is(job, JobPhase::Dispatched)?;
+    if job.dispute.is_some_and(|d| d.member == who) {
+        return Err(Rejection::JobDisputed(id));
+    }
+    // After this point the command must succeed.
+    let job = j.jobs.get_mut(&id).expect("checked above");
+    job.members.get_mut(&who).expect("checked above").result = Some(result);
+    ctx.touch(JobsKey::Job(id));
+    ctx.emit(Event::JobResultPosted { job: id, member: who, result });
+    Ok(())
+}
+
+/// The GDS rejects `member`'s posted `result` as non-compliant (outcome 6). Nothing settles yet: a
+/// dispute window of `job_dispute_window` blocks opens, in which the member may appeal to governance; the
+/// window must close before the job expires. A GDS whose report was overturned cannot report again.
+pub(crate) fn report_non_compliance(
+    ctx: &mut Ctx,
+    j: &mut JobsState,
+    gds: AccountId,
+    id: JobId,
+    (member, result): (AccountId, types::Hash),
+) -> Result<(), Rejection> {
+    let job = job_for(j, &id, gds, |x| x.gds, JobPhase::Dispatched)?;
+    if job.dispute.is_some() {
+        return Err(Rejection::JobDisputed(id));
+    }
+    let m = job.members.get(&member).ok_or_else(|| Rejection::InvalidJobReport(format!("{member} is not a member")))?;
+    check_non_compliant_role(job, m.role)?;
+    if job.overturned() {
+        return Err(Rejection::InvalidJobReport("a report of this GDS was overturned; its bond is gone".into()));
+    }
+    match m.result {
+        None => return Err(Rejection::ResultNotPosted { member }),
+        Some(posted) if posted != result => return Err(Rejection::ResultMismatch { member }),
+        Some(_) => {}
+    }
+    let closes_at = ctx.height.checked_add(ctx.params.job_dispute_window).ok_or(LedgerError::AmountOverflow)?;
+    if job.expires_at.is_some_and(|at| closes_at >= at) {
+        return Err(Rejection::InvalidJobReport("the dispute window would outlast the job's maximum duration".into()));
+    }
+    // After this point the command must succeed.
+    let height = ctx.height;
+    let job = j.jobs.get_mut(&id).expect("checked above");
+    job.dispute = Some(JobDispute { member, result, reported_at: height, closes_at, appeal: None });
+    job.record(height, JobEntry::NonComplianceReported { member, closes_at });
+    ctx.schedule(closes_at, JobsDeadline::DisputeEnd(id));
+    ctx.touch(JobsKey::Job(id));
+    ctx.emit(Event::NonComplianceReported { job: id, member, result, closes_at });
+    Ok(())
+}
+
+/// Non-compliant results are reported against the DOs of a horizontal job, the MPCs of a vertical one.
+fn check_non_compliant_role(job: &Job, role: JobRole) -> Result<(), Rejection> {
+    let expected = match job.kind {
+        JobKind::Horizontal => JobRole::DataOwner,
+        JobKind::Vertical => JobRole::Mpc,
+    };
+    if role != expected {
+        return Err(Rejection::InvalidJobReport(format!(
+            "non-compliant results are reported against the {expected:?} nodes of a {:?} job",
+            job.kind
+        )));
+    }
+    Ok(())
+}
+
+/// The accused may appeal an open report while governance's vote (`voting_period` blocks) can still end
+/// before the dispute window closes. Read-only: the engine then opens the proposal and calls
+/// [`record_appeal`].
+pub(crate) fn check_appeal(ctx: &Ctx, j: &JobsState, who: AccountId, id: JobId) -> Result<(), Rejection> {
+    let job = open_job(j, &id)?;
+    let Some(d) = job.dispute else { return Err(Rejection::InvalidAppeal("no report of this job is open".into())) };
+    if d.member != who {
+        return Err(Rejection::NotAuthorized);
+    }
+    if d.appeal.is_some() {
+        return Err(Rejection::InvalidAppeal("already appealed".into()));
+    }
+    let vote_ends = ctx.height.checked_add(ctx.params.voting_period).ok_or(LedgerError::AmountOverflow)?;
+    if vote_ends >= d.closes_at {
+        return Err(Rejection::InvalidAppeal(format!("too late: the window closes at {}", d.closes_at)));
+    }
+    Ok(())
+}
+
+pub(crate) fn record_appeal(ctx: &mut Ctx, j: &mut JobsState, id: JobId, proposal: u64) {
+    let height = ctx.height;
+    let job = j.jobs.get_mut(&id).expect("check_appeal found the job");
+    let d = job.dispute.as_mut().expect("check_appeal found the dispute");
+    d.appeal = Some(proposal);
+    let member = d.member;
+    job.record(height, JobEntry::ReportAppealed { member, proposal });
+    ctx.touch(JobsKey::Job(id));
+    ctx.emit(Event::JobReportAppealed { job: id, member, proposal });
+}
+
+/// Governance passed the appeal `proposal`: the report is void, the GDS's bond goes to the member, and
+/// the job runs on (settling now if every member has completed). Refused if the dispute is no longer the
+/// one appealed.
+pub(crate) fn overturn_report(ctx: &mut Ctx, j: &mut JobsState, id: JobId, proposal: u64) -> Result<(), Rejection> {
+    let job = open_job(j, &id)?;
+    let Some(d) = job.dispute.filter(|d| d.appeal == Some(proposal)) else {
+        return Err(Rejection::InvalidAppeal("the appealed report is no longer open".into()));
+    };
+    // After this point the command must succeed.
+    let (member, closes_at) = (d.member, d.closes_at);
+    let bond = job.bond.map_or(Amount::ZERO, |(_, amount)| amount);
+    if let Some((h, amount)) = job.bond {
+        apply_settlement(ctx, id, &vec![(h, member, amount)]);
+    }
+    ctx.unschedule(closes_at, JobsDeadline::DisputeEnd(id));
+    let height = ctx.height;
+    let job = j.jobs.get_mut(&id).expect("checked above");
+    job.bond = None;
+    job.dispute = None;
+    job.record(height, JobEntry::ReportOverturned { member, bond });
+    ctx.touch(JobsKey::Job(id));
+    ctx.emit(Event::JobReportOverturned { job: id, member, bond });
+    if job.members.values().all(JobMember::done) {
+        let plan = compute_completed(&j.jobs[&id]);
+        settle(ctx, j, id, JobOutcome::Completed, plan);
+    }
+    Ok(())
+}
+
+/// End-of-block: the dispute window closed and the report was not overturned: it stands (outcome 6, as
+/// 2 for the accused), and the GDS's bond returns.
+pub(crate) fn end_dispute(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
+    let job = j.jobs.get(&id).expect("a dispute deadline is removed when its report is overturned");
+    let d = job.dispute.expect("a dispute deadline is only pending for an open report");
+    assert_eq!(job.phase, JobPhase::Dispatched, "a disputed job cannot settle before its dispute ends");
+    let offenders = vec![d.member];
+    let plan = compute_reported(job, &offenders, ctx.treasury);
+    settle(ctx, j, id, JobOutcome::Reported { fault: JobFault::NonCompliant, offenders }, plan);
 }
 
 pub(crate) fn report_job_failure(
@@ -467,6 +667,9 @@ pub(crate) fn report_job_failure(
     fault: JobFault,
 ) -> Result<(), Rejection> {
     let job = job_for(j, &id, gds, |x| x.gds, JobPhase::Dispatched)?;
+    if job.dispute.is_some() {
+        return Err(Rejection::JobDisputed(id));
+    }
     let unique: BTreeSet<AccountId> = offenders.iter().copied().collect();
     if unique.is_empty() || unique.len() != offenders.len() {
         return Err(Rejection::InvalidJobReport("name each offender once, at least one".into()));
@@ -482,17 +685,14 @@ pub(crate) fn report_job_failure(
                     return Err(Rejection::HeartbeatNotExpired { member: *o, due: member.heartbeat_due(ctx.params) });
                 }
             }
+            // A non-compliance report names the result it rejects and opens a dispute window:
+            // `ReportNonCompliance`. This call never fines on the GDS's word alone.
             JobFault::NonCompliant => {
-                let expected = match job.kind {
-                    JobKind::Horizontal => JobRole::DataOwner,
-                    JobKind::Vertical => JobRole::Mpc,
-                };
-                if member.role != expected {
-                    return Err(Rejection::InvalidJobReport(format!(
-                        "non-compliant results are reported against the {expected:?} nodes of a {:?} job",
-                        job.kind
-                    )));
+                check_non_compliant_role(job, member.role)?;
+                if member.result.is_none() {
+                    return Err(Rejection::ResultNotPosted { member: *o });
                 }
+                return Err(Rejection::InvalidJobReport("name the rejected result: report_non_compliance".into()));
             }
         }
     }
@@ -507,6 +707,9 @@ pub(crate) fn cancel_job(ctx: &mut Ctx, j: &mut JobsState, qc: AccountId, id: Jo
     let job = open_job(j, &id)?;
     if job.qc != qc {
         return Err(Rejection::NotAuthorized);
+    }
+    if job.dispute.is_some() {
+        return Err(Rejection::JobDisputed(id));
     }
     match job.phase {
         JobPhase::Ordered => {
@@ -531,6 +734,9 @@ pub(crate) fn replace_mpc(
     (mpc, nominee): (AccountId, AccountId),
 ) -> Result<(), Rejection> {
     let job = job_for(j, &id, gds, |x| x.gds, JobPhase::Dispatched)?;
+    if job.dispute.is_some() {
+        return Err(Rejection::JobDisputed(id));
+    }
     if job.role_of(&mpc) != Some(JobRole::Mpc) {
         return Err(Rejection::InvalidJobReport(format!("{mpc} is not an MPC node of the job")));
     }
@@ -578,6 +784,7 @@ fn swap_mpc(ctx: &mut Ctx, j: &mut JobsState, id: JobId, (old, new): (AccountId,
             last_status: None,
             updates: 0,
             progress: 0,
+            result: None,
         },
     );
     for m in job.mpcs.iter_mut().filter(|m| **m == old) {
@@ -603,6 +810,7 @@ pub(crate) fn lapse_job(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
 pub(crate) fn expire_job(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
     let job = j.jobs.get(&id).expect("an expiry deadline is removed when its job settles");
     assert_eq!(job.phase, JobPhase::Dispatched, "an expiry deadline is only pending for dispatched jobs");
+    assert!(job.dispute.is_none(), "a dispute window closes before its job expires (report_non_compliance)");
     let offenders: Vec<AccountId> = job.members.iter().filter(|(_, m)| !m.done()).map(|(a, _)| *a).collect();
     let plan = compute_expired(job, &offenders, ctx.treasury);
     settle(ctx, j, id, JobOutcome::Expired { offenders }, plan);
@@ -629,6 +837,7 @@ fn compute_completed(job: &Job) -> Plan {
     plan.extend(job.mpcs.iter().map(|m| (stake, *m, schema.per_mpc)));
     plan.push((stake, job.gds, schema.gds));
     plan.extend(deposit_returns(job, &[]));
+    plan.extend(bond_return(job));
     plan
 }
 
@@ -637,6 +846,7 @@ fn compute_reported(job: &Job, offenders: &[AccountId], treasury: AccountId) -> 
     let stake = job.stake_in.expect("a dispatched job has StakeIn");
     let mut plan: Plan = vec![(stake, job.qc, job.staked)];
     plan.extend(compute_fine(job, offenders, true, treasury));
+    plan.extend(bond_return(job));
     plan
 }
 
@@ -685,6 +895,7 @@ fn compute_self_reported(job: &Job, member: AccountId) -> Plan {
     }
     plan.push((hold, member, Amount(job.deposit.0 - paid)));
     plan.extend(deposit_returns(job, &[member]));
+    plan.extend(bond_return(job));
     plan
 }
 
@@ -719,6 +930,7 @@ fn compute_expired(job: &Job, offenders: &[AccountId], treasury: AccountId) -> P
     let to_qc = job.deposit.min(paid);
     plan.extend(route(&sources, &[(job.qc, to_qc), (treasury, Amount(job.deposit.0 - to_qc.0))]));
     plan.extend(deposit_returns(job, offenders));
+    plan.extend(bond_return(job));
     plan
 }
 
@@ -736,7 +948,13 @@ fn compute_cancelled(cancel_fine: types::Ppb, job: &Job) -> (Plan, Amount, Amoun
     let split = distribute(fined, &weights).expect("roles are distinct and the DOs' weight is positive");
     plan.extend(split.into_iter().map(|(a, x)| (stake, a, x)));
     plan.extend(deposit_returns(job, &[]));
+    plan.extend(bond_return(job));
     (plan, fined, refunded)
+}
+
+/// The GDS's bond, still held (no report of it was overturned), returns to it when the job settles.
+fn bond_return(job: &Job) -> Plan {
+    job.bond.map(|(h, amount)| (h, job.gds, amount)).into_iter().collect()
 }
 
 fn deposit_returns(job: &Job, except: &[AccountId]) -> Plan {
@@ -808,6 +1026,8 @@ fn settle(ctx: &mut Ctx, j: &mut JobsState, id: JobId, outcome: JobOutcome, plan
     job.stake_in = None;
     job.staked = Amount::ZERO;
     job.replacement = None;
+    job.bond = None;
+    job.dispute = None;
     for m in job.members.values_mut() {
         m.deposit = None;
     }

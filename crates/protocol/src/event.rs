@@ -338,4 +338,35 @@ pub enum Event {
         node: AccountId,
         router: AccountId,
     },
+    /// The GDS held its report bond with the order.
+    JobBondPosted {
+        job: JobId,
+        gds: AccountId,
+        bond: Amount,
+    },
+    /// A member posted the hash of its result.
+    JobResultPosted {
+        job: JobId,
+        member: AccountId,
+        result: Hash,
+    },
+    /// The GDS rejected `member`'s `result`; the report settles the job at `closes_at` unless overturned.
+    NonComplianceReported {
+        job: JobId,
+        member: AccountId,
+        result: Hash,
+        closes_at: Height,
+    },
+    /// The accused appealed; governance's `proposal` decides.
+    JobReportAppealed {
+        job: JobId,
+        member: AccountId,
+        proposal: u64,
+    },
+    /// Governance overturned the report: the GDS's bond went to the member and the job runs on.
+    JobReportOverturned {
+        job: JobId,
+        member: AccountId,
+        bond: Amount,
+    },
 }

@@ -10,9 +10,24 @@ use types::{AccountId, Amount, Height};
 )]
 #[serde(rename_all = "snake_case", tag = "action", deny_unknown_fields)]
 pub enum ProposalAction {
-    AddService { name: String, weight: u32, price: Amount },
-    SetServiceWeight { service: u32, weight: u32 },
-    SetParam { name: String, value: String },
+    AddService {
+        name: String,
+        weight: u32,
+        price: Amount,
+    },
+    SetServiceWeight {
+        service: u32,
+        weight: u32,
+    },
+    SetParam {
+        name: String,
+        value: String,
+    },
+    /// Overturn the open non-compliance report of a training job (filed by the accused's appeal, never
+    /// proposed directly); decided when the vote ends, not at the epoch boundary.
+    OverturnJobReport {
+        job: types::JobId,
+    },
 }
 
 #[derive(

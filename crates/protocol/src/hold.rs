@@ -59,6 +59,8 @@ pub enum HoldReason {
     JobStake,
     /// A data owner's or MPC node's deposit for a training job, fined if it fails the job.
     JobDeposit,
+    /// A coordinator's bond for a training job, paid to a member whose non-compliance report it lost.
+    JobBond,
 }
 
 /// The ledger's hold tag in stakework: whose the money is and why. Its borsh form is the owner's then the

@@ -4,7 +4,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use types::{AccountId, Amount, Height, HoldId, JobId};
+use types::{AccountId, Amount, Hash, Height, HoldId, JobId};
 
 /// The maximum duration an order names when its author does not (the JSON field's default, and what the
 /// agents and the CLI order): 100,000 blocks from dispatch. It must not exceed `Params::job_duration_max`.
@@ -199,6 +199,8 @@ pub struct JobMember {
     /// Epochs the member's statuses have shown as completed so far (never decreases; see
     /// [`JobStatus::completed_epochs`]): the `x` of its own failure and its share when another fails.
     pub progress: u32,
+    /// The hash of the result the member last posted: what a non-compliance report must name.
+    pub result: Option<Hash>,
 }
 
 impl JobMember {
@@ -219,6 +221,20 @@ impl JobMember {
         self.last_status
             .is_some_and(|s| s.status == JobProgress::Completed && s.epoch == WHOLE && s.stage != JobStage::Psi)
     }
+}
+
+/// An open non-compliance report: the GDS rejected `member`'s `result` at `reported_at`; unless
+/// governance overturns it on the member's appeal, it settles the job at `closes_at`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct JobDispute {
+    pub member: AccountId,
+    pub result: Hash,
+    pub reported_at: Height,
+    pub closes_at: Height,
+    /// The governance proposal deciding the member's appeal, once it appealed.
+    pub appeal: Option<u64>,
 }
 
 /// One entry of a job's history: when, and what happened (typed; [`JobEntry`]'s `Display` is the line
@@ -253,6 +269,14 @@ pub enum JobEntry {
     MpcReplaced { new: AccountId, old: AccountId, replacements: u32 },
     /// The job settled.
     Settled { outcome: JobOutcome },
+    /// The GDS held `bond` as its report bond.
+    BondPosted { bond: Amount },
+    /// The GDS rejected `member`'s result as non-compliant; the dispute window closes at `closes_at`.
+    NonComplianceReported { member: AccountId, closes_at: Height },
+    /// `member` appealed the report to governance (`proposal`).
+    ReportAppealed { member: AccountId, proposal: u64 },
+    /// Governance overturned the report against `member`, who was paid the bond.
+    ReportOverturned { member: AccountId, bond: Amount },
 }
 
 impl std::fmt::Display for JobEntry {
@@ -273,6 +297,14 @@ impl std::fmt::Display for JobEntry {
                 write!(f, "{new} replaced MPC {old} (replacement {replacements}), old deposit fined")
             }
             JobEntry::Settled { outcome } => write!(f, "settled: {outcome:?}"),
+            JobEntry::BondPosted { bond } => write!(f, "GDS held a report bond of {bond}"),
+            JobEntry::NonComplianceReported { member, closes_at } => {
+                write!(f, "GDS reported {member}'s result non-compliant; the dispute closes at {closes_at}")
+            }
+            JobEntry::ReportAppealed { member, proposal } => write!(f, "{member} appealed (proposal {proposal})"),
+            JobEntry::ReportOverturned { member, bond } => {
+                write!(f, "governance overturned the report against {member}, who was paid the bond {bond}")
+            }
         }
     }
 }
@@ -335,6 +367,11 @@ pub struct Job {
     /// A nominated replacement (MPC, nominee), effective when the nominee deposits.
     pub replacement: Option<(AccountId, AccountId)>,
     pub replacements: u32,
+    /// The GDS's report bond (its hold, and the amount: `job_report_bond` of the deposit at the order),
+    /// while it is held.
+    pub bond: Option<(HoldId, Amount)>,
+    /// The open non-compliance report, during its dispute window.
+    pub dispute: Option<JobDispute>,
     pub phase: JobPhase,
     pub outcome: Option<JobOutcome>,
     pub ordered_at: Height,
@@ -356,6 +393,7 @@ impl Job {
             last_status: None,
             updates: 0,
             progress: 0,
+            result: None,
         };
         Job {
             id: o.id,
@@ -377,6 +415,8 @@ impl Job {
             members: o.dos.iter().map(|d| (*d, member.clone())).collect(),
             replacement: None,
             replacements: 0,
+            bond: None,
+            dispute: None,
             phase: JobPhase::Ordered,
             outcome: None,
             ordered_at: height,
@@ -397,9 +437,19 @@ impl Job {
         }
     }
 
-    /// Every hold of the job's escrow (StakeIn, then deposits by member id).
+    /// Every hold of the job's escrow (StakeIn, then deposits by member id, then the GDS's bond).
     pub fn holds(&self) -> Vec<HoldId> {
-        self.stake_in.into_iter().chain(self.members.values().filter_map(|m| m.deposit)).collect()
+        self.stake_in
+            .into_iter()
+            .chain(self.members.values().filter_map(|m| m.deposit))
+            .chain(self.bond.map(|(h, _)| h))
+            .collect()
+    }
+
+    /// Whether governance overturned a non-compliance report of this job (the GDS's bond is gone, and it
+    /// may not report non-compliance again).
+    pub fn overturned(&self) -> bool {
+        self.history.iter().any(|r| matches!(r.what, JobEntry::ReportOverturned { .. }))
     }
 
     pub fn role_of(&self, who: &AccountId) -> Option<JobRole> {
@@ -448,6 +498,8 @@ impl Job {
             members,
             replacement,
             replacements,
+            bond,
+            dispute,
             phase,
             outcome,
             ordered_at,
@@ -460,7 +512,7 @@ impl Job {
         BorshSerialize::serialize(&(id, kind, gds, qc, dos, mpcs, price_per_do, complexity, mpc_factor, epochs), out)?;
         BorshSerialize::serialize(&(quote, duration_max, deposit), out)?;
         BorshSerialize::serialize(
-            &(schema, stake_in, staked, members, replacement, replacements, phase, outcome),
+            &(schema, stake_in, staked, members, replacement, replacements, bond, dispute, phase, outcome),
             out,
         )?;
         BorshSerialize::serialize(&(ordered_at, dispatch_by, dispatched_at, expires_at, settled_at), out)

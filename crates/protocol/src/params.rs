@@ -111,6 +111,12 @@ pub struct Params {
     /// Largest maximum duration a job's order may name, in blocks from dispatch (default 1,000,000; 1 to
     /// 2^32): when an order's duration passes, the job settles by its recorded progress.
     pub job_duration_max: u64,
+    /// Blocks a non-compliance report waits before it settles the job (default 3,600; 1 to 2^32, and more
+    /// than `voting_period`): the accused may appeal to governance while the vote can end inside it.
+    pub job_dispute_window: u64,
+    /// Share of the deposit `T` the coordinator holds as a bond with each order (default 10%, at most
+    /// 100%); a member whose non-compliance report governance overturns is paid the bond.
+    pub job_report_bond: Ppb,
     /// Points each member of a successful task round earns (xx network: 10).
     pub points_success: u64,
     /// Target failure rate f; a realtime failure costs `points_success · (1 − f) / f` (20 at 1/3).
@@ -203,6 +209,8 @@ impl Default for Params {
             job_members_max: 64,
             job_retention: 1_000,
             job_duration_max: 1_000_000,
+            job_dispute_window: 3_600,
+            job_report_bond: Ppb::new(100_000_000).expect("10%"),
             points_success: 10,
             points_target_failure_rate: Ppb::new(333_333_333).expect("one third"),
             points_blame_culprits: false,
@@ -329,10 +337,14 @@ impl Params {
             ("params.job_dispatch_timeout", self.job_dispatch_timeout),
             ("params.job_retention", self.job_retention),
             ("params.job_duration_max", self.job_duration_max),
+            ("params.job_dispute_window", self.job_dispute_window),
         ] {
             if v == 0 || v > MAX_PERIOD_BLOCKS {
                 return bad(field, "must be between 1 and 4294967296 blocks");
             }
+        }
+        if self.job_dispute_window <= self.voting_period {
+            return bad("params.job_dispute_window", "must be longer than voting_period (an appeal's vote)");
         }
         Ok(())
     }

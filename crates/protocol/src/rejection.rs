@@ -141,6 +141,20 @@ pub enum Rejection {
     /// A failure report or replacement that names the wrong accounts.
     #[error("invalid job report: {0}")]
     InvalidJobReport(String),
+    /// A non-compliance report against a member that has posted no result: there is nothing to reject.
+    #[error("{member} has posted no result to reject")]
+    ResultNotPosted { member: types::AccountId },
+    /// A non-compliance report naming a result other than the one the member posted.
+    #[error("{member} posted a different result")]
+    ResultMismatch { member: types::AccountId },
+    /// The call would settle or change a job while a non-compliance report against it is in its dispute
+    /// window.
+    #[error("job {0} has a report in dispute")]
+    JobDisputed(types::JobId),
+    /// An appeal by someone other than the accused, of no open report, a second appeal, or one too late
+    /// for governance's vote to end before the dispute window closes.
+    #[error("invalid appeal: {0}")]
+    InvalidAppeal(String),
     /// The job's MPC nodes were already replaced `max_mpc_replacements` times.
     #[error("the job's MPC nodes were already replaced {max} times")]
     ReplacementLimit { max: u32 },
@@ -222,6 +236,10 @@ impl Rejection {
             Rejection::AlreadyReported { .. } => "already_reported",
             Rejection::RouterNotAccepted { .. } => "router_not_accepted",
             Rejection::NotAttached(_) => "not_attached",
+            Rejection::ResultNotPosted { .. } => "result_not_posted",
+            Rejection::ResultMismatch { .. } => "result_mismatch",
+            Rejection::JobDisputed(_) => "job_disputed",
+            Rejection::InvalidAppeal(_) => "invalid_appeal",
             Rejection::Ledger(e) => e.code(),
         }
     }
@@ -307,6 +325,10 @@ mod tests {
             Rejection::AlreadyReported { epoch: Default::default() },
             Rejection::RouterNotAccepted { router: Default::default() },
             Rejection::NotAttached(Default::default()),
+            Rejection::ResultNotPosted { member: Default::default() },
+            Rejection::ResultMismatch { member: Default::default() },
+            Rejection::JobDisputed(Default::default()),
+            Rejection::InvalidAppeal(Default::default()),
         ];
         for r in &all {
             match r {
@@ -361,6 +383,10 @@ mod tests {
                 | Rejection::AlreadyReported { .. }
                 | Rejection::RouterNotAccepted { .. }
                 | Rejection::NotAttached(_)
+                | Rejection::ResultNotPosted { .. }
+                | Rejection::ResultMismatch { .. }
+                | Rejection::JobDisputed(_)
+                | Rejection::InvalidAppeal(_)
                 | Rejection::Ledger(_) => {}
             }
         }
@@ -440,6 +466,10 @@ mod tests {
             already_reported
             router_not_accepted
             not_attached
+            result_not_posted
+            result_mismatch
+            job_disputed
+            invalid_appeal
             insufficient_funds
             insufficient_bonded
             amount_overflow

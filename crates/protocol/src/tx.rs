@@ -104,6 +104,13 @@ pub enum Call {
     AcceptNode { node: AccountId },
     /// A node leaves its router, or a router drops `node`.
     DetachRouter { node: AccountId },
+    /// A DO or MPC of a dispatched job posts (or replaces) the hash of its result, the evidence a
+    /// non-compliance report must name.
+    PostJobResult { job: JobId, result: Hash },
+    /// The job's GDS rejects `member`'s posted `result` as non-compliant: a dispute window opens.
+    ReportNonCompliance { job: JobId, member: AccountId, result: Hash },
+    /// The accused member appeals the open non-compliance report to governance.
+    AppealJobReport { job: JobId },
 }
 
 impl Call {

@@ -52,7 +52,8 @@ pub struct Config {
     pub do_failure_epochs: Vec<u32>,
     /// Epoch at which an MPC reports its own failure (outcome 5).
     pub mpc_failure_epoch: u32,
-    /// DOs reported for non-compliant results in the horizontal job of outcome 6.
+    /// DOs reported for non-compliant results in the horizontal job of outcome 6: 1, as a report names
+    /// one member's posted result and opens a dispute window that ends the job.
     pub non_compliant_dos: u32,
     pub seed: u64,
 }
@@ -70,7 +71,7 @@ impl Default for Config {
             fee: 1,
             do_failure_epochs: vec![1, 4, 9],
             mpc_failure_epoch: 5,
-            non_compliant_dos: 2,
+            non_compliant_dos: 1,
             seed: 1,
         }
     }
@@ -107,8 +108,10 @@ impl Config {
                 self.epochs - 1
             )));
         }
-        if self.non_compliant_dos == 0 || self.non_compliant_dos >= self.data_owners {
-            return Err(SimError::Setting("non_compliant_dos: at least 1 and fewer than data_owners".into()));
+        if self.non_compliant_dos != 1 || self.data_owners < 2 {
+            return Err(SimError::Setting(
+                "non_compliant_dos: exactly 1 (a report names one member's result), with at least 2 data owners".into(),
+            ));
         }
         Ok(())
     }
@@ -352,7 +355,8 @@ impl JobNet {
         let deposit = u128::from(c.data_owners) * u128::from(c.price_per_do) * u128::from(c.complexity);
         let fees = 1_000 * u128::from(c.fee);
         let mut accounts =
-            vec![(cast.gds, Amount(fees), stake), (cast.qc, Amount(3 * deposit * 2 + fees), Amount::ZERO)];
+            // The GDS holds a report bond (at most the deposit) with each order.
+            vec![(cast.gds, Amount(deposit + fees), stake), (cast.qc, Amount(3 * deposit * 2 + fees), Amount::ZERO)];
         for m in cast.dos.iter().chain(&cast.mpcs) {
             accounts.push((*m, Amount(2 * deposit + fees), stake));
         }
@@ -428,6 +432,23 @@ impl JobNet {
             self.seal("waiting")?;
         }
         Ok(())
+    }
+
+    /// Outcome 6: `member` posts its result, the GDS rejects it as non-compliant, and nobody appeals: the
+    /// report stands when its dispute window closes.
+    fn report_result(&mut self, member: AccountId) -> Result<(), SimError> {
+        let (job, gds) = (self.cast.job, self.cast.gds);
+        let result = types::Hash([0x6e; 32]);
+        self.submit(member, Call::PostJobResult { job, result });
+        self.seal("result")?;
+        self.submit(gds, Call::ReportNonCompliance { job, member, result });
+        self.seal("report")?;
+        let closes_at = self
+            .job()?
+            .dispute
+            .map(|d| d.closes_at.0)
+            .ok_or_else(|| SimError::Unexpected("the report opened no dispute window".into()))?;
+        self.wait_until(closes_at)
     }
 
     fn job(&self) -> Result<&Job, SimError> {
@@ -616,11 +637,7 @@ fn drive_failure(c: &Config, net: &mut JobNet, s: Scenario) -> Result<(), SimErr
             net.submit(gds, Call::ReportJobFailure { job, offenders, fault: JobFault::NoHeartbeat });
             net.seal("report")
         }
-        Scenario::NonCompliantDos => {
-            let offenders = cast.offenders[..c.non_compliant_dos as usize].to_vec();
-            net.submit(gds, Call::ReportJobFailure { job, offenders, fault: JobFault::NonCompliant });
-            net.seal("report")
-        }
+        Scenario::NonCompliantDos => net.report_result(culprit),
         Scenario::MpcFailed { epoch } => {
             net.submit(mpc, status(job, JobStage::Aggregation, epoch, JobProgress::Failed));
             net.seal("self-reported failure")
@@ -641,7 +658,7 @@ fn drive_failure(c: &Config, net: &mut JobNet, s: Scenario) -> Result<(), SimErr
 /// Outcome 6, vertical: PSI, then training; the GDS reports the MPC.
 fn non_compliant_vertical(c: &Config, net: &mut JobNet) -> Result<(), SimError> {
     let v = JobKind::Vertical;
-    let (job, gds, mpc) = (net.cast.job, net.cast.gds, net.cast.mpcs[0]);
+    let (job, mpc) = (net.cast.job, net.cast.mpcs[0]);
     net.dispatch(c, v)?;
     let all = net.members_except(c, v, &[]);
     for m in &all {
@@ -650,8 +667,7 @@ fn non_compliant_vertical(c: &Config, net: &mut JobNet) -> Result<(), SimError> 
     net.seal("PSI")?;
     net.progress(v, &all, c.epochs - 1);
     net.seal("progress")?;
-    net.submit(gds, Call::ReportJobFailure { job, offenders: vec![mpc], fault: JobFault::NonCompliant });
-    net.seal("report")
+    net.report_result(mpc)
 }
 
 /// Whether the engine settled the job as `s` should.

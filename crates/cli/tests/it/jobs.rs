@@ -54,7 +54,7 @@ fn a_job_from_order_to_settlement_through_the_cli() {
     }
     let view = node.get(&format!("/v1/jobs/{JOB}")).expect("job");
     assert_eq!(view["phase"], "dispatched", "{view}");
-    assert_eq!(view["escrow"], "9300000000", "3.3 SWK StakeIn + 3 deposits of 2 SWK: {view}");
+    assert_eq!(view["escrow"], "9500000000", "3.3 SWK StakeIn + 3 deposits of 2 SWK + the GDS's 0.2 SWK bond: {view}");
 
     // Bad input: each refused with its code.
     let status = |who: &'static str, t: &'static str, epoch: &'static str, s: &'static str| {
@@ -67,6 +67,13 @@ fn a_job_from_order_to_settlement_through_the_cli() {
     let report = ["job", "report", JOB, "--from", "gds", "--offender", "do2", "--fault", "no-heartbeat", "--wait"];
     refused(&home, url, &report, "heartbeat_not_expired");
     refused(&home, url, &["job", "cancel", JOB, "--from", "eve", "--wait"], "not_authorized");
+    // A non-compliance report names the result the member posted; only an accused member appeals.
+    let result = "07".repeat(32);
+    let report_result =
+        ["job", "report-result", JOB, "--from", "gds", "--member", "do2", "--result", &result, "--wait"];
+    refused(&home, url, &report_result, "result_not_posted");
+    run(&["job", "post-result", JOB, "--from", "do2", "--result", &result, "--wait"]);
+    refused(&home, url, &["job", "appeal", JOB, "--from", "do2", "--wait"], "invalid_appeal");
 
     run(&status("do1", "training", "whole", "completed"));
     run(&status("do2", "training", "whole", "completed"));

@@ -70,7 +70,13 @@ impl Engine {
                 }
                 Deadline::ProposalEnd(id) => {
                     let (mut ctx, s) = self.split(events, None);
-                    crate::governance::tally(&mut ctx, s.g, id);
+                    // An appeal is a judgement, not a rule change: decided when its vote ends.
+                    if let Some(action @ ProposalAction::OverturnJobReport { job }) =
+                        crate::governance::tally(&mut ctx, s.g, id)
+                    {
+                        let outcome = crate::jobs::overturn_report(&mut ctx, s.j, job, id);
+                        crate::governance::record_applied(&mut ctx, s.g, id, action, outcome);
+                    }
                 }
                 Deadline::TaskAuto(id, stage) => {
                     let (mut ctx, s) = self.split(events, None);
@@ -91,6 +97,10 @@ impl Engine {
                 Deadline::JobExpiry(id) => {
                     let (mut ctx, s) = self.split(events, None);
                     crate::jobs::expire_job(&mut ctx, s.j, id);
+                }
+                Deadline::JobDisputeEnd(id) => {
+                    let (mut ctx, s) = self.split(events, None);
+                    crate::jobs::end_dispute(&mut ctx, s.j, id);
                 }
             }
         }
@@ -151,6 +161,9 @@ impl Engine {
                 self.draw.clear();
                 self.dirty.insert(EngineKey::Params);
                 Ok(())
+            }
+            ProposalAction::OverturnJobReport { .. } => {
+                unreachable!("an appeal is decided at its tally, never queued for the epoch boundary")
             }
         }
     }

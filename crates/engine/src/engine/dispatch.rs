@@ -21,6 +21,8 @@ impl Engine {
             return Err(Rejection::BadNonce { expected, got: b.nonce });
         }
         let needed = b.fee.checked_add(b.call.free_needed()).ok_or(LedgerError::AmountOverflow)?;
+        let needed =
+            needed.checked_add(crate::jobs::free_needed(&self.params, &b.call)).ok_or(LedgerError::AmountOverflow)?;
         let available = self.ledger.free(&b.signer);
         if available < needed {
             return Err(LedgerError::InsufficientFunds { account: b.signer, needed, available }.into());
@@ -78,7 +80,10 @@ impl Engine {
             | Call::PostJobStatus { .. }
             | Call::ReportJobFailure { .. }
             | Call::CancelJob { .. }
-            | Call::ReplaceMpc { .. } => return self.apply_job_call(signer, call, events, index),
+            | Call::ReplaceMpc { .. }
+            | Call::PostJobResult { .. }
+            | Call::ReportNonCompliance { .. }
+            | Call::AppealJobReport { .. } => return self.apply_job_call(signer, call, events, index),
             Call::AttachRouter { router } => {
                 let (mut ctx, s) = self.split(events, tx);
                 crate::routers::attach(&mut ctx, s.r, s.m, signer, *router)?
@@ -217,6 +222,17 @@ impl Engine {
             Call::CancelJob { job } => jobs::cancel_job(ctx, s.j, signer, *job),
             Call::ReplaceMpc { job, mpc, replacement } => {
                 jobs::replace_mpc(ctx, s.j, s.m, signer, *job, (*mpc, *replacement))
+            }
+            Call::PostJobResult { job, result } => jobs::post_job_result(ctx, s.j, signer, *job, *result),
+            Call::ReportNonCompliance { job, member, result } => {
+                jobs::report_non_compliance(ctx, s.j, signer, *job, (*member, *result))
+            }
+            Call::AppealJobReport { job } => {
+                jobs::check_appeal(ctx, s.j, signer, *job)?;
+                // After this point the command must succeed.
+                let proposal = crate::governance::open_appeal(ctx, s.g, signer, *job);
+                jobs::record_appeal(ctx, s.j, *job, proposal);
+                Ok(())
             }
             other => unreachable!("apply_call routes only job calls here, not {other:?}"),
         }

@@ -231,6 +231,11 @@ impl Net {
             Call::ReplaceMpc { mpc, replacement, .. } => {
                 format!("replace MPC {} with {}", self.name(mpc), self.name(replacement))
             }
+            Call::PostJobResult { result, .. } => format!("post result {}", short(result)),
+            Call::ReportNonCompliance { member, result, .. } => {
+                format!("report non-compliant {} result {}", self.name(member), short(result))
+            }
+            Call::AppealJobReport { .. } => "appeal the report".to_string(),
             Call::AttachRouter { router } => format!("attach to router {}", self.name(router)),
             Call::ReportRouterEpoch { epoch, validator_latency_ms, nodes } => {
                 format!("router report epoch {epoch}: {} nodes, validator {validator_latency_ms} ms", nodes.len())
@@ -363,6 +368,19 @@ impl Net {
             Event::RewardDistributed { payouts, .. } => format!("RewardDistributed {}", self.amounts(payouts)),
             Event::Refund { refunds, .. } => format!("Refund {}", self.amounts(refunds)),
             Event::JobSettled { outcome, .. } => format!("JobSettled {}", self.outcome(outcome)),
+            Event::JobBondPosted { gds, bond, .. } => format!("JobBondPosted {} {bond}", self.name(gds)),
+            Event::JobResultPosted { member, result, .. } => {
+                format!("JobResultPosted {} {}", self.name(member), short(result))
+            }
+            Event::NonComplianceReported { member, result, closes_at, .. } => {
+                format!("NonComplianceReported {} {} closes at {closes_at}", self.name(member), short(result))
+            }
+            Event::JobReportAppealed { member, proposal, .. } => {
+                format!("JobReportAppealed {} proposal {proposal}", self.name(member))
+            }
+            Event::JobReportOverturned { member, bond, .. } => {
+                format!("JobReportOverturned {} paid {bond}", self.name(member))
+            }
             Event::EmissionMinted { epoch, total, parts } => {
                 let p: Vec<String> = parts.iter().map(|(n, a)| format!("{n} {a}")).collect();
                 format!("EmissionMinted epoch {epoch} {total}: {}", p.join(", "))
@@ -413,4 +431,9 @@ fn avoiding(lists: &[engine::ListRef]) -> String {
     }
     let names: Vec<&str> = lists.iter().map(|l| l.name.as_str()).collect();
     format!(" avoiding {}", names.join(","))
+}
+
+/// The first four bytes of a hash, in hex: enough to tell results apart in a log.
+fn short(h: &types::Hash) -> String {
+    h.0[..4].iter().map(|b| format!("{b:02x}")).collect()
 }

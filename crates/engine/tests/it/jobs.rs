@@ -77,7 +77,8 @@ pub(crate) fn dispatched(kind: JobKind, mpcs: &[&str], params: Params) -> Net {
     accepts.extend(mpcs.iter().map(|m| net.tx(m, Call::AcceptJob { job: JOB, deposit: Amount(10_000) })));
     net.block(accepts);
     assert!(net.log.contains("JobDispatched"), "{}", net.log);
-    assert_eq!(net.chain.engine.job_escrow(&JOB), Amount(price + 10_000 * (10 + mpcs.len() as u128)));
+    // StakeIn, the deposits, and the GDS's report bond (10% of the deposit).
+    assert_eq!(net.chain.engine.job_escrow(&JOB), Amount(price + 10_000 * (10 + mpcs.len() as u128) + 1_000));
     net.log.clear();
     net
 }
@@ -134,7 +135,7 @@ fn the_quote_is_topped_up_and_dispatch_waits_for_every_deposit() {
     net.block(vec![again]);
     let last = net.tx("mpc2", Call::AcceptJob { job: JOB, deposit: Amount(10_000) });
     net.block(vec![last]);
-    assert_eq!(net.chain.engine.job_escrow(&JOB), Amount(13_200 + 12 * 10_000));
+    assert_eq!(net.chain.engine.job_escrow(&JOB), Amount(13_200 + 12 * 10_000 + 1_000), "with the GDS's bond");
     // The ten DOs' deposits are alike: keep the MPCs' lines only.
     let from_do = |l: &str| l.trim_start().starts_with("do") || l.contains("JobAccepted do");
     net.log = net.log.lines().filter(|l| !from_do(l)).map(|l| format!("{l}\n")).collect();
@@ -143,6 +144,7 @@ fn the_quote_is_topped_up_and_dispatch_waits_for_every_deposit() {
           gds#1 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 13000 -> ok
           qc#0 stake job 13000 -> ok
           * JobOrdered Horizontal by gds deposit 10000
+          * JobBondPosted gds 1000
           * JobQuerySubmitted 13000 (staked 13000)
         block 3:
           gds#2 select MPCs [mpc1 mpc2] -> ok
@@ -204,7 +206,7 @@ fn outcome_1_every_member_completes_and_the_schema_is_paid() {
               mpc1#2 status Aggregation epoch whole batch whole Completed -> ok
               mpc2#2 status Aggregation epoch whole batch whole Completed -> ok
               * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 1200, mpc1 1000, mpc2 1000
-              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, gds 1000, mpc1 10000, mpc2 10000
               * JobSettled Completed
             balances (free held bonded unbonding):
               do0: 20996 0 100 0
@@ -263,7 +265,7 @@ fn outcome_2_gds_reports_a_do_without_heartbeat_after_3600_blocks() {
             block 3603:
               gds#3 report NoHeartbeat [do3] -> ok
               * RewardDistributed do0 1000, do1 1000, do2 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, treasury 1000
-              * Refund do0 10000, do1 10000, do2 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 13200
+              * Refund do0 10000, do1 10000, do2 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, gds 1000, mpc1 10000, mpc2 10000, qc 13200
               * JobSettled reported NoHeartbeat [do3]
             balances (free held bonded unbonding):
               do0: 20998 0 100 0
@@ -305,7 +307,7 @@ fn several_offenders_share_the_penalty_equally() {
             block 3604:
               gds#3 report NoHeartbeat [do3 do7 mpc2] -> ok
               * RewardDistributed do0 1000, do1 1000, do2 1000, do4 1000, do5 1000, do6 1000, do8 1000, do9 1000, treasury 2000
-              * Refund do0 10000, do1 10000, do2 10000, do3 6667, do4 10000, do5 10000, do6 10000, do7 6666, do8 10000, do9 10000, mpc1 10000, mpc2 6667, qc 13200
+              * Refund do0 10000, do1 10000, do2 10000, do3 6667, do4 10000, do5 10000, do6 10000, do7 6666, do8 10000, do9 10000, gds 1000, mpc1 10000, mpc2 6667, qc 13200
               * JobSettled reported NoHeartbeat [do3 do7 mpc2]
             balances (free held bonded unbonding):
               do0: 20998 0 100 0
@@ -360,7 +362,7 @@ fn outcome_3_a_do_reports_its_own_failure_at_four_tenths() {
             block 5:
               do3#3 status Training epoch 4 batch whole Failed -> ok
               * RewardDistributed do0 400, do1 400, do2 400, do4 400, do5 400, do6 400, do7 400, do8 400, do9 400
-              * Refund do0 10000, do1 10000, do2 10000, do3 6400, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 13200
+              * Refund do0 10000, do1 10000, do2 10000, do3 6400, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, gds 1000, mpc1 10000, mpc2 10000, qc 13200
               * JobSettled self-reported do3 at 4/10
             balances (free held bonded unbonding):
               do0: 20397 0 100 0
@@ -414,7 +416,7 @@ fn outcome_4_gds_reports_a_stalled_mpc() {
             block 3604:
               gds#3 report NoHeartbeat [mpc1] -> ok
               * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000
-              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc2 10000, qc 13200
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, gds 1000, mpc2 10000, qc 13200
               * JobSettled reported NoHeartbeat [mpc1]
             balances (free held bonded unbonding):
               do0: 20997 0 100 0
@@ -467,7 +469,7 @@ fn outcome_5_an_mpc_reports_its_own_failure_at_half_way() {
             block 5:
               mpc1#3 status Aggregation epoch 5 batch whole Failed -> ok
               * RewardDistributed do0 500, do1 500, do2 500, do3 500, do4 500, do5 500, do6 500, do7 500, do8 500, do9 500
-              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 5000, mpc2 10000, qc 13200
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, gds 1000, mpc1 5000, mpc2 10000, qc 13200
               * JobSettled self-reported mpc1 at 5/10
             balances (free held bonded unbonding):
               do0: 20497 0 100 0
@@ -491,90 +493,146 @@ fn outcome_5_an_mpc_reports_its_own_failure_at_half_way() {
     );
 }
 
+/// Outcome 6. A non-compliance report names the result it rejects (the hash the member posted) and opens
+/// a dispute window of `job_dispute_window` blocks; unappealed, it stands when the window closes: the QC
+/// is refunded, the offender pays the penalty (as 2) and the GDS's bond returns.
 #[test]
 fn outcome_6_non_compliant_results_horizontal_dos_and_vertical_mpc() {
+    let result = types::Hash([7; 32]);
     let mut net = dispatched(JobKind::Horizontal, &["mpc1", "mpc2"], params());
-    let wrong =
-        net.tx("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("mpc1")], fault: JobFault::NonCompliant });
-    net.block(vec![wrong]);
-    let report = net.tx(
-        "gds",
-        Call::ReportJobFailure { job: JOB, offenders: vec![id("do1"), id("do2")], fault: JobFault::NonCompliant },
-    );
-    net.block(vec![report]);
-    // 5,000 from each offender; 8 good DOs get 1,000 each, the GDS 2,000.
-    assert_eq!(free(&net, "do1"), START - 5_000 - 2);
+    let early = net.tx("gds", Call::ReportNonCompliance { job: JOB, member: id("do1"), result });
+    net.block(vec![early]);
+    let post = net.tx("do1", Call::PostJobResult { job: JOB, result });
+    let mpc = net.tx("mpc1", Call::PostJobResult { job: JOB, result });
+    net.block(vec![post, mpc]);
+    // Refused calls leave the nonce alone: one of the GDS's per block.
+    let bad_hash = types::Hash([8; 32]);
+    for call in [
+        Call::ReportNonCompliance { job: JOB, member: id("mpc1"), result },
+        Call::ReportNonCompliance { job: JOB, member: id("do1"), result: bad_hash },
+        Call::ReportJobFailure { job: JOB, offenders: vec![id("do1")], fault: JobFault::NonCompliant },
+        Call::ReportNonCompliance { job: JOB, member: id("do1"), result },
+        Call::ReportNonCompliance { job: JOB, member: id("do1"), result },
+    ] {
+        let tx = net.tx("gds", call);
+        net.block(vec![tx]);
+    }
+    let cancel = net.tx("qc", Call::CancelJob { job: JOB });
+    let change = net.tx("do1", Call::PostJobResult { job: JOB, result: bad_hash });
+    net.block(vec![cancel, change]);
+    // Everyone completes inside the window: the job still waits for the dispute to end.
+    complete_all(&mut net, JobKind::Horizontal, &["mpc1", "mpc2"]);
+    assert_eq!(net.chain.engine.job(&JOB).expect("job").phase, engine::JobPhase::Dispatched, "{}", net.log);
+    let closes_at = net.chain.engine.job(&JOB).and_then(|j| j.dispute).expect("an open report").closes_at;
+    let now = net.chain.engine.height().0;
+    quiet_blocks(&mut net, (closes_at.0 - now - 1) as usize);
+    assert!(!net.log.contains("JobSettled"), "the report waits for its window to close");
+    net.empty_blocks(1);
+    // 10,000 from do1; 9 good DOs get 1,000 each, the treasury 1,000; the bond returns to the GDS.
+    assert_eq!(free(&net, "do1"), START - 4 - 10_000);
     check(
         &mut net,
         expect![[r#"
-            block 4:
-              gds#3 report NonCompliant [mpc1] -> invalid_job_report
-            block 5:
-              gds#3 report NonCompliant [do1 do2] -> ok
-              * RewardDistributed do0 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, treasury 2000
-              * Refund do0 10000, do1 5000, do2 5000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 13200
-              * JobSettled reported NonCompliant [do1 do2]
-            balances (free held bonded unbonding):
-              do0: 20998 0 100 0
-              do1: 14998 0 100 0
-              do2: 14998 0 100 0
-              do3: 20998 0 100 0
-              do4: 20998 0 100 0
-              do5: 20998 0 100 0
-              do6: 20998 0 100 0
-              do7: 20998 0 100 0
-              do8: 20998 0 100 0
-              do9: 20998 0 100 0
-              eve: 20000 0 100 0
-              gds: 19996 0 100 0
-              mpc1: 19998 0 100 0
-              mpc2: 19998 0 100 0
-              mpc3: 19999 0 100 0
-              qc: 29999 0 0 0
-              treasury: 2030 0 0 0
-        "#]],
+        block 4:
+          gds#3 report non-compliant do1 result 07070707 -> result_not_posted
+        block 5:
+          do1#2 post result 07070707 -> ok
+          mpc1#2 post result 07070707 -> ok
+          * JobResultPosted do1 07070707
+          * JobResultPosted mpc1 07070707
+        block 6:
+          gds#3 report non-compliant mpc1 result 07070707 -> invalid_job_report
+        block 7:
+          gds#3 report non-compliant do1 result 08080808 -> result_mismatch
+        block 8:
+          gds#3 report NonCompliant [do1] -> invalid_job_report
+        block 9:
+          gds#3 report non-compliant do1 result 07070707 -> ok
+          * NonComplianceReported do1 07070707 closes at 3609
+        block 10:
+          gds#4 report non-compliant do1 result 07070707 -> job_disputed
+        block 11:
+          qc#1 cancel job -> job_disputed
+          do1#3 post result 08080808 -> job_disputed
+        block 12:
+          do0#2 status Training epoch whole batch whole Completed -> ok
+          do1#3 status Training epoch whole batch whole Completed -> ok
+          do2#2 status Training epoch whole batch whole Completed -> ok
+          do3#2 status Training epoch whole batch whole Completed -> ok
+          do4#2 status Training epoch whole batch whole Completed -> ok
+          do5#2 status Training epoch whole batch whole Completed -> ok
+          do6#2 status Training epoch whole batch whole Completed -> ok
+          do7#2 status Training epoch whole batch whole Completed -> ok
+          do8#2 status Training epoch whole batch whole Completed -> ok
+          do9#2 status Training epoch whole batch whole Completed -> ok
+          mpc1#3 status Aggregation epoch whole batch whole Completed -> ok
+          mpc2#2 status Aggregation epoch whole batch whole Completed -> ok
+        block 3609:
+          * RewardDistributed do0 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, treasury 1000
+          * Refund do0 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, gds 1000, mpc1 10000, mpc2 10000, qc 13200
+          * JobSettled reported NonCompliant [do1]
+        balances (free held bonded unbonding):
+          do0: 20997 0 100 0
+          do1: 9996 0 100 0
+          do2: 20997 0 100 0
+          do3: 20997 0 100 0
+          do4: 20997 0 100 0
+          do5: 20997 0 100 0
+          do6: 20997 0 100 0
+          do7: 20997 0 100 0
+          do8: 20997 0 100 0
+          do9: 20997 0 100 0
+          eve: 20000 0 100 0
+          gds: 19996 0 100 0
+          mpc1: 19996 0 100 0
+          mpc2: 19997 0 100 0
+          mpc3: 19999 0 100 0
+          qc: 29999 0 0 0
+          treasury: 1044 0 0 0
+    "#]],
     );
 
     let mut net = dispatched(JobKind::Vertical, &["mpc1"], params());
     let psi = net.tx("do0", status(JobStage::Psi, 0, JobProgress::Completed));
-    net.block(vec![psi]);
-    let wrong =
-        net.tx("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("do0")], fault: JobFault::NonCompliant });
-    net.block(vec![wrong]);
-    let report =
-        net.tx("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("mpc1")], fault: JobFault::NonCompliant });
+    let post = net.tx("mpc1", Call::PostJobResult { job: JOB, result });
+    net.block(vec![psi, post]);
+    let report = net.tx("gds", Call::ReportNonCompliance { job: JOB, member: id("mpc1"), result });
     net.block(vec![report]);
+    quiet_blocks(&mut net, 3_599);
+    net.empty_blocks(1);
     check(
         &mut net,
         expect![[r#"
-            block 4:
-              do0#2 status Psi epoch 0 batch whole Completed -> ok
-            block 5:
-              gds#3 report NonCompliant [do0] -> invalid_job_report
-            block 6:
-              gds#3 report NonCompliant [mpc1] -> ok
-              * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000
-              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, qc 22000
-              * JobSettled reported NonCompliant [mpc1]
-            balances (free held bonded unbonding):
-              do0: 20997 0 100 0
-              do1: 20998 0 100 0
-              do2: 20998 0 100 0
-              do3: 20998 0 100 0
-              do4: 20998 0 100 0
-              do5: 20998 0 100 0
-              do6: 20998 0 100 0
-              do7: 20998 0 100 0
-              do8: 20998 0 100 0
-              do9: 20998 0 100 0
-              eve: 20000 0 100 0
-              gds: 19996 0 100 0
-              mpc1: 9998 0 100 0
-              mpc2: 19999 0 100 0
-              mpc3: 19999 0 100 0
-              qc: 29999 0 0 0
-              treasury: 30 0 0 0
-        "#]],
+        block 4:
+          do0#2 status Psi epoch 0 batch whole Completed -> ok
+          mpc1#2 post result 07070707 -> ok
+          * JobResultPosted mpc1 07070707
+        block 5:
+          gds#3 report non-compliant mpc1 result 07070707 -> ok
+          * NonComplianceReported mpc1 07070707 closes at 3605
+        block 3605:
+          * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000
+          * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, gds 1000, qc 22000
+          * JobSettled reported NonCompliant [mpc1]
+        balances (free held bonded unbonding):
+          do0: 20997 0 100 0
+          do1: 20998 0 100 0
+          do2: 20998 0 100 0
+          do3: 20998 0 100 0
+          do4: 20998 0 100 0
+          do5: 20998 0 100 0
+          do6: 20998 0 100 0
+          do7: 20998 0 100 0
+          do8: 20998 0 100 0
+          do9: 20998 0 100 0
+          eve: 20000 0 100 0
+          gds: 19996 0 100 0
+          mpc1: 9997 0 100 0
+          mpc2: 19999 0 100 0
+          mpc3: 19999 0 100 0
+          qc: 29999 0 0 0
+          treasury: 31 0 0 0
+    "#]],
     );
 }
 
@@ -593,7 +651,7 @@ fn outcome_7_the_qc_cancels_60_percent_fined_40_percent_refunded() {
             block 4:
               qc#1 cancel job -> ok
               * RewardDistributed do0 600, do1 600, do2 600, do3 600, do4 600, do5 600, do6 600, do7 600, do8 600, do9 600, gds 720, mpc1 600, mpc2 600
-              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000, mpc2 10000, qc 5280
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, gds 1000, mpc1 10000, mpc2 10000, qc 5280
               * JobSettled Cancelled { fined: Amount(7920), refunded: Amount(5280) }
             block 5:
               qc#2 cancel job -> wrong_job_phase
@@ -672,7 +730,7 @@ fn outcome_8_a_failing_mpc_is_replaced_and_the_job_completes() {
               mpc2#3 status Aggregation epoch whole batch whole Completed -> ok
               mpc3#2 status Aggregation epoch whole batch whole Completed -> ok
               * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 1200, mpc2 1000, mpc3 1000
-              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc2 10000, mpc3 10000
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, gds 1000, mpc2 10000, mpc3 10000
               * JobSettled Completed
             balances (free held bonded unbonding):
               do0: 21996 0 100 0
@@ -741,7 +799,7 @@ fn a_vertical_job_runs_psi_then_training_and_pays_its_mpc_per_do() {
               do9#3 status Training epoch whole batch whole Completed -> ok
               mpc1#3 status Training epoch whole batch whole Completed -> ok
               * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 2000, mpc1 10000
-              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, mpc1 10000
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, gds 1000, mpc1 10000
               * JobSettled Completed
             balances (free held bonded unbonding):
               do0: 20995 0 100 0
@@ -784,10 +842,11 @@ fn an_order_not_dispatched_in_time_lapses_and_a_withdrawn_one_returns_everything
               qc#0 stake job 13200 -> ok
               do0#1 accept job, deposit 10000 -> ok
               * JobOrdered Horizontal by gds deposit 10000
+              * JobBondPosted gds 1000
               * JobQuerySubmitted 13200 (staked 13200)
               * JobAccepted do0 10000
             block 12:
-              * Refund do0 10000, qc 13200
+              * Refund do0 10000, gds 1000, qc 13200
               * JobSettled Lapsed
             balances (free held bonded unbonding):
               do0: 19998 0 100 0
@@ -825,9 +884,10 @@ fn an_order_not_dispatched_in_time_lapses_and_a_withdrawn_one_returns_everything
               do0#1 accept job, deposit 10000 -> ok
               qc#1 cancel job -> ok
               * JobOrdered Horizontal by gds deposit 10000
+              * JobBondPosted gds 1000
               * JobQuerySubmitted 13200 (staked 13200)
               * JobAccepted do0 10000
-              * Refund do0 10000, qc 13200
+              * Refund do0 10000, gds 1000, qc 13200
               * JobSettled Withdrawn
             balances (free held bonded unbonding):
               do0: 19998 0 100 0
@@ -922,8 +982,8 @@ fn bad_job_input_is_refused_and_changes_nothing() {
         qc#1 report NonCompliant [do3] -> not_authorized
         eve#0 cancel job -> not_authorized
         qc#1 stake job 1 -> wrong_job_phase
-        do4#2 void #6 -> not_authorized
-        qc#1 post #1: 1 to qc -> not_authorized
+        do4#2 void #7 -> not_authorized
+        qc#1 post #2: 1 to qc -> not_authorized
         mpc3#1 accept job, deposit 10000 -> wrong_job_phase
         gds#3 select MPCs [mpc2 mpc3] -> wrong_job_phase
         do5#2 order job Horizontal for qc with DOs [do0 do1 do2 do3 do4 do5 do6 do7 do8 do9] price 1000 quote 1 -> not_authorized
@@ -936,4 +996,27 @@ fn bad_job_input_is_refused_and_changes_nothing() {
         qc#2 cancel job -> wrong_job_phase
     "#]]
     .assert_eq(&net.log);
+}
+
+/// A nominee cannot take over while a report is in dispute: the swap would fine and remove the accused
+/// MPC of a vertical job before its report settles the job.
+#[test]
+fn a_replacement_waits_for_an_open_report_against_the_replaced_mpc() {
+    let mut net = dispatched(JobKind::Vertical, &["mpc1"], params());
+    let result = types::Hash([5; 32]);
+    let post = net.tx("mpc1", Call::PostJobResult { job: JOB, result });
+    net.block(vec![post]);
+    quiet_blocks(&mut net, 3_600);
+    let nominate = net.tx("gds", Call::ReplaceMpc { job: JOB, mpc: id("mpc1"), replacement: id("mpc3") });
+    net.block(vec![nominate]);
+    let report = net.tx("gds", Call::ReportNonCompliance { job: JOB, member: id("mpc1"), result });
+    net.block(vec![report]);
+    let take_over = net.tx("mpc3", Call::AcceptJob { job: JOB, deposit: Amount(10_000) });
+    net.block(vec![take_over]);
+    assert!(net.log.contains("accept job, deposit 10000 -> job_disputed"), "{}", net.log);
+    quiet_blocks(&mut net, 3_598);
+    net.empty_blocks(1);
+    assert!(net.log.contains("JobSettled reported NonCompliant [mpc1]"), "{}", net.log);
+    assert_eq!(net.chain.engine.job_escrow(&JOB), Amount::ZERO);
+    assert_eq!(free(&net, "mpc3"), START - 1, "the refused deposit cost nothing");
 }

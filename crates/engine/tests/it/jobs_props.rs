@@ -1,8 +1,9 @@
 //! Random training-job lifecycles (orders, stakes, MPC selections and changes, deposits, status updates,
-//! self-reported failures, GDS reports, cancels, replacements, heartbeat timeouts and lapses, several jobs
-//! at once): after every block the ledger conserves tokens (the harness checks every invariant); every job
+//! self-reported failures, GDS reports, posted results, non-compliance reports with their dispute windows,
+//! appeals decided by governance, the GDS's report bond, cancels, replacements, heartbeat timeouts and
+//! lapses, several jobs at once): after every block the ledger conserves tokens (the harness checks every invariant); every job
 //! pays out, in `RewardDistributed` and `Refund` events, exactly what went into its escrow; a settled job
-//! has no hold left; no dispatched job outlives its maximum duration; a snapshot taken mid-run restores;
+//! has no hold left; no dispatched job outlives its maximum duration, and no dispute window outlives its job; a snapshot taken mid-run restores;
 //! and once nobody acts for longer than the dispatch timeout and the longest duration, every job has
 //! settled (lapsed, expired or otherwise) and no hold names a job at all.
 
@@ -13,7 +14,7 @@ use engine::{
 use proptest::prelude::*;
 use protocol::HoldOwner;
 use std::collections::BTreeMap;
-use types::{Amount, JobId};
+use types::{Amount, Hash, JobId};
 
 const DOS: [&str; 5] = ["d0", "d1", "d2", "d3", "d4"];
 const MPCS: [&str; 4] = ["m0", "m1", "m2", "m3"];
@@ -60,6 +61,30 @@ enum Op {
     Cancel {
         job: u8,
     },
+    /// A member posts the hash of its result (one of two).
+    PostResult {
+        job: u8,
+        who: usize,
+        hash: u8,
+    },
+    /// The GDS reports a member's result (one of two hashes) as non-compliant.
+    NonCompliant {
+        job: u8,
+        who: usize,
+        hash: u8,
+    },
+    /// A member posts a result and the GDS reports it (two blocks); then the accused may appeal (0: no,
+    /// 1: governance votes to uphold the report, 2: to overturn it).
+    Dispute {
+        job: u8,
+        who: usize,
+        appeal: u8,
+    },
+    /// The accused appeals the job's open report; in the next block every bonded account votes `uphold`.
+    Appeal {
+        job: u8,
+        uphold: bool,
+    },
     Replace {
         job: u8,
         mpc: usize,
@@ -94,6 +119,10 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(job, who, stage, epoch, progress)| Op::Status { job, who, stage, epoch, progress }),
         2 => (job.clone(), 1u8..16, any::<bool>()).prop_map(|(job, offenders, heartbeat)| Op::Report { job, offenders, heartbeat }),
         1 => job.clone().prop_map(|job| Op::Cancel { job }),
+        6 => (job.clone(), 0usize..9, 0u8..2).prop_map(|(job, who, hash)| Op::PostResult { job, who, hash }),
+        4 => (job.clone(), 0usize..9, 0u8..3).prop_map(|(job, who, hash)| Op::NonCompliant { job, who, hash: u8::from(hash == 2) }),
+        3 => (job.clone(), any::<bool>()).prop_map(|(job, uphold)| Op::Appeal { job, uphold }),
+        4 => (job.clone(), 0usize..9, 0u8..3).prop_map(|(job, who, appeal)| Op::Dispute { job, who, appeal }),
         2 => (job, 0usize..4, 0usize..4).prop_map(|(job, mpc, nominee)| Op::Replace { job, mpc, nominee }),
         2 => (1usize..6).prop_map(Op::Wait),
         5 => (0..JOBS).prop_map(|job| Op::AcceptAll { job }),
@@ -124,6 +153,8 @@ fn network() -> Net {
         job_retention: 3,
         job_duration_max: 40,
         max_mpc_replacements: 2,
+        voting_period: 2,
+        job_dispute_window: 5,
         ..small_params()
     };
     let mut accounts: Vec<(&str, u128, u128)> = vec![("gds", 1_000_000, 10), ("qc", 10_000_000, 0)];
@@ -210,12 +241,32 @@ fn call(net: &Net, op: &Op) -> (&'static str, Call) {
             ("gds", Call::ReportJobFailure { job: job_id(*j), offenders, fault })
         }
         Op::Cancel { job: j } => ("qc", Call::CancelJob { job: job_id(*j) }),
+        Op::PostResult { job: j, who, hash } => {
+            (member(*who), Call::PostJobResult { job: job_id(*j), result: Hash([*hash; 32]) })
+        }
+        Op::NonCompliant { job: j, who, hash } => {
+            // Mostly a member that posted a result, named by the hash it posted (hash 0), so disputes open.
+            let posted: Vec<_> = job(*j)
+                .map(|x| x.members.iter().filter_map(|(a, m)| m.result.map(|r| (*a, r))).collect())
+                .unwrap_or_default();
+            let (member, result) = match posted.get(who % posted.len().max(1)) {
+                Some((a, r)) if *hash == 0 => (*a, *r),
+                Some((a, _)) => (*a, Hash([9; 32])),
+                None => (id(member(*who)), Hash([*hash; 32])),
+            };
+            ("gds", Call::ReportNonCompliance { job: job_id(*j), member, result })
+        }
         Op::Replace { job: j, mpc, nominee } => {
             let current =
                 job(*j).and_then(|x| x.mpcs.get(mpc % x.mpcs.len().max(1)).copied()).unwrap_or(id(MPCS[*mpc]));
             ("gds", Call::ReplaceMpc { job: job_id(*j), mpc: current, replacement: id(MPCS[*nominee]) })
         }
-        Op::Wait(_) | Op::Prepare { .. } | Op::AcceptAll { .. } | Op::CompleteAll { .. } => {
+        Op::Wait(_)
+        | Op::Prepare { .. }
+        | Op::AcceptAll { .. }
+        | Op::CompleteAll { .. }
+        | Op::Appeal { .. }
+        | Op::Dispute { .. } => {
             unreachable!("several transactions or none")
         }
     }
@@ -228,6 +279,7 @@ fn flows(events: &[Event]) -> BTreeMap<JobId, (u128, u128)> {
         match e {
             Event::JobQuerySubmitted { job, amount, .. } => f.entry(*job).or_default().0 += amount.0,
             Event::JobAccepted { job, deposit, .. } => f.entry(*job).or_default().0 += deposit.0,
+            Event::JobBondPosted { job, bond, .. } => f.entry(*job).or_default().0 += bond.0,
             Event::RewardDistributed { job, payouts: list, .. } | Event::Refund { job, refunds: list } => {
                 f.entry(*job).or_default().1 += list.iter().map(|(_, a)| a.0).sum::<u128>()
             }
@@ -246,6 +298,13 @@ fn check_jobs(net: &Net) -> Result<(), TestCaseError> {
         if job.phase == JobPhase::Dispatched {
             let expires_at = job.expires_at.expect("a dispatched job has a maximum duration");
             prop_assert!(expires_at > net.chain.engine.height(), "job {} outlived its maximum duration", job.id);
+            if let Some(d) = job.dispute {
+                prop_assert!(d.closes_at > net.chain.engine.height(), "job {}: a dispute outlived its window", job.id);
+                prop_assert!(d.closes_at < expires_at, "job {}: a dispute window outlives the job", job.id);
+            }
+        }
+        if job.phase != JobPhase::Dispatched {
+            prop_assert!(job.dispute.is_none(), "job {}: a dispute without a dispatched job", job.id);
         }
         if job.phase == JobPhase::Settled {
             prop_assert_eq!(escrow, 0);
@@ -253,6 +312,21 @@ fn check_jobs(net: &Net) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
+}
+
+/// The accused appeals the job's open report (one block); if the appeal opened a proposal, every bonded
+/// account votes in the next: `uphold` keeps the report, otherwise governance overturns it.
+fn appeal_and_vote(net: &mut Net, job: u8, uphold: bool) {
+    let accused = net.chain.engine.job(&job_id(job)).and_then(|x| x.dispute).map(|d| d.member);
+    let signer = (0..DOS.len() + MPCS.len()).map(member).find(|m| Some(id(m)) == accused).unwrap_or("d0");
+    let tx = net.tx(signer, Call::AppealJobReport { job: job_id(job) });
+    net.block(vec![tx]);
+    let proposal = net.chain.engine.job(&job_id(job)).and_then(|x| x.dispute).and_then(|d| d.appeal);
+    if let Some(proposal) = proposal {
+        let voters = ["gds"].into_iter().chain(DOS).chain(MPCS);
+        let txs = voters.map(|v| net.tx(v, Call::Vote { proposal, approve: !uphold })).collect::<Vec<_>>();
+        net.block(txs);
+    }
 }
 
 proptest! {
@@ -273,6 +347,25 @@ proptest! {
                     let tx = net.tx(who, c);
                     net.block(vec![tx]);
                 }
+                Op::Dispute { job, who, appeal } => {
+                    // The accused is a member the job's kind lets the GDS report: a DO of a horizontal job,
+                    // an MPC of a vertical one.
+                    let j = net.chain.engine.job(&job_id(*job));
+                    let accused = j.and_then(|x| {
+                        let list = if x.kind == JobKind::Horizontal { &x.dos } else { &x.mpcs };
+                        list.get(who % list.len().max(1)).copied()
+                    });
+                    let signer = (0..DOS.len() + MPCS.len()).map(member).find(|m| Some(id(m)) == accused).unwrap_or("d0");
+                    let result = Hash([3; 32]);
+                    let post = net.tx(signer, Call::PostJobResult { job: job_id(*job), result });
+                    net.block(vec![post]);
+                    let report = net.tx("gds", Call::ReportNonCompliance { job: job_id(*job), member: id(signer), result });
+                    net.block(vec![report]);
+                    if *appeal > 0 {
+                        appeal_and_vote(&mut net, *job, *appeal == 1);
+                    }
+                }
+                Op::Appeal { job, uphold } => appeal_and_vote(&mut net, *job, *uphold),
                 Op::AcceptAll { job } | Op::CompleteAll { job } => {
                     let accept = matches!(op, Op::AcceptAll { .. });
                     let txs: Vec<_> = (0..DOS.len() + MPCS.len())
@@ -326,6 +419,8 @@ proptest! {
                     Event::MpcReplaced { .. } => eprintln!("STAT replaced"),
                     Event::MpcReplacementNominated { .. } => eprintln!("STAT nominated"),
                     Event::JobDispatched { .. } => eprintln!("STAT dispatched"),
+                    Event::NonComplianceReported { .. } => eprintln!("STAT disputed"),
+                    Event::JobReportOverturned { .. } => eprintln!("STAT overturned"),
                     _ => {}
                 }
             }

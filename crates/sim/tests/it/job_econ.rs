@@ -26,7 +26,7 @@ fn job_econ_the_same_config_gives_byte_identical_files() {
     assert_eq!(a.summary, b.summary);
     assert_eq!(a.files().iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["outcomes.csv", "failure-epoch.csv"]);
     // Another seed picks other offenders; the economics are the same.
-    let other = run(&Config { seed: 9, ..c }, &mut NoProgress).expect("run");
+    let other = run(&Config { seed: 3, ..c }, &mut NoProgress).expect("run");
     assert_ne!(a.files()[0], other.files()[0], "the offenders differ");
     assert_eq!(a.files()[1], other.files()[1], "the sweep's figures do not depend on who fails");
 }

@@ -9,6 +9,7 @@ use crate::jobs::{dispatched, free, params, quiet_blocks, status, DOS, JOB, STAR
 use engine::{Call, JobFault, JobKind, JobProgress, JobStage, WHOLE};
 use protocol::HoldOwner;
 use types::Amount;
+use types::Hash;
 
 const MPCS: [&str; 2] = ["mpc1", "mpc2"];
 
@@ -180,7 +181,7 @@ fn vanished_coordinator_qc_and_mpc_strand_the_escrow() {
     quiet_blocks(&mut net, DURATION - 2);
     assert_eq!(
         net.chain.engine.job_escrow(&JOB),
-        Amount(13_200 + 12 * 10_000),
+        Amount(13_200 + 12 * 10_000 + 1_000),
         "everything is held until the deadline"
     );
     quiet_blocks(&mut net, 2);
@@ -274,5 +275,123 @@ fn coordinator_keeps_the_remainder_of_a_fine() {
     for m in MPCS {
         assert_eq!(free(&net, m), START - 3, "{m}'s deposit returns");
     }
+    assert_eq!(free(&net, "qc"), 30_000 - 1, "the QC is refunded in full");
+}
+
+/// Issue 18, item 2 (evidence, dispute and bond). The GDS controls the QC and nine DOs; do0 is honest.
+/// Right after dispatch the GDS reports do0's results as non-compliant. Under the old rule the report
+/// settled at once on the GDS's word: the QC was refunded its 13,200, do0's whole 10,000 deposit was
+/// fined (1,000 to each of the nine coalition DOs, 1,000 to the treasury), and do0 lost 10,000 for work it
+/// was never allowed to finish. A non-compliance report now names the result it rejects, the hash the
+/// member posted: do0 has posted none, so there is nothing to reject (`result_not_posted`). The job runs
+/// on and every party gets the happy outcome.
+#[test]
+fn coordinator_reports_an_honest_member_non_compliant() {
+    let mut net = dispatched(JobKind::Horizontal, &MPCS, params());
+    let total = supply(&net);
+    let report =
+        net.tx("gds", Call::ReportJobFailure { job: JOB, offenders: vec![id("do0")], fault: JobFault::NonCompliant });
+    net.block(vec![report]);
+    assert_eq!(code_of(&net, "report NonCompliant"), "result_not_posted", "no result, nothing to reject");
+    let mut done: Vec<_> =
+        DOS.iter().map(|d| net.tx(d, status(JobStage::Training, WHOLE, JobProgress::Completed))).collect();
+    done.extend(MPCS.iter().map(|m| net.tx(m, status(JobStage::Aggregation, WHOLE, JobProgress::Completed))));
+    net.block(done);
+    assert_no_escrow(&net);
+    assert_eq!(supply(&net), total, "conservation");
+    // The coalition (QC, GDS, nine DOs), fees left out, against the happy outcome: no gain.
+    let coalition = free(&net, "qc") as i128
+        + free(&net, "gds") as i128
+        + DOS[1..].iter().map(|d| free(&net, d) as i128).sum::<i128>();
+    let happy = (30_000 - 1 - 13_200) + (START as i128 - 3 + 1_200) + 9 * (START as i128 - 3 + 1_000);
+    assert!(coalition - happy <= 0, "the coalition gained {}", coalition - happy);
+    assert_eq!(free(&net, "do0"), START - 3 + 1_000, "the honest DO is paid and released");
+    for m in MPCS {
+        assert_eq!(free(&net, m), START - 3 + 1_000, "{m} is paid and released");
+    }
+}
+
+/// Issue 18, item 2, continued. The same coalition waits for do0 to post its result (hash R) and then
+/// reports R as non-compliant: the report opens a dispute window (`job_dispute_window`, 3,600 blocks)
+/// instead of settling. do0 appeals; its job's other members are the coalition, so the appeal goes to
+/// governance, where every bonded account votes with its stake (eve, an uninvolved staker, has bonded
+/// 10,000; the coalition's 1,000 votes no). The vote overturns the report when it ends: the GDS's bond
+/// (10% of the deposit, 1,000, held since the order) goes to do0, and the job runs on to the happy
+/// outcome. The coalition ends 1,000 (the bond) plus its extra fees below the happy outcome.
+#[test]
+fn coordinator_reports_an_honest_result_and_governance_overturns_it() {
+    let mut net = dispatched(JobKind::Horizontal, &MPCS, params());
+    let total = supply(&net);
+    let result = Hash([7; 32]);
+    let bond = net.tx("eve", Call::Bond { amount: Amount(10_000) });
+    let post = net.tx("do0", Call::PostJobResult { job: JOB, result });
+    net.block(vec![bond, post]);
+    let report = net.tx("gds", Call::ReportNonCompliance { job: JOB, member: id("do0"), result });
+    net.block(vec![report]);
+    assert_eq!(code_of(&net, "report non-compliant"), "ok");
+    let not_accused = net.tx("do1", Call::AppealJobReport { job: JOB });
+    net.block(vec![not_accused]);
+    assert_eq!(code_of(&net, "appeal"), "not_authorized", "only the accused appeals");
+    let appeal = net.tx("do0", Call::AppealJobReport { job: JOB });
+    net.block(vec![appeal]);
+    assert_eq!(code_of(&net, "appeal"), "ok");
+    let proposal = net.chain.engine.job(&JOB).and_then(|j| j.dispute).and_then(|d| d.appeal).expect("appealed");
+    let mut votes: Vec<_> =
+        ["eve", "do0", "mpc1", "mpc2"].iter().map(|v| net.tx(v, Call::Vote { proposal, approve: true })).collect();
+    votes.push(net.tx("gds", Call::Vote { proposal, approve: false }));
+    votes.extend(DOS[1..].iter().map(|d| net.tx(d, Call::Vote { proposal, approve: false })));
+    net.block(votes);
+    net.empty_blocks(params().voting_period as usize);
+    assert!(net.log.contains("JobReportOverturned do0 paid 1000"), "{}", net.log);
+    let job = net.chain.engine.job(&JOB).expect("job");
+    assert!(job.dispute.is_none() && job.bond.is_none(), "the report is void and the bond paid");
+    // The job runs on to the happy outcome.
+    let mut done: Vec<_> =
+        DOS.iter().map(|d| net.tx(d, status(JobStage::Training, WHOLE, JobProgress::Completed))).collect();
+    done.extend(MPCS.iter().map(|m| net.tx(m, status(JobStage::Aggregation, WHOLE, JobProgress::Completed))));
+    net.block(done);
+    assert!(net.log.contains("JobSettled Completed"), "{}", net.log);
+    assert_no_escrow(&net);
+    assert_eq!(supply(&net), total, "conservation");
+    // do0 (fees: register, deposit, result, appeal, vote, completion): its reward, its deposit, the bond.
+    assert_eq!(free(&net, "do0"), START - 6 + 1_000 + 1_000);
+    for m in MPCS {
+        // Fees: register, deposit, vote, completion.
+        assert_eq!(free(&net, m), START - 4 + 1_000, "{m} is paid and released");
+    }
+    // The coalition: the QC (stake), the GDS (register, order, select, report, vote) and nine DOs
+    // (register, deposit, vote, completion), against the happy outcome's figures.
+    let coalition = free(&net, "qc") as i128
+        + free(&net, "gds") as i128
+        + DOS[1..].iter().map(|d| free(&net, d) as i128).sum::<i128>();
+    let happy = (30_000 - 1 - 13_200) + (START as i128 - 3 + 1_200) + 9 * (START as i128 - 3 + 1_000);
+    assert!(coalition - happy <= 0, "the coalition gained {}", coalition - happy);
+    assert_eq!(coalition - happy, -1_000 - 2 - 9, "the bond and the extra fees");
+}
+
+/// Issue 18, item 2, continued. An accused member that does not appeal: the report stands when the
+/// window closes (outcome 6) and the GDS's bond returns; an appeal filed too late for governance's vote
+/// to end inside the window is refused (`invalid_appeal`).
+#[test]
+fn an_unappealed_report_stands_when_its_window_closes() {
+    let mut net = dispatched(JobKind::Horizontal, &MPCS, params());
+    let total = supply(&net);
+    let result = Hash([9; 32]);
+    let post = net.tx("do0", Call::PostJobResult { job: JOB, result });
+    net.block(vec![post]);
+    let report = net.tx("gds", Call::ReportNonCompliance { job: JOB, member: id("do0"), result });
+    net.block(vec![report]);
+    let closes_at = net.chain.engine.job(&JOB).and_then(|j| j.dispute).expect("open").closes_at.0;
+    let now = net.chain.engine.height().0;
+    quiet_blocks(&mut net, (closes_at - now - params().voting_period - 1) as usize);
+    let late = net.tx("do0", Call::AppealJobReport { job: JOB });
+    net.block(vec![late]);
+    assert_eq!(code_of(&net, "appeal"), "invalid_appeal", "the vote could not end inside the window");
+    let now = net.chain.engine.height().0;
+    quiet_blocks(&mut net, (closes_at - now) as usize);
+    assert_no_escrow(&net);
+    assert_eq!(supply(&net), total, "conservation");
+    assert_eq!(free(&net, "do0"), START - 3 - 10_000, "the penalty");
+    assert_eq!(free(&net, "gds"), START - 4, "the bond returned; nothing from the fine");
     assert_eq!(free(&net, "qc"), 30_000 - 1, "the QC is refunded in full");
 }
