@@ -1,10 +1,10 @@
 //! `stakework genesis check|example|add-validator`: validate a genesis file with the engine, print an
 //! example, or add a validator to a genesis file's set (docs/CONSENSUS.md, "Running validators").
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Subcommand;
 use engine::{Engine, Genesis};
-use protocol::{GenesisAccount, GenesisValidator};
+use protocol::GenesisValidator;
 use std::path::Path;
 use types::Amount;
 
@@ -59,7 +59,12 @@ pub fn run(cmd: &GenesisCommand, keys: &Path, json: bool) -> anyhow::Result<()> 
             } else {
                 outln!("genesis ok: chain {}", genesis.params.chain_id);
                 outln!("  accounts:     {}", genesis.accounts.len());
-                outln!("  validators:   {}", validators(&genesis));
+                let n = genesis.validators.len();
+                let set = match n {
+                    0 => "none (a single node)".into(),
+                    n => format!("{n} (tolerates {} faulty)", (n - 1) / 3),
+                };
+                outln!("  validators:   {set}");
                 outln!("  total supply: {} ({} base units)", supply.to_swk_string(), supply);
                 outln!("  state root:   {}", engine.state_root());
             }
@@ -69,29 +74,13 @@ pub fn run(cmd: &GenesisCommand, keys: &Path, json: bool) -> anyhow::Result<()> 
             let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
             let mut genesis = Genesis::from_toml(&text).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
             let key = crate::keys::resolve_account(keys, key)?;
-            let account = match account {
-                Some(a) => crate::keys::resolve_account(keys, a)?,
-                None => key,
-            };
-            match (genesis.accounts.iter().any(|a| a.id == account), bond) {
-                (true, Some(_)) => bail!("[config_invalid] account {account} is already in the genesis: drop --bond"),
-                (true, None) => {}
-                (false, Some(bonded)) => genesis.accounts.push(GenesisAccount {
-                    id: account,
-                    name: None,
-                    free: Amount::ZERO,
-                    bonded: *bonded,
-                }),
-                (false, None) => {
-                    bail!("[config_invalid] account {account} is not in the genesis: add it, or give --bond AMOUNT")
-                }
-            }
-            genesis.validators.push(GenesisValidator { key, p2p: p2p.clone(), account });
-            let text = genesis.to_toml();
-            Genesis::from_toml(&text).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+            let account = account.as_ref().map_or(Ok(key), |a| crate::keys::resolve_account(keys, a))?;
+            let validator = GenesisValidator { key, p2p: p2p.clone(), account };
+            genesis.add_validator(validator, *bond).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
             Engine::from_genesis(&genesis).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
             let tmp = file.with_extension("toml.tmp");
-            std::fs::write(&tmp, text + "\n").with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::write(&tmp, genesis.to_toml() + "\n")
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
             std::fs::rename(&tmp, file).with_context(|| format!("cannot replace {}", file.display()))?;
             if json {
                 let v = serde_json::json!({ "validators": genesis.validators.len(), "key": key, "account": account });
@@ -106,13 +95,5 @@ pub fn run(cmd: &GenesisCommand, keys: &Path, json: bool) -> anyhow::Result<()> 
             outln!("{}", genesis.to_toml().trim_end());
             Ok(())
         }
-    }
-}
-
-/// How many validators a genesis names, or that it is a single node.
-fn validators(genesis: &Genesis) -> String {
-    match genesis.validators.len() {
-        0 => "none (a single node seals every block)".into(),
-        n => format!("{n} (tolerates {} faulty)", (n - 1) / 3),
     }
 }

@@ -311,19 +311,20 @@ pub(crate) fn register_node(
     })
 }
 
-/// Leave the registry; all bonded stake starts unbonding.
+/// Leave the registry; all bonded stake starts unbonding, free at `matures_at` (the engine's rule, which
+/// holds a router's stake to the end of its epoch).
 pub(crate) fn deregister_node(
     ctx: &mut Ctx,
     m: &mut MarketState,
     draw: &mut DrawIndex,
     signer: AccountId,
+    matures_at: Option<Height>,
 ) -> Result<Event, Rejection> {
     if !m.nodes.contains_key(&signer) {
         return Err(Rejection::NotRegistered);
     }
     let bonded = ctx.ledger.bonded(&signer);
-    let matures_at =
-        crate::routers::unbond_matures_at(ctx.params, m, &signer, ctx.height).ok_or(LedgerError::AmountOverflow)?;
+    let matures_at = matures_at.ok_or(LedgerError::AmountOverflow)?;
     if !bonded.is_zero() {
         // Checked by the ledger before it changes anything; the registry changes only after it.
         let chunks_max = ctx.params.max_unbonding_chunks as usize;

@@ -254,8 +254,7 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
     let height = e.height().0;
     let mut mp = s.mempool.lock().expect("mempool lock poisoned");
     let mut results = Vec::with_capacity(txs.len());
-    // In consensus mode, what this door admitted (or was sent again) goes to the other validators too.
-    let mut gossip = Vec::new();
+    let mut gossip = Vec::new(); // in consensus mode, what was admitted (or sent again) goes to the others
     for (((tx, hash), location), verdict) in txs.into_iter().zip(hashes).zip(locations).zip(verdicts) {
         match location.map(|(height, index)| load_outcome(s, height).map(|o| o.and_then(|o| o.receipt(index)))) {
             // Applied in a block already: answer with its receipt, it never runs twice. A transaction
@@ -289,10 +288,7 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
                 SubmitResult { hash, status: SubmitStatus::Accepted, code: None, message: None, receipt: None }
             }
             Ok(false) => {
-                // A resend of what is still waiting here: send it to the other validators again, in case
-                // the first gossip was lost (a validator just restarted, whose links were not up yet, would
-                // otherwise hold it alone until it leads a view).
-                gossip.extend(copy);
+                gossip.extend(copy); // a resend is gossiped again: the first gossip may have been lost
                 SubmitResult { hash, status: SubmitStatus::Duplicate, code: None, message: None, receipt: None }
             }
             Err(r) => refusal(hash, r, &refuse),

@@ -105,6 +105,24 @@ impl Genesis {
         Ok(g)
     }
 
+    /// Add `validator` to the set, and its staking account with `bond` bonded when the genesis does not
+    /// have it (an account already there takes no `bond`, a missing one needs it: a typo never creates an
+    /// account); then validate the whole. On an error `self` may be changed: callers work on a copy.
+    pub fn add_validator(&mut self, validator: GenesisValidator, bond: Option<Amount>) -> Result<(), GenesisError> {
+        let account = validator.account;
+        let invalid = |message: String| GenesisError::Invalid { field: "validators".into(), message };
+        match (self.accounts.iter().any(|a| a.id == account), bond) {
+            (true, Some(_)) => return Err(invalid(format!("account {account} is already in the genesis: no bond"))),
+            (false, None) => return Err(invalid(format!("account {account} is not in the genesis: give its bond"))),
+            (true, None) => {}
+            (false, Some(bonded)) => {
+                self.accounts.push(GenesisAccount { id: account, name: None, free: Amount::ZERO, bonded })
+            }
+        }
+        self.validators.push(validator);
+        Genesis::from_toml(&self.to_toml()).map(|_| ())
+    }
+
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("genesis always serializes to TOML")
     }

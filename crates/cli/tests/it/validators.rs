@@ -47,7 +47,7 @@ fn adding_a_validator_twice_or_without_its_account_changes_nothing() {
     };
     let out = add(&[]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("[config_invalid]"), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[genesis_invalid]"), "{out:?}");
     assert_eq!(std::fs::read_to_string(&path).expect("read"), "[params]\nchain_id = \"g\"\n", "unchanged");
     assert!(add(&["--bond", "10 SWK"]).status.success());
     let once = std::fs::read_to_string(&path).expect("read");

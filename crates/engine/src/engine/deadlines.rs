@@ -69,8 +69,7 @@ impl Engine {
                     crate::market::close_request(&mut ctx, s.m, id);
                 }
                 Deadline::ProposalEnd(id) => {
-                    let (mut ctx, s) = self.split(events, None);
-                    // An appeal is a judgement, not a rule change: decided when its vote ends.
+                    let (mut ctx, s) = self.split(events, None); // an appeal is decided when its vote ends
                     if let Some(action @ ProposalAction::OverturnJobReport { job }) =
                         crate::governance::tally(&mut ctx, s.g, id)
                     {

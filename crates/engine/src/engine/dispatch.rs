@@ -84,34 +84,43 @@ impl Engine {
             | Call::PostJobResult { .. }
             | Call::ReportNonCompliance { .. }
             | Call::AppealJobReport { .. } => return self.apply_job_call(signer, call, events, index),
-            Call::AttachRouter { router } => {
-                let (mut ctx, s) = self.split(events, tx);
-                crate::routers::attach(&mut ctx, s.r, s.m, signer, *router)?
-            }
-            Call::ReportRouterEpoch { epoch, validator_latency_ms, nodes } => {
-                let (mut ctx, s) = self.split(events, tx);
-                crate::routers::report_epoch(&mut ctx, s.r, s.m, signer, (*epoch, *validator_latency_ms), nodes)?
-            }
-            Call::ReportNodeTraffic { epoch, router, bytes } => {
-                let (mut ctx, s) = self.split(events, tx);
-                crate::routers::report_traffic(&mut ctx, s.r, signer, (*epoch, *router), *bytes)?
-            }
+            Call::AttachRouter { .. }
+            | Call::ReportRouterEpoch { .. }
+            | Call::ReportNodeTraffic { .. }
+            | Call::AcceptNode { .. }
+            | Call::DetachRouter { .. } => self.apply_router_call(signer, call, events, tx)?,
             Call::PublishList { name, nodes } => {
                 let (mut ctx, s) = self.split(events, tx);
                 crate::epoch::publish_list(&mut ctx, s.e, signer, name, nodes)?
-            }
-            Call::AcceptNode { node } => {
-                let (mut ctx, s) = self.split(events, tx);
-                crate::routers::accept_node(&mut ctx, s.r, s.m, signer, *node)?
-            }
-            Call::DetachRouter { node } => {
-                let (mut ctx, s) = self.split(events, tx);
-                crate::routers::detach(&mut ctx, s.r, signer, *node)?
             }
         };
         self.book_router_evidence(signer, call, events, tx);
         events.push(EventRecord { tx, event });
         Ok(())
+    }
+
+    /// A router call: attachment, acceptance, detachment and the epoch's traffic reports.
+    fn apply_router_call(
+        &mut self,
+        signer: AccountId,
+        call: &Call,
+        events: &mut Vec<EventRecord>,
+        tx: Option<u32>,
+    ) -> Result<Event, Rejection> {
+        let (mut ctx, s) = self.split(events, tx);
+        let ctx = &mut ctx;
+        match call {
+            Call::AttachRouter { router } => crate::routers::attach(ctx, s.r, s.m, signer, *router),
+            Call::ReportRouterEpoch { epoch, validator_latency_ms, nodes } => {
+                crate::routers::report_epoch(ctx, s.r, s.m, signer, (*epoch, *validator_latency_ms), nodes)
+            }
+            Call::ReportNodeTraffic { epoch, router, bytes } => {
+                crate::routers::report_traffic(ctx, s.r, signer, (*epoch, *router), *bytes)
+            }
+            Call::AcceptNode { node } => crate::routers::accept_node(ctx, s.r, s.m, signer, *node),
+            Call::DetachRouter { node } => crate::routers::detach(ctx, s.r, signer, *node),
+            other => unreachable!("apply_call routes only router calls here, not {other:?}"),
+        }
     }
 
     /// Work the engine saw a node do, kept as the evidence that caps its router's validated bytes.
@@ -300,7 +309,8 @@ impl Engine {
                 market::register_node(ctx, s.m, s.draw, signer, what, (*capacity, endpoint))
             }
             Call::DeregisterNode => {
-                let event = market::deregister_node(ctx, s.m, s.draw, signer)?;
+                let matures_at = crate::routers::unbond_matures_at(ctx.params, s.m, &signer, ctx.height);
+                let event = market::deregister_node(ctx, s.m, s.draw, signer, matures_at)?;
                 crate::routers::on_deregistered(ctx, s.r, signer);
                 Ok(event)
             }
