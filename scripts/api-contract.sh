@@ -148,6 +148,7 @@ heartbeat_timeout = 100000
 request_timeout = 100000
 rating_window = 100000
 voting_period = 100000
+job_dispute_window = 200000
 task_deadline_requested = 100000
 task_deadline_created = 100000
 task_deadline_started = 100000
