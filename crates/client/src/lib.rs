@@ -333,7 +333,17 @@ impl Client {
     /// Submit one signed transaction; with `wait`, answer once it is in a durable block. A refusal at the
     /// door is an `Ok` result with status `refused` and the node's code, like a refusal inside a batch.
     pub fn submit(&self, tx: &SignedTx, wait: bool) -> Result<SubmitResult, ClientError> {
-        let path = if wait { "/v1/txs?wait=commit" } else { "/v1/txs" };
+        self.submit_to(if wait { "/v1/txs?wait=commit" } else { "/v1/txs" }, tx)
+    }
+
+    /// Submit `tx` and wait at most `wait` for its block (the node answers `pending` after that): what a
+    /// caller that sends the same bytes again uses, so that each resend reaches a node (and, among
+    /// validators, is gossiped again) instead of one long wait.
+    pub fn submit_within(&self, tx: &SignedTx, wait: Duration) -> Result<SubmitResult, ClientError> {
+        self.submit_to(&format!("/v1/txs?wait=commit&timeout_ms={}", wait.as_millis().max(1)), tx)
+    }
+
+    fn submit_to(&self, path: &str, tx: &SignedTx) -> Result<SubmitResult, ClientError> {
         match self.post::<SubmitResult, _>(path, tx) {
             Err(ClientError::Node { status, code, message }) if status != 503 || code == "mempool_full" => {
                 Ok(SubmitResult {
@@ -349,25 +359,6 @@ impl Client {
     }
 
     /// Submit a batch; one result per transaction, in order.
-    /// Submit `tx` and wait at most `wait` for its block (the node answers `pending` after that): what a
-    /// caller that sends the same bytes again uses, so that each resend reaches a node (and, among
-    /// validators, is gossiped again) instead of one long wait.
-    pub fn submit_within(&self, tx: &SignedTx, wait: Duration) -> Result<SubmitResult, ClientError> {
-        let path = format!("/v1/txs?wait=commit&timeout_ms={}", wait.as_millis().max(1));
-        match self.post::<SubmitResult, _>(&path, tx) {
-            Err(ClientError::Node { status, code, message }) if status != 503 || code == "mempool_full" => {
-                Ok(SubmitResult {
-                    hash: tx.hash(),
-                    status: SubmitStatus::Refused,
-                    code: Some(code),
-                    message: Some(message),
-                    receipt: None,
-                })
-            }
-            other => other,
-        }
-    }
-
     pub fn submit_batch(&self, txs: &[SignedTx], wait: bool) -> Result<SubmitBatch, ClientError> {
         let path = if wait { "/v1/txs?wait=commit" } else { "/v1/txs" };
         self.post(path, &txs)
