@@ -69,22 +69,16 @@ pub trait TxSource: Send + Sync + 'static {
 
 /// Where finalized blocks go before marshal is told they are handled (the node's store).
 pub trait Sink: Send + Sync + 'static {
-    /// Make `block` durable. Called once per height, in order, with the committed engine's write lock held;
-    /// `state` is the committed state after the block (for a snapshot).
-    fn finalized(&self, block: &Block, outcome: &BlockOutcome, state: &Engine) -> Result<(), SinkError>;
-
-    /// [`Sink::finalized`] with the block's finality evidence, to be made durable with it (the node writes
-    /// both in one transaction). What the validator calls; by default the evidence is dropped.
-    fn finalized_with(
+    /// Make `block` durable with its finality evidence (the node writes both in one transaction). Called
+    /// once per height, in order, with the committed engine's write lock held; `state` is the committed
+    /// state after the block (for a snapshot).
+    fn finalized(
         &self,
         block: &Block,
         outcome: &BlockOutcome,
         state: &Engine,
         finality: &Finality,
-    ) -> Result<(), SinkError> {
-        let _ = finality;
-        self.finalized(block, outcome, state)
-    }
+    ) -> Result<(), SinkError>;
 }
 
 /// What [`crate::start_validator`] needs from the application beyond marshal's traits: [`App`] and any
@@ -356,7 +350,7 @@ impl App {
         let pending = self.pending().remove(&block.digest());
         let outcome = advance(&mut committed, block, pending)?;
         let finality = self.finality_of(block);
-        let durable = self.sink.finalized_with(block.block(), &outcome, &committed, &finality);
+        let durable = self.sink.finalized(block.block(), &outcome, &committed, &finality);
         durable.map_err(|error| FinalizeError::NotDurable { height, error })?;
         drop(committed);
         self.pending().retain(|_, p| p.state.height() > height);
@@ -490,20 +484,10 @@ mod tests {
     struct Recorded(Mutex<Vec<(Height, Hash)>>, Mutex<Vec<Finality>>);
 
     impl Sink for Recorded {
-        fn finalized(&self, block: &Block, outcome: &BlockOutcome, _state: &Engine) -> Result<(), SinkError> {
+        fn finalized(&self, block: &Block, outcome: &BlockOutcome, _: &Engine, f: &Finality) -> Result<(), SinkError> {
             self.0.lock().expect("test lock").push((block.height, outcome.block_hash));
+            self.1.lock().expect("test lock").push(f.clone());
             Ok(())
-        }
-
-        fn finalized_with(
-            &self,
-            block: &Block,
-            outcome: &BlockOutcome,
-            state: &Engine,
-            finality: &Finality,
-        ) -> Result<(), SinkError> {
-            self.1.lock().expect("test lock").push(finality.clone());
-            self.finalized(block, outcome, state)
         }
     }
 
@@ -676,7 +660,7 @@ mod tests {
     struct Failing;
 
     impl Sink for Failing {
-        fn finalized(&self, _: &Block, _: &BlockOutcome, _: &Engine) -> Result<(), SinkError> {
+        fn finalized(&self, _: &Block, _: &BlockOutcome, _: &Engine, _: &Finality) -> Result<(), SinkError> {
             Err(SinkError { code: "disk_full", message: "no space".into() })
         }
     }

@@ -67,11 +67,7 @@ impl bft::TxSource for NodeTxs {
 pub(crate) struct NodeStore(pub Arc<Shared>);
 
 impl bft::Sink for NodeStore {
-    fn finalized(&self, block: &Block, outcome: &BlockOutcome, state: &Engine) -> Result<(), bft::SinkError> {
-        self.append(block, outcome, state, None)
-    }
-
-    fn finalized_with(
+    fn finalized(
         &self,
         block: &Block,
         outcome: &BlockOutcome,

@@ -108,7 +108,7 @@ fn check_evidence(run: &Run, i: usize, blocks: u64) -> usize {
 struct Counting(AtomicU64);
 
 impl Sink for Counting {
-    fn finalized(&self, _: &Block, _: &BlockOutcome, _: &Engine) -> Result<(), SinkError> {
+    fn finalized(&self, _: &Block, _: &BlockOutcome, _: &Engine, _: &Finality) -> Result<(), SinkError> {
         self.0.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

@@ -221,7 +221,7 @@ impl RecordingSink {
 }
 
 impl Sink for RecordingSink {
-    fn finalized(&self, block: &Block, outcome: &BlockOutcome, state: &Engine) -> Result<(), SinkError> {
+    fn finalized(&self, block: &Block, outcome: &BlockOutcome, state: &Engine, f: &Finality) -> Result<(), SinkError> {
         // Conservation after every finalized block on every validator.
         state.check_invariants().unwrap_or_else(|v| panic!("block {}: {v:?}", block.height));
         let mut blocks = self.blocks.lock().expect("a test lock");
@@ -232,18 +232,7 @@ impl Sink for RecordingSink {
         blocks.push(block.clone());
         self.chain.lock().expect("a test lock").push((block.height.0, outcome.block_hash, outcome.state_root));
         self.txs.lock().expect("a test lock").extend(block.txs.iter().map(SignedTx::hash));
-        Ok(())
-    }
-
-    fn finalized_with(
-        &self,
-        block: &Block,
-        outcome: &BlockOutcome,
-        state: &Engine,
-        finality: &Finality,
-    ) -> Result<(), SinkError> {
-        self.finalized(block, outcome, state)?;
-        self.finality.lock().expect("a test lock").push((block.height.0, outcome.block_hash, finality.clone()));
+        self.finality.lock().expect("a test lock").push((block.height.0, outcome.block_hash, f.clone()));
         Ok(())
     }
 }
