@@ -148,6 +148,61 @@ pub struct ClientArgs {
     pub plan: ClientPlan,
 }
 
+/// A training job's order (`stakework job order` and `stakework coordinator`): everything but its id.
+#[derive(Debug, Args)]
+pub struct OrderArgs {
+    /// horizontal or vertical (a PSI stage among the data owners, then training).
+    #[arg(long, value_parser = ::client::words::job_kind, default_value = "horizontal")]
+    pub kind: protocol::JobKind,
+    /// The query client who pays (an account id or key name).
+    #[arg(long)]
+    pub qc: String,
+    /// A data owner (repeat for each; account ids or key names).
+    #[arg(long = "do", required = true)]
+    pub dos: Vec<String>,
+    /// Price per data owner (base units or "1.5 SWK").
+    #[arg(long)]
+    pub price: Amount,
+    /// Model complexity factor: each DO is paid price × factor.
+    #[arg(long, default_value_t = 1)]
+    pub complexity: u32,
+    /// Vertical jobs: the MPC is paid price × number of DOs × this factor.
+    #[arg(long, default_value_t = 1)]
+    pub mpc_factor: u32,
+    /// Training epochs (bounds status epochs; a self-reported failure at epoch e pays e/epochs).
+    #[arg(long, default_value_t = 3)]
+    pub epochs: u32,
+    /// Batches per epoch (bounds status batches).
+    #[arg(long, default_value_t = protocol::jobs::JOB_BATCHES_DEFAULT)]
+    pub batches: u32,
+    /// The quote given to the query client before the MPC nodes are chosen.
+    #[arg(long)]
+    pub quote: Amount,
+    /// Blocks from dispatch after which the job settles by its recorded progress (at most the network's
+    /// `job_duration_max`).
+    #[arg(long, default_value_t = protocol::jobs::JOB_DURATION_DEFAULT)]
+    pub duration: u64,
+}
+
+impl OrderArgs {
+    /// The order these flags describe, with its id, and its QC and data owners resolved to accounts.
+    pub fn order(&self, id: JobId, qc: AccountId, dos: Vec<AccountId>) -> protocol::JobOrder {
+        protocol::JobOrder {
+            id,
+            kind: self.kind,
+            qc,
+            dos,
+            price_per_do: self.price,
+            complexity: self.complexity,
+            mpc_factor: self.mpc_factor,
+            epochs: self.epochs,
+            batches: self.batches,
+            quote: self.quote,
+            duration_max: self.duration,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CoordinatorArgs {
     /// Name of the coordinator's key (registered with the coordinator role).
@@ -156,41 +211,11 @@ pub struct CoordinatorArgs {
     /// The job's UUID.
     #[arg(long)]
     pub id: JobId,
-    /// horizontal or vertical.
-    #[arg(long, default_value = "horizontal")]
-    pub kind: String,
-    #[arg(long)]
-    pub qc: String,
-    #[arg(long = "do", required = true)]
-    pub dos: Vec<String>,
+    #[command(flatten)]
+    pub order: OrderArgs,
+    /// An MPC node the coordinator selects (repeat for each; account ids or key names).
     #[arg(long = "mpc", required = true)]
     pub mpcs: Vec<String>,
-    #[arg(long)]
-    pub price: Amount,
-    #[arg(long, default_value_t = 3)]
-    pub epochs: u32,
-    #[arg(long)]
-    pub quote: Amount,
-}
-
-impl CoordinatorArgs {
-    /// The order these flags describe, with its QC and data owners resolved to accounts.
-    pub fn order(&self, qc: AccountId, dos: Vec<AccountId>) -> Result<protocol::JobOrder, AgentError> {
-        let kind = ::client::words::job_kind(&self.kind)
-            .map_err(|_| AgentError::Config(format!("unknown kind {:?}: horizontal or vertical", self.kind)))?;
-        Ok(protocol::JobOrder {
-            id: self.id,
-            kind,
-            qc,
-            dos,
-            price_per_do: self.price,
-            complexity: 1,
-            mpc_factor: 1,
-            epochs: self.epochs,
-            quote: self.quote,
-            duration_max: protocol::jobs::JOB_DURATION_DEFAULT,
-        })
-    }
 }
 
 #[derive(Debug, Args)]

@@ -110,21 +110,69 @@ pub fn run_coordinator(
     Ok(job(api, &id)?)
 }
 
-/// A DO or MPC: deposit, then one status per epoch (`blocks_per_epoch` apart), then completion.
-pub fn run_member(
+/// A vertical job's PSI stage, level by level (nothing happens for a horizontal job): a party of the
+/// open level completes it (the intersection itself is the data owners' business, off chain); everyone
+/// else posts its progress at the open level every `blocks_per_epoch` blocks, a heartbeat while it waits.
+/// Whether training may start (false: stopped, refused, or the job ended).
+fn run_psi(
     api: &Client,
     signer: &Signer,
     id: JobId,
     blocks_per_epoch: u64,
     stop: &AtomicBool,
     log: &Log,
-) -> Result<(), AgentError> {
+) -> Result<bool, AgentError> {
     let me = signer.account;
-    // Wait for the order, then deposit.
+    let (mut next_at, mut refusals) = (0u64, 0);
+    while !stop.load(Ordering::Relaxed) {
+        let j = job(api, &id)?.job;
+        if j.phase != JobPhase::Dispatched {
+            return Ok(false);
+        }
+        if !j.in_psi() {
+            return Ok(true);
+        }
+        let (level, member) = (j.psi_level, j.members.get(&me).ok_or(AgentError::Config("not a member".into()))?);
+        let complete = j.psi_party(&me, level) && member.psi <= level;
+        let height = api.height()?;
+        if complete || height >= next_at {
+            let status = if complete { JobProgress::Completed } else { JobProgress::InProgress };
+            let status = JobStatus { stage: JobStage::Psi, epoch: level, batch: WHOLE, status };
+            let o = signer.submit(api, Call::PostJobStatus { job: id, status }, PATIENCE)?;
+            if !o.ok() {
+                // The level may have moved on between the read and the post: read again, up to 3 times.
+                refusals += 1;
+                log.line(&format!("PSI status refused ({refusals}): {o:?}"));
+                if refusals >= 3 {
+                    return Ok(false);
+                }
+                continue;
+            }
+            refusals = 0;
+            if complete {
+                log.line(&format!("completed PSI level {level} of {}", j.psi_levels()));
+            }
+            next_at = height + blocks_per_epoch;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(false)
+}
+
+/// Wait for the order, deposit, and wait for dispatch: the stage the member posts and the job's epochs
+/// (`None`: stopped, or the job settled first).
+fn deposit_and_wait(
+    api: &Client,
+    signer: &Signer,
+    id: JobId,
+    stop: &AtomicBool,
+    log: &Log,
+) -> Result<Option<(JobStage, u32)>, AgentError> {
+    let me = signer.account;
     let mut refusals = 0;
-    let (stage, epochs) = loop {
+    loop {
         if stop.load(Ordering::Relaxed) {
-            return Ok(());
+            return Ok(None);
         }
         if let Ok(JobView { job: j, .. }) = job(api, &id) {
             let member = j.members.get(&me);
@@ -153,14 +201,32 @@ pub fn run_member(
             }
             if j.phase == JobPhase::Dispatched {
                 let stage = if member.role == JobRole::Mpc { JobStage::Aggregation } else { JobStage::Training };
-                break (stage, j.epochs);
+                return Ok(Some((stage, j.epochs)));
             }
             if j.phase == JobPhase::Settled {
-                return Ok(());
+                return Ok(None);
             }
         }
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A DO or MPC: deposit, then (vertical jobs) PSI level by level, then one status per epoch
+/// (`blocks_per_epoch` apart), then completion.
+pub fn run_member(
+    api: &Client,
+    signer: &Signer,
+    id: JobId,
+    blocks_per_epoch: u64,
+    stop: &AtomicBool,
+    log: &Log,
+) -> Result<(), AgentError> {
+    let Some((stage, epochs)) = deposit_and_wait(api, signer, id, stop, log)? else {
+        return Ok(());
     };
+    if !run_psi(api, signer, id, blocks_per_epoch, stop, log)? {
+        return Ok(());
+    }
     let mut epoch = 0u32;
     let mut next_at = api.height()?;
     while !stop.load(Ordering::Relaxed) && epoch <= epochs {

@@ -69,8 +69,8 @@ pub fn client(args: ClientArgs, node_url: &str, keys: &Path, json: bool) -> anyh
 /// `stakework coordinator`: the GDS of one job, until it settles (or SIGINT/SIGTERM).
 pub fn coordinator(args: CoordinatorArgs, node_url: &str, keys: &Path, json: bool) -> anyhow::Result<()> {
     let (api, signer) = connect(&args.from, node_url, keys)?;
-    let qc = crate::keys::resolve_account(keys, &args.qc)?;
-    let order = args.order(qc, crate::keys::resolve_accounts(keys, &args.dos)?).map_err(failed)?;
+    let qc = crate::keys::resolve_account(keys, &args.order.qc)?;
+    let order = args.order.order(args.id, qc, crate::keys::resolve_accounts(keys, &args.order.dos)?);
     let mpcs = crate::keys::resolve_accounts(keys, &args.mpcs)?;
     let view = agent::launch::run_coordinator(api, signer, order, mpcs, &args.from).map_err(failed)?;
     let outcome = view.job.outcome.as_ref().map_or("none".to_string(), |o| format!("{o:?}"));

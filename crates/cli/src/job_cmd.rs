@@ -6,7 +6,7 @@ use crate::tx::{submit_call, TxArgs};
 use anyhow::bail;
 use clap::Subcommand;
 use client::Client;
-use protocol::{Call, JobFault, JobKind, JobOrder, JobProgress, JobStage, JobStatus};
+use protocol::{Call, JobFault, JobProgress, JobStage, JobStatus};
 use std::path::Path;
 use types::{Amount, Hash, JobId};
 
@@ -19,30 +19,8 @@ pub enum JobCommand {
         /// The job's UUID (default: a fresh one, printed).
         #[arg(long)]
         id: Option<JobId>,
-        /// horizontal or vertical.
-        #[arg(long, value_parser = client::words::job_kind, default_value = "horizontal")]
-        kind: JobKind,
-        /// The query client who pays (an account id or key name).
-        #[arg(long)]
-        qc: String,
-        /// A data owner (repeat for each; account ids or key names).
-        #[arg(long = "do", required = true)]
-        dos: Vec<String>,
-        /// Price per data owner (base units or "1.5 SWK").
-        #[arg(long)]
-        price: Amount,
-        /// Model complexity factor: each DO is paid price × factor.
-        #[arg(long, default_value_t = 1)]
-        complexity: u32,
-        /// Vertical jobs: the MPC is paid price × number of DOs × this factor.
-        #[arg(long, default_value_t = 1)]
-        mpc_factor: u32,
-        /// Training epochs (bounds status epochs; a self-reported failure at epoch e pays e/epochs).
-        #[arg(long)]
-        epochs: u32,
-        /// The quote given to the query client before the MPC nodes are chosen.
-        #[arg(long)]
-        quote: Amount,
+        #[command(flatten)]
+        order: agent::args::OrderArgs,
     },
     /// As the query client, stake what is due: the quote, or the rest of the final price (a top-up).
     Query {
@@ -149,7 +127,7 @@ pub enum JobCommand {
 
 pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {
     let (common, call) = match cmd {
-        JobCommand::Order { common, id, kind, qc, dos, price, complexity, mpc_factor, epochs, quote } => {
+        JobCommand::Order { common, id, order } => {
             let id = match id {
                 Some(id) => *id,
                 None => client::job_id_now(&crate::keys::account_of(&load(keys, &common.from)?)),
@@ -157,18 +135,7 @@ pub fn run(cmd: &JobCommand, client: &Client, keys: &Path, json: bool) -> anyhow
             if !json {
                 outln!("job {id}");
             }
-            let order = JobOrder {
-                id,
-                kind: *kind,
-                qc: resolve_account(keys, qc)?,
-                dos: resolve_accounts(keys, dos)?,
-                price_per_do: *price,
-                complexity: *complexity,
-                mpc_factor: *mpc_factor,
-                epochs: *epochs,
-                quote: *quote,
-                duration_max: protocol::jobs::JOB_DURATION_DEFAULT,
-            };
+            let order = order.order(id, resolve_account(keys, &order.qc)?, resolve_accounts(keys, &order.dos)?);
             (common, Call::OrderJob { order })
         }
         JobCommand::Query { common, job, amount } => {

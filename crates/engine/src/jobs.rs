@@ -45,6 +45,14 @@
 //! report and pays the bond to the accused, and the job runs on. Otherwise the report stands when the
 //! window closes. At every settlement a bond still held returns to the GDS.
 //!
+//! A vertical job first runs its PSI stage (issue 18): the DOs intersect their row ids pairwise in
+//! `⌈log₂ N_DO⌉` levels (`Job::psi_pairs`; seed 002's "level 0: A-B ⇒ A1, C-D ⇒ C1; level 1: A1-B1 ⇒ A2").
+//! A PSI status names the open level; only its parties complete it, each once, and the next level opens
+//! when all have; training and aggregation statuses are refused until the last level completed
+//! (`psi_incomplete`). Nobody is paid for PSI: while it is open, a fine pays the good DOs nothing (the rest
+//! goes to the treasury as always), an expiry pays no GDS share and blames only the open level's parties
+//! that did not complete it. Statuses name a batch below the order's `batches` per epoch, or the whole.
+//!
 //! An order that is not dispatched within `job_dispatch_timeout` blocks lapses and returns everything. A
 //! dispatched job not settled `duration_max` blocks (the order's, at most `job_duration_max`) after dispatch
 //! expires: StakeIn pays each member that completed the whole training its schema payout and the GDS its
@@ -211,8 +219,8 @@ fn check_job_order(
     if let Some(d) = o.dos.iter().find(|d| !market.has_role(d, Role::DataOwner)) {
         return bad(format!("{d} is not a registered data owner"));
     }
-    if o.price_per_do.is_zero() || o.quote.is_zero() || o.complexity == 0 || o.epochs == 0 || o.mpc_factor == 0 {
-        return bad("price, quote, complexity, MPC factor and epochs must be positive".into());
+    if o.price_per_do.is_zero() || o.quote.is_zero() || [o.complexity, o.epochs, o.mpc_factor, o.batches].contains(&0) {
+        return bad("price, quote, complexity, MPC factor, epochs and batches must be positive".into());
     }
     let longest = ctx.params.job_duration_max;
     if o.duration_max == 0 || o.duration_max > longest {
@@ -356,15 +364,7 @@ pub(crate) fn select_mpcs(
         job.members.remove(m);
     }
     for m in mpcs {
-        job.members.entry(*m).or_insert(JobMember {
-            role: JobRole::Mpc,
-            deposit: None,
-            heartbeat: height,
-            last_status: None,
-            updates: 0,
-            progress: 0,
-            result: None,
-        });
+        job.members.entry(*m).or_insert(JobMember::joining(JobRole::Mpc, height));
     }
     job.mpcs = mpcs.to_vec();
     job.schema = Some(schema);
@@ -480,7 +480,7 @@ pub(crate) fn post_job_status(
     if member.silent_at(ctx.height, ctx.params) {
         return Err(Rejection::HeartbeatExpired { member: who, due: member.heartbeat_due(ctx.params) });
     }
-    check_status(job.kind, role, job.epochs, member, &status)?;
+    check_status(job, &who, role, &status)?;
     // A failure would settle the job under the open report; the report decides first.
     if status.status == JobProgress::Failed && job.dispute.is_some() {
         return Err(Rejection::JobDisputed(id));
@@ -498,6 +498,9 @@ pub(crate) fn post_job_status(
         member.progress = member.progress.max(status.completed_epochs(epochs));
     }
     let progress = member.progress;
+    if status.stage == JobStage::Psi && status.status == JobProgress::Completed {
+        advance_psi(ctx, job, who);
+    }
     ctx.touch(JobsKey::Job(id));
     ctx.emit(Event::JobStatusUpdated { job: id, member: who, status });
     if status.status == JobProgress::Failed {
@@ -775,18 +778,7 @@ fn swap_mpc(ctx: &mut Ctx, j: &mut JobsState, id: JobId, (old, new): (AccountId,
     let height = ctx.height;
     let job = j.jobs.get_mut(&id).expect("the caller found the job");
     job.members.remove(&old);
-    job.members.insert(
-        new,
-        JobMember {
-            role: JobRole::Mpc,
-            deposit: Some(hold),
-            heartbeat: height,
-            last_status: None,
-            updates: 0,
-            progress: 0,
-            result: None,
-        },
-    );
+    job.members.insert(new, JobMember { deposit: Some(hold), ..JobMember::joining(JobRole::Mpc, height) });
     for m in job.mpcs.iter_mut().filter(|m| **m == old) {
         *m = new;
     }
@@ -811,9 +803,22 @@ pub(crate) fn expire_job(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
     let job = j.jobs.get(&id).expect("an expiry deadline is removed when its job settles");
     assert_eq!(job.phase, JobPhase::Dispatched, "an expiry deadline is only pending for dispatched jobs");
     assert!(job.dispute.is_none(), "a dispute window closes before its job expires (report_non_compliance)");
-    let offenders: Vec<AccountId> = job.members.iter().filter(|(_, m)| !m.done()).map(|(a, _)| *a).collect();
+    let offenders = expiry_offenders(job);
     let plan = compute_expired(job, &offenders, ctx.treasury);
     settle(ctx, j, id, JobOutcome::Expired { offenders }, plan);
+}
+
+/// Who an expiry treats as silent: in training, every member that did not complete the whole training;
+/// in PSI, the parties of the open level that did not complete it (they held the stage up; the others
+/// could not go on without them). Never empty: a job whose members all completed, or whose open level's
+/// parties all did, would have settled or moved on.
+fn expiry_offenders(job: &Job) -> Vec<AccountId> {
+    if job.in_psi() {
+        let open = job.psi_level;
+        let parties = job.psi_pairs(open).into_iter().flat_map(|(a, b)| [a, b]);
+        return parties.filter(|p| job.members[p].psi <= open).collect::<BTreeSet<_>>().into_iter().collect();
+    }
+    job.members.iter().filter(|(_, m)| !m.done()).map(|(a, _)| *a).collect()
 }
 
 /// End-of-block: a settled job is forgotten after `job_retention` blocks.
@@ -865,8 +870,10 @@ fn compute_fine(job: &Job, offenders: &[AccountId], release_others: bool, treasu
         sources.push((hold, *share));
         plan.push((hold, *o, Amount(job.deposit.0 - share.0)));
     }
+    // Nobody is paid for PSI (seed 002): while it is open the good DOs' share is nothing.
+    let per_good_do = if job.in_psi() { Amount::ZERO } else { schema.per_do };
     let good: Vec<(AccountId, Amount)> =
-        job.dos.iter().filter(|d| !offenders.contains(d)).map(|d| (*d, schema.per_do)).collect();
+        job.dos.iter().filter(|d| !offenders.contains(d)).map(|d| (*d, per_good_do)).collect();
     let paid = Amount::checked_sum(good.iter().map(|(_, a)| *a)).expect("at most T");
     let mut sinks = good;
     sinks.push((treasury, Amount(job.deposit.0 - paid.0)));
@@ -908,7 +915,7 @@ fn compute_expired(job: &Job, offenders: &[AccountId], treasury: AccountId) -> P
     let stake = job.stake_in.expect("a dispatched job has StakeIn");
     let mut plan = Plan::new();
     let mut paid = Amount::ZERO;
-    for (who, m) in job.members.iter().filter(|(who, _)| !offenders.contains(who)) {
+    for (who, m) in job.members.iter().filter(|(_, m)| m.done()) {
         let pay = match m.role {
             JobRole::DataOwner => schema.per_do,
             JobRole::Mpc => schema.per_mpc,
@@ -916,8 +923,10 @@ fn compute_expired(job: &Job, offenders: &[AccountId], treasury: AccountId) -> P
         plan.push((stake, *who, pay));
         paid = paid.checked_add(pay).expect("at most the schema's total");
     }
-    plan.push((stake, job.gds, schema.gds));
-    let paid = paid.checked_add(schema.gds).expect("at most the schema's total");
+    // Nobody is paid for PSI, the GDS included: a job that expires in PSI pays no share.
+    let gds = if job.in_psi() { Amount::ZERO } else { schema.gds };
+    plan.push((stake, job.gds, gds));
+    let paid = paid.checked_add(gds).expect("at most the schema's total");
     plan.push((stake, job.qc, Amount(job.staked.0 - paid.0)));
     let equal: Vec<(AccountId, u128)> = offenders.iter().map(|o| (*o, 1)).collect();
     let shares = distribute(job.deposit, &equal).expect("offenders are distinct and non-empty");
@@ -1041,9 +1050,10 @@ fn settle(ctx: &mut Ctx, j: &mut JobsState, id: JobId, outcome: JobOutcome, plan
 }
 
 /// Check a status update against the job and the member's previous update (read-only).
-fn check_status(kind: JobKind, role: JobRole, epochs: u32, member: &JobMember, s: &JobStatus) -> Result<(), Rejection> {
+fn check_status(job: &Job, who: &AccountId, role: JobRole, s: &JobStatus) -> Result<(), Rejection> {
     let bad = |m: &str| Err(Rejection::InvalidJobStatus(m.to_string()));
-    match (s.stage, kind, role) {
+    let member = &job.members[who];
+    match (s.stage, job.kind, role) {
         (JobStage::Psi, JobKind::Horizontal, _) => return bad("a horizontal job has no PSI stage"),
         (JobStage::Aggregation, _, JobRole::DataOwner) => return bad("aggregation is an MPC node's stage"),
         (JobStage::Training, JobKind::Horizontal, JobRole::Mpc) => {
@@ -1051,10 +1061,19 @@ fn check_status(kind: JobKind, role: JobRole, epochs: u32, member: &JobMember, s
         }
         _ => {}
     }
-    if s.stage != JobStage::Psi && s.epoch != WHOLE && s.epoch >= epochs {
+    if s.batch != WHOLE && s.batch >= job.batches {
+        return bad("batch beyond the job's batches per epoch");
+    }
+    if s.stage == JobStage::Psi {
+        return check_psi_status(job, who, s);
+    }
+    if job.in_psi() {
+        return Err(Rejection::PsiIncomplete { level: job.psi_level, levels: job.psi_levels() });
+    }
+    if s.epoch != WHOLE && s.epoch >= job.epochs {
         return bad("epoch beyond the job's epochs");
     }
-    if s.status == JobProgress::Failed && s.stage != JobStage::Psi && s.epoch == WHOLE {
+    if s.status == JobProgress::Failed && s.epoch == WHOLE {
         return bad("a failure names the epoch that failed");
     }
     if member.done() {
@@ -1068,6 +1087,46 @@ fn check_status(kind: JobKind, role: JobRole, epochs: u32, member: &JobMember, s
         }
     }
     Ok(())
+}
+
+/// A PSI status of a vertical job names the open level (its `epoch`): levels complete one at a time, in
+/// the order of [`Job::psi_pairs`]. Any member may post progress or its failure at the open level (a
+/// heartbeat while it waits); only a party of the level that has not completed it may post `Completed`.
+fn check_psi_status(job: &Job, who: &AccountId, s: &JobStatus) -> Result<(), Rejection> {
+    let bad = |m: String| Err(Rejection::InvalidJobStatus(m));
+    let (open, levels) = (job.psi_level, job.psi_levels());
+    if open >= levels {
+        return bad(format!("the PSI stage is complete ({levels} levels); post training"));
+    }
+    if s.epoch == WHOLE {
+        return bad(format!("a PSI status names its level (the open one is {open})"));
+    }
+    if s.epoch < open {
+        return Err(Rejection::EpochWentBack { last: open, got: s.epoch });
+    }
+    if s.epoch > open {
+        return bad(format!("PSI level {} has not started: level {open} of {levels} is open", s.epoch));
+    }
+    if s.status == JobProgress::Completed {
+        if !job.psi_party(who, open) {
+            return bad(format!("{who} is not a party of PSI level {open}; it may post progress while it waits"));
+        }
+        if job.members[who].psi > open {
+            return bad(format!("{who} already completed PSI level {open}"));
+        }
+    }
+    Ok(())
+}
+
+/// After `who` completed the open PSI level: when every party of the level has, the next one opens.
+fn advance_psi(ctx: &mut Ctx, job: &mut Job, who: AccountId) {
+    let open = job.psi_level;
+    job.members.get_mut(&who).expect("a member").psi = open + 1;
+    let pairs = job.psi_pairs(open);
+    if pairs.iter().all(|(a, b)| job.members[a].psi > open && job.members[b].psi > open) {
+        job.psi_level = open + 1;
+        job.record(ctx.height, JobEntry::PsiLevelCompleted { level: open, levels: job.psi_levels() });
+    }
 }
 
 /// Pay `sinks` in order out of `sources` in order (both sum to the same total), splitting where a sink

@@ -10,6 +10,10 @@ use types::{AccountId, Amount, Hash, Height, HoldId, JobId};
 /// agents and the CLI order): 100,000 blocks from dispatch. It must not exceed `Params::job_duration_max`.
 pub const JOB_DURATION_DEFAULT: u64 = 100_000;
 
+/// The batches per epoch an order names when its author does not (the JSON field's default, and what
+/// the agents and the CLI order): one, so a status names batch 0 or the whole epoch.
+pub const JOB_BATCHES_DEFAULT: u32 = 1;
+
 /// `epoch` or `batch` value meaning "the whole training" or "the whole epoch" (seed 002's 0xffffffff).
 pub const WHOLE: u32 = u32::MAX;
 
@@ -201,9 +205,26 @@ pub struct JobMember {
     pub progress: u32,
     /// The hash of the result the member last posted: what a non-compliance report must name.
     pub result: Option<Hash>,
+    /// PSI levels the member completed as a party (vertical jobs; see [`Job::psi_parties`]).
+    pub psi: u32,
 }
 
 impl JobMember {
+    /// A member joining at `height` (ordered, selected or replacing): no deposit, status or result yet;
+    /// the height counts as its heartbeat.
+    pub fn joining(role: JobRole, height: Height) -> JobMember {
+        JobMember {
+            role,
+            deposit: None,
+            heartbeat: height,
+            last_status: None,
+            updates: 0,
+            progress: 0,
+            result: None,
+            psi: 0,
+        }
+    }
+
     /// The first height at which the member may be reported for silence: its last heartbeat plus
     /// `job_heartbeat_timeout`.
     pub fn heartbeat_due(&self, params: &crate::Params) -> Height {
@@ -277,6 +298,9 @@ pub enum JobEntry {
     ReportAppealed { member: AccountId, proposal: u64 },
     /// Governance overturned the report against `member`, who was paid the bond.
     ReportOverturned { member: AccountId, bond: Amount },
+    /// Every party of PSI level `level` (of `levels`) posted its completion; the next level (or, after
+    /// the last, training) is open.
+    PsiLevelCompleted { level: u32, levels: u32 },
 }
 
 impl std::fmt::Display for JobEntry {
@@ -305,6 +329,10 @@ impl std::fmt::Display for JobEntry {
             JobEntry::ReportOverturned { member, bond } => {
                 write!(f, "governance overturned the report against {member}, who was paid the bond {bond}")
             }
+            JobEntry::PsiLevelCompleted { level, levels } if level.saturating_add(1) == *levels => {
+                write!(f, "PSI level {level} complete, the last of {levels}: training is open")
+            }
+            JobEntry::PsiLevelCompleted { level, levels } => write!(f, "PSI level {level} of {levels} complete"),
         }
     }
 }
@@ -326,6 +354,10 @@ pub struct JobOrder {
     pub mpc_factor: u32,
     /// Training epochs, for status validation and self-reported failure fractions.
     pub epochs: u32,
+    /// Batches per epoch (at least 1; JSON default [`JOB_BATCHES_DEFAULT`]): a status names a batch below
+    /// this, or the whole epoch.
+    #[serde(default = "JobOrder::batches_default")]
+    pub batches: u32,
     /// What the GDS quoted the QC before the MPCs were chosen.
     pub quote: Amount,
     /// Blocks from dispatch after which the job settles by its recorded progress (1 to
@@ -337,6 +369,9 @@ pub struct JobOrder {
 impl JobOrder {
     fn duration_default() -> u64 {
         JOB_DURATION_DEFAULT
+    }
+    fn batches_default() -> u32 {
+        JOB_BATCHES_DEFAULT
     }
 }
 
@@ -354,6 +389,8 @@ pub struct Job {
     pub complexity: u32,
     pub mpc_factor: u32,
     pub epochs: u32,
+    /// Batches per epoch (the order's).
+    pub batches: u32,
     pub quote: Amount,
     /// Blocks from dispatch to settlement by recorded progress (the order's `duration_max`).
     pub duration_max: u64,
@@ -372,6 +409,8 @@ pub struct Job {
     pub bond: Option<(HoldId, Amount)>,
     /// The open non-compliance report, during its dispute window.
     pub dispute: Option<JobDispute>,
+    /// PSI levels completed (vertical jobs): training is open once this reaches [`Job::psi_levels`].
+    pub psi_level: u32,
     pub phase: JobPhase,
     pub outcome: Option<JobOutcome>,
     pub ordered_at: Height,
@@ -386,15 +425,7 @@ pub struct Job {
 impl Job {
     /// A job as `gds` ordered it at `height`: every DO a member with no deposit yet, nothing staked.
     pub fn ordered(gds: AccountId, o: &JobOrder, deposit: Amount, height: Height, dispatch_by: Height) -> Job {
-        let member = JobMember {
-            role: JobRole::DataOwner,
-            deposit: None,
-            heartbeat: height,
-            last_status: None,
-            updates: 0,
-            progress: 0,
-            result: None,
-        };
+        let member = JobMember::joining(JobRole::DataOwner, height);
         Job {
             id: o.id,
             kind: o.kind,
@@ -406,6 +437,7 @@ impl Job {
             complexity: o.complexity,
             mpc_factor: o.mpc_factor,
             epochs: o.epochs,
+            batches: o.batches,
             quote: o.quote,
             duration_max: o.duration_max,
             deposit,
@@ -417,6 +449,7 @@ impl Job {
             replacements: 0,
             bond: None,
             dispute: None,
+            psi_level: 0,
             phase: JobPhase::Ordered,
             outcome: None,
             ordered_at: height,
@@ -450,6 +483,40 @@ impl Job {
     /// may not report non-compliance again).
     pub fn overturned(&self) -> bool {
         self.history.iter().any(|r| matches!(r.what, JobEntry::ReportOverturned { .. }))
+    }
+
+    /// PSI levels of the job: `⌈log₂ N_DO⌉` for a vertical job (seed 002: "level 0: A-B ⇒ A1, C-D ⇒ C1;
+    /// level 1: A1-B1 ⇒ A2"), none for a horizontal one.
+    pub fn psi_levels(&self) -> u32 {
+        match (self.kind, self.dos.len()) {
+            (JobKind::Horizontal, _) | (_, 0 | 1) => 0,
+            (JobKind::Vertical, n) => usize::BITS - (n - 1).leading_zeros(),
+        }
+    }
+
+    /// Whether the job is in its PSI stage: vertical, and a PSI level is still open.
+    pub fn in_psi(&self) -> bool {
+        self.psi_level < self.psi_levels()
+    }
+
+    /// The pairs that intersect at PSI `level`, in the order's DO order: at level l the DO at index i
+    /// (a multiple of 2^(l+1)) joins with the one at i + 2^l, which hands it its intersection; a DO with
+    /// no partner at a level carries its set to the next. Level 0 of A, B, C, D: A-B, C-D; level 1: A-C.
+    pub fn psi_pairs(&self, level: u32) -> Vec<(AccountId, AccountId)> {
+        if level >= self.psi_levels() {
+            return Vec::new();
+        }
+        // level < ⌈log₂ n⌉ ≤ 32, so the step is below n and twice it does not overflow.
+        let step = 1usize << level;
+        (0..self.dos.len())
+            .step_by(2 * step)
+            .filter_map(|i| self.dos.get(i + step).map(|partner| (self.dos[i], *partner)))
+            .collect()
+    }
+
+    /// Whether `who` is one of the pairs of PSI `level`.
+    pub fn psi_party(&self, who: &AccountId, level: u32) -> bool {
+        self.psi_pairs(level).iter().any(|(a, b)| a == who || b == who)
     }
 
     pub fn role_of(&self, who: &AccountId) -> Option<JobRole> {
@@ -489,6 +556,7 @@ impl Job {
             complexity,
             mpc_factor,
             epochs,
+            batches,
             quote,
             duration_max,
             deposit,
@@ -500,6 +568,7 @@ impl Job {
             replacements,
             bond,
             dispute,
+            psi_level,
             phase,
             outcome,
             ordered_at,
@@ -510,9 +579,9 @@ impl Job {
             history: _,
         } = self;
         BorshSerialize::serialize(&(id, kind, gds, qc, dos, mpcs, price_per_do, complexity, mpc_factor, epochs), out)?;
-        BorshSerialize::serialize(&(quote, duration_max, deposit), out)?;
+        BorshSerialize::serialize(&(batches, quote, duration_max, deposit), out)?;
         BorshSerialize::serialize(
-            &(schema, stake_in, staked, members, replacement, replacements, bond, dispute, phase, outcome),
+            &(schema, stake_in, staked, members, replacement, replacements, bond, dispute, psi_level, phase, outcome),
             out,
         )?;
         BorshSerialize::serialize(&(ordered_at, dispatch_by, dispatched_at, expires_at, settled_at), out)
@@ -546,6 +615,7 @@ mod tests {
             complexity: 1,
             mpc_factor: 1,
             epochs: 2,
+            batches: 1,
             quote: Amount(120),
             duration_max: 50,
         };
@@ -566,6 +636,30 @@ mod tests {
         m.last_status = Some(training(WHOLE, JobProgress::Completed));
         assert!(!m.silent_at(late, &params));
         assert!(!m.silent_at(Height(u64::MAX), &params));
+    }
+
+    /// The seed's PSI tree: level 0 joins A-B and C-D, level 1 the two results; a DO without a partner
+    /// carries its set up a level; ⌈log₂ N⌉ levels, none for one DO or a horizontal job.
+    #[test]
+    fn psi_pairs_follow_the_seeds_tree() {
+        let d = |i: u8| AccountId([10 + i; 32]);
+        let vertical = |n: u8| Job { kind: JobKind::Vertical, dos: (0..n).map(d).collect(), ..job() };
+        let four = vertical(4);
+        assert_eq!(four.psi_levels(), 2);
+        assert_eq!(four.psi_pairs(0), vec![(d(0), d(1)), (d(2), d(3))]);
+        assert_eq!(four.psi_pairs(1), vec![(d(0), d(2))]);
+        assert!(four.psi_pairs(2).is_empty());
+        let ten = vertical(10);
+        assert_eq!(ten.psi_levels(), 4);
+        assert_eq!(ten.psi_pairs(1), vec![(d(0), d(2)), (d(4), d(6))], "d8 has no partner at level 1");
+        assert_eq!(ten.psi_pairs(3), vec![(d(0), d(8))]);
+        assert!(!ten.psi_party(&d(8), 1) && ten.psi_party(&d(8), 3));
+        assert_eq!([1, 2, 3, 5, 8, 9, 16, 17].map(|n| vertical(n).psi_levels()), [0, 1, 2, 3, 3, 4, 4, 5]);
+        assert_eq!(Job { dos: (0..4).map(d).collect(), ..job() }.psi_levels(), 0, "horizontal");
+        let mut psi = vertical(3);
+        assert!(psi.in_psi());
+        psi.psi_level = 2;
+        assert!(!psi.in_psi());
     }
 
     /// Without history the root form is exactly borsh: every field, in order.

@@ -125,6 +125,10 @@ pub enum Rejection {
     /// A status update that does not fit the job (Psi on a horizontal job, an epoch beyond the job's, …).
     #[error("invalid job status: {0}")]
     InvalidJobStatus(String),
+    /// A training or aggregation status of a vertical job whose PSI stage is still open: every PSI level
+    /// completes first, level by level.
+    #[error("PSI level {level} of {levels} is still open; training starts when every level completed")]
+    PsiIncomplete { level: u32, levels: u32 },
     /// A status update whose epoch (or stage) goes back.
     #[error("epoch {got} goes back from {last}")]
     EpochWentBack { last: u32, got: u32 },
@@ -224,6 +228,7 @@ impl Rejection {
             Rejection::WrongAmount { .. } => "wrong_amount",
             Rejection::AlreadyAccepted(_) => "already_accepted",
             Rejection::InvalidJobStatus(_) => "invalid_job_status",
+            Rejection::PsiIncomplete { .. } => "psi_incomplete",
             Rejection::EpochWentBack { .. } => "epoch_went_back",
             Rejection::HeartbeatNotExpired { .. } => "heartbeat_not_expired",
             Rejection::MemberCompleted { .. } => "member_completed",
@@ -313,6 +318,7 @@ mod tests {
             Rejection::WrongAmount { expected: Default::default(), got: Default::default() },
             Rejection::AlreadyAccepted(Default::default()),
             Rejection::InvalidJobStatus(Default::default()),
+            Rejection::PsiIncomplete { level: Default::default(), levels: Default::default() },
             Rejection::EpochWentBack { last: Default::default(), got: Default::default() },
             Rejection::HeartbeatNotExpired { member: Default::default(), due: Default::default() },
             Rejection::MemberCompleted { member: Default::default() },
@@ -371,6 +377,7 @@ mod tests {
                 | Rejection::WrongAmount { .. }
                 | Rejection::AlreadyAccepted(_)
                 | Rejection::InvalidJobStatus(_)
+                | Rejection::PsiIncomplete { .. }
                 | Rejection::EpochWentBack { .. }
                 | Rejection::HeartbeatNotExpired { .. }
                 | Rejection::MemberCompleted { .. }
@@ -454,6 +461,7 @@ mod tests {
             wrong_amount
             already_accepted
             invalid_job_status
+            psi_incomplete
             epoch_went_back
             heartbeat_not_expired
             member_completed

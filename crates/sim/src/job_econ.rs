@@ -475,6 +475,7 @@ impl JobNet {
             mpc_factor: 1,
             epochs: c.epochs,
             quote,
+            batches: protocol::jobs::JOB_BATCHES_DEFAULT,
             duration_max: protocol::jobs::JOB_DURATION_DEFAULT,
         };
         let (gds, qc, job) = (self.cast.gds, self.cast.qc, self.cast.job);
@@ -661,10 +662,16 @@ fn non_compliant_vertical(c: &Config, net: &mut JobNet) -> Result<(), SimError> 
     let (job, mpc) = (net.cast.job, net.cast.mpcs[0]);
     net.dispatch(c, v)?;
     let all = net.members_except(c, v, &[]);
-    for m in &all {
-        net.submit(*m, status(job, JobStage::Psi, 0, JobProgress::Completed));
+    // PSI level by level (seed 002's tree): the parties of each level complete it in one block; the MPC
+    // waits (its progress at level 0 is its heartbeat).
+    net.submit(mpc, status(job, JobStage::Psi, 0, JobProgress::InProgress));
+    while let Some(j) = net.chain.engine.job(&job).filter(|j| j.in_psi()).cloned() {
+        for (a, b) in j.psi_pairs(j.psi_level) {
+            net.submit(a, status(job, JobStage::Psi, j.psi_level, JobProgress::Completed));
+            net.submit(b, status(job, JobStage::Psi, j.psi_level, JobProgress::Completed));
+        }
+        net.seal("PSI")?;
     }
-    net.seal("PSI")?;
     net.progress(v, &all, c.epochs - 1);
     net.seal("progress")?;
     net.report_result(mpc)

@@ -263,9 +263,9 @@ fn wait_output(agent: Process, deadline: Instant) -> String {
     out
 }
 
-/// A coordinator agent runs two jobs: one whose members all work completes and pays the schema; in the
-/// other a data owner never shows up after depositing, and the coordinator reports it once its heartbeat
-/// is `job_heartbeat_timeout` blocks old.
+/// A coordinator agent runs two jobs: one (vertical: PSI, then training) whose members all work completes
+/// and pays the schema; in the other a data owner never shows up after depositing, and the coordinator
+/// reports it once its heartbeat is `job_heartbeat_timeout` blocks old.
 #[test]
 fn a_coordinator_runs_a_job_to_completion_and_reports_a_silent_data_owner() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -295,9 +295,11 @@ fn a_coordinator_runs_a_job_to_completion_and_reports_a_silent_data_owner() {
     }
     let deadline = Instant::now() + Duration::from_secs(90);
     let sup = supervisor(dir.path(), &home, &url);
-    let start_gds = |id: &str| {
+    let start_gds = |id: &str, kind: &str, quote: &str| {
         let args = [
             "coordinator",
+            "--kind",
+            kind,
             "--from",
             "gds",
             "--id",
@@ -315,14 +317,16 @@ fn a_coordinator_runs_a_job_to_completion_and_reports_a_silent_data_owner() {
             "--epochs",
             "2",
             "--quote",
-            "3.3 SWK",
+            quote,
         ];
         sup.spawn(&format!("gds-{id}"), &args, true).expect("coordinator")
     };
     for (id, silent) in
         [("00000000-0000-4000-8000-00000000000a", false), ("00000000-0000-4000-8000-00000000000b", true)]
     {
-        let gds = start_gds(id);
+        // The job that completes is vertical: its members pass the PSI stage first.
+        // (Vertical: the MPC is paid price × 2 DOs, so the price is 2 + 2 + 10% = 4.4 SWK.)
+        let gds = if silent { start_gds(id, "horizontal", "3.3 SWK") } else { start_gds(id, "vertical", "4.4 SWK") };
         let trainers: Vec<Process> = ["d1", "d2", "p1"]
             .iter()
             .map(|m| {
@@ -352,6 +356,12 @@ fn a_coordinator_runs_a_job_to_completion_and_reports_a_silent_data_owner() {
             assert_eq!(job["outcome"]["fault"], "no_heartbeat");
         } else {
             assert_eq!(job["outcome"]["outcome"], "completed", "{out} {job}");
+            let psi = job["history"]
+                .as_array()
+                .expect("history")
+                .iter()
+                .filter(|r| r["what"]["entry"] == "psi_level_completed");
+            assert_eq!(psi.count(), 1, "two DOs intersect in one PSI level: {job}");
         }
         for t in trainers {
             stop_clean(t);

@@ -55,6 +55,7 @@ pub(crate) fn order(kind: JobKind, quote: u128) -> Call {
             mpc_factor: 1,
             epochs: 10,
             quote: Amount(quote),
+            batches: 1,
             duration_max: 10_000,
         },
     }
@@ -593,9 +594,10 @@ fn outcome_6_non_compliant_results_horizontal_dos_and_vertical_mpc() {
     );
 
     let mut net = dispatched(JobKind::Vertical, &["mpc1"], params());
-    let psi = net.tx("do0", status(JobStage::Psi, 0, JobProgress::Completed));
+    run_psi(&mut net);
+    net.log.clear();
     let post = net.tx("mpc1", Call::PostJobResult { job: JOB, result });
-    net.block(vec![psi, post]);
+    net.block(vec![post]);
     let report = net.tx("gds", Call::ReportNonCompliance { job: JOB, member: id("mpc1"), result });
     net.block(vec![report]);
     quiet_blocks(&mut net, 3_599);
@@ -603,36 +605,35 @@ fn outcome_6_non_compliant_results_horizontal_dos_and_vertical_mpc() {
     check(
         &mut net,
         expect![[r#"
-        block 4:
-          do0#2 status Psi epoch 0 batch whole Completed -> ok
-          mpc1#2 post result 07070707 -> ok
-          * JobResultPosted mpc1 07070707
-        block 5:
-          gds#3 report non-compliant mpc1 result 07070707 -> ok
-          * NonComplianceReported mpc1 07070707 closes at 3605
-        block 3605:
-          * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000
-          * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, gds 1000, qc 22000
-          * JobSettled reported NonCompliant [mpc1]
-        balances (free held bonded unbonding):
-          do0: 20997 0 100 0
-          do1: 20998 0 100 0
-          do2: 20998 0 100 0
-          do3: 20998 0 100 0
-          do4: 20998 0 100 0
-          do5: 20998 0 100 0
-          do6: 20998 0 100 0
-          do7: 20998 0 100 0
-          do8: 20998 0 100 0
-          do9: 20998 0 100 0
-          eve: 20000 0 100 0
-          gds: 19996 0 100 0
-          mpc1: 9997 0 100 0
-          mpc2: 19999 0 100 0
-          mpc3: 19999 0 100 0
-          qc: 29999 0 0 0
-          treasury: 31 0 0 0
-    "#]],
+            block 8:
+              mpc1#2 post result 07070707 -> ok
+              * JobResultPosted mpc1 07070707
+            block 9:
+              gds#3 report non-compliant mpc1 result 07070707 -> ok
+              * NonComplianceReported mpc1 07070707 closes at 3609
+            block 3609:
+              * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000
+              * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, gds 1000, qc 22000
+              * JobSettled reported NonCompliant [mpc1]
+            balances (free held bonded unbonding):
+              do0: 20994 0 100 0
+              do1: 20997 0 100 0
+              do2: 20996 0 100 0
+              do3: 20997 0 100 0
+              do4: 20995 0 100 0
+              do5: 20997 0 100 0
+              do6: 20996 0 100 0
+              do7: 20997 0 100 0
+              do8: 20996 0 100 0
+              do9: 20997 0 100 0
+              eve: 20000 0 100 0
+              gds: 19996 0 100 0
+              mpc1: 9997 0 100 0
+              mpc2: 19999 0 100 0
+              mpc3: 19999 0 100 0
+              qc: 29999 0 0 0
+              treasury: 48 0 0 0
+        "#]],
     );
 }
 
@@ -754,25 +755,112 @@ fn outcome_8_a_failing_mpc_is_replaced_and_the_job_completes() {
     );
 }
 
+/// The PSI stage of a vertical job, one block per level: every party of the open level that has not
+/// completed it posts Completed.
+pub(crate) fn run_psi(net: &mut Net) {
+    loop {
+        let job = net.chain.engine.job(&JOB).expect("the job").clone();
+        if !job.in_psi() {
+            return;
+        }
+        let pairs = job.psi_pairs(job.psi_level);
+        let txs = pairs
+            .iter()
+            .flat_map(|(a, b)| [*a, *b])
+            .filter(|a| job.members[a].psi <= job.psi_level)
+            .map(|a| {
+                let name = DOS.iter().find(|d| id(d) == a).expect("a DO");
+                net.tx(name, status(JobStage::Psi, job.psi_level, JobProgress::Completed))
+            })
+            .collect();
+        net.block(txs);
+    }
+}
+
+/// Ten DOs intersect their rows in ⌈log₂ 10⌉ = 4 PSI levels (seed 002's tree): level 0 joins do0-do1,
+/// do2-do3, do4-do5, do6-do7, do8-do9; level 1 do0-do2 and do4-do6 (do8 carries its set up); level 2
+/// do0-do4; level 3 do0-do8. Before the last level completes, training is refused (`psi_incomplete`), a
+/// level not yet open is refused, and a member that is not a party of the open level (do8 at level 1, the
+/// MPC) may post progress as a heartbeat but not a completion; batches are checked against the order's
+/// batches per epoch (1). Nobody is paid for PSI; training then runs and pays the schema.
 #[test]
-fn a_vertical_job_runs_psi_then_training_and_pays_its_mpc_per_do() {
+fn a_vertical_job_runs_psi_level_by_level_then_training_and_pays_its_mpc_per_do() {
     let mut net = dispatched(JobKind::Vertical, &["mpc1"], params());
-    let mut txs: Vec<_> = DOS.iter().map(|d| net.tx(d, status(JobStage::Psi, 0, JobProgress::Completed))).collect();
-    txs.push(net.tx("mpc1", status(JobStage::Psi, 1, JobProgress::Completed)));
-    net.block(txs);
-    let back = net.tx("do0", status(JobStage::Training, 2, JobProgress::InProgress));
-    net.block(vec![back]);
-    let psi_again = net.tx("do0", status(JobStage::Psi, 2, JobProgress::InProgress));
-    net.block(vec![psi_again]);
+    let batch = |stage, epoch, batch, status| Call::PostJobStatus {
+        job: JOB,
+        status: JobStatus { stage, epoch, batch, status },
+    };
+    let early = [
+        ("do0", status(JobStage::Training, 0, JobProgress::InProgress)),
+        ("mpc1", status(JobStage::Training, 0, JobProgress::InProgress)),
+        ("do0", status(JobStage::Psi, 1, JobProgress::Started)),
+        ("do0", status(JobStage::Psi, WHOLE, JobProgress::Completed)),
+        ("mpc1", status(JobStage::Psi, 0, JobProgress::Completed)),
+        ("mpc1", status(JobStage::Psi, 0, JobProgress::InProgress)),
+        ("do1", batch(JobStage::Psi, 0, 1, JobProgress::InProgress)),
+        ("do1", batch(JobStage::Psi, 0, 0, JobProgress::InProgress)),
+    ];
+    for (who, call) in early {
+        let tx = net.tx(who, call);
+        net.block(vec![tx]);
+    }
+    let psi = |net: &mut Net, who: &str, level, progress| {
+        let tx = net.tx(who, status(JobStage::Psi, level, progress));
+        net.block(vec![tx]);
+    };
+    // Level 0, then level 1: do8 has no partner there.
+    let level0: Vec<_> = DOS.iter().map(|d| net.tx(d, status(JobStage::Psi, 0, JobProgress::Completed))).collect();
+    net.block(level0);
+    psi(&mut net, "do0", 0, JobProgress::InProgress);
+    psi(&mut net, "do8", 1, JobProgress::Completed);
+    psi(&mut net, "do8", 1, JobProgress::InProgress);
+    psi(&mut net, "do0", 1, JobProgress::Completed);
+    psi(&mut net, "do0", 1, JobProgress::Completed);
+    run_psi(&mut net);
+    let job = net.chain.engine.job(&JOB).expect("the job");
+    let levels: Vec<String> = job
+        .history
+        .iter()
+        .filter(|r| matches!(r.what, protocol::jobs::JobEntry::PsiLevelCompleted { .. }))
+        .map(|r| format!("{}: {}", r.height, r.what))
+        .collect();
+    expect![[r#"
+        [
+            "12: PSI level 0 of 4 complete",
+            "18: PSI level 1 of 4 complete",
+            "19: PSI level 2 of 4 complete",
+            "20: PSI level 3 complete, the last of 4: training is open",
+        ]
+    "#]]
+    .assert_debug_eq(&levels);
+    let late = net.tx("do0", status(JobStage::Psi, 3, JobProgress::InProgress));
+    net.block(vec![late]);
+    assert_eq!(net.chain.engine.job_escrow(&JOB), Amount(22_000 + 11 * 10_000 + 1_000), "PSI pays nobody");
     complete_all(&mut net, JobKind::Vertical, &["mpc1"]);
     // MPC: price × N_DO × factor = 10,000; GDS 10% of 20,000.
-    assert_eq!(free(&net, "mpc1"), START + 10_000 - 4);
+    assert_eq!(free(&net, "mpc1"), START + 10_000 - 4, "fees: register, deposit, PSI progress, completion");
     check(
         &mut net,
         expect![[r#"
             block 4:
+              do0#2 status Training epoch 0 batch whole InProgress -> psi_incomplete
+            block 5:
+              mpc1#2 status Training epoch 0 batch whole InProgress -> psi_incomplete
+            block 6:
+              do0#2 status Psi epoch 1 batch whole Started -> invalid_job_status
+            block 7:
+              do0#2 status Psi epoch whole batch whole Completed -> invalid_job_status
+            block 8:
+              mpc1#2 status Psi epoch 0 batch whole Completed -> invalid_job_status
+            block 9:
+              mpc1#2 status Psi epoch 0 batch whole InProgress -> ok
+            block 10:
+              do1#2 status Psi epoch 0 batch 1 InProgress -> invalid_job_status
+            block 11:
+              do1#2 status Psi epoch 0 batch 0 InProgress -> ok
+            block 12:
               do0#2 status Psi epoch 0 batch whole Completed -> ok
-              do1#2 status Psi epoch 0 batch whole Completed -> ok
+              do1#3 status Psi epoch 0 batch whole Completed -> ok
               do2#2 status Psi epoch 0 batch whole Completed -> ok
               do3#2 status Psi epoch 0 batch whole Completed -> ok
               do4#2 status Psi epoch 0 batch whole Completed -> ok
@@ -781,36 +869,53 @@ fn a_vertical_job_runs_psi_then_training_and_pays_its_mpc_per_do() {
               do7#2 status Psi epoch 0 batch whole Completed -> ok
               do8#2 status Psi epoch 0 batch whole Completed -> ok
               do9#2 status Psi epoch 0 batch whole Completed -> ok
-              mpc1#2 status Psi epoch 1 batch whole Completed -> ok
-            block 5:
-              do0#3 status Training epoch 2 batch whole InProgress -> ok
-            block 6:
-              do0#4 status Psi epoch 2 batch whole InProgress -> epoch_went_back
-            block 7:
-              do0#4 status Training epoch whole batch whole Completed -> ok
-              do1#3 status Training epoch whole batch whole Completed -> ok
-              do2#3 status Training epoch whole batch whole Completed -> ok
+            block 13:
+              do0#3 status Psi epoch 0 batch whole InProgress -> epoch_went_back
+            block 14:
+              do8#3 status Psi epoch 1 batch whole Completed -> invalid_job_status
+            block 15:
+              do8#3 status Psi epoch 1 batch whole InProgress -> ok
+            block 16:
+              do0#3 status Psi epoch 1 batch whole Completed -> ok
+            block 17:
+              do0#4 status Psi epoch 1 batch whole Completed -> invalid_job_status
+            block 18:
+              do2#3 status Psi epoch 1 batch whole Completed -> ok
+              do4#3 status Psi epoch 1 batch whole Completed -> ok
+              do6#3 status Psi epoch 1 batch whole Completed -> ok
+            block 19:
+              do0#4 status Psi epoch 2 batch whole Completed -> ok
+              do4#4 status Psi epoch 2 batch whole Completed -> ok
+            block 20:
+              do0#5 status Psi epoch 3 batch whole Completed -> ok
+              do8#4 status Psi epoch 3 batch whole Completed -> ok
+            block 21:
+              do0#6 status Psi epoch 3 batch whole InProgress -> invalid_job_status
+            block 22:
+              do0#6 status Training epoch whole batch whole Completed -> ok
+              do1#4 status Training epoch whole batch whole Completed -> ok
+              do2#4 status Training epoch whole batch whole Completed -> ok
               do3#3 status Training epoch whole batch whole Completed -> ok
-              do4#3 status Training epoch whole batch whole Completed -> ok
+              do4#5 status Training epoch whole batch whole Completed -> ok
               do5#3 status Training epoch whole batch whole Completed -> ok
-              do6#3 status Training epoch whole batch whole Completed -> ok
+              do6#4 status Training epoch whole batch whole Completed -> ok
               do7#3 status Training epoch whole batch whole Completed -> ok
-              do8#3 status Training epoch whole batch whole Completed -> ok
+              do8#5 status Training epoch whole batch whole Completed -> ok
               do9#3 status Training epoch whole batch whole Completed -> ok
               mpc1#3 status Training epoch whole batch whole Completed -> ok
               * RewardDistributed do0 1000, do1 1000, do2 1000, do3 1000, do4 1000, do5 1000, do6 1000, do7 1000, do8 1000, do9 1000, gds 2000, mpc1 10000
               * Refund do0 10000, do1 10000, do2 10000, do3 10000, do4 10000, do5 10000, do6 10000, do7 10000, do8 10000, do9 10000, gds 1000, mpc1 10000
               * JobSettled Completed
             balances (free held bonded unbonding):
-              do0: 20995 0 100 0
-              do1: 20996 0 100 0
-              do2: 20996 0 100 0
+              do0: 20993 0 100 0
+              do1: 20995 0 100 0
+              do2: 20995 0 100 0
               do3: 20996 0 100 0
-              do4: 20996 0 100 0
+              do4: 20994 0 100 0
               do5: 20996 0 100 0
-              do6: 20996 0 100 0
+              do6: 20995 0 100 0
               do7: 20996 0 100 0
-              do8: 20996 0 100 0
+              do8: 20994 0 100 0
               do9: 20996 0 100 0
               eve: 20000 0 100 0
               gds: 21997 0 100 0
@@ -818,9 +923,61 @@ fn a_vertical_job_runs_psi_then_training_and_pays_its_mpc_per_do() {
               mpc2: 19999 0 100 0
               mpc3: 19999 0 100 0
               qc: 7999 0 0 0
-              treasury: 51 0 0 0
+              treasury: 60 0 0 0
         "#]],
     );
+}
+
+/// Nobody is paid for PSI (seed 002: "PSI Stage, no payment is required now"). A DO silent during PSI
+/// and reported for it forfeits the penalty to the treasury, not to the other DOs, who trained nothing
+/// yet; a job that expires in PSI blames the parties of the open level that did not complete it, and
+/// pays the GDS no share. The QC is refunded in full either way.
+#[test]
+fn a_job_that_ends_in_psi_pays_nobody_for_it() {
+    let mut net = dispatched(JobKind::Vertical, &["mpc1"], params());
+    let supply = net.chain.engine.ledger().total_supply();
+    let mut txs: Vec<_> =
+        DOS[..9].iter().map(|d| net.tx(d, status(JobStage::Psi, 0, JobProgress::Completed))).collect();
+    txs.push(net.tx("mpc1", status(JobStage::Psi, 0, JobProgress::InProgress)));
+    net.block(txs);
+    quiet_blocks(&mut net, 3_598);
+    let treasury = |net: &Net| net.chain.engine.ledger().free(&net.chain.engine.treasury()).0;
+    let before = treasury(&net);
+    let offenders = vec![id("do9")];
+    let report = net.tx("gds", Call::ReportJobFailure { job: JOB, offenders, fault: JobFault::NoHeartbeat });
+    net.block(vec![report]);
+    assert!(net.log.contains("JobSettled reported NoHeartbeat [do9]"), "{}", net.log);
+    assert_eq!(net.chain.engine.job_escrow(&JOB), Amount::ZERO);
+    assert_eq!(net.chain.engine.ledger().total_supply(), supply);
+    assert_eq!(free(&net, "do9"), START - 2 - 10_000, "the penalty");
+    for d in &DOS[..9] {
+        assert_eq!(free(&net, d), START - 3, "{d}: deposit back, nothing for PSI");
+    }
+    assert_eq!(free(&net, "qc"), 30_000 - 1, "refunded in full");
+    assert_eq!(free(&net, "gds"), START - 4, "the bond back, nothing from the fine");
+    assert_eq!(treasury(&net) - before, 10_000 + 1, "the penalty and the report's fee");
+
+    // Expiry in PSI level 1: do0, do2 and do4 completed it, do6 did not (do8 has no partner there).
+    let mut net = dispatched(JobKind::Vertical, &["mpc1"], params());
+    let level0: Vec<_> = DOS.iter().map(|d| net.tx(d, status(JobStage::Psi, 0, JobProgress::Completed))).collect();
+    net.block(level0);
+    let level1: Vec<_> =
+        ["do0", "do2", "do4"].iter().map(|d| net.tx(d, status(JobStage::Psi, 1, JobProgress::Completed))).collect();
+    net.block(level1);
+    let expires_at = net.chain.engine.job(&JOB).and_then(|j| j.expires_at).expect("dispatched").0;
+    let now = net.chain.engine.height().0;
+    quiet_blocks(&mut net, (expires_at - now - 1) as usize);
+    net.empty_blocks(1);
+    let outcome = net.chain.engine.job(&JOB).and_then(|j| j.outcome.clone());
+    assert_eq!(outcome, Some(engine::JobOutcome::Expired { offenders: vec![id("do6")] }));
+    assert_eq!(net.chain.engine.job_escrow(&JOB), Amount::ZERO);
+    assert_eq!(free(&net, "do6"), START - 3 - 10_000, "held the stage up: the penalty, to the treasury");
+    for d in ["do0", "do2", "do4"] {
+        assert_eq!(free(&net, d), START - 4, "{d}: deposit back, nothing for PSI");
+    }
+    assert_eq!(free(&net, "mpc1"), START - 2, "the MPC waited: deposit back");
+    assert_eq!(free(&net, "qc"), 30_000 - 1, "refunded in full");
+    assert_eq!(free(&net, "gds"), START - 3, "no share for a job that never trained");
 }
 
 #[test]

@@ -190,6 +190,7 @@ fn call(net: &Net, op: &Op) -> (&'static str, Call) {
                 mpc_factor: 1,
                 epochs: *epochs,
                 quote: Amount(*quote),
+                batches: 2,
                 duration_max: *duration,
             };
             ("gds", Call::OrderJob { order })
@@ -227,6 +228,12 @@ fn call(net: &Net, op: &Op) -> (&'static str, Call) {
                 (Some(JobKind::Horizontal), true, JobStage::Training) => JobStage::Aggregation,
                 (_, false, JobStage::Aggregation) => JobStage::Training,
                 _ => stage,
+            };
+            // A vertical job in PSI: DOs' training statuses become statuses of the open PSI level, so
+            // levels complete and training opens (the rest stay as drawn: mostly refused).
+            let (stage, epoch) = match job(*j).filter(|x| x.in_psi()) {
+                Some(x) if *who < DOS.len() && stage == JobStage::Training => (JobStage::Psi, x.psi_level),
+                _ => (stage, epoch),
             };
             (
                 member(*who),

@@ -41,6 +41,7 @@ pub fn populate(client: &Client) {
         mpc_factor: 1,
         epochs: 1,
         quote: Amount(20),
+        batches: protocol::jobs::JOB_BATCHES_DEFAULT,
         duration_max: protocol::jobs::JOB_DURATION_DEFAULT,
     };
     must(client, 8, Call::OrderJob { order });

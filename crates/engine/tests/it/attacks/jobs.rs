@@ -395,3 +395,37 @@ fn an_unappealed_report_stands_when_its_window_closes() {
     assert_eq!(free(&net, "gds"), START - 4, "the bond returned; nothing from the fine");
     assert_eq!(free(&net, "qc"), 30_000 - 1, "the QC is refunded in full");
 }
+
+/// Issue 18, item 5. A vertical job: the DOs must first join their rows by private set intersection,
+/// level by level, before anyone can train on the joined columns. do9 skips PSI and claims three trained
+/// epochs right after dispatch; then do0, an honest DO still in PSI level 0, reports its own failure.
+/// Under the old rule training statuses were accepted at once, and do9 was paid `⌊1,000 × 3 / 10⌋` = 300
+/// from do0's deposit for epochs it cannot have trained. Training statuses are now refused until every
+/// PSI level completed (`psi_incomplete`), nobody is paid for PSI, and do0's deposit returns whole.
+#[test]
+fn training_claimed_before_psi_is_paid() {
+    let mut net = dispatched(JobKind::Vertical, &["mpc1"], params());
+    let total = supply(&net);
+    let mut txs: Vec<_> =
+        (0..3).map(|e| net.tx("do9", status(JobStage::Training, e, JobProgress::Completed))).collect();
+    txs.push(net.tx("do0", status(JobStage::Psi, 0, JobProgress::Started)));
+    net.block(txs);
+    assert_eq!(code_of(&net, "do9#2 status Training"), "psi_incomplete", "training before PSI");
+    let fail = net.tx("do0", status(JobStage::Psi, 0, JobProgress::Failed));
+    net.block(vec![fail]);
+    assert_eq!(code_of(&net, "Failed"), "ok");
+    assert!(net.log.contains("JobSettled self-reported do0 at 0/10"), "{}", net.log);
+    assert_no_escrow(&net);
+    assert_eq!(supply(&net), total, "conservation");
+    // do9 (fees: register, deposit; refused transactions cost nothing) gains nothing from the job.
+    let do9_gain = free(&net, "do9") as i128 - (START as i128 - 2);
+    assert!(do9_gain <= 0, "the PSI skipper gained {do9_gain}");
+    // do0 (fees: register, deposit, two PSI statuses) gets its deposit back: x = 0, nobody trained.
+    assert_eq!(free(&net, "do0"), START - 4, "do0 reported honestly at PSI and owes nobody");
+    for d in &DOS[1..9] {
+        assert_eq!(free(&net, d), START - 2, "{d}'s deposit returns; PSI is not paid");
+    }
+    assert_eq!(free(&net, "mpc1"), START - 2, "mpc1's deposit returns");
+    assert_eq!(free(&net, "qc"), 30_000 - 1, "the QC is refunded in full");
+    assert_eq!(free(&net, "gds"), START - 3, "the GDS's bond returns; nothing for PSI");
+}
