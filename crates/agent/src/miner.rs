@@ -266,7 +266,7 @@ impl<'a> Miner<'a> {
                     std::thread::sleep(self.cfg.delay);
                     let output = self.backend.complete(t.inputs.as_deref().unwrap_or_default())?;
                     let salt = Hash(*blake3::hash(format!("{me}/{}/{}", t.id, t.created_at).as_bytes()).as_bytes());
-                    let commitment = output_commitment(&output, &salt);
+                    let commitment = output_commitment(t.id, &me, &output, &salt);
                     self.outputs.insert(t.id, (output, salt));
                     Some(Call::PrecommitOutput { task: t.id, commitment })
                 }

@@ -204,10 +204,13 @@ fn task_steps(d: &mut Demo, steps: &mut Vec<StepReport>) -> Result<()> {
     let mut batch: Vec<_> = miners
         .iter()
         .enumerate()
-        .map(|(i, m)| d.tx(m, Call::PrecommitOutput { task: 1, commitment: output_commitment(outputs[i], &salt(i)) }))
+        .map(|(i, m)| {
+            let commitment = output_commitment(1, &d.id(m), outputs[i], &salt(i));
+            d.tx(m, Call::PrecommitOutput { task: 1, commitment })
+        })
         .collect();
     batch.push(d.tx("o1", Call::AdvanceTask { task: 1 }));
-    let (step, _) = d.submit("each miner precommits blake3(output ‖ salt); the oracle advances", batch)?;
+    let (step, _) = d.submit("each miner precommits H(task ‖ miner ‖ salt ‖ output); the oracle advances", batch)?;
     steps.push(step);
     let mut batch: Vec<_> = miners
         .iter()

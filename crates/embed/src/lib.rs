@@ -23,7 +23,7 @@ mod ngram;
 mod poi;
 
 pub use ngram::{cosine_ppb, Embedding, NgramEmbedder};
-pub use poi::{poi_verdict, verdict_from_scores, weighted_median, PoiVerdict};
+pub use poi::{echoes, poi_verdict, verdict_from_scores, weighted_median, PoiVerdict};
 
 /// Anything that turns text into an embedding vector.
 pub trait Embedder {

@@ -52,6 +52,25 @@ pub fn verdict_from_scores(scores: Vec<i64>, threshold_ppb: i64) -> PoiVerdict {
     PoiVerdict { scores, passed, majority }
 }
 
+/// Which outputs copy one of the task's `sources` (its spec and its inputs): an integer cosine at or above
+/// `threshold_ppb` to any of them. Such an output echoes the question instead of answering it (issue 19:
+/// two lazy miners echoing the prompt agree perfectly with each other).
+pub fn echoes(outputs: &[Embedding], sources: &[Embedding], threshold_ppb: i64) -> Vec<bool> {
+    outputs.iter().map(|o| sources.iter().any(|s| cosine_ppb(o, s) >= threshold_ppb)).collect()
+}
+
+impl PoiVerdict {
+    /// The verdict with the `excluded` outputs (echoes) failing whatever their score: they never pass,
+    /// and the rest must still be a strict majority of all outputs.
+    pub fn excluding(self, excluded: &[bool]) -> PoiVerdict {
+        let k = self.scores.len();
+        let reach: Vec<bool> = self.passed.iter().zip(excluded).map(|(p, x)| *p && !*x).collect();
+        let majority = self.majority && reach.iter().filter(|p| **p).count() * 2 > k;
+        let passed = if majority { reach } else { vec![false; k] };
+        PoiVerdict { scores: self.scores, passed, majority }
+    }
+}
+
 /// The stake-weighted median of `(value, stake)` pairs: the smallest value at which the stake of values at
 /// or below it reaches half the total. `None` when there is no stake.
 pub fn weighted_median(mut votes: Vec<(i64, u128)>) -> Option<i64> {
@@ -76,6 +95,25 @@ mod tests {
     use crate::{Embedder, NgramEmbedder};
 
     const ANSWER: &str = "Photosynthesis converts light energy, water and carbon dioxide into glucose and oxygen inside the chloroplasts of plant cells.";
+
+    /// Copies and near-copies of the task's text are echoes; an answer is not. Excluding the two echoes of
+    /// three leaves no majority, though the echoes agree perfectly with each other.
+    #[test]
+    fn echoes_of_the_prompt_fail_and_cannot_make_a_majority() {
+        let e = NgramEmbedder::default();
+        let prompt = "Explain photosynthesis in one sentence.";
+        let outs: Vec<_> =
+            [ANSWER, prompt, "Explain photosynthesis in one sentence!"].iter().map(|o| e.embed(o)).collect();
+        let echo = echoes(&outs, &[e.embed(prompt)], 850_000_000);
+        assert_eq!(echo, [false, true, true]);
+        let v = poi_verdict(&outs, 850_000_000);
+        assert_eq!(v.passed, [false, true, true], "by agreement alone the echoes win");
+        let v = v.excluding(&echo);
+        assert!(!v.majority && v.passed == [false, false, false]);
+        let honest = poi_verdict(&[e.embed(ANSWER), e.embed(ANSWER), e.embed(prompt)], 850_000_000);
+        let kept = honest.excluding(&[false, false, true]);
+        assert!(kept.majority && kept.passed == [true, true, false], "two answers of three still pass");
+    }
 
     #[test]
     fn honest_miners_agree_and_a_lazy_one_is_the_outlier() {

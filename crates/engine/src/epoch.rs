@@ -116,6 +116,16 @@ pub(crate) fn book_task_ended(ctx: &mut Ctx, e: &mut EpochState, passed: &[Accou
     touch_points(ctx, passed.iter().chain(outliers).copied());
 }
 
+/// Participants that missed a task's deadline (a precommit, a reveal, a spec or inputs): each a failed
+/// round of its own, booked like an outlier's (issue 19: withholding never beats losing).
+pub(crate) fn book_missed(ctx: &mut Ctx, e: &mut EpochState, missed: &[AccountId]) {
+    if missed.is_empty() {
+        return;
+    }
+    e.points.record_ended(&[], missed, &points_rules(ctx.params));
+    touch_points(ctx, missed.iter().copied());
+}
+
 /// A failed task: a realtime failure costs points (team or culprits); an earlier failure costs nothing.
 pub(crate) fn book_task_failed(
     ctx: &mut Ctx,

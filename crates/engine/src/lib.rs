@@ -46,7 +46,9 @@ pub use market::{
     RequestStatus, Role, Service, MINERS_POOL_NAME, POI_THRESHOLD_DEFAULT,
 };
 pub use points::{compute_points_payout, points_failure, EpochPoints, NodePoints, PointsRules};
-pub use pouw::{output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME};
+pub use pouw::{
+    output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME, TASK_REDUNDANCY_MIN,
+};
 pub use protocol::block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
 pub use protocol::event::Event;
 pub use protocol::genesis::{Genesis, GenesisAccount, GenesisError, GenesisService};

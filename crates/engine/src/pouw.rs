@@ -20,14 +20,16 @@ use crate::epoch::EpochState;
 use crate::market::{self, MarketState};
 use crate::{Event, Ledger, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
-use embed::{poi_verdict, verdict_from_scores, weighted_median, Embedder, NgramEmbedder};
+use embed::{echoes, poi_verdict, verdict_from_scores, weighted_median, Embedder, NgramEmbedder};
 use ledger::LedgerError;
 use protocol::{HoldOwner, HoldReason, HoldTag};
 use std::collections::{BTreeMap, BTreeSet};
 use types::overlay::OverlayMap;
 use types::{AccountId, Amount, Hash, Height};
 
-pub use protocol::pouw::{output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME};
+pub use protocol::pouw::{
+    output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME, TASK_REDUNDANCY_MIN,
+};
 
 /// Proof of Useful Work's state. Private: the engine and other modules use the functions below.
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -216,6 +218,7 @@ impl Pouw<'_, '_> {
             created_at: self.ctx.height,
             attestations: BTreeMap::new(),
             avoided,
+            oracle_paid: Amount::ZERO,
         };
         self.p.tasks.insert(id, task);
         self.p.next_task += 1;
@@ -231,9 +234,9 @@ impl Pouw<'_, '_> {
         avoided: BTreeSet<AccountId>,
     ) -> Result<Event, Rejection> {
         let s = self.m.service(service).ok_or(Rejection::UnknownService(service))?;
-        if redundancy < 2 || redundancy > self.ctx.params.task_redundancy_max {
+        if redundancy < TASK_REDUNDANCY_MIN || redundancy > self.ctx.params.task_redundancy_max {
             return Err(Rejection::InvalidTask(format!(
-                "redundancy must be 2 to {}",
+                "redundancy must be {TASK_REDUNDANCY_MIN} to {}",
                 self.ctx.params.task_redundancy_max
             )));
         }
@@ -332,6 +335,9 @@ impl Pouw<'_, '_> {
         if t.precommits.contains_key(&signer) {
             return Err(Rejection::AlreadyActed(id));
         }
+        if t.precommits.values().any(|c| *c == commitment) {
+            return Err(Rejection::DuplicateCommitment(id));
+        }
         // After this point the command must succeed.
         self.p.tasks.get_mut(&id).expect("looked up above").precommits.insert(signer, commitment);
         self.ready(id);
@@ -353,7 +359,7 @@ impl Pouw<'_, '_> {
             return Err(Rejection::AlreadyActed(id));
         }
         let Some(commitment) = t.precommits.get(&signer) else { return Err(Rejection::NoPrecommit(id)) };
-        if output_commitment(output, &salt) != *commitment {
+        if output_commitment(id, &signer, output, &salt) != *commitment {
             return Err(Rejection::RevealMismatch(id));
         }
         self.check_text(output)?;
@@ -387,11 +393,14 @@ impl Pouw<'_, '_> {
         }
         // After this point the command must succeed.
         let from = t.state;
-        self.advance(id);
-        let fee = Amount(self.ctx.params.oracle_fee.0.min(self.ctx.ledger.free(&self.ctx.treasury).0));
-        if !fee.is_zero() {
-            self.ctx.ledger.transfer(self.ctx.treasury, signer, fee).expect("the treasury holds the fee");
+        // The fee comes out of the task's own fee, from its hold, before the advance may settle the hold.
+        let fee = t.next_oracle_fee(self.ctx.params);
+        if let (false, TaskOrigin::User { hold: Some(hold), .. }) = (fee.is_zero(), &t.origin) {
+            self.ctx.ledger.hold_post(*hold, &[(signer, fee)]).expect("the hold holds the price, fee included");
+            let t = self.p.tasks.get_mut(&id).expect("looked up above");
+            t.oracle_paid = t.oracle_paid.checked_add(fee).expect("at most the task's fee");
         }
+        self.advance(id);
         let to = self.p.tasks[&id].state;
         Ok(Event::TaskAdvanced { task: id, from, to, oracle: Some(signer), fee })
     }
@@ -465,11 +474,20 @@ impl Pouw<'_, '_> {
             }
             let task = self.p.tasks.get_mut(&id).expect("exists");
             task.miners = revealed;
+            // A missing reveal is a failed round, as revealing a losing answer would have been.
+            crate::epoch::book_missed(self.ctx, self.e, &missing);
             self.move_to(id, Step::RevealsClosed);
             self.ctx.emit(Event::TaskParticipantsDropped { task: id, miners: missing });
             return self.evaluate_unless_attesting(id);
         }
-        if t.reassignments >= self.ctx.params.max_reassignments {
+        // A missed deadline is a failed round for whoever missed it. A realtime failure books it with
+        // the team (`fail`); anything else books it here.
+        let realtime = matches!(t.state, TaskState::Started);
+        let last = t.reassignments >= self.ctx.params.max_reassignments;
+        if !(last && realtime) {
+            crate::epoch::book_missed(self.ctx, self.e, &missing);
+        }
+        if last {
             return self.fail(id, "missed deadline after the last reassignment", missing);
         }
         for (slot, old) in missing.iter().enumerate() {
@@ -514,21 +532,30 @@ impl Pouw<'_, '_> {
         self.ctx.emit(Event::TaskMinersSelected { task: id, miners });
     }
 
-    /// Committed: Proof of Inference over the revealed outputs, then pay, rate and end (or fail unblamed).
+    /// Committed: Proof of Inference over the revealed outputs, then pay, rate and end (or fail, blaming
+    /// only outputs that echo the task's own text).
     fn evaluate(&mut self, id: u64) {
-        let (miners, verdict, origin, service) = {
+        let (miners, verdict, echo, origin, service) = {
             let t = &self.p.tasks[&id];
             let threshold = i64::from(self.m.service(t.service).map_or(850_000_000, |s| s.poi_threshold.raw()));
+            let embedder = NgramEmbedder::default();
             let (miners, outputs): (Vec<AccountId>, Vec<_>) =
-                t.outputs.iter().map(|(m, o)| (*m, NgramEmbedder::default().embed(o))).unzip();
+                t.outputs.iter().map(|(m, o)| (*m, embedder.embed(o))).unzip();
+            let sources: Vec<_> = t.spec.iter().chain(&t.inputs).map(|s| embedder.embed(s)).collect();
+            let echo = echoes(&outputs, &sources, threshold);
             let mut verdict = poi_verdict(&outputs, threshold);
             if let Some(semantic) = self.attested_scores(t, &miners) {
                 verdict = verdict_from_scores(semantic, threshold);
             }
-            (miners, verdict, t.origin.clone(), t.service)
+            (miners, verdict.excluding(&echo), echo, t.origin.clone(), t.service)
         };
         if !verdict.majority {
-            return self.fail(id, "no agreeing majority", Vec::new());
+            // Echoes of the task's own text are known culprits (rated Bad); anything else blames nobody.
+            let culprits: Vec<AccountId> = miners.iter().zip(&echo).filter(|(_, e)| **e).map(|(m, _)| *m).collect();
+            for m in &culprits {
+                self.network_rating(*m, false);
+            }
+            return self.fail(id, "no agreeing majority", culprits);
         }
         let passed: Vec<AccountId> = miners.iter().zip(&verdict.passed).filter(|(_, p)| **p).map(|(m, _)| *m).collect();
         let failed: Vec<AccountId> =
@@ -539,7 +566,7 @@ impl Pouw<'_, '_> {
         for m in &failed {
             self.network_rating(*m, false);
         }
-        let paid = self.pay_task(&origin, &passed);
+        let paid = self.pay_task((&origin, self.p.tasks[&id].oracle_paid), &passed);
         let background = origin == TaskOrigin::Background;
         for m in &passed {
             self.m.record_work(self.ctx, *m, service, background);
@@ -621,16 +648,17 @@ impl Pouw<'_, '_> {
     }
 
     /// Pay the agreeing miners: a user task's hold less the protocol fee, or the background reward.
-    fn pay_task(&mut self, origin: &TaskOrigin, passed: &[AccountId]) -> Amount {
+    fn pay_task(&mut self, (origin, oracle_paid): (&TaskOrigin, Amount), passed: &[AccountId]) -> Amount {
         let weights: Vec<(AccountId, u128)> = passed.iter().map(|m| (*m, 1)).collect();
         match origin {
             TaskOrigin::User { hold: Some(hold), price, .. } => {
                 let fee = self.ctx.params.protocol_fee.mul_floor(*price);
                 let pot = Amount(price.0 - fee.0);
                 let mut payouts = ledger::distribute(pot, &weights).expect("at least one miner passed");
-                payouts.push((self.ctx.treasury, fee));
+                // The oracles were paid `oracle_paid` of the fee as they advanced; the treasury gets the rest.
+                payouts.push((self.ctx.treasury, Amount(fee.0 - oracle_paid.0)));
                 payouts.retain(|(_, a)| !a.is_zero());
-                self.ctx.ledger.hold_post(*hold, &payouts).expect("the hold holds exactly the price");
+                self.ctx.ledger.hold_post(*hold, &payouts).expect("the hold holds the price less the oracle fees");
                 pot
             }
             TaskOrigin::User { hold: None, .. } => Amount::ZERO,

@@ -41,7 +41,9 @@ pub use market::{
 };
 pub use params::Params;
 pub use points::{points_failure, EpochPoints, NodePoints, PointsRules};
-pub use pouw::{output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME};
+pub use pouw::{
+    output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME, TASK_REDUNDANCY_MIN,
+};
 pub use rejection::Rejection;
 pub use reputation::{logistic_ppb, mean_ppb, Rating};
 pub use routers::{compute_router_reward, latency_factor, NodeTraffic, RouterReport, RouterScore};

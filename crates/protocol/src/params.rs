@@ -306,12 +306,13 @@ impl Params {
         if self.selection_cooldown > MAX_PERIOD_BLOCKS || self.max_reassignments > 100 {
             return bad("params.selection_cooldown", "cooldown at most 2^32 blocks and at most 100 reassignments");
         }
-        if !(2..=64).contains(&self.task_redundancy_max)
-            || !(2..=self.task_redundancy_max).contains(&self.background_redundancy)
+        let k_min = crate::pouw::TASK_REDUNDANCY_MIN;
+        if !(k_min..=64).contains(&self.task_redundancy_max)
+            || !(k_min..=self.task_redundancy_max).contains(&self.background_redundancy)
         {
             return bad(
                 "params.task_redundancy_max",
-                "task_redundancy_max is 2..64 and background_redundancy 2..task_redundancy_max",
+                "task_redundancy_max is 3..64 and background_redundancy 3..task_redundancy_max",
             );
         }
         self.validate_limits()

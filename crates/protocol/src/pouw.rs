@@ -102,6 +102,24 @@ pub struct Task {
     pub attestations: BTreeMap<AccountId, (Amount, Vec<(AccountId, i64)>)>,
     /// Nodes on the lists the client named to avoid (resolved at submission); never selected.
     pub avoided: BTreeSet<AccountId>,
+    /// Oracle fees paid so far out of the task's own fee (a user task's `protocol_fee` of its price).
+    pub oracle_paid: Amount,
+}
+
+impl Task {
+    /// The task's own fee, which its oracle fees come out of: `protocol_fee` of a held user task's price;
+    /// nothing for a free or background task.
+    pub fn fee(&self, params: &crate::Params) -> Amount {
+        match self.origin {
+            TaskOrigin::User { hold: Some(_), price, .. } => params.protocol_fee.mul_floor(price),
+            _ => Amount::ZERO,
+        }
+    }
+
+    /// What the next valid oracle advance is paid: `oracle_fee`, up to what is left of the task's fee.
+    pub fn next_oracle_fee(&self, params: &crate::Params) -> Amount {
+        Amount(params.oracle_fee.0.min(self.fee(params).0.saturating_sub(self.oracle_paid.0)))
+    }
 }
 
 impl Task {
@@ -151,10 +169,20 @@ impl Task {
     }
 }
 
-/// `blake3(output ‖ salt)`: what a miner precommits.
-pub fn output_commitment(output: &str, salt: &Hash) -> Hash {
+/// The least redundancy k of a task (user or background): with two miners, two colluders agree with each
+/// other and nobody can tell them from an honest pair; with three, an honest majority outvotes one.
+pub const TASK_REDUNDANCY_MIN: u32 = 3;
+
+/// `blake3("stakework/precommit/v1" ‖ task ‖ miner ‖ salt ‖ output)`: what `miner` precommits for `task`
+/// (task id little-endian; issue 19). Bound to the task and the miner, so a copy of another miner's
+/// commitment can never be revealed by the copier, and the fixed-size fields come first so the
+/// variable-length output cannot shift them.
+pub fn output_commitment(task: u64, miner: &AccountId, output: &str, salt: &Hash) -> Hash {
     let mut h = blake3::Hasher::new();
-    h.update(output.as_bytes());
+    h.update(b"stakework/precommit/v1");
+    h.update(&task.to_le_bytes());
+    h.update(&miner.0);
     h.update(&salt.0);
+    h.update(output.as_bytes());
     Hash(*h.finalize().as_bytes())
 }

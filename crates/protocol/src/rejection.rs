@@ -122,6 +122,9 @@ pub enum Rejection {
     /// The member already holds its deposit for this job.
     #[error("already accepted job {0}")]
     AlreadyAccepted(types::JobId),
+    /// A precommit equal to another miner's commitment for the same task (a copy).
+    #[error("task {0} already has this commitment from another miner")]
+    DuplicateCommitment(u64),
     /// A status update that does not fit the job (Psi on a horizontal job, an epoch beyond the job's, …).
     #[error("invalid job status: {0}")]
     InvalidJobStatus(String),
@@ -228,6 +231,7 @@ impl Rejection {
             Rejection::WrongAmount { .. } => "wrong_amount",
             Rejection::AlreadyAccepted(_) => "already_accepted",
             Rejection::InvalidJobStatus(_) => "invalid_job_status",
+            Rejection::DuplicateCommitment(_) => "duplicate_commitment",
             Rejection::PsiIncomplete { .. } => "psi_incomplete",
             Rejection::EpochWentBack { .. } => "epoch_went_back",
             Rejection::HeartbeatNotExpired { .. } => "heartbeat_not_expired",
@@ -318,6 +322,7 @@ mod tests {
             Rejection::WrongAmount { expected: Default::default(), got: Default::default() },
             Rejection::AlreadyAccepted(Default::default()),
             Rejection::InvalidJobStatus(Default::default()),
+            Rejection::DuplicateCommitment(Default::default()),
             Rejection::PsiIncomplete { level: Default::default(), levels: Default::default() },
             Rejection::EpochWentBack { last: Default::default(), got: Default::default() },
             Rejection::HeartbeatNotExpired { member: Default::default(), due: Default::default() },
@@ -377,6 +382,7 @@ mod tests {
                 | Rejection::WrongAmount { .. }
                 | Rejection::AlreadyAccepted(_)
                 | Rejection::InvalidJobStatus(_)
+                | Rejection::DuplicateCommitment(_)
                 | Rejection::PsiIncomplete { .. }
                 | Rejection::EpochWentBack { .. }
                 | Rejection::HeartbeatNotExpired { .. }
@@ -461,6 +467,7 @@ mod tests {
             wrong_amount
             already_accepted
             invalid_job_status
+            duplicate_commitment
             psi_incomplete
             epoch_went_back
             heartbeat_not_expired

@@ -421,7 +421,7 @@ impl Sim<'_> {
                         let commitment = if self.class_of(m) == Some(Class::Copier) {
                             Self::salt(id ^ 0xC0, m) // blind: it has nothing to commit to yet
                         } else {
-                            engine::output_commitment(&self.output(m, id), &Self::salt(id, m))
+                            engine::output_commitment(id, m, &self.output(m, id), &Self::salt(id, m))
                         };
                         after.get_or_insert_with(|| t.clone()).precommits.insert(*m, commitment);
                         calls.push((*m, Call::PrecommitOutput { task: id, commitment }));
@@ -796,8 +796,9 @@ pub fn simulate(c: &NetworkConfig, progress: &mut dyn Progress) -> Result<(Netwo
     let params = c.params()?;
     let mut rng = Rng::new(c.seed);
     let min = params.miner_stake_min.0;
-    if c.redundancy < 2 || c.redundancy > params.task_redundancy_max {
-        return Err(SimError::Setting(format!("redundancy must be 2 to {}", params.task_redundancy_max)));
+    let k_min = engine::TASK_REDUNDANCY_MIN;
+    if c.redundancy < k_min || c.redundancy > params.task_redundancy_max {
+        return Err(SimError::Setting(format!("redundancy must be {k_min} to {}", params.task_redundancy_max)));
     }
     let classes = assign_classes(c, &mut rng);
     let stakes: Vec<u128> = (0..c.miners).map(|_| min * u128::from(1 + rng.below(c.stake_spread))).collect();

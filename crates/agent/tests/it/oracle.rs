@@ -44,6 +44,7 @@ fn honest_outputs_score_high_and_the_odd_one_out_low() {
         replaced: BTreeSet::new(),
         created_at: Height(1),
         attestations: BTreeMap::new(),
+        oracle_paid: types::Amount::ZERO,
         avoided: BTreeSet::new(),
     };
     let scores: BTreeMap<AccountId, i64> = semantic_scores(&task, &Words).expect("scores").into_iter().collect();

@@ -102,10 +102,13 @@ price = "0.5 SWK"
     assert!(shown.contains("\"ready\"") && shown.contains("697059283"), "{shown}");
 
     // A PoUW task: the only Ready miner other than the client becomes its creator; price × k is held.
-    run(&["task", "submit", "--from", "client", "--service", "1", "--redundancy", "2", "--wait"]);
+    let err =
+        refused(&home, url, &["task", "submit", "--from", "client", "--service", "1", "--redundancy", "2", "--wait"]);
+    assert!(err.contains("invalid_task"), "k = 2 is too few to outvote a colluding pair: {err}");
+    run(&["task", "submit", "--from", "client", "--service", "1", "--redundancy", "3", "--wait"]);
     let t: serde_json::Value = serde_json::from_str(&run(&["query", "task", "1"])).expect("task json");
     assert_eq!((t["state"].as_str(), t["creator"].as_str()), (Some("requested"), Some(miner.as_str())), "{t}");
-    assert_eq!(t["origin"]["price"], "1000000000", "0.5 SWK × 2");
+    assert_eq!(t["origin"]["price"], "1500000000", "0.5 SWK × 3");
     let err = refused(&home, url, &["task", "advance", "--from", "client", "--task", "1", "--wait"]);
     assert!(err.contains("not_an_oracle"), "{err}");
     let err = refused(

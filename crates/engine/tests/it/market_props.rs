@@ -53,7 +53,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (p.clone(), 1u64..4, any::<bool>()).prop_map(|(a, id, y)| Op::Vote(a, id, y)),
         1 => (p.clone(), 0u128..300).prop_map(|(a, x)| Op::Unbond(a, x)),
         1 => p.clone().prop_map(Op::RegisterOracle),
-        2 => (p.clone(), 2u32..4).prop_map(|(a, k)| Op::SubmitTask(a, k)),
+        2 => (p.clone(), 3u32..5).prop_map(|(a, k)| Op::SubmitTask(a, k)),
         10 => (1u64..4, 0usize..4, proptest::bool::weighted(0.8)).prop_map(|(t, i, h)| Op::TaskStep(t, i, h)),
         3 => (p, 1u64..4).prop_map(|(a, t)| Op::Advance(a, t)),
     ]
@@ -87,7 +87,10 @@ fn call(op: &Op, e: &Engine) -> (usize, Call) {
                 }
                 TaskState::Started if !task.miners.is_empty() => {
                     let m = task.miners[i % task.miners.len()];
-                    (index_of(&m), Call::PrecommitOutput { task: t, commitment: output_commitment(output, &salt) })
+                    (
+                        index_of(&m),
+                        Call::PrecommitOutput { task: t, commitment: output_commitment(t, &m, output, &salt) },
+                    )
                 }
                 TaskState::Precommitted if !task.miners.is_empty() => {
                     let m = task.miners[i % task.miners.len()];
@@ -168,7 +171,7 @@ fn genesis() -> Genesis {
             selection_cooldown: 1,
             oracle_fee: Amount(3),
             background_task_reward: Amount(40),
-            background_redundancy: 2,
+            background_redundancy: 3,
             // Emission, points (rounds and block production) and sweeps run at every epoch boundary.
             emission_per_epoch: Amount(10_000),
             block_producer: Some(who(0)),
@@ -193,18 +196,21 @@ fn genesis() -> Genesis {
     }
 }
 
-/// No stranded escrow: request and task holds correspond one to one with open requests and open user tasks.
+/// No stranded escrow: request and task holds correspond one to one with open requests and open user tasks
+/// (a task's hold holds its price less the oracle fees it has paid).
 fn escrow_matches_requests(e: &Engine) -> Result<(), TestCaseError> {
     for h in e.ledger().holds() {
         if let (HoldOwner::Task(id), HoldReason::TaskPrice) = (h.tag.owner, h.tag.reason) {
             let open = e.task(id).is_some_and(|t| {
                 !matches!(t.state, TaskState::Ended | TaskState::Failed)
-                    && matches!(t.origin, engine::TaskOrigin::User { hold: Some(x), price, .. } if x == h.id && price == h.amount)
+                    && matches!(t.origin, engine::TaskOrigin::User { hold: Some(x), price, .. }
+                        if x == h.id && price.0 == h.amount.0 + t.oracle_paid.0)
             });
             prop_assert!(open, "hold {} of task {id} is stranded", h.id);
         }
     }
     for t in e.tasks() {
+        prop_assert!(t.oracle_paid <= t.fee(e.params()), "task {} paid its oracles above its own fee", t.id);
         if let engine::TaskOrigin::User { hold: Some(x), .. } = t.origin {
             let open = !matches!(t.state, TaskState::Ended | TaskState::Failed);
             prop_assert_eq!(open, e.ledger().hold(x).is_some(), "task {} and its hold disagree", t.id);

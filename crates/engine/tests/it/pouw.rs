@@ -1,16 +1,16 @@
 //! Proof of Useful Work scenarios: the lifecycle, reassignment, oracle races and fallbacks, commit–reveal,
 //! Proof of Inference verdicts, and background tasks.
 
-use crate::harness::{small_params, Net};
+use crate::harness::{id, small_params, Net};
 use engine::{output_commitment, Call, GenesisService, Params, Role, TaskState};
 use expect_test::expect;
 use types::{AccountId, Amount, Hash, Ppb};
 
-const ANSWER: &str =
+pub(crate) const ANSWER: &str =
     "Photosynthesis turns light, water and carbon dioxide into glucose and oxygen in the chloroplasts of plant cells.";
 const MINERS: [&str; 6] = ["m1", "m2", "m3", "m4", "m5", "m6"];
 
-fn params() -> Params {
+pub(crate) fn params() -> Params {
     Params {
         miner_stake_min: Amount(100),
         oracle_stake_min: Amount(100),
@@ -31,7 +31,7 @@ fn params() -> Params {
 }
 
 /// Six miners and two oracles registered in block 1; the treasury can pay oracle fees.
-fn setup(p: Params, background_pool: u128) -> Net {
+pub(crate) fn setup(p: Params, background_pool: u128) -> Net {
     let mut accounts: Vec<(&str, u128, u128)> = MINERS.iter().map(|m| (*m, 100, 100)).collect();
     accounts.extend([("o1", 100, 100), ("o2", 100, 100), ("client", 10_000, 0)]);
     let services = vec![GenesisService {
@@ -71,7 +71,7 @@ fn setup(p: Params, background_pool: u128) -> Net {
     net
 }
 
-fn task(net: &Net) -> engine::Task {
+pub(crate) fn task(net: &Net) -> engine::Task {
     net.chain.engine.task(1).expect("task 1 is open").clone()
 }
 fn creator(net: &Net) -> String {
@@ -80,15 +80,15 @@ fn creator(net: &Net) -> String {
 fn preparer(net: &Net) -> String {
     net.name(&task(net).preparer.expect("a preparer"))
 }
-fn miners(net: &Net) -> Vec<String> {
+pub(crate) fn miners(net: &Net) -> Vec<String> {
     task(net).miners.iter().map(|m| net.name(m)).collect()
 }
-fn salt(i: usize) -> Hash {
+pub(crate) fn salt(i: usize) -> Hash {
     Hash([i as u8 + 1; 32])
 }
 
 /// Submit a k = 3 task and drive it to Started with oracle o1.
-fn to_started(net: &mut Net) {
+pub(crate) fn to_started(net: &mut Net) {
     let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000), avoid: vec![] });
     net.block(vec![t]);
     let c = creator(net);
@@ -110,7 +110,10 @@ fn commit_and_reveal(net: &mut Net, outputs: &[&str]) {
     let pre: Vec<_> = ms
         .iter()
         .enumerate()
-        .map(|(i, m)| net.tx(m, Call::PrecommitOutput { task: 1, commitment: output_commitment(outputs[i], &salt(i)) }))
+        .map(|(i, m)| {
+            let commitment = output_commitment(1, &crate::harness::id(m), outputs[i], &salt(i));
+            net.tx(m, Call::PrecommitOutput { task: 1, commitment })
+        })
         .collect();
     net.block(pre);
     let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
@@ -125,7 +128,7 @@ fn commit_and_reveal(net: &mut Net, outputs: &[&str]) {
     net.block(vec![adv]);
 }
 
-fn free(net: &Net, who: &str) -> u128 {
+pub(crate) fn free(net: &Net, who: &str) -> u128 {
     net.chain.engine.ledger().free(&crate::harness::id(who)).0
 }
 
@@ -136,20 +139,21 @@ fn an_honest_task_runs_its_whole_lifecycle_and_pays_the_miners_and_the_oracle() 
     let ms = miners(&net);
     commit_and_reveal(&mut net, &[ANSWER, ANSWER, ANSWER]);
     assert_eq!(task(&net).state, TaskState::Ended);
-    // 3 × 30 held; 10% fee; 81 split 27 each. Oracle o1 advanced four times at 5 each.
+    // 3 × 30 held; 10% fee (9); 81 split 27 each. Oracle o1 advanced four times: 5, then the 4 left of
+    // the task's fee, then nothing (oracle fees come out of the task's own fee).
     assert_eq!(free(&net, "client"), 10_000 - 90 - 1);
     for m in &ms {
         assert_eq!(free(&net, m), 100 - 1 - 2 + 27, "{m}: register, precommit and reveal fees, then 27");
     }
-    assert_eq!(free(&net, "o1"), 100 - 1 - 4 + 20);
+    assert_eq!(free(&net, "o1"), 100 - 1 - 4 + 9);
     let events: Vec<&str> = net.log.lines().filter(|l| l.contains("TaskAdvanced") || l.contains("TaskEnded")).collect();
     expect![[r#"
         [
             "  * TaskAdvanced 1 Requested -> Created by o1 fee 5",
-            "  * TaskAdvanced 1 Created -> Started by o1 fee 5",
-            "  * TaskAdvanced 1 Started -> Precommitted by o1 fee 5",
-            "  * TaskEnded 1 passed [m4 m5 m6] failed [] paid 81",
-            "  * TaskAdvanced 1 Precommitted -> Ended by o1 fee 5",
+            "  * TaskAdvanced 1 Created -> Started by o1 fee 4",
+            "  * TaskAdvanced 1 Started -> Precommitted by o1 fee 0",
+            "  * TaskEnded 1 passed [m2 m3 m5] failed [] paid 81",
+            "  * TaskAdvanced 1 Precommitted -> Ended by o1 fee 0",
         ]
     "#]]
     .assert_debug_eq(&events);
@@ -163,7 +167,10 @@ fn a_miner_missing_the_precommit_deadline_is_replaced() {
     let pre: Vec<_> = ms[..2]
         .iter()
         .enumerate()
-        .map(|(i, m)| net.tx(m, Call::PrecommitOutput { task: 1, commitment: output_commitment(ANSWER, &salt(i)) }))
+        .map(|(i, m)| {
+            let commitment = output_commitment(1, &crate::harness::id(m), ANSWER, &salt(i));
+            net.tx(m, Call::PrecommitOutput { task: 1, commitment })
+        })
         .collect();
     net.block(pre);
     let early = net.tx("o2", Call::AdvanceTask { task: 1 });
@@ -176,8 +183,13 @@ fn a_miner_missing_the_precommit_deadline_is_replaced() {
     assert!(!now.contains(&ms[2]) && now.len() == 3, "{} was replaced: {now:?}", ms[2]);
     assert!(net.log.contains(&format!("TaskParticipantReplaced 1 {} ->", ms[2])));
     let newcomer = now.iter().position(|m| !ms.contains(m)).expect("a new miner");
-    let c = net
-        .tx(&now[newcomer], Call::PrecommitOutput { task: 1, commitment: output_commitment(ANSWER, &salt(newcomer)) });
+    let c = net.tx(
+        &now[newcomer],
+        Call::PrecommitOutput {
+            task: 1,
+            commitment: output_commitment(1, &crate::harness::id(&now[newcomer]), ANSWER, &salt(newcomer)),
+        },
+    );
     net.block(vec![c]);
     let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
     net.block(vec![adv]);
@@ -227,8 +239,14 @@ fn a_lazy_miner_is_the_outlier_and_a_copier_cannot_match_its_precommit() {
     let lazy = "I am busy, here is some unrelated filler text about football scores.";
     // ms[2] is a copier: it binds to a guess, then sees ms[0]'s reveal and tries to reveal that instead.
     let pre = vec![
-        net.tx(&ms[0], Call::PrecommitOutput { task: 1, commitment: output_commitment(ANSWER, &salt(0)) }),
-        net.tx(&ms[1], Call::PrecommitOutput { task: 1, commitment: output_commitment(lazy, &salt(1)) }),
+        net.tx(
+            &ms[0],
+            Call::PrecommitOutput { task: 1, commitment: output_commitment(1, &id(&ms[0]), ANSWER, &salt(0)) },
+        ),
+        net.tx(
+            &ms[1],
+            Call::PrecommitOutput { task: 1, commitment: output_commitment(1, &id(&ms[1]), lazy, &salt(1)) },
+        ),
         net.tx(&ms[2], Call::PrecommitOutput { task: 1, commitment: Hash([9; 32]) }),
     ];
     net.block(pre);
@@ -245,7 +263,7 @@ fn a_lazy_miner_is_the_outlier_and_a_copier_cannot_match_its_precommit() {
     // The copier never revealed: dropped. Two outputs remain and do not agree: no majority, nobody blamed.
     assert!(net.log.contains(&format!("TaskParticipantsDropped 1 {}", ms[2])), "{}", net.log);
     assert!(net.log.contains("TaskFailed 1 (no agreeing majority) culprits [] realtime true"), "{}", net.log);
-    assert_eq!(free(&net, "client"), 10_000 - 1, "refunded in full");
+    assert_eq!(free(&net, "client"), 10_000 - 1 - 9, "refunded the price less the oracles' fees (the task's 9)");
 }
 
 #[test]
@@ -268,7 +286,10 @@ fn with_three_honest_and_one_lazy_the_lazy_one_fails_alone() {
     let pre: Vec<_> = ms
         .iter()
         .enumerate()
-        .map(|(i, m)| net.tx(m, Call::PrecommitOutput { task: 1, commitment: output_commitment(outs[i], &salt(i)) }))
+        .map(|(i, m)| {
+            let commitment = output_commitment(1, &crate::harness::id(m), outs[i], &salt(i));
+            net.tx(m, Call::PrecommitOutput { task: 1, commitment })
+        })
         .collect();
     net.block(pre);
     net.empty_blocks(2);
@@ -296,7 +317,7 @@ fn a_task_with_three_unrelated_answers_has_no_majority_and_blames_nobody() {
     to_started(&mut net);
     commit_and_reveal(&mut net, &["apples and pears are fruit", "the stock market closed higher", ANSWER]);
     assert!(net.log.contains("TaskFailed 1 (no agreeing majority) culprits [] realtime true"), "{}", net.log);
-    assert_eq!(free(&net, "client"), 10_000 - 1);
+    assert_eq!(free(&net, "client"), 10_000 - 1 - 9, "the price less the oracles' fees");
 }
 
 #[test]
@@ -312,12 +333,12 @@ fn a_creator_that_never_publishes_is_replaced_then_the_task_fails() {
     net.empty_blocks(6); // the new creator is silent too; no oracle acts: the engine fails it after the grace
     assert!(net.log.contains("TaskFailed 1 (missed deadline after the last reassignment)"), "{}", net.log);
     assert!(net.log.contains("realtime false"), "{}", net.log);
-    assert_eq!(free(&net, "client"), 10_000 - 1, "refunded");
+    assert_eq!(free(&net, "client"), 10_000 - 1 - 5, "refunded less o1's one fee");
 }
 
 #[test]
 fn background_tasks_appear_only_while_miners_are_idle() {
-    let p = Params { background_task_reward: Amount(60), background_redundancy: 2, ..params() };
+    let p = Params { background_task_reward: Amount(60), background_redundancy: 3, ..params() };
     let mut net = setup(p, 1_000);
     // Block 1 registered everyone and the network was idle: a background task was created right away.
     assert!(net.log.contains("BackgroundTaskCreated 1"), "{}", net.log);
@@ -396,7 +417,10 @@ fn the_lazy_outlier_loses_points_lands_on_underperformers_and_is_avoided() {
     let pre: Vec<_> = ms
         .iter()
         .enumerate()
-        .map(|(i, m)| net.tx(m, Call::PrecommitOutput { task: 1, commitment: output_commitment(outs[i], &salt(i)) }))
+        .map(|(i, m)| {
+            let commitment = output_commitment(1, &crate::harness::id(m), outs[i], &salt(i));
+            net.tx(m, Call::PrecommitOutput { task: 1, commitment })
+        })
         .collect();
     net.block(pre);
     net.empty_blocks(2);
@@ -503,7 +527,7 @@ fn the_advanceable_query_is_exactly_the_rule_the_engine_enforces() {
                         for (i, m) in
                             t.miners.iter().enumerate().skip(1).filter(|(_, m)| !t.precommits.contains_key(*m))
                         {
-                            let commitment = output_commitment(ANSWER, &salt(i));
+                            let commitment = output_commitment(1, m, ANSWER, &salt(i));
                             let name = net.name(m);
                             txs.push(net.tx(&name, Call::PrecommitOutput { task: 1, commitment }));
                         }

@@ -4,3 +4,4 @@
 
 mod jobs;
 mod routers;
+mod tasks;
