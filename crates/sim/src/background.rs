@@ -43,6 +43,7 @@ pub struct Config {
     pub epochs: u64,
     /// A request is completed 1 to this many blocks after it was sent (seeded).
     pub serve_blocks_max: u32,
+    #[serde(deserialize_with = "param_values")]
     pub params: BTreeMap<String, String>,
     pub seed: u64,
 }
@@ -51,6 +52,17 @@ impl Default for Config {
     fn default() -> Self {
         Config { busy: 20, idle: 40, epochs: 10, serve_blocks_max: 3, params: BTreeMap::new(), seed: 1 }
     }
+}
+
+/// Engine parameter overrides as text, whether given as text or, as `--set` and `--sweep` give numbers, as
+/// integers or booleans.
+fn param_values<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+    let raw = BTreeMap::<String, toml::Value>::deserialize(d)?;
+    let text = |v: toml::Value| match v {
+        toml::Value::String(s) => s,
+        other => other.to_string(),
+    };
+    Ok(raw.into_iter().map(|(k, v)| (k, text(v))).collect())
 }
 
 /// The background scenario in the registry.

@@ -37,3 +37,15 @@ fn background_emission_reaches_the_idle_miners_while_others_serve_users() {
     let t = simulate(&off, &mut NoProgress).expect("run").total();
     assert_eq!((t.created, t.paid_idle, t.swept), (0, 0, t.minted));
 }
+
+/// `--set params.NAME=0` and `--sweep params.NAME=0,1` give integers: the scenario takes them as text.
+#[test]
+fn background_engine_parameters_may_be_set_as_numbers() {
+    let mut table = toml::Table::new();
+    sim::set_key(&mut table, "params.background_tasks_per_block", toml::Value::Integer(0)).expect("key");
+    sim::set_key(&mut table, "epochs", toml::Value::Integer(2)).expect("key");
+    let out = sim::run("background", &table, &mut NoProgress).expect("run");
+    let get = |k: &str| out.headline.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(get("tasks_created").as_deref(), Some("0"));
+    assert_eq!(get("swept_share").as_deref(), Some("1.0000"));
+}
