@@ -124,9 +124,9 @@ impl MarketState {
     pub fn service_ids(&self) -> Vec<u32> {
         self.services.keys().copied().collect()
     }
-    /// Is any request waiting for its miner?
-    pub fn has_open_request(&self) -> bool {
-        self.requests.values().any(|r| r.status == RequestStatus::Assigned)
+    /// The miner of every request waiting for it (a miner once per open request; O(requests)).
+    pub fn serving_miners(&self) -> impl Iterator<Item = AccountId> + '_ {
+        self.requests.values().filter(|r| r.status == RequestStatus::Assigned).map(|r| r.miner)
     }
     /// Is a service called `name` offered?
     pub fn has_service_named(&self, name: &str) -> bool {

@@ -705,38 +705,111 @@ impl Pouw<'_, '_> {
         }
     }
 
-    /// End-of-block: when no user work is waiting, the network creates a background task (one open at a
-    /// time) if the background pool can pay for it and enough miners are Ready.
+    /// End-of-block: background work for idle miners (issue 19, item 7). A miner is idle when it is Ready and
+    /// neither the creator, preparer or a miner of an open task nor the miner of an open request. Visiting
+    /// the services in turn from `height mod services`, the network creates at most
+    /// `background_tasks_per_block` background tasks in all, each only while its service has
+    /// `background_redundancy + 2` idle miners (a creator, a preparer and the miners) beyond the places its
+    /// open background tasks have still to fill, and only while the background pool holds the reward of
+    /// every open background task and the new one. The service's busy miners are the new task's `avoided`
+    /// set, so its creator, preparer and miners are all drawn among miners idle when it was created.
+    ///
+    /// Cost per block: O(tasks + requests + nodes × services per node) to find the idle, then for each task
+    /// created (at most `background_tasks_per_block`) one draw and O(busy) to record its avoided set.
     pub(crate) fn maybe_create_background_task(&mut self) {
         let pool = AccountId::system(BACKGROUND_POOL_NAME);
         let reward = self.ctx.params.background_task_reward;
+        let bound = u64::from(self.ctx.params.background_tasks_per_block);
         // Cheap checks first: this runs at the end of every block.
-        if reward.is_zero() || self.ctx.ledger.free(&pool) < reward || self.m.services().next().is_none() {
+        if bound == 0 || reward.is_zero() || self.ctx.ledger.free(&pool) < reward || self.m.services().next().is_none()
+        {
             return;
         }
-        let busy = self.m.has_open_request() || self.p.tasks.values().any(is_open);
-        if busy {
-            return;
+        let mut work = self.background_work();
+        let affordable = u64::try_from(self.ctx.ledger.free(&pool).0 / reward.0).unwrap_or(u64::MAX);
+        let mut budget = bound.min(affordable.saturating_sub(work.open));
+        let need = u64::from(self.ctx.params.background_redundancy) + 2;
+        let services = self.m.service_ids();
+        let first = (self.ctx.height.0 % services.len() as u64) as usize;
+        for &service in services[first..].iter().chain(&services[..first]) {
+            while budget > 0 && work.room(service) >= need {
+                let Some(creator) = self.create_background_task(service, &work.busy) else { break };
+                work.took(self.m, service, creator, need);
+                budget -= 1;
+            }
         }
-        let services: Vec<u32> = self.m.service_ids();
-        let service = services[(self.ctx.height.0 % services.len() as u64) as usize];
+    }
+
+    /// Who is busy, how many Ready miners of each service are not, and what open background tasks need.
+    fn background_work(&self) -> BackgroundWork {
+        let mut work = BackgroundWork { busy: self.m.serving_miners().collect(), ..BackgroundWork::default() };
+        for t in self.p.tasks.values().filter(|t| is_open(t)) {
+            work.busy.insert(t.creator);
+            work.busy.extend(t.preparer);
+            work.busy.extend(t.miners.iter().copied());
+            if t.origin == TaskOrigin::Background {
+                work.open += 1;
+                let filled = 1 + u64::from(t.preparer.is_some()) + t.miners.len() as u64;
+                let places = (u64::from(t.redundancy) + 2).saturating_sub(filled);
+                *work.pending.entry(t.service).or_default() += places;
+            }
+        }
+        let (params, height) = (self.ctx.params, self.ctx.height);
+        for (id, n) in self.m.nodes() {
+            if !work.busy.contains(id)
+                && self.m.miner_status_at(params, id, height) == Some(crate::market::MinerStatus::Ready)
+            {
+                for s in &n.services {
+                    *work.idle.entry(*s).or_default() += 1;
+                }
+            }
+        }
+        work
+    }
+
+    /// A background task of `service` whose creator, preparer and miners are drawn outside `busy`; its
+    /// creator, or `None` when no idle miner can be drawn.
+    fn create_background_task(&mut self, service: u32, busy: &BTreeSet<AccountId>) -> Option<AccountId> {
+        let avoided: BTreeSet<AccountId> =
+            busy.iter().filter(|m| self.m.node(m).is_some_and(|n| n.services.contains(&service))).copied().collect();
         let k = self.ctx.params.background_redundancy;
-        let ready = self
-            .m
-            .nodes()
-            .filter(|(id, n)| {
-                n.services.contains(&service)
-                    && self.m.miner_status_at(self.ctx.params, id, self.ctx.height)
-                        == Some(crate::market::MinerStatus::Ready)
-            })
-            .count();
-        if ready < k as usize + 2 {
-            return;
+        let id = self.new_task(TaskOrigin::Background, service, k, avoided).ok()?;
+        let prompt = BACKGROUND_PROMPTS[(id % BACKGROUND_PROMPTS.len() as u64) as usize];
+        let creator = self.p.tasks[&id].creator;
+        self.ctx.emit(Event::BackgroundTaskCreated { task: id, service, creator, prompt: prompt.to_string() });
+        Some(creator)
+    }
+}
+
+/// The end of block's view of background work (see `maybe_create_background_task`).
+#[derive(Debug, Default)]
+struct BackgroundWork {
+    /// Creators, preparers and miners of open tasks, and miners of open requests.
+    busy: BTreeSet<AccountId>,
+    /// Per service: Ready miners not busy.
+    idle: BTreeMap<u32, u64>,
+    /// Per service: places (creator, preparer, miners) its open background tasks have still to fill.
+    pending: BTreeMap<u32, u64>,
+    /// Open background tasks.
+    open: u64,
+}
+
+impl BackgroundWork {
+    /// Idle miners of `service` not spoken for by its open background tasks.
+    fn room(&self, service: u32) -> u64 {
+        let idle = self.idle.get(&service).copied().unwrap_or(0);
+        idle.saturating_sub(self.pending.get(&service).copied().unwrap_or(0))
+    }
+
+    /// A background task of `service` (`need` places) was created with `creator`, who is now busy.
+    fn took(&mut self, m: &MarketState, service: u32, creator: AccountId, need: u64) {
+        self.busy.insert(creator);
+        for s in m.node(&creator).map(|n| n.services.iter()).into_iter().flatten() {
+            if let Some(idle) = self.idle.get_mut(s) {
+                *idle = idle.saturating_sub(1);
+            }
         }
-        if let Ok(id) = self.new_task(TaskOrigin::Background, service, k, BTreeSet::new()) {
-            let prompt = BACKGROUND_PROMPTS[(self.ctx.height.0 % BACKGROUND_PROMPTS.len() as u64) as usize];
-            let creator = self.p.tasks[&id].creator;
-            self.ctx.emit(Event::BackgroundTaskCreated { task: id, service, creator, prompt: prompt.to_string() });
-        }
+        *self.pending.entry(service).or_default() += need - 1;
+        self.open += 1;
     }
 }

@@ -88,6 +88,9 @@ pub struct Params {
     pub background_redundancy: u32,
     /// Weight of background work relative to user work in epoch miner rewards.
     pub background_weight: Ppb,
+    /// Most background tasks the network creates in one block, among idle miners (default 2; 0 to 64, 0
+    /// turns background work off).
+    pub background_tasks_per_block: u32,
     /// Wait at Committed for oracles' semantic (MiniLM) similarity attestations.
     pub semantic_poi: bool,
     /// Blocks a task waits at Committed for attestations (with `semantic_poi`).
@@ -204,6 +207,7 @@ const DEFAULT_PARAMS: Params = Params {
     background_task_reward: Amount(1_000_000_000),
     background_redundancy: 3,
     background_weight: Ppb::new(500_000_000).expect("one half"),
+    background_tasks_per_block: 2,
     semantic_poi: false,
     task_deadline_committed: 3,
     poi_attestation_quorum: Ppb::new(500_000_000).expect("one half"),
@@ -314,6 +318,9 @@ impl Params {
                 "params.task_redundancy_max",
                 "task_redundancy_max is 3..64 and background_redundancy 3..task_redundancy_max",
             );
+        }
+        if self.background_tasks_per_block > 64 {
+            return bad("params.background_tasks_per_block", "must be at most 64 (0 turns background work off)");
         }
         self.validate_limits()
     }

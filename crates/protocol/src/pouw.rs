@@ -100,7 +100,8 @@ pub struct Task {
     pub created_at: Height,
     /// Oracles' semantic scores per miner (ppb), with the oracle's bonded stake when it attested.
     pub attestations: BTreeMap<AccountId, (Amount, Vec<(AccountId, i64)>)>,
-    /// Nodes on the lists the client named to avoid (resolved at submission); never selected.
+    /// Nodes on the lists the client named to avoid (resolved at submission), or for a background task the
+    /// miners busy when it was created; never selected.
     pub avoided: BTreeSet<AccountId>,
     /// Oracle fees paid so far out of the task's own fee (a user task's `protocol_fee` of its price).
     pub oracle_paid: Amount,

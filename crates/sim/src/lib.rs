@@ -7,6 +7,7 @@
 //! engine's own pure rule functions (points booking, PoI verdicts, the scheduler) where a whole chain adds
 //! nothing.
 
+pub mod background;
 pub mod fairness;
 pub mod figures;
 pub mod invocation;

@@ -64,6 +64,7 @@ pub static SCENARIOS: &[&dyn AnyScenario] = &[
     &crate::poi::Poi,
     &crate::router_econ::Routers,
     &crate::job_econ::Jobs,
+    &crate::background::Background,
 ];
 
 /// The built-in scenario called `name`.

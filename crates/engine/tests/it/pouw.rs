@@ -152,7 +152,7 @@ fn an_honest_task_runs_its_whole_lifecycle_and_pays_the_miners_and_the_oracle() 
             "  * TaskAdvanced 1 Requested -> Created by o1 fee 5",
             "  * TaskAdvanced 1 Created -> Started by o1 fee 4",
             "  * TaskAdvanced 1 Started -> Precommitted by o1 fee 0",
-            "  * TaskEnded 1 passed [m2 m3 m5] failed [] paid 81",
+            "  * TaskEnded 1 passed [m1 m2 m4] failed [] paid 81",
             "  * TaskAdvanced 1 Precommitted -> Ended by o1 fee 0",
         ]
     "#]]
@@ -344,7 +344,9 @@ fn background_tasks_appear_only_while_miners_are_idle() {
     assert!(net.log.contains("BackgroundTaskCreated 1"), "{}", net.log);
     let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000), avoid: vec![] });
     net.block(vec![t]);
-    assert_eq!(net.log.matches("BackgroundTaskCreated").count(), 1, "no second one while work is open");
+    // Six miners: the background task's creator is busy and it has still to draw a preparer and two miners,
+    // so at most two idle miners are not spoken for: too few for a second task (four places).
+    assert_eq!(net.log.matches("BackgroundTaskCreated").count(), 1, "no second one without four idle miners");
     let bg = net.chain.engine.task(1).expect("background task").clone();
     assert_eq!(bg.origin, engine::TaskOrigin::Background);
     let user_task_open = net.chain.engine.task(2).is_some();

@@ -1,5 +1,6 @@
 //! Simulator tests: determinism per seed, the xx scenario's numbers, and the sweep.
 
+mod background;
 mod fairness;
 mod framework;
 mod job_econ;

@@ -2,6 +2,7 @@
 //! asserts that the attacker gains at most zero and that every honest party gets its due. Each is named
 //! after its attack, and docs/PROTOCOL.md names the rule that closes it.
 
+mod background;
 mod jobs;
 mod routers;
 mod tasks;
