@@ -2,5 +2,6 @@
 //! asserts that the attacker gains at most zero and that every honest party gets its due. Each is named
 //! after its attack, and docs/PROTOCOL.md names the rule that closes it.
 
+mod governance;
 mod jobs;
 mod routers;
