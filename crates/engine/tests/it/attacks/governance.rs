@@ -196,17 +196,16 @@ fn vote_then_unbond_and_vote_again() {
     let votes = vec![vote(&mut net, "alice", 1), vote(&mut net, "mallory", 1), vote(&mut net, "sybil", 1)];
     net.block(votes);
     finish_epoch(&mut net);
+    // Proposal 2, voted for and left in the block it opens in.
     let p = propose_param(&mut net, "mallory", "oracle_fee", "100");
-    net.block(vec![p]);
-    let proposal = net.chain.engine.proposals().map(|p| p.id).max().expect("a proposal");
-    let (v1, v2) = (vote(&mut net, "mallory", proposal), vote(&mut net, "sybil", proposal));
+    let (v1, v2) = (vote(&mut net, "mallory", 2), vote(&mut net, "sybil", 2));
     let leave = net.tx("sybil", Call::Unbond { amount: Amount(350) });
-    net.block(vec![v1, v2, leave]);
+    net.block(vec![p, v1, v2, leave]);
     net.empty_blocks(2);
     let hand = net.tx("sybil", Call::Transfer { to: id("sock"), amount: Amount(350) });
-    net.block(vec![hand]);
-    let (bond, again) = (net.tx("sock", Call::Bond { amount: Amount(350) }), vote(&mut net, "sock", proposal));
-    net.block(vec![bond, again]);
+    let bond = net.tx("sock", Call::Bond { amount: Amount(350) });
+    let again = vote(&mut net, "sock", 2);
+    net.block(vec![hand, bond, again]);
     finish_epoch(&mut net);
     drain(&mut net);
     let gain = attacker_owns(&net) as i128 - before as i128;
