@@ -13,8 +13,8 @@ use types::Amount;
 /// What the treasury holds at genesis.
 const TREASURY: u128 = 1_000_000;
 
-/// Ten-block epochs, a four-block vote, an eight-block unbonding, tasks late after two blocks; the
-/// governance defaults (`quorum` and the pass rule) are the ones under test.
+/// Ten-block epochs, a four-block vote, an eight-block unbonding, tasks late after two blocks, no oracle
+/// fee; the governance defaults (`quorum` and the pass rule) are the ones under test.
 fn params() -> Params {
     Params {
         miner_stake_min: Amount(100),
@@ -22,7 +22,8 @@ fn params() -> Params {
         task_deadline_requested: 2,
         oracle_grace: 5,
         selection_cooldown: 0,
-        oracle_fee: Amount(5),
+        // No fee at first: whatever fee the attacker collects is the drain's.
+        oracle_fee: Amount::ZERO,
         heartbeat_timeout: 1_000,
         epoch_length: 10,
         voting_period: 4,
@@ -73,6 +74,11 @@ fn propose_param(net: &mut Net, who: &str, name: &str, value: &str) -> engine::S
     net.tx(who, Call::Propose { action: ProposalAction::SetParam { name: name.into(), value: value.into() } })
 }
 
+/// The id the next proposal will get (ids count up from 1).
+fn next_proposal(net: &Net) -> u64 {
+    net.chain.engine.proposals().map(|p| p.id).max().unwrap_or(0) + 1
+}
+
 fn vote(net: &mut Net, who: &str, proposal: u64) -> engine::SignedTx {
     net.tx(who, Call::Vote { proposal, approve: true })
 }
@@ -87,7 +93,7 @@ fn finish_epoch(net: &mut Net) {
 /// The drain: `sybil` submits a task, nobody acts on it, and `mallory` advances it late (the treasury pays
 /// her the oracle fee).
 fn drain(net: &mut Net) {
-    let task = net.tx("sybil", Call::SubmitTask { service: 1, redundancy: 2, max_price: Amount(100), avoid: vec![] });
+    let task = net.tx("sybil", Call::SubmitTask { service: 1, redundancy: 2, max_price: Amount(20), avoid: vec![] });
     net.block(vec![task]);
     let id = net.chain.engine.tasks().map(|t| t.id).max().expect("the task was submitted");
     net.empty_blocks(params().task_deadline_requested as usize);
@@ -95,11 +101,11 @@ fn drain(net: &mut Net) {
     net.block(vec![advance]);
 }
 
-/// The honest accounts own what they had at genesis less the fees they paid; the treasury lost nothing
-/// (it only gained fees); the supply is unchanged.
+/// The honest accounts own at least what they had at genesis less the fees they chose to pay (`least`);
+/// the treasury lost nothing (it only gained fees); the supply is unchanged.
 fn assert_honest_and_conserved(net: &Net, honest: &[(&str, u128)], treasury_before: u128, supply: u128) {
-    for (who, expected) in honest {
-        assert_eq!(owned(net, who), *expected, "{who}'s balance\n{}", net.log);
+    for (who, least) in honest {
+        assert!(owned(net, who) >= *least, "{who} owns {} < {least}\n{}", owned(net, who), net.log);
     }
     assert!(treasury(net) >= treasury_before, "the treasury lost {}\n{}", treasury_before - treasury(net), net.log);
     assert_eq!(net.chain.engine.ledger().total_supply().0, supply, "conservation");
@@ -116,9 +122,10 @@ fn minority_passes_a_treasury_drain() {
     let mut net = network(&accounts);
     let (supply, before, treasury_before) =
         (net.chain.engine.ledger().total_supply().0, attacker_owns(&net), treasury(&net));
+    let proposal = next_proposal(&net);
     let p = propose_param(&mut net, "mallory", "oracle_fee", "100");
     net.block(vec![p]);
-    let (v1, v2) = (vote(&mut net, "mallory", 1), vote(&mut net, "sybil", 1));
+    let (v1, v2) = (vote(&mut net, "mallory", proposal), vote(&mut net, "sybil", proposal));
     net.block(vec![v1, v2]);
     finish_epoch(&mut net);
     drain(&mut net);
@@ -138,9 +145,10 @@ fn oracle_fee_above_treasury_drains_it() {
     let mut net = network(&accounts);
     let (supply, before, treasury_before) =
         (net.chain.engine.ledger().total_supply().0, attacker_owns(&net), treasury(&net));
+    let proposal = next_proposal(&net);
     let p = propose_param(&mut net, "mallory", "oracle_fee", "1000000000");
     net.block(vec![p]);
-    let (v1, v2) = (vote(&mut net, "mallory", 1), vote(&mut net, "sybil", 1));
+    let (v1, v2) = (vote(&mut net, "mallory", proposal), vote(&mut net, "sybil", proposal));
     net.block(vec![v1, v2]);
     finish_epoch(&mut net);
     drain(&mut net);
@@ -161,14 +169,16 @@ fn zero_quorum_passes_anything() {
     let mut net = network(&accounts);
     let (supply, before, treasury_before) =
         (net.chain.engine.ledger().total_supply().0, attacker_owns(&net), treasury(&net));
+    let proposal = next_proposal(&net);
     let p = propose_param(&mut net, "mallory", "quorum", "0");
     net.block(vec![p]);
-    let votes = vec![vote(&mut net, "mallory", 1), vote(&mut net, "sybil", 1), vote(&mut net, "alice", 1)];
+    let votes =
+        vec![vote(&mut net, "mallory", proposal), vote(&mut net, "sybil", proposal), vote(&mut net, "alice", proposal)];
     net.block(votes);
     finish_epoch(&mut net);
+    let proposal = next_proposal(&net);
     let p = propose_param(&mut net, "sock", "oracle_fee", "100");
     net.block(vec![p]);
-    let proposal = net.chain.engine.proposals().map(|p| p.id).max().expect("a proposal");
     let v = vote(&mut net, "sock", proposal);
     net.block(vec![v]);
     finish_epoch(&mut net);
@@ -185,33 +195,37 @@ fn vote_then_unbond_and_vote_again() {
     // The attacker holds 450 of 1,500 bonded (30%, under the old third). Alice (honest) proposes a faster
     // unbonding, 2 blocks, and the attacker gladly votes for it: on the old rule nothing related it to the
     // 4-block vote. Then the sybil votes for the attacker's fee, unbonds, gets its stake back two blocks
-    // later, hands it to the sock, which bonds it and votes the same stake again: 800 yes from 450.
-    let accounts =
-        [("mallory", 1_000, 100), ("sybil", 1_000, 350), ("sock", 10, 0), ("alice", 100, 750), ("bob", 100, 0)];
+    // later, hands it to the sock, which bonds it and votes the same stake again: 800 yes from 450. (The
+    // sybil has no other free money than the 350 it unbonds: fresh stake bonded by the sock would be a new
+    // vote, not the same one twice.)
+    let accounts = [("mallory", 1_000, 100), ("sybil", 30, 350), ("sock", 10, 0), ("alice", 100, 750), ("bob", 100, 0)];
     let mut net = network(&accounts);
     let (supply, before, treasury_before) =
         (net.chain.engine.ledger().total_supply().0, attacker_owns(&net), treasury(&net));
+    let proposal = next_proposal(&net);
     let p = propose_param(&mut net, "alice", "unbonding_period", "2");
     net.block(vec![p]);
-    let votes = vec![vote(&mut net, "alice", 1), vote(&mut net, "mallory", 1), vote(&mut net, "sybil", 1)];
+    let votes =
+        vec![vote(&mut net, "alice", proposal), vote(&mut net, "mallory", proposal), vote(&mut net, "sybil", proposal)];
     net.block(votes);
     finish_epoch(&mut net);
-    // Proposal 2, voted for and left in the block it opens in.
+    // The attacker's proposal, voted for and left in the block it opens in.
+    let proposal = next_proposal(&net);
     let p = propose_param(&mut net, "mallory", "oracle_fee", "100");
-    let (v1, v2) = (vote(&mut net, "mallory", 2), vote(&mut net, "sybil", 2));
+    let (v1, v2) = (vote(&mut net, "mallory", proposal), vote(&mut net, "sybil", proposal));
     let leave = net.tx("sybil", Call::Unbond { amount: Amount(350) });
     net.block(vec![p, v1, v2, leave]);
     net.empty_blocks(2);
     let hand = net.tx("sybil", Call::Transfer { to: id("sock"), amount: Amount(350) });
     let bond = net.tx("sock", Call::Bond { amount: Amount(350) });
-    let again = vote(&mut net, "sock", 2);
+    let again = vote(&mut net, "sock", proposal);
     net.block(vec![hand, bond, again]);
     finish_epoch(&mut net);
     drain(&mut net);
     let gain = attacker_owns(&net) as i128 - before as i128;
     eprintln!("vote_then_unbond_and_vote_again: attacker gain {gain}");
     assert!(gain <= 0, "the attacker gained {gain}\n{}", net.log);
-    assert!(!net.log.contains("VoteCast 2 sock"), "the same stake voted twice\n{}", net.log);
+    assert!(!net.log.contains(&format!("VoteCast {proposal} sock")), "the same stake voted twice\n{}", net.log);
     assert_honest_and_conserved(&net, &[("alice", 100 - 2 + 750), ("bob", 100), ("m1", 199)], treasury_before, supply);
 }
 
@@ -224,9 +238,10 @@ fn vote_then_unbond_to_shrink_the_quorum() {
     let mut net = network(&accounts);
     let (supply, before, treasury_before) =
         (net.chain.engine.ledger().total_supply().0, attacker_owns(&net), treasury(&net));
+    let proposal = next_proposal(&net);
     let p = propose_param(&mut net, "mallory", "oracle_fee", "100");
     net.block(vec![p]);
-    let (v1, v2) = (vote(&mut net, "mallory", 1), vote(&mut net, "sybil", 1));
+    let (v1, v2) = (vote(&mut net, "mallory", proposal), vote(&mut net, "sybil", proposal));
     net.block(vec![v1, v2]);
     let leave = net.tx("sybil", Call::Unbond { amount: Amount(350) });
     net.block(vec![leave]);
@@ -235,6 +250,7 @@ fn vote_then_unbond_to_shrink_the_quorum() {
     let gain = attacker_owns(&net) as i128 - before as i128;
     eprintln!("vote_then_unbond_to_shrink_the_quorum: attacker gain {gain}");
     assert!(gain <= 0, "the attacker gained {gain}\n{}", net.log);
+    assert!(net.log.contains("sybil#1 unbond 350 -> vote_locked"), "the stake that voted is locked\n{}", net.log);
     assert!(net.log.contains("passed false"), "{}", net.log);
     assert_honest_and_conserved(&net, &[("alice", 850), ("bob", 100), ("m1", 199)], treasury_before, supply);
 }
