@@ -309,3 +309,30 @@ pub(crate) fn close_epoch_points(ctx: &mut Ctx, e: &mut EpochState, epoch: u64) 
     e.last_epoch = epoch;
     ctx.touch(EpochKey::LastPoints);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use types::Ppb;
+
+    #[test]
+    fn the_floor_keeps_all_but_the_cap_rounded_in_the_treasurys_favour() {
+        let ten_percent = Ppb::new(100_000_000).expect("10%");
+        assert_eq!(compute_treasury_floor(Amount(1_000_000), ten_percent), Amount(900_000));
+        // 10% of 1,005 is 100.5: the epoch may pay 100, never 101.
+        assert_eq!(compute_treasury_floor(Amount(1_005), ten_percent), Amount(905));
+        assert_eq!(compute_treasury_floor(Amount::ZERO, ten_percent), Amount::ZERO);
+    }
+
+    #[test]
+    fn the_treasury_pays_only_what_it_holds_above_its_floor() {
+        let (floor, balance) = (Amount(900), Amount(1_000));
+        assert_eq!(compute_treasury_payable(balance, floor, Amount(40)), Amount(40));
+        assert_eq!(compute_treasury_payable(balance, floor, Amount(1_000_000)), Amount(100));
+        // Payments already took it to the floor (or a payment outside the cap took it below): nothing more.
+        assert_eq!(compute_treasury_payable(Amount(900), floor, Amount(1)), Amount::ZERO);
+        assert_eq!(compute_treasury_payable(Amount(850), floor, Amount(1)), Amount::ZERO);
+        // Inflows during the epoch (fees, slashes, the emission's mint) raise what it may pay.
+        assert_eq!(compute_treasury_payable(Amount(1_500), floor, Amount(1_000)), Amount(600));
+    }
+}

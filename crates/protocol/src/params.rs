@@ -400,7 +400,10 @@ impl Params {
     fn validate_governance(&self) -> Result<(), (&'static str, String)> {
         let bad = |field, msg: &str| Err((field, msg.to_string()));
         if !(HALF..=NINETY_PERCENT).contains(&self.quorum) {
-            return bad("params.quorum", "must be between 50% and 90% of the bonded stake (500000000 to 900000000 ppb)");
+            return bad(
+                "params.quorum",
+                "must be between 50% and 90% of the bonded stake (500000000 to 900000000 ppb)",
+            );
         }
         if !(HALF..=NINETY_PERCENT).contains(&self.pass_threshold) {
             return bad(
@@ -418,7 +421,10 @@ impl Params {
             return bad("params.treasury_epoch_cap", "must be above 0 and at most 50% (500000000 ppb)");
         }
         if self.oracle_fee > self.oracle_stake_min {
-            return bad("params.oracle_fee", "must be at most oracle_stake_min (one advance is worth less than the stake)");
+            return bad(
+                "params.oracle_fee",
+                "must be at most oracle_stake_min (one advance is worth less than the stake)",
+            );
         }
         Ok(())
     }
@@ -524,5 +530,70 @@ impl Params {
             return bad("params.reputation_prior", "must be at most 1000000");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(p: &Params) -> Option<&'static str> {
+        p.validate().err().map(|(field, _)| field)
+    }
+
+    #[test]
+    fn the_defaults_validate() {
+        assert_eq!(Params::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn quorum_and_pass_threshold_are_half_to_ninety_percent() {
+        let d = Params::default();
+        for (raw, ok) in
+            [(0, false), (499_999_999, false), (500_000_000, true), (900_000_000, true), (900_000_001, false)]
+        {
+            let share = Ppb::new(raw).expect("ppb");
+            assert_eq!(field(&Params { quorum: share, ..d.clone() }).is_none(), ok, "quorum {raw}");
+            assert_eq!(field(&Params { pass_threshold: share, ..d.clone() }).is_none(), ok, "threshold {raw}");
+        }
+        assert_eq!(d.with_set("quorum", "0").err().map(|e| e.starts_with("params.quorum")), Some(true));
+    }
+
+    #[test]
+    fn a_vote_ends_before_its_stake_could_be_free() {
+        let d = Params::default();
+        let p = Params { voting_period: 50, unbonding_period: 50, ..d.clone() };
+        assert_eq!(field(&p), Some("params.voting_period"));
+        assert_eq!(field(&Params { voting_period: 49, ..p }), None);
+        assert!(d.with_set("unbonding_period", "20").is_err(), "a change may not break the relation either");
+    }
+
+    #[test]
+    fn oracle_fee_is_at_most_an_oracles_stake_and_the_treasury_cap_at_most_half() {
+        let d = Params::default();
+        let fee = Params { oracle_fee: Amount(d.oracle_stake_min.0 + 1), ..d.clone() };
+        assert_eq!(field(&fee), Some("params.oracle_fee"));
+        assert_eq!(field(&Params { oracle_fee: d.oracle_stake_min, ..d.clone() }), None);
+        for (raw, ok) in [(0, false), (1, true), (500_000_000, true), (500_000_001, false)] {
+            let cap = Ppb::new(raw).expect("ppb");
+            assert_eq!(field(&Params { treasury_epoch_cap: cap, ..d.clone() }).is_none(), ok, "cap {raw}");
+        }
+    }
+
+    #[test]
+    fn shares_that_move_money_and_amounts_are_bounded() {
+        let d = Params::default();
+        let over_half = Ppb::new(500_000_001).expect("ppb");
+        assert_eq!(field(&Params { protocol_fee: over_half, ..d.clone() }), Some("params.protocol_fee"));
+        assert_eq!(field(&Params { router_slash: over_half, ..d.clone() }), Some("params.router_slash"));
+        assert_eq!(field(&Params { job_gds_share: over_half, ..d.clone() }), Some("params.job_gds_share"));
+        assert_eq!(
+            field(&Params { router_connectivity_min: Ppb::ONE, ..d.clone() }),
+            Some("params.router_connectivity_min")
+        );
+        let huge = Amount(AMOUNT_PARAM_MAX.0 + 1);
+        assert_eq!(field(&Params { emission_per_epoch: huge, ..d.clone() }), Some("params.emission_per_epoch"));
+        assert_eq!(field(&Params { min_fee: Amount(MIN_FEE_MAX.0 + 1), ..d.clone() }), Some("params.min_fee"));
+        assert_eq!(field(&Params { max_block_txs: 10_000_001, ..d }), Some("params.max_block_txs"));
     }
 }
