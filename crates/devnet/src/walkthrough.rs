@@ -240,6 +240,7 @@ fn walkthrough_genesis(keys: &BTreeMap<&'static str, SigningKey>) -> Genesis {
             chain_id: "stakework-demo".into(),
             epoch_length: 10,
             unbonding_period: 5,
+            voting_period: 4,
             min_fee: Amount(1_000_000),
             miner_stake_min: swk(100),
             oracle_stake_min: swk(100),

@@ -90,6 +90,8 @@ pub(crate) enum EngineKey {
     RouterAccepted(AccountId),
     RouterRoster(AccountId),
     RouterEvidence(AccountId),
+    VoteLock(AccountId),
+    TreasuryFloor,
 }
 
 /// Engine keys changed in this block: appended as they change (cheap), sorted and deduplicated once
@@ -215,6 +217,9 @@ impl Engine {
             crate::market::add_service(&mut ctx, states.m, &s.name, (s.weight, s.price), s.poi_threshold)
                 .map_err(|e| GenesisError::Invalid { field: format!("services[{i}]"), message: e.to_string() })?;
         }
+        let mut none = Vec::new();
+        let (mut ctx, states) = engine.split(&mut none, None);
+        crate::epoch::set_treasury_floor(&mut ctx, states.e);
         engine.state_root = engine.compute_root(Height::GENESIS, true);
         let genesis_block =
             Block { height: Height::GENESIS, parent_hash: Hash::ZERO, txs: Vec::new(), state_root: engine.state_root };

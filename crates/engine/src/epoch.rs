@@ -9,6 +9,13 @@
 //! next epoch's background tasks and returns anything above it. Then the network publishes its
 //! `underperformers` list (failure rate above `list_failure_rate`) and the epoch's points are reset.
 //!
+//! The treasury's epoch cap (DESIGN §12, issue 19): when an epoch begins, the treasury's floor for the
+//! epoch is set to its balance less `treasury_epoch_cap` of it (floored, so the cap is never exceeded). Every
+//! payment the engine makes from the treasury goes through [`pay_from_treasury`], which pays at most what
+//! the treasury holds above the floor; what the cap does not allow is not paid. The emission counts: it is
+//! minted into the treasury and paid out of it to the pools, so it never takes the treasury below the
+//! floor, and a pool's share is cut only when other payments already took the treasury down to it.
+//!
 //! Curated lists: the network's, and any staked account's own (`PublishList`). A client names lists when it
 //! submits a request or a task; selection skips every node on them.
 
@@ -35,6 +42,8 @@ pub(crate) struct EpochState {
     last_epoch: u64,
     /// Lists by owner (the network's under `AccountId::system("network")`), then name.
     lists: OverlayMap<AccountId, BTreeMap<String, CuratedList>>,
+    /// The treasury may not be paid below this in the current epoch.
+    treasury_floor: Amount,
 }
 
 overlay_maps!(EpochState { points.nodes, last_points.nodes, lists });
@@ -45,6 +54,7 @@ pub(crate) enum EpochKey {
     Points(AccountId),
     LastPoints,
     Lists(AccountId),
+    TreasuryFloor,
 }
 
 impl From<EpochKey> for EngineKey {
@@ -53,6 +63,7 @@ impl From<EpochKey> for EngineKey {
             EpochKey::Points(id) => EngineKey::Points(id),
             EpochKey::LastPoints => EngineKey::LastPoints,
             EpochKey::Lists(id) => EngineKey::Lists(id),
+            EpochKey::TreasuryFloor => EngineKey::TreasuryFloor,
         }
     }
 }
@@ -93,12 +104,17 @@ impl EpochState {
     pub fn avoided(&self, lists: &[ListRef]) -> BTreeSet<AccountId> {
         lists.iter().filter_map(|l| self.list(l)).flat_map(|l| l.nodes.iter().copied()).collect()
     }
+    /// The balance the treasury may not be paid below in the current epoch.
+    pub fn treasury_floor(&self) -> Amount {
+        self.treasury_floor
+    }
     /// `borsh(current value or None)` of an epoch entry of the state root.
     pub fn encode_entry(&self, key: EpochKey, out: &mut Vec<u8>) {
         match key {
             EpochKey::Points(id) => borsh::to_writer(out, &self.points.nodes.get(&id)),
             EpochKey::LastPoints => borsh::to_writer(out, &(self.last_epoch, &self.last_points)),
             EpochKey::Lists(id) => borsh::to_writer(out, &self.lists.get(&id)),
+            EpochKey::TreasuryFloor => borsh::to_writer(out, &self.treasury_floor),
         }
         .expect("writing to a Vec cannot fail");
     }
@@ -186,32 +202,62 @@ pub(crate) fn publish_list(
 
 // ----- the epoch boundary ----------------------------------------------------------------------------
 
-/// Mint the epoch's emission into the pools by the governed shares; the rest goes to the treasury.
-pub(crate) fn mint_emission(ctx: &mut Ctx, epoch: u64) {
+// ----- the treasury's epoch cap ------------------------------------------------------------------------
+
+/// The floor for an epoch that begins with the treasury holding `balance`: all but `cap` of it (the cap
+/// rounded down, so an epoch never pays out more than `cap`).
+pub(crate) fn compute_treasury_floor(balance: Amount, cap: types::Ppb) -> Amount {
+    Amount(balance.0 - cap.mul_floor(balance).0)
+}
+
+/// How much of `want` the treasury may pay while it holds `balance` and its floor is `floor`.
+pub(crate) fn compute_treasury_payable(balance: Amount, floor: Amount, want: Amount) -> Amount {
+    Amount(want.0.min(balance.0.saturating_sub(floor.0)))
+}
+
+/// Pay up to `want` from the treasury to `to`, as much as the epoch's cap still allows; returns what was paid.
+pub(crate) fn pay_from_treasury(ctx: &mut Ctx, e: &EpochState, to: AccountId, want: Amount) -> Amount {
+    let paid = compute_treasury_payable(ctx.ledger.free(&ctx.treasury), e.treasury_floor, want);
+    if !paid.is_zero() {
+        ctx.ledger.transfer(ctx.treasury, to, paid).expect("the treasury holds what it pays above its floor");
+    }
+    paid
+}
+
+/// Start an epoch's cap: the treasury may fall by at most `treasury_epoch_cap` of what it holds now. Runs
+/// at genesis and at the end of every epoch boundary (after its payouts, sweeps and governance changes).
+pub(crate) fn set_treasury_floor(ctx: &mut Ctx, e: &mut EpochState) {
+    e.treasury_floor = compute_treasury_floor(ctx.ledger.free(&ctx.treasury), ctx.params.treasury_epoch_cap);
+    ctx.touch(EpochKey::TreasuryFloor);
+}
+
+/// Mint the epoch's emission into the treasury and pay the pools their governed shares out of it (through
+/// the epoch's cap); the rest stays in the treasury.
+pub(crate) fn mint_emission(ctx: &mut Ctx, e: &EpochState, epoch: u64) {
     let p = ctx.params;
     let total = p.emission_per_epoch;
     if total.is_zero() {
         return;
     }
-    let mut parts = vec![
+    let shares = [
         (MINERS_POOL_NAME, p.emission_share_miners.mul_floor(total)),
         (POINTS_POOL_NAME, p.emission_share_points.mul_floor(total)),
         (ROUTERS_POOL_NAME, p.emission_share_routers.mul_floor(total)),
         (BACKGROUND_POOL_NAME, p.emission_share_background.mul_floor(total)),
     ];
-    let pooled = Amount::checked_sum(parts.iter().map(|(_, a)| *a)).expect("shares sum to at most 100%");
-    parts.push((crate::TREASURY_NAME, Amount(total.0 - pooled.0)));
     if ctx.ledger.total_supply().checked_add(total).is_none() {
         // Minting would overflow the supply: the epoch mints nothing (recorded as a zero emission).
         ctx.emit(Event::EmissionMinted { epoch, total: Amount::ZERO, parts: Vec::new() });
         return;
     }
-    for (name, amount) in &parts {
-        if !amount.is_zero() {
-            ctx.ledger.mint(AccountId::system(name), *amount).expect("supply overflow was checked");
-        }
+    ctx.ledger.mint(ctx.treasury, total).expect("supply overflow was checked");
+    let mut parts = Vec::with_capacity(shares.len() + 1);
+    for (name, share) in shares {
+        let paid = pay_from_treasury(ctx, e, AccountId::system(name), share);
+        parts.push((name.to_string(), paid));
     }
-    let parts = parts.into_iter().map(|(n, a)| (n.to_string(), a)).collect();
+    let pooled = Amount::checked_sum(parts.iter().map(|(_, a)| *a)).expect("shares sum to at most 100%");
+    parts.push((crate::TREASURY_NAME.to_string(), Amount(total.0 - pooled.0)));
     ctx.emit(Event::EmissionMinted { epoch, total, parts });
 }
 
@@ -272,4 +318,31 @@ pub(crate) fn close_epoch_points(ctx: &mut Ctx, e: &mut EpochState, epoch: u64) 
     e.last_points = finished;
     e.last_epoch = epoch;
     ctx.touch(EpochKey::LastPoints);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use types::Ppb;
+
+    #[test]
+    fn the_floor_keeps_all_but_the_cap_rounded_in_the_treasurys_favour() {
+        let ten_percent = Ppb::new(100_000_000).expect("10%");
+        assert_eq!(compute_treasury_floor(Amount(1_000_000), ten_percent), Amount(900_000));
+        // 10% of 1,005 is 100.5: the epoch may pay 100, never 101.
+        assert_eq!(compute_treasury_floor(Amount(1_005), ten_percent), Amount(905));
+        assert_eq!(compute_treasury_floor(Amount::ZERO, ten_percent), Amount::ZERO);
+    }
+
+    #[test]
+    fn the_treasury_pays_only_what_it_holds_above_its_floor() {
+        let (floor, balance) = (Amount(900), Amount(1_000));
+        assert_eq!(compute_treasury_payable(balance, floor, Amount(40)), Amount(40));
+        assert_eq!(compute_treasury_payable(balance, floor, Amount(1_000_000)), Amount(100));
+        // Payments already took it to the floor (or a payment outside the cap took it below): nothing more.
+        assert_eq!(compute_treasury_payable(Amount(900), floor, Amount(1)), Amount::ZERO);
+        assert_eq!(compute_treasury_payable(Amount(850), floor, Amount(1)), Amount::ZERO);
+        // Inflows during the epoch (fees, slashes, the emission's mint) raise what it may pay.
+        assert_eq!(compute_treasury_payable(Amount(1_500), floor, Amount(1_000)), Amount(600));
+    }
 }

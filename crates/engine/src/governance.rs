@@ -1,8 +1,15 @@
 //! Governance (DESIGN §8): any bonded account may propose adding a service, setting a service's weight,
 //! or setting a parameter. Bonded accounts vote yes or no with the stake they have bonded when they vote.
-//! At the proposal's deadline it passes with a majority of the voting stake (yes > no) and a turnout of at
-//! least `quorum` of all bonded stake; a passed proposal takes effect at the next epoch boundary, so a
-//! rule never changes in the middle of an epoch.
+//! At the proposal's deadline each vote counts at most the voter's bonded stake then, and the proposal
+//! passes when yes > no, yes is strictly more than `pass_threshold` of all bonded stake (at least half),
+//! and the turnout is at least `quorum` of it (at least half); a passed proposal takes effect at the next
+//! epoch boundary, so a rule never changes in the middle of an epoch.
+//!
+//! The stake that voted stays bonded until the tally (issue 19): each voter has a [`VoteLock`] of the
+//! largest stake it voted with on a proposal still open, until the last such proposal's tally; an unbond or
+//! a deregistration that would take its bonded stake below that is refused (`vote_locked`). So stake cannot
+//! vote, leave and vote again from another account, nor leave to shrink the bonded total its vote is
+//! measured against.
 
 use crate::engine::{overlay_maps, Ctx, Deadline, EngineKey};
 use crate::market::MarketState;
@@ -12,7 +19,7 @@ use std::collections::BTreeMap;
 use types::overlay::OverlayMap;
 use types::{AccountId, Amount, Height};
 
-pub use protocol::governance::{Proposal, ProposalAction, ProposalStatus};
+pub use protocol::governance::{Proposal, ProposalAction, ProposalStatus, VoteLock};
 
 /// Governance's state. Private: the engine and other modules use the functions below.
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -21,20 +28,24 @@ pub(crate) struct GovernanceState {
     next_proposal: u64,
     /// Passed proposals in the order they passed, applied at the next epoch boundary.
     pending: Vec<u64>,
+    /// Each voter's lock on the stake it voted with, until its last open proposal's tally.
+    locks: OverlayMap<AccountId, VoteLock>,
 }
 
-overlay_maps!(GovernanceState { proposals });
+overlay_maps!(GovernanceState { proposals, locks });
 
 /// Governance's entries in the state root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum GovernanceKey {
     Proposal(u64),
+    VoteLock(AccountId),
 }
 
 impl From<GovernanceKey> for EngineKey {
     fn from(key: GovernanceKey) -> EngineKey {
         match key {
             GovernanceKey::Proposal(id) => EngineKey::Proposal(id),
+            GovernanceKey::VoteLock(id) => EngineKey::VoteLock(id),
         }
     }
 }
@@ -72,10 +83,15 @@ impl GovernanceState {
     pub fn pending(&self) -> &[u64] {
         &self.pending
     }
+    /// The lock on `account`'s bonded stake from its votes on proposals not yet tallied, if any.
+    pub fn vote_lock(&self, account: &AccountId) -> Option<&VoteLock> {
+        self.locks.get(account)
+    }
     /// `borsh(current value or None)` of a governance entry of the state root.
     pub fn encode_entry(&self, key: GovernanceKey, out: &mut Vec<u8>) {
         match key {
             GovernanceKey::Proposal(id) => borsh::to_writer(out, &self.proposals.get(&id)),
+            GovernanceKey::VoteLock(id) => borsh::to_writer(out, &self.locks.get(&id)),
         }
         .expect("writing to a Vec cannot fail");
     }
@@ -91,18 +107,17 @@ impl GovernanceState {
 /// Would `action` be valid now? The same check runs again when it is applied.
 pub(crate) fn check_action(params: &Params, market: &MarketState, action: &ProposalAction) -> Result<(), Rejection> {
     match action {
-        ProposalAction::AddService { name, weight, .. } => {
-            if *weight == 0 {
-                return Err(Rejection::ZeroWeight);
+        ProposalAction::AddService { name, weight, price } => {
+            crate::market::check_weight(*weight)?;
+            if *price > protocol::params::AMOUNT_PARAM_MAX {
+                return Err(Rejection::InvalidService("a price is at most 10^27 base units".into()));
             }
             if name.is_empty() || name.len() > 64 || market.has_service_named(name) {
                 return Err(Rejection::InvalidService(format!("{name:?} is empty, too long or taken")));
             }
         }
         ProposalAction::SetServiceWeight { service, weight } => {
-            if *weight == 0 {
-                return Err(Rejection::ZeroWeight);
-            }
+            crate::market::check_weight(*weight)?;
             if market.service(*service).is_none() {
                 return Err(Rejection::UnknownService(*service));
             }
@@ -115,6 +130,15 @@ pub(crate) fn check_action(params: &Params, market: &MarketState, action: &Propo
         }
     }
     Ok(())
+}
+
+/// Would `account` keep at least the stake it voted with (on proposals not yet tallied) bonded if its
+/// bonded stake became `remaining`? Checked before every unbond and deregistration.
+pub(crate) fn check_unlocked(g: &GovernanceState, account: &AccountId, remaining: Amount) -> Result<(), Rejection> {
+    match g.locks.get(account) {
+        Some(lock) if remaining < lock.stake => Err(Rejection::VoteLocked { locked: lock.stake, until: lock.until }),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn propose(
@@ -187,7 +211,11 @@ pub(crate) fn vote(
     let side = if approve { &mut p.yes } else { &mut p.no };
     *side = side.checked_add(stake).expect("votes sum to at most the bonded supply");
     p.votes.insert(signer, (approve, stake));
+    let until = p.voting_ends;
+    let lock = g.locks.get_or_insert_with(signer, || VoteLock { stake, until });
+    *lock = VoteLock { stake: lock.stake.max(stake), until: lock.until.max(until) };
     ctx.touch(GovernanceKey::Proposal(id));
+    ctx.touch(GovernanceKey::VoteLock(signer));
     Ok(Event::VoteCast { proposal: id, voter: signer, approve, stake })
 }
 
@@ -196,11 +224,13 @@ pub(crate) fn vote(
 pub(crate) fn tally(ctx: &mut Ctx, g: &mut GovernanceState, id: u64) -> Option<ProposalAction> {
     let bonded_total = ctx.ledger.bonded_total();
     let quorum = ctx.params.quorum.mul_ceil(bonded_total);
+    let threshold = ctx.params.pass_threshold.mul_floor(bonded_total);
     let p = g.proposals.get_mut(&id).expect("a proposal's deadline exists while it is open");
-    let turnout = p.yes.checked_add(p.no).expect("votes sum to at most the bonded supply");
-    let passed = p.yes > p.no && turnout >= quorum && !turnout.is_zero();
+    let (yes, no) = count(ctx, p);
+    let turnout = yes.checked_add(no).expect("votes sum to at most the bonded supply");
+    let passed = yes > no && yes > threshold && turnout >= quorum && !turnout.is_zero();
+    (p.yes, p.no) = (yes, no);
     p.status = if passed { ProposalStatus::Passed } else { ProposalStatus::Rejected };
-    let (yes, no) = (p.yes, p.no);
     let now = match &p.action {
         ProposalAction::OverturnJobReport { .. } if passed => Some(p.action.clone()),
         _ => None,
@@ -208,10 +238,35 @@ pub(crate) fn tally(ctx: &mut Ctx, g: &mut GovernanceState, id: u64) -> Option<P
     if passed && now.is_none() {
         g.pending.push(id);
     }
+    let ends = p.voting_ends;
+    let voters: Vec<AccountId> = p.votes.keys().copied().collect();
+    release_locks(ctx, g, &voters, ends);
     ctx.touch(GovernanceKey::Proposal(id));
     ctx.touch(EngineKey::Counters);
     ctx.emit(Event::ProposalTallied { proposal: id, yes, no, quorum, passed });
     now
+}
+
+/// Yes and no stake at the tally: each vote counts the stake it was cast with, but at most what the voter
+/// has bonded now (a slash after the vote lowers it; the vote lock keeps it from being unbonded).
+fn count(ctx: &Ctx, p: &Proposal) -> (Amount, Amount) {
+    let (mut yes, mut no) = (Amount::ZERO, Amount::ZERO);
+    for (voter, (approve, stake)) in &p.votes {
+        let weight = (*stake).min(ctx.ledger.bonded(voter));
+        let side = if *approve { &mut yes } else { &mut no };
+        *side = side.checked_add(weight).expect("votes sum to at most the bonded supply");
+    }
+    (yes, no)
+}
+
+/// The tally at `ends` ran: a voter whose last open proposal it was is free to unbond again.
+fn release_locks(ctx: &mut Ctx, g: &mut GovernanceState, voters: &[AccountId], ends: Height) {
+    for voter in voters {
+        if g.locks.get(voter).is_some_and(|l| l.until <= ends) {
+            g.locks.remove(voter);
+            ctx.touch(GovernanceKey::VoteLock(*voter));
+        }
+    }
 }
 
 /// The passed proposals to apply at this epoch boundary, in the order they passed, with their actions;

@@ -36,7 +36,7 @@ pub use protocol;
 
 pub use engine::{Deadline, Engine, ForkError, SnapshotError, TREASURY_NAME};
 pub use epoch::{CuratedList, ListRef, NETWORK_LISTS_NAME, POINTS_POOL_NAME, ROUTERS_POOL_NAME, UNDERPERFORMERS};
-pub use governance::{Proposal, ProposalAction, ProposalStatus};
+pub use governance::{Proposal, ProposalAction, ProposalStatus, VoteLock};
 pub use jobs::{
     compute_schema, Job, JobFault, JobKind, JobMember, JobOrder, JobOutcome, JobPhase, JobProgress, JobRecord, JobRole,
     JobStage, JobStatus, RewardSchema, WHOLE,

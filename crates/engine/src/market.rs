@@ -204,6 +204,18 @@ pub(crate) fn stake_required(p: &Params, roles: &BTreeSet<Role>) -> Amount {
 
 // ----- services ------------------------------------------------------------------------------------------
 
+/// A service weight is 1 to [`protocol::params::SERVICE_WEIGHT_MAX`] (genesis and governance).
+pub(crate) fn check_weight(weight: u32) -> Result<(), Rejection> {
+    if weight == 0 {
+        return Err(Rejection::ZeroWeight);
+    }
+    if weight > protocol::params::SERVICE_WEIGHT_MAX {
+        let max = protocol::params::SERVICE_WEIGHT_MAX;
+        return Err(Rejection::InvalidService(format!("a service weight is at most {max}")));
+    }
+    Ok(())
+}
+
 pub(crate) fn add_service(
     ctx: &mut Ctx,
     m: &mut MarketState,
@@ -211,9 +223,7 @@ pub(crate) fn add_service(
     (weight, price): (u32, Amount),
     poi_threshold: Ppb,
 ) -> Result<u32, Rejection> {
-    if weight == 0 {
-        return Err(Rejection::ZeroWeight);
-    }
+    check_weight(weight)?;
     if name.is_empty() || name.len() > SERVICE_NAME_LEN_MAX {
         return Err(Rejection::InvalidService(format!("a service name is 1 to {SERVICE_NAME_LEN_MAX} bytes")));
     }

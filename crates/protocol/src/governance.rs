@@ -58,3 +58,15 @@ pub struct Proposal {
     pub votes: BTreeMap<AccountId, (bool, Amount)>,
     pub status: ProposalStatus,
 }
+
+/// The bonded stake an account voted with on proposals not yet tallied: an unbond may not take its bonded
+/// stake below `stake` until the tally at `until` (the last of those proposals' voting ends) has run.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct VoteLock {
+    /// The largest stake the account voted with on any of those proposals.
+    pub stake: Amount,
+    /// The height whose end-of-block step tallies the last of them.
+    pub until: Height,
+}

@@ -61,8 +61,15 @@ pub struct Params {
     pub reputation_prior: u32,
     /// Blocks a proposal is open for votes.
     pub voting_period: u64,
-    /// Turnout a proposal needs, as a share of all bonded stake.
+    /// Turnout a proposal needs, as a share of all bonded stake at the tally (default 50%; 50% to 90%).
     pub quorum: Ppb,
+    /// Yes stake a proposal needs, as a share of all bonded stake at the tally: it passes only with strictly
+    /// more (default 50%, an absolute majority; 50% to 90%). No coalition of less than half the bonded stake
+    /// passes anything, however few others vote.
+    pub pass_threshold: Ppb,
+    /// Most the treasury may pay out in one epoch, as a share of its balance when the epoch began (default
+    /// 10%; 1 ppb to 50%): the treasury never falls below the rest within an epoch.
+    pub treasury_epoch_cap: Ppb,
     /// Most the miners' pool pays out per epoch (less if the pool holds less).
     pub miner_reward_per_epoch: Amount,
     /// Blocks allowed in each task state before an oracle may advance it (PoUW, DESIGN §5).
@@ -74,7 +81,8 @@ pub struct Params {
     pub max_reassignments: u32,
     /// Blocks after a task becomes advanceable before the end-of-block step advances it itself.
     pub oracle_grace: u64,
-    /// Paid from the treasury to the oracle whose advance is valid (if the treasury holds it).
+    /// Paid from the treasury to the oracle whose advance is valid (if the treasury holds it); at most
+    /// `oracle_stake_min`.
     pub oracle_fee: Amount,
     /// Blocks before a miner selected for a task can be selected again.
     pub selection_cooldown: u64,
@@ -192,7 +200,9 @@ const DEFAULT_PARAMS: Params = Params {
     reputation_x0: Ppb::new(500_000_000).expect("0.5"),
     reputation_prior: 5,
     voting_period: 20,
-    quorum: Ppb::new(333_333_333).expect("one third"),
+    quorum: Ppb::new(500_000_000).expect("one half"),
+    pass_threshold: Ppb::new(500_000_000).expect("one half"),
+    treasury_epoch_cap: Ppb::new(100_000_000).expect("10%"),
     miner_reward_per_epoch: Amount(1_000_000_000_000),
     task_deadline_requested: 5,
     task_deadline_created: 5,
@@ -281,6 +291,29 @@ impl Params {
 /// Longest period a parameter may name (2^32 blocks): keeps `height + period` far from overflow.
 const MAX_PERIOD_BLOCKS: u64 = 1 << 32;
 
+/// Largest amount a parameter may name (10^27 base units, 10^18 SWK): sums and products of a few stay far
+/// from overflowing 128 bits.
+pub const AMOUNT_PARAM_MAX: Amount = Amount(1_000_000_000_000_000_000_000_000_000);
+
+/// Largest minimum fee (10^12 base units, 1,000 SWK): a fee nobody can pay would freeze the chain, and with
+/// it the governance that could lower the fee again.
+pub const MIN_FEE_MAX: Amount = Amount(1_000_000_000_000);
+
+/// Largest weight of a service (genesis and governance): one service may count at most 1,000 times another
+/// in the miners' epoch rewards.
+pub const SERVICE_WEIGHT_MAX: u32 = 1_000;
+
+/// A share in ppb, for the bounds below.
+const fn share(raw: u32) -> Ppb {
+    match Ppb::new(raw) {
+        Some(p) => p,
+        None => panic!("a share is at most 10^9 ppb"),
+    }
+}
+const HALF: Ppb = share(500_000_000);
+const NINETY_PERCENT: Ppb = share(900_000_000);
+const NINETY_NINE_PERCENT: Ppb = share(990_000_000);
+
 impl Params {
     /// Check every rule a parameter must obey; the error names the field.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
@@ -306,7 +339,16 @@ impl Params {
         if self.max_payouts == 0 {
             return bad("params.max_payouts", "must be at least 1");
         }
+        if self.max_block_txs > 10_000_000 || self.max_unbonding_chunks > 1_024 || self.max_payouts > 1_024 {
+            return bad(
+                "params.max_block_txs",
+                "max_block_txs at most 10000000, max_unbonding_chunks and max_payouts at most 1024",
+            );
+        }
         self.validate_periods()?;
+        self.validate_governance()?;
+        self.validate_amounts()?;
+        self.validate_shares()?;
         if self.selection_cooldown > MAX_PERIOD_BLOCKS || self.max_reassignments > 100 {
             return bad("params.selection_cooldown", "cooldown at most 2^32 blocks and at most 100 reassignments");
         }
@@ -361,6 +403,94 @@ impl Params {
         Ok(())
     }
 
+    /// Governance and the treasury (issue 19): no coalition under half the bonded stake passes anything, no
+    /// stake that voted can leave and vote again before the tally, and no epoch empties the treasury.
+    fn validate_governance(&self) -> Result<(), (&'static str, String)> {
+        let bad = |field, msg: &str| Err((field, msg.to_string()));
+        if !(HALF..=NINETY_PERCENT).contains(&self.quorum) {
+            return bad(
+                "params.quorum",
+                "must be between 50% and 90% of the bonded stake (500000000 to 900000000 ppb)",
+            );
+        }
+        if !(HALF..=NINETY_PERCENT).contains(&self.pass_threshold) {
+            return bad(
+                "params.pass_threshold",
+                "must be between 50% and 90% of the bonded stake (500000000 to 900000000 ppb)",
+            );
+        }
+        if self.voting_period >= self.unbonding_period {
+            return bad(
+                "params.voting_period",
+                "must be shorter than unbonding_period (stake that voted must not be free again before the tally)",
+            );
+        }
+        if self.treasury_epoch_cap == Ppb::ZERO || self.treasury_epoch_cap > HALF {
+            return bad("params.treasury_epoch_cap", "must be above 0 and at most 50% (500000000 ppb)");
+        }
+        if self.oracle_fee > self.oracle_stake_min {
+            return bad(
+                "params.oracle_fee",
+                "must be at most oracle_stake_min (one advance is worth less than the stake)",
+            );
+        }
+        Ok(())
+    }
+
+    /// Amounts: each at most [`AMOUNT_PARAM_MAX`], the minimum fee at most [`MIN_FEE_MAX`].
+    fn validate_amounts(&self) -> Result<(), (&'static str, String)> {
+        if self.min_fee > MIN_FEE_MAX {
+            return Err(("params.min_fee", "must be at most 1000000000000 base units (1000 SWK)".to_string()));
+        }
+        for (field, v) in [
+            ("params.miner_stake_min", self.miner_stake_min),
+            ("params.oracle_stake_min", self.oracle_stake_min),
+            ("params.router_stake_min", self.router_stake_min),
+            ("params.data_owner_stake_min", self.data_owner_stake_min),
+            ("params.mpc_stake_min", self.mpc_stake_min),
+            ("params.coordinator_stake_min", self.coordinator_stake_min),
+            ("params.miner_reward_per_epoch", self.miner_reward_per_epoch),
+            ("params.background_task_reward", self.background_task_reward),
+            ("params.emission_per_epoch", self.emission_per_epoch),
+            ("params.router_reward_per_mb", self.router_reward_per_mb),
+        ] {
+            if v > AMOUNT_PARAM_MAX {
+                return Err((field, "must be at most 10^27 base units".to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Shares that move one party's money to another: each bounded so that governance cannot take all of it.
+    fn validate_shares(&self) -> Result<(), (&'static str, String)> {
+        let bad = |field, msg: &str| Err((field, msg.to_string()));
+        if self.protocol_fee > HALF {
+            return bad("params.protocol_fee", "must be at most 50% of a request's price");
+        }
+        if self.job_gds_share > HALF {
+            return bad("params.job_gds_share", "must be at most 50%");
+        }
+        if self.poi_attestation_quorum < HALF {
+            return bad("params.poi_attestation_quorum", "must be at least 50% of the oracles' stake");
+        }
+        if !(HALF..=NINETY_NINE_PERCENT).contains(&self.router_connectivity_min) {
+            return bad(
+                "params.router_connectivity_min",
+                "must be between 50% and 99% (at 100% even a router always online would be slashed)",
+            );
+        }
+        if self.router_slash > HALF {
+            return bad("params.router_slash", "must be at most 50% of a router's collateral");
+        }
+        if self.router_latency_weight_milli > 1_000_000 || self.router_latency_max_ms > 3_600_000 {
+            return bad(
+                "params.router_latency_weight_milli",
+                "router_latency_weight_milli at most 1000000 (kL = 1000), router_latency_max_ms at most 3600000",
+            );
+        }
+        Ok(())
+    }
+
     /// Sizes, factors and shares.
     fn validate_limits(&self) -> Result<(), (&'static str, String)> {
         let bad = |field, msg: &str| Err((field, msg.to_string()));
@@ -408,5 +538,70 @@ impl Params {
             return bad("params.reputation_prior", "must be at most 1000000");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(p: &Params) -> Option<&'static str> {
+        p.validate().err().map(|(field, _)| field)
+    }
+
+    #[test]
+    fn the_defaults_validate() {
+        assert_eq!(Params::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn quorum_and_pass_threshold_are_half_to_ninety_percent() {
+        let d = Params::default();
+        for (raw, ok) in
+            [(0, false), (499_999_999, false), (500_000_000, true), (900_000_000, true), (900_000_001, false)]
+        {
+            let share = Ppb::new(raw).expect("ppb");
+            assert_eq!(field(&Params { quorum: share, ..d.clone() }).is_none(), ok, "quorum {raw}");
+            assert_eq!(field(&Params { pass_threshold: share, ..d.clone() }).is_none(), ok, "threshold {raw}");
+        }
+        assert_eq!(d.with_set("quorum", "0").err().map(|e| e.starts_with("params.quorum")), Some(true));
+    }
+
+    #[test]
+    fn a_vote_ends_before_its_stake_could_be_free() {
+        let d = Params::default();
+        let p = Params { voting_period: 50, unbonding_period: 50, ..d.clone() };
+        assert_eq!(field(&p), Some("params.voting_period"));
+        assert_eq!(field(&Params { voting_period: 49, ..p }), None);
+        assert!(d.with_set("unbonding_period", "20").is_err(), "a change may not break the relation either");
+    }
+
+    #[test]
+    fn oracle_fee_is_at_most_an_oracles_stake_and_the_treasury_cap_at_most_half() {
+        let d = Params::default();
+        let fee = Params { oracle_fee: Amount(d.oracle_stake_min.0 + 1), ..d.clone() };
+        assert_eq!(field(&fee), Some("params.oracle_fee"));
+        assert_eq!(field(&Params { oracle_fee: d.oracle_stake_min, ..d.clone() }), None);
+        for (raw, ok) in [(0, false), (1, true), (500_000_000, true), (500_000_001, false)] {
+            let cap = Ppb::new(raw).expect("ppb");
+            assert_eq!(field(&Params { treasury_epoch_cap: cap, ..d.clone() }).is_none(), ok, "cap {raw}");
+        }
+    }
+
+    #[test]
+    fn shares_that_move_money_and_amounts_are_bounded() {
+        let d = Params::default();
+        let over_half = Ppb::new(500_000_001).expect("ppb");
+        assert_eq!(field(&Params { protocol_fee: over_half, ..d.clone() }), Some("params.protocol_fee"));
+        assert_eq!(field(&Params { router_slash: over_half, ..d.clone() }), Some("params.router_slash"));
+        assert_eq!(field(&Params { job_gds_share: over_half, ..d.clone() }), Some("params.job_gds_share"));
+        assert_eq!(
+            field(&Params { router_connectivity_min: Ppb::ONE, ..d.clone() }),
+            Some("params.router_connectivity_min")
+        );
+        let huge = Amount(AMOUNT_PARAM_MAX.0 + 1);
+        assert_eq!(field(&Params { emission_per_epoch: huge, ..d.clone() }), Some("params.emission_per_epoch"));
+        assert_eq!(field(&Params { min_fee: Amount(MIN_FEE_MAX.0 + 1), ..d.clone() }), Some("params.min_fee"));
+        assert_eq!(field(&Params { max_block_txs: 10_000_001, ..d }), Some("params.max_block_txs"));
     }
 }

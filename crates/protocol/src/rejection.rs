@@ -162,6 +162,10 @@ pub enum Rejection {
     /// for governance's vote to end before the dispute window closes.
     #[error("invalid appeal: {0}")]
     InvalidAppeal(String),
+    /// An unbond (or a deregistration) that would take bonded stake below what the account voted with on a
+    /// proposal not yet tallied: the stake that voted stays bonded until the tally (issue 19).
+    #[error("{locked} of the bonded stake voted on a proposal tallied at height {until}; it stays bonded until then")]
+    VoteLocked { locked: types::Amount, until: types::Height },
     /// The job's MPC nodes were already replaced `max_mpc_replacements` times.
     #[error("the job's MPC nodes were already replaced {max} times")]
     ReplacementLimit { max: u32 },
@@ -249,6 +253,7 @@ impl Rejection {
             Rejection::ResultMismatch { .. } => "result_mismatch",
             Rejection::JobDisputed(_) => "job_disputed",
             Rejection::InvalidAppeal(_) => "invalid_appeal",
+            Rejection::VoteLocked { .. } => "vote_locked",
             Rejection::Ledger(e) => e.code(),
         }
     }
@@ -340,6 +345,7 @@ mod tests {
             Rejection::ResultMismatch { member: Default::default() },
             Rejection::JobDisputed(Default::default()),
             Rejection::InvalidAppeal(Default::default()),
+            Rejection::VoteLocked { locked: Default::default(), until: Default::default() },
         ];
         for r in &all {
             match r {
@@ -400,6 +406,7 @@ mod tests {
                 | Rejection::ResultMismatch { .. }
                 | Rejection::JobDisputed(_)
                 | Rejection::InvalidAppeal(_)
+                | Rejection::VoteLocked { .. }
                 | Rejection::Ledger(_) => {}
             }
         }
@@ -485,6 +492,7 @@ mod tests {
             result_mismatch
             job_disputed
             invalid_appeal
+            vote_locked
             insufficient_funds
             insufficient_bonded
             amount_overflow

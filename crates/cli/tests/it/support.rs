@@ -38,7 +38,8 @@ pub fn cli_raw(home: &Path, node: Option<&str>, args: &[&str]) -> std::process::
 
 /// A genesis file funding the named keys with 1,000 SWK each; min fee 1000 base units.
 pub fn write_genesis(dir: &Path, accounts: &[String]) -> PathBuf {
-    let mut text = String::from("[params]\nchain_id = \"e2e\"\nmin_fee = 1000\nunbonding_period = 5\n");
+    let mut text =
+        String::from("[params]\nchain_id = \"e2e\"\nmin_fee = 1000\nunbonding_period = 5\nvoting_period = 4\n");
     for a in accounts {
         text.push_str(&format!("[[accounts]]\nid = \"{a}\"\nfree = \"1000 SWK\"\n"));
     }

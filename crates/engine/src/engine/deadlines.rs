@@ -115,8 +115,8 @@ impl Engine {
     /// The epoch hook: miner rewards with the weights in force during the epoch, then the changes
     /// governance passed, which take effect from the next epoch. Emission and points (later) settle here.
     pub(crate) fn on_epoch_end(&mut self, epoch: u64, height: Height, events: &mut Vec<EventRecord>) {
-        crate::epoch::mint_emission(&mut self.split(events, None).0, epoch);
         let (mut ctx, s) = self.split(events, None);
+        crate::epoch::mint_emission(&mut ctx, s.e, epoch);
         crate::market::settle_miner_rewards(&mut ctx, s.m, epoch);
         let (mut ctx, s) = self.split(events, None);
         crate::epoch::settle_points(&mut ctx, s.e, epoch);
@@ -128,6 +128,9 @@ impl Engine {
         crate::epoch::sweep_pools(&mut ctx);
         crate::epoch::close_epoch_points(&mut ctx, s.e, epoch);
         self.apply_passed_proposals(events);
+        // The next epoch's treasury cap, from the balance it begins with and the parameters it runs under.
+        let (mut ctx, s) = self.split(events, None);
+        crate::epoch::set_treasury_floor(&mut ctx, s.e);
         events.push(EventRecord { tx: None, event: Event::EpochEnded { epoch, height } });
     }
 

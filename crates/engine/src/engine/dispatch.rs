@@ -201,6 +201,8 @@ impl Engine {
                 return Err(Rejection::StakeBelowMinimum { needed, remaining });
             }
         }
+        let remaining = Amount(self.ledger.bonded(&signer).0.saturating_sub(amount.0));
+        crate::governance::check_unlocked(&self.g, &signer, remaining)?;
         let matures_at = crate::routers::unbond_matures_at(&self.params, &self.m, &signer, self.height)
             .ok_or(LedgerError::AmountOverflow)?;
         self.ledger.unbond(signer, amount, self.height, matures_at, self.params.max_unbonding_chunks as usize)?;
@@ -309,6 +311,8 @@ impl Engine {
                 market::register_node(ctx, s.m, s.draw, signer, what, (*capacity, endpoint))
             }
             Call::DeregisterNode => {
+                // Deregistering unbonds all of the node's stake.
+                crate::governance::check_unlocked(s.g, &signer, Amount::ZERO)?;
                 let matures_at = crate::routers::unbond_matures_at(ctx.params, s.m, &signer, ctx.height);
                 let event = market::deregister_node(ctx, s.m, s.draw, signer, matures_at)?;
                 crate::routers::on_deregistered(ctx, s.r, signer);

@@ -113,6 +113,14 @@ impl Engine {
     pub fn proposals(&self) -> impl Iterator<Item = &Proposal> {
         self.g.proposals()
     }
+    /// The stake `account` voted with on proposals not yet tallied, which it cannot unbond until then.
+    pub fn vote_lock(&self, account: &AccountId) -> Option<&crate::governance::VoteLock> {
+        self.g.vote_lock(account)
+    }
+    /// The balance the treasury may not be paid below in the current epoch (`treasury_epoch_cap`).
+    pub fn treasury_floor(&self) -> Amount {
+        self.e.treasury_floor()
+    }
 }
 
 // ----- market ------------------------------------------------------------------------------------

@@ -99,6 +99,8 @@ impl Engine {
             EngineKey::RouterAccepted(id) => self.r.encode_entry(RouterKey::Accepted(id), out),
             EngineKey::RouterRoster(id) => self.r.encode_entry(RouterKey::Roster(id), out),
             EngineKey::RouterEvidence(id) => self.r.encode_entry(RouterKey::Evidence(id), out),
+            EngineKey::VoteLock(id) => self.g.encode_entry(GovernanceKey::VoteLock(id), out),
+            EngineKey::TreasuryFloor => self.e.encode_entry(EpochKey::TreasuryFloor, out),
         }
     }
 }

@@ -30,6 +30,7 @@ pub fn small_params() -> Params {
         min_fee: Amount(1),
         epoch_length: 1_000,
         unbonding_period: 3,
+        voting_period: 2,
         emission_per_epoch: Amount::ZERO,
         ..Params::default()
     }

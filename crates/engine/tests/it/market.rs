@@ -9,10 +9,10 @@ fn params() -> Params {
     Params {
         miner_stake_min: Amount(100),
         oracle_stake_min: Amount(500),
+        oracle_fee: Amount(5),
         request_timeout: 5,
         rating_window: 4,
         heartbeat_timeout: 3,
-        voting_period: 3,
         epoch_length: 10,
         protocol_fee: Ppb::new(100_000_000).expect("10%"),
         miner_reward_per_epoch: Amount(1_000),
@@ -296,8 +296,8 @@ fn governance_passes_by_stake_majority_and_quorum_and_applies_at_the_epoch_bound
               alice#1 propose SetServiceWeight { service: 1, weight: 0 } -> zero_weight
               bob#0 propose SetParam { name: "request_timeout", value: "9" } -> ok
               bob#1 propose SetParam { name: "chain_id", value: "x" } -> invalid_proposal
-              * ProposalCreated 1 by alice voting until 4
-              * ProposalCreated 2 by bob voting until 4
+              * ProposalCreated 1 by alice voting until 3
+              * ProposalCreated 2 by bob voting until 3
             block 2:
               alice#1 vote yes on proposal 1 -> ok
               bob#1 vote no on proposal 1 -> ok
@@ -308,9 +308,9 @@ fn governance_passes_by_stake_majority_and_quorum_and_applies_at_the_epoch_bound
               * VoteCast 1 bob no with 300
               * VoteCast 2 carol yes with 100
             block 3:
-            block 4:
               * ProposalTallied 1 yes 600 no 300 quorum 500 passed true
               * ProposalTallied 2 yes 100 no 0 quorum 500 passed false
+            block 4:
             block 5:
             block 6:
             block 7:

@@ -158,7 +158,7 @@ fn genesis() -> Genesis {
             voting_period: 2,
             epoch_length: 4,
             unbonding_period: 3,
-            quorum: Ppb::new(100_000_000).expect("10%"),
+            quorum: Ppb::new(500_000_000).expect("50%"),
             miner_reward_per_epoch: Amount(700),
             oracle_stake_min: Amount(100),
             task_deadline_requested: 5,

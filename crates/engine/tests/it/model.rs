@@ -307,6 +307,7 @@ fn params() -> Params {
         chain_id: "model".into(),
         min_fee: Amount(MIN_FEE),
         unbonding_period: PERIOD,
+        voting_period: PERIOD - 1,
         max_unbonding_chunks: MAX_CHUNKS as u32,
         max_payouts: MAX_PAYOUTS as u32,
         epoch_length: 3,

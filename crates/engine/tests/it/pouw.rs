@@ -152,7 +152,7 @@ fn an_honest_task_runs_its_whole_lifecycle_and_pays_the_miners_and_the_oracle() 
             "  * TaskAdvanced 1 Requested -> Created by o1 fee 5",
             "  * TaskAdvanced 1 Created -> Started by o1 fee 4",
             "  * TaskAdvanced 1 Started -> Precommitted by o1 fee 0",
-            "  * TaskEnded 1 passed [m1 m2 m4] failed [] paid 81",
+            "  * TaskEnded 1 passed [m1 m2 m6] failed [] paid 81",
             "  * TaskAdvanced 1 Precommitted -> Ended by o1 fee 0",
         ]
     "#]]

@@ -83,6 +83,8 @@ fn genesis() -> Genesis {
     g.params.data_owner_stake_min = one;
     g.params.mpc_stake_min = one;
     g.params.coordinator_stake_min = one;
+    // An oracle's fee is at most its minimum stake.
+    g.params.oracle_fee = one;
     g.accounts = vec![
         GenesisAccount { id: account(1), name: Some("alice".into()), free: Amount(1_000_000), bonded: Amount(100) },
         GenesisAccount { id: account(2), name: Some("bob".into()), free: Amount(1_000), bonded: Amount(0) },

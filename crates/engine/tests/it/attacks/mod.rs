@@ -3,6 +3,7 @@
 //! after its attack, and docs/PROTOCOL.md names the rule that closes it.
 
 mod background;
+mod governance;
 mod jobs;
 mod routers;
 mod tasks;
