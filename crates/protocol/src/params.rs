@@ -51,6 +51,10 @@ pub struct Params {
     pub request_timeout: u64,
     /// Blocks after completion during which the client may rate a request.
     pub rating_window: u64,
+    /// What a client must have paid a miner, over the requests it rated (each within its rating window),
+    /// for its rating to weigh one full rating (as much as a network rating or one prior rating); less
+    /// weighs pro rata, more no more (default 1 SWK; at least 1 base unit).
+    pub rating_weight_cap: Amount,
     /// Share of each request's price that goes to the treasury.
     pub protocol_fee: Ppb,
     /// Reputation steepness k, in thousandths (10000 = 10).
@@ -184,6 +188,7 @@ const DEFAULT_PARAMS: Params = Params {
     coordinator_stake_min: Amount(100_000_000_000),
     request_timeout: 50,
     rating_window: 100,
+    rating_weight_cap: Amount(1_000_000_000),
     protocol_fee: Ppb::new(50_000_000).expect("5%"),
     reputation_k_milli: 10_000,
     reputation_x0: Ppb::new(500_000_000).expect("0.5"),
@@ -398,6 +403,15 @@ impl Params {
         }
         if self.reputation_prior > 1_000_000 {
             return bad("params.reputation_prior", "must be at most 1000000");
+        }
+        self.validate_weights()
+    }
+
+    /// Rating weights (issue 19).
+    fn validate_weights(&self) -> Result<(), (&'static str, String)> {
+        let bad = |field, msg: &str| Err((field, msg.to_string()));
+        if self.rating_weight_cap.is_zero() {
+            return bad("params.rating_weight_cap", "must be at least 1 base unit");
         }
         Ok(())
     }

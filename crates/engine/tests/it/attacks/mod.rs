@@ -3,4 +3,5 @@
 //! after its attack, and docs/PROTOCOL.md names the rule that closes it.
 
 mod jobs;
+mod reputation;
 mod routers;
