@@ -45,7 +45,7 @@ pub use market::{
     compute_miner_rewards, ClientRating, MinerReward, MinerStatus, NodeRecord, ReportedStatus, ReputationRecord,
     Request, RequestStatus, Role, Service, MINERS_POOL_NAME, POI_THRESHOLD_DEFAULT,
 };
-pub use points::{compute_points_payout, points_failure, EpochPoints, NodePoints, PointsRules};
+pub use points::{compute_points_payout, points_failure, EpochPoints, NodePoints, PointsRules, TeamMultiplier};
 pub use pouw::{output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME};
 pub use protocol::block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
 pub use protocol::event::Event;

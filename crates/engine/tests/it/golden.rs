@@ -8,7 +8,7 @@ use expect_test::expect;
 use types::{Amount, JobId, Ppb};
 
 /// The pinned root of [`every_kind_of_hold`].
-pub const PINNED_ROOT: &str = "7a955fb6f85c77b456e56411d64fc63591cc2e5ed82300dfb81a66e4c3868d14";
+pub const PINNED_ROOT: &str = "434a12dfa580275d45739f83d1146ecbaa49b4892387bc223214b400de838135";
 
 #[test]
 fn the_state_root_of_a_chain_with_every_kind_of_hold_is_pinned() {
@@ -17,7 +17,7 @@ fn the_state_root_of_a_chain_with_every_kind_of_hold_is_pinned() {
         net.log.lines().filter(|l| l.starts_with("  ") && !l.starts_with("  *") && !l.ends_with("-> ok")).collect();
     assert!(refused.is_empty(), "every transaction applies: {refused:?}");
     assert_eq!(net.chain.engine.ledger().holds().count(), 5, "one hold of each kind is open");
-    expect!["7a955fb6f85c77b456e56411d64fc63591cc2e5ed82300dfb81a66e4c3868d14"]
+    expect!["434a12dfa580275d45739f83d1146ecbaa49b4892387bc223214b400de838135"]
         .assert_eq(&net.chain.engine.state_root().to_string());
     assert_eq!(net.chain.engine.state_root().to_string(), PINNED_ROOT);
 }

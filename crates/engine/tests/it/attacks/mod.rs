@@ -3,5 +3,6 @@
 //! after its attack, and docs/PROTOCOL.md names the rule that closes it.
 
 mod jobs;
+mod points;
 mod reputation;
 mod routers;
