@@ -20,7 +20,7 @@
 //! submits a request or a task; selection skips every node on them.
 
 use crate::engine::{overlay_maps, Ctx, EngineKey};
-use crate::points::{compute_points_payout, points_failure, EpochPoints, NodePoints, PointsRules};
+use crate::points::{compute_points_payout, points_failure, EpochPoints, NodePoints, PointsRules, TeamMultiplier};
 use crate::{Event, Params, Rejection, BACKGROUND_POOL_NAME, MINERS_POOL_NAME};
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,6 +81,11 @@ pub(crate) fn points_rules(p: &Params) -> PointsRules {
         blame_culprits: p.points_blame_culprits,
         block: u128::from(p.points_block),
     }
+}
+
+/// The team multiplier the parameters set: `points_team_multiplier_milli` below `list_failure_rate`.
+pub(crate) fn team_multiplier(p: &Params) -> TeamMultiplier {
+    TeamMultiplier { milli: p.points_team_multiplier_milli, below: p.list_failure_rate }
 }
 
 impl EpochState {
@@ -261,11 +266,11 @@ pub(crate) fn mint_emission(ctx: &mut Ctx, e: &EpochState, epoch: u64) {
     ctx.emit(Event::EmissionMinted { epoch, total, parts });
 }
 
-/// Pay the points pool by floored nets.
+/// Pay the points pool by floored nets, weighted by the team multiplier.
 pub(crate) fn settle_points(ctx: &mut Ctx, e: &EpochState, epoch: u64) {
     let pool = AccountId::system(POINTS_POOL_NAME);
     let pot = ctx.ledger.free(&pool);
-    for (node, amount) in compute_points_payout(pot, &e.points) {
+    for (node, amount) in compute_points_payout(pot, &e.points, team_multiplier(ctx.params)) {
         ctx.ledger.transfer(pool, node, amount).expect("the parts sum to the pool's balance");
         let p = e.points.nodes[&node];
         ctx.emit(Event::PointsRewarded { epoch, node, earned: p.earned, deducted: p.deducted, amount });

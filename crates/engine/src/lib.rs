@@ -42,10 +42,10 @@ pub use jobs::{
     JobStage, JobStatus, RewardSchema, WHOLE,
 };
 pub use market::{
-    compute_miner_rewards, MinerReward, MinerStatus, NodeRecord, ReportedStatus, ReputationRecord, Request,
-    RequestStatus, Role, Service, MINERS_POOL_NAME, POI_THRESHOLD_DEFAULT,
+    compute_miner_rewards, ClientRating, MinerReward, MinerStatus, NodeRecord, ReportedStatus, ReputationRecord,
+    Request, RequestStatus, Role, Service, MINERS_POOL_NAME, POI_THRESHOLD_DEFAULT,
 };
-pub use points::{compute_points_payout, points_failure, EpochPoints, NodePoints, PointsRules};
+pub use points::{compute_points_payout, points_failure, EpochPoints, NodePoints, PointsRules, TeamMultiplier};
 pub use pouw::{
     output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME, TASK_REDUNDANCY_MIN,
 };

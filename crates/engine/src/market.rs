@@ -8,7 +8,9 @@
 //!   request id. The miner completes it (the hold pays the miner, less `protocol_fee` to the treasury) or
 //!   it expires (refund, and a Bad network rating for the miner).
 //! - The client may rate a completed request within `rating_window` blocks; a (client, miner) pair's
-//!   latest rating replaces the earlier. Validation outcomes enter as network ratings.
+//!   latest rating replaces the earlier. The pair's rating weighs what the client paid the miner for the
+//!   requests it rated, over `rating_weight_cap` (at most one full rating; issue 19). Validation
+//!   outcomes enter as network ratings of weight one.
 //! - Each epoch the miners' pool pays `min(miner_reward_per_epoch, balance)` split by
 //!   `score_m = rep_m × Σ_s requests_done(m, s) × weight_s`, exactly (largest remainder).
 
@@ -17,15 +19,15 @@ use crate::engine::{overlay_maps, Ctx, Deadline, EngineKey};
 use crate::{Event, Params, Rejection};
 use borsh::{BorshDeserialize, BorshSerialize};
 use ledger::LedgerError;
-use protocol::reputation::{logistic_ppb, mean_ppb, Rating};
+use protocol::reputation::{logistic_ppb, mean_ppb, weighted_mean_ppb, Rating};
 use protocol::{HoldOwner, HoldReason, HoldTag};
 use std::collections::{BTreeMap, BTreeSet};
 use types::overlay::OverlayMap;
 use types::{AccountId, Amount, Hash, Height, Ppb};
 
 pub use protocol::market::{
-    MinerStatus, NodeRecord, ReportedStatus, ReputationRecord, Request, RequestStatus, Role, Service, MINERS_POOL_NAME,
-    POI_THRESHOLD_DEFAULT,
+    ClientRating, MinerStatus, NodeRecord, ReportedStatus, ReputationRecord, Request, RequestStatus, Role, Service,
+    MINERS_POOL_NAME, POI_THRESHOLD_DEFAULT,
 };
 
 const ENDPOINT_LEN_MAX: usize = 256;
@@ -473,9 +475,21 @@ pub(crate) fn rate_request(
         return Err(Rejection::RatingWindowClosed(id));
     }
     // After this point the command must succeed.
-    let miner = r.miner;
+    let (miner, price) = (r.miner, r.price);
+    // A request's price counts toward its client's weight once, when the request is first rated.
+    let first = r.rating.is_none();
     m.requests.get_mut(&id).expect("looked up above").rating = Some(rating);
-    m.reputation.get_or_insert_with(miner, Default::default).by_client.insert(signer, rating);
+    let entry = m
+        .reputation
+        .get_or_insert_with(miner, Default::default)
+        .by_client
+        .entry(signer)
+        .or_insert(ClientRating { rating, paid: Amount::ZERO });
+    entry.rating = rating;
+    if first {
+        // Saturating: what one client paid one miner cannot pass the supply, which fits in u128.
+        entry.paid = Amount(entry.paid.0.saturating_add(price.0));
+    }
     let reputation = refresh_reputation(ctx, m, draw, miner);
     ctx.touch(MarketKey::Request(id));
     Ok(Event::RequestRated { request: id, miner, rating, reputation })
@@ -502,7 +516,8 @@ pub(crate) fn record_network_rating(
 fn refresh_reputation(ctx: &mut Ctx, m: &mut MarketState, draw: &mut DrawIndex, miner: AccountId) -> Ppb {
     let p = ctx.params;
     let rec = m.reputation.get_or_insert_with(miner, Default::default);
-    let x = mean_ppb(rec.sum_halves(), rec.ratings(), p.reputation_prior, p.reputation_x0);
+    let (value, weight) = rec.weighted_sums(p.rating_weight_cap);
+    let x = weighted_mean_ppb(value, weight, p.reputation_prior, p.reputation_x0);
     rec.reputation = logistic_ppb(x, p.reputation_k_milli, p.reputation_x0);
     let reputation = rec.reputation;
     ctx.touch(MarketKey::Reputation(miner));

@@ -587,7 +587,7 @@ async fn reputation(State(s): State<App>, id: Result<Path<String>, PathRejection
     Json(ReputationView {
         account: id,
         reputation: e.reputation(&id),
-        client_ratings: rec.map(|r| r.by_client.clone()),
+        client_ratings: rec.map(|r| r.by_client.iter().map(|(c, v)| (*c, v.rating)).collect()),
         network_good: rec.map_or(0, |r| r.network_good),
         network_bad: rec.map_or(0, |r| r.network_bad),
     })

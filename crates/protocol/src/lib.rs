@@ -36,8 +36,8 @@ pub use jobs::{
     JobRecord, JobRole, JobStage, JobStatus, RewardSchema, WHOLE,
 };
 pub use market::{
-    MinerStatus, NodeRecord, ReportedStatus, ReputationRecord, Request, RequestStatus, Role, Service, MINERS_POOL_NAME,
-    POI_THRESHOLD_DEFAULT,
+    ClientRating, MinerStatus, NodeRecord, ReportedStatus, ReputationRecord, Request, RequestStatus, Role, Service,
+    MINERS_POOL_NAME, POI_THRESHOLD_DEFAULT,
 };
 pub use params::Params;
 pub use points::{points_failure, EpochPoints, NodePoints, PointsRules};

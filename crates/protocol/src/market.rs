@@ -1,7 +1,7 @@
 //! The inference market's public records (seed 000, DESIGN §4): nodes, services, requests and
 //! reputation records.
 
-use crate::reputation::Rating;
+use crate::reputation::{rating_weight_ppb, Rating};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -110,22 +110,41 @@ pub struct Request {
     pub rating: Option<Rating>,
 }
 
-/// A miner's ratings: the latest per client, plus network ratings from validation outcomes.
+/// One client's standing rating of a miner: its latest verdict, and what it paid the miner for the
+/// requests it rated (each counted once, when first rated).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct ClientRating {
+    pub rating: Rating,
+    pub paid: Amount,
+}
+
+/// A miner's ratings: the latest per client with what that client paid, plus network ratings from
+/// validation outcomes.
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
 )]
 pub struct ReputationRecord {
-    pub by_client: BTreeMap<AccountId, Rating>,
+    pub by_client: BTreeMap<AccountId, ClientRating>,
     pub network_good: u64,
     pub network_bad: u64,
     pub reputation: Ppb,
 }
 
 impl ReputationRecord {
-    pub fn ratings(&self) -> u128 {
-        self.by_client.len() as u128 + u128::from(self.network_good) + u128::from(self.network_bad)
-    }
-    pub fn sum_halves(&self) -> u128 {
-        self.by_client.values().map(|r| u128::from(r.halves())).sum::<u128>() + 2 * u128::from(self.network_good)
+    /// `(Σ weight × value, Σ weight)` of every rating, weights in ppb of a full rating and values in ppb:
+    /// a client weighs `min(paid, cap) / cap` ([`rating_weight_ppb`]), a network rating one.
+    pub fn weighted_sums(&self, cap: Amount) -> (u128, u128) {
+        let full = u128::from(Ppb::ONE_RAW);
+        let network = u128::from(self.network_good) + u128::from(self.network_bad);
+        let (mut value, mut weight) = (u128::from(self.network_good) * full * full, network * full);
+        // Each term is at most 1e18; saturation would need more than 10^20 ratings.
+        for c in self.by_client.values() {
+            let w = rating_weight_ppb(c.paid, cap);
+            value = value.saturating_add(w * u128::from(c.rating.value().raw()));
+            weight = weight.saturating_add(w);
+        }
+        (value, weight)
     }
 }

@@ -51,6 +51,10 @@ pub struct Params {
     pub request_timeout: u64,
     /// Blocks after completion during which the client may rate a request.
     pub rating_window: u64,
+    /// What a client must have paid a miner, over the requests it rated (each within its rating window),
+    /// for its rating to weigh one full rating (as much as a network rating or one prior rating); less
+    /// weighs pro rata, more no more (default 1 SWK; at least 1 base unit).
+    pub rating_weight_cap: Amount,
     /// Share of each request's price that goes to the treasury.
     pub protocol_fee: Ppb,
     /// Reputation steepness k, in thousandths (10000 = 10).
@@ -130,10 +134,16 @@ pub struct Params {
     pub job_report_bond: Ppb,
     /// Points each member of a successful task round earns (xx network: 10).
     pub points_success: u64,
-    /// Target failure rate f; a realtime failure costs `points_success · (1 − f) / f` (20 at 1/3).
+    /// Target failure rate f; a realtime failure costs `points_success · (1 − f) / f` (default 5%, the
+    /// seed's proposal: 190; xx network's old 1/3 gives 20). Above 0.
     pub points_target_failure_rate: Ppb,
-    /// Deduct only the known culprits of a failed round (else the whole team, as xx network does).
+    /// Deduct only the known culprits of a failed round, nobody when none is known (else the whole team,
+    /// as xx network does).
     pub points_blame_culprits: bool,
+    /// The team multiplier, in thousandths (1000 = 1×): the net points of a node whose failure rate over
+    /// the epoch is below `list_failure_rate` weigh this much in the points payout (default 1000; 1000 to
+    /// 10000). It changes shares only when `list_failure_rate` is below the target failure rate.
+    pub points_team_multiplier_milli: u32,
     /// Points the block producer earns per block.
     pub points_block: u64,
     /// The account that produces blocks (the sequencer's operator), if it earns block points.
@@ -195,6 +205,7 @@ const DEFAULT_PARAMS: Params = Params {
     coordinator_stake_min: Amount(100_000_000_000),
     request_timeout: 50,
     rating_window: 100,
+    rating_weight_cap: Amount(1_000_000_000),
     protocol_fee: Ppb::new(50_000_000).expect("5%"),
     reputation_k_milli: 10_000,
     reputation_x0: Ppb::new(500_000_000).expect("0.5"),
@@ -232,8 +243,9 @@ const DEFAULT_PARAMS: Params = Params {
     job_dispute_window: 3_600,
     job_report_bond: Ppb::new(100_000_000).expect("10%"),
     points_success: 10,
-    points_target_failure_rate: Ppb::new(333_333_333).expect("one third"),
+    points_target_failure_rate: Ppb::new(50_000_000).expect("5%"),
     points_blame_culprits: false,
+    points_team_multiplier_milli: 1_000,
     points_block: 10,
     block_producer: None,
     emission_per_epoch: Amount(1_000_000_000_000),
@@ -536,6 +548,18 @@ impl Params {
         }
         if self.reputation_prior > 1_000_000 {
             return bad("params.reputation_prior", "must be at most 1000000");
+        }
+        self.validate_weights()
+    }
+
+    /// Rating weights and the team multiplier (issue 19).
+    fn validate_weights(&self) -> Result<(), (&'static str, String)> {
+        let bad = |field, msg: &str| Err((field, msg.to_string()));
+        if self.rating_weight_cap.is_zero() {
+            return bad("params.rating_weight_cap", "must be at least 1 base unit");
+        }
+        if !(1_000..=10_000).contains(&self.points_team_multiplier_milli) {
+            return bad("params.points_team_multiplier_milli", "must be between 1000 and 10000 (1× to 10×)");
         }
         Ok(())
     }

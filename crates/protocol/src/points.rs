@@ -83,6 +83,34 @@ pub struct PointsRules {
     pub block: u128,
 }
 
+/// The team multiplier (seed 004: "the team multiplier dependent on minimum performance"): a node that
+/// took part in rounds and whose failure rate over the epoch is below `below` (the list threshold) has its
+/// net points weighted `milli / 1000` in the points payout; every other node weighs its net as it is.
+/// Because a node nets positive points only below the target failure rate, the multiplier changes
+/// shares only when the threshold is below the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TeamMultiplier {
+    pub milli: u32,
+    pub below: Ppb,
+}
+
+impl TeamMultiplier {
+    /// No multiplier: every node's net weighs as it is.
+    pub const NONE: TeamMultiplier = TeamMultiplier { milli: 1_000, below: Ppb::ZERO };
+
+    /// Does `p` meet the minimum performance? (`failure_rate` is floored, so `floor(r) < below` iff `r < below`.)
+    pub fn applies(&self, p: &NodePoints) -> bool {
+        p.rounds > 0 && p.failure_rate() < self.below
+    }
+
+    /// The node's payout weight, in thousandths of a point: `net × milli` if the multiplier applies, else
+    /// `net × 1000` (exact: no rounding before the split).
+    pub fn weight(&self, p: &NodePoints) -> u128 {
+        let factor = if self.applies(p) { self.milli } else { 1_000 };
+        p.net().saturating_mul(u128::from(factor))
+    }
+}
+
 /// `round(success · (1 − f) / f)`: the deduction at which failing a share f of one's rounds breaks even.
 pub fn points_failure(success: u128, target_failure_rate: Ppb) -> u128 {
     let f = u128::from(target_failure_rate.raw().max(1));
@@ -109,14 +137,15 @@ impl EpochPoints {
         }
     }
 
-    /// A realtime failure: each member pays `failure`, or only `culprits` when they are known and the rules
-    /// blame culprits (the others' round still counts, as a round they did not fail).
+    /// A realtime failure: each member pays `failure` (xx network's team rule), or, when the rules blame
+    /// culprits, only the known `culprits`: nobody at all when none is known (issue 19: a saboteur's
+    /// unattributable failure must not cost its honest teammates). The others' round still counts, as a
+    /// round they did not fail.
     pub fn record_failure(&mut self, team: &[AccountId], culprits: &[AccountId], rules: &PointsRules) {
-        let per_culprit = rules.blame_culprits && !culprits.is_empty();
         for m in team {
             let p = self.nodes.get_or_insert_with(*m, NodePoints::default);
             p.rounds += 1;
-            if !per_culprit || culprits.contains(m) {
+            if !rules.blame_culprits || culprits.contains(m) {
                 p.failures += 1;
                 p.deducted += rules.failure;
             }

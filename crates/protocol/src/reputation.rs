@@ -1,12 +1,15 @@
-//! Reputation (seed 000, DESIGN §4): a bounded, smooth logistic function of a miner's rating mean.
+//! Reputation (seed 000, DESIGN §4): a bounded, smooth logistic function of a miner's weighted rating mean.
 //!
-//! `x = (Σ values + n0·x0) / (n + n0)` with Good = 1, Fair = 0.5, Bad = 0 and a prior of `n0` neutral
-//! ratings; `rep = 1 / (1 + e^(−k·(x − x0)))`, stored in parts per billion. Defaults k = 10, x0 = 0.5,
-//! n0 = 5, all governed. Everything is integer fixed point: `e^(−z)` is computed in Q64 (64 fraction
+//! `x = (Σ wᵢ·valueᵢ + n0·x0) / (Σ wᵢ + n0)` with Good = 1, Fair = 0.5, Bad = 0 and a prior of `n0`
+//! neutral ratings; `rep = 1 / (1 + e^(−k·(x − x0)))`, stored in parts per billion. A network rating
+//! weighs 1; a client's rating weighs `min(paid, cap) / cap`, what it paid the miner for the requests it
+//! rated over `rating_weight_cap` (issue 19: a rating costs what it weighs, so throwaway accounts buying
+//! one cheap request each can move a reputation only as far as their spending against the miner's honest
+//! volume). Defaults k = 10, x0 = 0.5, n0 = 5, cap 1 SWK, all governed. Everything is integer fixed point: `e^(−z)` is computed in Q64 (64 fraction
 //! bits) by range reduction `z = m·ln2 + r` and a Taylor series for `e^(−r)`, so every node computes the
 //! same bits on every platform. Accuracy: within 1e-9 of the real function before rounding to ppb.
 
-use types::Ppb;
+use types::{Amount, Ppb};
 
 const ONE_Q64: u128 = 1 << 64;
 /// ln 2 × 2^64, rounded.
@@ -44,6 +47,37 @@ impl Rating {
             Rating::Bad => 0,
         }
     }
+}
+
+impl Rating {
+    /// The rating's value: Good 1, Fair 0.5, Bad 0.
+    pub fn value(self) -> Ppb {
+        Ppb::new(self.halves() as u32 * (Ppb::ONE_RAW / 2)).expect("at most 1")
+    }
+}
+
+/// A client's rating weight in ppb of a full rating: `min(paid, cap) / cap`, floored (0 for a zero cap).
+pub fn rating_weight_ppb(paid: Amount, cap: Amount) -> u128 {
+    if cap.is_zero() {
+        return 0;
+    }
+    let m = paid.0.min(cap.0);
+    // m ≤ cap, so the quotient is at most 1e9; past 2^128 / 1e9 (a cap above 3·10^29) divide the cap first.
+    match m.checked_mul(PPB) {
+        Some(v) => v / cap.0,
+        None => (m / (cap.0 / PPB)).min(PPB),
+    }
+}
+
+/// The weighted rating mean with the prior, in ppb: `(value_sum + n0·1e9·x0) / (weight_sum + n0·1e9)`, where
+/// `value_sum = Σ wᵢ·valueᵢ` and `weight_sum = Σ wᵢ`, weights in ppb of a full rating and values in ppb.
+pub fn weighted_mean_ppb(value_sum: u128, weight_sum: u128, prior: u32, x0: Ppb) -> u32 {
+    let num = value_sum + u128::from(prior) * PPB * u128::from(x0.raw());
+    let den = weight_sum + u128::from(prior) * PPB;
+    if den == 0 {
+        return x0.raw();
+    }
+    u32::try_from(num / den).expect("a mean of values in [0, 1] is at most 1e9")
 }
 
 /// The rating mean with the prior, in ppb: `(Σ halves/2 + n0·x0) / (n + n0)`.
@@ -120,6 +154,28 @@ mod tests {
             }
         }
         assert!(worst <= 1e-9 + 5e-10, "fixed point should be within rounding of libm, worst {worst}");
+    }
+
+    #[test]
+    fn a_rating_weighs_what_its_rater_paid_up_to_the_cap() {
+        let cap = Amount(100);
+        assert_eq!(rating_weight_ppb(Amount(0), cap), 0, "a free request's rating weighs nothing");
+        assert_eq!(rating_weight_ppb(Amount(10), cap), 100_000_000);
+        assert_eq!(rating_weight_ppb(Amount(100), cap), 1_000_000_000);
+        assert_eq!(rating_weight_ppb(Amount(10_000), cap), 1_000_000_000, "capped at one full rating");
+        assert_eq!(rating_weight_ppb(Amount(1), Amount(3)), 333_333_333, "floored");
+        assert_eq!(rating_weight_ppb(Amount(5), Amount::ZERO), 0);
+        // Past 2^128 / 1e9 the cap is divided first; still within one full rating.
+        let huge = Amount(u128::MAX);
+        assert_eq!(rating_weight_ppb(huge, huge), 1_000_000_000);
+        assert_eq!(rating_weight_ppb(Amount(u128::MAX / 2), huge), 500_000_000);
+        // Full weights reproduce the unweighted mean: ten Good ratings and the prior of 5.
+        let x0 = Ppb::new(500_000_000).expect("valid");
+        let full = PPB;
+        assert_eq!(weighted_mean_ppb(10 * full * full, 10 * full, 5, x0), mean_ppb(20, 10, 5, x0));
+        // Ten full Good and twenty Bad of weight 0.1 each: x = 12.5 / 17.
+        assert_eq!(weighted_mean_ppb(10 * full * full, 12 * full, 5, x0), 735_294_117);
+        assert_eq!(weighted_mean_ppb(0, 0, 0, x0), 500_000_000, "no ratings and no prior: x0");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::report::{Report, Table};
 use crate::rng::Rng;
 use crate::xx::{closed_form, node, simulate, XxConfig, POOL};
 use crate::{Plot, PlotKind, Progress, Series, SimError};
-use engine::{compute_points_payout, points_failure, EpochPoints};
+use engine::{compute_points_payout, points_failure, EpochPoints, TeamMultiplier};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 use types::{AccountId, Ppb};
@@ -135,7 +135,7 @@ pub fn size_row(c: &Config, rule: &str, nodes: u32, bad: u32, seed: u64) -> Size
         net += p.net();
         floored += u32::from(p.net() == 0);
     }
-    let paid = compute_points_payout(POOL, &points);
+    let paid = compute_points_payout(POOL, &points, TeamMultiplier::NONE);
     let good_ids: BTreeSet<AccountId> = (0..good).map(node).collect();
     let good_paid: u128 = paid.iter().filter(|(a, _)| good_ids.contains(a)).map(|(_, v)| v.0).sum();
     let p = p_share(nodes, bad, c.team);

@@ -12,7 +12,7 @@
 use crate::report::{Report, Table};
 use crate::rng::Rng;
 use crate::{Progress, SimError};
-use engine::{compute_points_payout, points_failure, EpochPoints, PointsRules};
+use engine::{compute_points_payout, points_failure, EpochPoints, PointsRules, TeamMultiplier};
 use std::fmt::Write;
 use types::{AccountId, Amount, Ppb};
 
@@ -150,7 +150,7 @@ fn row_from(c: &XxConfig, points: &EpochPoints) -> SweepRow {
     let first_bad = c.nodes - c.bad;
     let good: Vec<_> = (0..first_bad).map(|i| points.nodes.get(&node(i)).copied().unwrap_or_default()).collect();
     let bad = (first_bad..c.nodes).map(|i| points.nodes.get(&node(i)).copied().unwrap_or_default());
-    let paid = compute_points_payout(POOL, points);
+    let paid = compute_points_payout(POOL, points, TeamMultiplier::NONE);
     let good_paid: u128 = paid.iter().filter(|(a, _)| (0..first_bad).any(|i| node(i) == *a)).map(|(_, x)| x.0).sum();
     SweepRow {
         points_failure: c.points_failure,
@@ -168,7 +168,7 @@ pub fn run(c: &XxConfig) -> Report {
     let points = simulate(c);
     let first_bad = c.nodes - c.bad;
     let paid: std::collections::BTreeMap<AccountId, Amount> =
-        compute_points_payout(POOL, &points).into_iter().collect();
+        compute_points_payout(POOL, &points, TeamMultiplier::NONE).into_iter().collect();
     let mut nodes = Table::with_header("nodes.csv", "node,class,rounds,failures,earned,deducted,net,pool_share");
     for i in 0..c.nodes {
         let p = points.nodes.get(&node(i)).copied().unwrap_or_default();

@@ -95,11 +95,12 @@ price = "0.5 SWK"
     run(&["request", "rate", "--from", "client", "--request", "1", "good", "--wait"]);
     let rep = run(&["query", "reputation", "miner", "--json"]);
     let r: serde_json::Value = serde_json::from_str(&rep).expect("json");
-    assert_eq!(r["reputation"], 697_059_283, "one Good rating over the neutral prior");
+    // The client paid 0.5 SWK of the 1 SWK `rating_weight_cap`: its Good weighs half a rating, x = 3/5.5.
+    assert_eq!(r["reputation"], 611_719_410, "one half-weight Good rating over the neutral prior");
     let m = node.get(&format!("/v1/accounts/{miner}")).expect("miner");
     assert_eq!(m["free"], "10474998000", "10 SWK - 2 fees + 0.5 SWK less the 5% protocol fee");
     let shown = run(&["query", "node", "miner"]);
-    assert!(shown.contains("\"ready\"") && shown.contains("697059283"), "{shown}");
+    assert!(shown.contains("\"ready\"") && shown.contains("611719410"), "{shown}");
 
     // A PoUW task: the only Ready miner other than the client becomes its creator; price × k is held.
     let err =

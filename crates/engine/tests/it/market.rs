@@ -17,6 +17,8 @@ fn params() -> Params {
         protocol_fee: Ppb::new(100_000_000).expect("10%"),
         miner_reward_per_epoch: Amount(1_000),
         quorum: Ppb::new(500_000_000).expect("50%"),
+        // One text request (50) buys a full-weight rating, so these scenarios read like one rating each.
+        rating_weight_cap: Amount(50),
         ..small_params()
     }
 }

@@ -152,7 +152,7 @@ fn an_honest_task_runs_its_whole_lifecycle_and_pays_the_miners_and_the_oracle() 
             "  * TaskAdvanced 1 Requested -> Created by o1 fee 5",
             "  * TaskAdvanced 1 Created -> Started by o1 fee 4",
             "  * TaskAdvanced 1 Started -> Precommitted by o1 fee 0",
-            "  * TaskEnded 1 passed [m1 m2 m6] failed [] paid 81",
+            "  * TaskEnded 1 passed [m1 m3 m5] failed [] paid 81",
             "  * TaskAdvanced 1 Precommitted -> Ended by o1 fee 0",
         ]
     "#]]
@@ -440,7 +440,8 @@ fn the_lazy_outlier_loses_points_lands_on_underperformers_and_is_avoided() {
         assert_eq!((p.earned, p.deducted, p.rounds, p.failures), (10, 0, 1, 0), "{m}");
     }
     let p = points[&lazy];
-    assert_eq!((p.earned, p.deducted, p.net(), p.failures), (0, 20, 0, 1));
+    // The default 5% target deducts 190 (the seed's figure; 20 under the old 1/3 default).
+    assert_eq!((p.earned, p.deducted, p.net(), p.failures), (0, 190, 0, 1));
     let to_end = 20 - net.chain.engine.height().0 as usize;
     net.empty_blocks(to_end);
     let list = engine::ListRef { owner: None, name: engine::UNDERPERFORMERS.into() };
@@ -571,4 +572,42 @@ fn old_agent_rule(t: &engine::Task, height: u64, semantic: bool) -> bool {
         TaskState::Ended | TaskState::Failed => return false,
     };
     all_acted || height >= t.deadline.0
+}
+
+/// The team multiplier through the engine: the three miners of an honest task fail none of their rounds,
+/// below `list_failure_rate`, so their 10 points each weigh double; the block producer's points (no
+/// rounds, so no multiplier) weigh as they are. The points pool's 800 is split 20 : 20 : 20 : B with B the
+/// producer's block points.
+#[test]
+fn the_team_multiplier_weighs_the_points_of_miners_below_the_list_threshold() {
+    let mut p = params();
+    p.epoch_length = 20;
+    p.points_team_multiplier_milli = 2_000;
+    p.points_block = 1;
+    p.block_producer = Some(crate::harness::id("o2"));
+    let mut net = setup(p, 0);
+    let fund =
+        net.tx("client", Call::Transfer { to: AccountId::system(engine::POINTS_POOL_NAME), amount: Amount(800) });
+    net.block(vec![fund]);
+    to_started(&mut net);
+    let ms = miners(&net);
+    commit_and_reveal(&mut net, &[ANSWER, ANSWER, ANSWER]);
+    let to_end = 20 - net.chain.engine.height().0 as usize;
+    net.empty_blocks(to_end);
+    let rewarded: std::collections::BTreeMap<String, (u128, u128)> = net
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            engine::Event::PointsRewarded { node, earned, amount, .. } => Some((net.name(node), (*earned, amount.0))),
+            _ => None,
+        })
+        .collect();
+    let (blocks, producer_paid) = rewarded["o2"];
+    // Weights in thousandths: 10 × 2000 per miner, blocks × 1000 for the producer.
+    let total = 3 * 20_000 + blocks * 1_000;
+    for m in &ms {
+        assert_eq!(rewarded[m], (10, 800 * 20_000 / total), "{m}");
+    }
+    assert_eq!(producer_paid, 800 - 3 * (800 * 20_000 / total), "the producer takes the rest");
+    assert_eq!((blocks, producer_paid), (20, 200), "20 blocks: 800 split 20 : 20 : 20 : 20");
 }

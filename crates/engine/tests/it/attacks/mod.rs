@@ -5,5 +5,7 @@
 mod background;
 mod governance;
 mod jobs;
+mod points;
+mod reputation;
 mod routers;
 mod tasks;

@@ -169,7 +169,7 @@ fn lazy_miner_round(withhold: bool) -> (u64, u64, u128, bool) {
 fn withholding_a_losing_reveal_beats_revealing_it() {
     let revealed = lazy_miner_round(false);
     let withheld = lazy_miner_round(true);
-    assert_eq!(revealed, (1, 1, 20, true), "the outlier's round");
+    assert_eq!(revealed, (1, 1, 190, true), "the outlier's round (the 5% target deducts 190)");
     let gain = revealed.2 as i128 - withheld.2 as i128;
     assert!(gain <= 0, "withholding saved {gain} points over revealing the losing answer");
     assert_eq!(withheld, revealed, "withholding books the same failed round and the same Bad rating");
@@ -216,7 +216,7 @@ fn two_lazy_miners_echo_the_prompt_and_outvote_the_honest_one() {
     for i in 1..3 {
         let gain = free(&net, &ms[i]) as i128 - start[i] as i128;
         assert!(gain <= 0, "echoing miner {} gained {gain}", ms[i]);
-        assert_eq!((bad(&net, &ms[i]), deducted(&net, &ms[i])), (1, 20), "{} is a known culprit", ms[i]);
+        assert_eq!((bad(&net, &ms[i]), deducted(&net, &ms[i])), (1, 190), "{} is a known culprit", ms[i]);
     }
     assert_eq!((bad(&net, &ms[0]), deducted(&net, &ms[0])), (0, 0), "the honest miner is not blamed");
     assert_eq!(task(&net).state, TaskState::Failed, "one honest answer is no majority of three");
