@@ -6,7 +6,9 @@
 //! dishonest miner is lazy, in one of four ways: random words, the answer to another prompt, one canned
 //! excuse (the same for every canned miner, so canned miners agree with one another), or an echo of the
 //! prompt with filler. The outputs are judged exactly as the engine's `evaluate` does: each is embedded
-//! with `NgramEmbedder::default()` and `poi_verdict(&embeddings, threshold_ppb)` decides.
+//! with `NgramEmbedder::default()`, `poi_verdict(&embeddings, threshold_ppb)` scores them, and an output
+//! that echoes the prompt (cosine to it at the threshold) fails and cannot make a majority
+//! (`echoes`, `PoiVerdict::excluding`; `echo_check = false` judges by agreement alone, as before issue 19).
 //!
 //! Copiers are not a class of their own: a miner who copies another's output scores as its source, so no
 //! similarity check can catch it. That is what commit–reveal is for: a miner commits `H(output ‖ salt)`
@@ -26,7 +28,7 @@ use crate::figures::{opt, pct, ratio};
 use crate::report::{Report, Table};
 use crate::rng::Rng;
 use crate::{Plot, PlotKind, Progress, Series, SimError};
-use embed::{cosine_ppb, poi_verdict, verdict_from_scores, Embedder, Embedding, NgramEmbedder, PoiVerdict};
+use embed::{cosine_ppb, echoes, poi_verdict, verdict_from_scores, Embedder, Embedding, NgramEmbedder, PoiVerdict};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -50,6 +52,10 @@ pub struct Config {
     pub unrelated: u32,
     pub canned: u32,
     pub echo: u32,
+    /// Judge as the engine does since issue 19: an output whose cosine to the task's prompt reaches the
+    /// threshold fails and does not count toward the majority (`embed::echoes`, `PoiVerdict::excluding`).
+    /// `false` judges by agreement alone, as before.
+    pub echo_check: bool,
     pub seed: u64,
 }
 
@@ -66,6 +72,7 @@ impl Default for Config {
             unrelated: 1,
             canned: 1,
             echo: 1,
+            echo_check: true,
             seed: 1,
         }
     }
@@ -437,7 +444,13 @@ pub fn simulate_share(c: &Config, dishonest_pct: u32, progress: &mut dyn Progres
         let who = draw(&pop, &mut order, k, &mut rng);
         let embeddings: Vec<Embedding> =
             who.iter().map(|b| embedder.embed(&output(*b, topic, c.keep_pct, &mut rng))).collect();
-        for (cell, verdict) in cells.iter_mut().zip(verdicts(&embeddings, &c.thresholds_ppb)) {
+        let prompt = [embedder.embed(TOPICS[topic % TOPICS.len()].prompt)];
+        let judged = cells.iter_mut().zip(verdicts(&embeddings, &c.thresholds_ppb)).zip(&c.thresholds_ppb);
+        for ((cell, verdict), threshold) in judged {
+            let verdict = match c.echo_check {
+                true => verdict.excluding(&echoes(&embeddings, &prompt, i64::from(*threshold))),
+                false => verdict,
+            };
             tally(cell, &who, &verdict);
         }
         if (task + 1) % 500 == 0 {
