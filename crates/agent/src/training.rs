@@ -132,7 +132,7 @@ fn run_psi(
         if !j.in_psi() {
             return Ok(true);
         }
-        let (level, member) = (j.psi_level, j.members.get(&me).ok_or(AgentError::Config("not a member".into()))?);
+        let (level, member) = (j.psi_level(), j.members.get(&me).ok_or(AgentError::Config("not a member".into()))?);
         let complete = j.psi_party(&me, level) && member.psi <= level;
         let height = api.height()?;
         if complete || height >= next_at {

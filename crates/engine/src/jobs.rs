@@ -814,7 +814,7 @@ pub(crate) fn expire_job(ctx: &mut Ctx, j: &mut JobsState, id: JobId) {
 /// parties all did, would have settled or moved on.
 fn expiry_offenders(job: &Job) -> Vec<AccountId> {
     if job.in_psi() {
-        let open = job.psi_level;
+        let open = job.psi_level();
         let parties = job.psi_pairs(open).into_iter().flat_map(|(a, b)| [a, b]);
         return parties.filter(|p| job.members[p].psi <= open).collect::<BTreeSet<_>>().into_iter().collect();
     }
@@ -1068,7 +1068,7 @@ fn check_status(job: &Job, who: &AccountId, role: JobRole, s: &JobStatus) -> Res
         return check_psi_status(job, who, s);
     }
     if job.in_psi() {
-        return Err(Rejection::PsiIncomplete { level: job.psi_level, levels: job.psi_levels() });
+        return Err(Rejection::PsiIncomplete { level: job.psi_level(), levels: job.psi_levels() });
     }
     if s.epoch != WHOLE && s.epoch >= job.epochs {
         return bad("epoch beyond the job's epochs");
@@ -1094,7 +1094,7 @@ fn check_status(job: &Job, who: &AccountId, role: JobRole, s: &JobStatus) -> Res
 /// heartbeat while it waits); only a party of the level that has not completed it may post `Completed`.
 fn check_psi_status(job: &Job, who: &AccountId, s: &JobStatus) -> Result<(), Rejection> {
     let bad = |m: String| Err(Rejection::InvalidJobStatus(m));
-    let (open, levels) = (job.psi_level, job.psi_levels());
+    let (open, levels) = (job.psi_level(), job.psi_levels());
     if open >= levels {
         return bad(format!("the PSI stage is complete ({levels} levels); post training"));
     }
@@ -1120,11 +1120,9 @@ fn check_psi_status(job: &Job, who: &AccountId, s: &JobStatus) -> Result<(), Rej
 
 /// After `who` completed the open PSI level: when every party of the level has, the next one opens.
 fn advance_psi(ctx: &mut Ctx, job: &mut Job, who: AccountId) {
-    let open = job.psi_level;
+    let open = job.psi_level();
     job.members.get_mut(&who).expect("a member").psi = open + 1;
-    let pairs = job.psi_pairs(open);
-    if pairs.iter().all(|(a, b)| job.members[a].psi > open && job.members[b].psi > open) {
-        job.psi_level = open + 1;
+    if job.psi_level() > open {
         job.record(ctx.height, JobEntry::PsiLevelCompleted { level: open, levels: job.psi_levels() });
     }
 }

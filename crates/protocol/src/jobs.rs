@@ -409,8 +409,6 @@ pub struct Job {
     pub bond: Option<(HoldId, Amount)>,
     /// The open non-compliance report, during its dispute window.
     pub dispute: Option<JobDispute>,
-    /// PSI levels completed (vertical jobs): training is open once this reaches [`Job::psi_levels`].
-    pub psi_level: u32,
     pub phase: JobPhase,
     pub outcome: Option<JobOutcome>,
     pub ordered_at: Height,
@@ -449,7 +447,6 @@ impl Job {
             replacements: 0,
             bond: None,
             dispute: None,
-            psi_level: 0,
             phase: JobPhase::Ordered,
             outcome: None,
             ordered_at: height,
@@ -494,9 +491,18 @@ impl Job {
         }
     }
 
+    /// PSI levels completed so far, derived from the members' own records: the first level some party of
+    /// which has not completed it (levels complete in order, so the members' `psi` counts say it all).
+    pub fn psi_level(&self) -> u32 {
+        let done = |p: &AccountId, l: u32| self.members.get(p).is_some_and(|m| m.psi > l);
+        (0..self.psi_levels())
+            .find(|l| !self.psi_pairs(*l).iter().all(|(a, b)| done(a, *l) && done(b, *l)))
+            .unwrap_or(self.psi_levels())
+    }
+
     /// Whether the job is in its PSI stage: vertical, and a PSI level is still open.
     pub fn in_psi(&self) -> bool {
-        self.psi_level < self.psi_levels()
+        self.psi_level() < self.psi_levels()
     }
 
     /// The pairs that intersect at PSI `level`, in the order's DO order: at level l the DO at index i
@@ -568,7 +574,6 @@ impl Job {
             replacements,
             bond,
             dispute,
-            psi_level,
             phase,
             outcome,
             ordered_at,
@@ -581,7 +586,7 @@ impl Job {
         BorshSerialize::serialize(&(id, kind, gds, qc, dos, mpcs, price_per_do, complexity, mpc_factor, epochs), out)?;
         BorshSerialize::serialize(&(batches, quote, duration_max, deposit), out)?;
         BorshSerialize::serialize(
-            &(schema, stake_in, staked, members, replacement, replacements, bond, dispute, psi_level, phase, outcome),
+            &(schema, stake_in, staked, members, replacement, replacements, bond, dispute, phase, outcome),
             out,
         )?;
         BorshSerialize::serialize(&(ordered_at, dispatch_by, dispatched_at, expires_at, settled_at), out)
@@ -658,7 +663,13 @@ mod tests {
         assert_eq!(Job { dos: (0..4).map(d).collect(), ..job() }.psi_levels(), 0, "horizontal");
         let mut psi = vertical(3);
         assert!(psi.in_psi());
-        psi.psi_level = 2;
+        let member = |done| JobMember { psi: done, ..JobMember::joining(JobRole::DataOwner, Height(0)) };
+        psi.members = (0..3).map(|i| (d(i), member(u32::from(i < 2)))).collect();
+        assert_eq!(psi.psi_level(), 1, "d0 and d1 joined at level 0; d2 has not started level 1");
+        psi.members.insert(d(0), member(2));
+        assert_eq!(psi.psi_level(), 1, "level 1 needs d2 too");
+        psi.members.insert(d(2), member(2));
+        assert_eq!(psi.psi_level(), 2);
         assert!(!psi.in_psi());
     }
 

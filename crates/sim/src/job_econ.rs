@@ -666,9 +666,9 @@ fn non_compliant_vertical(c: &Config, net: &mut JobNet) -> Result<(), SimError> 
     // waits (its progress at level 0 is its heartbeat).
     net.submit(mpc, status(job, JobStage::Psi, 0, JobProgress::InProgress));
     while let Some(j) = net.chain.engine.job(&job).filter(|j| j.in_psi()).cloned() {
-        for (a, b) in j.psi_pairs(j.psi_level) {
-            net.submit(a, status(job, JobStage::Psi, j.psi_level, JobProgress::Completed));
-            net.submit(b, status(job, JobStage::Psi, j.psi_level, JobProgress::Completed));
+        for (a, b) in j.psi_pairs(j.psi_level()) {
+            net.submit(a, status(job, JobStage::Psi, j.psi_level(), JobProgress::Completed));
+            net.submit(b, status(job, JobStage::Psi, j.psi_level(), JobProgress::Completed));
         }
         net.seal("PSI")?;
     }

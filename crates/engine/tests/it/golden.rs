@@ -8,7 +8,7 @@ use expect_test::expect;
 use types::{Amount, JobId, Ppb};
 
 /// The pinned root of [`every_kind_of_hold`].
-pub const PINNED_ROOT: &str = "e3bbe826ef3ef4a0555e510dcf7762e5fa8d3e037c3b02a62af383e56ae3b573";
+pub const PINNED_ROOT: &str = "f1e219ccbde7fbb787d29f8aed1ad766a02e34a623b8fed750a7d256183434c9";
 
 #[test]
 fn the_state_root_of_a_chain_with_every_kind_of_hold_is_pinned() {
@@ -17,7 +17,7 @@ fn the_state_root_of_a_chain_with_every_kind_of_hold_is_pinned() {
         net.log.lines().filter(|l| l.starts_with("  ") && !l.starts_with("  *") && !l.ends_with("-> ok")).collect();
     assert!(refused.is_empty(), "every transaction applies: {refused:?}");
     assert_eq!(net.chain.engine.ledger().holds().count(), 5, "one hold of each kind is open");
-    expect!["e3bbe826ef3ef4a0555e510dcf7762e5fa8d3e037c3b02a62af383e56ae3b573"]
+    expect!["f1e219ccbde7fbb787d29f8aed1ad766a02e34a623b8fed750a7d256183434c9"]
         .assert_eq(&net.chain.engine.state_root().to_string());
     assert_eq!(net.chain.engine.state_root().to_string(), PINNED_ROOT);
 }

@@ -763,14 +763,14 @@ pub(crate) fn run_psi(net: &mut Net) {
         if !job.in_psi() {
             return;
         }
-        let pairs = job.psi_pairs(job.psi_level);
+        let pairs = job.psi_pairs(job.psi_level());
         let txs = pairs
             .iter()
             .flat_map(|(a, b)| [*a, *b])
-            .filter(|a| job.members[a].psi <= job.psi_level)
+            .filter(|a| job.members[a].psi <= job.psi_level())
             .map(|a| {
                 let name = DOS.iter().find(|d| id(d) == a).expect("a DO");
-                net.tx(name, status(JobStage::Psi, job.psi_level, JobProgress::Completed))
+                net.tx(name, status(JobStage::Psi, job.psi_level(), JobProgress::Completed))
             })
             .collect();
         net.block(txs);

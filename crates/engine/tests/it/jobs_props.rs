@@ -232,7 +232,7 @@ fn call(net: &Net, op: &Op) -> (&'static str, Call) {
             // A vertical job in PSI: DOs' training statuses become statuses of the open PSI level, so
             // levels complete and training opens (the rest stay as drawn: mostly refused).
             let (stage, epoch) = match job(*j).filter(|x| x.in_psi()) {
-                Some(x) if *who < DOS.len() && stage == JobStage::Training => (JobStage::Psi, x.psi_level),
+                Some(x) if *who < DOS.len() && stage == JobStage::Training => (JobStage::Psi, x.psi_level()),
                 _ => (stage, epoch),
             };
             (
