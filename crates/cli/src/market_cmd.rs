@@ -92,6 +92,18 @@ pub enum Change {
         #[arg(long)]
         weight: u32,
     },
+    /// Set a service's Proof-of-Inference rule: its threshold, and whether oracles' semantic attestations
+    /// decide it (tasks submitted after the change follow it).
+    SetPoi {
+        #[arg(long)]
+        service: u32,
+        /// Median similarity an output needs, in ppb (500000000 to 1000000000).
+        #[arg(long, value_parser = parse_ppb)]
+        threshold: types::Ppb,
+        /// Wait for oracles' semantic attestations, which then decide (`true` or `false`).
+        #[arg(long, action = clap::ArgAction::Set)]
+        semantic: bool,
+    },
     /// Set a protocol parameter (see `query params` for the names).
     SetParam {
         #[arg(long)]
@@ -219,6 +231,12 @@ pub fn gov(cmd: &GovCommand, client: &Client, keys: &Path, json: bool) -> anyhow
     submit_call(client, keys, common, call, json)
 }
 
+/// A ratio in parts per billion: 0 to 1000000000.
+fn parse_ppb(s: &str) -> Result<types::Ppb, String> {
+    let raw: u32 = s.parse().map_err(|_| format!("{s:?} is not a whole number of ppb"))?;
+    types::Ppb::new(raw).ok_or_else(|| format!("{raw} is above 1000000000 ppb (100%)"))
+}
+
 impl Change {
     fn action(&self) -> ProposalAction {
         match self {
@@ -227,6 +245,9 @@ impl Change {
             }
             Change::SetWeight { service, weight } => {
                 ProposalAction::SetServiceWeight { service: *service, weight: *weight }
+            }
+            Change::SetPoi { service, threshold, semantic } => {
+                ProposalAction::SetServicePoi { service: *service, poi_threshold: *threshold, semantic_poi: *semantic }
             }
             Change::SetParam { name, value } => ProposalAction::SetParam { name: name.clone(), value: value.clone() },
         }

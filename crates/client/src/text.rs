@@ -301,6 +301,7 @@ mod tests {
             weight: 2,
             price: Amount(1_500_000_000),
             poi_threshold: Ppb::new(0).expect("zero is a ppb"),
+            semantic_poi: false,
         };
         let text = services(&[service]);
         let lines: Vec<&str> = text.lines().collect();

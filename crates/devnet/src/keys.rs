@@ -23,6 +23,7 @@ pub fn example_genesis() -> protocol::Genesis {
         weight,
         price: types::Amount(price),
         poi_threshold: protocol::POI_THRESHOLD_DEFAULT,
+        semantic_poi: false,
     };
     let swk = |n| types::Amount::swk(n).expect("small constant");
     protocol::Genesis {

@@ -94,6 +94,7 @@ pub fn genesis(keys: &BTreeMap<String, SigningKey>) -> Genesis {
         weight: 1,
         price: Amount(100_000_000),
         poi_threshold: protocol::POI_THRESHOLD_DEFAULT,
+        semantic_poi: false,
     };
     Genesis {
         validators: Vec::new(),

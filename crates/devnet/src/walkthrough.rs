@@ -235,6 +235,7 @@ fn walkthrough_genesis(keys: &BTreeMap<&'static str, SigningKey>) -> Genesis {
             weight: 1,
             price: Amount(500_000_000),
             poi_threshold: protocol::POI_THRESHOLD_DEFAULT,
+            semantic_poi: false,
         }],
         params: Params {
             chain_id: "stakework-demo".into(),

@@ -214,8 +214,14 @@ impl Engine {
         for (i, s) in genesis.services.iter().enumerate() {
             let mut none = Vec::new();
             let (mut ctx, states) = engine.split(&mut none, None);
-            crate::market::add_service(&mut ctx, states.m, &s.name, (s.weight, s.price), s.poi_threshold)
-                .map_err(|e| GenesisError::Invalid { field: format!("services[{i}]"), message: e.to_string() })?;
+            crate::market::add_service(
+                &mut ctx,
+                states.m,
+                &s.name,
+                (s.weight, s.price),
+                (s.poi_threshold, s.semantic_poi),
+            )
+            .map_err(|e| GenesisError::Invalid { field: format!("services[{i}]"), message: e.to_string() })?;
         }
         let mut none = Vec::new();
         let (mut ctx, states) = engine.split(&mut none, None);

@@ -122,6 +122,12 @@ pub(crate) fn check_action(params: &Params, market: &MarketState, action: &Propo
                 return Err(Rejection::UnknownService(*service));
             }
         }
+        ProposalAction::SetServicePoi { service, poi_threshold, .. } => {
+            crate::market::check_poi_threshold(*poi_threshold)?;
+            if market.service(*service).is_none() {
+                return Err(Rejection::UnknownService(*service));
+            }
+        }
         ProposalAction::SetParam { name, value } => {
             params.with_set(name, value).map_err(Rejection::InvalidProposal)?;
         }

@@ -223,9 +223,10 @@ pub(crate) fn add_service(
     m: &mut MarketState,
     name: &str,
     (weight, price): (u32, Amount),
-    poi_threshold: Ppb,
+    (poi_threshold, semantic_poi): (Ppb, bool),
 ) -> Result<u32, Rejection> {
     check_weight(weight)?;
+    check_poi_threshold(poi_threshold)?;
     if name.is_empty() || name.len() > SERVICE_NAME_LEN_MAX {
         return Err(Rejection::InvalidService(format!("a service name is 1 to {SERVICE_NAME_LEN_MAX} bytes")));
     }
@@ -235,7 +236,7 @@ pub(crate) fn add_service(
     // After this point the command must succeed.
     let id = m.next_service;
     m.next_service += 1;
-    m.services.insert(id, Service { id, name: name.to_string(), weight, price, poi_threshold });
+    m.services.insert(id, Service { id, name: name.to_string(), weight, price, poi_threshold, semantic_poi });
     ctx.touch(MarketKey::Service(id));
     Ok(id)
 }
@@ -249,6 +250,31 @@ pub(crate) fn set_service_weight(
 ) -> Result<(), Rejection> {
     let s = m.services.get_mut(&service).ok_or(Rejection::UnknownService(service))?;
     s.weight = weight;
+    ctx.touch(MarketKey::Service(service));
+    Ok(())
+}
+
+/// A service's PoI threshold is at least one half: below it, outputs that share little pass as agreeing.
+pub(crate) fn check_poi_threshold(threshold: Ppb) -> Result<(), Rejection> {
+    if threshold.raw() < POI_THRESHOLD_MIN.raw() {
+        return Err(Rejection::InvalidService("a PoI threshold is 50% to 100% (500000000 to 1000000000 ppb)".into()));
+    }
+    Ok(())
+}
+
+/// The least PoI threshold of a service (genesis and governance).
+pub const POI_THRESHOLD_MIN: Ppb = Ppb::new(500_000_000).expect("one half");
+
+/// Governance's `SetServicePoi`, applied at an epoch boundary: tasks submitted later follow it.
+pub(crate) fn set_service_poi(
+    ctx: &mut Ctx,
+    m: &mut MarketState,
+    service: u32,
+    (poi_threshold, semantic_poi): (Ppb, bool),
+) -> Result<(), Rejection> {
+    let s = m.services.get_mut(&service).ok_or(Rejection::UnknownService(service))?;
+    s.poi_threshold = poi_threshold;
+    s.semantic_poi = semantic_poi;
     ctx.touch(MarketKey::Service(service));
     Ok(())
 }

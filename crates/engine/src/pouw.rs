@@ -219,6 +219,7 @@ impl Pouw<'_, '_> {
             attestations: BTreeMap::new(),
             avoided,
             oracle_paid: Amount::ZERO,
+            semantic_poi: self.m.service(service).is_some_and(|s| s.semantic_poi),
         };
         self.p.tasks.insert(id, task);
         self.p.next_task += 1;
@@ -388,7 +389,7 @@ impl Pouw<'_, '_> {
         if matches!(t.state, TaskState::Ended | TaskState::Failed) {
             return Err(Rejection::WrongTaskState { task: id, state: format!("{:?}", t.state) });
         }
-        if !t.advanceable_at(self.ctx.height, self.ctx.params, self.oracle_stake_for_quorum()) {
+        if !t.advanceable_at(self.ctx.height, self.ctx.params, self.oracle_stake_for_quorum(t)) {
             return Err(Rejection::PrematureAdvance { task: id, deadline: t.deadline });
         }
         // After this point the command must succeed.
@@ -580,13 +581,13 @@ impl Pouw<'_, '_> {
 
     /// Whether everyone task `t`'s state waits for has acted ([`Task::ready`]).
     fn task_ready(&self, t: &Task) -> bool {
-        t.ready(self.ctx.params, self.oracle_stake_for_quorum())
+        t.ready(self.ctx.params, self.oracle_stake_for_quorum(t))
     }
 
-    /// The oracles' bonded stake, which the attestation quorum is a share of; computed only when semantic
-    /// PoI is on (it costs O(nodes)).
-    fn oracle_stake_for_quorum(&self) -> Amount {
-        if !self.ctx.params.semantic_poi {
+    /// The oracles' bonded stake, which the attestation quorum is a share of; computed only for a
+    /// semantic-PoI task (it costs O(nodes)).
+    fn oracle_stake_for_quorum(&self, t: &Task) -> Amount {
+        if !t.semantic_poi {
             return Amount::ZERO;
         }
         oracle_stake(self.m, self.ctx.ledger)
@@ -594,9 +595,7 @@ impl Pouw<'_, '_> {
 
     /// With enough attestations, each miner's semantic score: the stake-weighted median of what oracles said.
     fn attested_scores(&self, t: &Task, miners: &[AccountId]) -> Option<Vec<i64>> {
-        if !self.ctx.params.semantic_poi
-            || !t.attestation_quorum_reached(self.ctx.params, self.oracle_stake_for_quorum())
-        {
+        if !t.semantic_poi || !t.attestation_quorum_reached(self.ctx.params, self.oracle_stake_for_quorum(t)) {
             return None;
         }
         miners
@@ -613,7 +612,7 @@ impl Pouw<'_, '_> {
 
     /// After reveals close: evaluate now, or wait at Committed for semantic attestations.
     fn evaluate_unless_attesting(&mut self, id: u64) {
-        if !self.ctx.params.semantic_poi {
+        if !self.p.tasks[&id].semantic_poi {
             self.evaluate(id);
         }
     }

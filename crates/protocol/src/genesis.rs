@@ -58,6 +58,10 @@ pub struct GenesisService {
     /// Proof-of-Inference threshold (median similarity, ppb); default 850000000 (0.85).
     #[serde(default = "default_poi_threshold")]
     pub poi_threshold: types::Ppb,
+    /// Whether this service's tasks wait at Committed for oracles' semantic attestations, which then
+    /// decide its Proof of Inference (default false: n-gram agreement decides).
+    #[serde(default)]
+    pub semantic_poi: bool,
 }
 
 fn default_poi_threshold() -> types::Ppb {

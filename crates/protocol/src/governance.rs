@@ -23,6 +23,13 @@ pub enum ProposalAction {
         name: String,
         value: String,
     },
+    /// Set a service's Proof-of-Inference rule: its threshold (ppb, 50% to 100%) and whether oracles'
+    /// semantic attestations decide it. Tasks already submitted keep the rule they were submitted under.
+    SetServicePoi {
+        service: u32,
+        poi_threshold: types::Ppb,
+        semantic_poi: bool,
+    },
     /// Overturn the open non-compliance report of a training job (filed by the accused's appeal, never
     /// proposed directly); decided when the vote ends, not at the epoch boundary.
     OverturnJobReport {

@@ -82,6 +82,10 @@ pub struct Service {
     pub price: Amount,
     /// Median similarity an output needs to pass Proof of Inference for this service (model-specific).
     pub poi_threshold: Ppb,
+    /// Semantic PoI: this service's tasks wait at Committed for oracles' attestations, whose stake-weighted
+    /// scores (once a quorum attests) replace n-gram agreement. Copied into each task at submission.
+    #[serde(default)]
+    pub semantic_poi: bool,
 }
 
 #[derive(

@@ -103,9 +103,7 @@ pub struct Params {
     /// Most background tasks the network creates in one block, among idle miners (default 2; 0 to 64, 0
     /// turns background work off).
     pub background_tasks_per_block: u32,
-    /// Wait at Committed for oracles' semantic (MiniLM) similarity attestations.
-    pub semantic_poi: bool,
-    /// Blocks a task waits at Committed for attestations (with `semantic_poi`).
+    /// Blocks a task of a semantic-PoI service waits at Committed for attestations.
     pub task_deadline_committed: u64,
     /// Share of all oracles' bonded stake that must attest for their scores to decide PoI.
     pub poi_attestation_quorum: Ppb,
@@ -229,7 +227,6 @@ const DEFAULT_PARAMS: Params = Params {
     background_redundancy: 3,
     background_weight: Ppb::new(500_000_000).expect("one half"),
     background_tasks_per_block: 2,
-    semantic_poi: false,
     task_deadline_committed: 3,
     poi_attestation_quorum: Ppb::new(500_000_000).expect("one half"),
     job_heartbeat_timeout: 3_600,

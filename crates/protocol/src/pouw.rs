@@ -105,6 +105,9 @@ pub struct Task {
     pub avoided: BTreeSet<AccountId>,
     /// Oracle fees paid so far out of the task's own fee (a user task's `protocol_fee` of its price).
     pub oracle_paid: Amount,
+    /// Whether oracles' semantic attestations decide this task's Proof of Inference: its service's
+    /// `semantic_poi` when it was submitted (a later change of the service does not reach it).
+    pub semantic_poi: bool,
 }
 
 impl Task {
@@ -152,10 +155,10 @@ impl Task {
         !oracle_stake.is_zero() && attested >= params.poi_attestation_quorum.mul_ceil(oracle_stake).0
     }
 
-    /// Whether everyone the current state waits for has acted. At Committed with `semantic_poi`, that is a
-    /// quorum of oracle stake having attested; `oracle_stake` is read only then.
+    /// Whether everyone the current state waits for has acted. At Committed of a semantic-PoI task, that is
+    /// a quorum of oracle stake having attested; `oracle_stake` is read only then.
     pub fn ready(&self, params: &Params, oracle_stake: Amount) -> bool {
-        if self.state == TaskState::Committed && params.semantic_poi {
+        if self.state == TaskState::Committed && self.semantic_poi {
             return self.attestation_quorum_reached(params, oracle_stake);
         }
         self.all_acted()

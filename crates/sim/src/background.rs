@@ -177,6 +177,7 @@ fn genesis(c: &Config, p: Params) -> engine::Genesis {
         weight: 1,
         price: Amount(1_000),
         poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+        semantic_poi: false,
     };
     testkit::genesis(p, accounts, vec![service])
 }

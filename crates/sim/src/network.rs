@@ -669,6 +669,7 @@ fn genesis(c: &NetworkConfig, params: Params, stakes: &[u128], miner_ids: &[Acco
         weight: 1,
         price: Amount(PRICE),
         poi_threshold: Ppb::new(850_000_000).expect("0.85 is a ratio"),
+        semantic_poi: false,
     }];
     testkit::genesis(params, accounts, services)
 }

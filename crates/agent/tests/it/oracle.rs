@@ -45,6 +45,7 @@ fn honest_outputs_score_high_and_the_odd_one_out_low() {
         created_at: Height(1),
         attestations: BTreeMap::new(),
         oracle_paid: types::Amount::ZERO,
+        semantic_poi: true,
         avoided: BTreeSet::new(),
     };
     let scores: BTreeMap<AccountId, i64> = semantic_scores(&task, &Words).expect("scores").into_iter().collect();

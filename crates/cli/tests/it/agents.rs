@@ -403,8 +403,8 @@ fn a_minilm_oracle_attests_and_the_lazy_miner_fails_on_meaning() {
     let home = dir.path().join("home");
     let mut genesis = String::from(
         "[params]\nchain_id = \"e2e\"\nmin_fee = 1000\nminer_stake_min = \"10 SWK\"\noracle_stake_min = \"10 SWK\"\n\
-         selection_cooldown = 0\nemission_per_epoch = \"0\"\nsemantic_poi = true\ntask_deadline_committed = 400\n\
-         [[services]]\nname = \"text\"\nweight = 1\nprice = \"0.1 SWK\"\n",
+         selection_cooldown = 0\nemission_per_epoch = \"0\"\ntask_deadline_committed = 400\n\
+         [[services]]\nname = \"text\"\nweight = 1\nprice = \"0.1 SWK\"\nsemantic_poi = true\n",
     );
     let miners = ["s1", "s2", "s3", "s4", "s5"];
     for k in miners.iter().chain(&["o1", "client"]) {
@@ -423,7 +423,7 @@ fn a_minilm_oracle_attests_and_the_lazy_miner_fails_on_meaning() {
         Some(&url),
         &["node", "register", "--from", "o1", "--role", "oracle", "--endpoint", "http://127.0.0.1:1", "--wait"],
     );
-    // s5 is lazy; with semantic_poi the oracle's MiniLM scores decide the verdict. The task waits at Committed
+    // s5 is lazy; the service has semantic_poi, so the oracle's MiniLM scores decide the verdict. The task waits at Committed
     // for the oracle (up to 400 blocks), which may still be loading the model when the task is submitted.
     let sup = supervisor(dir.path(), &home, &url);
     let mut agents: Vec<Process> = miners

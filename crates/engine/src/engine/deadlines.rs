@@ -151,12 +151,17 @@ impl Engine {
                 let mut none = Vec::new();
                 let (mut ctx, s) = self.split(&mut none, None);
                 let threshold = crate::market::POI_THRESHOLD_DEFAULT;
-                crate::market::add_service(&mut ctx, s.m, name, (*weight, *price), threshold).map(|_| ())
+                crate::market::add_service(&mut ctx, s.m, name, (*weight, *price), (threshold, false)).map(|_| ())
             }
             ProposalAction::SetServiceWeight { service, weight } => {
                 let mut none = Vec::new();
                 let (mut ctx, s) = self.split(&mut none, None);
                 crate::market::set_service_weight(&mut ctx, s.m, *service, *weight)
+            }
+            ProposalAction::SetServicePoi { service, poi_threshold, semantic_poi } => {
+                let mut none = Vec::new();
+                let (mut ctx, s) = self.split(&mut none, None);
+                crate::market::set_service_poi(&mut ctx, s.m, *service, (*poi_threshold, *semantic_poi))
             }
             ProposalAction::SetParam { name, value } => {
                 self.params = self.params.with_set(name, value).map_err(Rejection::InvalidProposal)?;

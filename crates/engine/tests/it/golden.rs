@@ -8,7 +8,7 @@ use expect_test::expect;
 use types::{Amount, JobId, Ppb};
 
 /// The pinned root of [`every_kind_of_hold`].
-pub const PINNED_ROOT: &str = "f1e219ccbde7fbb787d29f8aed1ad766a02e34a623b8fed750a7d256183434c9";
+pub const PINNED_ROOT: &str = "88ba4c5287b85deb5e92670e50affb39db63b9681dacbe7a29d047873ce5837c";
 
 #[test]
 fn the_state_root_of_a_chain_with_every_kind_of_hold_is_pinned() {
@@ -17,7 +17,7 @@ fn the_state_root_of_a_chain_with_every_kind_of_hold_is_pinned() {
         net.log.lines().filter(|l| l.starts_with("  ") && !l.starts_with("  *") && !l.ends_with("-> ok")).collect();
     assert!(refused.is_empty(), "every transaction applies: {refused:?}");
     assert_eq!(net.chain.engine.ledger().holds().count(), 5, "one hold of each kind is open");
-    expect!["f1e219ccbde7fbb787d29f8aed1ad766a02e34a623b8fed750a7d256183434c9"]
+    expect!["88ba4c5287b85deb5e92670e50affb39db63b9681dacbe7a29d047873ce5837c"]
         .assert_eq(&net.chain.engine.state_root().to_string());
     assert_eq!(net.chain.engine.state_root().to_string(), PINNED_ROOT);
 }
@@ -41,6 +41,7 @@ pub fn every_kind_of_hold(block: &mut dyn FnMut(&mut Net, Vec<engine::SignedTx>)
         weight: 1,
         price: Amount(30),
         poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+        semantic_poi: false,
     };
     let mut net = Net::with_system(&accounts, params, vec![service], &[("treasury", 1_000)]);
     let reg = |role: Role, services: Vec<u32>| Call::RegisterNode {

@@ -30,12 +30,14 @@ fn services() -> Vec<GenesisService> {
             weight: 1,
             price: Amount(50),
             poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+            semantic_poi: false,
         },
         GenesisService {
             name: "image".into(),
             weight: 4,
             price: Amount(200),
             poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+            semantic_poi: false,
         },
     ]
 }

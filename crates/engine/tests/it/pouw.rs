@@ -2,7 +2,7 @@
 //! Proof of Inference verdicts, and background tasks.
 
 use crate::harness::{id, small_params, Net};
-use engine::{output_commitment, Call, GenesisService, Params, Role, TaskState};
+use engine::{output_commitment, Call, GenesisService, Params, ProposalAction, Role, TaskState};
 use expect_test::expect;
 use types::{AccountId, Amount, Hash, Ppb};
 
@@ -32,6 +32,11 @@ pub(crate) fn params() -> Params {
 
 /// Six miners and two oracles registered in block 1; the treasury can pay oracle fees.
 pub(crate) fn setup(p: Params, background_pool: u128) -> Net {
+    setup_with(p, background_pool, false)
+}
+
+/// [`setup`], with the service's `semantic_poi` set.
+pub(crate) fn setup_with(p: Params, background_pool: u128, semantic_poi: bool) -> Net {
     let mut accounts: Vec<(&str, u128, u128)> = MINERS.iter().map(|m| (*m, 100, 100)).collect();
     accounts.extend([("o1", 100, 100), ("o2", 100, 100), ("client", 10_000, 0)]);
     let services = vec![GenesisService {
@@ -39,6 +44,7 @@ pub(crate) fn setup(p: Params, background_pool: u128) -> Net {
         weight: 1,
         price: Amount(30),
         poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+        semantic_poi,
     }];
     let system = [("treasury", 1_000), (engine::BACKGROUND_POOL_NAME, background_pool)];
     let mut net = Net::with_system(&accounts, p, services, &system);
@@ -72,7 +78,13 @@ pub(crate) fn setup(p: Params, background_pool: u128) -> Net {
 }
 
 pub(crate) fn task(net: &Net) -> engine::Task {
-    net.chain.engine.task(1).expect("task 1 is open").clone()
+    task_n(net, 1)
+}
+fn task_n(net: &Net, id: u64) -> engine::Task {
+    net.chain.engine.task(id).unwrap_or_else(|| panic!("task {id} is open")).clone()
+}
+pub(crate) fn miners(net: &Net) -> Vec<String> {
+    miners_n(net, 1)
 }
 fn creator(net: &Net) -> String {
     net.name(&task(net).creator)
@@ -80,8 +92,8 @@ fn creator(net: &Net) -> String {
 fn preparer(net: &Net) -> String {
     net.name(&task(net).preparer.expect("a preparer"))
 }
-pub(crate) fn miners(net: &Net) -> Vec<String> {
-    task(net).miners.iter().map(|m| net.name(m)).collect()
+fn miners_n(net: &Net, id: u64) -> Vec<String> {
+    task_n(net, id).miners.iter().map(|m| net.name(m)).collect()
 }
 pub(crate) fn salt(i: usize) -> Hash {
     Hash([i as u8 + 1; 32])
@@ -89,42 +101,51 @@ pub(crate) fn salt(i: usize) -> Hash {
 
 /// Submit a k = 3 task and drive it to Started with oracle o1.
 pub(crate) fn to_started(net: &mut Net) {
+    to_started_n(net, 1);
+}
+
+/// Submit a k = 3 task (which gets id `task`) and drive it to Started with oracle o1.
+fn to_started_n(net: &mut Net, task: u64) {
     let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000), avoid: vec![] });
     net.block(vec![t]);
-    let c = creator(net);
-    let spec = net.tx(&c, Call::PublishTaskSpec { task: 1, spec: "Explain photosynthesis.".into() });
+    let c = net.name(&task_n(net, task).creator);
+    let spec = net.tx(&c, Call::PublishTaskSpec { task, spec: "Explain photosynthesis.".into() });
     net.block(vec![spec]);
-    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    let adv = net.tx("o1", Call::AdvanceTask { task });
     net.block(vec![adv]);
-    let p = preparer(net);
-    let inputs = net.tx(&p, Call::PrepareTask { task: 1, inputs: "Explain photosynthesis in one sentence.".into() });
+    let p = net.name(&task_n(net, task).preparer.expect("a preparer"));
+    let inputs = net.tx(&p, Call::PrepareTask { task, inputs: "Explain photosynthesis in one sentence.".into() });
     net.block(vec![inputs]);
-    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    let adv = net.tx("o1", Call::AdvanceTask { task });
     net.block(vec![adv]);
-    assert_eq!(task(net).state, TaskState::Started);
+    assert_eq!(task_n(net, task).state, TaskState::Started);
 }
 
 /// Each selected miner precommits its output, o1 advances, each reveals, o1 advances.
 fn commit_and_reveal(net: &mut Net, outputs: &[&str]) {
-    let ms = miners(net);
+    commit_and_reveal_n(net, 1, outputs);
+}
+
+fn commit_and_reveal_n(net: &mut Net, task: u64, outputs: &[&str]) {
+    let ms = miners_n(net, task);
     let pre: Vec<_> = ms
         .iter()
         .enumerate()
         .map(|(i, m)| {
-            let commitment = output_commitment(1, &crate::harness::id(m), outputs[i], &salt(i));
-            net.tx(m, Call::PrecommitOutput { task: 1, commitment })
+            let commitment = output_commitment(task, &crate::harness::id(m), outputs[i], &salt(i));
+            net.tx(m, Call::PrecommitOutput { task, commitment })
         })
         .collect();
     net.block(pre);
-    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    let adv = net.tx("o1", Call::AdvanceTask { task });
     net.block(vec![adv]);
     let rev: Vec<_> = ms
         .iter()
         .enumerate()
-        .map(|(i, m)| net.tx(m, Call::RevealOutput { task: 1, output: outputs[i].into(), salt: salt(i) }))
+        .map(|(i, m)| net.tx(m, Call::RevealOutput { task, output: outputs[i].into(), salt: salt(i) }))
         .collect();
     net.block(rev);
-    let adv = net.tx("o1", Call::AdvanceTask { task: 1 });
+    let adv = net.tx("o1", Call::AdvanceTask { task });
     net.block(vec![adv]);
 }
 
@@ -152,7 +173,7 @@ fn an_honest_task_runs_its_whole_lifecycle_and_pays_the_miners_and_the_oracle() 
             "  * TaskAdvanced 1 Requested -> Created by o1 fee 5",
             "  * TaskAdvanced 1 Created -> Started by o1 fee 4",
             "  * TaskAdvanced 1 Started -> Precommitted by o1 fee 0",
-            "  * TaskEnded 1 passed [m1 m3 m5] failed [] paid 81",
+            "  * TaskEnded 1 passed [m1 m2 m3] failed [] paid 81",
             "  * TaskAdvanced 1 Precommitted -> Ended by o1 fee 0",
         ]
     "#]]
@@ -354,12 +375,12 @@ fn background_tasks_appear_only_while_miners_are_idle() {
     let _ = AccountId::system(engine::BACKGROUND_POOL_NAME);
 }
 
-/// With `semantic_poi`, a task waits at Committed for oracles' semantic scores. One oracle with half of all
+/// For a service with `semantic_poi`, a task waits at Committed for oracles' semantic scores. One oracle with half of all
 /// oracle stake is a quorum: its scores decide, and an output that shares the words but (per the
 /// validator's neural embedder) not the meaning fails even though the n-gram embedder would pass it.
 #[test]
 fn semantic_attestations_decide_when_a_quorum_of_oracle_stake_attests() {
-    let mut net = setup(Params { semantic_poi: true, ..params() }, 0);
+    let mut net = setup_with(params(), 0, true);
     to_started(&mut net);
     let ms = miners(&net);
     commit_and_reveal(&mut net, &[ANSWER, ANSWER, ANSWER]);
@@ -382,7 +403,7 @@ fn semantic_attestations_decide_when_a_quorum_of_oracle_stake_attests() {
 
 #[test]
 fn without_a_quorum_of_attestations_the_integer_embedder_decides_at_the_deadline() {
-    let mut net = setup(Params { semantic_poi: true, ..params() }, 0);
+    let mut net = setup_with(params(), 0, true);
     to_started(&mut net);
     commit_and_reveal(&mut net, &[ANSWER, ANSWER, ANSWER]);
     let early = net.tx("o1", Call::AdvanceTask { task: 1 });
@@ -393,6 +414,63 @@ fn without_a_quorum_of_attestations_the_integer_embedder_decides_at_the_deadline
     net.block(vec![adv]);
     let ended = net.log.lines().find(|l| l.contains("TaskEnded 1")).expect("ended").to_string();
     assert!(ended.contains("failed []"), "{ended}");
+}
+
+/// Issue 19, item 3: semantic PoI is a service's rule. Two lazy miners that agree word for word on junk
+/// pass n-gram PoI and outvote the honest one (task 1, submitted while the service judges by n-grams).
+/// Governance switches the service to semantic PoI; task 2 then waits for the oracles, whose scores
+/// outvote the pair's agreement: the pair is not paid. A bad switch (threshold under 50%, unknown service)
+/// is refused when proposed.
+#[test]
+fn a_service_switched_to_semantic_poi_lets_oracles_outvote_agreeing_junk() {
+    const JUNK: &str = "The answer depends on many factors and cannot be determined here.";
+    let p = Params { epoch_length: 20, voting_period: 4, unbonding_period: 8, ..params() };
+    let mut net = setup_with(p, 0, false);
+    let switch = |service, threshold| ProposalAction::SetServicePoi {
+        service,
+        poi_threshold: Ppb::new(threshold).expect("a ratio"),
+        semantic_poi: true,
+    };
+    let bad = [("o2", switch(1, 300_000_000)), ("m1", switch(9, 850_000_000))];
+    let bad: Vec<_> = bad.into_iter().map(|(who, action)| net.tx(who, Call::Propose { action })).collect();
+    net.block(bad);
+    assert!(net.log.contains("-> invalid_service") && net.log.contains("-> unknown_service"), "{}", net.log);
+    let propose = net.tx("o1", Call::Propose { action: switch(1, 850_000_000) });
+    net.block(vec![propose]);
+    let voters = MINERS.iter().copied().chain(["o1", "o2"]);
+    let votes: Vec<_> = voters.map(|v| net.tx(v, Call::Vote { proposal: 1, approve: true })).collect();
+    net.block(votes);
+
+    to_started_n(&mut net, 1);
+    let pair = miners_n(&net, 1)[..2].to_vec();
+    commit_and_reveal_n(&mut net, 1, &[JUNK, JUNK, ANSWER]);
+    let ended = net.log.lines().find(|l| l.contains("TaskEnded 1")).expect("n-gram PoI ends task 1").to_string();
+    assert!(ended.contains(&format!("passed [{} {}]", pair[0], pair[1])), "the old rule pays the pair: {ended}");
+    assert!(!net.chain.engine.service(1).expect("text").semantic_poi, "not switched before the epoch ends");
+
+    while net.chain.engine.height().0 < 21 {
+        net.empty_blocks(1);
+    }
+    assert!(net.chain.engine.service(1).expect("text").semantic_poi, "switched at the epoch boundary");
+    to_started_n(&mut net, 2);
+    assert!(task_n(&net, 2).semantic_poi, "a task keeps its service's rule of when it was submitted");
+    let pair = miners_n(&net, 2)[..2].to_vec();
+    let before: u128 = pair.iter().map(|m| free(&net, m)).sum();
+    commit_and_reveal_n(&mut net, 2, &[JUNK, JUNK, ANSWER]);
+    assert_eq!(task_n(&net, 2).state, TaskState::Committed, "waiting for the oracles");
+    let outputs: Vec<(AccountId, String)> = task_n(&net, 2).outputs.into_iter().collect();
+    let scores: Vec<(AccountId, i64)> =
+        outputs.iter().map(|(m, o)| (*m, if o == JUNK { 50_000_000 } else { 950_000_000 })).collect();
+    let attest: Vec<_> =
+        ["o1", "o2"].iter().map(|o| net.tx(o, Call::AttestPoi { task: 2, scores: scores.clone() })).collect();
+    net.block(attest);
+    let adv = net.tx("o1", Call::AdvanceTask { task: 2 });
+    net.block(vec![adv]);
+    let failed = net.log.lines().find(|l| l.contains("TaskFailed 2")).expect("task 2 fails").to_string();
+    assert!(failed.contains("no agreeing majority"), "{failed}");
+    assert!(!net.log.contains("TaskEnded 2"), "nobody is paid for task 2");
+    let after: u128 = pair.iter().map(|m| free(&net, m)).sum();
+    assert_eq!(after, before - 4, "the pair is paid nothing and is out its four transaction fees");
 }
 
 /// Epoch points from real task rounds: the three agreeing miners earn 10 each, the lazy outlier loses 20;
@@ -497,7 +575,7 @@ fn advance_accepted(net: &Net) -> bool {
 fn the_advanceable_query_is_exactly_the_rule_the_engine_enforces() {
     let mut old_copy_wrong = 0;
     for semantic in [false, true] {
-        let mut net = setup(Params { semantic_poi: semantic, ..params() }, 0);
+        let mut net = setup_with(params(), 0, semantic);
         let t =
             net.tx("client", Call::SubmitTask { service: 1, redundancy: 3, max_price: Amount(1_000), avoid: vec![] });
         net.block(vec![t]);

@@ -238,6 +238,7 @@ fn a_staked_account_publishes_a_list_and_a_client_avoiding_it_never_gets_its_nod
         weight: 1,
         price: Amount(5),
         poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+        semantic_poi: false,
     }];
     let accounts = [("m1", 10, 100), ("m2", 10, 100), ("curator", 10, 1), ("idle", 10, 0), ("client", 1_000, 0)];
     let mut net = Net::with_system(&accounts, params(), services, &[]);

@@ -101,6 +101,7 @@ fn genesis() -> Genesis {
         weight: 1,
         price: Amount(10),
         poi_threshold: protocol::POI_THRESHOLD_DEFAULT,
+        semantic_poi: false,
     }];
     g
 }

@@ -109,6 +109,7 @@ fn setup(pool: u128) -> Net {
         weight: 1,
         price: Amount(30),
         poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+        semantic_poi: false,
     }];
     let mut net =
         Net::with_system(&accounts, params(), services, &[("treasury", 1_000), (engine::BACKGROUND_POOL_NAME, pool)]);

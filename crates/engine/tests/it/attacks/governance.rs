@@ -45,6 +45,7 @@ fn network(accounts: &[(&str, u128, u128)]) -> Net {
         weight: 1,
         price: Amount(10),
         poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+        semantic_poi: false,
     }];
     let mut net = Net::with_system(&all, params(), services, &[("treasury", TREASURY)]);
     let node = |roles, services| Call::RegisterNode { roles, services, capacity: 2, endpoint: "http://n".into() };

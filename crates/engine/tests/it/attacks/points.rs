@@ -42,6 +42,7 @@ fn setup() -> Net {
         weight: 1,
         price: Amount(30),
         poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+        semantic_poi: false,
     }];
     let system = [(engine::POINTS_POOL_NAME, 1_000)];
     let mut net = Net::with_system(&accounts, params(), services, &system);

@@ -91,6 +91,7 @@ fn victim_with_honest_volume() -> Net {
         weight: 1,
         price: Amount(PRICE),
         poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+        semantic_poi: false,
     }];
     let mut net = Net::with_services(&accounts, params(), services, 0);
     let reg = net.tx(

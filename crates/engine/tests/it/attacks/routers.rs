@@ -286,6 +286,7 @@ fn router_and_its_own_node_claim_u64_max_bytes() {
         weight: 1,
         price: Amount(5),
         poi_threshold: engine::POI_THRESHOLD_DEFAULT,
+        semantic_poi: false,
     }];
     let p = Params {
         router_bytes_allowance: 100_000,
