@@ -35,3 +35,15 @@ GROUP BY miner, epoch
 ORDER BY miner, epoch",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_docs_show_every_example_verbatim() {
+        let doc = include_str!("../../../docs/INDEXER.md");
+        for (name, sql) in super::EXAMPLES {
+            assert!(doc.contains(sql), "docs/INDEXER.md does not show the example {name} as it is");
+        }
+        assert!(doc.contains(crate::schema::DDL.trim()), "docs/INDEXER.md does not show the schema as it is");
+    }
+}

@@ -178,6 +178,14 @@ pub fn rows(event: &Event) -> Rows {
             rating: wire(rating),
             reputation_ppb: i64::from(u32::from(*reputation)),
         }),
+        _ => judged(event, &mut r),
+    }
+    r
+}
+
+/// The rows of the events that judge work: fines and task results.
+fn judged(event: &Event, r: &mut Rows) {
+    match event {
         Event::JobSettled { job, outcome } => {
             r.fines.extend(job_fines(outcome).into_iter().map(|f| Fine { job: Some(job.to_string()), ..f }))
         }
@@ -212,7 +220,6 @@ pub fn rows(event: &Event) -> Rows {
         }
         _ => {}
     }
-    r
 }
 
 /// The fines a job's settlement states.

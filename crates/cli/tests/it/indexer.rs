@@ -298,7 +298,7 @@ fn assert_tables_equal_the_chain(db: &mut postgres::Client, api: &client::Client
         |table: &str| -> i64 { db.query_one(&format!("SELECT count(*) FROM {table}"), &[]).expect("count").get(0) };
     let all: Vec<::indexer::rows::Rows> =
         blocks.iter().flat_map(|b| &b.events).map(|e| ::indexer::rows::rows(&e.event)).collect();
-    let sum = |f: fn(&::indexer::rows::Rows) -> usize| all.iter().map(|r| f(r)).sum::<usize>() as i64;
+    let sum = |f: fn(&::indexer::rows::Rows) -> usize| all.iter().map(f).sum::<usize>() as i64;
     assert_eq!(typed("payouts"), sum(|r| r.payouts.len()));
     assert_eq!(typed("fines"), sum(|r| r.fines.len()));
     assert_eq!(typed("refunds"), sum(|r| r.refunds.len()));
@@ -322,6 +322,11 @@ fn check_example_queries(db: &mut postgres::Client, api: &client::Client, head: 
     for (name, sql) in ::indexer::EXAMPLES {
         let rows = db.query(*sql, &[]).unwrap_or_else(|e| panic!("example query {name}: {e}"));
         eprintln!("example {name}: {} rows", rows.len());
+        assert!(!rows.is_empty(), "example {name}: no rows");
+        if *name == "fines_by_reason" {
+            let reason: String = rows[0].get("reason");
+            assert!(reason.starts_with("task_"), "the failed task's culprit was fined: {reason}");
+        }
         if *name == "reward_per_node_per_epoch" {
             let got: std::collections::BTreeMap<(Option<u64>, String), u128> = rows
                 .iter()
