@@ -69,6 +69,8 @@ case "$action" in
     if [ "$(id -u)" -eq 0 ]; then
       chown -R "$os_user" "$dir"
     fi
+    # PostgreSQL's tools read the working directory, which the unprivileged user may not be able to.
+    cd "$dir"
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       "${as_user[@]}" "$bin/initdb" -D "$dir/data" -U "$db_user" --auth=trust -E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
@@ -80,6 +82,7 @@ case "$action" in
     echo "postgresql://$db_user@${dir//\//%2F}%2Fsock/postgres"
     ;;
   stop)
+    cd "$dir"
     if [ -f "$dir/data/postmaster.pid" ]; then
       "${as_user[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >&2
     fi
