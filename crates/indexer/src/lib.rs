@@ -59,8 +59,16 @@ pub enum IndexError {
     )]
     CursorMoved(u64),
     /// The node refused a call or could not be reached.
-    #[error("node: {0}")]
+    #[error("{}", node_text(.0))]
     Node(#[from] ClientError),
+}
+
+/// A node error with a code in front, like every other error here.
+fn node_text(e: &ClientError) -> String {
+    match e {
+        ClientError::Node { .. } => format!("node: {e}"),
+        ClientError::Unreachable(m) => format!("[node_unreachable] {m}"),
+    }
 }
 
 impl IndexError {
@@ -170,7 +178,7 @@ pub fn run(settings: &Settings, progress: &mut dyn FnMut(&Summary)) -> Result<Su
     let mut pg = db::connect(&settings.postgres, settings.connect_timeout)?;
     db::ensure_schema(&mut pg)?;
     let mut cursor = db::cursor(&mut pg)?;
-    let node = Client::new(&settings.node);
+    let node = Client::from_list(&settings.node);
     check_chain(&node, cursor.as_ref())?;
     let resumed_from = cursor.as_ref().map_or(0, |c| c.height);
     let mut summary = Summary { resumed_from, height: resumed_from, ..Summary::default() };
@@ -246,5 +254,32 @@ fn fetch(node: &Client, height: u64) -> Result<BlockView, IndexError> {
             Err(IndexError::Gap(format!("the node has no block {height} although its head is at or above it")))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_shows_its_code() {
+        let errors = [
+            IndexError::Gap("x".into()),
+            IndexError::NodeBehind { head: 1, cursor: 2 },
+            IndexError::Node(ClientError::Unreachable("cannot reach".into())),
+            IndexError::Node(ClientError::Node { status: 404, code: "not_found".into(), message: "m".into() }),
+        ];
+        for e in errors {
+            assert!(e.to_string().contains(&format!("[{}]", e.code())), "{e}");
+        }
+    }
+
+    #[test]
+    fn once_and_until_height_resolve_to_a_stop() {
+        let args = IndexArgs { postgres: "p".into(), once: true, until_height: None, poll_ms: 0 };
+        assert_eq!(args.settings("n").stop, Stop::Head);
+        assert_eq!(args.settings("n").poll, Duration::from_millis(10), "the poll is clamped");
+        let args = IndexArgs { once: false, until_height: Some(7), ..args };
+        assert_eq!(args.settings("n").stop, Stop::Height(7));
     }
 }

@@ -368,6 +368,10 @@ fn a_different_chain_and_a_gap_are_refused_and_nothing_is_written() {
     assert!(!out.status.success() && err.contains("[chain_mismatch]"), "{err}");
     assert_eq!((cursor(&mut db), count(&mut db)), (Some(before.clone()), events), "nothing written");
 
+    let out = index_once("http://127.0.0.1:9", &pg.url);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("[node_unreachable]"), "{err}");
+
     // A cursor beyond the stored blocks: a gap, refused.
     db.execute("UPDATE indexer_cursor SET height = height + 3", &[]).expect("move the cursor");
     let out = index_once(&node.url, &pg.url);
