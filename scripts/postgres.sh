@@ -7,7 +7,8 @@
 #
 # The binaries: `initdb`/`pg_ctl` on PATH, else /usr/lib/postgresql/*/bin; if neither, and we are root with
 # apt-get, Debian's `postgresql` package is installed (apt-get install -y --no-install-recommends
-# postgresql). PostgreSQL refuses to run as root: as root the cluster belongs to the system user
+# postgresql) unless STAKEWORK_PG_NO_INSTALL=1 (the tests set it outside CI: they skip instead). Exit status
+# 3: no PostgreSQL. PostgreSQL refuses to run as root: as root the cluster belongs to the system user
 # `postgres` (created with useradd if missing) and runs through `runuser -u postgres --`; DIR and its
 # parents must be reachable by that user (a directory under /tmp is). fsync is off: the tests kill the
 # indexer, never PostgreSQL, and a test cluster need not survive a power cut.
@@ -40,7 +41,7 @@ find_bin() {
 
 bin="$(find_bin || true)"
 if [ -z "$bin" ]; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  if [ "${STAKEWORK_PG_NO_INSTALL:-0}" != 1 ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "postgres.sh: installing Debian's postgresql" >&2
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >&2
