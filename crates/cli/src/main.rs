@@ -111,6 +111,8 @@ enum Command {
     /// Read accounts, blocks, receipts, parameters and events from the node.
     #[command(subcommand)]
     Query(query::QueryCommand),
+    /// Follow the node's finalized blocks into PostgreSQL (docs/INDEXER.md): blocks, transactions, events.
+    Index(indexer::IndexArgs),
 }
 
 pub(crate) fn write_stdout(args: std::fmt::Arguments) {
@@ -207,6 +209,10 @@ fn run(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
         Command::Keys(cmd) => keys::run(&cmd, &keys, json),
         Command::Tx(cmd) => tx::run(&cmd, &ctx.client(), &keys, json),
         Command::Query(cmd) => query::run(&cmd, &ctx.client(), &keys, json),
+        Command::Index(args) => {
+            let summary = indexer::run(&args.settings(&url), &mut |s| eprintln!("index: {}", s.text()))?;
+            print(&summary, json, indexer::Summary::text)
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod crash;
 mod e2e;
 mod exit_codes;
 mod faults;
+mod indexer;
 mod jobs;
 mod market;
 mod routers;
