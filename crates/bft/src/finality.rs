@@ -203,6 +203,8 @@ pub struct Recorder<R> {
     pub(crate) inner: R,
     pub(crate) book: Certificates,
     pub(crate) participants: Set<PublicKey>,
+    /// Reads every activity for metrics before it is handed on.
+    pub(crate) observer: crate::telemetry::Observer,
 }
 
 impl<R> std::fmt::Debug for Recorder<R> {
@@ -215,6 +217,7 @@ impl<R: Reporter<Activity = Activity<Scheme, Digest>>> Reporter for Recorder<R> 
     type Activity = Activity<Scheme, Digest>;
 
     async fn report(&mut self, activity: Self::Activity) {
+        self.observer.observe(&activity);
         if let Activity::Finalization(finalization) = &activity {
             let certificate = Certificate::new(finalization, &self.participants);
             self.book.insert(finalization.proposal.payload, certificate);

@@ -144,6 +144,7 @@ where
         inner: marshal_mailbox.clone(),
         book: app.certificates(),
         participants: scheme.participants().clone(),
+        observer: crate::telemetry::Observer::new(app.telemetry(), scheme.participants().clone()),
     };
     let inline = Inline::new(context.with_label("inline"), app, marshal_mailbox.clone(), epocher());
     let backfill_config = marshal::resolver::p2p::Config {

@@ -104,7 +104,7 @@ fn text_routes(p: &mut Probe, client: &client::Client) {
     assert_eq!(status, 200);
     assert!(metrics.contains("stakework_"), "{metrics}");
     let kind = p.http.get(&format!("{}/metrics", p.url)).call().expect("metrics").content_type().to_string();
-    assert_eq!(kind, "text/plain");
+    assert_eq!(kind, "application/openmetrics-text");
     let mut stream = client.event_stream(Some(1)).expect("stream");
     let first = stream.next().expect("a block").expect("a block event");
     assert_eq!(first.height, 1);
