@@ -177,11 +177,16 @@ impl std::fmt::Debug for Observer {
     }
 }
 
-/// The number of connected peers in commonware's metrics text (`context.encode()`): the lookup network's
-/// tracker keeps one `…tracker_connected{peer="…"}` sample per connected peer and removes it on
-/// disconnect. commonware offers no call that returns the count, so this reads its own gauge.
+/// The number of connected peers in commonware's metrics text (`context.encode()`): the lookup network
+/// (labelled `network` in [`crate::net`]) has its tracker keep one
+/// `network_tracker_directory_connected{peer="…"}` sample per connected peer, removed on disconnect.
+/// commonware offers no call that returns the count, so this reads its own gauge.
 pub fn connected_peers(metrics_text: &str) -> usize {
-    metrics_text.lines().filter(|l| !l.starts_with('#') && l.contains("tracker_connected{")).count()
+    metrics_text
+        .lines()
+        .filter_map(|l| l.split_once('{'))
+        .filter(|(name, _)| name.starts_with("network_tracker") && name.ends_with("_connected"))
+        .count()
 }
 
 #[cfg(test)]
@@ -190,10 +195,13 @@ mod tests {
 
     #[test]
     fn connected_peers_counts_samples_not_comments() {
-        let text = "# HELP network_tracker_connected x\n# TYPE network_tracker_connected gauge\n\
-                    network_tracker_connected{peer=\"a\"} 17\nnetwork_tracker_connected{peer=\"b\"} 18\n\
-                    network_tracker_tracked 3\n";
+        // As commonware 2026.3.0 writes it.
+        let text = "# HELP network_tracker_directory_connected Unix timestamp {x}.\n\
+                    # TYPE network_tracker_directory_connected gauge\n\
+                    network_tracker_directory_connected{peer=\"3c36\"} 1795705288158\n\
+                    network_tracker_directory_connected{peer=\"9b87\"} 1795705288159\n\
+                    network_tracker_directory_tracked 2\nvalidator_x_connected{peer=\"a\"} 1\n";
         assert_eq!(connected_peers(text), 2);
-        assert_eq!(connected_peers("network_tracker_tracked 3\n"), 0);
+        assert_eq!(connected_peers("network_tracker_directory_tracked 3\n"), 0);
     }
 }

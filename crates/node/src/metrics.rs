@@ -100,48 +100,48 @@ impl Metrics {
         let block_seal_seconds = Counter::<f64, AtomicU64>::default();
         r.register_with_unit(
             "block_seal",
-            "Time spent executing and persisting blocks (single-node mode).",
+            "Time spent executing and persisting blocks (single-node mode)",
             Unit::Seconds,
             block_seal_seconds.clone(),
         );
         let rejections = Family::<RejectionLabels, Counter>::default();
-        r.register("tx_rejections", "Transactions turned down, by stable code and stage.", rejections.clone());
+        r.register("tx_rejections", "Transactions turned down, by stable code and stage", rejections.clone());
         let proposals = Family::<ValidatorLabels, Counter>::default();
-        r.register("proposals", "Proposals seen, by the validator that led the view.", proposals.clone());
+        r.register("proposals", "Proposals seen, by the validator that led the view", proposals.clone());
         let votes = Family::<VoteLabels, Counter>::default();
-        r.register("votes", "Verified consensus votes seen, by validator and kind.", votes.clone());
+        r.register("votes", "Verified consensus votes seen, by validator and kind", votes.clone());
         Metrics {
-            txs_admitted: counter(&mut r, "txs_admitted", "Transactions admitted to the mempool."),
-            txs_refused: counter(&mut r, "txs_refused", "Transactions refused at the door."),
-            txs_committed: counter(&mut r, "txs_committed", "Transactions included in durable blocks."),
+            txs_admitted: counter(&mut r, "txs_admitted", "Transactions admitted to the mempool"),
+            txs_refused: counter(&mut r, "txs_refused", "Transactions refused at the door"),
+            txs_committed: counter(&mut r, "txs_committed", "Transactions included in durable blocks"),
             txs_rejected_in_block: counter(
                 &mut r,
                 "txs_rejected_in_block",
-                "Included transactions whose receipt is a rejection.",
+                "Included transactions whose receipt is a rejection",
             ),
-            blocks_sealed: counter(&mut r, "blocks_sealed", "Blocks made durable."),
-            http_requests: counter(&mut r, "http_requests", "HTTP requests served."),
-            http_client_errors: counter(&mut r, "http_client_errors", "HTTP requests answered with a 4xx."),
-            block_execution: histogram(&mut r, "block_execution", "Engine time to build or verify a block."),
-            block_fsync: histogram(&mut r, "block_fsync", "Time of a block's durable write (store append with fsync)."),
+            blocks_sealed: counter(&mut r, "blocks_sealed", "Blocks made durable"),
+            http_requests: counter(&mut r, "http_requests", "HTTP requests served"),
+            http_client_errors: counter(&mut r, "http_client_errors", "HTTP requests answered with a 4xx"),
+            block_execution: histogram(&mut r, "block_execution", "Engine time to build or verify a block"),
+            block_fsync: histogram(&mut r, "block_fsync", "Time of a block's durable write (store append with fsync)"),
             finality: histogram(
                 &mut r,
                 "finality",
-                "From a block's proposal (first notarize seen; the seal in single-node mode) to its finalization.",
+                "From a block's proposal (first notarize seen; the seal in single-node mode) to its finalization",
             ),
             submit_to_commit: histogram(
                 &mut r,
                 "submit_to_commit",
-                "From a transaction's admission into this node's mempool to its block being durable.",
+                "From a transaction's admission into this node's mempool to its block being durable",
             ),
-            height: gauge(&mut r, "height", "Height of the last durable block."),
+            height: gauge(&mut r, "height", "Height of the last durable block"),
             finalized_height: gauge(
                 &mut r,
                 "finalized_height",
-                "Newest finalized height known (marshal's tip in consensus mode; the durable height otherwise).",
+                "Newest finalized height known (marshal's tip in consensus mode; the durable height otherwise)",
             ),
-            mempool: gauge(&mut r, "mempool_txs", "Transactions waiting."),
-            peers: gauge(&mut r, "peers", "Other validators the p2p network is connected to (0 in single-node mode)."),
+            mempool: gauge(&mut r, "mempool_txs", "Transactions waiting"),
+            peers: gauge(&mut r, "peers", "Other validators the p2p network is connected to (0 in single-node mode)"),
             block_seal_seconds,
             rejections,
             proposals,
@@ -220,8 +220,7 @@ impl Metrics {
             self.finalized_height.set(height as i64);
         }
         let mut text = String::new();
-        prometheus_client::encoding::text::encode(&mut text, &self.registry)
-            .expect("writing to a String cannot fail");
+        prometheus_client::encoding::text::encode(&mut text, &self.registry).expect("writing to a String cannot fail");
         text
     }
 }
@@ -268,7 +267,10 @@ mod tests {
         m.block_durable(["ok", "insufficient_funds"].into_iter(), Duration::from_millis(2), &[Instant::now()], 1);
         let text = m.render(1, 0);
         assert!(text.contains("stakework_tx_rejections_total{code=\"bad_nonce\",stage=\"admission\"} 2"), "{text}");
-        assert!(text.contains("stakework_tx_rejections_total{code=\"insufficient_funds\",stage=\"block\"} 1"), "{text}");
+        assert!(
+            text.contains("stakework_tx_rejections_total{code=\"insufficient_funds\",stage=\"block\"} 1"),
+            "{text}"
+        );
         assert!(text.contains("stakework_txs_committed_total 2"), "{text}");
         assert!(text.contains("stakework_block_fsync_seconds_count 1"), "{text}");
         assert!(text.contains("stakework_submit_to_commit_seconds_count 1"), "{text}");

@@ -10,6 +10,7 @@ mod exit_codes;
 mod faults;
 mod jobs;
 mod market;
+mod metrics;
 mod routers;
 mod sim;
 mod support;
