@@ -207,6 +207,19 @@ pub struct Recorder<R> {
     pub(crate) observer: crate::telemetry::Observer,
 }
 
+impl<R> Recorder<R> {
+    /// A recorder in front of `inner`, keeping certificates in `book` and reporting to `telemetry`.
+    pub(crate) fn new(
+        inner: R,
+        book: Certificates,
+        participants: &Set<PublicKey>,
+        telemetry: crate::TelemetryHandle,
+    ) -> Recorder<R> {
+        let observer = crate::telemetry::Observer::new(telemetry, participants.clone());
+        Recorder { inner, book, participants: participants.clone(), observer }
+    }
+}
+
 impl<R> std::fmt::Debug for Recorder<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Recorder").field("book", &self.book.len()).field("participants", &self.participants).finish()
