@@ -346,7 +346,7 @@ pub static ROUTES: &[Route] = &[
         summary: "Prometheus metrics.",
         params: &[],
         request: None,
-        answers: &[Answer { status: 200, description: "Prometheus text format", body: Body::Text("text/plain; version=0.0.4") }],
+        answers: &[Answer { status: 200, description: "OpenMetrics text format", body: Body::Text("application/openmetrics-text; version=1.0.0; charset=utf-8") }],
     },
     Route {
         method: "get",

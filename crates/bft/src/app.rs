@@ -88,6 +88,10 @@ pub trait Finalizer {
     fn certificates(&self) -> Certificates;
     /// The height of the committed state (the store's height, for the node).
     fn committed_height(&self) -> Height;
+    /// Where what the validator observes is reported (nothing, unless the app was given a telemetry).
+    fn telemetry(&self) -> crate::TelemetryHandle {
+        crate::TelemetryHandle::default()
+    }
 }
 
 /// Why a [`Sink`] could not make a block durable.
@@ -174,6 +178,8 @@ pub struct App {
     certificates: Certificates,
     /// The height of marshal's finalized tip (its newest height with a certificate), 0 before any.
     tip: Arc<AtomicU64>,
+    /// Where block execution times and marshal's tip are reported.
+    telemetry: crate::TelemetryHandle,
 }
 
 impl fmt::Debug for App {
@@ -212,7 +218,14 @@ impl App {
             replayed: Default::default(),
             certificates: Default::default(),
             tip: Default::default(),
+            telemetry: Default::default(),
         })
+    }
+
+    /// This app reporting to `telemetry` (and the validator started over it, see [`Finalizer::telemetry`]).
+    pub fn with_telemetry(mut self, telemetry: crate::TelemetryHandle) -> App {
+        self.telemetry = telemetry;
+        self
     }
 
     /// Why this validator stopped, if it did (the node exits on it).
@@ -312,7 +325,10 @@ impl App {
         } else {
             verify_signatures(&txs, &state.params().chain_id)
         };
-        match state.produce_block(txs, &sigs) {
+        let started = std::time::Instant::now();
+        let built = state.produce_block(txs, &sigs);
+        self.telemetry.block_executed(started.elapsed());
+        match built {
             Ok((block, outcome)) => {
                 let block = ChainBlock::new(block);
                 self.remember(block.digest(), state, outcome);
@@ -389,6 +405,10 @@ impl Finalizer for App {
     fn committed_height(&self) -> Height {
         self.committed_head().0
     }
+
+    fn telemetry(&self) -> crate::TelemetryHandle {
+        self.telemetry.clone()
+    }
 }
 
 impl<E: Rng + Spawner + Metrics + Clock> Application<E> for App {
@@ -432,7 +452,10 @@ impl<E: Rng + Spawner + Metrics + Clock> VerifyingApplication<E> for App {
         let Some(mut state) = self.state_at(parent, &mut ancestry).await else { return false };
         // A signature this validator checked at its door or on gossip receipt is not checked again.
         let checked = self.txs.checked(&block.block().txs);
-        match state.apply_block_checked(block.block(), &checked) {
+        let started = std::time::Instant::now();
+        let applied = state.apply_block_checked(block.block(), &checked);
+        self.telemetry.block_executed(started.elapsed());
+        match applied {
             Ok(outcome) => {
                 self.remember(block.digest(), state, outcome);
                 true
@@ -452,7 +475,8 @@ impl Reporter for App {
         let (block, ack) = match activity {
             Update::Block(block, ack) => (block, ack),
             Update::Tip(_, height, _) => {
-                self.tip.fetch_max(height.get(), Ordering::Relaxed);
+                let tip = self.tip.fetch_max(height.get(), Ordering::Relaxed).max(height.get());
+                self.telemetry.finalized_tip(tip);
                 return;
             }
         };

@@ -203,6 +203,21 @@ pub struct Recorder<R> {
     pub(crate) inner: R,
     pub(crate) book: Certificates,
     pub(crate) participants: Set<PublicKey>,
+    /// Reads every activity for metrics before it is handed on.
+    pub(crate) observer: crate::telemetry::Observer,
+}
+
+impl<R> Recorder<R> {
+    /// A recorder in front of `inner`, keeping certificates in `book` and reporting to `telemetry`.
+    pub(crate) fn new(
+        inner: R,
+        book: Certificates,
+        participants: &Set<PublicKey>,
+        telemetry: crate::TelemetryHandle,
+    ) -> Recorder<R> {
+        let observer = crate::telemetry::Observer::new(telemetry, participants.clone());
+        Recorder { inner, book, participants: participants.clone(), observer }
+    }
 }
 
 impl<R> std::fmt::Debug for Recorder<R> {
@@ -215,6 +230,7 @@ impl<R: Reporter<Activity = Activity<Scheme, Digest>>> Reporter for Recorder<R> 
     type Activity = Activity<Scheme, Digest>;
 
     async fn report(&mut self, activity: Self::Activity) {
+        self.observer.observe(&activity);
         if let Activity::Finalization(finalization) = &activity {
             let certificate = Certificate::new(finalization, &self.participants);
             self.book.insert(finalization.proposal.payload, certificate);

@@ -5,7 +5,7 @@
 //! What it owns: the block as consensus carries it ([`ChainBlock`]; its digest is `Block::hash`), the
 //! application that proposes, verifies and finalizes blocks on forks of the engine ([`App`]), the wiring
 //! of one validator ([`start_validator`]), each finalized block's evidence (its finalization certificate
-//! and proposer, [`finality`]) and transaction gossip ([`gossip`]). See docs/CONSENSUS.md.
+//! and proposer, [`finality`]), transaction gossip ([`gossip`]) and what it reports for metrics ([`telemetry`]). See docs/CONSENSUS.md.
 //!
 //! Invariants, as absences: no wall clock reaches a block (pacing only delays the proposer); no finalized
 //! block is skipped (one that does not apply stops the validator); no block is acknowledged to marshal
@@ -20,6 +20,7 @@ pub mod finality;
 pub mod gossip;
 pub mod net;
 pub mod pool;
+pub mod telemetry;
 pub mod validator;
 
 pub use app::{App, AppConfig, AppError, FinalizeError, Finalizer, Sink, SinkError, TxSource};
@@ -28,4 +29,5 @@ pub use finality::{Certificate, Certificates, Finality, FinalityError};
 pub use gossip::{start_gossip, Gossip, GossipError};
 pub use net::{NetConfig, NetError};
 pub use pool::MemoryPool;
+pub use telemetry::{NoTelemetry, Telemetry, TelemetryHandle, Vote};
 pub use validator::{start_validator, Channels, Scheme, ValidatorError, CHANNEL_TXS, LEADER_TIMEOUT};

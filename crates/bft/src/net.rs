@@ -40,6 +40,8 @@ pub struct NetConfig {
     pub storage: PathBuf,
     /// How long a leader waits before building a block.
     pub block_interval: Duration,
+    /// Where the validator reports what it observes for metrics (`TelemetryHandle::default()`: nowhere).
+    pub telemetry: crate::TelemetryHandle,
 }
 
 /// Why a validator could not start, or stopped.
@@ -121,7 +123,9 @@ pub fn run(
     let participants = Set::from_iter_dedup(set.iter().map(|(k, _)| k.clone()));
     let scheme = crate::Scheme::signer(&namespace, participants, secret.clone())
         .ok_or_else(|| NetError::NotAValidator { key: key_hex(&me) })?;
-    let app = App::new(&cfg.genesis, committed, txs.clone(), sink, AppConfig { block_interval: cfg.block_interval })?;
+    let app = App::new(&cfg.genesis, committed, txs.clone(), sink, AppConfig { block_interval: cfg.block_interval })?
+        .with_telemetry(cfg.telemetry.clone());
+    let telemetry = cfg.telemetry.clone();
     let runtime = cw_tokio::Config::new().with_worker_threads(2).with_storage_directory(cfg.storage.clone());
     cw_tokio::Runner::new(runtime).start(|context| async move {
         let p2p_namespace = [namespace.as_slice(), b"/p2p"].concat();
@@ -153,22 +157,32 @@ pub fn run(
             chans,
         )
         .await?;
-        watch(context, app, stop).await
+        watch(context, app, telemetry, stop).await
     })
 }
 
-/// Wait for `stop`, checking every 100 ms whether the validator stopped on a fatal block.
-async fn watch(context: cw_tokio::Context, app: App, stop: impl Future<Output = ()>) -> Result<(), NetError> {
+/// Wait for `stop`, checking every 100 ms whether the validator stopped on a fatal block, and reporting
+/// the connected peers every second.
+async fn watch(
+    context: cw_tokio::Context,
+    app: App,
+    telemetry: crate::TelemetryHandle,
+    stop: impl Future<Output = ()>,
+) -> Result<(), NetError> {
     let mut stop = std::pin::pin!(stop);
-    loop {
+    for tick in 0u64.. {
         if let Some(fatal) = app.fatal() {
             return Err(NetError::Fatal(fatal));
+        }
+        if tick % 10 == 0 {
+            telemetry.peers(crate::telemetry::connected_peers(&context.encode()));
         }
         let tick = context.sleep(Duration::from_millis(100));
         if let futures::future::Either::Left(_) = futures::future::select(stop.as_mut(), std::pin::pin!(tick)).await {
             return Ok(());
         }
     }
+    Ok(())
 }
 
 /// Whether `addr` is reachable from the public Internet (not loopback, private or link-local).

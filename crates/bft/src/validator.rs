@@ -140,11 +140,7 @@ where
     if acked.get() > store {
         return Err(ValidatorError::StoreBehindConsensus { store, acked: acked.get() });
     }
-    let recorder = Recorder {
-        inner: marshal_mailbox.clone(),
-        book: app.certificates(),
-        participants: scheme.participants().clone(),
-    };
+    let recorder = Recorder::new(marshal_mailbox.clone(), app.certificates(), scheme.participants(), app.telemetry());
     let inline = Inline::new(context.with_label("inline"), app, marshal_mailbox.clone(), epocher());
     let backfill_config = marshal::resolver::p2p::Config {
         public_key: public_key.clone(),

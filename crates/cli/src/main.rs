@@ -51,7 +51,8 @@ struct Cli {
 enum Command {
     /// The main job: a whole network of real processes on loopback (a node on a fresh temporary data
     /// directory, six miners, two oracles, a router, three clients, a training job); prints what the chain
-    /// says happened, the conservation audit and a replay check. `--walkthrough` for the scripted ledger tour.
+    /// says happened, the conservation audit and a replay check. `--keep` leaves the validators running and
+    /// prints the explorer's URL; `--walkthrough` for the scripted ledger tour.
     Demo(demo::DemoArgs),
     /// Measure performance and print figures with ratios against a baseline measured in the same run.
     #[command(subcommand)]

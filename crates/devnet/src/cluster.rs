@@ -144,10 +144,16 @@ impl Cluster {
 
     /// Stop every running validator with SIGTERM; the first one that did not exit cleanly is an error
     /// (all are stopped either way).
-    pub fn stop(self) -> Result<()> {
+    pub fn stop(mut self) -> Result<()> {
+        self.stop_all()
+    }
+
+    /// [`Cluster::stop`], keeping the validators' places so that [`Cluster::restart_all`] can start them
+    /// again from their data directories.
+    pub fn stop_all(&mut self) -> Result<()> {
         let mut first = Ok(());
-        for v in self.validators {
-            if let Some(node) = v.node {
+        for v in &mut self.validators {
+            if let Some(node) = v.node.take() {
                 let r = node.stop().map_err(|e| DevnetError::Process(format!("{}: {e}", v.name)));
                 if first.is_ok() {
                     first = r;
@@ -155,6 +161,16 @@ impl Cluster {
             }
         }
         first
+    }
+
+    /// Restart every stopped validator from its data directory on its HTTP address.
+    pub fn restart_all(&mut self) -> Result<()> {
+        for i in 0..self.validators.len() {
+            if !self.validators[i].running() {
+                self.restart(i)?;
+            }
+        }
+        Ok(())
     }
 
     /// Wait until every running validator's finalized height is at least `h`, for at most `patience`.

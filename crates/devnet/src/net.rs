@@ -167,6 +167,37 @@ impl Agents {
 
 /// Run the whole demo network with the `stakework` binary at `exe` and blocks of `block_ms`; the report.
 pub fn run(exe: &Path, block_ms: u64) -> Result<NetReport> {
+    run_keeping(exe, block_ms, false).map(|(report, _)| report)
+}
+
+/// The demo network left running after the demo (`stakework demo --keep`): its validators, restarted
+/// from their data directories once the demo's checks replayed them, and the temporary directory that
+/// holds them (removed when this is dropped).
+#[derive(Debug)]
+pub struct Kept {
+    pub cluster: Cluster,
+    dir: tempfile::TempDir,
+}
+
+impl Kept {
+    /// The first validator's base URL (`http://127.0.0.1:PORT`).
+    pub fn url(&self) -> &str {
+        self.cluster.validators.first().map(|v| v.url.as_str()).unwrap_or_default()
+    }
+
+    /// Where the validators' data directories and the agents' logs are.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Stop every validator with SIGTERM, then remove the directory.
+    pub fn stop(mut self) -> Result<()> {
+        self.cluster.stop_all()
+    }
+}
+
+/// [`run`]; with `keep`, the validators are started again after the demo's checks and handed back.
+pub fn run_keeping(exe: &Path, block_ms: u64, keep: bool) -> Result<(NetReport, Option<Kept>)> {
     let dir = tempfile::tempdir().map_err(DevnetError::io("creating a temporary directory"))?;
     let keys_dir = dir.path().join("keys");
     let keys = make_keys(&keys_dir)?;
@@ -209,15 +240,22 @@ pub fn run(exe: &Path, block_ms: u64) -> Result<NetReport> {
     let _ = coordinator.output(Duration::from_secs(15));
     let clean = stopped.iter().all(|s| s.clean());
     let report = gather(&api, &names, &outputs, clean, count)?;
-    let validators = finish_validators(exe, cluster, crash)?;
+    let validators = finish_validators(exe, &mut cluster, crash)?;
     let root = validators.finals.first().map(|v| v.root_served);
     let replayed = root.is_some() && validators.finals.iter().all(|v| v.replayed_root == root);
-    Ok(NetReport { head_height: validators.common_height, replay_matches_head: replayed, validators, ..report })
+    let report =
+        NetReport { head_height: validators.common_height, replay_matches_head: replayed, validators, ..report };
+    if !keep {
+        return Ok((report, None));
+    }
+    cluster.restart_all()?;
+    cluster.wait_height(report.head_height + 1, Duration::from_secs(60))?;
+    Ok((report, Some(Kept { cluster, dir })))
 }
 
 /// Read every validator's root at their common height (the lowest head), stop them all (SIGTERM), and
 /// replay each one's data directory from genesis to that height.
-fn finish_validators(exe: &Path, cluster: Cluster, crash: CrashRow) -> Result<ValidatorsReport> {
+fn finish_validators(exe: &Path, cluster: &mut Cluster, crash: CrashRow) -> Result<ValidatorsReport> {
     let heights = cluster.heights();
     let common = heights.iter().map(|(_, h)| *h).min().flatten();
     let common = common.ok_or_else(|| network_error(format!("a validator did not answer: {heights:?}")))?;
@@ -227,7 +265,7 @@ fn finish_validators(exe: &Path, cluster: Cluster, crash: CrashRow) -> Result<Va
         served.push((v.name.clone(), v.data.clone(), root));
     }
     let count = cluster.validators.len();
-    let stopped_cleanly = match cluster.stop() {
+    let stopped_cleanly = match cluster.stop_all() {
         Ok(()) => true,
         Err(e) => {
             eprintln!("demo: a validator did not stop cleanly: {e}");

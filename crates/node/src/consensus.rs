@@ -6,7 +6,6 @@
 use crate::Shared;
 use api::{CertificateView, FinalityView, StoredOutcome};
 use engine::{Block, BlockOutcome, Engine, SignedTx};
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use types::{AccountId, Hash};
 
@@ -49,7 +48,7 @@ impl bft::TxSource for NodeTxs {
         for (hash, tx) in fresh {
             let (nonce, free) = (e.ledger().nonce(&tx.body.signer), e.ledger().free(&tx.body.signer));
             if let Ok(true) = mp.admit(hash, tx, e.height().0, nonce, free) {
-                s.metrics.txs_admitted.fetch_add(1, Relaxed);
+                s.metrics.admitted();
             }
         }
     }
@@ -112,13 +111,17 @@ impl NodeStore {
         let bytes = serde_json::to_vec(&stored).expect("outcomes always serialize");
         let snapshot = (block.height.0 % s.cfg.snapshot_every == 0).then(|| state.snapshot());
         let evidence = finality.map(|f| serde_json::to_vec(f).expect("finality views always serialize"));
+        // The block's transactions are still in the mempool (settled after this): when each was admitted.
+        let admitted: Vec<std::time::Instant> = {
+            let mp = s.mempool.lock().expect("mempool lock poisoned");
+            hashes.iter().filter_map(|h| mp.admitted_since(h)).collect()
+        };
+        let writing = std::time::Instant::now();
         s.store
             .append_finalized(block, &hashes, &bytes, snapshot.as_deref(), evidence.as_deref())
             .map_err(|e| bft::SinkError { code: e.code(), message: e.to_string() })?;
-        let rejected = stored.txs.iter().filter(|t| t.code != "ok").count() as u64;
-        s.metrics.blocks_sealed.fetch_add(1, Relaxed);
-        s.metrics.txs_committed.fetch_add(hashes.len() as u64, Relaxed);
-        s.metrics.txs_rejected_in_block.fetch_add(rejected, Relaxed);
+        let fsync = writing.elapsed();
+        s.metrics.block_durable(stored.txs.iter().map(|t| t.code.as_str()), fsync, &admitted, block.height.0);
         let _ = s.commits.send(Arc::new(stored));
         Ok(())
     }

@@ -19,7 +19,6 @@ use axum::{Json, Router};
 use engine::SignedTx;
 use serde::Deserialize;
 use std::collections::BTreeSet;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 use types::{AccountId, Hash};
@@ -77,10 +76,7 @@ pub fn router(shared: App) -> Router {
 
 async fn count(State(s): State<App>, req: Request, next: axum::middleware::Next) -> Response {
     let resp = next.run(req).await;
-    s.metrics.http_requests.fetch_add(1, Relaxed);
-    if resp.status().is_client_error() {
-        s.metrics.http_client_errors.fetch_add(1, Relaxed);
-    }
+    s.metrics.http_answered(resp.status());
     resp
 }
 
@@ -231,7 +227,7 @@ fn refusal_status(code: &str) -> StatusCode {
 fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
     let hashes: Vec<Hash> = txs.iter().map(SignedTx::hash).collect();
     let refuse = |hash: Hash, code: &str, message: String| {
-        s.metrics.txs_refused.fetch_add(1, Relaxed);
+        s.metrics.refused(code);
         SubmitResult {
             hash,
             status: SubmitStatus::Refused,
@@ -283,7 +279,7 @@ fn admit_all(s: &Shared, txs: Vec<SignedTx>) -> Vec<SubmitResult> {
         let copy = s.gossip.get().map(|_| tx.clone());
         results.push(match mp.admit(hash, tx, height, nonce, free) {
             Ok(true) => {
-                s.metrics.txs_admitted.fetch_add(1, Relaxed);
+                s.metrics.admitted();
                 gossip.extend(copy);
                 SubmitResult { hash, status: SubmitStatus::Accepted, code: None, message: None, receipt: None }
             }
@@ -860,7 +856,7 @@ async fn health(State(s): State<App>) -> Response {
 async fn metrics(State(s): State<App>) -> Response {
     let height = s.engine.read().expect("engine lock poisoned").height().0;
     let mempool = s.mempool.lock().expect("mempool lock poisoned").len();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(height, mempool)).into_response()
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], s.metrics.render(height, mempool)).into_response()
 }
 
 async fn openapi() -> Response {

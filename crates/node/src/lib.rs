@@ -150,8 +150,7 @@ pub async fn run_until(
         store,
         wake: std::sync::Condvar::new(),
         commits,
-        metrics: metrics::Metrics::default(),
-
+        metrics: metrics::Metrics::new(),
         cfg,
         stopping: AtomicBool::new(false),
         admission: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
@@ -163,7 +162,8 @@ pub async fn run_until(
         Some(key_seed) => {
             let storage = shared.cfg.data_dir.join("consensus");
             let block_interval = std::time::Duration::from_millis(shared.cfg.block_ms);
-            let net = bft::NetConfig { genesis, key_seed, storage, block_interval };
+            let telemetry = bft::TelemetryHandle(Arc::new(metrics::Telemetry(shared.clone())));
+            let net = bft::NetConfig { genesis, key_seed, storage, block_interval, telemetry };
             consensus::spawn(shared.clone(), net, consensus_stop)
         }
     };

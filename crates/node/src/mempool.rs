@@ -10,6 +10,7 @@
 
 use engine::SignedTx;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Instant;
 use types::{AccountId, Amount, Hash};
 
 pub const PENDING_PER_SIGNER_MAX: u64 = 1_024;
@@ -19,6 +20,8 @@ pub const FUTURE_WAIT_BLOCKS: u64 = 20;
 struct Waiting {
     tx: SignedTx,
     admitted_at: u64,
+    /// When it was admitted, for the submit-to-commit latency (metrics only; no rule reads it).
+    since: Instant,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -66,6 +69,10 @@ impl Mempool {
     pub fn contains(&self, hash: &Hash) -> bool {
         self.by_hash.contains_key(hash)
     }
+    /// When `hash` was admitted, if it is waiting.
+    pub fn admitted_since(&self, hash: &Hash) -> Option<Instant> {
+        self.by_hash.get(hash).map(|w| w.since)
+    }
 
     /// Add `tx` given the signer's current nonce and free balance; `Ok(false)` if it is already waiting.
     pub fn admit(&mut self, hash: Hash, tx: SignedTx, height: u64, nonce: u64, free: Amount) -> Result<bool, Refusal> {
@@ -98,14 +105,20 @@ impl Mempool {
         }
         self.slots.insert((signer, tx.body.nonce));
         self.load.insert(signer, SignerLoad { count: load.count + 1, spend: needed });
-        self.by_hash.insert(hash, Waiting { tx, admitted_at: height });
+        self.by_hash.insert(hash, Waiting { tx, admitted_at: height, since: Instant::now() });
         self.order.push_back(hash);
         Ok(true)
     }
 
     /// Take up to `max` transactions that can run now: each signer's next nonces, in arrival order.
     /// Drops those whose nonce is used, and those stuck behind a gap for `FUTURE_WAIT_BLOCKS` blocks.
-    pub fn take_block(&mut self, max: usize, height: u64, nonce_of: impl Fn(&AccountId) -> u64) -> Vec<SignedTx> {
+    /// Each comes with the moment it was admitted.
+    pub fn take_block(
+        &mut self,
+        max: usize,
+        height: u64,
+        nonce_of: impl Fn(&AccountId) -> u64,
+    ) -> Vec<(SignedTx, Instant)> {
         let mut expected: HashMap<AccountId, u64> = HashMap::new();
         let mut out = Vec::new();
         // A signer's later nonce may sit earlier in arrival order; a few passes pick such chains up.
@@ -120,7 +133,8 @@ impl Mempool {
                     self.drop_tx(&h);
                 } else if w.tx.body.nonce == *exp && out.len() < max {
                     *exp += 1;
-                    out.push(self.drop_tx(&h).expect("present: looked up above"));
+                    let since = w.since;
+                    out.push((self.drop_tx(&h).expect("present: looked up above"), since));
                 } else {
                     keep.push_back(h);
                 }
@@ -236,7 +250,7 @@ mod tests {
             assert_eq!(m.admit(h, t, 1, 0, Amount(100)), Ok(true));
         }
         let taken = m.take_block(2, 2, |_| 0);
-        assert_eq!(taken.iter().map(|t| t.body.nonce).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(taken.iter().map(|(t, _)| t.body.nonce).collect::<Vec<_>>(), [0, 1]);
         // Nonce 1 was rejected in its block (the account's nonce stayed 1): nonce 2 is stuck behind a gap.
         assert!(m.take_block(10, 3, |_| 1).is_empty());
         assert_eq!(m.len(), 1);

@@ -3,7 +3,7 @@
 use crate::Shared;
 use api::StoredOutcome;
 use engine::{SignatureCheck, SignedTx};
-use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use types::Hash;
@@ -53,26 +53,27 @@ fn seal(s: &Shared) -> Result<(), store::StoreError> {
     let t0 = Instant::now();
     let mut engine = s.engine.write().expect("engine lock poisoned: a thread panicked while holding it");
     let max = engine.params().max_block_txs as usize;
-    let txs = {
+    let (txs, admitted): (Vec<SignedTx>, Vec<Instant>) = {
         let mut mp = s.mempool.lock().expect("mempool lock poisoned");
-        mp.take_block(max, engine.height().0 + 1, |a| engine.ledger().nonce(a))
+        mp.take_block(max, engine.height().0 + 1, |a| engine.ledger().nonce(a)).into_iter().unzip()
     };
     let hashes: Vec<Hash> = txs.iter().map(SignedTx::hash).collect();
     let n = txs.len();
     // Every transaction was checked with verify_strict at admission.
+    let executing = Instant::now();
     let (block, out) = engine
         .produce_block(txs, &SignatureCheck::trusted_all_valid(n))
         .expect("the sequencer builds well-formed blocks");
+    let execution = executing.elapsed();
     let stored = StoredOutcome::new(&out, &hashes);
     let bytes = serde_json::to_vec(&stored).expect("outcomes always serialize");
     let snapshot = (block.height.0 % s.cfg.snapshot_every == 0).then(|| engine.snapshot());
+    let writing = Instant::now();
     s.store.append(&block, &hashes, &bytes, snapshot.as_deref())?;
+    let fsync = writing.elapsed();
     drop(engine);
-    let rejected = stored.txs.iter().filter(|t| t.code != "ok").count() as u64;
-    s.metrics.blocks_sealed.fetch_add(1, Relaxed);
-    s.metrics.txs_committed.fetch_add(n as u64, Relaxed);
-    s.metrics.txs_rejected_in_block.fetch_add(rejected, Relaxed);
-    s.metrics.seal_micros_total.fetch_add(t0.elapsed().as_micros() as u64, Relaxed);
+    s.metrics.block_durable(stored.txs.iter().map(|t| t.code.as_str()), fsync, &admitted, block.height.0);
+    s.metrics.sealed(execution, t0.elapsed(), block.height.0);
     let _ = s.commits.send(Arc::new(stored));
     Ok(())
 }

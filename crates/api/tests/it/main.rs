@@ -40,7 +40,9 @@ fn every_route_is_in_the_document_with_its_content_types() {
             assert!(r.path.contains(&format!("{{{}}}", p.name)), "{} names no {{{}}}", r.path, p.name);
         }
     }
-    assert!(doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"]["text/plain; version=0.0.4"].is_object());
+    assert!(doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+        ["application/openmetrics-text; version=1.0.0; charset=utf-8"]
+        .is_object());
     assert!(doc["paths"]["/v1/events/stream"]["get"]["responses"]["200"]["content"]["text/event-stream"].is_object());
     let id = &doc["paths"]["/v1/accounts/{id}"]["get"]["parameters"][0]["schema"]["pattern"];
     assert_eq!(id, "^[0-9a-fA-F]{64}$");

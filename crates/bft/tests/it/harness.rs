@@ -297,6 +297,9 @@ impl Finalizer for TestApp {
     fn committed_height(&self) -> types::Height {
         self.inner.committed_height()
     }
+    fn telemetry(&self) -> bft::TelemetryHandle {
+        self.inner.telemetry()
+    }
 }
 
 impl Reporter for TestApp {

@@ -106,13 +106,74 @@ fn a_clear_error_when_the_node_is_unreachable_or_the_key_is_missing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("store_no_genesis"), "{out:?}");
 }
 
+/// `demo --keep`: after its checks the network runs on; the printed explorer and metrics URLs answer
+/// (blocks still being finalized), and SIGTERM stops it cleanly. Returns the report (stdout).
+fn demo_kept(home: &std::path::Path) -> String {
+    use std::io::{BufRead, Read};
+    let mut child = std::process::Command::new(crate::support::BIN)
+        .env("STAKEWORK_HOME", home)
+        .args(["demo", "--json", "--block-ms", "50", "--keep"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run stakework demo");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let report = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).expect("read the report");
+        text
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    std::thread::spawn(move || stderr.lines().map_while(Result::ok).for_each(|l| drop(tx.send(l))));
+    let mut seen = Vec::new();
+    let (explorer, metrics) = loop {
+        let line = rx.recv_timeout(std::time::Duration::from_secs(600)).unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("demo --keep printed no URLs: {seen:#?}")
+        });
+        if let Some(url) = line.strip_prefix("demo: explorer  ") {
+            let line = rx.recv_timeout(std::time::Duration::from_secs(5)).expect("the metrics line");
+            break (url.to_string(), line.strip_prefix("demo: metrics   ").expect("metrics URL").to_string());
+        }
+        seen.push(line);
+    };
+    assert!(explorer.starts_with("http://127.0.0.1:") && explorer.ends_with('/'), "{explorer}");
+    let health = format!("{explorer}health");
+    let height = || {
+        ureq::get(&health).call().expect("health").into_json::<serde_json::Value>().expect("json")["height"].as_u64()
+    };
+    let first = height().expect("a height");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while height() <= Some(first) {
+        assert!(std::time::Instant::now() < deadline, "the kept network finalizes no block after {first}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let text = ureq::get(&metrics).call().expect("metrics").into_string().expect("text");
+    assert!(text.contains("stakework_proposals_total{validator="), "{text}");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM)
+        .expect("signal the demo");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "demo --keep did not stop on SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success(), "demo --keep exited with {status}");
+    assert!(ureq::get(&health).call().is_err(), "its validators stopped with it");
+    report.join().expect("the report")
+}
+
 /// The README's main job: a whole network of real processes (four validators, one of them crashed and
-/// restarted mid-run), checks that pass and a report that adds up.
+/// restarted mid-run), checks that pass and a report that adds up; with `--keep` the network then runs
+/// until a signal stops it.
 #[test]
 fn the_demo_runs_a_network_of_real_processes_and_its_checks_pass() {
     let _alone = crate::support::validators_lock();
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = cli(dir.path(), None, &["demo", "--json", "--block-ms", "50"]);
+    let out = demo_kept(dir.path());
     let r: serde_json::Value = serde_json::from_str(&out).expect("demo --json");
     assert_eq!(r["supply"]["conserved"], true, "{r}");
     assert_eq!(r["replay_matches_head"], true, "{r}");

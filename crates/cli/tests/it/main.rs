@@ -11,6 +11,7 @@ mod faults;
 mod indexer;
 mod jobs;
 mod market;
+mod metrics;
 mod routers;
 mod sim;
 mod support;

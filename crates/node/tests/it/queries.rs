@@ -103,8 +103,27 @@ fn text_routes(p: &mut Probe, client: &client::Client) {
     let (status, metrics) = p.send("get", "/metrics", "/metrics", None);
     assert_eq!(status, 200);
     assert!(metrics.contains("stakework_"), "{metrics}");
+    // A single node exports every metric that applies without consensus (docs/METRICS.md): blocks were
+    // sealed by now, so each of its histograms has observations.
+    for name in [
+        "stakework_block_execution_seconds_count",
+        "stakework_block_fsync_seconds_count",
+        "stakework_finality_seconds_count",
+        "stakework_height",
+        "stakework_finalized_height",
+        "stakework_mempool_txs",
+        "stakework_peers",
+        "stakework_blocks_sealed_total",
+        "stakework_block_seal_seconds_total",
+    ] {
+        let sample = metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')).unwrap_or("");
+        assert!(!sample.is_empty(), "{name} missing:\n{metrics}");
+        if name.ends_with("_count") {
+            assert_ne!(sample, "0", "{name}: no observation:\n{metrics}");
+        }
+    }
     let kind = p.http.get(&format!("{}/metrics", p.url)).call().expect("metrics").content_type().to_string();
-    assert_eq!(kind, "text/plain");
+    assert_eq!(kind, "application/openmetrics-text");
     let mut stream = client.event_stream(Some(1)).expect("stream");
     let first = stream.next().expect("a block").expect("a block event");
     assert_eq!(first.height, 1);
