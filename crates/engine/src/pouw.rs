@@ -475,7 +475,7 @@ impl Pouw<'_, '_> {
             let task = self.p.tasks.get_mut(&id).expect("exists");
             task.miners = revealed;
             // A missing reveal is a failed round, as revealing a losing answer would have been.
-            crate::epoch::book_missed(self.ctx, self.e, &missing);
+            crate::epoch::book_missed(self.ctx, self.e, id, &missing);
             self.move_to(id, Step::RevealsClosed);
             self.ctx.emit(Event::TaskParticipantsDropped { task: id, miners: missing });
             return self.evaluate_unless_attesting(id);
@@ -485,7 +485,7 @@ impl Pouw<'_, '_> {
         let realtime = matches!(t.state, TaskState::Started);
         let last = t.reassignments >= self.ctx.params.max_reassignments;
         if !(last && realtime) {
-            crate::epoch::book_missed(self.ctx, self.e, &missing);
+            crate::epoch::book_missed(self.ctx, self.e, id, &missing);
         }
         if last {
             return self.fail(id, "missed deadline after the last reassignment", missing);
@@ -573,7 +573,7 @@ impl Pouw<'_, '_> {
         }
         self.move_to(id, Step::Evaluated);
         let scores = miners.iter().copied().zip(verdict.scores.iter().copied()).collect();
-        crate::epoch::book_task_ended(self.ctx, self.e, &passed, &failed);
+        crate::epoch::book_task_ended(self.ctx, self.e, id, &passed, &failed);
         self.ctx.emit(Event::TaskEnded { task: id, passed, failed, scores, paid });
         self.finish(id);
     }
@@ -687,7 +687,7 @@ impl Pouw<'_, '_> {
         let realtime = matches!(t.state, TaskState::Started | TaskState::Precommitted | TaskState::Committed);
         self.move_to(id, Step::Abandoned);
         let team = t.miners.clone();
-        crate::epoch::book_task_failed(self.ctx, self.e, &team, &culprits, realtime);
+        crate::epoch::book_task_failed(self.ctx, self.e, id, &team, &culprits, realtime);
         self.ctx.emit(Event::TaskFailed { task: id, reason: reason.to_string(), culprits, team, realtime });
         self.finish(id);
     }

@@ -296,7 +296,7 @@ impl Net {
                 self.name(miner),
                 reputation.raw()
             ),
-            Event::MinerRewarded { epoch, miner, amount, score } => {
+            Event::MinerRewarded { epoch, miner, amount, score, .. } => {
                 format!("MinerRewarded epoch {epoch} {} {amount} (score {score})", self.name(miner))
             }
             Event::ProposalCreated { proposal, proposer, voting_ends, .. } => {
@@ -388,6 +388,9 @@ impl Net {
             }
             Event::PointsRewarded { node, earned, deducted, amount, .. } => {
                 format!("PointsRewarded {} {amount} (earned {earned} deducted {deducted})", self.name(node))
+            }
+            Event::PointsBooked { task, node, earned, deducted } => {
+                format!("PointsBooked task {task} {} +{earned} -{deducted}", self.name(node))
             }
             Event::PoolSwept { pool, amount } => format!("PoolSwept {pool} {amount}"),
             Event::ListPublished { owner, name, nodes } => {
