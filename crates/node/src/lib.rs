@@ -9,6 +9,7 @@
 //! node is 503, and nothing is 500.
 
 mod consensus;
+mod explorer;
 mod http;
 mod mempool;
 mod metrics;
