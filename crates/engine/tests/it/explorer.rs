@@ -1,0 +1,115 @@
+//! The explorer's "why this reward" on a real engine run: for every node paid in an epoch with tasks,
+//! requests, points and emission, the terms the page shows add up to the payout the events record.
+
+use crate::harness::{id, Net};
+use crate::pouw::{miners, params, salt, setup, ANSWER};
+use engine::{output_commitment, Call, Event};
+use types::{AccountId, Amount};
+
+/// The `data-amount` of the element with `id="{name}"`.
+fn amount_of(html: &str, name: &str) -> i128 {
+    let at = html.find(&format!("id=\"{name}\"")).unwrap_or_else(|| panic!("no #{name} in the page"));
+    let rest = &html[at..];
+    let start = rest.find("data-amount=\"").expect("an amount") + "data-amount=\"".len();
+    rest[start..start + rest[start..].find('"').expect("closed")].parse().expect("an integer")
+}
+
+/// The number of `<tr data-term=…>` rows and the sum of their amounts.
+fn terms_sum(html: &str) -> (usize, i128) {
+    let mut rows = 0;
+    let mut sum = 0;
+    for part in html.split("<tr data-term=").skip(1) {
+        // A row runs to the next term row or the total row; its amount cell is its last `data-amount`.
+        let row = &part[..part.find("<tr class=\"total\"").unwrap_or(part.len())];
+        let start = row.rfind("data-amount=\"").expect("a row's amount") + "data-amount=\"".len();
+        sum += row[start..start + row[start..].find('"').expect("closed")].parse::<i128>().expect("an integer");
+        rows += 1;
+    }
+    (rows, sum)
+}
+
+/// One k = 4 task with a lazy fourth miner, requests served by m1, emission and block points, to the
+/// epoch's end.
+fn run_epoch() -> (Net, AccountId) {
+    let mut p = params();
+    p.task_redundancy_max = 9;
+    p.epoch_length = 20;
+    p.emission_per_epoch = Amount(1_000_003);
+    p.block_producer = Some(id("m1"));
+    p.points_block = 3;
+    let mut net = setup(p, 0);
+    let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 4, max_price: Amount(1_000), avoid: vec![] });
+    net.block(vec![t]);
+    let task = net.chain.engine.task(1).expect("task 1").clone();
+    let c = net.name(&task.creator);
+    let spec = net.tx(&c, Call::PublishTaskSpec { task: 1, spec: "Explain.".into() });
+    net.block(vec![spec]);
+    net.empty_blocks(2);
+    let p = net.name(&net.chain.engine.task(1).expect("task").preparer.expect("a preparer"));
+    let inputs = net.tx(&p, Call::PrepareTask { task: 1, inputs: "Explain.".into() });
+    net.block(vec![inputs]);
+    net.empty_blocks(2);
+    let ms = miners(&net);
+    let outs = [ANSWER, ANSWER, ANSWER, "completely different words about nothing at all"];
+    let pre: Vec<_> = ms
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            net.tx(m, Call::PrecommitOutput { task: 1, commitment: output_commitment(1, &id(m), outs[i], &salt(i)) })
+        })
+        .collect();
+    net.block(pre);
+    net.empty_blocks(2);
+    let rev: Vec<_> = ms
+        .iter()
+        .enumerate()
+        .map(|(i, m)| net.tx(m, Call::RevealOutput { task: 1, output: outs[i].into(), salt: salt(i) }))
+        .collect();
+    net.block(rev);
+    net.empty_blocks(2);
+    // A paid request, completed by whoever it was assigned to.
+    let r = net.tx("client", Call::SubmitRequest { service: 1, max_price: Amount(30), avoid: vec![] });
+    net.block(vec![r]);
+    let request = net.chain.engine.request(1).expect("request 1").clone();
+    let who = net.name(&request.miner);
+    let done = net.tx(&who, Call::CompleteRequest { request: 1, result_hash: types::Hash([9; 32]) });
+    net.block(vec![done]);
+    let to_end = 20 - net.chain.engine.height().0 as usize;
+    net.empty_blocks(to_end + 1);
+    (net, id(&ms[3]))
+}
+
+#[test]
+fn every_paid_nodes_reward_terms_add_up_to_its_payout_on_the_ledger() {
+    let (net, lazy) = run_epoch();
+    let paid: std::collections::BTreeSet<AccountId> = net
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::MinerRewarded { epoch: 1, miner, .. } => Some(*miner),
+            Event::PointsRewarded { epoch: 1, node, .. } => Some(*node),
+            _ => None,
+        })
+        .collect();
+    assert!(paid.len() >= 3, "the honest miners were paid: {paid:?}");
+    let kinds = net.events.iter().filter(|e| matches!(e, Event::MinerRewarded { .. })).count();
+    assert!(kinds >= 3, "miner rewards were paid");
+    for node in paid.iter().copied().chain([lazy]) {
+        let x = explorer::reward::explain(node, 1, 1..=20, &net.records);
+        let html = explorer::reward::page(&x, net.chain.engine.params().router_reward_per_mb).into_string();
+        let (total, ledger) = (amount_of(&html, "reward-total"), amount_of(&html, "ledger-payout"));
+        assert_eq!(total, ledger, "{}: the terms must add up to the payout\n{html}", net.name(&node));
+        let (rows, sum) = terms_sum(&html);
+        assert!(rows >= 2, "a miner row and a points row");
+        assert_eq!(sum, total, "{}: the rows sum to the total", net.name(&node));
+        assert!(x.miner.as_ref().is_none_or(|m| m.consistent && m.share.unit.is_some()));
+        assert!(html.contains("The terms add up to the payout"), "{html}");
+        if node == lazy {
+            assert_eq!(ledger, 0, "the lazy miner earned nothing");
+            assert!(html.contains("failed round") && html.contains("href=\"/tasks/1\""), "{html}");
+            assert!(html.contains("No miner reward") && html.contains("No points reward"), "{html}");
+        } else {
+            assert!(ledger > 0);
+        }
+    }
+}
