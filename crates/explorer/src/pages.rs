@@ -494,3 +494,44 @@ pub fn search_results(q: &str, hits: &[Hit]) -> Markup {
     };
     layout("Search", body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_names_a_block_a_task_a_job_or_a_64_digit_id() {
+        assert_eq!(candidates(" 12 "), vec![Hit::Block(12)]);
+        assert_eq!(candidates("Task 7"), vec![Hit::Task(7)]);
+        assert_eq!(candidates("task seven"), vec![]);
+        let hex = "ab".repeat(32);
+        let both = candidates(&hex);
+        assert_eq!(both.len(), 2, "an account or a transaction");
+        assert_eq!(both[0].url(), format!("/accounts/{hex}"));
+        assert_eq!(both[1].url(), format!("/txs/{hex}"));
+        assert!(candidates("nothing").is_empty());
+        let job = candidates("job 07070707-0707-0707-0707-070707070707");
+        assert!(matches!(&job[..], [Hit::Job(_)]), "{job:?}");
+    }
+
+    #[test]
+    fn the_search_page_says_nothing_was_found() {
+        let html = search_results("zzz", &[]).into_string();
+        assert!(html.contains("Nothing found for “zzz”"), "{html}");
+        let html = search_results("1", &[Hit::Block(1), Hit::Task(1)]).into_string();
+        assert!(html.contains("href=\"/blocks/1\"") && html.contains("href=\"/tasks/1\""), "{html}");
+    }
+
+    #[test]
+    fn a_finished_tasks_page_lists_its_miners_and_what_became_of_each() {
+        let (good, lazy) = (AccountId([1; 32]), AccountId([2; 32]));
+        let rec = |event| (3, EventRecord { tx: None, event });
+        let events = vec![
+            rec(Event::TaskMinersSelected { task: 1, miners: vec![good, lazy] }),
+            rec(Event::TaskEnded { task: 1, passed: vec![good], failed: vec![lazy], scores: vec![], paid: Amount(3) }),
+        ];
+        let html = task(1, None, &events).into_string();
+        assert!(html.contains(&format!("href=\"/nodes/{lazy}\"")), "{html}");
+        assert!(html.contains("failed Proof of Inference") && html.contains("forgotten"), "{html}");
+    }
+}

@@ -372,3 +372,81 @@ fn rounds_table(x: &Explanation) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(event: Event) -> (u64, EventRecord) {
+        (10, EventRecord { tx: None, event })
+    }
+
+    fn miner(node: AccountId, amount: u128, score: u128, total: u128) -> Event {
+        let work = vec![ServiceWork { service: 1, weight: 2, user: 3, background: 0, volume: 6_000_000_000 }];
+        Event::MinerRewarded {
+            epoch: 1,
+            miner: node,
+            amount: Amount(amount),
+            score,
+            reputation: Ppb::new(500_000_000).expect("ppb"),
+            volume: 6_000_000_000,
+            work,
+            pot: Amount(100),
+            total_score: total,
+        }
+    }
+
+    #[test]
+    fn a_largest_remainder_share_is_its_floor_plus_the_unit_it_got() {
+        // 100 × 1/3 = 33.33: 33 or 34 are explained, 35 is not.
+        assert_eq!(Share::of(Amount(100), 1, 3, Amount(34)), Share { floor: 33, unit: Some(1) });
+        assert_eq!(Share::of(Amount(100), 1, 3, Amount(33)).explained(), 33);
+        assert_eq!(Share::of(Amount(100), 1, 3, Amount(35)).unit, None);
+    }
+
+    #[test]
+    fn the_terms_add_up_to_the_ledger_and_a_slash_counts_against_it() {
+        let node = AccountId([4; 32]);
+        let score = 6_000_000_000u128 * 500_000_000;
+        let events = vec![
+            rec(miner(node, 34, score, 3 * score)),
+            rec(Event::RouterSlashed { epoch: 1, router: node, connectivity: Ppb::ZERO, amount: Amount(7) }),
+            rec(miner(AccountId([5; 32]), 66, 2 * score, 3 * score)),
+        ];
+        let x = explain(node, 1, 1..=20, &events);
+        assert_eq!((x.total(), x.ledger_payout), (34 - 7, 34 - 7));
+        let html = page(&x, Amount(1)).into_string();
+        assert!(html.contains("id=\"reward-total\" data-amount=\"27\""), "{html}");
+        assert!(html.contains("data-term=\"slash\"") && html.contains("data-amount=\"-7\""), "{html}");
+        assert!(html.contains("The terms add up"), "{html}");
+    }
+
+    #[test]
+    fn an_amount_the_terms_do_not_explain_is_shown_as_such() {
+        let node = AccountId([4; 32]);
+        let score = 6_000_000_000u128 * 500_000_000;
+        // 100 × 1/3 cannot be 40: the page's total (33) and the ledger (40) differ, and it says so.
+        let x = explain(node, 1, 1..=20, &[rec(miner(node, 40, score, 3 * score))]);
+        assert_eq!((x.total(), x.ledger_payout), (33, 40));
+        assert!(page(&x, Amount(1)).into_string().contains("do not add up"));
+        // A score that is not reputation × volume is flagged.
+        let x = explain(node, 1, 1..=20, &[rec(miner(node, 33, score + 1, 3 * score))]);
+        assert!(!x.miner.expect("a miner term").consistent);
+    }
+
+    #[test]
+    fn rounds_outside_the_epoch_and_other_nodes_events_are_left_out() {
+        let node = AccountId([4; 32]);
+        let booked = |height, n| {
+            (
+                height,
+                EventRecord { tx: None, event: Event::PointsBooked { task: 3, node: n, earned: 0, deducted: 190 } },
+            )
+        };
+        let x = explain(node, 1, 1..=20, &[booked(5, node), booked(25, node), booked(6, AccountId([5; 32]))]);
+        assert_eq!(x.rounds, vec![Round { height: 5, task: 3, earned: 0, deducted: 190 }]);
+        let html = page(&x, Amount(1)).into_string();
+        assert!(html.contains("failed round") && html.contains("href=\"/tasks/3\""), "{html}");
+        assert!(html.contains("net max(0, 0 − 190) = 0"), "{html}");
+    }
+}
