@@ -131,8 +131,9 @@ pub(crate) struct Pouw<'a, 'c> {
 
 impl Pouw<'_, '_> {
     /// A validation outcome as the network's rating of `miner` (see `market::record_network_rating`).
-    fn network_rating(&mut self, miner: AccountId, good: bool) {
-        market::record_network_rating(self.ctx, self.m, self.draw, miner, good);
+    fn network_rating(&mut self, task: u64, miner: AccountId, good: bool) {
+        let reputation = market::record_network_rating(self.ctx, self.m, self.draw, miner, good);
+        self.ctx.emit(Event::NetworkRated { task, miner, good, reputation });
     }
 
     /// Enter `state` (or re-enter it after a reassignment): new deadline, new stage, and the automatic
@@ -464,7 +465,7 @@ impl Pouw<'_, '_> {
             _ => Vec::new(),
         };
         for m in &missing {
-            self.network_rating(*m, false);
+            self.network_rating(id, *m, false);
         }
         if t.state == TaskState::Precommitted {
             // Reveals cannot be redone by someone new: the silent ones fail, the task goes on without them.
@@ -553,7 +554,7 @@ impl Pouw<'_, '_> {
             // Echoes of the task's own text are known culprits (rated Bad); anything else blames nobody.
             let culprits: Vec<AccountId> = miners.iter().zip(&echo).filter(|(_, e)| **e).map(|(m, _)| *m).collect();
             for m in &culprits {
-                self.network_rating(*m, false);
+                self.network_rating(id, *m, false);
             }
             return self.fail(id, "no agreeing majority", culprits);
         }
@@ -561,10 +562,10 @@ impl Pouw<'_, '_> {
         let failed: Vec<AccountId> =
             miners.iter().zip(&verdict.passed).filter(|(_, p)| !**p).map(|(m, _)| *m).collect();
         for m in &passed {
-            self.network_rating(*m, true);
+            self.network_rating(id, *m, true);
         }
         for m in &failed {
-            self.network_rating(*m, false);
+            self.network_rating(id, *m, false);
         }
         let paid = self.pay_task((&origin, self.p.tasks[&id].oracle_paid), &passed);
         let background = origin == TaskOrigin::Background;

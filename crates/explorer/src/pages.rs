@@ -243,6 +243,8 @@ pub fn node(p: &NodePage) -> Markup {
             },
             _ => p.note { "No client ratings." },
         }
+        h2 { "Network ratings by task" }
+        (network_ratings(&n.account, &p.history))
         h2 { "Points in the epoch in progress" }
         @if let Some(pt) = &p.points {
             p { "earned " (pt.earned) ", deducted " (pt.deducted) ", net " (pt.net) "; rounds " (pt.rounds) ", failed "
@@ -256,6 +258,35 @@ pub fn node(p: &NodePage) -> Markup {
         (event_table(&p.history, true))
     };
     layout(&format!("Node {}", short(&n.account.to_string())), body)
+}
+
+/// The network's ratings of `miner` (one per task round), newest first.
+fn network_ratings(miner: &AccountId, history: &[(u64, EventRecord)]) -> Markup {
+    let rows: Vec<(u64, u64, bool, u32)> = history
+        .iter()
+        .rev()
+        .filter_map(|(h, r)| match &r.event {
+            Event::NetworkRated { task, miner: m, good, reputation } if m == miner => {
+                Some((*h, *task, *good, reputation.raw()))
+            }
+            _ => None,
+        })
+        .collect();
+    html! {
+        @if rows.is_empty() { p.note { "No network rating in the recent blocks." } } @else {
+            table {
+                tr { th { "block" } th { "task" } th { "rating" } th { "reputation after" } }
+                @for (h, task, good, rep) in rows {
+                    tr {
+                        td.num { a href={ "/blocks/" (h) } { (h) } }
+                        td { a href={ "/tasks/" (task) } { "task " (task) } }
+                        td { @if good { span.good { "Good" } } @else { span.bad { "Bad" } } }
+                        td { (rep_text(rep)) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The participants of a task from its events, with what became of each.

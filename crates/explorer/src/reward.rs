@@ -97,7 +97,8 @@ pub struct Explanation {
     pub rounds: Vec<Round>,
     pub router: Option<RouterTerm>,
     pub slashes: Vec<Slash>,
-    /// Router reports and traffic claims naming the node in the epoch, and its heartbeats.
+    /// Router reports and traffic claims naming the node in the epoch, its heartbeats and the network's
+    /// ratings of it (which move the reputation in its score).
     pub evidence: Vec<(u64, EventRecord)>,
     /// The sum of the node's reward events' amounts for the epoch, slashes negative.
     pub ledger_payout: i128,
@@ -220,7 +221,9 @@ fn collect(x: &mut Explanation, height: u64, r: &EventRecord, heights: &std::ops
         {
             x.evidence.push((height, r.clone()));
         }
-        Event::StatusReported { account, .. } if *account == node && heights.contains(&height) => {
+        Event::StatusReported { account, .. } | Event::NetworkRated { miner: account, .. }
+            if *account == node && heights.contains(&height) =>
+        {
             x.evidence.push((height, r.clone()));
         }
         _ => {}
@@ -259,7 +262,7 @@ pub fn page(x: &Explanation, router_per_mb: Amount) -> Markup {
         @if x.total() == x.ledger_payout { p.good { "The terms add up to the payout recorded on the ledger." } }
         @else { p.bad { "The terms do not add up to the payout on the ledger: this page cannot explain it." } }
         (rounds_table(x))
-        h2 { "Evidence: router reports, traffic claims, heartbeats" }
+        h2 { "Evidence: network ratings (reputation), router reports, traffic claims, heartbeats" }
         (event_table(&x.evidence, true))
     };
     crate::layout(&title, body)

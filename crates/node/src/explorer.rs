@@ -184,7 +184,9 @@ fn node(s: &Shared, text: &str) -> PageResult {
     let mut series: Vec<(u64, u32)> = history
         .iter()
         .filter_map(|(h, r)| match &r.event {
-            Event::RequestRated { miner, reputation, .. } | Event::RequestExpired { miner, reputation, .. }
+            Event::RequestRated { miner, reputation, .. }
+            | Event::RequestExpired { miner, reputation, .. }
+            | Event::NetworkRated { miner, reputation, .. }
                 if *miner == id =>
             {
                 Some((*h, reputation.raw()))

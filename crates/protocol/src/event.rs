@@ -109,6 +109,14 @@ pub enum Event {
         rating: Rating,
         reputation: Ppb,
     },
+    /// The network rated `miner` for its part in `task` (Good: it passed Proof of Inference; Bad: an
+    /// outlier, an echo or a missed deadline); `reputation` is its reputation after the rating.
+    NetworkRated {
+        task: u64,
+        miner: AccountId,
+        good: bool,
+        reputation: Ppb,
+    },
     RequestExpired {
         request: u64,
         client: AccountId,

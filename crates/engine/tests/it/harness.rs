@@ -392,6 +392,9 @@ impl Net {
             Event::PointsRewarded { node, earned, deducted, amount, .. } => {
                 format!("PointsRewarded {} {amount} (earned {earned} deducted {deducted})", self.name(node))
             }
+            Event::NetworkRated { task, miner, good, reputation } => {
+                format!("NetworkRated task {task} {} good {good} reputation {}", self.name(miner), reputation.raw())
+            }
             Event::PointsBooked { task, node, earned, deducted } => {
                 format!("PointsBooked task {task} {} +{earned} -{deducted}", self.name(node))
             }
