@@ -97,6 +97,10 @@ fn every_paid_nodes_reward_terms_add_up_to_its_payout_on_the_ledger() {
     for node in paid.iter().copied().chain([lazy]) {
         let x = explorer::reward::explain(node, 1, 1..=20, &net.records);
         let html = explorer::reward::page(&x, net.chain.engine.params().router_reward_per_mb).into_string();
+        if let Some(dir) = std::env::var_os("EXPLORER_DUMP") {
+            // For a look at the pages: EXPLORER_DUMP=dir writes each one there.
+            std::fs::write(std::path::Path::new(&dir).join(format!("{}.html", net.name(&node))), &html).expect("write");
+        }
         let (total, ledger) = (amount_of(&html, "reward-total"), amount_of(&html, "ledger-payout"));
         assert_eq!(total, ledger, "{}: the terms must add up to the payout\n{html}", net.name(&node));
         let (rows, sum) = terms_sum(&html);
