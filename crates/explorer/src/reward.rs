@@ -109,7 +109,8 @@ impl Explanation {
     pub fn total(&self) -> i128 {
         let miner = self.miner.as_ref().map_or(0, |m| m.share.explained());
         let points = self.points.as_ref().map_or(0, |p| p.share.explained());
-        let router = self.router.as_ref().map_or(0, |r| r.paid.0);
+        // A router is paid at most what it is owed (less when the pool was short).
+        let router = self.router.as_ref().map_or(0, |r| r.paid.0.min(r.owed.0));
         let slashed: u128 = self.slashes.iter().map(|s| s.amount.0).sum();
         to_i128(miner + points + router) - to_i128(slashed)
     }
@@ -350,9 +351,11 @@ fn router_row(r: Option<&RouterTerm>, per_mb: Amount) -> Markup {
                 p { "kB · B = " (amount(per_mb)) " per MB × B " (r.bandwidth) " bytes = " (amount(Amount(base))) }
                 p { "× latency factor " (percent(r.latency_factor.raw())) " = " (amount(after_latency)) }
                 p { "× S (mean reputation of its nodes) " (percent(r.reputation.raw())) " = owed " (amount(r.owed)) }
+                @if r.reputation.mul_floor(after_latency) != r.owed { p.bad { "The recorded owed amount is not this product." } }
+                @if r.paid > r.owed { p.bad { "Paid more than owed: not explained." } }
                 @if r.paid < r.owed { p.bad { "The routers' pool was short: paid pro rata, " (amount(r.paid)) " of " (amount(r.owed)) "." } }
             }
-            td { (signed_amount(to_i128(r.paid.0))) }
+            td { (signed_amount(to_i128(r.paid.0.min(r.owed.0)))) }
         }
     }
 }

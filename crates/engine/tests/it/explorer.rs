@@ -79,6 +79,71 @@ fn run_epoch() -> (Net, AccountId) {
     (net, id(&ms[3]))
 }
 
+/// Check one node's reward page: the rows sum to the total, the total equals the ledger's payout, and the
+/// page says so. Returns the page and the payout.
+fn check_page(net: &Net, node: AccountId, epoch_last: u64) -> (String, i128) {
+    let x = explorer::reward::explain(node, 1, 1..=epoch_last, &net.records);
+    let html = explorer::reward::page(&x, net.chain.engine.params().router_reward_per_mb).into_string();
+    if let Some(dir) = std::env::var_os("EXPLORER_DUMP") {
+        // For a look at the pages: EXPLORER_DUMP=dir writes each one there.
+        std::fs::write(std::path::Path::new(&dir).join(format!("{}.html", net.name(&node))), &html).expect("write");
+    }
+    let (total, ledger) = (amount_of(&html, "reward-total"), amount_of(&html, "ledger-payout"));
+    assert_eq!(total, ledger, "{}: the terms must add up to the payout\n{html}", net.name(&node));
+    let (rows, sum) = terms_sum(&html);
+    assert!(rows >= 2, "a miner row and a points row at least");
+    assert_eq!(sum, total, "{}: the rows sum to the total", net.name(&node));
+    assert!(x.miner.as_ref().is_none_or(|m| m.consistent && m.share.unit.is_some()));
+    assert!(x.points.as_ref().is_none_or(|p| p.share.unit.is_some()));
+    assert!(html.contains("The terms add up to the payout"), "{html}");
+    (html, ledger)
+}
+
+#[test]
+fn a_routers_reward_and_slash_add_up_to_its_payout() {
+    use crate::routers::{heartbeat, network, traffic};
+    let mut net = network(1_000_000);
+    heartbeat(&mut net, &["n1", "n2", "n3"]);
+    // As in the routers scenario: r1 owes 1,050 and is slashed for 74% connectivity; r2 earns nothing.
+    let r1 = net.tx(
+        "r1",
+        Call::ReportRouterEpoch {
+            epoch: 1,
+            validator_latency_ms: 200,
+            nodes: vec![
+                traffic("n1", 3_000_000, 1_000_000, 100, 740_000_000),
+                traffic("n2", 2_000_000, 0, 300, 740_000_000),
+            ],
+        },
+    );
+    let r2 = net.tx(
+        "r2",
+        Call::ReportRouterEpoch {
+            epoch: 1,
+            validator_latency_ms: 200,
+            nodes: vec![traffic("n3", 5_000_000, 5_000_000, 900, 760_000_000)],
+        },
+    );
+    let n1 = net.tx("n1", Call::ReportNodeTraffic { epoch: 1, router: id("r1"), bytes: 3_500_000 });
+    net.block(vec![r1, r2, n1]);
+    let to_end = 10 - net.chain.engine.height().0 as usize;
+    net.empty_blocks(to_end + 1);
+    let (html, ledger) = check_page(&net, id("r1"), 10);
+    assert!(html.contains("data-term=\"router\"") && html.contains("data-term=\"slash\""), "{html}");
+    assert!(html.contains("node_traffic_reported"), "the evidence is listed: {html}");
+    let slashed: u128 = net
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RouterSlashed { amount, .. } => Some(amount.0),
+            _ => None,
+        })
+        .sum();
+    assert!(slashed > 0);
+    assert_eq!(ledger, 1_050 - slashed as i128);
+    check_page(&net, id("r2"), 10);
+}
+
 #[test]
 fn every_paid_nodes_reward_terms_add_up_to_its_payout_on_the_ledger() {
     let (net, lazy) = run_epoch();
@@ -95,19 +160,7 @@ fn every_paid_nodes_reward_terms_add_up_to_its_payout_on_the_ledger() {
     let kinds = net.events.iter().filter(|e| matches!(e, Event::MinerRewarded { .. })).count();
     assert!(kinds >= 3, "miner rewards were paid");
     for node in paid.iter().copied().chain([lazy]) {
-        let x = explorer::reward::explain(node, 1, 1..=20, &net.records);
-        let html = explorer::reward::page(&x, net.chain.engine.params().router_reward_per_mb).into_string();
-        if let Some(dir) = std::env::var_os("EXPLORER_DUMP") {
-            // For a look at the pages: EXPLORER_DUMP=dir writes each one there.
-            std::fs::write(std::path::Path::new(&dir).join(format!("{}.html", net.name(&node))), &html).expect("write");
-        }
-        let (total, ledger) = (amount_of(&html, "reward-total"), amount_of(&html, "ledger-payout"));
-        assert_eq!(total, ledger, "{}: the terms must add up to the payout\n{html}", net.name(&node));
-        let (rows, sum) = terms_sum(&html);
-        assert!(rows >= 2, "a miner row and a points row");
-        assert_eq!(sum, total, "{}: the rows sum to the total", net.name(&node));
-        assert!(x.miner.as_ref().is_none_or(|m| m.consistent && m.share.unit.is_some()));
-        assert!(html.contains("The terms add up to the payout"), "{html}");
+        let (html, ledger) = check_page(&net, node, 20);
         if node == lazy {
             assert_eq!(ledger, 0, "the lazy miner earned nothing");
             assert!(html.contains("failed round") && html.contains("href=\"/tasks/1\""), "{html}");
