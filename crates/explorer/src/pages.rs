@@ -30,6 +30,8 @@ pub struct Home {
     pub supply: Amount,
     pub blocks: Vec<BlockRow>,
     pub nodes: Vec<NodeView>,
+    /// Genesis names of accounts (not chain state; shown beside ids).
+    pub names: BTreeMap<AccountId, String>,
 }
 
 pub fn home(h: &Home) -> Markup {
@@ -52,18 +54,19 @@ pub fn home(h: &Home) -> Markup {
             }
         }
         h2 { "Nodes" }
-        (nodes_table(&h.nodes))
+        (nodes_table(&h.nodes, &h.names))
     };
     layout("Chain", body)
 }
 
-fn nodes_table(nodes: &[NodeView]) -> Markup {
+fn nodes_table(nodes: &[NodeView], names: &BTreeMap<AccountId, String>) -> Markup {
     html! {
         table {
-            tr { th { "node" } th { "roles" } th { "endpoint" } th { "status" } th { "bonded" } th { "reputation" } }
+            tr { th { "node" } th { "name" } th { "roles" } th { "endpoint" } th { "status" } th { "bonded" } th { "reputation" } }
             @for n in nodes {
                 tr {
                     td { (node_link(&n.account)) }
+                    td { a href={ "/nodes/" (n.account) } { (names.get(&n.account).map_or("", String::as_str)) } }
                     td { (roles(n)) }
                     td { code { (n.endpoint) } }
                     td { (n.status.map_or("—".to_string(), |s| format!("{s:?}"))) }
@@ -162,7 +165,7 @@ pub fn tx(r: &TxReceipt) -> Markup {
     layout(&format!("Transaction {}", short(&r.hash.to_string())), body)
 }
 
-pub fn account(a: &AccountView, is_node: bool, history: &[(u64, EventRecord)]) -> Markup {
+pub fn account(a: &AccountView, name: Option<&str>, is_node: bool, history: &[(u64, EventRecord)]) -> Markup {
     let body = html! {
         p { code { (a.id) } @if is_node { " — a registered node: " a href={ "/nodes/" (a.id) } { "its node page" } } }
         h2 { "Balances at block " (a.height) }
@@ -197,7 +200,7 @@ pub fn account(a: &AccountView, is_node: bool, history: &[(u64, EventRecord)]) -
         h2 { "History (events naming it)" }
         (event_table(history, true))
     };
-    layout(&format!("Account {}", short(&a.id.to_string())), body)
+    layout(&format!("Account {}{}", name.map_or(String::new(), |n| format!("{n} · ")), short(&a.id.to_string())), body)
 }
 
 /// Any serializable value as linked text (ids become links).
@@ -209,6 +212,8 @@ pub fn json<T: serde::Serialize>(v: &T) -> Markup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodePage {
     pub view: NodeView,
+    /// Its genesis name, if it has one.
+    pub name: Option<String>,
     pub reputation: ReputationView,
     /// Its reputation after each rating the chain recorded, by height, then now.
     pub series: Vec<(u64, u32)>,
@@ -257,7 +262,8 @@ pub fn node(p: &NodePage) -> Markup {
         h2 { "History" }
         (event_table(&p.history, true))
     };
-    layout(&format!("Node {}", short(&n.account.to_string())), body)
+    let name = p.name.as_ref().map_or(String::new(), |n| format!("{n} · "));
+    layout(&format!("Node {name}{}", short(&n.account.to_string())), body)
 }
 
 /// The network's ratings of `miner` (one per task round), newest first.
@@ -466,6 +472,8 @@ pub fn governance(ps: &[Proposal]) -> Markup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Hit {
     Account(AccountId),
+    /// A registered node, found by id or by its genesis name.
+    Node(AccountId, String),
     Tx(Hash),
     Block(u64),
     Task(u64),
@@ -476,6 +484,7 @@ impl Hit {
     pub fn url(&self) -> String {
         match self {
             Hit::Account(a) => format!("/accounts/{a}"),
+            Hit::Node(a, _) => format!("/nodes/{a}"),
             Hit::Tx(h) => format!("/txs/{h}"),
             Hit::Block(h) => format!("/blocks/{h}"),
             Hit::Task(t) => format!("/tasks/{t}"),
@@ -485,6 +494,7 @@ impl Hit {
     fn label(&self) -> String {
         match self {
             Hit::Account(a) => format!("account {a}"),
+            Hit::Node(a, name) => format!("node {name} ({a})"),
             Hit::Tx(h) => format!("transaction {h}"),
             Hit::Block(h) => format!("block {h}"),
             Hit::Task(t) => format!("task {t}"),
@@ -494,7 +504,7 @@ impl Hit {
 }
 
 /// What a query could name, before the node checks which exist: 64 hex digits are an account or a
-/// transaction, a number a block, `task N` a task, `job ID` a job.
+/// transaction, a number a block, `task N` a task, `job ID` a job. (Names are looked up by the node.)
 pub fn candidates(q: &str) -> Vec<Hit> {
     let q = q.trim();
     let lower = q.to_ascii_lowercase();
@@ -520,7 +530,7 @@ pub fn candidates(q: &str) -> Vec<Hit> {
 pub fn search_results(q: &str, hits: &[Hit]) -> Markup {
     let body = html! {
         (crate::search_form(q))
-        @if hits.is_empty() { p.error { "Nothing found for “" (q) "”." } p.note { "Search for an account id or a transaction hash (64 hex digits), a block height, `task N` or `job ID`." } }
+        @if hits.is_empty() { p.error { "Nothing found for “" (q) "”." } p.note { "Search for a node's name, an account id or a transaction hash (64 hex digits), a block height, `task N` or `job ID`." } }
         @else { ul { @for h in hits { li { a href=(h.url()) { (h.label()) } } } } }
     };
     layout("Search", body)

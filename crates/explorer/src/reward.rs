@@ -233,8 +233,9 @@ fn collect(x: &mut Explanation, height: u64, r: &EventRecord, heights: &std::ops
 
 /// The page: one row per paid component, the rounds behind the points, the router's formula and evidence,
 /// then the total beside the ledger's payout. `router_per_mb` is the governed `router_reward_per_mb`.
-pub fn page(x: &Explanation, router_per_mb: Amount) -> Markup {
-    let title = format!("Why this reward: epoch {}", x.epoch);
+pub fn page(x: &Explanation, name: Option<&str>, router_per_mb: Amount) -> Markup {
+    let who = name.map_or(String::new(), |n| format!("{n}, "));
+    let title = format!("Why this reward: {who}epoch {}", x.epoch);
     let body = html! {
         p { "Node " (node_link(&x.node)) " (account " (account_link(&x.node)) "), epoch "
             a href={ "/epochs/" (x.epoch) } { (x.epoch) } "." }
@@ -421,7 +422,7 @@ mod tests {
         ];
         let x = explain(node, 1, 1..=20, &events);
         assert_eq!((x.total(), x.ledger_payout), (34 - 7, 34 - 7));
-        let html = page(&x, Amount(1)).into_string();
+        let html = page(&x, None, Amount(1)).into_string();
         assert!(html.contains("id=\"reward-total\" data-amount=\"27\""), "{html}");
         assert!(html.contains("data-term=\"slash\"") && html.contains("data-amount=\"-7\""), "{html}");
         assert!(html.contains("The terms add up"), "{html}");
@@ -434,7 +435,7 @@ mod tests {
         // 100 × 1/3 cannot be 40: the page's total (33) and the ledger (40) differ, and it says so.
         let x = explain(node, 1, 1..=20, &[rec(miner(node, 40, score, 3 * score))]);
         assert_eq!((x.total(), x.ledger_payout), (33, 40));
-        assert!(page(&x, Amount(1)).into_string().contains("do not add up"));
+        assert!(page(&x, None, Amount(1)).into_string().contains("do not add up"));
         // A score that is not reputation × volume is flagged.
         let x = explain(node, 1, 1..=20, &[rec(miner(node, 33, score + 1, 3 * score))]);
         assert!(!x.miner.expect("a miner term").consistent);
@@ -451,7 +452,7 @@ mod tests {
         };
         let x = explain(node, 1, 1..=20, &[booked(5, node), booked(25, node), booked(6, AccountId([5; 32]))]);
         assert_eq!(x.rounds, vec![Round { height: 5, task: 3, earned: 0, deducted: 190 }]);
-        let html = page(&x, Amount(1)).into_string();
+        let html = page(&x, None, Amount(1)).into_string();
         assert!(html.contains("failed round") && html.contains("href=\"/tasks/3\""), "{html}");
         assert!(html.contains("net max(0, 0 − 190) = 0"), "{html}");
     }

@@ -12,7 +12,6 @@ use axum::Router;
 use explorer::pages::{self, Hit};
 use explorer::Markup;
 use protocol::{Event, EventRecord};
-use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 use types::AccountId;
@@ -127,7 +126,8 @@ fn home(s: &Shared) -> PageResult {
             blocks.push(pages::BlockRow { height: h, hash: o.block_hash, txs: o.txs.len(), events: o.events.len() });
         }
     }
-    Ok(pages::home(&pages::Home { height, finalized, epoch, supply, blocks, nodes }))
+    let names = s.names.clone();
+    Ok(pages::home(&pages::Home { height, finalized, epoch, supply, blocks, nodes, names }))
 }
 
 fn block(s: &Shared, text: &str) -> PageResult {
@@ -157,7 +157,7 @@ fn account(s: &Shared, text: &str) -> PageResult {
     if !known && history.is_empty() {
         return Err(PageError::NotFound(format!("No account {id} on this chain.")));
     }
-    Ok(pages::account(&view, is_node, &history))
+    Ok(pages::account(&view, s.names.get(&id).map(String::as_str), is_node, &history))
 }
 
 fn node(s: &Shared, text: &str) -> PageResult {
@@ -195,7 +195,8 @@ fn node(s: &Shared, text: &str) -> PageResult {
         })
         .collect();
     series.push((s.store.last_height()?, view.reputation.raw()));
-    Ok(pages::node(&pages::NodePage { view, reputation, series, epochs, points, history }))
+    let name = s.names.get(&id).cloned();
+    Ok(pages::node(&pages::NodePage { view, name, reputation, series, epochs, points, history }))
 }
 
 fn reward(s: &Shared, id: &str, epoch_text: &str) -> PageResult {
@@ -212,7 +213,7 @@ fn reward(s: &Shared, id: &str, epoch_text: &str) -> PageResult {
     // The boundary's payouts are in the epoch's last block; one more block in case they follow it.
     let events = events_in(s, first, last + 1)?;
     let x = explorer::reward::explain(id, epoch, first..=last, &events);
-    Ok(explorer::reward::page(&x, per_mb))
+    Ok(explorer::reward::page(&x, s.names.get(&id).map(String::as_str), per_mb))
 }
 
 fn task(s: &Shared, text: &str) -> PageResult {
@@ -343,13 +344,8 @@ fn governance(s: &Shared) -> PageResult {
     Ok(pages::governance(&ps))
 }
 
-#[derive(Debug, Deserialize)]
-struct SearchQuery {
-    q: Option<String>,
-}
-
 async fn search(State(s): State<App>, Query(q): Query<HashMap<String, String>>) -> Response {
-    let q = SearchQuery { q: q.get("q").cloned() }.q.unwrap_or_default();
+    let q = q.get("q").cloned().unwrap_or_default();
     let app = s.clone();
     let query = q.clone();
     let found = tokio::task::spawn_blocking(move || find(&app, &query)).await;
@@ -368,10 +364,18 @@ async fn search(State(s): State<App>, Query(q): Query<HashMap<String, String>>) 
 fn find(s: &Shared, q: &str) -> Result<Vec<Hit>, PageError> {
     let last = s.store.last_height()?;
     let mut hits = Vec::new();
+    let wanted = q.trim().to_lowercase();
+    for (id, name) in &s.names {
+        if !wanted.is_empty() && name.to_lowercase() == wanted {
+            let node = engine(s).node(id).is_some();
+            hits.push(if node { Hit::Node(*id, name.clone()) } else { Hit::Account(*id) });
+        }
+    }
     for hit in pages::candidates(q) {
         let exists = match &hit {
             Hit::Block(h) => *h >= 1 && *h <= last,
             Hit::Tx(h) => s.store.tx_location(h)?.is_some(),
+            Hit::Node(..) => true,
             Hit::Account(a) => {
                 let e = engine(s);
                 e.ledger().account(a).is_some() || e.node(a).is_some()

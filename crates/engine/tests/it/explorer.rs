@@ -83,7 +83,8 @@ fn run_epoch() -> (Net, AccountId) {
 /// page says so. Returns the page and the payout.
 fn check_page(net: &Net, node: AccountId, epoch_last: u64) -> (String, i128) {
     let x = explorer::reward::explain(node, 1, 1..=epoch_last, &net.records);
-    let html = explorer::reward::page(&x, net.chain.engine.params().router_reward_per_mb).into_string();
+    let html = explorer::reward::page(&x, Some(&net.name(&node)), net.chain.engine.params().router_reward_per_mb)
+        .into_string();
     if let Some(dir) = std::env::var_os("EXPLORER_DUMP") {
         // For a look at the pages: EXPLORER_DUMP=dir writes each one there.
         std::fs::write(std::path::Path::new(&dir).join(format!("{}.html", net.name(&node))), &html).expect("write");

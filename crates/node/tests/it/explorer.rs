@@ -65,6 +65,8 @@ fn the_explorer_serves_html_pages_a_reward_explanation_and_html_errors() {
     assert_eq!((status, location.as_str()), (303, "/blocks/1"));
     let (status, _, _, location) = get(&http, url, "/search?q=task+1");
     assert_eq!((status, location.as_str()), (303, "/tasks/1"));
+    let (status, _, _, location) = get(&http, url, "/search?q=Alice");
+    assert_eq!((status, location), (303, format!("/accounts/{}", account(1))), "a genesis name is found");
     let nothing = page(&http, url, "/search?q=nothing+here", 404);
     assert!(nothing.contains("Nothing found"), "{nothing}");
     let (status, kind, css, _) = get(&http, url, "/static/explorer.css");
