@@ -82,6 +82,17 @@ pub fn node_link(id: &AccountId) -> Markup {
     html! { a.id href={ "/nodes/" (text) } title=(text) { (short(&text)) } }
 }
 
+/// A rendered page with each named account's id links showing its name instead of its shortened id (the
+/// full id stays in the link's title). Names are the genesis accounts' labels, not chain state, so pages are
+/// rendered without them and named here, by the one link shape this crate renders.
+pub fn with_names(page: String, names: &std::collections::BTreeMap<AccountId, String>) -> String {
+    names.iter().fold(page, |page, (id, name)| {
+        let hex = id.to_string();
+        let shown = html! { (name) }.into_string();
+        page.replace(&format!("title=\"{hex}\">{}</a>", short(&hex)), &format!("title=\"{hex}\">{shown}</a>"))
+    })
+}
+
 /// The first 8 and last 4 hex digits of an id or hash.
 pub fn short(hex: &str) -> String {
     if hex.len() <= 14 {
@@ -133,6 +144,16 @@ mod tests {
         let m = signed_amount(-12).into_string();
         assert!(m.contains("data-amount=\"-12\""), "{m}");
         assert_eq!(percent(750_000_000), "75.0000%");
+    }
+
+    #[test]
+    fn named_accounts_show_their_names_in_every_id_link() {
+        let (named, other) = (AccountId([1; 32]), AccountId([2; 32]));
+        let page = html! { (account_link(&named)) (node_link(&named)) (account_link(&other)) }.into_string();
+        let names = [(named, "m5-lazy<".to_string())].into_iter().collect();
+        let out = with_names(page, &names);
+        assert_eq!(out.matches(">m5-lazy&lt;</a>").count(), 2, "{out}");
+        assert!(out.contains(&short(&other.to_string())), "{out}");
     }
 
     #[test]

@@ -70,8 +70,12 @@ fn html(status: StatusCode, m: Markup) -> Response {
 
 /// Build a page on the blocking pool (it reads the store) and answer it as HTML.
 async fn serve(State(s): State<App>, build: impl FnOnce(&Shared) -> PageResult + Send + 'static) -> Response {
-    match tokio::task::spawn_blocking(move || build(&s)).await {
-        Ok(Ok(m)) => html(StatusCode::OK, m),
+    let app = s.clone();
+    match tokio::task::spawn_blocking(move || build(&app)).await {
+        Ok(Ok(page)) => {
+            let page = explorer::with_names(page.into_string(), &s.names);
+            (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+        }
         Ok(Err(PageError::NotFound(msg))) => html(StatusCode::NOT_FOUND, explorer::not_found(&msg)),
         Ok(Err(PageError::Bad(msg))) => html(StatusCode::BAD_REQUEST, explorer::bad_request(&msg)),
         Ok(Err(PageError::Store(msg))) => {
