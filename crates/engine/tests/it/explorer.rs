@@ -96,6 +96,16 @@ fn check_page(net: &Net, node: AccountId, epoch_last: u64) -> (String, i128) {
     assert_eq!(sum, total, "{}: the rows sum to the total", net.name(&node));
     assert!(x.miner.as_ref().is_none_or(|m| m.consistent && m.share.unit.is_some()));
     assert!(x.points.as_ref().is_none_or(|p| p.share.unit.is_some()));
+    // The rounds listed explain the points: every deduction, and every point not earned by producing blocks.
+    if let Some(p) = &x.points {
+        assert_eq!(x.rounds.iter().map(|r| r.deducted).sum::<u128>(), p.deducted, "{}", net.name(&node));
+        let block_points = if net.chain.engine.params().block_producer == Some(node) {
+            u128::from(net.chain.engine.params().points_block) * u128::from(epoch_last)
+        } else {
+            0
+        };
+        assert_eq!(x.rounds.iter().map(|r| r.earned).sum::<u128>() + block_points, p.earned, "{}", net.name(&node));
+    }
     assert!(html.contains("The terms add up to the payout"), "{html}");
     (html, ledger)
 }
