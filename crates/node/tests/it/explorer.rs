@@ -45,6 +45,14 @@ fn the_explorer_serves_html_pages_a_reward_explanation_and_html_errors() {
     assert!(home.contains("Latest blocks") && home.contains("href=\"/blocks/1\""), "{home}");
     let block = page(&http, url, "/blocks/1", 200);
     assert!(block.contains("Block 1") && block.contains("href=\"/txs/"), "{block}");
+    let at = block.find("href=\"/txs/").expect("a transaction link") + "href=\"".len();
+    let tx_path = &block[at..at + block[at..].find('"').expect("closed")];
+    let tx = page(&http, url, tx_path, 200);
+    assert!(tx.contains("href=\"/blocks/1\"") && tx.contains(">ok<"), "{tx}");
+    let job = page(&http, url, &format!("/jobs/{}", crate::world::JOB), 200);
+    assert!(job.contains("Status history"), "{job}");
+    page(&http, url, "/jobs/not-a-uuid", 400);
+    page(&http, url, "/txs/00", 400);
     let miner = account(4);
     let node_page = page(&http, url, &format!("/nodes/{miner}"), 200);
     assert!(node_page.contains("<svg") && node_page.contains(&format!("/nodes/{miner}/rewards/1")), "{node_page}");
