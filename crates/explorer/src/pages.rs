@@ -197,7 +197,7 @@ pub fn account(a: &AccountView, name: Option<&str>, is_node: bool, history: &[(u
                 @for c in &a.unbonding_chunks { tr { td { (amount(c.amount)) } td { (c.unbonded_at.0) } td { (c.matures_at.0) } } }
             }
         }
-        h2 { "History (events naming it)" }
+        h2 { "History (events naming it, newest first)" }
         (event_table(history, true))
     };
     layout(&format!("Account {}{}", name.map_or(String::new(), |n| format!("{n} · ")), short(&a.id.to_string())), body)
@@ -221,6 +221,7 @@ pub struct NodePage {
     pub epochs: Vec<u64>,
     /// Its points in the epoch in progress.
     pub points: Option<PointsRow>,
+    /// Events naming it, newest first.
     pub history: Vec<(u64, EventRecord)>,
 }
 
@@ -259,18 +260,17 @@ pub fn node(p: &NodePage) -> Markup {
         @if p.epochs.is_empty() { p.note { "No finished epoch yet." } } @else {
             ul { @for e in &p.epochs { li { a href={ "/nodes/" (n.account) "/rewards/" (e) } { "epoch " (e) } } } }
         }
-        h2 { "History" }
+        h2 { "History (newest first)" }
         (event_table(&p.history, true))
     };
     let name = p.name.as_ref().map_or(String::new(), |n| format!("{n} · "));
     layout(&format!("Node {name}{}", short(&n.account.to_string())), body)
 }
 
-/// The network's ratings of `miner` (one per task round), newest first.
+/// The network's ratings of `miner` (one per task round), in the order of `history` (newest first).
 fn network_ratings(miner: &AccountId, history: &[(u64, EventRecord)]) -> Markup {
     let rows: Vec<(u64, u64, bool, u32)> = history
         .iter()
-        .rev()
         .filter_map(|(h, r)| match &r.event {
             Event::NetworkRated { task, miner: m, good, reputation } if m == miner => {
                 Some((*h, *task, *good, reputation.raw()))

@@ -157,7 +157,7 @@ fn account(s: &Shared, text: &str) -> PageResult {
         let e = engine(s);
         (account_view(&e, id), e.ledger().account(&id).is_some(), e.node(&id).is_some())
     };
-    let history = recent(s, |e| explorer::events::names(e, &id))?;
+    let history: Vec<_> = recent(s, |e| explorer::events::names(e, &id))?.into_iter().rev().collect();
     if !known && history.is_empty() {
         return Err(PageError::NotFound(format!("No account {id} on this chain.")));
     }
@@ -199,6 +199,7 @@ fn node(s: &Shared, text: &str) -> PageResult {
         })
         .collect();
     series.push((s.store.last_height()?, view.reputation.raw()));
+    let history = history.into_iter().rev().collect();
     let name = s.names.get(&id).cloned();
     Ok(pages::node(&pages::NodePage { view, name, reputation, series, epochs, points, history }))
 }
