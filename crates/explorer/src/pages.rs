@@ -556,6 +556,38 @@ mod tests {
     }
 
     #[test]
+    fn a_block_page_names_its_proposer_and_links_every_events_subjects() {
+        let (proposer, miner) = (AccountId([3; 32]), AccountId([4; 32]));
+        let cert = api::CertificateView {
+            proposer,
+            view: 9,
+            parent_view: 8,
+            signers: vec![proposer],
+            signer_count: 3,
+            quorum: 3,
+            validators: 4,
+            certificate: String::new(),
+        };
+        let b = BlockView {
+            height: 7,
+            hash: Hash([1; 32]),
+            parent_hash: Hash([2; 32]),
+            state_root: Hash([5; 32]),
+            txs: vec![],
+            events: vec![EventRecord {
+                tx: None,
+                event: Event::PointsBooked { task: 2, node: miner, earned: 10, deducted: 0 },
+            }],
+            finality: FinalityView::Certificate(cert),
+        };
+        let html = block(&b).into_string();
+        assert!(html.contains(&format!("href=\"/nodes/{proposer}\"")), "{html}");
+        assert!(html.contains("3 of 4 validators signed"), "{html}");
+        assert!(html.contains("href=\"/blocks/6\""), "the parent is linked: {html}");
+        assert!(html.contains("href=\"/tasks/2\"") && html.contains(&format!("href=\"/accounts/{miner}\"")), "{html}");
+    }
+
+    #[test]
     fn the_search_page_says_nothing_was_found() {
         let html = search_results("zzz", &[]).into_string();
         assert!(html.contains("Nothing found for “zzz”"), "{html}");
