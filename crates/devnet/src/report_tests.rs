@@ -75,6 +75,9 @@ fn points_are_summed_over_epochs_and_the_dishonest_miner_is_counted() {
         earned,
         deducted,
         amount: Amount(10 * u128::from(epoch)),
+        weight: earned - deducted,
+        total_weight: earned,
+        pool: Amount(100),
     };
     let events = vec![
         points(1, 4, 300, 100),
@@ -87,7 +90,17 @@ fn points_are_summed_over_epochs_and_the_dishonest_miner_is_counted() {
             paid: Amount(3),
         },
         Event::TaskFailed { task: 2, reason: "deadline".into(), culprits: vec![], team: vec![], realtime: false },
-        Event::MinerRewarded { epoch: 1, miner: account(4), amount: Amount(7), score: 1 },
+        Event::MinerRewarded {
+            epoch: 1,
+            miner: account(4),
+            amount: Amount(7),
+            score: 1,
+            reputation: types::Ppb::ONE,
+            volume: 1,
+            work: vec![],
+            pot: Amount(7),
+            total_score: 1,
+        },
     ];
     let t = tally(&events, &names(), "m5-lazy");
     assert_eq!((t.tasks.ended, t.tasks.failed, t.caught, t.passed), (1, 1, 1, 0));

@@ -131,26 +131,50 @@ fn touch_points(ctx: &mut Ctx, nodes: impl IntoIterator<Item = AccountId>) {
     }
 }
 
+/// Book a task round's points with `book`, and say what it gave and cost each of `nodes`
+/// (`PointsBooked`), so every node's epoch points can be traced to the rounds behind them.
+fn book_round(ctx: &mut Ctx, e: &mut EpochState, task: u64, nodes: &[AccountId], book: impl FnOnce(&mut EpochPoints)) {
+    let before: BTreeMap<AccountId, (u128, u128)> =
+        nodes.iter().map(|n| (*n, e.points.nodes.get(n).map_or((0, 0), |p| (p.earned, p.deducted)))).collect();
+    book(&mut e.points);
+    for (node, (earned, deducted)) in before {
+        let after = e.points.nodes.get(&node).map_or((0, 0), |p| (p.earned, p.deducted));
+        let (earned, deducted) = (after.0 - earned, after.1 - deducted);
+        if earned > 0 || deducted > 0 {
+            ctx.emit(Event::PointsBooked { task, node, earned, deducted });
+        }
+    }
+    touch_points(ctx, nodes.iter().copied());
+}
+
 /// An ended task: book its round for epoch points.
-pub(crate) fn book_task_ended(ctx: &mut Ctx, e: &mut EpochState, passed: &[AccountId], outliers: &[AccountId]) {
-    e.points.record_ended(passed, outliers, &points_rules(ctx.params));
-    touch_points(ctx, passed.iter().chain(outliers).copied());
+pub(crate) fn book_task_ended(
+    ctx: &mut Ctx,
+    e: &mut EpochState,
+    task: u64,
+    passed: &[AccountId],
+    outliers: &[AccountId],
+) {
+    let rules = points_rules(ctx.params);
+    let nodes: Vec<AccountId> = passed.iter().chain(outliers).copied().collect();
+    book_round(ctx, e, task, &nodes, |p| p.record_ended(passed, outliers, &rules));
 }
 
 /// Participants that missed a task's deadline (a precommit, a reveal, a spec or inputs): each a failed
 /// round of its own, booked like an outlier's (issue 19: withholding never beats losing).
-pub(crate) fn book_missed(ctx: &mut Ctx, e: &mut EpochState, missed: &[AccountId]) {
+pub(crate) fn book_missed(ctx: &mut Ctx, e: &mut EpochState, task: u64, missed: &[AccountId]) {
     if missed.is_empty() {
         return;
     }
-    e.points.record_ended(&[], missed, &points_rules(ctx.params));
-    touch_points(ctx, missed.iter().copied());
+    let rules = points_rules(ctx.params);
+    book_round(ctx, e, task, missed, |p| p.record_ended(&[], missed, &rules));
 }
 
 /// A failed task: a realtime failure costs points (team or culprits); an earlier failure costs nothing.
 pub(crate) fn book_task_failed(
     ctx: &mut Ctx,
     e: &mut EpochState,
+    task: u64,
     team: &[AccountId],
     culprits: &[AccountId],
     realtime: bool,
@@ -158,8 +182,9 @@ pub(crate) fn book_task_failed(
     if !realtime {
         return;
     }
-    e.points.record_failure(team, culprits, &points_rules(ctx.params));
-    touch_points(ctx, team.iter().copied());
+    let rules = points_rules(ctx.params);
+    let nodes: Vec<AccountId> = team.iter().chain(culprits).copied().collect::<BTreeSet<_>>().into_iter().collect();
+    book_round(ctx, e, task, &nodes, |p| p.record_failure(team, culprits, &rules));
 }
 
 /// The block producer's points for this block, if the parameters name one.
@@ -270,10 +295,13 @@ pub(crate) fn mint_emission(ctx: &mut Ctx, e: &EpochState, epoch: u64) {
 pub(crate) fn settle_points(ctx: &mut Ctx, e: &EpochState, epoch: u64) {
     let pool = AccountId::system(POINTS_POOL_NAME);
     let pot = ctx.ledger.free(&pool);
-    for (node, amount) in compute_points_payout(pot, &e.points, team_multiplier(ctx.params)) {
+    let multiplier = team_multiplier(ctx.params);
+    let total_weight: u128 = e.points.nodes.values().map(|p| multiplier.weight(p)).sum();
+    for (node, amount) in compute_points_payout(pot, &e.points, multiplier) {
         ctx.ledger.transfer(pool, node, amount).expect("the parts sum to the pool's balance");
         let p = e.points.nodes[&node];
-        ctx.emit(Event::PointsRewarded { epoch, node, earned: p.earned, deducted: p.deducted, amount });
+        let (earned, deducted, weight) = (p.earned, p.deducted, multiplier.weight(&p));
+        ctx.emit(Event::PointsRewarded { epoch, node, earned, deducted, amount, weight, total_weight, pool: pot });
     }
 }
 

@@ -576,24 +576,43 @@ pub(crate) fn close_request(ctx: &mut Ctx, m: &mut MarketState, id: u64) {
 pub(crate) fn settle_miner_rewards(ctx: &mut Ctx, m: &mut MarketState, epoch: u64) {
     let work = std::mem::take(&mut m.epoch_work);
     let mut inputs = Vec::with_capacity(work.len());
+    let mut terms: BTreeMap<AccountId, Vec<protocol::ServiceWork>> = BTreeMap::new();
     // Volume in ppb units so background work can count at `background_weight` exactly.
     let bg = u128::from(ctx.params.background_weight.raw());
     for (miner, by_service) in &work {
         ctx.touch(MarketKey::EpochWork(*miner));
-        let volume: u128 = by_service
+        let rows: Vec<protocol::ServiceWork> = by_service
             .iter()
             .map(|(s, (user, background))| {
-                let w = u128::from(m.services.get(s).map_or(1, |s| s.weight));
-                w * (u128::from(*user) * u128::from(Ppb::ONE_RAW) + u128::from(*background) * bg)
+                let weight = m.services.get(s).map_or(1, |s| s.weight);
+                let volume =
+                    u128::from(weight) * (u128::from(*user) * u128::from(Ppb::ONE_RAW) + u128::from(*background) * bg);
+                protocol::ServiceWork { service: *s, weight, user: *user, background: *background, volume }
             })
-            .sum();
+            .collect();
+        let volume: u128 = rows.iter().map(|r| r.volume).sum();
         inputs.push((*miner, m.reputation_of(ctx.params, miner), volume));
+        terms.insert(*miner, rows);
     }
     let pool = AccountId::system(MINERS_POOL_NAME);
     let pot = Amount(ctx.params.miner_reward_per_epoch.0.min(ctx.ledger.free(&pool).0));
+    let total_score: u128 = inputs.iter().map(|(_, rep, v)| v.saturating_mul(u128::from(rep.raw()))).sum();
+    let reputations: BTreeMap<AccountId, (Ppb, u128)> = inputs.iter().map(|(a, r, v)| (*a, (*r, *v))).collect();
     for r in compute_miner_rewards(pot, &inputs) {
         ctx.ledger.transfer(pool, r.miner, r.amount).expect("the parts sum to the pot, which the pool holds");
-        ctx.emit(Event::MinerRewarded { epoch, miner: r.miner, amount: r.amount, score: r.score });
+        let (reputation, volume) = reputations[&r.miner];
+        let work = terms.remove(&r.miner).unwrap_or_default();
+        ctx.emit(Event::MinerRewarded {
+            epoch,
+            miner: r.miner,
+            amount: r.amount,
+            score: r.score,
+            reputation,
+            volume,
+            work,
+            pot,
+            total_score,
+        });
     }
 }
 

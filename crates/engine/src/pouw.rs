@@ -131,8 +131,9 @@ pub(crate) struct Pouw<'a, 'c> {
 
 impl Pouw<'_, '_> {
     /// A validation outcome as the network's rating of `miner` (see `market::record_network_rating`).
-    fn network_rating(&mut self, miner: AccountId, good: bool) {
-        market::record_network_rating(self.ctx, self.m, self.draw, miner, good);
+    fn network_rating(&mut self, task: u64, miner: AccountId, good: bool) {
+        let reputation = market::record_network_rating(self.ctx, self.m, self.draw, miner, good);
+        self.ctx.emit(Event::NetworkRated { task, miner, good, reputation });
     }
 
     /// Enter `state` (or re-enter it after a reassignment): new deadline, new stage, and the automatic
@@ -465,7 +466,7 @@ impl Pouw<'_, '_> {
             _ => Vec::new(),
         };
         for m in &missing {
-            self.network_rating(*m, false);
+            self.network_rating(id, *m, false);
         }
         if t.state == TaskState::Precommitted {
             // Reveals cannot be redone by someone new: the silent ones fail, the task goes on without them.
@@ -476,7 +477,7 @@ impl Pouw<'_, '_> {
             let task = self.p.tasks.get_mut(&id).expect("exists");
             task.miners = revealed;
             // A missing reveal is a failed round, as revealing a losing answer would have been.
-            crate::epoch::book_missed(self.ctx, self.e, &missing);
+            crate::epoch::book_missed(self.ctx, self.e, id, &missing);
             self.move_to(id, Step::RevealsClosed);
             self.ctx.emit(Event::TaskParticipantsDropped { task: id, miners: missing });
             return self.evaluate_unless_attesting(id);
@@ -486,7 +487,7 @@ impl Pouw<'_, '_> {
         let realtime = matches!(t.state, TaskState::Started);
         let last = t.reassignments >= self.ctx.params.max_reassignments;
         if !(last && realtime) {
-            crate::epoch::book_missed(self.ctx, self.e, &missing);
+            crate::epoch::book_missed(self.ctx, self.e, id, &missing);
         }
         if last {
             return self.fail(id, "missed deadline after the last reassignment", missing);
@@ -554,7 +555,7 @@ impl Pouw<'_, '_> {
             // Echoes of the task's own text are known culprits (rated Bad); anything else blames nobody.
             let culprits: Vec<AccountId> = miners.iter().zip(&echo).filter(|(_, e)| **e).map(|(m, _)| *m).collect();
             for m in &culprits {
-                self.network_rating(*m, false);
+                self.network_rating(id, *m, false);
             }
             return self.fail(id, "no agreeing majority", culprits);
         }
@@ -562,10 +563,10 @@ impl Pouw<'_, '_> {
         let failed: Vec<AccountId> =
             miners.iter().zip(&verdict.passed).filter(|(_, p)| !**p).map(|(m, _)| *m).collect();
         for m in &passed {
-            self.network_rating(*m, true);
+            self.network_rating(id, *m, true);
         }
         for m in &failed {
-            self.network_rating(*m, false);
+            self.network_rating(id, *m, false);
         }
         let paid = self.pay_task((&origin, self.p.tasks[&id].oracle_paid), &passed);
         let background = origin == TaskOrigin::Background;
@@ -574,7 +575,7 @@ impl Pouw<'_, '_> {
         }
         self.move_to(id, Step::Evaluated);
         let scores = miners.iter().copied().zip(verdict.scores.iter().copied()).collect();
-        crate::epoch::book_task_ended(self.ctx, self.e, &passed, &failed);
+        crate::epoch::book_task_ended(self.ctx, self.e, id, &passed, &failed);
         self.ctx.emit(Event::TaskEnded { task: id, passed, failed, scores, paid });
         self.finish(id);
     }
@@ -686,7 +687,7 @@ impl Pouw<'_, '_> {
         let realtime = matches!(t.state, TaskState::Started | TaskState::Precommitted | TaskState::Committed);
         self.move_to(id, Step::Abandoned);
         let team = t.miners.clone();
-        crate::epoch::book_task_failed(self.ctx, self.e, &team, &culprits, realtime);
+        crate::epoch::book_task_failed(self.ctx, self.e, id, &team, &culprits, realtime);
         self.ctx.emit(Event::TaskFailed { task: id, reason: reason.to_string(), culprits, team, realtime });
         self.finish(id);
     }

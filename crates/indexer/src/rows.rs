@@ -134,7 +134,7 @@ pub fn rows(event: &Event) -> Rows {
     let mut r = Rows::default();
     match event {
         Event::MinerRewarded { epoch, miner, amount, .. } => r.payouts.push(pay("miner", Some(*epoch), miner, *amount)),
-        Event::PointsRewarded { epoch, node, earned, deducted, amount } => {
+        Event::PointsRewarded { epoch, node, earned, deducted, amount, .. } => {
             r.payouts.push(pay("points", Some(*epoch), node, *amount));
             r.points.push(Points {
                 epoch: *epoch,

@@ -66,7 +66,8 @@ pub fn router(shared: App) -> Router {
     for route in api::ROUTES {
         r = r.route(route.path, handler(route));
     }
-    r.fallback(|| async { fail(StatusCode::NOT_FOUND, "not_found", "no such route; see /openapi.json") })
+    r.merge(crate::explorer::routes())
+        .fallback(|| async { fail(StatusCode::NOT_FOUND, "not_found", "no such route; see /openapi.json") })
         .method_not_allowed_fallback(|| async {
             fail(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
         })
@@ -379,7 +380,7 @@ async fn wait_for_commit(
 }
 
 /// The node's stored outcome (receipts and events) of the block at `height`, decoded.
-fn load_outcome(s: &Shared, height: u64) -> Result<Option<StoredOutcome>, store::StoreError> {
+pub(crate) fn load_outcome(s: &Shared, height: u64) -> Result<Option<StoredOutcome>, store::StoreError> {
     let Some(bytes) = s.store.outcome(height)? else { return Ok(None) };
     serde_json::from_slice(&bytes)
         .map(Some)
@@ -388,7 +389,7 @@ fn load_outcome(s: &Shared, height: u64) -> Result<Option<StoredOutcome>, store:
 
 /// How the block at `height` was finalized: sealed by this node alone, or the evidence a validator stored
 /// with it (`unrecorded` for a block stored before evidence was kept).
-fn load_finality(s: &Shared, height: u64) -> Result<FinalityView, store::StoreError> {
+pub(crate) fn load_finality(s: &Shared, height: u64) -> Result<FinalityView, store::StoreError> {
     if s.cfg.validator_key.is_none() {
         return Ok(FinalityView::SingleNode);
     }
@@ -399,7 +400,7 @@ fn load_finality(s: &Shared, height: u64) -> Result<FinalityView, store::StoreEr
     })
 }
 
-fn committed_receipt(s: &Shared, hash: &Hash) -> Result<Option<TxReceipt>, store::StoreError> {
+pub(crate) fn committed_receipt(s: &Shared, hash: &Hash) -> Result<Option<TxReceipt>, store::StoreError> {
     let Some((height, index)) = s.store.tx_location(hash)? else { return Ok(None) };
     Ok(load_outcome(s, height)?.and_then(|o| o.receipt(index)))
 }
@@ -441,9 +442,14 @@ fn hold_view(h: &engine::Hold) -> HoldView {
 async fn account(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
     let Some(id) = parse_account(id) else { return bad_account() };
     let e = s.engine.read().expect("engine lock poisoned");
+    Json(account_view(&e, id)).into_response()
+}
+
+/// An account's balances, unbonding chunks and the holds it pays, now.
+pub(crate) fn account_view(e: &engine::Engine, id: AccountId) -> AccountView {
     let a = e.ledger().account(&id).cloned().unwrap_or_default();
     let chunks = a.unbonding_chunks.iter();
-    Json(AccountView {
+    AccountView {
         id,
         free: a.free,
         held: a.held,
@@ -455,8 +461,7 @@ async fn account(State(s): State<App>, id: Result<Path<String>, PathRejection>) 
             .collect(),
         holds: e.ledger().holds().filter(|h| h.payer == id).map(hold_view).collect(),
         height: e.height().0,
-    })
-    .into_response()
+    }
 }
 
 async fn block(State(s): State<App>, id: Result<Path<String>, PathRejection>) -> Response {
@@ -471,24 +476,24 @@ async fn block(State(s): State<App>, id: Result<Path<String>, PathRejection>) ->
             Err(e) => return internal(e),
         },
     };
-    let (b, outcome) = match (s.store.block(height), load_outcome(&s, height)) {
-        (Ok(Some(b)), Ok(Some(o))) => (b, o),
-        (Ok(None), _) | (_, Ok(None)) => {
-            return fail(StatusCode::NOT_FOUND, "not_found", format!("no block at height {height}"))
-        }
-        (Err(e), _) | (_, Err(e)) => return internal(e),
-    };
-    let finality = match load_finality(&s, height) {
-        Ok(f) => f,
-        Err(e) => return internal(e),
-    };
+    match block_view(&s, height) {
+        Ok(Some(b)) => Json(b).into_response(),
+        Ok(None) => fail(StatusCode::NOT_FOUND, "not_found", format!("no block at height {height}")),
+        Err(e) => internal(e),
+    }
+}
+
+/// The durable block at `height` with its receipts, events and finality (`None` if there is none).
+pub(crate) fn block_view(s: &Shared, height: u64) -> Result<Option<BlockView>, store::StoreError> {
+    let (Some(b), Some(outcome)) = (s.store.block(height)?, load_outcome(s, height)?) else { return Ok(None) };
+    let finality = load_finality(s, height)?;
     let txs = b
         .txs
         .iter()
         .zip(&outcome.txs)
         .map(|(tx, c)| BlockTxView { hash: c.hash, code: c.code.clone(), tx: tx.clone() })
         .collect();
-    Json(BlockView {
+    Ok(Some(BlockView {
         height,
         hash: b.hash(),
         parent_hash: b.parent_hash,
@@ -496,8 +501,7 @@ async fn block(State(s): State<App>, id: Result<Path<String>, PathRejection>) ->
         txs,
         events: outcome.events,
         finality,
-    })
-    .into_response()
+    }))
 }
 
 async fn tx_receipt(State(s): State<App>, hash: Result<Path<String>, PathRejection>) -> Response {
@@ -532,7 +536,7 @@ async fn params(State(s): State<App>) -> Response {
     .into_response()
 }
 
-fn node_view(e: &engine::Engine, id: &AccountId, n: &engine::NodeRecord) -> NodeView {
+pub(crate) fn node_view(e: &engine::Engine, id: &AccountId, n: &engine::NodeRecord) -> NodeView {
     NodeView {
         account: *id,
         roles: n.roles.clone(),
@@ -619,7 +623,7 @@ async fn task_one(State(s): State<App>, id: Result<Path<String>, PathRejection>)
     }
 }
 
-fn job_view(e: &engine::Engine, job: &engine::Job) -> JobView {
+pub(crate) fn job_view(e: &engine::Engine, job: &engine::Job) -> JobView {
     JobView { job: job.clone(), escrow: e.job_escrow(&job.id), due: job.due(), height: e.height().0 }
 }
 

@@ -9,6 +9,7 @@
 //! node is 503, and nothing is 500.
 
 mod consensus;
+mod explorer;
 mod http;
 mod mempool;
 mod metrics;
@@ -100,6 +101,8 @@ pub(crate) struct Shared {
     pub admission: tokio::sync::Semaphore,
     /// Flips to true when the node begins to stop; event streams end on it.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// The genesis accounts' names (the explorer shows and searches them; they are not chain state).
+    pub names: std::collections::BTreeMap<types::AccountId, String>,
 }
 
 /// A running node: its address and the means to stop it.
@@ -135,6 +138,7 @@ pub async fn run_until(
     let start = Start::prepare_checking(&cfg.data_dir, cfg.genesis_toml.as_deref(), cfg.check_all_at_start)?;
     consensus::check_key(start.genesis(), cfg.validator_key.as_ref(), cfg.block_ms)?;
     let genesis = start.genesis().clone();
+    let names = genesis.accounts.iter().filter_map(|a| a.name.clone().map(|n| (a.id, n))).collect();
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| StartError::Listen { addr: cfg.listen, message: e.to_string() })?;
@@ -155,6 +159,7 @@ pub async fn run_until(
         stopping: AtomicBool::new(false),
         admission: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         shutdown,
+        names,
     });
     let (stop_consensus, consensus_stop) = tokio::sync::oneshot::channel();
     let writer = match shared.cfg.validator_key {

@@ -10,6 +10,22 @@ use serde::{Deserialize, Serialize};
 use types::HoldId;
 use types::{AccountId, Amount, Hash, Height, JobId, Ppb};
 
+/// One service's share of a miner's epoch work (`MinerRewarded`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ServiceWork {
+    pub service: u32,
+    /// The service's weight when the epoch was settled.
+    pub weight: u32,
+    /// User requests and task rounds completed for clients.
+    pub user: u64,
+    /// Background task rounds, each counting `background_weight`.
+    pub background: u64,
+    /// `weight × (user × 10^9 + background × background_weight)`.
+    #[serde(with = "crate::points::u128_text")]
+    #[schemars(with = "crate::points::U128Text")]
+    pub volume: u128,
+}
+
 /// Something that happened, in the past tense. Emitted by transactions and by the end-of-block step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -93,6 +109,14 @@ pub enum Event {
         rating: Rating,
         reputation: Ppb,
     },
+    /// The network rated `miner` for its part in `task` (Good: it passed Proof of Inference; Bad: an
+    /// outlier, an echo or a missed deadline); `reputation` is its reputation after the rating.
+    NetworkRated {
+        task: u64,
+        miner: AccountId,
+        good: bool,
+        reputation: Ppb,
+    },
     RequestExpired {
         request: u64,
         client: AccountId,
@@ -100,6 +124,8 @@ pub enum Event {
         refunded: Amount,
         reputation: Ppb,
     },
+    /// `amount` is the miner's largest-remainder share of `pot` by `score / total_score`; `score` is
+    /// `reputation × volume`, and `volume` the sum of `work`'s terms.
     MinerRewarded {
         epoch: u64,
         miner: AccountId,
@@ -108,6 +134,20 @@ pub enum Event {
         #[serde(with = "crate::points::u128_text")]
         #[schemars(with = "crate::points::U128Text")]
         score: u128,
+        /// The miner's reputation when the epoch was settled.
+        reputation: Ppb,
+        /// Σ over services of weight × (user requests × 10^9 + background requests × background weight).
+        #[serde(with = "crate::points::u128_text")]
+        #[schemars(with = "crate::points::U128Text")]
+        volume: u128,
+        /// The work behind `volume`, one entry per service.
+        work: Vec<ServiceWork>,
+        /// What the miners' pool paid out this epoch, split by score.
+        pot: Amount,
+        /// The sum of every rewarded miner's score.
+        #[serde(with = "crate::points::u128_text")]
+        #[schemars(with = "crate::points::U128Text")]
+        total_score: u128,
     },
     ProposalCreated {
         proposal: u64,
@@ -283,6 +323,27 @@ pub enum Event {
         #[schemars(with = "crate::points::U128Text")]
         deducted: u128,
         amount: Amount,
+        /// The node's weight in the split: its floored net, times the team multiplier where it applies.
+        #[serde(with = "crate::points::u128_text")]
+        #[schemars(with = "crate::points::U128Text")]
+        weight: u128,
+        /// The sum of every node's weight.
+        #[serde(with = "crate::points::u128_text")]
+        #[schemars(with = "crate::points::U128Text")]
+        total_weight: u128,
+        /// The points pool's balance that was split.
+        pool: Amount,
+    },
+    /// The epoch points one task round gave (`earned`) or cost (`deducted`) one of its nodes.
+    PointsBooked {
+        task: u64,
+        node: AccountId,
+        #[serde(with = "crate::points::u128_text")]
+        #[schemars(with = "crate::points::U128Text")]
+        earned: u128,
+        #[serde(with = "crate::points::u128_text")]
+        #[schemars(with = "crate::points::U128Text")]
+        deducted: u128,
     },
     /// What a pool could not pay, back to the treasury.
     PoolSwept {

@@ -27,7 +27,7 @@ pub mod tx;
 
 pub use block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
 pub use epoch::{CuratedList, ListRef, NETWORK_LISTS_NAME, POINTS_POOL_NAME, ROUTERS_POOL_NAME, UNDERPERFORMERS};
-pub use event::Event;
+pub use event::{Event, ServiceWork};
 pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisService, GenesisValidator};
 pub use governance::{Proposal, ProposalAction, ProposalStatus};
 pub use hold::{HoldOwner, HoldReason, HoldTag};

@@ -199,6 +199,11 @@ mod json_tests {
             miner: types::AccountId([1; 32]),
             amount: types::Amount(5),
             score: u128::MAX,
+            reputation: types::Ppb::ONE,
+            volume: u128::MAX,
+            work: vec![crate::ServiceWork { service: 1, weight: 2, user: 3, background: 4, volume: u128::MAX }],
+            pot: types::Amount(5),
+            total_score: u128::MAX,
         };
         let text = serde_json::to_string(&e).expect("serialize");
         let v: serde_json::Value = serde_json::from_str(&text).expect("a JSON value");

@@ -22,6 +22,8 @@ pub struct Net {
     pub log: String,
     /// Every event of every block, in order.
     pub events: Vec<Event>,
+    /// Every event record with its block's height, in order (what a node stores).
+    pub records: Vec<(u64, engine::EventRecord)>,
 }
 
 /// Parameters that keep snapshots short: fee 1, short periods.
@@ -87,7 +89,7 @@ impl Net {
         for extra in ["bob", "carol", "dave"] {
             names.entry(id(extra)).or_insert_with(|| extra.to_string());
         }
-        Net { chain, names, log: String::new(), events: Vec::new() }
+        Net { chain, names, log: String::new(), events: Vec::new(), records: Vec::new() }
     }
 
     pub fn names(&self, ids: &[AccountId]) -> String {
@@ -145,6 +147,7 @@ impl Net {
         for e in &out.events {
             let _ = writeln!(self.log, "  * {}", self.event(&e.event));
         }
+        self.records.extend(out.events.iter().map(|e| (out.height.0, e.clone())));
         self.events.extend(out.events.into_iter().map(|e| e.event));
         self.chain.engine.check_invariants().expect("invariants after every block");
         if std::env::var_os("NET_LOG").is_some() {
@@ -296,7 +299,7 @@ impl Net {
                 self.name(miner),
                 reputation.raw()
             ),
-            Event::MinerRewarded { epoch, miner, amount, score } => {
+            Event::MinerRewarded { epoch, miner, amount, score, .. } => {
                 format!("MinerRewarded epoch {epoch} {} {amount} (score {score})", self.name(miner))
             }
             Event::ProposalCreated { proposal, proposer, voting_ends, .. } => {
@@ -388,6 +391,12 @@ impl Net {
             }
             Event::PointsRewarded { node, earned, deducted, amount, .. } => {
                 format!("PointsRewarded {} {amount} (earned {earned} deducted {deducted})", self.name(node))
+            }
+            Event::NetworkRated { task, miner, good, reputation } => {
+                format!("NetworkRated task {task} {} good {good} reputation {}", self.name(miner), reputation.raw())
+            }
+            Event::PointsBooked { task, node, earned, deducted } => {
+                format!("PointsBooked task {task} {} +{earned} -{deducted}", self.name(node))
             }
             Event::PoolSwept { pool, amount } => format!("PoolSwept {pool} {amount}"),
             Event::ListPublished { owner, name, nodes } => {

@@ -1,6 +1,7 @@
 //! Engine integration tests: readable scenarios, a property test against a naive model, genesis checks.
 
 mod attacks;
+mod explorer;
 mod fork;
 mod genesis;
 mod golden;

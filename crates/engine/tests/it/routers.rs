@@ -29,12 +29,12 @@ fn register(net: &mut Net, who: &str, role: Role) -> engine::SignedTx {
     net.tx(who, Call::RegisterNode { roles: vec![role], services: vec![], capacity: 1, endpoint: "http://r".into() })
 }
 
-fn traffic(node: &str, bytes_in: u64, bytes_out: u64, latency_ms: u32, online: u32) -> NodeTraffic {
+pub(crate) fn traffic(node: &str, bytes_in: u64, bytes_out: u64, latency_ms: u32, online: u32) -> NodeTraffic {
     NodeTraffic { node: id(node), bytes_in, bytes_out, latency_ms, online: Ppb::new(online).expect("ppb") }
 }
 
 /// r1 relays n1 and n2, r2 relays n3; everyone registered and attached in blocks 1 and 2.
-fn network(pool: u128) -> Net {
+pub(crate) fn network(pool: u128) -> Net {
     let accounts =
         [("r1", 100, 10_000), ("r2", 100, 10_000), ("n1", 100, 10), ("n2", 100, 10), ("n3", 100, 10), ("eve", 100, 10)];
     let mut net = Net::with_system(&accounts, params(), Vec::new(), &[(ROUTERS_POOL_NAME, pool)]);
@@ -60,7 +60,7 @@ fn network(pool: u128) -> Net {
 }
 
 /// Each node reports its status (a heartbeat: the engine's own record that it was online), in one block.
-fn heartbeat(net: &mut Net, nodes: &[&str]) {
+pub(crate) fn heartbeat(net: &mut Net, nodes: &[&str]) {
     let txs = nodes.iter().map(|n| net.tx(n, Call::ReportStatus { status: engine::ReportedStatus::Ready })).collect();
     net.block(txs);
 }

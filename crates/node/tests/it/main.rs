@@ -166,6 +166,7 @@ fn transfer(client: &client::Client, from: u8, to: AccountId, amount: u128) -> p
         .sign(&key(from), "api-test")
 }
 
+mod explorer;
 mod finality;
 mod queries;
 mod race;
