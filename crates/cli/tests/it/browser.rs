@@ -140,6 +140,7 @@ fn the_explorer_explains_a_reward_in_a_real_browser() {
     if !webdriver::available("the_explorer_explains_a_reward_in_a_real_browser") {
         return;
     }
+    let _alone = crate::support::validators_lock();
     let demo = KeptDemo::start();
     let api = demo.url.clone();
     let events = all_events(&api);
