@@ -4,6 +4,7 @@
 mod agents;
 mod bad_input;
 mod bench;
+mod browser;
 mod crash;
 mod e2e;
 mod exit_codes;
@@ -16,3 +17,4 @@ mod routers;
 mod sim;
 mod support;
 mod validators;
+mod webdriver;
