@@ -124,12 +124,18 @@ fn payouts(events: &[(u64, Value)]) -> BTreeMap<(String, u64), i128> {
     paid
 }
 
-/// The reward page's terms, its total and its ledger figure, which must all agree with `expected`.
+/// The reward page's terms (docs/EXPLORER.md's markup contract), its total and its ledger figure, which must
+/// all agree with `expected`.
 fn check_reward_page(b: &Browser, expected: i128) {
     let read = |el: &str| -> i128 {
         b.attr(el, "data-amount").and_then(|a| a.parse().ok()).unwrap_or_else(|| panic!("data-amount on {el}"))
     };
-    let terms: i128 = b.find_all("[data-term] [data-amount]").iter().map(|el| read(el)).sum();
+    // Each term row's amount is its last `data-amount` (the cells before it are the formula's inputs).
+    let rows = b.find_all("tr[data-term]");
+    let terms: i128 = rows
+        .iter()
+        .map(|row| read(b.find_all_in(row, "[data-amount]").last().expect("a term row has an amount")))
+        .sum();
     let total = read(&b.find("#reward-total").expect("#reward-total"));
     let ledger = read(&b.find("#ledger-payout").expect("#ledger-payout"));
     assert_eq!((terms, total, ledger), (expected, expected, expected), "on {}:\n{}", b.current_url(), b.text());
@@ -143,7 +149,19 @@ fn the_explorer_explains_a_reward_in_a_real_browser() {
     let _alone = crate::support::validators_lock();
     let demo = KeptDemo::start();
     let api = demo.url.clone();
-    let events = all_events(&api);
+    // The kept network goes on producing blocks: wait (at most 2 minutes) until an epoch has ended after
+    // the demo's last task round, so every round's points are in a paid epoch.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let events = loop {
+        let events = all_events(&api);
+        let last_round = events.iter().filter(|(_, e)| e["event"] == "task_ended").map(|(h, _)| *h).max();
+        let last_epoch = events.iter().filter(|(_, e)| e["event"] == "epoch_ended").map(|(h, _)| *h).max();
+        if matches!((last_round, last_epoch), (Some(r), Some(e)) if e > r) {
+            break events;
+        }
+        assert!(Instant::now() < deadline, "no epoch ended after the last task round ({last_round:?}, {last_epoch:?})");
+        std::thread::sleep(Duration::from_millis(500));
+    };
     let paid = payouts(&events);
     // A task whose passing miner the ledger paid in some epoch: the walk's target.
     let (height, task, miner, epoch) = events

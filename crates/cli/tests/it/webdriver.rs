@@ -108,6 +108,14 @@ impl Browser {
         list.iter().map(|e| e[ELEMENT].as_str().unwrap_or_else(|| panic!("an element: {e}")).to_string()).collect()
     }
 
+    /// Every element matching `css` inside `element`, in document order.
+    pub fn find_all_in(&self, element: &str, css: &str) -> Vec<String> {
+        let v =
+            post(&self.url(&format!("/element/{element}/elements")), &json!({"using": "css selector", "value": css}));
+        let list = v.as_array().unwrap_or_else(|| panic!("elements: {v}"));
+        list.iter().map(|e| e[ELEMENT].as_str().unwrap_or_else(|| panic!("an element: {e}")).to_string()).collect()
+    }
+
     pub fn find(&self, css: &str) -> Option<String> {
         self.find_all(css).into_iter().next()
     }
