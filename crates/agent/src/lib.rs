@@ -22,6 +22,7 @@
 pub mod args;
 pub mod backend;
 pub mod client;
+pub mod gov_args;
 pub mod launch;
 pub mod miner;
 pub mod oracle;

@@ -1,10 +1,11 @@
 //! CLI for the inference market: `node register|deregister|status`, `service`, `gov`, `request`.
 
 use crate::tx::{submit_call, TxArgs};
+use agent::gov_args::Change;
 use anyhow::Context;
 use clap::Subcommand;
 use client::Client;
-use protocol::{Call, ProposalAction, Rating, ReportedStatus, Role};
+use protocol::{Call, Rating, ReportedStatus, Role};
 use std::path::Path;
 use types::{Amount, Hash};
 
@@ -72,45 +73,6 @@ pub enum GovCommand {
     List,
     /// One proposal with its votes.
     Show { id: u64 },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Change {
-    /// Add a service.
-    AddService {
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        weight: u32,
-        #[arg(long)]
-        price: Amount,
-    },
-    /// Set a service's weight.
-    SetWeight {
-        #[arg(long)]
-        service: u32,
-        #[arg(long)]
-        weight: u32,
-    },
-    /// Set a service's Proof-of-Inference rule: its threshold, and whether oracles' semantic attestations
-    /// decide it (tasks submitted after the change follow it).
-    SetPoi {
-        #[arg(long)]
-        service: u32,
-        /// Median similarity an output needs, in ppb (500000000 to 1000000000).
-        #[arg(long, value_parser = parse_ppb)]
-        threshold: types::Ppb,
-        /// Wait for oracles' semantic attestations, which then decide (`true` or `false`).
-        #[arg(long, action = clap::ArgAction::Set)]
-        semantic: bool,
-    },
-    /// Set a protocol parameter (see `query params` for the names).
-    SetParam {
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        value: String,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -229,29 +191,6 @@ pub fn gov(cmd: &GovCommand, client: &Client, keys: &Path, json: bool) -> anyhow
         GovCommand::Show { id } => return crate::show(&client.proposal(*id)?),
     };
     submit_call(client, keys, common, call, json)
-}
-
-/// A ratio in parts per billion: 0 to 1000000000.
-fn parse_ppb(s: &str) -> Result<types::Ppb, String> {
-    let raw: u32 = s.parse().map_err(|_| format!("{s:?} is not a whole number of ppb"))?;
-    types::Ppb::new(raw).ok_or_else(|| format!("{raw} is above 1000000000 ppb (100%)"))
-}
-
-impl Change {
-    fn action(&self) -> ProposalAction {
-        match self {
-            Change::AddService { name, weight, price } => {
-                ProposalAction::AddService { name: name.clone(), weight: *weight, price: *price }
-            }
-            Change::SetWeight { service, weight } => {
-                ProposalAction::SetServiceWeight { service: *service, weight: *weight }
-            }
-            Change::SetPoi { service, threshold, semantic } => {
-                ProposalAction::SetServicePoi { service: *service, poi_threshold: *threshold, semantic_poi: *semantic }
-            }
-            Change::SetParam { name, value } => ProposalAction::SetParam { name: name.clone(), value: value.clone() },
-        }
-    }
 }
 
 pub fn request(cmd: &RequestCommand, client: &Client, keys: &Path, json: bool) -> anyhow::Result<()> {

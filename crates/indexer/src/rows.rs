@@ -258,7 +258,16 @@ mod tests {
 
     #[test]
     fn points_are_a_payout_and_a_points_row() {
-        let r = rows(&Event::PointsRewarded { epoch: 3, node: a(1), earned: 1 << 70, deducted: 4, amount: Amount(9) });
+        let r = rows(&Event::PointsRewarded {
+            epoch: 3,
+            node: a(1),
+            earned: 1 << 70,
+            deducted: 4,
+            amount: Amount(9),
+            weight: 1,
+            total_weight: 2,
+            pool: Amount(18),
+        });
         assert_eq!(r.payouts[0].epoch, Some(3));
         assert_eq!(r.points[0].earned, (1u128 << 70).to_string(), "above 2^64: kept exact as text/numeric");
     }
