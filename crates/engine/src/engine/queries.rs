@@ -169,7 +169,16 @@ impl Engine {
 impl Engine {
     /// Every nomination of `node` (active, or unbonding and still slashable), by nominator.
     pub fn nominations(&self, node: &AccountId) -> Vec<(AccountId, crate::Nomination)> {
-        self.m.noms.of(node).map_or_else(Vec::new, |n| n.iter().map(|(a, x)| (*a, x.clone())).collect())
+        let Some(noms) = self.m.noms.of(node) else { return Vec::new() };
+        let mut out = Vec::with_capacity(noms.len());
+        for (a, n) in noms {
+            let mut n = n.clone();
+            n.unbonding.retain(|c| c.matures_at > self.height);
+            if !n.active.is_zero() || !n.unbonding.is_empty() {
+                out.push((*a, n));
+            }
+        }
+        out
     }
     /// Σ active nominations of `node`.
     pub fn nominated_to(&self, node: &AccountId) -> Amount {

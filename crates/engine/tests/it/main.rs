@@ -11,6 +11,7 @@ mod jobs_props;
 mod market;
 mod market_props;
 mod model;
+mod nominators;
 mod points;
 mod pouw;
 mod routers;
