@@ -12,6 +12,7 @@ mod market;
 mod market_props;
 mod model;
 mod nominators;
+mod nominators_props;
 mod points;
 mod pouw;
 mod routers;
