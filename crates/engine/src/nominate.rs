@@ -219,18 +219,18 @@ pub(crate) fn set_commission(
 /// active nominations (exactly as before nominations existed), else split by [`split_reward`].
 pub(crate) fn pay_reward(
     ctx: &mut Ctx,
-    m: &MarketState,
+    noms_state: &Nominations,
     (from, node): (AccountId, AccountId),
     amount: Amount,
     (epoch, kind): (u64, RewardKind),
 ) {
-    let noms = m.noms.active_of(&node);
+    let noms = noms_state.active_of(&node);
     if noms.is_empty() {
         ctx.ledger.transfer(from, node, amount).expect("the caller's pot holds the reward");
         return;
     }
-    let commission = m.noms.commission(&node).at(ctx.height);
-    let own = own_stake(ctx, m, &node);
+    let commission = noms_state.commission(&node).at(ctx.height);
+    let own = Amount(ctx.ledger.bonded(&node).0.saturating_sub(noms_state.out(&node).0));
     let split = split_reward(amount, commission, node, own, &noms).expect("nominators are distinct from the node");
     let to_node = split.parts.iter().find(|(id, _)| *id == node).map_or(Amount::ZERO, |(_, a)| *a);
     let to_node = to_node.checked_add(split.commission).expect("parts of the reward");

@@ -421,7 +421,7 @@ fn pay(ctx: &mut Ctx, r: &RouterState, market: &MarketState, epoch: u64) {
         let amount = paid.get(router).copied().unwrap_or(Amount::ZERO);
         if !amount.is_zero() {
             let kind = (epoch, protocol::event::RewardKind::Router);
-            crate::nominate::pay_reward(ctx, market, (pool, *router), amount, kind);
+            crate::nominate::pay_reward(ctx, &market.noms, (pool, *router), amount, kind);
         }
         ctx.emit(Event::RouterRewarded {
             epoch,
