@@ -620,7 +620,13 @@ pub(crate) fn settle_miner_rewards(ctx: &mut Ctx, m: &mut MarketState, epoch: u6
     let total_score: u128 = inputs.iter().map(|(_, rep, v)| v.saturating_mul(u128::from(rep.raw()))).sum();
     let reputations: BTreeMap<AccountId, (Ppb, u128)> = inputs.iter().map(|(a, r, v)| (*a, (*r, *v))).collect();
     for r in compute_miner_rewards(pot, &inputs) {
-        crate::nominate::pay_reward(ctx, &m.noms, (pool, r.miner), r.amount, (epoch, protocol::event::RewardKind::Miner));
+        crate::nominate::pay_reward(
+            ctx,
+            &m.noms,
+            (pool, r.miner),
+            r.amount,
+            (epoch, protocol::event::RewardKind::Miner),
+        );
         let (reputation, volume) = reputations[&r.miner];
         let work = terms.remove(&r.miner).unwrap_or_default();
         ctx.emit(Event::MinerRewarded {

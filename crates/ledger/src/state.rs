@@ -527,7 +527,8 @@ impl<T: HoldTag> Ledger<T> {
         let Some(a) = self.account(&id) else { return SlashOutcome::default() };
         let from_bonded = amount.0.min(bonded_max.0).min(a.bonded.0);
         let want = (amount.0 - from_bonded).min(unbonding_max.0);
-        let reachable: u128 = a.unbonding_chunks.iter().filter(|c| c.unbonded_at >= offence_height).map(|c| c.amount.0).sum();
+        let reachable: u128 =
+            a.unbonding_chunks.iter().filter(|c| c.unbonded_at >= offence_height).map(|c| c.amount.0).sum();
         let from_unbonding = want.min(reachable);
         self.slash_exact(id, Amount(from_bonded), Amount(from_unbonding), offence_height, dest)
     }

@@ -535,6 +535,13 @@ mod tests {
             job_disputed
             invalid_appeal
             vote_locked
+            unknown_node
+            below_nomination_min
+            too_many_nominators
+            commission_too_high
+            no_nomination
+            self_nomination
+            stake_nominated
             insufficient_funds
             insufficient_bonded
             amount_overflow

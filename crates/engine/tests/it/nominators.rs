@@ -150,8 +150,12 @@ fn draws_follow_own_plus_nominated_stake() {
     let accounts = [("a", 1_000, 100), ("b", 1_000, 100), ("fan", 1_000, 0), ("client", 1_000_000, 0)];
     let mut net = Net::with_services(&accounts, params, vec![service], 0);
     let reg = |net: &mut Net, who: &str| {
-        let call =
-            Call::RegisterNode { roles: vec![Role::Miner], services: vec![1], capacity: 4, endpoint: "http://m".into() };
+        let call = Call::RegisterNode {
+            roles: vec![Role::Miner],
+            services: vec![1],
+            capacity: 4,
+            endpoint: "http://m".into(),
+        };
         net.tx(who, call)
     };
     let (a, b) = (reg(&mut net, "a"), reg(&mut net, "b"));
@@ -159,8 +163,9 @@ fn draws_follow_own_plus_nominated_stake() {
     net.block(vec![a, b, fan]);
     assert_eq!(net.chain.engine.nominated_to(&id("b")), Amount(200));
     for _ in 0..100 {
-        let mut txs: Vec<_> =
-            (0..4).map(|_| net.tx("client", Call::SubmitRequest { service: 1, max_price: Amount(500), avoid: vec![] })).collect();
+        let mut txs: Vec<_> = (0..4)
+            .map(|_| net.tx("client", Call::SubmitRequest { service: 1, max_price: Amount(500), avoid: vec![] }))
+            .collect();
         txs.push(net.tx("a", Call::ReportStatus { status: ReportedStatus::Ready }));
         txs.push(net.tx("b", Call::ReportStatus { status: ReportedStatus::Ready }));
         net.block(txs);
@@ -250,7 +255,9 @@ fn every_refusal_has_its_code() {
     ];
     assert_eq!(codes(&net), expected, "{}", net.log);
     // alice bonds a little of her own: she may unbond it, not her nomination.
-    for call in [Call::Bond { amount: Amount(5) }, Call::Unbond { amount: Amount(5) }, Call::Unbond { amount: Amount(1) }] {
+    for call in
+        [Call::Bond { amount: Amount(5) }, Call::Unbond { amount: Amount(5) }, Call::Unbond { amount: Amount(1) }]
+    {
         let tx = net.tx("alice", call);
         net.block(vec![tx]);
     }

@@ -66,7 +66,10 @@ fn network() -> Net {
     ];
     let mut net = Net::with_system(&accounts, params(), Vec::new(), &[(ROUTERS_POOL_NAME, 50_000)]);
     let reg = |net: &mut Net, who: &str, role: Role| {
-        net.tx(who, Call::RegisterNode { roles: vec![role], services: vec![], capacity: 1, endpoint: "http://x".into() })
+        net.tx(
+            who,
+            Call::RegisterNode { roles: vec![role], services: vec![], capacity: 1, endpoint: "http://x".into() },
+        )
     };
     let txs = vec![
         reg(&mut net, "r0", Role::Router),
@@ -75,10 +78,8 @@ fn network() -> Net {
         reg(&mut net, "d1", Role::DataOwner),
     ];
     net.block(txs);
-    let accept = vec![
-        net.tx("r0", Call::AcceptNode { node: id("d0") }),
-        net.tx("r1", Call::AcceptNode { node: id("d1") }),
-    ];
+    let accept =
+        vec![net.tx("r0", Call::AcceptNode { node: id("d0") }), net.tx("r1", Call::AcceptNode { node: id("d1") })];
     net.block(accept);
     let attach = vec![
         net.tx("d0", Call::AttachRouter { router: id("r0") }),
