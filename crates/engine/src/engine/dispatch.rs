@@ -207,6 +207,9 @@ impl Engine {
         let event = match call {
             Call::Nominate { node, amount } => crate::nominate::nominate(&mut ctx, s.m, signer, *node, *amount)?,
             Call::Unnominate { node, amount } => {
+                // Stake that voted stays bonded until the tally, nominated or not (issue 19).
+                let remaining = Amount(ctx.ledger.bonded(&signer).0.saturating_sub(amount.0));
+                crate::governance::check_unlocked(s.g, &signer, remaining)?;
                 let matures_at = crate::routers::unbond_matures_at(ctx.params, s.m, node, ctx.height);
                 crate::nominate::unnominate(&mut ctx, s.m, signer, (*node, *amount), matures_at)?
             }
