@@ -34,6 +34,24 @@ pub enum TxCommand {
         #[arg(long)]
         amount: Amount,
     },
+    /// Bond AMOUNT as a nomination of NODE (an account id or key name); `--undo` starts unbonding it.
+    Nominate {
+        #[command(flatten)]
+        common: TxArgs,
+        #[arg(long)]
+        node: String,
+        #[arg(long)]
+        amount: Amount,
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Set your node's commission in ppb (applies from the first epoch boundary `commission_delay` later).
+    Commission {
+        #[command(flatten)]
+        common: TxArgs,
+        #[arg(long, value_parser = |s: &str| s.parse().ok().and_then(types::Ppb::new).ok_or("0..=1000000000 ppb"))]
+        commission: types::Ppb,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +74,11 @@ pub fn run(cmd: &TxCommand, client: &Client, keys: &Path, json: bool) -> anyhow:
         }
         TxCommand::Bond { common, amount } => (common, Call::Bond { amount: *amount }),
         TxCommand::Unbond { common, amount } => (common, Call::Unbond { amount: *amount }),
+        TxCommand::Nominate { common, node, amount, undo } => {
+            let (node, amount) = (resolve_account(keys, node)?, *amount);
+            (common, if *undo { Call::Unnominate { node, amount } } else { Call::Nominate { node, amount } })
+        }
+        TxCommand::Commission { common, commission } => (common, Call::SetCommission { commission: *commission }),
     };
     submit_call(client, keys, common, call, json)
 }

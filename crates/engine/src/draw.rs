@@ -114,12 +114,15 @@ pub(crate) struct DrawView<'a> {
     pub cooldown: Option<&'a OverlayMap<AccountId, Height>>,
 }
 
-/// A miner's draw weight: bonded stake × reputation if it is a registered miner reporting Ready, else 0.
+/// A miner's draw weight: (own + nominated stake) × reputation if it is a registered miner reporting Ready,
+/// else 0. Own stake is its bonded stake less what it nominated to others (issue 21).
 fn draw_weight(market: &MarketState, ledger: &Ledger, params: &Params, id: &AccountId) -> u128 {
     match market.node(id) {
         Some(n) if n.roles.contains(&Role::Miner) && n.reported == ReportedStatus::Ready => {
             let rep = u128::from(market.reputation_of(params, id).raw());
-            types::mul_div_floor(ledger.bonded(id).0, rep, u128::from(Ppb::ONE_RAW)).map_or(0, |(w, _)| w)
+            let own = ledger.bonded(id).0.saturating_sub(market.noms.out(id).0);
+            let stake = own.saturating_add(market.noms.nominated_to(id).0);
+            types::mul_div_floor(stake, rep, u128::from(Ppb::ONE_RAW)).map_or(0, |(w, _)| w)
         }
         _ => 0,
     }

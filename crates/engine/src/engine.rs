@@ -92,6 +92,9 @@ pub(crate) enum EngineKey {
     RouterEvidence(AccountId),
     VoteLock(AccountId),
     TreasuryFloor,
+    Nominations(AccountId),
+    NominatedOut(AccountId),
+    Commission(AccountId),
 }
 
 /// Engine keys changed in this block: appended as they change (cheap), sorted and deduplicated once

@@ -292,13 +292,13 @@ pub(crate) fn mint_emission(ctx: &mut Ctx, e: &EpochState, epoch: u64) {
 }
 
 /// Pay the points pool by floored nets, weighted by the team multiplier.
-pub(crate) fn settle_points(ctx: &mut Ctx, e: &EpochState, epoch: u64) {
+pub(crate) fn settle_points(ctx: &mut Ctx, e: &EpochState, noms: &crate::nominate::Nominations, epoch: u64) {
     let pool = AccountId::system(POINTS_POOL_NAME);
     let pot = ctx.ledger.free(&pool);
     let multiplier = team_multiplier(ctx.params);
     let total_weight: u128 = e.points.nodes.values().map(|p| multiplier.weight(p)).sum();
     for (node, amount) in compute_points_payout(pot, &e.points, multiplier) {
-        ctx.ledger.transfer(pool, node, amount).expect("the parts sum to the pool's balance");
+        crate::nominate::pay_reward(ctx, noms, (pool, node), amount, (epoch, protocol::event::RewardKind::Points));
         let p = e.points.nodes[&node];
         let (earned, deducted, weight) = (p.earned, p.deducted, multiplier.weight(&p));
         ctx.emit(Event::PointsRewarded { epoch, node, earned, deducted, amount, weight, total_weight, pool: pot });

@@ -17,6 +17,7 @@ mod epoch;
 mod governance;
 mod jobs;
 mod market;
+mod nominate;
 mod points;
 mod pouw;
 mod routers;
@@ -45,6 +46,7 @@ pub use market::{
     compute_miner_rewards, ClientRating, MinerReward, MinerStatus, NodeRecord, ReportedStatus, ReputationRecord,
     Request, RequestStatus, Role, Service, MINERS_POOL_NAME, POI_THRESHOLD_DEFAULT,
 };
+pub use nominate::{Commission, Nomination, NominationChunk};
 pub use points::{compute_points_payout, points_failure, EpochPoints, NodePoints, PointsRules, TeamMultiplier};
 pub use pouw::{
     output_commitment, transition, Step, Task, TaskOrigin, TaskState, BACKGROUND_POOL_NAME, TASK_REDUNDANCY_MIN,

@@ -45,9 +45,20 @@ pub(crate) struct MarketState {
     reputation: OverlayMap<AccountId, ReputationRecord>,
     /// Work done this epoch, per miner and service: (user requests and tasks, background tasks).
     epoch_work: OverlayMap<AccountId, BTreeMap<u32, (u64, u64)>>,
+    /// Nominations and commissions (issue 21; see `nominate`).
+    pub(crate) noms: crate::nominate::Nominations,
 }
 
-overlay_maps!(MarketState { nodes, services, requests, reputation, epoch_work });
+overlay_maps!(MarketState {
+    nodes,
+    services,
+    requests,
+    reputation,
+    epoch_work,
+    noms.by_node,
+    noms.out,
+    noms.commission
+});
 
 /// The market's entries in the state root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +68,9 @@ pub(crate) enum MarketKey {
     Request(u64),
     Reputation(AccountId),
     EpochWork(AccountId),
+    Nominations(AccountId),
+    NominatedOut(AccountId),
+    Commission(AccountId),
 }
 
 impl From<MarketKey> for EngineKey {
@@ -67,6 +81,9 @@ impl From<MarketKey> for EngineKey {
             MarketKey::Request(id) => EngineKey::Request(id),
             MarketKey::Reputation(id) => EngineKey::Reputation(id),
             MarketKey::EpochWork(id) => EngineKey::EpochWork(id),
+            MarketKey::Nominations(id) => EngineKey::Nominations(id),
+            MarketKey::NominatedOut(id) => EngineKey::NominatedOut(id),
+            MarketKey::Commission(id) => EngineKey::Commission(id),
         }
     }
 }
@@ -167,6 +184,9 @@ impl MarketState {
             MarketKey::Request(id) => borsh::to_writer(out, &self.requests.get(&id)),
             MarketKey::Reputation(id) => borsh::to_writer(out, &self.reputation.get(&id)),
             MarketKey::EpochWork(id) => borsh::to_writer(out, &self.epoch_work.get(&id)),
+            MarketKey::Nominations(id) => borsh::to_writer(out, &self.noms.by_node.get(&id)),
+            MarketKey::NominatedOut(id) => borsh::to_writer(out, &self.noms.out.get(&id)),
+            MarketKey::Commission(id) => borsh::to_writer(out, &self.noms.commission.get(&id)),
         }
         .expect("writing to a Vec cannot fail");
     }
@@ -361,7 +381,8 @@ pub(crate) fn deregister_node(
     if !m.nodes.contains_key(&signer) {
         return Err(Rejection::NotRegistered);
     }
-    let bonded = ctx.ledger.bonded(&signer);
+    // Only its own stake: what it nominated to others stays bonded until it unnominates.
+    let bonded = crate::nominate::own_stake(ctx, m, &signer);
     let matures_at = matures_at.ok_or(LedgerError::AmountOverflow)?;
     if !bonded.is_zero() {
         // Checked by the ledger before it changes anything; the registry changes only after it.
@@ -599,7 +620,13 @@ pub(crate) fn settle_miner_rewards(ctx: &mut Ctx, m: &mut MarketState, epoch: u6
     let total_score: u128 = inputs.iter().map(|(_, rep, v)| v.saturating_mul(u128::from(rep.raw()))).sum();
     let reputations: BTreeMap<AccountId, (Ppb, u128)> = inputs.iter().map(|(a, r, v)| (*a, (*r, *v))).collect();
     for r in compute_miner_rewards(pot, &inputs) {
-        ctx.ledger.transfer(pool, r.miner, r.amount).expect("the parts sum to the pot, which the pool holds");
+        crate::nominate::pay_reward(
+            ctx,
+            &m.noms,
+            (pool, r.miner),
+            r.amount,
+            (epoch, protocol::event::RewardKind::Miner),
+        );
         let (reputation, volume) = reputations[&r.miner];
         let work = terms.remove(&r.miner).unwrap_or_default();
         ctx.emit(Event::MinerRewarded {

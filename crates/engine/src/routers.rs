@@ -379,9 +379,9 @@ pub(crate) fn report_traffic(
 /// The epoch's end: pay each reporting router its reward from the routers' pool (scaled down pro rata
 /// when the pool is short), slash routers not above the connectivity minimum, and clear the epoch's reports
 /// and claims. Returns the slashed routers, whose stake changed.
-pub(crate) fn settle(ctx: &mut Ctx, r: &mut RouterState, market: &MarketState, epoch: u64) -> Vec<AccountId> {
+pub(crate) fn settle(ctx: &mut Ctx, r: &mut RouterState, market: &mut MarketState, epoch: u64) -> Vec<AccountId> {
     pay(ctx, r, market, epoch);
-    let slashed = slash(ctx, r, epoch);
+    let slashed = slash(ctx, r, market, epoch);
     for router in std::mem::take(&mut r.reports).into_keys() {
         ctx.touch(RouterKey::RouterReport(router));
     }
@@ -420,7 +420,8 @@ fn pay(ctx: &mut Ctx, r: &RouterState, market: &MarketState, epoch: u64) {
     for (router, score) in &scores {
         let amount = paid.get(router).copied().unwrap_or(Amount::ZERO);
         if !amount.is_zero() {
-            ctx.ledger.transfer(pool, *router, amount).expect("the payouts sum to at most the pool");
+            let kind = (epoch, protocol::event::RewardKind::Router);
+            crate::nominate::pay_reward(ctx, &market.noms, (pool, *router), amount, kind);
         }
         ctx.emit(Event::RouterRewarded {
             epoch,
@@ -434,7 +435,7 @@ fn pay(ctx: &mut Ctx, r: &RouterState, market: &MarketState, epoch: u64) {
     }
 }
 
-fn slash(ctx: &mut Ctx, r: &RouterState, epoch: u64) -> Vec<AccountId> {
+fn slash(ctx: &mut Ctx, r: &RouterState, market: &mut MarketState, epoch: u64) -> Vec<AccountId> {
     let routers: Vec<AccountId> = r.rosters.keys().copied().collect();
     let offence_height = epoch_start(ctx.params, epoch);
     let mut slashed = Vec::new();
@@ -444,12 +445,15 @@ fn slash(ctx: &mut Ctx, r: &RouterState, epoch: u64) -> Vec<AccountId> {
         if connectivity > ctx.params.router_connectivity_min {
             continue;
         }
-        let collateral = compute_epoch_collateral(ctx.ledger, &router, offence_height);
-        let amount = ctx.params.router_slash.mul_floor(collateral);
+        // Its own collateral and its nominators' stake at the offence, pro rata (issue 21).
         let to = SlashDestination::Account(ctx.treasury);
-        let taken = ctx.ledger.slash(router, amount, offence_height, to).total();
+        let rate = (ctx.params.router_slash, offence_height);
+        let (taken, parts) = crate::nominate::slash_node(ctx, market, router, rate, to);
         slashed.push(router);
         ctx.emit(Event::RouterSlashed { epoch, router, connectivity, amount: taken });
+        if let Some(parts) = parts {
+            ctx.emit(Event::SlashSplit { node: router, epoch, parts });
+        }
     }
     slashed
 }

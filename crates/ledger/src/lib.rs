@@ -15,7 +15,7 @@ mod distribute;
 mod error;
 mod state;
 
-pub use distribute::{distribute, DistributeError};
+pub use distribute::{distribute, split_reward, DistributeError, RewardSplit};
 pub use error::InvariantViolation;
 pub use state::{
     Account, Hold, HoldTag, Ledger, LedgerSnapshot, SlashDestination, SlashOutcome, StateKey, UnbondingChunk,

@@ -512,6 +512,68 @@ impl<T: HoldTag> Ledger<T> {
         outcome
     }
 
+    /// Slash up to `amount` of `id`'s stake, taking at most `bonded_max` from its bonded stake and then at
+    /// most `unbonding_max` from unbonding chunks unbonded at or after `offence_height`, newest first. For
+    /// a part of an account's stake (a nomination, or a node's own stake next to its nominations): the
+    /// caller bounds each source by what that part holds. Returns what was taken.
+    pub fn slash_part(
+        &mut self,
+        id: AccountId,
+        amount: Amount,
+        (bonded_max, unbonding_max): (Amount, Amount),
+        offence_height: Height,
+        dest: SlashDestination,
+    ) -> SlashOutcome {
+        let Some(a) = self.account(&id) else { return SlashOutcome::default() };
+        let from_bonded = amount.0.min(bonded_max.0).min(a.bonded.0);
+        let want = (amount.0 - from_bonded).min(unbonding_max.0);
+        let reachable: u128 =
+            a.unbonding_chunks.iter().filter(|c| c.unbonded_at >= offence_height).map(|c| c.amount.0).sum();
+        let from_unbonding = want.min(reachable);
+        self.slash_exact(id, Amount(from_bonded), Amount(from_unbonding), offence_height, dest)
+    }
+
+    /// Take exactly `from_bonded` from `id`'s bonded stake and `from_unbonding` from its chunks unbonded at
+    /// or after `offence_height` (newest first); the caller checked both are there.
+    fn slash_exact(
+        &mut self,
+        id: AccountId,
+        from_bonded: Amount,
+        from_unbonding: Amount,
+        offence_height: Height,
+        dest: SlashDestination,
+    ) -> SlashOutcome {
+        let a = self.account_mut(id);
+        a.bonded.0 -= from_bonded.0;
+        let mut want = from_unbonding.0;
+        for c in a.unbonding_chunks.iter_mut().rev() {
+            if want == 0 {
+                break;
+            }
+            if c.unbonded_at >= offence_height {
+                let take = c.amount.0.min(want);
+                c.amount.0 -= take;
+                want -= take;
+            }
+        }
+        debug_assert_eq!(want, 0, "the caller checked the chunks hold what it takes");
+        a.unbonding_chunks.retain(|c| !c.amount.is_zero());
+        a.unbonding.0 -= from_unbonding.0;
+        let outcome = SlashOutcome { from_bonded, from_unbonding };
+        let total = outcome.total();
+        match dest {
+            SlashDestination::Account(to) => {
+                let d = self.account_mut(to);
+                d.free = d.free.checked_add(total).expect("credit bounded by total supply");
+            }
+            SlashDestination::Burn => {
+                self.burned = self.burned.checked_add(total).expect("burned <= genesis + minted");
+                self.write_set.push(StateKey::Supply);
+            }
+        }
+        outcome
+    }
+
     // ----- mint and burn -------------------------------------------------------------------------
 
     /// Create `amount` new tokens in `to`'s free balance (epoch emission).

@@ -430,4 +430,51 @@ pub enum Event {
         member: AccountId,
         bond: Amount,
     },
+    /// `nominator` bonded `amount` more as a nomination of `node` (now `active` in all).
+    Nominated {
+        nominator: AccountId,
+        node: AccountId,
+        amount: Amount,
+        active: Amount,
+    },
+    /// `nominator` started unbonding `amount` of its nomination of `node`, free at `matures_at`.
+    Unnominated {
+        nominator: AccountId,
+        node: AccountId,
+        amount: Amount,
+        active: Amount,
+        matures_at: Height,
+    },
+    /// `node` set its commission; it takes effect at `effective_at` (an epoch boundary).
+    CommissionSet {
+        node: AccountId,
+        commission: Ppb,
+        effective_at: Height,
+    },
+    /// A reward `node` earned, split between its commission, its own stake and its nominators (emitted
+    /// for nodes with active nominations, after the reward's own event; `parts` includes the node's own
+    /// part, `commission` excluded).
+    RewardSplit {
+        node: AccountId,
+        epoch: u64,
+        kind: RewardKind,
+        commission: Amount,
+        parts: Vec<(AccountId, Amount)>,
+    },
+    /// A slash of `node` taken pro rata from its own stake and its nominators' (after the slash's own
+    /// event, whose amount is the total).
+    SlashSplit {
+        node: AccountId,
+        epoch: u64,
+        parts: Vec<(AccountId, Amount)>,
+    },
+}
+
+/// Which reward a [`Event::RewardSplit`] splits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardKind {
+    Miner,
+    Points,
+    Router,
 }

@@ -175,6 +175,16 @@ pub struct Params {
     pub router_bytes_per_request: u64,
     /// Reported latencies (node and validator) below this count as this. At most `router_latency_max_ms`.
     pub router_latency_floor_ms: u32,
+    // ----- nominators and commission (issue 21): a node's limits --------------------------------------
+    /// Highest commission a node may set (≤ 100%).
+    pub commission_max: Ppb,
+    /// Blocks (≥ 1) before a commission change may take effect; it takes effect at the first epoch
+    /// boundary at least this many blocks after the change.
+    pub commission_delay: u64,
+    /// Smallest amount one `Nominate` bonds (≥ 1 base unit).
+    pub nomination_min: Amount,
+    /// Most nominators with an active nomination a node may have (1..=1024).
+    pub nominators_per_node_max: u32,
 }
 
 impl Default for Params {
@@ -260,6 +270,10 @@ const DEFAULT_PARAMS: Params = Params {
     router_bytes_allowance: 1_000_000,
     router_bytes_per_request: 1_000_000,
     router_latency_floor_ms: 5,
+    commission_max: Ppb::new(200_000_000).expect("20%"),
+    commission_delay: 100,
+    nomination_min: Amount(1_000_000_000),
+    nominators_per_node_max: 64,
 };
 
 impl Params {
@@ -373,7 +387,23 @@ impl Params {
         if self.background_tasks_per_block > 64 {
             return bad("params.background_tasks_per_block", "must be at most 64 (0 turns background work off)");
         }
-        self.validate_limits()
+        self.validate_limits()?;
+        self.validate_nominations()
+    }
+
+    /// The nominators' limits (issue 21).
+    fn validate_nominations(&self) -> Result<(), (&'static str, String)> {
+        let bad = |field, msg: &str| Err((field, msg.to_string()));
+        if self.commission_delay == 0 || self.commission_delay > MAX_PERIOD_BLOCKS {
+            return bad("params.commission_delay", "must be between 1 and 4294967296 blocks");
+        }
+        if self.nomination_min.is_zero() || self.nomination_min > AMOUNT_PARAM_MAX {
+            return bad("params.nomination_min", "must be between 1 and 10^27 base units");
+        }
+        if !(1..=1_024).contains(&self.nominators_per_node_max) {
+            return bad("params.nominators_per_node_max", "must be between 1 and 1024");
+        }
+        Ok(())
     }
 
     /// The periods in blocks: each between 1 and 2^32.

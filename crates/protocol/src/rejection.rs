@@ -187,6 +187,27 @@ pub enum Rejection {
     /// A detach for a node that is not attached to a router.
     #[error("{0} is not attached to a router")]
     NotAttached(AccountId),
+    /// A nomination of an account that is not a registered node.
+    #[error("{0} is not a registered node")]
+    UnknownNode(AccountId),
+    /// A nomination below `nomination_min`.
+    #[error("a nomination must be at least {min}, not {got}")]
+    BelowNominationMin { min: Amount, got: Amount },
+    /// The node already has `nominators_per_node_max` nominators.
+    #[error("the node already has the maximum of {max} nominators")]
+    TooManyNominators { max: u32 },
+    /// A commission above `commission_max`.
+    #[error("commission {got} is above the maximum {max}")]
+    CommissionTooHigh { max: types::Ppb, got: types::Ppb },
+    /// An unnomination beyond the signer's active nomination of the node.
+    #[error("the active nomination is {active}, less than {requested}")]
+    NoNomination { active: Amount, requested: Amount },
+    /// A node cannot nominate itself (its own bonded stake already counts).
+    #[error("a node cannot nominate itself; bond instead")]
+    SelfNomination,
+    /// An unbond or deregistration that would take bonded stake below the signer's active nominations.
+    #[error("{nominated} of the bonded stake is nominated; unnominate it instead")]
+    StakeNominated { nominated: Amount },
     /// A ledger rule refused the call (insufficient funds, unknown hold, …); the code is the ledger's.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -254,6 +275,13 @@ impl Rejection {
             Rejection::JobDisputed(_) => "job_disputed",
             Rejection::InvalidAppeal(_) => "invalid_appeal",
             Rejection::VoteLocked { .. } => "vote_locked",
+            Rejection::UnknownNode(_) => "unknown_node",
+            Rejection::BelowNominationMin { .. } => "below_nomination_min",
+            Rejection::TooManyNominators { .. } => "too_many_nominators",
+            Rejection::CommissionTooHigh { .. } => "commission_too_high",
+            Rejection::NoNomination { .. } => "no_nomination",
+            Rejection::SelfNomination => "self_nomination",
+            Rejection::StakeNominated { .. } => "stake_nominated",
             Rejection::Ledger(e) => e.code(),
         }
     }
@@ -346,6 +374,13 @@ mod tests {
             Rejection::JobDisputed(Default::default()),
             Rejection::InvalidAppeal(Default::default()),
             Rejection::VoteLocked { locked: Default::default(), until: Default::default() },
+            Rejection::UnknownNode(Default::default()),
+            Rejection::BelowNominationMin { min: Default::default(), got: Default::default() },
+            Rejection::TooManyNominators { max: Default::default() },
+            Rejection::CommissionTooHigh { max: Default::default(), got: Default::default() },
+            Rejection::NoNomination { active: Default::default(), requested: Default::default() },
+            Rejection::SelfNomination,
+            Rejection::StakeNominated { nominated: Default::default() },
         ];
         for r in &all {
             match r {
@@ -407,6 +442,13 @@ mod tests {
                 | Rejection::JobDisputed(_)
                 | Rejection::InvalidAppeal(_)
                 | Rejection::VoteLocked { .. }
+                | Rejection::UnknownNode(_)
+                | Rejection::BelowNominationMin { .. }
+                | Rejection::TooManyNominators { .. }
+                | Rejection::CommissionTooHigh { .. }
+                | Rejection::NoNomination { .. }
+                | Rejection::SelfNomination
+                | Rejection::StakeNominated { .. }
                 | Rejection::Ledger(_) => {}
             }
         }
@@ -493,6 +535,13 @@ mod tests {
             job_disputed
             invalid_appeal
             vote_locked
+            unknown_node
+            below_nomination_min
+            too_many_nominators
+            commission_too_high
+            no_nomination
+            self_nomination
+            stake_nominated
             insufficient_funds
             insufficient_bonded
             amount_overflow

@@ -111,6 +111,13 @@ pub enum Call {
     ReportNonCompliance { job: JobId, member: AccountId, result: Hash },
     /// The accused member appeals the open non-compliance report to governance.
     AppealJobReport { job: JobId },
+    /// Bond `amount` of free balance as a nomination of the registered node `node` (issue 21).
+    Nominate { node: AccountId, amount: Amount },
+    /// Start unbonding `amount` of the signer's nomination of `node` (slashing can still reach it).
+    Unnominate { node: AccountId, amount: Amount },
+    /// A registered node sets its commission; it takes effect at the first epoch boundary at least
+    /// `commission_delay` blocks later.
+    SetCommission { commission: types::Ppb },
 }
 
 impl Call {
@@ -118,6 +125,7 @@ impl Call {
     pub fn free_needed(&self) -> Amount {
         match self {
             Call::Transfer { amount, .. } | Call::Bond { amount } | Call::HoldCreate { amount, .. } => *amount,
+            Call::Nominate { amount, .. } => *amount,
             Call::SubmitRequest { max_price, .. } | Call::SubmitTask { max_price, .. } => *max_price,
             Call::SubmitJobQuery { amount, .. } | Call::AcceptJob { deposit: amount, .. } => *amount,
             _ => Amount::ZERO,

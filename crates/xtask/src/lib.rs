@@ -39,13 +39,14 @@ pub const FLOATS_ALLOWED: &[&str] = &["crates/embed/src/minilm.rs"];
 /// root, snapshot, fork) wires them together and is not listed.
 pub const ENGINE_MODULE_DEPS: &[(&str, &[&str])] = &[
     ("draw", &["market"]),
-    ("epoch", &["points"]),
+    ("epoch", &["points", "nominate"]),
     ("governance", &["market"]),
     ("jobs", &["market"]),
-    ("market", &["draw"]),
+    ("market", &["draw", "nominate"]),
+    ("nominate", &["market", "routers"]),
     ("points", &[]),
     ("pouw", &["draw", "epoch", "market"]),
-    ("routers", &["epoch", "market"]),
+    ("routers", &["epoch", "market", "nominate"]),
     ("sig", &[]),
 ];
 

@@ -119,7 +119,7 @@ impl Engine {
         crate::epoch::mint_emission(&mut ctx, s.e, epoch);
         crate::market::settle_miner_rewards(&mut ctx, s.m, epoch);
         let (mut ctx, s) = self.split(events, None);
-        crate::epoch::settle_points(&mut ctx, s.e, epoch);
+        crate::epoch::settle_points(&mut ctx, s.e, &s.m.noms, epoch);
         let (mut ctx, s) = self.split(events, None);
         for router in crate::routers::settle(&mut ctx, s.r, s.m, epoch) {
             self.reweigh(router);

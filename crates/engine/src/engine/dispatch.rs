@@ -93,6 +93,9 @@ impl Engine {
                 let (mut ctx, s) = self.split(events, tx);
                 crate::epoch::publish_list(&mut ctx, s.e, signer, name, nodes)?
             }
+            Call::Nominate { .. } | Call::Unnominate { .. } | Call::SetCommission { .. } => {
+                self.apply_nomination_call(signer, call, events, tx)?
+            }
         };
         self.book_router_evidence(signer, call, events, tx);
         events.push(EventRecord { tx, event });
@@ -192,11 +195,43 @@ impl Engine {
         })
     }
 
-    /// Unbond `amount`: a registered node keeps at least its roles' minimum bonded.
+    /// The nominators' calls (issue 21; see `nominate`).
+    fn apply_nomination_call(
+        &mut self,
+        signer: AccountId,
+        call: &Call,
+        events: &mut Vec<EventRecord>,
+        tx: Option<u32>,
+    ) -> Result<Event, Rejection> {
+        let (mut ctx, s) = self.split(events, tx);
+        let event = match call {
+            Call::Nominate { node, amount } => crate::nominate::nominate(&mut ctx, s.m, signer, *node, *amount)?,
+            Call::Unnominate { node, amount } => {
+                // Stake that voted stays bonded until the tally, nominated or not (issue 19).
+                let remaining = Amount(ctx.ledger.bonded(&signer).0.saturating_sub(amount.0));
+                crate::governance::check_unlocked(s.g, &signer, remaining)?;
+                let matures_at = crate::routers::unbond_matures_at(ctx.params, s.m, node, ctx.height);
+                crate::nominate::unnominate(&mut ctx, s.m, signer, (*node, *amount), matures_at)?
+            }
+            Call::SetCommission { commission } => crate::nominate::set_commission(&mut ctx, s.m, signer, *commission)?,
+            other => unreachable!("apply_call routes only nomination calls here, not {other:?}"),
+        };
+        if let Call::Nominate { node, .. } | Call::Unnominate { node, .. } = call {
+            self.reweigh(*node);
+        }
+        Ok(event)
+    }
+
+    /// Unbond `amount`: a registered node keeps at least its roles' minimum bonded, and the stake an
+    /// account nominated stays bonded (it leaves by `Unnominate`).
     pub(crate) fn unbond_call(&mut self, signer: AccountId, amount: Amount) -> Result<Event, Rejection> {
+        let nominated = self.m.noms.out(&signer);
+        if !nominated.is_zero() && self.ledger.bonded(&signer).0.saturating_sub(nominated.0) < amount.0 {
+            return Err(Rejection::StakeNominated { nominated });
+        }
         if let Some(node) = self.m.node(&signer) {
             let needed = market::stake_required(&self.params, &node.roles);
-            let remaining = Amount(self.ledger.bonded(&signer).0.saturating_sub(amount.0));
+            let remaining = Amount(self.ledger.bonded(&signer).0.saturating_sub(nominated.0).saturating_sub(amount.0));
             if remaining < needed {
                 return Err(Rejection::StakeBelowMinimum { needed, remaining });
             }

@@ -163,3 +163,35 @@ impl Engine {
         market::stake_required(&self.params, roles)
     }
 }
+
+// ----- nominations (issue 21) --------------------------------------------------------------------
+
+impl Engine {
+    /// Every nomination of `node` (active, or unbonding and still slashable), by nominator.
+    pub fn nominations(&self, node: &AccountId) -> Vec<(AccountId, crate::Nomination)> {
+        let Some(noms) = self.m.noms.of(node) else { return Vec::new() };
+        let mut out = Vec::with_capacity(noms.len());
+        for (a, n) in noms {
+            let mut n = n.clone();
+            n.unbonding.retain(|c| c.matures_at > self.height);
+            if !n.active.is_zero() || !n.unbonding.is_empty() {
+                out.push((*a, n));
+            }
+        }
+        out
+    }
+    /// Σ active nominations of `node`.
+    pub fn nominated_to(&self, node: &AccountId) -> Amount {
+        self.m.noms.nominated_to(node)
+    }
+    /// The bonded stake of `account` that is nominated to nodes (not its own stake).
+    pub fn nominated_by(&self, account: &AccountId) -> Amount {
+        self.m.noms.out(account)
+    }
+    /// `node`'s commission: in force now, and a pending change with the height it applies from.
+    pub fn commission(&self, node: &AccountId) -> crate::Commission {
+        let c = self.m.noms.commission(node);
+        let current = c.at(self.height);
+        crate::Commission { current, pending: c.pending.filter(|(_, at)| *at > self.height) }
+    }
+}

@@ -101,6 +101,9 @@ impl Engine {
             EngineKey::RouterEvidence(id) => self.r.encode_entry(RouterKey::Evidence(id), out),
             EngineKey::VoteLock(id) => self.g.encode_entry(GovernanceKey::VoteLock(id), out),
             EngineKey::TreasuryFloor => self.e.encode_entry(EpochKey::TreasuryFloor, out),
+            EngineKey::Nominations(id) => self.m.encode_entry(MarketKey::Nominations(id), out),
+            EngineKey::NominatedOut(id) => self.m.encode_entry(MarketKey::NominatedOut(id), out),
+            EngineKey::Commission(id) => self.m.encode_entry(MarketKey::Commission(id), out),
         }
     }
 }

@@ -250,6 +250,9 @@ impl Net {
             Call::PublishList { name, nodes } => format!("publish list {name} [{}]", self.names(nodes)),
             Call::AcceptNode { node } => format!("accept node {}", self.name(node)),
             Call::DetachRouter { node } => format!("detach {}", self.name(node)),
+            Call::Nominate { node, amount } => format!("nominate {} {amount}", self.name(node)),
+            Call::Unnominate { node, amount } => format!("unnominate {} {amount}", self.name(node)),
+            Call::SetCommission { commission } => format!("commission {}", commission.raw()),
         };
         format!("{who}#{} {what}", t.body.nonce)
     }
@@ -425,6 +428,23 @@ impl Net {
             }
             Event::RouterDetached { node, router } => {
                 format!("RouterDetached {} -> {}", self.name(node), self.name(router))
+            }
+            Event::Nominated { nominator, node, amount, active } => {
+                format!("Nominated {} -> {} {amount} (active {active})", self.name(nominator), self.name(node))
+            }
+            Event::Unnominated { nominator, node, amount, active, matures_at } => format!(
+                "Unnominated {} -> {} {amount} (active {active}) matures at {matures_at}",
+                self.name(nominator),
+                self.name(node)
+            ),
+            Event::CommissionSet { node, commission, effective_at } => {
+                format!("CommissionSet {} {} from {effective_at}", self.name(node), commission.raw())
+            }
+            Event::RewardSplit { node, kind, commission, parts, .. } => {
+                format!("RewardSplit {} {kind:?} commission {commission}: {}", self.name(node), self.amounts(parts))
+            }
+            Event::SlashSplit { node, parts, .. } => {
+                format!("SlashSplit {}: {}", self.name(node), self.amounts(parts))
             }
         }
     }

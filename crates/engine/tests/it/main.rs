@@ -11,6 +11,8 @@ mod jobs_props;
 mod market;
 mod market_props;
 mod model;
+mod nominators;
+mod nominators_props;
 mod points;
 mod pouw;
 mod routers;
