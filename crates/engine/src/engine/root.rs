@@ -101,6 +101,7 @@ impl Engine {
             EngineKey::RouterEvidence(id) => self.r.encode_entry(RouterKey::Evidence(id), out),
             EngineKey::VoteLock(id) => self.g.encode_entry(GovernanceKey::VoteLock(id), out),
             EngineKey::TreasuryFloor => self.e.encode_entry(EpochKey::TreasuryFloor, out),
+            EngineKey::Upgrade => self.g.encode_entry(GovernanceKey::Upgrade, out),
         }
     }
 }

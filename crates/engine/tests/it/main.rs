@@ -15,3 +15,4 @@ mod points;
 mod pouw;
 mod routers;
 mod scenarios;
+mod upgrade;
