@@ -111,6 +111,17 @@ pub enum Change {
         #[arg(long)]
         value: String,
     },
+    /// Schedule protocol version V (the current + 1) at block H (at least voting_period + epoch_length
+    /// blocks from now); recorded when the vote passes (docs/PROTOCOL.md "Protocol versions").
+    #[command(disable_version_flag = true)]
+    Upgrade {
+        /// The protocol version to switch to: the one in force + 1.
+        #[arg(long)]
+        version: u32,
+        /// The block from which the new version's rules apply.
+        #[arg(long)]
+        height: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,6 +261,9 @@ impl Change {
                 ProposalAction::SetServicePoi { service: *service, poi_threshold: *threshold, semantic_poi: *semantic }
             }
             Change::SetParam { name, value } => ProposalAction::SetParam { name: name.clone(), value: value.clone() },
+            Change::Upgrade { version, height } => {
+                ProposalAction::ScheduleUpgrade { version: *version, height: types::Height(*height) }
+            }
         }
     }
 }

@@ -15,4 +15,5 @@ mod metrics;
 mod routers;
 mod sim;
 mod support;
+mod upgrade;
 mod validators;

@@ -72,9 +72,10 @@ fn an_upgrade_proposal_names_the_next_version_at_least_an_epoch_after_its_vote()
     net.block(vec![tx]);
     assert_eq!(codes(&net), ["upgrade_pending"]);
     // `protocol_version` is not a parameter governance sets by SetParam.
-    let tx = net.tx("alice", Call::Propose {
-        action: ProposalAction::SetParam { name: "protocol_version".into(), value: "2".into() },
-    });
+    let tx = net.tx(
+        "alice",
+        Call::Propose { action: ProposalAction::SetParam { name: "protocol_version".into(), value: "2".into() } },
+    );
     net.block(vec![tx]);
     assert_eq!(codes(&net), ["invalid_proposal"]);
 }
@@ -158,11 +159,10 @@ fn a_rehearsal_limit_makes_version_2_unknown() {
     // A fork inherits the limit, as a validator's proposal and verification states do.
     let mut fork = net.chain.engine.fork();
     let refused = fork.produce_block(Vec::new(), &SignatureCheck::trusted_all_valid(0));
-    assert_eq!(refused.map(|_| ()), Err(BlockError::UnsupportedProtocolVersion {
-        version: 2,
-        height: Height(15),
-        max: 1
-    }));
+    assert_eq!(
+        refused.map(|_| ()),
+        Err(BlockError::UnsupportedProtocolVersion { version: 2, height: Height(15), max: 1 })
+    );
     // The same chain on a binary that implements 2 goes on.
     net.chain.engine.set_max_protocol_version(2).expect("2 is implemented");
     net.empty_blocks(1);
