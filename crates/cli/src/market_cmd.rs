@@ -111,14 +111,12 @@ pub enum Change {
         #[arg(long)]
         value: String,
     },
-    /// Schedule protocol version V (the current + 1) at block H (at least voting_period + epoch_length
-    /// blocks from now); recorded when the vote passes (docs/PROTOCOL.md "Protocol versions").
+    /// Switch to protocol version V (the current + 1) from block H (≥ voting_period + epoch_length blocks
+    /// from now); see docs/PROTOCOL.md "Protocol versions".
     #[command(disable_version_flag = true)]
     Upgrade {
-        /// The protocol version to switch to: the one in force + 1.
         #[arg(long)]
         version: u32,
-        /// The block from which the new version's rules apply.
         #[arg(long)]
         height: u64,
     },

@@ -44,9 +44,8 @@ pub struct NodeArgs {
     /// ~/.stakework/keys/NAME.json). Blocks are then agreed with the other validators (docs/CONSENSUS.md).
     #[arg(long, value_name = "FILE")]
     pub validator_key: Option<PathBuf>,
-    /// Execute protocol versions up to N only, simulating an older binary for upgrade rehearsals: at the
-    /// height governance scheduled a later version for, the node stops (exit code 76) naming it. At most
-    /// this binary's newest version (the default).
+    /// Simulate an older binary for upgrade rehearsals: run protocol versions up to N only (default: all this
+    /// binary knows), so the node stops with exit code 76 at the height a later version is scheduled for.
     #[arg(long, value_name = "N", default_value_t = engine::PROTOCOL_VERSION_MAX)]
     pub max_protocol_version: u32,
     /// Do not run: check the data directory read-only (every block, outcome, snapshot and index entry,

@@ -131,16 +131,7 @@ pub async fn run_until(
     on_ready: impl FnOnce(&RunningNode),
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    if cfg.block_ms == 0 || cfg.block_ms > 60_000 {
-        return Err(StartError::Config { field: "--block-ms", message: "must be between 1 and 60000".into() });
-    }
-    if cfg.max_protocol_version == 0 || cfg.max_protocol_version > engine::PROTOCOL_VERSION_MAX {
-        let message = format!("this binary implements protocol versions 1 to {}", engine::PROTOCOL_VERSION_MAX);
-        return Err(StartError::Config { field: "--max-protocol-version", message });
-    }
-    if cfg.snapshot_every == 0 {
-        return Err(StartError::Config { field: "--snapshot-every", message: "must be at least 1".into() });
-    }
+    check_settings(&cfg)?;
     // Read-only until ready: every check that can refuse the start runs before the first write, so a
     // refused start (bad genesis, busy port, another chain's directory) leaves the directory unchanged.
     let start = Start::prepare_checking(&cfg.data_dir, cfg.genesis_toml.as_deref(), cfg.check_all_at_start)?;
@@ -206,6 +197,21 @@ pub const EXIT_UNSUPPORTED_PROTOCOL: i32 = 76;
 pub(crate) fn stop_unsupported(error: &engine::BlockError) -> ! {
     eprintln!("fatal: [{}] {error}", error.code());
     std::process::exit(EXIT_UNSUPPORTED_PROTOCOL);
+}
+
+/// The settings' own ranges, checked before anything else.
+fn check_settings(cfg: &NodeConfig) -> Result<(), StartError> {
+    if cfg.block_ms == 0 || cfg.block_ms > 60_000 {
+        return Err(StartError::Config { field: "--block-ms", message: "must be between 1 and 60000".into() });
+    }
+    if cfg.max_protocol_version == 0 || cfg.max_protocol_version > engine::PROTOCOL_VERSION_MAX {
+        let message = format!("this binary implements protocol versions 1 to {}", engine::PROTOCOL_VERSION_MAX);
+        return Err(StartError::Config { field: "--max-protocol-version", message });
+    }
+    if cfg.snapshot_every == 0 {
+        return Err(StartError::Config { field: "--snapshot-every", message: "must be at least 1".into() });
+    }
+    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM (agents use it too).

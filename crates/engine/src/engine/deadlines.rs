@@ -79,22 +79,7 @@ impl Engine {
                     let (mut ctx, s) = self.split(events, None);
                     crate::market::close_request(&mut ctx, s.m, id);
                 }
-                Deadline::ProposalEnd(id) => {
-                    // An appeal is decided, and an upgrade scheduled, when its vote ends.
-                    let (mut ctx, s) = self.split(events, None);
-                    let outcome = match crate::governance::tally(&mut ctx, s.g, id) {
-                        Some(action @ ProposalAction::OverturnJobReport { job }) => {
-                            Some((crate::jobs::overturn_report(&mut ctx, s.j, job, id), action))
-                        }
-                        Some(action @ ProposalAction::ScheduleUpgrade { version, height }) => {
-                            Some((crate::governance::schedule_upgrade(&mut ctx, s.g, (version, height)), action))
-                        }
-                        _ => None,
-                    };
-                    if let Some((outcome, action)) = outcome {
-                        crate::governance::record_applied(&mut ctx, s.g, id, action, outcome);
-                    }
-                }
+                Deadline::ProposalEnd(id) => self.end_vote(id, events),
                 Deadline::TaskAuto(id, stage) => {
                     let (mut ctx, s) = self.split(events, None);
                     s.pouw(&mut ctx).auto_advance(id, stage);
@@ -127,6 +112,24 @@ impl Engine {
         s.pouw(&mut ctx).maybe_create_background_task();
         if height.0 % self.params.epoch_length == 0 {
             self.on_epoch_end(height.0 / self.params.epoch_length, height, events);
+        }
+    }
+
+    /// A proposal's vote ends: the tally. An appeal is decided, and an upgrade scheduled, now; other passed
+    /// proposals wait for the epoch boundary.
+    fn end_vote(&mut self, id: u64, events: &mut Vec<EventRecord>) {
+        let (mut ctx, s) = self.split(events, None);
+        let outcome = match crate::governance::tally(&mut ctx, s.g, id) {
+            Some(action @ ProposalAction::OverturnJobReport { job }) => {
+                Some((crate::jobs::overturn_report(&mut ctx, s.j, job, id), action))
+            }
+            Some(action @ ProposalAction::ScheduleUpgrade { version, height }) => {
+                Some((crate::governance::schedule_upgrade(&mut ctx, s.g, (version, height)), action))
+            }
+            _ => None,
+        };
+        if let Some((outcome, action)) = outcome {
+            crate::governance::record_applied(&mut ctx, s.g, id, action, outcome);
         }
     }
 
