@@ -173,3 +173,56 @@ fn three_upgraded_validators_switch_rules_at_h_and_the_old_binary_stops_there() 
         n.sigterm();
     }
 }
+
+/// A single node (the sequencer) behind the version stops the same way; a limit above what the binary
+/// implements is refused at start.
+#[test]
+fn a_single_node_behind_the_version_stops_at_h_and_an_impossible_limit_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    cli(&home, None, &["keys", "new", "user"]);
+    let genesis = write_genesis(&home, dir.path(), &[], &key_of(&home, "user"));
+    let data = dir.path().join("data");
+    let out = std::process::Command::new(crate::support::BIN)
+        .args(["node", "--listen", "127.0.0.1:0", "--max-protocol-version", "3", "--data"])
+        .arg(&data)
+        .arg("--genesis")
+        .arg(&genesis)
+        .output()
+        .expect("run stakework node");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("[config_invalid]") && err.contains("--max-protocol-version"),
+        "{err}"
+    );
+
+    let log = dir.path().join("node.log");
+    let mut node = Node::start_logged(&data, Some(&genesis), 100, &["--max-protocol-version", "1"], &log);
+    let h = height(&node) + 25;
+    let url = node.url.clone();
+    cli(
+        &home,
+        Some(&url),
+        &["gov", "propose", "--from", "user", "--wait", "upgrade", "--version", "2", "--height", &h.to_string()],
+    );
+    cli(&home, Some(&url), &["gov", "vote", "--from", "user", "--proposal", "1", "yes", "--wait"]);
+    let (code, log) = node.wait_exit(Duration::from_secs(60));
+    assert!(
+        log.contains(&format!(
+            "protocol version 2 scheduled at height {h} is not supported by this binary (supports up to 1)"
+        )),
+        "{log}"
+    );
+    assert_eq!(code, Some(node::EXIT_UNSUPPORTED_PROTOCOL), "{log}");
+    let replayed = devnet::process::replay(Path::new(crate::support::BIN), &data, 1).expect("replay");
+    assert_eq!(replayed.height, h - 1, "the log ends before H");
+    // Restarted with the binary's own limit, it runs block H under version 2.
+    let node = Node::start(&data, None, 100, &[]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while height(&node) < h {
+        assert!(Instant::now() < deadline, "the upgraded node did not pass H");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(node.get("/v1/params").expect("params")["params"]["protocol_version"], 2);
+    node.sigterm();
+}
