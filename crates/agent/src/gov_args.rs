@@ -41,6 +41,15 @@ pub enum Change {
         #[arg(long)]
         value: String,
     },
+    /// Switch to protocol version V (the current + 1) from block H (≥ voting_period + epoch_length blocks
+    /// from now); see docs/PROTOCOL.md "Protocol versions".
+    #[command(disable_version_flag = true)]
+    Upgrade {
+        #[arg(long)]
+        version: u32,
+        #[arg(long)]
+        height: u64,
+    },
 }
 
 /// A ratio in parts per billion: 0 to 1000000000.
@@ -62,6 +71,9 @@ impl Change {
                 ProposalAction::SetServicePoi { service: *service, poi_threshold: *threshold, semantic_poi: *semantic }
             }
             Change::SetParam { name, value } => ProposalAction::SetParam { name: name.clone(), value: value.clone() },
+            Change::Upgrade { version, height } => {
+                ProposalAction::ScheduleUpgrade { version: *version, height: types::Height(*height) }
+            }
         }
     }
 }

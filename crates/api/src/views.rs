@@ -283,6 +283,13 @@ pub struct ParamsView {
     /// The bonded stake of every registered oracle: what the semantic-PoI attestation quorum is a share of
     /// (`Task::advanceable_at` takes it).
     pub oracle_stake: Amount,
+    /// The protocol upgrade governance passed, waiting for its height: from block `height` on the chain
+    /// runs `version`'s rules (`params.protocol_version` is the version in force).
+    #[serde(default)]
+    pub scheduled_upgrade: Option<protocol::governance::ScheduledUpgrade>,
+    /// The newest protocol version this node executes (its binary's, or `--max-protocol-version`).
+    #[serde(default)]
+    pub max_protocol_version: u32,
 }
 
 /// A registered node.

@@ -44,6 +44,10 @@ pub struct NodeArgs {
     /// ~/.stakework/keys/NAME.json). Blocks are then agreed with the other validators (docs/CONSENSUS.md).
     #[arg(long, value_name = "FILE")]
     pub validator_key: Option<PathBuf>,
+    /// Simulate an older binary for upgrade rehearsals: run protocol versions up to N only (default: all this
+    /// binary knows), so the node stops with exit code 76 at the height a later version is scheduled for.
+    #[arg(long, value_name = "N", default_value_t = engine::PROTOCOL_VERSION_MAX)]
+    pub max_protocol_version: u32,
     /// Do not run: check the data directory read-only (every block, outcome, snapshot and index entry,
     /// the head record, and a replay from genesis), name the first damage and exit non-zero, or print a
     /// summary.
@@ -71,6 +75,7 @@ pub fn run(args: &NodeArgs) -> anyhow::Result<()> {
     cfg.mempool_max = args.mempool_max;
     cfg.check_all_at_start = args.check_all;
     cfg.validator_key = args.validator_key.as_deref().map(validator_key).transpose()?;
+    cfg.max_protocol_version = args.max_protocol_version;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     rt.block_on(node::run(cfg, |n| {
         if n.index_repaired > 0 {

@@ -127,6 +127,9 @@ pub fn params(v: &ParamsView) -> String {
             line!(out, "  {k:<22} {}", val.as_str().map_or_else(|| val.to_string(), str::to_string));
         }
     }
+    if let Some(u) = v.scheduled_upgrade {
+        line!(out, "upgrade to protocol version {} scheduled at height {}", u.version, u.height.0);
+    }
     out.done()
 }
 

@@ -207,10 +207,34 @@ impl Node {
     /// that gives its address. `listen` is `127.0.0.1:0` for a port the OS picks, or a fixed address to
     /// restart a node where its agents expect it. Its standard error is inherited.
     pub fn start(exe: &Path, listen: &str, data: &Path, genesis: Option<&Path>, extra: &[&str]) -> Result<Node> {
+        Node::start_with(exe, (listen, data, genesis), extra, None)
+    }
+
+    /// As [`Node::start`], its standard error written to the file `log` (read with [`Node::log`]): for a
+    /// node expected to stop by itself with a message, such as one at an unsupported protocol upgrade.
+    pub fn start_logged(
+        exe: &Path,
+        (listen, data, genesis): (&str, &Path, Option<&Path>),
+        extra: &[&str],
+        log: &Path,
+    ) -> Result<Node> {
+        Node::start_with(exe, (listen, data, genesis), extra, Some(log))
+    }
+
+    fn start_with(
+        exe: &Path,
+        (listen, data, genesis): (&str, &Path, Option<&Path>),
+        extra: &[&str],
+        log: Option<&Path>,
+    ) -> Result<Node> {
         let mut c = Command::new(exe);
         c.args(["node", "--listen", listen]).arg("--data").arg(data);
         if let Some(g) = genesis {
             c.arg("--genesis").arg(g);
+        }
+        if let Some(path) = log {
+            let file = std::fs::File::create(path).map_err(DevnetError::io(format!("creating {}", path.display())))?;
+            c.stderr(file);
         }
         let child = c
             .args(extra)
@@ -218,9 +242,19 @@ impl Node {
             .spawn()
             .map_err(DevnetError::io(format!("starting the node ({})", exe.display())))?;
         // Wrapped before reading so a node that printed something unexpected is still killed on drop.
-        let mut process = Process::new("node", child, None);
+        let mut process = Process::new("node", child, log.map(Path::to_path_buf));
         let url = process.read_url()?;
         Ok(Node { process, url })
+    }
+
+    /// Wait up to `patience` for the node to exit by itself; its exit status.
+    pub fn wait(&mut self, patience: Duration) -> Option<ExitStatus> {
+        self.process.wait(patience)
+    }
+
+    /// What it wrote to its log file so far (empty unless started with [`Node::start_logged`]).
+    pub fn log(&self) -> String {
+        self.process.log()
     }
 
     /// Stop with SIGTERM and wait for a clean exit.

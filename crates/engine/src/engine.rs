@@ -34,6 +34,8 @@ pub use fork::ForkError;
 /// Name of the system account that receives fees (see `AccountId::system`).
 pub const TREASURY_NAME: &str = "treasury";
 
+pub use protocol::params::PROTOCOL_VERSION_MAX;
+
 const STATE_DOMAIN: &[u8] = b"stakework/state/v1";
 /// Blocks with at least this many transactions are encoded for their hash while they execute.
 const PARALLEL_HASH_MIN_TXS: usize = 4_096;
@@ -95,6 +97,7 @@ pub(crate) enum EngineKey {
     Nominations(AccountId),
     NominatedOut(AccountId),
     Commission(AccountId),
+    Upgrade,
 }
 
 /// Engine keys changed in this block: appended as they change (cheap), sorted and deduplicated once
@@ -180,6 +183,8 @@ pub struct Engine {
     pub(crate) draw: crate::draw::DrawIndex,
     /// The head this state was forked from, if it is a fork (not state; see [`Engine::fork`]).
     forked_at: Option<(Height, Hash)>,
+    /// The newest protocol version this node will execute (not state; [`Engine::set_max_protocol_version`]).
+    max_protocol_version: u32,
 }
 
 impl Engine {
@@ -213,6 +218,7 @@ impl Engine {
             block_buf: Vec::new(),
             draw: Default::default(),
             forked_at: None,
+            max_protocol_version: PROTOCOL_VERSION_MAX,
         };
         for (i, s) in genesis.services.iter().enumerate() {
             let mut none = Vec::new();
@@ -253,6 +259,23 @@ impl Engine {
     }
     pub fn treasury(&self) -> AccountId {
         self.treasury
+    }
+    /// Execute protocol versions up to `max` only, as a binary that implements no later version would
+    /// (upgrade rehearsals: `stakework node --max-protocol-version`). At most [`PROTOCOL_VERSION_MAX`] and
+    /// at least the version in force. Not state: forks inherit it, snapshots do not record it.
+    pub fn set_max_protocol_version(&mut self, max: u32) -> Result<(), String> {
+        if max > PROTOCOL_VERSION_MAX || max < self.params.protocol_version {
+            return Err(format!(
+                "must be between the version in force ({}) and this binary's newest ({PROTOCOL_VERSION_MAX})",
+                self.params.protocol_version
+            ));
+        }
+        self.max_protocol_version = max;
+        Ok(())
+    }
+    /// The newest protocol version this engine executes.
+    pub fn max_protocol_version(&self) -> u32 {
+        self.max_protocol_version
     }
     /// Pending deadlines in the order they will be processed.
     pub fn deadlines(&self) -> impl Iterator<Item = &(Height, Deadline)> {
@@ -364,6 +387,14 @@ impl Engine {
         if sigs.len() != n {
             return Err(BlockError::SignatureCheckMismatch { expected: n, got: sigs.len() });
         }
+        // Never execute a block under rules older than the ones governance scheduled for it.
+        if let Some(u) = self.g.upgrade().filter(|u| u.height == height && u.version > self.max_protocol_version) {
+            return Err(BlockError::UnsupportedProtocolVersion {
+                version: u.version,
+                height,
+                max: self.max_protocol_version,
+            });
+        }
         Ok(())
     }
 
@@ -374,6 +405,7 @@ impl Engine {
         events.clear();
         receipts.reserve(txs.len());
         events.reserve(txs.len());
+        self.begin_block(height, &mut events);
         for (i, tx) in txs.iter().enumerate() {
             let result =
                 if sigs.is_valid(i) { self.apply_tx(tx, i as u32, &mut events) } else { Err(Rejection::BadSignature) };

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use types::overlay::OverlayMap;
 use types::{AccountId, Amount, Height};
 
-pub use protocol::governance::{Proposal, ProposalAction, ProposalStatus, VoteLock};
+pub use protocol::governance::{Proposal, ProposalAction, ProposalStatus, ScheduledUpgrade, VoteLock};
 
 /// Governance's state. Private: the engine and other modules use the functions below.
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -30,6 +30,8 @@ pub(crate) struct GovernanceState {
     pending: Vec<u64>,
     /// Each voter's lock on the stake it voted with, until its last open proposal's tally.
     locks: OverlayMap<AccountId, VoteLock>,
+    /// The protocol upgrade that passed and waits for its height (one at a time).
+    upgrade: Option<ScheduledUpgrade>,
 }
 
 overlay_maps!(GovernanceState { proposals, locks });
@@ -39,6 +41,7 @@ overlay_maps!(GovernanceState { proposals, locks });
 pub(crate) enum GovernanceKey {
     Proposal(u64),
     VoteLock(AccountId),
+    Upgrade,
 }
 
 impl From<GovernanceKey> for EngineKey {
@@ -46,6 +49,7 @@ impl From<GovernanceKey> for EngineKey {
         match key {
             GovernanceKey::Proposal(id) => EngineKey::Proposal(id),
             GovernanceKey::VoteLock(id) => EngineKey::VoteLock(id),
+            GovernanceKey::Upgrade => EngineKey::Upgrade,
         }
     }
 }
@@ -87,11 +91,16 @@ impl GovernanceState {
     pub fn vote_lock(&self, account: &AccountId) -> Option<&VoteLock> {
         self.locks.get(account)
     }
+    /// The protocol upgrade waiting for its height, if any.
+    pub fn upgrade(&self) -> Option<ScheduledUpgrade> {
+        self.upgrade
+    }
     /// `borsh(current value or None)` of a governance entry of the state root.
     pub fn encode_entry(&self, key: GovernanceKey, out: &mut Vec<u8>) {
         match key {
             GovernanceKey::Proposal(id) => borsh::to_writer(out, &self.proposals.get(&id)),
             GovernanceKey::VoteLock(id) => borsh::to_writer(out, &self.locks.get(&id)),
+            GovernanceKey::Upgrade => borsh::to_writer(out, &self.upgrade),
         }
         .expect("writing to a Vec cannot fail");
     }
@@ -134,8 +143,56 @@ pub(crate) fn check_action(params: &Params, market: &MarketState, action: &Propo
         ProposalAction::OverturnJobReport { .. } => {
             return Err(Rejection::InvalidProposal("an appeal is filed by the accused with appeal_job_report".into()))
         }
+        // Checked with the governance state and the height by `check_upgrade`.
+        ProposalAction::ScheduleUpgrade { .. } => {}
     }
     Ok(())
+}
+
+/// May an upgrade to `version` at `height` be scheduled by a vote that ends at `vote_ends`? The version
+/// is the current one + 1 (never a skip, never a downgrade; a version this binary does not implement is
+/// allowed: the binary stops at its height), no other upgrade is pending, and at least `epoch_length`
+/// blocks separate the vote's end from the switch, so operators have an epoch to install a binary.
+pub(crate) fn check_upgrade(
+    params: &Params,
+    g: &GovernanceState,
+    vote_ends: Height,
+    (version, height): (u32, Height),
+) -> Result<(), Rejection> {
+    if let Some(ScheduledUpgrade { version, height }) = g.upgrade {
+        return Err(Rejection::UpgradePending { version, height });
+    }
+    let expected = params.protocol_version.saturating_add(1);
+    if version != expected {
+        return Err(Rejection::UpgradeVersionNotNext { expected, got: version });
+    }
+    let earliest = Height(vote_ends.0.saturating_add(params.epoch_length));
+    if height < earliest {
+        return Err(Rejection::UpgradeTooSoon { earliest, got: height });
+    }
+    Ok(())
+}
+
+/// A passed upgrade proposal: record it as the pending upgrade (checked again: another may have passed
+/// first). The switch itself happens at the start of block `height` ([`switch_version`]).
+pub(crate) fn schedule_upgrade(
+    ctx: &mut Ctx,
+    g: &mut GovernanceState,
+    (version, height): (u32, Height),
+) -> Result<(), Rejection> {
+    check_upgrade(ctx.params, g, ctx.height, (version, height))?;
+    g.upgrade = Some(ScheduledUpgrade { version, height });
+    ctx.touch(GovernanceKey::Upgrade);
+    Ok(())
+}
+
+/// The start of block `height`: take the upgrade scheduled for it, if any (the engine switches its
+/// `params.protocol_version`).
+pub(crate) fn take_due_upgrade(ctx: &mut Ctx, g: &mut GovernanceState, height: Height) -> Option<u32> {
+    let due = g.upgrade.filter(|u| u.height == height)?;
+    g.upgrade = None;
+    ctx.touch(GovernanceKey::Upgrade);
+    Some(due.version)
 }
 
 /// Would `account` keep at least the stake it voted with (on proposals not yet tallied) bonded if its
@@ -158,6 +215,10 @@ pub(crate) fn propose(
         return Err(Rejection::NoStake);
     }
     check_action(ctx.params, market, action)?;
+    if let ProposalAction::ScheduleUpgrade { version, height } = action {
+        let vote_ends = Height(ctx.height.0.saturating_add(ctx.params.voting_period));
+        check_upgrade(ctx.params, g, vote_ends, (*version, *height))?;
+    }
     // After this point the command must succeed.
     Ok(open(ctx, g, signer, action))
 }
@@ -226,7 +287,8 @@ pub(crate) fn vote(
 }
 
 /// End-of-block at the voting deadline: count, and queue a passed proposal for the epoch boundary; a
-/// passed appeal (a judgement, not a rule change) is returned for the engine to apply now.
+/// passed appeal (a judgement, not a rule change) and a passed upgrade (which names its own height) are
+/// returned for the engine to apply now.
 pub(crate) fn tally(ctx: &mut Ctx, g: &mut GovernanceState, id: u64) -> Option<ProposalAction> {
     let bonded_total = ctx.ledger.bonded_total();
     let quorum = ctx.params.quorum.mul_ceil(bonded_total);
@@ -238,7 +300,9 @@ pub(crate) fn tally(ctx: &mut Ctx, g: &mut GovernanceState, id: u64) -> Option<P
     (p.yes, p.no) = (yes, no);
     p.status = if passed { ProposalStatus::Passed } else { ProposalStatus::Rejected };
     let now = match &p.action {
-        ProposalAction::OverturnJobReport { .. } if passed => Some(p.action.clone()),
+        ProposalAction::OverturnJobReport { .. } | ProposalAction::ScheduleUpgrade { .. } if passed => {
+            Some(p.action.clone())
+        }
         _ => None,
     };
     if passed && now.is_none() {

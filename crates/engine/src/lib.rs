@@ -35,9 +35,9 @@ pub type LedgerSnapshot = ledger::LedgerSnapshot<protocol::HoldTag>;
 /// The public contract the engine implements; `engine::protocol::X` and `engine::X` name the same item.
 pub use protocol;
 
-pub use engine::{Deadline, Engine, ForkError, SnapshotError, TREASURY_NAME};
+pub use engine::{Deadline, Engine, ForkError, SnapshotError, PROTOCOL_VERSION_MAX, TREASURY_NAME};
 pub use epoch::{CuratedList, ListRef, NETWORK_LISTS_NAME, POINTS_POOL_NAME, ROUTERS_POOL_NAME, UNDERPERFORMERS};
-pub use governance::{Proposal, ProposalAction, ProposalStatus, VoteLock};
+pub use governance::{Proposal, ProposalAction, ProposalStatus, ScheduledUpgrade, VoteLock};
 pub use jobs::{
     compute_schema, Job, JobFault, JobKind, JobMember, JobOrder, JobOutcome, JobPhase, JobProgress, JobRecord, JobRole,
     JobStage, JobStatus, RewardSchema, WHOLE,

@@ -147,6 +147,13 @@ pub(crate) fn spawn(
                 let _ = stop.await;
             };
             if let Err(e) = bft::net::run(cfg, shared.engine.clone(), txs, sink, on_gossip, stopped) {
+                if let bft::NetError::Fatal(bft::FinalizeError::DoesNotApply {
+                    error: error @ engine::BlockError::UnsupportedProtocolVersion { .. },
+                    ..
+                }) = &e
+                {
+                    crate::stop_unsupported(error);
+                }
                 eprintln!("fatal: the validator stopped: [{}] {e}", e.code());
                 std::process::exit(74);
             }

@@ -532,6 +532,8 @@ async fn params(State(s): State<App>) -> Response {
         height: e.height(),
         treasury: e.treasury(),
         oracle_stake: e.oracle_stake(),
+        scheduled_upgrade: e.scheduled_upgrade(),
+        max_protocol_version: e.max_protocol_version(),
     })
     .into_response()
 }

@@ -44,6 +44,9 @@ pub struct NodeConfig {
     /// The validator's ed25519 secret (the seed of its key file) when the genesis names validators: the
     /// node then agrees on blocks with the others (docs/CONSENSUS.md) instead of sealing them itself.
     pub validator_key: Option<[u8; 32]>,
+    /// The newest protocol version this node executes (`--max-protocol-version`): below
+    /// [`engine::PROTOCOL_VERSION_MAX`] it simulates an older binary, for upgrade rehearsals.
+    pub max_protocol_version: u32,
 }
 
 impl NodeConfig {
@@ -59,6 +62,7 @@ impl NodeConfig {
             wait_ms_max: 30_000,
             check_all_at_start: false,
             validator_key: None,
+            max_protocol_version: engine::PROTOCOL_VERSION_MAX,
         }
     }
 }
@@ -127,12 +131,7 @@ pub async fn run_until(
     on_ready: impl FnOnce(&RunningNode),
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    if cfg.block_ms == 0 || cfg.block_ms > 60_000 {
-        return Err(StartError::Config { field: "--block-ms", message: "must be between 1 and 60000".into() });
-    }
-    if cfg.snapshot_every == 0 {
-        return Err(StartError::Config { field: "--snapshot-every", message: "must be at least 1".into() });
-    }
+    check_settings(&cfg)?;
     // Read-only until ready: every check that can refuse the start runs before the first write, so a
     // refused start (bad genesis, busy port, another chain's directory) leaves the directory unchanged.
     let start = Start::prepare_checking(&cfg.data_dir, cfg.genesis_toml.as_deref(), cfg.check_all_at_start)?;
@@ -143,7 +142,10 @@ pub async fn run_until(
         .await
         .map_err(|e| StartError::Listen { addr: cfg.listen, message: e.to_string() })?;
     let addr = listener.local_addr().map_err(|e| StartError::Listen { addr: cfg.listen, message: e.to_string() })?;
-    let (store, engine, recovery): (Store, _, _) = start.commit()?;
+    let (store, mut engine, recovery): (Store, _, _) = start.commit()?;
+    engine
+        .set_max_protocol_version(cfg.max_protocol_version)
+        .map_err(|message| StartError::Config { field: "--max-protocol-version", message })?;
     let (commits, _) = tokio::sync::broadcast::channel(1024);
     let recovered_height = engine.height().0;
     let (stop_tx, shutdown) = tokio::sync::watch::channel(false);
@@ -185,6 +187,31 @@ pub async fn run_until(
     let _ = stop_consensus.send(());
     let _ = writer.join();
     served.map_err(|e| StartError::Listen { addr, message: e.to_string() })
+}
+
+/// The exit code of a node that stops because governance scheduled a protocol version its binary does not
+/// implement (distinct from 70, a panic, and 74, a block it cannot make durable).
+pub const EXIT_UNSUPPORTED_PROTOCOL: i32 = 76;
+
+/// Stop the process at a block that runs a protocol version this binary does not implement, naming it.
+pub(crate) fn stop_unsupported(error: &engine::BlockError) -> ! {
+    eprintln!("fatal: [{}] {error}", error.code());
+    std::process::exit(EXIT_UNSUPPORTED_PROTOCOL);
+}
+
+/// The settings' own ranges, checked before anything else.
+fn check_settings(cfg: &NodeConfig) -> Result<(), StartError> {
+    if cfg.block_ms == 0 || cfg.block_ms > 60_000 {
+        return Err(StartError::Config { field: "--block-ms", message: "must be between 1 and 60000".into() });
+    }
+    if cfg.max_protocol_version == 0 || cfg.max_protocol_version > engine::PROTOCOL_VERSION_MAX {
+        let message = format!("this binary implements protocol versions 1 to {}", engine::PROTOCOL_VERSION_MAX);
+        return Err(StartError::Config { field: "--max-protocol-version", message });
+    }
+    if cfg.snapshot_every == 0 {
+        return Err(StartError::Config { field: "--snapshot-every", message: "must be at least 1".into() });
+    }
+    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM (agents use it too).

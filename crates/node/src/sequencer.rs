@@ -61,9 +61,12 @@ fn seal(s: &Shared) -> Result<(), store::StoreError> {
     let n = txs.len();
     // Every transaction was checked with verify_strict at admission.
     let executing = Instant::now();
-    let (block, out) = engine
-        .produce_block(txs, &SignatureCheck::trusted_all_valid(n))
-        .expect("the sequencer builds well-formed blocks");
+    let (block, out) = match engine.produce_block(txs, &SignatureCheck::trusted_all_valid(n)) {
+        Ok(built) => built,
+        // Governance scheduled a version this binary does not implement: stop before block H.
+        Err(e @ engine::BlockError::UnsupportedProtocolVersion { .. }) => crate::stop_unsupported(&e),
+        Err(e) => panic!("the sequencer builds well-formed blocks: {e}"),
+    };
     let execution = executing.elapsed();
     let stored = StoredOutcome::new(&out, &hashes);
     let bytes = serde_json::to_vec(&stored).expect("outcomes always serialize");

@@ -93,6 +93,13 @@ pub enum BlockError {
     SignatureCheckMismatch { expected: usize, got: usize },
     #[error("state root after block {height} is {computed}, the block says {claimed}")]
     StateRootMismatch { height: Height, computed: Hash, claimed: Hash },
+    /// Governance scheduled a protocol version this binary does not implement at this block: it must not
+    /// execute the block under the old rules.
+    #[error(
+        "protocol version {version} scheduled at height {height} is not supported by this binary (supports up to \
+         {max}); upgrade stakework"
+    )]
+    UnsupportedProtocolVersion { version: u32, height: Height, max: u32 },
 }
 
 impl BlockError {
@@ -103,6 +110,7 @@ impl BlockError {
             BlockError::TooManyTxs { .. } => "too_many_txs",
             BlockError::SignatureCheckMismatch { .. } => "signature_check_mismatch",
             BlockError::StateRootMismatch { .. } => "state_root_mismatch",
+            BlockError::UnsupportedProtocolVersion { .. } => "unsupported_protocol_version",
         }
     }
 }

@@ -35,6 +35,23 @@ pub enum ProposalAction {
     OverturnJobReport {
         job: types::JobId,
     },
+    /// Switch the protocol to `version` (the current version + 1) at exactly block `height` (at least
+    /// `voting_period + epoch_length` blocks after the proposal, so at least an epoch after its vote ends).
+    /// Recorded as the pending upgrade when the vote passes, not at the epoch boundary.
+    ScheduleUpgrade {
+        version: u32,
+        height: Height,
+    },
+}
+
+/// A protocol upgrade that passed and waits for its height: from block `height` on, the engine runs
+/// `version`'s rules.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct ScheduledUpgrade {
+    pub version: u32,
+    pub height: Height,
 }
 
 #[derive(

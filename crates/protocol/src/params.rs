@@ -4,6 +4,10 @@
 use serde::{Deserialize, Serialize};
 use types::{Amount, Ppb};
 
+/// The newest protocol version this build implements (see docs/PROTOCOL.md "Protocol versions"):
+/// 1, the original rules; 2, transaction fees are burned instead of credited to the treasury.
+pub const PROTOCOL_VERSION_MAX: u32 = 2;
+
 /// Parameters governance may not change: they define which chain and which rules this is.
 const FIXED_PARAMS: &[&str] = &["chain_id", "protocol_version"];
 
@@ -24,7 +28,8 @@ const FIXED_PARAMS: &[&str] = &["chain_id", "protocol_version"];
 pub struct Params {
     /// Name of the network; part of every signed message, so a transaction cannot be replayed on another chain.
     pub chain_id: String,
-    /// Version of the rules; bumped when a rule changes meaning.
+    /// Version of the rules; bumped when a rule changes meaning, only by a governance upgrade
+    /// (`ProposalAction::ScheduleUpgrade`), never by `SetParam`.
     pub protocol_version: u32,
     /// Blocks per epoch; the epoch hook runs after every `epoch_length`-th block.
     pub epoch_length: u64,
@@ -344,8 +349,8 @@ impl Params {
         if self.chain_id.is_empty() || self.chain_id.len() > 64 {
             return bad("params.chain_id", "must be 1 to 64 bytes of UTF-8");
         }
-        if self.protocol_version != 1 {
-            return bad("params.protocol_version", "this build implements protocol version 1 only");
+        if self.protocol_version == 0 || self.protocol_version > PROTOCOL_VERSION_MAX {
+            return bad("params.protocol_version", "this build implements protocol versions 1 to 2");
         }
         if self.epoch_length == 0 || self.epoch_length > MAX_PERIOD_BLOCKS {
             return bad("params.epoch_length", "must be between 1 and 4294967296 blocks");

@@ -166,6 +166,15 @@ pub enum Rejection {
     /// proposal not yet tallied: the stake that voted stays bonded until the tally (issue 19).
     #[error("{locked} of the bonded stake voted on a proposal tallied at height {until}; it stays bonded until then")]
     VoteLocked { locked: types::Amount, until: types::Height },
+    /// An upgrade proposal names a version other than the one after the current (or pending) version.
+    #[error("an upgrade goes to version {expected} (the current version + 1), not {got}")]
+    UpgradeVersionNotNext { expected: u32, got: u32 },
+    /// An upgrade proposal's height leaves less than an epoch between its vote's end and the switch.
+    #[error("an upgrade proposed now takes effect at height {earliest} at the earliest, not {got}")]
+    UpgradeTooSoon { earliest: types::Height, got: types::Height },
+    /// Another upgrade is already scheduled: one at a time.
+    #[error("protocol version {version} is already scheduled at height {height}")]
+    UpgradePending { version: u32, height: types::Height },
     /// The job's MPC nodes were already replaced `max_mpc_replacements` times.
     #[error("the job's MPC nodes were already replaced {max} times")]
     ReplacementLimit { max: u32 },
@@ -282,6 +291,9 @@ impl Rejection {
             Rejection::NoNomination { .. } => "no_nomination",
             Rejection::SelfNomination => "self_nomination",
             Rejection::StakeNominated { .. } => "stake_nominated",
+            Rejection::UpgradeVersionNotNext { .. } => "upgrade_version_not_next",
+            Rejection::UpgradeTooSoon { .. } => "upgrade_too_soon",
+            Rejection::UpgradePending { .. } => "upgrade_pending",
             Rejection::Ledger(e) => e.code(),
         }
     }
@@ -381,6 +393,9 @@ mod tests {
             Rejection::NoNomination { active: Default::default(), requested: Default::default() },
             Rejection::SelfNomination,
             Rejection::StakeNominated { nominated: Default::default() },
+            Rejection::UpgradeVersionNotNext { expected: Default::default(), got: Default::default() },
+            Rejection::UpgradeTooSoon { earliest: Default::default(), got: Default::default() },
+            Rejection::UpgradePending { version: Default::default(), height: Default::default() },
         ];
         for r in &all {
             match r {
@@ -449,6 +464,9 @@ mod tests {
                 | Rejection::NoNomination { .. }
                 | Rejection::SelfNomination
                 | Rejection::StakeNominated { .. }
+                | Rejection::UpgradeVersionNotNext { .. }
+                | Rejection::UpgradeTooSoon { .. }
+                | Rejection::UpgradePending { .. }
                 | Rejection::Ledger(_) => {}
             }
         }
@@ -542,6 +560,9 @@ mod tests {
             no_nomination
             self_nomination
             stake_nominated
+            upgrade_version_not_next
+            upgrade_too_soon
+            upgrade_pending
             insufficient_funds
             insufficient_bonded
             amount_overflow

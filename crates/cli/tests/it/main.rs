@@ -16,5 +16,6 @@ mod metrics;
 mod routers;
 mod sim;
 mod support;
+mod upgrade;
 mod validators;
 mod webdriver;

@@ -69,6 +69,23 @@ impl Node {
         Node { url: node.url.clone(), node: Some(node) }
     }
 
+    /// As [`Node::start`] on a free port, its standard error written to `log`.
+    pub fn start_logged(data: &Path, genesis: Option<&Path>, block_ms: u64, extra: &[&str], log: &Path) -> Node {
+        let block_ms = block_ms.to_string();
+        let mut args = vec!["--block-ms", block_ms.as_str()];
+        args.extend_from_slice(extra);
+        let at = ("127.0.0.1:0", data, genesis);
+        let node = devnet::process::Node::start_logged(Path::new(BIN), at, &args, log).expect("start node");
+        Node { url: node.url.clone(), node: Some(node) }
+    }
+
+    /// Wait up to `patience` for the node to exit by itself: its exit code and its log.
+    pub fn wait_exit(&mut self, patience: Duration) -> (Option<i32>, String) {
+        let node = self.node.as_mut().expect("a running node");
+        let status = node.wait(patience);
+        (status.and_then(|s| s.code()), node.log())
+    }
+
     pub fn get(&self, path: &str) -> Result<serde_json::Value, (u16, serde_json::Value)> {
         match ureq::get(&format!("{}{path}", self.url)).timeout(Duration::from_secs(30)).call() {
             Ok(r) => Ok(r.into_json().expect("json")),

@@ -40,6 +40,17 @@ impl FromIterator<(Height, Deadline)> for Deadlines {
 }
 
 impl Engine {
+    /// The start of block `height`, before its transactions: a protocol upgrade scheduled for it switches
+    /// `params.protocol_version`, so the whole block runs the new version's rules. (`check_shape` refused
+    /// the block before this if the version is above what this binary implements.)
+    pub(crate) fn begin_block(&mut self, height: Height, events: &mut Vec<EventRecord>) {
+        let (mut ctx, s) = self.split(events, None);
+        if let Some(version) = crate::governance::take_due_upgrade(&mut ctx, s.g, height) {
+            self.params.protocol_version = version;
+            self.dirty.insert(EngineKey::Params);
+        }
+    }
+
     /// The end-of-block step: due deadlines in (height, id) order, then the epoch hook.
     pub(crate) fn end_block(&mut self, height: Height, events: &mut Vec<EventRecord>) {
         while let Some(&(at, deadline)) = self.deadlines.first() {
@@ -68,15 +79,7 @@ impl Engine {
                     let (mut ctx, s) = self.split(events, None);
                     crate::market::close_request(&mut ctx, s.m, id);
                 }
-                Deadline::ProposalEnd(id) => {
-                    let (mut ctx, s) = self.split(events, None); // an appeal is decided when its vote ends
-                    if let Some(action @ ProposalAction::OverturnJobReport { job }) =
-                        crate::governance::tally(&mut ctx, s.g, id)
-                    {
-                        let outcome = crate::jobs::overturn_report(&mut ctx, s.j, job, id);
-                        crate::governance::record_applied(&mut ctx, s.g, id, action, outcome);
-                    }
-                }
+                Deadline::ProposalEnd(id) => self.end_vote(id, events),
                 Deadline::TaskAuto(id, stage) => {
                     let (mut ctx, s) = self.split(events, None);
                     s.pouw(&mut ctx).auto_advance(id, stage);
@@ -109,6 +112,24 @@ impl Engine {
         s.pouw(&mut ctx).maybe_create_background_task();
         if height.0 % self.params.epoch_length == 0 {
             self.on_epoch_end(height.0 / self.params.epoch_length, height, events);
+        }
+    }
+
+    /// A proposal's vote ends: the tally. An appeal is decided, and an upgrade scheduled, now; other passed
+    /// proposals wait for the epoch boundary.
+    fn end_vote(&mut self, id: u64, events: &mut Vec<EventRecord>) {
+        let (mut ctx, s) = self.split(events, None);
+        let outcome = match crate::governance::tally(&mut ctx, s.g, id) {
+            Some(action @ ProposalAction::OverturnJobReport { job }) => {
+                Some((crate::jobs::overturn_report(&mut ctx, s.j, job, id), action))
+            }
+            Some(action @ ProposalAction::ScheduleUpgrade { version, height }) => {
+                Some((crate::governance::schedule_upgrade(&mut ctx, s.g, (version, height)), action))
+            }
+            _ => None,
+        };
+        if let Some((outcome, action)) = outcome {
+            crate::governance::record_applied(&mut ctx, s.g, id, action, outcome);
         }
     }
 
@@ -169,8 +190,8 @@ impl Engine {
                 self.dirty.insert(EngineKey::Params);
                 Ok(())
             }
-            ProposalAction::OverturnJobReport { .. } => {
-                unreachable!("an appeal is decided at its tally, never queued for the epoch boundary")
+            ProposalAction::OverturnJobReport { .. } | ProposalAction::ScheduleUpgrade { .. } => {
+                unreachable!("appeals and upgrades are applied at their tally, never queued for the epoch boundary")
             }
         }
     }

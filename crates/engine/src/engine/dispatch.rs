@@ -30,7 +30,12 @@ impl Engine {
         self.apply_call(b.signer, &b.call, index, events)?;
         // After this point the command must succeed: the call moved at most `needed - fee` out of free.
         if !b.fee.is_zero() {
-            self.ledger.transfer(b.signer, self.treasury, b.fee).expect("free >= fee was checked before the call");
+            // Rules that differ by protocol version are matched here, explicitly (ARCHITECTURE.md).
+            match self.params.protocol_version {
+                1 => self.ledger.transfer(b.signer, self.treasury, b.fee),
+                _ => self.ledger.burn(b.signer, b.fee), // version 2: fees are burned
+            }
+            .expect("free >= fee was checked before the call");
         }
         self.ledger.bump_nonce(b.signer);
         Ok(())

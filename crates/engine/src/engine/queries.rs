@@ -117,6 +117,10 @@ impl Engine {
     pub fn vote_lock(&self, account: &AccountId) -> Option<&crate::governance::VoteLock> {
         self.g.vote_lock(account)
     }
+    /// The protocol upgrade that passed and waits for its height, if any.
+    pub fn scheduled_upgrade(&self) -> Option<crate::governance::ScheduledUpgrade> {
+        self.g.upgrade()
+    }
     /// The balance the treasury may not be paid below in the current epoch (`treasury_epoch_cap`).
     pub fn treasury_floor(&self) -> Amount {
         self.e.treasury_floor()

@@ -104,6 +104,7 @@ impl Engine {
             EngineKey::Nominations(id) => self.m.encode_entry(MarketKey::Nominations(id), out),
             EngineKey::NominatedOut(id) => self.m.encode_entry(MarketKey::NominatedOut(id), out),
             EngineKey::Commission(id) => self.m.encode_entry(MarketKey::Commission(id), out),
+            EngineKey::Upgrade => self.g.encode_entry(GovernanceKey::Upgrade, out),
         }
     }
 }

@@ -84,6 +84,7 @@ impl Engine {
             block_buf: Vec::new(),
             draw: Default::default(),
             forked_at: None,
+            max_protocol_version: PROTOCOL_VERSION_MAX,
         })
     }
 }

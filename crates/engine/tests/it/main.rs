@@ -17,3 +17,4 @@ mod points;
 mod pouw;
 mod routers;
 mod scenarios;
+mod upgrade;
