@@ -284,6 +284,14 @@ impl Rejection {
             Rejection::JobDisputed(_) => "job_disputed",
             Rejection::InvalidAppeal(_) => "invalid_appeal",
             Rejection::VoteLocked { .. } => "vote_locked",
+            Rejection::Ledger(e) => e.code(),
+            _ => self.staking_code(),
+        }
+    }
+
+    /// The codes of the staking economy's refusals (issue 21): nominations, commission, upgrades.
+    fn staking_code(&self) -> &'static str {
+        match self {
             Rejection::UnknownNode(_) => "unknown_node",
             Rejection::BelowNominationMin { .. } => "below_nomination_min",
             Rejection::TooManyNominators { .. } => "too_many_nominators",
@@ -294,7 +302,7 @@ impl Rejection {
             Rejection::UpgradeVersionNotNext { .. } => "upgrade_version_not_next",
             Rejection::UpgradeTooSoon { .. } => "upgrade_too_soon",
             Rejection::UpgradePending { .. } => "upgrade_pending",
-            Rejection::Ledger(e) => e.code(),
+            other => unreachable!("Rejection::code answers {other:?} itself"),
         }
     }
 }
