@@ -87,6 +87,23 @@ pub struct Slash {
     pub amount: Amount,
 }
 
+/// How one reward (or slash) of the node was shared with its nominators (`RewardSplit`, `SlashSplit`): the
+/// node's commission, then each staker's pro-rata part (the node's own stake among them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// `miner`, `points`, `router`, or `slash`.
+    pub kind: &'static str,
+    pub commission: Amount,
+    pub parts: Vec<(AccountId, Amount)>,
+}
+
+impl Split {
+    /// Commission plus every part: the whole reward (or slash) it splits.
+    pub fn sum(&self) -> u128 {
+        self.commission.0 + self.parts.iter().map(|(_, a)| a.0).sum::<u128>()
+    }
+}
+
 /// Everything behind one node's payout for one epoch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Explanation {
@@ -97,6 +114,8 @@ pub struct Explanation {
     pub rounds: Vec<Round>,
     pub router: Option<RouterTerm>,
     pub slashes: Vec<Slash>,
+    /// The rewards and slashes shared with nominators (none for a node without nominators).
+    pub splits: Vec<Split>,
     /// Router reports and traffic claims naming the node in the epoch, its heartbeats and the network's
     /// ratings of it (which move the reputation in its score).
     pub evidence: Vec<(u64, EventRecord)>,
@@ -155,6 +174,7 @@ pub fn explain(
         rounds: Vec::new(),
         router: None,
         slashes: Vec::new(),
+        splits: Vec::new(),
         evidence: Vec::new(),
         ledger_payout: ledger_payout(&node, epoch, events),
     };
@@ -214,6 +234,17 @@ fn collect(x: &mut Explanation, height: u64, r: &EventRecord, heights: &std::ops
         Event::RouterSlashed { epoch: e, router, connectivity, amount } if *e == epoch && *router == node => {
             x.slashes.push(Slash { connectivity: *connectivity, amount: *amount });
         }
+        Event::RewardSplit { node: n, epoch: e, kind, commission, parts } if *e == epoch && *n == node => {
+            let kind = match kind {
+                protocol::event::RewardKind::Miner => "miner",
+                protocol::event::RewardKind::Points => "points",
+                protocol::event::RewardKind::Router => "router",
+            };
+            x.splits.push(Split { kind, commission: *commission, parts: parts.clone() });
+        }
+        Event::SlashSplit { node: n, epoch: e, parts } if *e == epoch && *n == node => {
+            x.splits.push(Split { kind: "slash", commission: Amount::ZERO, parts: parts.clone() });
+        }
         Event::RouterReported { router, epoch: e, .. } if *e == epoch && *router == node => {
             x.evidence.push((height, r.clone()));
         }
@@ -263,6 +294,7 @@ pub fn page(x: &Explanation, name: Option<&str>, router_per_mb: Amount) -> Marku
         }
         @if x.total() == x.ledger_payout { p.good { "The terms add up to the payout recorded on the ledger." } }
         @else { p.bad { "The terms do not add up to the payout on the ledger: this page cannot explain it." } }
+        (splits_table(x))
         (rounds_table(x))
         h2 { "Evidence: network ratings (reputation), router reports, traffic claims, heartbeats" }
         (event_table(&x.evidence, true))
@@ -361,6 +393,32 @@ fn router_row(r: Option<&RouterTerm>, per_mb: Amount) -> Markup {
     }
 }
 
+/// Who got each reward: the commission, then the stakers' pro-rata parts (largest remainder), which add up
+/// to the reward; a slash's parts add up to the slash.
+fn splits_table(x: &Explanation) -> Markup {
+    html! {
+        h2 { "Shared with nominators" }
+        @if x.splits.is_empty() { p.note { "No nominator shared this node's rewards in this epoch: the node kept them whole." } } @else {
+            table.splits {
+                tr { th { "of" } th { "to" } th { "amount" } }
+                @for sp in &x.splits {
+                    @if sp.kind != "slash" {
+                        tr { td { (sp.kind) " reward" } td { "commission to " (node_link(&x.node)) } td { (amount(sp.commission)) } }
+                    }
+                    @for (who, a) in &sp.parts {
+                        tr {
+                            td { (sp.kind) @if sp.kind == "slash" { " (taken)" } @else { " reward" } }
+                            td { (account_link(who)) @if *who == x.node { " (own stake)" } @else { " (nominator)" } }
+                            td { (amount(*a)) }
+                        }
+                    }
+                    tr.total { td { (sp.kind) } td { "in all" } td { (amount(Amount(sp.sum()))) } }
+                }
+            }
+        }
+    }
+}
+
 fn rounds_table(x: &Explanation) -> Markup {
     html! {
         h2 { "Points by task round" }
@@ -401,6 +459,26 @@ mod tests {
             pot: Amount(100),
             total_score: total,
         }
+    }
+
+    #[test]
+    fn a_reward_shared_with_nominators_lists_the_commission_and_each_part() {
+        let (node, nominator) = (AccountId([1; 32]), AccountId([2; 32]));
+        let split = Event::RewardSplit {
+            node,
+            epoch: 1,
+            kind: protocol::event::RewardKind::Miner,
+            commission: Amount(10),
+            parts: vec![(node, Amount(27)), (nominator, Amount(63))],
+        };
+        let events = [rec(miner(node, 100, 1, 1)), rec(split)];
+        let x = explain(node, 1, 1..=10, &events);
+        assert_eq!(x.splits.len(), 1);
+        assert_eq!(x.splits[0].sum(), 100, "commission and parts add up to the reward");
+        assert_eq!(x.total(), x.ledger_payout, "a split does not change what the node's reward events paid");
+        let html = page(&x, None, Amount(1)).into_string();
+        assert!(html.contains("Shared with nominators") && html.contains("(nominator)"), "{html}");
+        assert!(!html.contains("the node kept them whole"), "{html}");
     }
 
     #[test]
