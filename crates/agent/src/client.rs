@@ -14,7 +14,7 @@ use types::{AccountId, Amount};
 /// open (altered on the way).
 pub fn relay(router: &str, me: &Identity, miner: &AccountId, id: u64, prompt: &str) -> Option<String> {
     let (sealed, session) = seal_request(me, miner, id, prompt).ok()?;
-    let http = ureq::AgentBuilder::new().timeout(Duration::from_secs(45)).build();
+    let http = ureq::AgentBuilder::new().timeout(Duration::from_secs(110)).build();
     let body = serde_json::to_string(&sealed).ok()?;
     let answer = http
         .post(&format!("{}/relay/{miner}", router.trim_end_matches('/')))

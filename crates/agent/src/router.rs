@@ -110,7 +110,7 @@ pub async fn serve(
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let http =
-        ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(2)).timeout(Duration::from_secs(40)).build();
+        ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(2)).timeout(Duration::from_secs(100)).build();
     let app = Router::new().route("/relay/{miner}", post(relay)).with_state(Relay { api, meter, http });
     axum::serve(listener, app).with_graceful_shutdown(stop).await
 }

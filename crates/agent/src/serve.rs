@@ -95,7 +95,7 @@ async fn infer(State(ep): State<Endpoint>, body: String) -> Response {
     inbox.put_prompt(request, client, prompt);
     let waiter = inbox.clone();
     let answer =
-        tokio::task::spawn_blocking(move || waiter.wait_answer(request, client, Duration::from_secs(30))).await;
+        tokio::task::spawn_blocking(move || waiter.wait_answer(request, client, Duration::from_secs(90))).await;
     let Ok(Some(answer)) = answer else {
         return error(StatusCode::GATEWAY_TIMEOUT, "no_answer", "the miner did not answer in time");
     };
