@@ -234,17 +234,7 @@ fn collect(x: &mut Explanation, height: u64, r: &EventRecord, heights: &std::ops
         Event::RouterSlashed { epoch: e, router, connectivity, amount } if *e == epoch && *router == node => {
             x.slashes.push(Slash { connectivity: *connectivity, amount: *amount });
         }
-        Event::RewardSplit { node: n, epoch: e, kind, commission, parts } if *e == epoch && *n == node => {
-            let kind = match kind {
-                protocol::event::RewardKind::Miner => "miner",
-                protocol::event::RewardKind::Points => "points",
-                protocol::event::RewardKind::Router => "router",
-            };
-            x.splits.push(Split { kind, commission: *commission, parts: parts.clone() });
-        }
-        Event::SlashSplit { node: n, epoch: e, parts } if *e == epoch && *n == node => {
-            x.splits.push(Split { kind: "slash", commission: Amount::ZERO, parts: parts.clone() });
-        }
+        Event::RewardSplit { .. } | Event::SlashSplit { .. } => collect_split(x, &r.event),
         Event::RouterReported { router, epoch: e, .. } if *e == epoch && *router == node => {
             x.evidence.push((height, r.clone()));
         }
@@ -257,6 +247,24 @@ fn collect(x: &mut Explanation, height: u64, r: &EventRecord, heights: &std::ops
             if *account == node && heights.contains(&height) =>
         {
             x.evidence.push((height, r.clone()));
+        }
+        _ => {}
+    }
+}
+
+/// A reward or slash of the node shared with its nominators.
+fn collect_split(x: &mut Explanation, event: &Event) {
+    match event {
+        Event::RewardSplit { node, epoch, kind, commission, parts } if *epoch == x.epoch && *node == x.node => {
+            let kind = match kind {
+                protocol::event::RewardKind::Miner => "miner",
+                protocol::event::RewardKind::Points => "points",
+                protocol::event::RewardKind::Router => "router",
+            };
+            x.splits.push(Split { kind, commission: *commission, parts: parts.clone() });
+        }
+        Event::SlashSplit { node, epoch, parts } if *epoch == x.epoch && *node == x.node => {
+            x.splits.push(Split { kind: "slash", commission: Amount::ZERO, parts: parts.clone() });
         }
         _ => {}
     }
