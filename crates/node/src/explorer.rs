@@ -3,7 +3,7 @@
 
 use crate::http::{account_view, block_view, committed_receipt, job_view, load_outcome, node_view};
 use crate::Shared;
-use api::{EpochView, ListView, PointsRow, PointsView, PoolsView, ReputationView, RouterView};
+use api::{PointsRow, ReputationView};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -247,29 +247,8 @@ fn job(s: &Shared, text: &str) -> PageResult {
 }
 
 fn epoch(s: &Shared, text: &str) -> PageResult {
-    let (len, current, view) = {
-        let e = engine(s);
-        let p = e.params();
-        let epoch = e.epoch_of(e.height().next());
-        let pool = |name: &str| e.ledger().free(&AccountId::system(name));
-        let view = EpochView {
-            height: e.height().0,
-            epoch,
-            epoch_length: p.epoch_length,
-            first_height: (epoch - 1) * p.epoch_length + 1,
-            last_height: epoch * p.epoch_length,
-            emission_per_epoch: p.emission_per_epoch,
-            pools: PoolsView {
-                miners: pool(engine::MINERS_POOL_NAME),
-                points: pool(engine::POINTS_POOL_NAME),
-                routers: pool(engine::ROUTERS_POOL_NAME),
-                background: pool(engine::BACKGROUND_POOL_NAME),
-                treasury: e.ledger().free(&e.treasury()),
-            },
-            minted: e.ledger().minted(),
-        };
-        (p.epoch_length, epoch, view)
-    };
+    let view = crate::http::epoch_view_of(&engine(s));
+    let (len, current) = (view.epoch_length, view.epoch);
     let n = if text == "current" { current } else { parse_number(text, "epoch")? };
     if n == 0 || n > current {
         return Err(PageError::NotFound(format!("No epoch {n} yet (epoch {current} is in progress).")));
@@ -299,49 +278,15 @@ fn epoch_event(e: &Event, n: u64) -> bool {
 }
 
 fn routers(s: &Shared) -> PageResult {
-    let e = engine(s);
-    let rs: Vec<RouterView> = e
-        .nodes()
-        .filter(|(_, n)| n.roles.contains(&engine::Role::Router))
-        .map(|(id, _)| {
-            let report = e.router_report(id);
-            RouterView {
-                router: *id,
-                collateral: e.ledger().bonded(id),
-                attached: e.attached(id),
-                report: report.cloned(),
-                score: report.map(|r| e.router_score(id, r)),
-                connectivity_ppb: e.router_connectivity(id).map(|c| c.raw()),
-            }
-        })
-        .collect();
-    Ok(pages::routers(&rs))
+    Ok(pages::routers(&crate::http::routers_of(&engine(s))))
 }
 
 fn points(s: &Shared) -> PageResult {
-    let e = engine(s);
-    let (last_epoch, last) = e.last_epoch_points();
-    Ok(pages::points(&PointsView {
-        epoch: e.epoch_of(e.height().next()),
-        current: PointsRow::rows(e.epoch_points()),
-        last_epoch,
-        last: PointsRow::rows(last),
-    }))
+    Ok(pages::points(&crate::http::points_view_of(&engine(s))))
 }
 
 fn lists(s: &Shared) -> PageResult {
-    let e = engine(s);
-    let ls: Vec<ListView> = e
-        .lists()
-        .into_iter()
-        .map(|(owner, name, l)| ListView {
-            owner,
-            name: name.to_string(),
-            nodes: l.nodes.clone(),
-            published_at: l.published_at,
-        })
-        .collect();
-    Ok(pages::lists(&ls))
+    Ok(pages::lists(&crate::http::lists_of(&engine(s))))
 }
 
 fn governance(s: &Shared) -> PageResult {

@@ -650,11 +650,15 @@ async fn job_one(State(s): State<App>, id: Result<Path<String>, PathRejection>) 
 }
 
 async fn epoch_view(State(s): State<App>) -> Response {
-    let e = s.engine.read().expect("engine lock poisoned");
+    Json(epoch_view_of(&s.engine.read().expect("engine lock poisoned"))).into_response()
+}
+
+/// The current epoch, its bounds and pools (the JSON API's and the explorer's).
+pub(crate) fn epoch_view_of(e: &engine::Engine) -> EpochView {
     let p = e.params();
     let epoch = e.epoch_of(e.height().next());
     let pool = |name: &str| e.ledger().free(&types::AccountId::system(name));
-    Json(EpochView {
+    EpochView {
         height: e.height().0,
         epoch,
         epoch_length: p.epoch_length,
@@ -669,26 +673,31 @@ async fn epoch_view(State(s): State<App>) -> Response {
             treasury: e.ledger().free(&e.treasury()),
         },
         minted: e.ledger().minted(),
-    })
-    .into_response()
+    }
 }
 
 async fn points_view(State(s): State<App>) -> Response {
-    let e = s.engine.read().expect("engine lock poisoned");
+    Json(points_view_of(&s.engine.read().expect("engine lock poisoned"))).into_response()
+}
+
+/// This epoch's points so far and the last epoch's (the JSON API's and the explorer's).
+pub(crate) fn points_view_of(e: &engine::Engine) -> PointsView {
     let (last_epoch, last) = e.last_epoch_points();
-    Json(PointsView {
+    PointsView {
         epoch: e.epoch_of(e.height().next()),
         current: PointsRow::rows(e.epoch_points()),
         last_epoch,
         last: PointsRow::rows(last),
-    })
-    .into_response()
+    }
 }
 
 async fn lists_view(State(s): State<App>) -> Response {
-    let e = s.engine.read().expect("engine lock poisoned");
-    let lists: Vec<ListView> = e
-        .lists()
+    Json(lists_of(&s.engine.read().expect("engine lock poisoned"))).into_response()
+}
+
+/// Every published list (the JSON API's and the explorer's).
+pub(crate) fn lists_of(e: &engine::Engine) -> Vec<ListView> {
+    e.lists()
         .into_iter()
         .map(|(owner, name, l)| ListView {
             owner,
@@ -696,14 +705,16 @@ async fn lists_view(State(s): State<App>) -> Response {
             nodes: l.nodes.clone(),
             published_at: l.published_at,
         })
-        .collect();
-    Json(lists).into_response()
+        .collect()
 }
 
 async fn routers_view(State(s): State<App>) -> Response {
-    let e = s.engine.read().expect("engine lock poisoned");
-    let routers: Vec<RouterView> = e
-        .nodes()
+    Json(routers_of(&s.engine.read().expect("engine lock poisoned"))).into_response()
+}
+
+/// Every router with its collateral, roster, report and formula terms (the JSON API's and the explorer's).
+pub(crate) fn routers_of(e: &engine::Engine) -> Vec<RouterView> {
+    e.nodes()
         .filter(|(_, n)| n.roles.contains(&engine::Role::Router))
         .map(|(id, _)| {
             let report = e.router_report(id);
@@ -716,8 +727,7 @@ async fn routers_view(State(s): State<App>) -> Response {
                 connectivity_ppb: e.router_connectivity(id).map(|c| c.raw()),
             }
         })
-        .collect();
-    Json(routers).into_response()
+        .collect()
 }
 
 async fn proposals(State(s): State<App>) -> Response {
