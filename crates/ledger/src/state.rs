@@ -476,40 +476,7 @@ impl<T: HoldTag> Ledger<T> {
         offence_height: Height,
         dest: SlashDestination,
     ) -> SlashOutcome {
-        if self.account(&id).is_none() {
-            return SlashOutcome::default();
-        }
-        let a = self.account_mut(id);
-        let from_bonded = Amount(a.bonded.0.min(amount.0));
-        a.bonded.0 -= from_bonded.0;
-        let mut want = amount.0 - from_bonded.0;
-        let mut from_unbonding = 0u128;
-        for c in a.unbonding_chunks.iter_mut().rev() {
-            if want == 0 {
-                break;
-            }
-            if c.unbonded_at >= offence_height {
-                let take = c.amount.0.min(want);
-                c.amount.0 -= take;
-                want -= take;
-                from_unbonding += take;
-            }
-        }
-        a.unbonding_chunks.retain(|c| !c.amount.is_zero());
-        a.unbonding.0 -= from_unbonding;
-        let outcome = SlashOutcome { from_bonded, from_unbonding: Amount(from_unbonding) };
-        let total = outcome.total();
-        match dest {
-            SlashDestination::Account(to) => {
-                let d = self.account_mut(to);
-                d.free = d.free.checked_add(total).expect("credit bounded by total supply");
-            }
-            SlashDestination::Burn => {
-                self.burned = self.burned.checked_add(total).expect("burned <= genesis + minted");
-                self.write_set.push(StateKey::Supply);
-            }
-        }
-        outcome
+        self.slash_part(id, amount, (amount, amount), offence_height, dest)
     }
 
     /// Slash up to `amount` of `id`'s stake, taking at most `bonded_max` from its bonded stake and then at
