@@ -2,8 +2,8 @@
 //! requests, points and emission, the terms the page shows add up to the payout the events record.
 
 use crate::harness::{id, Net};
-use crate::pouw::{miners, params, salt, setup, ANSWER};
-use engine::{output_commitment, Call, Event};
+use crate::pouw::{params, setup, ANSWER};
+use engine::{Call, Event};
 use types::{AccountId, Amount};
 
 /// The `data-amount` of the element with `id="{name}"`.
@@ -40,33 +40,8 @@ fn run_epoch() -> (Net, AccountId) {
     let mut net = setup(p, 0);
     let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 4, max_price: Amount(1_000), avoid: vec![] });
     net.block(vec![t]);
-    let task = net.chain.engine.task(1).expect("task 1").clone();
-    let c = net.name(&task.creator);
-    let spec = net.tx(&c, Call::PublishTaskSpec { task: 1, spec: "Explain.".into() });
-    net.block(vec![spec]);
-    net.empty_blocks(2);
-    let p = net.name(&net.chain.engine.task(1).expect("task").preparer.expect("a preparer"));
-    let inputs = net.tx(&p, Call::PrepareTask { task: 1, inputs: "Explain.".into() });
-    net.block(vec![inputs]);
-    net.empty_blocks(2);
-    let ms = miners(&net);
     let outs = [ANSWER, ANSWER, ANSWER, "completely different words about nothing at all"];
-    let pre: Vec<_> = ms
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            net.tx(m, Call::PrecommitOutput { task: 1, commitment: output_commitment(1, &id(m), outs[i], &salt(i)) })
-        })
-        .collect();
-    net.block(pre);
-    net.empty_blocks(2);
-    let rev: Vec<_> = ms
-        .iter()
-        .enumerate()
-        .map(|(i, m)| net.tx(m, Call::RevealOutput { task: 1, output: outs[i].into(), salt: salt(i) }))
-        .collect();
-    net.block(rev);
-    net.empty_blocks(2);
+    let ms = crate::pouw::run_by_fallback(&mut net, &outs);
     // A paid request, completed by whoever it was assigned to.
     let r = net.tx("client", Call::SubmitRequest { service: 1, max_price: Amount(30), avoid: vec![] });
     net.block(vec![r]);

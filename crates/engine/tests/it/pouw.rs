@@ -121,6 +121,39 @@ fn to_started_n(net: &mut Net, task: u64) {
     assert_eq!(task_n(net, task).state, TaskState::Started);
 }
 
+/// Task 1, just submitted, run to its end by its participants alone: spec, inputs, precommits and reveals
+/// (miner i gives `outs[i]`), two empty blocks after each for the engine's automatic advance (no oracle).
+/// The miners, in selection order.
+pub(crate) fn run_by_fallback(net: &mut Net, outs: &[&str]) -> Vec<String> {
+    let c = creator(net);
+    let spec = net.tx(&c, Call::PublishTaskSpec { task: 1, spec: "Explain.".into() });
+    net.block(vec![spec]);
+    net.empty_blocks(2); // everyone acted: the engine advances by itself after oracle_grace
+    let p = preparer(net);
+    let inputs = net.tx(&p, Call::PrepareTask { task: 1, inputs: "Explain.".into() });
+    net.block(vec![inputs]);
+    net.empty_blocks(2);
+    let ms = miners(net);
+    let pre: Vec<_> = ms
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let commitment = output_commitment(1, &crate::harness::id(m), outs[i], &salt(i));
+            net.tx(m, Call::PrecommitOutput { task: 1, commitment })
+        })
+        .collect();
+    net.block(pre);
+    net.empty_blocks(2);
+    let rev: Vec<_> = ms
+        .iter()
+        .enumerate()
+        .map(|(i, m)| net.tx(m, Call::RevealOutput { task: 1, output: outs[i].into(), salt: salt(i) }))
+        .collect();
+    net.block(rev);
+    net.empty_blocks(2);
+    ms
+}
+
 /// Each selected miner precommits its output, o1 advances, each reveals, o1 advances.
 fn commit_and_reveal(net: &mut Net, outputs: &[&str]) {
     commit_and_reveal_n(net, 1, outputs);
@@ -294,33 +327,8 @@ fn with_three_honest_and_one_lazy_the_lazy_one_fails_alone() {
     let mut net = setup(p, 0);
     let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 4, max_price: Amount(1_000), avoid: vec![] });
     net.block(vec![t]);
-    let c = creator(&net);
-    let spec = net.tx(&c, Call::PublishTaskSpec { task: 1, spec: "Explain.".into() });
-    net.block(vec![spec]);
-    net.empty_blocks(2); // everyone acted: the engine advances by itself after oracle_grace
-    let p = preparer(&net);
-    let inputs = net.tx(&p, Call::PrepareTask { task: 1, inputs: "Explain.".into() });
-    net.block(vec![inputs]);
-    net.empty_blocks(2);
-    let ms = miners(&net);
     let outs = [ANSWER, ANSWER, ANSWER, "completely different words about nothing at all"];
-    let pre: Vec<_> = ms
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let commitment = output_commitment(1, &crate::harness::id(m), outs[i], &salt(i));
-            net.tx(m, Call::PrecommitOutput { task: 1, commitment })
-        })
-        .collect();
-    net.block(pre);
-    net.empty_blocks(2);
-    let rev: Vec<_> = ms
-        .iter()
-        .enumerate()
-        .map(|(i, m)| net.tx(m, Call::RevealOutput { task: 1, output: outs[i].into(), salt: salt(i) }))
-        .collect();
-    net.block(rev);
-    net.empty_blocks(2);
+    let ms = run_by_fallback(&mut net, &outs);
     let lazy = &ms[3];
     let ended =
         net.log.lines().find(|l| l.contains("TaskEnded 1")).expect("the task ended without any oracle").to_string();
