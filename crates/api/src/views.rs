@@ -212,6 +212,9 @@ pub struct AccountView {
     /// Oldest first; each becomes free at `matures_at`.
     pub unbonding_chunks: Vec<UnbondingView>,
     pub holds: Vec<HoldView>,
+    /// What it nominated, by node (part of `bonded` while active, of `unbonding` after).
+    #[serde(default)]
+    pub nominated: Vec<NominatedView>,
     /// The height these figures are at.
     pub height: u64,
 }
@@ -306,6 +309,56 @@ pub struct NodeView {
     pub registered_at: Height,
     pub bonded: Amount,
     pub reputation: Ppb,
+    /// Its own stake: `bonded` less what it nominated to other nodes.
+    #[serde(default)]
+    pub own_stake: Amount,
+    /// Σ the active nominations of it.
+    #[serde(default)]
+    pub nominated_total: Amount,
+    /// Its weight in miner draws now: (own + nominated stake) × reputation, floored; 0 unless it is a miner
+    /// reporting Ready.
+    #[serde(default)]
+    pub selection_weight: Amount,
+    /// Who nominated it, in nominator order: active stake and stake still unbonding (slashable for an
+    /// offence before it was unnominated).
+    #[serde(default)]
+    pub nominations: Vec<NominationView>,
+    #[serde(default)]
+    pub commission: CommissionView,
+}
+
+/// One nominator's stake on a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct NominationView {
+    pub nominator: AccountId,
+    /// Bonded now: counted in the node's weight and shares of its rewards.
+    pub active: Amount,
+    /// Unnominated stake on its way to free, oldest first.
+    pub unbonding: Vec<UnbondingView>,
+}
+
+/// One node an account nominated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct NominatedView {
+    pub node: AccountId,
+    pub active: Amount,
+    /// Unnominated stake on its way to free, oldest first.
+    pub unbonding: Vec<UnbondingView>,
+}
+
+/// A node's commission: in force now, and a change waiting for its epoch boundary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CommissionView {
+    pub current: Ppb,
+    #[serde(default)]
+    pub pending: Option<PendingCommission>,
+}
+
+/// A commission change and the height it applies from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PendingCommission {
+    pub commission: Ppb,
+    pub effective_at: Height,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -116,11 +116,11 @@ pub(crate) struct DrawView<'a> {
 
 /// A miner's draw weight: (own + nominated stake) × reputation if it is a registered miner reporting Ready,
 /// else 0. Own stake is its bonded stake less what it nominated to others (issue 21).
-fn draw_weight(market: &MarketState, ledger: &Ledger, params: &Params, id: &AccountId) -> u128 {
+pub(crate) fn draw_weight(market: &MarketState, ledger: &Ledger, params: &Params, id: &AccountId) -> u128 {
     match market.node(id) {
         Some(n) if n.roles.contains(&Role::Miner) && n.reported == ReportedStatus::Ready => {
             let rep = u128::from(market.reputation_of(params, id).raw());
-            let own = ledger.bonded(id).0.saturating_sub(market.noms.out(id).0);
+            let own = market.noms.own_stake(ledger, id).0;
             let stake = own.saturating_add(market.noms.nominated_to(id).0);
             types::mul_div_floor(stake, rep, u128::from(Ppb::ONE_RAW)).map_or(0, |(w, _)| w)
         }

@@ -92,6 +92,10 @@ impl Nominations {
     pub fn out(&self, nominator: &AccountId) -> Amount {
         self.out.get(nominator).copied().unwrap_or(Amount::ZERO)
     }
+    /// `node`'s own stake: its bonded stake less what it nominated to others.
+    pub fn own_stake<T: ledger::HoldTag>(&self, ledger: &ledger::Ledger<T>, node: &AccountId) -> Amount {
+        Amount(ledger.bonded(node).0.saturating_sub(self.out(node).0))
+    }
     /// `node`'s commission record.
     pub fn commission(&self, node: &AccountId) -> Commission {
         self.commission.get(node).copied().unwrap_or_default()
@@ -100,7 +104,7 @@ impl Nominations {
 
 /// A node's own stake: its bonded stake less what it nominated to others.
 pub(crate) fn own_stake(ctx: &Ctx, m: &MarketState, node: &AccountId) -> Amount {
-    Amount(ctx.ledger.bonded(node).0.saturating_sub(m.noms.out(node).0))
+    m.noms.own_stake(&*ctx.ledger, node)
 }
 
 fn set_out(ctx: &mut Ctx, m: &mut MarketState, nominator: AccountId, out: Amount) {
@@ -230,7 +234,7 @@ pub(crate) fn pay_reward(
         return;
     }
     let commission = noms_state.commission(&node).at(ctx.height);
-    let own = Amount(ctx.ledger.bonded(&node).0.saturating_sub(noms_state.out(&node).0));
+    let own = noms_state.own_stake(&*ctx.ledger, &node);
     let split = split_reward(amount, commission, node, own, &noms).expect("nominators are distinct from the node");
     let to_node = split.parts.iter().find(|(id, _)| *id == node).map_or(Amount::ZERO, |(_, a)| *a);
     let to_node = to_node.checked_add(split.commission).expect("parts of the reward");

@@ -11,6 +11,7 @@ pub mod chart;
 pub mod events;
 pub mod pages;
 pub mod reward;
+pub mod stake;
 
 pub use maud::Markup;
 use maud::{html, PreEscaped, DOCTYPE};

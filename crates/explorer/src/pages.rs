@@ -190,6 +190,7 @@ pub fn account(a: &AccountView, name: Option<&str>, is_node: bool, history: &[(u
                 }
             }
         }
+        (crate::stake::account_nominations(a, &crate::stake::nominator_shares(&a.id, history)))
         h2 { "Unbonding" }
         @if a.unbonding_chunks.is_empty() { p.note { "Nothing unbonding." } } @else {
             table {
@@ -223,6 +224,8 @@ pub struct NodePage {
     pub points: Option<PointsRow>,
     /// Events naming it, newest first.
     pub history: Vec<(u64, EventRecord)>,
+    /// The first block `history` was read from (1: the whole chain).
+    pub scanned_from: u64,
 }
 
 pub fn node(p: &NodePage) -> Markup {
@@ -237,6 +240,8 @@ pub fn node(p: &NodePage) -> Markup {
             dt { "stake (bonded)" } dd { (amount(n.bonded)) }
             dt { "reputation" } dd { (rep_text(n.reputation.raw())) }
         }
+        (crate::stake::nominators(n))
+        (crate::stake::commission(n, &crate::stake::commission_history(&n.account, &p.history, p.scanned_from <= 1)))
         h2 { "Reputation over time" }
         (crate::chart::ppb_line("reputation", &p.series))
         h2 { "Ratings behind it" }

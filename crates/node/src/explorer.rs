@@ -184,6 +184,7 @@ fn node(s: &Shared, text: &str) -> PageResult {
         let points = PointsRow::rows(e.epoch_points()).into_iter().find(|r| r.node == id);
         (view, reputation, epochs, points)
     };
+    let scanned_from = s.store.last_height()?.saturating_sub(SCAN_BLOCKS_MAX) + 1;
     let history = recent(s, |e| explorer::events::names(e, &id))?;
     let mut series: Vec<(u64, u32)> = history
         .iter()
@@ -201,7 +202,7 @@ fn node(s: &Shared, text: &str) -> PageResult {
     series.push((s.store.last_height()?, view.reputation.raw()));
     let history = history.into_iter().rev().collect();
     let name = s.names.get(&id).cloned();
-    Ok(pages::node(&pages::NodePage { view, name, reputation, series, epochs, points, history }))
+    Ok(pages::node(&pages::NodePage { view, name, reputation, series, epochs, points, history, scanned_from }))
 }
 
 fn reward(s: &Shared, id: &str, epoch_text: &str) -> PageResult {

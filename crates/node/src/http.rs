@@ -4,9 +4,10 @@
 use crate::mempool::Refusal;
 use crate::Shared;
 use api::{
-    AccountView, ApiError, BlockEvents, BlockTxView, BlockView, EpochView, EventsPage, FinalityView, Health, HoldView,
-    JobView, ListView, NodeView, NodesView, ParamsView, PointsRow, PointsView, PoolsView, ReputationView, RouterView,
-    StoredOutcome, SubmitBatch, SubmitResult, SubmitStatus, SupplyView, TxReceipt, TxStatus, UnbondingView,
+    AccountView, ApiError, BlockEvents, BlockTxView, BlockView, CommissionView, EpochView, EventsPage, FinalityView,
+    Health, HoldView, JobView, ListView, NodeView, NodesView, NominatedView, NominationView, ParamsView,
+    PendingCommission, PointsRow, PointsView, PoolsView, ReputationView, RouterView, StoredOutcome, SubmitBatch,
+    SubmitResult, SubmitStatus, SupplyView, TxReceipt, TxStatus, UnbondingView,
 };
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -460,6 +461,11 @@ pub(crate) fn account_view(e: &engine::Engine, id: AccountId) -> AccountView {
             .map(|c| UnbondingView { amount: c.amount, unbonded_at: c.unbonded_at, matures_at: c.matures_at })
             .collect(),
         holds: e.ledger().holds().filter(|h| h.payer == id).map(hold_view).collect(),
+        nominated: e
+            .nominations_by(&id)
+            .into_iter()
+            .map(|(node, n)| NominatedView { node, active: n.active, unbonding: chunks_of(&n) })
+            .collect(),
         height: e.height().0,
     }
 }
@@ -550,6 +556,30 @@ pub(crate) fn node_view(e: &engine::Engine, id: &AccountId, n: &engine::NodeReco
         registered_at: n.registered_at,
         bonded: e.ledger().bonded(id),
         reputation: e.reputation(id),
+        own_stake: e.own_stake(id),
+        nominated_total: e.nominated_to(id),
+        selection_weight: types::Amount(e.selection_weight(id)),
+        nominations: e
+            .nominations(id)
+            .into_iter()
+            .map(|(nominator, n)| NominationView { nominator, active: n.active, unbonding: chunks_of(&n) })
+            .collect(),
+        commission: commission_view(e.commission(id)),
+    }
+}
+
+/// A nomination's unbonding chunks as the API shows them.
+fn chunks_of(n: &engine::Nomination) -> Vec<UnbondingView> {
+    n.unbonding
+        .iter()
+        .map(|c| UnbondingView { amount: c.amount, unbonded_at: c.unbonded_at, matures_at: c.matures_at })
+        .collect()
+}
+
+fn commission_view(c: engine::Commission) -> CommissionView {
+    CommissionView {
+        current: c.current,
+        pending: c.pending.map(|(commission, effective_at)| PendingCommission { commission, effective_at }),
     }
 }
 

@@ -192,6 +192,28 @@ impl Engine {
     pub fn nominated_by(&self, account: &AccountId) -> Amount {
         self.m.noms.out(account)
     }
+    /// What `nominator` nominated, by node (active, or unbonding and still slashable), in node order.
+    pub fn nominations_by(&self, nominator: &AccountId) -> Vec<(AccountId, crate::Nomination)> {
+        let mut out = Vec::new();
+        for (node, noms) in self.m.noms.by_node.iter() {
+            let Some(n) = noms.get(nominator) else { continue };
+            let mut n = n.clone();
+            n.unbonding.retain(|c| c.matures_at > self.height);
+            if !n.active.is_zero() || !n.unbonding.is_empty() {
+                out.push((*node, n));
+            }
+        }
+        out
+    }
+    /// A node's own stake: its bonded stake less what it nominated to other nodes.
+    pub fn own_stake(&self, node: &AccountId) -> Amount {
+        self.m.noms.own_stake(&self.ledger, node)
+    }
+    /// A miner's weight in task and request draws now: (own + nominated stake) × reputation, floored;
+    /// 0 for a node that is not a miner reporting Ready (the draw's own function).
+    pub fn selection_weight(&self, node: &AccountId) -> u128 {
+        crate::draw::draw_weight(&self.m, &self.ledger, &self.params, node)
+    }
     /// `node`'s commission: in force now, and a pending change with the height it applies from.
     pub fn commission(&self, node: &AccountId) -> crate::Commission {
         let c = self.m.noms.commission(node);
