@@ -154,8 +154,8 @@ pub struct NominatorShare {
     pub amount: Amount,
 }
 
-/// The `RewardSplit` and `SlashSplit` parts of `events` that went to (or were taken from) `account` as a
-/// nominator of another node, in the order of `events`.
+/// The non-zero `RewardSplit` and `SlashSplit` parts of `events` that went to (or were taken from)
+/// `account` as a nominator of another node, in the order of `events`.
 pub fn nominator_shares(account: &AccountId, events: &[(u64, EventRecord)]) -> Vec<NominatorShare> {
     let part = |parts: &[(AccountId, Amount)]| parts.iter().find(|(a, _)| a == account).map(|(_, x)| *x);
     events
@@ -166,7 +166,7 @@ pub fn nominator_shares(account: &AccountId, events: &[(u64, EventRecord)]) -> V
                 Event::SlashSplit { node, epoch, parts } => (node, epoch, None, parts),
                 _ => return None,
             };
-            let amount = part(parts).filter(|_| node != account)?;
+            let amount = part(parts).filter(|a| node != account && !a.is_zero())?;
             Some(NominatorShare { height: *h, epoch: *epoch, node: *node, kind, amount })
         })
         .collect()

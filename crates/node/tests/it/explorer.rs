@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use types::Amount;
 
 /// GET `path` without following redirects: (status, content type, body, location).
-fn get(http: &ureq::Agent, url: &str, path: &str) -> (u16, String, String, String) {
+pub(crate) fn get(http: &ureq::Agent, url: &str, path: &str) -> (u16, String, String, String) {
     let answer = match http.get(&format!("{url}{path}")).call() {
         Ok(r) | Err(ureq::Error::Status(_, r)) => r,
         Err(e) => panic!("{path}: {e}"),
@@ -17,7 +17,7 @@ fn get(http: &ureq::Agent, url: &str, path: &str) -> (u16, String, String, Strin
     (status, kind, answer.into_string().expect("body"), location)
 }
 
-fn page(http: &ureq::Agent, url: &str, path: &str, status: u16) -> String {
+pub(crate) fn page(http: &ureq::Agent, url: &str, path: &str, status: u16) -> String {
     let (got, kind, body, _) = get(http, url, path);
     assert_eq!(got, status, "GET {path}: {body}");
     assert!(kind.starts_with("text/html"), "GET {path}: content type {kind}");

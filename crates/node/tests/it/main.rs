@@ -170,6 +170,7 @@ mod explorer;
 mod finality;
 mod queries;
 mod race;
+mod stake;
 mod start;
 mod submit;
 mod world;
