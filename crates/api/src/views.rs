@@ -480,6 +480,45 @@ pub struct RouterView {
     pub connectivity_ppb: Option<u32>,
 }
 
+/// One validator of an era's elected set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ElectedView {
+    /// Its consensus (and p2p) ed25519 key.
+    pub key: AccountId,
+    /// The stash account whose stake counts.
+    pub account: AccountId,
+    /// Its weight at the election: the stash's own bonded stake plus the active nominations to it.
+    pub weight: Amount,
+}
+
+/// A validator candidate (a genesis `[[validators]]` entry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CandidateView {
+    pub key: AccountId,
+    pub account: AccountId,
+    pub p2p: String,
+    /// Skipped at elections after an equivocation.
+    pub chilled: bool,
+    /// Its weight now (what the next election would read): own bonded stake plus active nominations.
+    pub weight: Amount,
+}
+
+/// The validator set: the era in progress, its elected set, the next era's if already elected, and every
+/// candidate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ValidatorsView {
+    pub height: u64,
+    /// The era of the block at `height`.
+    pub era: u64,
+    pub era_blocks: u64,
+    pub validators_max: u32,
+    /// The set of `era`, sorted by key.
+    pub current: Vec<ElectedView>,
+    /// The set of `era + 1`, once elected (at the end of the era's last block).
+    pub next: Option<Vec<ElectedView>>,
+    pub candidates: Vec<CandidateView>,
+}
+
 /// The conservation audit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SupplyView {

@@ -12,6 +12,7 @@ pub mod events;
 pub mod pages;
 pub mod reward;
 pub mod stake;
+pub mod validators;
 
 pub use maud::Markup;
 use maud::{html, PreEscaped, DOCTYPE};
@@ -41,7 +42,8 @@ pub fn layout(title: &str, body: Markup) -> Markup {
                         a href="/points" { "points" } " "
                         a href="/routers" { "routers" } " "
                         a href="/lists" { "lists" } " "
-                        a href="/governance" { "governance" }
+                        a href="/governance" { "governance" } " "
+                        a href="/validators" { "validators" }
                     }
                     (search_form(""))
                 }

@@ -165,7 +165,19 @@ pub fn tx(r: &TxReceipt) -> Markup {
     layout(&format!("Transaction {}", short(&r.hash.to_string())), body)
 }
 
-pub fn account(a: &AccountView, name: Option<&str>, is_node: bool, history: &[(u64, EventRecord)]) -> Markup {
+/// What an account page shows besides the account view.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountExtra<'a> {
+    /// Its genesis name, if it has one.
+    pub name: Option<&'a str>,
+    /// It is a registered node.
+    pub is_node: bool,
+    /// It is a validator candidate's stash.
+    pub candidate: Option<&'a crate::validators::CandidateRole>,
+}
+
+pub fn account(a: &AccountView, extra: &AccountExtra<'_>, history: &[(u64, EventRecord)]) -> Markup {
+    let (name, is_node) = (extra.name, extra.is_node);
     let body = html! {
         p { code { (a.id) } @if is_node { " — a registered node: " a href={ "/nodes/" (a.id) } { "its node page" } } }
         h2 { "Balances at block " (a.height) }
@@ -190,6 +202,7 @@ pub fn account(a: &AccountView, name: Option<&str>, is_node: bool, history: &[(u
                 }
             }
         }
+        @if let Some(c) = extra.candidate { (crate::validators::candidate_section(c)) }
         (crate::stake::account_nominations(a, &crate::stake::nominator_shares(&a.id, history)))
         h2 { "Unbonding" }
         @if a.unbonding_chunks.is_empty() { p.note { "Nothing unbonding." } } @else {
@@ -226,6 +239,8 @@ pub struct NodePage {
     pub history: Vec<(u64, EventRecord)>,
     /// The first block `history` was read from (1: the whole chain).
     pub scanned_from: u64,
+    /// Its account is a validator candidate's stash.
+    pub candidate: Option<crate::validators::CandidateRole>,
 }
 
 pub fn node(p: &NodePage) -> Markup {
@@ -240,6 +255,7 @@ pub fn node(p: &NodePage) -> Markup {
             dt { "stake (bonded)" } dd { (amount(n.bonded)) }
             dt { "reputation" } dd { (rep_text(n.reputation.raw())) }
         }
+        @if let Some(c) = &p.candidate { (crate::validators::candidate_section(c)) }
         (crate::stake::nominators(n))
         (crate::stake::commission(n, &crate::stake::commission_history(&n.account, &p.history, p.scanned_from <= 1)))
         h2 { "Reputation over time" }

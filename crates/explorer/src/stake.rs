@@ -311,6 +311,7 @@ mod tests {
             points: None,
             history,
             scanned_from: 1,
+            candidate: None,
         };
         let html = pages::node(&page).into_string();
         let row = format!("<tr data-nominator=\"{nominator}\">");
@@ -374,7 +375,7 @@ mod tests {
                 },
             ),
         ];
-        let html = pages::account(&a, None, false, &history).into_string();
+        let html = pages::account(&a, &Default::default(), &history).into_string();
         assert!(html.contains(&format!("<tr data-node=\"{node}\">")), "{html}");
         let rewards = &html[html.find("id=\"nominator-rewards\"").expect("rewards")..];
         assert!(rewards.contains("data-amount=\"71\"") && rewards.contains("miner reward"), "{rewards}");
@@ -385,7 +386,7 @@ mod tests {
             "{slashes}"
         );
         a.nominated.clear();
-        let html = pages::account(&a, None, false, &[]).into_string();
+        let html = pages::account(&a, &Default::default(), &[]).into_string();
         assert!(html.contains("It nominates no node.") && !html.contains("account-nominations"), "{html}");
     }
 }

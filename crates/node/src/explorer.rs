@@ -161,7 +161,8 @@ fn account(s: &Shared, text: &str) -> PageResult {
     if !known && history.is_empty() {
         return Err(PageError::NotFound(format!("No account {id} on this chain.")));
     }
-    Ok(pages::account(&view, s.names.get(&id).map(String::as_str), is_node, &history))
+    let extra = pages::AccountExtra { name: s.names.get(&id).map(String::as_str), is_node, candidate: None };
+    Ok(pages::account(&view, &extra, &history))
 }
 
 fn node(s: &Shared, text: &str) -> PageResult {
@@ -202,7 +203,17 @@ fn node(s: &Shared, text: &str) -> PageResult {
     series.push((s.store.last_height()?, view.reputation.raw()));
     let history = history.into_iter().rev().collect();
     let name = s.names.get(&id).cloned();
-    Ok(pages::node(&pages::NodePage { view, name, reputation, series, epochs, points, history, scanned_from }))
+    Ok(pages::node(&pages::NodePage {
+        view,
+        name,
+        reputation,
+        series,
+        epochs,
+        points,
+        history,
+        scanned_from,
+        candidate: None,
+    }))
 }
 
 fn reward(s: &Shared, id: &str, epoch_text: &str) -> PageResult {
