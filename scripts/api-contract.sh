@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # API contract test: start a node on loopback (fresh temporary data directory, a genesis written here),
 # give it something to serve with the CLI (registered nodes, requests, a task, a training job, a proposal,
-# transfers), then run schemathesis against the node's own /openapi.json with every check on, bounded in time.
+# transfers, a nomination), then run schemathesis against the node's own /openapi.json with every check on, bounded in time.
 #
 #   bash scripts/api-contract.sh PATH_TO_STAKEWORK_BINARY [SECONDS]
 #
@@ -297,6 +297,10 @@ tx "vote on proposal $proposal" gov vote --from m1 --proposal "$proposal" yes --
 tx "transfer client to m1" tx transfer --from client --to m1 --amount "1.5 SWK" --wait
 tx "transfer gds to do1" tx transfer --from gds --to do1 --amount 1000 --wait
 tx "unbond" tx unbond --from client --amount "1 SWK" --wait
+# A nomination with part of it unbonding and a pending commission: the node and account views carry them.
+tx "nominate m1" tx nominate --from client --to m1 --amount "3 SWK" --wait
+tx "unnominate part" tx nominate --from client --to m1 --amount "1 SWK" --undo --wait
+tx "set m1's commission" tx commission --from m1 --commission 50000000 --wait
 sw "read block ${heights[-1]}" query block "${heights[-1]}"
 block_hash="$(field "$work/out.json" hash)" || fail "setup failed: no block hash"
 step "setup done in $((SECONDS - setup_start)) s: ${#hashes[@]} transactions up to height ${heights[-1]}"

@@ -35,10 +35,11 @@ pub enum TxCommand {
         amount: Amount,
     },
     /// Bond AMOUNT as a nomination of NODE (an account id or key name); `--undo` starts unbonding it.
+    /// (`--to`, not `--node`: that is the global option naming the node to talk to.)
     Nominate {
         #[command(flatten)]
         common: TxArgs,
-        #[arg(long)]
+        #[arg(id = "nominee", long = "to", value_name = "NODE")]
         node: String,
         #[arg(long)]
         amount: Amount,
