@@ -287,6 +287,14 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/v1/validators",
+        summary: "The validator set: the era in progress and its elected set (key, stash account, weight), the next era's set once elected, and every candidate with its weight now and whether it is chilled.",
+        params: &[],
+        request: None,
+        answers: &[ok("the validator set", of::<ValidatorsView>)],
+    },
+    Route {
+        method: "get",
         path: "/v1/proposals",
         summary: "Governance proposals with their votes and status.",
         params: &[],

@@ -60,15 +60,17 @@ pub(crate) fn init(ctx: &mut Ctx, m: &mut MarketState, candidates: Vec<Candidate
 
 /// Every candidate with its weight now, in key order.
 fn weighed(ctx: &Ctx, m: &MarketState) -> Vec<(Candidate, Amount)> {
-    m.vals
-        .candidates
-        .values()
-        .map(|c| {
-            let own = crate::nominate::own_stake(ctx, m, &c.account);
-            let weight = own.checked_add(m.noms.nominated_to(&c.account)).expect("stake is within the supply");
-            (c.clone(), weight)
-        })
-        .collect()
+    m.vals.candidates.values().map(|c| (c.clone(), weight_of(&*ctx.ledger, m, &c.account))).collect()
+}
+
+/// A candidate's weight: its stash `account`'s own bonded stake plus the active nominations of it.
+pub(crate) fn weight_of<T: ledger::HoldTag>(
+    ledger: &ledger::Ledger<T>,
+    m: &MarketState,
+    account: &AccountId,
+) -> Amount {
+    let own = m.noms.own_stake(ledger, account);
+    own.checked_add(m.noms.nominated_to(account)).expect("stake is within the supply")
 }
 
 /// The end of block `height`: when it is its era's last block, elect the next era's set (keeping the

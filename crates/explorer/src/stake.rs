@@ -177,6 +177,7 @@ fn kind_text(kind: Option<RewardKind>) -> &'static str {
         Some(RewardKind::Miner) => "miner reward",
         Some(RewardKind::Points) => "points reward",
         Some(RewardKind::Router) => "router reward",
+        Some(RewardKind::Validator) => "validator reward",
         None => "slash",
     }
 }

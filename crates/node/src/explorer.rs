@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use explorer::pages::{self, Hit};
+use explorer::validators::{CandidateRole, Election, ValidatorsPage};
 use explorer::Markup;
 use protocol::{Event, EventRecord};
 use std::collections::HashMap;
@@ -58,6 +59,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/points", get(|s: State<App>| serve(s, points)))
         .route("/lists", get(|s: State<App>| serve(s, lists)))
         .route("/governance", get(|s: State<App>| serve(s, governance)))
+        .route("/validators", get(|s: State<App>| serve(s, validators)))
 }
 
 async fn css() -> Response {
@@ -161,7 +163,9 @@ fn account(s: &Shared, text: &str) -> PageResult {
     if !known && history.is_empty() {
         return Err(PageError::NotFound(format!("No account {id} on this chain.")));
     }
-    let extra = pages::AccountExtra { name: s.names.get(&id).map(String::as_str), is_node, candidate: None };
+    let candidate = candidate_role(s, &id, &history);
+    let name = s.names.get(&id).map(String::as_str);
+    let extra = pages::AccountExtra { name, is_node, candidate: candidate.as_ref() };
     Ok(pages::account(&view, &extra, &history))
 }
 
@@ -201,7 +205,8 @@ fn node(s: &Shared, text: &str) -> PageResult {
         })
         .collect();
     series.push((s.store.last_height()?, view.reputation.raw()));
-    let history = history.into_iter().rev().collect();
+    let history: Vec<_> = history.into_iter().rev().collect();
+    let candidate = candidate_role(s, &id, &history);
     let name = s.names.get(&id).cloned();
     Ok(pages::node(&pages::NodePage {
         view,
@@ -212,7 +217,7 @@ fn node(s: &Shared, text: &str) -> PageResult {
         points,
         history,
         scanned_from,
-        candidate: None,
+        candidate,
     }))
 }
 
@@ -299,6 +304,42 @@ fn points(s: &Shared) -> PageResult {
 
 fn lists(s: &Shared) -> PageResult {
     Ok(pages::lists(&crate::http::lists_of(&engine(s))))
+}
+
+fn validators(s: &Shared) -> PageResult {
+    let view = crate::http::validators_of(&engine(s));
+    let elected = |set: Vec<protocol::validators::Elected>| {
+        set.into_iter().map(|v| api::ElectedView { key: v.key, account: v.account, weight: v.weight }).collect()
+    };
+    let elections = recent(s, |e| matches!(e.event, Event::ValidatorSetElected { .. }))?
+        .into_iter()
+        .rev()
+        .filter_map(|(height, r)| match r.event {
+            Event::ValidatorSetElected { era, validators } => Some(Election { height, era, set: elected(validators) }),
+            _ => None,
+        })
+        .collect();
+    Ok(explorer::validators::page(&ValidatorsPage { view, elections }))
+}
+
+/// `account`'s role if it is a validator candidate's stash: its key, whether it is chilled or in the set
+/// of the latest block's era, and its `ValidatorRewarded` events in `history` (newest first).
+fn candidate_role(s: &Shared, account: &AccountId, history: &[(u64, EventRecord)]) -> Option<CandidateRole> {
+    let (candidate, elected) = {
+        let e = engine(s);
+        let candidate = e.validator_candidates().into_iter().find(|c| c.account == *account)?;
+        let era = e.era_of(e.height());
+        let elected = e.validator_set(era).is_some_and(|set| set.iter().any(|v| v.key == candidate.key));
+        (candidate, elected)
+    };
+    let rewards = history
+        .iter()
+        .filter_map(|(h, r)| match &r.event {
+            Event::ValidatorRewarded { account: a, amount, .. } if a == account => Some((*h, *amount)),
+            _ => None,
+        })
+        .collect();
+    Some(CandidateRole { key: candidate.key, chilled: candidate.chilled, elected, rewards })
 }
 
 fn governance(s: &Shared) -> PageResult {

@@ -4,10 +4,10 @@
 use crate::mempool::Refusal;
 use crate::Shared;
 use api::{
-    AccountView, ApiError, BlockEvents, BlockTxView, BlockView, CommissionView, EpochView, EventsPage, FinalityView,
-    Health, HoldView, JobView, ListView, NodeView, NodesView, NominatedView, NominationView, ParamsView,
-    PendingCommission, PointsRow, PointsView, PoolsView, ReputationView, RouterView, StoredOutcome, SubmitBatch,
-    SubmitResult, SubmitStatus, SupplyView, TxReceipt, TxStatus, UnbondingView,
+    AccountView, ApiError, BlockEvents, BlockTxView, BlockView, CandidateView, CommissionView, ElectedView, EpochView,
+    EventsPage, FinalityView, Health, HoldView, JobView, ListView, NodeView, NodesView, NominatedView, NominationView,
+    ParamsView, PendingCommission, PointsRow, PointsView, PoolsView, ReputationView, RouterView, StoredOutcome,
+    SubmitBatch, SubmitResult, SubmitStatus, SupplyView, TxReceipt, TxStatus, UnbondingView, ValidatorsView,
 };
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -50,6 +50,7 @@ fn handler(route: &api::Route) -> MethodRouter<App> {
         ("get", "/v1/points") => get(points_view),
         ("get", "/v1/lists") => get(lists_view),
         ("get", "/v1/routers") => get(routers_view),
+        ("get", "/v1/validators") => get(validators_view),
         ("get", "/v1/proposals") => get(proposals),
         ("get", "/v1/proposals/{id}") => get(proposal_one),
         ("get", "/v1/supply") => get(supply),
@@ -758,6 +759,36 @@ pub(crate) fn routers_of(e: &engine::Engine) -> Vec<RouterView> {
             }
         })
         .collect()
+}
+
+async fn validators_view(State(s): State<App>) -> Response {
+    Json(validators_of(&s.engine.read().expect("engine lock poisoned"))).into_response()
+}
+
+/// The era of the latest block, its set, the next era's once elected, and every candidate with its weight
+/// now (the JSON API's and the explorer's).
+pub(crate) fn validators_of(e: &engine::Engine) -> ValidatorsView {
+    let era = e.era_of(e.height());
+    let view = |set: &[protocol::validators::Elected]| {
+        set.iter().map(|v| ElectedView { key: v.key, account: v.account, weight: v.weight }).collect::<Vec<_>>()
+    };
+    let candidates = e
+        .validator_candidates()
+        .into_iter()
+        .map(|c| {
+            let weight = e.candidate_weight(&c.account);
+            CandidateView { key: c.key, account: c.account, p2p: c.p2p, chilled: c.chilled, weight }
+        })
+        .collect();
+    ValidatorsView {
+        height: e.height().0,
+        era,
+        era_blocks: e.params().era_blocks,
+        validators_max: e.params().validators_max,
+        current: e.validator_set(era).map(view).unwrap_or_default(),
+        next: e.validator_set(era + 1).map(view),
+        candidates,
+    }
 }
 
 async fn proposals(State(s): State<App>) -> Response {

@@ -102,6 +102,11 @@ impl Engine {
     pub fn validator_candidates(&self) -> Vec<protocol::validators::Candidate> {
         self.m.vals.candidates.values().cloned().collect()
     }
+    /// What a candidate with stash `account` would weigh at an election now: own bonded stake plus the
+    /// active nominations of it.
+    pub fn candidate_weight(&self, account: &AccountId) -> Amount {
+        crate::validators::weight_of(&self.ledger, &self.m, account)
+    }
     pub fn list(&self, list: &ListRef) -> Option<&CuratedList> {
         self.e.list(list)
     }

@@ -173,6 +173,7 @@ mod race;
 mod stake;
 mod start;
 mod submit;
+mod validators;
 mod world;
 
 fn probe(node: &TestNode) -> Probe {

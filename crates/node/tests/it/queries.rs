@@ -93,6 +93,9 @@ fn economy(p: &mut Probe) {
     assert!(lists.iter().all(|l| l.owner.is_none() || !l.name.is_empty()));
     let routers: Vec<RouterView> = p.ok("/v1/routers", "/v1/routers");
     assert!(routers.is_empty());
+    // A sequencer's genesis names no validator: no candidate, no set.
+    let vals: api::ValidatorsView = p.ok("/v1/validators", "/v1/validators");
+    assert!(vals.candidates.is_empty() && vals.current.is_empty() && vals.next.is_none(), "{vals:?}");
 }
 
 /// The routes whose answers are not JSON views: the document, the metrics text, the event stream, and
