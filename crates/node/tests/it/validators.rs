@@ -47,7 +47,7 @@ fn table<'a>(html: &'a str, id: &str) -> &'a str {
 
 #[test]
 fn the_explorer_shows_the_validator_set_a_candidates_rewards_and_their_split() {
-    let seed = [42u8; 32];
+    let seed = [43u8; 32];
     let validator = AccountId(SigningKey::from_bytes(&seed).verifying_key().to_bytes());
     let mut g = genesis();
     g.params.era_blocks = 5;
