@@ -114,6 +114,9 @@ pub struct Explanation {
     pub rounds: Vec<Round>,
     pub router: Option<RouterTerm>,
     pub slashes: Vec<Slash>,
+    /// The blocks of the epoch the node's consensus key proposed while elected, with the validator reward
+    /// each minted to it (`ValidatorRewarded` naming it as the stash account).
+    pub validator: Vec<(u64, Amount)>,
     /// The rewards and slashes shared with nominators (none for a node without nominators).
     pub splits: Vec<Split>,
     /// Router reports and traffic claims naming the node in the epoch, its heartbeats and the network's
@@ -131,7 +134,8 @@ impl Explanation {
         // A router is paid at most what it is owed (less when the pool was short).
         let router = self.router.as_ref().map_or(0, |r| r.paid.0.min(r.owed.0));
         let slashed: u128 = self.slashes.iter().map(|s| s.amount.0).sum();
-        to_i128(miner + points + router) - to_i128(slashed)
+        let validator: u128 = self.validator.iter().map(|(_, a)| a.0).sum();
+        to_i128(miner + points + router + validator) - to_i128(slashed)
     }
 }
 
@@ -139,12 +143,20 @@ fn to_i128(v: u128) -> i128 {
     i128::try_from(v).unwrap_or(i128::MAX)
 }
 
-/// The sum of `node`'s reward events for `epoch`, slashes negative: what the ledger paid, read from the
-/// events alone.
-pub fn ledger_payout(node: &AccountId, epoch: u64, events: &[(u64, EventRecord)]) -> i128 {
+/// The sum of `node`'s reward events for `epoch` (whose blocks are `heights`), slashes negative: what the
+/// ledger paid, read from the events alone.
+pub fn ledger_payout(
+    node: &AccountId,
+    epoch: u64,
+    heights: &std::ops::RangeInclusive<u64>,
+    events: &[(u64, EventRecord)],
+) -> i128 {
     events
         .iter()
-        .map(|(_, r)| match &r.event {
+        .map(|(h, r)| match &r.event {
+            Event::ValidatorRewarded { account, amount, .. } if account == node && heights.contains(h) => {
+                to_i128(amount.0)
+            }
             Event::MinerRewarded { epoch: e, miner, amount, .. } if *e == epoch && miner == node => to_i128(amount.0),
             Event::PointsRewarded { epoch: e, node: n, amount, .. } if *e == epoch && n == node => to_i128(amount.0),
             Event::RouterRewarded { epoch: e, router, amount, .. } if *e == epoch && router == node => {
@@ -174,9 +186,10 @@ pub fn explain(
         rounds: Vec::new(),
         router: None,
         slashes: Vec::new(),
+        validator: Vec::new(),
         splits: Vec::new(),
         evidence: Vec::new(),
-        ledger_payout: ledger_payout(&node, epoch, events),
+        ledger_payout: ledger_payout(&node, epoch, &epoch_heights, events),
     };
     for (height, r) in events {
         collect(&mut x, *height, r, &epoch_heights);
@@ -234,6 +247,9 @@ fn collect(x: &mut Explanation, height: u64, r: &EventRecord, heights: &std::ops
         Event::RouterSlashed { epoch: e, router, connectivity, amount } if *e == epoch && *router == node => {
             x.slashes.push(Slash { connectivity: *connectivity, amount: *amount });
         }
+        Event::ValidatorRewarded { account, amount, .. } if *account == node && heights.contains(&height) => {
+            x.validator.push((height, *amount));
+        }
         Event::RewardSplit { .. } | Event::SlashSplit { .. } => collect_split(x, &r.event),
         Event::RouterReported { router, epoch: e, .. } if *e == epoch && *router == node => {
             x.evidence.push((height, r.clone()));
@@ -284,6 +300,7 @@ pub fn page(x: &Explanation, name: Option<&str>, router_per_mb: Amount) -> Marku
             (miner_row(x.miner.as_ref()))
             (points_row(x))
             (router_row(x.router.as_ref(), router_per_mb))
+            (validator_row(&x.validator))
             @for s in &x.slashes {
                 tr data-term="slash" {
                     td { "router slash" }
@@ -402,6 +419,24 @@ fn router_row(r: Option<&RouterTerm>, per_mb: Amount) -> Markup {
     }
 }
 
+/// The validator reward: one block reward per block the node's key proposed while in its era's set.
+fn validator_row(blocks: &[(u64, Amount)]) -> Markup {
+    if blocks.is_empty() {
+        return html! {};
+    }
+    let total: u128 = blocks.iter().map(|(_, a)| a.0).sum();
+    html! {
+        tr data-term="validator" {
+            td { "validator reward" }
+            td {
+                p { (blocks.len()) " blocks proposed while elected, each minting the block reward to the stash: " }
+                p { @for (i, (h, a)) in blocks.iter().enumerate() { @if i > 0 { ", " } a href={ "/blocks/" (h) } { (h) } " (" (amount(*a)) ")" } }
+            }
+            td { (signed_amount(to_i128(total))) }
+        }
+    }
+}
+
 /// Who got each reward: the commission, then the stakers' pro-rata parts (largest remainder), which add up
 /// to the reward; a slash's parts add up to the slash.
 fn splits_table(x: &Explanation) -> Markup {
@@ -488,6 +523,23 @@ mod tests {
         let html = page(&x, None, Amount(1)).into_string();
         assert!(html.contains("Shared with nominators") && html.contains("(nominator)"), "{html}");
         assert!(!html.contains("the node kept them whole"), "{html}");
+    }
+
+    #[test]
+    fn validator_rewards_of_the_epochs_blocks_are_a_term_and_count_on_the_ledger() {
+        let (stash, other) = (AccountId([1; 32]), AccountId([2; 32]));
+        let paid = |h: u64, account| {
+            let event = Event::ValidatorRewarded { key: AccountId([9; 32]), account, amount: Amount(1_000) };
+            (h, EventRecord { tx: None, event })
+        };
+        // Blocks 3 and 7 of epoch 1 (1..=10) count; block 12 is the next epoch's, block 4 another stash's.
+        let events = [paid(3, stash), paid(4, other), paid(7, stash), paid(12, stash)];
+        let x = explain(stash, 1, 1..=10, &events);
+        assert_eq!(x.validator, vec![(3, Amount(1_000)), (7, Amount(1_000))]);
+        assert_eq!((x.total(), x.ledger_payout), (2_000, 2_000));
+        let html = page(&x, None, Amount(1)).into_string();
+        assert!(html.contains("data-term=\"validator\"") && html.contains("2 blocks proposed"), "{html}");
+        assert!(html.contains("href=\"/blocks/7\"") && html.contains("The terms add up"), "{html}");
     }
 
     #[test]

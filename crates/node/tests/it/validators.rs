@@ -51,6 +51,7 @@ fn the_explorer_shows_the_validator_set_a_candidates_rewards_and_their_split() {
     let validator = AccountId(SigningKey::from_bytes(&seed).verifying_key().to_bytes());
     let mut g = genesis();
     g.params.era_blocks = 5;
+    g.params.epoch_length = 10;
     g.params.nomination_min = Amount(1);
     let (stash, nominator) = (account(1), account(2));
     g.validators = vec![GenesisValidator { key: validator, p2p: "127.0.0.1:0".into(), account: stash }];
@@ -67,7 +68,7 @@ fn the_explorer_shows_the_validator_set_a_candidates_rewards_and_their_split() {
     let nominated_at = must(&client, 2, Call::Nominate { node: stash, amount: Amount(500) });
     // The era after the one the nomination landed in is elected with it: own 100 + nominated 500.
     let era_end = (nominated_at / 5 + 1) * 5 - 1;
-    wait_for_height(&client, era_end + 2);
+    wait_for_height(&client, (era_end + 2).max(11));
 
     let view = client.get::<api::ValidatorsView>("/v1/validators").expect("validators");
     assert_eq!(view.era_blocks, 5);
@@ -140,6 +141,19 @@ fn the_explorer_shows_the_validator_set_a_candidates_rewards_and_their_split() {
     let noms = table(&html, "nominators");
     assert!(noms.contains(&format!("<tr data-nominator=\"{nominator}\">")), "{noms}");
     assert!(noms.contains("data-amount=\"500\"") && noms.contains("data-ppb=\"833333333\">83.3333%"), "{noms}");
+    // Epoch 1's reward page (blocks 1 to 10): one validator term, the sum of its blocks' rewards.
+    let epoch_one: u128 = events
+        .iter()
+        .filter_map(|(h, e)| match e {
+            Event::ValidatorRewarded { account, amount, .. } if *account == stash && *h <= 10 => Some(amount.0),
+            _ => None,
+        })
+        .sum();
+    assert!(epoch_one > 0, "the validator proposed blocks in epoch 1");
+    let html = page(&http, url, &format!("/nodes/{stash}/rewards/1"), 200);
+    assert!(html.contains("data-term=\"validator\""), "{html}");
+    assert!(html.contains(&format!("id=\"reward-total\" data-amount=\"{epoch_one}\"")), "{html}");
+    assert!(html.contains(&format!("id=\"ledger-payout\" data-amount=\"{epoch_one}\"")), "{html}");
     // The nominator's account page: its nomination and a share of each split validator reward.
     let html = page(&http, url, &format!("/accounts/{nominator}"), 200);
     assert!(table(&html, "account-nominations").contains(&format!("<tr data-node=\"{stash}\">")), "{html}");
