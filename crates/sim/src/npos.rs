@@ -301,6 +301,9 @@ pub struct Outcome {
     pub commission_changes: u64,
     pub commission_max_seen: Ppb,
     pub commission_max: Ppb,
+    /// What nominators were paid (their parts of every `RewardSplit`), and the sum of their budgets.
+    pub paid_nominators: u128,
+    pub budgets: u128,
 }
 
 impl Outcome {
@@ -434,7 +437,8 @@ impl Sim<'_> {
                     c.return_ppb += (amount.0 - kept) * u128::from(Ppb::ONE_RAW) / stake;
                 }
             }
-            Event::RewardSplit { node, commission, .. } => {
+            Event::RewardSplit { node, commission, parts, .. } => {
+                self.out.paid_nominators += parts.iter().filter(|(id, _)| *id != node).map(|(_, a)| a.0).sum::<u128>();
                 if let Some(i) = self.stash.iter().position(|s| *s == node) {
                     // Booked after its `ValidatorRewarded`: take the commission off the return too.
                     let stake = (self.own(i) + self.nominated(i)).max(1);
@@ -483,7 +487,8 @@ impl Sim<'_> {
                     )));
                 }
             }
-            let commission = self.chain.engine.commission(&self.stash[i]).current;
+            // In force from the era's first block (a change pending for it applies there).
+            let commission = self.chain.engine.commission(&self.stash[i]).at(Height(era * self.c.era_blocks));
             self.out.commission_max_seen = self.out.commission_max_seen.max(commission);
             candidates.push(CandidateEra {
                 elected: is_elected,
@@ -576,6 +581,7 @@ pub fn simulate(c: &Config, sticky: bool, progress: &mut dyn Progress) -> Result
     let p = c.params()?;
     let mut rng = Rng::new(c.seed);
     let (g, budgets) = genesis(c, p, &mut rng);
+    let budgets_total: u128 = budgets.iter().sum();
     let chain = testkit::TestChain::new(&g).map_err(|e| SimError::Setting(format!("genesis: {e}")))?;
     let supply_start = chain.engine.ledger().total_supply().0;
     let commission_max = chain.engine.params().commission_max;
@@ -612,7 +618,7 @@ pub fn simulate(c: &Config, sticky: bool, progress: &mut dyn Progress) -> Result
         commission,
         nominated_before: vec![0; k],
         current: EraRecord::default(),
-        out: Outcome { supply_start, commission_max, ..Outcome::default() },
+        out: Outcome { supply_start, commission_max, budgets: budgets_total, ..Outcome::default() },
         sticky,
     };
     let blocks = c.eras * c.era_blocks;
@@ -657,6 +663,11 @@ pub struct Figures {
     pub top1_last: f64,
     pub set_changes: usize,
     pub moves: u64,
+    pub gini_mean: f64,
+    /// The mean share of the nominators' budgets unbonding on its way to another candidate.
+    pub moving_mean: f64,
+    /// What nominators were paid over the run, as a share of their budgets.
+    pub nominator_yield: f64,
     /// The mean commission of the last era's elected validators.
     pub commission_elected_last: f64,
 }
@@ -666,6 +677,7 @@ pub fn figures(out: &Outcome) -> Figures {
     let eras: Vec<&EraRecord> = out.eras.iter().filter(|e| e.era > 0).collect();
     let last = eras.last().copied().or(out.eras.last());
     let n = |e: Option<&EraRecord>| e.map_or(0, |e| e.nakamoto);
+    let mean = |f: &dyn Fn(&EraRecord) -> f64| eras.iter().map(|e| f(e)).sum::<f64>() / eras.len().max(1) as f64;
     let commission_elected_last = last.map_or(0.0, |e| {
         let c: Vec<f64> = e.elected.iter().map(|i| f64::from(e.candidates[*i].commission.raw()) / 1e9).collect();
         c.iter().sum::<f64>() / c.len().max(1) as f64
@@ -674,7 +686,10 @@ pub fn figures(out: &Outcome) -> Figures {
         nakamoto_first: n(eras.first().copied()),
         nakamoto_last: n(last),
         nakamoto_min: eras.iter().map(|e| e.nakamoto).min().unwrap_or(0),
-        nakamoto_mean: eras.iter().map(|e| e.nakamoto as f64).sum::<f64>() / eras.len().max(1) as f64,
+        nakamoto_mean: mean(&|e| e.nakamoto as f64),
+        gini_mean: mean(&|e| e.gini),
+        moving_mean: mean(&|e| e.moving_share),
+        nominator_yield: out.paid_nominators as f64 / out.budgets.max(1) as f64,
         gini_last: last.map_or(0.0, |e| e.gini),
         top1_last: last.map_or(0.0, |e| e.top1_share),
         set_changes: out.set_changes(),
@@ -769,12 +784,7 @@ fn plots(runs: &[(&str, &Outcome)]) -> Vec<Plot> {
             nak.collect(),
         ),
         line("npos-concentration.png", "Concentration of the elected set's weight", "%", conc),
-        line(
-            &format!("npos-commission.png"),
-            &format!("Commission per candidate ({})", runs[0].0),
-            "commission (%)",
-            commission,
-        ),
+        line("npos-commission.png", &format!("Commission per candidate ({})", runs[0].0), "commission (%)", commission),
         line(
             "npos-stake-shares.png",
             &format!("Each candidate's share of all candidates' weight ({})", runs[0].0),
@@ -817,24 +827,34 @@ pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> 
     );
     let mut t = Table::with_header(
         "variants",
-        "variant,Nakamoto era 1,Nakamoto last,Nakamoto min,Nakamoto mean,Gini last,largest share last,set changes,moves,elected commission last",
+        "variant,Nakamoto era 1,mean,min,last,Gini mean,Gini last,largest share last,set changes,moves,\
+         stake in transit,nominators' yield,elected commission last",
     );
     for (n, o) in &runs {
         let f = figures(o);
         t.row(&[
             n,
             &f.nakamoto_first,
-            &f.nakamoto_last,
-            &f.nakamoto_min,
             &format!("{:.2}", f.nakamoto_mean),
+            &f.nakamoto_min,
+            &f.nakamoto_last,
+            &format!("{:.3}", f.gini_mean),
             &format!("{:.3}", f.gini_last),
             &pct(Some(f.top1_last)),
             &f.set_changes,
             &f.moves,
+            &pct(Some(f.moving_mean)),
+            &format!("{:.2}%", 100.0 * f.nominator_yield),
             &pct(Some(f.commission_elected_last)),
         ]);
     }
     summary.push_str(&t.markdown());
+    summary.push_str(
+        "\nFrom era 1 (era 0 is elected by own stake alone, before any nomination). Stake in transit: the \
+         mean share of the nominators' budgets unbonding on its way to another candidate, earning nothing. \
+         Nominators' yield: what they were paid over the run, as a share of their budgets. Elected \
+         commission: the mean commission of the last era's elected validators.\n",
+    );
     let f = figures(&main);
     let _ = writeln!(
         summary,
@@ -847,11 +867,13 @@ pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> 
         pct(Some(f64::from(main.commission_max.raw()) / 1e9)),
     );
     let headline = vec![
-        ("nakamoto_last".to_string(), f.nakamoto_last.to_string()),
         ("nakamoto_mean".to_string(), format!("{:.2}", f.nakamoto_mean)),
-        ("gini_last".to_string(), format!("{:.4}", f.gini_last)),
+        ("nakamoto_last".to_string(), f.nakamoto_last.to_string()),
+        ("gini_mean".to_string(), format!("{:.4}", f.gini_mean)),
         ("set_changes".to_string(), f.set_changes.to_string()),
         ("moves".to_string(), f.moves.to_string()),
+        ("moving_mean".to_string(), format!("{:.4}", f.moving_mean)),
+        ("nominator_yield".to_string(), format!("{:.4}", f.nominator_yield)),
         ("commission_elected_last".to_string(), format!("{:.4}", f.commission_elected_last)),
     ];
     Ok(Report { tables: vec![eras, cands], plots: plots(&runs), summary, headline })

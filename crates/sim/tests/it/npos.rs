@@ -75,6 +75,8 @@ fn npos_the_elected_set_follows_moving_stake_and_commissions_stay_bounded() {
         assert_eq!(out.supply_end, out.supply_start + out.minted);
         // One reward per block from height 1 on, all paid to elected proposers.
         assert_eq!(out.minted, u128::from(c.eras * c.era_blocks - 1) * 1_000_000_000);
+        let rewards: u128 = out.eras.iter().flat_map(|e| e.candidates.iter().map(|c| c.rewards)).sum();
+        assert_eq!(rewards, out.minted, "every block reward was booked to the candidate that earned it");
         for e in &out.eras {
             assert_eq!(e.elected.len(), c.validators as usize);
             assert_eq!(e.nakamoto, nakamoto(&e.weights));
@@ -82,6 +84,8 @@ fn npos_the_elected_set_follows_moving_stake_and_commissions_stay_bounded() {
                 assert!(cand.commission <= out.commission_max);
                 assert_eq!(cand.elected, e.elected.contains(&i));
                 assert!(cand.elected || cand.rewards == 0, "era {}: {i} earned without being elected", e.era);
+                assert!(cand.elected || cand.return_ppb == 0);
+                assert!(cand.commission_taken <= cand.rewards);
             }
         }
     }
