@@ -99,3 +99,17 @@ fn npos_the_elected_set_follows_moving_stake_and_commissions_stay_bounded() {
         assert!(commission <= max, "{row}");
     }
 }
+
+#[test]
+fn npos_settings_out_of_range_are_refused_by_name() {
+    let refused = |c: Config| match simulate(&c, false, &mut NoProgress) {
+        Err(sim::SimError::Setting(m)) => m,
+        other => panic!("expected a refused setting, got {other:?}"),
+    };
+    assert!(refused(Config { validators: 13, candidates: 12, ..short() }).contains("validators"));
+    assert!(refused(Config { unbonding_eras: 0, ..short() }).contains("unbonding_eras"));
+    assert!(refused(Config { commission_step_ppb: 0, ..short() }).contains("commission_step_ppb"));
+    let mut bad = short();
+    bad.params.insert("commission_max".into(), "2000000000".into());
+    assert!(refused(bad).contains("commission_max"));
+}
