@@ -575,6 +575,17 @@ impl Sim<'_> {
     }
 }
 
+/// The index whose cumulative range of `weights` holds `r` (`r` below their sum).
+fn pick(weights: &[u128], mut r: u128) -> usize {
+    for (i, w) in weights.iter().enumerate() {
+        if r < *w {
+            return i;
+        }
+        r -= w;
+    }
+    0
+}
+
 /// Run the scenario once; `sticky` keeps every nominator where it started.
 pub fn simulate(c: &Config, sticky: bool, progress: &mut dyn Progress) -> Result<Outcome, SimError> {
     c.validate()?;
@@ -592,18 +603,7 @@ pub fn simulate(c: &Config, sticky: bool, progress: &mut dyn Progress) -> Result
     let mut noms = Vec::new();
     for (i, budget) in budgets.into_iter().enumerate() {
         // The first choice: ∝ own stake (the visible names).
-        let mut r = u128::from(rng.next_u64()) % own_total;
-        let target = own
-            .iter()
-            .position(|o| {
-                if r < *o {
-                    true
-                } else {
-                    r -= o;
-                    false
-                }
-            })
-            .unwrap_or(0);
+        let target = pick(&own, u128::from(rng.next_u64()) % own_total);
         noms.push(Nominator { id: account(NOMINATOR, i as u32), budget, target, moving: false, free_at: 0 });
     }
     let steps = commission_max.raw() / c.commission_step_ppb;
@@ -794,6 +794,34 @@ fn plots(runs: &[(&str, &Outcome)]) -> Vec<Plot> {
     ]
 }
 
+/// One row per variant: the figures of [`Figures`], as the summary shows them.
+fn variants(runs: &[(&str, &Outcome)]) -> Table {
+    let mut t = Table::with_header(
+        "variants",
+        "variant,Nakamoto era 1,mean,min,last,Gini mean,Gini last,largest share last,set changes,moves,\
+         stake in transit,nominators' yield,elected commission last",
+    );
+    for (n, o) in runs {
+        let f = figures(o);
+        t.row(&[
+            n,
+            &f.nakamoto_first,
+            &format!("{:.2}", f.nakamoto_mean),
+            &f.nakamoto_min,
+            &f.nakamoto_last,
+            &format!("{:.3}", f.gini_mean),
+            &format!("{:.3}", f.gini_last),
+            &pct(Some(f.top1_last)),
+            &f.set_changes,
+            &f.moves,
+            &pct(Some(f.moving_mean)),
+            &format!("{:.2}%", 100.0 * f.nominator_yield),
+            &pct(Some(f.commission_elected_last)),
+        ]);
+    }
+    t
+}
+
 /// Run and report: `eras.csv`, `candidates.csv`, four plots and the summary.
 pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> {
     let main = simulate(c, false, progress)?;
@@ -825,30 +853,7 @@ pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> 
         c.gain_pct,
         c.moves_max_pct,
     );
-    let mut t = Table::with_header(
-        "variants",
-        "variant,Nakamoto era 1,mean,min,last,Gini mean,Gini last,largest share last,set changes,moves,\
-         stake in transit,nominators' yield,elected commission last",
-    );
-    for (n, o) in &runs {
-        let f = figures(o);
-        t.row(&[
-            n,
-            &f.nakamoto_first,
-            &format!("{:.2}", f.nakamoto_mean),
-            &f.nakamoto_min,
-            &f.nakamoto_last,
-            &format!("{:.3}", f.gini_mean),
-            &format!("{:.3}", f.gini_last),
-            &pct(Some(f.top1_last)),
-            &f.set_changes,
-            &f.moves,
-            &pct(Some(f.moving_mean)),
-            &format!("{:.2}%", 100.0 * f.nominator_yield),
-            &pct(Some(f.commission_elected_last)),
-        ]);
-    }
-    summary.push_str(&t.markdown());
+    summary.push_str(&variants(&runs).markdown());
     summary.push_str(
         "\nFrom era 1 (era 0 is elected by own stake alone, before any nomination). Stake in transit: the \
          mean share of the nominators' budgets unbonding on its way to another candidate, earning nothing. \
