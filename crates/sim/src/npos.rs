@@ -411,6 +411,11 @@ impl Sim<'_> {
             let r = testkit::Rejected { height: h, index, queued: index, code: r.code() };
             return Err(rejected(&format!("block {h}"), r));
         }
+        let paid =
+            |e: &&engine::EventRecord| matches!(&e.event, Event::ValidatorRewarded { key, .. } if *key == proposer);
+        if outcome.events.iter().filter(paid).count() != 1 {
+            return Err(SimError::Unexpected(format!("block {h}: its elected proposer was not paid exactly once")));
+        }
         for e in outcome.events {
             self.book(e.event);
         }
