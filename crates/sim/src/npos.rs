@@ -10,7 +10,7 @@
 //! - **Nominators** (`nominators`, seeded budgets, each nominating all of its budget to one candidate,
 //!   first chosen with probability ∝ the candidates' own stakes) observe, at each era's first block, every
 //!   candidate's realised return per staked token over the last era: Σ over its blocks of (reward −
-//!   commission) / (own + nominated stake). With probability `move_pct`% a nominator reconsiders, and moves
+//!   commission) / (own + nominated stake), averaged over the last `memory_eras` eras ([`mean_returns`]). With probability `move_pct`% a nominator reconsiders, and moves
 //!   to the best candidate when its return beats its own validator's by more than `gain_pct`% (at most
 //!   `moves_max_pct`% of the nominators start a move per era). A move is a real `Unnominate`, then, once
 //!   the stake is free after `unbonding_eras` eras (earning nothing meanwhile), a real `Nominate`.
@@ -72,6 +72,8 @@ pub struct Config {
     pub moves_max_pct: u32,
     /// Inertia: a nominator moves only for a return more than this much (%) above its own validator's.
     pub gain_pct: u32,
+    /// Nominators compare returns averaged over this many past eras (1: the last era only).
+    pub memory_eras: u64,
     /// A validator's commission moves by this much (ppb) per era.
     pub commission_step_ppb: u32,
     /// "Comfortably elected": a weight at least this much (%) above the best candidate left out.
@@ -99,6 +101,7 @@ impl Default for Config {
             move_pct: 30,
             moves_max_pct: 10,
             gain_pct: 10,
+            memory_eras: 1,
             commission_step_ppb: 10_000_000,
             comfort_pct: 20,
             compare_sticky: true,
@@ -183,6 +186,9 @@ impl Config {
         }
         if self.move_pct > 100 || self.moves_max_pct > 100 || self.gain_pct > 10_000 || self.comfort_pct > 10_000 {
             return bad("move_pct and moves_max_pct are percentages; gain_pct and comfort_pct at most 10,000");
+        }
+        if !(1..=100).contains(&self.memory_eras) {
+            return bad("memory_eras is 1 to 100");
         }
         if self.commission_step_ppb == 0 || self.commission_step_ppb > Ppb::ONE_RAW {
             return bad("commission_step_ppb is 1 to 1,000,000,000");
@@ -528,8 +534,8 @@ impl Sim<'_> {
 
     /// At an era's first block: the nominators' moves (out of the last era's returns) and the validators'
     /// commissions.
-    fn decide(&mut self, last: &EraRecord, calls: &mut Vec<(AccountId, Call)>) {
-        let returns: Vec<u128> = last.candidates.iter().map(|c| c.return_ppb).collect();
+    fn decide(&mut self, calls: &mut Vec<(AccountId, Call)>) {
+        let returns = mean_returns(&self.out.eras, self.c.memory_eras);
         let mut order: Vec<usize> = (0..self.noms.len()).collect();
         for i in (1..order.len()).rev() {
             let j = self.rng.below(i as u32 + 1) as usize;
@@ -578,6 +584,14 @@ impl Sim<'_> {
             }
         }
     }
+}
+
+/// Each candidate's realised return per era, averaged over the last `memory` eras of `eras` (fewer at the
+/// start).
+pub fn mean_returns(eras: &[EraRecord], memory: u64) -> Vec<u128> {
+    let recent = &eras[eras.len().saturating_sub(memory.max(1) as usize)..];
+    let k = recent.first().map_or(0, |e| e.candidates.len());
+    (0..k).map(|i| recent.iter().map(|e| e.candidates[i].return_ppb).sum::<u128>() / recent.len() as u128).collect()
 }
 
 /// The index whose cumulative range of `weights` holds `r` (`r` below their sum).
@@ -643,9 +657,9 @@ pub fn simulate(c: &Config, sticky: bool, progress: &mut dyn Progress) -> Result
         let mut calls = Vec::new();
         if h % c.era_blocks == 0 {
             let last = std::mem::take(&mut sim.current);
-            sim.out.eras.push(last.clone());
+            sim.out.eras.push(last);
             sim.open_era(h / c.era_blocks)?;
-            sim.decide(&last, &mut calls);
+            sim.decide(&mut calls);
         }
         sim.arrivals(h, &mut calls);
         sim.block(h, calls)?;
@@ -842,7 +856,8 @@ pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> 
         summary,
         "Seed {}: {} candidates, {} elected per era, {} nominators ({:.0} SWK nominated), {} eras of {} blocks, \
          unbonding {} eras, commission at most {}. A nominator reconsiders with probability {}% per era and \
-         moves for a return more than {}% better (at most {}% of them per era). The Nakamoto coefficient is \
+         moves for a return more than {}% better (at most {}% of them per era; returns averaged over {} \
+         era(s)). The Nakamoto coefficient is \
          the fewest elected validators holding more than 1/3 of the set's weight (enough to halt BFT \
          consensus).\n",
         c.seed,
@@ -857,6 +872,7 @@ pub fn run(c: &Config, progress: &mut dyn Progress) -> Result<Report, SimError> 
         c.move_pct,
         c.gain_pct,
         c.moves_max_pct,
+        c.memory_eras,
     );
     summary.push_str(&variants(&runs).markdown());
     summary.push_str(

@@ -1,7 +1,9 @@
 //! nPoS through the real engine's validator set: the Nakamoto coefficient, the behaviours, determinism,
 //! the set moving with stake, and commissions within the engine's bound.
 
-use sim::npos::{best_move, gini, nakamoto, next_commission, run, simulate, Config};
+use sim::npos::{
+    best_move, gini, mean_returns, nakamoto, next_commission, run, simulate, CandidateEra, Config, EraRecord,
+};
 use sim::NoProgress;
 use types::Ppb;
 
@@ -43,6 +45,15 @@ fn npos_validators_and_nominators_behave_as_documented() {
     assert_eq!(best_move(&[100, 109, 0], 0, 10), None, "9% better is within the 10% inertia");
     assert_eq!(best_move(&[100, 120], 1, 10), None, "already with the best");
     assert_eq!(best_move(&[0, 1], 0, 10), Some(1), "a candidate left out pays nothing");
+    // Returns averaged over the last eras: (30 + 10) / 2 and (0 + 20) / 2; fewer eras at the start.
+    let era = |r: [u128; 2]| EraRecord {
+        candidates: r.iter().map(|x| CandidateEra { return_ppb: *x, ..CandidateEra::default() }).collect(),
+        ..EraRecord::default()
+    };
+    let eras = [era([99, 99]), era([30, 0]), era([10, 20])];
+    assert_eq!(mean_returns(&eras, 2), vec![20, 10]);
+    assert_eq!(mean_returns(&eras, 1), vec![10, 20]);
+    assert_eq!(mean_returns(&eras[..1], 4), vec![99, 99]);
 }
 
 #[test]
