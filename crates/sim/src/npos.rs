@@ -10,9 +10,10 @@
 //! - **Nominators** (`nominators`, seeded budgets, each nominating all of its budget to one candidate,
 //!   first chosen with probability ∝ the candidates' own stakes) observe, at each era's first block, every
 //!   candidate's realised return per staked token over the last era: Σ over its blocks of (reward −
-//!   commission) / (own + nominated stake), averaged over the last `memory_eras` eras ([`mean_returns`]). With probability `move_pct`% a nominator reconsiders, and moves
-//!   to the best candidate when its return beats its own validator's by more than `gain_pct`% (at most
-//!   `moves_max_pct`% of the nominators start a move per era). A move is a real `Unnominate`, then, once
+//!   commission) / (own + nominated stake), averaged over the last `memory_eras` eras ([`mean_returns`]).
+//!   With probability `move_pct`% a nominator reconsiders, and moves to the best candidate when its return
+//!   beats its own validator's by more than `gain_pct`% (at most `moves_max_pct`% of the nominators start a
+//!   move per era). A move is a real `Unnominate`, then, once
 //!   the stake is free after `unbonding_eras` eras (earning nothing meanwhile), a real `Nominate`.
 //! - **Validators** (at the same first block of each era): a candidate that lost nominations over the last
 //!   era, or is not elected, lowers its commission by `commission_step_ppb`; one elected with a weight at
@@ -23,7 +24,9 @@
 //!   set's Nakamoto coefficient ([`nakamoto`]), Gini coefficient ([`gini`]) and largest share.
 //!
 //! With `compare_sticky` the same seed runs a second time with nominators that never move, for the plots.
-//! After every block: the ledger's invariants hold and the supply is genesis plus what was minted.
+//! After every block: the ledger's invariants hold, the block paid its elected proposer exactly once and the
+//! supply is genesis plus what was minted; at every era's start the engine's elected weights are the
+//! candidates' own plus nominated stake.
 
 use crate::figures::{pct, swk};
 use crate::report::{Report, Table};
