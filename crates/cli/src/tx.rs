@@ -35,10 +35,10 @@ pub enum TxCommand {
         amount: Amount,
     },
     /// Bond AMOUNT as a nomination of NODE (an account id or key name); `--undo` starts unbonding it.
-    /// (`--to`, not `--node`: that is the global option naming the node to talk to.)
     Nominate {
         #[command(flatten)]
         common: TxArgs,
+        /// The node nominated (not `--node`: that global option names the node to talk to).
         #[arg(id = "nominee", long = "to", value_name = "NODE")]
         node: String,
         #[arg(long)]
