@@ -162,6 +162,7 @@ mod tests {
             candidates: vec![candidate(1, false), candidate(2, false), candidate(3, true)],
         };
         let elections = vec![Election { height: 9, era: 1, set: current }];
+        let mut with_next = view.clone();
         let html = page(&ValidatorsPage { view, elections }).into_string();
         let first = format!("<tr data-key=\"{}\">", AccountId([1; 32]));
         let at = html.find(&first).expect("the first validator");
@@ -174,6 +175,14 @@ mod tests {
         let validators = &html[html.find("id=\"validators\"").expect("table")..];
         let validators = &validators[..validators.find("</table>").expect("end")];
         assert_eq!(validators.matches("<tr data-key=").count(), 2, "{validators}");
+        assert!(!html.contains("id=\"validators-next\""), "{html}");
+        // At an era's last block the next set is known: 100 of 100 + 300 is 25%.
+        with_next.next = Some(vec![elected(2, 100), elected(3, 300)]);
+        let html = page(&ValidatorsPage { view: with_next, elections: vec![] }).into_string();
+        let next = &html[html.find("id=\"validators-next\"").expect("the next set")..];
+        let row = &next[next.find(&format!("<tr data-key=\"{}\">", AccountId([2; 32]))).expect("validator 2")..];
+        assert!(row.contains("data-ppb=\"250000000\">25.0000%"), "{row}");
+        assert!(html.contains("No election in the recent blocks."), "{html}");
     }
 
     #[test]
