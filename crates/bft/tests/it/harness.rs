@@ -202,8 +202,8 @@ pub struct Run {
     pub fatal: Vec<Option<FinalizeError>>,
     /// The most blocks any validator finalized while the network was split in halves.
     pub partition_progress: Option<u64>,
-    /// The highest height any validator had finalized when the crashed ones restarted.
-    pub restarted_at: Option<u64>,
+    /// The height each validator had finalized when the crashed ones restarted.
+    pub restarted_at: Option<Vec<u64>>,
     /// How many heights past the highest any validator had at the crash were finalized while two were down.
     pub crash_progress: Option<u64>,
     /// Blocks marshal delivered to each validator at or below its committed height (after a restart).
@@ -805,7 +805,7 @@ async fn split_and_heal(net: &Net, validators: &[Validator]) -> u64 {
 /// for `crash.down`, restart them from what they persisted, and wait until every honest validator reaches
 /// the scenario's target and `blocks` beyond what any had when they restarted. With two down, how many
 /// heights beyond the highest any validator had finalized at the crash were finalized meanwhile.
-async fn crash_and_restart(net: &Net, validators: &mut [Validator], crash: &Crash) -> (Option<u64>, u64) {
+async fn crash_and_restart(net: &Net, validators: &mut [Validator], crash: &Crash) -> (Option<u64>, Vec<u64>) {
     if crash.at_ack {
         let first = &validators[crash.validators[0]];
         let (stop, stopped) = oneshot::channel();
@@ -831,7 +831,7 @@ async fn crash_and_restart(net: &Net, validators: &mut [Validator], crash: &Cras
     let target = net.scenario.target().max(after.iter().max().copied().unwrap_or(0) + net.scenario.blocks);
     let honest: Vec<usize> = (0..validators.len()).filter(|i| Some(*i) != net.scenario.faulty()).collect();
     wait_until(&net.context, || honest.iter().all(|&i| reached(&validators[i], target))).await;
-    ((crash.validators.len() > 1).then_some(progress), highest(&after))
+    ((crash.validators.len() > 1).then_some(progress), after)
 }
 
 /// Start every validator (the Byzantine one as twins, if the scenario has them), from `durables` if they
@@ -939,7 +939,7 @@ struct Phases {
     late_proposed: Vec<Digest>,
     partition_progress: Option<u64>,
     crash_progress: Option<u64>,
-    restarted_at: Option<u64>,
+    restarted_at: Option<Vec<u64>>,
 }
 
 /// Run `scenario` to its end and report what every validator saw (`BFT_SEED=n` replaces its seed).

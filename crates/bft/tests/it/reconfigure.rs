@@ -110,18 +110,24 @@ fn a_nomination_swaps_a_validator_at_the_era_boundary() {
 }
 
 #[test]
-fn a_validator_restarted_in_the_new_era_enters_its_epoch() {
-    // E (in era 1's set) and A (out of it) crash in era 1 and restart from what they persisted.
+fn validators_restarted_an_era_behind_catch_up_through_the_boundary_and_sign_again() {
+    // E (in era 1's set) and A (out of it) crash in era 1 and stay down while the others (B, C, D: just a
+    // quorum of era 1's set) finish era 1, so they restart from era 1 behind a network in era 2.
     let crash = Crash {
         validators: vec![A, E],
         at_ack: false,
         after: Duration::from_millis(300),
-        down: Duration::from_secs(2),
+        down: Duration::from_secs(8),
     };
     let blocks = ERA + 5;
     let run = run(&Scenario { crash: Some(crash), ..scenario(43, blocks) });
-    let restarted_at = run.restarted_at.expect("a crash");
-    println!("restarted at height {restarted_at}; finalized {:?}", run.sinks.iter().map(Vec::len).collect::<Vec<_>>());
+    let heights = run.restarted_at.clone().expect("a crash");
+    println!("heights at the restart {heights:?}; finalized {:?}", run.sinks.iter().map(Vec::len).collect::<Vec<_>>());
+    for i in [A, E] {
+        assert_eq!(heights[i] / ERA, 1, "validator {i} restarts in era 1");
+    }
+    let restarted_at = heights.iter().copied().max().expect("five validators");
+    assert!(restarted_at >= 2 * ERA, "the others did not reach era 2 while A and E were down: {heights:?}");
     assert_agreement(&run, restarted_at + blocks, None);
     check_election(&run);
     let by_e = check_certificates(&run, restarted_at + 1);
