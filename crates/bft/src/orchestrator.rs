@@ -79,11 +79,6 @@ impl EpochSchemes {
     fn retain_from(&self, epoch: Epoch) {
         self.lock().retain(|e, _| *e >= epoch);
     }
-
-    /// The epochs with a scheme, oldest first.
-    pub fn epochs(&self) -> Vec<u64> {
-        self.lock().keys().map(|e| e.get()).collect()
-    }
 }
 
 impl certificate::Provider for EpochSchemes {

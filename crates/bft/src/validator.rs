@@ -36,6 +36,7 @@ use commonware_parallel::Sequential;
 use commonware_runtime::{buffer::paged::CacheRef, BufferPooler, Clock, Metrics, Spawner, Storage};
 use commonware_storage::archive::immutable;
 use commonware_utils::{ordered::Set, NZUsize, NZU16, NZU64};
+use futures::channel::mpsc::UnboundedReceiver;
 use rand::{CryptoRng, Rng};
 use std::time::Duration;
 
@@ -129,17 +130,9 @@ where
     R4: Receiver<PublicKey = PublicKey>,
 {
     let public_key = secret.public_key();
-    let (buffer, buffer_mailbox) = buffered::Engine::<_, PublicKey, ChainBlock, _>::new(
-        context.with_label("buffer"),
-        buffered::Config {
-            public_key: public_key.clone(),
-            mailbox_size: 1024,
-            deque_size: 10,
-            priority: true,
-            codec_config: BLOCK_BYTES_MAX,
-            peer_provider: provider.clone(),
-        },
-    );
+    let buffer_config = buffer_config(public_key.clone(), provider.clone());
+    let (buffer, buffer_mailbox) =
+        buffered::Engine::<_, PublicKey, ChainBlock, _>::new(context.with_label("buffer"), buffer_config);
     let page_cache = CacheRef::from_pooler(&context, NZU16!(4096), NZUsize!(1024));
     let epocher = FixedEpocher::new(app.epoch_length());
     let schemes = EpochSchemes::default();
@@ -149,25 +142,10 @@ where
     if acked.get() > store {
         return Err(ValidatorError::StoreBehindConsensus { store, acked: acked.get() });
     }
-    // The epoch of the next block, with the set the committed state holds for it.
-    let first = epocher.containing(ChainHeight::new(store + 1)).expect("a fixed epocher covers every height").epoch();
-    let first = Transition { epoch: first.get(), validators: app.validator_set(first.get()).unwrap_or_default() };
-    let (transitions, listening) = futures::channel::mpsc::unbounded();
-    transitions.unbounded_send(first).expect("the receiver is held here");
-    app.listen(transitions);
+    let listening = listen(&app, &epocher, store);
     let (book, telemetry) = (app.certificates(), app.telemetry());
     let inline = Inline::new(context.with_label("inline"), app, marshal_mailbox.clone(), epocher.clone());
-    let backfill_config = marshal::resolver::p2p::Config {
-        public_key: public_key.clone(),
-        peer_provider: provider,
-        blocker: blocker.clone(),
-        mailbox_size: 1024,
-        initial: Duration::from_secs(1),
-        timeout: Duration::from_secs(2),
-        fetch_retry_timeout: Duration::from_millis(100),
-        priority_requests: false,
-        priority_responses: false,
-    };
+    let backfill_config = backfill_config(public_key, provider, blocker.clone());
     let resolver_parts = marshal::resolver::p2p::init(&context.with_label("backfill"), backfill_config, backfill);
     buffer.start(blocks);
     marshal_actor.start(inline.clone(), buffer_mailbox, resolver_parts);
@@ -187,6 +165,55 @@ where
     };
     orchestrator.start(&context, listening, (votes, certificates, resolver));
     Ok(())
+}
+
+/// Where the app announces each epoch it enters, the first (the epoch of the block after `store`, with the
+/// set the committed state holds for it) already sent.
+fn listen<A: Finalizer>(app: &A, epocher: &FixedEpocher, store: u64) -> UnboundedReceiver<Transition> {
+    let first = epocher.containing(ChainHeight::new(store + 1)).expect("a fixed epocher covers every height").epoch();
+    let first = Transition { epoch: first.get(), validators: app.validator_set(first.get()).unwrap_or_default() };
+    let (transitions, listening) = futures::channel::mpsc::unbounded();
+    transitions.unbounded_send(first).expect("the receiver is held here");
+    app.listen(transitions);
+    listening
+}
+
+/// The broadcast of full blocks to `provider`'s peers.
+fn buffer_config<P: Provider<PublicKey = PublicKey>>(
+    public_key: PublicKey,
+    provider: P,
+) -> buffered::Config<PublicKey, usize, P> {
+    buffered::Config {
+        public_key,
+        mailbox_size: 1024,
+        deque_size: 10,
+        priority: true,
+        codec_config: BLOCK_BYTES_MAX,
+        peer_provider: provider,
+    }
+}
+
+/// Marshal's backfill of missing finalized blocks from `provider`'s peers.
+fn backfill_config<P, B>(
+    public_key: PublicKey,
+    provider: P,
+    blocker: B,
+) -> marshal::resolver::p2p::Config<PublicKey, P, B>
+where
+    P: Provider<PublicKey = PublicKey>,
+    B: Blocker<PublicKey = PublicKey>,
+{
+    marshal::resolver::p2p::Config {
+        public_key,
+        peer_provider: provider,
+        blocker,
+        mailbox_size: 1024,
+        initial: Duration::from_secs(1),
+        timeout: Duration::from_secs(2),
+        fetch_retry_timeout: Duration::from_millis(100),
+        priority_requests: false,
+        priority_responses: false,
+    }
 }
 
 type FinalizationArchive<E> = immutable::Archive<E, Digest, Finalization<Scheme, Digest>>;
