@@ -6,6 +6,7 @@
 
 use crate::harness::{assert_agreement, key_id, run, Crash, Elections, Run, Scenario};
 use bft::Finality;
+use commonware_p2p::simulated::Link;
 use engine::Event;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -97,8 +98,20 @@ fn check_rewards(run: &Run) {
 
 #[test]
 fn a_nomination_swaps_a_validator_at_the_era_boundary() {
-    let blocks = 3 * ERA + 5;
-    let run = run(&scenario(41, blocks));
+    swap(scenario(41, 3 * ERA + 5));
+}
+
+#[test]
+fn a_nomination_swaps_a_validator_at_the_era_boundary_on_lossy_links() {
+    // 75 % delivery, 200 ± 150 ms: boundary blocks and certificates get lost and are fetched again.
+    let link = Link { latency: Duration::from_millis(200), jitter: Duration::from_millis(150), success_rate: 0.75 };
+    swap(Scenario { link, ..scenario(47, 2 * ERA + 5) });
+}
+
+/// The swap, checked on every validator up to the scenario's blocks.
+fn swap(scenario: Scenario) {
+    let blocks = scenario.blocks;
+    let run = run(&scenario);
     assert_agreement(&run, blocks, None);
     check_election(&run);
     let by_e = check_certificates(&run, ERA);
