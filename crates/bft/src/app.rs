@@ -13,7 +13,8 @@
 //! why through [`App::fatal`]) instead of continuing from a state the others do not have.
 
 use crate::block::{to_digest, ChainBlock, Digest};
-use crate::finality::{Certificates, Finality};
+use crate::finality::{key_bytes, Certificates, Finality};
+use crate::orchestrator::{Transition, Transitions};
 use crate::validator::LEADER_TIMEOUT;
 use commonware_consensus::{
     marshal::{
@@ -34,6 +35,7 @@ use rand::Rng;
 use std::{
     collections::HashMap,
     fmt,
+    num::NonZeroU64,
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc, Mutex, MutexGuard, RwLock,
@@ -92,6 +94,40 @@ pub trait Finalizer {
     fn telemetry(&self) -> crate::TelemetryHandle {
         crate::TelemetryHandle::default()
     }
+    /// Blocks per consensus epoch: the era's (`era_blocks`) when the genesis elects validator sets,
+    /// `u64::MAX` (one epoch for ever) when it lists none.
+    fn epoch_length(&self) -> NonZeroU64;
+    /// The keys of the validator set the committed state holds for `epoch` (sorted), if it holds one.
+    fn validator_set(&self, epoch: u64) -> Option<Vec<AccountId>>;
+    /// Send a [`Transition`] there each time the last block of an epoch is committed.
+    fn listen(&self, transitions: Transitions);
+}
+
+/// Why a validator does not vote for a block the engine would apply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The block names another proposer than the leader of the view it was proposed in: its proposer
+    /// reward would go to someone who did not build it.
+    #[error("block {height} names proposer {named:?}, but the leader of its view is {leader}")]
+    ProposerNotLeader { height: Height, named: Option<AccountId>, leader: AccountId },
+}
+
+impl Refusal {
+    /// A stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::ProposerNotLeader { .. } => "proposer_not_leader",
+        }
+    }
+}
+
+/// `block` must name `leader` (the leader of the view it is verified in) as its proposer.
+pub fn check_proposer(block: &Block, leader: &PublicKey) -> Result<(), Refusal> {
+    let leader = key_bytes(leader);
+    if block.proposer == Some(leader) {
+        return Ok(());
+    }
+    Err(Refusal::ProposerNotLeader { height: block.height, named: block.proposer, leader })
 }
 
 /// Why a [`Sink`] could not make a block durable.
@@ -180,6 +216,10 @@ pub struct App {
     tip: Arc<AtomicU64>,
     /// Where block execution times and marshal's tip are reported.
     telemetry: crate::TelemetryHandle,
+    /// Blocks per era when the genesis elects validator sets (it lists candidates), else `None`.
+    era_blocks: Option<NonZeroU64>,
+    /// Where the start of each epoch is announced ([`crate::orchestrator`]).
+    transitions: Arc<Mutex<Option<Transitions>>>,
 }
 
 impl fmt::Debug for App {
@@ -202,6 +242,7 @@ impl App {
             let block_interval = config.block_interval;
             return Err(AppError::BlockIntervalTooLong { block_interval, leader_timeout: LEADER_TIMEOUT });
         }
+        let era_blocks = (!genesis.validators.is_empty()).then(|| NonZeroU64::new(genesis.params.era_blocks)).flatten();
         let state = Engine::from_genesis(genesis)?;
         let block = Block {
             height: Height::GENESIS,
@@ -224,6 +265,8 @@ impl App {
             certificates: Default::default(),
             tip: Default::default(),
             telemetry: Default::default(),
+            era_blocks,
+            transitions: Default::default(),
         })
     }
 
@@ -374,10 +417,27 @@ impl App {
         let finality = self.finality_of(block);
         let durable = self.sink.finalized(block.block(), &outcome, &committed, &finality);
         durable.map_err(|error| FinalizeError::NotDurable { height, error })?;
+        let next = self.next_epoch(&committed);
         drop(committed);
         self.pending().retain(|_, p| p.state.height() > height);
         self.txs.finalized(&block.block().txs);
+        if let (Some(next), Some(to)) =
+            (next, &*self.transitions.lock().expect("a thread panicked holding the transitions"))
+        {
+            // The orchestrator is gone only when the validator is stopping.
+            let _ = to.unbounded_send(next);
+        }
         Ok(())
+    }
+
+    /// When `committed` ends an era (its last block), the next epoch and the set it elected for it.
+    fn next_epoch(&self, committed: &Engine) -> Option<Transition> {
+        let era_blocks = self.era_blocks?.get();
+        let next = committed.height().0.checked_add(1)?;
+        (next % era_blocks == 0).then(|| {
+            let epoch = next / era_blocks;
+            Transition { epoch, validators: elected_keys(committed, epoch).unwrap_or_default() }
+        })
     }
 }
 
@@ -415,6 +475,26 @@ impl Finalizer for App {
     fn telemetry(&self) -> crate::TelemetryHandle {
         self.telemetry.clone()
     }
+
+    fn epoch_length(&self) -> NonZeroU64 {
+        self.era_blocks.unwrap_or(NonZeroU64::MAX)
+    }
+
+    fn validator_set(&self, epoch: u64) -> Option<Vec<AccountId>> {
+        self.era_blocks?;
+        elected_keys(&self.committed.read().expect("a thread panicked holding the committed engine"), epoch)
+    }
+
+    fn listen(&self, transitions: Transitions) {
+        *self.transitions.lock().expect("a thread panicked holding the transitions") = Some(transitions);
+    }
+}
+
+/// The keys of the set `engine` holds for era `epoch`, sorted.
+fn elected_keys(engine: &Engine, epoch: u64) -> Option<Vec<AccountId>> {
+    let mut keys: Vec<AccountId> = engine.validator_set(epoch)?.iter().map(|v| v.key).collect();
+    keys.sort();
+    Some(keys)
 }
 
 impl<E: Rng + Spawner + Metrics + Clock> Application<E> for App {
@@ -437,7 +517,7 @@ impl<E: Rng + Spawner + Metrics + Clock> Application<E> for App {
             return None;
         }
         let state = self.state_at(parent, &mut ancestry).await?;
-        self.build(state, crate::finality::key_bytes(&context.leader))
+        self.build(state, key_bytes(&context.leader))
     }
 }
 
@@ -448,15 +528,8 @@ impl<E: Rng + Spawner + Metrics + Clock> VerifyingApplication<E> for App {
         mut ancestry: AncestorStream<A, ChainBlock>,
     ) -> bool {
         let Some(block) = ancestry.next().await else { return false };
-        // The proposer reward goes to whoever the block names: only the view's leader may be named.
-        let leader = crate::finality::key_bytes(&context.leader);
-        if block.block().proposer != Some(leader) {
-            let named = block.block().proposer.map_or_else(|| "nobody".to_string(), |k| k.to_hex());
-            eprintln!(
-                "bft: refused block {}: [proposer_not_leader] it names {named}, the view's leader is {}",
-                block.block().height,
-                leader.to_hex()
-            );
+        if let Err(e) = check_proposer(block.block(), &context.leader) {
+            eprintln!("bft: refused block {}: [{}] {e}", block.block().height, e.code());
             return false;
         }
         let Some(parent) = ancestry.next().await else { return false };
@@ -661,6 +734,7 @@ mod tests {
 
     fn certificate(view: u64) -> crate::Certificate {
         crate::Certificate {
+            epoch: 0,
             view,
             parent_view: view - 1,
             proposer: AccountId([1; 32]),
@@ -718,6 +792,21 @@ mod tests {
         block_on(app.report(Update::Block(blocks[0].clone(), ack)));
         assert_eq!(app.fatal().map(|e| e.code()), Some("finalized_block_not_durable"));
         assert!(block_on(waiter).is_err());
+    }
+
+    #[test]
+    fn a_block_naming_another_proposer_than_the_views_leader_is_refused() {
+        use commonware_cryptography::{ed25519::PrivateKey, Signer as _};
+        let leader = PrivateKey::from_seed(1).public_key();
+        let mut block = chain(&genesis(), 1)[0].block().clone();
+        block.proposer = Some(key_bytes(&leader));
+        assert_eq!(check_proposer(&block, &leader), Ok(()));
+        for named in [None, Some(AccountId([9; 32]))] {
+            block.proposer = named;
+            let err = check_proposer(&block, &leader).expect_err("not the leader");
+            assert_eq!(err.code(), "proposer_not_leader");
+            assert_eq!(err, Refusal::ProposerNotLeader { height: Height(1), named, leader: key_bytes(&leader) });
+        }
     }
 
     /// A source that did not check signatures at its door.

@@ -46,6 +46,8 @@ pub enum Finality {
 /// A simplex finalization certificate (ed25519), in plain bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Certificate {
+    /// The consensus epoch (the era) of the view: views start again at each epoch.
+    pub epoch: u64,
     /// The view the block was proposed and finalized in.
     pub view: u64,
     /// The view of its parent's proposal.
@@ -56,10 +58,10 @@ pub struct Certificate {
     pub signers: Vec<AccountId>,
     /// Finalize votes needed for a certificate: n − f of n validators.
     pub quorum: u32,
-    /// The size of the validator set.
+    /// The size of the epoch's validator set.
     pub validators: u32,
     /// commonware's canonical encoding of the `Finalization` (proposal, signer bitmap, signatures): anyone
-    /// can check it with [`verify`] and the genesis validator set.
+    /// can check it with [`verify`] and the validator set of the block's era.
     pub encoded: Vec<u8>,
 }
 
@@ -92,11 +94,11 @@ impl FinalityError {
     }
 }
 
-/// The leader simplex elects for `view` (epoch 0, the only one) over `participants`: commonware's own
-/// round-robin elector, the configuration `start_validator` gives simplex.
-pub fn leader(participants: &Set<PublicKey>, view: u64) -> PublicKey {
+/// The leader simplex elects for `view` of `epoch` over `participants` (that epoch's set): commonware's own
+/// round-robin elector (it rotates by epoch + view), the configuration the orchestrator gives simplex.
+pub fn leader(participants: &Set<PublicKey>, epoch: u64, view: u64) -> PublicKey {
     let elector = RoundRobin::<Sha256>::default().build(participants);
-    let round = Round::new(Epoch::zero(), View::new(view));
+    let round = Round::new(Epoch::new(epoch), View::new(view));
     let index = commonware_consensus::simplex::elector::Elector::<Scheme>::elect(&elector, round, None);
     participants[index.get() as usize].clone()
 }
@@ -111,13 +113,14 @@ pub(crate) fn key_bytes(key: &PublicKey) -> AccountId {
 impl Certificate {
     /// The plain form of a finalization certificate `simplex` checked, over `participants`.
     pub(crate) fn new(finalization: &Finalization<Scheme, Digest>, participants: &Set<PublicKey>) -> Certificate {
-        let view = finalization.proposal.round.view().get();
+        let (epoch, view) = (finalization.proposal.round.epoch().get(), finalization.proposal.round.view().get());
         let signers =
             finalization.certificate.signers.iter().map(|p| key_bytes(&participants[p.get() as usize])).collect();
         Certificate {
+            epoch,
             view,
             parent_view: finalization.proposal.parent.get(),
-            proposer: key_bytes(&leader(participants, view)),
+            proposer: key_bytes(&leader(participants, epoch, view)),
             signers,
             quorum: participants.quorum::<N3f1>(),
             validators: participants.len() as u32,
@@ -129,6 +132,7 @@ impl Certificate {
 /// What a certificate checked by [`verify`] says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
+    pub epoch: u64,
     pub view: u64,
     pub parent_view: u64,
     pub proposer: AccountId,
@@ -136,7 +140,7 @@ pub struct Verified {
 }
 
 /// Check `encoded` (a [`Certificate::encoded`]) as a finalization of `block` by a quorum of `validators`
-/// (the genesis set, any order) under the simplex `namespace` (`net::namespace(chain_id)`).
+/// (the set of the block's era, any order: the genesis set when the genesis elects none) under the simplex `namespace` (`net::namespace(chain_id)`).
 pub fn verify(
     namespace: &[u8],
     validators: &[AccountId],
@@ -159,7 +163,13 @@ pub fn verify(
         return Err(FinalityError::BadSignatures);
     }
     let plain = Certificate::new(&finalization, &participants);
-    Ok(Verified { view: plain.view, parent_view: plain.parent_view, proposer: plain.proposer, signers: plain.signers })
+    Ok(Verified {
+        epoch: plain.epoch,
+        view: plain.view,
+        parent_view: plain.parent_view,
+        proposer: plain.proposer,
+        signers: plain.signers,
+    })
 }
 
 /// Finalization certificates simplex reported and marshal has not delivered the block of yet, by block
@@ -176,12 +186,13 @@ impl Certificates {
         self.lock().insert(digest, certificate);
     }
 
-    /// The certificate of the block `digest`, removed from the book with every certificate of a view at
-    /// or below its view: finalized views grow with height, so those blocks are committed already.
+    /// The certificate of the block `digest`, removed from the book with every certificate of a round
+    /// (epoch, view) at or below its own: finalized rounds grow with height, so those blocks are committed
+    /// already (or were the last block of an epoch, re-proposed and finalized again in later views).
     pub(crate) fn take(&self, digest: &Digest) -> Option<Certificate> {
         let mut book = self.lock();
         let certificate = book.remove(digest)?;
-        book.retain(|_, c| c.view > certificate.view);
+        book.retain(|_, c| (c.epoch, c.view) > (certificate.epoch, certificate.view));
         Some(certificate)
     }
 

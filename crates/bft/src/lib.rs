@@ -19,15 +19,17 @@ pub mod block;
 pub mod finality;
 pub mod gossip;
 pub mod net;
+pub mod orchestrator;
 pub mod pool;
 pub mod telemetry;
 pub mod validator;
 
-pub use app::{App, AppConfig, AppError, FinalizeError, Finalizer, Sink, SinkError, TxSource};
+pub use app::{check_proposer, App, AppConfig, AppError, FinalizeError, Finalizer, Refusal, Sink, SinkError, TxSource};
 pub use block::{to_digest, ChainBlock, Digest, BLOCK_BYTES_MAX};
 pub use finality::{Certificate, Certificates, Finality, FinalityError};
 pub use gossip::{start_gossip, Gossip, GossipError};
 pub use net::{NetConfig, NetError};
+pub use orchestrator::{EpochSchemes, Transition, Transitions};
 pub use pool::MemoryPool;
 pub use telemetry::{NoTelemetry, Telemetry, TelemetryHandle, Vote};
 pub use validator::{start_validator, Channels, Scheme, ValidatorError, CHANNEL_TXS, LEADER_TIMEOUT};

@@ -1,6 +1,8 @@
 //! One validator as a node process runs it: commonware's tokio runtime on the calling thread (it builds
 //! and blocks on its own runtime, so it cannot run inside the node's), the authenticated `lookup` network
-//! at the validator's p2p address with every other validator of the genesis set as a known peer, the six
+//! at the validator's p2p address with every other genesis validator (every candidate, elected or not:
+//! all of them stay connected, and a candidate out of the era's set follows its certificates) as a known
+//! peer, the six
 //! channels, [`start_validator`] and transaction gossip; until `stop` resolves or the validator stops on a
 //! finalized block it cannot take.
 
@@ -32,7 +34,7 @@ const BACKLOG: usize = 4096;
 /// What a validator process needs beyond the state it shares with the node.
 #[derive(Debug, Clone)]
 pub struct NetConfig {
-    /// The genesis, whose `validators` are the consensus set.
+    /// The genesis, whose `validators` are the candidates each era's consensus set is elected from.
     pub genesis: Genesis,
     /// The validator's ed25519 secret (the 32-byte seed of its key file).
     pub key_seed: [u8; 32],
@@ -120,9 +122,9 @@ pub fn run(
     let listen = *listen;
     let chain_id = cfg.genesis.params.chain_id.clone();
     let namespace = namespace(&chain_id);
+    // Every genesis validator is a candidate: each epoch's set is elected among them (the app tells the
+    // orchestrator), and this set is the one of every epoch only for a genesis that elects none.
     let participants = Set::from_iter_dedup(set.iter().map(|(k, _)| k.clone()));
-    let scheme = crate::Scheme::signer(&namespace, participants, secret.clone())
-        .ok_or_else(|| NetError::NotAValidator { key: key_hex(&me) })?;
     let app = App::new(&cfg.genesis, committed, txs.clone(), sink, AppConfig { block_interval: cfg.block_interval })?
         .with_telemetry(cfg.telemetry.clone());
     let telemetry = cfg.telemetry.clone();
@@ -131,9 +133,9 @@ pub fn run(
         let p2p_namespace = [namespace.as_slice(), b"/p2p"].concat();
         let private = set.iter().any(|(_, a)| !is_global(a));
         let p2p = if private {
-            lookup::Config::local(secret, &p2p_namespace, listen, MESSAGE_BYTES_MAX)
+            lookup::Config::local(secret.clone(), &p2p_namespace, listen, MESSAGE_BYTES_MAX)
         } else {
-            lookup::Config::recommended(secret, &p2p_namespace, listen, MESSAGE_BYTES_MAX)
+            lookup::Config::recommended(secret.clone(), &p2p_namespace, listen, MESSAGE_BYTES_MAX)
         };
         let (mut network, mut oracle) = lookup::Network::new(context.with_label("network"), p2p);
         let peers: Map<ed25519::PublicKey, Address> =
@@ -149,8 +151,9 @@ pub fn run(
         start_validator(
             context.with_label("validator"),
             app.clone(),
-            scheme,
-            me,
+            secret,
+            &namespace,
+            participants,
             &partitions,
             oracle.clone(),
             oracle,

@@ -14,7 +14,7 @@
 use crate::block::Digest;
 use crate::finality::{key_bytes, leader};
 use crate::validator::Scheme;
-use commonware_consensus::simplex::types::Activity;
+use commonware_consensus::{simplex::types::Activity, types::Round};
 use commonware_cryptography::{certificate::Attestation, ed25519::PublicKey};
 use commonware_utils::ordered::Set;
 use std::collections::BTreeMap;
@@ -126,14 +126,14 @@ impl Observer {
         match activity {
             Activity::Notarize(n) => {
                 vote(Vote::Notarize, &n.attestation);
-                self.proposed(n.proposal.round.view().get());
+                self.proposed(n.proposal.round);
             }
             Activity::Finalize(f) => {
                 vote(Vote::Finalize, &f.attestation);
-                self.proposed(f.proposal.round.view().get());
+                self.proposed(f.proposal.round);
             }
             Activity::Nullify(n) => vote(Vote::Nullify, &n.attestation),
-            Activity::Notarization(n) | Activity::Certification(n) => self.proposed(n.proposal.round.view().get()),
+            Activity::Notarization(n) | Activity::Certification(n) => self.proposed(n.proposal.round),
             Activity::Finalization(f) => self.finalized(f.proposal.round.view().get()),
             _ => {}
         }
@@ -143,7 +143,8 @@ impl Observer {
         self.views.lock().expect("a thread panicked holding the views seen")
     }
 
-    fn proposed(&self, view: u64) {
+    fn proposed(&self, round: Round) {
+        let view = round.view().get();
         let mut views = self.lock();
         if view <= views.finalized || views.seen.contains_key(&view) {
             return;
@@ -153,7 +154,7 @@ impl Observer {
             views.seen.pop_first();
         }
         drop(views);
-        self.telemetry.proposal(key_bytes(&leader(&self.participants, view)));
+        self.telemetry.proposal(key_bytes(&leader(&self.participants, round.epoch().get(), view)));
     }
 
     fn finalized(&self, view: u64) {

@@ -2,13 +2,14 @@
 //! [`crate::App`]) and simplex (ed25519 signatures, round-robin leaders), wired as in commonware's alto
 //! at the pinned release.
 //!
-//! Every validator must be given the same participant set in the same order (commonware sorts it) and the
-//! same namespace. The epoch never changes (`u64::MAX` views per epoch): there is one validator set for
-//! now. Storage partitions carry a prefix the caller names (the node uses the validator's public key), so
+//! Consensus runs one simplex engine per epoch (= stakework era), each over the set elected for its era
+//! ([`crate::orchestrator`]); marshal checks fetched certificates with the scheme of their epoch. Every
+//! validator must be given the same namespace (and, for a genesis that elects no set, the same fixed
+//! participant set). Storage partitions carry a prefix the caller names (the node uses the validator's public key), so
 //! several validators can share one runtime in tests, and a restarted one finds what it synced.
 
 use crate::block::{ChainBlock, Digest, BLOCK_BYTES_MAX};
-use crate::finality::Recorder;
+use crate::orchestrator::{EpochSchemes, Orchestrator, Transition};
 use crate::Finalizer;
 use commonware_broadcast::buffered;
 use commonware_consensus::{
@@ -19,20 +20,23 @@ use commonware_consensus::{
         Update,
     },
     simplex::{
-        self,
-        elector::RoundRobin,
         scheme::ed25519,
         types::{Context, Finalization},
     },
-    types::{Epoch, FixedEpocher, ViewDelta},
+    types::{Epocher, FixedEpocher, Height as ChainHeight, ViewDelta},
     Reporter, VerifyingApplication,
 };
-use commonware_cryptography::{certificate::ConstantProvider, certificate::Scheme as _, ed25519::PublicKey};
+use commonware_cryptography::{
+    certificate::Scheme as _,
+    ed25519::{PrivateKey, PublicKey},
+    Signer as _,
+};
 use commonware_p2p::{Blocker, Provider, Receiver, Sender};
 use commonware_parallel::Sequential;
 use commonware_runtime::{buffer::paged::CacheRef, BufferPooler, Clock, Metrics, Spawner, Storage};
 use commonware_storage::archive::immutable;
-use commonware_utils::{NZUsize, NZU16, NZU64};
+use commonware_utils::{ordered::Set, NZUsize, NZU16, NZU64};
+use futures::channel::mpsc::UnboundedReceiver;
 use rand::{CryptoRng, Rng};
 use std::time::Duration;
 
@@ -86,10 +90,11 @@ impl ValidatorError {
 /// backfill (channels 0 to 4).
 pub type Channels<S0, R0, S1, R1, S2, R2, S3, R3, S4, R4> = ((S0, R0), (S1, R1), (S2, R2), (S3, R3), (S4, R4));
 
-/// Start one validator running `app` with the key behind `scheme` (whose public key is `public_key`),
-/// its storage partitions named `{partitions}-…` (the node passes the public key; two instances sharing a
-/// runtime, as a test's Byzantine twins do, need two names). A validator restarted with the same name
-/// resumes from what it synced there.
+/// Start one validator running `app` with the secret key `secret`, its storage partitions named
+/// `{partitions}-…` (the node passes the public key; two instances sharing a runtime, as a test's Byzantine
+/// twins do, need two names). A validator restarted with the same name resumes from what it synced there.
+/// Votes and certificates are signed under `namespace`; `fixed` is the validator set of every epoch when
+/// the app elects none (a genesis without validators: one epoch for ever, see [`crate::orchestrator`]).
 /// The application side (broadcast, marshal) starts before consensus, as alto does. Refused, with nothing
 /// started, when marshal's acknowledged height is above the app's committed height
 /// (`store_behind_consensus`); the other way round is a crash between the sink's append and the
@@ -98,8 +103,9 @@ pub type Channels<S0, R0, S1, R1, S2, R2, S3, R3, S4, R4> = ((S0, R0), (S1, R1),
 pub async fn start_validator<E, A, P, B, S0, R0, S1, R1, S2, R2, S3, R3, S4, R4>(
     context: E,
     app: A,
-    scheme: Scheme,
-    public_key: PublicKey,
+    secret: PrivateKey,
+    namespace: &[u8],
+    fixed: Set<PublicKey>,
     partitions: &str,
     provider: P,
     blocker: B,
@@ -123,106 +129,91 @@ where
     S4: Sender<PublicKey = PublicKey>,
     R4: Receiver<PublicKey = PublicKey>,
 {
-    let (buffer, buffer_mailbox) = buffered::Engine::<_, PublicKey, ChainBlock, _>::new(
-        context.with_label("buffer"),
-        buffered::Config {
-            public_key: public_key.clone(),
-            mailbox_size: 1024,
-            deque_size: 10,
-            priority: true,
-            codec_config: BLOCK_BYTES_MAX,
-            peer_provider: provider.clone(),
-        },
-    );
+    let public_key = secret.public_key();
+    let buffer_config = buffer_config(public_key.clone(), provider.clone());
+    let (buffer, buffer_mailbox) =
+        buffered::Engine::<_, PublicKey, ChainBlock, _>::new(context.with_label("buffer"), buffer_config);
     let page_cache = CacheRef::from_pooler(&context, NZU16!(4096), NZUsize!(1024));
-    let (marshal_actor, marshal_mailbox, acked) = init_marshal(&context, &scheme, partitions, &page_cache).await?;
+    let epocher = FixedEpocher::new(app.epoch_length());
+    let schemes = EpochSchemes::default();
+    let (marshal_actor, marshal_mailbox, acked) =
+        init_marshal(&context, schemes.clone(), epocher.clone(), partitions, &page_cache).await?;
     let store = app.committed_height().0;
     if acked.get() > store {
         return Err(ValidatorError::StoreBehindConsensus { store, acked: acked.get() });
     }
-    let recorder = Recorder::new(marshal_mailbox.clone(), app.certificates(), scheme.participants(), app.telemetry());
-    let inline = Inline::new(context.with_label("inline"), app, marshal_mailbox.clone(), epocher());
-    let backfill_config = marshal::resolver::p2p::Config {
-        public_key: public_key.clone(),
+    let listening = listen(&app, &epocher, store);
+    let (book, telemetry) = (app.certificates(), app.telemetry());
+    let inline = Inline::new(context.with_label("inline"), app, marshal_mailbox.clone(), epocher.clone());
+    let backfill_config = backfill_config(public_key, provider, blocker.clone());
+    let resolver_parts = marshal::resolver::p2p::init(&context.with_label("backfill"), backfill_config, backfill);
+    buffer.start(blocks);
+    marshal_actor.start(inline.clone(), buffer_mailbox, resolver_parts);
+    let orchestrator = Orchestrator {
+        secret,
+        namespace: namespace.to_vec(),
+        fallback: fixed,
+        schemes,
+        epocher,
+        inline,
+        marshal: marshal_mailbox,
+        book,
+        telemetry,
+        blocker,
+        partitions: partitions.to_string(),
+        page_cache,
+    };
+    orchestrator.start(&context, listening, (votes, certificates, resolver));
+    Ok(())
+}
+
+/// Where the app announces each epoch it enters, the first (the epoch of the block after `store`, with the
+/// set the committed state holds for it) already sent.
+fn listen<A: Finalizer>(app: &A, epocher: &FixedEpocher, store: u64) -> UnboundedReceiver<Transition> {
+    let first = epocher.containing(ChainHeight::new(store + 1)).expect("a fixed epocher covers every height").epoch();
+    let first = Transition { epoch: first.get(), validators: app.validator_set(first.get()).unwrap_or_default() };
+    let (transitions, listening) = futures::channel::mpsc::unbounded();
+    transitions.unbounded_send(first).expect("the receiver is held here");
+    app.listen(transitions);
+    listening
+}
+
+/// The broadcast of full blocks to `provider`'s peers.
+fn buffer_config<P: Provider<PublicKey = PublicKey>>(
+    public_key: PublicKey,
+    provider: P,
+) -> buffered::Config<PublicKey, usize, P> {
+    buffered::Config {
+        public_key,
+        mailbox_size: 1024,
+        deque_size: 10,
+        priority: true,
+        codec_config: BLOCK_BYTES_MAX,
         peer_provider: provider,
-        blocker: blocker.clone(),
+    }
+}
+
+/// Marshal's backfill of missing finalized blocks from `provider`'s peers.
+fn backfill_config<P, B>(
+    public_key: PublicKey,
+    provider: P,
+    blocker: B,
+) -> marshal::resolver::p2p::Config<PublicKey, P, B>
+where
+    P: Provider<PublicKey = PublicKey>,
+    B: Blocker<PublicKey = PublicKey>,
+{
+    marshal::resolver::p2p::Config {
+        public_key,
+        peer_provider: provider,
+        blocker,
         mailbox_size: 1024,
         initial: Duration::from_secs(1),
         timeout: Duration::from_secs(2),
         fetch_retry_timeout: Duration::from_millis(100),
         priority_requests: false,
         priority_responses: false,
-    };
-    let resolver_parts = marshal::resolver::p2p::init(&context.with_label("backfill"), backfill_config, backfill);
-    buffer.start(blocks);
-    marshal_actor.start(inline.clone(), buffer_mailbox, resolver_parts);
-    let partition = format!("{partitions}-consensus");
-    let consensus = Consensus { scheme, partition, blocker, inline, reporter: recorder, page_cache };
-    start_consensus(&context, consensus, (votes, certificates, resolver));
-    Ok(())
-}
-
-/// One epoch for ever: the validator set never changes (alto's choice), so marshal's epoch-boundary logic
-/// never runs.
-fn epocher() -> FixedEpocher {
-    FixedEpocher::new(NZU64!(u64::MAX))
-}
-
-/// What simplex needs besides its channels.
-struct Consensus<E, A, B>
-where
-    E: Rng + Spawner + Metrics + Clock,
-    A: VerifyingApplication<E, Block = ChainBlock, SigningScheme = Scheme, Context = Context<Digest, PublicKey>>,
-{
-    scheme: Scheme,
-    partition: String,
-    blocker: B,
-    inline: Inline<E, Scheme, A, ChainBlock, FixedEpocher>,
-    /// Marshal's mailbox behind the recorder of finalization certificates.
-    reporter: Recorder<MarshalMailbox<Scheme, Standard<ChainBlock>>>,
-    page_cache: CacheRef,
-}
-
-/// Start simplex on channels 0 to 2, proposing and verifying through `inline` and reporting certificates
-/// to marshal through the recorder.
-fn start_consensus<E, A, B, S0, R0, S1, R1, S2, R2>(
-    context: &E,
-    c: Consensus<E, A, B>,
-    (votes, certificates, resolver): ((S0, R0), (S1, R1), (S2, R2)),
-) where
-    E: BufferPooler + Clock + CryptoRng + Rng + Spawner + Storage + Metrics,
-    A: VerifyingApplication<E, Block = ChainBlock, SigningScheme = Scheme, Context = Context<Digest, PublicKey>>,
-    B: Blocker<PublicKey = PublicKey>,
-    S0: Sender<PublicKey = PublicKey>,
-    R0: Receiver<PublicKey = PublicKey>,
-    S1: Sender<PublicKey = PublicKey>,
-    R1: Receiver<PublicKey = PublicKey>,
-    S2: Sender<PublicKey = PublicKey>,
-    R2: Receiver<PublicKey = PublicKey>,
-{
-    let config = simplex::Config {
-        scheme: c.scheme,
-        elector: RoundRobin::<commonware_cryptography::Sha256>::default(),
-        blocker: c.blocker,
-        automaton: c.inline.clone(),
-        relay: c.inline,
-        reporter: c.reporter,
-        strategy: Sequential,
-        partition: c.partition,
-        mailbox_size: 1024,
-        epoch: Epoch::zero(),
-        replay_buffer: NZUsize!(1 << 16),
-        write_buffer: NZUsize!(1 << 16),
-        page_cache: c.page_cache,
-        leader_timeout: LEADER_TIMEOUT,
-        certification_timeout: CERTIFICATION_TIMEOUT,
-        timeout_retry: Duration::from_secs(10),
-        activity_timeout: ViewDelta::new(10),
-        skip_timeout: ViewDelta::new(5),
-        fetch_timeout: Duration::from_secs(1),
-        fetch_concurrent: 4,
-    };
-    simplex::Engine::new(context.with_label("consensus"), config).start(votes, certificates, resolver);
+    }
 }
 
 type FinalizationArchive<E> = immutable::Archive<E, Digest, Finalization<Scheme, Digest>>;
@@ -230,7 +221,7 @@ type BlockArchive<E> = immutable::Archive<E, Digest, ChainBlock>;
 type Marshal<E> = MarshalActor<
     E,
     Standard<ChainBlock>,
-    ConstantProvider<Scheme, Epoch>,
+    EpochSchemes,
     FinalizationArchive<E>,
     BlockArchive<E>,
     FixedEpocher,
@@ -241,7 +232,8 @@ type Marshal<E> = MarshalActor<
 /// last had acknowledged.
 async fn init_marshal<E>(
     context: &E,
-    scheme: &Scheme,
+    schemes: EpochSchemes,
+    epocher: FixedEpocher,
     partitions: &str,
     page_cache: &CacheRef,
 ) -> Result<
@@ -265,8 +257,8 @@ where
     .await
     .map_err(|error| ValidatorError::Archive { archive: "blocks", error })?;
     let config = marshal::Config {
-        provider: ConstantProvider::new(scheme.clone()),
-        epocher: epocher(),
+        provider: schemes,
+        epocher,
         partition_prefix: format!("{partitions}-marshal"),
         mailbox_size: 1024,
         view_retention_timeout: ViewDelta::new(100),

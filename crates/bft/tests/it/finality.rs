@@ -5,7 +5,7 @@
 
 use crate::harness::{good_link, run, Run, Scenario, NAMESPACE};
 use bft::{
-    finality, start_validator, App, AppConfig, Finality, MemoryPool, Scheme, Sink, SinkError, TxSource, ValidatorError,
+    finality, start_validator, App, AppConfig, Finality, MemoryPool, Sink, SinkError, TxSource, ValidatorError,
     CHANNEL_TXS,
 };
 use commonware_codec::DecodeExt;
@@ -56,6 +56,7 @@ fn scenario(seed: u64, late: bool) -> Scenario {
         txs: 8,
         crash: None,
         twins: None,
+        elections: None,
     }
 }
 
@@ -126,7 +127,6 @@ async fn start_one(
 ) -> Result<(), ValidatorError> {
     let secret = ed25519::PrivateKey::decode(&[7u8; 32][..]).expect("a seed");
     let key = secret.public_key();
-    let scheme = Scheme::signer(NAMESPACE, Set::from_iter_dedup([key.clone()]), secret).expect("in the set");
     let simulated = simulated::Config { max_size: 16 << 20, disconnect_on_block: true, tracked_peer_sets: Some(1) };
     let (network, oracle) = simulated::Network::new(context.with_label("network"), simulated);
     network.start();
@@ -145,8 +145,9 @@ async fn start_one(
     let config = AppConfig { block_interval: Duration::from_millis(100) };
     let app = App::new(&genesis, engine, pool, sink, config).expect("a valid genesis");
     let partitions = key.to_string();
-    start_validator(context.with_label("validator"), app, scheme, key, &partitions, oracle.manager(), control, chans)
-        .await
+    let fixed = Set::from_iter_dedup([key.clone()]);
+    let (manager, context) = (oracle.manager(), context.with_label("validator"));
+    start_validator(context, app, secret, NAMESPACE, fixed, &partitions, manager, control, chans).await
 }
 
 #[test]

@@ -12,7 +12,7 @@
 
 use bft::{
     start_gossip, start_validator, App, AppConfig, Certificates, ChainBlock, Digest, Finality, FinalizeError,
-    Finalizer, Gossip, MemoryPool, Scheme, Sink, SinkError, TxSource, CHANNEL_TXS,
+    Finalizer, Gossip, MemoryPool, Sink, SinkError, Transitions, TxSource, CHANNEL_TXS,
 };
 use commonware_consensus::{
     marshal::{
@@ -22,7 +22,11 @@ use commonware_consensus::{
     simplex::{scheme::ed25519, types::Context},
     Application, Heightable, Reporter, VerifyingApplication,
 };
-use commonware_cryptography::{certificate::mocks::Fixture, ed25519::PublicKey, Digestible};
+use commonware_cryptography::{
+    certificate::mocks::Fixture,
+    ed25519::{PrivateKey, PublicKey},
+    Digestible,
+};
 use commonware_p2p::{
     simulated::{self, Link, Network, Oracle, SplitOrigin, SplitTarget},
     Manager, Recipients,
@@ -30,7 +34,10 @@ use commonware_p2p::{
 use commonware_runtime::{deterministic, Clock, Handle, IoBuf, Metrics, Quota, Runner as _, Spawner};
 use commonware_utils::{acknowledgement::Exact, ordered::Set, Acknowledgement, NZU32};
 use ed25519_dalek::SigningKey;
-use engine::{testkit, Block, BlockOutcome, Call, Engine, Genesis, Params, SignedTx, TxBody};
+use engine::{
+    protocol::genesis::GenesisValidator, testkit, Block, BlockOutcome, Call, Engine, Event, Genesis, Params, SignedTx,
+    TxBody,
+};
 use futures::channel::oneshot;
 use rand::Rng;
 use std::{
@@ -84,6 +91,19 @@ pub struct Twins {
     pub isolate: Option<usize>,
 }
 
+/// Validator elections (issue 21): the genesis lists every validator as a candidate staking from its own
+/// account ([`stash`]), and the top `validators_max` by stake form the set of each era of `era_blocks`.
+#[derive(Clone, Debug)]
+pub struct Elections {
+    pub era_blocks: u64,
+    pub validators_max: u32,
+    /// Each validator's own bonded stake, in base units.
+    pub stakes: Vec<u128>,
+    /// Nominations submitted with the scenario's transfers: the user [`TWIN_SPENDER`] bonds this much to
+    /// the account of this validator, in this order.
+    pub nominations: Vec<(usize, u128)>,
+}
+
 /// What a scenario sets up.
 #[derive(Clone)]
 pub struct Scenario {
@@ -103,6 +123,9 @@ pub struct Scenario {
     pub twins: Option<Twins>,
     /// Signed transfers submitted to one validator.
     pub txs: u64,
+    /// Validator sets elected per era; `None`: the genesis lists no validators, and the fixed set of all
+    /// the scenario's validators runs one epoch for ever.
+    pub elections: Option<Elections>,
 }
 
 impl Scenario {
@@ -119,6 +142,7 @@ impl Scenario {
             crash: None,
             twins: None,
             txs: 8,
+            elections: None,
         }
     }
 
@@ -151,6 +175,7 @@ impl std::fmt::Debug for Scenario {
             .field("crash", &self.crash)
             .field("twins", &self.twins)
             .field("txs", &self.txs)
+            .field("elections", &self.elections)
             .finish()
     }
 }
@@ -177,7 +202,9 @@ pub struct Run {
     pub fatal: Vec<Option<FinalizeError>>,
     /// The most blocks any validator finalized while the network was split in halves.
     pub partition_progress: Option<u64>,
-    /// The most blocks a running validator finalized while two were down.
+    /// The height each validator had finalized when the crashed ones restarted.
+    pub restarted_at: Option<Vec<u64>>,
+    /// How many heights past the highest any validator had at the crash were finalized while two were down.
     pub crash_progress: Option<u64>,
     /// Blocks marshal delivered to each validator at or below its committed height (after a restart).
     pub redelivered: Vec<u64>,
@@ -192,6 +219,10 @@ pub struct Run {
     pub keys: Vec<PublicKey>,
     /// The finality evidence each validator's sink got, as (height, block hash, evidence).
     pub finality: Vec<Vec<(u64, Hash, Finality)>>,
+    /// The events of the blocks each validator's sink got, as (height, event).
+    pub events: Vec<Vec<(u64, Event)>>,
+    /// The proposer each finalized block names, by height from 1, as each validator's sink got them.
+    pub proposers: Vec<Vec<Option<AccountId>>>,
 }
 
 /// The validator's durable store (the node's redb): finalized blocks, appended in height order, that
@@ -202,6 +233,7 @@ pub struct RecordingSink {
     chain: Mutex<Chain>,
     txs: Mutex<BTreeSet<Hash>>,
     finality: Mutex<Vec<(u64, Hash, Finality)>>,
+    events: Mutex<Vec<(u64, Event)>>,
 }
 
 impl RecordingSink {
@@ -233,6 +265,8 @@ impl Sink for RecordingSink {
         self.chain.lock().expect("a test lock").push((block.height.0, outcome.block_hash, outcome.state_root));
         self.txs.lock().expect("a test lock").extend(block.txs.iter().map(SignedTx::hash));
         self.finality.lock().expect("a test lock").push((block.height.0, outcome.block_hash, f.clone()));
+        let events = outcome.events.iter().map(|e| (block.height.0, e.event.clone()));
+        self.events.lock().expect("a test lock").extend(events);
         Ok(())
     }
 }
@@ -299,6 +333,15 @@ impl Finalizer for TestApp {
     }
     fn telemetry(&self) -> bft::TelemetryHandle {
         self.inner.telemetry()
+    }
+    fn epoch_length(&self) -> std::num::NonZeroU64 {
+        self.inner.epoch_length()
+    }
+    fn validator_set(&self, epoch: u64) -> Option<Vec<AccountId>> {
+        self.inner.validator_set(epoch)
+    }
+    fn listen(&self, transitions: Transitions) {
+        self.inner.listen(transitions)
     }
 }
 
@@ -369,9 +412,9 @@ struct Instance {
     handle: Option<Handle<()>>,
 }
 
-/// One validator: its signing scheme, what survives its crashes, and its running instance.
+/// One validator: its secret key, what survives its crashes, and its running instance.
 struct Validator {
-    scheme: Scheme,
+    key: PrivateKey,
     sink: Arc<RecordingSink>,
     proposed: Arc<Mutex<Vec<(u64, Digest)>>>,
     redelivered: Arc<AtomicU64>,
@@ -420,9 +463,53 @@ fn account(key: &SigningKey) -> AccountId {
     AccountId(key.verifying_key().to_bytes())
 }
 
-fn genesis() -> Genesis {
-    let accounts = (0..=TWIN_SPENDER).map(|i| (account(&user(i)), Amount(1_000_000_000_000), Amount::ZERO)).collect();
-    testkit::genesis(Params::default(), accounts, Vec::new())
+/// The key of validator `i`'s staking account.
+pub fn stash(i: usize) -> SigningKey {
+    SigningKey::from_bytes(&[200 + i as u8; 32])
+}
+
+/// The 32 bytes of a validator's public key, as the genesis lists it.
+pub fn key_id(key: &PublicKey) -> AccountId {
+    let mut bytes = [0u8; 32];
+    bytes.copy_from_slice(&commonware_codec::Encode::encode(key)[..32]);
+    AccountId(bytes)
+}
+
+/// Five rich users; with elections, every validator a candidate staking its `stakes[i]` from its own
+/// account ([`stash`]).
+fn genesis(scenario: &Scenario, participants: &[PublicKey]) -> Genesis {
+    let mut accounts: Vec<_> =
+        (0..=TWIN_SPENDER).map(|i| (account(&user(i)), Amount(1_000_000_000_000), Amount::ZERO)).collect();
+    let Some(elections) = &scenario.elections else {
+        return testkit::genesis(Params::default(), accounts, Vec::new());
+    };
+    accounts.extend(elections.stakes.iter().enumerate().map(|(i, s)| (account(&stash(i)), Amount::ZERO, Amount(*s))));
+    let params =
+        Params { era_blocks: elections.era_blocks, validators_max: elections.validators_max, ..Params::default() };
+    let mut genesis = testkit::genesis(params, accounts, Vec::new());
+    genesis.validators = participants
+        .iter()
+        .enumerate()
+        .map(|(i, key)| GenesisValidator {
+            key: key_id(key),
+            p2p: format!("127.0.0.1:{}", 9000 + i),
+            account: account(&stash(i)),
+        })
+        .collect();
+    genesis
+}
+
+/// The scenario's nominations, signed by [`TWIN_SPENDER`] from nonce 0.
+fn nominations(genesis: &Genesis, elections: &Elections) -> Vec<SignedTx> {
+    let params = &genesis.params;
+    let nominator = user(TWIN_SPENDER);
+    (elections.nominations.iter().enumerate())
+        .map(|(nonce, (v, amount))| {
+            let call = Call::Nominate { node: account(&stash(*v)), amount: Amount(*amount) };
+            let body = TxBody { signer: account(&nominator), nonce: nonce as u64, fee: params.min_fee, call };
+            body.sign(&nominator, &params.chain_id)
+        })
+        .collect()
 }
 
 /// `count` signed transfers round the four users, nonces in order.
@@ -501,7 +588,7 @@ impl Net {
     }
 
     /// Start validator `i` (or restart it), under a root task whose abort stops all of it.
-    async fn start(&self, i: usize, durable: Durable, scheme: Scheme) -> Validator {
+    async fn start(&self, i: usize, durable: Durable, key: PrivateKey) -> Validator {
         let Durable { sink, proposed, redelivered, crash_hook, restarts } = durable;
         let (app, engine, pool) = self.app(&sink, None);
         let slow_disk = (self.scenario.late && i == 0).then(|| (self.context.clone(), Duration::from_millis(300)));
@@ -520,9 +607,9 @@ impl Net {
         let gossip = Some((next(), pool.clone() as Arc<dyn TxSource>));
         let label = format!("validator{i}_{restarts}");
         let partitions = self.participants[i].to_string();
-        let (handle, gossip) = self.spawn(&label, test_app, scheme.clone(), i, partitions, chans, gossip).await;
+        let (handle, gossip) = self.spawn(&label, test_app, key.clone(), i, partitions, chans, gossip).await;
         let live = Instance { app, engine, pool, gossip, handle: Some(handle) };
-        Validator { scheme, sink, proposed, redelivered, crash_hook, restarts, live }
+        Validator { key, sink, proposed, redelivered, crash_hook, restarts, live }
     }
 
     /// Spawn one instance's root task: gossip (if given) and the validator stack, then wait to be aborted.
@@ -531,7 +618,7 @@ impl Net {
         &self,
         label: &str,
         app: TestApp,
-        scheme: Scheme,
+        key: PrivateKey,
         i: usize,
         partitions: String,
         chans: bft::Channels<S0, R0, S1, R1, S2, R2, S3, R3, S4, R4>,
@@ -553,12 +640,14 @@ impl Net {
         R4: commonware_p2p::Receiver<PublicKey = PublicKey>,
     {
         let pk = self.participants[i].clone();
+        let fixed = Set::from_iter_dedup(self.participants.clone());
         let (provider, blocker) = (self.oracle.manager(), self.oracle.control(pk.clone()));
         let chain_id = self.genesis.params.chain_id.clone();
         let (started, gossip_out) = oneshot::channel();
         let handle = self.context.with_label(label).spawn(move |ctx| async move {
             let gossip = gossip.map(|(chan, pool)| start_gossip(ctx.with_label("gossip"), &chain_id, pool, chan));
-            start_validator(ctx.with_label("stack"), app, scheme, pk, &partitions, provider, blocker, chans)
+            let stack = ctx.with_label("stack");
+            start_validator(stack, app, key, NAMESPACE, fixed, &partitions, provider, blocker, chans)
                 .await
                 .expect("the validator starts");
             let _ = started.send(gossip);
@@ -570,7 +659,7 @@ impl Net {
     /// Start the Byzantine validator `twins.validator` as two twins sharing its key and channels, each with
     /// its own partitions, committed engine, sink and conflicting transactions. The first is returned as
     /// the validator, the second beside it.
-    async fn start_twins(&self, twins: &Twins, scheme: Scheme) -> (Validator, Validator) {
+    async fn start_twins(&self, twins: &Twins, key: PrivateKey) -> (Validator, Validator) {
         let i = twins.validator;
         let participants = self.participants.clone();
         let first: Vec<PublicKey> = match twins.isolate {
@@ -618,12 +707,11 @@ impl Net {
             let mut next = || half.next().expect("five channels");
             let chans = (next(), next(), next(), next(), next());
             let partitions = format!("{}-twin{t}", self.participants[i]);
-            let (handle, gossip) = self
-                .spawn(&format!("validator{i}_twin{t}"), test_app, scheme.clone(), i, partitions, chans, None)
-                .await;
+            let (handle, gossip) =
+                self.spawn(&format!("validator{i}_twin{t}"), test_app, key.clone(), i, partitions, chans, None).await;
             let live = Instance { app, engine, pool, gossip, handle: Some(handle) };
             let (redelivered, crash_hook) = Default::default();
-            out.push(Validator { scheme: scheme.clone(), sink, proposed, redelivered, crash_hook, restarts: 0, live });
+            out.push(Validator { key: key.clone(), sink, proposed, redelivered, crash_hook, restarts: 0, live });
         }
         let second = out.pop().expect("two twins");
         (out.pop().expect("two twins"), second)
@@ -715,9 +803,9 @@ async fn split_and_heal(net: &Net, validators: &[Validator]) -> u64 {
 
 /// Crash `crash.validators` (the first right after its sink took a block, if `at_ack`), keep them down
 /// for `crash.down`, restart them from what they persisted, and wait until every honest validator reaches
-/// the scenario's target and `blocks` beyond what any had when they restarted. With two down, the most
-/// blocks a running validator finalized meanwhile.
-async fn crash_and_restart(net: &Net, validators: &mut [Validator], crash: &Crash) -> Option<u64> {
+/// the scenario's target and `blocks` beyond what any had when they restarted. With two down, how many
+/// heights beyond the highest any validator had finalized at the crash were finalized meanwhile.
+async fn crash_and_restart(net: &Net, validators: &mut [Validator], crash: &Crash) -> (Option<u64>, Vec<u64>) {
     if crash.at_ack {
         let first = &validators[crash.validators[0]];
         let (stop, stopped) = oneshot::channel();
@@ -733,30 +821,32 @@ async fn crash_and_restart(net: &Net, validators: &mut [Validator], crash: &Cras
     let before = lengths(validators);
     net.context.sleep(crash.down).await;
     let after = lengths(validators);
-    let progress = after.iter().zip(&before).map(|(a, b)| a - b).max().unwrap_or(0);
+    // New heights, not a validator catching up on blocks another had finalized before the crash.
+    let highest = |lengths: &[u64]| lengths.iter().max().copied().unwrap_or(0);
+    let progress = highest(&after) - highest(&before);
     for &i in &crash.validators {
-        let (durable, scheme) = (validators[i].restarted(), validators[i].scheme.clone());
-        validators[i] = net.start(i, durable, scheme).await;
+        let (durable, key) = (validators[i].restarted(), validators[i].key.clone());
+        validators[i] = net.start(i, durable, key).await;
     }
     let target = net.scenario.target().max(after.iter().max().copied().unwrap_or(0) + net.scenario.blocks);
     let honest: Vec<usize> = (0..validators.len()).filter(|i| Some(*i) != net.scenario.faulty()).collect();
     wait_until(&net.context, || honest.iter().all(|&i| reached(&validators[i], target))).await;
-    (crash.validators.len() > 1).then_some(progress)
+    ((crash.validators.len() > 1).then_some(progress), after)
 }
 
 /// Start every validator (the Byzantine one as twins, if the scenario has them), from `durables` if they
 /// restart; the second twin apart.
-async fn start_all(net: &Net, schemes: Vec<Scheme>, durables: &[Durable]) -> (Vec<Validator>, Option<Validator>) {
+async fn start_all(net: &Net, keys: Vec<PrivateKey>, durables: &[Durable]) -> (Vec<Validator>, Option<Validator>) {
     let mut validators = Vec::new();
     let mut second = None;
-    for (i, scheme) in schemes.into_iter().enumerate() {
+    for (i, key) in keys.into_iter().enumerate() {
         match &net.scenario.twins {
             Some(twins) if twins.validator == i => {
-                let (a, b) = net.start_twins(twins, scheme).await;
+                let (a, b) = net.start_twins(twins, key).await;
                 validators.push(a);
                 second = Some(b);
             }
-            _ => validators.push(net.start(i, durables.get(i).cloned().unwrap_or_default(), scheme).await),
+            _ => validators.push(net.start(i, durables.get(i).cloned().unwrap_or_default(), key).await),
         }
     }
     (validators, second)
@@ -777,7 +867,8 @@ async fn submit_and_wait(net: &Net, validators: &[Validator]) -> Vec<Hash> {
     let s = &net.scenario;
     let first = usize::from(s.late);
     let submitter = (first..validators.len()).find(|i| Some(*i) != s.faulty()).expect("an honest validator");
-    let submitted = transfers(&net.genesis, s.txs);
+    let mut submitted = transfers(&net.genesis, s.txs);
+    submitted.extend(s.elections.as_ref().map(|e| nominations(&net.genesis, e)).unwrap_or_default());
     let live = &validators[submitter].live;
     for tx in &submitted {
         assert!(live.pool.submit(tx.clone()), "a well-signed transfer is admitted");
@@ -826,18 +917,19 @@ fn seeded(scenario: &Scenario) -> (Scenario, deterministic::Config) {
 async fn open(
     context: &mut deterministic::Context,
     scenario: Scenario,
-    keys: Option<(Vec<Scheme>, Vec<PublicKey>)>,
-) -> (Net, Vec<Scheme>) {
+    keys: Option<(Vec<PrivateKey>, Vec<PublicKey>)>,
+) -> (Net, Vec<PrivateKey>) {
     let simulated = simulated::Config { max_size: 16 << 20, disconnect_on_block: true, tracked_peer_sets: Some(1) };
     let (network, oracle) = Network::new(context.with_label("network"), simulated);
     network.start();
-    let (schemes, participants) = keys.unwrap_or_else(|| {
-        let Fixture { schemes, participants, .. } = ed25519::fixture(context, NAMESPACE, scenario.n);
-        (schemes, participants)
+    let (secrets, participants) = keys.unwrap_or_else(|| {
+        let Fixture { private_keys, participants, .. } = ed25519::fixture(context, NAMESPACE, scenario.n);
+        (private_keys, participants)
     });
     oracle.manager().track(0, Set::from_iter_dedup(participants.clone())).await;
     link_all(&oracle, &participants, &scenario.link, scenario.late.then_some(0)).await;
-    (Net { context: context.clone(), oracle, participants, genesis: genesis(), scenario }, schemes)
+    let genesis = genesis(&scenario, &participants);
+    (Net { context: context.clone(), oracle, participants, genesis, scenario }, secrets)
 }
 
 /// What the phases of a run found.
@@ -847,14 +939,15 @@ struct Phases {
     late_proposed: Vec<Digest>,
     partition_progress: Option<u64>,
     crash_progress: Option<u64>,
+    restarted_at: Option<Vec<u64>>,
 }
 
 /// Run `scenario` to its end and report what every validator saw (`BFT_SEED=n` replaces its seed).
 pub fn run(scenario: &Scenario) -> Run {
     let (scenario, config) = seeded(scenario);
     deterministic::Runner::new(config).start(|mut context| async move {
-        let (net, schemes) = open(&mut context, scenario, None).await;
-        let (mut validators, twin) = start_all(&net, schemes, &[]).await;
+        let (net, secrets) = open(&mut context, scenario, None).await;
+        let (mut validators, twin) = start_all(&net, secrets, &[]).await;
         let mut phases = Phases { submitted: submit_and_wait(&net, &validators).await, ..Phases::default() };
         if net.scenario.late {
             phases.late_proposed = late_join(&net, &validators).await;
@@ -863,7 +956,8 @@ pub fn run(scenario: &Scenario) -> Run {
             phases.partition_progress = Some(split_and_heal(&net, &validators).await);
         }
         if let Some(crash) = net.scenario.crash.clone() {
-            phases.crash_progress = crash_and_restart(&net, &mut validators, &crash).await;
+            let (progress, restarted_at) = crash_and_restart(&net, &mut validators, &crash).await;
+            (phases.crash_progress, phases.restarted_at) = (progress, Some(restarted_at));
         }
         report(&net, &validators, twin.as_ref(), phases).await
     })
@@ -879,18 +973,18 @@ pub fn run_through_an_unclean_shutdown(scenario: &Scenario, stop_after: Duration
     let (keys, checkpoint) = deterministic::Runner::new(config).start_and_recover(|mut context| {
         let durables = durables.clone();
         async move {
-            let (net, schemes) = open(&mut context, before, None).await;
-            let keys = (schemes.clone(), net.participants.clone());
-            let (validators, _) = start_all(&net, schemes, &durables).await;
+            let (net, secrets) = open(&mut context, before, None).await;
+            let keys = (secrets.clone(), net.participants.clone());
+            let (validators, _) = start_all(&net, secrets, &durables).await;
             submit_and_wait(&net, &validators).await;
             context.sleep(stop_after).await;
             keys
         }
     });
     deterministic::Runner::from(checkpoint).start(|mut context| async move {
-        let (net, schemes) = open(&mut context, scenario, Some(keys)).await;
+        let (net, secrets) = open(&mut context, scenario, Some(keys)).await;
         let restarted: Vec<Durable> = durables.iter().map(|d| Durable { restarts: 1, ..d.clone() }).collect();
-        let (validators, _) = start_all(&net, schemes, &restarted).await;
+        let (validators, _) = start_all(&net, secrets, &restarted).await;
         let target = durables.iter().map(|d| d.sink.len()).max().unwrap_or(0) + net.scenario.blocks;
         wait_until(&net.context, || validators.iter().all(|v| reached(v, target))).await;
         report(&net, &validators, None, Phases::default()).await
@@ -905,6 +999,7 @@ async fn report(net: &Net, validators: &[Validator], twin: Option<&Validator>, p
     Run {
         partition_progress: phases.partition_progress,
         crash_progress: phases.crash_progress,
+        restarted_at: phases.restarted_at,
         sinks: validators.iter().map(|v| v.sink.chain.lock().expect("a test lock").clone()).collect(),
         heads: validators
             .iter()
@@ -926,6 +1021,11 @@ async fn report(net: &Net, validators: &[Validator], twin: Option<&Validator>, p
         auditor: net.context.auditor().state(),
         keys: net.participants.clone(),
         finality: validators.iter().map(|v| v.sink.finality.lock().expect("a test lock").clone()).collect(),
+        events: validators.iter().map(|v| v.sink.events.lock().expect("a test lock").clone()).collect(),
+        proposers: validators
+            .iter()
+            .map(|v| v.sink.blocks.lock().expect("a test lock").iter().map(|b| b.proposer).collect())
+            .collect(),
     }
 }
 

@@ -3,4 +3,5 @@
 
 mod finality;
 mod harness;
+mod reconfigure;
 mod scenarios;
