@@ -205,8 +205,10 @@ mod tests {
     fn evidence(view: u64) -> Equivocation {
         let offender = AccountId(key().verification_key().to_bytes());
         let blank = SignedProposal { parent_view: 0, payload: Hash::ZERO, signature: Signature([0; 64]) };
-        let mut e = Equivocation { offender, epoch: 0, view, conflict: Conflict::Notarize { first: blank, second: blank } };
-        e.conflict = Conflict::Notarize { first: signed(&e, false, view - 1, 1), second: signed(&e, false, view - 1, 2) };
+        let mut e =
+            Equivocation { offender, epoch: 0, view, conflict: Conflict::Notarize { first: blank, second: blank } };
+        e.conflict =
+            Conflict::Notarize { first: signed(&e, false, view - 1, 1), second: signed(&e, false, view - 1, 2) };
         e
     }
 

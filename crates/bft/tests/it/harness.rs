@@ -43,7 +43,10 @@ use std::{
 };
 use types::{AccountId, Amount, Hash};
 
+/// The consensus namespace of the harness's chain (`CHAIN_ID`), as `bft::net::namespace` derives it.
 pub const NAMESPACE: &[u8] = b"stakework/consensus/test";
+/// The harness genesis's chain id.
+pub const CHAIN_ID: &str = "test";
 const QUOTA: Quota = Quota::per_second(NZU32!(u32::MAX));
 /// The account whose transfers the equivocating twins spend, each twin with its own amount, so that
 /// their blocks at one height differ while both are valid.
@@ -422,7 +425,7 @@ fn account(key: &SigningKey) -> AccountId {
 
 fn genesis() -> Genesis {
     let accounts = (0..=TWIN_SPENDER).map(|i| (account(&user(i)), Amount(1_000_000_000_000), Amount::ZERO)).collect();
-    testkit::genesis(Params::default(), accounts, Vec::new())
+    testkit::genesis(Params { chain_id: CHAIN_ID.into(), ..Params::default() }, accounts, Vec::new())
 }
 
 /// `count` signed transfers round the four users, nonces in order.

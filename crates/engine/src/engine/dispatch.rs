@@ -101,6 +101,10 @@ impl Engine {
             Call::Nominate { .. } | Call::Unnominate { .. } | Call::SetCommission { .. } => {
                 self.apply_nomination_call(signer, call, events, tx)?
             }
+            // Until the validator set is elected by the engine, no key is a validator of any era.
+            Call::ReportEquivocation { evidence } => {
+                return Err(Rejection::NotAValidator { key: evidence.offender, era: evidence.epoch })
+            }
         };
         self.book_router_evidence(signer, call, events, tx);
         events.push(EventRecord { tx, event });
