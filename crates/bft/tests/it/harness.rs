@@ -30,7 +30,8 @@ use commonware_p2p::{
 use commonware_runtime::{deterministic, Clock, Handle, IoBuf, Metrics, Quota, Runner as _, Spawner};
 use commonware_utils::{acknowledgement::Exact, ordered::Set, Acknowledgement, NZU32};
 use ed25519_dalek::SigningKey;
-use engine::{testkit, Block, BlockOutcome, Call, Engine, Genesis, Params, SignedTx, TxBody};
+use engine::protocol::GenesisValidator;
+use engine::{testkit, Block, BlockOutcome, Call, Engine, Event, Genesis, Params, SignedTx, TxBody};
 use futures::channel::oneshot;
 use rand::Rng;
 use std::{
@@ -106,6 +107,10 @@ pub struct Scenario {
     pub twins: Option<Twins>,
     /// Signed transfers submitted to one validator.
     pub txs: u64,
+    /// The genesis names the validators as staked candidates ([`STASH_BONDED`] each, their keys' own
+    /// accounts funded for fees), and every honest validator reports the equivocations simplex shows it
+    /// (`bft::Reporter`, into its pool and gossip); the run waits until a slash is finalized.
+    pub evidence: bool,
 }
 
 impl Scenario {
@@ -122,6 +127,7 @@ impl Scenario {
             crash: None,
             twins: None,
             txs: 8,
+            evidence: false,
         }
     }
 
@@ -154,6 +160,7 @@ impl std::fmt::Debug for Scenario {
             .field("crash", &self.crash)
             .field("twins", &self.twins)
             .field("txs", &self.txs)
+            .field("evidence", &self.evidence)
             .finish()
     }
 }
@@ -195,6 +202,14 @@ pub struct Run {
     pub keys: Vec<PublicKey>,
     /// The finality evidence each validator's sink got, as (height, block hash, evidence).
     pub finality: Vec<Vec<(u64, Hash, Finality)>>,
+    /// Each validator's committed state at the end (a fork).
+    pub states: Vec<Engine>,
+    /// The `EquivocationSlashed` events (and the height of their block) each validator finalized.
+    pub slashes: Vec<Vec<(u64, Event)>>,
+    /// Evidence transactions each validator's reporter signed.
+    pub reports: Vec<u64>,
+    /// The genesis the validators ran.
+    pub genesis: Genesis,
 }
 
 /// The validator's durable store (the node's redb): finalized blocks, appended in height order, that
@@ -205,6 +220,7 @@ pub struct RecordingSink {
     chain: Mutex<Chain>,
     txs: Mutex<BTreeSet<Hash>>,
     finality: Mutex<Vec<(u64, Hash, Finality)>>,
+    slashes: Mutex<Vec<(u64, Event)>>,
 }
 
 impl RecordingSink {
@@ -236,6 +252,8 @@ impl Sink for RecordingSink {
         self.chain.lock().expect("a test lock").push((block.height.0, outcome.block_hash, outcome.state_root));
         self.txs.lock().expect("a test lock").extend(block.txs.iter().map(SignedTx::hash));
         self.finality.lock().expect("a test lock").push((block.height.0, outcome.block_hash, f.clone()));
+        let slashes = outcome.events.iter().filter(|r| matches!(r.event, Event::EquivocationSlashed { .. }));
+        self.slashes.lock().expect("a test lock").extend(slashes.map(|r| (block.height.0, r.event.clone())));
         Ok(())
     }
 }
@@ -370,6 +388,33 @@ struct Instance {
     pool: Arc<MemoryPool>,
     gossip: Option<Gossip>,
     handle: Option<Handle<()>>,
+    /// Evidence transactions its reporter signed.
+    reports: Arc<AtomicU64>,
+}
+
+/// An honest validator's reporter of equivocations: as the node does, it turns what simplex shows it into
+/// a signed `ReportEquivocation`, admits it to its own pool and gossips it.
+struct EvidenceReporter {
+    reporter: bft::Reporter,
+    engine: Arc<RwLock<Engine>>,
+    pool: Arc<MemoryPool>,
+    gossip: std::sync::OnceLock<Gossip>,
+    signed: Arc<AtomicU64>,
+}
+
+impl bft::Telemetry for EvidenceReporter {
+    fn equivocation(&self, evidence: engine::protocol::Equivocation) {
+        let tx = {
+            let state = self.engine.read().expect("a test lock");
+            self.reporter.transaction(&evidence, &*self.pool, &state)
+        };
+        let Some(tx) = tx else { return };
+        self.signed.fetch_add(1, Ordering::Relaxed);
+        assert!(self.pool.submit(tx.clone()), "the reporter's own transaction is admitted");
+        if let Some(gossip) = self.gossip.get() {
+            gossip.submit(vec![tx]).expect("gossip runs");
+        }
+    }
 }
 
 /// One validator: its signing scheme, what survives its crashes, and its running instance.
@@ -411,6 +456,8 @@ struct Net {
     context: deterministic::Context,
     oracle: Oracle<PublicKey, deterministic::Context>,
     participants: Vec<PublicKey>,
+    /// The validators' secret seeds (empty when the keys were given again after a whole-runtime restart).
+    seeds: Vec<[u8; 32]>,
     genesis: Genesis,
     scenario: Scenario,
 }
@@ -423,9 +470,36 @@ fn account(key: &SigningKey) -> AccountId {
     AccountId(key.verifying_key().to_bytes())
 }
 
-fn genesis() -> Genesis {
-    let accounts = (0..=TWIN_SPENDER).map(|i| (account(&user(i)), Amount(1_000_000_000_000), Amount::ZERO)).collect();
-    testkit::genesis(Params { chain_id: CHAIN_ID.into(), ..Params::default() }, accounts, Vec::new())
+/// The bonded stake of each validator's stash account in an evidence scenario.
+pub const STASH_BONDED: Amount = Amount(1_000_000_000_000);
+
+/// The stash account of validator `i` in an evidence scenario (validator keys come from the fixture).
+pub fn stash(i: usize) -> AccountId {
+    account(&SigningKey::from_bytes(&[0xa0 + i as u8; 32]))
+}
+
+/// The users' accounts; with `validators`, also each validator as a genesis candidate staking through
+/// its stash, and each key's own account funded to pay for its reports.
+fn genesis(validators: Option<&[PublicKey]>) -> Genesis {
+    let mut accounts: Vec<(AccountId, Amount, Amount)> =
+        (0..=TWIN_SPENDER).map(|i| (account(&user(i)), Amount(1_000_000_000_000), Amount::ZERO)).collect();
+    let keys: Vec<AccountId> = validators.unwrap_or_default().iter().map(key_account).collect();
+    for (i, key) in keys.iter().enumerate() {
+        accounts.push((stash(i), Amount(1_000_000_000), STASH_BONDED));
+        accounts.push((*key, Amount(1_000_000_000), Amount::ZERO));
+    }
+    let mut genesis = testkit::genesis(Params { chain_id: CHAIN_ID.into(), ..Params::default() }, accounts, Vec::new());
+    genesis.validators = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| GenesisValidator { key: *key, p2p: format!("127.0.0.1:{}", 30_000 + i), account: stash(i) })
+        .collect();
+    genesis
+}
+
+/// A validator key as an account id.
+pub fn key_account(key: &PublicKey) -> AccountId {
+    AccountId(commonware_codec::Encode::encode(key).as_ref().try_into().expect("a 32-byte key"))
 }
 
 /// `count` signed transfers round the four users, nonces in order.
@@ -503,10 +577,32 @@ impl Net {
         (app, engine, pool)
     }
 
+    /// Validator `i`'s equivocation reporter, in an evidence scenario.
+    fn reporter(
+        &self,
+        i: usize,
+        engine: &Arc<RwLock<Engine>>,
+        pool: &Arc<MemoryPool>,
+    ) -> Option<Arc<EvidenceReporter>> {
+        let seed = self.seeds.get(i).filter(|_| self.scenario.evidence)?;
+        Some(Arc::new(EvidenceReporter {
+            reporter: bft::Reporter::new(&self.genesis.params.chain_id, seed),
+            engine: engine.clone(),
+            pool: pool.clone(),
+            gossip: Default::default(),
+            signed: Default::default(),
+        }))
+    }
+
     /// Start validator `i` (or restart it), under a root task whose abort stops all of it.
     async fn start(&self, i: usize, durable: Durable, scheme: Scheme) -> Validator {
         let Durable { sink, proposed, redelivered, crash_hook, restarts } = durable;
         let (app, engine, pool) = self.app(&sink, None);
+        let reporter = self.reporter(i, &engine, &pool);
+        let app = match &reporter {
+            Some(r) => app.with_telemetry(bft::TelemetryHandle(r.clone())),
+            None => app,
+        };
         let slow_disk = (self.scenario.late && i == 0).then(|| (self.context.clone(), Duration::from_millis(300)));
         let test_app = TestApp {
             inner: app.clone(),
@@ -524,7 +620,11 @@ impl Net {
         let label = format!("validator{i}_{restarts}");
         let partitions = self.participants[i].to_string();
         let (handle, gossip) = self.spawn(&label, test_app, scheme.clone(), i, partitions, chans, gossip).await;
-        let live = Instance { app, engine, pool, gossip, handle: Some(handle) };
+        if let (Some(r), Some(g)) = (&reporter, &gossip) {
+            let _ = r.gossip.set(g.clone());
+        }
+        let reports = reporter.map(|r| r.signed.clone()).unwrap_or_default();
+        let live = Instance { app, engine, pool, gossip, handle: Some(handle), reports };
         Validator { scheme, sink, proposed, redelivered, crash_hook, restarts, live }
     }
 
@@ -624,7 +724,7 @@ impl Net {
             let (handle, gossip) = self
                 .spawn(&format!("validator{i}_twin{t}"), test_app, scheme.clone(), i, partitions, chans, None)
                 .await;
-            let live = Instance { app, engine, pool, gossip, handle: Some(handle) };
+            let live = Instance { app, engine, pool, gossip, handle: Some(handle), reports: Default::default() };
             let (redelivered, crash_hook) = Default::default();
             out.push(Validator { scheme: scheme.clone(), sink, proposed, redelivered, crash_hook, restarts: 0, live });
         }
@@ -834,13 +934,21 @@ async fn open(
     let simulated = simulated::Config { max_size: 16 << 20, disconnect_on_block: true, tracked_peer_sets: Some(1) };
     let (network, oracle) = Network::new(context.with_label("network"), simulated);
     network.start();
-    let (schemes, participants) = keys.unwrap_or_else(|| {
-        let Fixture { schemes, participants, .. } = ed25519::fixture(context, NAMESPACE, scenario.n);
-        (schemes, participants)
-    });
+    let (schemes, participants, seeds) = match keys {
+        Some((schemes, participants)) => (schemes, participants, Vec::new()),
+        None => {
+            let Fixture { schemes, participants, private_keys, .. } = ed25519::fixture(context, NAMESPACE, scenario.n);
+            let seed = |k: &commonware_cryptography::ed25519::PrivateKey| {
+                commonware_codec::Encode::encode(k).as_ref().try_into().expect("a 32-byte seed")
+            };
+            let seeds = private_keys.iter().map(seed).collect();
+            (schemes, participants, seeds)
+        }
+    };
     oracle.manager().track(0, Set::from_iter_dedup(participants.clone())).await;
     link_all(&oracle, &participants, &scenario.link, scenario.late.then_some(0)).await;
-    (Net { context: context.clone(), oracle, participants, genesis: genesis(), scenario }, schemes)
+    let genesis = genesis(scenario.evidence.then_some(participants.as_slice()));
+    (Net { context: context.clone(), oracle, participants, seeds, genesis, scenario }, schemes)
 }
 
 /// What the phases of a run found.
@@ -867,6 +975,12 @@ pub fn run(scenario: &Scenario) -> Run {
         }
         if let Some(crash) = net.scenario.crash.clone() {
             phases.crash_progress = crash_and_restart(&net, &mut validators, &crash).await;
+        }
+        if net.scenario.evidence {
+            // Until an equivocation slash is finalized on every honest validator.
+            let honest: Vec<usize> = (0..validators.len()).filter(|i| Some(*i) != net.scenario.faulty()).collect();
+            let slashed = |v: &Validator| !v.sink.slashes.lock().expect("a test lock").is_empty();
+            wait_until(&net.context, || honest.iter().all(|&i| slashed(&validators[i]))).await;
         }
         report(&net, &validators, twin.as_ref(), phases).await
     })
@@ -929,6 +1043,10 @@ async fn report(net: &Net, validators: &[Validator], twin: Option<&Validator>, p
         auditor: net.context.auditor().state(),
         keys: net.participants.clone(),
         finality: validators.iter().map(|v| v.sink.finality.lock().expect("a test lock").clone()).collect(),
+        states: validators.iter().map(|v| v.live.engine.read().expect("a test lock").fork()).collect(),
+        slashes: validators.iter().map(|v| v.sink.slashes.lock().expect("a test lock").clone()).collect(),
+        reports: validators.iter().map(|v| v.live.reports.load(Ordering::Relaxed)).collect(),
+        genesis: net.genesis.clone(),
     }
 }
 
