@@ -203,8 +203,13 @@ impl App {
             return Err(AppError::BlockIntervalTooLong { block_interval, leader_timeout: LEADER_TIMEOUT });
         }
         let state = Engine::from_genesis(genesis)?;
-        let block =
-            Block { height: Height::GENESIS, parent_hash: Hash::ZERO, txs: Vec::new(), state_root: state.state_root() };
+        let block = Block {
+            height: Height::GENESIS,
+            parent_hash: Hash::ZERO,
+            txs: Vec::new(),
+            state_root: state.state_root(),
+            proposer: None,
+        };
         let genesis = ChainBlock::new(block);
         debug_assert_eq!(genesis.hash(), state.last_block_hash(), "the genesis block is the engine's block 0");
         Ok(App {
@@ -313,8 +318,9 @@ impl App {
         Some(state)
     }
 
-    /// Seal the next block on `state` (a fork of the parent's post-state) and keep its post-state.
-    fn build(&self, mut state: Engine) -> Option<ChainBlock> {
+    /// Seal the next block on `state` (a fork of the parent's post-state) as `proposer` (this validator,
+    /// the view's leader) and keep its post-state.
+    fn build(&self, mut state: Engine, proposer: AccountId) -> Option<ChainBlock> {
         let max = state.params().max_block_txs as usize;
         let txs = {
             let ledger = state.ledger();
@@ -326,7 +332,7 @@ impl App {
             verify_signatures(&txs, &state.params().chain_id)
         };
         let started = std::time::Instant::now();
-        let built = state.produce_block(txs, &sigs);
+        let built = state.produce_block_by(Some(proposer), txs, &sigs);
         self.telemetry.block_executed(started.elapsed());
         match built {
             Ok((block, outcome)) => {
@@ -422,7 +428,7 @@ impl<E: Rng + Spawner + Metrics + Clock> Application<E> for App {
 
     async fn propose<A: BlockProvider<Block = ChainBlock>>(
         &mut self,
-        (runtime, _context): (E, Self::Context),
+        (runtime, context): (E, Self::Context),
         mut ancestry: AncestorStream<A, ChainBlock>,
     ) -> Option<ChainBlock> {
         let parent = ancestry.next().await?;
@@ -431,17 +437,28 @@ impl<E: Rng + Spawner + Metrics + Clock> Application<E> for App {
             return None;
         }
         let state = self.state_at(parent, &mut ancestry).await?;
-        self.build(state)
+        self.build(state, crate::finality::key_bytes(&context.leader))
     }
 }
 
 impl<E: Rng + Spawner + Metrics + Clock> VerifyingApplication<E> for App {
     async fn verify<A: BlockProvider<Block = ChainBlock>>(
         &mut self,
-        _context: (E, Self::Context),
+        (_, context): (E, Self::Context),
         mut ancestry: AncestorStream<A, ChainBlock>,
     ) -> bool {
         let Some(block) = ancestry.next().await else { return false };
+        // The proposer reward goes to whoever the block names: only the view's leader may be named.
+        let leader = crate::finality::key_bytes(&context.leader);
+        if block.block().proposer != Some(leader) {
+            let named = block.block().proposer.map_or_else(|| "nobody".to_string(), |k| k.to_hex());
+            eprintln!(
+                "bft: refused block {}: [proposer_not_leader] it names {named}, the view's leader is {}",
+                block.block().height,
+                leader.to_hex()
+            );
+            return false;
+        }
         let Some(parent) = ancestry.next().await else { return false };
         if self.fatal().is_some() {
             return false;
@@ -727,7 +744,7 @@ mod tests {
         let config = AppConfig { block_interval: Duration::ZERO };
         let app = App::new(&genesis, committed.clone(), source, Arc::new(Recorded::default()), config).expect("valid");
         let state = committed.read().expect("test lock").fork();
-        let block = app.build(state).expect("builds");
+        let block = app.build(state, AccountId([1; 32])).expect("builds");
         let pending = app.pending();
         let receipt = &pending.get(&block.digest()).expect("kept").outcome.receipts[0];
         assert!(receipt.result.is_err(), "a forged transaction is rejected, not executed");

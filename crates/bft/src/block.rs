@@ -110,6 +110,7 @@ mod tests {
             parent_hash: Hash([3; 32]),
             txs: Vec::new(),
             state_root: Hash([9; 32]),
+            proposer: None,
         })
     }
 

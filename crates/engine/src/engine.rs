@@ -98,6 +98,8 @@ pub(crate) enum EngineKey {
     NominatedOut(AccountId),
     Commission(AccountId),
     Upgrade,
+    Candidate(AccountId),
+    ValidatorSet(u64),
 }
 
 /// Engine keys changed in this block: appended as they change (cheap), sorted and deduplicated once
@@ -235,9 +237,21 @@ impl Engine {
         let mut none = Vec::new();
         let (mut ctx, states) = engine.split(&mut none, None);
         crate::epoch::set_treasury_floor(&mut ctx, states.e);
+        let candidates = genesis.validators.iter().map(|v| protocol::validators::Candidate {
+            key: v.key,
+            account: v.account,
+            p2p: v.p2p.clone(),
+            chilled: false,
+        });
+        crate::validators::init(&mut ctx, states.m, candidates.collect());
         engine.state_root = engine.compute_root(Height::GENESIS, true);
-        let genesis_block =
-            Block { height: Height::GENESIS, parent_hash: Hash::ZERO, txs: Vec::new(), state_root: engine.state_root };
+        let genesis_block = Block {
+            height: Height::GENESIS,
+            parent_hash: Hash::ZERO,
+            txs: Vec::new(),
+            state_root: engine.state_root,
+            proposer: None,
+        };
         engine.last_block_hash = genesis_block.hash();
         Ok(engine)
     }
@@ -292,6 +306,17 @@ impl Engine {
         txs: Vec<SignedTx>,
         sigs: &SignatureCheck,
     ) -> Result<(Block, BlockOutcome), BlockError> {
+        self.produce_block_by(None, txs, sigs)
+    }
+
+    /// As [`Engine::produce_block`], for a block `proposer` (a validator's consensus key) builds: an elected
+    /// proposer is paid the block's validator reward.
+    pub fn produce_block_by(
+        &mut self,
+        proposer: Option<AccountId>,
+        txs: Vec<SignedTx>,
+        sigs: &SignatureCheck,
+    ) -> Result<(Block, BlockOutcome), BlockError> {
         let height = self.height.next();
         let parent = self.last_block_hash;
         self.check_shape(height, parent, txs.len(), sigs)?;
@@ -301,18 +326,18 @@ impl Engine {
         let (receipts, events) = if txs.len() >= PARALLEL_HASH_MIN_TXS {
             std::thread::scope(|s| {
                 let encoding = s.spawn(|| Block::encode_prefix(height, parent, &txs, &mut buf));
-                let executed = self.execute(height, &txs, sigs);
+                let executed = self.execute(height, &txs, sigs, proposer);
                 encoding.join().expect("encoding cannot panic");
                 executed
             })
         } else {
             Block::encode_prefix(height, parent, &txs, &mut buf);
-            self.execute(height, &txs, sigs)
+            self.execute(height, &txs, sigs, proposer)
         };
-        let block_hash = Block::hash_with_root(&mut buf, self.state_root);
+        let block_hash = Block::hash_with_root(&mut buf, self.state_root, proposer);
         buf.clear();
         self.block_buf = buf;
-        let block = Block { height, parent_hash: parent, txs, state_root: self.state_root };
+        let block = Block { height, parent_hash: parent, txs, state_root: self.state_root, proposer };
         debug_assert_eq!(block_hash, block.hash(), "the streamed block hash is the block's hash");
         self.last_block_hash = block_hash;
         let outcome = BlockOutcome { height, block_hash, state_root: self.state_root, receipts, events };
@@ -361,7 +386,7 @@ impl Engine {
         sigs: &SignatureCheck,
     ) -> Result<BlockOutcome, BlockError> {
         self.check_shape(block.height, block.parent_hash, block.txs.len(), sigs)?;
-        let (receipts, events) = self.execute(block.height, &block.txs, sigs);
+        let (receipts, events) = self.execute(block.height, &block.txs, sigs, block.proposer);
         if self.state_root != block.state_root {
             return Err(BlockError::StateRootMismatch {
                 height: block.height,
@@ -398,7 +423,13 @@ impl Engine {
         Ok(())
     }
 
-    fn execute(&mut self, height: Height, txs: &[SignedTx], sigs: &SignatureCheck) -> (Vec<Receipt>, Vec<EventRecord>) {
+    fn execute(
+        &mut self,
+        height: Height,
+        txs: &[SignedTx],
+        sigs: &SignatureCheck,
+        proposer: Option<AccountId>,
+    ) -> (Vec<Receipt>, Vec<EventRecord>) {
         self.height = height;
         let (mut receipts, mut events) = std::mem::take(&mut self.spare);
         receipts.clear();
@@ -412,6 +443,9 @@ impl Engine {
             receipts.push(Receipt { result });
         }
         self.end_block(height, &mut events);
+        let (mut ctx, s) = self.split(&mut events, None);
+        crate::validators::reward_proposer(&mut ctx, s.m, height, proposer);
+        crate::validators::maybe_elect(&mut ctx, s.m, height);
         self.state_root = self.compute_root(height, false);
         self.flatten();
         #[cfg(debug_assertions)]

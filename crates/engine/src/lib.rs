@@ -24,6 +24,7 @@ mod routers;
 mod sig;
 #[cfg(feature = "test-utils")]
 pub mod testkit;
+mod validators;
 
 /// The engine's ledger: holds tagged with their owner and reason ([`protocol::HoldTag`]).
 pub type Ledger = ledger::Ledger<protocol::HoldTag>;
@@ -60,3 +61,4 @@ pub use protocol::reputation::{logistic_ppb, mean_ppb, Rating};
 pub use protocol::tx::{Call, SignedTx, TxBody};
 pub use routers::{compute_router_reward, latency_factor, NodeTraffic, RouterReport, RouterScore};
 pub use sig::{verify_one, verify_signatures, verify_signatures_except, SignatureCheck};
+pub use validators::VALIDATORS_POOL_NAME;

@@ -47,6 +47,8 @@ pub(crate) struct MarketState {
     epoch_work: OverlayMap<AccountId, BTreeMap<u32, (u64, u64)>>,
     /// Nominations and commissions (issue 21; see `nominate`).
     pub(crate) noms: crate::nominate::Nominations,
+    /// Validator candidates and elected sets (issue 21; see `validators`).
+    pub(crate) vals: crate::validators::Validators,
 }
 
 overlay_maps!(MarketState {
@@ -57,7 +59,9 @@ overlay_maps!(MarketState {
     epoch_work,
     noms.by_node,
     noms.out,
-    noms.commission
+    noms.commission,
+    vals.candidates,
+    vals.sets
 });
 
 /// The market's entries in the state root.
@@ -71,6 +75,8 @@ pub(crate) enum MarketKey {
     Nominations(AccountId),
     NominatedOut(AccountId),
     Commission(AccountId),
+    Candidate(AccountId),
+    ValidatorSet(u64),
 }
 
 impl From<MarketKey> for EngineKey {
@@ -84,6 +90,8 @@ impl From<MarketKey> for EngineKey {
             MarketKey::Nominations(id) => EngineKey::Nominations(id),
             MarketKey::NominatedOut(id) => EngineKey::NominatedOut(id),
             MarketKey::Commission(id) => EngineKey::Commission(id),
+            MarketKey::Candidate(id) => EngineKey::Candidate(id),
+            MarketKey::ValidatorSet(era) => EngineKey::ValidatorSet(era),
         }
     }
 }
@@ -187,6 +195,8 @@ impl MarketState {
             MarketKey::Nominations(id) => borsh::to_writer(out, &self.noms.by_node.get(&id)),
             MarketKey::NominatedOut(id) => borsh::to_writer(out, &self.noms.out.get(&id)),
             MarketKey::Commission(id) => borsh::to_writer(out, &self.noms.commission.get(&id)),
+            MarketKey::Candidate(id) => borsh::to_writer(out, &self.vals.candidates.get(&id)),
+            MarketKey::ValidatorSet(era) => borsh::to_writer(out, &self.vals.sets.get(&era)),
         }
         .expect("writing to a Vec cannot fail");
     }

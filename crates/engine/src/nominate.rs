@@ -138,7 +138,7 @@ pub(crate) fn nominate(
     if node == signer {
         return Err(Rejection::SelfNomination);
     }
-    if m.node(&node).is_none() {
+    if m.node(&node).is_none() && !m.vals.is_stash(&node) {
         return Err(Rejection::UnknownNode(node));
     }
     if amount < ctx.params.nomination_min {
@@ -198,7 +198,7 @@ pub(crate) fn set_commission(
     signer: AccountId,
     commission: Ppb,
 ) -> Result<Event, Rejection> {
-    if m.node(&signer).is_none() {
+    if m.node(&signer).is_none() && !m.vals.is_stash(&signer) {
         return Err(Rejection::NotRegistered);
     }
     if commission > ctx.params.commission_max {

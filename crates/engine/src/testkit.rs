@@ -81,7 +81,18 @@ impl TestChain {
     /// use its nonce, so its signer's nonce is read from the ledger again, and it is counted in
     /// [`TestChain::refused`]. Panics on a malformed block (a bug in the caller, not an outcome).
     pub fn produce(&mut self, txs: Vec<SignedTx>, sigs: &SignatureCheck) -> (Block, BlockOutcome) {
-        let (block, outcome) = self.engine.produce_block(txs, sigs).expect("the test chain builds well-formed blocks");
+        self.produce_by(None, txs, sigs)
+    }
+
+    /// As [`TestChain::produce`], the block proposed by `proposer` (a validator's consensus key).
+    pub fn produce_by(
+        &mut self,
+        proposer: Option<AccountId>,
+        txs: Vec<SignedTx>,
+        sigs: &SignatureCheck,
+    ) -> (Block, BlockOutcome) {
+        let built = self.engine.produce_block_by(proposer, txs, sigs);
+        let (block, outcome) = built.expect("the test chain builds well-formed blocks");
         for (tx, r) in block.txs.iter().zip(&outcome.receipts) {
             if r.result.is_err() {
                 let signer = tx.body.signer;

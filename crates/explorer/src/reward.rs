@@ -260,6 +260,7 @@ fn collect_split(x: &mut Explanation, event: &Event) {
                 protocol::event::RewardKind::Miner => "miner",
                 protocol::event::RewardKind::Points => "points",
                 protocol::event::RewardKind::Router => "router",
+                protocol::event::RewardKind::Validator => "validator",
             };
             x.splits.push(Split { kind, commission: *commission, parts: parts.clone() });
         }

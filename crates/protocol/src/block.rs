@@ -3,7 +3,7 @@
 use crate::{Event, Rejection, SignedTx};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
-use types::{Hash, Height};
+use types::{AccountId, Hash, Height};
 
 /// A block: the transactions applied at `height` on top of `parent_hash`, and the state root after them.
 #[derive(
@@ -14,6 +14,11 @@ pub struct Block {
     pub parent_hash: Hash,
     pub txs: Vec<SignedTx>,
     pub state_root: Hash,
+    /// The consensus key of the validator that proposed it (the view's leader; the bft application refuses
+    /// a block naming anyone else). `None`: a single node's sequencer, or a simulator block without a
+    /// validator set. An elected proposer is paid `validator_block_reward`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposer: Option<AccountId>,
 }
 
 const BLOCK_DOMAIN: &[u8] = b"stakework/block/v1";
@@ -24,11 +29,10 @@ impl Block {
     pub fn hash(&self) -> Hash {
         let mut buf = Vec::with_capacity(BLOCK_DOMAIN.len() + 64 + self.txs.len() * 192);
         Block::encode_prefix(self.height, self.parent_hash, &self.txs, &mut buf);
-        Block::hash_with_root(&mut buf, self.state_root)
+        Block::hash_with_root(&mut buf, self.state_root, self.proposer)
     }
 
-    /// The hashed bytes up to the state root (domain ‖ borsh of height, parent and transactions): what
-    /// `borsh(block)` starts with. The producer encodes it while the block executes.
+    /// The hashed bytes up to the state root (domain ‖ borsh of height, parent and transactions). The producer encodes it while the block executes.
     pub fn encode_prefix(height: Height, parent: Hash, txs: &[SignedTx], buf: &mut Vec<u8>) {
         let ok = "writing to a Vec cannot fail";
         buf.extend_from_slice(BLOCK_DOMAIN);
@@ -37,9 +41,14 @@ impl Block {
         borsh::to_writer(&mut *buf, txs).expect(ok);
     }
 
-    /// Finish [`Block::encode_prefix`]'s bytes with the state root and hash them.
-    pub fn hash_with_root(buf: &mut Vec<u8>, state_root: Hash) -> Hash {
+    /// Finish [`Block::encode_prefix`]'s bytes with the state root and, when the block names one, the
+    /// proposer (`borsh(Some(key))`), and hash them. A block without a proposer hashes exactly as blocks
+    /// did before proposers existed; the bytes stay unambiguous (everything before is self-delimiting).
+    pub fn hash_with_root(buf: &mut Vec<u8>, state_root: Hash, proposer: Option<AccountId>) -> Hash {
         borsh::to_writer(&mut *buf, &state_root).expect("writing to a Vec cannot fail");
+        if proposer.is_some() {
+            borsh::to_writer(&mut *buf, &proposer).expect("writing to a Vec cannot fail");
+        }
         types::hash_bytes(buf)
     }
 }

@@ -468,6 +468,19 @@ pub enum Event {
         epoch: u64,
         parts: Vec<(AccountId, Amount)>,
     },
+    /// The consensus set of `era`, elected at the end of the previous era's last block (era 0's at
+    /// genesis is not an event): the top `validators_max` candidates by own plus nominated stake.
+    ValidatorSetElected {
+        era: u64,
+        validators: Vec<crate::validators::Elected>,
+    },
+    /// The elected validator `key` proposed this block: `amount` minted to its stash `account` (then
+    /// split with its nominators: a `RewardSplit` of kind `validator` follows when it has any).
+    ValidatorRewarded {
+        key: AccountId,
+        account: AccountId,
+        amount: Amount,
+    },
     /// The validator with consensus key `offender` (staking through `account`) was proven to have signed
     /// two conflicting votes in `era`, view `view`: `amount` was slashed from its own and nominated stake
     /// (a `SlashSplit` follows when it has nominators), `reporter_reward` of it paid to `reporter`, the
@@ -491,4 +504,5 @@ pub enum RewardKind {
     Miner,
     Points,
     Router,
+    Validator,
 }

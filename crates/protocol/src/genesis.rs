@@ -30,8 +30,8 @@ pub struct Genesis {
     #[serde(default)]
     pub services: Vec<GenesisService>,
     /// The consensus validator set (docs/CONSENSUS.md). Empty, the default, is a single node that seals
-    /// every block itself; a validator's node runs with `--validator-key` naming one of these keys. Not
-    /// part of the engine's state: it never reaches a state root.
+    /// every block itself; a validator's node runs with `--validator-key` naming one of these keys. Each is
+    /// a validator candidate (engine state): the top `params.validators_max` by stake form each era's set.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validators: Vec<GenesisValidator>,
 }

@@ -25,6 +25,7 @@ pub mod rejection;
 pub mod reputation;
 pub mod routers;
 pub mod tx;
+pub mod validators;
 
 pub use block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
 pub use epoch::{CuratedList, ListRef, NETWORK_LISTS_NAME, POINTS_POOL_NAME, ROUTERS_POOL_NAME, UNDERPERFORMERS};

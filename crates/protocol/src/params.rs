@@ -9,7 +9,7 @@ use types::{Amount, Ppb};
 pub const PROTOCOL_VERSION_MAX: u32 = 2;
 
 /// Parameters governance may not change: they define which chain and which rules this is.
-const FIXED_PARAMS: &[&str] = &["chain_id", "protocol_version"];
+const FIXED_PARAMS: &[&str] = &["chain_id", "protocol_version", "era_blocks"];
 
 /// Every protocol parameter. Loaded from the genesis TOML `[params]` table; unknown keys are errors.
 /// Later protocol modules add their parameters here, each with a default and a validation rule.
@@ -190,6 +190,17 @@ pub struct Params {
     pub nomination_min: Amount,
     /// Most nominators with an active nomination a node may have (1..=1024).
     pub nominators_per_node_max: u32,
+    // ----- the validator set (issue 21, docs/CONSENSUS.md "Eras") ------------------------------------
+    /// Blocks per era (2..=100,000; fixed at genesis: it is the consensus epoch length). Era e is heights
+    /// `[e·era_blocks, (e+1)·era_blocks − 1]`; the set of era e+1 is elected at the end of era e's last block.
+    pub era_blocks: u64,
+    /// Size N of the consensus set: the top N candidates by own plus nominated stake (1..=100).
+    pub validators_max: u32,
+    /// Minted per block to the elected validator that proposed it (at most 10^27 base units; 0 turns the
+    /// reward off); split with its nominators like every reward.
+    pub validator_block_reward: Amount,
+    /// Share of an equivocating validator's own and nominated stake slashed when evidence lands (≤ 100%).
+    pub equivocation_slash: Ppb,
 }
 
 impl Default for Params {
@@ -279,6 +290,10 @@ const DEFAULT_PARAMS: Params = Params {
     commission_delay: 100,
     nomination_min: Amount(1_000_000_000),
     nominators_per_node_max: 64,
+    era_blocks: 50,
+    validators_max: 4,
+    validator_block_reward: Amount(1_000_000_000),
+    equivocation_slash: Ppb::new(100_000_000).expect("10%"),
 };
 
 impl Params {
@@ -407,6 +422,15 @@ impl Params {
         }
         if !(1..=1_024).contains(&self.nominators_per_node_max) {
             return bad("params.nominators_per_node_max", "must be between 1 and 1024");
+        }
+        if !(2..=100_000).contains(&self.era_blocks) {
+            return bad("params.era_blocks", "must be between 2 and 100000 blocks");
+        }
+        if !(1..=100).contains(&self.validators_max) {
+            return bad("params.validators_max", "must be between 1 and 100");
+        }
+        if self.validator_block_reward > AMOUNT_PARAM_MAX {
+            return bad("params.validator_block_reward", "must be at most 10^27 base units");
         }
         Ok(())
     }

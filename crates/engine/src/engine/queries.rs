@@ -88,6 +88,20 @@ impl Engine {
     pub fn epoch_of(&self, height: Height) -> u64 {
         epoch::epoch_of(&self.params, height)
     }
+    /// The era a height belongs to: heights `e·era_blocks ..= (e+1)·era_blocks − 1` are era `e` (the
+    /// consensus epoch).
+    pub fn era_of(&self, height: Height) -> u64 {
+        protocol::validators::era_of(height, self.params.era_blocks)
+    }
+    /// The consensus set elected for `era` (sorted by key), kept for the era in force and, once its
+    /// predecessor's last block ran, the next one.
+    pub fn validator_set(&self, era: u64) -> Option<&[protocol::validators::Elected]> {
+        self.m.vals.set(era)
+    }
+    /// Every validator candidate, in key order.
+    pub fn validator_candidates(&self) -> Vec<protocol::validators::Candidate> {
+        self.m.vals.candidates.values().cloned().collect()
+    }
     pub fn list(&self, list: &ListRef) -> Option<&CuratedList> {
         self.e.list(list)
     }

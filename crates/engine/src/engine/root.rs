@@ -105,6 +105,8 @@ impl Engine {
             EngineKey::NominatedOut(id) => self.m.encode_entry(MarketKey::NominatedOut(id), out),
             EngineKey::Commission(id) => self.m.encode_entry(MarketKey::Commission(id), out),
             EngineKey::Upgrade => self.g.encode_entry(GovernanceKey::Upgrade, out),
+            EngineKey::Candidate(id) => self.m.encode_entry(MarketKey::Candidate(id), out),
+            EngineKey::ValidatorSet(era) => self.m.encode_entry(MarketKey::ValidatorSet(era), out),
         }
     }
 }

@@ -60,9 +60,19 @@ impl Net {
         services: Vec<GenesisService>,
         system: &[(&str, u128)],
     ) -> Net {
+        Net::with_validators(accounts, params, (services, system), Vec::new())
+    }
+
+    /// As [`Net::with_system`], with genesis validator candidates.
+    pub fn with_validators(
+        accounts: &[(&str, u128, u128)],
+        params: Params,
+        (services, system): (Vec<GenesisService>, &[(&str, u128)]),
+        validators: Vec<engine::protocol::GenesisValidator>,
+    ) -> Net {
         let mut genesis = Genesis {
             services,
-            validators: Vec::new(),
+            validators,
             params,
             accounts: accounts
                 .iter()
@@ -136,8 +146,13 @@ impl Net {
     }
 
     pub fn block_with(&mut self, txs: Vec<SignedTx>, sigs: SignatureCheck) {
+        self.block_by(None, txs, sigs);
+    }
+
+    /// A block proposed by the validator whose consensus key is `proposer`.
+    pub fn block_by(&mut self, proposer: Option<AccountId>, txs: Vec<SignedTx>, sigs: SignatureCheck) {
         let described: Vec<String> = txs.iter().map(|t| self.describe(t)).collect();
-        let (_, out) = self.chain.produce(txs, &sigs);
+        let (_, out) = self.chain.produce_by(proposer, txs, &sigs);
         // A test may make transactions it never sends: every signer's nonce is read again next block.
         self.chain.forget_nonces();
         let _ = writeln!(self.log, "block {}:", out.height);
@@ -445,6 +460,14 @@ impl Net {
             }
             Event::SlashSplit { node, parts, .. } => {
                 format!("SlashSplit {}: {}", self.name(node), self.amounts(parts))
+            }
+            Event::ValidatorSetElected { era, validators } => {
+                let set: Vec<String> =
+                    validators.iter().map(|v| format!("{} {}", self.name(&v.account), v.weight)).collect();
+                format!("ValidatorSetElected era {era}: {}", set.join(", "))
+            }
+            Event::ValidatorRewarded { account, amount, .. } => {
+                format!("ValidatorRewarded {} {amount}", self.name(account))
             }
         }
     }

@@ -18,3 +18,4 @@ mod pouw;
 mod routers;
 mod scenarios;
 mod upgrade;
+mod validators;

@@ -2,13 +2,18 @@
 //! reports that earn rewards, missed heartbeats that get routers slashed, deregistrations, empty blocks
 //! across epoch boundaries): after every block tokens are conserved (the harness checks the ledger's
 //! invariants), every account keeps at least its nominations bonded, the nominations recorded on nodes
-//! and on nominators agree, and every reward and slash split sums exactly to the reward or slash.
+//! and on nominators agree, and every reward and slash split sums exactly to the reward or slash. The two
+//! routers' accounts are also the stashes of two validator candidates (one seat, `validators_max` 1, eras of
+//! 10 blocks), and every block is proposed by a random one of them, a non-candidate or nobody: the elected
+//! proposer's block rewards are minted and split too, and the supply grows by exactly what they minted.
 
 use crate::harness::{id, Net};
 use crate::routers::traffic;
-use engine::{Call, Event, Params, ReportedStatus, Role, ROUTERS_POOL_NAME};
+use engine::protocol::event::RewardKind;
+use engine::protocol::GenesisValidator;
+use engine::{Call, Event, Params, ReportedStatus, Role, SignedTx, ROUTERS_POOL_NAME};
 use proptest::prelude::*;
-use types::{Amount, Ppb};
+use types::{AccountId, Amount, Ppb};
 
 const ROUTERS: [&str; 2] = ["r0", "r1"];
 const OWNERS: [&str; 2] = ["d0", "d1"];
@@ -50,6 +55,9 @@ fn params() -> Params {
         nomination_min: Amount(10),
         commission_delay: 3,
         nominators_per_node_max: 3,
+        era_blocks: 10,
+        validators_max: 1,
+        validator_block_reward: Amount(7),
         ..crate::harness::small_params()
     }
 }
@@ -64,7 +72,11 @@ fn network() -> Net {
         ("p1", 10_000, 0),
         ("p2", 10_000, 100),
     ];
-    let mut net = Net::with_system(&accounts, params(), Vec::new(), &[(ROUTERS_POOL_NAME, 50_000)]);
+    let validators = (0..2)
+        .map(|i| GenesisValidator { key: key(i), p2p: format!("127.0.0.1:{}", 7000 + i), account: id(ROUTERS[i]) })
+        .collect();
+    let system: &[(&str, u128)] = &[(ROUTERS_POOL_NAME, 50_000)];
+    let mut net = Net::with_validators(&accounts, params(), (Vec::new(), system), validators);
     let reg = |net: &mut Net, who: &str, role: Role| {
         net.tx(
             who,
@@ -89,7 +101,18 @@ fn network() -> Net {
     net
 }
 
-fn apply(net: &mut Net, op: &Op) {
+/// Consensus key `k{i}`: candidates 0 and 1 (stashes r0, r1); 2 is no candidate.
+fn key(i: usize) -> AccountId {
+    id(&format!("k{i}"))
+}
+
+/// A block proposed by `k{proposer}`, or by nobody for 3.
+fn block(net: &mut Net, proposer: usize, txs: Vec<SignedTx>) {
+    let sigs = engine::verify_signatures(&txs, &net.chain.engine.params().chain_id);
+    net.block_by((proposer < 3).then(|| key(proposer)), txs, sigs);
+}
+
+fn apply(net: &mut Net, op: &Op, proposer: usize) {
     let epoch = net.chain.engine.height().0 / 10 + 1;
     let txs = match *op {
         Op::Nominate(p, r, a) => vec![net.tx(FANS[p], Call::Nominate { node: id(ROUTERS[r]), amount: Amount(a) })],
@@ -110,11 +133,13 @@ fn apply(net: &mut Net, op: &Op) {
         }
         Op::Deregister(r) => vec![net.tx(ROUTERS[r], Call::DeregisterNode)],
         Op::Empty(n) => {
-            net.empty_blocks(n);
+            for _ in 0..n {
+                block(net, proposer, Vec::new());
+            }
             return;
         }
     };
-    net.block(txs);
+    block(net, proposer, txs);
 }
 
 /// The nominations seen from the nodes and from the nominators agree, and stay bonded.
@@ -133,12 +158,18 @@ fn check_books(net: &Net) -> Result<(), TestCaseError> {
 fn check_splits(events: &[Event]) -> Result<(), TestCaseError> {
     for (i, e) in events.iter().enumerate() {
         match e {
-            Event::RewardSplit { node, commission, parts, .. } => {
+            Event::RewardSplit { node, commission, parts, kind, .. } => {
                 let sum = commission.0 + parts.iter().map(|(_, a)| a.0).sum::<u128>();
-                let paid = events[i..].iter().find_map(|x| match x {
-                    Event::RouterRewarded { router, amount, .. } if router == node => Some(amount.0),
-                    _ => None,
-                });
+                let paid = match kind {
+                    RewardKind::Validator => events[..i].iter().rev().find_map(|x| match x {
+                        Event::ValidatorRewarded { account, amount, .. } if account == node => Some(amount.0),
+                        _ => None,
+                    }),
+                    _ => events[i..].iter().find_map(|x| match x {
+                        Event::RouterRewarded { router, amount, .. } if router == node => Some(amount.0),
+                        _ => None,
+                    }),
+                };
                 prop_assert_eq!(Some(sum), paid);
             }
             Event::SlashSplit { node, parts, .. } => {
@@ -158,16 +189,30 @@ fn check_splits(events: &[Event]) -> Result<(), TestCaseError> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
     #[test]
-    fn nominations_conserve_tokens_and_every_split_is_exact(ops in proptest::collection::vec(op(), 1..40)) {
+    fn nominations_conserve_tokens_and_every_split_is_exact(
+        ops in proptest::collection::vec((op(), 0..4usize), 1..40)
+    ) {
         let mut net = network();
-        for op in &ops {
-            apply(&mut net, op);
+        for (op, proposer) in &ops {
+            apply(&mut net, op, *proposer);
             check_books(&net)?;
         }
-        net.empty_blocks(25);
+        for i in 0..25 {
+            block(&mut net, i % 4, Vec::new());
+        }
         check_books(&net)?;
         check_splits(&net.events)?;
+        let minted: u128 = net
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::ValidatorRewarded { amount, .. } => Some(amount.0),
+                _ => None,
+            })
+            .sum();
+        prop_assert!(minted > 0, "some elected proposer was paid");
         let supply = net.chain.engine.ledger().total_supply();
-        prop_assert_eq!(supply, net.chain.engine.ledger().genesis_supply(), "nothing minted or burned");
+        let genesis = net.chain.engine.ledger().genesis_supply();
+        prop_assert_eq!(supply.0, genesis.0 + minted, "only the validators' block rewards were minted");
     }
 }
