@@ -101,9 +101,10 @@ impl Engine {
             Call::Nominate { .. } | Call::Unnominate { .. } | Call::SetCommission { .. } => {
                 self.apply_nomination_call(signer, call, events, tx)?
             }
-            // Until the validator set is elected by the engine, no key is a validator of any era.
+            // It emits its own events, the slash's then its split.
             Call::ReportEquivocation { evidence } => {
-                return Err(Rejection::NotAValidator { key: evidence.offender, era: evidence.epoch })
+                let (mut ctx, s) = self.split(events, tx);
+                return crate::equivocation::report(&mut ctx, s.m, signer, evidence);
             }
         };
         self.book_router_evidence(signer, call, events, tx);
