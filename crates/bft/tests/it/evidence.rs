@@ -3,7 +3,7 @@
 //! `Equivocation::verify` (which re-encodes what commonware signs without commonware), and tampered or
 //! non-conflicting evidence, or evidence checked under another chain's namespace, is refused.
 
-use crate::harness::NAMESPACE;
+use crate::harness::{assert_agreement, key_account, run, stash, Scenario, Twins, NAMESPACE, STASH_BONDED};
 use bft::{equivocation, Digest, MemoryPool, Reporter, Scheme, TxSource};
 use commonware_codec::Encode;
 use commonware_consensus::simplex::scheme::ed25519;
@@ -14,7 +14,7 @@ use commonware_consensus::types::{Epoch, Round, View};
 use commonware_cryptography::certificate::mocks::Fixture;
 use commonware_utils::ordered::Set;
 use engine::protocol::evidence::{consensus_namespace, Conflict, EvidenceError};
-use engine::{testkit, Call, Engine, Params};
+use engine::{testkit, Call, Engine, Event, Params, EQUIVOCATION_REPORTER_SHARE};
 use rand::{rngs::StdRng, SeedableRng};
 use types::{AccountId, Amount};
 
@@ -147,4 +147,54 @@ fn a_reporter_signs_one_report_per_offender_and_era_and_only_proven_ones() {
     }
     assert_eq!(reporter.transaction(&forged, &pool, &state), None, "unproven evidence is never reported");
     assert_eq!(pool.select(10, &|_| 0).len(), 1);
+}
+
+/// End to end: validator 0 runs as two twins that notarize two blocks in the views its key leads. The
+/// honest validators' simplex reports the conflicting votes, their reporters sign evidence transactions,
+/// one lands in a finalized block (the others are refused as already reported), and on every honest
+/// validator the offender's stash lost `equivocation_slash` of its bonded stake, the reporter got its
+/// share, the rest was burned, and the candidate is chilled. Conservation holds after every block (the
+/// harness's sink checks it).
+#[test]
+fn an_equivocating_validator_is_slashed_and_chilled_on_every_validator() {
+    for seed in [19, 20, 21] {
+        slashed_and_chilled(seed);
+    }
+}
+
+fn slashed_and_chilled(seed: u64) {
+    let blocks = 12;
+    let twins = Twins { validator: 0, isolate: None };
+    let run = run(&Scenario { twins: Some(twins), evidence: true, ..Scenario::new(4, seed, blocks) });
+    assert_agreement(&run, blocks, Some(0));
+    let offender = key_account(&run.keys[0]);
+    let params = &run.genesis.params;
+    let slashed = params.equivocation_slash.mul_floor(STASH_BONDED);
+    let reward = EQUIVOCATION_REPORTER_SHARE.mul_floor(slashed);
+    let (height, _) = &run.slashes[1][0];
+    println!(
+        "seed {seed}: reports signed per validator {:?}; slashed at height {height}: {slashed}, reporter reward {reward}",
+        run.reports
+    );
+    assert!(run.reports[1..].iter().all(|r| *r >= 1), "every honest validator saw the fault and reported it");
+    let honest_keys: Vec<AccountId> = run.keys[1..].iter().map(key_account).collect();
+    for i in 1..4 {
+        assert_eq!(run.slashes[i].len(), 1, "validator {i}: one slash per offender and era");
+        let (height, event) = &run.slashes[i][0];
+        let Event::EquivocationSlashed { offender: o, account, era, amount, reporter, reporter_reward, burned, .. } =
+            event
+        else {
+            panic!("not a slash: {event:?}")
+        };
+        assert_eq!((*o, *account, *era), (offender, stash(0), 0), "validator {i}");
+        assert_eq!((*amount, *reporter_reward), (slashed, reward), "validator {i}");
+        assert_eq!(burned.0, slashed.0 - reward.0, "validator {i}: the rest is burned");
+        assert!(honest_keys.contains(reporter), "an honest validator earned the reward");
+        assert_eq!(run.slashes[i][0], run.slashes[1][0], "the same slash at the same height {height}");
+        let state = &run.states[i];
+        assert_eq!(state.ledger().bonded(&stash(0)).0, STASH_BONDED.0 - slashed.0, "validator {i}");
+        let chilled: Vec<AccountId> =
+            state.validator_candidates().into_iter().filter(|c| c.chilled).map(|c| c.key).collect();
+        assert_eq!(chilled, vec![offender], "validator {i}: only the offender is chilled");
+    }
 }
