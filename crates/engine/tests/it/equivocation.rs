@@ -45,7 +45,7 @@ fn network() -> Net {
 
 /// `who` signs, under the chain's consensus namespace, two notarizes (`finalize`: two finalizes) of different
 /// blocks in (`era`, `view`).
-fn evidence(who: &str, (era, view): (u64, u64), finalize: bool) -> Equivocation {
+pub(crate) fn evidence(who: &str, (era, view): (u64, u64), finalize: bool) -> Equivocation {
     let namespace = consensus_namespace(&params().chain_id);
     let blank =
         |payload| SignedProposal { parent_view: view - 1, payload: Hash([payload; 32]), signature: Signature([0; 64]) };
