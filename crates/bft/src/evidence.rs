@@ -21,7 +21,7 @@ use commonware_utils::ordered::Set;
 use engine::protocol::evidence::{consensus_namespace, Conflict, Equivocation, SignedProposal};
 use engine::{Call, Engine, SignedTx, TxBody};
 use std::collections::BTreeSet;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use types::{AccountId, Hash, Signature};
 
 /// The evidence in a simplex fault report, or `None` for any other activity (or a report whose votes
@@ -129,5 +129,35 @@ impl Reporter {
         let call = Call::ReportEquivocation { evidence: *evidence };
         let body = TxBody { signer: me, nonce, fee: state.params().min_fee, call };
         Some(body.sign(&self.key, &self.chain_id))
+    }
+
+    /// Report `evidence` as this validator: sign it ([`Reporter::transaction`], over the `committed` state),
+    /// admit it to `txs` (its own pool) as a checked transaction, and send it to the other validators by
+    /// `gossip`, so whichever leads next includes it. The transaction, if one was signed.
+    pub fn report(
+        &self,
+        evidence: &Equivocation,
+        txs: &dyn TxSource,
+        committed: &RwLock<Engine>,
+        gossip: Option<&crate::Gossip>,
+    ) -> Option<SignedTx> {
+        let tx = {
+            let state = committed.read().expect("a thread panicked holding the committed engine");
+            self.transaction(evidence, txs, &state)?
+        };
+        eprintln!(
+            "bft: reporting a {} equivocation by {} in era {} view {} (tx {})",
+            evidence.kind(),
+            evidence.offender,
+            evidence.epoch,
+            evidence.view,
+            tx.hash()
+        );
+        txs.admit(tx.clone());
+        if let Some(gossip) = gossip {
+            // The gossip task ends only when the validator is stopping.
+            let _ = gossip.submit(vec![tx.clone()]);
+        }
+        Some(tx)
     }
 }

@@ -62,33 +62,16 @@ impl bft::TxSource for NodeTxs {
     }
 }
 
-/// Report an equivocation simplex observed: `reporter` checks the evidence against the chain's namespace and
-/// signs a `ReportEquivocation` with the validator key (once per offender and era); the node admits it to
-/// its own mempool as gossip would, and gossips it, so whichever validator leads next includes it.
+/// Report an equivocation simplex observed: `reporter` checks the evidence against the chain's namespace,
+/// signs a `ReportEquivocation` with the validator key (once per offender and era), admits it to the
+/// mempool as a gossiped transaction would be, and gossips it.
 pub(crate) fn report_equivocation(
     shared: &Arc<Shared>,
     reporter: &bft::Reporter,
     evidence: &engine::protocol::Equivocation,
 ) {
     let source = NodeTxs(shared.clone());
-    let tx = {
-        let e = shared.engine.read().expect("engine lock poisoned");
-        reporter.transaction(evidence, &source, &e)
-    };
-    let Some(tx) = tx else { return };
-    eprintln!(
-        "bft: reporting {} equivocation by {} in era {} view {} (tx {})",
-        evidence.kind(),
-        evidence.offender,
-        evidence.epoch,
-        evidence.view,
-        tx.hash()
-    );
-    bft::TxSource::admit(&source, tx.clone());
-    if let Some(gossip) = shared.gossip.get() {
-        // The gossip task ends only when the node is stopping.
-        let _ = gossip.submit(vec![tx]);
-    }
+    reporter.report(evidence, &source, &shared.engine, shared.gossip.get());
 }
 
 /// The node's store as the sink of finalized blocks.

@@ -392,8 +392,8 @@ struct Instance {
     reports: Arc<AtomicU64>,
 }
 
-/// An honest validator's reporter of equivocations: as the node does, it turns what simplex shows it into
-/// a signed `ReportEquivocation`, admits it to its own pool and gossips it.
+/// An honest validator's reporter of equivocations, as the node's (`bft::Reporter::report`): what simplex
+/// shows it becomes a signed `ReportEquivocation` in its own pool and gossip.
 struct EvidenceReporter {
     reporter: bft::Reporter,
     engine: Arc<RwLock<Engine>>,
@@ -404,15 +404,9 @@ struct EvidenceReporter {
 
 impl bft::Telemetry for EvidenceReporter {
     fn equivocation(&self, evidence: engine::protocol::Equivocation) {
-        let tx = {
-            let state = self.engine.read().expect("a test lock");
-            self.reporter.transaction(&evidence, &*self.pool, &state)
-        };
-        let Some(tx) = tx else { return };
-        self.signed.fetch_add(1, Ordering::Relaxed);
-        assert!(self.pool.submit(tx.clone()), "the reporter's own transaction is admitted");
-        if let Some(gossip) = self.gossip.get() {
-            gossip.submit(vec![tx]).expect("gossip runs");
+        if let Some(tx) = self.reporter.report(&evidence, &*self.pool, &self.engine, self.gossip.get()) {
+            self.signed.fetch_add(1, Ordering::Relaxed);
+            assert!(self.pool.checked(&[tx])[0], "the reporter's own transaction waits in its pool");
         }
     }
 }
