@@ -56,7 +56,7 @@ impl Default for Config {
 
 /// Engine parameter overrides as text, whether given as text or, as `--set` and `--sweep` give numbers, as
 /// integers or booleans.
-fn param_values<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+pub(crate) fn param_values<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
     let raw = BTreeMap::<String, toml::Value>::deserialize(d)?;
     let text = |v: toml::Value| match v {
         toml::Value::String(s) => s,

@@ -13,6 +13,7 @@ pub mod figures;
 pub mod invocation;
 pub mod job_econ;
 pub mod network;
+pub mod npos;
 pub mod plot;
 pub mod poi;
 pub mod progress;

@@ -65,6 +65,7 @@ pub static SCENARIOS: &[&dyn AnyScenario] = &[
     &crate::router_econ::Routers,
     &crate::job_econ::Jobs,
     &crate::background::Background,
+    &crate::npos::Npos,
 ];
 
 /// The built-in scenario called `name`.

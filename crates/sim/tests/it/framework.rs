@@ -35,7 +35,7 @@ fn a_report_is_written_as_its_folder() {
 #[test]
 fn the_registry_finds_each_scenario_once_and_refuses_unknown_names_and_keys() {
     let names: Vec<&str> = SCENARIOS.iter().map(|s| s.name()).collect();
-    assert_eq!(names, ["xx", "network", "scale", "target", "fairness", "poi", "routers", "jobs", "background"]);
+    assert_eq!(names, ["xx", "network", "scale", "target", "fairness", "poi", "routers", "jobs", "background", "npos"]);
     match sim::run("nosuch", &toml::Table::new(), &mut sim::NoProgress) {
         Err(SimError::UnknownScenario { name, known }) => {
             assert_eq!(name, "nosuch");

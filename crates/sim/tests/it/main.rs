@@ -5,6 +5,7 @@ mod fairness;
 mod framework;
 mod job_econ;
 mod network;
+mod npos;
 mod plot;
 mod poi;
 mod router_econ;
