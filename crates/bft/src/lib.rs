@@ -5,8 +5,9 @@
 //! What it owns: the block as consensus carries it ([`ChainBlock`]; its digest is `Block::hash`), the
 //! application that proposes, verifies and finalizes blocks on forks of the engine ([`App`]), the wiring
 //! of one validator ([`start_validator`]), each finalized block's evidence (its finalization certificate
-//! and proposer, [`finality`]), transaction gossip ([`gossip`]), what it reports for metrics ([`telemetry`]) and the equivocation evidence it
-//! turns simplex's fault reports into ([`evidence`]). See docs/CONSENSUS.md.
+//! and proposer, [`finality`]), transaction gossip ([`gossip`]), what it reports for metrics
+//! ([`telemetry`]) and the equivocation evidence it makes of simplex's fault reports ([`evidence`]). See
+//! docs/CONSENSUS.md and docs/PROTOCOL.md "Equivocation evidence".
 //!
 //! Invariants, as absences: no wall clock reaches a block (pacing only delays the proposer); no finalized
 //! block is skipped (one that does not apply stops the validator); no block is acknowledged to marshal

@@ -1,7 +1,8 @@
 //! What a validator reports for metrics: block execution times, the proposals and votes it sees (per
 //! validator), how long a proposal takes to be finalized, marshal's finalized tip and how many peers are
-//! connected, and the equivocations simplex reports. The node turns these into Prometheus metrics (docs/METRICS.md); this crate knows nothing
-//! about Prometheus.
+//! connected, and the equivocations simplex reports. The node turns the numbers into Prometheus metrics
+//! (docs/METRICS.md; this crate knows nothing about Prometheus) and the equivocations into evidence
+//! transactions ([`crate::evidence::Reporter`]).
 //!
 //! Where the numbers come from. Simplex reports every vote it verified (the batcher's `Notarize`,
 //! `Finalize`, `Nullify`, this validator's own included) and every certificate it formed or received to
