@@ -133,7 +133,8 @@ impl Reporter {
 
     /// Report `evidence` as this validator: sign it ([`Reporter::transaction`], over the `committed` state),
     /// admit it to `txs` (its own pool) as a checked transaction, and send it to the other validators by
-    /// `gossip`, so whichever leads next includes it. The transaction, if one was signed.
+    /// `gossip`, so whichever leads next includes it. The transaction, if one was signed and admitted (one that
+    /// was not, as when the key's account cannot pay the fee, leaves the offence unreported here).
     pub fn report(
         &self,
         evidence: &Equivocation,
@@ -154,6 +155,14 @@ impl Reporter {
             tx.hash()
         );
         txs.admit(tx.clone());
+        if !txs.checked(std::slice::from_ref(&tx))[0] {
+            // Not admitted (the key's account cannot pay the fee, or the pool is full): a later report of
+            // the same offence may try again.
+            eprintln!("bft: the equivocation report was not admitted; does {} hold the fee?", self.signer());
+            let mut reported = self.reported.lock().expect("a thread panicked holding the reported offenders");
+            reported.remove(&(evidence.offender, evidence.epoch));
+            return None;
+        }
         if let Some(gossip) = gossip {
             // The gossip task ends only when the validator is stopping.
             let _ = gossip.submit(vec![tx.clone()]);

@@ -3,7 +3,7 @@
 //! `Equivocation::verify` (which re-encodes what commonware signs without commonware), and tampered or
 //! non-conflicting evidence, or evidence checked under another chain's namespace, is refused.
 
-use crate::harness::{assert_agreement, key_account, run, stash, Scenario, Twins, NAMESPACE, STASH_BONDED};
+use crate::harness::{assert_agreement, key_account, run, stash, Scenario, Twins, CHAIN_ID, NAMESPACE, STASH_BONDED};
 use bft::{equivocation, Digest, MemoryPool, Reporter, Scheme, TxSource};
 use commonware_codec::Encode;
 use commonware_consensus::simplex::scheme::ed25519;
@@ -197,4 +197,33 @@ fn slashed_and_chilled(seed: u64) {
             state.validator_candidates().into_iter().filter(|c| c.chilled).map(|c| c.key).collect();
         assert_eq!(chilled, vec![offender], "validator {i}: only the offender is chilled");
     }
+}
+
+/// A pool that refuses everything (as the node's mempool does a report whose signer cannot pay the fee).
+struct Full;
+
+impl TxSource for Full {
+    fn signatures_verified(&self) -> bool {
+        true
+    }
+    fn select(&self, _: usize, _: &dyn Fn(&AccountId) -> u64) -> Vec<engine::SignedTx> {
+        Vec::new()
+    }
+    fn admit(&self, _: engine::SignedTx) {}
+    fn finalized(&self, _: &[engine::SignedTx]) {}
+}
+
+#[test]
+fn a_report_the_pool_refuses_is_not_counted_as_reported() {
+    let s = signers(NAMESPACE);
+    let seed: [u8; 32] = s.fixture.private_keys[3].encode().as_ref().try_into().expect("a 32-byte seed");
+    let reporter = Reporter::new(CHAIN_ID, &seed);
+    let params = Params { chain_id: CHAIN_ID.into(), ..Params::default() };
+    let state = std::sync::RwLock::new(Engine::from_genesis(&testkit::genesis(params, vec![], vec![])).expect("valid"));
+    let evidence = equivocation(&conflicting_notarize(&s, 0, 0, 4), &s.participants).expect("a fault");
+    assert_eq!(reporter.report(&evidence, &Full, &state, None), None, "refused by the pool");
+    let pool = MemoryPool::new(CHAIN_ID);
+    let tx = reporter.report(&evidence, &pool, &state, None).expect("tried again, admitted");
+    assert!(pool.checked(&[tx])[0]);
+    assert_eq!(reporter.report(&evidence, &pool, &state, None), None, "then reported once");
 }
