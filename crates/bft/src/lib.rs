@@ -5,7 +5,9 @@
 //! What it owns: the block as consensus carries it ([`ChainBlock`]; its digest is `Block::hash`), the
 //! application that proposes, verifies and finalizes blocks on forks of the engine ([`App`]), the wiring
 //! of one validator ([`start_validator`]), each finalized block's evidence (its finalization certificate
-//! and proposer, [`finality`]), transaction gossip ([`gossip`]) and what it reports for metrics ([`telemetry`]). See docs/CONSENSUS.md.
+//! and proposer, [`finality`]), transaction gossip ([`gossip`]), what it reports for metrics
+//! ([`telemetry`]) and the equivocation evidence it makes of simplex's fault reports ([`evidence`]). See
+//! docs/CONSENSUS.md and docs/PROTOCOL.md "Equivocation evidence".
 //!
 //! Invariants, as absences: no wall clock reaches a block (pacing only delays the proposer); no finalized
 //! block is skipped (one that does not apply stops the validator); no block is acknowledged to marshal
@@ -16,6 +18,7 @@
 
 pub mod app;
 pub mod block;
+pub mod evidence;
 pub mod finality;
 pub mod gossip;
 pub mod net;
@@ -26,6 +29,7 @@ pub mod validator;
 
 pub use app::{check_proposer, App, AppConfig, AppError, FinalizeError, Finalizer, Refusal, Sink, SinkError, TxSource};
 pub use block::{to_digest, ChainBlock, Digest, BLOCK_BYTES_MAX};
+pub use evidence::{equivocation, Reporter};
 pub use finality::{Certificate, Certificates, Finality, FinalityError};
 pub use gossip::{start_gossip, Gossip, GossipError};
 pub use net::{NetConfig, NetError};

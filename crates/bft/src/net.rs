@@ -98,9 +98,10 @@ fn validator_set(genesis: &Genesis) -> Result<Vec<(ed25519::PublicKey, SocketAdd
         .collect()
 }
 
-/// The simplex namespace of a chain: votes of one chain never count on another.
+/// The simplex namespace of a chain: votes of one chain never count on another. The engine checks
+/// equivocation evidence against the same bytes (`protocol::evidence::consensus_namespace`).
 pub fn namespace(chain_id: &str) -> Vec<u8> {
-    format!("stakework/consensus/{chain_id}").into_bytes()
+    engine::protocol::evidence::consensus_namespace(chain_id)
 }
 
 /// Run the validator until `stop` resolves (`Ok`) or it stops on a finalized block it cannot take

@@ -1,7 +1,8 @@
 //! What a validator reports for metrics: block execution times, the proposals and votes it sees (per
 //! validator), how long a proposal takes to be finalized, marshal's finalized tip and how many peers are
-//! connected. The node turns these into Prometheus metrics (docs/METRICS.md); this crate knows nothing
-//! about Prometheus.
+//! connected, and the equivocations simplex reports. The node turns the numbers into Prometheus metrics
+//! (docs/METRICS.md; this crate knows nothing about Prometheus) and the equivocations into evidence
+//! transactions ([`crate::evidence::Reporter`]).
 //!
 //! Where the numbers come from. Simplex reports every vote it verified (the batcher's `Notarize`,
 //! `Finalize`, `Nullify`, this validator's own included) and every certificate it formed or received to
@@ -55,6 +56,10 @@ pub trait Telemetry: Send + Sync + 'static {
     fn finalized_tip(&self, _height: u64) {}
     /// How many other validators the p2p network holds a connection to.
     fn peers(&self, _connected: usize) {}
+    /// Simplex reported that a validator signed two conflicting votes in one round: the evidence, not
+    /// checked yet (see [`crate::evidence`]; the node checks and submits it with an
+    /// [`crate::evidence::Reporter`]).
+    fn equivocation(&self, _evidence: engine::protocol::Equivocation) {}
 }
 
 /// The telemetry that records nothing.
@@ -135,6 +140,11 @@ impl Observer {
             Activity::Nullify(n) => vote(Vote::Nullify, &n.attestation),
             Activity::Notarization(n) | Activity::Certification(n) => self.proposed(n.proposal.round),
             Activity::Finalization(f) => self.finalized(f.proposal.round.view().get()),
+            Activity::ConflictingNotarize(_) | Activity::ConflictingFinalize(_) | Activity::NullifyFinalize(_) => {
+                if let Some(evidence) = crate::evidence::equivocation(activity, &self.participants) {
+                    self.telemetry.equivocation(evidence);
+                }
+            }
             _ => {}
         }
     }

@@ -100,6 +100,7 @@ pub(crate) enum EngineKey {
     Upgrade,
     Candidate(AccountId),
     ValidatorSet(u64),
+    Equivocation(AccountId, u64),
 }
 
 /// Engine keys changed in this block: appended as they change (cheap), sorted and deduplicated once

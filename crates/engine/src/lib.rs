@@ -14,6 +14,7 @@
 mod draw;
 mod engine;
 mod epoch;
+mod equivocation;
 mod governance;
 mod jobs;
 mod market;
@@ -38,6 +39,7 @@ pub use protocol;
 
 pub use engine::{Deadline, Engine, ForkError, SnapshotError, PROTOCOL_VERSION_MAX, TREASURY_NAME};
 pub use epoch::{CuratedList, ListRef, NETWORK_LISTS_NAME, POINTS_POOL_NAME, ROUTERS_POOL_NAME, UNDERPERFORMERS};
+pub use equivocation::EQUIVOCATION_REPORTER_SHARE;
 pub use governance::{Proposal, ProposalAction, ProposalStatus, ScheduledUpgrade, VoteLock};
 pub use jobs::{
     compute_schema, Job, JobFault, JobKind, JobMember, JobOrder, JobOutcome, JobPhase, JobProgress, JobRecord, JobRole,

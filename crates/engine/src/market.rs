@@ -61,7 +61,8 @@ overlay_maps!(MarketState {
     noms.out,
     noms.commission,
     vals.candidates,
-    vals.sets
+    vals.sets,
+    vals.reported
 });
 
 /// The market's entries in the state root.
@@ -77,6 +78,7 @@ pub(crate) enum MarketKey {
     Commission(AccountId),
     Candidate(AccountId),
     ValidatorSet(u64),
+    Equivocation(AccountId, u64),
 }
 
 impl From<MarketKey> for EngineKey {
@@ -92,6 +94,7 @@ impl From<MarketKey> for EngineKey {
             MarketKey::Commission(id) => EngineKey::Commission(id),
             MarketKey::Candidate(id) => EngineKey::Candidate(id),
             MarketKey::ValidatorSet(era) => EngineKey::ValidatorSet(era),
+            MarketKey::Equivocation(key, era) => EngineKey::Equivocation(key, era),
         }
     }
 }
@@ -197,6 +200,7 @@ impl MarketState {
             MarketKey::Commission(id) => borsh::to_writer(out, &self.noms.commission.get(&id)),
             MarketKey::Candidate(id) => borsh::to_writer(out, &self.vals.candidates.get(&id)),
             MarketKey::ValidatorSet(era) => borsh::to_writer(out, &self.vals.sets.get(&era)),
+            MarketKey::Equivocation(key, era) => borsh::to_writer(out, &self.vals.reported.get(&(key, era))),
         }
         .expect("writing to a Vec cannot fail");
     }

@@ -31,6 +31,9 @@ pub(crate) struct Validators {
     pub(crate) candidates: OverlayMap<AccountId, Candidate>,
     /// era → its elected set (sorted by key); the era in force and the next.
     pub(crate) sets: OverlayMap<u64, Vec<Elected>>,
+    /// (consensus key, era) → the height its equivocation slash landed: one slash per offender and era
+    /// (see `equivocation`).
+    pub(crate) reported: OverlayMap<(AccountId, u64), Height>,
 }
 
 impl Validators {

@@ -62,6 +62,18 @@ impl bft::TxSource for NodeTxs {
     }
 }
 
+/// Report an equivocation simplex observed: `reporter` checks the evidence against the chain's namespace,
+/// signs a `ReportEquivocation` with the validator key (once per offender and era), admits it to the
+/// mempool as a gossiped transaction would be, and gossips it.
+pub(crate) fn report_equivocation(
+    shared: &Arc<Shared>,
+    reporter: &bft::Reporter,
+    evidence: &engine::protocol::Equivocation,
+) {
+    let source = NodeTxs(shared.clone());
+    reporter.report(evidence, &source, &shared.engine, shared.gossip.get());
+}
+
 /// The node's store as the sink of finalized blocks.
 pub(crate) struct NodeStore(pub Arc<Shared>);
 

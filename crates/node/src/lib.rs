@@ -169,7 +169,8 @@ pub async fn run_until(
         Some(key_seed) => {
             let storage = shared.cfg.data_dir.join("consensus");
             let block_interval = std::time::Duration::from_millis(shared.cfg.block_ms);
-            let telemetry = bft::TelemetryHandle(Arc::new(metrics::Telemetry(shared.clone())));
+            let reporter = bft::Reporter::new(&genesis.params.chain_id, &key_seed);
+            let telemetry = bft::TelemetryHandle(Arc::new(metrics::Telemetry(shared.clone(), reporter)));
             let net = bft::NetConfig { genesis, key_seed, storage, block_interval, telemetry };
             consensus::spawn(shared.clone(), net, consensus_stop)
         }

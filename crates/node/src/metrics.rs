@@ -225,8 +225,9 @@ impl Metrics {
     }
 }
 
-/// What the validator reports, in consensus mode.
-pub(crate) struct Telemetry(pub std::sync::Arc<crate::Shared>);
+/// What the validator reports, in consensus mode; with the reporter that turns the equivocations it
+/// observes into evidence transactions signed by the validator key.
+pub(crate) struct Telemetry(pub std::sync::Arc<crate::Shared>, pub bft::Reporter);
 
 impl bft::Telemetry for Telemetry {
     fn block_executed(&self, elapsed: Duration) {
@@ -252,6 +253,10 @@ impl bft::Telemetry for Telemetry {
 
     fn peers(&self, connected: usize) {
         self.0.metrics.peers.set(connected as i64);
+    }
+
+    fn equivocation(&self, evidence: engine::protocol::Equivocation) {
+        crate::consensus::report_equivocation(&self.0, &self.1, &evidence);
     }
 }
 

@@ -481,6 +481,20 @@ pub enum Event {
         account: AccountId,
         amount: Amount,
     },
+    /// The validator with consensus key `offender` (staking through `account`) was proven to have signed
+    /// two conflicting votes in `era`, view `view`: `amount` was slashed from its own and nominated stake
+    /// (a `SlashSplit` follows when it has nominators), `reporter_reward` of it paid to `reporter`, the
+    /// rest burned; the candidate is chilled (never elected again).
+    EquivocationSlashed {
+        offender: AccountId,
+        account: AccountId,
+        era: u64,
+        view: u64,
+        amount: Amount,
+        reporter: AccountId,
+        reporter_reward: Amount,
+        burned: Amount,
+    },
 }
 
 /// Which reward a [`Event::RewardSplit`] splits.

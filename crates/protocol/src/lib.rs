@@ -12,6 +12,7 @@
 pub mod block;
 pub mod epoch;
 pub mod event;
+pub mod evidence;
 pub mod genesis;
 pub mod governance;
 pub mod hold;
@@ -29,6 +30,7 @@ pub mod validators;
 pub use block::{Block, BlockError, BlockOutcome, EventRecord, Receipt};
 pub use epoch::{CuratedList, ListRef, NETWORK_LISTS_NAME, POINTS_POOL_NAME, ROUTERS_POOL_NAME, UNDERPERFORMERS};
 pub use event::{Event, ServiceWork};
+pub use evidence::{consensus_namespace, Conflict, Equivocation, EvidenceError, SignedProposal};
 pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisService, GenesisValidator};
 pub use governance::{Proposal, ProposalAction, ProposalStatus};
 pub use hold::{HoldOwner, HoldReason, HoldTag};

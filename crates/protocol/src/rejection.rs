@@ -217,6 +217,22 @@ pub enum Rejection {
     /// An unbond or deregistration that would take bonded stake below the signer's active nominations.
     #[error("{nominated} of the bonded stake is nominated; unnominate it instead")]
     StakeNominated { nominated: Amount },
+    /// Equivocation evidence whose votes are not two conflicting votes the offender signed for this chain.
+    #[error("the equivocation evidence proves nothing: {0}")]
+    InvalidEvidence(crate::evidence::EvidenceError),
+    /// The evidence's offender was not in the validator set elected for that era.
+    #[error("{key} was not a validator in era {era}")]
+    NotAValidator { key: AccountId, era: u64 },
+    /// The offender was already slashed for an equivocation in that era.
+    #[error("{key} was already slashed for an equivocation in era {era}")]
+    EvidenceAlreadyReported { key: AccountId, era: u64 },
+    /// Evidence of an era whose validator set the engine no longer (or not yet) keeps: only the current era
+    /// and the one before it can be proven.
+    #[error("evidence of era {era} cannot be checked in era {current}: report an equivocation within an era of it")]
+    EvidenceEraUnknown { era: u64, current: u64 },
+    /// The reporter is the offender (its consensus key or its stake account).
+    #[error("a validator cannot report its own equivocation")]
+    EvidenceSelfReport,
     /// A ledger rule refused the call (insufficient funds, unknown hold, …); the code is the ledger's.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -302,6 +318,11 @@ impl Rejection {
             Rejection::UpgradeVersionNotNext { .. } => "upgrade_version_not_next",
             Rejection::UpgradeTooSoon { .. } => "upgrade_too_soon",
             Rejection::UpgradePending { .. } => "upgrade_pending",
+            Rejection::InvalidEvidence(_) => "invalid_evidence",
+            Rejection::NotAValidator { .. } => "not_a_validator",
+            Rejection::EvidenceAlreadyReported { .. } => "evidence_already_reported",
+            Rejection::EvidenceEraUnknown { .. } => "evidence_era_unknown",
+            Rejection::EvidenceSelfReport => "evidence_self_report",
             other => unreachable!("Rejection::code answers {other:?} itself"),
         }
     }
@@ -404,6 +425,11 @@ mod tests {
             Rejection::UpgradeVersionNotNext { expected: Default::default(), got: Default::default() },
             Rejection::UpgradeTooSoon { earliest: Default::default(), got: Default::default() },
             Rejection::UpgradePending { version: Default::default(), height: Default::default() },
+            Rejection::InvalidEvidence(crate::evidence::EvidenceError::SameProposal),
+            Rejection::NotAValidator { key: Default::default(), era: Default::default() },
+            Rejection::EvidenceAlreadyReported { key: Default::default(), era: Default::default() },
+            Rejection::EvidenceEraUnknown { era: Default::default(), current: Default::default() },
+            Rejection::EvidenceSelfReport,
         ];
         for r in &all {
             match r {
@@ -475,6 +501,11 @@ mod tests {
                 | Rejection::UpgradeVersionNotNext { .. }
                 | Rejection::UpgradeTooSoon { .. }
                 | Rejection::UpgradePending { .. }
+                | Rejection::InvalidEvidence(_)
+                | Rejection::NotAValidator { .. }
+                | Rejection::EvidenceAlreadyReported { .. }
+                | Rejection::EvidenceEraUnknown { .. }
+                | Rejection::EvidenceSelfReport
                 | Rejection::Ledger(_) => {}
             }
         }
@@ -571,6 +602,11 @@ mod tests {
             upgrade_version_not_next
             upgrade_too_soon
             upgrade_pending
+            invalid_evidence
+            not_a_validator
+            evidence_already_reported
+            evidence_era_unknown
+            evidence_self_report
             insufficient_funds
             insufficient_bonded
             amount_overflow

@@ -118,6 +118,9 @@ pub enum Call {
     /// A registered node sets its commission; it takes effect at the first epoch boundary at least
     /// `commission_delay` blocks later.
     SetCommission { commission: types::Ppb },
+    /// Prove that a validator's consensus key signed two conflicting votes in one round: the offender's
+    /// stake and its nominators' are slashed, the signer earns a share (issue 21, `engine::equivocation`).
+    ReportEquivocation { evidence: crate::evidence::Equivocation },
 }
 
 impl Call {

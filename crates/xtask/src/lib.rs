@@ -40,6 +40,7 @@ pub const FLOATS_ALLOWED: &[&str] = &["crates/embed/src/minilm.rs"];
 pub const ENGINE_MODULE_DEPS: &[(&str, &[&str])] = &[
     ("draw", &["market"]),
     ("epoch", &["points", "nominate"]),
+    ("equivocation", &["market", "nominate"]),
     ("governance", &["market"]),
     ("jobs", &["market"]),
     ("market", &["draw", "nominate"]),

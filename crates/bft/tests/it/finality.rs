@@ -45,19 +45,7 @@ fn a_late_joiners_blocks_carry_a_certificate_or_a_later_certified_height() {
 }
 
 fn scenario(seed: u64, late: bool) -> Scenario {
-    Scenario {
-        n: 4,
-        seed,
-        link: good_link(),
-        blocks: 12,
-        late,
-        byzantine: None,
-        partition: false,
-        txs: 8,
-        crash: None,
-        twins: None,
-        elections: None,
-    }
+    Scenario { link: good_link(), late, txs: 8, ..Scenario::new(4, seed, 12) }
 }
 
 /// Check validator `i`'s evidence for at least `blocks` blocks: each certificate verifies against the set,

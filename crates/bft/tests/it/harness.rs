@@ -34,10 +34,8 @@ use commonware_p2p::{
 use commonware_runtime::{deterministic, Clock, Handle, IoBuf, Metrics, Quota, Runner as _, Spawner};
 use commonware_utils::{acknowledgement::Exact, ordered::Set, Acknowledgement, NZU32};
 use ed25519_dalek::SigningKey;
-use engine::{
-    protocol::genesis::GenesisValidator, testkit, Block, BlockOutcome, Call, Engine, Event, Genesis, Params, SignedTx,
-    TxBody,
-};
+use engine::protocol::GenesisValidator;
+use engine::{testkit, Block, BlockOutcome, Call, Engine, Event, Genesis, Params, SignedTx, TxBody};
 use futures::channel::oneshot;
 use rand::Rng;
 use std::{
@@ -50,7 +48,10 @@ use std::{
 };
 use types::{AccountId, Amount, Hash};
 
+/// The consensus namespace of the harness's chain (`CHAIN_ID`), as `bft::net::namespace` derives it.
 pub const NAMESPACE: &[u8] = b"stakework/consensus/test";
+/// The harness genesis's chain id.
+pub const CHAIN_ID: &str = "test";
 const QUOTA: Quota = Quota::per_second(NZU32!(u32::MAX));
 /// The account whose transfers the equivocating twins spend, each twin with its own amount, so that
 /// their blocks at one height differ while both are valid.
@@ -126,6 +127,10 @@ pub struct Scenario {
     /// Validator sets elected per era; `None`: the genesis lists no validators, and the fixed set of all
     /// the scenario's validators runs one epoch for ever.
     pub elections: Option<Elections>,
+    /// The genesis names the validators as staked candidates ([`STASH_BONDED`] each, their keys' own
+    /// accounts funded for fees), and every honest validator reports the equivocations simplex shows it
+    /// (`bft::Reporter`, into its pool and gossip); the run waits until a slash is finalized.
+    pub evidence: bool,
 }
 
 impl Scenario {
@@ -143,6 +148,7 @@ impl Scenario {
             twins: None,
             txs: 8,
             elections: None,
+            evidence: false,
         }
     }
 
@@ -176,6 +182,7 @@ impl std::fmt::Debug for Scenario {
             .field("twins", &self.twins)
             .field("txs", &self.txs)
             .field("elections", &self.elections)
+            .field("evidence", &self.evidence)
             .finish()
     }
 }
@@ -223,6 +230,14 @@ pub struct Run {
     pub events: Vec<Vec<(u64, Event)>>,
     /// The proposer each finalized block names, by height from 1, as each validator's sink got them.
     pub proposers: Vec<Vec<Option<AccountId>>>,
+    /// Each validator's committed state at the end (a fork).
+    pub states: Vec<Engine>,
+    /// The `EquivocationSlashed` events (and the height of their block) each validator finalized.
+    pub slashes: Vec<Vec<(u64, Event)>>,
+    /// Evidence transactions each validator's reporter signed.
+    pub reports: Vec<u64>,
+    /// The genesis the validators ran.
+    pub genesis: Genesis,
 }
 
 /// The validator's durable store (the node's redb): finalized blocks, appended in height order, that
@@ -234,6 +249,7 @@ pub struct RecordingSink {
     txs: Mutex<BTreeSet<Hash>>,
     finality: Mutex<Vec<(u64, Hash, Finality)>>,
     events: Mutex<Vec<(u64, Event)>>,
+    slashes: Mutex<Vec<(u64, Event)>>,
 }
 
 impl RecordingSink {
@@ -267,6 +283,8 @@ impl Sink for RecordingSink {
         self.finality.lock().expect("a test lock").push((block.height.0, outcome.block_hash, f.clone()));
         let events = outcome.events.iter().map(|e| (block.height.0, e.event.clone()));
         self.events.lock().expect("a test lock").extend(events);
+        let slashes = outcome.events.iter().filter(|r| matches!(r.event, Event::EquivocationSlashed { .. }));
+        self.slashes.lock().expect("a test lock").extend(slashes.map(|r| (block.height.0, r.event.clone())));
         Ok(())
     }
 }
@@ -410,6 +428,27 @@ struct Instance {
     pool: Arc<MemoryPool>,
     gossip: Option<Gossip>,
     handle: Option<Handle<()>>,
+    /// Evidence transactions its reporter signed.
+    reports: Arc<AtomicU64>,
+}
+
+/// An honest validator's reporter of equivocations, as the node's (`bft::Reporter::report`): what simplex
+/// shows it becomes a signed `ReportEquivocation` in its own pool and gossip.
+struct EvidenceReporter {
+    reporter: bft::Reporter,
+    engine: Arc<RwLock<Engine>>,
+    pool: Arc<MemoryPool>,
+    gossip: std::sync::OnceLock<Gossip>,
+    signed: Arc<AtomicU64>,
+}
+
+impl bft::Telemetry for EvidenceReporter {
+    fn equivocation(&self, evidence: engine::protocol::Equivocation) {
+        if let Some(tx) = self.reporter.report(&evidence, &*self.pool, &self.engine, self.gossip.get()) {
+            self.signed.fetch_add(1, Ordering::Relaxed);
+            assert!(self.pool.checked(&[tx])[0], "the reporter's own transaction waits in its pool");
+        }
+    }
 }
 
 /// One validator: its secret key, what survives its crashes, and its running instance.
@@ -451,6 +490,8 @@ struct Net {
     context: deterministic::Context,
     oracle: Oracle<PublicKey, deterministic::Context>,
     participants: Vec<PublicKey>,
+    /// The validators' secret seeds (empty when the keys were given again after a whole-runtime restart).
+    seeds: Vec<[u8; 32]>,
     genesis: Genesis,
     scenario: Scenario,
 }
@@ -463,8 +504,8 @@ fn account(key: &SigningKey) -> AccountId {
     AccountId(key.verifying_key().to_bytes())
 }
 
-/// The key of validator `i`'s staking account.
-pub fn stash(i: usize) -> SigningKey {
+/// The key of validator `i`'s staking account in an elections scenario.
+pub fn stash_key(i: usize) -> SigningKey {
     SigningKey::from_bytes(&[200 + i as u8; 32])
 }
 
@@ -475,17 +516,41 @@ pub fn key_id(key: &PublicKey) -> AccountId {
     AccountId(bytes)
 }
 
-/// Five rich users; with elections, every validator a candidate staking its `stakes[i]` from its own
-/// account ([`stash`]).
+/// The bonded stake of each validator's stash account in an evidence scenario.
+pub const STASH_BONDED: Amount = Amount(1_000_000_000_000);
+
+/// The stash account of validator `i` in an evidence scenario (validator keys come from the fixture).
+pub fn stash(i: usize) -> AccountId {
+    account(&SigningKey::from_bytes(&[0xa0 + i as u8; 32]))
+}
+
+/// Five rich users on the chain [`CHAIN_ID`]. With evidence, every validator a candidate staking
+/// [`STASH_BONDED`] through its [`stash`], each key's own account funded to pay for its reports; with
+/// elections, every validator a candidate staking its `stakes[i]` from its own account ([`stash_key`]).
 fn genesis(scenario: &Scenario, participants: &[PublicKey]) -> Genesis {
-    let mut accounts: Vec<_> =
+    let mut accounts: Vec<(AccountId, Amount, Amount)> =
         (0..=TWIN_SPENDER).map(|i| (account(&user(i)), Amount(1_000_000_000_000), Amount::ZERO)).collect();
+    let base = Params { chain_id: CHAIN_ID.into(), ..Params::default() };
+    if scenario.evidence {
+        let keys: Vec<AccountId> = participants.iter().map(key_id).collect();
+        for (i, key) in keys.iter().enumerate() {
+            accounts.push((stash(i), Amount(1_000_000_000), STASH_BONDED));
+            accounts.push((*key, Amount(1_000_000_000), Amount::ZERO));
+        }
+        let mut genesis = testkit::genesis(base, accounts, Vec::new());
+        genesis.validators = keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| GenesisValidator { key: *key, p2p: format!("127.0.0.1:{}", 30_000 + i), account: stash(i) })
+            .collect();
+        return genesis;
+    }
     let Some(elections) = &scenario.elections else {
-        return testkit::genesis(Params::default(), accounts, Vec::new());
+        return testkit::genesis(base, accounts, Vec::new());
     };
-    accounts.extend(elections.stakes.iter().enumerate().map(|(i, s)| (account(&stash(i)), Amount::ZERO, Amount(*s))));
-    let params =
-        Params { era_blocks: elections.era_blocks, validators_max: elections.validators_max, ..Params::default() };
+    let stakes = elections.stakes.iter().enumerate();
+    accounts.extend(stakes.map(|(i, s)| (account(&stash_key(i)), Amount::ZERO, Amount(*s))));
+    let params = Params { era_blocks: elections.era_blocks, validators_max: elections.validators_max, ..base };
     let mut genesis = testkit::genesis(params, accounts, Vec::new());
     genesis.validators = participants
         .iter()
@@ -493,10 +558,15 @@ fn genesis(scenario: &Scenario, participants: &[PublicKey]) -> Genesis {
         .map(|(i, key)| GenesisValidator {
             key: key_id(key),
             p2p: format!("127.0.0.1:{}", 9000 + i),
-            account: account(&stash(i)),
+            account: account(&stash_key(i)),
         })
         .collect();
     genesis
+}
+
+/// A validator key as an account id (the evidence tests' name for [`key_id`]).
+pub fn key_account(key: &PublicKey) -> AccountId {
+    key_id(key)
 }
 
 /// The scenario's nominations, signed by [`TWIN_SPENDER`] from nonce 0.
@@ -505,7 +575,7 @@ fn nominations(genesis: &Genesis, elections: &Elections) -> Vec<SignedTx> {
     let nominator = user(TWIN_SPENDER);
     (elections.nominations.iter().enumerate())
         .map(|(nonce, (v, amount))| {
-            let call = Call::Nominate { node: account(&stash(*v)), amount: Amount(*amount) };
+            let call = Call::Nominate { node: account(&stash_key(*v)), amount: Amount(*amount) };
             let body = TxBody { signer: account(&nominator), nonce: nonce as u64, fee: params.min_fee, call };
             body.sign(&nominator, &params.chain_id)
         })
@@ -587,10 +657,32 @@ impl Net {
         (app, engine, pool)
     }
 
+    /// Validator `i`'s equivocation reporter, in an evidence scenario.
+    fn reporter(
+        &self,
+        i: usize,
+        engine: &Arc<RwLock<Engine>>,
+        pool: &Arc<MemoryPool>,
+    ) -> Option<Arc<EvidenceReporter>> {
+        let seed = self.seeds.get(i).filter(|_| self.scenario.evidence)?;
+        Some(Arc::new(EvidenceReporter {
+            reporter: bft::Reporter::new(&self.genesis.params.chain_id, seed),
+            engine: engine.clone(),
+            pool: pool.clone(),
+            gossip: Default::default(),
+            signed: Default::default(),
+        }))
+    }
+
     /// Start validator `i` (or restart it), under a root task whose abort stops all of it.
     async fn start(&self, i: usize, durable: Durable, key: PrivateKey) -> Validator {
         let Durable { sink, proposed, redelivered, crash_hook, restarts } = durable;
         let (app, engine, pool) = self.app(&sink, None);
+        let reporter = self.reporter(i, &engine, &pool);
+        let app = match &reporter {
+            Some(r) => app.with_telemetry(bft::TelemetryHandle(r.clone())),
+            None => app,
+        };
         let slow_disk = (self.scenario.late && i == 0).then(|| (self.context.clone(), Duration::from_millis(300)));
         let test_app = TestApp {
             inner: app.clone(),
@@ -608,7 +700,11 @@ impl Net {
         let label = format!("validator{i}_{restarts}");
         let partitions = self.participants[i].to_string();
         let (handle, gossip) = self.spawn(&label, test_app, key.clone(), i, partitions, chans, gossip).await;
-        let live = Instance { app, engine, pool, gossip, handle: Some(handle) };
+        if let (Some(r), Some(g)) = (&reporter, &gossip) {
+            let _ = r.gossip.set(g.clone());
+        }
+        let reports = reporter.map(|r| r.signed.clone()).unwrap_or_default();
+        let live = Instance { app, engine, pool, gossip, handle: Some(handle), reports };
         Validator { key, sink, proposed, redelivered, crash_hook, restarts, live }
     }
 
@@ -709,7 +805,7 @@ impl Net {
             let partitions = format!("{}-twin{t}", self.participants[i]);
             let (handle, gossip) =
                 self.spawn(&format!("validator{i}_twin{t}"), test_app, key.clone(), i, partitions, chans, None).await;
-            let live = Instance { app, engine, pool, gossip, handle: Some(handle) };
+            let live = Instance { app, engine, pool, gossip, handle: Some(handle), reports: Default::default() };
             let (redelivered, crash_hook) = Default::default();
             out.push(Validator { key: key.clone(), sink, proposed, redelivered, crash_hook, restarts: 0, live });
         }
@@ -926,10 +1022,14 @@ async fn open(
         let Fixture { private_keys, participants, .. } = ed25519::fixture(context, NAMESPACE, scenario.n);
         (private_keys, participants)
     });
+    let seed = |k: &PrivateKey| -> [u8; 32] {
+        commonware_codec::Encode::encode(k).as_ref().try_into().expect("a 32-byte seed")
+    };
+    let seeds = secrets.iter().map(seed).collect();
     oracle.manager().track(0, Set::from_iter_dedup(participants.clone())).await;
     link_all(&oracle, &participants, &scenario.link, scenario.late.then_some(0)).await;
     let genesis = genesis(&scenario, &participants);
-    (Net { context: context.clone(), oracle, participants, genesis, scenario }, secrets)
+    (Net { context: context.clone(), oracle, participants, seeds, genesis, scenario }, secrets)
 }
 
 /// What the phases of a run found.
@@ -958,6 +1058,12 @@ pub fn run(scenario: &Scenario) -> Run {
         if let Some(crash) = net.scenario.crash.clone() {
             let (progress, restarted_at) = crash_and_restart(&net, &mut validators, &crash).await;
             (phases.crash_progress, phases.restarted_at) = (progress, Some(restarted_at));
+        }
+        if net.scenario.evidence {
+            // Until an equivocation slash is finalized on every honest validator.
+            let honest: Vec<usize> = (0..validators.len()).filter(|i| Some(*i) != net.scenario.faulty()).collect();
+            let slashed = |v: &Validator| !v.sink.slashes.lock().expect("a test lock").is_empty();
+            wait_until(&net.context, || honest.iter().all(|&i| slashed(&validators[i]))).await;
         }
         report(&net, &validators, twin.as_ref(), phases).await
     })
@@ -1026,6 +1132,10 @@ async fn report(net: &Net, validators: &[Validator], twin: Option<&Validator>, p
             .iter()
             .map(|v| v.sink.blocks.lock().expect("a test lock").iter().map(|b| b.proposer).collect())
             .collect(),
+        states: validators.iter().map(|v| v.live.engine.read().expect("a test lock").fork()).collect(),
+        slashes: validators.iter().map(|v| v.sink.slashes.lock().expect("a test lock").clone()).collect(),
+        reports: validators.iter().map(|v| v.live.reports.load(Ordering::Relaxed)).collect(),
+        genesis: net.genesis.clone(),
     }
 }
 

@@ -101,6 +101,11 @@ impl Engine {
             Call::Nominate { .. } | Call::Unnominate { .. } | Call::SetCommission { .. } => {
                 self.apply_nomination_call(signer, call, events, tx)?
             }
+            // It emits its own events, the slash's then its split.
+            Call::ReportEquivocation { evidence } => {
+                let (mut ctx, s) = self.split(events, tx);
+                return crate::equivocation::report(&mut ctx, s.m, signer, evidence);
+            }
         };
         self.book_router_evidence(signer, call, events, tx);
         events.push(EventRecord { tx, event });

@@ -107,6 +107,7 @@ impl Engine {
             EngineKey::Upgrade => self.g.encode_entry(GovernanceKey::Upgrade, out),
             EngineKey::Candidate(id) => self.m.encode_entry(MarketKey::Candidate(id), out),
             EngineKey::ValidatorSet(era) => self.m.encode_entry(MarketKey::ValidatorSet(era), out),
+            EngineKey::Equivocation(key, era) => self.m.encode_entry(MarketKey::Equivocation(key, era), out),
         }
     }
 }

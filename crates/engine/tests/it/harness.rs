@@ -268,6 +268,15 @@ impl Net {
             Call::Nominate { node, amount } => format!("nominate {} {amount}", self.name(node)),
             Call::Unnominate { node, amount } => format!("unnominate {} {amount}", self.name(node)),
             Call::SetCommission { commission } => format!("commission {}", commission.raw()),
+            Call::ReportEquivocation { evidence } => {
+                format!(
+                    "report {} {} era {} view {}",
+                    evidence.kind(),
+                    self.name(&evidence.offender),
+                    evidence.epoch,
+                    evidence.view
+                )
+            }
         };
         format!("{who}#{} {what}", t.body.nonce)
     }
@@ -468,6 +477,14 @@ impl Net {
             }
             Event::ValidatorRewarded { account, amount, .. } => {
                 format!("ValidatorRewarded {} {amount}", self.name(account))
+            }
+            Event::EquivocationSlashed { offender, account, era, view, amount, reporter, reporter_reward, burned } => {
+                format!(
+                    "EquivocationSlashed {} ({}) era {era} view {view}: {amount}, {reporter_reward} to {}, {burned} burned",
+                    self.name(offender),
+                    self.name(account),
+                    self.name(reporter)
+                )
             }
         }
     }

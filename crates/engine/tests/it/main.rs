@@ -1,6 +1,7 @@
 //! Engine integration tests: readable scenarios, a property test against a naive model, genesis checks.
 
 mod attacks;
+mod equivocation;
 mod explorer;
 mod fork;
 mod genesis;

@@ -5,7 +5,9 @@
 //! and on nominators agree, and every reward and slash split sums exactly to the reward or slash. The two
 //! routers' accounts are also the stashes of two validator candidates (one seat, `validators_max` 1, eras of
 //! 10 blocks), and every block is proposed by a random one of them, a non-candidate or nobody: the elected
-//! proposer's block rewards are minted and split too, and the supply grows by exactly what they minted.
+//! proposer's block rewards are minted and split too. Random equivocation reports (a fan proves that k0, k1
+//! or the non-candidate k2 double-signed in the era in force or the one before) slash at most once per key
+//! and era, split exactly, and the supply grows by exactly what was minted less what those slashes burned.
 
 use crate::harness::{id, Net};
 use crate::routers::traffic;
@@ -29,6 +31,8 @@ enum Op {
     Report(usize, u64, u32),
     Deregister(usize),
     Empty(usize),
+    /// Fan `p` reports key `k{k}`'s two notarizes in the era in force (`back` 0) or the one before.
+    Equivocate(usize, usize, u64),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -41,6 +45,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0..2usize, 0u64..3_000_000, 0u32..=1_000_000_000).prop_map(|(r, b, o)| Op::Report(r, b, o)),
         1 => (0..2usize).prop_map(Op::Deregister),
         3 => (1..8usize).prop_map(Op::Empty),
+        2 => (0..4usize, 0..3usize, 0u64..2).prop_map(|(p, k, back)| Op::Equivocate(p, k, back)),
     ]
 }
 
@@ -132,6 +137,11 @@ fn apply(net: &mut Net, op: &Op, proposer: usize) {
             ]
         }
         Op::Deregister(r) => vec![net.tx(ROUTERS[r], Call::DeregisterNode)],
+        Op::Equivocate(p, k, back) => {
+            let era = (net.chain.engine.height().0 / 10).saturating_sub(back);
+            let evidence = crate::equivocation::evidence(&format!("k{k}"), (era, 3), false);
+            vec![net.tx(FANS[p], Call::ReportEquivocation { evidence })]
+        }
         Op::Empty(n) => {
             for _ in 0..n {
                 block(net, proposer, Vec::new());
@@ -176,9 +186,18 @@ fn check_splits(events: &[Event]) -> Result<(), TestCaseError> {
                 let sum: u128 = parts.iter().map(|(_, a)| a.0).sum();
                 let taken = events[..i].iter().rev().find_map(|x| match x {
                     Event::RouterSlashed { router, amount, .. } if router == node => Some(amount.0),
+                    Event::EquivocationSlashed { account, amount, .. } if account == node => Some(amount.0),
                     _ => None,
                 });
                 prop_assert_eq!(Some(sum), taken);
+            }
+            Event::EquivocationSlashed { offender, era, amount, reporter_reward, burned, .. } => {
+                prop_assert_eq!(reporter_reward.0 + burned.0, amount.0);
+                prop_assert_eq!(*reporter_reward, engine::EQUIVOCATION_REPORTER_SHARE.mul_floor(*amount));
+                let again = events[..i].iter().any(|x| {
+                    matches!(x, Event::EquivocationSlashed { offender: o, era: e, .. } if o == offender && e == era)
+                });
+                prop_assert!(!again, "one slash per key and era");
             }
             _ => {}
         }
@@ -211,8 +230,16 @@ proptest! {
             })
             .sum();
         prop_assert!(minted > 0, "some elected proposer was paid");
+        let burned: u128 = net
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::EquivocationSlashed { burned, .. } => Some(burned.0),
+                _ => None,
+            })
+            .sum();
         let supply = net.chain.engine.ledger().total_supply();
         let genesis = net.chain.engine.ledger().genesis_supply();
-        prop_assert_eq!(supply.0, genesis.0 + minted, "only the validators' block rewards were minted");
+        prop_assert_eq!(supply.0, genesis.0 + minted - burned, "block rewards minted, equivocation slashes burned");
     }
 }
