@@ -88,6 +88,8 @@ fn a_nominated_candidate_enters_the_set_at_the_era_boundary_and_the_weakest_leav
         assert_eq!(elected.len(), 1, "block {}: {:?}", ERA - 1, b["events"]);
         assert_eq!(elected[0]["era"], 1, "{}", elected[0]);
         assert_eq!(keys_of(&elected[0]["validators"]), era1, "era 1's set: {}", elected[0]);
+        let e = elected[0]["validators"].as_array().and_then(|v| v.iter().find(|x| x["key"] == keys[E].as_str()));
+        assert_eq!(e.map(|x| &x["weight"]), Some(&Value::from("250000000000")), "E's own 100 + 150 SWK nominated");
     }
     let crossed = started.elapsed();
 
