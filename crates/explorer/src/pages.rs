@@ -594,6 +594,7 @@ mod tests {
             hash: Hash([1; 32]),
             parent_hash: Hash([2; 32]),
             state_root: Hash([5; 32]),
+            proposer: Some(proposer),
             txs: vec![],
             events: vec![EventRecord {
                 tx: None,

@@ -114,7 +114,7 @@ fn a_nominated_candidate_enters_the_set_at_the_era_boundary_and_the_weakest_leav
     // Era 0's certificates: its set only. Era 1 and after: era 1's set only, E signing some, A none; every
     // block pays its proposer, the leader of the view that certified it (but an era's last block, which
     // later views re-propose), and E's blocks pay E's stash.
-    let (mut signed_by_e, mut proposed_by_e, mut certified) = (0, 0, 0);
+    let (mut signed_by_e, mut proposed_by_e, mut certified, mut reproposed) = (0, 0, 0, 0);
     for h in 1..=end {
         let blocks = same_block(&nodes, h);
         let set = if h < ERA { &era0 } else { &era1 };
@@ -122,6 +122,7 @@ fn a_nominated_candidate_enters_the_set_at_the_era_boundary_and_the_weakest_leav
         assert_eq!(rewarded.len(), 1, "block {h} pays one proposer: {:?}", blocks[0]["events"]);
         let proposer = rewarded[0]["key"].as_str().expect("key");
         assert!(set.contains(proposer), "block {h} proposed by {proposer}, outside its era's set");
+        assert_eq!(blocks[0]["proposer"].as_str(), Some(proposer), "block {h} names the proposer it pays");
         assert_eq!(rewarded[0]["account"].as_str(), Some(proposer), "each stash is its key's account: block {h}");
         if h >= ERA && proposer == keys[E] {
             proposed_by_e += 1;
@@ -149,6 +150,8 @@ fn a_nominated_candidate_enters_the_set_at_the_era_boundary_and_the_weakest_leav
                     assert!(signers.len() >= 3 && f["quorum"] == 3 && f["validators"] == 4, "node {i}: block {h}: {f}");
                     if h % ERA != ERA - 1 {
                         assert_eq!(f["proposer"].as_str(), Some(proposer), "node {i}: block {h}'s proposer: {f}");
+                    } else if f["proposer"].as_str() != Some(proposer) {
+                        reproposed += 1;
                     }
                     if h >= ERA {
                         assert!(!signers.contains(&keys[A]), "node {i}: A signed block {h} of era {}", h / ERA);
@@ -164,7 +167,7 @@ fn a_nominated_candidate_enters_the_set_at_the_era_boundary_and_the_weakest_leav
     }
     eprintln!(
         "{certified} certificates served for {end} blocks on {N} nodes; E signed {signed_by_e} of era 1 and after, \
-         proposed {proposed_by_e} blocks"
+         proposed {proposed_by_e} blocks; {reproposed} certificates of an era's last block name a re-proposing leader"
     );
     assert!(signed_by_e > 0, "E signed no certificate of era 1 or after");
     assert!(proposed_by_e > 0, "E proposed no block of era 1 or after");
