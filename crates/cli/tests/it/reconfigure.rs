@@ -6,7 +6,7 @@
 //! members only (E signs some, A none), pay their proposers (E's stash for E's blocks), and A, now a
 //! follower, finalizes the same chain as the four others. The supply stays conserved on every node.
 
-use crate::support::{self, cli, key_of, Node};
+use crate::support::{self, cli, height, key_of, Node};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -40,47 +40,69 @@ fn events<'a>(block: &'a Value, kind: &'a str) -> impl Iterator<Item = &'a Value
     block["events"].as_array().expect("events").iter().filter(move |e| e["event"] == kind)
 }
 
+/// Five validators of one genesis on loopback, and the user's nomination of E finalized in era 0.
+struct Net {
+    dir: tempfile::TempDir,
+    home: std::path::PathBuf,
+    keys: Vec<String>,
+    user: String,
+    /// Era 0's set (all but E) and era 1's (all but A).
+    era0: BTreeSet<String>,
+    era1: BTreeSet<String>,
+    nodes: Vec<Node>,
+    started: Instant,
+}
+
+impl Net {
+    fn start() -> Net {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().join("home");
+        for name in ["v0", "v1", "v2", "v3", "v4", "user"] {
+            cli(&home, None, &["keys", "new", name]);
+        }
+        let keys: Vec<String> = (0..N).map(|i| key_of(&home, &format!("v{i}"))).collect();
+        let without = |i: usize| keys.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, k)| k.clone()).collect();
+        let (era0, era1) = (without(E), without(A));
+        let user = key_of(&home, "user");
+        let ports = devnet::cluster::free_p2p_ports(N).expect("free loopback ports");
+        let head = format!(
+            "[params]\nchain_id = \"reconfigure\"\nmin_fee = 1000\nera_blocks = {ERA}\nvalidators_max = 4\n\
+             [[accounts]]\nid = \"{user}\"\nfree = \"1000 SWK\"\n"
+        );
+        let genesis = support::write_validator_genesis(&home, dir.path(), &head, &ports, &BONDS);
+        let started = Instant::now();
+        let nodes: Vec<Node> =
+            (0..N).map(|i| support::start_validator(&home, dir.path(), i, Some(&genesis), 200)).collect();
+
+        // Era 0: four seats, E out.
+        for n in &nodes {
+            let v = n.get("/v1/validators").expect("validators");
+            assert_eq!((v["era_blocks"].as_u64(), v["validators_max"].as_u64()), (Some(ERA), Some(4)), "{v}");
+            assert_eq!(v["candidates"].as_array().map(Vec::len), Some(N), "{v}");
+            if v["era"] == 0 {
+                assert_eq!(keys_of(&v["current"]), era0, "era 0's set: {v}");
+            }
+        }
+
+        // The nomination, sent to D (in era 0's set) and waited for: it must land before era 0's last block.
+        let args = ["--json", "tx", "nominate", "--from", "user", "--to", &keys[E], "--amount", NOMINATION, "--wait"];
+        let out = cli(&home, Some(&nodes[3].url), &args);
+        let receipt: Value = serde_json::from_str(&out).expect("json receipt");
+        assert_eq!(receipt["receipt"]["code"], "ok", "{receipt}");
+        let at = receipt["receipt"]["height"].as_u64().expect("height");
+        eprintln!("nomination finalized at height {at} after {:?}", started.elapsed());
+        assert!(
+            at < ERA,
+            "the nomination landed at height {at}, after era 0 (heights < {ERA}): the network is too slow"
+        );
+        Net { dir, home, keys, user, era0, era1, nodes, started }
+    }
+}
+
 #[test]
 fn a_nominated_candidate_enters_the_set_at_the_era_boundary_and_the_weakest_leaves() {
     let _alone = support::validators_lock();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("home");
-    for name in ["v0", "v1", "v2", "v3", "v4", "user"] {
-        cli(&home, None, &["keys", "new", name]);
-    }
-    let keys: Vec<String> = (0..N).map(|i| key_of(&home, &format!("v{i}"))).collect();
-    let set_without = |i: usize| keys.iter().enumerate().filter(move |(j, _)| *j != i).map(|(_, k)| k.clone());
-    let (era0, era1): (BTreeSet<String>, BTreeSet<String>) = (set_without(E).collect(), set_without(A).collect());
-    let user = key_of(&home, "user");
-    let ports = devnet::cluster::free_p2p_ports(N).expect("free loopback ports");
-    let head = format!(
-        "[params]\nchain_id = \"reconfigure\"\nmin_fee = 1000\nera_blocks = {ERA}\nvalidators_max = 4\n\
-         [[accounts]]\nid = \"{user}\"\nfree = \"1000 SWK\"\n"
-    );
-    let genesis = support::write_validator_genesis(&home, dir.path(), &head, &ports, &BONDS);
-    let started = Instant::now();
-    let nodes: Vec<Node> =
-        (0..N).map(|i| support::start_validator(&home, dir.path(), i, Some(&genesis), 200)).collect();
-
-    // Era 0: four seats, E out.
-    for n in &nodes {
-        let v = n.get("/v1/validators").expect("validators");
-        assert_eq!((v["era_blocks"].as_u64(), v["validators_max"].as_u64()), (Some(ERA), Some(4)), "{v}");
-        assert_eq!(v["candidates"].as_array().map(Vec::len), Some(N), "{v}");
-        if v["era"] == 0 {
-            assert_eq!(keys_of(&v["current"]), era0, "era 0's set: {v}");
-        }
-    }
-
-    // The nomination, sent to D (in era 0's set) and waited for: it must land before era 0's last block.
-    let args = ["--json", "tx", "nominate", "--from", "user", "--to", &keys[E], "--amount", NOMINATION, "--wait"];
-    let out = cli(&home, Some(&nodes[3].url), &args);
-    let receipt: Value = serde_json::from_str(&out).expect("json receipt");
-    assert_eq!(receipt["receipt"]["code"], "ok", "{receipt}");
-    let at = receipt["receipt"]["height"].as_u64().expect("height");
-    eprintln!("nomination finalized at height {at} after {:?}", started.elapsed());
-    assert!(at < ERA, "the nomination landed at height {at}, after era 0 (heights < {ERA}): the network is too slow");
-
+    let Net { dir: _dir, keys, user, era0, era1, nodes, started, .. } = Net::start();
     // Era 0's last block elects era 1's set: E in, A out, on every node.
     support::wait_all(&nodes, ERA - 1, PATIENCE);
     for b in same_block(&nodes, ERA - 1) {
@@ -182,6 +204,48 @@ fn a_nominated_candidate_enters_the_set_at_the_era_boundary_and_the_weakest_leav
         assert!(minted.is_some_and(|m| m > 0), "no block reward minted: {s}");
         assert_eq!(total, Some(genesis.expect("genesis") + minted.expect("minted") - burned.expect("burned")), "{s}");
     }
+    for n in nodes {
+        n.sigterm();
+    }
+}
+
+/// E, killed in era 0 (a follower then) and restarted from its data directory once the others are in era
+/// 1 (B, C, D: a quorum of its set), catches up through the boundary and joins the set it was elected to:
+/// it signs certificates of blocks after its restart, and all five agree.
+#[test]
+fn a_candidate_down_across_the_boundary_joins_its_set_after_a_restart() {
+    let _alone = support::validators_lock();
+    let Net { dir, home, keys, era1, mut nodes, started, .. } = Net::start();
+    nodes.pop().expect("E").sigkill();
+    support::wait_all(&nodes, ERA + 3, PATIENCE);
+    let down = nodes.iter().map(height).max().expect("heights");
+    eprintln!("era 1 finalized without E up to height {down} after {:?}", started.elapsed());
+    let restarted = Instant::now();
+    nodes.push(support::start_validator(&home, dir.path(), E, None, 200));
+    support::wait_all(&nodes[E..], down, PATIENCE);
+    let caught_up = restarted.elapsed();
+    let end = down + ERA;
+    support::wait_all(&nodes, end, PATIENCE);
+    eprintln!("E caught up from its store to height {down}, across the boundary, in {caught_up:?}");
+    eprintln!("E restarted at height {down} and all five reached {end} in {:?}", restarted.elapsed());
+
+    let v = nodes[E].get("/v1/validators").expect("validators");
+    assert_eq!(keys_of(&v["current"]), era1, "E serves the set in force: {v}");
+    let mut signed_by_e = 0;
+    for h in down + 1..=end {
+        for (i, b) in same_block(&nodes, h).iter().enumerate() {
+            let f = &b["finality"];
+            if f["kind"] == "certificate" {
+                let signers = f["signers"].as_array().expect("signers");
+                assert!(signers.iter().all(|s| era1.contains(s.as_str().expect("hex"))), "node {i}: block {h}: {f}");
+                signed_by_e += usize::from(signers.iter().any(|s| *s == keys[E].as_str()));
+            }
+        }
+    }
+    eprintln!("E signed {signed_by_e} certificates of heights {} to {end} (5 nodes)", down + 1);
+    assert!(signed_by_e > 0, "E never signed after its restart (heights {} to {end})", down + 1);
+    let s = nodes[E].get("/v1/supply").expect("supply");
+    assert_eq!(s["conserved"], true, "{s}");
     for n in nodes {
         n.sigterm();
     }
