@@ -102,7 +102,7 @@ impl Net {
 #[test]
 fn a_nominated_candidate_enters_the_set_at_the_era_boundary_and_the_weakest_leaves() {
     let _alone = support::validators_lock();
-    let Net { dir: _dir, keys, user, era0, era1, nodes, started, .. } = Net::start();
+    let Net { dir: _dir, home, keys, user, era0, era1, nodes, started } = Net::start();
     // Era 0's last block elects era 1's set: E in, A out, on every node.
     support::wait_all(&nodes, ERA - 1, PATIENCE);
     for b in same_block(&nodes, ERA - 1) {
@@ -137,6 +137,7 @@ fn a_nominated_candidate_enters_the_set_at_the_era_boundary_and_the_weakest_leav
     // block pays its proposer, the leader of the view that certified it (but an era's last block, which
     // later views re-propose), and E's blocks pay E's stash.
     let (mut signed_by_e, mut proposed_by_e, mut certified, mut reproposed) = (0, 0, 0, 0);
+    let mut e_block = None;
     for h in 1..=end {
         let blocks = same_block(&nodes, h);
         let set = if h < ERA { &era0 } else { &era1 };
@@ -148,6 +149,7 @@ fn a_nominated_candidate_enters_the_set_at_the_era_boundary_and_the_weakest_leav
         assert_eq!(rewarded[0]["account"].as_str(), Some(proposer), "each stash is its key's account: block {h}");
         if h >= ERA && proposer == keys[E] {
             proposed_by_e += 1;
+            e_block.get_or_insert(h);
             // E has a nominator: its reward is split with the user.
             let split: Vec<&Value> = events(&blocks[0], "reward_split").collect();
             assert!(
@@ -193,6 +195,10 @@ fn a_nominated_candidate_enters_the_set_at_the_era_boundary_and_the_weakest_leav
     );
     assert!(signed_by_e > 0, "E signed no certificate of era 1 or after");
     assert!(proposed_by_e > 0, "E proposed no block of era 1 or after");
+    // `stakework query block`, asked of A (a follower now), names E as the proposer of E's block.
+    let h = e_block.expect("a block of E").to_string();
+    let text = cli(&home, Some(&nodes[A].url), &["query", "block", &h]);
+    assert!(text.contains(&format!("proposer   {}", keys[E])), "{text}");
 
     // Conservation, with the proposer rewards minted.
     for n in &nodes {
