@@ -226,6 +226,12 @@ pub struct BlockView {
     pub hash: Hash,
     pub parent_hash: Hash,
     pub state_root: Hash,
+    /// The consensus key of the validator that built the block (hashed with it; the block's proposer reward
+    /// goes to its stash), `null` for a single node's blocks. An era's last block, which later views of its
+    /// epoch re-propose, may be certified in a view another validator leads: `finality.proposer` names that
+    /// view's leader, this the block's builder.
+    #[serde(default)]
+    pub proposer: Option<AccountId>,
     pub txs: Vec<BlockTxView>,
     pub events: Vec<EventRecord>,
     /// How the block was finalized: by a single node, or by the validators' certificate.

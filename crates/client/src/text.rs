@@ -82,14 +82,18 @@ pub fn block(b: &BlockView) -> String {
     match &b.finality {
         FinalityView::SingleNode => line!(out, "  finality   sealed by a single node"),
         FinalityView::Certificate(c) => {
-            line!(out, "  proposer   {} (view {})", c.proposer, c.view);
+            // The block's builder; a re-proposed era-end block's certificate may name another view leader.
+            line!(out, "  proposer   {} (view {})", b.proposer.unwrap_or(c.proposer), c.view);
             line!(out, "  finality   {} of {} validators signed (quorum {})", c.signer_count, c.validators, c.quorum);
         }
-        FinalityView::Ancestor { certified_height: Some(h) } => {
-            line!(out, "  finality   as an ancestor of certified block {h}")
-        }
-        FinalityView::Ancestor { certified_height: None } => {
-            line!(out, "  finality   as an ancestor of a certified block")
+        FinalityView::Ancestor { certified_height } => {
+            if let Some(p) = b.proposer {
+                line!(out, "  proposer   {p}");
+            }
+            match certified_height {
+                Some(h) => line!(out, "  finality   as an ancestor of certified block {h}"),
+                None => line!(out, "  finality   as an ancestor of a certified block"),
+            }
         }
         FinalityView::Unrecorded => line!(out, "  finality   not recorded"),
     }

@@ -100,7 +100,7 @@ pub fn block(b: &BlockView) -> Markup {
             dt { "hash" } dd { code { (b.hash) } }
             dt { "parent" } dd { @if b.height > 1 { a href={ "/blocks/" (b.height - 1) } { code { (b.parent_hash) } } } @else { code { (b.parent_hash) } } }
             dt { "state root" } dd { code { (b.state_root) } }
-            (finality(&b.finality))
+            (finality(&b.finality, b.proposer))
         }
         h2 { "Transactions" }
         @if b.txs.is_empty() { p.note { "No transactions." } } @else {
@@ -123,16 +123,19 @@ pub fn block(b: &BlockView) -> Markup {
     layout(&format!("Block {}", b.height), body)
 }
 
-fn finality(f: &FinalityView) -> Markup {
+/// The block's proposer (its builder, which a re-proposed era-end block's certificate leader need not be)
+/// and its finality evidence.
+fn finality(f: &FinalityView, proposer: Option<AccountId>) -> Markup {
     match f {
         FinalityView::SingleNode => {
             html! { dt { "proposer" } dd { "the single node (sequencer)" } dt { "finality" } dd { "sealed by the single node" } }
         }
         FinalityView::Certificate(c) => html! {
-            dt { "proposer" } dd { (node_link(&c.proposer)) }
+            dt { "proposer" } dd { (node_link(&proposer.unwrap_or(c.proposer))) }
             dt { "finality" } dd { "certificate of view " (c.view) ": " (c.signer_count) " of " (c.validators) " validators signed (quorum " (c.quorum) ")" }
         },
         FinalityView::Ancestor { certified_height } => html! {
+            @if let Some(p) = proposer { dt { "proposer" } dd { (node_link(&p)) } }
             dt { "finality" } dd { "finalized as an ancestor of block " (certified_height.map_or("?".to_string(), |h| h.to_string())) }
         },
         FinalityView::Unrecorded => html! { dt { "finality" } dd { "not recorded" } },
@@ -580,7 +583,8 @@ mod tests {
     fn a_block_page_names_its_proposer_and_links_every_events_subjects() {
         let (proposer, miner) = (AccountId([3; 32]), AccountId([4; 32]));
         let cert = api::CertificateView {
-            proposer,
+            // The leader of a view that re-proposed the block: the page names the block's builder.
+            proposer: AccountId([9; 32]),
             view: 9,
             parent_view: 8,
             signers: vec![proposer],
@@ -594,6 +598,7 @@ mod tests {
             hash: Hash([1; 32]),
             parent_hash: Hash([2; 32]),
             state_root: Hash([5; 32]),
+            proposer: Some(proposer),
             txs: vec![],
             events: vec![EventRecord {
                 tx: None,
@@ -603,6 +608,7 @@ mod tests {
         };
         let html = block(&b).into_string();
         assert!(html.contains(&format!("href=\"/nodes/{proposer}\"")), "{html}");
+        assert!(!html.contains(&AccountId([9; 32]).to_string()), "{html}");
         assert!(html.contains("3 of 4 validators signed"), "{html}");
         assert!(html.contains("href=\"/blocks/6\""), "the parent is linked: {html}");
         assert!(html.contains("href=\"/tasks/2\"") && html.contains(&format!("href=\"/accounts/{miner}\"")), "{html}");

@@ -505,6 +505,7 @@ pub(crate) fn block_view(s: &Shared, height: u64) -> Result<Option<BlockView>, s
         hash: b.hash(),
         parent_hash: b.parent_hash,
         state_root: b.state_root,
+        proposer: b.proposer,
         txs,
         events: outcome.events,
         finality,

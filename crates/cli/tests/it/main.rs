@@ -13,6 +13,7 @@ mod indexer;
 mod jobs;
 mod market;
 mod metrics;
+mod reconfigure;
 mod routers;
 mod sim;
 mod support;

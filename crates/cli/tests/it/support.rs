@@ -48,6 +48,46 @@ pub fn write_genesis(dir: &Path, accounts: &[String]) -> PathBuf {
     path
 }
 
+/// A validators' genesis: `head` (the `[params]` table and any `[[accounts]]`), then validator `v{i}` (a key
+/// of `home`, at `127.0.0.1:ports[i]`, its own account bonded `bonds[i]`) added for each port with
+/// `stakework genesis add-validator`, as docs/CONSENSUS.md tells an operator to build it.
+pub fn write_validator_genesis(home: &Path, dir: &Path, head: &str, ports: &[u16], bonds: &[&str]) -> PathBuf {
+    assert_eq!(ports.len(), bonds.len(), "one bond per validator");
+    let path = dir.join("genesis.toml");
+    std::fs::write(&path, head).expect("write genesis");
+    let file = path.to_str().expect("utf8");
+    for (i, (port, bond)) in ports.iter().zip(bonds).enumerate() {
+        let (key, p2p) = (format!("v{i}"), format!("127.0.0.1:{port}"));
+        cli(home, None, &["genesis", "add-validator", file, "--key", &key, "--p2p", &p2p, "--bond", bond]);
+    }
+    path
+}
+
+/// Start validator `v{i}` of `home` (`--validator-key`) on `dir/data{i}`, with `genesis` if given.
+pub fn start_validator(home: &Path, dir: &Path, i: usize, genesis: Option<&Path>, block_ms: u64) -> Node {
+    let key = home.join("keys").join(format!("v{i}.json"));
+    let args = ["--validator-key", key.to_str().expect("utf8")];
+    Node::start(&dir.join(format!("data{i}")), genesis, block_ms, &args)
+}
+
+/// The node's latest durable height.
+pub fn height(node: &Node) -> u64 {
+    node.health()["height"].as_u64().expect("height")
+}
+
+/// Wait up to `patience` until every node is at `h` or above; panics naming every node's height.
+pub fn wait_all<'a>(nodes: impl IntoIterator<Item = &'a Node> + Clone, h: u64, patience: Duration) {
+    let deadline = std::time::Instant::now() + patience;
+    while nodes.clone().into_iter().any(|n| height(n) < h) {
+        let heights: Vec<u64> = nodes.clone().into_iter().map(height).collect();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "validators stuck at {heights:?} after {patience:?}, waiting for {h}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// A node process (devnet's), with helpers to read its HTTP answers as untyped JSON.
 pub struct Node {
     node: Option<devnet::process::Node>,

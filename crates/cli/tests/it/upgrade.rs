@@ -5,7 +5,7 @@
 //! treasury; from H on the three upgraded validators burn it (version 2's rule), observed over HTTP, and go
 //! on finalizing (3 of 4 is a quorum); the fourth stops at H, naming the version, with exit code 76.
 
-use crate::support::{cli, key_of, Node};
+use crate::support::{self, cli, height, key_of, Node};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -13,33 +13,17 @@ const N: usize = 4;
 const FEE: u128 = 1_000;
 
 /// Ten-block epochs and a four-block vote; no emission, so only fees move the treasury and the burned total.
-fn write_genesis(home: &Path, dir: &Path, validators: &[(String, u16)], user: &str) -> std::path::PathBuf {
-    let text = format!(
+fn write_genesis(home: &Path, dir: &Path, ports: &[u16], user: &str) -> std::path::PathBuf {
+    let head = format!(
         "[params]\nchain_id = \"upgrade\"\nmin_fee = {FEE}\nepoch_length = 10\nvoting_period = 4\n\
          unbonding_period = 8\nemission_per_epoch = 0\n[[accounts]]\nid = \"{user}\"\nfree = \"1000 SWK\"\n\
          bonded = \"1000 SWK\"\n"
     );
-    let path = dir.join("genesis.toml");
-    std::fs::write(&path, text).expect("write genesis");
-    let file = path.to_str().expect("utf8");
-    for (i, (_, port)) in validators.iter().enumerate() {
-        let (key, p2p) = (format!("v{i}"), format!("127.0.0.1:{port}"));
-        cli(home, None, &["genesis", "add-validator", file, "--key", &key, "--p2p", &p2p, "--bond", "100 SWK"]);
-    }
-    path
-}
-
-fn height(node: &Node) -> u64 {
-    node.health()["height"].as_u64().expect("height")
+    support::write_validator_genesis(home, dir, &head, ports, &vec!["100 SWK"; ports.len()])
 }
 
 fn wait_all(nodes: &[Node], h: u64) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while nodes.iter().any(|n| height(n) < h) {
-        let heights: Vec<u64> = nodes.iter().map(height).collect();
-        assert!(Instant::now() < deadline, "validators stuck at {heights:?}, waiting for {h}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    support::wait_all(nodes, h, Duration::from_secs(90));
 }
 
 /// (treasury's free balance, tokens burned) as `node` serves them.
@@ -70,14 +54,12 @@ fn three_upgraded_validators_switch_rules_at_h_and_the_old_binary_stops_there() 
     }
     cli(&home, None, &["keys", "new", "user"]);
     let ports = devnet::cluster::free_p2p_ports(N).expect("free loopback ports");
-    let validators: Vec<(String, u16)> = (0..N).map(|i| (key_of(&home, &format!("v{i}")), ports[i])).collect();
-    let genesis = write_genesis(&home, dir.path(), &validators, &key_of(&home, "user"));
-    let key = |i: usize| home.join("keys").join(format!("v{i}.json")).to_str().expect("utf8").to_string();
-    let mut nodes: Vec<Node> = (0..N - 1)
-        .map(|i| Node::start(&dir.path().join(format!("data{i}")), Some(&genesis), 200, &["--validator-key", &key(i)]))
-        .collect();
+    let genesis = write_genesis(&home, dir.path(), &ports, &key_of(&home, "user"));
+    let mut nodes: Vec<Node> =
+        (0..N - 1).map(|i| support::start_validator(&home, dir.path(), i, Some(&genesis), 200)).collect();
     let old_log = dir.path().join("old.log");
-    let old_args = ["--validator-key", &key(3), "--max-protocol-version", "1"];
+    let old_key = home.join("keys").join("v3.json");
+    let old_args = ["--validator-key", old_key.to_str().expect("utf8"), "--max-protocol-version", "1"];
     let mut old = Node::start_logged(&dir.path().join("data3"), Some(&genesis), 200, &old_args, &old_log);
     let params: serde_json::Value = old.get("/v1/params").expect("params");
     assert_eq!(

@@ -4,7 +4,7 @@
 //! validator killed the other three (a quorum of 2f + 1) go on; with two killed nothing is finalized; the
 //! two restarted from their data directories catch up, and all four agree again.
 
-use crate::support::{cli, key_of, Node};
+use crate::support::{self, cli, height, Node};
 use ed25519_dalek::SigningKey;
 use engine::{Call, TxBody};
 use std::path::Path;
@@ -15,18 +15,12 @@ const N: usize = 4;
 
 /// The genesis: a funded user, and the validator set added with `stakework genesis add-validator` (each
 /// validator's own account bonded 100 SWK), as docs/CONSENSUS.md tells an operator to build it.
-fn write_genesis(home: &Path, dir: &Path, validators: &[(String, u16)], user: &str) -> std::path::PathBuf {
-    let text = format!(
+fn write_genesis(home: &Path, dir: &Path, ports: &[u16], user: &str) -> std::path::PathBuf {
+    let head = format!(
         "[params]\nchain_id = \"validators\"\nmin_fee = 1000\n[[accounts]]\nid = \"{user}\"\nfree = \"1000 SWK\"\n"
     );
-    let path = dir.join("genesis.toml");
-    std::fs::write(&path, text).expect("write genesis");
-    let file = path.to_str().expect("utf8");
-    for (i, (_, port)) in validators.iter().enumerate() {
-        let (key, p2p) = (format!("v{i}"), format!("127.0.0.1:{port}"));
-        cli(home, None, &["genesis", "add-validator", file, "--key", &key, "--p2p", &p2p, "--bond", "100 SWK"]);
-    }
-    let check = cli(home, None, &["genesis", "check", file]);
+    let path = support::write_validator_genesis(home, dir, &head, ports, &["100 SWK"; N]);
+    let check = cli(home, None, &["genesis", "check", path.to_str().expect("utf8")]);
     assert!(check.contains("validators:   4 (tolerates 1 faulty)"), "{check}");
     path
 }
@@ -76,18 +70,9 @@ fn transfer(node: &Node, user: &SigningKey, nonce: u64) -> serde_json::Value {
     v
 }
 
-fn height(node: &Node) -> u64 {
-    node.health()["height"].as_u64().expect("height")
-}
-
 /// Wait until every node is at `h` or above.
 fn wait_all(nodes: &[&Node], h: u64) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while nodes.iter().any(|n| height(n) < h) {
-        let heights: Vec<u64> = nodes.iter().map(|n| height(n)).collect();
-        assert!(Instant::now() < deadline, "validators stuck at {heights:?}, waiting for {h}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    support::wait_all(nodes.iter().copied(), h, Duration::from_secs(60));
 }
 
 #[test]
@@ -99,18 +84,12 @@ fn four_validators_agree_through_one_crash_stall_at_two_and_catch_up_after_resta
         cli(&home, None, &["keys", "new", &format!("v{i}")]);
     }
     let ports = devnet::cluster::free_p2p_ports(N).expect("free loopback ports");
-    let validators: Vec<(String, u16)> = (0..N).map(|i| (key_of(&home, &format!("v{i}")), ports[i])).collect();
     let user = SigningKey::from_bytes(&[77; 32]);
     let user_id = types::AccountId(user.verifying_key().to_bytes()).to_hex();
-    let genesis = write_genesis(&home, dir.path(), &validators, &user_id);
+    let genesis = write_genesis(&home, dir.path(), &ports, &user_id);
     let started = Instant::now();
-    let mut nodes: Vec<Node> = (0..N)
-        .map(|i| {
-            let key = home.join("keys").join(format!("v{i}.json"));
-            let args = ["--validator-key", key.to_str().expect("utf8")];
-            Node::start(&dir.path().join(format!("data{i}")), Some(&genesis), 200, &args)
-        })
-        .collect();
+    let mut nodes: Vec<Node> =
+        (0..N).map(|i| support::start_validator(&home, dir.path(), i, Some(&genesis), 200)).collect();
 
     // Sent to validator 2, committed (finalized) everywhere with the same receipt.
     let receipt = transfer(&nodes[2], &user, 0);
@@ -160,9 +139,7 @@ fn four_validators_agree_through_one_crash_stall_at_two_and_catch_up_after_resta
     // Both restart from their data directories: they catch up, and all four agree again.
     let restarted = Instant::now();
     for i in [2, 3] {
-        let key = home.join("keys").join(format!("v{i}.json"));
-        let args = ["--validator-key", key.to_str().expect("utf8")];
-        nodes.push(Node::start(&dir.path().join(format!("data{i}")), None, 200, &args));
+        nodes.push(support::start_validator(&home, dir.path(), i, None, 200));
     }
     let receipt = transfer(&nodes[1], &user, 2);
     acked.push(receipt["hash"].as_str().expect("hash").to_string());
