@@ -2,7 +2,8 @@
 //! tested without a database.
 //!
 //! - payouts: money paid for work: `miner` (MinerRewarded), `points` (PointsRewarded), `router`
-//!   (RouterRewarded), `job` (each payout of RewardDistributed), `request` (RequestCompleted's payment);
+//!   (RouterRewarded), `job` (each payout of RewardDistributed), `request` (RequestCompleted's payment),
+//!   `validator` (ValidatorRewarded: a block's reward to its proposer's stash, no epoch);
 //! - fines: `job_<fault>` for each offender of a job settled by a report (the deposit's amount is not in the
 //!   event: NULL), `job_cancelled` (the share of StakeIn the QC lost), `mpc_replaced` (the replaced MPC's
 //!   deposit), and `task_<reason>` for each culprit of a failed task (a fine in points, no money: NULL);
@@ -147,6 +148,7 @@ pub fn rows(event: &Event) -> Rows {
         Event::RouterRewarded { epoch, router, amount, .. } => {
             r.payouts.push(pay("router", Some(*epoch), router, *amount))
         }
+        Event::ValidatorRewarded { account, amount, .. } => r.payouts.push(pay("validator", None, account, *amount)),
         Event::RewardDistributed { job, payouts } => {
             for (account, amount) in payouts {
                 r.payouts.push(Payout { job: Some(job.to_string()), ..pay("job", None, account, *amount) });
@@ -312,6 +314,8 @@ mod tests {
             reputation: Ppb::ZERO,
         });
         assert_eq!((r.refunds[0].kind, r.refunds[0].request), ("request", Some(2)));
+        let v = rows(&Event::ValidatorRewarded { key: a(2), account: a(3), amount: Amount(5) });
+        assert_eq!(v.payouts, vec![pay("validator", None, &a(3), Amount(5))]);
         let r = rows(&Event::RouterSlashed { epoch: 1, router: a(1), connectivity: Ppb::ZERO, amount: Amount(8) });
         assert_eq!(r.slashes[0].amount, "8");
         let r = rows(&Event::RequestRated { request: 1, miner: a(2), rating: Rating::Good, reputation: Ppb::ZERO });
