@@ -493,33 +493,7 @@ fn the_lazy_outlier_loses_points_lands_on_underperformers_and_is_avoided() {
     let mut net = setup(p, 0);
     let t = net.tx("client", Call::SubmitTask { service: 1, redundancy: 4, max_price: Amount(1_000), avoid: vec![] });
     net.block(vec![t]);
-    let c = creator(&net);
-    let spec = net.tx(&c, Call::PublishTaskSpec { task: 1, spec: "Explain.".into() });
-    net.block(vec![spec]);
-    net.empty_blocks(2);
-    let p = preparer(&net);
-    let inputs = net.tx(&p, Call::PrepareTask { task: 1, inputs: "Explain.".into() });
-    net.block(vec![inputs]);
-    net.empty_blocks(2);
-    let ms = miners(&net);
-    let outs = [ANSWER, ANSWER, ANSWER, "completely different words about nothing at all"];
-    let pre: Vec<_> = ms
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let commitment = output_commitment(1, &crate::harness::id(m), outs[i], &salt(i));
-            net.tx(m, Call::PrecommitOutput { task: 1, commitment })
-        })
-        .collect();
-    net.block(pre);
-    net.empty_blocks(2);
-    let rev: Vec<_> = ms
-        .iter()
-        .enumerate()
-        .map(|(i, m)| net.tx(m, Call::RevealOutput { task: 1, output: outs[i].into(), salt: salt(i) }))
-        .collect();
-    net.block(rev);
-    net.empty_blocks(2);
+    let ms = run_by_fallback(&mut net, &[ANSWER, ANSWER, ANSWER, "completely different words about nothing at all"]);
     let lazy = crate::harness::id(&ms[3]);
     let points = net.chain.engine.epoch_points().nodes.clone();
     for m in &ms[..3] {
