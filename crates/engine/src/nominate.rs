@@ -102,6 +102,12 @@ impl Nominations {
     }
 }
 
+/// Whether `account` earns rewards that are split with nominators, so that it may be nominated and set a
+/// commission: a registered node of any role, or a validator candidate's stash.
+fn earns_rewards(m: &MarketState, account: &AccountId) -> bool {
+    m.node(account).is_some() || m.vals.is_stash(account)
+}
+
 /// A node's own stake: its bonded stake less what it nominated to others.
 pub(crate) fn own_stake(ctx: &Ctx, m: &MarketState, node: &AccountId) -> Amount {
     m.noms.own_stake(&*ctx.ledger, node)
@@ -142,7 +148,7 @@ pub(crate) fn nominate(
     if node == signer {
         return Err(Rejection::SelfNomination);
     }
-    if m.node(&node).is_none() && !m.vals.is_stash(&node) {
+    if !earns_rewards(m, &node) {
         return Err(Rejection::UnknownNode(node));
     }
     if amount < ctx.params.nomination_min {
@@ -202,7 +208,7 @@ pub(crate) fn set_commission(
     signer: AccountId,
     commission: Ppb,
 ) -> Result<Event, Rejection> {
-    if m.node(&signer).is_none() && !m.vals.is_stash(&signer) {
+    if !earns_rewards(m, &signer) {
         return Err(Rejection::NotRegistered);
     }
     if commission > ctx.params.commission_max {
